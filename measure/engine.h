@@ -1,0 +1,117 @@
+// The RMM 1.0 measurement engine: RIM and REM chains, fed one RMM operation
+// at a time (spec-core §4, spec-eventlog §F-§G). It never sees whole files:
+// measured data granules arrive as (IPA, content digest), the digests being
+// computed elsewhere (another thread, a cache; see granule_hasher.h).
+#ifndef REALM_MEASUREMENTS_MEASURE_ENGINE_H_
+#define REALM_MEASUREMENTS_MEASURE_ENGINE_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "measure/crypto.h"
+
+namespace realm_measurements::measure {
+
+// RMI hash algorithm identifiers (RMM 1.0 §B.4.? RmiHashAlgorithm; the
+// `hash_algo` byte of RmiRealmParams). SHA-384 (2) exists only in RMM 1.1+.
+enum class HashAlgorithm : uint8_t {
+  kSha256 = 0,
+  kSha512 = 1,
+};
+
+// "sha256" / "sha512" (the VMM argument spelling).
+absl::StatusOr<HashAlgorithm> ParseHashAlgorithm(absl::string_view name);
+const char* HashAlgorithmName(HashAlgorithm algorithm);
+// 32 or 64: the significant bytes of a measurement.
+size_t HashSize(HashAlgorithm algorithm);
+crypto::DigestAlgorithm ToDigestAlgorithm(HashAlgorithm algorithm);
+
+// RMM_REALM_MEASUREMENT_WIDTH: every measurement is held in 64 bytes,
+// SHA-256 values zero-extended.
+inline constexpr size_t kMeasurementWidth = 64;
+using Measurement = std::array<uint8_t, kMeasurementWidth>;
+
+inline constexpr uint64_t kGranuleSize = 0x1000;
+
+// The resolved inputs of RMI_REALM_CREATE that reach the RIM (spec-core §3.1).
+// Counts are real counts; the engine writes count - 1 as RMM does.
+struct RealmCreateParams {
+  HashAlgorithm hash_algorithm = HashAlgorithm::kSha256;
+  uint8_t ipa_bits = 0;
+  uint8_t num_bps = 0;  // 2..64
+  uint8_t num_wps = 0;  // 2..64
+  uint16_t sve_vl = 0;  // bits; 0 = SVE off; else multiple of 128 in [128, 2048]
+  bool pmu = false;
+  uint8_t pmu_num_ctrs = 0;  // only measured when pmu
+  bool lpa2 = false;
+};
+
+// The measured part of RmiRecParams (spec-core §3.2).
+struct RecParams {
+  uint64_t flags = 1;  // RUNNABLE
+  uint64_t pc = 0;
+  std::array<uint64_t, 8> gprs = {};
+};
+
+// How REMs are extended. kTfRmm is what real RMMs do and our default
+// (docs/deviations.md); kReferenceTool reproduces the Rust tool's bug for
+// comparisons only.
+enum class RemFormula { kTfRmm, kReferenceTool };
+
+class Engine {
+ public:
+  // RMI_REALM_CREATE. Validates the parameters (IPA width the RTT model can
+  // handle, counts, SVE length) and starts the RIM.
+  static absl::StatusOr<Engine> RealmCreate(const RealmCreateParams& params);
+
+  // RMI_RTT_INIT_RIPAS over [base, top), split into the RTT blocks of the
+  // KVM model (spec-core §4.3-§4.4).
+  absl::Status InitRipas(uint64_t base, uint64_t top);
+
+  // One RMI_DATA_CREATE with RMI_MEASURE_CONTENT of the granule at `ipa`
+  // (4 KiB aligned), given H(granule content) as a 64-byte buffer.
+  absl::Status DataCreateMeasured(uint64_t ipa, const Measurement& content);
+  // One RMI_DATA_CREATE with RMI_NO_MEASURE_CONTENT.
+  absl::Status DataCreateUnmeasured(uint64_t ipa);
+  // Unmeasured DATA_CREATE for every granule of
+  // [align_down(addr), align_up(addr + size)).
+  absl::Status DataCreateUnmeasuredRange(uint64_t addr, uint64_t size);
+
+  // RMI_REC_CREATE of a runnable REC.
+  absl::Status RecCreate(const RecParams& rec);
+
+  // RSI_MEASUREMENT_EXTEND of REM[index] (0..3) with `value` (<= 64 bytes).
+  absl::Status ExtendRem(int index, absl::Span<const uint8_t> value,
+                         RemFormula formula = RemFormula::kTfRmm);
+
+  // H(data) as a 64-byte buffer (zero-extended for SHA-256).
+  Measurement Hash(absl::Span<const uint8_t> data) const;
+
+  HashAlgorithm hash_algorithm() const { return params_.hash_algorithm; }
+  const RealmCreateParams& params() const { return params_; }
+  const Measurement& rim() const { return rim_; }
+  const Measurement& rem(int index) const { return rem_[index]; }
+  // RTT block sizes usable for INIT_RIPAS (bit mask of sizes).
+  uint64_t block_sizes() const { return block_sizes_; }
+
+ private:
+  Engine() = default;
+  RealmCreateParams params_;
+  uint64_t block_sizes_ = 0;
+  Measurement rim_ = {};
+  std::array<Measurement, 4> rem_ = {};
+};
+
+// Lower-case hex of all 64 bytes (128 characters).
+std::string ToHex(const Measurement& m);
+// Standard base64 with padding of all 64 bytes (88 characters).
+std::string ToBase64(const Measurement& m);
+
+}  // namespace realm_measurements::measure
+
+#endif  // REALM_MEASUREMENTS_MEASURE_ENGINE_H_

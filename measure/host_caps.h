@@ -1,0 +1,51 @@
+// Host capabilities (spec-core §5, §11): what the platform, firmware and
+// hypervisor allow; from TOML files (restrict), command-line overrides
+// (update) and VMM requirements (restrict).
+#ifndef REALM_MEASUREMENTS_MEASURE_HOST_CAPS_H_
+#define REALM_MEASUREMENTS_MEASURE_HOST_CAPS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace realm_measurements::measure {
+
+struct HostCaps {
+  std::optional<uint8_t> ipa_bits;
+  std::optional<uint8_t> num_bps;
+  std::optional<uint8_t> num_wps;
+  std::optional<uint16_t> sve_vl;
+  std::optional<uint8_t> pmu_num_ctrs;
+  std::optional<bool> pmu;
+  std::optional<bool> lpa2;
+  // Parsed and validated, then ignored: the VMM decides (deviations.md).
+  std::optional<std::string> hash_algo;
+
+  // Parses one TOML file's text; unknown keys and wrong types are errors.
+  // `name` is used in messages ("cannot parse <name>: ...").
+  static absl::StatusOr<HostCaps> FromToml(absl::string_view text,
+                                           absl::string_view name);
+
+  // For each field set in `other`: set it (validated), higher or lower.
+  absl::Status Update(const HostCaps& other);
+  // For each field set in `other`: validate; set it if unset here or if not
+  // greater than the current value (false < true).
+  absl::Status Restrict(const HostCaps& other);
+
+  std::string DebugString() const;
+};
+
+// Validators with the reference tool's texts, e.g.
+// "invalid parameter breakpoints '1'".
+absl::Status ValidateNumBps(int v);
+absl::Status ValidateNumWps(int v);
+absl::Status ValidateSveVl(int v);
+absl::Status ValidatePmuNumCtrs(int v);
+
+}  // namespace realm_measurements::measure
+
+#endif  // REALM_MEASUREMENTS_MEASURE_HOST_CAPS_H_
