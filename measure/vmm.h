@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "measure/realm_config.h"
 
@@ -27,9 +29,26 @@ struct VmmInputs {
 // restricts config.caps(), sets the hash algorithm and RPV, registers RAM,
 // blobs, REC and unmeasured ranges, and sets the DTB (config.set_dtb). It
 // writes no files. Errors are the "Cannot build parameters: ..." stage.
+//
+// Syntax errors in the VMM arguments (unknown option, missing or malformed
+// value) are usage errors: exit status 2, like the global options.
 using VmmModel = absl::Status (*)(const VmmInputs& inputs,
                                   absl::Span<const std::string> args,
                                   RealmConfig& config);
+
+inline constexpr char kUsageErrorPayload[] = "realm_measurements/usage";
+
+// A command-line syntax error (exit status 2). `message` is one line such as
+// "unexpected argument '--foo' found".
+inline absl::Status UsageError(absl::string_view message) {
+  absl::Status s = absl::InvalidArgumentError(message);
+  s.SetPayload(kUsageErrorPayload, absl::Cord("1"));
+  return s;
+}
+
+inline bool IsUsageError(const absl::Status& s) {
+  return s.GetPayload(kUsageErrorPayload).has_value();
+}
 
 }  // namespace realm_measurements::measure
 
