@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
 namespace realm_measurements::crypto {
@@ -94,11 +95,87 @@ class EcPublicKey {
                          absl::Span<const uint8_t> signature) const;
 
  private:
+  friend class EcPrivateKey;
+  friend class Certificate;
   struct Key;
   EcPublicKey(Curve curve, std::unique_ptr<Key> key);
   Curve curve_;
   std::unique_ptr<Key> key_;
 };
+
+// An EC private key (P-256/P-384/P-521). Move-only.
+class EcPrivateKey {
+ public:
+  // PKCS#8 ("-----BEGIN PRIVATE KEY-----") or SEC1 ("-----BEGIN EC PRIVATE
+  // KEY-----"), unencrypted.
+  static absl::StatusOr<EcPrivateKey> FromPem(absl::string_view pem);
+  // A fresh random key (tests, throw-away signers).
+  static absl::StatusOr<EcPrivateKey> Generate(Curve curve);
+
+  EcPrivateKey(EcPrivateKey&&) noexcept;
+  EcPrivateKey& operator=(EcPrivateKey&&) noexcept;
+  ~EcPrivateKey();
+
+  Curve curve() const { return curve_; }
+  absl::StatusOr<EcPublicKey> PublicKey() const;
+  // ECDSA over `message` hashed with `digest`; raw r || s (COSE form),
+  // each CurveFieldSize() bytes, big-endian, left-padded with zeros.
+  absl::StatusOr<std::vector<uint8_t>> SignRaw(
+      DigestAlgorithm digest, absl::Span<const uint8_t> message) const;
+  // Unencrypted PKCS#8 PEM.
+  absl::StatusOr<std::string> ToPem() const;
+
+ private:
+  struct Key;
+  EcPrivateKey(Curve curve, std::unique_ptr<Key> key);
+  Curve curve_;
+  std::unique_ptr<Key> key_;
+};
+
+// An X.509 certificate. Parsing checks the encoding only, not validity.
+// Copyable (shares the immutable parsed certificate).
+class Certificate {
+ public:
+  // One "-----BEGIN CERTIFICATE-----" block (text after it is an error).
+  static absl::StatusOr<Certificate> FromPem(absl::string_view pem);
+  // Exactly one DER certificate (trailing bytes are an error).
+  static absl::StatusOr<Certificate> FromDer(absl::Span<const uint8_t> der);
+  // Every certificate of a PEM bundle, in order (at least one).
+  static absl::StatusOr<std::vector<Certificate>> AllFromPem(
+      absl::string_view pem);
+
+  Certificate(const Certificate&);
+  Certificate& operator=(const Certificate&);
+  Certificate(Certificate&&) noexcept;
+  Certificate& operator=(Certificate&&) noexcept;
+  ~Certificate();
+
+  const std::vector<uint8_t>& der() const;
+  // The subject key; kUnimplemented when it is not an EC key on a supported
+  // curve.
+  absl::StatusOr<EcPublicKey> PublicKey() const;
+  // One line, RFC 2253 style ("CN=leaf,O=Example").
+  std::string SubjectText() const;
+  std::string IssuerText() const;
+
+ private:
+  friend absl::Status VerifyChain(const Certificate&,
+                                  absl::Span<const Certificate>,
+                                  const Certificate&, int64_t);
+  struct Cert;
+  explicit Certificate(std::shared_ptr<const Cert> cert);
+  std::shared_ptr<const Cert> cert_;
+};
+
+// Verifies that `leaf` chains to `trust_anchor` through (a subset of)
+// `intermediates`: signatures, validity periods at `unix_time` (seconds;
+// 0 = now), CA flags and path constraints, as the library's X.509 verifier
+// does. A failure is kUnauthenticated naming the reason, the depth and the
+// subject of the offending certificate.
+absl::Status VerifyChain(const Certificate& leaf,
+                         absl::Span<const Certificate> intermediates,
+                         const Certificate& trust_anchor,
+                         int64_t unix_time = 0);
 
 // The error queue of the crypto library, as one line (for error messages).
 std::string LibraryErrorText();
