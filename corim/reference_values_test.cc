@@ -1,0 +1,76 @@
+#include "corim/reference_values.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace realm_measurements::corim {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ReferenceValuesTest, HashTablesFollowSpec) {
+  // §3.5: IANA Named Information ids and value lengths.
+  EXPECT_EQ(DigestSize(RealmHashAlgorithm::kSha256), 32u);
+  EXPECT_EQ(DigestSize(RealmHashAlgorithm::kSha384), 48u);
+  EXPECT_EQ(DigestSize(RealmHashAlgorithm::kSha512), 64u);
+  EXPECT_EQ(static_cast<int>(NamedInfoId(RealmHashAlgorithm::kSha256)), 1);
+  EXPECT_EQ(static_cast<int>(NamedInfoId(RealmHashAlgorithm::kSha384)), 7);
+  EXPECT_EQ(static_cast<int>(NamedInfoId(RealmHashAlgorithm::kSha512)), 8);
+  EXPECT_EQ(*HashFromNamedInfoId(7), RealmHashAlgorithm::kSha384);
+  EXPECT_EQ(*HashFromName("sha-512"), RealmHashAlgorithm::kSha512);
+  EXPECT_THAT(std::string(HashFromNamedInfoId(10).status().message()),
+              HasSubstr("found 10"));
+  EXPECT_THAT(std::string(HashFromName("SHA256").status().message()),
+              HasSubstr("found \"SHA256\""));
+}
+
+TEST(ReferenceValuesTest, UuidTextRoundTrip) {
+  absl::StatusOr<Uuid> u = UuidFromString("43bbe37f-2e61-4b33-aed3-53cff1428b16");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ((*u)[0], 0x43);
+  EXPECT_EQ((*u)[15], 0x16);
+  EXPECT_EQ(UuidToString(*u), "43BBE37F-2E61-4B33-AED3-53CFF1428B16");
+  // The 2025 vector's corim-id is not a UUID (13 digits in the last group).
+  EXPECT_FALSE(UuidFromString("00000000-0000-0000-cca4-0000000000001").ok());
+  EXPECT_FALSE(UuidFromString("43bbe37f+2e61-4b33-aed3-53cff1428b16").ok());
+  EXPECT_FALSE(UuidFromString("x3bbe37f-2e61-4b33-aed3-53cff1428b16").ok());
+}
+
+TEST(ReferenceValuesTest, ValidateRealmChecksExactSizes) {
+  RealmReferenceValue r;
+  r.algorithm = RealmHashAlgorithm::kSha384;
+  r.rim.assign(48, 1);
+  EXPECT_TRUE(ValidateRealm(r).ok());
+  r.rem[2] = std::vector<uint8_t>(64, 2);  // the reference tool's mistake
+  absl::Status s = ValidateRealm(r);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "REM2: expected 48 bytes (sha-384), found 64");
+  r.rem[2] = std::vector<uint8_t>(48, 2);
+  r.rpv = std::vector<uint8_t>(32, 0);
+  EXPECT_EQ(ValidateRealm(r).message(),
+            "RPV: expected 64 bytes (realm personalization value), found 32");
+  r.rpv.reset();
+  r.rim.resize(32);
+  EXPECT_EQ(ValidateRealm(r).message(),
+            "RIM: expected 48 bytes (sha-384), found 32");
+}
+
+TEST(ReferenceValuesTest, ValidateReferenceValuesNeedsContent) {
+  ReferenceValues v;
+  v.corim_id = std::string("x");
+  EXPECT_THAT(std::string(ValidateReferenceValues(v).message()),
+              HasSubstr("expected at least one CoMID"));
+  v.comids.emplace_back();
+  v.comids[0].tag_identity.id = std::string("t");
+  EXPECT_THAT(std::string(ValidateReferenceValues(v).message()),
+              HasSubstr("CoMID 0: CoMID reference values: expected at least one realm"));
+  v.comids[0].realms.emplace_back();
+  v.comids[0].realms[0].rim.assign(32, 0);
+  EXPECT_TRUE(ValidateReferenceValues(v).ok());
+  v.entities.push_back(Entity{"ACME", std::nullopt, {}});
+  EXPECT_THAT(std::string(ValidateReferenceValues(v).message()),
+              HasSubstr("expected at least one role"));
+}
+
+}  // namespace
+}  // namespace realm_measurements::corim
