@@ -1,2 +1,29 @@
-#include <cstdio>
-int main() { std::puts("Usage: realm-measurements [OPTIONS] <qemu|kvmtool|cloud-hv|help>"); return 2; }
+// realm-measurements: the argv-compatible command line (measure/cli.h).
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "measure/cli.h"
+#include "measure/vmm.h"
+
+int main(int argc, char** argv) {
+  namespace rm = realm_measurements::measure;
+  // A closed stdout is reported as a write error, not a silent SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  rm::CliEnvironment env;
+  if (const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
+      wd != nullptr && *wd != '\0') {
+    env.working_dir = wd;
+  }
+  // Models not listed fail with "not implemented yet".
+  int rc = rm::RunCli(args, env, std::cout, std::cerr);
+  std::cout.flush();
+  if (!std::cout) {
+    std::cerr << "ERROR cannot write to stdout\n";
+    return 1;
+  }
+  return rc;
+}

@@ -27,7 +27,14 @@ struct Blob {
   // never measured. 0 = the content size.
   uint64_t load_size = 0;
   Payload payload;
+  // Set by a VMM model for firmware that lives in a flash device rather than
+  // in RAM (QEMU -bios, loaded below kFlashLimit): Validate() then accepts
+  // it outside the RAM ranges as long as it ends at or below kFlashLimit.
+  bool in_flash = false;
 };
+
+// QEMU virt: the two 64 MiB flash banks end at 0x08000000 (spec-vmm §6.7).
+inline constexpr uint64_t kFlashLimit = 0x08000000;
 
 struct MemoryRange {
   uint64_t base = 0;
@@ -68,6 +75,14 @@ class RealmConfig {
   void set_dtb_address(uint64_t a) { dtb_address_ = a; }
   std::optional<uint64_t> dtb_address() const { return dtb_address_; }
 
+  // The IPA width the VMM's memory map needs (kvmtool: deviations C2; QEMU:
+  // 41 for the default map; cloud-hypervisor: 48). Validate() rejects a host
+  // capability restricted below it. Models restrict caps() separately.
+  void RequireIpaBits(uint8_t bits) { required_ipa_bits_ = bits; }
+  std::optional<uint8_t> required_ipa_bits() const {
+    return required_ipa_bits_;
+  }
+
   // Warnings for the user (printed as "WARN <text>").
   void Warn(std::string text) { warnings_.push_back(std::move(text)); }
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -99,6 +114,7 @@ class RealmConfig {
   std::optional<std::vector<uint8_t>> dtb_;
   std::optional<uint64_t> dtb_address_;
   std::vector<std::string> warnings_;
+  std::optional<uint8_t> required_ipa_bits_;
 };
 
 struct Measurements {

@@ -1,0 +1,830 @@
+#include "measure/cli.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "measure/comid_json.h"
+#include "measure/crypto.h"
+#include "measure/engine.h"
+#include "measure/host_caps.h"
+#include "measure/payload.h"
+#include "measure/realm_config.h"
+#include "nlohmann/json.hpp"
+
+namespace realm_measurements::measure {
+namespace {
+
+using OJson = nlohmann::ordered_json;
+
+constexpr char kUsageLine[] =
+    "Usage: realm-measurements [OPTIONS] <COMMAND> [VMM ARGS]...";
+
+// Top-level stage prefixes (spec-core §13).
+constexpr char kStageArgs[] = "Invalid arguments";
+constexpr char kStageBuild[] = "Cannot build parameters";
+constexpr char kStageMeasure[] = "Failed to compute measurements";
+
+// Config files are tiny; endorsement templates are bounded in comid_json.h.
+constexpr uint64_t kMaxConfigFileSize = 1 << 20;
+
+enum class Kind { kFlag, kCount, kValue, kRepeated };
+
+struct OptSpec {
+  const char* long_name;
+  char short_name;  // 0: none
+  Kind kind;
+  const char* value_name;  // clap's <VALUE_NAME>
+};
+
+// The reference's global options (spec-core §10.2) plus --format.
+constexpr OptSpec kOptions[] = {
+    {"verbose", 'v', Kind::kCount, nullptr},
+    {"output-dtb", 0, Kind::kValue, "OUTPUT_DTB"},
+    {"dtb-template", 0, Kind::kValue, "DTB_TEMPLATE"},
+    {"no-measurements", 0, Kind::kFlag, nullptr},
+    {"print-b64", 0, Kind::kFlag, nullptr},
+    {"kernel", 'k', Kind::kValue, "KERNEL"},
+    {"initrd", 'i', Kind::kValue, "INITRD"},
+    {"firmware", 'f', Kind::kValue, "FIRMWARE"},
+    {"dtb", 0, Kind::kValue, "DTB"},
+    {"config", 'c', Kind::kRepeated, "CONFIG"},
+    {"endorsements-template", 0, Kind::kValue, "ENDORSEMENTS_TEMPLATE"},
+    {"endorsements-output", 0, Kind::kValue, "ENDORSEMENTS_OUTPUT"},
+    {"ipa-bits", 0, Kind::kValue, "IPA_BITS"},
+    {"num-bps", 0, Kind::kValue, "NUM_BPS"},
+    {"num-wps", 0, Kind::kValue, "NUM_WPS"},
+    {"sve-vl", 0, Kind::kValue, "SVE_VL"},
+    {"pmu-num-ctrs", 0, Kind::kValue, "PMU_NUM_CTRS"},
+    {"pmu", 0, Kind::kValue, "PMU"},
+    {"lpa2", 0, Kind::kValue, "LPA2"},
+    {"hash-algo", 0, Kind::kValue, "HASH_ALGO"},
+    {"format", 0, Kind::kValue, "FORMAT"},
+    {"help", 'h', Kind::kFlag, nullptr},
+    {"version", 'V', Kind::kFlag, nullptr},
+};
+
+struct ParsedArgs {
+  int verbose = 0;
+  std::map<std::string, std::string> values;  // long name -> value
+  std::vector<std::string> configs;
+  bool no_measurements = false;
+  bool print_b64 = false;
+  bool help = false;
+  bool version = false;
+  bool json = false;
+  std::optional<std::string> hash_algo;
+  HostCaps cli_caps;
+  std::string command;  // empty: none given
+  std::vector<std::string> vmm_args;
+};
+
+std::string Display(const OptSpec& o) {
+  std::string s = absl::StrCat("--", o.long_name);
+  if (o.value_name != nullptr) absl::StrAppend(&s, " <", o.value_name, ">");
+  return s;
+}
+
+absl::Status InvalidValue(const OptSpec& o, absl::string_view v,
+                          absl::string_view why) {
+  return UsageError(absl::StrCat("invalid value '", v, "' for '", Display(o),
+                                 "': ", why));
+}
+
+// clap's integer parser: decimal, an optional '+', range-checked.
+template <typename T>
+absl::StatusOr<T> ParseUnsigned(const OptSpec& o, absl::string_view v) {
+  absl::string_view digits = v;
+  if (absl::StartsWith(digits, "+")) digits.remove_prefix(1);
+  if (v.empty()) return InvalidValue(o, v, "cannot parse integer from empty string");
+  bool negative = absl::StartsWith(digits, "-");
+  absl::string_view body = negative ? digits.substr(1) : digits;
+  if (body.empty()) return InvalidValue(o, v, "invalid digit found in string");
+  for (char c : body) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return InvalidValue(o, v, "invalid digit found in string");
+    }
+  }
+  const uint64_t max = std::numeric_limits<T>::max();
+  uint64_t n = 0;
+  bool overflow = false;
+  for (char c : body) {
+    if (n > (UINT64_MAX - 9) / 10) {
+      overflow = true;
+      break;
+    }
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (negative || overflow || n > max) {
+    return InvalidValue(o, v, absl::StrCat(v, " is not in 0..=", max));
+  }
+  return static_cast<T>(n);
+}
+
+absl::StatusOr<bool> ParseBool(const OptSpec& o, absl::string_view v) {
+  if (v == "true") return true;
+  if (v == "false") return false;
+  return InvalidValue(o, v, "possible values: true, false");
+}
+
+// Applies one option occurrence.
+absl::Status Apply(const OptSpec& o, std::optional<std::string> value,
+                   ParsedArgs& a) {
+  const std::string name = o.long_name;
+  switch (o.kind) {
+    case Kind::kCount:
+      ++a.verbose;
+      return absl::OkStatus();
+    case Kind::kFlag:
+      if (name == "no-measurements") a.no_measurements = true;
+      if (name == "print-b64") a.print_b64 = true;
+      if (name == "help") a.help = true;
+      if (name == "version") a.version = true;
+      return absl::OkStatus();
+    case Kind::kRepeated:
+      a.configs.push_back(*value);
+      return absl::OkStatus();
+    case Kind::kValue:
+      break;
+  }
+  if (a.values.count(name) != 0) {
+    return UsageError(absl::StrCat("the argument '", Display(o),
+                                   "' cannot be used multiple times"));
+  }
+  const std::string& v = *value;
+  if (name == "ipa-bits") {
+    absl::StatusOr<uint8_t> n = ParseUnsigned<uint8_t>(o, v);
+    if (!n.ok()) return n.status();
+    a.cli_caps.ipa_bits = *n;
+  } else if (name == "num-bps") {
+    absl::StatusOr<uint8_t> n = ParseUnsigned<uint8_t>(o, v);
+    if (!n.ok()) return n.status();
+    a.cli_caps.num_bps = *n;
+  } else if (name == "num-wps") {
+    absl::StatusOr<uint8_t> n = ParseUnsigned<uint8_t>(o, v);
+    if (!n.ok()) return n.status();
+    a.cli_caps.num_wps = *n;
+  } else if (name == "sve-vl") {
+    absl::StatusOr<uint16_t> n = ParseUnsigned<uint16_t>(o, v);
+    if (!n.ok()) return n.status();
+    a.cli_caps.sve_vl = *n;
+  } else if (name == "pmu-num-ctrs") {
+    absl::StatusOr<uint8_t> n = ParseUnsigned<uint8_t>(o, v);
+    if (!n.ok()) return n.status();
+    a.cli_caps.pmu_num_ctrs = *n;
+  } else if (name == "pmu") {
+    absl::StatusOr<bool> b = ParseBool(o, v);
+    if (!b.ok()) return b.status();
+    a.cli_caps.pmu = *b;
+  } else if (name == "lpa2") {
+    absl::StatusOr<bool> b = ParseBool(o, v);
+    if (!b.ok()) return b.status();
+    a.cli_caps.lpa2 = *b;
+  } else if (name == "hash-algo") {
+    absl::StatusOr<HashAlgorithm> h = ParseHashAlgorithm(v);
+    if (!h.ok()) {
+      return InvalidValue(o, v,
+                          absl::StrCat("unknown hash algorithm `", v, "`"));
+    }
+    a.hash_algo = v;
+  } else if (name == "format") {
+    if (v != "text" && v != "json") {
+      return InvalidValue(o, v, "possible values: text, json");
+    }
+    a.json = v == "json";
+  }
+  a.values[name] = v;
+  return absl::OkStatus();
+}
+
+const OptSpec* FindLong(absl::string_view name) {
+  for (const OptSpec& o : kOptions) {
+    if (name == o.long_name) return &o;
+  }
+  return nullptr;
+}
+
+const OptSpec* FindShort(char c) {
+  for (const OptSpec& o : kOptions) {
+    if (o.short_name == c) return &o;
+  }
+  return nullptr;
+}
+
+bool TakesValue(const OptSpec& o) {
+  return o.kind == Kind::kValue || o.kind == Kind::kRepeated;
+}
+
+// A following token that starts with '-' is an option, not a value (clap
+// without allow_hyphen_values); "-" alone is a value.
+bool LooksLikeOption(const std::string& s) {
+  return s.size() > 1 && s[0] == '-';
+}
+
+absl::Status MissingValue(const OptSpec& o) {
+  return UsageError(absl::StrCat("a value is required for '", Display(o),
+                                 "' but none was supplied"));
+}
+
+absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string>& args) {
+  ParsedArgs a;
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (absl::StartsWith(arg, "--") && arg.size() > 2) {
+      absl::string_view body = absl::string_view(arg).substr(2);
+      std::optional<std::string> inline_value;
+      size_t eq = body.find('=');
+      if (eq != absl::string_view::npos) {
+        inline_value = std::string(body.substr(eq + 1));
+        body = body.substr(0, eq);
+      }
+      const OptSpec* o = FindLong(body);
+      if (o == nullptr) {
+        return UsageError(absl::StrCat("unexpected argument '",
+                                       inline_value ? absl::StrCat("--", body)
+                                                    : arg,
+                                       "' found"));
+      }
+      std::optional<std::string> value;
+      if (TakesValue(*o)) {
+        if (inline_value) {
+          value = inline_value;
+        } else if (i + 1 < args.size() && !LooksLikeOption(args[i + 1])) {
+          value = args[++i];
+        } else {
+          return MissingValue(*o);
+        }
+      } else if (inline_value) {
+        return UsageError(absl::StrCat("unexpected value '", *inline_value,
+                                       "' for '--", o->long_name,
+                                       "' found; no more were expected"));
+      }
+      absl::Status s = Apply(*o, value, a);
+      if (!s.ok()) return s;
+      continue;
+    }
+    if (arg.size() > 1 && arg[0] == '-' && arg[1] != '-') {
+      // A cluster of short options: -vvv, -kFILE, -k=FILE, -vk FILE.
+      for (size_t k = 1; k < arg.size(); ++k) {
+        const OptSpec* o = FindShort(arg[k]);
+        if (o == nullptr) {
+          return UsageError(absl::StrCat("unexpected argument '-", arg.substr(k, 1),
+                                         "' found"));
+        }
+        if (!TakesValue(*o)) {
+          absl::Status s = Apply(*o, std::nullopt, a);
+          if (!s.ok()) return s;
+          continue;
+        }
+        std::string rest = arg.substr(k + 1);
+        std::optional<std::string> value;
+        if (!rest.empty()) {
+          value = rest[0] == '=' ? rest.substr(1) : rest;
+        } else if (i + 1 < args.size() && !LooksLikeOption(args[i + 1])) {
+          value = args[++i];
+        } else {
+          return MissingValue(*o);
+        }
+        absl::Status s = Apply(*o, value, a);
+        if (!s.ok()) return s;
+        break;
+      }
+      continue;
+    }
+    // The first positional argument names the command.
+    if (arg != "help") {
+      bool known = false;
+      for (const char* n : kVmmNames) known |= arg == n;
+      if (!known) {
+        return UsageError(absl::StrCat("unrecognized subcommand '", arg, "'"));
+      }
+    }
+    a.command = arg;
+    a.vmm_args.assign(args.begin() + i + 1, args.end());
+    break;
+  }
+  return a;
+}
+
+std::string Resolve(const CliEnvironment& env, const std::string& path) {
+  if (!env.working_dir.has_value() || path.empty() || path[0] == '/') {
+    return path;
+  }
+  return absl::StrCat(*env.working_dir, "/", path);
+}
+
+absl::Status FileError(const std::string& name, int err) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "file ", name, " error: ", std::strerror(err), " (os error ", err, ")"));
+}
+
+// Reads a small text file through Payload (bounded).
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
+                                          uint64_t limit) {
+  Payload p = Payload::FromFile(path);
+  std::string text;
+  absl::Status s = p.Read([&](absl::Span<const uint8_t> chunk) -> absl::Status {
+    if (text.size() + chunk.size() > limit) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "file ", path, " error: larger than the limit of ", limit, " bytes"));
+    }
+    text.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return text;
+}
+
+std::string Hex64(uint64_t v) { return absl::StrFormat("0x%x", v); }
+
+absl::StatusOr<std::string> Sha256Hex(const Payload& p) {
+  absl::StatusOr<crypto::Digest> d =
+      crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
+  if (!d.ok()) return d.status();
+  absl::Status s =
+      p.Read([&](absl::Span<const uint8_t> c) { return d->Update(c); });
+  if (!s.ok()) return s;
+  absl::StatusOr<std::vector<uint8_t>> h = d->Finish();
+  if (!h.ok()) return h.status();
+  std::string out;
+  for (uint8_t b : *h) absl::StrAppendFormat(&out, "%02x", b);
+  return out;
+}
+
+// The RIPAS ranges INIT_RIPAS covers (spec-core §6.4), for the report.
+void AddRange(OJson& list, uint64_t base, uint64_t top) {
+  OJson r = OJson::object();
+  r["base"] = Hex64(base);
+  r["top"] = Hex64(top);
+  list.push_back(std::move(r));
+}
+
+absl::StatusOr<std::string> JsonReport(const RealmConfig& config,
+                                       const Measurements& m,
+                                       const std::vector<std::string>& warns) {
+  OJson doc = OJson::object();
+  doc["hash_algorithm"] = HashAlgorithmName(m.hash_algorithm);
+  OJson ms = OJson::object();
+  ms["rim"] = ToHex(m.rim);
+  for (int i = 0; i < 4; ++i) ms[absl::StrCat("rem", i)] = ToHex(m.rem[i]);
+  doc["measurements"] = std::move(ms);
+
+  absl::StatusOr<RealmCreateParams> p = config.ResolveParams();
+  if (!p.ok()) return p.status();
+  OJson params = OJson::object();
+  params["ipa_bits"] = p->ipa_bits;
+  params["num_bps"] = p->num_bps;
+  params["num_wps"] = p->num_wps;
+  params["sve_vl"] = p->sve_vl;
+  params["pmu"] = p->pmu;
+  params["pmu_num_ctrs"] = p->pmu_num_ctrs;
+  params["lpa2"] = p->lpa2;
+  doc["realm_parameters"] = std::move(params);
+  doc["personalization_value"] = ToHex(config.personalization_value());
+
+  OJson layout = OJson::object();
+  OJson ram = OJson::array(), ripas = OJson::array();
+  for (const auto& [base, size] : config.ram()) {
+    OJson r = OJson::object();
+    r["base"] = Hex64(base);
+    r["size"] = size;
+    ram.push_back(std::move(r));
+    const uint64_t b = base & ~(kGranuleSize - 1);
+    AddRange(ripas, b, (b + size - 1 + kGranuleSize - 1) & ~(kGranuleSize - 1));
+  }
+  layout["ram"] = std::move(ram);
+  layout["ripas"] = std::move(ripas);
+  OJson blobs = OJson::array();
+  auto blob_json = [&](const Blob& b, const char* into) -> absl::Status {
+    OJson j = OJson::object();
+    j["name"] = b.name;
+    j["source"] = b.payload.name();
+    j["ipa"] = Hex64(b.guest_start);
+    absl::StatusOr<uint64_t> size = b.payload.Size();
+    if (!size.ok()) return size.status();
+    j["size"] = *size;
+    if (b.load_size != 0) j["load_size"] = b.load_size;
+    j["measured"] = true;
+    j["into"] = into;
+    absl::StatusOr<std::string> sha = Sha256Hex(b.payload);
+    if (!sha.ok()) return sha.status();
+    j["sha256"] = *sha;
+    blobs.push_back(std::move(j));
+    return absl::OkStatus();
+  };
+  for (const auto& [addr, b] : config.rim_blobs()) {
+    if (absl::Status s = blob_json(b, "rim"); !s.ok()) return s;
+  }
+  for (const auto& [index, b] : config.rem_blobs()) {
+    const std::string into = absl::StrCat("rem", index);
+    if (absl::Status s = blob_json(b, into.c_str()); !s.ok()) return s;
+  }
+  for (const MemoryRange& r : config.rim_unmeasured()) {
+    OJson j = OJson::object();
+    j["name"] = "unmeasured";
+    j["ipa"] = Hex64(r.base);
+    j["size"] = r.size;
+    j["measured"] = false;
+    j["into"] = "rim";
+    blobs.push_back(std::move(j));
+  }
+  layout["blobs"] = std::move(blobs);
+  if (config.rec().has_value()) {
+    OJson rec = OJson::object();
+    rec["pc"] = Hex64(config.rec()->pc);
+    OJson gprs = OJson::array();
+    for (uint64_t g : config.rec()->gprs) gprs.push_back(Hex64(g));
+    rec["gprs"] = std::move(gprs);
+    layout["rec"] = std::move(rec);
+  } else {
+    layout["rec"] = nullptr;
+  }
+  if (config.dtb().has_value()) {
+    OJson dtb = OJson::object();
+    dtb["address"] = config.dtb_address().has_value()
+                         ? OJson(Hex64(*config.dtb_address()))
+                         : OJson(nullptr);
+    dtb["size"] = config.dtb()->size();
+    layout["dtb"] = std::move(dtb);
+  } else {
+    layout["dtb"] = nullptr;
+  }
+  doc["layout"] = std::move(layout);
+  OJson w = OJson::array();
+  for (const std::string& s : warns) w.push_back(s);
+  doc["warnings"] = std::move(w);
+  return doc.dump(2, ' ', /*ensure_ascii=*/false) + "\n";
+}
+
+// One line per message: a multi-line third-party error (a TOML parse error)
+// keeps its lines, as the reference prints them.
+void PrintError(std::ostream& err, absl::string_view stage,
+                const absl::Status& s) {
+  err << "ERROR " << stage << ": " << s.message() << "\n";
+}
+
+int Usage(std::ostream& err, absl::string_view message) {
+  err << "error: " << message << "\n\n"
+      << kUsageLine << "\n\n"
+      << "For more information, try '--help'.\n";
+  return 2;
+}
+
+}  // namespace
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 absl::string_view data) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos
+                              ? "."
+                              : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string base =
+      slash == std::string::npos ? path : path.substr(slash + 1);
+  std::string tmpl = absl::StrCat(dir, "/.", base, ".tmp-XXXXXX");
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  int fd = mkstemp(buf.data());
+  if (fd < 0) return FileError(path, errno);
+  const std::string tmp(buf.data());
+  // mkstemp creates 0600; give the file the usual 0666 & ~umask.
+  mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd, 0666 & ~mask);
+  auto fail = [&](int e) {
+    close(fd);
+    unlink(tmp.c_str());
+    return FileError(path, e);
+  };
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(errno);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0) return fail(errno);
+  if (close(fd) != 0) {
+    int e = errno;
+    unlink(tmp.c_str());
+    return FileError(path, e);
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    unlink(tmp.c_str());
+    return FileError(path, e);
+  }
+  return absl::OkStatus();
+}
+
+std::string HelpText() {
+  return R"(Generate Realm measurements corresponding to a given VM configuration and
+environment. Can also generate firmware tables (DTB, ACPI) to be provided to
+the VMM.
+
+Usage: realm-measurements [OPTIONS] <COMMAND> [VMM ARGS]...
+
+Computes the Arm CCA Realm Initial Measurement (RIM) and the four Realm
+Extensible Measurements (REM0-REM3) that an RMM 1.0 reports for a Realm
+started by the given VMM command line. Global options come first; everything
+after the command is that VMM's own command line, passed on as is.
+
+Commands:
+  qemu      Model QEMU's virt machine; the arguments are QEMU's
+  kvmtool   Model kvmtool (lkvm run); the arguments are kvmtool's
+  cloud-hv  Model cloud-hypervisor; the arguments are cloud-hypervisor's
+  help      Print this message
+
+Options:
+  -v, --verbose
+          Display more information (use multiple times to increase verbosity)
+      --output-dtb <OUTPUT_DTB>
+          Output file for the generated DTB. Written atomically once the VM
+          model is built, before measuring
+      --dtb-template <DTB_TEMPLATE>
+          Input DTB template. Before measurement, the DTB is patched to be
+          compatible with the given VMM parameters. This is experimental. It is
+          unlikely that the DTB resulting from patching matches exactly that
+          generated by the VMM
+      --no-measurements
+          Do not generate Realm measurements (only validate parameters and
+          generate DTB)
+      --print-b64
+          Display measurement encoded in base64, instead of raw hex
+  -k, --kernel <KERNEL>
+          Kernel image (used only if the VMM arguments load a kernel)
+  -i, --initrd <INITRD>
+          Initrd image (used only if the VMM arguments load an initrd)
+  -f, --firmware <FIRMWARE>
+          Firmware image (used only if the VMM arguments load firmware)
+      --dtb <DTB>
+          Input DTB. The DTB is measured as-is, not modified. It is therefore
+          only valid for one set of VMM parameters. Changes to the VMM
+          parameters are likely to affect the DTB
+  -c, --config <CONFIG>
+          Config file. Can be specified multiple times to provide overlays.
+          For example: -c hardware.conf -c firmware.conf -c hypervisor.conf
+          Each file can only lower the values set by the files before it
+      --endorsements-template <ENDORSEMENTS_TEMPLATE>
+          Input file containing CoMID endorsements in JSON
+      --endorsements-output <ENDORSEMENTS_OUTPUT>
+          Output file containing CoMID endorsements in JSON (written
+          atomically; the measurement lines are then not printed)
+      --format <FORMAT>
+          Output format on stdout: "text" (default) prints the five lines
+          RIM:, REM0: .. REM3:; "json" prints one JSON document with the
+          measurements (hex), the hash algorithm, the effective Realm
+          parameters, the personalization value, the layout (RAM and RIPAS
+          ranges; each blob with name, IPA, size, where it is measured and
+          the sha256 of its content; the REC's pc and x0-x7; the DTB address
+          and size) and the warnings
+  -h, --help
+          Print help
+  -V, --version
+          Print version ("cca-realm-measurements 0.1.0", the reference
+          tool's version line, kept for compatibility)
+
+Host capabilities:
+      --ipa-bits <IPA_BITS>
+          Number of IPA bits
+      --num-bps <NUM_BPS>
+          Maximum number of breakpoints (2-64)
+      --num-wps <NUM_WPS>
+          Maximum number of watchpoints (2-64)
+      --sve-vl <SVE_VL>
+          Maximum SVE vector length (bits, a multiple of 128 in 128-2048, 0
+          disables)
+      --pmu-num-ctrs <PMU_NUM_CTRS>
+          Maximum number of PMU counters (0-31)
+      --pmu <PMU>
+          PMU is supported [possible values: true, false]
+      --lpa2 <LPA2>
+          LPA2 is supported [possible values: true, false]
+      --hash-algo <HASH_ALGO>
+          Hash algorithm [possible values: sha256, sha512]. Accepted for
+          compatibility and ignored: the VMM arguments choose the algorithm
+          (a warning is printed when they disagree)
+
+  Numbers are decimal. Config files are applied first (each one can only
+  lower a value), then these options set the values they name, then the VMM
+  model lowers them to what the VM needs.
+
+Output:
+  On success stdout holds exactly five lines, "RIM: <m>" and "REM0: <m>" to
+  "REM3: <m>", each <m> all 64 bytes of the measurement buffer as 128
+  lower-case hex digits (SHA-256 values end in 32 zero bytes), or base64
+  (88 characters) with --print-b64. REMs follow TF-RMM's extension
+  (REM = H(REM[0:L] || value)), not the reference tool's.
+
+Exit status:
+  0  success
+  1  an error, printed on stderr as one line "ERROR <stage>: <cause>", the
+     stage being "Invalid arguments", "Cannot build parameters" or "Failed
+     to compute measurements"
+  2  a command-line syntax error ("error: ..." and a usage line)
+
+Environment:
+  BUILD_WORKING_DIRECTORY  relative paths resolve against it (bazel run)
+
+Example:
+  realm-measurements --num-wps 6 --num-bps 6 kvmtool --realm -c 1 -m 512M
+)";
+}
+
+int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
+           std::ostream& out, std::ostream& err) {
+  if (args.empty()) {
+    // spec-core §10.3: no arguments -> help on stderr, exit 2.
+    err << HelpText();
+    return 2;
+  }
+  absl::StatusOr<ParsedArgs> parsed = Parse(args);
+  if (!parsed.ok()) return Usage(err, parsed.status().message());
+  ParsedArgs& a = *parsed;
+  if (a.help || a.command == "help") {
+    out << HelpText();
+    return 0;
+  }
+  if (a.version) {
+    out << kVersionLine << "\n";
+    return 0;
+  }
+  if (a.command.empty()) {
+    return Usage(err,
+                 "'realm-measurements' requires a subcommand but one was not "
+                 "provided\n  [subcommands: qemu, kvmtool, cloud-hv, help]");
+  }
+  auto value = [&](const char* name) -> std::optional<std::string> {
+    auto it = a.values.find(name);
+    if (it == a.values.end()) return std::nullopt;
+    return Resolve(env, it->second);
+  };
+  auto debug = [&](absl::string_view text) {
+    if (a.verbose >= 1) err << "DEBUG " << text << "\n";
+  };
+
+  // check_args (spec-core §10.3 step 3).
+  if (a.values.count("dtb") && a.values.count("dtb-template")) {
+    err << "ERROR " << kStageArgs
+        << ": either --dtb or --dtb-template can be set but not both\n";
+    return 1;
+  }
+
+  // Host capabilities: config files restrict, CLI options update (§5.3).
+  HostCaps caps;
+  std::optional<std::string> config_hash_algo;
+  for (const std::string& c : a.configs) {
+    const std::string path = Resolve(env, c);
+    absl::StatusOr<std::string> text = ReadSmallFile(path, kMaxConfigFileSize);
+    if (!text.ok()) {
+      PrintError(err, kStageBuild, text.status());
+      return 1;
+    }
+    absl::StatusOr<HostCaps> file_caps = HostCaps::FromToml(*text, path);
+    if (!file_caps.ok()) {
+      PrintError(err, kStageBuild, file_caps.status());
+      return 1;
+    }
+    if (!config_hash_algo && file_caps->hash_algo) {
+      config_hash_algo = *file_caps->hash_algo;
+    }
+    if (absl::Status s = caps.Restrict(*file_caps); !s.ok()) {
+      PrintError(err, kStageBuild, s);
+      return 1;
+    }
+  }
+  if (absl::Status s = caps.Update(a.cli_caps); !s.ok()) {
+    PrintError(err, kStageBuild, s);
+    return 1;
+  }
+  debug(absl::StrCat("Host config: ", caps.DebugString()));
+
+  VmmModel model = nullptr;
+  auto it = env.models.find(a.command);
+  if (it != env.models.end()) model = it->second;
+  if (model == nullptr) {
+    err << "ERROR " << kStageBuild << ": the " << a.command
+        << " model is not implemented yet\n";
+    return 1;
+  }
+  VmmInputs inputs;
+  inputs.kernel = value("kernel");
+  inputs.initrd = value("initrd");
+  inputs.firmware = value("firmware");
+  inputs.dtb = value("dtb");
+  inputs.dtb_template = value("dtb-template");
+
+  RealmConfig config(caps);
+  absl::Status built = model(inputs, a.vmm_args, config);
+  if (built.ok()) built = config.Validate();
+  std::vector<std::string> warnings = config.warnings();
+  // deviations.md: --hash-algo / config hash_algo never choose the
+  // algorithm; say so when they disagree with the VMM's choice.
+  if (built.ok() && config.hash_algorithm().has_value()) {
+    const std::string vmm = HashAlgorithmName(*config.hash_algorithm());
+    if (a.hash_algo && *a.hash_algo != vmm) {
+      warnings.push_back(absl::StrCat("--hash-algo ", *a.hash_algo,
+                                      " is ignored: the VMM arguments select ",
+                                      vmm));
+    }
+    if (config_hash_algo) {
+      const std::string cfg =
+          *config_hash_algo == "RmiHashSha512" ? "sha512" : "sha256";
+      if (cfg != vmm) {
+        warnings.push_back(absl::StrCat("config hash_algo ", *config_hash_algo,
+                                        " is ignored: the VMM arguments "
+                                        "select ",
+                                        vmm));
+      }
+    }
+  }
+  for (const std::string& w : warnings) err << "WARN " << w << "\n";
+  if (!built.ok()) {
+    if (IsUsageError(built)) return Usage(err, built.message());
+    PrintError(err, kStageBuild, built);
+    return 1;
+  }
+
+  if (std::optional<std::string> path = value("output-dtb")) {
+    if (!config.dtb().has_value()) {
+      err << "ERROR " << kStageBuild << ": --output-dtb given but the "
+          << a.command << " model produced no DTB\n";
+      return 1;
+    }
+    const std::vector<uint8_t>& dtb = *config.dtb();
+    absl::Status s = WriteFileAtomically(
+        *path, absl::string_view(reinterpret_cast<const char*>(dtb.data()),
+                                 dtb.size()));
+    if (!s.ok()) {
+      PrintError(err, kStageBuild, s);
+      return 1;
+    }
+  }
+  if (a.no_measurements) return 0;
+
+  absl::StatusOr<Measurements> m = ComputeMeasurements(config);
+  if (!m.ok()) {
+    PrintError(err, kStageMeasure, m.status());
+    return 1;
+  }
+  debug(absl::StrCat("RIM: ", ToHex(m->rim)));
+
+  std::optional<std::string> endorsements = value("endorsements-output");
+  if (endorsements) {
+    std::optional<std::string> tmpl_text;
+    std::string tmpl_name;
+    if (std::optional<std::string> tmpl = value("endorsements-template")) {
+      tmpl_name = *tmpl;
+      absl::StatusOr<std::string> text =
+          ReadSmallFile(*tmpl, kMaxComidTemplateSize);
+      if (!text.ok()) {
+        PrintError(err, kStageMeasure, text.status());
+        return 1;
+      }
+      tmpl_text = std::move(*text);
+    }
+    absl::StatusOr<std::string> json = FillComidJson(
+        tmpl_text, tmpl_name, *m, config.personalization_value());
+    if (!json.ok()) {
+      PrintError(err, kStageMeasure, json.status());
+      return 1;
+    }
+    if (absl::Status s = WriteFileAtomically(*endorsements, *json); !s.ok()) {
+      PrintError(err, kStageMeasure, s);
+      return 1;
+    }
+  }
+  if (a.json) {
+    absl::StatusOr<std::string> report = JsonReport(config, *m, warnings);
+    if (!report.ok()) {
+      PrintError(err, kStageMeasure, report.status());
+      return 1;
+    }
+    out << *report;
+    return 0;
+  }
+  if (endorsements) return 0;
+  auto enc = [&](const Measurement& v) {
+    return a.print_b64 ? ToBase64(v) : ToHex(v);
+  };
+  out << "RIM: " << enc(m->rim) << "\n";
+  for (int i = 0; i < 4; ++i) out << "REM" << i << ": " << enc(m->rem[i]) << "\n";
+  out.flush();
+  return 0;
+}
+
+}  // namespace realm_measurements::measure
