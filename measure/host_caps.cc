@@ -21,9 +21,9 @@ constexpr size_t kMaxConfigBytes = 1 << 20;  // 1 MiB
 
 // Key order of the reference's RealmParams (spec-core §11); also the order of
 // the "expected one of" list in unknown-key errors.
-constexpr const char* kKeys[] = {"ipa_bits",     "num_bps", "num_wps",
-                                 "sve_vl",       "pmu_num_ctrs", "pmu",
-                                 "lpa2",         "hash_algo"};
+constexpr const char* kKeys[] = {"ipa_bits", "num_bps",      "num_wps",
+                                 "sve_vl",   "pmu_num_ctrs", "pmu",
+                                 "lpa2",     "hash_algo"};
 
 // The two accepted spellings of `hash_algo` (the reference deserializes the
 // Rust enum RmiHashAlgorithm by variant name, spec-core §11).
@@ -83,10 +83,10 @@ absl::Status ReadUnsigned(absl::string_view name, absl::string_view key,
   const std::string range = absl::StrCat("0..=", kMax);
   const auto* v = node.as_integer();
   if (v == nullptr) {
-    return ParseError(name, node.source().begin,
-                      absl::StrCat("invalid type for `", key, "`: expected ",
-                                   "integer in ", range, ", found ",
-                                   TypeName(node.type())));
+    return ParseError(
+        name, node.source().begin,
+        absl::StrCat("invalid type for `", key, "`: expected ", "integer in ",
+                     range, ", found ", TypeName(node.type())));
   }
   const int64_t x = v->get();
   if (x < 0 || x > kMax) {
@@ -102,10 +102,10 @@ absl::Status ReadBool(absl::string_view name, absl::string_view key,
                       const toml::node& node, std::optional<bool>& out) {
   const auto* v = node.as_boolean();
   if (v == nullptr) {
-    return ParseError(name, node.source().begin,
-                      absl::StrCat("invalid type for `", key,
-                                   "`: expected boolean, found ",
-                                   TypeName(node.type())));
+    return ParseError(
+        name, node.source().begin,
+        absl::StrCat("invalid type for `", key, "`: expected boolean, found ",
+                     TypeName(node.type())));
   }
   out = v->get();
   return absl::OkStatus();
@@ -126,11 +126,11 @@ absl::Status ReadHashAlgo(absl::string_view name, const toml::node& node,
       return absl::OkStatus();
     }
   }
-  return ParseError(
-      name, node.source().begin,
-      absl::StrCat("unknown variant `", absl::CHexEscape(absl::string_view(v->get())),
-                   "`, expected `", kHashAlgoVariants[0], "` or `",
-                   kHashAlgoVariants[1], "`"));
+  return ParseError(name, node.source().begin,
+                    absl::StrCat("unknown variant `",
+                                 absl::CHexEscape(absl::string_view(v->get())),
+                                 "`, expected `", kHashAlgoVariants[0],
+                                 "` or `", kHashAlgoVariants[1], "`"));
 }
 
 std::string UnknownKeyMessage(absl::string_view key) {
@@ -265,8 +265,7 @@ absl::StatusOr<HostCaps> HostCaps::FromToml(absl::string_view text,
     } else if (k == "hash_algo") {
       s = ReadHashAlgo(name, node, caps.hash_algo);
     } else {
-      s = ParseError(name, key.source().begin,
-                     UnknownKeyMessage(k));
+      s = ParseError(name, key.source().begin, UnknownKeyMessage(k));
     }
     if (!s.ok()) return s;
   }
@@ -301,12 +300,11 @@ absl::Status HostCaps::Restrict(const HostCaps& other) {
 }
 
 std::string HostCaps::DebugString() const {
-  return absl::StrCat("HostCaps{ipa_bits: ", Show(ipa_bits),
-                      ", num_bps: ", Show(num_bps),
-                      ", num_wps: ", Show(num_wps), ", sve_vl: ", Show(sve_vl),
-                      ", pmu_num_ctrs: ", Show(pmu_num_ctrs),
-                      ", pmu: ", Show(pmu), ", lpa2: ", Show(lpa2),
-                      ", hash_algo: ", Show(hash_algo), "}");
+  return absl::StrCat(
+      "HostCaps{ipa_bits: ", Show(ipa_bits), ", num_bps: ", Show(num_bps),
+      ", num_wps: ", Show(num_wps), ", sve_vl: ", Show(sve_vl),
+      ", pmu_num_ctrs: ", Show(pmu_num_ctrs), ", pmu: ", Show(pmu),
+      ", lpa2: ", Show(lpa2), ", hash_algo: ", Show(hash_algo), "}");
 }
 
 }  // namespace realm_measurements::measure

@@ -80,8 +80,10 @@ TEST(HostCapsValidators, AcceptAndRejectWithReferenceTexts) {
        "invalid parameter SVE vector length '4096'"},
       {"ctrs 0", ValidatePmuNumCtrs, 0, nullptr},
       {"ctrs 31", ValidatePmuNumCtrs, 31, nullptr},
-      {"ctrs 32", ValidatePmuNumCtrs, 32, "invalid parameter PMU counters '32'"},
-      {"ctrs -1", ValidatePmuNumCtrs, -1, "invalid parameter PMU counters '-1'"},
+      {"ctrs 32", ValidatePmuNumCtrs, 32,
+       "invalid parameter PMU counters '32'"},
+      {"ctrs -1", ValidatePmuNumCtrs, -1,
+       "invalid parameter PMU counters '-1'"},
   };
   for (const ValidatorCase& c : cases) {
     SCOPED_TRACE(c.what);
@@ -118,8 +120,9 @@ TEST(HostCapsFromToml, EmptyAndCommentOnlyLeaveAllUnset) {
 
 TEST(HostCapsFromToml, TypeRangesAreTheFieldTypes) {
   // Parsing checks only the u8/u16 ranges; the validators run on merge.
-  HostCaps c = MustParse("ipa_bits = 255\nnum_bps = 0\nsve_vl = 65535\n"
-                         "pmu_num_ctrs = 255\n");
+  HostCaps c = MustParse(
+      "ipa_bits = 255\nnum_bps = 0\nsve_vl = 65535\n"
+      "pmu_num_ctrs = 255\n");
   ExpectCaps(c, {255, 0, std::nullopt, 65535, 255});
   // TOML integer spellings are accepted.
   c = MustParse("ipa_bits = 0x30\nsve_vl = 1_024\n");
@@ -213,8 +216,9 @@ TEST(HostCapsFromToml, SyntaxErrorsAreOneLineWithPosition) {
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
     const std::string m(r.status().message());
     EXPECT_TRUE(absl::StartsWith(
-        m, "invalid VM configuration: cannot parse bad.conf: TOML parse error "
-           "at line "))
+        m,
+        "invalid VM configuration: cannot parse bad.conf: TOML parse error "
+        "at line "))
         << m;
     EXPECT_EQ(m.find('\n'), std::string::npos) << m;
   }
@@ -294,8 +298,8 @@ TEST(HostCapsRestrict, ValidatesEvenWhenNotApplied) {
 TEST(HostCapsRestrict, FirstErrorFollowsReferenceFieldOrder) {
   // Reference order: ipa_bits, num_bps, num_wps, pmu_num_ctrs, sve_vl.
   HostCaps c;
-  absl::Status s = c.Restrict(
-      MustParse("sve_vl = 100\npmu_num_ctrs = 40\nnum_wps = 1\n"));
+  absl::Status s =
+      c.Restrict(MustParse("sve_vl = 100\npmu_num_ctrs = 40\nnum_wps = 1\n"));
   EXPECT_EQ(s.message(), "invalid parameter watchpoints '1'");
   s = c.Restrict(MustParse("sve_vl = 100\npmu_num_ctrs = 40\n"));
   EXPECT_EQ(s.message(), "invalid parameter PMU counters '40'");
@@ -320,8 +324,8 @@ TEST(HostCapsUpdate, RaisesAndLowersWithValidation) {
   ASSERT_TRUE(c.Update(MustParse("num_bps = 64\npmu = true\nsve_vl = 128\n"
                                  "lpa2 = true\n"))
                   .ok());
-  ExpectCaps(c, {std::nullopt, 64, std::nullopt, 128, std::nullopt, true,
-                 true});
+  ExpectCaps(c,
+             {std::nullopt, 64, std::nullopt, 128, std::nullopt, true, true});
   absl::Status s = c.Update(MustParse("num_wps = 65\n"));
   EXPECT_EQ(s.message(), "invalid parameter watchpoints '65'");
   s = c.Update(MustParse("num_bps = 2\nsve_vl = 2049\n"));
