@@ -1,0 +1,59 @@
+// Linux arm64 Image loading (spec-vmm §2.2, spec-core §8): the 64-byte
+// header of Documentation/arch/arm64/booting.rst, optionally inside a gzip
+// member that is decompressed into memory (bounded).
+#ifndef REALM_MEASUREMENTS_MEASURE_LINUX_IMAGE_H_
+#define REALM_MEASUREMENTS_MEASURE_LINUX_IMAGE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "measure/payload.h"
+
+namespace realm_measurements::measure {
+
+// "ARM\x64", little-endian u32 at offset 56 of the header.
+inline constexpr uint32_t kArm64ImageMagic = 0x644d5241;
+inline constexpr size_t kArm64ImageHeaderSize = 64;
+// Bound on a gzip kernel's decompressed size (real arm64 Images are tens of
+// MiB); protects against decompression bombs.
+inline constexpr uint64_t kMaxDecompressedKernelSize = uint64_t{1} << 30;
+
+struct Arm64ImageHeader {
+  uint32_t code0 = 0;
+  uint32_t code1 = 0;
+  uint64_t text_offset = 0;
+  uint64_t image_size = 0;
+  uint64_t flags = 0;
+  uint32_t magic = 0;
+};
+
+// Decodes the first 64 bytes (no magic check). `name` is used in messages.
+absl::StatusOr<Arm64ImageHeader> ParseArm64ImageHeader(
+    absl::Span<const uint8_t> data, const std::string& name);
+
+struct LinuxImage {
+  Arm64ImageHeader header;
+  // The bytes to measure: the file itself, or the decompressed content in
+  // memory for a gzip kernel.
+  Payload payload;
+};
+
+// Loads `path`: a plain Image (the payload stays a lazily read file) or a
+// gzip member whose decompressed content is an Image. Errors:
+// "file <path> error: <strerror> (os error N)", "file <path> error: failed
+// to fill whole buffer" (shorter than 64 bytes), "file <path> error: <gzip
+// problem>", "invalid Linux header" (magic still wrong).
+absl::StatusOr<LinuxImage> LoadLinuxImage(
+    const std::string& path,
+    uint64_t max_decompressed = kMaxDecompressedKernelSize);
+
+// Decompresses the first gzip member of `data` (at most `max_size` bytes of
+// output). Messages are the problem only, e.g. "invalid gzip header".
+absl::StatusOr<std::vector<uint8_t>> GunzipFirstMember(
+    absl::Span<const uint8_t> data, uint64_t max_size);
+
+}  // namespace realm_measurements::measure
+
+#endif  // REALM_MEASUREMENTS_MEASURE_LINUX_IMAGE_H_
