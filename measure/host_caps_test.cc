@@ -377,64 +377,79 @@ TEST(HostCapsShippedConfigs, FvpPlusRmmInEitherOrder) {
 }
 
 // --- Golden-corpus config files ---------------------------------------------
-// Texts written by testdata/golden/gen_inputs.py; the expected stderr of the
-// error cases is the golden corpus's "ERROR Cannot build parameters: <msg>".
+// Written by testdata/golden/gen_inputs.py (genrule //testdata/golden:inputs).
+// Error texts: the golden corpus's "ERROR Cannot build parameters: <msg>".
 
-constexpr char kHostMax[] =
-    "# host capabilities\nipa_bits = 52\nnum_bps = 6\nnum_wps = 4\n"
-    "pmu_num_ctrs = 6\nsve_vl = 2048\npmu = true\nlpa2 = true\n";
-constexpr char kRmm[] = "num_bps = 2\nnum_wps = 2\nlpa2 = false\n";
+HostCaps Golden(const std::string& name) {
+  const std::string path = "testdata/golden/inputs/" + name;
+  std::string text = ReadRunfile(path);
+  // Guards against a missing runfile reading as an empty config.
+  EXPECT_TRUE(name == "empty.conf" || !text.empty()) << path;
+  return MustParse(text, name);
+}
 
 TEST(HostCapsGolden, ConfigErrors) {
   struct Case {
     const char* name;
-    const char* text;
     const char* error;
     bool prefix;
   } cases[] = {
-      {"bad-bps.conf", "num_bps = 1\n", "invalid parameter breakpoints '1'",
-       false},
-      {"bad-pmu-ctrs.conf", "pmu_num_ctrs = 32\n",
-       "invalid parameter PMU counters '32'", false},
-      {"bad-sve.conf", "sve_vl = 100\n",
-       "invalid parameter SVE vector length '100'", false},
-      // cases-public.json fail-config-unknown-field, stderr_match prefix.
-      {"bad-field.conf", "num_bps = 6\nfrobnicate = 1\n",
+      {"bad-bps.conf", "invalid parameter breakpoints '1'", false},
+      {"bad-pmu-ctrs.conf", "invalid parameter PMU counters '32'", false},
+      {"bad-sve.conf", "invalid parameter SVE vector length '100'", false},
+      // cases-public.json fail-config-unknown-field: stderr_match prefix.
+      {"bad-field.conf",
        "invalid VM configuration: cannot parse bad-field.conf: ", true},
   };
   for (const Case& k : cases) {
     SCOPED_TRACE(k.name);
+    const std::string text =
+        ReadRunfile(std::string("testdata/golden/inputs/") + k.name);
+    ASSERT_FALSE(text.empty());
     HostCaps c;
-    absl::Status s;
-    absl::StatusOr<HostCaps> f = HostCaps::FromToml(k.text, k.name);
-    s = f.ok() ? c.Restrict(*f) : f.status();
+    absl::StatusOr<HostCaps> f = HostCaps::FromToml(text, k.name);
+    absl::Status s = f.ok() ? c.Restrict(*f) : f.status();
     ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
     if (k.prefix) {
       EXPECT_TRUE(absl::StartsWith(s.message(), k.error)) << s;
+      EXPECT_EQ(s.message().find('\n'), absl::string_view::npos);
     } else {
       EXPECT_EQ(s.message(), k.error);
     }
   }
 }
 
-TEST(HostCapsGolden, Hash512IsAcceptedAndIgnored) {
+TEST(HostCapsGolden, ValidConfigsParseAndRestrict) {
+  for (const char* name :
+       {"empty.conf", "hash512.conf", "host-fvp.conf", "host-max.conf",
+        "host-small.conf", "kvm.conf", "pmu3-sve256.conf", "raise.conf",
+        "rmm.conf", "sve384.conf"}) {
+    SCOPED_TRACE(name);
+    HostCaps c;
+    EXPECT_TRUE(c.Restrict(Golden(name)).ok());
+  }
   HostCaps c;
-  ASSERT_TRUE(c.Restrict(MustParse("hash_algo = \"RmiHashSha512\"\n")).ok());
+  ASSERT_TRUE(c.Restrict(Golden("sve384.conf")).ok());
+  EXPECT_EQ(c.sve_vl, 384);
+}
+
+TEST(HostCapsGolden, Hash512IsAcceptedAndIgnored) {
+  const HostCaps f = Golden("hash512.conf");
+  EXPECT_EQ(f.hash_algo, "RmiHashSha512");
+  HostCaps c;
+  ASSERT_TRUE(c.Restrict(f).ok());
   ExpectCaps(c, {});
   EXPECT_FALSE(c.hash_algo.has_value());
 }
 
 TEST(HostCapsGolden, ConfigOnlyLowers) {
   // kvm-config-only-lowers: -c host-small -c raise -c pmu3-sve256 -c empty.
-  const char* files[] = {
-      "ipa_bits = 48\nnum_bps = 4\nnum_wps = 4\nsve_vl = 0\npmu = false\n",
-      "ipa_bits = 52\nnum_bps = 64\nnum_wps = 64\npmu_num_ctrs = 31\n"
-      "sve_vl = 2048\npmu = true\nlpa2 = true\n",
-      "pmu_num_ctrs = 3\nsve_vl = 256\n",
-      "",
-  };
   HostCaps c;
-  for (const char* f : files) ASSERT_TRUE(c.Restrict(MustParse(f)).ok());
+  for (const char* f :
+       {"host-small.conf", "raise.conf", "pmu3-sve256.conf", "empty.conf"}) {
+    ASSERT_TRUE(c.Restrict(Golden(f)).ok()) << f;
+  }
   ExpectCaps(c, {48, 4, 4, 0, 3, false, true});
 }
 
@@ -442,8 +457,8 @@ TEST(HostCapsGolden, CliOverridesConfig) {
   // kvm-cli-overrides-config: -c host-max -c rmm --num-bps 16 --num-wps 15
   // --lpa2 true --sve-vl 1024 --ipa-bits 44.
   HostCaps c;
-  ASSERT_TRUE(c.Restrict(MustParse(kHostMax)).ok());
-  ASSERT_TRUE(c.Restrict(MustParse(kRmm)).ok());
+  ASSERT_TRUE(c.Restrict(Golden("host-max.conf")).ok());
+  ASSERT_TRUE(c.Restrict(Golden("rmm.conf")).ok());
   ExpectCaps(c, {52, 2, 2, 2048, 6, true, false});
   HostCaps cli;
   cli.num_bps = 16;
@@ -453,6 +468,15 @@ TEST(HostCapsGolden, CliOverridesConfig) {
   cli.ipa_bits = 44;
   ASSERT_TRUE(c.Update(cli).ok());
   ExpectCaps(c, {44, 16, 15, 1024, 6, true, true});
+}
+
+TEST(HostCapsGolden, HostFvpKvmRmmStack) {
+  // kvm-k-i-4cpu-512M: -c host-fvp.conf -c kvm.conf -c rmm.conf.
+  HostCaps c;
+  for (const char* f : {"host-fvp.conf", "kvm.conf", "rmm.conf"}) {
+    ASSERT_TRUE(c.Restrict(Golden(f)).ok()) << f;
+  }
+  ExpectCaps(c, {52, 2, 2, 512, 8, true, false});
 }
 
 TEST(HostCapsDebugString, ShowsSetAndUnset) {
