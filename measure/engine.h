@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -101,10 +102,18 @@ class Engine {
 
  private:
   Engine() = default;
+  // H(data) into `out`, zero-extended; reuses `digest_` (no allocation).
+  absl::Status HashInto(absl::Span<const uint8_t> data, Measurement* out) const;
+  // Only checks, no state change: `ipa` is a granule inside the protected
+  // IPA space.
+  absl::Status CheckGranule(uint64_t ipa, absl::string_view what) const;
   RealmCreateParams params_;
   uint64_t block_sizes_ = 0;
   Measurement rim_ = {};
   std::array<Measurement, 4> rem_ = {};
+  // One digest per engine, reset for each hash; an Engine is therefore not
+  // safe for concurrent use (copies are independent).
+  mutable std::optional<crypto::Digest> digest_;
 };
 
 // Lower-case hex of all 64 bytes (128 characters).

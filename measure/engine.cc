@@ -1,0 +1,320 @@
+#include "measure/engine.h"
+
+#include <cstring>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "measure/internal/rmm_structs.h"
+#include "measure/internal/rtt.h"
+
+namespace realm_measurements::measure {
+namespace {
+
+using internal::DescriptorImage;
+
+// Limits of RmiRealmParams accepted by the host-capability validators
+// (spec-core §5.1, Appendix B `test_args`).
+constexpr int kMinBreakpoints = 2;
+constexpr int kMaxBreakpoints = 64;
+constexpr int kMaxPmuCounters = 31;
+constexpr int kSveVlStep = 128;      // bits per SVE quadword (VQ)
+constexpr int kMaxSveVl = 2048;      // architectural maximum
+// RSI_MEASUREMENT_EXTEND: at most 64 value bytes (spec-eventlog §G.1).
+constexpr size_t kRemDataSize = 64;
+constexpr int kNumRems = 4;
+
+static_assert(internal::kRealmMeasurementWidth == kMeasurementWidth,
+              "measurement widths disagree");
+static_assert(internal::kRttGranule == kGranuleSize, "granule sizes disagree");
+
+uint64_t AlignDown(uint64_t v) { return v & ~(kGranuleSize - 1); }
+
+}  // namespace
+
+absl::StatusOr<HashAlgorithm> ParseHashAlgorithm(absl::string_view name) {
+  if (name == "sha256") return HashAlgorithm::kSha256;
+  if (name == "sha512") return HashAlgorithm::kSha512;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown hash algorithm `", name, "`: expected sha256 or sha512"));
+}
+
+const char* HashAlgorithmName(HashAlgorithm algorithm) {
+  switch (algorithm) {
+    case HashAlgorithm::kSha256:
+      return "sha256";
+    case HashAlgorithm::kSha512:
+      return "sha512";
+  }
+  return "unknown";
+}
+
+size_t HashSize(HashAlgorithm algorithm) {
+  return algorithm == HashAlgorithm::kSha512 ? 64 : 32;
+}
+
+crypto::DigestAlgorithm ToDigestAlgorithm(HashAlgorithm algorithm) {
+  return algorithm == HashAlgorithm::kSha512 ? crypto::DigestAlgorithm::kSha512
+                                             : crypto::DigestAlgorithm::kSha256;
+}
+
+absl::StatusOr<Engine> Engine::RealmCreate(const RealmCreateParams& params) {
+  const auto fail = [](auto&&... parts) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("realm parameters: ", parts...));
+  };
+  const uint8_t algo = static_cast<uint8_t>(params.hash_algorithm);
+  if (params.hash_algorithm != HashAlgorithm::kSha256 &&
+      params.hash_algorithm != HashAlgorithm::kSha512) {
+    return fail("hash algorithm ", algo,
+                " is not supported: expected 0 (sha256) or 1 (sha512)");
+  }
+  if (params.ipa_bits < internal::kMinUsableIpaBits ||
+      params.ipa_bits > internal::kMaxModelIpaBits) {
+    return fail("ipa_bits ", params.ipa_bits,
+                " is outside the supported range ",
+                internal::kMinUsableIpaBits, "..", internal::kMaxModelIpaBits);
+  }
+  if (params.num_bps < kMinBreakpoints || params.num_bps > kMaxBreakpoints) {
+    return fail("num_bps ", params.num_bps, " is outside the supported range ",
+                kMinBreakpoints, "..", kMaxBreakpoints);
+  }
+  if (params.num_wps < kMinBreakpoints || params.num_wps > kMaxBreakpoints) {
+    return fail("num_wps ", params.num_wps, " is outside the supported range ",
+                kMinBreakpoints, "..", kMaxBreakpoints);
+  }
+  if (params.sve_vl != 0 &&
+      (params.sve_vl % kSveVlStep != 0 || params.sve_vl > kMaxSveVl)) {
+    return fail("sve_vl ", params.sve_vl, ": expected 0 or a multiple of ",
+                kSveVlStep, " in ", kSveVlStep, "..", kMaxSveVl);
+  }
+  if (params.pmu_num_ctrs > kMaxPmuCounters) {
+    return fail("pmu_num_ctrs ", params.pmu_num_ctrs,
+                " is outside the supported range 0..", kMaxPmuCounters);
+  }
+  absl::StatusOr<uint64_t> block_sizes =
+      internal::TranslationBlockSizes(params.ipa_bits);
+  if (!block_sizes.ok()) return block_sizes.status();
+
+  // spec-core §4.2 steps 3-7.
+  internal::RealmParamsFields fields;
+  if (params.sve_vl > 0) {
+    fields.flags |= internal::kRealmFlagSve;
+    fields.sve_vl = static_cast<uint8_t>(params.sve_vl / kSveVlStep - 1);
+  }
+  if (params.lpa2) fields.flags |= internal::kRealmFlagLpa2;
+  if (params.pmu) {
+    fields.flags |= internal::kRealmFlagPmu;
+    fields.pmu_num_ctrs = params.pmu_num_ctrs;
+  }
+  fields.s2sz = params.ipa_bits;
+  fields.num_bps = static_cast<uint8_t>(params.num_bps - 1);
+  fields.num_wps = static_cast<uint8_t>(params.num_wps - 1);
+  fields.hash_algo = algo;
+
+  absl::StatusOr<crypto::Digest> digest =
+      crypto::Digest::Create(ToDigestAlgorithm(params.hash_algorithm));
+  if (!digest.ok()) return digest.status();
+
+  Engine engine;
+  engine.params_ = params;
+  engine.block_sizes_ = *block_sizes;
+  engine.digest_.emplace(*std::move(digest));
+  // The 4 KiB image is built once per realm; heap keeps the stack small.
+  auto image = std::make_unique<internal::RealmParamsImage>();
+  internal::EncodeRealmParams(fields, image.get());
+  absl::Status s = engine.HashInto(*image, &engine.rim_);
+  if (!s.ok()) return s;
+  return engine;
+}
+
+absl::Status Engine::HashInto(absl::Span<const uint8_t> data,
+                              Measurement* out) const {
+  if (!digest_.has_value()) {
+    return absl::FailedPreconditionError("engine: no realm was created");
+  }
+  const size_t n = HashSize(params_.hash_algorithm);
+  absl::Status s = digest_->Reset();
+  if (s.ok()) s = digest_->Update(data);
+  if (s.ok()) s = digest_->Finish(absl::MakeSpan(out->data(), n));
+  if (!s.ok()) return s;
+  std::memset(out->data() + n, 0, out->size() - n);
+  return absl::OkStatus();
+}
+
+Measurement Engine::Hash(absl::Span<const uint8_t> data) const {
+  Measurement m = {};
+  // A failure is an internal library error; the zero value then never
+  // matches a reference value.
+  if (!HashInto(data, &m).ok()) m.fill(0);
+  return m;
+}
+
+absl::Status Engine::CheckGranule(uint64_t ipa, absl::string_view what) const {
+  if (ipa % kGranuleSize != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": IPA 0x", absl::Hex(ipa), " is not 4 KiB aligned"));
+  }
+  // RMM accepts DATA and RIPAS only in the protected half of the IPA space.
+  const uint64_t par_top = uint64_t{1} << (params_.ipa_bits - 1);
+  if (ipa >= par_top) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": IPA 0x", absl::Hex(ipa),
+        " is outside the protected IPA space [0, 0x", absl::Hex(par_top),
+        ") of a ", params_.ipa_bits, "-bit realm"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::InitRipas(uint64_t base, uint64_t top) {
+  // spec-core §4.4 step 1, with the tool's message.
+  if (top <= base || base % kGranuleSize != 0 || top % kGranuleSize != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid parameter RIPAS(", absl::Hex(base), ", ",
+                     absl::Hex(top), ")"));
+  }
+  const uint64_t par_top = uint64_t{1} << (params_.ipa_bits - 1);
+  if (top > par_top) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid parameter RIPAS(", absl::Hex(base), ", ", absl::Hex(top),
+        "): top exceeds the protected IPA space [0, 0x", absl::Hex(par_top),
+        ") of a ", params_.ipa_bits, "-bit realm"));
+  }
+  if (block_sizes_ == 0) {
+    return absl::FailedPreconditionError("block sizes is not known");
+  }
+  Measurement rim = rim_;
+  DescriptorImage desc;
+  absl::Status s = internal::SplitRipas(
+      base, top, block_sizes_, [&](uint64_t block_base, uint64_t block_top) {
+        internal::EncodeRipasDescriptor(rim, block_base, block_top, &desc);
+        return HashInto(desc, &rim);
+      });
+  if (!s.ok()) return s;
+  rim_ = rim;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::DataCreateMeasured(uint64_t ipa,
+                                        const Measurement& content) {
+  absl::Status s = CheckGranule(ipa, "DATA_CREATE");
+  if (!s.ok()) return s;
+  // SHA-256 content digests are zero-extended; other bytes would be hashed
+  // into the descriptor and silently change the RIM.
+  const size_t n = HashSize(params_.hash_algorithm);
+  for (size_t i = n; i < content.size(); ++i) {
+    if (content[i] != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "DATA_CREATE at IPA 0x", absl::Hex(ipa), ": content digest byte ", i,
+          " is not zero for a ", HashAlgorithmName(params_.hash_algorithm),
+          " realm"));
+    }
+  }
+  DescriptorImage desc;
+  internal::EncodeDataDescriptor(rim_, ipa, internal::kDataFlagMeasure, content,
+                                 &desc);
+  return HashInto(desc, &rim_);
+}
+
+absl::Status Engine::DataCreateUnmeasured(uint64_t ipa) {
+  absl::Status s = CheckGranule(ipa, "DATA_CREATE (unmeasured)");
+  if (!s.ok()) return s;
+  static constexpr Measurement kZero = {};
+  DescriptorImage desc;
+  internal::EncodeDataDescriptor(rim_, ipa, 0, kZero, &desc);
+  return HashInto(desc, &rim_);
+}
+
+absl::Status Engine::DataCreateUnmeasuredRange(uint64_t addr, uint64_t size) {
+  const uint64_t first = AlignDown(addr);
+  // align_up(addr + size) must not wrap (spec-core §0 arithmetic).
+  if (size > UINT64_MAX - addr || addr + size > UINT64_MAX - (kGranuleSize - 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unmeasured range at 0x", absl::Hex(addr), " of size 0x",
+                     absl::Hex(size), " wraps around the address space"));
+  }
+  const uint64_t end = AlignDown(addr + size + kGranuleSize - 1);
+  if (end == first) return absl::OkStatus();
+  // Check the last granule first so a bad range changes nothing.
+  absl::Status s = CheckGranule(end - kGranuleSize, "DATA_CREATE (unmeasured)");
+  if (!s.ok()) return s;
+  Measurement rim = rim_;
+  static constexpr Measurement kZero = {};
+  DescriptorImage desc;
+  for (uint64_t ipa = first; ipa < end; ipa += kGranuleSize) {
+    internal::EncodeDataDescriptor(rim, ipa, 0, kZero, &desc);
+    s = HashInto(desc, &rim);
+    if (!s.ok()) return s;
+  }
+  rim_ = rim;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::RecCreate(const RecParams& rec) {
+  // TF-RMM measures only runnable RECs (spec-core §4.7).
+  if (rec.flags != internal::kRecFlagRunnable) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "REC_CREATE: flags 0x", absl::Hex(rec.flags),
+        ": only a runnable REC (flags 0x1) is measured"));
+  }
+  auto image = std::make_unique<internal::RecParamsImage>();
+  internal::EncodeRecParams(rec.flags, rec.pc, rec.gprs, image.get());
+  Measurement content;
+  absl::Status s = HashInto(*image, &content);
+  if (!s.ok()) return s;
+  DescriptorImage desc;
+  internal::EncodeRecDescriptor(rim_, content, &desc);
+  return HashInto(desc, &rim_);
+}
+
+absl::Status Engine::ExtendRem(int index, absl::Span<const uint8_t> value,
+                               RemFormula formula) {
+  // spec-core §4.8 steps 1-2, with the tool's messages.
+  if (index < 0 || index >= kNumRems) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid parameter REM ", index));
+  }
+  if (value.size() > kRemDataSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid parameter REM measurement value size ",
+                     value.size(), " > REM_DATA_SIZE"));
+  }
+  Measurement& rem = rem_[index];
+  switch (formula) {
+    case RemFormula::kTfRmm: {
+      // REM := H(REM_old[0:L] || value) (deviations.md C1).
+      if (!digest_.has_value()) {
+        return absl::FailedPreconditionError("engine: no realm was created");
+      }
+      const size_t n = HashSize(params_.hash_algorithm);
+      absl::Status s = digest_->Reset();
+      if (s.ok()) s = digest_->Update(absl::MakeConstSpan(rem.data(), n));
+      if (s.ok()) s = digest_->Update(value);
+      Measurement out;
+      if (s.ok()) s = digest_->Finish(absl::MakeSpan(out.data(), n));
+      if (!s.ok()) return s;
+      std::memset(out.data() + n, 0, out.size() - n);
+      rem = out;
+      return absl::OkStatus();
+    }
+    case RemFormula::kReferenceTool: {
+      // REM := H(pad64(value)): the Rust tool drops the old value.
+      Measurement padded = {};
+      if (!value.empty()) std::memcpy(padded.data(), value.data(), value.size());
+      return HashInto(padded, &rem);
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown REM formula ", static_cast<int>(formula)));
+}
+
+std::string ToHex(const Measurement& m) {
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
+}
+
+std::string ToBase64(const Measurement& m) {
+  return absl::Base64Escape(
+      absl::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
+}
+
+}  // namespace realm_measurements::measure
