@@ -29,9 +29,9 @@ namespace {
 // One owning pointer type for every library object, on both backends.
 template <typename T>
 struct Deleter;
-#define RM_DELETER(T, fn) \
-  template <>             \
-  struct Deleter<T> {     \
+#define RM_DELETER(T, fn)                  \
+  template <>                              \
+  struct Deleter<T> {                      \
     void operator()(T* p) const { fn(p); } \
   }
 RM_DELETER(EVP_MD_CTX, EVP_MD_CTX_free);
@@ -129,14 +129,15 @@ absl::StatusOr<std::string> BioContents(BIO* bio) {
 int NoPassword(char*, int, int, void*) { return -1; }
 
 // The EC key inside `pkey` (a borrowed pointer), with its curve.
-absl::StatusOr<std::pair<const EC_KEY*, Curve>> EcKeyOf(const EVP_PKEY* pkey,
-                                                        absl::string_view what) {
+absl::StatusOr<std::pair<const EC_KEY*, Curve>> EcKeyOf(
+    const EVP_PKEY* pkey, absl::string_view what) {
   if (EVP_PKEY_id(pkey) != EVP_PKEY_EC) {
     return absl::UnimplementedError(absl::StrCat(
         what, ": expected an EC key, found key type ", EVP_PKEY_id(pkey)));
   }
   const EC_KEY* ec = EVP_PKEY_get0_EC_KEY(const_cast<EVP_PKEY*>(pkey));
-  if (ec == nullptr) return LibError(absl::StrCat(what, ": EVP_PKEY_get0_EC_KEY"));
+  if (ec == nullptr)
+    return LibError(absl::StrCat(what, ": EVP_PKEY_get0_EC_KEY"));
   const EC_GROUP* group = EC_KEY_get0_group(ec);
   if (group == nullptr) return LibError(absl::StrCat(what, ": EC group"));
   absl::StatusOr<Curve> curve = CurveFromNid(EC_GROUP_get_curve_name(group));
@@ -160,9 +161,9 @@ absl::Status VerifyDerSig(EVP_PKEY* pkey, Curve curve, DigestAlgorithm digest,
   if (EVP_DigestVerify(ctx.get(), der.data(), der.size(), message.data(),
                        message.size()) != 1) {
     ERR_clear_error();
-    return absl::UnauthenticatedError(
-        absl::StrCat("ECDSA signature mismatch (", CurveName(curve), ", ",
-                     DigestName(digest), ")"));
+    return absl::UnauthenticatedError(absl::StrCat("ECDSA signature mismatch (",
+                                                   CurveName(curve), ", ",
+                                                   DigestName(digest), ")"));
   }
   return absl::OkStatus();
 }
@@ -258,10 +259,12 @@ Digest::~Digest() = default;
 
 absl::Status Digest::Update(absl::Span<const uint8_t> data) {
   if (state_ == nullptr) {
-    return absl::FailedPreconditionError("digest: no state (moved from or failed copy)");
+    return absl::FailedPreconditionError(
+        "digest: no state (moved from or failed copy)");
   }
   if (state_->finished) {
-    return absl::FailedPreconditionError("digest: Update after Finish without Reset");
+    return absl::FailedPreconditionError(
+        "digest: Update after Finish without Reset");
   }
   if (data.empty()) return absl::OkStatus();
   if (EVP_DigestUpdate(state_->ctx.get(), data.data(), data.size()) != 1) {
@@ -272,10 +275,12 @@ absl::Status Digest::Update(absl::Span<const uint8_t> data) {
 
 absl::Status Digest::Finish(absl::Span<uint8_t> out) {
   if (state_ == nullptr) {
-    return absl::FailedPreconditionError("digest: no state (moved from or failed copy)");
+    return absl::FailedPreconditionError(
+        "digest: no state (moved from or failed copy)");
   }
   if (state_->finished) {
-    return absl::FailedPreconditionError("digest: Finish called twice without Reset");
+    return absl::FailedPreconditionError(
+        "digest: Finish called twice without Reset");
   }
   if (out.size() < size()) {
     return absl::InvalidArgumentError(
@@ -288,8 +293,8 @@ absl::Status Digest::Finish(absl::Span<uint8_t> out) {
   }
   state_->finished = true;
   if (n != size()) {
-    return absl::InternalError(absl::StrCat("digest produced ", n,
-                                            " bytes, expected ", size()));
+    return absl::InternalError(
+        absl::StrCat("digest produced ", n, " bytes, expected ", size()));
   }
   return absl::OkStatus();
 }
@@ -303,9 +308,17 @@ absl::StatusOr<std::vector<uint8_t>> Digest::Finish() {
 
 absl::Status Digest::Reset() {
   if (state_ == nullptr) {
-    return absl::FailedPreconditionError("digest: no state (moved from or failed copy)");
+    return absl::FailedPreconditionError(
+        "digest: no state (moved from or failed copy)");
   }
-  if (EVP_DigestInit_ex(state_->ctx.get(), EvpMd(algorithm_), nullptr) != 1) {
+#if defined(OPENSSL_IS_BORINGSSL)
+  const EVP_MD* md = EvpMd(algorithm_);
+#else
+  // OpenSSL 3 re-fetches the implementation when given a type; with nullptr
+  // it reinitializes the one the context holds (several times faster).
+  const EVP_MD* md = nullptr;
+#endif
+  if (EVP_DigestInit_ex(state_->ctx.get(), md, nullptr) != 1) {
     return LibError("EVP_DigestInit_ex");
   }
   state_->finished = false;
@@ -325,8 +338,8 @@ absl::StatusOr<std::vector<uint8_t>> HashOnce(DigestAlgorithm algorithm,
     return LibError("EVP_Digest");
   }
   if (n != out.size()) {
-    return absl::InternalError(absl::StrCat("digest produced ", n,
-                                            " bytes, expected ", out.size()));
+    return absl::InternalError(
+        absl::StrCat("digest produced ", n, " bytes, expected ", out.size()));
   }
   return out;
 }
@@ -379,10 +392,9 @@ absl::StatusOr<EcPublicKey> EcPublicKey::FromSec1(
           1 ||
       EC_KEY_set_public_key(ec.get(), p.get()) != 1 ||
       EC_KEY_check_key(ec.get()) != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("SEC1 ", CurveName(curve),
-                     " point: not a valid point on the curve: ",
-                     LibraryErrorText()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SEC1 ", CurveName(curve),
+        " point: not a valid point on the curve: ", LibraryErrorText()));
   }
   auto key = std::make_unique<Key>();
   key->pkey.reset(EVP_PKEY_new());
@@ -397,9 +409,9 @@ absl::StatusOr<EcPublicKey> EcPublicKey::FromCoordinates(
     Curve curve, absl::Span<const uint8_t> x, absl::Span<const uint8_t> y) {
   const size_t field = CurveFieldSize(curve);
   if (x.size() != field || y.size() != field) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        CurveName(curve), " coordinates: expected ", field,
-        " bytes each, found x ", x.size(), " and y ", y.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(CurveName(curve), " coordinates: expected ", field,
+                     " bytes each, found x ", x.size(), " and y ", y.size()));
   }
   std::vector<uint8_t> point;
   point.reserve(1 + 2 * field);
@@ -419,8 +431,9 @@ absl::StatusOr<EcPublicKey> EcPublicKey::FromDer(
   const uint8_t* p = der.data();
   SslPtr<EVP_PKEY> pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (pkey == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "SubjectPublicKeyInfo DER: not a valid public key: ", LibraryErrorText()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("SubjectPublicKeyInfo DER: not a valid public key: ",
+                     LibraryErrorText()));
   }
   const size_t used = static_cast<size_t>(p - der.data());
   if (used != der.size()) {
@@ -466,10 +479,9 @@ absl::StatusOr<std::vector<uint8_t>> EcPublicKey::ToSec1() const {
   const EC_POINT* point = EC_KEY_get0_public_key(ec->first);
   if (point == nullptr) return LibError("EC_KEY_get0_public_key");
   std::vector<uint8_t> out(1 + 2 * CurveFieldSize(curve_));
-  size_t n =
-      EC_POINT_point2oct(EC_KEY_get0_group(ec->first), point,
-                         POINT_CONVERSION_UNCOMPRESSED, out.data(), out.size(),
-                         nullptr);
+  size_t n = EC_POINT_point2oct(EC_KEY_get0_group(ec->first), point,
+                                POINT_CONVERSION_UNCOMPRESSED, out.data(),
+                                out.size(), nullptr);
   if (n != out.size()) return LibError("EC_POINT_point2oct");
   return out;
 }
@@ -485,10 +497,12 @@ absl::Status EcPublicKey::VerifyRaw(DigestAlgorithm digest,
                      2 * field, " bytes (r || s), found ", signature.size()));
   }
   SslPtr<ECDSA_SIG> sig(ECDSA_SIG_new());
-  SslPtr<BIGNUM> r(BN_bin2bn(signature.data(), static_cast<int>(field), nullptr));
+  SslPtr<BIGNUM> r(
+      BN_bin2bn(signature.data(), static_cast<int>(field), nullptr));
   SslPtr<BIGNUM> s(
       BN_bin2bn(signature.data() + field, static_cast<int>(field), nullptr));
-  if (sig == nullptr || r == nullptr || s == nullptr) return LibError("BN_bin2bn");
+  if (sig == nullptr || r == nullptr || s == nullptr)
+    return LibError("BN_bin2bn");
   if (ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
     return LibError("ECDSA_SIG_set0");
   }
@@ -508,9 +522,9 @@ absl::Status EcPublicKey::VerifyDer(DigestAlgorithm digest,
   if (key_ == nullptr) return absl::FailedPreconditionError("moved-from key");
   // Only the canonical DER encoding is accepted: parse, re-encode, compare.
   if (signature.size() > 2 * CurveFieldSize(curve_) + 16) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "DER ECDSA ", CurveName(curve_), " signature: ", signature.size(),
-        " bytes is too long"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("DER ECDSA ", CurveName(curve_),
+                     " signature: ", signature.size(), " bytes is too long"));
   }
   const uint8_t* p = signature.data();
   SslPtr<ECDSA_SIG> sig(
@@ -570,7 +584,8 @@ absl::StatusOr<EcPrivateKey> EcPrivateKey::FromPem(absl::string_view pem) {
 absl::StatusOr<EcPrivateKey> EcPrivateKey::Generate(Curve curve) {
   SslPtr<EC_KEY> ec(EC_KEY_new_by_curve_name(CurveNid(curve)));
   if (ec == nullptr) return LibError("EC_KEY_new_by_curve_name");
-  if (EC_KEY_generate_key(ec.get()) != 1) return LibError("EC_KEY_generate_key");
+  if (EC_KEY_generate_key(ec.get()) != 1)
+    return LibError("EC_KEY_generate_key");
   auto key = std::make_unique<Key>();
   key->pkey.reset(EVP_PKEY_new());
   if (key->pkey == nullptr) return LibError("EVP_PKEY_new");
@@ -674,8 +689,9 @@ absl::StatusOr<Certificate> Certificate::FromDer(
   const uint8_t* p = der.data();
   SslPtr<X509> x509(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (x509 == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "certificate DER: not a valid X.509 certificate: ", LibraryErrorText()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("certificate DER: not a valid X.509 certificate: ",
+                     LibraryErrorText()));
   }
   const size_t used = static_cast<size_t>(p - der.data());
   if (used != der.size()) {
@@ -724,9 +740,9 @@ absl::StatusOr<Certificate> Certificate::FromPem(absl::string_view pem) {
   auto certs = AllFromPem(pem);
   if (!certs.ok()) return certs.status();
   if (certs->size() != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("certificate PEM: expected exactly one certificate, found ",
-                     certs->size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "certificate PEM: expected exactly one certificate, found ",
+        certs->size()));
   }
   return std::move((*certs)[0]);
 }
@@ -736,9 +752,9 @@ const std::vector<uint8_t>& Certificate::der() const { return cert_->der; }
 absl::StatusOr<EcPublicKey> Certificate::PublicKey() const {
   SslPtr<EVP_PKEY> pkey(X509_get_pubkey(cert_->x509.get()));
   if (pkey == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "certificate ", SubjectText(),
-        ": unreadable subject public key: ", LibraryErrorText()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("certificate ", SubjectText(),
+                     ": unreadable subject public key: ", LibraryErrorText()));
   }
   uint8_t* der = nullptr;
   int n = i2d_PUBKEY(pkey.get(), &der);
@@ -807,10 +823,10 @@ absl::Status VerifyChain(const Certificate& leaf,
     if (text.ok()) subject = *text;
   }
   ERR_clear_error();
-  return absl::UnauthenticatedError(absl::StrCat(
-      "certificate chain of ", leaf.SubjectText(), " rejected: ",
-      X509_verify_cert_error_string(err), " (error ", err, ") at depth ", depth,
-      " (", subject, ")"));
+  return absl::UnauthenticatedError(
+      absl::StrCat("certificate chain of ", leaf.SubjectText(),
+                   " rejected: ", X509_verify_cert_error_string(err),
+                   " (error ", err, ") at depth ", depth, " (", subject, ")"));
 }
 
 // ---------------------------------------------------------------- Misc

@@ -112,13 +112,15 @@ TEST(DigestTest, NistVectorsOneShotAndStreaming) {
     EXPECT_EQ(std::vector<uint8_t>(out.begin(), out.begin() + expected.size()),
               expected);
     // Bytes past size() are untouched.
-    for (size_t i = expected.size(); i < out.size(); ++i) EXPECT_EQ(out[i], 0xee);
+    for (size_t i = expected.size(); i < out.size(); ++i)
+      EXPECT_EQ(out[i], 0xee);
   }
 }
 
 TEST(DigestTest, OddChunkStreamingEqualsOneShot) {
   std::vector<uint8_t> data(10007);
-  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 131 + 7);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<uint8_t>(i * 131 + 7);
   for (DigestAlgorithm a : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha384,
                             DigestAlgorithm::kSha512}) {
     SCOPED_TRACE(DigestName(a));
@@ -145,18 +147,21 @@ TEST(DigestTest, CopyForksRunningState) {
   ASSERT_OK(prefix.Update(Bytes("c")));
   ASSERT_OK(fork.Update(Bytes("d")));
   ASSERT_OK(other.Update(Bytes("c")));
-  EXPECT_EQ(ValueOrDie(prefix.Finish()),
-            Hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  EXPECT_EQ(
+      ValueOrDie(prefix.Finish()),
+      Hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
   EXPECT_EQ(ValueOrDie(fork.Finish()),
             ValueOrDie(HashOnce(DigestAlgorithm::kSha256, Bytes("abd"))));
-  EXPECT_EQ(ValueOrDie(other.Finish()),
-            Hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  EXPECT_EQ(
+      ValueOrDie(other.Finish()),
+      Hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 }
 
 TEST(DigestTest, MisuseIsAnError) {
   Digest d = ValueOrDie(Digest::Create(DigestAlgorithm::kSha384));
   std::vector<uint8_t> small(47);
-  ExpectCode(d.Finish(absl::MakeSpan(small)), absl::StatusCode::kInvalidArgument,
+  ExpectCode(d.Finish(absl::MakeSpan(small)),
+             absl::StatusCode::kInvalidArgument,
              "expected at least 48 bytes, found 47");
   ASSERT_TRUE(d.Finish().ok());
   ExpectCode(d.Update(Bytes("x")), absl::StatusCode::kFailedPrecondition,
@@ -168,9 +173,10 @@ TEST(DigestTest, MisuseIsAnError) {
              "no state");
   ASSERT_OK(moved.Reset());
   ASSERT_OK(moved.Update(Bytes("abc")));
-  EXPECT_EQ(ValueOrDie(moved.Finish()),
-            Hex("cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed"
-                "8086072ba1e7cc2358baeca134c825a7"));
+  EXPECT_EQ(
+      ValueOrDie(moved.Finish()),
+      Hex("cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed"
+          "8086072ba1e7cc2358baeca134c825a7"));
 }
 
 // RFC 6979 appendix A.2.5: P-256 key pair and the deterministic signature of
@@ -187,8 +193,8 @@ constexpr char kRfc6979S[] =
     "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8";
 
 TEST(EcdsaTest, Rfc6979KnownAnswerVerifies) {
-  EcPublicKey key = ValueOrDie(
-      EcPublicKey::FromCoordinates(Curve::kP256, Hex(kRfc6979Ux), Hex(kRfc6979Uy)));
+  EcPublicKey key = ValueOrDie(EcPublicKey::FromCoordinates(
+      Curve::kP256, Hex(kRfc6979Ux), Hex(kRfc6979Uy)));
   std::vector<uint8_t> sig = Hex(kRfc6979R);
   std::vector<uint8_t> s = Hex(kRfc6979S);
   sig.insert(sig.end(), s.begin(), s.end());
@@ -198,8 +204,7 @@ TEST(EcdsaTest, Rfc6979KnownAnswerVerifies) {
   ExpectCode(key.VerifyRaw(DigestAlgorithm::kSha512, Bytes("sample"), sig),
              absl::StatusCode::kUnauthenticated, "mismatch");
   std::vector<uint8_t> point = ValueOrDie(key.ToSec1());
-  EXPECT_EQ(ToHexString(point),
-            absl::StrCat("04", kRfc6979Ux, kRfc6979Uy));
+  EXPECT_EQ(ToHexString(point), absl::StrCat("04", kRfc6979Ux, kRfc6979Uy));
 }
 
 // Writes the RFC 6979 private scalar as a SEC1 "EC PRIVATE KEY" PEM with the
@@ -248,9 +253,9 @@ TEST(EcdsaTest, SignVerifyRoundTripOnAllCurves) {
     EXPECT_EQ(pub.curve(), curve);
     const size_t field = CurveFieldSize(curve);
     const std::vector<uint8_t> msg = Bytes("realm token payload");
-    for (DigestAlgorithm digest : {DigestAlgorithm::kSha256,
-                                   DigestAlgorithm::kSha384,
-                                   DigestAlgorithm::kSha512}) {
+    for (DigestAlgorithm digest :
+         {DigestAlgorithm::kSha256, DigestAlgorithm::kSha384,
+          DigestAlgorithm::kSha512}) {
       std::vector<uint8_t> sig = ValueOrDie(priv.SignRaw(digest, msg));
       ASSERT_EQ(sig.size(), 2 * field);
       ASSERT_OK(pub.VerifyRaw(digest, msg, sig));
@@ -280,9 +285,10 @@ TEST(EcdsaTest, SignVerifyRoundTripOnAllCurves) {
         ValueOrDie(priv.SignRaw(DigestAlgorithm::kSha256, Bytes("m")));
     ASSERT_OK(from_sec1.VerifyRaw(DigestAlgorithm::kSha256, Bytes("m"), sig));
     // Wrong-size point and coordinates.
-    ExpectCode(EcPublicKey::FromSec1(curve, absl::MakeConstSpan(sec1).subspan(1))
-                   .status(),
-               absl::StatusCode::kInvalidArgument, "expected");
+    ExpectCode(
+        EcPublicKey::FromSec1(curve, absl::MakeConstSpan(sec1).subspan(1))
+            .status(),
+        absl::StatusCode::kInvalidArgument, "expected");
     ExpectCode(EcPublicKey::FromCoordinates(
                    curve, absl::MakeConstSpan(sec1).subspan(1, field - 1),
                    absl::MakeConstSpan(sec1).subspan(1 + field))
@@ -363,8 +369,9 @@ TEST(EcPublicKeyTest, PemAndDerSpki) {
              absl::StatusCode::kInvalidArgument, "1 trailing bytes");
   ExpectCode(EcPublicKey::FromDer(absl::MakeConstSpan(spki).first(20)).status(),
              absl::StatusCode::kInvalidArgument, "not a valid public key");
-  ExpectCode(EcPublicKey::FromPem("-----BEGIN PUBLIC KEY-----\nAAAA\n").status(),
-             absl::StatusCode::kInvalidArgument, "PUBLIC KEY");
+  ExpectCode(
+      EcPublicKey::FromPem("-----BEGIN PUBLIC KEY-----\nAAAA\n").status(),
+      absl::StatusCode::kInvalidArgument, "PUBLIC KEY");
   ExpectCode(EcPrivateKey::FromPem("garbage").status(),
              absl::StatusCode::kInvalidArgument, "PRIVATE KEY");
 }
@@ -408,10 +415,11 @@ std::vector<uint8_t> MakeCertDer(const std::string& subject,
   EXPECT_NE(X509_gmtime_adj(X509_getm_notAfter(x), 86400), nullptr);
   auto name = [](const std::string& cn) {
     X509_NAME* n = X509_NAME_new();
-    EXPECT_EQ(X509_NAME_add_entry_by_txt(
-                  n, "CN", MBSTRING_ASC,
-                  reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0),
-              1);
+    EXPECT_EQ(
+        X509_NAME_add_entry_by_txt(
+            n, "CN", MBSTRING_ASC,
+            reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0),
+        1);
     return n;
   };
   X509_NAME* sn = name(subject);
@@ -485,18 +493,18 @@ TEST_F(ChainTest, ParsesAndExposesFields) {
       DerToPem(leaf_der_) + DerToPem(inter_der_) + DerToPem(root_der_)));
   ASSERT_EQ(bundle.size(), 3u);
   EXPECT_EQ(bundle[2].SubjectText(), "CN=Test Root");
-  ExpectCode(Certificate::FromPem(DerToPem(leaf_der_) + DerToPem(root_der_))
-                 .status(),
-             absl::StatusCode::kInvalidArgument,
-             "expected exactly one certificate, found 2");
+  ExpectCode(
+      Certificate::FromPem(DerToPem(leaf_der_) + DerToPem(root_der_)).status(),
+      absl::StatusCode::kInvalidArgument,
+      "expected exactly one certificate, found 2");
 
   std::vector<uint8_t> trailing = leaf_der_;
   trailing.push_back(0);
   ExpectCode(Certificate::FromDer(trailing).status(),
              absl::StatusCode::kInvalidArgument, "1 trailing bytes");
-  ExpectCode(Certificate::FromDer(absl::MakeConstSpan(leaf_der_).first(100))
-                 .status(),
-             absl::StatusCode::kInvalidArgument, "not a valid X.509");
+  ExpectCode(
+      Certificate::FromDer(absl::MakeConstSpan(leaf_der_).first(100)).status(),
+      absl::StatusCode::kInvalidArgument, "not a valid X.509");
   ExpectCode(Certificate::FromPem("no pem here").status(),
              absl::StatusCode::kInvalidArgument, "CERTIFICATE");
 }
@@ -528,7 +536,8 @@ TEST(BackendTest, NamesTheBackend) {
 #if defined(OPENSSL_IS_BORINGSSL)
   EXPECT_STREQ(BackendName(), "BoringSSL");
 #else
-  EXPECT_EQ(std::string(BackendName()).rfind("OpenSSL 3", 0), 0u) << BackendName();
+  EXPECT_EQ(std::string(BackendName()).rfind("OpenSSL 3", 0), 0u)
+      << BackendName();
 #endif
 }
 

@@ -17,8 +17,8 @@ using internal::DescriptorImage;
 constexpr int kMinBreakpoints = 2;
 constexpr int kMaxBreakpoints = 64;
 constexpr int kMaxPmuCounters = 31;
-constexpr int kSveVlStep = 128;      // bits per SVE quadword (VQ)
-constexpr int kMaxSveVl = 2048;      // architectural maximum
+constexpr int kSveVlStep = 128;  // bits per SVE quadword (VQ)
+constexpr int kMaxSveVl = 2048;  // architectural maximum
 // RSI_MEASUREMENT_EXTEND: at most 64 value bytes (spec-eventlog §G.1).
 constexpr size_t kRemDataSize = 64;
 constexpr int kNumRems = 4;
@@ -71,8 +71,8 @@ absl::StatusOr<Engine> Engine::RealmCreate(const RealmCreateParams& params) {
   if (params.ipa_bits < internal::kMinUsableIpaBits ||
       params.ipa_bits > internal::kMaxModelIpaBits) {
     return fail("ipa_bits ", params.ipa_bits,
-                " is outside the supported range ",
-                internal::kMinUsableIpaBits, "..", internal::kMaxModelIpaBits);
+                " is outside the supported range ", internal::kMinUsableIpaBits,
+                "..", internal::kMaxModelIpaBits);
   }
   if (params.num_bps < kMinBreakpoints || params.num_bps > kMaxBreakpoints) {
     return fail("num_bps ", params.num_bps, " is outside the supported range ",
@@ -168,9 +168,9 @@ absl::Status Engine::CheckGranule(uint64_t ipa, absl::string_view what) const {
 absl::Status Engine::InitRipas(uint64_t base, uint64_t top) {
   // spec-core §4.4 step 1, with the tool's message.
   if (top <= base || base % kGranuleSize != 0 || top % kGranuleSize != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid parameter RIPAS(", absl::Hex(base), ", ",
-                     absl::Hex(top), ")"));
+    return absl::InvalidArgumentError(absl::StrCat("invalid parameter RIPAS(",
+                                                   absl::Hex(base), ", ",
+                                                   absl::Hex(top), ")"));
   }
   const uint64_t par_top = uint64_t{1} << (params_.ipa_bits - 1);
   if (top > par_top) {
@@ -203,10 +203,10 @@ absl::Status Engine::DataCreateMeasured(uint64_t ipa,
   const size_t n = HashSize(params_.hash_algorithm);
   for (size_t i = n; i < content.size(); ++i) {
     if (content[i] != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "DATA_CREATE at IPA 0x", absl::Hex(ipa), ": content digest byte ", i,
-          " is not zero for a ", HashAlgorithmName(params_.hash_algorithm),
-          " realm"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("DATA_CREATE at IPA 0x", absl::Hex(ipa),
+                       ": content digest byte ", i, " is not zero for a ",
+                       HashAlgorithmName(params_.hash_algorithm), " realm"));
     }
   }
   DescriptorImage desc;
@@ -227,7 +227,8 @@ absl::Status Engine::DataCreateUnmeasured(uint64_t ipa) {
 absl::Status Engine::DataCreateUnmeasuredRange(uint64_t addr, uint64_t size) {
   const uint64_t first = AlignDown(addr);
   // align_up(addr + size) must not wrap (spec-core §0 arithmetic).
-  if (size > UINT64_MAX - addr || addr + size > UINT64_MAX - (kGranuleSize - 1)) {
+  if (size > UINT64_MAX - addr ||
+      addr + size > UINT64_MAX - (kGranuleSize - 1)) {
     return absl::InvalidArgumentError(
         absl::StrCat("unmeasured range at 0x", absl::Hex(addr), " of size 0x",
                      absl::Hex(size), " wraps around the address space"));
@@ -252,9 +253,9 @@ absl::Status Engine::DataCreateUnmeasuredRange(uint64_t addr, uint64_t size) {
 absl::Status Engine::RecCreate(const RecParams& rec) {
   // TF-RMM measures only runnable RECs (spec-core §4.7).
   if (rec.flags != internal::kRecFlagRunnable) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "REC_CREATE: flags 0x", absl::Hex(rec.flags),
-        ": only a runnable REC (flags 0x1) is measured"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("REC_CREATE: flags 0x", absl::Hex(rec.flags),
+                     ": only a runnable REC (flags 0x1) is measured"));
   }
   auto image = std::make_unique<internal::RecParamsImage>();
   internal::EncodeRecParams(rec.flags, rec.pc, rec.gprs, image.get());
@@ -299,7 +300,8 @@ absl::Status Engine::ExtendRem(int index, absl::Span<const uint8_t> value,
     case RemFormula::kReferenceTool: {
       // REM := H(pad64(value)): the Rust tool drops the old value.
       Measurement padded = {};
-      if (!value.empty()) std::memcpy(padded.data(), value.data(), value.size());
+      if (!value.empty())
+        std::memcpy(padded.data(), value.data(), value.size());
       return HashInto(padded, &rem);
     }
   }

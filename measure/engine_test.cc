@@ -89,24 +89,25 @@ TEST(HashAlgorithmTest, ParseAndNames) {
 
 // spec-core Appendix B, `test_rim`: REALM_CREATE only.
 TEST(EngineTest, AppendixBTestRim) {
-  Engine e256 = ValueOrDie(
-      Engine::RealmCreate(Params(HashAlgorithm::kSha256, 48, 2, 2)));
+  Engine e256 =
+      ValueOrDie(Engine::RealmCreate(Params(HashAlgorithm::kSha256, 48, 2, 2)));
   EXPECT_EQ(ToHex(e256.rim()),
             Hex64("6739dfb22b75ee1268d08dfa8369f501bc0b066243553f069f560d1fa11"
                   "72973"));
-  Engine e512 = ValueOrDie(
-      Engine::RealmCreate(Params(HashAlgorithm::kSha512, 48, 2, 2)));
+  Engine e512 =
+      ValueOrDie(Engine::RealmCreate(Params(HashAlgorithm::kSha512, 48, 2, 2)));
   EXPECT_EQ(ToHex(e512.rim()),
             "799e434048fb57eb9d4f0e2a2b98158720377252deab2bdfcd69b5a8f82237f4"
             "34bd6bb1c75bf160a2d49382f733b3439a3ff769e4ea5dd9a6f72239d44bbbab");
   EXPECT_EQ(e512.block_sizes(), 0x8040201000u);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(ToHex(e512.rem(i)), std::string(128, '0'));
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(ToHex(e512.rem(i)), std::string(128, '0'));
 }
 
 // spec-core Appendix B, `tests/event_log.rs` REALM_CREATE (6 bps, 4 wps).
 TEST(EngineTest, AppendixBEventLogRealmCreate) {
-  Engine e = ValueOrDie(
-      Engine::RealmCreate(Params(HashAlgorithm::kSha256, 48, 6, 4)));
+  Engine e =
+      ValueOrDie(Engine::RealmCreate(Params(HashAlgorithm::kSha256, 48, 6, 4)));
   EXPECT_EQ(ToHex(e.rim()),
             Hex64("8960d56826370aaa6fc9b3a041d4240689582ba41e2ad8bb8f9adf6d2a0"
                   "cd5e7"));
@@ -155,7 +156,8 @@ TEST(EngineTest, AppendixCScenarioS) {
     EXPECT_EQ(ToHex(e.rim()), Hex64(v.steps[0]));
     ASSERT_OK(e.InitRipas(0x80000000, 0xa0000000));
     EXPECT_EQ(ToHex(e.rim()), Hex64(v.steps[1]));
-    ASSERT_OK(e.DataCreateMeasured(0x80000000, GranuleHash(a, "FW CONTENT", 0)));
+    ASSERT_OK(
+        e.DataCreateMeasured(0x80000000, GranuleHash(a, "FW CONTENT", 0)));
     EXPECT_EQ(ToHex(e.rim()), Hex64(v.steps[2]));
     // "INITRD CONTENT" at 0x8fdffff0: 0xff0 zero bytes first, one granule.
     ASSERT_OK(e.DataCreateMeasured(0x8fdff000,
@@ -179,7 +181,8 @@ TEST(EngineTest, AppendixCScenarioS) {
     EXPECT_EQ(ToHex(e.rim()), Hex64(v.steps[5]));
     for (int i : {0, 1, 3}) EXPECT_EQ(ToHex(e.rem(i)), std::string(128, '0'));
     if (a == HashAlgorithm::kSha256) {
-      EXPECT_EQ(B64(e.rim(), 32), "w4MZQT41dIbE7zLvYp7oIrB9+JZE9XG/lWCiYkOCRhA=");
+      EXPECT_EQ(B64(e.rim(), 32),
+                "w4MZQT41dIbE7zLvYp7oIrB9+JZE9XG/lWCiYkOCRhA=");
       EXPECT_EQ(B64(e.rem(2), 32),
                 "ZFENd34vvvziuFNd0XZEw4B93M9oFzW/NsE+1Z1fDvU=");
     }
@@ -312,8 +315,8 @@ TEST(EngineTest, OutputEncodings) {
 }
 
 TEST(EngineTest, UnmeasuredRangeEqualsGranuleByGranule) {
-  Engine a = ValueOrDie(
-      Engine::RealmCreate(Params(HashAlgorithm::kSha256, 40, 2, 2)));
+  Engine a =
+      ValueOrDie(Engine::RealmCreate(Params(HashAlgorithm::kSha256, 40, 2, 2)));
   Engine b = a;
   // [0x10000ff0, 0x10002ff0) covers the granules at 0x10000000..0x10002000.
   ASSERT_OK(a.DataCreateUnmeasuredRange(0x10000ff0, 0x2000));
@@ -361,11 +364,14 @@ TEST(EngineValidationTest, RealmCreateRejects) {
        "sve_vl 272: expected 0 or a multiple of 128 in 128..2048"},
       {"sve 4096", with([](auto& p) { p.sve_vl = 4096; }),
        "sve_vl 4096: expected 0 or a multiple of 128"},
-      {"sve 64", with([](auto& p) { p.sve_vl = 64; }),
-       "sve_vl 64: expected"},
-      {"ctrs 32", with([](auto& p) { p.pmu = true; p.pmu_num_ctrs = 32; }),
+      {"sve 64", with([](auto& p) { p.sve_vl = 64; }), "sve_vl 64: expected"},
+      {"ctrs 32", with([](auto& p) {
+         p.pmu = true;
+         p.pmu_num_ctrs = 32;
+       }),
        "pmu_num_ctrs 32 is outside the supported range 0..31"},
-      {"hash 2", with([](auto& p) { p.hash_algorithm = static_cast<HashAlgorithm>(2); }),
+      {"hash 2",
+       with([](auto& p) { p.hash_algorithm = static_cast<HashAlgorithm>(2); }),
        "hash algorithm 2 is not supported"},
   };
   for (const CreateError& c : cases) {
@@ -377,11 +383,20 @@ TEST(EngineValidationTest, RealmCreateRejects) {
   for (auto f : std::vector<void (*)(RealmCreateParams&)>{
            [](RealmCreateParams& p) { p.ipa_bits = 17; },
            [](RealmCreateParams& p) { p.ipa_bits = 52; },
-           [](RealmCreateParams& p) { p.num_bps = 64; p.num_wps = 16; },
+           [](RealmCreateParams& p) {
+             p.num_bps = 64;
+             p.num_wps = 16;
+           },
            [](RealmCreateParams& p) { p.sve_vl = 128; },
            [](RealmCreateParams& p) { p.sve_vl = 2048; },
-           [](RealmCreateParams& p) { p.pmu = true; p.pmu_num_ctrs = 31; },
-           [](RealmCreateParams& p) { p.pmu = true; p.pmu_num_ctrs = 0; },
+           [](RealmCreateParams& p) {
+             p.pmu = true;
+             p.pmu_num_ctrs = 31;
+           },
+           [](RealmCreateParams& p) {
+             p.pmu = true;
+             p.pmu_num_ctrs = 0;
+           },
        }) {
     RealmCreateParams p = Params(HashAlgorithm::kSha256, 48, 2, 2);
     f(p);
@@ -399,25 +414,34 @@ TEST(EngineValidationTest, OperationsReject) {
   const std::vector<uint8_t> big(65, 1);
   static const std::vector<uint8_t>* big_ptr = &big;
   const OpError cases[] = {
-      {"ripas empty", [](Engine& e) { return e.InitRipas(0x40000000, 0x40000000); },
+      {"ripas empty",
+       [](Engine& e) { return e.InitRipas(0x40000000, 0x40000000); },
        "invalid parameter RIPAS(40000000, 40000000)"},
       {"ripas reversed", [](Engine& e) { return e.InitRipas(0x2000, 0x1000); },
        "invalid parameter RIPAS(2000, 1000)"},
-      {"ripas unaligned base", [](Engine& e) { return e.InitRipas(0x1800, 0x3000); },
+      {"ripas unaligned base",
+       [](Engine& e) { return e.InitRipas(0x1800, 0x3000); },
        "invalid parameter RIPAS(1800, 3000)"},
-      {"ripas unaligned top", [](Engine& e) { return e.InitRipas(0x1000, 0x3001); },
+      {"ripas unaligned top",
+       [](Engine& e) { return e.InitRipas(0x1000, 0x3001); },
        "invalid parameter RIPAS(1000, 3001)"},
       {"ripas beyond protected space",
        [](Engine& e) { return e.InitRipas(0x80000000, 0x100001000); },
-       "invalid parameter RIPAS(80000000, 100001000): top exceeds the protected "
+       "invalid parameter RIPAS(80000000, 100001000): top exceeds the "
+       "protected "
        "IPA space [0, 0x100000000) of a 33-bit realm"},
-      {"ripas wraps", [](Engine& e) { return e.InitRipas(0xfffffffffffff000, 0); },
+      {"ripas wraps",
+       [](Engine& e) { return e.InitRipas(0xfffffffffffff000, 0); },
        "invalid parameter RIPAS(fffffffffffff000, 0)"},
       {"data unaligned",
-       [](Engine& e) { return e.DataCreateMeasured(0x80000010, Measurement{}); },
+       [](Engine& e) {
+         return e.DataCreateMeasured(0x80000010, Measurement{});
+       },
        "DATA_CREATE: IPA 0x80000010 is not 4 KiB aligned"},
       {"data beyond protected space",
-       [](Engine& e) { return e.DataCreateMeasured(0x100000000, Measurement{}); },
+       [](Engine& e) {
+         return e.DataCreateMeasured(0x100000000, Measurement{});
+       },
        "DATA_CREATE: IPA 0x100000000 is outside the protected IPA space"},
       {"data sha256 digest with garbage tail",
        [](Engine& e) {
@@ -440,7 +464,9 @@ TEST(EngineValidationTest, OperationsReject) {
        },
        "wraps around the address space"},
       {"unmeasured range beyond protected space",
-       [](Engine& e) { return e.DataCreateUnmeasuredRange(0xfffff000, 0x2000); },
+       [](Engine& e) {
+         return e.DataCreateUnmeasuredRange(0xfffff000, 0x2000);
+       },
        "IPA 0x100000000 is outside the protected IPA space"},
       {"rec not runnable",
        [](Engine& e) {
@@ -449,12 +475,11 @@ TEST(EngineValidationTest, OperationsReject) {
          return e.RecCreate(r);
        },
        "only a runnable REC"},
-      {"rem index 4",
-       [](Engine& e) { return e.ExtendRem(4, {}); }, "invalid parameter REM 4"},
-      {"rem index -1",
-       [](Engine& e) { return e.ExtendRem(-1, {}); }, "invalid parameter REM -1"},
-      {"rem value 65 bytes",
-       [](Engine& e) { return e.ExtendRem(0, *big_ptr); },
+      {"rem index 4", [](Engine& e) { return e.ExtendRem(4, {}); },
+       "invalid parameter REM 4"},
+      {"rem index -1", [](Engine& e) { return e.ExtendRem(-1, {}); },
+       "invalid parameter REM -1"},
+      {"rem value 65 bytes", [](Engine& e) { return e.ExtendRem(0, *big_ptr); },
        "invalid parameter REM measurement value size 65 > REM_DATA_SIZE"},
       {"rem value 65 bytes, reference formula",
        [](Engine& e) {
@@ -462,8 +487,8 @@ TEST(EngineValidationTest, OperationsReject) {
        },
        "invalid parameter REM measurement value size 65 > REM_DATA_SIZE"},
   };
-  const Engine fresh = ValueOrDie(
-      Engine::RealmCreate(Params(HashAlgorithm::kSha256, 33, 2, 2)));
+  const Engine fresh =
+      ValueOrDie(Engine::RealmCreate(Params(HashAlgorithm::kSha256, 33, 2, 2)));
   for (const OpError& c : cases) {
     SCOPED_TRACE(c.name);
     Engine e = fresh;
@@ -476,8 +501,8 @@ TEST(EngineValidationTest, OperationsReject) {
 
 TEST(EngineValidationTest, SmallIpaSpaceStillUsable) {
   // 17 bits: 4K blocks only, protected space [0, 0x10000).
-  Engine e = ValueOrDie(
-      Engine::RealmCreate(Params(HashAlgorithm::kSha256, 17, 2, 2)));
+  Engine e =
+      ValueOrDie(Engine::RealmCreate(Params(HashAlgorithm::kSha256, 17, 2, 2)));
   EXPECT_EQ(e.block_sizes(), 0x1000u);
   ASSERT_OK(e.InitRipas(0, 0x10000));
   ExpectError(e.InitRipas(0, 0x11000), absl::StatusCode::kInvalidArgument,

@@ -88,7 +88,8 @@ void EncodeDataDescriptor(const MeasurementBuffer& rim, uint64_t ipa,
                           uint64_t flags, const MeasurementBuffer& content,
                           DescriptorImage* out);
 void EncodeRecDescriptor(const MeasurementBuffer& rim,
-                         const MeasurementBuffer& content, DescriptorImage* out);
+                         const MeasurementBuffer& content,
+                         DescriptorImage* out);
 void EncodeRipasDescriptor(const MeasurementBuffer& rim, uint64_t base,
                            uint64_t top, DescriptorImage* out);
 

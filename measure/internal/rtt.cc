@@ -17,15 +17,14 @@ int HighestBit(uint64_t v) { return 63 - __builtin_clzll(v); }
 
 absl::Status CheckRange(uint64_t start, uint64_t top, uint64_t mask) {
   if (start >= top || start % kRttGranule != 0 || top % kRttGranule != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("RTT block range [0x", absl::Hex(start), ", 0x",
-                     absl::Hex(top),
-                     "): expected start < top, both 4 KiB aligned"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "RTT block range [0x", absl::Hex(start), ", 0x", absl::Hex(top),
+        "): expected start < top, both 4 KiB aligned"));
   }
   if ((mask & kRttGranule) == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "RTT block size mask 0x", absl::Hex(mask),
-        ": expected the 4 KiB size to be usable"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("RTT block size mask 0x", absl::Hex(mask),
+                     ": expected the 4 KiB size to be usable"));
   }
   return absl::OkStatus();
 }
@@ -34,9 +33,9 @@ absl::Status CheckRange(uint64_t start, uint64_t top, uint64_t mask) {
 
 absl::StatusOr<uint64_t> TranslationBlockSizes(int ipa_bits) {
   if (ipa_bits < kMinModelIpaBits || ipa_bits > kMaxModelIpaBits) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "IPA width ", ipa_bits, " bits: the RTT model supports ",
-        kMinModelIpaBits, "..", kMaxModelIpaBits));
+    return absl::InvalidArgumentError(
+        absl::StrCat("IPA width ", ipa_bits, " bits: the RTT model supports ",
+                     kMinModelIpaBits, "..", kMaxModelIpaBits));
   }
   const int table_bits = ipa_bits - kGranuleShift;
   int levels = (table_bits + kBitsPerLevel - 1) / kBitsPerLevel;

@@ -64,8 +64,8 @@ TEST(FindBlockSizeTest, SpecExamples) {
       {0x400000, 0x800000, 0x40201000, k2M},
   };
   for (const BlockCase& c : cases) {
-    SCOPED_TRACE(testing::Message() << std::hex << c.start << " " << c.top
-                                    << " " << c.mask);
+    SCOPED_TRACE(testing::Message()
+                 << std::hex << c.start << " " << c.top << " " << c.mask);
     absl::StatusOr<uint64_t> size = FindBlockSize(c.start, c.top, c.mask);
     ASSERT_TRUE(size.ok()) << size.status();
     EXPECT_EQ(*size, c.expected);
@@ -74,10 +74,10 @@ TEST(FindBlockSizeTest, SpecExamples) {
 
 TEST(FindBlockSizeTest, BadArgumentsAreErrors) {
   const BlockCase bad[] = {
-      {0x2000, 0x2000, 0x1000, 0},     // empty
-      {0x3000, 0x2000, 0x1000, 0},     // reversed
-      {0x1800, 0x2000, 0x1000, 0},     // unaligned start
-      {0x1000, 0x2800, 0x1000, 0},     // unaligned top
+      {0x2000, 0x2000, 0x1000, 0},                 // empty
+      {0x3000, 0x2000, 0x1000, 0},                 // reversed
+      {0x1800, 0x2000, 0x1000, 0},                 // unaligned start
+      {0x1000, 0x2800, 0x1000, 0},                 // unaligned top
       {0x1000, 0x2000, 0x201000 & ~0x1000ull, 0},  // no 4K size
       {0x1000, 0x2000, 0, 0},
   };
@@ -114,9 +114,8 @@ TEST(SplitRipasTest, SpecCoreSection44WorkedExamples) {
             (std::map<uint64_t, int>{{k2M, 256}}));
   // 1 GiB at 0x40000000 with ipa 41 or 48: a single 1G block.
   for (int bits : {41, 48}) {
-    EXPECT_EQ(
-        CountBlocks(0x40000000, 0x80000000, *TranslationBlockSizes(bits)),
-        (std::map<uint64_t, int>{{k1G, 1}}));
+    EXPECT_EQ(CountBlocks(0x40000000, 0x80000000, *TranslationBlockSizes(bits)),
+              (std::map<uint64_t, int>{{k1G, 1}}));
   }
   // [0x40001000, 0x100200000) with 0x8040201000: 511x4K, 511x2M, 2x1G, 1x2M.
   EXPECT_EQ(CountBlocks(0x40001000, 0x100200000, 0x8040201000),
