@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "measure/cli.h"
+#include "measure/kvmtool.h"
 #include "measure/vmm.h"
 
 int main(int argc, char** argv) {
@@ -18,7 +19,9 @@ int main(int argc, char** argv) {
       wd != nullptr && *wd != '\0') {
     env.working_dir = wd;
   }
-  // Models not listed fail with "not implemented yet".
+  // qemu and cloud-hv are not listed yet: they fail with "not implemented
+  // yet" (exit 1).
+  env.models["kvmtool"] = &rm::BuildKvmtool;
   int rc = rm::RunCli(args, env, std::cout, std::cerr);
   std::cout.flush();
   if (!std::cout) {
