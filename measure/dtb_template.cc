@@ -52,11 +52,16 @@ absl::StatusOr<std::vector<uint8_t>> PatchDtbTemplate(
   // --- Header (DT spec §5.2), spec-vmm §8.2 step 1. ---
   ByteReader hr(dtb, "DTB template");
   uint32_t h[10];
-  static const char* const kFields[10] = {
-      "magic",          "totalsize",         "off_dt_struct",
-      "off_dt_strings", "off_mem_rsvmap",    "version",
-      "last_comp_version", "boot_cpuid_phys", "size_dt_strings",
-      "size_dt_struct"};
+  static const char* const kFields[10] = {"magic",
+                                          "totalsize",
+                                          "off_dt_struct",
+                                          "off_dt_strings",
+                                          "off_mem_rsvmap",
+                                          "version",
+                                          "last_comp_version",
+                                          "boot_cpuid_phys",
+                                          "size_dt_strings",
+                                          "size_dt_struct"};
   for (int i = 0; i < 10; ++i) {
     absl::StatusOr<uint32_t> v = U32(hr, kFields[i]);
     if (!v.ok()) return v.status();
@@ -76,16 +81,16 @@ absl::StatusOr<std::vector<uint8_t>> PatchDtbTemplate(
                      " exceeds the ", dtb.size(), "-byte input"));
   }
   if (off_rsv < kFdtHeaderSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "parsing: off_mem_rsvmap ", off_rsv, " overlaps the ",
-        kFdtHeaderSize, "-byte header"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("parsing: off_mem_rsvmap ", off_rsv, " overlaps the ",
+                     kFdtHeaderSize, "-byte header"));
   }
   auto in_bounds = [&](uint64_t off, uint64_t size,
                        absl::string_view what) -> absl::Status {
     if (off > dtb.size() || size > dtb.size() - off) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "DTB template: ", what, " [", off, ", ", off + size,
-          ") exceeds the ", dtb.size(), "-byte input"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("DTB template: ", what, " [", off, ", ", off + size,
+                       ") exceeds the ", dtb.size(), "-byte input"));
     }
     return absl::OkStatus();
   };
@@ -126,9 +131,9 @@ absl::StatusOr<std::vector<uint8_t>> PatchDtbTemplate(
   // --- Strings block (step 3): consecutive NUL-terminated strings. ---
   absl::Span<const uint8_t> strings = dtb.subspan(off_strings, size_strings);
   if (!strings.empty() && strings.back() != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "DTB template: strings block at offset ", off_strings,
-        " does not end with NUL"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("DTB template: strings block at offset ", off_strings,
+                     " does not end with NUL"));
   }
   auto string_at = [&](uint32_t off) -> absl::StatusOr<std::string> {
     if (off >= strings.size()) {
@@ -185,9 +190,9 @@ absl::StatusOr<std::vector<uint8_t>> PatchDtbTemplate(
         ended = true;
         break;
       default:
-        return absl::InvalidArgumentError(absl::StrCat(
-            "parsing: unexpected token 0x", absl::Hex(*type),
-            " at structure offset ", token_offset));
+        return absl::InvalidArgumentError(
+            absl::StrCat("parsing: unexpected token 0x", absl::Hex(*type),
+                         " at structure offset ", token_offset));
     }
     tokens.push_back(std::move(t));
   }
@@ -203,9 +208,9 @@ absl::StatusOr<std::vector<uint8_t>> PatchDtbTemplate(
   }
   w.SetVersion(h[5], h[6]);
   w.SetBootCpuidPhys(h[7]);
-  if (absl::Status s = w.PreloadStrings(
-          std::vector<uint8_t>(strings.begin(), strings.end()),
-          std::move(name_offsets));
+  if (absl::Status s =
+          w.PreloadStrings(std::vector<uint8_t>(strings.begin(), strings.end()),
+                           std::move(name_offsets));
       !s.ok()) {
     return s;
   }

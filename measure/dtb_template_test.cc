@@ -48,7 +48,8 @@ TEST(DtbTemplateTest, IdentityOnGenInputsDtbs) {
   for (const char* name :
        {"passthrough.dtb", "template-kvmtool.dtb", "template-qemu.dtb"}) {
     SCOPED_TRACE(name);
-    ExpectIdentity(ReadFileOrDie(std::string("testdata/golden/inputs/") + name));
+    ExpectIdentity(
+        ReadFileOrDie(std::string("testdata/golden/inputs/") + name));
   }
 }
 
@@ -138,9 +139,9 @@ TEST(DtbTemplateTest, HandlersRewriteDropAndReplace) {
   int len = 0;
   int chosen = fdt_path_offset(fdt, "/chosen");
   ASSERT_GE(chosen, 0);
-  EXPECT_STREQ(static_cast<const char*>(
-                   fdt_getprop(fdt, chosen, "bootargs", &len)),
-               "hello");
+  EXPECT_STREQ(
+      static_cast<const char*>(fdt_getprop(fdt, chosen, "bootargs", &len)),
+      "hello");
   const fdt64_t* start = static_cast<const fdt64_t*>(
       fdt_getprop(fdt, chosen, "linux,initrd-start", &len));
   ASSERT_NE(start, nullptr);
@@ -196,8 +197,8 @@ TEST(DtbTemplateTest, GrowthBeyondForcedTotalSizeFails) {
     }
   } grow;
   absl::Status s = PatchDtbTemplate(in, grow).status();
-  EXPECT_NE(std::string(s.message()).find(
-                "Output size larger than requested total size"),
+  EXPECT_NE(std::string(s.message())
+                .find("Output size larger than requested total size"),
             std::string::npos)
       << s;
 }

@@ -65,10 +65,9 @@ absl::StatusOr<FdtWriter> FdtWriter::Create(
   for (const FdtReserveEntry& e : reservations) {
     if (e.size == 0 ||
         e.address > std::numeric_limits<uint64_t>::max() - e.size) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Memory reservation is invalid (address 0x",
-                       absl::Hex(e.address), ", size 0x", absl::Hex(e.size),
-                       ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Memory reservation is invalid (address 0x", absl::Hex(e.address),
+          ", size 0x", absl::Hex(e.size), ")"));
     }
     sorted.push_back(e);
   }
@@ -78,8 +77,7 @@ absl::StatusOr<FdtWriter> FdtWriter::Create(
             });
   for (size_t i = 1; i < sorted.size(); ++i) {
     if (sorted[i - 1].address + sorted[i - 1].size > sorted[i].address) {
-      return absl::InvalidArgumentError(
-          "Memory reservations are overlapping");
+      return absl::InvalidArgumentError("Memory reservations are overlapping");
     }
   }
   FdtWriter w;
@@ -110,10 +108,9 @@ absl::Status FdtWriter::PreloadStrings(
   }
   for (const auto& [name, off] : offsets) {
     if (off >= block.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("FDT string '", name, "' offset ", off,
-                       " is outside the strings block of ", block.size(),
-                       " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "FDT string '", name, "' offset ", off,
+          " is outside the strings block of ", block.size(), " bytes"));
     }
   }
   strings_ = std::move(block);
@@ -281,9 +278,9 @@ absl::StatusOr<std::vector<uint8_t>> FdtWriter::Finish() {
   uint64_t total = content;
   if (total_size_.has_value()) {
     if (content > *total_size_) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Output size larger than requested total size (", content, " > ",
-          *total_size_, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("Output size larger than requested total size (",
+                       content, " > ", *total_size_, ")"));
     }
     total = *total_size_;
   }

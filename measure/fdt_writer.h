@@ -79,8 +79,7 @@ class FdtWriter {
                         absl::Span<const uint8_t> value);
   absl::Status PropertyNull(absl::string_view name);
   // NUL-terminated; `value` must not contain NUL.
-  absl::Status PropertyString(absl::string_view name,
-                              absl::string_view value);
+  absl::Status PropertyString(absl::string_view name, absl::string_view value);
   absl::Status PropertyStringList(absl::string_view name,
                                   absl::Span<const std::string> values);
   absl::Status PropertyU32(absl::string_view name, uint32_t value);

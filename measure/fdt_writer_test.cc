@@ -18,10 +18,10 @@ std::vector<uint8_t> ReadFileOrDie(const std::string& path) {
 }
 
 // Test helpers: abseil 20220623 has no status matchers.
-#define ASSERT_OK(expr)                             \
-  do {                                              \
-    absl::Status _s = (expr);                       \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s;    \
+#define ASSERT_OK(expr)                          \
+  do {                                           \
+    absl::Status _s = (expr);                    \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s; \
   } while (0)
 
 template <typename T>
@@ -67,7 +67,7 @@ TEST(FdtWriterTest, EmptyRootIsExactBytes) {
 TEST(FdtWriterTest, PropertyEncodingAndPadding) {
   FdtWriter w;
   FdtNode root = ValueOrDie(w.BeginNode(""));
-  ASSERT_OK(w.PropertyString("model", "ab"));          // 3 bytes + 1 pad
+  ASSERT_OK(w.PropertyString("model", "ab"));           // 3 bytes + 1 pad
   ASSERT_OK(w.PropertyU64("reg", 0x0102030405060708));  // 8 bytes
   ASSERT_OK(w.PropertyNull("ranges"));
   FdtNode child = ValueOrDie(w.BeginNode("cpu@0"));
@@ -155,15 +155,15 @@ TEST(FdtWriterTest, ReservationsAndSurgeonKnobs) {
   std::vector<uint8_t> blob = ValueOrDie(w.Finish());
   ASSERT_EQ(blob.size(), 200u);
   EXPECT_EQ(HeaderField(blob, 1), 200u);
-  EXPECT_EQ(HeaderField(blob, 4), 48u);          // 40 + padding
+  EXPECT_EQ(HeaderField(blob, 4), 48u);           // 40 + padding
   EXPECT_EQ(HeaderField(blob, 2), 48u + 3 * 16);  // two entries + end
   EXPECT_EQ(HeaderField(blob, 5), 16u);
   EXPECT_EQ(HeaderField(blob, 7), 3u);
   EXPECT_EQ(HeaderField(blob, 8), 11u);
   // Reservations in the caller's order.
   EXPECT_EQ(std::vector<uint8_t>(blob.begin() + 48, blob.begin() + 64),
-            std::vector<uint8_t>({0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0,
-                                  0x10, 0}));
+            std::vector<uint8_t>(
+                {0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0x10, 0}));
   const size_t strings = HeaderField(blob, 3);
   EXPECT_EQ(std::string(blob.begin() + strings, blob.begin() + strings + 11),
             std::string("xreg\0other\0", 11));
@@ -184,9 +184,11 @@ TEST(FdtWriterTest, TotalSizeTooSmall) {
 
 TEST(FdtWriterTest, InvalidReservations) {
   const FdtReserveEntry zero[] = {{0x1000, 0}};
-  ExpectError(FdtWriter::Create(zero).status(), "Memory reservation is invalid");
+  ExpectError(FdtWriter::Create(zero).status(),
+              "Memory reservation is invalid");
   const FdtReserveEntry wrap[] = {{~uint64_t{0}, 2}};
-  ExpectError(FdtWriter::Create(wrap).status(), "Memory reservation is invalid");
+  ExpectError(FdtWriter::Create(wrap).status(),
+              "Memory reservation is invalid");
   const FdtReserveEntry overlap[] = {{0x2000, 0x1000}, {0x1000, 0x1001}};
   ExpectError(FdtWriter::Create(overlap).status(),
               "Memory reservations are overlapping");
@@ -195,9 +197,9 @@ TEST(FdtWriterTest, InvalidReservations) {
 }
 
 TEST(FdtWriterTest, NodeNameRules) {
-  for (const char* ok : {"", "a", "cpu@0", "U6_16550A@1000000", "a,b.c_d+e-f",
-                         "abcdefghijklmnopqrstuvwxyz01234@x", "memory@",
-                         "intc@3fff0000"}) {
+  for (const char* ok :
+       {"", "a", "cpu@0", "U6_16550A@1000000", "a,b.c_d+e-f",
+        "abcdefghijklmnopqrstuvwxyz01234@x", "memory@", "intc@3fff0000"}) {
     EXPECT_TRUE(FdtNodeNameValid(ok)) << ok;
   }
   for (const char* bad : {"@1", "1cpu", "a@b@c", "cpu#", "a b", "a@b c",
@@ -212,8 +214,8 @@ TEST(FdtWriterTest, PropertyNameRules) {
   for (const char* ok : {"#address-cells", "linux,initrd-start", "a?", "_"}) {
     EXPECT_TRUE(FdtPropertyNameValid(ok)) << ok;
   }
-  for (const char* bad : {"", "a@b", "a b", "abcdefghijklmnopqrstuvwxyz012345",
-                          "x/y"}) {
+  for (const char* bad :
+       {"", "a@b", "a b", "abcdefghijklmnopqrstuvwxyz012345", "x/y"}) {
     EXPECT_FALSE(FdtPropertyNameValid(bad)) << bad;
     FdtWriter w;
     FdtNode root = ValueOrDie(w.BeginNode(""));

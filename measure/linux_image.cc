@@ -28,8 +28,8 @@ absl::Status FileError(const std::string& name, absl::string_view what) {
 
 // Rust io::Error display of an OS error, as the reference prints it.
 absl::Status OsError(const std::string& name, int err) {
-  std::string text = absl::StrCat("file ", name, " error: ",
-                                  std::strerror(err), " (os error ", err, ")");
+  std::string text = absl::StrCat("file ", name, " error: ", std::strerror(err),
+                                  " (os error ", err, ")");
   if (err == ENOENT) return absl::NotFoundError(text);
   return absl::FailedPreconditionError(text);
 }
@@ -94,8 +94,8 @@ absl::StatusOr<std::vector<uint8_t>> Inflate(
     }
     if (in->empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("truncated gzip stream: input ended after ",
-                       zs.total_in, " bytes, before the end of the member"));
+          absl::StrCat("truncated gzip stream: input ended after ", zs.total_in,
+                       " bytes, before the end of the member"));
     }
     zs.next_in = const_cast<Bytef*>(in->data());
     zs.avail_in = static_cast<uInt>(in->size());
@@ -105,12 +105,11 @@ absl::StatusOr<std::vector<uint8_t>> Inflate(
       int rc = inflate(&zs, Z_NO_FLUSH);
       size_t produced = sizeof(buf) - zs.avail_out;
       if (out.size() + produced > max_size) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("decompressed size exceeds the limit of ", max_size,
-                         " bytes"));
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "decompressed size exceeds the limit of ", max_size, " bytes"));
       }
       out.insert(out.end(), buf, buf + produced);
-      if (rc == Z_STREAM_END) return out;  // first member only
+      if (rc == Z_STREAM_END) return out;             // first member only
       if (rc == Z_BUF_ERROR && produced == 0) break;  // needs more input
       if (rc != Z_OK) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -203,16 +202,16 @@ absl::StatusOr<LinuxImage> LoadLinuxImage(const std::string& path,
     if (absl::string_view(image.status().message()).substr(0, 5) == "file ") {
       return image.status();
     }
-    return absl::Status(image.status().code(),
-                        absl::StrCat("file ", path, " error: ",
-                                     image.status().message()));
+    return absl::Status(
+        image.status().code(),
+        absl::StrCat("file ", path, " error: ", image.status().message()));
   }
   if (image->size() < kArm64ImageHeaderSize) {
     // The reference panics here; a clean error instead.
-    return FileError(path, absl::StrCat("decompressed content is ",
-                                        image->size(),
-                                        " bytes, shorter than the 64-byte "
-                                        "Linux Image header"));
+    return FileError(path,
+                     absl::StrCat("decompressed content is ", image->size(),
+                                  " bytes, shorter than the 64-byte "
+                                  "Linux Image header"));
   }
   header = ParseArm64ImageHeader(*image, path);
   if (!header.ok()) return header.status();

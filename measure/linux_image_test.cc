@@ -49,8 +49,8 @@ std::vector<uint8_t> Content(const Payload& p) {
 std::string Sha256Hex(const std::vector<uint8_t>& data) {
   auto d = crypto::HashOnce(crypto::DigestAlgorithm::kSha256, data);
   EXPECT_TRUE(d.ok()) << d.status();
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(d->data()), d->size()));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(d->data()), d->size()));
 }
 
 // `file_name` (FNAME field) lets a tiny payload make a file of >= 64 bytes.
@@ -58,9 +58,9 @@ std::vector<uint8_t> GzipWithZlib(const std::vector<uint8_t>& data,
                                   const char* file_name = nullptr) {
   z_stream zs;
   std::memset(&zs, 0, sizeof(zs));
-  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                         Z_DEFAULT_STRATEGY),
-            Z_OK);
+  EXPECT_EQ(
+      deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+      Z_OK);
   gz_header head;
   std::memset(&head, 0, sizeof(head));
   head.name = reinterpret_cast<Bytef*>(const_cast<char*>(file_name));
@@ -167,9 +167,8 @@ TEST(LinuxImageTest, Errors) {
   ExpectError(LoadLinuxImage(std::string(kRef) + "randombytes.bin").status(),
               "file testdata/vectors/reference-testdata/randombytes.bin error: "
               "invalid gzip header");
-  ExpectError(
-      LoadLinuxImage(std::string(kRef) + "randombytes.bin.gz").status(),
-      "invalid Linux header");
+  ExpectError(LoadLinuxImage(std::string(kRef) + "randombytes.bin.gz").status(),
+              "invalid Linux header");
 }
 
 TEST(LinuxImageTest, ShortDecompressedContentIsCleanError) {

@@ -1,0 +1,979 @@
+#include "measure/kvmtool.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "measure/dtb_template.h"
+#include "measure/fdt_writer.h"
+#include "measure/linux_image.h"
+
+namespace realm_measurements::measure {
+namespace {
+
+using namespace kvmtool;  // NOLINT: platform constants of this model
+
+// Interrupt specifier constants (spec-vmm §4).
+constexpr uint32_t kIrqSpi = 0;
+constexpr uint32_t kIrqPpi = 1;
+constexpr uint32_t kIrqEdgeRising = 1;
+constexpr uint32_t kIrqLevelHigh = 4;
+constexpr uint32_t kIrqLevelLow = 8;
+// PPIs and SPIs of the kvmtool platform (spec-vmm §5.3).
+constexpr uint32_t kTimerPpis[] = {13, 14, 11};
+constexpr uint32_t kPmuPpi = 7;
+constexpr uint32_t kVirtioFirstSpi = 4;
+constexpr uint32_t kPciFirstSpi = 64;
+constexpr uint32_t kUartClock = 1843200;
+constexpr uint32_t kGicPhandle = 1;
+constexpr uint32_t kItsPhandle = 2;
+// PSCI 0.2 function IDs (SMC64 CPU_ON, SMC32 CPU_OFF).
+constexpr uint32_t kPsciCpuOn = 0xc4000003;
+constexpr uint32_t kPsciCpuOff = 0x84000002;
+// PCI `ranges` space codes.
+constexpr uint32_t kPciSpaceIo = 0x01000000;
+constexpr uint32_t kPciSpaceMmio32 = 0x02000000;
+constexpr uint64_t kPciIoSize = 0x10000;
+// Reading a --dtb file into memory is bounded.
+constexpr uint64_t kMaxDtbFileSize = 16 << 20;
+
+constexpr char kBootargsPrefix[] = " console=hvc0 root=/dev/vda rw ";
+
+uint64_t AlignUp(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
+
+std::string HexAddr(uint64_t v) { return absl::StrCat(absl::Hex(v)); }
+
+// Shorthand: return on error.
+#define KVM_RETURN_IF_ERROR(expr) \
+  do {                            \
+    absl::Status _st = (expr);    \
+    if (!_st.ok()) return _st;    \
+  } while (0)
+
+// ---------------------------------------------------------------------------
+// DTB fragments (spec-vmm §4) and the kvmtool nodes (§5.7).
+
+absl::Status WriteIntc(FdtWriter& w, uint64_t redist_base, uint64_t ncpus,
+                       bool its) {
+  absl::StatusOr<FdtNode> intc = w.BeginNode("intc");
+  if (!intc.ok()) return intc.status();
+  KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3"));
+  KVM_RETURN_IF_ERROR(w.PropertyU32("#interrupt-cells", 3));
+  KVM_RETURN_IF_ERROR(w.PropertyNull("interrupt-controller"));
+  const uint64_t reg[] = {kGicDistBase, kGicDistSize, redist_base,
+                          ncpus * kGicRedistSizePerCpu};
+  KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+  KVM_RETURN_IF_ERROR(w.PropertyPhandle(kGicPhandle));
+  KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
+  KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
+  KVM_RETURN_IF_ERROR(w.PropertyNull("ranges"));
+  if (its) {
+    absl::StatusOr<FdtNode> msic = w.BeginNode("msic");
+    if (!msic.ok()) return msic.status();
+    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3-its"));
+    KVM_RETURN_IF_ERROR(w.PropertyNull("msi-controller"));
+    KVM_RETURN_IF_ERROR(w.PropertyPhandle(kItsPhandle));
+    const uint64_t its_reg[] = {redist_base - kGicItsSize, kGicItsSize};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", its_reg));
+    KVM_RETURN_IF_ERROR(w.EndNode(*msic));
+  }
+  return w.EndNode(*intc);
+}
+
+absl::Status WriteReservedMemory(FdtWriter& w, uint64_t log_base,
+                                 uint64_t log_size) {
+  absl::StatusOr<FdtNode> rm = w.BeginNode("reserved-memory");
+  if (!rm.ok()) return rm.status();
+  KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
+  KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
+  KVM_RETURN_IF_ERROR(w.PropertyNull("ranges"));
+  absl::StatusOr<FdtNode> log =
+      w.BeginNode(absl::StrCat("event-log@", HexAddr(log_base)));
+  if (!log.ok()) return log.status();
+  KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "cc-event-log"));
+  const uint64_t reg[] = {log_base, log_size};
+  KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+  KVM_RETURN_IF_ERROR(w.EndNode(*log));
+  return w.EndNode(*rm);
+}
+
+// The cpus node kvmtool itself writes (template mode, §5.9): its own
+// property order and "arm,arm-v8".
+absl::Status WriteTemplateCpus(FdtWriter& w, uint64_t ncpus) {
+  absl::StatusOr<FdtNode> cpus = w.BeginNode("cpus");
+  if (!cpus.ok()) return cpus.status();
+  KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
+  KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 0));
+  for (uint64_t i = 0; i < ncpus; ++i) {
+    absl::StatusOr<FdtNode> cpu = w.BeginNode(absl::StrCat("cpu@", i));
+    if (!cpu.ok()) return cpu.status();
+    KVM_RETURN_IF_ERROR(w.PropertyString("device_type", "cpu"));
+    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,arm-v8"));
+    KVM_RETURN_IF_ERROR(w.PropertyString("enable-method", "psci"));
+    KVM_RETURN_IF_ERROR(w.PropertyU32("reg", static_cast<uint32_t>(i)));
+    KVM_RETURN_IF_ERROR(w.EndNode(*cpu));
+  }
+  return w.EndNode(*cpus);
+}
+
+std::vector<std::string> Strings(std::initializer_list<const char*> list) {
+  return std::vector<std::string>(list.begin(), list.end());
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// KvmtoolDtbGenerator
+
+uint64_t KvmtoolDtbGenerator::RedistBase() const {
+  return kGicDistBase - num_cpus_ * kGicRedistSizePerCpu;
+}
+
+absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::Generate() const {
+  FdtWriter w;
+  // Root prologue (spec-vmm §4).
+  absl::StatusOr<FdtNode> root = w.BeginNode("");
+  if (!root.ok()) return root.status();
+  KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "linux,dummy-virt"));
+  KVM_RETURN_IF_ERROR(w.PropertyString("model", "linux,dummy-virt-realm"));
+  KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
+  KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
+  KVM_RETURN_IF_ERROR(w.PropertyU32("interrupt-parent", kGicPhandle));
+  {
+    absl::StatusOr<FdtNode> chosen = w.BeginNode("chosen");
+    if (!chosen.ok()) return chosen.status();
+    if (bootargs_.has_value()) {
+      KVM_RETURN_IF_ERROR(w.PropertyString("bootargs", *bootargs_));
+    }
+    if (initrd_.has_value() && initrd_->size != 0) {
+      KVM_RETURN_IF_ERROR(w.PropertyU64("linux,initrd-start", initrd_->base));
+      KVM_RETURN_IF_ERROR(
+          w.PropertyU64("linux,initrd-end", initrd_->base + initrd_->size));
+    }
+    KVM_RETURN_IF_ERROR(w.EndNode(*chosen));
+  }
+  {
+    absl::StatusOr<FdtNode> mem =
+        w.BeginNode(absl::StrCat("memory@", HexAddr(ram_base_)));
+    if (!mem.ok()) return mem.status();
+    KVM_RETURN_IF_ERROR(w.PropertyString("device_type", "memory"));
+    const uint64_t reg[] = {ram_base_, mem_size_};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    KVM_RETURN_IF_ERROR(w.EndNode(*mem));
+  }
+  {
+    absl::StatusOr<FdtNode> cpus = w.BeginNode("cpus");
+    if (!cpus.ok()) return cpus.status();
+    KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 0));
+    KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
+    for (uint64_t i = 0; i < num_cpus_; ++i) {
+      absl::StatusOr<FdtNode> cpu = w.BeginNode(absl::StrCat("cpu@", i));
+      if (!cpu.ok()) return cpu.status();
+      KVM_RETURN_IF_ERROR(w.PropertyU32("reg", static_cast<uint32_t>(i)));
+      KVM_RETURN_IF_ERROR(w.PropertyString("enable-method", "psci"));
+      KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,armv8"));
+      KVM_RETURN_IF_ERROR(w.PropertyString("device_type", "cpu"));
+      KVM_RETURN_IF_ERROR(w.EndNode(*cpu));
+    }
+    KVM_RETURN_IF_ERROR(w.EndNode(*cpus));
+  }
+  {
+    absl::StatusOr<FdtNode> psci = w.BeginNode("psci");
+    if (!psci.ok()) return psci.status();
+    KVM_RETURN_IF_ERROR(w.PropertyU32("cpu_on", kPsciCpuOn));
+    KVM_RETURN_IF_ERROR(w.PropertyU32("cpu_off", kPsciCpuOff));
+    KVM_RETURN_IF_ERROR(w.PropertyString("method", "smc"));
+    KVM_RETURN_IF_ERROR(w.PropertyStringList(
+        "compatible", Strings({"arm,psci-1.0", "arm,psci-0.2", "arm,psci"})));
+    KVM_RETURN_IF_ERROR(w.EndNode(*psci));
+  }
+
+  // kvmtool nodes (spec-vmm §5.7).
+  KVM_RETURN_IF_ERROR(WriteIntc(w, RedistBase(), num_cpus_, its_));
+  if (log_.has_value()) {
+    KVM_RETURN_IF_ERROR(WriteReservedMemory(w, log_->base, log_->size));
+  }
+  {
+    absl::StatusOr<FdtNode> timer = w.BeginNode("timer");
+    if (!timer.ok()) return timer.status();
+    std::vector<uint32_t> irqs;
+    for (uint32_t ppi : kTimerPpis) {
+      irqs.insert(irqs.end(), {kIrqPpi, ppi, kIrqLevelLow});
+    }
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irqs));
+    KVM_RETURN_IF_ERROR(w.PropertyNull("always-on"));
+    KVM_RETURN_IF_ERROR(w.PropertyStringList(
+        "compatible", Strings({"arm,armv8-timer", "arm,armv7-timer"})));
+    KVM_RETURN_IF_ERROR(w.EndNode(*timer));
+  }
+  if (pmu_) {
+    absl::StatusOr<FdtNode> pmu = w.BeginNode("pmu");
+    if (!pmu.ok()) return pmu.status();
+    const uint32_t irq[] = {kIrqPpi, kPmuPpi, kIrqLevelHigh};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
+    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,armv8-pmuv3"));
+    KVM_RETURN_IF_ERROR(w.EndNode(*pmu));
+  }
+  for (int k = 0; k < kNumUarts; ++k) {
+    const uint64_t addr = kUartBase + k * kUartStride;
+    absl::StatusOr<FdtNode> uart =
+        w.BeginNode(absl::StrCat("U6_16550A@", HexAddr(addr)));
+    if (!uart.ok()) return uart.status();
+    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "ns16550a"));
+    const uint64_t reg[] = {addr, 8};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    const uint32_t irq[] = {kIrqSpi, static_cast<uint32_t>(k), kIrqLevelHigh};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
+    KVM_RETURN_IF_ERROR(w.PropertyU32("clock-frequency", kUartClock));
+    KVM_RETURN_IF_ERROR(w.EndNode(*uart));
+  }
+  for (uint64_t j = 0; j < num_virtio_mmio_; ++j) {
+    const uint64_t addr = kVirtioMmioBase + j * kVirtioMmioSize;
+    absl::StatusOr<FdtNode> dev =
+        w.BeginNode(absl::StrCat("virtio@", HexAddr(addr)));
+    if (!dev.ok()) return dev.status();
+    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "virtio,mmio"));
+    const uint64_t reg[] = {addr, kVirtioMmioSize};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    KVM_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
+    const uint32_t irq[] = {kIrqSpi, static_cast<uint32_t>(kVirtioFirstSpi + j),
+                            kIrqEdgeRising};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
+    KVM_RETURN_IF_ERROR(w.EndNode(*dev));
+  }
+  {
+    absl::StatusOr<FdtNode> rtc =
+        w.BeginNode(absl::StrCat("rtc@", HexAddr(kRtcBase)));
+    if (!rtc.ok()) return rtc.status();
+    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "motorola,mc146818"));
+    const uint64_t reg[] = {kRtcBase, 2};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    KVM_RETURN_IF_ERROR(w.EndNode(*rtc));
+  }
+  {
+    absl::StatusOr<FdtNode> pci =
+        w.BeginNode(absl::StrCat("pci@", HexAddr(kPciEcamBase)));
+    if (!pci.ok()) return pci.status();
+    KVM_RETURN_IF_ERROR(w.PropertyString("device_type", "pci"));
+    KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 3));
+    KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
+    KVM_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
+    const uint32_t bus_range[] = {0, 0};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("bus-range", bus_range));
+    KVM_RETURN_IF_ERROR(
+        w.PropertyString("compatible", "pci-host-ecam-generic"));
+    const uint64_t reg[] = {kPciEcamBase, kPciEcamSize};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    // <space, pci addr hi/lo, cpu addr hi/lo, size hi/lo> per window.
+    const uint32_t ranges[] = {kPciSpaceIo,
+                               0,
+                               0,
+                               0,
+                               0,
+                               0,
+                               static_cast<uint32_t>(kPciIoSize),
+                               kPciSpaceMmio32,
+                               0,
+                               static_cast<uint32_t>(kPciMmioBase),
+                               0,
+                               static_cast<uint32_t>(kPciMmioBase),
+                               0,
+                               static_cast<uint32_t>(kPciMmioSize)};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("ranges", ranges));
+    // INTA of each of the 32 slots -> SPI 64 + slot, level-high.
+    std::vector<uint32_t> map;
+    for (uint32_t s = 0; s < 32; ++s) {
+      map.insert(map.end(), {s << 11, 0, 0, 1, kGicPhandle, 0, 0, kIrqSpi,
+                             kPciFirstSpi + s, kIrqLevelHigh});
+    }
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupt-map", map));
+    const uint32_t mask[] = {0xf800, 0, 0, 7};
+    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupt-map-mask", mask));
+    KVM_RETURN_IF_ERROR(w.PropertyU32("#interrupt-cells", 1));
+    if (its_) {
+      const uint32_t msi_map[] = {0, kItsPhandle, 0, 0x10000};
+      KVM_RETURN_IF_ERROR(w.PropertyArrayU32("msi-map", msi_map));
+    }
+    KVM_RETURN_IF_ERROR(w.EndNode(*pci));
+  }
+  KVM_RETURN_IF_ERROR(w.EndNode(*root));
+  return w.Finish();
+}
+
+// Template surgery handlers of spec-vmm §5.9.
+class KvmtoolTemplateHandler : public DtbTemplateHandler {
+ public:
+  explicit KvmtoolTemplateHandler(const KvmtoolDtbGenerator& g) : g_(g) {
+    rules_.ram_base = g.ram_base_;
+    rules_.ram_size = g.mem_size_;
+    if (g.initrd_.has_value()) {
+      rules_.initrd = CommonDtbRules::Initrd{g.initrd_->base, g.initrd_->size};
+    }
+    rules_.bootargs = g.bootargs_;
+  }
+
+  absl::StatusOr<bool> HandleNode(absl::string_view name,
+                                  FdtWriter& w) override {
+    if (name == "cpus") {
+      KVM_RETURN_IF_ERROR(WriteTemplateCpus(w, g_.num_cpus_));
+      return true;
+    }
+    if (name == "intc") {
+      KVM_RETURN_IF_ERROR(WriteIntc(w, g_.RedistBase(), g_.num_cpus_, g_.its_));
+      return true;
+    }
+    if (name == "reserved-memory") {
+      if (g_.log_.has_value()) {
+        KVM_RETURN_IF_ERROR(
+            WriteReservedMemory(w, g_.log_->base, g_.log_->size));
+      }
+      return true;
+    }
+    if (name == "pmu") return !g_.pmu_;  // kept or dropped, never added
+    return false;
+  }
+
+  absl::StatusOr<bool> HandleProperty(absl::string_view node,
+                                      absl::string_view name,
+                                      absl::Span<const uint8_t>,
+                                      FdtWriter& w) override {
+    return rules_.Apply(node, name, w);
+  }
+
+ private:
+  const KvmtoolDtbGenerator& g_;
+  CommonDtbRules rules_;
+};
+
+absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::GenDtb() const {
+  absl::StatusOr<std::vector<uint8_t>> dtb;
+  if (template_.has_value()) {
+    KvmtoolTemplateHandler handler(*this);
+    dtb = PatchDtbTemplate(*template_, handler);
+  } else {
+    dtb = Generate();
+  }
+  if (!dtb.ok()) return dtb.status();
+  if (dtb->size() > kDtbSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "generated DTB is too large (", dtb->size(), " > ", kDtbSize, ")"));
+  }
+  dtb->resize(kDtbSize, 0);  // header totalsize keeps the real size
+  return dtb;
+}
+
+// ---------------------------------------------------------------------------
+// Memory sizes (spec-vmm §2.1).
+
+namespace {
+
+// Rust's u64::from_str: optional '+', decimal digits, with its messages.
+absl::StatusOr<uint64_t> ParseRustU64(absl::string_view s, uint64_t max) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s.empty()) {
+    return absl::InvalidArgumentError("cannot parse integer from empty string");
+  }
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return absl::InvalidArgumentError("invalid digit found in string");
+    }
+  }
+  for (char c : s) {
+    const uint64_t d = c - '0';
+    if (v > (max - d) / 10) {
+      return absl::InvalidArgumentError(
+          "number too large to fit in target type");
+    }
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> ParseMemorySize(absl::string_view text) {
+  uint64_t mult = uint64_t{1} << 20;  // no suffix: MiB
+  absl::string_view digits = text;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'B':
+        mult = 1;
+        break;
+      case 'K':
+        mult = uint64_t{1} << 10;
+        break;
+      case 'M':
+        mult = uint64_t{1} << 20;
+        break;
+      case 'G':
+        mult = uint64_t{1} << 30;
+        break;
+      case 'T':
+        mult = uint64_t{1} << 40;
+        break;
+      case 'P':
+        mult = uint64_t{1} << 50;
+        break;
+      default:
+        mult = 0;
+        break;
+    }
+    if (mult != 0) {
+      digits.remove_suffix(1);
+    } else {
+      mult = uint64_t{1} << 20;
+    }
+  }
+  absl::StatusOr<uint64_t> v =
+      ParseRustU64(digits, std::numeric_limits<uint64_t>::max());
+  if (!v.ok()) return v.status();
+  // The reference wraps; an overflowing size is rejected instead.
+  if (*v > std::numeric_limits<uint64_t>::max() / mult) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("memory size ", text, " does not fit in 64 bits"));
+  }
+  return *v * mult;
+}
+
+// ---------------------------------------------------------------------------
+// Argument parsing (spec-vmm §5.1): clap-like long/short grammar.
+
+namespace {
+
+enum class Kind { kFlag, kValue, kList };
+enum class Type { kString, kUsize, kU64, kU16, kU8 };
+
+struct OptionSpec {
+  const char* long_name;
+  char short_name;  // 0 = none
+  Kind kind;
+  Type type;
+};
+
+// Every lkvm option the reference accepts (spec-vmm §5.1); anything else is
+// a usage error.
+constexpr OptionSpec kOptions[] = {
+    {"name", 0, Kind::kValue, Type::kString},
+    {"cpus", 'c', Kind::kValue, Type::kUsize},
+    {"mem", 'm', Kind::kValue, Type::kString},
+    {"disk", 'd', Kind::kList, Type::kString},
+    {"balloon", 0, Kind::kFlag, Type::kString},
+    {"rng", 0, Kind::kFlag, Type::kString},
+    {"nodefaults", 0, Kind::kFlag, Type::kString},
+    {"9p", 0, Kind::kList, Type::kString},
+    {"console", 0, Kind::kValue, Type::kString},
+    {"vsock", 0, Kind::kValue, Type::kU64},
+    {"dev", 0, Kind::kValue, Type::kString},
+    {"tty", 0, Kind::kValue, Type::kString},
+    {"hugetlbfs", 0, Kind::kValue, Type::kString},
+    {"loglevel", 0, Kind::kValue, Type::kString},
+    {"virtio-transport", 0, Kind::kValue, Type::kString},
+    {"kernel", 'k', Kind::kValue, Type::kString},
+    {"initrd", 'i', Kind::kValue, Type::kString},
+    {"params", 'p', Kind::kValue, Type::kString},
+    {"firmware", 'f', Kind::kValue, Type::kString},
+    {"flash", 'F', Kind::kValue, Type::kString},
+    {"network", 'n', Kind::kList, Type::kString},
+    {"no-dhcp", 0, Kind::kFlag, Type::kString},
+    {"vfio-pci", 0, Kind::kList, Type::kString},
+    {"debug", 0, Kind::kFlag, Type::kString},
+    {"debug-single-step", 0, Kind::kFlag, Type::kString},
+    {"debug-ioport", 0, Kind::kFlag, Type::kString},
+    {"debug-mmio", 0, Kind::kFlag, Type::kString},
+    {"debug-iodelay", 0, Kind::kValue, Type::kUsize},
+    {"pmu", 0, Kind::kFlag, Type::kString},
+    {"disable-sve", 0, Kind::kFlag, Type::kString},
+    {"realm", 0, Kind::kFlag, Type::kString},
+    {"measurement-algo", 0, Kind::kValue, Type::kString},
+    {"measurement-log", 0, Kind::kFlag, Type::kString},
+    {"realm-pv", 0, Kind::kValue, Type::kString},
+    {"no-pvtime", 0, Kind::kFlag, Type::kString},
+    {"disable-mte", 0, Kind::kFlag, Type::kString},
+    {"force-pci", 0, Kind::kFlag, Type::kString},
+    {"sve-max-vl", 0, Kind::kValue, Type::kU16},
+    {"pmu-counters", 0, Kind::kValue, Type::kU8},
+    {"vcpu-affinity", 0, Kind::kValue, Type::kString},
+    {"irqchip", 0, Kind::kValue, Type::kString},
+    {"firmware-address", 0, Kind::kValue, Type::kU64},
+    {"dtb", 0, Kind::kValue, Type::kString},
+    {"restricted_mem", 0, Kind::kFlag, Type::kString},
+};
+
+std::string Display(const OptionSpec& o) {
+  std::string s = absl::StrCat("--", o.long_name);
+  if (o.kind != Kind::kFlag) {
+    std::string upper;
+    for (const char* p = o.long_name; *p != '\0'; ++p) {
+      upper += *p == '-' ? '_' : static_cast<char>(std::toupper(*p));
+    }
+    absl::StrAppend(&s, " <", upper, ">");
+  }
+  return s;
+}
+
+class ParsedArgs {
+ public:
+  bool Has(absl::string_view name) const { return values_.count(name) > 0; }
+  const std::vector<std::string>& All(absl::string_view name) const {
+    static const std::vector<std::string>* const kEmpty =
+        new std::vector<std::string>();
+    auto it = values_.find(name);
+    return it == values_.end() ? *kEmpty : it->second;
+  }
+  std::optional<std::string> Get(absl::string_view name) const {
+    auto it = values_.find(name);
+    if (it == values_.end() || it->second.empty()) return std::nullopt;
+    return it->second.front();
+  }
+  std::map<std::string, std::vector<std::string>, std::less<>> values_;
+};
+
+absl::Status CheckType(const OptionSpec& o, const std::string& v) {
+  uint64_t max = 0;
+  switch (o.type) {
+    case Type::kString:
+      return absl::OkStatus();
+    case Type::kUsize:
+    case Type::kU64:
+      max = std::numeric_limits<uint64_t>::max();
+      break;
+    case Type::kU16:
+      max = std::numeric_limits<uint16_t>::max();
+      break;
+    case Type::kU8:
+      max = std::numeric_limits<uint8_t>::max();
+      break;
+  }
+  absl::StatusOr<uint64_t> n = ParseRustU64(v, max);
+  if (!n.ok()) {
+    return UsageError(absl::StrCat("invalid value '", v, "' for '", Display(o),
+                                   "': ", n.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
+  ParsedArgs out;
+  auto add = [&](const OptionSpec& o,
+                 std::optional<std::string> value) -> absl::Status {
+    std::vector<std::string>& vals = out.values_[o.long_name];
+    if (o.kind != Kind::kList && !vals.empty()) {
+      return UsageError(absl::StrCat("the argument '", Display(o),
+                                     "' cannot be used multiple times"));
+    }
+    if (o.kind == Kind::kFlag) {
+      if (value.has_value()) {
+        return UsageError(absl::StrCat("unexpected value '", *value, "' for '",
+                                       Display(o),
+                                       "' found; no more were expected"));
+      }
+      vals.push_back("");
+      return absl::OkStatus();
+    }
+    KVM_RETURN_IF_ERROR(CheckType(o, *value));
+    vals.push_back(*std::move(value));
+    return absl::OkStatus();
+  };
+  auto missing = [](const OptionSpec& o) {
+    return UsageError(absl::StrCat("a value is required for '", Display(o),
+                                   "' but none was supplied"));
+  };
+  // A following argument can be a value unless it looks like an option.
+  auto looks_like_option = [](const std::string& a) {
+    return a.size() > 1 && a[0] == '-';
+  };
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const OptionSpec* spec = nullptr;
+    std::optional<std::string> attached;
+    if (a == "--") {
+      if (i + 1 < args.size()) {
+        return UsageError(
+            absl::StrCat("unexpected argument '", args[i + 1], "' found"));
+      }
+      break;
+    }
+    if (a.size() > 2 && a[0] == '-' && a[1] == '-') {
+      absl::string_view body = absl::string_view(a).substr(2);
+      size_t eq = body.find('=');
+      absl::string_view name = body.substr(0, eq);
+      if (eq != absl::string_view::npos) {
+        attached = std::string(body.substr(eq + 1));
+      }
+      for (const OptionSpec& o : kOptions) {
+        if (name == o.long_name) spec = &o;
+      }
+      if (spec == nullptr) {
+        return UsageError(
+            absl::StrCat("unexpected argument '--", name, "' found"));
+      }
+    } else if (a.size() > 1 && a[0] == '-') {
+      for (const OptionSpec& o : kOptions) {
+        if (o.short_name != 0 && a[1] == o.short_name) spec = &o;
+      }
+      if (spec == nullptr) {
+        return UsageError(absl::StrCat("unexpected argument '-",
+                                       std::string(1, a[1]), "' found"));
+      }
+      if (a.size() > 2) {
+        absl::string_view rest = absl::string_view(a).substr(2);
+        if (rest[0] == '=') rest.remove_prefix(1);
+        attached = std::string(rest);
+      }
+    } else {
+      return UsageError(absl::StrCat("unexpected argument '", a, "' found"));
+    }
+    if (spec->kind != Kind::kFlag && !attached.has_value()) {
+      if (i + 1 >= args.size() || looks_like_option(args[i + 1])) {
+        return missing(*spec);
+      }
+      attached = args[++i];
+    }
+    KVM_RETURN_IF_ERROR(add(*spec, std::move(attached)));
+  }
+  return out;
+}
+
+uint64_t ParsedU64(const std::string& v) {
+  // Already type-checked by ParseArgs.
+  absl::StatusOr<uint64_t> n =
+      ParseRustU64(v, std::numeric_limits<uint64_t>::max());
+  return n.ok() ? *n : 0;
+}
+
+uint8_t BitWidth(uint64_t v) {
+  uint8_t w = 0;
+  while (v != 0) {
+    ++w;
+    v >>= 1;
+  }
+  return w;
+}
+
+absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(const std::string& path,
+                                                   uint64_t limit) {
+  auto os_error = [&](int err) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("file ", path, " error: ", std::strerror(err),
+                     " (os error ", err, ")"));
+  };
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return os_error(errno);
+  std::vector<uint8_t> out;
+  uint8_t buf[64 * 1024];
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof(buf));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd);
+      return os_error(err);
+    }
+    if (r == 0) break;
+    if (out.size() + r > limit) {
+      close(fd);
+      return absl::InvalidArgumentError(absl::StrCat(
+          "file ", path, " error: larger than the ", limit, "-byte limit"));
+    }
+    out.insert(out.end(), buf, buf + r);
+  }
+  close(fd);
+  return out;
+}
+
+absl::Status WrapDtb(const absl::Status& s) {
+  return absl::Status(s.code(),
+                      absl::StrCat("while generating DTB: ", s.message()));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The model (spec-vmm §5.2-§5.6).
+
+absl::Status BuildKvmtool(const VmmInputs& inputs,
+                          absl::Span<const std::string> args,
+                          RealmConfig& config) {
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args);
+  if (!parsed.ok()) return parsed.status();
+  const ParsedArgs& a = *parsed;
+
+  // 1. vCPUs.
+  std::optional<std::string> cpus = a.Get("cpus");
+  if (!cpus.has_value()) {
+    return absl::InvalidArgumentError("number of vCPUs is not known");
+  }
+  const uint64_t ncpus = ParsedU64(*cpus);
+  if (ncpus == 0 || ncpus > kMaxVcpus) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid VM configuration: ", ncpus,
+                     " vCPUs (expected 1 to ", kMaxVcpus, ")"));
+  }
+
+  // 2. RAM.
+  std::optional<std::string> mem = a.Get("mem");
+  if (!mem.has_value()) {
+    return absl::InvalidArgumentError("default guest RAM size is not known");
+  }
+  std::vector<absl::string_view> mem_parts =
+      absl::StrSplit(*mem, absl::MaxSplits('@', 1));
+  absl::StatusOr<uint64_t> ram_size = ParseMemorySize(mem_parts[0]);
+  if (!ram_size.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("-m: ", ram_size.status().message()));
+  }
+  if (*ram_size % kRamAlign != 0) {
+    return absl::InvalidArgumentError("RAM size must be aligned on 2MB");
+  }
+  if (mem_parts.size() > 1) {
+    return absl::InvalidArgumentError("unsupported RAM base change");
+  }
+  const uint64_t ram_base = kRamBase;
+  const uint64_t ram_top = ram_base + *ram_size;
+  if (ram_top < ram_base) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("-m: RAM size ", *ram_size,
+                     " at base 0x80000000 exceeds the 64-bit address space"));
+  }
+
+  // 3. Bootargs (always present).
+  std::string bootargs = kBootargsPrefix;
+  if (std::optional<std::string> p = a.Get("params"); p && !p->empty()) {
+    absl::StrAppend(&bootargs, " ", *p);
+  }
+
+  // 4. Hash algorithm.
+  const std::string algo = a.Get("measurement-algo").value_or("sha256");
+  absl::StatusOr<HashAlgorithm> hash = ParseHashAlgorithm(algo);
+  if (!hash.ok()) {
+    // The reference's error chain.
+    return absl::InvalidArgumentError(
+        absl::StrCat("RMM: unknown hash algorithm `", algo,
+                     "`: unknown hash algorithm `", algo, "`"));
+  }
+  config.set_hash_algorithm(*hash);
+
+  // 5. PMU.
+  if (a.Has("pmu")) {
+    HostCaps c;
+    c.pmu = true;
+    KVM_RETURN_IF_ERROR(config.caps().Restrict(c));
+  }
+  if (std::optional<std::string> n = a.Get("pmu-counters")) {
+    HostCaps c;
+    c.pmu_num_ctrs = static_cast<uint8_t>(ParsedU64(*n));
+    KVM_RETURN_IF_ERROR(config.caps().Restrict(c));
+  }
+
+  // 6. SVE.
+  if (a.Has("disable-sve")) {
+    HostCaps c;
+    c.sve_vl = 0;
+    KVM_RETURN_IF_ERROR(config.caps().Restrict(c));
+  } else if (std::optional<std::string> vl = a.Get("sve-max-vl")) {
+    HostCaps c;
+    c.sve_vl = static_cast<uint16_t>(ParsedU64(*vl));
+    KVM_RETURN_IF_ERROR(config.caps().Restrict(c));
+  }
+
+  // 7. RPV: the raw bytes of the string.
+  if (std::optional<std::string> pv = a.Get("realm-pv")) {
+    KVM_RETURN_IF_ERROR(config.SetPersonalizationValue(absl::MakeConstSpan(
+        reinterpret_cast<const uint8_t*>(pv->data()), pv->size())));
+  }
+
+  // 8. IPA width, kvmtool's formula (deviations C2): one bit more than
+  // the RAM's last address needs (at least 32), for the shared half.
+  const uint8_t ipa_bits = std::max<uint8_t>(32, BitWidth(ram_top - 1)) + 1;
+  {
+    HostCaps c;
+    c.ipa_bits = ipa_bits;
+    KVM_RETURN_IF_ERROR(config.caps().Restrict(c));
+    config.RequireIpaBits(ipa_bits);
+  }
+
+  // 9. Devices.
+  bool its = true;
+  if (std::optional<std::string> irqchip = a.Get("irqchip")) {
+    if (*irqchip == "gicv3") {
+      its = false;
+    } else if (*irqchip == "gicv3-its") {
+      its = true;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unsupported irqchip ", *irqchip));
+    }
+  }
+  bool mmio = false;
+  if (std::optional<std::string> t = a.Get("virtio-transport")) {
+    if (*t == "mmio") {
+      mmio = true;
+    } else if (*t != "pci") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unsupported virtio transport ", *t));
+    }
+  }
+  uint64_t netdevs = 1;  // kvmtool's implicit default NIC
+  for (const std::string& n : a.All("network")) {
+    for (absl::string_view item : absl::StrSplit(n, ',')) {
+      size_t eq = item.find('=');
+      if (eq == absl::string_view::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("malformed -n param ", item));
+      }
+      absl::string_view key = item.substr(0, eq);
+      absl::string_view value = item.substr(eq + 1);
+      if (key == "mode") {
+        netdevs = value == "none" ? 0 : netdevs + 1;
+      } else if (key == "trans") {
+        if (value != "pci" && value != "mmio") {
+          return absl::InvalidArgumentError(
+              absl::StrCat("invalid transport ", value));
+        }
+        if ((value == "mmio") != mmio) {
+          return absl::InvalidArgumentError(
+              "unsupported virtio transport mismatch");
+        }
+      }
+    }
+  }
+  uint64_t num_mmio = 0;
+  if (mmio) {
+    num_mmio =
+        (a.Has("balloon") ? 1 : 0) + (a.Has("rng") ? 1 : 0) +
+        a.All("9p").size() + (a.Has("vsock") ? 1 : 0) +
+        (a.Get("console") == std::optional<std::string>("virtio") ? 1 : 0) +
+        a.All("disk").size() + netdevs;
+  }
+
+  // 10. Firmware base.
+  const uint64_t fw_base = a.Has("firmware-address")
+                               ? ParsedU64(*a.Get("firmware-address"))
+                               : ram_base;
+
+  // 11. PMU in the DTB follows the platform after restriction.
+  const bool pmu = config.caps().pmu.value_or(false);
+
+  // Placement (spec-vmm §5.4); wrapping arithmetic as in the reference,
+  // RealmConfig::Validate() rejects what lands outside RAM.
+  uint64_t lowmem_top = std::min(ram_top, kLowmemLimit);
+  std::optional<uint64_t> log_base;
+  if (a.Has("measurement-log")) {
+    log_base = lowmem_top - kLogSize;
+    lowmem_top -= kLogSize;
+  }
+  const uint64_t dtb_base =
+      AlignUp(lowmem_top - (kDtbAlign + kDtbSize), kDtbAlign);
+
+  KvmtoolDtbGenerator gen;
+  gen.set_num_cpus(ncpus);
+  gen.set_mem_size(*ram_size);
+  gen.set_bootargs(bootargs);
+  gen.set_its(its);
+  gen.set_num_virtio_mmio(num_mmio);
+  if (log_base.has_value()) gen.set_log_location(*log_base, kLogSize);
+
+  // Order of operations (spec-vmm §5.6).
+  KVM_RETURN_IF_ERROR(config.AddRam(ram_base, *ram_size));
+  gen.set_pmu(pmu);
+
+  const bool has_kernel = a.Has("kernel");
+  if (has_kernel) {
+    if (!inputs.kernel.has_value()) {
+      return absl::InvalidArgumentError("need kernel image");
+    }
+    absl::StatusOr<LinuxImage> image = LoadLinuxImage(*inputs.kernel);
+    if (!image.ok()) return image.status();
+    Blob blob;
+    blob.name = "kernel";
+    blob.guest_start = ram_base + image->header.text_offset;
+    blob.load_size = image->header.image_size;
+    blob.payload = std::move(image->payload);
+    KVM_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
+  }
+
+  uint64_t initrd_base = 0, initrd_size = 0;
+  if (a.Has("initrd")) {
+    if (!inputs.initrd.has_value()) {
+      return absl::InvalidArgumentError("need initrd image");
+    }
+    Payload p = Payload::FromFile(*inputs.initrd);
+    absl::StatusOr<uint64_t> size = p.Size();
+    if (!size.ok()) return size.status();
+    initrd_size = *size;
+    initrd_base = AlignUp(dtb_base - (initrd_size + 4), 4);
+    Blob blob;
+    blob.name = "initrd";
+    blob.guest_start = initrd_base;
+    blob.payload = std::move(p);
+    KVM_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
+  }
+  // kvmtool always reports an initrd range (0/0 without one), §5.9.
+  gen.set_initrd(initrd_base, initrd_size);
+
+  const bool has_firmware = a.Has("firmware");
+  if (has_firmware) {
+    if (!inputs.firmware.has_value()) {
+      return absl::InvalidArgumentError("need firmware image");
+    }
+    Blob blob;
+    blob.name = "firmware";
+    blob.guest_start = fw_base;
+    blob.payload = Payload::FromFile(*inputs.firmware);  // sized lazily
+    KVM_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
+  }
+
+  if (a.Has("flash")) {
+    // The reference panics ("not yet implemented: cfi-flash not supported").
+    return absl::UnimplementedError(
+        "-F/--flash: CFI flash is not supported by the kvmtool model");
+  }
+
+  // Boot vCPU (spec-vmm §5.5): PC excludes text_offset.
+  RecParams rec;
+  rec.pc = has_firmware ? fw_base : (has_kernel ? ram_base : 0);
+  rec.gprs[0] = dtb_base;
+  KVM_RETURN_IF_ERROR(config.AddRec(rec));
+
+  if (log_base.has_value()) config.AddRimUnmeasured(*log_base, kLogSize);
+
+  if (inputs.dtb_template.has_value()) {
+    absl::StatusOr<std::vector<uint8_t>> t =
+        ReadWholeFile(*inputs.dtb_template, kMaxDtbFileSize);
+    if (!t.ok()) return t.status();
+    gen.set_template(*std::move(t));
+  }
+
+  // add_dtb (spec-vmm §2.3).
+  absl::StatusOr<std::vector<uint8_t>> dtb;
+  if (inputs.dtb.has_value()) {
+    dtb = ReadWholeFile(*inputs.dtb, kMaxDtbFileSize);  // verbatim
+  } else {
+    dtb = gen.GenDtb();
+  }
+  if (!dtb.ok()) return WrapDtb(dtb.status());
+  Blob blob;
+  blob.name = "dtb";
+  blob.guest_start = dtb_base;
+  blob.payload = Payload::FromBytes("DTB", *dtb);
+  config.set_dtb(*std::move(dtb));
+  config.set_dtb_address(dtb_base);
+  if (absl::Status s = config.AddRimBlob(std::move(blob)); !s.ok()) {
+    return WrapDtb(s);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace realm_measurements::measure
