@@ -1,0 +1,373 @@
+#include "corim/signed_corim.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "corim/cbor.h"
+
+namespace realm_measurements::corim {
+namespace {
+
+// corim-meta-map keys (spec §3.12).
+enum MetaKey : uint64_t { kMetaSigner = 0, kMetaValidity = 1 };
+enum SignerKey : uint64_t { kSignerName = 0, kSignerUri = 1 };
+// "Signature1" context string (RFC 9052 §4.4).
+constexpr absl::string_view kSignature1 = "Signature1";
+
+struct AlgInfo {
+  crypto::Curve curve;
+  crypto::DigestAlgorithm digest;
+  const char* name;
+};
+
+absl::StatusOr<AlgInfo> Info(int64_t alg) {
+  switch (alg) {
+    case static_cast<int64_t>(CoseAlgorithm::kEs256):
+      return AlgInfo{crypto::Curve::kP256, crypto::DigestAlgorithm::kSha256,
+                     "ES256"};
+    case static_cast<int64_t>(CoseAlgorithm::kEs384):
+      return AlgInfo{crypto::Curve::kP384, crypto::DigestAlgorithm::kSha384,
+                     "ES384"};
+    case static_cast<int64_t>(CoseAlgorithm::kEs512):
+      return AlgInfo{crypto::Curve::kP521, crypto::DigestAlgorithm::kSha512,
+                     "ES512"};
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "COSE_Sign1 protected alg: expected -7 (ES256), -35 (ES384) or -36 "
+      "(ES512), found ",
+      alg));
+}
+
+const char* CurveName(crypto::Curve c) {
+  switch (c) {
+    case crypto::Curve::kP256:
+      return "P-256";
+    case crypto::Curve::kP384:
+      return "P-384";
+    case crypto::Curve::kP521:
+      return "P-521";
+  }
+  return "?";
+}
+
+absl::Status Bad(absl::string_view what, absl::string_view expected,
+                 absl::string_view found) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ": expected ", expected, ", found ", found));
+}
+
+std::string Short(const CborValue& v) {
+  std::string d = ToDiagnostic(v);
+  if (d.size() > 48) d = absl::StrCat(d.substr(0, 45), "...");
+  return absl::StrCat(v.type_name(), " ", d);
+}
+
+absl::StatusOr<std::vector<uint8_t>> SigStructure(
+    const std::vector<uint8_t>& protected_bstr,
+    absl::Span<const uint8_t> payload) {
+  return EncodeCbor(CborValue::MakeArray(
+      {CborValue::Text(std::string(kSignature1)),
+       CborValue::Bytes(protected_bstr),
+       CborValue::Bytes(std::vector<uint8_t>()), CborValue::Bytes(payload)}));
+}
+
+absl::StatusOr<bool> SameKey(const crypto::EcPublicKey& a,
+                             const crypto::EcPublicKey& b) {
+  if (a.curve() != b.curve()) return false;
+  absl::StatusOr<std::vector<uint8_t>> pa = a.ToSec1();
+  if (!pa.ok()) return pa.status();
+  absl::StatusOr<std::vector<uint8_t>> pb = b.ToSec1();
+  if (!pb.ok()) return pb.status();
+  return *pa == *pb;
+}
+
+}  // namespace
+
+CoseAlgorithm CoseAlgorithmForCurve(crypto::Curve curve) {
+  switch (curve) {
+    case crypto::Curve::kP256:
+      return CoseAlgorithm::kEs256;
+    case crypto::Curve::kP384:
+      return CoseAlgorithm::kEs384;
+    case crypto::Curve::kP521:
+      return CoseAlgorithm::kEs512;
+  }
+  return CoseAlgorithm::kEs256;
+}
+
+absl::StatusOr<CorimSigner> CorimSigner::FromPem(absl::string_view key_pem,
+                                                 absl::string_view chain_pem,
+                                                 std::string signer_name) {
+  absl::StatusOr<crypto::EcPrivateKey> key =
+      crypto::EcPrivateKey::FromPem(key_pem);
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("signing key: ", key.status().message()));
+  }
+  absl::StatusOr<std::vector<crypto::Certificate>> chain =
+      crypto::Certificate::AllFromPem(chain_pem);
+  if (!chain.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("certificate chain: ", chain.status().message()));
+  }
+  if (chain->empty()) {
+    return Bad("certificate chain", "at least the leaf certificate", "none");
+  }
+  absl::StatusOr<crypto::EcPublicKey> leaf_key = (*chain)[0].PublicKey();
+  if (!leaf_key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("leaf certificate key: ", leaf_key.status().message()));
+  }
+  absl::StatusOr<crypto::EcPublicKey> pub = key->PublicKey();
+  if (!pub.ok()) return pub.status();
+  absl::StatusOr<bool> same = SameKey(*pub, *leaf_key);
+  if (!same.ok()) return same.status();
+  if (!*same) {
+    return Bad("signing key",
+               absl::StrCat("the key of the leaf certificate ",
+                            (*chain)[0].SubjectText()),
+               absl::StrCat("another ", CurveName(pub->curve()), " key"));
+  }
+  if (signer_name.empty()) {
+    return Bad("signer name", "a non-empty name", "\"\"");
+  }
+  return CorimSigner{*std::move(key), *std::move(chain),
+                     std::move(signer_name), std::nullopt, std::nullopt};
+}
+
+absl::StatusOr<EncodedObject> SignCorimBytes(
+    absl::Span<const uint8_t> unsigned_corim, Profile profile,
+    const CorimSigner& signer) {
+  // The payload keeps its 501 tag (§3.12).
+  if (unsigned_corim.size() < 3 || unsigned_corim[0] != 0xd9 ||
+      unsigned_corim[1] != 0x01 || unsigned_corim[2] != 0xf5) {
+    return Bad("signed CoRIM payload", "an unsigned CoRIM (tag 501, d9 01f5)",
+               "other bytes");
+  }
+  if (signer.chain.empty()) {
+    return Bad("certificate chain", "at least the leaf certificate", "none");
+  }
+  const CoseAlgorithm alg = CoseAlgorithmForCurve(signer.key.curve());
+  absl::StatusOr<AlgInfo> info = Info(static_cast<int64_t>(alg));
+  if (!info.ok()) return info.status();
+
+  CborValue::Map signer_map;
+  signer_map.emplace_back(CborValue::Uint(kSignerName),
+                          CborValue::Text(signer.signer_name));
+  if (signer.signer_uri) {
+    signer_map.emplace_back(
+        CborValue::Uint(kSignerUri),
+        CborValue::Tag(kTagUri, CborValue::Text(*signer.signer_uri)));
+  }
+  CborValue::Map meta;
+  meta.emplace_back(CborValue::Uint(kMetaSigner),
+                    CborValue::MakeMap(std::move(signer_map)));
+  if (signer.validity) {
+    CborValue::Map v;
+    if (signer.validity->not_before) {
+      v.emplace_back(CborValue::Uint(0),
+                     CborValue::Tag(kTagEpochTime,
+                                    CborValue::Int(*signer.validity->not_before)));
+    }
+    v.emplace_back(CborValue::Uint(1),
+                   CborValue::Tag(kTagEpochTime,
+                                  CborValue::Int(signer.validity->not_after)));
+    meta.emplace_back(CborValue::Uint(kMetaValidity),
+                      CborValue::MakeMap(std::move(v)));
+  }
+  absl::StatusOr<std::vector<uint8_t>> meta_bytes =
+      EncodeCbor(CborValue::MakeMap(std::move(meta)));
+  if (!meta_bytes.ok()) return meta_bytes.status();
+
+  // x5chain: a single bstr for one certificate, else an array (RFC 9360).
+  CborValue x5chain;
+  if (signer.chain.size() == 1) {
+    x5chain = CborValue::Bytes(signer.chain[0].der());
+  } else {
+    CborValue::Array certs;
+    for (const crypto::Certificate& c : signer.chain) {
+      certs.push_back(CborValue::Bytes(c.der()));
+    }
+    x5chain = CborValue::MakeArray(std::move(certs));
+  }
+  absl::StatusOr<std::vector<uint8_t>> protected_bytes =
+      EncodeCbor(CborValue::MakeMap(
+          {{CborValue::Int(kCoseHeaderAlg),
+            CborValue::Int(static_cast<int64_t>(alg))},
+           {CborValue::Int(kCoseHeaderContentType),
+            CborValue::Text(std::string(kSignedCorimContentType))},
+           {CborValue::Int(kCoseHeaderCorimMeta),
+            CborValue::Bytes(*std::move(meta_bytes))},
+           {CborValue::Int(kCoseHeaderX5Chain), std::move(x5chain)}}));
+  if (!protected_bytes.ok()) return protected_bytes.status();
+
+  absl::StatusOr<std::vector<uint8_t>> tbs =
+      SigStructure(*protected_bytes, unsigned_corim);
+  if (!tbs.ok()) return tbs.status();
+  absl::StatusOr<std::vector<uint8_t>> signature =
+      signer.key.SignRaw(info->digest, *tbs);
+  if (!signature.ok()) return signature.status();
+
+  absl::StatusOr<std::vector<uint8_t>> out = EncodeCbor(CborValue::Tag(
+      kTagCoseSign1,
+      CborValue::MakeArray({CborValue::Bytes(*std::move(protected_bytes)),
+                            CborValue::MakeMap({}),
+                            CborValue::Bytes(unsigned_corim),
+                            CborValue::Bytes(*std::move(signature))})));
+  if (!out.ok()) return out.status();
+  return EncodedObject{*std::move(out), SignedCorimMediaType(profile)};
+}
+
+absl::StatusOr<EncodedObject> SignCorim(const ReferenceValues& values,
+                                        Profile profile,
+                                        const CorimSigner& signer) {
+  absl::StatusOr<EncodedObject> unsigned_corim = EncodeCorim(values, profile);
+  if (!unsigned_corim.ok()) return unsigned_corim.status();
+  return SignCorimBytes(unsigned_corim->bytes, profile, signer);
+}
+
+absl::StatusOr<VerifiedCorim> VerifySignedCorim(
+    absl::Span<const uint8_t> bytes, const crypto::Certificate& trust_anchor,
+    int64_t unix_time) {
+  DecodeLimits limits;
+  limits.max_depth = 24;
+  limits.max_string_size = 4 * 1024 * 1024;
+  absl::StatusOr<CborValue> top = DecodeCbor(bytes, "signed CoRIM", limits);
+  if (!top.ok()) return top.status();
+  if (!top->is_tag() || top->tag_number() != kTagCoseSign1) {
+    return Bad("signed CoRIM", "tag 18 (COSE_Sign1)", Short(*top));
+  }
+  const CborValue& sign1 = top->tag_content();
+  if (!sign1.is_array() || sign1.array().size() != 4) {
+    return Bad("COSE_Sign1", "an array of 4 elements", Short(sign1));
+  }
+  const CborValue& prot = sign1.array()[0];
+  const CborValue& unprot = sign1.array()[1];
+  const CborValue& payload = sign1.array()[2];
+  const CborValue& sig = sign1.array()[3];
+  if (!prot.is_bytes()) {
+    return Bad("COSE_Sign1 protected header", "a byte string", Short(prot));
+  }
+  if (!unprot.is_map()) {
+    return Bad("COSE_Sign1 unprotected header", "a map", Short(unprot));
+  }
+  if (!payload.is_bytes()) {
+    return Bad("COSE_Sign1 payload", "an attached byte string", Short(payload));
+  }
+  if (!sig.is_bytes()) {
+    return Bad("COSE_Sign1 signature", "a byte string", Short(sig));
+  }
+  absl::StatusOr<CborValue> hdr =
+      DecodeCbor(prot.bytes(), "COSE_Sign1 protected header", limits);
+  if (!hdr.ok()) return hdr.status();
+  if (!hdr->is_map()) {
+    return Bad("COSE_Sign1 protected header", "a map", Short(*hdr));
+  }
+  const CborValue* alg_v = hdr->Find(CborValue::Int(kCoseHeaderAlg));
+  if (alg_v == nullptr || !alg_v->is_int()) {
+    return Bad("COSE_Sign1 protected alg (1)", "an integer",
+               alg_v ? Short(*alg_v) : "none");
+  }
+  absl::StatusOr<int64_t> alg_id = alg_v->AsInt64();
+  if (!alg_id.ok()) return alg_id.status();
+  absl::StatusOr<AlgInfo> info = Info(*alg_id);
+  if (!info.ok()) return info.status();
+  const CborValue* ct = hdr->Find(CborValue::Int(kCoseHeaderContentType));
+  if (ct == nullptr || !ct->is_text() ||
+      ct->text() != kSignedCorimContentType) {
+    return Bad("COSE_Sign1 protected content type (3)",
+               absl::StrCat("\"", kSignedCorimContentType, "\""),
+               ct ? Short(*ct) : "none");
+  }
+  const CborValue* meta_v = hdr->Find(CborValue::Int(kCoseHeaderCorimMeta));
+  if (meta_v == nullptr || !meta_v->is_bytes()) {
+    return Bad("COSE_Sign1 protected corim-meta (8)", "a byte string",
+               meta_v ? Short(*meta_v) : "none");
+  }
+  absl::StatusOr<CborValue> meta =
+      DecodeCbor(meta_v->bytes(), "corim-meta", limits);
+  if (!meta.ok()) return meta.status();
+  const CborValue* signer = meta->FindUint(kMetaSigner);
+  const CborValue* signer_name =
+      signer != nullptr ? signer->FindUint(kSignerName) : nullptr;
+  if (signer_name == nullptr || !signer_name->is_text()) {
+    return Bad("corim-meta signer name (0/0)", "a text string",
+               signer_name ? Short(*signer_name) : "none");
+  }
+  const CborValue* x5 = hdr->Find(CborValue::Int(kCoseHeaderX5Chain));
+  if (x5 == nullptr) {
+    return Bad("COSE_Sign1 protected x5chain (33)",
+               "the signer's certificate chain (Veraison requires it)", "none");
+  }
+  std::vector<crypto::Certificate> chain;
+  auto add_cert = [&](const CborValue& c, size_t i) -> absl::Status {
+    if (!c.is_bytes()) {
+      return Bad(absl::StrCat("x5chain[", i, "]"), "a DER certificate",
+                 Short(c));
+    }
+    absl::StatusOr<crypto::Certificate> cert =
+        crypto::Certificate::FromDer(c.bytes());
+    if (!cert.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("x5chain[", i, "]: ", cert.status().message()));
+    }
+    chain.push_back(*std::move(cert));
+    return absl::OkStatus();
+  };
+  if (x5->is_array()) {
+    if (x5->array().empty()) {
+      return Bad("x5chain", "at least one certificate", "an empty array");
+    }
+    for (size_t i = 0; i < x5->array().size(); ++i) {
+      absl::Status s = add_cert(x5->array()[i], i);
+      if (!s.ok()) return s;
+    }
+  } else {
+    absl::Status s = add_cert(*x5, 0);
+    if (!s.ok()) return s;
+  }
+
+  absl::Status chain_ok =
+      crypto::VerifyChain(chain[0], absl::MakeConstSpan(chain).subspan(1),
+                          trust_anchor, unix_time);
+  if (!chain_ok.ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("x5chain: ", chain_ok.message()));
+  }
+  absl::StatusOr<crypto::EcPublicKey> leaf_key = chain[0].PublicKey();
+  if (!leaf_key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("x5chain leaf key: ", leaf_key.status().message()));
+  }
+  if (leaf_key->curve() != info->curve) {
+    return Bad("x5chain leaf key",
+               absl::StrCat("a ", CurveName(info->curve), " key for ",
+                            info->name),
+               absl::StrCat("a ", CurveName(leaf_key->curve()), " key"));
+  }
+  absl::StatusOr<std::vector<uint8_t>> tbs =
+      SigStructure(prot.bytes(), payload.bytes());
+  if (!tbs.ok()) return tbs.status();
+  absl::Status sig_ok = leaf_key->VerifyRaw(info->digest, *tbs, sig.bytes());
+  if (!sig_ok.ok()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "COSE_Sign1 signature: expected a valid ", info->name,
+        " signature by the x5chain leaf (", chain[0].SubjectText(),
+        "), found it does not verify: ", sig_ok.message()));
+  }
+  absl::StatusOr<DecodedCorim> corim = DecodeCorim(payload.bytes());
+  if (!corim.ok()) {
+    return absl::Status(corim.status().code(),
+                        absl::StrCat("signed CoRIM payload: ",
+                                     corim.status().message()));
+  }
+  VerifiedCorim out;
+  out.corim = *std::move(corim);
+  out.algorithm = static_cast<CoseAlgorithm>(*alg_id);
+  out.signer_name = signer_name->text();
+  out.leaf_subject = chain[0].SubjectText();
+  return out;
+}
+
+}  // namespace realm_measurements::corim
