@@ -48,9 +48,8 @@ void AppendBytes(std::vector<uint8_t>& out, uint8_t major,
 
 absl::Status Invalid(absl::string_view what, absl::string_view item,
                      absl::string_view expected, absl::string_view found) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(what, ": ", item, ": expected ", expected, ", found ",
-                   found));
+  return absl::InvalidArgumentError(absl::StrCat(
+      what, ": ", item, ": expected ", expected, ", found ", found));
 }
 
 absl::StatusOr<int64_t> IntLabel(const CborValue& v) {
@@ -238,17 +237,16 @@ absl::Status VerifyCoseSign1(const CoseSign1& sign1,
                              const crypto::EcPublicKey& key) {
   CORIM_ASSIGN_OR_RETURN(CoseAlgorithm alg, sign1.Algorithm());
   if (CoseAlgorithmCurve(alg) != key.curve()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "COSE_Sign1: alg ", CoseAlgorithmName(alg), " needs a ",
-        CurveName(CoseAlgorithmCurve(alg)), " key, found a ",
-        CurveName(key.curve()), " key"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("COSE_Sign1: alg ", CoseAlgorithmName(alg), " needs a ",
+                     CurveName(CoseAlgorithmCurve(alg)), " key, found a ",
+                     CurveName(key.curve()), " key"));
   }
   const size_t want = 2 * crypto::CurveFieldSize(key.curve());
   if (sign1.signature.size() != want) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("COSE_Sign1 signature: expected ", want,
-                     " bytes (raw r || s for ", CoseAlgorithmName(alg),
-                     "), found ", sign1.signature.size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "COSE_Sign1 signature: expected ", want, " bytes (raw r || s for ",
+        CoseAlgorithmName(alg), "), found ", sign1.signature.size()));
   }
   const std::vector<uint8_t> tbs =
       SigStructure(sign1.protected_bytes, {}, sign1.payload);
@@ -258,19 +256,17 @@ absl::Status VerifyCoseSign1(const CoseSign1& sign1,
 absl::StatusOr<std::vector<uint8_t>> SignCoseSign1(
     absl::Span<const uint8_t> payload, const crypto::EcPrivateKey& key) {
   const CoseAlgorithm alg = CoseAlgorithmForCurve(key.curve());
-  CORIM_ASSIGN_OR_RETURN(
-      std::vector<uint8_t> protected_bytes,
-      EncodeCbor(CborValue::MakeMap(
-          {{CborValue::Int(kCoseHeaderAlg),
-            CborValue::Int(static_cast<int64_t>(alg))}})));
+  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> protected_bytes,
+                         EncodeCbor(CborValue::MakeMap(
+                             {{CborValue::Int(kCoseHeaderAlg),
+                               CborValue::Int(static_cast<int64_t>(alg))}})));
   const std::vector<uint8_t> tbs = SigStructure(protected_bytes, {}, payload);
   CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> signature,
                          key.SignRaw(CoseAlgorithmDigest(alg), tbs));
   return EncodeCbor(CborValue::Tag(
       kTagCoseSign1,
       CborValue::MakeArray({CborValue::Bytes(std::move(protected_bytes)),
-                            CborValue::MakeMap({}),
-                            CborValue::Bytes(payload),
+                            CborValue::MakeMap({}), CborValue::Bytes(payload),
                             CborValue::Bytes(std::move(signature))})));
 }
 
@@ -318,7 +314,8 @@ absl::StatusOr<crypto::EcPublicKey> CoseKeyToPublicKey(const CborValue& key,
                    absl::StrCat(field, " bytes each for ", CurveName(curve)),
                    absl::StrCat(x->bytes().size(), "/", y->bytes().size()));
   }
-  auto pub = crypto::EcPublicKey::FromCoordinates(curve, x->bytes(), y->bytes());
+  auto pub =
+      crypto::EcPublicKey::FromCoordinates(curve, x->bytes(), y->bytes());
   if (!pub.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": ", pub.status().message()));

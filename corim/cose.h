@@ -74,9 +74,9 @@ struct CoseDecodeOptions {
 
 // Decodes `[protected: bstr, unprotected: map, payload: bstr, signature:
 // bstr]`, optionally tagged 18. `what` names the input in errors.
-absl::StatusOr<CoseSign1> DecodeCoseSign1(absl::Span<const uint8_t> bytes,
-                                          absl::string_view what,
-                                          const CoseDecodeOptions& options = {});
+absl::StatusOr<CoseSign1> DecodeCoseSign1(
+    absl::Span<const uint8_t> bytes, absl::string_view what,
+    const CoseDecodeOptions& options = {});
 absl::StatusOr<CoseSign1> CoseSign1FromCbor(
     const CborValue& value, absl::string_view what,
     const CoseDecodeOptions& options = {});

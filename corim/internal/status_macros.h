@@ -9,10 +9,10 @@
 #define CORIM_CONCAT_INNER_(a, b) a##b
 #define CORIM_CONCAT_(a, b) CORIM_CONCAT_INNER_(a, b)
 
-#define CORIM_RETURN_IF_ERROR(expr)                    \
-  do {                                                 \
-    absl::Status corim_status_ = (expr);               \
-    if (!corim_status_.ok()) return corim_status_;     \
+#define CORIM_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    absl::Status corim_status_ = (expr);           \
+    if (!corim_status_.ok()) return corim_status_; \
   } while (0)
 
 #define CORIM_ASSIGN_OR_RETURN(lhs, expr) \
