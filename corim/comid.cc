@@ -853,6 +853,11 @@ absl::StatusOr<Comid> ComidFromCbor(const CborValue& v, Profile profile) {
     if (!realm.ok()) return realm.status();
     comid.realms.push_back(*std::move(realm));
   }
+  // Whatever decodes must also encode (same invariants both ways).
+  absl::Status valid = ValidateComid(comid);
+  if (!valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("comid: ", valid.message()));
+  }
   return comid;
 }
 
@@ -935,6 +940,10 @@ absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& top) {
                           absl::StrCat(path, ": ", comid.status().message()));
     }
     out.values.comids.push_back(*std::move(comid));
+  }
+  absl::Status valid = ValidateReferenceValues(out.values);
+  if (!valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("corim: ", valid.message()));
   }
   return out;
 }
