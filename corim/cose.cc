@@ -112,7 +112,7 @@ DigestAlgorithm CoseAlgorithmDigest(CoseAlgorithm alg) {
   return DigestAlgorithm::kSha256;
 }
 
-CoseAlgorithm CoseAlgorithmForCurve(Curve curve) {
+CoseAlgorithm CoseAlgorithmMatchingCurve(Curve curve) {
   switch (curve) {
     case Curve::kP256:
       return CoseAlgorithm::kEs256;
@@ -138,7 +138,7 @@ const char* CurveName(Curve curve) {
 
 absl::StatusOr<CoseAlgorithm> CoseSign1::Algorithm() const {
   const CborValue* alg = protected_header.is_map()
-                             ? FindInt(protected_header, kCoseHeaderAlg)
+                             ? FindInt(protected_header, kCoseLabelAlg)
                              : nullptr;
   if (alg == nullptr) {
     return absl::InvalidArgumentError(
@@ -255,10 +255,10 @@ absl::Status VerifyCoseSign1(const CoseSign1& sign1,
 
 absl::StatusOr<std::vector<uint8_t>> SignCoseSign1(
     absl::Span<const uint8_t> payload, const crypto::EcPrivateKey& key) {
-  const CoseAlgorithm alg = CoseAlgorithmForCurve(key.curve());
+  const CoseAlgorithm alg = CoseAlgorithmMatchingCurve(key.curve());
   CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> protected_bytes,
                          EncodeCbor(CborValue::MakeMap(
-                             {{CborValue::Int(kCoseHeaderAlg),
+                             {{CborValue::Int(kCoseLabelAlg),
                                CborValue::Int(static_cast<int64_t>(alg))}})));
   const std::vector<uint8_t> tbs = SigStructure(protected_bytes, {}, payload);
   CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> signature,

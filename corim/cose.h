@@ -36,12 +36,12 @@ const char* CoseAlgorithmName(CoseAlgorithm alg);
 crypto::Curve CoseAlgorithmCurve(CoseAlgorithm alg);
 crypto::DigestAlgorithm CoseAlgorithmDigest(CoseAlgorithm alg);
 // The algorithm whose curve is `curve`.
-CoseAlgorithm CoseAlgorithmForCurve(crypto::Curve curve);
+CoseAlgorithm CoseAlgorithmMatchingCurve(crypto::Curve curve);
 // "P-256", "P-384", "P-521".
 const char* CurveName(crypto::Curve curve);
 
 // COSE header and key labels (RFC 9052 §3.1, RFC 9053 §7.1).
-inline constexpr int64_t kCoseHeaderAlg = 1;
+inline constexpr int64_t kCoseLabelAlg = 1;
 inline constexpr int64_t kCoseKeyKty = 1;
 inline constexpr int64_t kCoseKeyCrv = -1;
 inline constexpr int64_t kCoseKeyX = -2;

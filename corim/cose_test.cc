@@ -123,7 +123,7 @@ TEST(CoseTest, SignVerifyRoundTripOnEveryCurve) {
     auto sign1 = DecodeCoseSign1(*bytes, "token");
     ASSERT_TRUE(sign1.ok()) << sign1.status();
     EXPECT_EQ(sign1->payload, payload);
-    EXPECT_EQ(*sign1->Algorithm(), CoseAlgorithmForCurve(curve));
+    EXPECT_EQ(*sign1->Algorithm(), CoseAlgorithmMatchingCurve(curve));
     EXPECT_EQ(sign1->signature.size(), 2 * crypto::CurveFieldSize(curve));
     EXPECT_TRUE(VerifyCoseSign1(*sign1, *pub).ok());
     // COSE_Key round trip.
