@@ -1,0 +1,127 @@
+// corim: inspect CoRIMs.
+//
+//   corim decode FILE            decoded reference values as JSON
+//   corim decode --diag FILE     CBOR diagnostic notation (embedded CBOR
+//                                expanded: CoMIDs, COSE headers and payload)
+//   corim verify --trust-anchor CA.pem FILE
+//                                verify a signed CoRIM, then print as decode
+//
+// A signed CoRIM (tag 18) given to `decode` is decoded without verifying
+// its signature (the output says so). Exit status: 0 ok, 1 bad input,
+// 2 usage.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "corim/cbor.h"
+#include "corim/comid.h"
+#include "corim/signed_corim.h"
+#include "measure/crypto.h"
+
+namespace realm_measurements::corim {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: corim decode [--diag] FILE\n"
+    "       corim verify --trust-anchor CA.pem FILE\n";
+
+bool ReadFile(const std::string& path, std::vector<uint8_t>& out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  return !f.bad();
+}
+
+int Fail(const absl::Status& s) {
+  std::cerr << "corim: " << s.message() << "\n";
+  return 1;
+}
+
+int Decode(const std::vector<uint8_t>& bytes, bool diag) {
+  if (diag) {
+    absl::StatusOr<CborValue> v = DecodeCbor(bytes, "input");
+    if (!v.ok()) return Fail(v.status());
+    DiagnosticOptions options;
+    options.expand_embedded = true;
+    std::cout << ToDiagnostic(*v, options) << "\n";
+    return 0;
+  }
+  // Signed: decode the payload, without verification.
+  if (!bytes.empty() && bytes[0] == 0xd2) {
+    absl::StatusOr<CborValue> v = DecodeCbor(bytes, "signed CoRIM");
+    if (!v.ok()) return Fail(v.status());
+    const CborValue& arr = v->tag_content();
+    if (!arr.is_array() || arr.array().size() != 4 || !arr.array()[2].is_bytes()) {
+      return Fail(absl::InvalidArgumentError(
+          "signed CoRIM: expected a COSE_Sign1 with an attached payload"));
+    }
+    absl::StatusOr<DecodedCorim> d = DecodeCorim(arr.array()[2].bytes());
+    if (!d.ok()) return Fail(d.status());
+    std::cerr << "corim: signed CoRIM; signature NOT verified (use `verify`)\n";
+    std::cout << DecodedCorimToJson(*d);
+    return 0;
+  }
+  absl::StatusOr<DecodedCorim> d = DecodeCorim(bytes);
+  if (!d.ok()) return Fail(d.status());
+  std::cout << DecodedCorimToJson(*d);
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string cmd = args[0];
+  bool diag = false;
+  std::string anchor_path, file;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--diag" && cmd == "decode") {
+      diag = true;
+    } else if (args[i] == "--trust-anchor" && cmd == "verify" && i + 1 < args.size()) {
+      anchor_path = args[++i];
+    } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
+      file = args[i];
+    } else {
+      std::cerr << "corim: unexpected argument \"" << args[i] << "\"\n" << kUsage;
+      return 2;
+    }
+  }
+  if ((cmd != "decode" && cmd != "verify") || file.empty() ||
+      (cmd == "verify" && anchor_path.empty())) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  std::vector<uint8_t> bytes;
+  if (!ReadFile(file, bytes)) {
+    std::cerr << "corim: cannot read " << file << "\n";
+    return 1;
+  }
+  if (cmd == "decode") return Decode(bytes, diag);
+
+  std::vector<uint8_t> pem;
+  if (!ReadFile(anchor_path, pem)) {
+    std::cerr << "corim: cannot read " << anchor_path << "\n";
+    return 1;
+  }
+  absl::StatusOr<crypto::Certificate> anchor = crypto::Certificate::FromPem(
+      std::string(pem.begin(), pem.end()));
+  if (!anchor.ok()) return Fail(anchor.status());
+  absl::StatusOr<VerifiedCorim> v = VerifySignedCorim(bytes, *anchor);
+  if (!v.ok()) return Fail(v.status());
+  std::cerr << "corim: signature OK (" << v->leaf_subject << ", signer \""
+            << v->signer_name << "\")\n";
+  std::cout << DecodedCorimToJson(v->corim);
+  return 0;
+}
+
+}  // namespace
+}  // namespace realm_measurements::corim
+
+int main(int argc, char** argv) {
+  return realm_measurements::corim::Main(argc, argv);
+}
