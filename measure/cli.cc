@@ -99,8 +99,8 @@ std::string Display(const OptSpec& o) {
 
 absl::Status InvalidValue(const OptSpec& o, absl::string_view v,
                           absl::string_view why) {
-  return UsageError(absl::StrCat("invalid value '", v, "' for '", Display(o),
-                                 "': ", why));
+  return UsageError(
+      absl::StrCat("invalid value '", v, "' for '", Display(o), "': ", why));
 }
 
 // clap's integer parser: decimal, an optional '+', range-checked.
@@ -108,7 +108,8 @@ template <typename T>
 absl::StatusOr<T> ParseUnsigned(const OptSpec& o, absl::string_view v) {
   absl::string_view digits = v;
   if (absl::StartsWith(digits, "+")) digits.remove_prefix(1);
-  if (v.empty()) return InvalidValue(o, v, "cannot parse integer from empty string");
+  if (v.empty())
+    return InvalidValue(o, v, "cannot parse integer from empty string");
   bool negative = absl::StartsWith(digits, "-");
   absl::string_view body = negative ? digits.substr(1) : digits;
   if (body.empty()) return InvalidValue(o, v, "invalid digit found in string");
@@ -253,10 +254,9 @@ absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string>& args) {
       }
       const OptSpec* o = FindLong(body);
       if (o == nullptr) {
-        return UsageError(absl::StrCat("unexpected argument '",
-                                       inline_value ? absl::StrCat("--", body)
-                                                    : arg,
-                                       "' found"));
+        return UsageError(absl::StrCat(
+            "unexpected argument '",
+            inline_value ? absl::StrCat("--", body) : arg, "' found"));
       }
       std::optional<std::string> value;
       if (TakesValue(*o)) {
@@ -281,8 +281,8 @@ absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string>& args) {
       for (size_t k = 1; k < arg.size(); ++k) {
         const OptSpec* o = FindShort(arg[k]);
         if (o == nullptr) {
-          return UsageError(absl::StrCat("unexpected argument '-", arg.substr(k, 1),
-                                         "' found"));
+          return UsageError(absl::StrCat("unexpected argument '-",
+                                         arg.substr(k, 1), "' found"));
         }
         if (!TakesValue(*o)) {
           absl::Status s = Apply(*o, std::nullopt, a);
@@ -797,8 +797,8 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
       }
       tmpl_text = std::move(*text);
     }
-    absl::StatusOr<std::string> json = FillComidJson(
-        tmpl_text, tmpl_name, *m, config.personalization_value());
+    absl::StatusOr<std::string> json =
+        FillComidJson(tmpl_text, tmpl_name, *m, config.personalization_value());
     if (!json.ok()) {
       PrintError(err, kStageMeasure, json.status());
       return 1;
@@ -822,7 +822,8 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
     return a.print_b64 ? ToBase64(v) : ToHex(v);
   };
   out << "RIM: " << enc(m->rim) << "\n";
-  for (int i = 0; i < 4; ++i) out << "REM" << i << ": " << enc(m->rem[i]) << "\n";
+  for (int i = 0; i < 4; ++i)
+    out << "REM" << i << ": " << enc(m->rem[i]) << "\n";
   out.flush();
   return 0;
 }

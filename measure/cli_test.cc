@@ -114,7 +114,7 @@ struct Result {
 };
 
 Result RunTool(const std::vector<std::string>& args,
-           std::optional<std::string> working_dir = std::nullopt) {
+               std::optional<std::string> working_dir = std::nullopt) {
   CliEnvironment env;
   env.models["kvmtool"] = &BuildKvmtool;
   env.models["fixture-not-a-vmm-name"] = &FixtureModel;
@@ -165,7 +165,8 @@ TEST(Cli, UsageErrors) {
     const char* args;
     const char* first_line;
   } cases[] = {
-      {"--input-dtb x.dtb qemu", "error: unexpected argument '--input-dtb' found"},
+      {"--input-dtb x.dtb qemu",
+       "error: unexpected argument '--input-dtb' found"},
       {"-x kvmtool", "error: unexpected argument '-x' found"},
       {"--ipa-bits 300 kvmtool",
        "error: invalid value '300' for '--ipa-bits <IPA_BITS>': 300 is not in "
@@ -233,8 +234,8 @@ TEST(Cli, OptionSpellings) {
   WriteFile(fw, "FW CONTENT");
   Result a = RunTool({"--num-wps=6", "--num-bps", "6", "-f" + fw, "cloud-hv"});
   Result b = RunTool({"--num-wps", "6", "--num-bps=6", "-f=" + fw, "cloud-hv"});
-  Result c = RunTool({"-vv", "--num-wps", "6", "--num-bps=6", "--firmware", fw,
-                  "cloud-hv"});
+  Result c = RunTool(
+      {"-vv", "--num-wps", "6", "--num-bps=6", "--firmware", fw, "cloud-hv"});
   ASSERT_EQ(a.rc, 0) << a.err;
   EXPECT_EQ(b.rc, 0) << b.err;
   EXPECT_EQ(c.rc, 0) << c.err;
@@ -244,13 +245,14 @@ TEST(Cli, OptionSpellings) {
   EXPECT_TRUE(absl::StrContains(c.err, "DEBUG Host config: "));
 }
 
-// --- Stage errors (exit 1) ----------------------------------------------------
+// --- Stage errors (exit 1)
+// ----------------------------------------------------
 
 // A.7 #4.
 TEST(Cli, DtbAndTemplateAreExclusive) {
-  Result r = RunTool(Split(
-      "--num-wps 6 --num-bps 6 --ipa-bits 52 --pmu-num-ctrs 6 --dtb d "
-      "--dtb-template d qemu"));
+  Result r = RunTool(
+      Split("--num-wps 6 --num-bps 6 --ipa-bits 52 --pmu-num-ctrs 6 --dtb d "
+            "--dtb-template d qemu"));
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.err,
             "ERROR Invalid arguments: either --dtb or --dtb-template can be "
@@ -295,14 +297,15 @@ TEST(Cli, KvmtoolMinimalCommandLine) {
       "0000000000000000000000000000000000000000000000000000000000000000\n",
       "REM0: ", kZeroLine, "\nREM1: ", kZeroLine, "\nREM2: ", kZeroLine,
       "\nREM3: ", kZeroLine, "\n");
-  Result r = RunTool(Split("--num-wps 6 --num-bps 6 kvmtool --realm -c 1 -m 512M"));
+  Result r =
+      RunTool(Split("--num-wps 6 --num-bps 6 kvmtool --realm -c 1 -m 512M"));
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out, expected);
   EXPECT_EQ(r.err, "");
-  r = RunTool(Split(
-      "--num-wps 6 --num-bps 6 kvmtool --realm -c 1 -m 512M --debug "
-      "--debug-single-step --debug-mmio --force-pci --no-pvtime "
-      "--vcpu-affinity AFF --disable-mte"));
+  r = RunTool(
+      Split("--num-wps 6 --num-bps 6 kvmtool --realm -c 1 -m 512M --debug "
+            "--debug-single-step --debug-mmio --force-pci --no-pvtime "
+            "--vcpu-affinity AFF --disable-mte"));
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out, expected);
 }
@@ -321,8 +324,8 @@ TEST(Cli, KvmtoolFirmwareHexAndBase64) {
                          "cf37146fce0ad50e1be1a04580c1024e5449b430b0dd96b6ef5c"
                          "9a2b73767bf5000000000000000000000000000000000000000"
                          "0000000000000000000000000\nREM0: ",
-                         kZeroLine, "\nREM1: ", kZeroLine, "\nREM2: ",
-                         kZeroLine, "\nREM3: ", kZeroLine, "\n"));
+                         kZeroLine, "\nREM1: ", kZeroLine,
+                         "\nREM2: ", kZeroLine, "\nREM3: ", kZeroLine, "\n"));
   const std::string zero64 = std::string(86, 'A') + "==";
   r = RunTool(Split("--print-b64 " + args));
   EXPECT_EQ(r.rc, 0) << r.err;
@@ -344,9 +347,9 @@ TEST(Cli, MissingFirmwareFailsWhenMeasuring) {
             "error: No such file or directory (os error 2)\n");
   EXPECT_TRUE(r.out.empty());
   // With --no-measurements the file is never opened.
-  r = RunTool(Split(
-      "--no-measurements --num-wps 6 --num-bps 6 -f nonexistent-file "
-      "cloud-hv"));
+  r = RunTool(
+      Split("--no-measurements --num-wps 6 --num-bps 6 -f nonexistent-file "
+            "cloud-hv"));
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(r.out.empty());
 }
@@ -379,8 +382,8 @@ TEST(Cli, BuildStageErrors) {
 }
 
 TEST(Cli, WarningsAndHashAlgo) {
-  Result r = RunTool(Split(
-      "--hash-algo sha512 --num-wps 6 --num-bps 6 cloud-hv --warn"));
+  Result r = RunTool(
+      Split("--hash-algo sha512 --num-wps 6 --num-bps 6 cloud-hv --warn"));
   EXPECT_EQ(r.rc, 0);
   EXPECT_EQ(r.err,
             "WARN fixture warning\n"
@@ -390,7 +393,8 @@ TEST(Cli, WarningsAndHashAlgo) {
   EXPECT_EQ(r.err, "");
 }
 
-// --- Outputs -------------------------------------------------------------------
+// --- Outputs
+// -------------------------------------------------------------------
 
 TEST(Cli, OutputDtbIsWrittenAtomicallyAfterTheBuild) {
   const std::string dir = NewDir("dtb-out");
@@ -404,8 +408,7 @@ TEST(Cli, OutputDtbIsWrittenAtomicallyAfterTheBuild) {
   r = RunTool({"--no-measurements", "--output-dtb", dtb, "cloud-hv"});
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(r.out.empty());
-  EXPECT_EQ(ReadFile(dtb),
-            std::string(kFixtureDtb.begin(), kFixtureDtb.end()));
+  EXPECT_EQ(ReadFile(dtb), std::string(kFixtureDtb.begin(), kFixtureDtb.end()));
   EXPECT_EQ(DirEntries(dir), std::vector<std::string>{"out.dtb"});
   // An unwritable destination: a clean error, no stray temporary file.
   r = RunTool({"--output-dtb", dir + "/no-such-dir/out.dtb", "cloud-hv"});
@@ -420,8 +423,8 @@ TEST(Cli, RelativePathsResolveAgainstBuildWorkingDirectory) {
   const std::string dir = NewDir("bwd");
   WriteFile(dir + "/fw", "FW CONTENT");
   Result r = RunTool(Split("--num-wps 6 --num-bps 6 -f fw --output-dtb o.dtb "
-                       "cloud-hv"),
-                 dir);
+                           "cloud-hv"),
+                     dir);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(Exists(dir + "/o.dtb"));
 }
@@ -430,22 +433,24 @@ TEST(Cli, EndorsementsOutput) {
   const std::string dir = NewDir("endorse");
   const std::string out = dir + "/endorsements.json";
   // A measurement failure writes no endorsements.
-  Result r = RunTool({"--num-wps", "6", "--num-bps", "6", "-f", "nonexistent-file",
-                  "--endorsements-output", out, "cloud-hv"});
+  Result r =
+      RunTool({"--num-wps", "6", "--num-bps", "6", "-f", "nonexistent-file",
+               "--endorsements-output", out, "cloud-hv"});
   EXPECT_EQ(r.rc, 1);
   EXPECT_FALSE(Exists(out));
   // A template that does not parse: stage error, no output.
   WriteFile(dir + "/bad.json", "{\"triples\": {\"reference-values\": []}}\n");
   r = RunTool({"--num-wps", "6", "--num-bps", "6", "--endorsements-template",
-           dir + "/bad.json", "--endorsements-output", out, "cloud-hv"});
+               dir + "/bad.json", "--endorsements-output", out, "cloud-hv"});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, "ERROR Failed to compute measurements: invalid VM "
-                   "configuration: cannot parse " +
-                       dir + "/bad.json: missing field `tag-identity` in $\n");
+  EXPECT_EQ(r.err,
+            "ERROR Failed to compute measurements: invalid VM "
+            "configuration: cannot parse " +
+                dir + "/bad.json: missing field `tag-identity` in $\n");
   EXPECT_FALSE(Exists(out));
   // --endorsements-template alone is ignored (spec-core §6.5).
   r = RunTool({"--num-wps", "6", "--num-bps", "6", "--endorsements-template",
-           dir + "/bad.json", "cloud-hv"});
+               dir + "/bad.json", "cloud-hv"});
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(absl::StartsWith(r.out, "RIM: "));
 }
@@ -455,11 +460,11 @@ TEST(Cli, EndorsementsOutput) {
 TEST(Cli, EndorsementsSpecExample) {
   const std::string dir = NewDir("endorse-spec");
   const std::string out = dir + "/e.json";
-  Result r = RunTool({"--num-wps", "6", "--num-bps", "6",
-                  "--endorsements-template",
-                  "testdata/vectors/reference-testdata/comid-cca-realm.json",
-                  "--endorsements-output", out, "kvmtool", "--realm", "-c",
-                  "1", "-m", "512M", "--realm-pv", "hello"});
+  Result r =
+      RunTool({"--num-wps", "6", "--num-bps", "6", "--endorsements-template",
+               "testdata/vectors/reference-testdata/comid-cca-realm.json",
+               "--endorsements-output", out, "kvmtool", "--realm", "-c", "1",
+               "-m", "512M", "--realm-pv", "hello"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(r.out.empty());
   const std::string text = ReadFile(out);
@@ -472,8 +477,7 @@ TEST(Cli, EndorsementsSpecExample) {
   EXPECT_EQ(env["class"]["vendor"], "Workload Client Ltd");
   const auto& v =
       j["triples"]["reference-values"][0]["measurements"][0]["value"];
-  EXPECT_EQ(v["raw-value"]["value"],
-            "aGVsbG8" + std::string(79, 'A') + "==");
+  EXPECT_EQ(v["raw-value"]["value"], "aGVsbG8" + std::string(79, 'A') + "==");
   EXPECT_EQ(v["integrity-registers"]["rim"]["value"][0],
             "sha-256;mY399kAdafc+2IrFPWLV6iz6xjILiHzkWZqoZxeR1N" +
                 std::string(44, 'A') + "==");
@@ -485,7 +489,7 @@ TEST(Cli, JsonFormat) {
   const std::string dir = NewDir("json");
   WriteFile(dir + "/fw", "FW CONTENT");
   Result r = RunTool({"--format", "json", "--num-wps", "6", "--num-bps", "6",
-                  "-f", dir + "/fw", "cloud-hv", "--warn"});
+                      "-f", dir + "/fw", "cloud-hv", "--warn"});
   ASSERT_EQ(r.rc, 0) << r.err;
   nlohmann::ordered_json j = nlohmann::ordered_json::parse(r.out);
   std::vector<std::string> keys;
@@ -516,8 +520,8 @@ TEST(Cli, JsonFormat) {
   EXPECT_EQ(j["layout"]["dtb"]["size"], kFixtureDtb.size());
   EXPECT_EQ(j["warnings"][0], "fixture warning");
   // Same RIM as the text format.
-  Result t = RunTool({"--num-wps", "6", "--num-bps", "6", "-f", dir + "/fw",
-                  "cloud-hv"});
+  Result t = RunTool(
+      {"--num-wps", "6", "--num-bps", "6", "-f", dir + "/fw", "cloud-hv"});
   EXPECT_TRUE(absl::StartsWith(
       t.out, "RIM: " + j["measurements"]["rim"].get<std::string>() + "\n"));
 }

@@ -71,8 +71,7 @@ class Parser {
     return j;
   }
 
-  const Json* Array(const Json& obj, const char* key,
-                    const std::string& path) {
+  const Json* Array(const Json& obj, const char* key, const std::string& path) {
     const Json* j = Member(obj, key, path);
     if (j == nullptr) return nullptr;
     if (!j->is_array()) {
@@ -136,8 +135,7 @@ OJson ParseTypeValue(Parser& p, const Json& obj, const char* key,
   return TypeValue(std::move(type), std::move(value));
 }
 
-OJson ParseEnvironment(Parser& p, const Json& refval,
-                       const std::string& path) {
+OJson ParseEnvironment(Parser& p, const Json& refval, const std::string& path) {
   const Json* env = p.Object(refval, "environment", path);
   if (env == nullptr) return OJson();
   const std::string env_path = path + ".environment";
@@ -248,10 +246,10 @@ absl::StatusOr<std::string> FillComidJson(
   if (template_json.has_value()) {
     const std::string& text = *template_json;
     if (text.size() > kMaxComidTemplateSize) {
-      return ParseError(template_name,
-                        absl::StrCat("template of ", text.size(),
-                                     " bytes exceeds the limit of ",
-                                     kMaxComidTemplateSize));
+      return ParseError(
+          template_name,
+          absl::StrCat("template of ", text.size(),
+                       " bytes exceeds the limit of ", kMaxComidTemplateSize));
     }
     if (!DepthWithin(text, kMaxComidTemplateDepth)) {
       return ParseError(template_name,
@@ -304,8 +302,8 @@ absl::StatusOr<std::string> FillComidJson(
         OJson ms_out = OJson::array();
         if (ms != nullptr) {
           for (size_t k = 0; k < ms->size() && !p.failed(); ++k) {
-            const std::string mpath = absl::StrCat(path, ".measurements[", k,
-                                                   "]");
+            const std::string mpath =
+                absl::StrCat(path, ".measurements[", k, "]");
             if (!(*ms)[k].is_object()) {
               return ParseError(
                   template_name,
@@ -330,9 +328,9 @@ absl::StatusOr<std::string> FillComidJson(
     entry["measurements"] = OJson::array();
     refvals.push_back(std::move(entry));
   }
-  const std::string alg =
-      measurements.hash_algorithm == HashAlgorithm::kSha512 ? "sha-512"
-                                                            : "sha-256";
+  const std::string alg = measurements.hash_algorithm == HashAlgorithm::kSha512
+                              ? "sha-512"
+                              : "sha-256";
   OJson regs = OJson::object();
   for (int r = 0; r < 5; ++r) {
     const Measurement& m = r == 0 ? measurements.rim : measurements.rem[r - 1];

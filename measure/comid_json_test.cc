@@ -63,9 +63,8 @@ TEST(FillComidJson, ReproducesGoldenEndorsementsByteForByte) {
       m.rem[i] = FromBase64(r.substr(8));
     }
     const Measurement rpv = FromBase64(value["raw-value"]["value"]);
-    absl::StatusOr<std::string> out =
-        FillComidJson(ReadFile("testdata/golden/inputs/" + tmpl_name),
-                      tmpl_name, m, rpv);
+    absl::StatusOr<std::string> out = FillComidJson(
+        ReadFile("testdata/golden/inputs/" + tmpl_name), tmpl_name, m, rpv);
     ASSERT_TRUE(out.ok()) << out.status();
     EXPECT_EQ(*out, expected);
     ++checked;
@@ -106,8 +105,7 @@ TEST(FillComidJson, WithoutTemplateUsesTheEmptyModel) {
   absl::StatusOr<std::string> out =
       FillComidJson(std::nullopt, "", Sha256Example(), Rpv("hello"));
   ASSERT_TRUE(out.ok()) << out.status();
-  const std::string zero =
-      "sha-256;" + std::string(86, 'A') + "==";
+  const std::string zero = "sha-256;" + std::string(86, 'A') + "==";
   const std::string expected =
       "{\n"
       "  \"tag-identity\": {\n"
@@ -135,7 +133,9 @@ TEST(FillComidJson, WithoutTemplateUsesTheEmptyModel) {
       "            \"value\": {\n"
       "              \"raw-value\": {\n"
       "                \"type\": \"bytes\",\n"
-      "                \"value\": \"aGVsbG8" + std::string(79, 'A') + "==\"\n"
+      "                \"value\": \"aGVsbG8" +
+      std::string(79, 'A') +
+      "==\"\n"
       "              },\n"
       "              \"integrity-registers\": {\n" +
       Registers("sha-256;mY399kAdafc+2IrFPWLV6iz6xjILiHzkWZqoZxeR1N" +
@@ -162,9 +162,9 @@ TEST(FillComidJson, EmptyReferenceValuesGetOneEntry) {
   EXPECT_EQ(j["tag-identity"]["id"], "empty");
   EXPECT_EQ(j["tag-identity"]["version"], 3);
   ASSERT_EQ(j["triples"]["reference-values"].size(), 1u);
-  EXPECT_EQ(j["triples"]["reference-values"][0]["environment"]["class"]
-             ["vendor"],
-            "");
+  EXPECT_EQ(
+      j["triples"]["reference-values"][0]["environment"]["class"]["vendor"],
+      "");
 }
 
 TEST(FillComidJson, EscapingMatchesSerdeJson) {

@@ -16,9 +16,8 @@ namespace {
 // Rust's io::Error display for an OS error, which the reference tool's
 // messages embed: "<strerror> (os error <errno>)".
 absl::Status FileError(const std::string& name, int err) {
-  const std::string text = absl::StrCat("file ", name, " error: ",
-                                          std::strerror(err), " (os error ",
-                                          err, ")");
+  const std::string text = absl::StrCat(
+      "file ", name, " error: ", std::strerror(err), " (os error ", err, ")");
   if (err == ENOENT) return absl::NotFoundError(text);
   if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(text);
   return absl::FailedPreconditionError(text);

@@ -45,9 +45,8 @@ absl::StatusOr<std::vector<uint8_t>> DecodeBase64Canonical(
   for (size_t i = n; i < in.size(); ++i) {
     if (in[i] != '=') {
       // Data after padding: the first pad is the offending symbol.
-      return absl::InvalidArgumentError(
-          absl::StrCat("Invalid symbol ", static_cast<int>('='), ", offset ",
-                       n, "."));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Invalid symbol ", static_cast<int>('='), ", offset ", n, "."));
     }
   }
   const size_t pad = in.size() - n;
@@ -112,8 +111,7 @@ absl::Status RealmConfig::SetPersonalizationValue(
   return absl::OkStatus();
 }
 
-absl::Status RealmConfig::SetPersonalizationValueBase64(
-    absl::string_view b64) {
+absl::Status RealmConfig::SetPersonalizationValueBase64(absl::string_view b64) {
   absl::StatusOr<std::vector<uint8_t>> bytes = DecodeBase64Canonical(b64);
   if (!bytes.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -159,8 +157,8 @@ absl::Status RealmConfig::Validate() const {
   uint64_t ram_top = 0;  // highest RAM end, exclusive
   for (const auto& [base, size] : ram_) {
     if (size == 0) {
-      return ConfigError(absl::StrCat("RAM range at ", Hex(base),
-                                      " has size 0"));
+      return ConfigError(
+          absl::StrCat("RAM range at ", Hex(base), " has size 0"));
     }
     if (base + size < base) {
       return ConfigError(absl::StrCat("RAM range at ", Hex(base), " of size ",
@@ -221,9 +219,9 @@ absl::Status RealmConfig::Validate() const {
                                       " overflows the 64-bit address space"));
     }
     if (r.size == 0 && r.base == AlignDown(r.base)) continue;
-    Extent e{AlignDown(r.base), AlignUp(end),
-             absl::StrCat("unmeasured range [", Hex(r.base), ", ", Hex(end),
-                          ")")};
+    Extent e{
+        AlignDown(r.base), AlignUp(end),
+        absl::StrCat("unmeasured range [", Hex(r.base), ", ", Hex(end), ")")};
     if (!in_ram(r.base, end)) {
       return ConfigError(absl::StrCat(e.what, " lies outside guest RAM"));
     }
@@ -300,8 +298,8 @@ absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob) {
   uint64_t ipa = AlignDown(start);
   size_t fill = static_cast<size_t>(start - ipa);
   absl::Status engine_status;  // distinguishes engine from file errors
-  absl::Status s = blob.payload.Read(
-      [&](absl::Span<const uint8_t> chunk) -> absl::Status {
+  absl::Status s =
+      blob.payload.Read([&](absl::Span<const uint8_t> chunk) -> absl::Status {
         while (!chunk.empty()) {
           const size_t n = std::min(chunk.size(), granule.size() - fill);
           std::copy(chunk.begin(), chunk.begin() + n, granule.begin() + fill);
@@ -340,9 +338,8 @@ absl::StatusOr<std::vector<uint8_t>> DigestBlob(HashAlgorithm algorithm,
   absl::StatusOr<crypto::Digest> digest =
       crypto::Digest::Create(ToDigestAlgorithm(algorithm));
   if (!digest.ok()) return digest.status();
-  absl::Status s = payload.Read([&](absl::Span<const uint8_t> chunk) {
-    return digest->Update(chunk);
-  });
+  absl::Status s = payload.Read(
+      [&](absl::Span<const uint8_t> chunk) { return digest->Update(chunk); });
   if (!s.ok()) return s;
   return digest->Finish();
 }

@@ -95,8 +95,8 @@ TEST(ComputeMeasurements, QemuKernelAndInitrdInAddressOrder) {
   ASSERT_TRUE(c.AddRam(0x40000000, 1 << 30).ok());
   // Registered out of order on purpose: the replay sorts by address.
   ASSERT_TRUE(c.AddRimBlob(MakeBlob("initrd", 0x48000000,
-                                    Payload::FromBytes("initrd",
-                                                       Bytes("INITRD CONTENT"))))
+                                    Payload::FromBytes(
+                                        "initrd", Bytes("INITRD CONTENT"))))
                   .ok());
   absl::StatusOr<Measurements> m = ComputeMeasurements(c);
   ASSERT_TRUE(m.ok());
@@ -113,8 +113,8 @@ TEST(ComputeMeasurements, QemuKernelAndInitrdInAddressOrder) {
   EXPECT_EQ(Sha256Hex(m->rim),
             "85ccbbf042aba1bcb90eff31e0464f51043db909b3917ff2fc70f3fc85cdd47e");
   ASSERT_TRUE(k.AddRimBlob(MakeBlob("initrd", 0x48000000,
-                                    Payload::FromBytes("initrd",
-                                                       Bytes("INITRD CONTENT"))))
+                                    Payload::FromBytes(
+                                        "initrd", Bytes("INITRD CONTENT"))))
                   .ok());
   m = ComputeMeasurements(k);
   ASSERT_TRUE(m.ok()) << m.status();
@@ -140,17 +140,17 @@ TEST(ComputeMeasurements, UnalignedBlobIsZeroFilledAcrossChunks) {
     EXPECT_TRUE(m.ok()) << m.status();
     return m.ok() ? m->rim : Measurement{};
   };
-  const Measurement unaligned =
-      rim(0x40000123, Payload::FromFile(path));
+  const Measurement unaligned = rim(0x40000123, Payload::FromFile(path));
   const Measurement padded =
       rim(0x40000000,
           Payload::FromBytes("p", Bytes(std::string(0x123, '\0') + data)));
   EXPECT_EQ(ToHex(unaligned), ToHex(padded));
   // Trailing zero fill: explicit zeros up to the granule end change nothing.
   const size_t tail = (0x1000 - (0x123 + data.size()) % 0x1000) % 0x1000;
-  const Measurement padded_both = rim(
-      0x40000000, Payload::FromBytes("p", Bytes(std::string(0x123, '\0') +
-                                                data + std::string(tail, '\0'))));
+  const Measurement padded_both =
+      rim(0x40000000,
+          Payload::FromBytes("p", Bytes(std::string(0x123, '\0') + data +
+                                        std::string(tail, '\0'))));
   EXPECT_EQ(ToHex(unaligned), ToHex(padded_both));
 }
 
@@ -161,12 +161,14 @@ TEST(ComputeMeasurements, EmptyBlobs) {
   // Empty at an aligned address: nothing measured.
   RealmConfig a = KvmtoolFirmwareConfig();
   ASSERT_TRUE(
-      a.AddRimBlob(MakeBlob("e", 0x80000000, Payload::FromBytes("e", {}))).ok());
+      a.AddRimBlob(MakeBlob("e", 0x80000000, Payload::FromBytes("e", {})))
+          .ok());
   EXPECT_EQ(ComputeMeasurements(a)->rim, ripas_only->rim);
   // Empty at an unaligned address: one zero granule, like 4096 zero bytes.
   RealmConfig u = KvmtoolFirmwareConfig();
   ASSERT_TRUE(
-      u.AddRimBlob(MakeBlob("e", 0x80000010, Payload::FromBytes("e", {}))).ok());
+      u.AddRimBlob(MakeBlob("e", 0x80000010, Payload::FromBytes("e", {})))
+          .ok());
   RealmConfig z = KvmtoolFirmwareConfig();
   ASSERT_TRUE(z.AddRimBlob(MakeBlob("z", 0x80000000,
                                     Payload::FromBytes(
@@ -189,9 +191,9 @@ TEST(ComputeMeasurements, RemBlobsChainAsTfRmm) {
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(Sha256Hex(m->rem[0]),
             "c7f33e8bb0e50acac6ab7fa35a567f8a913ec37d245c73519cff128141b41ac1");
-  c.AddRemBlob(0, MakeBlob("initrd", 0,
-                           Payload::FromBytes("initrd",
-                                              Bytes("INITRD CONTENT"))));
+  c.AddRemBlob(0,
+               MakeBlob("initrd", 0,
+                        Payload::FromBytes("initrd", Bytes("INITRD CONTENT"))));
   m = ComputeMeasurements(c);
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(Sha256Hex(m->rem[0]),
@@ -249,8 +251,7 @@ TEST(ResolveParams, MissingFieldsInSpecOrder) {
   EXPECT_EQ(p->sve_vl, 0);
   c.caps().pmu = true;
   c.caps().pmu_num_ctrs.reset();
-  EXPECT_EQ(c.ResolveParams().status().message(),
-            "pmu_num_ctrs is not known");
+  EXPECT_EQ(c.ResolveParams().status().message(), "pmu_num_ctrs is not known");
   c.caps().pmu_num_ctrs = 4;
   c.caps().sve_vl = 512;
   c.caps().lpa2 = true;
@@ -274,8 +275,8 @@ TEST(Registration, DuplicatesAndRecErrors) {
   ASSERT_TRUE(
       c.AddRimBlob(MakeBlob("kernel", 0x80000000, Payload::FromBytes("k", {1})))
           .ok());
-  EXPECT_EQ(c.AddRimBlob(MakeBlob("firmware", 0x80000000,
-                                  Payload::FromBytes("f", {1})))
+  EXPECT_EQ(c.AddRimBlob(
+                 MakeBlob("firmware", 0x80000000, Payload::FromBytes("f", {1})))
                 .message(),
             "invalid VM configuration: duplicate blob at 2147483648");
   ASSERT_TRUE(c.AddRec(RecParams{}).ok());
@@ -290,11 +291,9 @@ TEST(PersonalizationValue, RawAndBase64) {
   EXPECT_EQ(c.SetPersonalizationValue(std::vector<uint8_t>(65, 1)).message(),
             "Realm Personalization Value is too large");
   ASSERT_TRUE(c.SetPersonalizationValueBase64("AQ==").ok());
-  EXPECT_EQ(ToHex(c.personalization_value()),
-            "01" + std::string(126, '0'));
+  EXPECT_EQ(ToHex(c.personalization_value()), "01" + std::string(126, '0'));
   ASSERT_TRUE(c.SetPersonalizationValueBase64("Crw=").ok());
-  EXPECT_EQ(ToHex(c.personalization_value()),
-            "0abc" + std::string(124, '0'));
+  EXPECT_EQ(ToHex(c.personalization_value()), "0abc" + std::string(124, '0'));
   ASSERT_TRUE(c.SetPersonalizationValueBase64("").ok());
   EXPECT_EQ(c.personalization_value(), Measurement{});
   EXPECT_EQ(c.SetPersonalizationValueBase64("&+").message(),
@@ -323,9 +322,9 @@ TEST(Validate, AcceptsBlobsInsideRam) {
                                         "k", std::vector<uint8_t>(5000, 1))))
                   .ok());
   // Next granule after the kernel's last (partial) one.
-  ASSERT_TRUE(c.AddRimBlob(MakeBlob("dtb", 0x40002000,
-                                    Payload::FromBytes("d", {1, 2})))
-                  .ok());
+  ASSERT_TRUE(
+      c.AddRimBlob(MakeBlob("dtb", 0x40002000, Payload::FromBytes("d", {1, 2})))
+          .ok());
   c.AddRimUnmeasured(0x40100000, 0x10000);
   EXPECT_TRUE(c.Validate().ok()) << c.Validate();
 }
@@ -367,16 +366,16 @@ TEST(Validate, RejectsGranuleOverlap) {
                                         "k", std::vector<uint8_t>(4097, 1))))
                   .ok());
   // Starts in the kernel's second granule (bytes do not overlap).
-  ASSERT_TRUE(c.AddRimBlob(MakeBlob("initrd", 0x40001800,
-                                    Payload::FromBytes("i", {1})))
-                  .ok());
+  ASSERT_TRUE(
+      c.AddRimBlob(MakeBlob("initrd", 0x40001800, Payload::FromBytes("i", {1})))
+          .ok());
   EXPECT_EQ(c.Validate().message(),
             "invalid VM configuration: initrd [0x40001800, 0x40001801) "
             "overlaps kernel [0x40000000, 0x40001001) (granule granularity)");
   RealmConfig u = ValidBase();
-  ASSERT_TRUE(u.AddRimBlob(MakeBlob("dtb", 0x40100000,
-                                    Payload::FromBytes("d", {1})))
-                  .ok());
+  ASSERT_TRUE(
+      u.AddRimBlob(MakeBlob("dtb", 0x40100000, Payload::FromBytes("d", {1})))
+          .ok());
   u.AddRimUnmeasured(0x400ff000, 0x2000);
   EXPECT_FALSE(u.Validate().ok());
 }
