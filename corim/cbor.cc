@@ -594,9 +594,42 @@ const char* CborValue::TypeName(Type type) {
   return "unknown";
 }
 
+namespace {
+
+// Map entries ordered by their deterministic key encoding, so that maps
+// compare as maps (RFC 8949 §5.6: entry order carries no meaning). Returns
+// false when a key has no valid encoding (a map key with duplicate keys).
+bool SortedEntries(const CborValue::Map& m,
+                   std::vector<std::pair<std::vector<uint8_t>,
+                                         const CborValue*>>& out) {
+  out.reserve(m.size());
+  for (const CborValue::Entry& e : m) {
+    absl::StatusOr<std::vector<uint8_t>> k = EncodeCbor(e.first);
+    if (!k.ok()) return false;
+    out.emplace_back(*std::move(k), &e.second);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& x, const auto& y) { return x.first < y.first; });
+  return true;
+}
+
+}  // namespace
+
 bool operator==(const CborValue& a, const CborValue& b) {
-  return a.type_ == b.type_ && a.uint_ == b.uint_ && a.bytes_ == b.bytes_ &&
-         a.text_ == b.text_ && a.array_ == b.array_ && a.map_ == b.map_;
+  if (a.type_ != b.type_ || a.uint_ != b.uint_ || a.bytes_ != b.bytes_ ||
+      a.text_ != b.text_ || a.array_ != b.array_ ||
+      a.map_.size() != b.map_.size()) {
+    return false;
+  }
+  if (a.map_.empty() || a.map_ == b.map_) return true;
+  std::vector<std::pair<std::vector<uint8_t>, const CborValue*>> ea, eb;
+  if (!SortedEntries(a.map_, ea) || !SortedEntries(b.map_, eb)) return false;
+  for (size_t i = 0; i < ea.size(); ++i) {
+    if (ea[i].first != eb[i].first || !(*ea[i].second == *eb[i].second)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 absl::StatusOr<std::vector<uint8_t>> EncodeCbor(const CborValue& value) {
