@@ -1,0 +1,605 @@
+#include "measure/cloud_hv.h"
+
+#include <cctype>
+#include <limits>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "measure/engine.h"
+#include "measure/fdt_writer.h"
+#include "measure/host_caps.h"
+#include "measure/kvmtool.h"
+#include "measure/linux_image.h"
+#include "measure/payload.h"
+
+namespace realm_measurements::measure {
+namespace cloud_hv {
+
+// The option set of the reference's CloudHVArgs (spec-vmm §7.1): long names
+// only, except the -v counter.
+constexpr ArgSpec kArguments[] = {
+    {"--cpus", ArgKind::kValue, ArgUse::kSupported},
+    {"--platform", ArgKind::kValue, ArgUse::kSupported},
+    {"--memory", ArgKind::kValue, ArgUse::kSupported},
+    {"--memory-zone", ArgKind::kList, ArgUse::kIgnored},
+    {"--firmware", ArgKind::kValue, ArgUse::kIgnored},
+    {"--kernel", ArgKind::kValue, ArgUse::kSupported},
+    {"--initramfs", ArgKind::kValue, ArgUse::kSupported},
+    {"--cmdline", ArgKind::kValue, ArgUse::kSupported},
+    {"--rate-limit-group", ArgKind::kList, ArgUse::kIgnored},
+    {"--disk", ArgKind::kList, ArgUse::kIgnored},
+    {"--net", ArgKind::kList, ArgUse::kIgnored},
+    {"--rng", ArgKind::kValue, ArgUse::kIgnored},
+    {"--balloon", ArgKind::kValue, ArgUse::kIgnored},
+    {"--fs", ArgKind::kList, ArgUse::kIgnored},
+    {"--pmem", ArgKind::kList, ArgUse::kIgnored},
+    {"--serial", ArgKind::kValue, ArgUse::kSupported},
+    {"--console", ArgKind::kValue, ArgUse::kIgnored},
+    {"--device", ArgKind::kList, ArgUse::kIgnored},
+    {"--user-device", ArgKind::kList, ArgUse::kIgnored},
+    {"--vdpa", ArgKind::kList, ArgUse::kIgnored},
+    {"--vsock", ArgKind::kValue, ArgUse::kIgnored},
+    {"--pvpanic", ArgKind::kFlag, ArgUse::kIgnored},
+    {"--numa", ArgKind::kList, ArgUse::kIgnored},
+    {"--pci-segment", ArgKind::kList, ArgUse::kIgnored},
+    {"--watchdog", ArgKind::kFlag, ArgUse::kIgnored},
+    {"--log-file", ArgKind::kValue, ArgUse::kIgnored},
+    {"--api-socket", ArgKind::kValue, ArgUse::kIgnored},
+    {"--event-monitor", ArgKind::kValue, ArgUse::kIgnored},
+    {"--restore", ArgKind::kValue, ArgUse::kIgnored},
+    {"--seccomp", ArgKind::kValue, ArgUse::kIgnored},
+    {"--tpm", ArgKind::kValue, ArgUse::kIgnored},
+    {"-v", ArgKind::kCount, ArgUse::kIgnored},
+    {"--dtb", ArgKind::kValue, ArgUse::kIgnored},
+};
+
+absl::Span<const ArgSpec> Arguments() { return kArguments; }
+
+}  // namespace cloud_hv
+
+namespace {
+
+using namespace cloud_hv;  // NOLINT: platform constants of this model
+
+// Interrupt specifier constants (spec-vmm §4).
+constexpr uint32_t kIrqSpi = 0;
+constexpr uint32_t kIrqPpi = 1;
+constexpr uint32_t kIrqEdgeRising = 1;
+constexpr uint32_t kIrqLevelHigh = 4;
+// Interrupts of the model (spec-vmm §7.5; the reference marks the SPI
+// numbers FIXME, 14.16).
+constexpr uint32_t kTimerPpis[] = {13, 14, 11};
+constexpr uint32_t kPmuPpi = 7;
+constexpr uint32_t kRtcSpi = 8;
+constexpr uint32_t kUartSpi = 11;
+// Phandles (spec-vmm §7.5).
+constexpr uint32_t kGicPhandle = 1;
+constexpr uint32_t kItsPhandle = 2;
+constexpr uint32_t kClockPhandle = 3;
+constexpr uint32_t kApbClockHz = 24000000;
+// PSCI 0.2 function IDs (SMC64 CPU_ON, SMC32 CPU_OFF), spec-vmm §4.
+constexpr uint32_t kPsciCpuOn = 0xc4000003;
+constexpr uint32_t kPsciCpuOff = 0x84000002;
+// PCI `ranges` space codes (spec-vmm §4).
+constexpr uint32_t kPciSpaceIo = 0x01000000;
+constexpr uint32_t kPciSpaceMmio32 = 0x02000000;
+constexpr uint32_t kPciSpaceMmio64 = 0x03000000;
+// msi-map length: the 256 requester IDs of bus 0.
+constexpr uint32_t kMsiMapLength = 0x100;
+
+uint64_t AlignUp(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
+uint32_t Lo(uint64_t v) { return static_cast<uint32_t>(v); }
+uint32_t Hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
+std::string HexAddr(uint64_t v) { return absl::StrCat(absl::Hex(v)); }
+
+#define CHV_RETURN_IF_ERROR(expr) \
+  do {                            \
+    absl::Status _st = (expr);    \
+    if (!_st.ok()) return _st;    \
+  } while (0)
+
+#define CHV_BEGIN_NODE(var, w, name)                      \
+  absl::StatusOr<FdtNode> var##_or = (w).BeginNode(name); \
+  if (!var##_or.ok()) return var##_or.status();           \
+  const FdtNode var = *var##_or
+
+std::vector<std::string> Strings(std::initializer_list<const char*> list) {
+  return std::vector<std::string>(list.begin(), list.end());
+}
+
+// ---------------------------------------------------------------------------
+// DTB fragments (spec-vmm §4) in the cloud-hypervisor order (§7.5).
+
+absl::Status WriteRootPrologue(FdtWriter& w, const CloudHvDtbParams& p) {
+  CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "linux,dummy-virt"));
+  CHV_RETURN_IF_ERROR(w.PropertyString("model", "linux,dummy-virt-realm"));
+  CHV_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
+  CHV_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
+  CHV_RETURN_IF_ERROR(w.PropertyU32("interrupt-parent", kGicPhandle));
+  {
+    CHV_BEGIN_NODE(chosen, w, "chosen");
+    if (p.bootargs.has_value()) {
+      CHV_RETURN_IF_ERROR(w.PropertyString("bootargs", *p.bootargs));
+    }
+    if (p.initrd.has_value()) {
+      CHV_RETURN_IF_ERROR(w.PropertyU64("linux,initrd-start", p.initrd->start));
+      CHV_RETURN_IF_ERROR(
+          w.PropertyU64("linux,initrd-end", p.initrd->start + p.initrd->size));
+    }
+    CHV_RETURN_IF_ERROR(w.EndNode(chosen));
+  }
+  {
+    CHV_BEGIN_NODE(mem, w, absl::StrCat("memory@", HexAddr(kRamBase)));
+    CHV_RETURN_IF_ERROR(w.PropertyString("device_type", "memory"));
+    const uint64_t reg[] = {kRamBase, p.mem_size};
+    CHV_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    CHV_RETURN_IF_ERROR(w.EndNode(mem));
+  }
+  {
+    CHV_BEGIN_NODE(cpus, w, "cpus");
+    CHV_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 0));
+    CHV_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
+    for (uint64_t i = 0; i < p.num_cpus; ++i) {
+      CHV_BEGIN_NODE(cpu, w, absl::StrCat("cpu@", i));
+      CHV_RETURN_IF_ERROR(w.PropertyU32("reg", static_cast<uint32_t>(i)));
+      CHV_RETURN_IF_ERROR(w.PropertyString("enable-method", "psci"));
+      CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,armv8"));
+      CHV_RETURN_IF_ERROR(w.PropertyString("device_type", "cpu"));
+      CHV_RETURN_IF_ERROR(w.EndNode(cpu));
+    }
+    CHV_RETURN_IF_ERROR(w.EndNode(cpus));
+  }
+  CHV_BEGIN_NODE(psci, w, "psci");
+  CHV_RETURN_IF_ERROR(w.PropertyU32("cpu_on", kPsciCpuOn));
+  CHV_RETURN_IF_ERROR(w.PropertyU32("cpu_off", kPsciCpuOff));
+  CHV_RETURN_IF_ERROR(w.PropertyString("method", "smc"));
+  CHV_RETURN_IF_ERROR(w.PropertyStringList(
+      "compatible", Strings({"arm,psci-1.0", "arm,psci-0.2", "arm,psci"})));
+  return w.EndNode(psci);
+}
+
+absl::Status WriteGic(FdtWriter& w, uint64_t num_cpus) {
+  const uint64_t redist_size = num_cpus * kGicRedistSizePerCpu;
+  const uint64_t redist_base = kGicDistBase - redist_size;
+  const uint64_t its_base = redist_base - kGicItsSize;
+  CHV_BEGIN_NODE(intc, w, absl::StrCat("intc@", HexAddr(kGicDistBase)));
+  CHV_RETURN_IF_ERROR(w.PropertyPhandle(kGicPhandle));
+  const uint64_t reg[] = {kGicDistBase, kGicDistSize, redist_base, redist_size};
+  CHV_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+  // (len(regs) - 2) / 2 = one redistributor region.
+  CHV_RETURN_IF_ERROR(w.PropertyU32("#redistributor-regions", 1));
+  CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3"));
+  CHV_RETURN_IF_ERROR(w.PropertyNull("ranges"));
+  CHV_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
+  CHV_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
+  CHV_RETURN_IF_ERROR(w.PropertyNull("interrupt-controller"));
+  CHV_RETURN_IF_ERROR(w.PropertyU32("#interrupt-cells", 3));
+  {
+    CHV_BEGIN_NODE(its, w, absl::StrCat("its@", HexAddr(its_base)));
+    CHV_RETURN_IF_ERROR(w.PropertyPhandle(kItsPhandle));
+    const uint64_t its_reg[] = {its_base, kGicItsSize};
+    CHV_RETURN_IF_ERROR(w.PropertyArrayU64("reg", its_reg));
+    CHV_RETURN_IF_ERROR(w.PropertyU32("#msi-cells", 1));
+    CHV_RETURN_IF_ERROR(w.PropertyNull("msi-controller"));
+    CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3-its"));
+    CHV_RETURN_IF_ERROR(w.EndNode(its));
+  }
+  return w.EndNode(intc);
+}
+
+absl::Status WriteTimerAndPmu(FdtWriter& w) {
+  {
+    CHV_BEGIN_NODE(timer, w, "timer");
+    std::vector<uint32_t> irqs;
+    for (uint32_t ppi : kTimerPpis) {
+      irqs.insert(irqs.end(), {kIrqPpi, ppi, kIrqLevelHigh});
+    }
+    CHV_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irqs));
+    CHV_RETURN_IF_ERROR(w.PropertyNull("always-on"));
+    CHV_RETURN_IF_ERROR(w.PropertyStringList(
+        "compatible", Strings({"arm,armv8-timer", "arm,armv7-timer"})));
+    CHV_RETURN_IF_ERROR(w.EndNode(timer));
+  }
+  // Always present, whatever the realm's PMU setting (spec-vmm 14.16).
+  CHV_BEGIN_NODE(pmu, w, "pmu");
+  const uint32_t irq[] = {kIrqPpi, kPmuPpi, kIrqLevelHigh};
+  CHV_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
+  CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,armv8-pmuv3"));
+  return w.EndNode(pmu);
+}
+
+// A PrimeCell device clocked by apb-pclk (PL031 RTC, PL011 UART).
+absl::Status WritePrimeCell(FdtWriter& w, const char* name, uint64_t base,
+                            uint64_t size, uint32_t spi, uint32_t trigger,
+                            const char* compatible) {
+  CHV_BEGIN_NODE(node, w, absl::StrCat(name, "@", HexAddr(base)));
+  CHV_RETURN_IF_ERROR(w.PropertyString("clock-names", "apb_pclk"));
+  const uint64_t reg[] = {base, size};
+  CHV_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+  CHV_RETURN_IF_ERROR(w.PropertyU32("clocks", kClockPhandle));
+  const uint32_t irq[] = {kIrqSpi, spi, trigger};
+  CHV_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
+  CHV_RETURN_IF_ERROR(w.PropertyStringList(
+      "compatible", Strings({compatible, "arm,primecell"})));
+  return w.EndNode(node);
+}
+
+absl::Status WritePcie(FdtWriter& w) {
+  CHV_BEGIN_NODE(pcie, w, absl::StrCat("pcie@", HexAddr(kPciEcamBase)));
+  const uint64_t mmio64_size = kPciMmio64End - kPciMmio64Base;
+  // <space, pci addr hi/lo, cpu addr hi/lo, size hi/lo> per window.
+  // clang-format off
+  const uint32_t ranges[] = {
+      kPciSpaceIo,     0, 0, 0, Lo(kPciIoBase), 0, Lo(kPciIoSize),
+      kPciSpaceMmio32, 0, Lo(kPciMmio32Base), 0, Lo(kPciMmio32Base),
+                       0, Lo(kPciMmio32Size),
+      kPciSpaceMmio64, Hi(kPciMmio64Base), Lo(kPciMmio64Base),
+                       Hi(kPciMmio64Base), Lo(kPciMmio64Base),
+                       Hi(mmio64_size), Lo(mmio64_size)};
+  // clang-format on
+  CHV_RETURN_IF_ERROR(w.PropertyArrayU32("ranges", ranges));
+  const uint64_t reg[] = {kPciEcamBase, kPciEcamSize};
+  CHV_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+  const uint32_t msi_map[] = {0, kItsPhandle, 0, kMsiMapLength};
+  CHV_RETURN_IF_ERROR(w.PropertyArrayU32("msi-map", msi_map));
+  CHV_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
+  const uint32_t bus_range[] = {0, 0};
+  CHV_RETURN_IF_ERROR(w.PropertyArrayU32("bus-range", bus_range));
+  CHV_RETURN_IF_ERROR(w.PropertyU32("linux,pci-domain", 0));
+  CHV_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
+  CHV_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 3));
+  CHV_RETURN_IF_ERROR(w.PropertyString("device_type", "pci"));
+  CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "pci-host-ecam-generic"));
+  return w.EndNode(pcie);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<uint8_t>> GenerateCloudHvDtb(
+    const CloudHvDtbParams& p) {
+  if (p.num_cpus == 0 || p.num_cpus > kMaxVcpus) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid VM configuration: ", p.num_cpus,
+                     " vCPUs (expected 1 to ", kMaxVcpus, ")"));
+  }
+  FdtWriter w;
+  CHV_BEGIN_NODE(root, w, "");
+  CHV_RETURN_IF_ERROR(WriteRootPrologue(w, p));
+  CHV_RETURN_IF_ERROR(WriteGic(w, p.num_cpus));
+  CHV_RETURN_IF_ERROR(WriteTimerAndPmu(w));
+  {
+    CHV_BEGIN_NODE(clk, w, "apb-pclk");
+    CHV_RETURN_IF_ERROR(w.PropertyPhandle(kClockPhandle));
+    CHV_RETURN_IF_ERROR(w.PropertyString("clock-output-names", "clk24mhz"));
+    CHV_RETURN_IF_ERROR(w.PropertyU32("clock-frequency", kApbClockHz));
+    CHV_RETURN_IF_ERROR(w.PropertyU32("#clock-cells", 0));
+    CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "fixed-clock"));
+    CHV_RETURN_IF_ERROR(w.EndNode(clk));
+  }
+  CHV_RETURN_IF_ERROR(WritePrimeCell(w, "pl031", kRtcBase, kRtcSize, kRtcSpi,
+                                     kIrqLevelHigh, "arm,pl031"));
+  if (p.serial) {
+    CHV_RETURN_IF_ERROR(WritePrimeCell(w, "pl011", kUartBase, kUartSize,
+                                       kUartSpi, kIrqEdgeRising, "arm,pl011"));
+  }
+  CHV_RETURN_IF_ERROR(WritePcie(w));
+  CHV_RETURN_IF_ERROR(w.EndNode(root));
+  return w.Finish();
+}
+
+// ---------------------------------------------------------------------------
+// Argument parsing (spec-vmm §7.1, grammar of §5.1).
+
+namespace {
+
+const ArgSpec* FindLong(absl::string_view name) {
+  for (const ArgSpec& a : kArguments) {
+    if (a.kind != ArgKind::kCount && name == a.name) return &a;
+  }
+  return nullptr;
+}
+
+// clap's display of an option: "--cpus <CPUS>", "--pvpanic".
+std::string Display(const ArgSpec& a) {
+  std::string s = a.name;
+  if (a.kind == ArgKind::kValue || a.kind == ArgKind::kList) {
+    std::string upper;
+    for (const char* p = a.name + 2; *p != '\0'; ++p) {
+      upper += *p == '-' ? '_' : static_cast<char>(std::toupper(*p));
+    }
+    absl::StrAppend(&s, " <", upper, ">");
+  }
+  return s;
+}
+
+class ParsedArgs {
+ public:
+  bool Has(absl::string_view name) const { return values_.count(name) > 0; }
+  std::optional<std::string> Get(absl::string_view name) const {
+    auto it = values_.find(name);
+    if (it == values_.end() || it->second.empty()) return std::nullopt;
+    return it->second.front();
+  }
+
+  absl::Status Add(const ArgSpec& a, std::optional<std::string> value) {
+    std::vector<std::string>& vals = values_[a.name];
+    if ((a.kind == ArgKind::kValue || a.kind == ArgKind::kFlag) &&
+        !vals.empty()) {
+      return UsageError(absl::StrCat("the argument '", Display(a),
+                                     "' cannot be used multiple times"));
+    }
+    if (a.kind == ArgKind::kFlag && value.has_value()) {
+      return UsageError(absl::StrCat("unexpected value '", *value, "' for '",
+                                     Display(a),
+                                     "' found; no more were expected"));
+    }
+    vals.push_back(value.value_or(""));
+    return absl::OkStatus();
+  }
+
+ private:
+  std::map<std::string, std::vector<std::string>, std::less<>> values_;
+};
+
+absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
+  ParsedArgs out;
+  const ArgSpec* verbose = nullptr;
+  for (const ArgSpec& a : kArguments) {
+    if (a.kind == ArgKind::kCount) verbose = &a;
+  }
+  // A following argument is a value unless it looks like an option.
+  auto looks_like_option = [](const std::string& a) {
+    return a.size() > 1 && a[0] == '-';
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      if (i + 1 < args.size()) {
+        return UsageError(
+            absl::StrCat("unexpected argument '", args[i + 1], "' found"));
+      }
+      break;
+    }
+    if (arg.size() > 2 && arg[0] == '-' && arg[1] == '-') {
+      absl::string_view body = absl::string_view(arg).substr(2);
+      const size_t eq = body.find('=');
+      const std::string name = absl::StrCat("--", body.substr(0, eq));
+      const ArgSpec* spec = FindLong(name);
+      if (spec == nullptr) {
+        return UsageError(
+            absl::StrCat("unexpected argument '", name, "' found"));
+      }
+      std::optional<std::string> value;
+      if (eq != absl::string_view::npos) {
+        value = std::string(body.substr(eq + 1));
+      } else if (spec->kind != ArgKind::kFlag) {
+        if (i + 1 >= args.size() || looks_like_option(args[i + 1])) {
+          return UsageError(absl::StrCat("a value is required for '",
+                                         Display(*spec),
+                                         "' but none was supplied"));
+        }
+        value = args[++i];
+      }
+      CHV_RETURN_IF_ERROR(out.Add(*spec, std::move(value)));
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      // Short flags, possibly clustered ("-vv"); only -v exists.
+      for (size_t k = 1; k < arg.size(); ++k) {
+        if (arg[k] != 'v') {
+          return UsageError(absl::StrCat("unexpected argument '-",
+                                         std::string(1, arg[k]), "' found"));
+        }
+        CHV_RETURN_IF_ERROR(out.Add(*verbose, std::nullopt));
+      }
+    } else {
+      return UsageError(absl::StrCat("unexpected argument '", arg, "' found"));
+    }
+  }
+  return out;
+}
+
+// Rust's usize::from_str (64-bit): optional '+', decimal digits only.
+absl::StatusOr<uint64_t> ParseRustUsize(absl::string_view s) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s.empty()) {
+    return absl::InvalidArgumentError("cannot parse integer from empty string");
+  }
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return absl::InvalidArgumentError("invalid digit found in string");
+    }
+  }
+  uint64_t v = 0;
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  for (char c : s) {
+    const uint64_t d = c - '0';
+    if (v > (kMax - d) / 10) {
+      return absl::InvalidArgumentError(
+          "number too large to fit in target type");
+    }
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+absl::Status WithContext(absl::string_view context, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+}
+
+// Calls `item(key, value)` for each "key=value" item of a comma-separated
+// list; an item without '=' is "malformed <what> param <item>".
+template <typename F>
+absl::Status ForEachItem(const std::string& list, absl::string_view what,
+                         F item) {
+  for (absl::string_view it : absl::StrSplit(list, ',')) {
+    const size_t eq = it.find('=');
+    if (eq == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed ", what, " param ", it));
+    }
+    CHV_RETURN_IF_ERROR(item(it.substr(0, eq), it.substr(eq + 1)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The model (spec-vmm §7.2-§7.5).
+
+absl::Status BuildCloudHv(const VmmInputs& inputs,
+                          absl::Span<const std::string> args,
+                          RealmConfig& config) {
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args);
+  if (!parsed.ok()) return parsed.status();
+  const ParsedArgs& a = *parsed;
+
+  // Realm parameters before the arguments (§7.2).
+  {
+    HostCaps c;
+    c.ipa_bits = kIpaBits;
+    CHV_RETURN_IF_ERROR(config.caps().Restrict(c));
+    config.RequireIpaBits(kIpaBits);
+  }
+  config.set_hash_algorithm(HashAlgorithm::kSha512);
+
+  // --platform, then --cpus, then --memory, each item in order (§7.1).
+  if (std::optional<std::string> platform = a.Get("--platform")) {
+    CHV_RETURN_IF_ERROR(ForEachItem(
+        *platform, "--platform",
+        [&](absl::string_view key, absl::string_view value) -> absl::Status {
+          if (key == "personalization_value") {
+            return config.SetPersonalizationValueBase64(value);
+          }
+          if (key == "measurement_algo") {
+            absl::StatusOr<HashAlgorithm> h = ParseHashAlgorithm(value);
+            if (!h.ok()) {
+              // The reference's error chain.
+              return absl::InvalidArgumentError(
+                  absl::StrCat("RMM: unknown hash algorithm `", value,
+                               "`: unknown hash algorithm `", value, "`"));
+            }
+            config.set_hash_algorithm(*h);
+          }
+          return absl::OkStatus();  // other keys (arm_rme=on, ...) ignored
+        }));
+  }
+  CloudHvDtbParams dtb;
+  if (std::optional<std::string> cpus = a.Get("--cpus")) {
+    CHV_RETURN_IF_ERROR(ForEachItem(
+        *cpus, "--cpu",  // sic: the reference's text
+        [&](absl::string_view key, absl::string_view value) -> absl::Status {
+          if (key == "boot") {
+            absl::StatusOr<uint64_t> n = ParseRustUsize(value);
+            if (!n.ok()) return WithContext("--cpus", n.status());
+            dtb.num_cpus = *n;
+          } else {
+            config.Warn(absl::StrCat("ignored --cpus parameter ", key));
+          }
+          return absl::OkStatus();
+        }));
+  }
+  if (std::optional<std::string> memory = a.Get("--memory")) {
+    CHV_RETURN_IF_ERROR(ForEachItem(
+        *memory, "--memory",
+        [&](absl::string_view key, absl::string_view value) -> absl::Status {
+          if (key == "size") {
+            absl::StatusOr<uint64_t> s = ParseMemorySize(value);
+            if (!s.ok()) return WithContext("--memory", s.status());
+            dtb.mem_size = *s;
+          } else {
+            config.Warn(absl::StrCat("ignored --memory parameter ", key));
+          }
+          return absl::OkStatus();
+        }));
+  }
+  if (a.Get("--serial") == std::optional<std::string>("off")) {
+    dtb.serial = false;
+  }
+  dtb.bootargs = a.Get("--cmdline");
+
+  // deviations.md: reject what no VMM would start, before laying it out.
+  if (dtb.num_cpus == 0 || dtb.num_cpus > kMaxVcpus) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid VM configuration: ", dtb.num_cpus,
+                     " vCPUs (expected 1 to ", kMaxVcpus, ")"));
+  }
+  // Inputs the reference ignores silently; say so, since the measured
+  // Realm is then not what the user may expect (spec-vmm 14.16).
+  if (inputs.dtb.has_value()) {
+    config.Warn("--dtb is ignored by cloud-hv: the generated DTB is measured");
+  }
+  if (inputs.dtb_template.has_value()) {
+    config.Warn(
+        "--dtb-template is ignored by cloud-hv: the generated DTB is "
+        "measured");
+  }
+  if (a.Has("--firmware")) {
+    config.Warn(
+        "cloud-hv --firmware is ignored: UEFI boot is not modelled, the "
+        "measurements are those of a direct kernel boot");
+  }
+
+  // Order of registrations (§7.5).
+  CHV_RETURN_IF_ERROR(config.AddRam(kRamBase, dtb.mem_size));
+
+  if (a.Has("--kernel")) {
+    if (!inputs.kernel.has_value()) {
+      return absl::InvalidArgumentError("need kernel image");
+    }
+    absl::StatusOr<LinuxImage> image = LoadLinuxImage(*inputs.kernel);
+    if (!image.ok()) return image.status();
+    Blob blob;
+    blob.name = "kernel";
+    // Wrapping as in the reference; Validate() rejects what leaves RAM.
+    blob.guest_start = kKernelBase + image->header.text_offset;
+    blob.load_size = image->header.image_size;
+    blob.payload = std::move(image->payload);
+    CHV_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
+  }
+
+  if (a.Has("--initramfs")) {
+    if (!inputs.initrd.has_value()) {
+      return absl::InvalidArgumentError("need initrd image");
+    }
+    Payload p = Payload::FromFile(*inputs.initrd);
+    absl::StatusOr<uint64_t> size = p.Size();
+    if (!size.ok()) return size.status();
+    // Page-aligned start at the end of RAM; the DTB range uses the file
+    // size (spec-vmm 14.16).
+    const uint64_t start =
+        kRamBase + dtb.mem_size - AlignUp(*size, kInitrdAlign);
+    dtb.initrd = CloudHvDtbParams::Initrd{start, *size};
+    Blob blob;
+    blob.name = "initrd";
+    blob.guest_start = start;
+    blob.payload = std::move(p);
+    CHV_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
+  }
+
+  // Boot vCPU (§7.4): PC excludes text_offset and is set without a kernel.
+  RecParams rec;
+  rec.pc = kKernelBase;
+  rec.gprs[0] = kDtbBase;
+  CHV_RETURN_IF_ERROR(config.AddRec(rec));
+
+  auto wrap = [](const absl::Status& s) {
+    return WithContext("while generating DTB", s);
+  };
+  absl::StatusOr<std::vector<uint8_t>> bytes = GenerateCloudHvDtb(dtb);
+  if (!bytes.ok()) return wrap(bytes.status());
+  Blob blob;
+  blob.name = "dtb";
+  blob.guest_start = kDtbBase;
+  blob.payload = Payload::FromBytes("DTB", *bytes);
+  config.set_dtb(*std::move(bytes));
+  config.set_dtb_address(kDtbBase);
+  if (absl::Status s = config.AddRimBlob(std::move(blob)); !s.ok()) {
+    return wrap(s);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace realm_measurements::measure
