@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "measure/cli.h"
+#include "measure/cloud_hv.h"
 #include "measure/kvmtool.h"
 #include "measure/vmm.h"
 
@@ -19,9 +20,9 @@ int main(int argc, char** argv) {
       wd != nullptr && *wd != '\0') {
     env.working_dir = wd;
   }
-  // qemu and cloud-hv are not listed yet: they fail with "not implemented
-  // yet" (exit 1).
+  // qemu is not listed yet: it fails with "not implemented yet" (exit 1).
   env.models["kvmtool"] = &rm::BuildKvmtool;
+  env.models["cloud-hv"] = &rm::BuildCloudHv;
   int rc = rm::RunCli(args, env, std::cout, std::cerr);
   std::cout.flush();
   if (!std::cout) {

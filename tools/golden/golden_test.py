@@ -41,10 +41,6 @@ PENDING = {
     "qemu-bios-measurement-log",
     "qemu-cpu-sve-bps-wps",
     "qemu-endorsements-multi-template",
-    "chv-kernel-default",
-    "chv-4cpu-1G-initrd-sha256",
-    "chv-2cpu-256M-gz",
-    "chv-endorsements-rpv",
 }
 
 OUT_DTB = "out.dtb"
