@@ -572,6 +572,16 @@ class LogParser {
     if (!v.ok()) truncated_ = true;
     return v;
   }
+  // `n` bytes of event `e`; the field is named only when they are missing
+  // (no string building per event).
+  absl::StatusOr<absl::Span<const uint8_t>> Take(size_t n, const Event& e,
+                                                 absl::string_view what) {
+    if (n > r_.remaining()) {
+      truncated_ = true;
+      return r_.Truncated(absl::StrCat("event ", e.index, " ", what), n);
+    }
+    return r_.Bytes(n, what);
+  }
   absl::Status Note(absl::Status s) {
     if (!s.ok()) truncated_ = true;
     return s;
@@ -600,7 +610,7 @@ absl::Status LogParser::EventData(Event& e) {
   }
   EVENTLOG_ASSIGN_OR_RETURN(
       absl::Span<const uint8_t> data,
-      Note(r_.Bytes(size, absl::StrCat("event ", e.index, " data"))));
+      Take(size, e, "data"));
   e.data.assign(data.begin(), data.end());
   return absl::OkStatus();
 }
@@ -615,7 +625,9 @@ absl::Status LogParser::DigestList(Event& e) {
     // algorithm 0 and zeros); skip them unread.
     size_t skip = 0;
     for (const SpecId::Algorithm& a : algs) skip += 2 + a.digest_size;
-    return Note(r_.Skip(skip, absl::StrCat("event ", e.index, " digests")));
+    absl::StatusOr<absl::Span<const uint8_t>> skipped =
+        Take(skip, e, "digests");
+    return skipped.status();
   }
   if (count > algs.size()) {
     return r_.ErrorAt(at, absl::StrCat("event ", e.index, " digests.count is ",
@@ -623,6 +635,7 @@ absl::Status LogParser::DigestList(Event& e) {
                                        algs.size(),
                                        " algorithms of the Spec ID"));
   }
+  e.digests.reserve(count);  // <= 8, checked above
   for (uint32_t i = 0; i < count; ++i) {
     size_t alg_at = r_.offset();
     EVENTLOG_ASSIGN_OR_RETURN(uint16_t id, Note(r_.U16Le("hashAlg")));
@@ -647,8 +660,7 @@ absl::Status LogParser::DigestList(Event& e) {
     }
     EVENTLOG_ASSIGN_OR_RETURN(
         absl::Span<const uint8_t> value,
-        Note(r_.Bytes(declared->digest_size,
-                      absl::StrCat("event ", e.index, " digest"))));
+        Take(declared->digest_size, e, "digest"));
     e.digests.push_back(Digest{a, {value.begin(), value.end()}});
   }
   return absl::OkStatus();
@@ -670,7 +682,7 @@ absl::StatusOr<EntryResult> LogParser::Entry(Event& e) {
   } else {
     EVENTLOG_ASSIGN_OR_RETURN(
         absl::Span<const uint8_t> sha1,
-        Note(r_.Bytes(kSha1Size, absl::StrCat("event ", e.index, " digest"))));
+        Take(kSha1Size, e, "digest"));
     e.digests.push_back(Digest{TpmAlgorithm::kSha1, {sha1.begin(), sha1.end()}});
   }
   EVENTLOG_RETURN_IF_ERROR(EventData(e));
@@ -699,13 +711,13 @@ absl::StatusOr<EventLog> LogParser::Run() {
     if (!options_.allow_truncation) return s;
     log_.end = LogEnd::kTruncated;
     log_.truncation = std::string(s.message());
-    return log_;
+    return std::move(log_);
   };
 
   // The first entry: a Spec ID (crypto-agile) or a legacy event (§B.3).
   if (r_.remaining() >= 8 && AllEqual(r_.rest().first(8), 0xFF)) {
     log_.end = LogEnd::kFfTail;  // an EDK2 log area with nothing in it
-    return log_;
+    return std::move(log_);
   }
   if (r_.remaining() >= 8) {
     absl::Span<const uint8_t> t = r_.rest().subspan(4, 4);
@@ -743,15 +755,20 @@ absl::StatusOr<EventLog> LogParser::Run() {
     EVENTLOG_ASSIGN_OR_RETURN(log_.spec_id, ParseSpecId(*data, 0));
   }
 
+  // A guess from typical entry sizes (~64 bytes), capped, saves the vector
+  // from regrowing; the real bound is max_events.
+  constexpr size_t kTypicalEntry = 64, kMaxReserve = 4096;
+  log_.events.reserve(std::min({r_.remaining() / kTypicalEntry, kMaxReserve,
+                                options_.max_events}));
   while (true) {
     log_.end_offset = r_.offset();
     if (r_.empty()) {
       log_.end = LogEnd::kEndOfData;
-      return log_;
+      return std::move(log_);
     }
     if (std::optional<LogEnd> tail = ShortTail(); tail.has_value()) {
       log_.end = *tail;
-      return log_;
+      return std::move(log_);
     }
     if (log_.events.size() >= options_.max_events) {
       return r_.Error(absl::StrCat("more than ", options_.max_events,
@@ -770,11 +787,11 @@ absl::StatusOr<EventLog> LogParser::Run() {
     }
     if (*res == EntryResult::kZeroTerminator) {
       log_.end = LogEnd::kZeroTerminator;
-      return log_;
+      return std::move(log_);
     }
     if (*res == EntryResult::kFfTail) {
       log_.end = LogEnd::kFfTail;
-      return log_;
+      return std::move(log_);
     }
     absl::Status payload = DecodePayload(e);
     if (!payload.ok()) {

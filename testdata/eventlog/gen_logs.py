@@ -120,7 +120,60 @@ def main():
         with open("images/" + ext, "w") as f:
             for n, d in imgs:
                 f.write(f"{fn(d).hexdigest()}  {n}\n")
+    write_corpus(files)
     print("ok")
+
+
+def write_corpus(files):
+    """Fuzz seeds: the spec logs plus small logs covering other paths."""
+    import os
+    os.makedirs("corpus", exist_ok=True)
+    sha = lambda b: hashlib.sha256(b).digest()
+    seeds = {
+        "t1": files["t1-synthetic.bin"],
+        "t2-sha256": files["t2-qemu-sha256.bin"],
+        "t2-sha512": files["t2-qemu-sha512.bin"],
+        "realm-bootlog": open("realm-bootlog.bin", "rb").read(),
+    }
+    # EDK2-style CC event log: MR indices, EFI events, 0xFF-filled tail.
+    action = b"Calling EFI Application from Boot Option"
+    var = bytes(16) + u64(2) + u64(1) + "SB".encode("utf-16-le") + b"\x01"
+    image = u64(0x1000) + u64(0x2000) + u64(0) + u64(4) + u32(0x7FFF0004)
+    crtm = "v1".encode("utf-16-le") + bytes(2)
+    seeds["edk2-ccel"] = (
+        spec_id([(0x0B, 32)]) +
+        event2(1, 0x8, [(0x0B, sha(crtm))], crtm) +
+        event2(1, 0x80000001, [(0x0B, sha(var))], var) +
+        event2(1, 0x4, [(0x0B, sha(bytes(4)))], bytes(4)) +
+        event2(2, 0x80000007, [(0x0B, sha(action))], action) +
+        event2(2, 0x80000003, [(0x0B, bytes(32))], image) +
+        event2(3, 0x6, [(0x0B, sha(b"x"))], tag(0x8F3B22EC, b"Linux initrd\0")) +
+        event2(4, 0x6, [(0x0B, sha(b"y"))],
+               tag(0x8F3B22ED, b"LOADED_IMAGE::LoadOptions\0")) +
+        b"\xff" * 64)
+    # Legacy SHA-1 log.
+    leg = lambda pcr, t, d, data: u32(pcr) + u32(t) + d + u32(len(data)) + data
+    seeds["legacy-sha1"] = (
+        leg(0, 0x6, bytes(20), tag(1, u64(0) + bytes([40, 0, 5, 3, 0, 0]) + bytes(2))) +
+        leg(0, 0x13, bytes(range(20)), blob(b"KERNEL", 0x80000000, 14)) + bytes(32))
+    # Two algorithms, SHA-256 + SHA-512, kvmtool shape with 64 KiB alignment.
+    a2 = [(0x0B, 32), (0x0D, 64)]
+    both = lambda b: [(0x0B, hashlib.sha256(b).digest()), (0x0D, hashlib.sha512(b).digest())]
+    seeds["kvmtool-two-algs"] = (
+        spec_id(a2) +
+        event2(0, 3, [(0, bytes(32)), (0, bytes(64))],
+               vm_version(b"kvmtool", b"3.18.0", 0x20000000, 4)) +
+        event2(0, 6, [], tag(1, u64(7) + bytes([52, 3, 5, 3, 6, 1]) + bytes(2))) +
+        event2(0, 6, [], tag(2, u64(0x80000000) + u64(0x20000000))) +
+        event2(0, 0x13, both(KERNEL), blob(b"KERNEL", 0x80000000, 14)) +
+        event2(0, 0x13, both(INITRD), blob(b"INITRD", 0x8FE00000 - 4200, 4200)) +
+        event2(0, 0x13, both(DTB), blob(b"DTB", 0x8FE00000, 2052)) +
+        event2(0, 6, [], tag(3, u64(1) + u64(0x80000000) + u64(0x8FE00000) + bytes(56))) +
+        event2(0, 0x13, [], blob(b"LOG", 0x8FF00000, 0x10000)) +
+        bytes(16))
+    for name, data in seeds.items():
+        with open(f"corpus/{name}.bin", "wb") as f:
+            f.write(data)
 
 
 if __name__ == "__main__":
