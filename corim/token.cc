@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "corim/internal/status_macros.h"
+#include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -75,8 +76,8 @@ absl::StatusOr<SwComponent> DecodeSwComponent(const CborValue& v, size_t i) {
     if (!UintKey(k, &key)) continue;  // ignored in lenient mode (§1.6)
     switch (key) {
       case 1: {
-        CORIM_ASSIGN_OR_RETURN(c.type,
-                               GetText(value, part, key, "component type", false));
+        CORIM_ASSIGN_OR_RETURN(
+            c.type, GetText(value, part, key, "component type", false));
         break;
       }
       case 2: {
@@ -139,7 +140,8 @@ absl::StatusOr<RealmClaims> DecodeRealmClaims(
     }
     switch (key) {
       case kRealmChallenge: {
-        CORIM_ASSIGN_OR_RETURN(c.challenge, GetBytes(v, part, key, "challenge"));
+        CORIM_ASSIGN_OR_RETURN(c.challenge,
+                               GetBytes(v, part, key, "challenge"));
         seen[0] = true;
         break;
       }
@@ -149,7 +151,8 @@ absl::StatusOr<RealmClaims> DecodeRealmClaims(
         break;
       }
       case kRealmProfile: {
-        CORIM_ASSIGN_OR_RETURN(c.profile_text, GetText(v, part, key, "profile"));
+        CORIM_ASSIGN_OR_RETURN(c.profile_text,
+                               GetText(v, part, key, "profile"));
         break;
       }
       case kRealmPersonalizationValue: {
@@ -216,7 +219,8 @@ absl::StatusOr<RealmClaims> DecodeRealmClaims(
   }
   if (!seen[0]) return Missing(part, kRealmChallenge, "challenge");
   if (!seen[1]) return Missing(part, kRealmPersonalizationValue, "RPV");
-  if (!seen[2]) return Missing(part, kRealmHashAlgorithm, "realm hash algorithm");
+  if (!seen[2])
+    return Missing(part, kRealmHashAlgorithm, "realm hash algorithm");
   if (!seen[3]) return Missing(part, kRealmPublicKey, "RAK");
   if (!seen[4]) return Missing(part, kRealmInitialMeasurement, "RIM");
   if (!seen[5]) return Missing(part, kRealmExtensibleMeasurements, "REMs");
@@ -251,13 +255,15 @@ absl::StatusOr<PlatformClaims> DecodePlatformClaims(
     }
     switch (key) {
       case kPlatformProfile: {
-        CORIM_ASSIGN_OR_RETURN(c.profile_text, GetText(v, part, key, "profile"));
+        CORIM_ASSIGN_OR_RETURN(c.profile_text,
+                               GetText(v, part, key, "profile"));
         seen_profile = true;
         break;
       }
       case kPlatformChallenge: {
         // A multi-nonce array is an error (Veraison's negative vector).
-        CORIM_ASSIGN_OR_RETURN(c.challenge, GetBytes(v, part, key, "challenge"));
+        CORIM_ASSIGN_OR_RETURN(c.challenge,
+                               GetBytes(v, part, key, "challenge"));
         seen_challenge = true;
         break;
       }
@@ -327,7 +333,8 @@ absl::StatusOr<PlatformClaims> DecodePlatformClaims(
   if (!seen_config) return Missing(part, kPlatformConfig, "platform config");
   if (!seen_lifecycle) return Missing(part, kPlatformLifecycle, "lifecycle");
   if (!seen_sw) return Missing(part, kPlatformSwComponents, "sw-components");
-  if (!seen_hash) return Missing(part, kPlatformHashAlgorithm, "hash algorithm");
+  if (!seen_hash)
+    return Missing(part, kPlatformHashAlgorithm, "hash algorithm");
   if (c.profile_text == kPlatformProfile2023) {
     c.profile = PlatformProfile::kV1;
   } else if (c.profile_text == kPlatformProfileLegacy) {
@@ -398,8 +405,9 @@ absl::StatusOr<CcaToken> DecodeCcaToken(absl::Span<const uint8_t> bytes,
       return Invalid(parts[i], "entry (tag 399)",
                      "a byte string holding a COSE_Sign1", bstr->type_name());
     }
-    CORIM_ASSIGN_OR_RETURN(CoseSign1 sign1,
-                           DecodeCoseSign1(bstr->bytes(), parts[i], cose_options));
+    CORIM_ASSIGN_OR_RETURN(
+        CoseSign1 sign1,
+        DecodeCoseSign1(bstr->bytes(), parts[i], cose_options));
     if (i == 0) {
       token.platform_content_format = content_format;
       token.platform_envelope = std::move(sign1);
@@ -428,8 +436,8 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRealmClaims(const RealmClaims& c) {
   put(kRealmPublicKeyHashAlgorithm,
       CborValue::Text(c.public_key_hash_algorithm));
   if (c.mec_policy) {
-    const uint64_t key = c.mec_policy_key != 0 ? c.mec_policy_key
-                                               : uint64_t{kRealmMecPolicy};
+    const uint64_t key =
+        c.mec_policy_key != 0 ? c.mec_policy_key : uint64_t{kRealmMecPolicy};
     if (const uint64_t* u = std::get_if<uint64_t>(&*c.mec_policy)) {
       put(key, CborValue::Uint(*u));
     } else {
@@ -438,8 +446,10 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRealmClaims(const RealmClaims& c) {
   }
   std::optional<std::string> profile = c.profile_text;
   if (!profile) {
-    if (c.profile == RealmProfile::kV1) profile = std::string(kRealmProfile2023);
-    if (c.profile == RealmProfile::kV2) profile = std::string(kRealmProfile2024);
+    if (c.profile == RealmProfile::kV1)
+      profile = std::string(kRealmProfile2023);
+    if (c.profile == RealmProfile::kV2)
+      profile = std::string(kRealmProfile2024);
   }
   if (profile) put(kRealmProfile, CborValue::Text(*profile));
   put(kRealmInitialMeasurement, CborValue::Bytes(c.initial_measurement));
@@ -476,7 +486,8 @@ absl::StatusOr<std::vector<uint8_t>> EncodePlatformClaims(
     if (s.measurement) {
       e.emplace_back(CborValue::Uint(2), CborValue::Bytes(*s.measurement));
     }
-    if (s.version) e.emplace_back(CborValue::Uint(4), CborValue::Text(*s.version));
+    if (s.version)
+      e.emplace_back(CborValue::Uint(4), CborValue::Text(*s.version));
     if (s.signer_id) {
       e.emplace_back(CborValue::Uint(5), CborValue::Bytes(*s.signer_id));
     }
@@ -507,6 +518,46 @@ absl::StatusOr<std::vector<uint8_t>> EncodeCcaToken(
       CborValue::MakeMap(
           {{CborValue::Uint(kKeyPlatformToken), entry(platform_cose)},
            {CborValue::Uint(kKeyRealmToken), entry(realm_cose)}})));
+}
+
+absl::StatusOr<std::vector<uint8_t>> SignCcaToken(
+    TopLevelForm form, PlatformClaims platform, RealmClaims realm,
+    const crypto::EcPrivateKey& cpak, const crypto::EcPrivateKey& rak) {
+  if (realm.public_key.empty()) {
+    CORIM_ASSIGN_OR_RETURN(crypto::EcPublicKey pub, rak.PublicKey());
+    const bool raw =
+        !realm.profile_text && realm.profile == RealmProfile::kNone;
+    if (raw) {
+      CORIM_ASSIGN_OR_RETURN(realm.public_key, pub.ToSec1());
+    } else {
+      CORIM_ASSIGN_OR_RETURN(realm.public_key, EncodeCoseKey(pub));
+    }
+  }
+  if (platform.challenge.empty()) {
+    crypto::DigestAlgorithm alg;
+    if (realm.public_key_hash_algorithm == "sha-256") {
+      alg = crypto::DigestAlgorithm::kSha256;
+    } else if (realm.public_key_hash_algorithm == "sha-384") {
+      alg = crypto::DigestAlgorithm::kSha384;
+    } else if (realm.public_key_hash_algorithm == "sha-512") {
+      alg = crypto::DigestAlgorithm::kSha512;
+    } else {
+      return Invalid("SignCcaToken", "claim 44240",
+                     "sha-256, sha-384 or sha-512",
+                     realm.public_key_hash_algorithm);
+    }
+    CORIM_ASSIGN_OR_RETURN(platform.challenge,
+                           crypto::HashOnce(alg, realm.public_key));
+  }
+  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> platform_payload,
+                         EncodePlatformClaims(platform));
+  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> realm_payload,
+                         EncodeRealmClaims(realm));
+  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> platform_cose,
+                         SignCoseSign1(platform_payload, cpak));
+  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> realm_cose,
+                         SignCoseSign1(realm_payload, rak));
+  return EncodeCcaToken(form, platform_cose, realm_cose);
 }
 
 }  // namespace realm_measurements::corim

@@ -96,8 +96,8 @@ VerificationReport VerifyCcaToken(const CcaToken& token,
 
 // L1-L11 of §7.2 over the decoded token. `cpak` (optional) adds the
 // platform half of L5.
-std::vector<LintFinding> LintCcaToken(const CcaToken& token,
-                                      const crypto::EcPublicKey* cpak = nullptr);
+std::vector<LintFinding> LintCcaToken(
+    const CcaToken& token, const crypto::EcPublicKey* cpak = nullptr);
 
 // Human-readable multi-line report and a JSON object (serialised).
 std::string VerificationReportToText(const VerificationReport& report);
