@@ -64,8 +64,6 @@ constexpr const char* kQuietDevices[] = {
   absl::StatusOr<FdtNode> var = (w).BeginNode(name); \
   if (!var.ok()) return var.status()
 
-uint64_t AlignUp(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
-
 // Checked align_up; false on overflow.
 bool AlignUpChecked(uint64_t x, uint64_t a, uint64_t* out) {
   uint64_t t;
@@ -151,6 +149,9 @@ absl::StatusOr<QemuMemoryMap> ComputeQemuMemoryMap(uint64_t ram_size,
       m.mmio_hi > std::numeric_limits<uint64_t>::max() - kHighMmioSize) {
     return overflow();
   }
+  // An IPA space wider than 64 bits cannot be described (the reference
+  // would still print a number).
+  if (Ilog2(a3) + 2 > 64) return overflow();
   m.ipa_bits = static_cast<uint8_t>(Ilog2(a3) + 2);
   return m;
 }
