@@ -1,0 +1,287 @@
+// `eventlog`: print or replay a TCG event log (spec-eventlog).
+//
+//   eventlog parse LOG [--format text|json] [--lenient]
+//   eventlog replay LOG [--catalogue SUMS]... [--firmware-log LOG]...
+//                   [--format text|json] [--lenient] [--non-fatal]
+//                   [--granule 4096|65536] [--strip-nuls] [--ref-rem]
+//                   [--index pcr|mr]
+//
+// Exit status: 0 success, 1 the log or a catalogue was rejected, 2 usage.
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "eventlog/parser.h"
+#include "eventlog/replay.h"
+#include "nlohmann/json.hpp"
+
+namespace {
+
+namespace el = realm_measurements::eventlog;
+using nlohmann::json;
+
+constexpr char kUsage[] =
+    "usage: eventlog parse LOG [--format text|json] [--lenient]\n"
+    "       eventlog replay LOG [--catalogue SUMS]... [--firmware-log LOG]...\n"
+    "                [--format text|json] [--lenient] [--non-fatal]\n"
+    "                [--granule 4096|65536] [--strip-nuls] [--ref-rem]\n"
+    "                [--index pcr|mr]\n";
+
+int Usage(const std::string& why) {
+  std::fprintf(stderr, "eventlog: %s\n%s", why.c_str(), kUsage);
+  return 2;
+}
+
+int Fail(const absl::Status& s) {
+  std::fprintf(stderr, "eventlog: %s\n", std::string(s.message()).c_str());
+  return 1;
+}
+
+absl::StatusOr<std::vector<uint8_t>> ReadLog(const std::string& path,
+                                             size_t cap) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::vector<uint8_t> out;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    out.insert(out.end(), buf, buf + in.gcount());
+    if (out.size() > cap) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": more than ", cap, " bytes"));
+    }
+  }
+  return out;
+}
+
+std::string Printable(const std::string& s) { return absl::CHexEscape(s); }
+
+json PayloadJson(const el::Event& e) {
+  json j;
+  std::visit(
+      [&](const auto& p) {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, el::RawPayload>) {
+          j["kind"] = "raw";
+        } else if constexpr (std::is_same_v<T, el::FirmwareBlob2>) {
+          j = {{"kind", "firmware_blob2"}, {"description", Printable(p.description)},
+               {"base", p.base}, {"length", p.length}};
+        } else if constexpr (std::is_same_v<T, el::FirmwareBlob>) {
+          j = {{"kind", "firmware_blob"}, {"base", p.base}, {"length", p.length}};
+        } else if constexpr (std::is_same_v<T, el::VmVersion>) {
+          j = {{"kind", "vm_version"}, {"name", p.name}, {"version", p.version},
+               {"ram_size", p.ram_size}, {"num_cpus", p.num_cpus},
+               {"data_size", p.data_size}};
+        } else if constexpr (std::is_same_v<T, el::StartupLocality>) {
+          j = {{"kind", "startup_locality"}, {"locality", p.locality}};
+        } else if constexpr (std::is_same_v<T, el::OtherNoAction>) {
+          j = {{"kind", "no_action"}, {"signature", p.signature}};
+        } else if constexpr (std::is_same_v<T, el::RealmCreateTag>) {
+          j = {{"kind", "realm_create"}, {"flags", p.flags}, {"s2sz", p.s2sz},
+               {"sve_vl", p.sve_vl}, {"num_bps", p.num_bps},
+               {"num_wps", p.num_wps}, {"pmu_num_ctrs", p.pmu_num_ctrs},
+               {"hash_algo", p.hash_algo}};
+        } else if constexpr (std::is_same_v<T, el::InitRipasTag>) {
+          j = {{"kind", "init_ripas"}, {"base", p.base}, {"size", p.size}};
+        } else if constexpr (std::is_same_v<T, el::RecCreateTag>) {
+          j = {{"kind", "rec_create"}, {"flags", p.flags}, {"pc", p.pc},
+               {"gprs", p.gprs}};
+        } else if constexpr (std::is_same_v<T, el::LinuxStubTag>) {
+          j = {{"kind", "linux_stub_tag"}, {"id", p.id}, {"text", p.text}};
+        } else if constexpr (std::is_same_v<T, el::OtherTag>) {
+          j = {{"kind", "tag"}, {"id", p.id}, {"size", p.size}};
+        } else if constexpr (std::is_same_v<T, el::Separator>) {
+          j = {{"kind", "separator"}, {"value", p.value}};
+        } else if constexpr (std::is_same_v<T, el::EventText>) {
+          j = {{"kind", "text"}, {"text", p.text}};
+        } else if constexpr (std::is_same_v<T, el::UefiVariable>) {
+          j = {{"kind", "uefi_variable"}, {"name", p.name},
+               {"data_size", p.data_size}};
+        } else if constexpr (std::is_same_v<T, el::UefiImageLoad>) {
+          j = {{"kind", "uefi_image_load"}, {"location", p.location},
+               {"length", p.length}};
+        }
+      },
+      e.payload);
+  if (!e.payload_note.empty()) j["note"] = e.payload_note;
+  return j;
+}
+
+std::string PayloadText(const el::Event& e) {
+  json j = PayloadJson(e);
+  j.erase("kind");
+  return j.empty() ? "" : j.dump();
+}
+
+const char* EndName(el::LogEnd end) {
+  switch (end) {
+    case el::LogEnd::kEndOfData: return "end of data";
+    case el::LogEnd::kZeroTerminator: return "zero terminator";
+    case el::LogEnd::kFfTail: return "0xFF tail";
+    case el::LogEnd::kTruncated: return "truncated";
+  }
+  return "?";
+}
+
+void PrintLog(const el::EventLog& log, bool as_json) {
+  if (as_json) {
+    json j;
+    j["format"] = log.format == el::LogFormat::kCryptoAgile ? "crypto-agile"
+                  : log.format == el::LogFormat::kLegacySha1 ? "legacy-sha1"
+                                                             : "empty";
+    if (log.spec_id.has_value()) {
+      for (const auto& a : log.spec_id->algorithms) {
+        j["algorithms"].push_back(el::TpmAlgorithmName(a.algorithm));
+      }
+    }
+    j["events"] = json::array();
+    for (const el::Event& e : log.events) {
+      json ev = {{"index", e.index}, {"offset", e.offset},
+                 {"pcr_index", e.pcr_index}, {"type", e.type},
+                 {"type_name", el::EventTypeName(e.type)}};
+      ev["digests"] = json::array();
+      for (const el::Digest& d : e.digests) {
+        ev["digests"].push_back(
+            {{"algorithm", el::TpmAlgorithmName(d.algorithm)}, {"hex", d.Hex()}});
+      }
+      ev["payload"] = PayloadJson(e);
+      j["events"].push_back(ev);
+    }
+    j["end"] = EndName(log.end);
+    j["end_offset"] = log.end_offset;
+    if (!log.truncation.empty()) j["truncation"] = log.truncation;
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  for (const el::Event& e : log.events) {
+    std::printf("%4zu @0x%04zx idx %-2u %s %s\n", e.index, e.offset,
+                e.pcr_index, el::EventTypeName(e.type).c_str(),
+                PayloadText(e).c_str());
+    for (const el::Digest& d : e.digests) {
+      std::printf("       %s:%s\n", el::TpmAlgorithmName(d.algorithm),
+                  d.Hex().c_str());
+    }
+  }
+  std::printf("end: %s at offset %zu%s%s\n", EndName(log.end), log.end_offset,
+              log.truncation.empty() ? "" : ": ", log.truncation.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) return Usage("expected a subcommand and a log");
+  std::string cmd = argv[1];
+  if (cmd != "parse" && cmd != "replay") {
+    return Usage(absl::StrCat("unknown subcommand '", cmd, "'"));
+  }
+  std::string log_path = argv[2];
+  bool as_json = false;
+  el::ParseOptions parse_options;
+  el::ReplayOptions replay_options;
+  std::vector<std::string> catalogues, firmware_logs;
+  for (int i = 3; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--format") {
+      if (!value(&v) || (v != "json" && v != "text")) {
+        return Usage("--format takes text or json");
+      }
+      as_json = v == "json";
+    } else if (a == "--lenient") {
+      parse_options.allow_truncation = true;
+    } else if (cmd == "replay" && a == "--catalogue") {
+      if (!value(&v)) return Usage("--catalogue needs a file");
+      catalogues.push_back(v);
+    } else if (cmd == "replay" && a == "--firmware-log") {
+      if (!value(&v)) return Usage("--firmware-log needs a file");
+      firmware_logs.push_back(v);
+    } else if (cmd == "replay" && a == "--non-fatal") {
+      replay_options.fatal = false;
+    } else if (cmd == "replay" && a == "--strip-nuls") {
+      replay_options.strip_description_nuls = true;
+    } else if (cmd == "replay" && a == "--ref-rem") {
+      replay_options.rem_formula =
+          realm_measurements::measure::RemFormula::kReferenceTool;
+    } else if (cmd == "replay" && a == "--granule") {
+      uint64_t g = 0;
+      if (!value(&v) || !absl::SimpleAtoi(v, &g) ||
+          (g != 4096 && g != 65536)) {
+        return Usage("--granule takes 4096 or 65536");
+      }
+      replay_options.population_granule = g;
+    } else if (cmd == "replay" && a == "--index") {
+      if (!value(&v) || (v != "pcr" && v != "mr")) {
+        return Usage("--index takes pcr or mr");
+      }
+      replay_options.index_semantics = v == "pcr" ? el::IndexSemantics::kPcr
+                                                  : el::IndexSemantics::kCcMrIndex;
+    } else {
+      return Usage(absl::StrCat("unexpected argument '", a, "'"));
+    }
+  }
+
+  auto load = [&](const std::string& path) -> absl::StatusOr<el::EventLog> {
+    absl::StatusOr<std::vector<uint8_t>> bytes =
+        ReadLog(path, parse_options.max_log_size);
+    if (!bytes.ok()) return bytes.status();
+    return el::Parse(*bytes, parse_options);
+  };
+  absl::StatusOr<el::EventLog> log = load(log_path);
+  if (!log.ok()) return Fail(log.status());
+  if (cmd == "parse") {
+    PrintLog(*log, as_json);
+    return 0;
+  }
+
+  el::ImageCatalogue catalogue;
+  for (const std::string& c : catalogues) {
+    absl::Status s = catalogue.AddChecksumFile(c);
+    if (!s.ok()) return Fail(s);
+  }
+  el::Replayer replayer(&catalogue);
+  absl::Status s = replayer.Replay(*log, replay_options);
+  for (size_t i = 0; s.ok() && i < firmware_logs.size(); ++i) {
+    absl::StatusOr<el::EventLog> fw = load(firmware_logs[i]);
+    if (!fw.ok()) return Fail(fw.status());
+    el::ReplayOptions o = replay_options;
+    o.source = el::LogSource::kFirmware;
+    s = replayer.Replay(*fw, o);
+  }
+  if (as_json) {
+    json j;
+    j["report"] = json::array();
+    for (const el::ReportEntry& r : replayer.report()) {
+      json e = {{"log", r.log},       {"event", r.event},
+                {"offset", r.offset}, {"index", r.index},
+                {"type", r.type},     {"register", el::RegisterName(r.reg)},
+                {"action", r.action}, {"digest", r.digest},
+                {"match", r.match == el::CatalogueMatch::kVerified ? "verified"
+                          : r.match == el::CatalogueMatch::kUnverified
+                              ? "unverified"
+                              : "n/a"},
+                {"image", r.image},   {"value_after", r.value_after}};
+      if (!r.error.empty()) e["error"] = r.error;
+      j["report"].push_back(e);
+    }
+    for (el::Register reg : {el::Register::kRim, el::Register::kRem0,
+                             el::Register::kRem1, el::Register::kRem2,
+                             el::Register::kRem3}) {
+      j[el::RegisterName(reg)] = replayer.RegisterHex(reg);
+    }
+    if (!s.ok()) j["error"] = std::string(s.message());
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%s", replayer.FormatReport().c_str());
+  }
+  return s.ok() ? 0 : Fail(s);
+}
