@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace realm_measurements::measure {
@@ -28,6 +29,16 @@ void PutU32Be(std::vector<uint8_t>& out, uint32_t v) {
 
 void PutU64Be(std::vector<uint8_t>& out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(v >> shift);
+}
+
+// User text inside a one-line error message: control characters escaped.
+std::string Shown(absl::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return absl::CHexEscape(s);
+    }
+  }
+  return std::string(s);
 }
 
 absl::Status InvalidString() {
@@ -109,7 +120,7 @@ absl::Status FdtWriter::PreloadStrings(
   for (const auto& [name, off] : offsets) {
     if (off >= block.size()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "FDT string '", name, "' offset ", off,
+          "FDT string '", Shown(name), "' offset ", off,
           " is outside the strings block of ", block.size(), " bytes"));
     }
   }
@@ -146,7 +157,7 @@ absl::StatusOr<FdtNode> FdtWriter::BeginNode(absl::string_view name) {
   if (name.find('\0') != absl::string_view::npos) return InvalidString();
   if (!FdtNodeNameValid(name)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("Invalid node name '", name, "'"));
+        absl::StrCat("Invalid node name '", Shown(name), "'"));
   }
   started_ = true;
   AppendU32(kFdtBeginNode);
@@ -183,7 +194,7 @@ absl::Status FdtWriter::Property(absl::string_view name,
   if (name.find('\0') != absl::string_view::npos) return InvalidString();
   if (!FdtPropertyNameValid(name)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("Invalid property name '", name, "'"));
+        absl::StrCat("Invalid property name '", Shown(name), "'"));
   }
   if (value.size() > std::numeric_limits<uint32_t>::max()) {
     return absl::InvalidArgumentError("Property value is too large");

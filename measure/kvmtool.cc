@@ -11,6 +11,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -48,6 +49,16 @@ constexpr uint64_t kPciIoSize = 0x10000;
 constexpr uint64_t kMaxDtbFileSize = 16 << 20;
 
 constexpr char kBootargsPrefix[] = " console=hvc0 root=/dev/vda rw ";
+
+// User text inside a one-line error message: control characters escaped.
+std::string Shown(absl::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return absl::CHexEscape(s);
+    }
+  }
+  return std::string(s);
+}
 
 uint64_t AlignUp(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
 
@@ -441,7 +452,7 @@ absl::StatusOr<uint64_t> ParseMemorySize(absl::string_view text) {
   // The reference wraps; an overflowing size is rejected instead.
   if (*v > std::numeric_limits<uint64_t>::max() / mult) {
     return absl::InvalidArgumentError(
-        absl::StrCat("memory size ", text, " does not fit in 64 bits"));
+        absl::StrCat("memory size ", Shown(text), " does not fit in 64 bits"));
   }
   return *v * mult;
 }
@@ -557,8 +568,8 @@ absl::Status CheckType(const OptionSpec& o, const std::string& v) {
   }
   absl::StatusOr<uint64_t> n = ParseRustU64(v, max);
   if (!n.ok()) {
-    return UsageError(absl::StrCat("invalid value '", v, "' for '", Display(o),
-                                   "': ", n.status().message()));
+    return UsageError(absl::StrCat("invalid value '", Shown(v), "' for '",
+                                   Display(o), "': ", n.status().message()));
   }
   return absl::OkStatus();
 }
@@ -574,8 +585,8 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
     }
     if (o.kind == Kind::kFlag) {
       if (value.has_value()) {
-        return UsageError(absl::StrCat("unexpected value '", *value, "' for '",
-                                       Display(o),
+        return UsageError(absl::StrCat("unexpected value '", Shown(*value),
+                                       "' for '", Display(o),
                                        "' found; no more were expected"));
       }
       vals.push_back("");
@@ -600,8 +611,8 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
     std::optional<std::string> attached;
     if (a == "--") {
       if (i + 1 < args.size()) {
-        return UsageError(
-            absl::StrCat("unexpected argument '", args[i + 1], "' found"));
+        return UsageError(absl::StrCat("unexpected argument '",
+                                       Shown(args[i + 1]), "' found"));
       }
       break;
     }
@@ -617,7 +628,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
       }
       if (spec == nullptr) {
         return UsageError(
-            absl::StrCat("unexpected argument '--", name, "' found"));
+            absl::StrCat("unexpected argument '--", Shown(name), "' found"));
       }
     } else if (a.size() > 1 && a[0] == '-') {
       for (const OptionSpec& o : kOptions) {
@@ -625,7 +636,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
       }
       if (spec == nullptr) {
         return UsageError(absl::StrCat("unexpected argument '-",
-                                       std::string(1, a[1]), "' found"));
+                                       Shown(std::string(1, a[1])), "' found"));
       }
       if (a.size() > 2) {
         absl::string_view rest = absl::string_view(a).substr(2);
@@ -633,7 +644,8 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
         attached = std::string(rest);
       }
     } else {
-      return UsageError(absl::StrCat("unexpected argument '", a, "' found"));
+      return UsageError(
+          absl::StrCat("unexpected argument '", Shown(a), "' found"));
     }
     if (spec->kind != Kind::kFlag && !attached.has_value()) {
       if (i + 1 >= args.size() || looks_like_option(args[i + 1])) {
@@ -760,8 +772,8 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   if (!hash.ok()) {
     // The reference's error chain.
     return absl::InvalidArgumentError(
-        absl::StrCat("RMM: unknown hash algorithm `", algo,
-                     "`: unknown hash algorithm `", algo, "`"));
+        absl::StrCat("RMM: unknown hash algorithm `", Shown(algo),
+                     "`: unknown hash algorithm `", Shown(algo), "`"));
   }
   config.set_hash_algorithm(*hash);
 
@@ -813,7 +825,7 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
       its = true;
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat("unsupported irqchip ", *irqchip));
+          absl::StrCat("unsupported irqchip ", Shown(*irqchip)));
     }
   }
   bool mmio = false;
@@ -822,7 +834,7 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
       mmio = true;
     } else if (*t != "pci") {
       return absl::InvalidArgumentError(
-          absl::StrCat("unsupported virtio transport ", *t));
+          absl::StrCat("unsupported virtio transport ", Shown(*t)));
     }
   }
   uint64_t netdevs = 1;  // kvmtool's implicit default NIC
@@ -831,7 +843,7 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
       size_t eq = item.find('=');
       if (eq == absl::string_view::npos) {
         return absl::InvalidArgumentError(
-            absl::StrCat("malformed -n param ", item));
+            absl::StrCat("malformed -n param ", Shown(item)));
       }
       absl::string_view key = item.substr(0, eq);
       absl::string_view value = item.substr(eq + 1);
@@ -840,7 +852,7 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
       } else if (key == "trans") {
         if (value != "pci" && value != "mmio") {
           return absl::InvalidArgumentError(
-              absl::StrCat("invalid transport ", value));
+              absl::StrCat("invalid transport ", Shown(value)));
         }
         if ((value == "mmio") != mmio) {
           return absl::InvalidArgumentError(
