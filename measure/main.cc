@@ -8,6 +8,7 @@
 #include "measure/cli.h"
 #include "measure/cloud_hv.h"
 #include "measure/kvmtool.h"
+#include "measure/qemu.h"
 #include "measure/vmm.h"
 
 int main(int argc, char** argv) {
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
       wd != nullptr && *wd != '\0') {
     env.working_dir = wd;
   }
-  // qemu is not listed yet: it fails with "not implemented yet" (exit 1).
+  env.models["qemu"] = &rm::BuildQemu;
   env.models["kvmtool"] = &rm::BuildKvmtool;
   env.models["cloud-hv"] = &rm::BuildCloudHv;
   int rc = rm::RunCli(args, env, std::cout, std::cerr);

@@ -30,18 +30,7 @@ import tempfile
 
 # Cases whose VMM model does not exist yet (QEMU, cloud-hypervisor). Remove
 # ids here as the models land; the test fails when a listed case passes.
-PENDING = {
-    "qemu-no-args-upstream",
-    "qemu-pmu-on-upstream",
-    "qemu-kernel-initrd-append-1G",
-    "qemu-kernel-1cpu-128M",
-    "qemu-kernel-4cpu-512M-gz",
-    "qemu-bios-only-sha512",
-    "qemu-bios-kernel-initrd-rem",
-    "qemu-bios-measurement-log",
-    "qemu-cpu-sve-bps-wps",
-    "qemu-endorsements-multi-template",
-}
+PENDING = set()
 
 OUT_DTB = "out.dtb"
 OUT_END = "endorsements.json"
