@@ -209,6 +209,36 @@ class Cbor2CheckTest(unittest.TestCase):
                 self.assertEqual(mt, "application/cbor")
                 self.check_comid(item, profile, *c1)
 
+    def test_signed_corims(self):
+        for name, alg, sig_len, chain_len in (("es256", -7, 64, 1),
+                                              ("es384", -35, 96, 2),
+                                              ("es512", -36, 132, 2)):
+            with self.subTest(alg=name):
+                base = "signed-corim-2025-%s" % name
+                item, mt = self.load(base + ".cbor")
+                self.assertEqual(mt, 'application/rim+cose; profile="%s"' % PROFILE_2025)
+                self.assertIsInstance(item, cbor2.CBORTag)
+                self.assertEqual(item.tag, 18)
+                self.assertEqual(len(item.value), 4)
+                prot, unprot, payload, sig = item.value
+                self.assertEqual(unprot, {})
+                self.assertEqual(len(sig), sig_len)
+                hdr = cbor2.loads(prot)
+                self.assertEqual(cbor2.dumps(hdr, canonical=True), prot)
+                self.assertEqual(set(hdr.keys()), {1, 3, 8, 33})
+                self.assertEqual(hdr[1], alg)
+                self.assertEqual(hdr[3], "application/rim+cbor")
+                self.assertEqual(cbor2.loads(hdr[8]), {0: {0: "Sample"}})
+                with open(os.path.join(self.dir, base + ".leaf.der"), "rb") as f:
+                    leaf = f.read()
+                with open(os.path.join(self.dir, base + ".inter.der"), "rb") as f:
+                    inter = f.read()
+                # RFC 9360: one certificate as a bstr, several as an array.
+                self.assertEqual(hdr[33], leaf if chain_len == 1 else [leaf, inter])
+                r = realm("sha256", 3, True, True)
+                self.check_corim(cbor2.loads(payload), PROFILE_2025, "signed-" + name,
+                                 [({0: pattern(1, 16)}, [r], None, {})])
+
 
 if __name__ == "__main__":
     unittest.main()

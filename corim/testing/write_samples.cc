@@ -10,6 +10,9 @@
 
 #include "corim/comid.h"
 #include "corim/reference_values.h"
+#include "corim/signed_corim.h"
+#include "corim/testing/test_pki.h"
+#include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -101,6 +104,40 @@ int Main(int argc, char** argv) {
   ok &= Write(dir, "corim-legacy-multi.cbor", EncodeCorim(multi, Profile::kCcaRealmLegacy));
   ok &= Write(dir, "comid-2025.cbor", EncodeComid(c1, Profile::kCcaRealm2025));
   ok &= Write(dir, "comid-legacy.cbor", EncodeComid(c1, Profile::kCcaRealmLegacy));
+  // Signed CoRIMs, one per curve: root (P-384) -> leaf, x5chain = [leaf]
+  // for P-256 and [leaf, intermediate] otherwise; signer name "Sample".
+  const struct {
+    const char* name;
+    crypto::Curve curve;
+  } kCurves[] = {{"es256", crypto::Curve::kP256},
+                 {"es384", crypto::Curve::kP384},
+                 {"es512", crypto::Curve::kP521}};
+  for (const auto& k : kCurves) {
+    auto root = crypto::EcPrivateKey::Generate(crypto::Curve::kP384);
+    auto inter = crypto::EcPrivateKey::Generate(crypto::Curve::kP384);
+    auto leaf = crypto::EcPrivateKey::Generate(k.curve);
+    if (!root.ok() || !inter.ok() || !leaf.ok()) return 1;
+    auto inter_der = testing::MakeCertDer("Sample Intermediate", *inter, "Sample Root", *root, true, 2);
+    auto leaf_der = testing::MakeCertDer("Sample Leaf", *leaf, "Sample Intermediate", *inter, false, 3);
+    auto leaf_pem = leaf->ToPem();
+    if (!inter_der.ok() || !leaf_der.ok() || !leaf_pem.ok()) return 1;
+    std::string chain = testing::DerToPem(*leaf_der);
+    if (k.curve != crypto::Curve::kP256) chain += testing::DerToPem(*inter_der);
+    auto signer = CorimSigner::FromPem(*leaf_pem, chain, "Sample");
+    if (!signer.ok()) return 1;
+    ReferenceValues v;
+    v.corim_id = std::string("signed-") + k.name;
+    Comid c;
+    c.tag_identity.id = TestUuid(1);
+    c.realms.push_back(Realm(RealmHashAlgorithm::kSha256, 3, true, true));
+    v.comids.push_back(c);
+    ok &= Write(dir, std::string("signed-corim-2025-") + k.name + ".cbor",
+                SignCorim(v, Profile::kCcaRealm2025, *signer));
+    ok &= Write(dir, std::string("signed-corim-2025-") + k.name + ".leaf.der",
+                absl::StatusOr<EncodedObject>(EncodedObject{*leaf_der, ""}));
+    ok &= Write(dir, std::string("signed-corim-2025-") + k.name + ".inter.der",
+                absl::StatusOr<EncodedObject>(EncodedObject{*inter_der, ""}));
+  }
   return ok ? 0 : 1;
 }
 
