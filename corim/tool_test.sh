@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Exercises //corim:corim on the public vectors: exit codes and key output.
+set -u
+tool="$1"; vectors="$2"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+out=$("$tool" decode "$vectors/corim-cca-realm-2025.cbor") || fail "decode 2025 exit $?"
+grep -q '"profile": "tag:arm.com,2025:cca_realm#1.0.0"' <<<"$out" || fail "2025 profile: $out"
+grep -q '"hash-algorithm": "sha-512"' <<<"$out" || fail "2025 algorithm"
+grep -q "\"rim\": \"$(printf '43%.0s' $(seq 64))\"" <<<"$out" || fail "2025 rim"
+
+out=$("$tool" decode "$vectors/corim-cca-realm-legacy.cbor") || fail "decode legacy exit $?"
+grep -q '"not-after": "2025-12-31T00:00:00Z"' <<<"$out" || fail "legacy validity"
+
+out=$("$tool" decode --diag "$vectors/corim-cca-realm-2025.cbor") || fail "diag exit $?"
+grep -q '^501({0: "00000000-0000-0000-cca4-0000000000001", 1: \[506(<< {1: {0: h' <<<"$out" || fail "diag: $out"
+grep -q '32("tag:arm.com,2025:cca_realm#1.0.0")' <<<"$out" || fail "diag profile"
+
+err=$("$tool" decode "$vectors/cca-token-01.cbor" 2>&1 >/dev/null); rc=$?
+[[ $rc -eq 1 ]] || fail "token as CoRIM: exit $rc"
+grep -q 'expected tag 501 (unsigned CoRIM), found tag 399' <<<"$err" || fail "token error: $err"
+
+"$tool" >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "usage exit"
+"$tool" verify "$vectors/corim-cca-realm-2025.cbor" >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "verify without anchor"
+echo PASS
