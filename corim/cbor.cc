@@ -34,9 +34,14 @@ constexpr uint8_t kSimpleNull = 22;
 constexpr uint8_t kSimpleUndefined = 23;
 
 const char* MajorName(uint8_t major) {
-  static const char* const kNames[] = {
-      "unsigned integer", "negative integer", "byte string", "text string",
-      "array",            "map",              "tag",         "simple/float"};
+  static const char* const kNames[] = {"unsigned integer",
+                                       "negative integer",
+                                       "byte string",
+                                       "text string",
+                                       "array",
+                                       "map",
+                                       "tag",
+                                       "simple/float"};
   return kNames[major & 7];
 }
 
@@ -182,8 +187,8 @@ class Decoder {
  private:
   absl::Status Err(size_t offset, absl::string_view item,
                    absl::string_view expected, absl::string_view found) {
-    return reader_.ErrorAt(offset, absl::StrCat(item, ": expected ", expected,
-                                                ", found ", found));
+    return reader_.ErrorAt(
+        offset, absl::StrCat(item, ": expected ", expected, ", found ", found));
   }
 
   struct Head {
@@ -205,10 +210,11 @@ class Decoder {
       return h;
     }
     if (h.ai == kAiIndefinite) {
-      return Err(h.offset, MajorName(h.major),
-                 "a definite length (indefinite-length items and break are "
-                 "not accepted)",
-                 absl::StrCat("initial byte 0x", absl::Hex(*ib, absl::kZeroPad2)));
+      return Err(
+          h.offset, MajorName(h.major),
+          "a definite length (indefinite-length items and break are "
+          "not accepted)",
+          absl::StrCat("initial byte 0x", absl::Hex(*ib, absl::kZeroPad2)));
     }
     if (h.ai > kAiEightBytes) {
       return Err(h.offset, MajorName(h.major),
@@ -217,8 +223,7 @@ class Decoder {
     }
     if (h.major == kMajorSimple) {
       // 0xf8 (one-byte simple) and 0xf9..0xfb (floats).
-      return Err(h.offset, "simple value",
-                 "false, true, null or undefined",
+      return Err(h.offset, "simple value", "false, true, null or undefined",
                  h.ai == kAiOneByte ? "an extended simple value"
                                     : "a floating-point number");
     }
@@ -243,8 +248,7 @@ class Decoder {
   absl::Status CountItem(size_t offset) {
     if (++items_ > limits_.max_items) {
       return Err(offset, "data item count",
-                 absl::StrCat("at most ", limits_.max_items, " items"),
-                 "more");
+                 absl::StrCat("at most ", limits_.max_items, " items"), "more");
     }
     return absl::OkStatus();
   }
@@ -599,9 +603,9 @@ namespace {
 // Map entries ordered by their deterministic key encoding, so that maps
 // compare as maps (RFC 8949 §5.6: entry order carries no meaning). Returns
 // false when a key has no valid encoding (a map key with duplicate keys).
-bool SortedEntries(const CborValue::Map& m,
-                   std::vector<std::pair<std::vector<uint8_t>,
-                                         const CborValue*>>& out) {
+bool SortedEntries(
+    const CborValue::Map& m,
+    std::vector<std::pair<std::vector<uint8_t>, const CborValue*>>& out) {
   out.reserve(m.size());
   for (const CborValue::Entry& e : m) {
     absl::StatusOr<std::vector<uint8_t>> k = EncodeCbor(e.first);

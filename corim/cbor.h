@@ -118,11 +118,11 @@ class CborValue {
 
 // Well-known tag numbers used by CoRIM/COSE (spec-token-corim §3.2).
 enum CborTag : uint64_t {
-  kTagEpochTime = 1,       // RFC 8949 §3.4.2
-  kTagCoseSign1 = 18,      // RFC 9052 §2
-  kTagUri = 32,            // RFC 8949 §3.4.5.3
-  kTagUuid = 37,           // CoRIM tagged UUID
-  kTagOid = 111,           // RFC 9090
+  kTagEpochTime = 1,   // RFC 8949 §3.4.2
+  kTagCoseSign1 = 18,  // RFC 9052 §2
+  kTagUri = 32,        // RFC 8949 §3.4.5.3
+  kTagUuid = 37,       // CoRIM tagged UUID
+  kTagOid = 111,       // RFC 9090
   kTagUnsignedCorim = 501,
   kTagCoswid = 505,
   kTagComid = 506,

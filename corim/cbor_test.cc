@@ -165,8 +165,7 @@ const Failure kFailures[] = {
     {"huge array", "9b 00000000ffffffff 01",
      "array: expected at most 1 elements (one byte each remains), found "
      "count 4294967295 at offset 0"},
-    {"huge map", "bb 00000000ffffffff 0101",
-     "map: expected at most 1 entries"},
+    {"huge map", "bb 00000000ffffffff 0101", "map: expected at most 1 entries"},
     {"truncated array", "83 0102",
      "array: expected at most 2 elements (one byte each remains), found "
      "count 3 at offset 0"},
@@ -235,8 +234,9 @@ TEST(CborTest, StringSizeLimitIsEnforced) {
   limits.max_string_size = 2;
   EXPECT_TRUE(DecodeCbor(Hex("420102"), "t", limits).ok());
   absl::StatusOr<CborValue> v = DecodeCbor(Hex("43010203"), "t", limits);
-  EXPECT_THAT(std::string(v.status().message()),
-              HasSubstr("expected a length of at most 2 bytes, found length 3"));
+  EXPECT_THAT(
+      std::string(v.status().message()),
+      HasSubstr("expected a length of at most 2 bytes, found length 3"));
 }
 
 TEST(CborTest, EncoderSortsKeysAndRejectsDuplicates) {
@@ -266,7 +266,8 @@ TEST(CborTest, MapsCompareIndependentlyOfEntryOrder) {
   EXPECT_FALSE(*a == *DecodeCbor(Hex("a201020305")));
   EXPECT_FALSE(*a == *DecodeCbor(Hex("a201020404")));
   // Nested inside a map key.
-  EXPECT_TRUE(*DecodeCbor(Hex("a1a2030401020a")) == *DecodeCbor(Hex("a1a2010203040a")));
+  EXPECT_TRUE(*DecodeCbor(Hex("a1a2030401020a")) ==
+              *DecodeCbor(Hex("a1a2010203040a")));
   // Arrays stay ordered.
   EXPECT_FALSE(*DecodeCbor(Hex("820102")) == *DecodeCbor(Hex("820201")));
 }

@@ -32,7 +32,11 @@ enum ComidKey : uint64_t {
   kComidTriples = 4,
 };
 enum TagIdentityKey : uint64_t { kTagId = 0, kTagVersion = 1 };
-enum EntityKey : uint64_t { kEntityName = 0, kEntityRegId = 1, kEntityRoles = 2 };
+enum EntityKey : uint64_t {
+  kEntityName = 0,
+  kEntityRegId = 1,
+  kEntityRoles = 2
+};
 // triples-map: realm endorsements use reference-values only (§3.4).
 enum TriplesKey : uint64_t { kReferenceValues = 0 };
 // environment-map and class-map (§3.5).
@@ -52,7 +56,7 @@ constexpr uint64_t kTagCorimChoice = 500;
 // 2025 profile measurement keys (§3.6).
 constexpr absl::string_view kMkeyRim = "cca.rim";
 constexpr absl::string_view kMkeyRem[kRemCount] = {"cca.rem0", "cca.rem1",
-                                                    "cca.rem2", "cca.rem3"};
+                                                   "cca.rem2", "cca.rem3"};
 constexpr absl::string_view kMkeyRpv = "cca.rpv";
 // Legacy integrity register names (§3.7).
 constexpr absl::string_view kRegRim = "rim";
@@ -87,7 +91,8 @@ absl::StatusOr<const CborValue*> Map(const CborValue& v, absl::string_view path,
   for (const CborValue::Entry& e : v.map()) {
     if (!e.first.is_uint() || allowed.count(e.first.uint_value()) == 0) {
       std::string keys;
-      for (uint64_t k : allowed) absl::StrAppend(&keys, keys.empty() ? "" : ", ", k);
+      for (uint64_t k : allowed)
+        absl::StrAppend(&keys, keys.empty() ? "" : ", ", k);
       return Bad(path, absl::StrCat("only keys {", keys, "}"),
                  absl::StrCat("key ", ShortDiag(e.first)));
     }
@@ -159,7 +164,8 @@ std::string IdentifierText(const Identifier& id) {
 CborValue EntityToCbor(const Entity& e) {
   CborValue::Map m;
   m.emplace_back(U(kEntityName), T(e.name));
-  if (e.regid) m.emplace_back(U(kEntityRegId), CborValue::Tag(kTagUri, T(*e.regid)));
+  if (e.regid)
+    m.emplace_back(U(kEntityRegId), CborValue::Tag(kTagUri, T(*e.regid)));
   CborValue::Array roles;
   for (uint64_t r : e.roles) roles.push_back(U(r));
   m.emplace_back(U(kEntityRoles), CborValue::MakeArray(std::move(roles)));
@@ -257,8 +263,8 @@ absl::StatusOr<RealmReferenceValue> AssembleRealm(
     if (!rems[i]) continue;
     if (rems[i]->alg != rim.alg) {
       return Bad(path,
-                 absl::StrCat("REM", i, " digest algorithm ",
-                              HashName(rim.alg), " (as the RIM)"),
+                 absl::StrCat("REM", i, " digest algorithm ", HashName(rim.alg),
+                              " (as the RIM)"),
                  HashName(rems[i]->alg));
     }
     realm.rem[i] = rems[i]->value;
@@ -274,18 +280,18 @@ absl::StatusOr<RealmReferenceValue> AssembleRealm(
 // ------------------------------------------------------------ triples
 
 CborValue Triple2025(const RealmReferenceValue& r) {
-  CborValue env = CborValue::MakeMap({{U(kEnvClass),
-                                       CborValue::MakeMap({{U(kClassId),
-                                                            CborValue::Tag(
-                                                                kTagTaggedBytes,
-                                                                CborValue::Bytes(
-                                                                    r.rim))}})}});
+  CborValue env = CborValue::MakeMap(
+      {{U(kEnvClass),
+        CborValue::MakeMap(
+            {{U(kClassId),
+              CborValue::Tag(kTagTaggedBytes, CborValue::Bytes(r.rim))}})}});
   auto digest_measurement = [&](absl::string_view key,
                                 const std::vector<uint8_t>& value) {
     return CborValue::MakeMap(
         {{U(kMkey), T(key)},
-         {U(kMval), CborValue::MakeMap({{U(kMvalDigests),
-                                         DigestsToCbor(r.algorithm, value)}})}});
+         {U(kMval),
+          CborValue::MakeMap(
+              {{U(kMvalDigests), DigestsToCbor(r.algorithm, value)}})}});
   };
   CborValue::Array ms;
   ms.push_back(digest_measurement(kMkeyRim, r.rim));
@@ -309,38 +315,41 @@ CborValue TripleLegacy(const RealmReferenceValue& r,
   if (cls && (cls->class_id || cls->vendor)) {
     CborValue::Map c;
     if (cls->class_id) {
-      c.emplace_back(U(kClassId),
-                     CborValue::Tag(kTagUuid, CborValue::Bytes(absl::Span<const uint8_t>(
-                                                  cls->class_id->data(), 16))));
+      c.emplace_back(
+          U(kClassId),
+          CborValue::Tag(kTagUuid, CborValue::Bytes(absl::Span<const uint8_t>(
+                                       cls->class_id->data(), 16))));
     }
     if (cls->vendor) c.emplace_back(U(kClassVendor), T(*cls->vendor));
     env.emplace_back(U(kEnvClass), CborValue::MakeMap(std::move(c)));
   }
-  env.emplace_back(U(kEnvInstance),
-                   CborValue::Tag(kTagTaggedBytes,
-                                  CborValue::Bytes(r.legacy_instance
-                                                       ? *r.legacy_instance
-                                                       : r.rim)));
+  env.emplace_back(
+      U(kEnvInstance),
+      CborValue::Tag(
+          kTagTaggedBytes,
+          CborValue::Bytes(r.legacy_instance ? *r.legacy_instance : r.rim)));
   CborValue::Map regs;
   regs.emplace_back(T(kRegRim), DigestsToCbor(r.algorithm, r.rim));
   for (int i = 0; i < kRemCount; ++i) {
-    if (r.rem[i]) regs.emplace_back(T(kRegRem[i]), DigestsToCbor(r.algorithm, *r.rem[i]));
+    if (r.rem[i])
+      regs.emplace_back(T(kRegRem[i]), DigestsToCbor(r.algorithm, *r.rem[i]));
   }
   CborValue::Map mval;
   if (r.rpv) {
-    mval.emplace_back(U(kMvalRawValue),
-                      CborValue::Tag(kTagTaggedBytes, CborValue::Bytes(*r.rpv)));
+    mval.emplace_back(
+        U(kMvalRawValue),
+        CborValue::Tag(kTagTaggedBytes, CborValue::Bytes(*r.rpv)));
   }
   mval.emplace_back(U(kMvalIntegrityRegisters),
                     CborValue::MakeMap(std::move(regs)));
   CborValue measurement =
       CborValue::MakeMap({{U(kMval), CborValue::MakeMap(std::move(mval))}});
-  return CborValue::MakeArray(
-      {CborValue::MakeMap(std::move(env)), CborValue::MakeArray({measurement})});
+  return CborValue::MakeArray({CborValue::MakeMap(std::move(env)),
+                               CborValue::MakeArray({measurement})});
 }
 
-absl::StatusOr<RealmReferenceValue> Triple2025FromCbor(const CborValue& t,
-                                                       const std::string& path) {
+absl::StatusOr<RealmReferenceValue> Triple2025FromCbor(
+    const CborValue& t, const std::string& path) {
   if (!t.is_array() || t.array().size() != 2) {
     return BadValue(path, "[environment, measurements]", t);
   }
@@ -385,7 +394,8 @@ absl::StatusOr<RealmReferenceValue> Triple2025FromCbor(const CborValue& t,
     if (*k == kMkeyRpv) {
       absl::StatusOr<const CborValue*> mv = Map(**mval, vp, {kMvalRawValue});
       if (!mv.ok()) return mv.status();
-      absl::StatusOr<const CborValue*> raw = Required(**mval, kMvalRawValue, vp);
+      absl::StatusOr<const CborValue*> raw =
+          Required(**mval, kMvalRawValue, vp);
       if (!raw.ok()) return raw.status();
       absl::StatusOr<std::vector<uint8_t>> b =
           TaggedBytes(**raw, kTagTaggedBytes, absl::StrCat(vp, ".raw-value"));
@@ -407,7 +417,8 @@ absl::StatusOr<RealmReferenceValue> Triple2025FromCbor(const CborValue& t,
     if (!mv.ok()) return mv.status();
     absl::StatusOr<const CborValue*> dv = Required(**mval, kMvalDigests, vp);
     if (!dv.ok()) return dv.status();
-    absl::StatusOr<Digest> d = DigestFromCbor(**dv, absl::StrCat(vp, ".digests"));
+    absl::StatusOr<Digest> d =
+        DigestFromCbor(**dv, absl::StrCat(vp, ".digests"));
     if (!d.ok()) return d.status();
     if (slot == -1) {
       rim = *d;
@@ -431,12 +442,13 @@ absl::StatusOr<RealmReferenceValue> TripleLegacyFromCbor(
   }
   const CborValue& env = t.array()[0];
   const std::string env_path = absl::StrCat(path, ".environment");
-  absl::StatusOr<const CborValue*> e = Map(env, env_path, {kEnvClass, kEnvInstance});
+  absl::StatusOr<const CborValue*> e =
+      Map(env, env_path, {kEnvClass, kEnvInstance});
   if (!e.ok()) return e.status();
   absl::StatusOr<const CborValue*> inst = Required(env, kEnvInstance, env_path);
   if (!inst.ok()) return inst.status();
-  absl::StatusOr<std::vector<uint8_t>> instance = TaggedBytes(
-      **inst, kTagTaggedBytes, absl::StrCat(env_path, ".instance"));
+  absl::StatusOr<std::vector<uint8_t>> instance =
+      TaggedBytes(**inst, kTagTaggedBytes, absl::StrCat(env_path, ".instance"));
   if (!instance.ok()) return instance.status();
   std::optional<LegacyClass> cls;
   if (const CborValue* cv = env.FindUint(kEnvClass)) {
@@ -458,7 +470,8 @@ absl::StatusOr<RealmReferenceValue> TripleLegacyFromCbor(
       cls->class_id = uuid;
     }
     if (const CborValue* vendor = cv->FindUint(kClassVendor)) {
-      absl::StatusOr<std::string> vtext = Text(*vendor, absl::StrCat(cp, ".vendor"));
+      absl::StatusOr<std::string> vtext =
+          Text(*vendor, absl::StrCat(cp, ".vendor"));
       if (!vtext.ok()) return vtext.status();
       cls->vendor = *vtext;
     }
@@ -513,7 +526,8 @@ absl::StatusOr<RealmReferenceValue> TripleLegacyFromCbor(
                  absl::StrCat("\"", absl::CEscape(name.substr(0, 32)), "\""));
     }
     if (slot->has_value()) {
-      return Bad(rp, "each register once", absl::StrCat("\"", name, "\" again"));
+      return Bad(rp, "each register once",
+                 absl::StrCat("\"", name, "\" again"));
     }
     *slot = *d;
   }
@@ -579,16 +593,21 @@ std::string HexOf(const std::vector<uint8_t>& b) {
 
 absl::StatusOr<std::string> RoleName(uint64_t role, bool corim) {
   if (corim) {
-    if (role == static_cast<uint64_t>(CorimRole::kManifestCreator)) return std::string("manifestCreator");
-    if (role == static_cast<uint64_t>(CorimRole::kManifestSigner)) return std::string("manifestSigner");
+    if (role == static_cast<uint64_t>(CorimRole::kManifestCreator))
+      return std::string("manifestCreator");
+    if (role == static_cast<uint64_t>(CorimRole::kManifestSigner))
+      return std::string("manifestSigner");
   } else {
-    if (role == static_cast<uint64_t>(ComidRole::kTagCreator)) return std::string("tagCreator");
-    if (role == static_cast<uint64_t>(ComidRole::kCreator)) return std::string("creator");
-    if (role == static_cast<uint64_t>(ComidRole::kMaintainer)) return std::string("maintainer");
+    if (role == static_cast<uint64_t>(ComidRole::kTagCreator))
+      return std::string("tagCreator");
+    if (role == static_cast<uint64_t>(ComidRole::kCreator))
+      return std::string("creator");
+    if (role == static_cast<uint64_t>(ComidRole::kMaintainer))
+      return std::string("maintainer");
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      corim ? "CoRIM" : "CoMID", " entity role: expected ",
-      corim ? "1 or 2" : "0, 1 or 2", ", found ", role));
+  return absl::InvalidArgumentError(
+      absl::StrCat(corim ? "CoRIM" : "CoMID", " entity role: expected ",
+                   corim ? "1 or 2" : "0, 1 or 2", ", found ", role));
 }
 
 absl::StatusOr<Json> EntitiesJson(const std::vector<Entity>& entities,
@@ -630,8 +649,8 @@ Json Triple2025Json(const RealmReferenceValue& r) {
     Json m;
     m["key"]["type"] = "string";
     m["key"]["value"] = std::string(key);
-    m["value"]["digests"] = Json::array(
-        {Json::array({static_cast<uint64_t>(NamedInfoId(r.algorithm)), B64Url(v)})});
+    m["value"]["digests"] = Json::array({Json::array(
+        {static_cast<uint64_t>(NamedInfoId(r.algorithm)), B64Url(v)})});
     return m;
   };
   ms.push_back(digest(kMkeyRim, r.rim));
@@ -667,12 +686,14 @@ Json TripleLegacyJson(const RealmReferenceValue& r,
   auto reg = [&](const std::vector<uint8_t>& v) {
     Json j;
     j["key-type"] = "text";
-    j["value"] = Json::array({absl::StrCat(HashName(r.algorithm), ";", B64(v))});
+    j["value"] =
+        Json::array({absl::StrCat(HashName(r.algorithm), ";", B64(v))});
     return j;
   };
   value["integrity-registers"][std::string(kRegRim)] = reg(r.rim);
   for (int i = 0; i < kRemCount; ++i) {
-    if (r.rem[i]) value["integrity-registers"][std::string(kRegRem[i])] = reg(*r.rem[i]);
+    if (r.rem[i])
+      value["integrity-registers"][std::string(kRegRem[i])] = reg(*r.rem[i]);
   }
   Json m;
   m["value"] = value;
@@ -722,7 +743,8 @@ absl::StatusOr<CborValue> ComidToCbor(const Comid& comid, Profile profile) {
   if (comid.tag_identity.version) {
     tag_identity.emplace_back(U(kTagVersion), U(*comid.tag_identity.version));
   }
-  m.emplace_back(U(kComidTagIdentity), CborValue::MakeMap(std::move(tag_identity)));
+  m.emplace_back(U(kComidTagIdentity),
+                 CborValue::MakeMap(std::move(tag_identity)));
   if (!comid.entities.empty()) {
     CborValue::Array es;
     for (const Entity& e : comid.entities) es.push_back(EntityToCbor(e));
@@ -734,9 +756,10 @@ absl::StatusOr<CborValue> ComidToCbor(const Comid& comid, Profile profile) {
                           ? Triple2025(r)
                           : TripleLegacy(r, comid.legacy_class));
   }
-  m.emplace_back(U(kComidTriples),
-                 CborValue::MakeMap({{U(kReferenceValues),
-                                      CborValue::MakeArray(std::move(triples))}}));
+  m.emplace_back(
+      U(kComidTriples),
+      CborValue::MakeMap(
+          {{U(kReferenceValues), CborValue::MakeArray(std::move(triples))}}));
   return CborValue::MakeMap(std::move(m));
 }
 
@@ -769,9 +792,10 @@ absl::StatusOr<EncodedObject> EncodeCorim(const ReferenceValues& values,
   if (values.validity) {
     CborValue::Map v;
     if (values.validity->not_before) {
-      v.emplace_back(U(kNotBefore),
-                     CborValue::Tag(kTagEpochTime,
-                                    CborValue::Int(*values.validity->not_before)));
+      v.emplace_back(
+          U(kNotBefore),
+          CborValue::Tag(kTagEpochTime,
+                         CborValue::Int(*values.validity->not_before)));
     }
     v.emplace_back(U(kNotAfter),
                    CborValue::Tag(kTagEpochTime,
@@ -808,17 +832,20 @@ absl::StatusOr<Comid> ComidFromCbor(const CborValue& v, Profile profile) {
   absl::StatusOr<const CborValue*> tid =
       Required(**ti, kTagId, "comid.tag-identity");
   if (!tid.ok()) return tid.status();
-  absl::StatusOr<Identifier> id = IdentifierFromCbor(**tid, "comid.tag-identity.id");
+  absl::StatusOr<Identifier> id =
+      IdentifierFromCbor(**tid, "comid.tag-identity.id");
   if (!id.ok()) return id.status();
   comid.tag_identity.id = *id;
   if (const CborValue* ver = (*ti)->FindUint(kTagVersion)) {
     if (!ver->is_uint()) {
-      return BadValue("comid.tag-identity.version", "an unsigned integer", *ver);
+      return BadValue("comid.tag-identity.version", "an unsigned integer",
+                      *ver);
     }
     comid.tag_identity.version = ver->uint_value();
   }
   if (const CborValue* es = v.FindUint(kComidEntities)) {
-    absl::StatusOr<std::vector<Entity>> e = EntitiesFromCbor(*es, "comid.entities");
+    absl::StatusOr<std::vector<Entity>> e =
+        EntitiesFromCbor(*es, "comid.entities");
     if (!e.ok()) return e.status();
     comid.entities = *std::move(e);
   }
@@ -834,7 +861,8 @@ absl::StatusOr<Comid> ComidFromCbor(const CborValue& v, Profile profile) {
       Array(**rv, "comid.triples.reference-values", 1);
   if (!list.ok()) return list.status();
   for (size_t i = 0; i < (*list)->size(); ++i) {
-    const std::string path = absl::StrCat("comid.triples.reference-values[", i, "]");
+    const std::string path =
+        absl::StrCat("comid.triples.reference-values[", i, "]");
     absl::StatusOr<RealmReferenceValue> realm;
     if (profile == Profile::kCcaRealm2025) {
       realm = Triple2025FromCbor((**list)[i], path);
@@ -904,11 +932,13 @@ absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& top) {
     if (!vm.ok()) return vm.status();
     Validity validity;
     if (const CborValue* nb = val->FindUint(kNotBefore)) {
-      absl::StatusOr<int64_t> t = EpochFromCbor(*nb, "corim.validity.not-before");
+      absl::StatusOr<int64_t> t =
+          EpochFromCbor(*nb, "corim.validity.not-before");
       if (!t.ok()) return t.status();
       validity.not_before = *t;
     }
-    absl::StatusOr<const CborValue*> na = Required(*val, kNotAfter, "corim.validity");
+    absl::StatusOr<const CborValue*> na =
+        Required(*val, kNotAfter, "corim.validity");
     if (!na.ok()) return na.status();
     absl::StatusOr<int64_t> t = EpochFromCbor(**na, "corim.validity.not-after");
     if (!t.ok()) return t.status();
@@ -916,7 +946,8 @@ absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& top) {
     out.values.validity = validity;
   }
   if (const CborValue* es = m.FindUint(kCorimEntities)) {
-    absl::StatusOr<std::vector<Entity>> e = EntitiesFromCbor(*es, "corim.entities");
+    absl::StatusOr<std::vector<Entity>> e =
+        EntitiesFromCbor(*es, "corim.entities");
     if (!e.ok()) return e.status();
     out.values.entities = *std::move(e);
   }
@@ -927,12 +958,14 @@ absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& top) {
   for (size_t i = 0; i < (*tags)->size(); ++i) {
     const CborValue& t = (**tags)[i];
     const std::string path = absl::StrCat("corim.tags[", i, "]");
-    if (t.is_tag() && (t.tag_number() == kTagCoswid || t.tag_number() == kTagCots)) {
+    if (t.is_tag() &&
+        (t.tag_number() == kTagCoswid || t.tag_number() == kTagCots)) {
       return absl::UnimplementedError(absl::StrCat(
           path, ": expected 506 (CoMID), found tag ", t.tag_number(),
           " (CoSWID/CoTS are not used by realm endorsements)"));
     }
-    absl::StatusOr<std::vector<uint8_t>> bytes = TaggedBytes(t, kTagComid, path);
+    absl::StatusOr<std::vector<uint8_t>> bytes =
+        TaggedBytes(t, kTagComid, path);
     if (!bytes.ok()) return bytes.status();
     absl::StatusOr<Comid> comid = DecodeComid(*bytes, out.profile);
     if (!comid.ok()) {
@@ -1041,7 +1074,8 @@ std::string DecodedCorimToJson(const DecodedCorim& corim) {
       if (c.legacy_class->class_id) {
         cj["class"]["id"] = UuidToString(*c.legacy_class->class_id);
       }
-      if (c.legacy_class->vendor) cj["class"]["vendor"] = *c.legacy_class->vendor;
+      if (c.legacy_class->vendor)
+        cj["class"]["vendor"] = *c.legacy_class->vendor;
     }
     cj["realms"] = Json::array();
     for (const RealmReferenceValue& r : c.realms) {

@@ -124,8 +124,9 @@ TEST(ComidTest, WorkedExample2025CorimIsByteExact) {
       "7461673a61726d2e636f6d2c323032353a6363615f7265616c6d23312e302e30");
   EXPECT_EQ(out->bytes.size(), 472u);
   EXPECT_EQ(ToHex(out->bytes), expected);
-  EXPECT_EQ(out->media_type,
-            "application/rim+cbor; profile=\"tag:arm.com,2025:cca_realm#1.0.0\"");
+  EXPECT_EQ(
+      out->media_type,
+      "application/rim+cbor; profile=\"tag:arm.com,2025:cca_realm#1.0.0\"");
   absl::StatusOr<DecodedCorim> back = DecodeCorim(out->bytes);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->profile, Profile::kCcaRealm2025);
@@ -140,7 +141,8 @@ TEST(ComidTest, WorkedExampleLegacyComidIsByteExact) {
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->bytes.size(), 393u);
   EXPECT_EQ(ToHex(out->bytes), kComidLegacyHex);
-  absl::StatusOr<Comid> back = DecodeComid(out->bytes, Profile::kCcaRealmLegacy);
+  absl::StatusOr<Comid> back =
+      DecodeComid(out->bytes, Profile::kCcaRealmLegacy);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, c);
 }
@@ -218,12 +220,14 @@ TEST(ComidTest, VectorLegacyDecodesToDocumentedValuesAndReencodesIdentically) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(ToHex(again->bytes), ToHex(in));
   EXPECT_EQ(again->media_type,
-            "application/corim-unsigned+cbor; profile=\"http://arm.com/cca/realm/1\"");
+            "application/corim-unsigned+cbor; "
+            "profile=\"http://arm.com/cca/realm/1\"");
 }
 
 TEST(ComidTest, MediaTypesFollowSpec) {
-  EXPECT_EQ(SignedCorimMediaType(Profile::kCcaRealm2025),
-            "application/rim+cose; profile=\"tag:arm.com,2025:cca_realm#1.0.0\"");
+  EXPECT_EQ(
+      SignedCorimMediaType(Profile::kCcaRealm2025),
+      "application/rim+cose; profile=\"tag:arm.com,2025:cca_realm#1.0.0\"");
   EXPECT_EQ(SignedCorimMediaType(Profile::kCcaRealmLegacy),
             "application/rim+cose; profile=\"http://arm.com/cca/realm/1\"");
 }
@@ -243,8 +247,9 @@ TEST(ComidTest, Sha384RealmEncodesAtExactSizeWithAlgorithm7) {
   EXPECT_EQ(*back, c);
   // The reference tool's mistake: a 64-byte buffer for a sha-256 realm.
   c.realms[0].rim = Filled(64, "r");
-  EXPECT_THAT(std::string(EncodeComid(c, Profile::kCcaRealm2025).status().message()),
-              HasSubstr("RIM: expected 48 bytes (sha-384), found 64"));
+  EXPECT_THAT(
+      std::string(EncodeComid(c, Profile::kCcaRealm2025).status().message()),
+      HasSubstr("RIM: expected 48 bytes (sha-384), found 64"));
 }
 
 // Each malformed CoMID is produced by editing our own good encoding's
@@ -274,7 +279,8 @@ TEST(ComidTest, Malformed2025ComidsAreRejected) {
   const std::vector<BadComid> cases = {
       {"unknown mkey",
        [](CborValue& v) {
-         At(v, {1, 0, 0, 1, 0}).mutable_map()[0].second = CborValue::Text("cca.foo");
+         At(v, {1, 0, 0, 1, 0}).mutable_map()[0].second =
+             CborValue::Text("cca.foo");
        },
        "expected \"cca.rim\", \"cca.rem0\"..\"cca.rem3\" or \"cca.rpv\", found "
        "\"cca.foo\""},
@@ -298,12 +304,14 @@ TEST(ComidTest, Malformed2025ComidsAreRejected) {
        "REM1: expected 32 bytes (sha-256), found 64"},
       {"rem with another algorithm",
        [](CborValue& v) {
-         At(v, {1, 0, 0, 1, 3, 1, 0, 0}).mutable_array()[0] = CborValue::Uint(8);
+         At(v, {1, 0, 0, 1, 3, 1, 0, 0}).mutable_array()[0] =
+             CborValue::Uint(8);
        },
        "expected REM2 digest algorithm sha-256 (as the RIM), found sha-512"},
       {"unknown digest algorithm",
        [](CborValue& v) {
-         At(v, {1, 0, 0, 1, 0, 1, 0, 0}).mutable_array()[0] = CborValue::Uint(10);
+         At(v, {1, 0, 0, 1, 0, 1, 0, 0}).mutable_array()[0] =
+             CborValue::Uint(10);
        },
        "expected 1 (sha-256), 7 (sha-384) or 8 (sha-512), found 10"},
       {"two digests",
@@ -314,14 +322,17 @@ TEST(ComidTest, Malformed2025ComidsAreRejected) {
        "expected an array with exactly one digest"},
       {"authorized-by",
        [](CborValue& v) {
-         At(v, {1, 0, 0, 1, 0}).mutable_map().emplace_back(CborValue::Uint(2),
-                                                           CborValue::Null());
+         At(v, {1, 0, 0, 1, 0})
+             .mutable_map()
+             .emplace_back(CborValue::Uint(2), CborValue::Null());
        },
        "measurements[0]: expected only keys {0, 1}, found key 2"},
       {"instance in 2025 environment",
        [](CborValue& v) {
-         At(v, {1, 0, 0, 0}).mutable_map().emplace_back(
-             CborValue::Uint(1), CborValue::Bytes(std::vector<uint8_t>{1}));
+         At(v, {1, 0, 0, 0})
+             .mutable_map()
+             .emplace_back(CborValue::Uint(1),
+                           CborValue::Bytes(std::vector<uint8_t>{1}));
        },
        "environment: expected only keys {0}, found key 1"},
       {"short rpv",
@@ -349,7 +360,8 @@ TEST(ComidTest, Malformed2025ComidsAreRejected) {
        },
        "expected each mkey once, found \"cca.rem0\" again"},
   };
-  absl::StatusOr<CborValue> good = ComidToCbor(DraftComid(), Profile::kCcaRealm2025);
+  absl::StatusOr<CborValue> good =
+      ComidToCbor(DraftComid(), Profile::kCcaRealm2025);
   ASSERT_TRUE(good.ok());
   for (const BadComid& c : cases) {
     SCOPED_TRACE(c.name);
@@ -368,12 +380,15 @@ TEST(ComidTest, MalformedLegacyComidsAreRejected) {
   // Triple = [{1: instance}, [{1: {4: rpv, 14: regs}}]].
   const std::vector<BadComid> cases = {
       {"no instance",
-       [](CborValue& v) { At(v, {1, 0, 0, 0}).mutable_map().clear(); },
+       [](CborValue& v) {
+         At(v, {1, 0, 0, 0}).mutable_map().clear();
+       },
        "environment: expected key 1, found it missing"},
       {"mkey present",
        [](CborValue& v) {
-         At(v, {1, 0, 0, 1, 0}).mutable_map().emplace_back(
-             CborValue::Uint(0), CborValue::Text("cca.rim"));
+         At(v, {1, 0, 0, 1, 0})
+             .mutable_map()
+             .emplace_back(CborValue::Uint(0), CborValue::Text("cca.rim"));
        },
        "measurements[0]: expected only keys {1}, found key 0"},
       {"no rim register",
@@ -416,7 +431,8 @@ TEST(ComidTest, LegacyInstanceOtherThanRimSurvivesRoundTrip) {
   c.realms[0].legacy_instance = Filled(48, "I");
   absl::StatusOr<EncodedObject> out = EncodeComid(c, Profile::kCcaRealmLegacy);
   ASSERT_TRUE(out.ok());
-  absl::StatusOr<Comid> back = DecodeComid(out->bytes, Profile::kCcaRealmLegacy);
+  absl::StatusOr<Comid> back =
+      DecodeComid(out->bytes, Profile::kCcaRealmLegacy);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, c);
 }
@@ -452,12 +468,14 @@ TEST(ComidTest, MalformedCorimsAreRejected) {
 TEST(ComidTest, EncodersRejectInvalidModels) {
   ReferenceValues v;
   v.corim_id = std::string("x");
-  EXPECT_THAT(std::string(EncodeCorim(v, Profile::kCcaRealm2025).status().message()),
-              HasSubstr("expected at least one CoMID"));
+  EXPECT_THAT(
+      std::string(EncodeCorim(v, Profile::kCcaRealm2025).status().message()),
+      HasSubstr("expected at least one CoMID"));
   Comid c = DraftComid();
   c.realms[0].rem[3] = std::vector<uint8_t>(31, 0);
-  EXPECT_THAT(std::string(EncodeComid(c, Profile::kCcaRealmLegacy).status().message()),
-              HasSubstr("REM3: expected 32 bytes (sha-256), found 31"));
+  EXPECT_THAT(
+      std::string(EncodeComid(c, Profile::kCcaRealmLegacy).status().message()),
+      HasSubstr("REM3: expected 32 bytes (sha-256), found 31"));
 }
 
 // §3.10: the 2026-dialect template for the §1.10 realm.
@@ -490,7 +508,8 @@ TEST(ComidTest, Json2026TemplateMatchesSpecExample) {
       EncodeComidJson(DraftComid(), Profile::kCcaRealm2025);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->media_type, "application/json");
-  nlohmann::json ours = nlohmann::json::parse(out->bytes.begin(), out->bytes.end());
+  nlohmann::json ours =
+      nlohmann::json::parse(out->bytes.begin(), out->bytes.end());
   EXPECT_EQ(ours, nlohmann::json::parse(kExpected)) << ours.dump(2);
 }
 
@@ -511,18 +530,25 @@ TEST(ComidTest, JsonLegacyTemplateMatchesCocliSample) {
                                std::string("Workload Client Ltd")};
   RealmReferenceValue r;
   r.algorithm = RealmHashAlgorithm::kSha384;
-  r.rim = B64("QoS1aUymwNLPR4mguVrIAlyBjeUjBDZL580pgbLS7caFsyInfsJYGZYkE9jJssH1");
-  r.rem[0] = B64("IQe752H8pS2VE2oTVNt6TdV7Gya+DT2nHZ6yOYazS6YVq/ZRTPNeWp6lWgMtBop4");
-  r.rem[1] = B64("JQe752H8pS2VE2oTVNt6TdV7Gya+DT2nHZ6yOYazS6YVq/ZRTPNeWp6lWgMtBop4");
-  r.rem[2] = B64("MQe752H8pS2VE2oTVNt6TdV7Gya+DT2nHZ6yOYazS6YVq/ZRTPNeWp6lWgMtBop4");
-  r.rem[3] = B64("NQe752H8pS2VE2oTVNt6TdV7Gya+DT2nHZ6yOYazS6YVq/ZRTPNeWp6lWgMtBop4");
-  r.rpv = B64(
-      "5Fty9cDAtXLbTY06t+l/No/3TmI0eoJN7LZ6hOUiTXXkW3L1wMC1cttNjTq36X82j/"
-      "dOYjR6gk3stnqE5SJNdQ==");
+  r.rim =
+      B64("QoS1aUymwNLPR4mguVrIAlyBjeUjBDZL580pgbLS7caFsyInfsJYGZYkE9jJssH1");
+  r.rem[0] =
+      B64("IQe752H8pS2VE2oTVNt6TdV7Gya+DT2nHZ6yOYazS6YVq/ZRTPNeWp6lWgMtBop4");
+  r.rem[1] =
+      B64("JQe752H8pS2VE2oTVNt6TdV7Gya+DT2nHZ6yOYazS6YVq/ZRTPNeWp6lWgMtBop4");
+  r.rem[2] =
+      B64("MQe752H8pS2VE2oTVNt6TdV7Gya+DT2nHZ6yOYazS6YVq/ZRTPNeWp6lWgMtBop4");
+  r.rem[3] =
+      B64("NQe752H8pS2VE2oTVNt6TdV7Gya+DT2nHZ6yOYazS6YVq/ZRTPNeWp6lWgMtBop4");
+  r.rpv =
+      B64("5Fty9cDAtXLbTY06t+l/No/3TmI0eoJN7LZ6hOUiTXXkW3L1wMC1cttNjTq36X82j/"
+          "dOYjR6gk3stnqE5SJNdQ==");
   c.realms.push_back(r);
-  absl::StatusOr<EncodedObject> out = EncodeComidJson(c, Profile::kCcaRealmLegacy);
+  absl::StatusOr<EncodedObject> out =
+      EncodeComidJson(c, Profile::kCcaRealmLegacy);
   ASSERT_TRUE(out.ok()) << out.status();
-  nlohmann::json ours = nlohmann::json::parse(out->bytes.begin(), out->bytes.end());
+  nlohmann::json ours =
+      nlohmann::json::parse(out->bytes.begin(), out->bytes.end());
   EXPECT_EQ(ours, sample) << ours.dump(2);
 }
 
@@ -540,18 +566,22 @@ TEST(ComidTest, JsonLegacyCorimTemplateMatchesSample) {
   absl::StatusOr<EncodedObject> out =
       EncodeCorimTemplateJson(v, Profile::kCcaRealmLegacy);
   ASSERT_TRUE(out.ok()) << out.status();
-  nlohmann::json ours = nlohmann::json::parse(out->bytes.begin(), out->bytes.end());
+  nlohmann::json ours =
+      nlohmann::json::parse(out->bytes.begin(), out->bytes.end());
   // UUID text case is not significant (RFC 4122 §3).
-  sample["corim-id"] = absl::AsciiStrToUpper(sample["corim-id"].get<std::string>());
+  sample["corim-id"] =
+      absl::AsciiStrToUpper(sample["corim-id"].get<std::string>());
   EXPECT_EQ(ours, sample) << ours.dump(2);
 
   absl::StatusOr<EncodedObject> t2026 =
       EncodeCorimTemplateJson(v, Profile::kCcaRealm2025);
   ASSERT_TRUE(t2026.ok());
-  nlohmann::json j2026 = nlohmann::json::parse(t2026->bytes.begin(), t2026->bytes.end());
-  EXPECT_EQ(j2026["profile"],
-            nlohmann::json::parse(
-                R"({"type": "uri", "value": "tag:arm.com,2025:cca_realm#1.0.0"})"));
+  nlohmann::json j2026 =
+      nlohmann::json::parse(t2026->bytes.begin(), t2026->bytes.end());
+  EXPECT_EQ(
+      j2026["profile"],
+      nlohmann::json::parse(
+          R"({"type": "uri", "value": "tag:arm.com,2025:cca_realm#1.0.0"})"));
 }
 
 TEST(ComidTest, DecodedJsonListsRealms) {

@@ -41,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)rc::EncodeCorimTemplateJson(corim->values, corim->profile);
   }
 
-  for (rc::Profile p : {rc::Profile::kCcaRealm2025, rc::Profile::kCcaRealmLegacy}) {
+  for (rc::Profile p :
+       {rc::Profile::kCcaRealm2025, rc::Profile::kCcaRealmLegacy}) {
     absl::StatusOr<rc::Comid> comid = rc::DecodeComid(in, p);
     if (!comid.ok()) continue;
     absl::StatusOr<rc::EncodedObject> enc = rc::EncodeComid(*comid, p);

@@ -11,17 +11,17 @@ absl::Status CheckSize(absl::string_view field,
                        const std::vector<uint8_t>& value, size_t expected,
                        absl::string_view why) {
   if (value.size() != expected) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": expected ", expected, " bytes (", why,
-                     "), found ", value.size()));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": expected ",
+                                                   expected, " bytes (", why,
+                                                   "), found ", value.size()));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckIdentifier(absl::string_view field, const Identifier& id) {
   if (const std::string* s = std::get_if<std::string>(&id); s && s->empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": expected a non-empty text or a UUID, found \"\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": expected a non-empty text or a UUID, found \"\""));
   }
   return absl::OkStatus();
 }

@@ -67,7 +67,11 @@ struct TagIdentity {
 };
 
 // CoMID entity roles (§3.4 key 2).
-enum class ComidRole : uint64_t { kTagCreator = 0, kCreator = 1, kMaintainer = 2 };
+enum class ComidRole : uint64_t {
+  kTagCreator = 0,
+  kCreator = 1,
+  kMaintainer = 2
+};
 // CoRIM entity roles (§3.3 key 5).
 enum class CorimRole : uint64_t { kManifestCreator = 1, kManifestSigner = 2 };
 
@@ -93,9 +97,10 @@ struct Validity {
 // One acceptable realm: one reference triple (§3.6, §3.7).
 struct RealmReferenceValue {
   RealmHashAlgorithm algorithm = RealmHashAlgorithm::kSha256;
-  std::vector<uint8_t> rim;                                   // DigestSize()
-  std::array<std::optional<std::vector<uint8_t>>, kRemCount> rem;  // each DigestSize()
-  std::optional<std::vector<uint8_t>> rpv;                    // kRpvSize
+  std::vector<uint8_t> rim;  // DigestSize()
+  std::array<std::optional<std::vector<uint8_t>>, kRemCount>
+      rem;                                  // each DigestSize()
+  std::optional<std::vector<uint8_t>> rpv;  // kRpvSize
   // Legacy profile only: the environment instance when it is not the RIM
   // (CoRIMs written by the reference Rust tool keep the template's bytes,
   // §7.3). Unset means "the RIM", which is what our encoder writes.

@@ -25,7 +25,8 @@ TEST(ReferenceValuesTest, HashTablesFollowSpec) {
 }
 
 TEST(ReferenceValuesTest, UuidTextRoundTrip) {
-  absl::StatusOr<Uuid> u = UuidFromString("43bbe37f-2e61-4b33-aed3-53cff1428b16");
+  absl::StatusOr<Uuid> u =
+      UuidFromString("43bbe37f-2e61-4b33-aed3-53cff1428b16");
   ASSERT_TRUE(u.ok()) << u.status();
   EXPECT_EQ((*u)[0], 0x43);
   EXPECT_EQ((*u)[15], 0x16);
@@ -62,8 +63,10 @@ TEST(ReferenceValuesTest, ValidateReferenceValuesNeedsContent) {
               HasSubstr("expected at least one CoMID"));
   v.comids.emplace_back();
   v.comids[0].tag_identity.id = std::string("t");
-  EXPECT_THAT(std::string(ValidateReferenceValues(v).message()),
-              HasSubstr("CoMID 0: CoMID reference values: expected at least one realm"));
+  EXPECT_THAT(
+      std::string(ValidateReferenceValues(v).message()),
+      HasSubstr(
+          "CoMID 0: CoMID reference values: expected at least one realm"));
   v.comids[0].realms.emplace_back();
   v.comids[0].realms[0].rim.assign(32, 0);
   EXPECT_TRUE(ValidateReferenceValues(v).ok());

@@ -132,8 +132,8 @@ absl::StatusOr<CorimSigner> CorimSigner::FromPem(absl::string_view key_pem,
   if (signer_name.empty()) {
     return Bad("signer name", "a non-empty name", "\"\"");
   }
-  return CorimSigner{*std::move(key), *std::move(chain),
-                     std::move(signer_name), std::nullopt, std::nullopt};
+  return CorimSigner{*std::move(key), *std::move(chain), std::move(signer_name),
+                     std::nullopt, std::nullopt};
 }
 
 absl::StatusOr<EncodedObject> SignCorimBytes(
@@ -166,9 +166,10 @@ absl::StatusOr<EncodedObject> SignCorimBytes(
   if (signer.validity) {
     CborValue::Map v;
     if (signer.validity->not_before) {
-      v.emplace_back(CborValue::Uint(0),
-                     CborValue::Tag(kTagEpochTime,
-                                    CborValue::Int(*signer.validity->not_before)));
+      v.emplace_back(
+          CborValue::Uint(0),
+          CborValue::Tag(kTagEpochTime,
+                         CborValue::Int(*signer.validity->not_before)));
     }
     v.emplace_back(CborValue::Uint(1),
                    CborValue::Tag(kTagEpochTime,
@@ -328,9 +329,8 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
     if (!s.ok()) return s;
   }
 
-  absl::Status chain_ok =
-      crypto::VerifyChain(chain[0], absl::MakeConstSpan(chain).subspan(1),
-                          trust_anchor, unix_time);
+  absl::Status chain_ok = crypto::VerifyChain(
+      chain[0], absl::MakeConstSpan(chain).subspan(1), trust_anchor, unix_time);
   if (!chain_ok.ok()) {
     return absl::UnauthenticatedError(
         absl::StrCat("x5chain: ", chain_ok.message()));
@@ -341,26 +341,26 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
         absl::StrCat("x5chain leaf key: ", leaf_key.status().message()));
   }
   if (leaf_key->curve() != info->curve) {
-    return Bad("x5chain leaf key",
-               absl::StrCat("a ", CurveName(info->curve), " key for ",
-                            info->name),
-               absl::StrCat("a ", CurveName(leaf_key->curve()), " key"));
+    return Bad(
+        "x5chain leaf key",
+        absl::StrCat("a ", CurveName(info->curve), " key for ", info->name),
+        absl::StrCat("a ", CurveName(leaf_key->curve()), " key"));
   }
   absl::StatusOr<std::vector<uint8_t>> tbs =
       SigStructure(prot.bytes(), payload.bytes());
   if (!tbs.ok()) return tbs.status();
   absl::Status sig_ok = leaf_key->VerifyRaw(info->digest, *tbs, sig.bytes());
   if (!sig_ok.ok()) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "COSE_Sign1 signature: expected a valid ", info->name,
-        " signature by the x5chain leaf (", chain[0].SubjectText(),
-        "), found it does not verify: ", sig_ok.message()));
+    return absl::UnauthenticatedError(
+        absl::StrCat("COSE_Sign1 signature: expected a valid ", info->name,
+                     " signature by the x5chain leaf (", chain[0].SubjectText(),
+                     "), found it does not verify: ", sig_ok.message()));
   }
   absl::StatusOr<DecodedCorim> corim = DecodeCorim(payload.bytes());
   if (!corim.ok()) {
-    return absl::Status(corim.status().code(),
-                        absl::StrCat("signed CoRIM payload: ",
-                                     corim.status().message()));
+    return absl::Status(
+        corim.status().code(),
+        absl::StrCat("signed CoRIM payload: ", corim.status().message()));
   }
   VerifiedCorim out;
   out.corim = *std::move(corim);

@@ -17,10 +17,10 @@
 namespace realm_measurements::corim {
 namespace {
 
-using ::testing::HasSubstr;
 using crypto::Certificate;
 using crypto::Curve;
 using crypto::EcPrivateKey;
+using ::testing::HasSubstr;
 
 template <typename T>
 T Must(absl::StatusOr<T> v) {
@@ -31,7 +31,8 @@ T Must(absl::StatusOr<T> v) {
 ReferenceValues Sample() {
   ReferenceValues v;
   v.corim_id = std::string("signed-sample");
-  v.entities.push_back(Entity{"ACME Ltd.", std::string("acme.example"), {1, 2}});
+  v.entities.push_back(
+      Entity{"ACME Ltd.", std::string("acme.example"), {1, 2}});
   Comid c;
   c.tag_identity.id = std::string("realm-1");
   RealmReferenceValue r;
@@ -48,9 +49,12 @@ ReferenceValues Sample() {
 class SignedCorimTest : public ::testing::TestWithParam<Curve> {
  protected:
   void SetUp() override {
-    root_key_ = std::make_unique<EcPrivateKey>(Must(EcPrivateKey::Generate(Curve::kP384)));
-    inter_key_ = std::make_unique<EcPrivateKey>(Must(EcPrivateKey::Generate(Curve::kP256)));
-    leaf_key_ = std::make_unique<EcPrivateKey>(Must(EcPrivateKey::Generate(GetParam())));
+    root_key_ = std::make_unique<EcPrivateKey>(
+        Must(EcPrivateKey::Generate(Curve::kP384)));
+    inter_key_ = std::make_unique<EcPrivateKey>(
+        Must(EcPrivateKey::Generate(Curve::kP256)));
+    leaf_key_ = std::make_unique<EcPrivateKey>(
+        Must(EcPrivateKey::Generate(GetParam())));
     root_der_ = Must(testing::MakeCertDer("Test Root", *root_key_, "Test Root",
                                           *root_key_, /*ca=*/true, 1));
     inter_der_ = Must(testing::MakeCertDer("Test Intermediate", *inter_key_,
@@ -58,7 +62,8 @@ class SignedCorimTest : public ::testing::TestWithParam<Curve> {
     leaf_der_ = Must(testing::MakeCertDer("CoRIM Signer", *leaf_key_,
                                           "Test Intermediate", *inter_key_,
                                           /*ca=*/false, 3));
-    root_ = std::make_unique<Certificate>(Must(Certificate::FromDer(root_der_)));
+    root_ =
+        std::make_unique<Certificate>(Must(Certificate::FromDer(root_der_)));
   }
 
   std::string ChainPem() const {
@@ -102,10 +107,13 @@ TEST_P(SignedCorimTest, RoundTripVerifiesAgainstTheRoot) {
     const CborValue& arr = top.tag_content();
     CborValue hdr = Must(DecodeCbor(arr.array()[0].bytes()));
     EXPECT_EQ(*hdr.Find(CborValue::Int(1)),
-              CborValue::Int(static_cast<int64_t>(CoseAlgorithmForCurve(GetParam()))));
-    EXPECT_EQ(*hdr.Find(CborValue::Int(3)), CborValue::Text("application/rim+cbor"));
-    EXPECT_EQ(ToDiagnostic(Must(DecodeCbor(hdr.Find(CborValue::Int(8))->bytes()))),
-              "{0: {0: \"ACME signer\"}}");
+              CborValue::Int(
+                  static_cast<int64_t>(CoseAlgorithmForCurve(GetParam()))));
+    EXPECT_EQ(*hdr.Find(CborValue::Int(3)),
+              CborValue::Text("application/rim+cbor"));
+    EXPECT_EQ(
+        ToDiagnostic(Must(DecodeCbor(hdr.Find(CborValue::Int(8))->bytes()))),
+        "{0: {0: \"ACME signer\"}}");
     const CborValue* x5 = hdr.Find(CborValue::Int(33));
     ASSERT_NE(x5, nullptr);
     ASSERT_TRUE(x5->is_array());
@@ -113,8 +121,10 @@ TEST_P(SignedCorimTest, RoundTripVerifiesAgainstTheRoot) {
     EXPECT_EQ(x5->array()[1].bytes(), inter_der_);
     EXPECT_TRUE(arr.array()[1].is_map());
     EXPECT_TRUE(arr.array()[1].map().empty());
-    EXPECT_EQ(arr.array()[2].bytes(), Must(EncodeCorim(Sample(), profile)).bytes);
-    EXPECT_EQ(arr.array()[3].bytes().size(), 2 * crypto::CurveFieldSize(GetParam()));
+    EXPECT_EQ(arr.array()[2].bytes(),
+              Must(EncodeCorim(Sample(), profile)).bytes);
+    EXPECT_EQ(arr.array()[3].bytes().size(),
+              2 * crypto::CurveFieldSize(GetParam()));
   }
 }
 
@@ -145,8 +155,7 @@ TEST_P(SignedCorimTest, SignatureByAnotherKeyIsRejected) {
               HasSubstr("signing key: expected the key of the leaf certificate "
                         "CN=CoRIM Signer"));
   // ... so build the signer by hand to produce such a CoRIM.
-  CorimSigner wrong{std::move(other),
-                    Must(Certificate::AllFromPem(ChainPem())),
+  CorimSigner wrong{std::move(other), Must(Certificate::AllFromPem(ChainPem())),
                     "ACME signer", std::nullopt, std::nullopt};
   std::vector<uint8_t> bytes =
       Must(SignCorim(Sample(), Profile::kCcaRealm2025, wrong)).bytes;
@@ -164,8 +173,9 @@ TEST_P(SignedCorimTest, BrokenChainIsRejected) {
       Must(SignCorim(Sample(), Profile::kCcaRealm2025, leaf_only)).bytes;
   absl::StatusOr<VerifiedCorim> v = VerifySignedCorim(bytes, *root_);
   EXPECT_EQ(v.status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_THAT(std::string(v.status().message()),
-              HasSubstr("x5chain: certificate chain of CN=CoRIM Signer rejected"));
+  EXPECT_THAT(
+      std::string(v.status().message()),
+      HasSubstr("x5chain: certificate chain of CN=CoRIM Signer rejected"));
 
   // Complete chain, but verified against an unrelated root.
   EcPrivateKey other_root_key = Must(EcPrivateKey::Generate(Curve::kP256));
@@ -177,7 +187,8 @@ TEST_P(SignedCorimTest, BrokenChainIsRejected) {
   EXPECT_THAT(std::string(v.status().message()), HasSubstr("x5chain: "));
 
   // Expired: verification time two days ahead.
-  v = VerifySignedCorim(bytes, *root_, absl::ToUnixSeconds(absl::Now()) + 2 * 86400);
+  v = VerifySignedCorim(bytes, *root_,
+                        absl::ToUnixSeconds(absl::Now()) + 2 * 86400);
   EXPECT_EQ(v.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(std::string(v.status().message()), HasSubstr("expired"));
 }
@@ -215,7 +226,8 @@ TEST_P(SignedCorimStructureTest, MalformedEnvelopesAreRejected) {
        "COSE_Sign1: expected an array of 4 elements"},
       {"detached payload",
        [](CborValue t) {
-         const_cast<CborValue&>(t.tag_content()).mutable_array()[2] = CborValue::Null();
+         const_cast<CborValue&>(t.tag_content()).mutable_array()[2] =
+             CborValue::Null();
          return t;
        },
        "COSE_Sign1 payload: expected an attached byte string, found null"},
@@ -223,10 +235,12 @@ TEST_P(SignedCorimStructureTest, MalformedEnvelopesAreRejected) {
        [&](CborValue t) {
          return with_header(t, [](CborValue::Map& m) { m.pop_back(); });
        },
-       "COSE_Sign1 protected x5chain (33): expected the signer's certificate chain"},
+       "COSE_Sign1 protected x5chain (33): expected the signer's certificate "
+       "chain"},
       {"EdDSA",
        [&](CborValue t) {
-         return with_header(t, [](CborValue::Map& m) { m[0].second = CborValue::Int(-8); });
+         return with_header(
+             t, [](CborValue::Map& m) { m[0].second = CborValue::Int(-8); });
        },
        "expected -7 (ES256), -35 (ES384) or -36 (ES512), found -8"},
       {"other content type",

@@ -31,7 +31,8 @@ constexpr char kUsage[] =
 bool ReadFile(const std::string& path, std::vector<uint8_t>& out) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return false;
-  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  out.assign(std::istreambuf_iterator<char>(f),
+             std::istreambuf_iterator<char>());
   return !f.bad();
 }
 
@@ -54,7 +55,8 @@ int Decode(const std::vector<uint8_t>& bytes, bool diag) {
     absl::StatusOr<CborValue> v = DecodeCbor(bytes, "signed CoRIM");
     if (!v.ok()) return Fail(v.status());
     const CborValue& arr = v->tag_content();
-    if (!arr.is_array() || arr.array().size() != 4 || !arr.array()[2].is_bytes()) {
+    if (!arr.is_array() || arr.array().size() != 4 ||
+        !arr.array()[2].is_bytes()) {
       return Fail(absl::InvalidArgumentError(
           "signed CoRIM: expected a COSE_Sign1 with an attached payload"));
     }
@@ -82,12 +84,14 @@ int Main(int argc, char** argv) {
   for (size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--diag" && cmd == "decode") {
       diag = true;
-    } else if (args[i] == "--trust-anchor" && cmd == "verify" && i + 1 < args.size()) {
+    } else if (args[i] == "--trust-anchor" && cmd == "verify" &&
+               i + 1 < args.size()) {
       anchor_path = args[++i];
     } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
       file = args[i];
     } else {
-      std::cerr << "corim: unexpected argument \"" << args[i] << "\"\n" << kUsage;
+      std::cerr << "corim: unexpected argument \"" << args[i] << "\"\n"
+                << kUsage;
       return 2;
     }
   }
@@ -108,8 +112,8 @@ int Main(int argc, char** argv) {
     std::cerr << "corim: cannot read " << anchor_path << "\n";
     return 1;
   }
-  absl::StatusOr<crypto::Certificate> anchor = crypto::Certificate::FromPem(
-      std::string(pem.begin(), pem.end()));
+  absl::StatusOr<crypto::Certificate> anchor =
+      crypto::Certificate::FromPem(std::string(pem.begin(), pem.end()));
   if (!anchor.ok()) return Fail(anchor.status());
   absl::StatusOr<VerifiedCorim> v = VerifySignedCorim(bytes, *anchor);
   if (!v.ok()) return Fail(v.status());

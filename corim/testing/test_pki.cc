@@ -42,11 +42,12 @@ bool AddExt(X509* x, int nid, const char* value) {
 
 bool SetName(X509* x, const std::string& cn, bool subject) {
   X509_NAME* n = X509_NAME_new();
-  bool ok = X509_NAME_add_entry_by_txt(
-                n, "CN", MBSTRING_ASC,
-                reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
-                0) == 1;
-  ok = ok && (subject ? X509_set_subject_name(x, n) : X509_set_issuer_name(x, n)) == 1;
+  bool ok =
+      X509_NAME_add_entry_by_txt(
+          n, "CN", MBSTRING_ASC,
+          reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0) == 1;
+  ok = ok && (subject ? X509_set_subject_name(x, n)
+                      : X509_set_issuer_name(x, n)) == 1;
   X509_NAME_free(n);
   return ok;
 }
@@ -66,7 +67,8 @@ absl::StatusOr<std::vector<uint8_t>> MakeCertDer(
             ASN1_INTEGER_set(X509_get_serialNumber(x.get()), serial) == 1 &&
             X509_gmtime_adj(X509_getm_notBefore(x.get()), -3600) != nullptr &&
             X509_gmtime_adj(X509_getm_notAfter(x.get()), 86400) != nullptr &&
-            SetName(x.get(), subject, true) && SetName(x.get(), issuer, false) &&
+            SetName(x.get(), subject, true) &&
+            SetName(x.get(), issuer, false) &&
             X509_set_pubkey(x.get(), subject_pkey->get()) == 1;
   if (ok && ca) {
     ok = AddExt(x.get(), NID_basic_constraints, "critical,CA:TRUE") &&

@@ -19,16 +19,19 @@ namespace {
 
 std::vector<uint8_t> Pattern(int seed, size_t n) {
   std::vector<uint8_t> out(n);
-  for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>((seed * 31 + i * 7) & 0xff);
+  for (size_t i = 0; i < n; ++i)
+    out[i] = static_cast<uint8_t>((seed * 31 + i * 7) & 0xff);
   return out;
 }
 
-RealmReferenceValue Realm(RealmHashAlgorithm alg, int seed, bool rems, bool rpv) {
+RealmReferenceValue Realm(RealmHashAlgorithm alg, int seed, bool rems,
+                          bool rpv) {
   RealmReferenceValue r;
   r.algorithm = alg;
   r.rim = Pattern(seed, DigestSize(alg));
   if (rems) {
-    for (int i = 0; i < kRemCount; ++i) r.rem[i] = Pattern(seed + 1 + i, DigestSize(alg));
+    for (int i = 0; i < kRemCount; ++i)
+      r.rem[i] = Pattern(seed + 1 + i, DigestSize(alg));
   }
   if (rpv) r.rpv = Pattern(seed + 10, kRpvSize);
   return r;
@@ -44,7 +47,8 @@ Uuid TestUuid(int seed) {
 bool Write(const std::string& dir, const std::string& name,
            const absl::StatusOr<EncodedObject>& obj) {
   if (!obj.ok()) {
-    std::fprintf(stderr, "%s: %s\n", name.c_str(), std::string(obj.status().message()).c_str());
+    std::fprintf(stderr, "%s: %s\n", name.c_str(),
+                 std::string(obj.status().message()).c_str());
     return false;
   }
   std::ofstream f(dir + "/" + name, std::ios::binary);
@@ -79,7 +83,8 @@ int Main(int argc, char** argv) {
     c.legacy_class = LegacyClass{TestUuid(2), std::string("Sample Vendor")};
     v.comids[0] = c;
     v.validity = Validity{1700000000, 1900000000};
-    v.entities.push_back(Entity{"Sample Ltd.", std::string("https://sample.example"), {1, 2}});
+    v.entities.push_back(
+        Entity{"Sample Ltd.", std::string("https://sample.example"), {1, 2}});
     ok &= Write(dir, std::string("corim-legacy-") + a.name + ".cbor",
                 EncodeCorim(v, Profile::kCcaRealmLegacy));
   }
@@ -93,17 +98,21 @@ int Main(int argc, char** argv) {
   c1.tag_identity.version = 3;
   c1.entities.push_back(Entity{"Realm Owner", std::nullopt, {0, 1}});
   c1.realms.push_back(Realm(RealmHashAlgorithm::kSha256, 20, false, false));
-  RealmReferenceValue partial = Realm(RealmHashAlgorithm::kSha512, 30, false, true);
+  RealmReferenceValue partial =
+      Realm(RealmHashAlgorithm::kSha512, 30, false, true);
   partial.rem[1] = Pattern(31, 64);
   c1.realms.push_back(partial);
   Comid c2;
   c2.tag_identity.id = TestUuid(4);
   c2.realms.push_back(Realm(RealmHashAlgorithm::kSha384, 40, true, false));
   multi.comids = {c1, c2};
-  ok &= Write(dir, "corim-2025-multi.cbor", EncodeCorim(multi, Profile::kCcaRealm2025));
-  ok &= Write(dir, "corim-legacy-multi.cbor", EncodeCorim(multi, Profile::kCcaRealmLegacy));
+  ok &= Write(dir, "corim-2025-multi.cbor",
+              EncodeCorim(multi, Profile::kCcaRealm2025));
+  ok &= Write(dir, "corim-legacy-multi.cbor",
+              EncodeCorim(multi, Profile::kCcaRealmLegacy));
   ok &= Write(dir, "comid-2025.cbor", EncodeComid(c1, Profile::kCcaRealm2025));
-  ok &= Write(dir, "comid-legacy.cbor", EncodeComid(c1, Profile::kCcaRealmLegacy));
+  ok &= Write(dir, "comid-legacy.cbor",
+              EncodeComid(c1, Profile::kCcaRealmLegacy));
   // Signed CoRIMs, one per curve: root (P-384) -> leaf, x5chain = [leaf]
   // for P-256 and [leaf, intermediate] otherwise; signer name "Sample".
   const struct {
@@ -117,8 +126,10 @@ int Main(int argc, char** argv) {
     auto inter = crypto::EcPrivateKey::Generate(crypto::Curve::kP384);
     auto leaf = crypto::EcPrivateKey::Generate(k.curve);
     if (!root.ok() || !inter.ok() || !leaf.ok()) return 1;
-    auto inter_der = testing::MakeCertDer("Sample Intermediate", *inter, "Sample Root", *root, true, 2);
-    auto leaf_der = testing::MakeCertDer("Sample Leaf", *leaf, "Sample Intermediate", *inter, false, 3);
+    auto inter_der = testing::MakeCertDer("Sample Intermediate", *inter,
+                                          "Sample Root", *root, true, 2);
+    auto leaf_der = testing::MakeCertDer(
+        "Sample Leaf", *leaf, "Sample Intermediate", *inter, false, 3);
     auto leaf_pem = leaf->ToPem();
     if (!inter_der.ok() || !leaf_der.ok() || !leaf_pem.ok()) return 1;
     std::string chain = testing::DerToPem(*leaf_der);
@@ -144,4 +155,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace realm_measurements::corim
 
-int main(int argc, char** argv) { return realm_measurements::corim::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return realm_measurements::corim::Main(argc, argv);
+}
