@@ -405,6 +405,46 @@ TEST_F(KvmtoolSpecVectorsTest, AppendixA3AndA4) {
   }
 }
 
+TEST_F(KvmtoolSpecVectorsTest, TextOffsetMovesTheBlobNotThePc) {
+  // Image-b-textoff: text_offset 0x80000, image_size 0x2000000 (gen_inputs).
+  WriteTemp("g/Kb", ReadFileOrDie(std::string(kInputs) + "Image-b-textoff"));
+  Built b = Build(Split("-k Kb kvmtool -c 1 -m 256M -k x"), dir_);
+  ASSERT_TRUE(b.status.ok()) << b.status;
+  ASSERT_EQ(b.config.rim_blobs().count(0x80080000), 1u);
+  EXPECT_EQ(b.config.rim_blobs().at(0x80080000).load_size, 0x2000000u);
+  EXPECT_EQ(b.config.rec()->pc, 0x80000000u);  // spec-vmm §5.5
+  // A gzip kernel is measured decompressed, from memory.
+  WriteTemp("g/Kc", ReadFileOrDie(std::string(kInputs) + "Image-c.gz"));
+  b = Build(Split("-k Kc kvmtool -c 1 -m 256M -k x"), dir_);
+  ASSERT_TRUE(b.status.ok()) << b.status;
+  ASSERT_NE(b.config.rim_blobs().at(0x80000000).payload.bytes(), nullptr);
+  EXPECT_EQ(b.config.rim_blobs().at(0x80000000).payload.bytes()->size(),
+            150003u);
+}
+
+TEST_F(KvmtoolSpecVectorsTest, EmptyInitrdHasNoDtbProperties) {
+  WriteTemp("g/empty", {});
+  Built b = Build(Split("-i empty kvmtool -c 1 -m 256M -i x"), dir_);
+  ASSERT_TRUE(b.status.ok()) << b.status;
+  // align_up(0x8fe00000 - 4, 4)
+  EXPECT_EQ(b.config.rim_blobs().count(0x8fdffffc), 1u);
+  std::vector<std::string> names = StringsBlock(*b.config.dtb());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "linux,initrd-start"),
+            names.end());
+  // initrd-small.cpio (12345 bytes): align_up(0x8fe00000 - 12349, 4).
+  WriteTemp("g/Is", ReadFileOrDie(std::string(kInputs) + "initrd-small.cpio"));
+  b = Build(Split("-i Is kvmtool -c 1 -m 256M -i x"), dir_);
+  ASSERT_TRUE(b.status.ok()) << b.status;
+  EXPECT_EQ(b.config.rim_blobs().count(0x8fdfcfc4), 1u);
+  if (HaveDtc()) {
+    std::string dts = DtcDecompile(*b.config.dtb(), "initrd.dtb");
+    EXPECT_NE(dts.find("linux,initrd-start = <0x00 0x8fdfcfc4>"),
+              std::string::npos);
+    EXPECT_NE(dts.find("linux,initrd-end = <0x00 0x8fdffffd>"),
+              std::string::npos);
+  }
+}
+
 TEST_F(KvmtoolSpecVectorsTest, MeasurementLogPlacement) {
   Built b = Build(Split("--num-wps 6 --num-bps 6 kvmtool -c 1 -m 512M "
                         "--measurement-log"),
