@@ -1,0 +1,158 @@
+// Appraisal of a verified CCA token against realm reference values, and the
+// Veraison-compatible EAR (EAT Attestation Result) built from it.
+// Spec: spec-token-corim §4.4 (platform submod), §4.5 (realm submod, the
+// Veraison 2026 candidate loop), §4.6 (trust claim values and tiers), §5
+// (EAR claims, JSON, JWT).
+//
+// Failure mapping keeps the checks separate, as rust-ccatoken's `verify`
+// does (§4.5 end): platform signature bad -> platform all 99, realm all 0;
+// realm key/signature/binding/freshness bad -> realm all 99, the platform
+// is still appraised. (Veraison 2026 sets both to 99 instead.)
+#ifndef REALM_MEASUREMENTS_CORIM_APPRAISAL_H_
+#define REALM_MEASUREMENTS_CORIM_APPRAISAL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "corim/reference_values.h"
+#include "corim/token.h"
+#include "corim/verify.h"
+#include "measure/crypto.h"
+
+namespace realm_measurements::corim {
+
+// AR4SI trust claim values used here (§4.6).
+enum TrustClaimValue : int {
+  kTrustVerifierMalfunction = -1,
+  kTrustNoClaim = 0,
+  kTrustUnexpectedEvidence = 1,
+  kTrustAffirming = 2,      // recognized / approved / genuine
+  kTrustApprovedBoot = 3,   // executables: approved boot only
+  kTrustUnsafeConfig = 32,  // configuration / runtime-opaque "isolated"
+  kTrustUnrecognizedRuntime = 33,
+  kTrustContraindicated = 96,
+  kTrustUnrecognized = 97,
+  kTrustCryptoFailed = 99,
+};
+
+// The eight AR4SI claims, in the CBOR key order 0..7 (§5.2).
+struct TrustVector {
+  int instance_identity = 0;
+  int configuration = 0;
+  int executables = 0;
+  int file_system = 0;
+  int hardware = 0;
+  int runtime_opaque = 0;
+  int storage_opaque = 0;
+  int sourced_data = 0;
+
+  void SetAll(int value);
+  bool operator==(const TrustVector& o) const;
+};
+
+// Tiers of §4.6, ordered none < affirming < warning < contraindicated.
+enum class TrustTier {
+  kNone = 0,
+  kAffirming = 2,
+  kWarning = 32,
+  kContraindicated = 96
+};
+TrustTier TierOf(int value);
+// Worst tier among the claims; "none" when all are none.
+TrustTier StatusOf(const TrustVector& vector);
+// "none", "affirming", "warning", "contraindicated".
+const char* TierName(TrustTier tier);
+
+enum class FieldOutcome { kMatch, kMismatch, kNotSupplied };
+
+// One compared field of one reference value.
+struct FieldMatch {
+  std::string field;  // "rim", "rpv", "rem0".."rem3", "hash-algorithm"
+  FieldOutcome outcome = FieldOutcome::kNotSupplied;
+  std::string expected;  // hex (or algorithm name); empty if not supplied
+  std::string found;     // from the token
+};
+
+// The comparison of the token with one reference value (store order).
+struct CandidateReport {
+  size_t index = 0;
+  std::vector<FieldMatch> fields;
+  // The executables value this candidate alone yields (§4.5), or 0 when its
+  // RIM differs (not a candidate).
+  int executables = 0;
+};
+
+struct AppraisalOptions {
+  VerifyOptions verify;
+  // §8 q8: nobody checks today. When set, a reference value whose algorithm
+  // differs from token claim 44236 is not a candidate.
+  bool require_hash_algorithm_match = false;
+};
+
+struct Submod {
+  TrustVector vector;
+  std::string policy_id = "policy:ARM_CCA";
+  std::optional<std::string> problem;  // ear.veraison.policy-claims
+  TrustTier status() const { return StatusOf(vector); }
+};
+
+struct AppraisalResult {
+  VerificationReport verification;
+  Submod platform;  // CCA_SSD_PLATFORM
+  Submod realm;     // CCA_REALM
+  std::vector<CandidateReport> candidates;
+  // Index into `candidates` of the reference value that decided the realm
+  // executables claim, if any.
+  std::optional<size_t> matched;
+
+  // Both submods affirming.
+  bool affirms() const;
+};
+
+// Verifies and appraises. `references` are the acceptable realms (inline,
+// from a CoRIM, or from a store).
+AppraisalResult AppraiseCcaToken(
+    const CcaToken& token, absl::Span<const RealmReferenceValue> references,
+    const AppraisalOptions& options);
+
+// Every RealmReferenceValue of every CoMID of a decoded CoRIM, in order.
+std::vector<RealmReferenceValue> FlattenReferenceValues(
+    const ReferenceValues& values);
+
+// EAR top-level fields that do not come from the appraisal (§5.1).
+struct EarOptions {
+  int64_t issued_at = 0;  // iat, Unix seconds
+  std::string verifier_build = "realm-measurements";
+  std::string verifier_developer = "realm-measurements project";
+  // eat_nonce (base64url with padding) when set.
+  std::optional<std::vector<uint8_t>> nonce;
+};
+
+// The EAR claims set as a JSON document (§5.1-§5.2): eat_profile, iat,
+// ear.verifier-id, optional eat_nonce, submods CCA_SSD_PLATFORM and
+// CCA_REALM with status, all eight trust claims, policy id, annotated
+// evidence (Veraison JSON claim names, standard base64) and policy claims.
+std::string EarToJson(const CcaToken& token, const AppraisalResult& result,
+                      const EarOptions& options);
+
+// JWS compact serialisation with ES256 (RFC 7515/7518): header
+// {"alg":"ES256","typ":"JWT"}, payload = `ear_json`, signature raw r || s,
+// all base64url without padding. kInvalidArgument unless `key` is P-256.
+absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
+                                       const crypto::EcPrivateKey& key);
+
+// Human-readable report: checks, per-candidate field matches, vectors.
+std::string AppraisalToText(const AppraisalResult& result);
+// {"verification": ..., "candidates": [...], "ear": <EarToJson>} as JSON.
+std::string AppraisalToJson(const CcaToken& token,
+                            const AppraisalResult& result,
+                            const EarOptions& options);
+
+}  // namespace realm_measurements::corim
+
+#endif  // REALM_MEASUREMENTS_CORIM_APPRAISAL_H_
