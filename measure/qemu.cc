@@ -696,7 +696,8 @@ absl::Status ParseSmpOption(const std::string& value, QemuState& st,
                             RealmConfig& config) {
   for (const QemuListItem& item : SplitQemuList(value)) {
     std::optional<uint64_t>* field = nullptr;
-    absl::string_view key = item.has_value ? item.key : "cpus";
+    // A bare item is the implied key (cpus).
+    const std::string key = item.has_value ? item.key : std::string("cpus");
     if (key == "cpus") field = &st.smp.cpus;
     else if (key == "maxcpus") field = &st.smp.maxcpus;
     else if (key == "sockets") field = &st.smp.sockets;
