@@ -69,27 +69,37 @@ json PayloadJson(const el::Event& e) {
         if constexpr (std::is_same_v<T, el::RawPayload>) {
           j["kind"] = "raw";
         } else if constexpr (std::is_same_v<T, el::FirmwareBlob2>) {
-          j = {{"kind", "firmware_blob2"}, {"description", Printable(p.description)},
-               {"base", p.base}, {"length", p.length}};
+          j = {{"kind", "firmware_blob2"},
+               {"description", Printable(p.description)},
+               {"base", p.base},
+               {"length", p.length}};
         } else if constexpr (std::is_same_v<T, el::FirmwareBlob>) {
-          j = {{"kind", "firmware_blob"}, {"base", p.base}, {"length", p.length}};
+          j = {{"kind", "firmware_blob"},
+               {"base", p.base},
+               {"length", p.length}};
         } else if constexpr (std::is_same_v<T, el::VmVersion>) {
-          j = {{"kind", "vm_version"}, {"name", p.name}, {"version", p.version},
-               {"ram_size", p.ram_size}, {"num_cpus", p.num_cpus},
-               {"data_size", p.data_size}};
+          j = {{"kind", "vm_version"},   {"name", p.name},
+               {"version", p.version},   {"ram_size", p.ram_size},
+               {"num_cpus", p.num_cpus}, {"data_size", p.data_size}};
         } else if constexpr (std::is_same_v<T, el::StartupLocality>) {
           j = {{"kind", "startup_locality"}, {"locality", p.locality}};
         } else if constexpr (std::is_same_v<T, el::OtherNoAction>) {
           j = {{"kind", "no_action"}, {"signature", p.signature}};
         } else if constexpr (std::is_same_v<T, el::RealmCreateTag>) {
-          j = {{"kind", "realm_create"}, {"flags", p.flags}, {"s2sz", p.s2sz},
-               {"sve_vl", p.sve_vl}, {"num_bps", p.num_bps},
-               {"num_wps", p.num_wps}, {"pmu_num_ctrs", p.pmu_num_ctrs},
+          j = {{"kind", "realm_create"},
+               {"flags", p.flags},
+               {"s2sz", p.s2sz},
+               {"sve_vl", p.sve_vl},
+               {"num_bps", p.num_bps},
+               {"num_wps", p.num_wps},
+               {"pmu_num_ctrs", p.pmu_num_ctrs},
                {"hash_algo", p.hash_algo}};
         } else if constexpr (std::is_same_v<T, el::InitRipasTag>) {
           j = {{"kind", "init_ripas"}, {"base", p.base}, {"size", p.size}};
         } else if constexpr (std::is_same_v<T, el::RecCreateTag>) {
-          j = {{"kind", "rec_create"}, {"flags", p.flags}, {"pc", p.pc},
+          j = {{"kind", "rec_create"},
+               {"flags", p.flags},
+               {"pc", p.pc},
                {"gprs", p.gprs}};
         } else if constexpr (std::is_same_v<T, el::LinuxStubTag>) {
           j = {{"kind", "linux_stub_tag"}, {"id", p.id}, {"text", p.text}};
@@ -100,10 +110,12 @@ json PayloadJson(const el::Event& e) {
         } else if constexpr (std::is_same_v<T, el::EventText>) {
           j = {{"kind", "text"}, {"text", p.text}};
         } else if constexpr (std::is_same_v<T, el::UefiVariable>) {
-          j = {{"kind", "uefi_variable"}, {"name", p.name},
+          j = {{"kind", "uefi_variable"},
+               {"name", p.name},
                {"data_size", p.data_size}};
         } else if constexpr (std::is_same_v<T, el::UefiImageLoad>) {
-          j = {{"kind", "uefi_image_load"}, {"location", p.location},
+          j = {{"kind", "uefi_image_load"},
+               {"location", p.location},
                {"length", p.length}};
         }
       },
@@ -120,10 +132,14 @@ std::string PayloadText(const el::Event& e) {
 
 const char* EndName(el::LogEnd end) {
   switch (end) {
-    case el::LogEnd::kEndOfData: return "end of data";
-    case el::LogEnd::kZeroTerminator: return "zero terminator";
-    case el::LogEnd::kFfTail: return "0xFF tail";
-    case el::LogEnd::kTruncated: return "truncated";
+    case el::LogEnd::kEndOfData:
+      return "end of data";
+    case el::LogEnd::kZeroTerminator:
+      return "zero terminator";
+    case el::LogEnd::kFfTail:
+      return "0xFF tail";
+    case el::LogEnd::kTruncated:
+      return "truncated";
   }
   return "?";
 }
@@ -131,7 +147,7 @@ const char* EndName(el::LogEnd end) {
 void PrintLog(const el::EventLog& log, bool as_json) {
   if (as_json) {
     json j;
-    j["format"] = log.format == el::LogFormat::kCryptoAgile ? "crypto-agile"
+    j["format"] = log.format == el::LogFormat::kCryptoAgile  ? "crypto-agile"
                   : log.format == el::LogFormat::kLegacySha1 ? "legacy-sha1"
                                                              : "empty";
     if (log.spec_id.has_value()) {
@@ -141,13 +157,16 @@ void PrintLog(const el::EventLog& log, bool as_json) {
     }
     j["events"] = json::array();
     for (const el::Event& e : log.events) {
-      json ev = {{"index", e.index}, {"offset", e.offset},
-                 {"pcr_index", e.pcr_index}, {"type", e.type},
+      json ev = {{"index", e.index},
+                 {"offset", e.offset},
+                 {"pcr_index", e.pcr_index},
+                 {"type", e.type},
                  {"type_name", el::EventTypeName(e.type)}};
       ev["digests"] = json::array();
       for (const el::Digest& d : e.digests) {
         ev["digests"].push_back(
-            {{"algorithm", el::TpmAlgorithmName(d.algorithm)}, {"hex", d.Hex()}});
+            {{"algorithm", el::TpmAlgorithmName(d.algorithm)},
+             {"hex", d.Hex()}});
       }
       ev["payload"] = PayloadJson(e);
       j["events"].push_back(ev);
@@ -214,8 +233,7 @@ int main(int argc, char** argv) {
           realm_measurements::measure::RemFormula::kReferenceTool;
     } else if (cmd == "replay" && a == "--granule") {
       uint64_t g = 0;
-      if (!value(&v) || !absl::SimpleAtoi(v, &g) ||
-          (g != 4096 && g != 65536)) {
+      if (!value(&v) || !absl::SimpleAtoi(v, &g) || (g != 4096 && g != 65536)) {
         return Usage("--granule takes 4096 or 65536");
       }
       replay_options.population_granule = g;
@@ -223,8 +241,9 @@ int main(int argc, char** argv) {
       if (!value(&v) || (v != "pcr" && v != "mr")) {
         return Usage("--index takes pcr or mr");
       }
-      replay_options.index_semantics = v == "pcr" ? el::IndexSemantics::kPcr
-                                                  : el::IndexSemantics::kCcMrIndex;
+      replay_options.index_semantics = v == "pcr"
+                                           ? el::IndexSemantics::kPcr
+                                           : el::IndexSemantics::kCcMrIndex;
     } else {
       return Usage(absl::StrCat("unexpected argument '", a, "'"));
     }
@@ -261,21 +280,26 @@ int main(int argc, char** argv) {
     json j;
     j["report"] = json::array();
     for (const el::ReportEntry& r : replayer.report()) {
-      json e = {{"log", r.log},       {"event", r.event},
-                {"offset", r.offset}, {"index", r.index},
-                {"type", r.type},     {"register", el::RegisterName(r.reg)},
-                {"action", r.action}, {"digest", r.digest},
-                {"match", r.match == el::CatalogueMatch::kVerified ? "verified"
-                          : r.match == el::CatalogueMatch::kUnverified
-                              ? "unverified"
-                              : "n/a"},
-                {"image", r.image},   {"value_after", r.value_after}};
+      json e = {
+          {"log", r.log},
+          {"event", r.event},
+          {"offset", r.offset},
+          {"index", r.index},
+          {"type", r.type},
+          {"register", el::RegisterName(r.reg)},
+          {"action", r.action},
+          {"digest", r.digest},
+          {"match", r.match == el::CatalogueMatch::kVerified     ? "verified"
+                    : r.match == el::CatalogueMatch::kUnverified ? "unverified"
+                                                                 : "n/a"},
+          {"image", r.image},
+          {"value_after", r.value_after}};
       if (!r.error.empty()) e["error"] = r.error;
       j["report"].push_back(e);
     }
-    for (el::Register reg : {el::Register::kRim, el::Register::kRem0,
-                             el::Register::kRem1, el::Register::kRem2,
-                             el::Register::kRem3}) {
+    for (el::Register reg :
+         {el::Register::kRim, el::Register::kRem0, el::Register::kRem1,
+          el::Register::kRem2, el::Register::kRem3}) {
       j[el::RegisterName(reg)] = replayer.RegisterHex(reg);
     }
     if (!s.ok()) j["error"] = std::string(s.message());

@@ -82,8 +82,8 @@ bool AllEqual(absl::Span<const uint8_t> bytes, uint8_t v) {
 
 // Context for messages: "event log: event 3 (EV_POST_CODE2) at offset 139: ".
 std::string Where(const Event& e) {
-  return absl::StrCat("event log: event ", e.index, " (",
-                      EventTypeName(e.type), ") at offset ", e.offset, ": ");
+  return absl::StrCat("event log: event ", e.index, " (", EventTypeName(e.type),
+                      ") at offset ", e.offset, ": ");
 }
 
 absl::Status EventError(const Event& e, absl::string_view message) {
@@ -99,18 +99,18 @@ absl::Status Annotate(const Event& e, const absl::Status& s) {
 
 absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> data,
                                    size_t offset) {
-  ByteReader r(data, absl::StrCat("event log: Spec ID event at offset ",
-                                  offset, ": data"));
+  ByteReader r(data, absl::StrCat("event log: Spec ID event at offset ", offset,
+                                  ": data"));
   SpecId id;
   EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> sig,
                             r.Bytes(16, "signature"));
   if (std::memcmp(sig.data(), kSpecIdSignature, 16) != 0) {
-    return r.ErrorAt(0, absl::StrCat("signature is \"",
-                                     absl::CHexEscape(absl::string_view(
-                                         reinterpret_cast<const char*>(
-                                             sig.data()),
-                                         sig.size())),
-                                     "\", expected \"Spec ID Event03\\000\""));
+    return r.ErrorAt(
+        0, absl::StrCat(
+               "signature is \"",
+               absl::CHexEscape(absl::string_view(
+                   reinterpret_cast<const char*>(sig.data()), sig.size())),
+               "\", expected \"Spec ID Event03\\000\""));
   }
   EVENTLOG_ASSIGN_OR_RETURN(id.platform_class, r.U32Le("platformClass"));
   EVENTLOG_ASSIGN_OR_RETURN(id.family_version_minor,
@@ -120,15 +120,15 @@ absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> data,
   EVENTLOG_ASSIGN_OR_RETURN(id.spec_errata, r.U8("specErrata"));
   EVENTLOG_ASSIGN_OR_RETURN(id.uintn_size, r.U8("uintnSize"));
   if (id.uintn_size != kUintnSize64) {
-    return r.ErrorAt(0x17, absl::StrCat("uintnSize is ", id.uintn_size,
-                                        ", expected 2"));
+    return r.ErrorAt(
+        0x17, absl::StrCat("uintnSize is ", id.uintn_size, ", expected 2"));
   }
   size_t n_offset = r.offset();
   EVENTLOG_ASSIGN_OR_RETURN(uint32_t n, r.U32Le("numberOfAlgorithms"));
   if (n < 1 || n > kMaxSpecIdAlgorithms) {
-    return r.ErrorAt(n_offset, absl::StrCat("numberOfAlgorithms is ", n,
-                                            ", expected 1..",
-                                            kMaxSpecIdAlgorithms));
+    return r.ErrorAt(n_offset,
+                     absl::StrCat("numberOfAlgorithms is ", n, ", expected 1..",
+                                  kMaxSpecIdAlgorithms));
   }
   for (uint32_t i = 0; i < n; ++i) {
     size_t at = r.offset();
@@ -141,9 +141,9 @@ absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> data,
     }
     TpmAlgorithm a = static_cast<TpmAlgorithm>(alg);
     if (size != NaturalDigestSize(a)) {
-      return r.ErrorAt(at, absl::StrCat("digestSize of ", TpmAlgorithmName(a),
-                                        " is ", size, ", expected ",
-                                        NaturalDigestSize(a)));
+      return r.ErrorAt(
+          at, absl::StrCat("digestSize of ", TpmAlgorithmName(a), " is ", size,
+                           ", expected ", NaturalDigestSize(a)));
     }
     for (const SpecId::Algorithm& seen : id.algorithms) {
       if (seen.algorithm == a) {
@@ -173,10 +173,10 @@ absl::Status DecodeBlob2(Event& e) {
   EVENTLOG_ASSIGN_OR_RETURN(uint8_t d, r.U8("BlobDescriptionSize"));
   size_t expected = 1 + size_t{d} + 16;
   if (e.data.size() != expected) {
-    return EventError(e, absl::StrCat("event data is ", e.data.size(),
-                                      " bytes, expected 1 + ", d,
-                                      " + 16 = ", expected,
-                                      " for UEFI_PLATFORM_FIRMWARE_BLOB2"));
+    return EventError(
+        e, absl::StrCat("event data is ", e.data.size(),
+                        " bytes, expected 1 + ", d, " + 16 = ", expected,
+                        " for UEFI_PLATFORM_FIRMWARE_BLOB2"));
   }
   FirmwareBlob2 b;
   EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> desc,
@@ -184,11 +184,11 @@ absl::Status DecodeBlob2(Event& e) {
   std::optional<std::string> text = PrintableThenNuls(desc);
   if (!text.has_value() || text->empty()) {
     return EventError(
-        e, absl::StrCat("blob description \"",
-                        absl::CHexEscape(absl::string_view(
-                            reinterpret_cast<const char*>(desc.data()),
-                            desc.size())),
-                        "\" is not printable ASCII (optionally NUL-padded)"));
+        e, absl::StrCat(
+               "blob description \"",
+               absl::CHexEscape(absl::string_view(
+                   reinterpret_cast<const char*>(desc.data()), desc.size())),
+               "\" is not printable ASCII (optionally NUL-padded)"));
   }
   b.description.assign(desc.begin(), desc.end());
   EVENTLOG_ASSIGN_OR_RETURN(b.base, r.U64Le("BlobBase"));
@@ -200,10 +200,10 @@ absl::Status DecodeBlob2(Event& e) {
 absl::Status DecodeVmVersion(Event& e) {
   if (e.data.size() != kVmVersionProducerSize &&
       e.data.size() != kVmVersionDocumentedSize) {
-    return EventError(e, absl::StrCat("VM VERSION data is ", e.data.size(),
-                                      " bytes, expected ",
-                                      kVmVersionProducerSize, " (or ",
-                                      kVmVersionDocumentedSize, ")"));
+    return EventError(
+        e, absl::StrCat("VM VERSION data is ", e.data.size(),
+                        " bytes, expected ", kVmVersionProducerSize, " (or ",
+                        kVmVersionDocumentedSize, ")"));
   }
   ByteReader r(e.data, "VM VERSION");
   VmVersion v;
@@ -299,20 +299,20 @@ absl::Status DecodeRealmCreate(Event& e, ByteReader& r) {
                                       ", expected 0..", kMaxSveVl));
   }
   if (t.num_bps < 1 || t.num_bps > 63) {
-    return EventError(e, absl::StrCat("REALM_CREATE num_bps is ", t.num_bps,
-                                      " (", t.num_bps + 1,
-                                      " breakpoints), expected 1..63"));
+    return EventError(
+        e, absl::StrCat("REALM_CREATE num_bps is ", t.num_bps, " (",
+                        t.num_bps + 1, " breakpoints), expected 1..63"));
   }
   if (t.num_wps < 1 || t.num_wps > 63) {
-    return EventError(e, absl::StrCat("REALM_CREATE num_wps is ", t.num_wps,
-                                      " (", t.num_wps + 1,
-                                      " watchpoints), expected 1..63"));
+    return EventError(
+        e, absl::StrCat("REALM_CREATE num_wps is ", t.num_wps, " (",
+                        t.num_wps + 1, " watchpoints), expected 1..63"));
   }
   if ((t.flags & RealmCreateTag::kFlagPmu) &&
       t.pmu_num_ctrs > kMaxPmuCounters) {
-    return EventError(e, absl::StrCat("REALM_CREATE pmu_num_ctrs is ",
-                                      t.pmu_num_ctrs, ", expected 0..",
-                                      kMaxPmuCounters));
+    return EventError(
+        e, absl::StrCat("REALM_CREATE pmu_num_ctrs is ", t.pmu_num_ctrs,
+                        ", expected 0..", kMaxPmuCounters));
   }
   if (t.hash_algo == kRmiHashSha384) {
     // Decision K10.
@@ -322,8 +322,7 @@ absl::Status DecodeRealmCreate(Event& e, ByteReader& r) {
         "(SHA-256) or 1 (SHA-512)"));
   }
   if (t.hash_algo > 1) {
-    return EventError(e, absl::StrCat("REALM_CREATE hash_algo is ",
-                                      t.hash_algo,
+    return EventError(e, absl::StrCat("REALM_CREATE hash_algo is ", t.hash_algo,
                                       ", expected 0 (SHA-256) or 1 (SHA-512)"));
   }
   e.payload = t;
@@ -336,15 +335,15 @@ absl::Status DecodeInitRipas(Event& e, ByteReader& r) {
   EVENTLOG_ASSIGN_OR_RETURN(t.size, r.U64Le("size"));
   EVENTLOG_RETURN_IF_ERROR(CheckZeroPadding(e, r, "INIT_RIPAS"));
   if (t.base % kGranule != 0 || t.size % kGranule != 0 || t.size == 0) {
-    return EventError(e, absl::StrFormat(
-                             "INIT_RIPAS base 0x%x size 0x%x: expected a "
-                             "non-empty 4 KiB aligned range",
-                             t.base, t.size));
+    return EventError(
+        e, absl::StrFormat("INIT_RIPAS base 0x%x size 0x%x: expected a "
+                           "non-empty 4 KiB aligned range",
+                           t.base, t.size));
   }
   if (t.base + t.size < t.base) {
-    return EventError(e, absl::StrFormat(
-                             "INIT_RIPAS base 0x%x + size 0x%x overflows",
-                             t.base, t.size));
+    return EventError(
+        e, absl::StrFormat("INIT_RIPAS base 0x%x + size 0x%x overflows", t.base,
+                           t.size));
   }
   e.payload = t;
   return absl::OkStatus();
@@ -376,9 +375,9 @@ absl::Status DecodeTag(Event& e) {
   EVENTLOG_ASSIGN_OR_RETURN(uint32_t id, r.U32Le("taggedEventID"));
   EVENTLOG_ASSIGN_OR_RETURN(uint32_t s, r.U32Le("taggedEventDataSize"));
   if (s != r.remaining()) {
-    return EventError(e, absl::StrCat("taggedEventDataSize is ", s,
-                                      ", but ", r.remaining(),
-                                      " bytes of tag data follow"));
+    return EventError(
+        e, absl::StrCat("taggedEventDataSize is ", s, ", but ", r.remaining(),
+                        " bytes of tag data follow"));
   }
   auto need = [&](uint32_t min, absl::string_view name) -> absl::Status {
     if (s < min) {
@@ -605,12 +604,10 @@ absl::Status LogParser::EventData(Event& e) {
   if (size > options_.max_event_data_size) {
     return r_.ErrorAt(at, absl::StrCat("event ", e.index, " eventSize ", size,
                                        " exceeds the limit of ",
-                                       options_.max_event_data_size,
-                                       " bytes"));
+                                       options_.max_event_data_size, " bytes"));
   }
-  EVENTLOG_ASSIGN_OR_RETURN(
-      absl::Span<const uint8_t> data,
-      Take(size, e, "data"));
+  EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> data,
+                            Take(size, e, "data"));
   e.data.assign(data.begin(), data.end());
   return absl::OkStatus();
 }
@@ -630,10 +627,10 @@ absl::Status LogParser::DigestList(Event& e) {
     return skipped.status();
   }
   if (count > algs.size()) {
-    return r_.ErrorAt(at, absl::StrCat("event ", e.index, " digests.count is ",
-                                       count, ", expected at most the ",
-                                       algs.size(),
-                                       " algorithms of the Spec ID"));
+    return r_.ErrorAt(
+        at, absl::StrCat("event ", e.index, " digests.count is ", count,
+                         ", expected at most the ", algs.size(),
+                         " algorithms of the Spec ID"));
   }
   e.digests.reserve(count);  // <= 8, checked above
   for (uint32_t i = 0; i < count; ++i) {
@@ -649,18 +646,17 @@ absl::Status LogParser::DigestList(Event& e) {
         algs.begin(), algs.end(),
         [a](const SpecId::Algorithm& x) { return x.algorithm == a; });
     if (declared == algs.end()) {
-      return r_.ErrorAt(alg_at, absl::StrCat("event ", e.index,
-                                             " digest algorithm ",
-                                             TpmAlgorithmName(a),
-                                             " is not declared in the Spec ID"));
+      return r_.ErrorAt(
+          alg_at,
+          absl::StrCat("event ", e.index, " digest algorithm ",
+                       TpmAlgorithmName(a), " is not declared in the Spec ID"));
     }
     if (e.FindDigest(a) != nullptr) {
       return r_.ErrorAt(alg_at, absl::StrCat("event ", e.index, " has two ",
                                              TpmAlgorithmName(a), " digests"));
     }
-    EVENTLOG_ASSIGN_OR_RETURN(
-        absl::Span<const uint8_t> value,
-        Take(declared->digest_size, e, "digest"));
+    EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> value,
+                              Take(declared->digest_size, e, "digest"));
     e.digests.push_back(Digest{a, {value.begin(), value.end()}});
   }
   return absl::OkStatus();
@@ -668,8 +664,8 @@ absl::Status LogParser::DigestList(Event& e) {
 
 absl::StatusOr<EntryResult> LogParser::Entry(Event& e) {
   e.offset = r_.offset();
-  absl::Span<const uint8_t> head = r_.rest().first(std::min<size_t>(
-      r_.remaining(), 8));
+  absl::Span<const uint8_t> head =
+      r_.rest().first(std::min<size_t>(r_.remaining(), 8));
   if (head.size() == 8 && AllEqual(head, 0xFF)) return EntryResult::kFfTail;
   EVENTLOG_ASSIGN_OR_RETURN(e.pcr_index, Note(r_.U32Le("pcrIndex")));
   EVENTLOG_ASSIGN_OR_RETURN(e.type, Note(r_.U32Le("eventType")));
@@ -680,10 +676,10 @@ absl::StatusOr<EntryResult> LogParser::Entry(Event& e) {
   if (log_.format == LogFormat::kCryptoAgile) {
     EVENTLOG_RETURN_IF_ERROR(DigestList(e));
   } else {
-    EVENTLOG_ASSIGN_OR_RETURN(
-        absl::Span<const uint8_t> sha1,
-        Take(kSha1Size, e, "digest"));
-    e.digests.push_back(Digest{TpmAlgorithm::kSha1, {sha1.begin(), sha1.end()}});
+    EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> sha1,
+                              Take(kSha1Size, e, "digest"));
+    e.digests.push_back(
+        Digest{TpmAlgorithm::kSha1, {sha1.begin(), sha1.end()}});
   }
   EVENTLOG_RETURN_IF_ERROR(EventData(e));
   e.size = r_.offset() - e.offset;
@@ -736,8 +732,7 @@ absl::StatusOr<EventLog> LogParser::Run() {
     // unused (§B.2).
     absl::Status s = r_.Skip(8, "Spec ID header pcrIndex/eventType");
     if (s.ok()) s = r_.Skip(kSha1Size, "Spec ID header digest");
-    absl::StatusOr<uint32_t> n =
-        s.ok() ? r_.U32Le("Spec ID eventDataSize") : s;
+    absl::StatusOr<uint32_t> n = s.ok() ? r_.U32Le("Spec ID eventDataSize") : s;
     if (!n.ok()) {
       log_.format = LogFormat::kEmpty;
       return truncation(n.status());
@@ -758,8 +753,8 @@ absl::StatusOr<EventLog> LogParser::Run() {
   // A guess from typical entry sizes (~64 bytes), capped, saves the vector
   // from regrowing; the real bound is max_events.
   constexpr size_t kTypicalEntry = 64, kMaxReserve = 4096;
-  log_.events.reserve(std::min({r_.remaining() / kTypicalEntry, kMaxReserve,
-                                options_.max_events}));
+  log_.events.reserve(std::min(
+      {r_.remaining() / kTypicalEntry, kMaxReserve, options_.max_events}));
   while (true) {
     log_.end_offset = r_.offset();
     if (r_.empty()) {
@@ -771,8 +766,8 @@ absl::StatusOr<EventLog> LogParser::Run() {
       return std::move(log_);
     }
     if (log_.events.size() >= options_.max_events) {
-      return r_.Error(absl::StrCat("more than ", options_.max_events,
-                                   " events"));
+      return r_.Error(
+          absl::StrCat("more than ", options_.max_events, " events"));
     }
     Event e;
     e.index = log_.events.size();
@@ -809,46 +804,76 @@ absl::StatusOr<EventLog> LogParser::Run() {
 
 std::string EventTypeName(uint32_t type) {
   switch (static_cast<EventType>(type)) {
-    case EventType::kPrebootCert: return "EV_PREBOOT_CERT";
-    case EventType::kPostCode: return "EV_POST_CODE";
-    case EventType::kNoAction: return "EV_NO_ACTION";
-    case EventType::kSeparator: return "EV_SEPARATOR";
-    case EventType::kAction: return "EV_ACTION";
-    case EventType::kEventTag: return "EV_EVENT_TAG";
-    case EventType::kSCrtmContents: return "EV_S_CRTM_CONTENTS";
-    case EventType::kSCrtmVersion: return "EV_S_CRTM_VERSION";
-    case EventType::kCpuMicrocode: return "EV_CPU_MICROCODE";
-    case EventType::kPlatformConfigFlags: return "EV_PLATFORM_CONFIG_FLAGS";
-    case EventType::kTableOfDevices: return "EV_TABLE_OF_DEVICES";
-    case EventType::kCompactHash: return "EV_COMPACT_HASH";
-    case EventType::kIpl: return "EV_IPL";
-    case EventType::kIplPartitionData: return "EV_IPL_PARTITION_DATA";
-    case EventType::kNonhostCode: return "EV_NONHOST_CODE";
-    case EventType::kNonhostConfig: return "EV_NONHOST_CONFIG";
-    case EventType::kNonhostInfo: return "EV_NONHOST_INFO";
-    case EventType::kOmitBootDeviceEvents: return "EV_OMIT_BOOT_DEVICE_EVENTS";
-    case EventType::kPostCode2: return "EV_POST_CODE2";
+    case EventType::kPrebootCert:
+      return "EV_PREBOOT_CERT";
+    case EventType::kPostCode:
+      return "EV_POST_CODE";
+    case EventType::kNoAction:
+      return "EV_NO_ACTION";
+    case EventType::kSeparator:
+      return "EV_SEPARATOR";
+    case EventType::kAction:
+      return "EV_ACTION";
+    case EventType::kEventTag:
+      return "EV_EVENT_TAG";
+    case EventType::kSCrtmContents:
+      return "EV_S_CRTM_CONTENTS";
+    case EventType::kSCrtmVersion:
+      return "EV_S_CRTM_VERSION";
+    case EventType::kCpuMicrocode:
+      return "EV_CPU_MICROCODE";
+    case EventType::kPlatformConfigFlags:
+      return "EV_PLATFORM_CONFIG_FLAGS";
+    case EventType::kTableOfDevices:
+      return "EV_TABLE_OF_DEVICES";
+    case EventType::kCompactHash:
+      return "EV_COMPACT_HASH";
+    case EventType::kIpl:
+      return "EV_IPL";
+    case EventType::kIplPartitionData:
+      return "EV_IPL_PARTITION_DATA";
+    case EventType::kNonhostCode:
+      return "EV_NONHOST_CODE";
+    case EventType::kNonhostConfig:
+      return "EV_NONHOST_CONFIG";
+    case EventType::kNonhostInfo:
+      return "EV_NONHOST_INFO";
+    case EventType::kOmitBootDeviceEvents:
+      return "EV_OMIT_BOOT_DEVICE_EVENTS";
+    case EventType::kPostCode2:
+      return "EV_POST_CODE2";
     case EventType::kEfiVariableDriverConfig:
       return "EV_EFI_VARIABLE_DRIVER_CONFIG";
-    case EventType::kEfiVariableBoot: return "EV_EFI_VARIABLE_BOOT";
+    case EventType::kEfiVariableBoot:
+      return "EV_EFI_VARIABLE_BOOT";
     case EventType::kEfiBootServicesApplication:
       return "EV_EFI_BOOT_SERVICES_APPLICATION";
-    case EventType::kEfiBootServicesDriver: return "EV_EFI_BOOT_SERVICES_DRIVER";
+    case EventType::kEfiBootServicesDriver:
+      return "EV_EFI_BOOT_SERVICES_DRIVER";
     case EventType::kEfiRuntimeServicesDriver:
       return "EV_EFI_RUNTIME_SERVICES_DRIVER";
-    case EventType::kEfiGptEvent: return "EV_EFI_GPT_EVENT";
-    case EventType::kEfiAction: return "EV_EFI_ACTION";
+    case EventType::kEfiGptEvent:
+      return "EV_EFI_GPT_EVENT";
+    case EventType::kEfiAction:
+      return "EV_EFI_ACTION";
     case EventType::kEfiPlatformFirmwareBlob:
       return "EV_EFI_PLATFORM_FIRMWARE_BLOB";
-    case EventType::kEfiHandoffTables: return "EV_EFI_HANDOFF_TABLES";
+    case EventType::kEfiHandoffTables:
+      return "EV_EFI_HANDOFF_TABLES";
     case EventType::kEfiPlatformFirmwareBlob2:
       return "EV_EFI_PLATFORM_FIRMWARE_BLOB2";
-    case EventType::kEfiHandoffTables2: return "EV_EFI_HANDOFF_TABLES2";
-    case EventType::kEfiVariableBoot2: return "EV_EFI_VARIABLE_BOOT2";
-    case EventType::kEfiGptEvent2: return "EV_EFI_GPT_EVENT2";
-    case EventType::kEfiHcrtmEvent: return "EV_EFI_HCRTM_EVENT";
-    case EventType::kEfiVariableAuthority: return "EV_EFI_VARIABLE_AUTHORITY";
-    case EventType::kEfiSpdmFirmwareBlob: return "EV_EFI_SPDM_FIRMWARE_BLOB";
+    case EventType::kEfiHandoffTables2:
+      return "EV_EFI_HANDOFF_TABLES2";
+    case EventType::kEfiVariableBoot2:
+      return "EV_EFI_VARIABLE_BOOT2";
+    case EventType::kEfiGptEvent2:
+      return "EV_EFI_GPT_EVENT2";
+    case EventType::kEfiHcrtmEvent:
+      return "EV_EFI_HCRTM_EVENT";
+    case EventType::kEfiVariableAuthority:
+      return "EV_EFI_VARIABLE_AUTHORITY";
+    case EventType::kEfiSpdmFirmwareBlob:
+      return "EV_EFI_SPDM_FIRMWARE_BLOB";
     case EventType::kEfiSpdmFirmwareConfig:
       return "EV_EFI_SPDM_FIRMWARE_CONFIG";
   }
@@ -857,20 +882,28 @@ std::string EventTypeName(uint32_t type) {
 
 const char* TpmAlgorithmName(TpmAlgorithm algorithm) {
   switch (algorithm) {
-    case TpmAlgorithm::kSha1: return "sha1";
-    case TpmAlgorithm::kSha256: return "sha256";
-    case TpmAlgorithm::kSha384: return "sha384";
-    case TpmAlgorithm::kSha512: return "sha512";
+    case TpmAlgorithm::kSha1:
+      return "sha1";
+    case TpmAlgorithm::kSha256:
+      return "sha256";
+    case TpmAlgorithm::kSha384:
+      return "sha384";
+    case TpmAlgorithm::kSha512:
+      return "sha512";
   }
   return "unknown";
 }
 
 size_t NaturalDigestSize(TpmAlgorithm algorithm) {
   switch (algorithm) {
-    case TpmAlgorithm::kSha1: return 20;
-    case TpmAlgorithm::kSha256: return 32;
-    case TpmAlgorithm::kSha384: return 48;
-    case TpmAlgorithm::kSha512: return 64;
+    case TpmAlgorithm::kSha1:
+      return 20;
+    case TpmAlgorithm::kSha256:
+      return 32;
+    case TpmAlgorithm::kSha384:
+      return 48;
+    case TpmAlgorithm::kSha512:
+      return 64;
   }
   return 0;
 }

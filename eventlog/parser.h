@@ -141,7 +141,7 @@ struct VmVersion {
   std::string version;
   uint64_t ram_size = 0;
   uint32_t num_cpus = 0;
-  uint64_t flags = 0;  // 0 unless the 112-byte layout carries it
+  uint64_t flags = 0;    // 0 unless the 112-byte layout carries it
   size_t data_size = 0;  // 112 (producers) or 116 (obsolete documented)
 };
 
@@ -163,9 +163,9 @@ struct RealmCreateTag {
   static constexpr uint64_t kFlagPmu = 1u << 2;
   uint64_t flags = 0;
   uint8_t s2sz = 0;
-  uint8_t sve_vl = 0;     // VL = (sve_vl + 1) * 128 bits
-  uint8_t num_bps = 0;    // count - 1
-  uint8_t num_wps = 0;    // count - 1
+  uint8_t sve_vl = 0;   // VL = (sve_vl + 1) * 128 bits
+  uint8_t num_bps = 0;  // count - 1
+  uint8_t num_wps = 0;  // count - 1
   uint8_t pmu_num_ctrs = 0;
   uint8_t hash_algo = 0;  // 0 SHA-256, 1 SHA-512
 };
@@ -223,11 +223,10 @@ struct UefiImageLoad {
   uint64_t device_path_size = 0;
 };
 
-using Payload =
-    std::variant<RawPayload, FirmwareBlob2, FirmwareBlob, VmVersion,
-                 StartupLocality, OtherNoAction, RealmCreateTag, InitRipasTag,
-                 RecCreateTag, LinuxStubTag, OtherTag, Separator, EventText,
-                 UefiVariable, UefiImageLoad>;
+using Payload = std::variant<RawPayload, FirmwareBlob2, FirmwareBlob, VmVersion,
+                             StartupLocality, OtherNoAction, RealmCreateTag,
+                             InitRipasTag, RecCreateTag, LinuxStubTag, OtherTag,
+                             Separator, EventText, UefiVariable, UefiImageLoad>;
 
 struct Event {
   size_t index = 0;   // 0-based, in log order (the Spec ID header excluded)
@@ -264,7 +263,7 @@ struct EventLog {
   std::optional<SpecId> spec_id;  // crypto-agile only
   std::vector<Event> events;
   LogEnd end = LogEnd::kEndOfData;
-  size_t end_offset = 0;  // where the terminator / tail / truncation starts
+  size_t end_offset = 0;   // where the terminator / tail / truncation starts
   std::string truncation;  // the truncation message when kTruncated
 };
 

@@ -343,8 +343,8 @@ TEST(Parse, RejectsMalformedInputs) {
     mutate(f);
     return SpecIdHeader(f);
   };
-  Bytes one_ff_event = Event2(0, 0x13, {{0x0B, Sha256Zero()}},
-                              Blob2("KERNEL", 0, 4));
+  Bytes one_ff_event =
+      Event2(0, 0x13, {{0x0B, Sha256Zero()}}, Blob2("KERNEL", 0, 4));
   Bytes huge_count;
   PutU32(huge_count, 0);
   PutU32(huge_count, 0x13);
@@ -363,13 +363,12 @@ TEST(Parse, RejectsMalformedInputs) {
   blob_extra.push_back(0);
   Bytes vm_big_cpus = VmVersionData("QEMU", "9.2.0", 1 << 30, 0x10001);
   const Case cases[] = {
-      {"M02 header cut after 20 bytes", Bytes(header.begin(),
-                                              header.begin() + 20),
+      {"M02 header cut after 20 bytes",
+       Bytes(header.begin(), header.begin() + 20),
        absl::StatusCode::kInvalidArgument,
        "event log: truncated Spec ID header digest at offset 8: expected 20 "
        "bytes, found 12"},
-      {"M03 signature Event02",
-       spec([](SpecIdFields& f) {
+      {"M03 signature Event02", spec([](SpecIdFields& f) {
          f.signature = std::string("Spec ID Event02\0", 16);
        }),
        absl::StatusCode::kInvalidArgument, "signature is \"Spec ID Event02"},
@@ -385,8 +384,7 @@ TEST(Parse, RejectsMalformedInputs) {
        "numberOfAlgorithms is 1073741824, expected 1..8"},
       {"M06b Spec ID trailing byte",
        spec([](SpecIdFields& f) { f.trailing = {0}; }),
-       absl::StatusCode::kInvalidArgument,
-       "1 trailing bytes after vendorInfo"},
+       absl::StatusCode::kInvalidArgument, "1 trailing bytes after vendorInfo"},
       {"M07 hashAlg 0x0012",
        Concat({Header(), Event2(0, 0x13, {{0x0012, Sha256Zero()}},
                                 Blob2("KERNEL", 0, 4))}),
@@ -396,8 +394,9 @@ TEST(Parse, RejectsMalformedInputs) {
                                 Blob2("KERNEL", 0, 4))}),
        absl::StatusCode::kInvalidArgument,
        "digest algorithm sha512 is not declared in the Spec ID"},
-      {"M08 SHA-256 declared with size 20",
-       spec([](SpecIdFields& f) { f.algorithms = {{0x000B, 20}}; }),
+      {"M08 SHA-256 declared with size 20", spec([](SpecIdFields& f) {
+         f.algorithms = {{0x000B, 20}};
+       }),
        absl::StatusCode::kInvalidArgument,
        "digestSize of sha256 is 20, expected 32"},
       {"M09 eventSize 0xFFFFFFFF", huge_size,
@@ -418,14 +417,17 @@ TEST(Parse, RejectsMalformedInputs) {
        absl::StatusCode::kInvalidArgument,
        "INIT_RIPAS base 0xfffffffffffff000 + size 0x2000 overflows"},
       {"M16 s2sz 60",
-       Concat({Header(), Event2(0, 6, {}, RealmCreateData(0, 60, 0, 5, 3, 0, 0))}),
+       Concat(
+           {Header(), Event2(0, 6, {}, RealmCreateData(0, 60, 0, 5, 3, 0, 0))}),
        absl::StatusCode::kInvalidArgument,
        "REALM_CREATE s2sz is 60, expected 17..48 (no LPA2)"},
       {"M17 s2sz 8",
-       Concat({Header(), Event2(0, 6, {}, RealmCreateData(0, 8, 0, 5, 3, 0, 0))}),
+       Concat(
+           {Header(), Event2(0, 6, {}, RealmCreateData(0, 8, 0, 5, 3, 0, 0))}),
        absl::StatusCode::kInvalidArgument, "REALM_CREATE s2sz is 8"},
       {"M17b s2sz 16",
-       Concat({Header(), Event2(0, 6, {}, RealmCreateData(0, 16, 0, 5, 3, 0, 0))}),
+       Concat(
+           {Header(), Event2(0, 6, {}, RealmCreateData(0, 16, 0, 5, 3, 0, 0))}),
        absl::StatusCode::kInvalidArgument, "REALM_CREATE s2sz is 16"},
       {"M18 num_bps 255",
        Concat({Header(),
@@ -433,35 +435,42 @@ TEST(Parse, RejectsMalformedInputs) {
        absl::StatusCode::kInvalidArgument,
        "REALM_CREATE num_bps is 255 (256 breakpoints), expected 1..63"},
       {"M18b num_bps 64",
-       Concat({Header(), Event2(0, 6, {}, RealmCreateData(0, 40, 0, 64, 3, 0, 0))}),
+       Concat({Header(),
+               Event2(0, 6, {}, RealmCreateData(0, 40, 0, 64, 3, 0, 0))}),
        absl::StatusCode::kInvalidArgument,
        "REALM_CREATE num_bps is 64 (65 breakpoints)"},
       {"unknown realm flags",
-       Concat({Header(), Event2(0, 6, {}, RealmCreateData(8, 40, 0, 5, 3, 0, 0))}),
+       Concat(
+           {Header(), Event2(0, 6, {}, RealmCreateData(8, 40, 0, 5, 3, 0, 0))}),
        absl::StatusCode::kInvalidArgument, "unknown bits 0x8"},
       {"sve_vl 16",
-       Concat({Header(), Event2(0, 6, {}, RealmCreateData(2, 40, 16, 5, 3, 0, 0))}),
+       Concat({Header(),
+               Event2(0, 6, {}, RealmCreateData(2, 40, 16, 5, 3, 0, 0))}),
        absl::StatusCode::kInvalidArgument, "REALM_CREATE sve_vl is 16"},
       {"pmu counters 32",
-       Concat({Header(), Event2(0, 6, {}, RealmCreateData(4, 40, 0, 5, 3, 32, 0))}),
+       Concat({Header(),
+               Event2(0, 6, {}, RealmCreateData(4, 40, 0, 5, 3, 32, 0))}),
        absl::StatusCode::kInvalidArgument, "REALM_CREATE pmu_num_ctrs is 32"},
       {"K10 hash_algo 2 (SHA-384)",
-       Concat({Header(), Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 2))}),
+       Concat(
+           {Header(), Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 2))}),
        absl::StatusCode::kUnimplemented,
        "REALM_CREATE hash_algo 2 (SHA-384) is RMM 1.1"},
       {"hash_algo 7",
-       Concat({Header(), Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 7))}),
+       Concat(
+           {Header(), Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 7))}),
        absl::StatusCode::kInvalidArgument, "REALM_CREATE hash_algo is 7"},
       {"M24 tag event with 3 data bytes",
        Concat({Header(), Event2(0, 6, {}, Bytes{1, 0, 0})}),
        absl::StatusCode::kInvalidArgument,
        "tagged event data is 3 bytes, expected at least 8"},
       {"tag size disagrees with data",
-       Concat({Header(), Event2(0, 6, {}, [] {
-                 Bytes b = InitRipasData(0, 0x1000);
-                 b.push_back(0);
-                 return b;
-               }())}),
+       Concat({Header(), Event2(0, 6, {},
+                                [] {
+                                  Bytes b = InitRipasData(0, 0x1000);
+                                  b.push_back(0);
+                                  return b;
+                                }())}),
        absl::StatusCode::kInvalidArgument,
        "taggedEventDataSize is 16, but 17 bytes of tag data follow"},
       {"REC_CREATE short",
@@ -473,16 +482,18 @@ TEST(Parse, RejectsMalformedInputs) {
        absl::StatusCode::kInvalidArgument,
        "VM VERSION num_cpus is 65537, expected 1..65536"},
       {"VM VERSION 100 bytes",
-       Concat({Header(), Event2(0, 3, {{0, Sha256Zero()}},
-                                Bytes(vm_big_cpus.begin(),
-                                      vm_big_cpus.begin() + 100))}),
+       Concat({Header(),
+               Event2(0, 3, {{0, Sha256Zero()}},
+                      Bytes(vm_big_cpus.begin(), vm_big_cpus.begin() + 100))}),
        absl::StatusCode::kInvalidArgument,
        "VM VERSION data is 100 bytes, expected 112 (or 116)"},
-      {"M29 SHA-256 listed twice",
-       spec([](SpecIdFields& f) { f.algorithms = {{0x0B, 32}, {0x0B, 48}}; }),
+      {"M29 SHA-256 listed twice", spec([](SpecIdFields& f) {
+         f.algorithms = {{0x0B, 32}, {0x0B, 48}};
+       }),
        absl::StatusCode::kInvalidArgument, "digestSize of sha256 is 48"},
-      {"SHA-256 listed twice, same size",
-       spec([](SpecIdFields& f) { f.algorithms = {{0x0B, 32}, {0x0B, 32}}; }),
+      {"SHA-256 listed twice, same size", spec([](SpecIdFields& f) {
+         f.algorithms = {{0x0B, 32}, {0x0B, 32}};
+       }),
        absl::StatusCode::kInvalidArgument, "algorithm sha256 listed twice"},
       {"M31 2 algorithms, NO_ACTION count 1 alg 0",
        Concat({spec([](SpecIdFields& f) {
@@ -515,20 +526,19 @@ TEST(Parse, RejectsMalformedInputs) {
                       Blob2("KERNEL", 0, 4))}),
        absl::StatusCode::kInvalidArgument, "event 0 has two sha256 digests"},
       {"truncated digest",
-       Concat({Header(), Bytes(one_ff_event.begin(),
-                               one_ff_event.begin() + 30)}),
+       Concat(
+           {Header(), Bytes(one_ff_event.begin(), one_ff_event.begin() + 30)}),
        absl::StatusCode::kInvalidArgument,
        "truncated event 0 digest at offset 79: expected 32 bytes, found 16"},
       {"truncated event data",
        Concat({Header(), Bytes(one_ff_event.begin(), one_ff_event.end() - 1)}),
        absl::StatusCode::kInvalidArgument,
        "truncated event 0 data at offset 115: expected 23 bytes, found 22"},
-      {"short zero tail (a cut-off entry)",
-       Concat({Header(), Bytes(5, 0)}), absl::StatusCode::kInvalidArgument,
+      {"short zero tail (a cut-off entry)", Concat({Header(), Bytes(5, 0)}),
+       absl::StatusCode::kInvalidArgument,
        "truncated eventType at offset 69: expected 4 bytes, found 1"},
-      {"stray bytes at the end",
-       Concat({Header(), Bytes{1, 2, 3}}), absl::StatusCode::kInvalidArgument,
-       "truncated pcrIndex at offset 65"},
+      {"stray bytes at the end", Concat({Header(), Bytes{1, 2, 3}}),
+       absl::StatusCode::kInvalidArgument, "truncated pcrIndex at offset 65"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -145,7 +145,7 @@ struct ReportEntry {
   std::string action;  // "REALM_CREATE", "DATA measured 3 granules", ...
   std::string digest;  // "sha256:<hex>" of the digest used, or ""
   CatalogueMatch match = CatalogueMatch::kNotApplicable;
-  std::string image;   // catalogue name of the matched image
+  std::string image;        // catalogue name of the matched image
   std::string value_after;  // hex of the register afterwards ("" if none)
   std::string error;        // non-fatal mode: why the event was skipped
 };

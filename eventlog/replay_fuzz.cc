@@ -14,8 +14,8 @@ namespace {
 using realm_measurements::eventlog::DtbRequest;
 using realm_measurements::eventlog::ImageCatalogue;
 using realm_measurements::eventlog::LogSource;
-using realm_measurements::eventlog::ReplayOptions;
 using realm_measurements::eventlog::Replayer;
+using realm_measurements::eventlog::ReplayOptions;
 
 std::vector<uint8_t> Bytes(const std::string& s) {
   return std::vector<uint8_t>(s.begin(), s.end());
@@ -46,7 +46,8 @@ const ImageCatalogue& Catalogue() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace el = realm_measurements::eventlog;
-  absl::StatusOr<el::EventLog> log = el::Parse(absl::Span<const uint8_t>(data, size));
+  absl::StatusOr<el::EventLog> log =
+      el::Parse(absl::Span<const uint8_t>(data, size));
   if (!log.ok()) return 0;
   for (int mode = 0; mode < 4; ++mode) {
     ReplayOptions o;

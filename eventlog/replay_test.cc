@@ -93,8 +93,8 @@ TEST(Replay, SyntheticT1ReproducesAssertedRim) {
             B64ToHex("iWDVaCY3CqpvybOgQdQkBolYK6QeKti7j5rfbSoM1ec="));
   EXPECT_EQ(r.RegisterHex(Register::kRim),
             "8960d56826370aaa6fc9b3a041d4240689582ba41e2ad8bb8f9adf6d2a0cd5e7");
-  for (Register reg : {Register::kRem0, Register::kRem1, Register::kRem2,
-                       Register::kRem3}) {
+  for (Register reg :
+       {Register::kRem0, Register::kRem1, Register::kRem2, Register::kRem3}) {
     EXPECT_EQ(r.RegisterHex(reg), kZero32);
   }
   Bytes t1 = ReadFileOrDie("testdata/eventlog/t1-synthetic.bin");
@@ -220,7 +220,8 @@ TEST(Replay, DtbSynthesisIsCheckedAgainstTheLoggedDigest) {
   EXPECT_EQ(seen.num_cpus, 2u);
   EXPECT_EQ(seen.ram_size, 0x40000000u);
   ASSERT_TRUE(seen.initrd.has_value());
-  EXPECT_EQ(*seen.initrd, std::make_pair(uint64_t{0x48000FFC}, uint64_t{0x1068}));
+  EXPECT_EQ(*seen.initrd,
+            std::make_pair(uint64_t{0x48000FFC}, uint64_t{0x1068}));
   ASSERT_TRUE(seen.log.has_value());
   EXPECT_EQ(*seen.log, std::make_pair(uint64_t{0x48200000}, uint64_t{0x10000}));
   EXPECT_TRUE(seen.pmu);
@@ -252,7 +253,8 @@ TEST(Replay, NulTerminatedDescriptionsMatchOnlyWhenStripped) {
   Bytes dtb_digest(32, 0x5A);
   Bytes log = Concat({
       SpecIdHeader(),
-      Event2(0, 3, {{0, Bytes(32, 0)}}, VmVersionData("kvmtool", "3", 1 << 30, 1)),
+      Event2(0, 3, {{0, Bytes(32, 0)}},
+             VmVersionData("kvmtool", "3", 1 << 30, 1)),
       Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 0)),
       Event2(0, 0x13, {{0x0B, dtb_digest}},
              Blob2(absl::string_view("DTB\0", 4), 0x80000000, 4)),
@@ -270,7 +272,8 @@ TEST(Replay, NulTerminatedDescriptionsMatchOnlyWhenStripped) {
   o.strip_description_nuls = true;
   Replayer stripped(&cat);
   ExpectError(stripped.Replay(ParseOrDie(log), o),
-              absl::StatusCode::kInvalidArgument, "synthesised DTB for kvmtool 3");
+              absl::StatusCode::kInvalidArgument,
+              "synthesised DTB for kvmtool 3");
   EXPECT_EQ(calls, 1);
 }
 
@@ -343,11 +346,16 @@ TEST(Replay, MapIndex) {
     Register mr;  // kNone = error
   };
   const Case cases[] = {
-      {0, Register::kRim, Register::kRim},   {1, Register::kRem0, Register::kRem0},
-      {2, Register::kRem1, Register::kRem1}, {3, Register::kRem1, Register::kRem2},
-      {4, Register::kRem1, Register::kRem3}, {6, Register::kRem1, Register::kNone},
-      {7, Register::kRem0, Register::kNone}, {8, Register::kRem2, Register::kNone},
-      {15, Register::kRem2, Register::kNone}, {16, Register::kRem3, Register::kNone},
+      {0, Register::kRim, Register::kRim},
+      {1, Register::kRem0, Register::kRem0},
+      {2, Register::kRem1, Register::kRem1},
+      {3, Register::kRem1, Register::kRem2},
+      {4, Register::kRem1, Register::kRem3},
+      {6, Register::kRem1, Register::kNone},
+      {7, Register::kRem0, Register::kNone},
+      {8, Register::kRem2, Register::kNone},
+      {15, Register::kRem2, Register::kNone},
+      {16, Register::kRem3, Register::kNone},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.index);
@@ -379,50 +387,66 @@ TEST(Replay, RejectsMeaninglessLogs) {
   granule_8k.population_granule = 0x2000;
   const Case cases[] = {
       {"M15 INIT_RIPAS before REALM_CREATE",
-       Event2(0, 6, {}, InitRipasData(0, 0x1000)), {},
+       Event2(0, 6, {}, InitRipasData(0, 0x1000)),
+       {},
        absl::StatusCode::kFailedPrecondition,
        "replay: event 0 (EV_EVENT_TAG) at offset 65: changes the RIM before "
        "any REALM_CREATE"},
       {"M35 second REALM_CREATE",
-       Concat({create, Event2(0, 6, {}, InitRipasData(0, 0x1000)), create}), {},
+       Concat({create, Event2(0, 6, {}, InitRipasData(0, 0x1000)), create}),
+       {},
        absl::StatusCode::kInvalidArgument,
        "event 2 (EV_EVENT_TAG) at offset 145: second REALM_CREATE (first at "
        "event 0)"},
       {"M19 INIT_RIPAS base 2^63",
-       Concat({create, Event2(0, 6, {}, InitRipasData(uint64_t{1} << 63, 0x1000))}),
-       {}, absl::StatusCode::kInvalidArgument,
+       Concat({create,
+               Event2(0, 6, {}, InitRipasData(uint64_t{1} << 63, 0x1000))}),
+       {},
+       absl::StatusCode::kInvalidArgument,
        "top exceeds the protected IPA space"},
       {"M39 REM image event without digest",
-       Concat({create, Event2(9, 0x13, {}, Blob2("KERNEL", 0, 1))}), {},
+       Concat({create, Event2(9, 0x13, {}, Blob2("KERNEL", 0, 1))}),
+       {},
        absl::StatusCode::kInvalidArgument,
        "no sha256 digest to extend REM2 with"},
       {"RIM image before REALM_CREATE",
-       Event2(0, 0x13, {{0x0B, Bytes(32, 1)}}, Blob2("KERNEL", 0, 1)), {},
-       absl::StatusCode::kFailedPrecondition, "before any REALM_CREATE"},
-      {"REM event before REALM_CREATE", kernel, {},
+       Event2(0, 0x13, {{0x0B, Bytes(32, 1)}}, Blob2("KERNEL", 0, 1)),
+       {},
+       absl::StatusCode::kFailedPrecondition,
+       "before any REALM_CREATE"},
+      {"REM event before REALM_CREATE",
+       kernel,
+       {},
        absl::StatusCode::kFailedPrecondition,
        "extends REM2 before any REALM_CREATE"},
       {"K11 REALM_CREATE in a firmware log", create, firmware,
        absl::StatusCode::kInvalidArgument, "REALM_CREATE in a firmware log"},
-      {"MR index 5", Concat({Event2(5, 4, {{0x0B, Bytes(32, 0)}}, Bytes(4, 0))}),
-       firmware, absl::StatusCode::kInvalidArgument,
-       "CC MR index 5 has no register"},
+      {"MR index 5",
+       Concat({Event2(5, 4, {{0x0B, Bytes(32, 0)}}, Bytes(4, 0))}), firmware,
+       absl::StatusCode::kInvalidArgument, "CC MR index 5 has no register"},
       {"separator on the RIM",
-       Concat({create, Event2(0, 4, {{0x0B, Bytes(32, 0)}}, Bytes(4, 0))}), {},
+       Concat({create, Event2(0, 4, {{0x0B, Bytes(32, 0)}}, Bytes(4, 0))}),
+       {},
        absl::StatusCode::kInvalidArgument,
        "EV_SEPARATOR cannot change the RIM"},
       {"unmeasured blob beyond the IPA space",
-       Concat({create, Event2(0, 0x13, {}, Blob2("LOG", uint64_t{1} << 39,
-                                                 0x1000))}),
-       {}, absl::StatusCode::kInvalidArgument,
+       Concat({create,
+               Event2(0, 0x13, {}, Blob2("LOG", uint64_t{1} << 39, 0x1000))}),
+       {},
+       absl::StatusCode::kInvalidArgument,
        "lies outside the 40-bit realm's protected IPA space"},
       {"unmeasured blob too large",
-       Concat({create, Event2(0, 0x13, {}, Blob2("LOG", 0, uint64_t{1} << 34))}),
-       {}, absl::StatusCode::kInvalidArgument,
+       Concat(
+           {create, Event2(0, 0x13, {}, Blob2("LOG", 0, uint64_t{1} << 34))}),
+       {},
+       absl::StatusCode::kInvalidArgument,
        "blob covers 4194304 granules, more than the limit of 1048576"},
       {"blob overflow",
-       Concat({create, Event2(0, 0x13, {}, Blob2("LOG", ~uint64_t{0} - 5, 10))}),
-       {}, absl::StatusCode::kInvalidArgument, "overflows"},
+       Concat(
+           {create, Event2(0, 0x13, {}, Blob2("LOG", ~uint64_t{0} - 5, 10))}),
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "overflows"},
       {"bad granule option", create, granule_8k,
        absl::StatusCode::kInvalidArgument,
        "population granule 8192 bytes, expected 4096 or 65536"},
@@ -431,9 +455,9 @@ TEST(Replay, RejectsMeaninglessLogs) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     Replayer r(&cat);
-    ExpectError(r.Replay(ParseOrDie(Concat({SpecIdHeader(), c.events})),
-                         c.options),
-                c.code, c.message);
+    ExpectError(
+        r.Replay(ParseOrDie(Concat({SpecIdHeader(), c.events})), c.options),
+        c.code, c.message);
   }
 }
 
@@ -452,10 +476,9 @@ TEST(Replay, RejectsSha384Logs) {
 TEST(Replay, UncataloguedRemEventIsUnverified) {
   ImageCatalogue cat;
   Replayer r(&cat);
-  Bytes log = Concat({SpecIdHeader(),
-                      Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 0)),
-                      Event2(9, 0x13, {{0x0B, Bytes(32, 7)}},
-                             Blob2("KERNEL", 0, 1))});
+  Bytes log = Concat(
+      {SpecIdHeader(), Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 0)),
+       Event2(9, 0x13, {{0x0B, Bytes(32, 7)}}, Blob2("KERNEL", 0, 1))});
   ASSERT_TRUE(r.Replay(ParseOrDie(log)).ok());
   EXPECT_EQ(r.report()[1].match, CatalogueMatch::kUnverified);
   EXPECT_NE(r.RegisterHex(Register::kRem2), kZero32);
@@ -474,17 +497,17 @@ TEST(Replay, RealmBootlogNeedsARealm) {
 
 TEST(Replay, NonFatalModeRecordsErrorsAndContinues) {
   ImageCatalogue cat;
-  Bytes log = Concat({SpecIdHeader(),
-                      Event2(0, 6, {}, RealmCreateData(0, 48, 0, 5, 3, 0, 0)),
-                      Event2(0, 0x13, {{0x0B, Bytes(32, 1)}},
-                             Blob2("KERNEL", 0, 1)),
-                      Event2(0, 6, {}, InitRipasData(0x80000000, 0x200000))});
+  Bytes log = Concat(
+      {SpecIdHeader(), Event2(0, 6, {}, RealmCreateData(0, 48, 0, 5, 3, 0, 0)),
+       Event2(0, 0x13, {{0x0B, Bytes(32, 1)}}, Blob2("KERNEL", 0, 1)),
+       Event2(0, 6, {}, InitRipasData(0x80000000, 0x200000))});
   ReplayOptions o;
   o.fatal = false;
   Replayer r(&cat);
   ASSERT_TRUE(r.Replay(ParseOrDie(log), o).ok());
   ASSERT_EQ(r.report().size(), 3u);
-  EXPECT_TRUE(absl::StrContains(r.report()[1].error, "no image in the catalogue"));
+  EXPECT_TRUE(
+      absl::StrContains(r.report()[1].error, "no image in the catalogue"));
   EXPECT_EQ(r.RegisterHex(Register::kRim),
             B64ToHex("L8Lzf8cHQItay+Z3QW30pqmLbAveQfmB8xy7hpOvDUk="));
 }
@@ -529,8 +552,7 @@ TEST(ImageCatalogue, ChecksumFilesAreChecked) {
        absl::StatusCode::kInvalidArgument, "is not 40, 64, 96 or 128 hex"},
       {"\n0084159705320753b645ebad998561f93b4a80c94e1a8791e280894aebbb4ebb  "
        "a.bin\n",
-       absl::StatusCode::kInvalidArgument,
-       "line 2: a.bin has sha256 7e841597"},
+       absl::StatusCode::kInvalidArgument, "line 2: a.bin has sha256 7e841597"},
       {"7e84159705320753b645ebad998561f93b4a80c94e1a8791e280894aebbb4ebb  "
        "missing.bin\n",
        absl::StatusCode::kInvalidArgument, "line 1: cannot open"},
@@ -541,9 +563,9 @@ TEST(ImageCatalogue, ChecksumFilesAreChecked) {
     ExpectError(bad.AddChecksumFile(write("sums", c.text)), c.code, c.message);
   }
   ImageCatalogue good;
-  ASSERT_TRUE(good
-                  .AddChecksumFile(write(
-                      "ok", "7E84159705320753B645EBAD998561F93B4A80C94E1A8791E"
+  ASSERT_TRUE(good.AddChecksumFile(
+                      write("ok",
+                            "7E84159705320753B645EBAD998561F93B4A80C94E1A8791E"
                             "280894AEBBB4EBB *a.bin\r\n"))
                   .ok());
   ASSERT_NE(good.Find("7e84159705320753b645ebad998561f93b4a80c94e1a8791e280894"
@@ -551,8 +573,9 @@ TEST(ImageCatalogue, ChecksumFilesAreChecked) {
             nullptr);
   ImageCatalogue capped;
   ExpectError(capped.AddChecksumFile(
-                  write("ok2", "7e84159705320753b645ebad998561f93b4a80c94e1a87"
-                               "91e280894aebbb4ebb  a.bin\n"),
+                  write("ok2",
+                        "7e84159705320753b645ebad998561f93b4a80c94e1a87"
+                        "91e280894aebbb4ebb  a.bin\n"),
                   /*max_image_size=*/4),
               absl::StatusCode::kInvalidArgument,
               "is 14 bytes, more than the limit of 4");

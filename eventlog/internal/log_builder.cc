@@ -14,7 +14,9 @@ void PutU32(Bytes& b, uint32_t v) {
 void PutU64(Bytes& b, uint64_t v) {
   for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
-void PutStr(Bytes& b, absl::string_view s) { b.insert(b.end(), s.begin(), s.end()); }
+void PutStr(Bytes& b, absl::string_view s) {
+  b.insert(b.end(), s.begin(), s.end());
+}
 
 Bytes Concat(std::initializer_list<Bytes> parts) {
   Bytes out;
@@ -89,7 +91,7 @@ Bytes Tag(uint32_t id, const Bytes& payload) {
 }
 
 Bytes VmVersionData(absl::string_view name, absl::string_view version,
-                uint64_t ram_size, uint32_t num_cpus) {
+                    uint64_t ram_size, uint32_t num_cpus) {
   Bytes b;
   PutStr(b, absl::string_view("VM VERSION\0\0\0\0\0\0", 16));
   Bytes n(32, 0), v(40, 0);
@@ -107,8 +109,8 @@ Bytes VmVersionData(absl::string_view name, absl::string_view version,
 }
 
 Bytes RealmCreateData(uint64_t flags, uint8_t s2sz, uint8_t sve_vl,
-                  uint8_t num_bps, uint8_t num_wps, uint8_t pmu_num_ctrs,
-                  uint8_t hash_algo) {
+                      uint8_t num_bps, uint8_t num_wps, uint8_t pmu_num_ctrs,
+                      uint8_t hash_algo) {
   Bytes p;
   PutU64(p, flags);
   for (uint8_t v : {s2sz, sve_vl, num_bps, num_wps, pmu_num_ctrs, hash_algo}) {

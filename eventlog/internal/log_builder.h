@@ -50,11 +50,11 @@ Bytes Blob2(absl::string_view description, uint64_t base, uint64_t length);
 Bytes Tag(uint32_t id, const Bytes& payload);
 // 112-byte producers' VM VERSION.
 Bytes VmVersionData(absl::string_view name, absl::string_view version,
-                uint64_t ram_size, uint32_t num_cpus);
+                    uint64_t ram_size, uint32_t num_cpus);
 // REALM_CREATE tag (S = 16, two zero pad bytes).
 Bytes RealmCreateData(uint64_t flags, uint8_t s2sz, uint8_t sve_vl,
-                  uint8_t num_bps, uint8_t num_wps, uint8_t pmu_num_ctrs,
-                  uint8_t hash_algo);
+                      uint8_t num_bps, uint8_t num_wps, uint8_t pmu_num_ctrs,
+                      uint8_t hash_algo);
 Bytes InitRipasData(uint64_t base, uint64_t size);
 Bytes RecCreateData(uint64_t flags, uint64_t pc, uint64_t x0);
 

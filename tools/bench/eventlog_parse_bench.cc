@@ -24,9 +24,9 @@ b::Bytes MakeLog() {
   for (int i = 0; i < kEvents; ++i) {
     switch (i % 4) {
       case 0:
-        events.push_back(b::Event2(0, 0x13, {{0x0B, digest}},
-                                   b::Blob2("KERNEL", 0x80000000 + i * 0x1000,
-                                            0x1000)));
+        events.push_back(
+            b::Event2(0, 0x13, {{0x0B, digest}},
+                      b::Blob2("KERNEL", 0x80000000 + i * 0x1000, 0x1000)));
         break;
       case 1:
         events.push_back(b::Event2(0, 6, {}, b::InitRipasData(0, 0x1000)));
@@ -47,8 +47,8 @@ b::Bytes MakeLog() {
   for (int i = 3; i < kEvents; i += 4) {
     size_t n = each + (extra > 0 ? 1 : 0);
     if (extra > 0) --extra;
-    events[i] = b::Event2(2, 0x80000007, {{0x0B, digest}},
-                          b::Bytes(n, 'a' + i % 26));
+    events[i] =
+        b::Event2(2, 0x80000007, {{0x0B, digest}}, b::Bytes(n, 'a' + i % 26));
   }
   for (const b::Bytes& e : events) log.insert(log.end(), e.begin(), e.end());
   return log;
