@@ -50,9 +50,9 @@ constexpr uint64_t kMaxDtbFileSize = 16 << 20;
 
 // -device types that QEMU CCA guests commonly use and that do not change
 // the DTB; no warning for them (spec-vmm §6.1).
-constexpr const char* kQuietDevices[] = {
-    "virtconsole",    "virtio-blk-pci", "virtio-serial-pci",
-    "virtio-net-pci", "virtio-9p-pci",  "virtio-fs-pci"};
+constexpr const char* kQuietDevices[] = {"virtconsole",       "virtio-blk-pci",
+                                         "virtio-serial-pci", "virtio-net-pci",
+                                         "virtio-9p-pci",     "virtio-fs-pci"};
 
 #define QEMU_RETURN_IF_ERROR(expr) \
   do {                             \
@@ -60,7 +60,7 @@ constexpr const char* kQuietDevices[] = {
     if (!_st.ok()) return _st;     \
   } while (0)
 
-#define QEMU_BEGIN(var, w, name)                   \
+#define QEMU_BEGIN(var, w, name)                     \
   absl::StatusOr<FdtNode> var = (w).BeginNode(name); \
   if (!var.ok()) return var.status()
 
@@ -249,17 +249,34 @@ class QemuDtbWriter {
 
   std::vector<uint32_t> PciRanges() const {
     const uint64_t mmio = g_.map_.mmio_hi;
-    return {kPciSpaceIo,     0,        0,         0,
-            Lo(kPciIoBase),  0,        Lo(kPciIoSize),
-            kPciSpaceMmio32, 0,        Lo(kPciMmioBase),
-            0,               Lo(kPciMmioBase), 0, Lo(kPciMmioSize),
-            kPciSpaceMmio64, Hi(mmio), Lo(mmio),  Hi(mmio),
-            Lo(mmio),        Hi(kHighMmioSize), Lo(kHighMmioSize)};
+    return {kPciSpaceIo,
+            0,
+            0,
+            0,
+            Lo(kPciIoBase),
+            0,
+            Lo(kPciIoSize),
+            kPciSpaceMmio32,
+            0,
+            Lo(kPciMmioBase),
+            0,
+            Lo(kPciMmioBase),
+            0,
+            Lo(kPciMmioSize),
+            kPciSpaceMmio64,
+            Hi(mmio),
+            Lo(mmio),
+            Hi(mmio),
+            Lo(mmio),
+            Hi(kHighMmioSize),
+            Lo(kHighMmioSize)};
   }
 
   std::vector<uint64_t> PciReg() const { return {g_.map_.ecam_hi, kEcamSize}; }
 
-  std::vector<uint32_t> MsiMap() const { return {0, g_.its_phandle(), 0, 0x10000}; }
+  std::vector<uint32_t> MsiMap() const {
+    return {0, g_.its_phandle(), 0, 0x10000};
+  }
 
   absl::Status ReservedMemory(FdtWriter& w) const {
     QEMU_BEGIN(rm, w, "reserved-memory");
@@ -344,7 +361,8 @@ absl::StatusOr<std::vector<uint8_t>> QemuDtbWriter::Generate() const {
       QEMU_RETURN_IF_ERROR(w.PropertyString("bootargs", *g_.bootargs_));
     }
     if (g_.initrd_.has_value()) {
-      QEMU_RETURN_IF_ERROR(w.PropertyU64("linux,initrd-start", g_.initrd_->base));
+      QEMU_RETURN_IF_ERROR(
+          w.PropertyU64("linux,initrd-start", g_.initrd_->base));
       QEMU_RETURN_IF_ERROR(w.PropertyU64("linux,initrd-end",
                                          g_.initrd_->base + g_.initrd_->size));
     }
@@ -420,7 +438,8 @@ absl::StatusOr<std::vector<uint8_t>> QemuDtbWriter::Generate() const {
   // 5. PCIe host bridge.
   {
     QEMU_BEGIN(pci, w, absl::StrCat("pcie@", HexAddr(kPciMmioBase)));
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("interrupt-map", PciInterruptMap()));
+    QEMU_RETURN_IF_ERROR(
+        w.PropertyArrayU32("interrupt-map", PciInterruptMap()));
     const uint32_t mask[] = {kPciIntxMask, 0, 0, 7};
     QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("interrupt-map-mask", mask));
     QEMU_RETURN_IF_ERROR(w.PropertyU32("#interrupt-cells", 1));
@@ -454,8 +473,8 @@ absl::StatusOr<std::vector<uint8_t>> QemuDtbWriter::Generate() const {
   // 7. PL011 UART.
   {
     QEMU_BEGIN(uart, w, absl::StrCat("pl011@", HexAddr(kUartBase)));
-    QEMU_RETURN_IF_ERROR(w.PropertyStringList(
-        "clock-names", Strings({"uartclk", "apb_pclk"})));
+    QEMU_RETURN_IF_ERROR(
+        w.PropertyStringList("clock-names", Strings({"uartclk", "apb_pclk"})));
     const uint64_t reg[] = {kUartBase, 0x1000};
     QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
     const uint32_t clocks[] = {kFirstPhandle, kFirstPhandle};
@@ -480,8 +499,9 @@ absl::StatusOr<std::vector<uint8_t>> QemuDtbWriter::Generate() const {
     QEMU_BEGIN(intc, w, absl::StrCat("intc@", HexAddr(kGicDistBase)));
     QEMU_RETURN_IF_ERROR(w.PropertyPhandle(gic));
     QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", regs));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32(
-        "#redistributor-regions", static_cast<uint32_t>((regs.size() - 2) / 2)));
+    QEMU_RETURN_IF_ERROR(
+        w.PropertyU32("#redistributor-regions",
+                      static_cast<uint32_t>((regs.size() - 2) / 2)));
     QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3"));
     QEMU_RETURN_IF_ERROR(w.PropertyNull("ranges"));
     QEMU_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
@@ -601,7 +621,8 @@ class QemuTemplateHandler : public DtbTemplateHandler {
         return true;
       }
       if (name == "msi-map") {
-        if (g_.its_) QEMU_RETURN_IF_ERROR(w.PropertyArrayU32(name, dw_.MsiMap()));
+        if (g_.its_)
+          QEMU_RETURN_IF_ERROR(w.PropertyArrayU32(name, dw_.MsiMap()));
         return true;
       }
     } else if (node == "pl061@9030000") {
@@ -698,12 +719,18 @@ absl::Status ParseSmpOption(const std::string& value, QemuState& st,
     std::optional<uint64_t>* field = nullptr;
     // A bare item is the implied key (cpus).
     const std::string key = item.has_value ? item.key : std::string("cpus");
-    if (key == "cpus") field = &st.smp.cpus;
-    else if (key == "maxcpus") field = &st.smp.maxcpus;
-    else if (key == "sockets") field = &st.smp.sockets;
-    else if (key == "clusters") field = &st.smp.clusters;
-    else if (key == "cores") field = &st.smp.cores;
-    else if (key == "threads") field = &st.smp.threads;
+    if (key == "cpus")
+      field = &st.smp.cpus;
+    else if (key == "maxcpus")
+      field = &st.smp.maxcpus;
+    else if (key == "sockets")
+      field = &st.smp.sockets;
+    else if (key == "clusters")
+      field = &st.smp.clusters;
+    else if (key == "cores")
+      field = &st.smp.cores;
+    else if (key == "threads")
+      field = &st.smp.threads;
     if (field == nullptr) {
       config.Warn(absl::StrCat("unsupported -smp parameter ", item.key));
       continue;
@@ -932,10 +959,10 @@ absl::Status BuildQemu(const VmmInputs& inputs,
     uint64_t ks, kend;
     if (__builtin_add_overflow(kRamBase, image->header.text_offset, &ks) ||
         __builtin_add_overflow(ks, image->header.image_size, &kend)) {
-      return Error(absl::StrCat(
-          "invalid Linux header: text_offset ", image->header.text_offset,
-          " and image_size ", image->header.image_size,
-          " overflow the 64-bit address space"));
+      return Error(absl::StrCat("invalid Linux header: text_offset ",
+                                image->header.text_offset, " and image_size ",
+                                image->header.image_size,
+                                " overflow the 64-bit address space"));
     }
     Blob kernel;
     kernel.name = "kernel";
@@ -946,8 +973,9 @@ absl::Status BuildQemu(const VmmInputs& inputs,
     const uint64_t low = kRamBase + std::min(ram_size / 2, kInitrdMaxOffset);
     uint64_t initrd_start;
     if (!AlignUpChecked(std::max(low, kend), kPageSize, &initrd_start)) {
-      return Error("invalid VM configuration: kernel image ends past the "
-                   "64-bit address space");
+      return Error(
+          "invalid VM configuration: kernel image ends past the "
+          "64-bit address space");
     }
     std::optional<Blob> initrd;
     uint64_t initrd_len = 0;
@@ -966,8 +994,9 @@ absl::Status BuildQemu(const VmmInputs& inputs,
     uint64_t initrd_end;
     if (__builtin_add_overflow(initrd_start, initrd_len, &initrd_end) ||
         !AlignUpChecked(initrd_end, kDtbAlign, &dtb_start)) {
-      return Error("invalid VM configuration: initrd ends past the 64-bit "
-                   "address space");
+      return Error(
+          "invalid VM configuration: initrd ends past the 64-bit "
+          "address space");
     }
     if (st.bios) {
       // Firmware boot: the firmware loads kernel and initrd and measures

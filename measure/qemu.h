@@ -63,10 +63,10 @@ inline constexpr uint32_t kFirstPhandle = 0x8000;
 
 // The floating high memory map of spec-vmm §6.7.
 struct QemuMemoryMap {
-  uint64_t redist2 = 0;   // second redistributor region (n > 123)
-  uint64_t ecam_hi = 0;   // PCIe ECAM
-  uint64_t mmio_hi = 0;   // 64-bit PCIe MMIO window (512 GiB)
-  uint8_t ipa_bits = 0;   // ilog2(end of the running address) + 2
+  uint64_t redist2 = 0;  // second redistributor region (n > 123)
+  uint64_t ecam_hi = 0;  // PCIe ECAM
+  uint64_t mmio_hi = 0;  // 64-bit PCIe MMIO window (512 GiB)
+  uint8_t ipa_bits = 0;  // ilog2(end of the running address) + 2
 };
 
 // ram_size S, max_mem M (>= S), slots k. Errors when the map does not fit
@@ -100,9 +100,7 @@ class QemuDtbGenerator {
   void set_mem_size(uint64_t bytes) { mem_size_ = bytes; }
   void set_memory_map(const QemuMemoryMap& m) { map_ = m; }
   void set_initrd(uint64_t base, uint64_t size) { initrd_ = {{base, size}}; }
-  void set_log_location(uint64_t base, uint64_t size) {
-    log_ = {{base, size}};
-  }
+  void set_log_location(uint64_t base, uint64_t size) { log_ = {{base, size}}; }
   void set_pmu(bool on) { pmu_ = on; }
   void set_its(bool on) { its_ = on; }
   void set_bootargs(std::optional<std::string> b) { bootargs_ = std::move(b); }
@@ -139,8 +137,7 @@ class QemuDtbGenerator {
 // measure::VmmModel for `qemu` (spec-vmm §6.1-§6.8). Warnings for ignored
 // arguments go to config.Warn(); accepted arguments produce none.
 absl::Status BuildQemu(const VmmInputs& inputs,
-                       absl::Span<const std::string> args,
-                       RealmConfig& config);
+                       absl::Span<const std::string> args, RealmConfig& config);
 
 }  // namespace realm_measurements::measure
 

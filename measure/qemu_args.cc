@@ -35,8 +35,7 @@ constexpr OptionInfo kOptions[] = {
      "no effect on the DTB; warns unless the type is virtconsole, "
      "virtio-blk-pci, virtio-serial-pci, virtio-net-pci, virtio-9p-pci or "
      "virtio-fs-pci"},
-    {"-dtb", true, OptionUse::kIgnored,
-     "ignored; use the global `--dtb`"},
+    {"-dtb", true, OptionUse::kIgnored, "ignored; use the global `--dtb`"},
     {"-drive", true, OptionUse::kIgnored, "ignored"},
     {"-fsdev", true, OptionUse::kIgnored, "ignored"},
     {"-chardev", true, OptionUse::kIgnored, "ignored"},
@@ -48,7 +47,8 @@ constexpr OptionInfo kOptions[] = {
 };
 
 constexpr SubOptionInfo kSubOptions[] = {
-    {"-m", "", OptionUse::kSupported, "RAM size (`512M`, `1G`; no suffix = MiB)"},
+    {"-m", "", OptionUse::kSupported,
+     "RAM size (`512M`, `1G`; no suffix = MiB)"},
     {"-m", "size", OptionUse::kSupported, "RAM size"},
     {"-m", "slots", OptionUse::kSupported,
      "hot-plug slots (1 GiB each in the high memory map)"},
@@ -145,9 +145,9 @@ const SubOptionInfo* FindQemuSubOption(absl::string_view option,
 absl::StatusOr<std::vector<QemuArg>> TokenizeQemuArgs(
     absl::Span<const std::string> args) {
   if (args.size() > kMaxQemuArgs) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "too many QEMU arguments: ", args.size(), " (at most ", kMaxQemuArgs,
-        ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("too many QEMU arguments: ", args.size(), " (at most ",
+                     kMaxQemuArgs, ")"));
   }
   std::vector<QemuArg> out;
   // The right part of a split "a=b" token is read next (spec-vmm §6.1).

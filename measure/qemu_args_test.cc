@@ -49,8 +49,7 @@ TEST(TokenizeQemuArgs, EqualsInOptionPosition) {
   EXPECT_EQ(Tokens({"-append=a=b"}), "-append[a=b] ");
   EXPECT_EQ(Tokens({"-M=virt,its=off"}), "-M[virt,its=off] ");
   // Unknown options do not consume a value: it is read as an option.
-  EXPECT_EQ(Tokens({"-foo", "bar=baz", "-m", "2"}),
-            "?-foo ?bar ?baz -m[2] ");
+  EXPECT_EQ(Tokens({"-foo", "bar=baz", "-m", "2"}), "?-foo ?bar ?baz -m[2] ");
   // QEMU's double-dash spelling is not recognised (spec-vmm §6.1).
   EXPECT_EQ(Tokens({"--m", "1G"}), "?--m ?1G ");
   // A value that equals a known option becomes that option (14.14).
@@ -166,8 +165,7 @@ const char* UseName(OptionUse u) {
 }
 
 std::string RenderOptionTable() {
-  std::string out =
-      "| Option | Value | Use | Effect |\n|---|---|---|---|\n";
+  std::string out = "| Option | Value | Use | Effect |\n|---|---|---|---|\n";
   for (const OptionInfo& o : QemuOptionTable()) {
     absl::StrAppend(&out, "| `", o.name, "` | ", o.takes_value ? "yes" : "no",
                     " | ", UseName(o.use), " | ", o.summary, " |\n");

@@ -2,12 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -51,8 +51,8 @@ std::string WriteTmp(const std::string& name, absl::string_view data) {
 }
 
 std::string WriteTmp(const std::string& name, const std::vector<uint8_t>& d) {
-  return WriteTmp(
-      name, absl::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+  return WriteTmp(name, absl::string_view(
+                            reinterpret_cast<const char*>(d.data()), d.size()));
 }
 
 std::string Sha256Hex(absl::Span<const uint8_t> data) {
@@ -84,7 +84,7 @@ struct ModelRun {
 };
 
 ModelRun Build(const std::vector<std::string>& argv,
-          const std::string& dir = kInputs) {
+               const std::string& dir = kInputs) {
   ModelRun r;
   HostCaps caps, cli;
   VmmInputs inputs;
@@ -303,7 +303,8 @@ TEST(QemuMemoryOption, Parsing) {
             "-m: maxmem (536870912) is smaller than the RAM size "
             "(1073741824)");
   EXPECT_EQ(RamOf({"-m", "1g"}), "-m: invalid digit found in string");
-  EXPECT_EQ(RamOf({"-m", "size=1G,share=on"}), "unsupported -m parameter share");
+  EXPECT_EQ(RamOf({"-m", "size=1G,share=on"}),
+            "unsupported -m parameter share");
   EXPECT_EQ(RamOf({"-m", "0"}), "invalid VM configuration: RAM size 0 (-m)");
   EXPECT_EQ(RamOf({"-m", "1G,slots=x"}),
             "-m slots: invalid digit found in string");
@@ -311,7 +312,8 @@ TEST(QemuMemoryOption, Parsing) {
 
 TEST(QemuModel, IpaRestrictFollowsTheMap) {
   RealmConfig config{HostCaps()};
-  ASSERT_TRUE(BuildQemu(VmmInputs(), Words("-m size=2,maxmem=1T"), config).ok());
+  ASSERT_TRUE(
+      BuildQemu(VmmInputs(), Words("-m size=2,maxmem=1T"), config).ok());
   EXPECT_EQ(config.caps().ipa_bits, std::optional<uint8_t>(42));
   EXPECT_EQ(config.required_ipa_bits(), std::optional<uint8_t>(42));
   HostCaps small;
@@ -380,13 +382,13 @@ TEST(QemuModel, WarningsOnlyForIgnoredArguments) {
                      "-chardev stdio,id=c -mon c -fsdev local,id=f -dtb x "
                      "-device virtconsole -object rme-guest,id=r"),
             Strs());
-  EXPECT_EQ(Warnings("-device pc-dimm,id=d -object memory-backend-ram,id=m "
-                     "-M mte=on -cpu host,aarch64=on -smp 2,dies=1"),
-            Strs({"ignored -device pc-dimm,id=d",
-                  "ignored -object memory-backend-ram",
-                  "ignored machine parameter mte",
-                  "ignored cpu parameter aarch64",
-                  "unsupported -smp parameter dies"}));
+  EXPECT_EQ(
+      Warnings("-device pc-dimm,id=d -object memory-backend-ram,id=m "
+               "-M mte=on -cpu host,aarch64=on -smp 2,dies=1"),
+      Strs({"ignored -device pc-dimm,id=d",
+            "ignored -object memory-backend-ram",
+            "ignored machine parameter mte", "ignored cpu parameter aarch64",
+            "unsupported -smp parameter dies"}));
   // Unknown options do not consume their value (14.14).
   EXPECT_EQ(Warnings("-serial mon:stdio -m=1G --kernel=x"),
             Strs({"Parameter -serial ignored", "Parameter mon:stdio ignored",
@@ -406,9 +408,11 @@ TEST(QemuModel, TableEntriesBehaveAsDocumented) {
     EXPECT_EQ(config.warnings().empty(), o.use == OptionUse::kIgnored)
         << o.name;
   }
-  const std::map<std::string, std::string> sample = {
-      {"-m", "1G"}, {"-smp", "2"}, {"-object", "rme-guest"},
-      {"-machine", "virt"}, {"-cpu", "host"}};
+  const std::map<std::string, std::string> sample = {{"-m", "1G"},
+                                                     {"-smp", "2"},
+                                                     {"-object", "rme-guest"},
+                                                     {"-machine", "virt"},
+                                                     {"-cpu", "host"}};
   for (const qemu::SubOptionInfo& s : qemu::QemuSubOptionTable()) {
     if (*s.key == '\0' || s.use == OptionUse::kSupported) continue;
     const std::string key = std::string(s.key) == "*" ? "unknown-key" : s.key;
@@ -433,9 +437,9 @@ TEST(QemuModel, CpuSveAndPmu) {
   };
   HostCaps max;
   max.sve_vl = 2048;
-  EXPECT_EQ(caps_after("-cpu host,sve=on,sve128=on,sve256=on,sve512=off", max)
-                .sve_vl,
-            std::optional<uint16_t>(256));
+  EXPECT_EQ(
+      caps_after("-cpu host,sve=on,sve128=on,sve256=on,sve512=off", max).sve_vl,
+      std::optional<uint16_t>(256));
   EXPECT_EQ(caps_after("-cpu host,sve=off", max).sve_vl,
             std::optional<uint16_t>(0));
   EXPECT_EQ(caps_after("-cpu host,sve=off,sve512=on", max).sve_vl,
@@ -573,10 +577,10 @@ TEST(QemuAppendixA5, QemuParams) {
   }
   EXPECT_EQ(Measure(BuildWords(absl::StrCat(kP, "qemu -cpu pmu=off"))).rim,
             rim1);
-  EXPECT_EQ(Measure(BuildWords(absl::StrCat("--pmu true ", kP,
-                                            "qemu -cpu pmu=off")))
-                .rim,
-            rim1);
+  EXPECT_EQ(
+      Measure(BuildWords(absl::StrCat("--pmu true ", kP, "qemu -cpu pmu=off")))
+          .rim,
+      rim1);
 
   r = BuildWords(absl::StrCat(kP, "qemu -cpu pmu=on"));
   EXPECT_EQ(Measure(r).rim,
@@ -767,8 +771,8 @@ TEST(QemuGolden, PublicCases) {
       const std::string err = c["expected_stderr"];
       std::string got;
       if (!r.status.ok()) {
-        got = absl::StrCat("ERROR Cannot build parameters: ",
-                           r.status.message(), "\n");
+        got = absl::StrCat(
+            "ERROR Cannot build parameters: ", r.status.message(), "\n");
       } else {
         absl::StatusOr<Measurements> m = ComputeMeasurements(r.config);
         ASSERT_FALSE(m.ok());
