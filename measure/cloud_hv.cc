@@ -295,6 +295,21 @@ absl::StatusOr<std::vector<uint8_t>> GenerateCloudHvDtb(
 
 namespace {
 
+// User text echoed in a message or warning, with control characters as
+// \xNN so that every diagnostic stays one line.
+std::string Printable(absl::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      absl::StrAppend(&out, "\\x", absl::Hex(u, absl::kZeroPad2));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 const ArgSpec* FindLong(absl::string_view name) {
   for (const ArgSpec& a : kArguments) {
     if (a.kind != ArgKind::kCount && name == a.name) return &a;
@@ -332,8 +347,8 @@ class ParsedArgs {
                                      "' cannot be used multiple times"));
     }
     if (a.kind == ArgKind::kFlag && value.has_value()) {
-      return UsageError(absl::StrCat("unexpected value '", *value, "' for '",
-                                     Display(a),
+      return UsageError(absl::StrCat("unexpected value '", Printable(*value),
+                                     "' for '", Display(a),
                                      "' found; no more were expected"));
     }
     vals.push_back(value.value_or(""));
@@ -358,8 +373,8 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
     const std::string& arg = args[i];
     if (arg == "--") {
       if (i + 1 < args.size()) {
-        return UsageError(
-            absl::StrCat("unexpected argument '", args[i + 1], "' found"));
+        return UsageError(absl::StrCat("unexpected argument '",
+                                       Printable(args[i + 1]), "' found"));
       }
       break;
     }
@@ -370,7 +385,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
       const ArgSpec* spec = FindLong(name);
       if (spec == nullptr) {
         return UsageError(
-            absl::StrCat("unexpected argument '", name, "' found"));
+            absl::StrCat("unexpected argument '", Printable(name), "' found"));
       }
       std::optional<std::string> value;
       if (eq != absl::string_view::npos) {
@@ -389,12 +404,14 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
       for (size_t k = 1; k < arg.size(); ++k) {
         if (arg[k] != 'v') {
           return UsageError(absl::StrCat("unexpected argument '-",
-                                         std::string(1, arg[k]), "' found"));
+                                         Printable(arg.substr(k, 1)),
+                                         "' found"));
         }
         CHV_RETURN_IF_ERROR(out.Add(*verbose, std::nullopt));
       }
     } else {
-      return UsageError(absl::StrCat("unexpected argument '", arg, "' found"));
+      return UsageError(
+          absl::StrCat("unexpected argument '", Printable(arg), "' found"));
     }
   }
   return out;
@@ -437,7 +454,7 @@ absl::Status ForEachItem(const std::string& list, absl::string_view what,
     const size_t eq = it.find('=');
     if (eq == absl::string_view::npos) {
       return absl::InvalidArgumentError(
-          absl::StrCat("malformed ", what, " param ", it));
+          absl::StrCat("malformed ", what, " param ", Printable(it)));
     }
     CHV_RETURN_IF_ERROR(item(it.substr(0, eq), it.substr(eq + 1)));
   }
@@ -477,9 +494,9 @@ absl::Status BuildCloudHv(const VmmInputs& inputs,
             absl::StatusOr<HashAlgorithm> h = ParseHashAlgorithm(value);
             if (!h.ok()) {
               // The reference's error chain.
-              return absl::InvalidArgumentError(
-                  absl::StrCat("RMM: unknown hash algorithm `", value,
-                               "`: unknown hash algorithm `", value, "`"));
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "RMM: unknown hash algorithm `", Printable(value),
+                  "`: unknown hash algorithm `", Printable(value), "`"));
             }
             config.set_hash_algorithm(*h);
           }
@@ -496,7 +513,8 @@ absl::Status BuildCloudHv(const VmmInputs& inputs,
             if (!n.ok()) return WithContext("--cpus", n.status());
             dtb.num_cpus = *n;
           } else {
-            config.Warn(absl::StrCat("ignored --cpus parameter ", key));
+            config.Warn(
+                absl::StrCat("ignored --cpus parameter ", Printable(key)));
           }
           return absl::OkStatus();
         }));
@@ -510,7 +528,8 @@ absl::Status BuildCloudHv(const VmmInputs& inputs,
             if (!s.ok()) return WithContext("--memory", s.status());
             dtb.mem_size = *s;
           } else {
-            config.Warn(absl::StrCat("ignored --memory parameter ", key));
+            config.Warn(
+                absl::StrCat("ignored --memory parameter ", Printable(key)));
           }
           return absl::OkStatus();
         }));

@@ -543,6 +543,7 @@ TEST(CloudHvArgsTest, ModelErrorsHaveExactTexts) {
        "--memory: cannot parse integer from empty string"},
       {{"--platform", ""}, "malformed --platform param "},
       {{"--platform", "arm_rme"}, "malformed --platform param arm_rme"},
+      {{"--platform", "x\ty"}, "malformed --platform param x\\x09y"},
       {{"--platform", "measurement_algo=sha384"},
        "RMM: unknown hash algorithm `sha384`: unknown hash algorithm "
        "`sha384`"},
@@ -590,6 +591,8 @@ TEST(CloudHvArgsTest, UsageErrors) {
       {{"-bios", "fw"}, "unexpected argument '-b' found"},
       {{"-vx"}, "unexpected argument '-x' found"},
       {{"Image"}, "unexpected argument 'Image' found"},
+      // Echoed text stays on one line.
+      {{"--a\nb"}, "unexpected argument '--a\\x0ab' found"},
       {{"-"}, "unexpected argument '-' found"},
       {{"--", "x"}, "unexpected argument 'x' found"},
       {{"--cpus", "boot=1", "--cpus", "boot=2"},
