@@ -98,5 +98,49 @@ TEST(HealthProto, StandardWireContract) {
   EXPECT_EQ(resp.SerializeAsString(), std::string("\x08\x01", 2));
 }
 
+TEST(ServiceProto, AllMethodsAndStreaming) {
+  const pb::ServiceDescriptor* s =
+      v1::GetServiceInfoResponse::descriptor()->file()->FindServiceByName(
+          "RealmMeasurementsService");
+  ASSERT_NE(s, nullptr);
+  for (const char* name :
+       {"GetServiceInfo", "ComputeMeasurements", "UploadPayload",
+        "ReplayEventLog", "ExportEndorsements", "ProvisionReferenceValues",
+        "ListReferenceValues", "DeleteReferenceValues", "VerifyToken",
+        "AppraiseToken"}) {
+    SCOPED_TRACE(name);
+    const pb::MethodDescriptor* m = s->FindMethodByName(name);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->client_streaming(), std::string(name) == "UploadPayload");
+    EXPECT_FALSE(m->server_streaming());
+  }
+  EXPECT_EQ(s->method_count(), 10);
+}
+
+TEST(ServiceProto, UploadPayloadRequestWireEncoding) {
+  // Raw bytes, no base64: 1:bytes(2) 2:varint 3:string 4:bytes.
+  v1::UploadPayloadRequest r;
+  r.set_sha256(std::string("\xab\xcd", 2));
+  r.set_size(300);
+  r.set_name("k");
+  r.set_chunk(std::string("\x00\xff", 2));
+  const std::string expected(
+      "\x0a\x02\xab\xcd"
+      "\x10\xac\x02"
+      "\x1a\x01k"
+      "\x22\x02\x00\xff",
+      14);
+  EXPECT_EQ(r.SerializeAsString(), expected);
+}
+
+TEST(ServiceProto, TrustVectorUsesZigZag) {
+  // AR4SI values can be -1 (verifier malfunction): sint32, 1 byte on the
+  // wire instead of 10.
+  v1::TrustVector t;
+  t.set_instance_identity(-1);
+  t.set_executables(99);
+  EXPECT_EQ(t.SerializeAsString(), std::string("\x08\x01\x18\xc6\x01", 5));
+}
+
 }  // namespace
 }  // namespace realm_measurements
