@@ -304,7 +304,7 @@ std::string EarToJson(const CcaToken& token, const AppraisalResult& result,
                 {std::string(kSubmodRealm),
                  SubmodJson(result.realm, RealmEvidence(token.realm))}}}};
   if (options.nonce) ear["eat_nonce"] = B64UrlPadded(*options.nonce);
-  return ear.dump();
+  return ear.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
@@ -383,7 +383,9 @@ std::string AppraisalToJson(const CcaToken& token,
             {"candidates", candidates},
             {"affirms", result.affirms()},
             {"ear", Json::parse(EarToJson(token, result, options))}};
-  return j.dump(2);
+  // Token text claims are not UTF-8 checked by the CBOR layer: replace bad
+  // sequences instead of throwing.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace realm_measurements::corim

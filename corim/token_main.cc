@@ -261,7 +261,8 @@ int Run(int argc, char** argv) {
     nlohmann::json j =
         nlohmann::json::parse(AppraisalToJson(*token, result, ear));
     if (jwt) j["ear-jwt"] = *jwt;
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
   } else {
     std::cout << AppraisalToText(result);
     if (jwt) std::cout << "EAR JWT: " << *jwt << "\n";

@@ -533,7 +533,9 @@ std::string VerificationReportToJson(const VerificationReport& r) {
                       {"strict", r.strict},
                       {"lints", lints},
                       {"ok", r.ok()}};
-  return j.dump(2);
+  // Token text claims are not UTF-8 checked by the CBOR layer: replace bad
+  // sequences instead of throwing.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string VerificationReportToText(const VerificationReport& r) {

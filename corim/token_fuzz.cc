@@ -1,0 +1,42 @@
+// libFuzzer target for the CCA token decoder and everything that reads a
+// decoded token without a trusted key: lints, RAK extraction, realm
+// signature check, the verification report and the EAR evidence rendering.
+// Seeds: the five public token vectors (testdata/vectors).
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/types/span.h"
+#include "corim/appraisal.h"
+#include "corim/token.h"
+#include "corim/verify.h"
+
+using realm_measurements::corim::AppraisalResult;
+using realm_measurements::corim::CcaToken;
+using realm_measurements::corim::TokenDecodeOptions;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const absl::Span<const uint8_t> input(data, size);
+  for (bool strict : {false, true}) {
+    TokenDecodeOptions options;
+    options.strict = strict;
+    absl::StatusOr<CcaToken> token =
+        realm_measurements::corim::DecodeCcaToken(input, options);
+    if (!token.ok()) continue;
+    realm_measurements::corim::VerifyOptions verify;
+    verify.strict = true;
+    verify.nonce = std::vector<uint8_t>(token->realm.challenge.begin(),
+                                        token->realm.challenge.end());
+    AppraisalResult result;
+    result.verification =
+        realm_measurements::corim::VerifyCcaToken(*token, verify);
+    (void)realm_measurements::corim::VerificationReportToJson(
+        result.verification);
+    (void)realm_measurements::corim::VerificationReportToText(
+        result.verification);
+    (void)realm_measurements::corim::EarToJson(*token, result, {});
+    // Re-encoding decoded claims must not fail on anything we accepted.
+    (void)realm_measurements::corim::EncodeRealmClaims(token->realm);
+    (void)realm_measurements::corim::EncodePlatformClaims(token->platform);
+  }
+  return 0;
+}
