@@ -1,0 +1,632 @@
+#include "grpc/store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "measure/crypto.h"
+
+namespace realm_measurements::service {
+namespace {
+
+namespace crypto = ::realm_measurements::crypto;
+
+constexpr size_t kSha256Size = 32;
+constexpr size_t kMaxNameLength = 128;
+// SQLite waits this long for a lock held by another connection.
+constexpr int kBusyTimeoutMs = 5000;
+
+absl::Status OsError(absl::string_view what, const std::string& path, int e) {
+  return absl::InternalError(absl::StrCat(
+      what, " ", path, ": ", std::strerror(e), " (os error ", e, ")"));
+}
+
+absl::Status MakeDir(const std::string& path) {
+  if (mkdir(path.c_str(), 0700) == 0 || errno == EEXIST) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0)
+      return OsError("cannot stat", path, errno);
+    if (!S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("data path ", path, " exists and is not a directory"));
+    }
+    return absl::OkStatus();
+  }
+  return OsError("cannot create directory", path, errno);
+}
+
+// fsync of a directory makes a rename in it durable.
+absl::Status SyncDir(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return OsError("cannot open directory", dir, errno);
+  int rc = fsync(fd);
+  int e = errno;
+  close(fd);
+  if (rc != 0) return OsError("cannot sync directory", dir, e);
+  return absl::OkStatus();
+}
+
+absl::Status ValidateName(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reference-value set name: expected 1..", kMaxNameLength,
+                     " characters, found ", name.size()));
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("reference-value set name: expected only [A-Za-z0-9._-]"
+                       ", found character 0x",
+                       HexOf({reinterpret_cast<const uint8_t*>(&c), 1})));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDigestSize(absl::Span<const uint8_t> sha256) {
+  if (sha256.size() != kSha256Size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("payload sha256: expected ", kSha256Size, " bytes, found ",
+                     sha256.size()));
+  }
+  return absl::OkStatus();
+}
+
+// RAII prepared statement.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  absl::Status prepared() const {
+    if (rc_ == SQLITE_OK) return absl::OkStatus();
+    return Error("prepare");
+  }
+  void Bind(int i, absl::string_view text) {
+    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+  }
+  void Bind(int i, absl::Span<const uint8_t> blob) {
+    sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()),
+                      SQLITE_TRANSIENT);
+  }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  // kOk when a row is available, kOutOfRange at the end.
+  absl::Status Step() {
+    rc_ = sqlite3_step(stmt_);
+    if (rc_ == SQLITE_ROW) return absl::OkStatus();
+    if (rc_ == SQLITE_DONE) return absl::OutOfRangeError("done");
+    return Error("step");
+  }
+  absl::Status Run() {
+    absl::Status s = Step();
+    if (absl::IsOutOfRange(s)) return absl::OkStatus();
+    if (s.ok()) return absl::InternalError("sqlite: unexpected row");
+    return s;
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) {
+    const unsigned char* t = sqlite3_column_text(stmt_, col);
+    return t == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(t),
+                                      sqlite3_column_bytes(stmt_, col));
+  }
+  std::vector<uint8_t> Blob(int col) {
+    const uint8_t* b =
+        static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, col));
+    int n = sqlite3_column_bytes(stmt_, col);
+    return b == nullptr ? std::vector<uint8_t>()
+                        : std::vector<uint8_t>(b, b + n);
+  }
+  int rc() const { return rc_; }
+
+ private:
+  absl::Status Error(absl::string_view what) const {
+    return absl::InternalError(
+        absl::StrCat("sqlite ", what, ": ", sqlite3_errmsg(db_)));
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+absl::Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    return absl::InternalError(absl::StrCat("sqlite: ", msg));
+  }
+  return absl::OkStatus();
+}
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS reference_sets (
+  name TEXT PRIMARY KEY NOT NULL,
+  profile INTEGER NOT NULL,
+  realm_count INTEGER NOT NULL,
+  corim BLOB NOT NULL,
+  corim_sha256 BLOB NOT NULL,
+  created_unix INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS payloads (
+  sha256 BLOB PRIMARY KEY NOT NULL CHECK (length(sha256) = 32),
+  size INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  created_unix INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ear_key (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  pem TEXT NOT NULL
+);
+)sql";
+
+class SqliteStore;
+
+class FileUpload final : public PayloadUpload {
+ public:
+  FileUpload(SqliteStore* store, std::vector<uint8_t> sha256, uint64_t size,
+             std::string name, std::string tmp_path, int fd,
+             crypto::Digest digest)
+      : store_(store),
+        sha256_(std::move(sha256)),
+        size_(size),
+        name_(std::move(name)),
+        tmp_path_(std::move(tmp_path)),
+        fd_(fd),
+        digest_(std::move(digest)) {}
+  ~FileUpload() override {
+    if (fd_ >= 0) close(fd_);
+    if (!committed_) unlink(tmp_path_.c_str());
+  }
+
+  absl::Status Append(absl::Span<const uint8_t> chunk) override {
+    if (fd_ < 0) return absl::FailedPreconditionError("upload already closed");
+    if (chunk.size() > size_ - written_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "payload larger than its announced size of ", size_, " bytes"));
+    }
+    if (absl::Status s = digest_.Update(chunk); !s.ok()) return s;
+    size_t off = 0;
+    while (off < chunk.size()) {
+      ssize_t n = write(fd_, chunk.data() + off, chunk.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return OsError("cannot write", tmp_path_, errno);
+      }
+      off += static_cast<size_t>(n);
+    }
+    written_ += chunk.size();
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<PayloadRecord> Commit(bool* already_present) override;
+
+ private:
+  SqliteStore* store_;
+  std::vector<uint8_t> sha256_;
+  uint64_t size_;
+  std::string name_;
+  std::string tmp_path_;
+  int fd_;
+  crypto::Digest digest_;
+  uint64_t written_ = 0;
+  bool committed_ = false;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string dir, sqlite3* db, uint64_t max_payload_bytes)
+      : dir_(std::move(dir)), db_(db), max_payload_bytes_(max_payload_bytes) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  std::string payload_dir() const { return dir_ + "/payloads"; }
+  std::string tmp_dir() const { return dir_ + "/tmp"; }
+  std::string PayloadPath(absl::Span<const uint8_t> sha256) const {
+    return absl::StrCat(payload_dir(), "/", HexOf(sha256));
+  }
+
+  absl::StatusOr<ReferenceSetRecord> PutReferenceSet(ReferenceSetRecord r,
+                                                     bool replace) override {
+    if (absl::Status s = ValidateName(r.name); !s.ok()) return s;
+    absl::StatusOr<std::vector<uint8_t>> h =
+        crypto::HashOnce(crypto::DigestAlgorithm::kSha256, r.corim);
+    if (!h.ok()) return h.status();
+    r.corim_sha256 = *h;
+    r.created_unix = static_cast<int64_t>(std::time(nullptr));
+    absl::MutexLock lock(&mu_);
+    Stmt st(db_, replace ? "INSERT OR REPLACE INTO reference_sets VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6)"
+                         : "INSERT INTO reference_sets VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6)");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    st.Bind(1, r.name);
+    st.Bind(2, int64_t{r.profile});
+    st.Bind(3, int64_t{r.realm_count});
+    st.Bind(4, absl::MakeConstSpan(r.corim));
+    st.Bind(5, absl::MakeConstSpan(r.corim_sha256));
+    st.Bind(6, r.created_unix);
+    absl::Status s = st.Run();
+    if (!s.ok() && (st.rc() & 0xff) == SQLITE_CONSTRAINT) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("reference-value set '", r.name,
+                       "' already exists (set replace to overwrite it)"));
+    }
+    if (!s.ok()) return s;
+    return r;
+  }
+
+  absl::StatusOr<ReferenceSetRecord> GetReferenceSet(
+      absl::string_view name) override {
+    absl::MutexLock lock(&mu_);
+    Stmt st(db_,
+            "SELECT name, profile, realm_count, corim, corim_sha256, "
+            "created_unix FROM reference_sets WHERE name = ?1");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    st.Bind(1, name);
+    absl::Status s = st.Step();
+    if (absl::IsOutOfRange(s)) {
+      return absl::NotFoundError(
+          absl::StrCat("no reference-value set named '", name, "'"));
+    }
+    if (!s.ok()) return s;
+    return Row(st, /*with_corim=*/true);
+  }
+
+  absl::StatusOr<std::vector<ReferenceSetRecord>> ListReferenceSets() override {
+    absl::MutexLock lock(&mu_);
+    Stmt st(db_,
+            "SELECT name, profile, realm_count, NULL, corim_sha256, "
+            "created_unix FROM reference_sets ORDER BY name");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    std::vector<ReferenceSetRecord> out;
+    while (true) {
+      absl::Status s = st.Step();
+      if (absl::IsOutOfRange(s)) break;
+      if (!s.ok()) return s;
+      out.push_back(Row(st, /*with_corim=*/false));
+    }
+    return out;
+  }
+
+  absl::Status DeleteReferenceSet(absl::string_view name) override {
+    absl::MutexLock lock(&mu_);
+    Stmt st(db_, "DELETE FROM reference_sets WHERE name = ?1");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    st.Bind(1, name);
+    if (absl::Status s = st.Run(); !s.ok()) return s;
+    if (sqlite3_changes(db_) == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("no reference-value set named '", name, "'"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<PayloadUpload>> BeginPayload(
+      absl::Span<const uint8_t> sha256, uint64_t size,
+      std::string name) override {
+    if (absl::Status s = CheckDigestSize(sha256); !s.ok()) return s;
+    if (size > max_payload_bytes_) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("payload size ", size, " exceeds the limit of ",
+                       max_payload_bytes_, " bytes"));
+    }
+    if (name.size() > 256) name.resize(256);
+    std::string tmpl = absl::StrCat(tmp_dir(), "/upload-XXXXXX");
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    int fd = mkstemp(buf.data());
+    if (fd < 0) return OsError("cannot create", tmpl, errno);
+    absl::StatusOr<crypto::Digest> d =
+        crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
+    if (!d.ok()) {
+      close(fd);
+      unlink(buf.data());
+      return d.status();
+    }
+    return std::unique_ptr<PayloadUpload>(new FileUpload(
+        this, std::vector<uint8_t>(sha256.begin(), sha256.end()), size,
+        std::move(name), std::string(buf.data()), fd, std::move(*d)));
+  }
+
+  // Called by FileUpload::Commit once the file is complete and verified.
+  absl::StatusOr<PayloadRecord> Publish(const std::vector<uint8_t>& sha256,
+                                        uint64_t size, const std::string& name,
+                                        const std::string& tmp_path,
+                                        bool* already_present) {
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<std::optional<PayloadRecord>> existing = FindLocked(sha256);
+    if (!existing.ok()) return existing.status();
+    if (existing->has_value()) {
+      *already_present = true;
+      unlink(tmp_path.c_str());
+      return **existing;
+    }
+    *already_present = false;
+    const std::string path = PayloadPath(sha256);
+    if (rename(tmp_path.c_str(), path.c_str()) != 0) {
+      return OsError("cannot rename into", path, errno);
+    }
+    if (absl::Status s = SyncDir(payload_dir()); !s.ok()) return s;
+    PayloadRecord r;
+    r.sha256 = sha256;
+    r.size = size;
+    r.name = name;
+    r.path = path;
+    r.created_unix = static_cast<int64_t>(std::time(nullptr));
+    Stmt st(db_, "INSERT INTO payloads VALUES (?1, ?2, ?3, ?4)");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    st.Bind(1, absl::MakeConstSpan(sha256));
+    st.Bind(2, static_cast<int64_t>(size));
+    st.Bind(3, name);
+    st.Bind(4, r.created_unix);
+    if (absl::Status s = st.Run(); !s.ok()) return s;
+    return r;
+  }
+
+  absl::StatusOr<PayloadRecord> GetPayload(
+      absl::Span<const uint8_t> sha256) override {
+    if (absl::Status s = CheckDigestSize(sha256); !s.ok()) return s;
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<std::optional<PayloadRecord>> r = FindLocked(sha256);
+    if (!r.ok()) return r.status();
+    if (!r->has_value()) {
+      return absl::NotFoundError(absl::StrCat(
+          "no payload with sha256 ", HexOf(sha256), " (upload it first)"));
+    }
+    return **r;
+  }
+
+  absl::StatusOr<std::vector<PayloadRecord>> ListPayloads() override {
+    absl::MutexLock lock(&mu_);
+    return ListPayloadsLocked();
+  }
+
+  absl::StatusOr<std::optional<std::string>> GetEarKeyPem() override {
+    absl::MutexLock lock(&mu_);
+    Stmt st(db_, "SELECT pem FROM ear_key WHERE id = 1");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    absl::Status s = st.Step();
+    if (absl::IsOutOfRange(s)) return std::optional<std::string>();
+    if (!s.ok()) return s;
+    return std::optional<std::string>(st.Text(0));
+  }
+
+  absl::Status PutEarKeyPem(absl::string_view pem) override {
+    absl::MutexLock lock(&mu_);
+    Stmt st(db_, "INSERT OR REPLACE INTO ear_key VALUES (1, ?1)");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    st.Bind(1, pem);
+    return st.Run();
+  }
+
+  absl::Status CheckConsistency() override {
+    absl::MutexLock lock(&mu_);
+    return CheckLocked();
+  }
+
+  // Schema creation or checks, then the consistency check.
+  absl::Status Init() {
+    absl::MutexLock lock(&mu_);
+    return InitLocked();
+  }
+
+  absl::Status InitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    // Anything that is not a valid SQLite file fails on its first read.
+    // The statements are finalised before the schema is touched (an open
+    // statement holds a read transaction).
+    int64_t version = 0;
+    bool empty = false;
+    {
+      Stmt v(db_, "PRAGMA user_version");
+      absl::Status s = v.prepared();
+      if (s.ok()) s = v.Step();
+      if (!s.ok()) return Corrupt(s.message());
+      version = v.Int(0);
+    }
+    {
+      Stmt tables(db_, "SELECT count(*) FROM sqlite_master");
+      absl::Status s = tables.prepared();
+      if (s.ok()) s = tables.Step();
+      if (!s.ok()) return Corrupt(s.message());
+      empty = tables.Int(0) == 0;
+    }
+    if (version == 0 && empty) {
+      if (absl::Status e = Exec(db_, kSchema); !e.ok()) return e;
+      if (absl::Status e = Exec(
+              db_,
+              absl::StrCat("PRAGMA user_version = ", kSchemaVersion).c_str());
+          !e.ok()) {
+        return e;
+      }
+    } else if (version != kSchemaVersion) {
+      return Corrupt(absl::StrCat("schema version: expected ", kSchemaVersion,
+                                  ", found ", version));
+    }
+    if (absl::Status e = Exec(db_, "PRAGMA journal_mode = WAL"); !e.ok()) {
+      return Corrupt(e.message());
+    }
+    Exec(db_, "PRAGMA synchronous = FULL").IgnoreError();
+    return CheckLocked();
+  }
+
+  // Removes what interrupted uploads left in tmp/.
+  void CleanTmp() {
+    DIR* d = opendir(tmp_dir().c_str());
+    if (d == nullptr) return;
+    while (struct dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n == "." || n == "..") continue;
+      unlink(absl::StrCat(tmp_dir(), "/", n).c_str());
+    }
+    closedir(d);
+  }
+
+ private:
+  absl::Status Corrupt(absl::string_view why) const {
+    return absl::DataLossError(absl::StrCat(
+        "store ", dir_,
+        "/store.sqlite3 is corrupt and will not be served: ", why));
+  }
+
+  absl::Status CheckLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    {
+      Stmt ic(db_, "PRAGMA integrity_check");
+      absl::Status s = ic.prepared();
+      if (s.ok()) s = ic.Step();
+      if (!s.ok()) return Corrupt(s.message());
+      if (ic.Text(0) != "ok") {
+        return Corrupt(absl::StrCat("integrity_check: ", ic.Text(0)));
+      }
+    }
+    absl::StatusOr<std::vector<PayloadRecord>> all = ListPayloadsLocked();
+    if (!all.ok()) return Corrupt(all.status().message());
+    for (const PayloadRecord& p : *all) {
+      struct stat st;
+      if (stat(p.path.c_str(), &st) != 0) {
+        return Corrupt(absl::StrCat("payload file ", p.path, " is missing"));
+      }
+      if (static_cast<uint64_t>(st.st_size) != p.size) {
+        return Corrupt(absl::StrCat("payload file ", p.path, ": expected ",
+                                    p.size, " bytes, found ", st.st_size));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<PayloadRecord>> ListPayloadsLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Stmt st(db_,
+            "SELECT sha256, size, name, created_unix FROM payloads ORDER BY "
+            "sha256");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    std::vector<PayloadRecord> out;
+    while (true) {
+      absl::Status s = st.Step();
+      if (absl::IsOutOfRange(s)) break;
+      if (!s.ok()) return s;
+      out.push_back(PayloadRow(st));
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::optional<PayloadRecord>> FindLocked(
+      absl::Span<const uint8_t> sha256) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Stmt st(db_,
+            "SELECT sha256, size, name, created_unix FROM payloads WHERE "
+            "sha256 = ?1");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    st.Bind(1, sha256);
+    absl::Status s = st.Step();
+    if (absl::IsOutOfRange(s)) return std::optional<PayloadRecord>();
+    if (!s.ok()) return s;
+    return std::optional<PayloadRecord>(PayloadRow(st));
+  }
+
+  PayloadRecord PayloadRow(Stmt& st) const {
+    PayloadRecord r;
+    r.sha256 = st.Blob(0);
+    r.size = static_cast<uint64_t>(st.Int(1));
+    r.name = st.Text(2);
+    r.created_unix = st.Int(3);
+    r.path = PayloadPath(r.sha256);
+    return r;
+  }
+
+  static ReferenceSetRecord Row(Stmt& st, bool with_corim) {
+    ReferenceSetRecord r;
+    r.name = st.Text(0);
+    r.profile = static_cast<int>(st.Int(1));
+    r.realm_count = static_cast<uint32_t>(st.Int(2));
+    if (with_corim) r.corim = st.Blob(3);
+    r.corim_sha256 = st.Blob(4);
+    r.created_unix = st.Int(5);
+    return r;
+  }
+
+  const std::string dir_;
+  absl::Mutex mu_;
+  sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  const uint64_t max_payload_bytes_;
+};
+
+absl::StatusOr<PayloadRecord> FileUpload::Commit(bool* already_present) {
+  if (fd_ < 0) return absl::FailedPreconditionError("upload already closed");
+  if (written_ != size_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("payload truncated: expected ", size_,
+                     " bytes as announced, found ", written_));
+  }
+  absl::StatusOr<std::vector<uint8_t>> got = digest_.Finish();
+  if (!got.ok()) return got.status();
+  if (*got != sha256_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "payload sha256: expected ", HexOf(sha256_), ", found ", HexOf(*got)));
+  }
+  if (fsync(fd_) != 0) return OsError("cannot sync", tmp_path_, errno);
+  int rc = close(fd_);
+  fd_ = -1;
+  if (rc != 0) return OsError("cannot close", tmp_path_, errno);
+  absl::StatusOr<PayloadRecord> r =
+      store_->Publish(sha256_, size_, name_, tmp_path_, already_present);
+  if (r.ok()) committed_ = true;
+  return r;
+}
+
+}  // namespace
+
+std::string HexOf(absl::Span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const std::string& data_dir, uint64_t max_payload_bytes) {
+  if (data_dir.empty()) {
+    return absl::InvalidArgumentError("data directory: expected a path");
+  }
+  for (const std::string& d :
+       {data_dir, data_dir + "/payloads", data_dir + "/tmp"}) {
+    if (absl::Status s = MakeDir(d); !s.ok()) return s;
+  }
+  const std::string db_path = data_dir + "/store.sqlite3";
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      db_path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+      nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open store ", db_path, ": ", msg));
+  }
+  auto store = std::make_unique<SqliteStore>(data_dir, db, max_payload_bytes);
+  store->CleanTmp();
+  if (absl::Status s = store->Init(); !s.ok()) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace realm_measurements::service
