@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -93,6 +94,71 @@ absl::Status Payload::Read(
         chunk(absl::Span<const uint8_t>(buf.data(), static_cast<size_t>(n)));
     if (!s.ok()) return s;
   }
+}
+
+Payload::Reader::Reader(Reader&& other) noexcept { *this = std::move(other); }
+
+Payload::Reader& Payload::Reader::operator=(Reader&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    name_ = std::move(other.name_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+    bytes_ = std::move(other.bytes_);
+    pos_ = other.pos_;
+    file_identity_ = std::move(other.file_identity_);
+  }
+  return *this;
+}
+
+Payload::Reader::~Reader() {
+  if (fd_ >= 0) close(fd_);
+}
+
+absl::StatusOr<size_t> Payload::Reader::Read(absl::Span<uint8_t> out) {
+  if (bytes_ != nullptr) {
+    const size_t n = std::min(out.size(), bytes_->size() - pos_);
+    std::memcpy(out.data(), bytes_->data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+  if (fd_ < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("file ", name_, " error: reader is not open"));
+  }
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = read(fd_, out.data() + got, out.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return FileError(name_, errno);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return got;
+}
+
+absl::StatusOr<Payload::Reader> Payload::Open() const {
+  Reader r;
+  r.name_ = name_;
+  if (bytes_ != nullptr) {
+    r.bytes_ = bytes_;
+    return r;
+  }
+  r.fd_ = open(name_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (r.fd_ < 0) return FileError(name_, errno);
+  struct stat st;
+  if (fstat(r.fd_, &st) != 0) return FileError(name_, errno);
+  // Sequential read-ahead; a hint only, failures do not matter.
+  (void)posix_fadvise(r.fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  r.file_identity_ = absl::StrCat(
+      "file:", st.st_dev, ":", st.st_ino, ":", st.st_size, ":",
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+      ":",
+      static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 +
+          st.st_ctim.tv_nsec);
+  return r;
 }
 
 }  // namespace realm_measurements::measure

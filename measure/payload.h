@@ -38,6 +38,36 @@ class Payload {
   // The in-memory bytes (nullptr for files).
   const std::vector<uint8_t>* bytes() const { return bytes_.get(); }
 
+  // Pull-style sequential reader (granule_hasher.h reads straight into its
+  // own bounded buffers with it). Move-only; closes the file when destroyed.
+  class Reader {
+   public:
+    Reader(Reader&& other) noexcept;
+    Reader& operator=(Reader&& other) noexcept;
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+    ~Reader();
+
+    // Fills `out` completely unless the content ends first; returns the
+    // number of bytes written (0 at the end). Errors as Size()/Read().
+    absl::StatusOr<size_t> Read(absl::Span<uint8_t> out);
+    // Files: "file:<dev>:<inode>:<size>:<mtime ns>:<ctime ns>" from fstat of
+    // the open descriptor; empty for bytes (identify those by content).
+    const std::string& file_identity() const { return file_identity_; }
+
+   private:
+    friend class Payload;
+    Reader() = default;
+    std::string name_;
+    int fd_ = -1;
+    std::shared_ptr<const std::vector<uint8_t>> bytes_;
+    size_t pos_ = 0;
+    std::string file_identity_;
+  };
+  // Opens the file (or wraps the bytes). A directory opens; reading it
+  // fails, as Read() does.
+  absl::StatusOr<Reader> Open() const;
+
  private:
   std::string name_;
   std::shared_ptr<const std::vector<uint8_t>> bytes_;

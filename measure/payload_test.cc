@@ -114,5 +114,66 @@ TEST(Payload, CallbackErrorStopsReading) {
   EXPECT_EQ(s.message(), "stop");
 }
 
+TEST(PayloadReader, FileReadsEverythingAndHasIdentity) {
+  const std::string path = TempPath("payload-reader");
+  std::string data(10000, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+  WriteFile(path, data);
+  absl::StatusOr<Payload::Reader> r = Payload::FromFile(path).Open();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->file_identity().rfind("file:", 0), 0u);
+  std::string got;
+  std::vector<uint8_t> buf(4096);
+  for (;;) {
+    absl::StatusOr<size_t> n = r->Read(absl::MakeSpan(buf));
+    ASSERT_TRUE(n.ok()) << n.status();
+    if (*n == 0) break;
+    // Only the last read may be short.
+    if (*n < buf.size()) {
+      EXPECT_EQ(got.size() + *n, data.size());
+    }
+    got.append(buf.begin(), buf.begin() + *n);
+  }
+  EXPECT_EQ(got, data);
+}
+
+TEST(PayloadReader, IdentityChangesWithContent) {
+  const std::string path = TempPath("payload-reader-id");
+  WriteFile(path, "one");
+  std::string first = Payload::FromFile(path).Open()->file_identity();
+  WriteFile(path, "three");
+  std::string second = Payload::FromFile(path).Open()->file_identity();
+  EXPECT_NE(first, second);  // size differs at least
+}
+
+TEST(PayloadReader, BytesHaveNoFileIdentity) {
+  absl::StatusOr<Payload::Reader> r =
+      Payload::FromBytes("DTB", {1, 2, 3}).Open();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->file_identity().empty());
+  std::vector<uint8_t> buf(2);
+  EXPECT_EQ(*r->Read(absl::MakeSpan(buf)), 2u);
+  EXPECT_EQ(*r->Read(absl::MakeSpan(buf)), 1u);
+  EXPECT_EQ(buf[0], 3);
+  EXPECT_EQ(*r->Read(absl::MakeSpan(buf)), 0u);
+}
+
+TEST(PayloadReader, MissingFileAndDirectoryErrors) {
+  absl::StatusOr<Payload::Reader> r =
+      Payload::FromFile(TempPath("no-such-file")).Open();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(r.status().message().find("(os error 2)"), std::string::npos);
+  const char* dir = std::getenv("TEST_TMPDIR");
+  absl::StatusOr<Payload::Reader> d =
+      Payload::FromFile(dir != nullptr ? dir : "/tmp").Open();
+  ASSERT_TRUE(d.ok()) << d.status();
+  std::vector<uint8_t> buf(16);
+  absl::StatusOr<size_t> n = d->Read(absl::MakeSpan(buf));
+  ASSERT_FALSE(n.ok());
+  EXPECT_NE(n.status().message().find("Is a directory (os error 21)"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace realm_measurements::measure

@@ -1,11 +1,16 @@
 #include "measure/realm_config.h"
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "measure/crypto.h"
+#include "measure/digest_cache.h"
+#include "measure/granule_hasher.h"
 
 namespace realm_measurements::measure {
 namespace {
@@ -292,43 +297,92 @@ namespace {
 
 // Feeds one RIM blob to the engine granule by granule (spec-core §4.5): the
 // content sits at offset start - align_down(start) in a zero-filled run of
-// granules. Only one granule is buffered at a time.
-absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob) {
-  std::vector<uint8_t> granule(kGranuleSize, 0);
-  uint64_t ipa = AlignDown(start);
-  size_t fill = static_cast<size_t>(start - ipa);
+// granules. Digests come from the cache or from the parallel hasher (which
+// keeps bounded memory in flight); the RIM chain consumes them in order.
+absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
+                         GranuleHasher& hasher, DigestCache* cache) {
+  const uint64_t first_ipa = AlignDown(start);
+  const size_t lead = static_cast<size_t>(start - first_ipa);
+  const HashAlgorithm algorithm = engine.hash_algorithm();
+  const size_t hash_size = HashSize(algorithm);
   absl::Status engine_status;  // distinguishes engine from file errors
-  absl::Status s =
-      blob.payload.Read([&](absl::Span<const uint8_t> chunk) -> absl::Status {
-        while (!chunk.empty()) {
-          const size_t n = std::min(chunk.size(), granule.size() - fill);
-          std::copy(chunk.begin(), chunk.begin() + n, granule.begin() + fill);
-          fill += n;
-          chunk.remove_prefix(n);
-          if (fill == granule.size()) {
-            engine_status =
-                engine.DataCreateMeasured(ipa, engine.Hash(granule));
-            if (!engine_status.ok()) return engine_status;
-            ipa += kGranuleSize;
-            if (ipa == 0) {
-              engine_status = absl::InvalidArgumentError(
-                  absl::StrCat("blob ", blob.payload.name(),
-                               " extends past the end of the address space"));
-              return engine_status;
-            }
-            fill = 0;
+  auto feed = [&](uint64_t index, const Measurement& digest) -> absl::Status {
+    const uint64_t ipa = first_ipa + index * kGranuleSize;
+    if (index > 0 && ipa == 0) {
+      engine_status = absl::InvalidArgumentError(
+          absl::StrCat("blob ", blob.payload.name(),
+                       " extends past the end of the address space"));
+      return engine_status;
+    }
+    engine_status = engine.DataCreateMeasured(ipa, digest);
+    return engine_status;
+  };
+
+  std::optional<DigestKey> key;
+  std::optional<Payload::Reader> reader;
+  if (cache != nullptr) {
+    // Files are identified through the descriptor that is then read, so
+    // the digests stored belong to the identity stored.
+    if (blob.payload.is_file()) {
+      absl::StatusOr<Payload::Reader> r = blob.payload.Open();
+      if (!r.ok()) return WithPrefix("VMM: ", r.status());
+      key =
+          DigestKey{r->file_identity(), static_cast<uint32_t>(lead), algorithm};
+      reader.emplace(*std::move(r));
+    } else {
+      absl::StatusOr<std::string> id = PayloadIdentity(blob.payload);
+      if (!id.ok()) return id.status();
+      key = DigestKey{*id, static_cast<uint32_t>(lead), algorithm};
+    }
+    if (std::shared_ptr<const GranuleDigests> hit = cache->Find(*key)) {
+      Measurement digest = {};
+      const size_t count = hit->size() / hash_size;
+      for (size_t i = 0; i < count; ++i) {
+        std::memcpy(digest.data(), hit->data() + i * hash_size, hash_size);
+        absl::Status s = feed(i, digest);
+        if (!s.ok()) return s;
+      }
+      return absl::OkStatus();
+    }
+  }
+  if (!reader.has_value()) {
+    absl::StatusOr<Payload::Reader> r = blob.payload.Open();
+    if (!r.ok()) return WithPrefix("VMM: ", r.status());
+    reader.emplace(*std::move(r));
+  }
+
+  // Record for the cache only what it can keep (the size is known up
+  // front for a file; bytes are small or already in memory).
+  std::shared_ptr<GranuleDigests> record;
+  if (key.has_value()) {
+    absl::StatusOr<uint64_t> size = blob.payload.Size();
+    if (size.ok()) {
+      const uint64_t granules =
+          (lead + *size + kGranuleSize - 1) / kGranuleSize;
+      if (granules <= cache->max_granules(hash_size)) {
+        record = std::make_shared<GranuleDigests>();
+        record->reserve(granules * hash_size);
+      }
+    }
+  }
+  absl::Status s = hasher.Run(
+      *reader, lead, algorithm,
+      [&](uint64_t index, const Measurement& digest) -> absl::Status {
+        if (record != nullptr) {
+          if (!cache->Fits(record->size() + hash_size)) {
+            record.reset();  // the file grew: stop recording
+          } else {
+            record->insert(record->end(), digest.begin(),
+                           digest.begin() + hash_size);
           }
         }
-        return absl::OkStatus();
+        return feed(index, digest);
       });
   if (!s.ok()) {
     // File errors are VMM errors in the reference ("VMM: file ...").
     return engine_status.ok() ? WithPrefix("VMM: ", s) : engine_status;
   }
-  if (fill > 0) {
-    std::fill(granule.begin() + fill, granule.end(), 0);
-    return engine.DataCreateMeasured(ipa, engine.Hash(granule));
-  }
+  if (record != nullptr) cache->Insert(*key, std::move(record));
   return absl::OkStatus();
 }
 
@@ -347,6 +401,14 @@ absl::StatusOr<std::vector<uint8_t>> DigestBlob(HashAlgorithm algorithm,
 }  // namespace
 
 absl::StatusOr<Measurements> ComputeMeasurements(const RealmConfig& config) {
+  return ComputeMeasurements(config, MeasureOptions{});
+}
+
+absl::StatusOr<Measurements> ComputeMeasurements(
+    const RealmConfig& config, const MeasureOptions& options) {
+  std::optional<GranuleHasher> own_hasher;
+  GranuleHasher* hasher = options.hasher;
+  if (hasher == nullptr) hasher = &own_hasher.emplace();
   absl::StatusOr<RealmCreateParams> params = config.ResolveParams();
   if (!params.ok()) return params.status();
   absl::StatusOr<Engine> engine = Engine::RealmCreate(*params);
@@ -360,7 +422,7 @@ absl::StatusOr<Measurements> ComputeMeasurements(const RealmConfig& config) {
     if (!s.ok()) return s;
   }
   for (const auto& [addr, blob] : config.rim_blobs()) {
-    absl::Status s = MeasureBlob(*engine, addr, blob);
+    absl::Status s = MeasureBlob(*engine, addr, blob, *hasher, options.cache);
     if (!s.ok()) return s;
   }
   if (config.rec().has_value()) {

@@ -52,7 +52,9 @@ class RealmConfig {
 
   // The algorithm comes from the VMM model, never from host caps.
   void set_hash_algorithm(HashAlgorithm a) { hash_algorithm_ = a; }
-  std::optional<HashAlgorithm> hash_algorithm() const { return hash_algorithm_; }
+  std::optional<HashAlgorithm> hash_algorithm() const {
+    return hash_algorithm_;
+  }
 
   // Realm Personalization Value, 64 bytes, zero-padded (not measured).
   absl::Status SetPersonalizationValue(absl::Span<const uint8_t> rpv);
@@ -90,7 +92,9 @@ class RealmConfig {
   const std::map<uint64_t, uint64_t>& ram() const { return ram_; }
   const std::map<uint64_t, Blob>& rim_blobs() const { return rim_blobs_; }
   const std::vector<MemoryRange>& rim_unmeasured() const { return unmeasured_; }
-  const std::vector<std::pair<int, Blob>>& rem_blobs() const { return rem_blobs_; }
+  const std::vector<std::pair<int, Blob>>& rem_blobs() const {
+    return rem_blobs_;
+  }
   const std::optional<RecParams>& rec() const { return rec_; }
 
   // Rejects layouts a real VMM would refuse (docs/deviations.md): blobs
@@ -123,10 +127,24 @@ struct Measurements {
   std::array<Measurement, 4> rem = {};
 };
 
+class GranuleHasher;  // granule_hasher.h
+class DigestCache;    // digest_cache.h
+
+// How ComputeMeasurements gets granule digests (issue 8). Both optional and
+// not owned; results never depend on them.
+struct MeasureOptions {
+  // Parallel hashing pool; nullptr = a temporary one with default threads.
+  GranuleHasher* hasher = nullptr;
+  // Reuse of granule digests across calls (VM shapes, server requests).
+  DigestCache* cache = nullptr;
+};
+
 // Replays the configuration through the engine in the fixed order:
 // REALM_CREATE, INIT_RIPAS per RAM range, measured DATA per RIM blob
 // (ascending address), REC, unmeasured DATA, REM blobs (TF-RMM chaining).
 absl::StatusOr<Measurements> ComputeMeasurements(const RealmConfig& config);
+absl::StatusOr<Measurements> ComputeMeasurements(const RealmConfig& config,
+                                                 const MeasureOptions& options);
 
 }  // namespace realm_measurements::measure
 

@@ -1,0 +1,84 @@
+#include "measure/digest_cache.h"
+
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "measure/crypto.h"
+
+namespace realm_measurements::measure {
+
+absl::StatusOr<std::string> PayloadIdentity(const Payload& payload) {
+  if (payload.is_file()) {
+    absl::StatusOr<Payload::Reader> r = payload.Open();
+    if (!r.ok()) return r.status();
+    return r->file_identity();
+  }
+  absl::StatusOr<std::vector<uint8_t>> h =
+      crypto::HashOnce(crypto::DigestAlgorithm::kSha256, *payload.bytes());
+  if (!h.ok()) return h.status();
+  return absl::StrCat(
+      "sha256:", absl::BytesToHexString(absl::string_view(
+                     reinterpret_cast<const char*>(h->data()), h->size())));
+}
+
+DigestCache::DigestCache(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+std::shared_ptr<const GranuleDigests> DigestCache::Find(const DigestKey& key) {
+  absl::MutexLock lock(&mu_);
+  auto it = map_.find(key);
+  if (it == map_.end()) {
+    ++misses_;
+    return nullptr;
+  }
+  ++hits_;
+  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  return it->second.digests;
+}
+
+void DigestCache::EvictLocked(size_t need) {
+  while (!lru_.empty() && bytes_ + need > max_bytes_) {
+    auto it = map_.find(lru_.back());
+    bytes_ -= it->second.digests->size();
+    map_.erase(it);
+    lru_.pop_back();
+  }
+}
+
+void DigestCache::Insert(const DigestKey& key,
+                         std::shared_ptr<const GranuleDigests> v) {
+  if (v == nullptr || !Fits(v->size())) return;
+  absl::MutexLock lock(&mu_);
+  auto it = map_.find(key);
+  if (it != map_.end()) {
+    bytes_ -= it->second.digests->size();
+    lru_.erase(it->second.lru);
+    map_.erase(it);
+  }
+  EvictLocked(v->size());
+  bytes_ += v->size();
+  lru_.push_front(key);
+  map_.emplace(key, Entry{std::move(v), lru_.begin()});
+}
+
+size_t DigestCache::bytes() const {
+  absl::MutexLock lock(&mu_);
+  return bytes_;
+}
+
+size_t DigestCache::entries() const {
+  absl::MutexLock lock(&mu_);
+  return map_.size();
+}
+
+uint64_t DigestCache::hits() const {
+  absl::MutexLock lock(&mu_);
+  return hits_;
+}
+
+uint64_t DigestCache::misses() const {
+  absl::MutexLock lock(&mu_);
+  return misses_;
+}
+
+}  // namespace realm_measurements::measure

@@ -1,0 +1,89 @@
+// Reusable per-granule content digests (issue 8). The digests of a blob
+// depend only on its bytes, its byte offset inside the first 4 KiB granule
+// and the hash algorithm, so VM shapes of one run (and requests of the
+// gRPC server) that load the same payload share them. Bounded, LRU,
+// thread-safe.
+#ifndef REALM_MEASUREMENTS_MEASURE_DIGEST_CACHE_H_
+#define REALM_MEASUREMENTS_MEASURE_DIGEST_CACHE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "measure/engine.h"
+#include "measure/payload.h"
+
+namespace realm_measurements::measure {
+
+struct DigestKey {
+  // PayloadIdentity(): content SHA-256 or file identity.
+  std::string payload_id;
+  uint32_t lead = 0;  // byte offset of the content in its first granule
+  HashAlgorithm algorithm = HashAlgorithm::kSha256;
+
+  bool operator<(const DigestKey& o) const {
+    return std::tie(payload_id, lead, algorithm) <
+           std::tie(o.payload_id, o.lead, o.algorithm);
+  }
+};
+
+// Granule digests, HashSize(algorithm) bytes each, concatenated in order.
+using GranuleDigests = std::vector<uint8_t>;
+
+// "sha256:<hex>" of in-memory bytes; for files the identity of the open
+// descriptor ("file:<dev>:<inode>:<size>:<mtime ns>:<ctime ns>"). A file
+// rewritten in place within one timestamp tick keeps its identity: callers
+// that cannot rule that out should not share a cache across such writes.
+absl::StatusOr<std::string> PayloadIdentity(const Payload& payload);
+
+class DigestCache {
+ public:
+  // Holds at most `max_bytes` of digests (an entry larger than that is not
+  // kept). 64 MiB covers 4 GiB of SHA-512 or 8 GiB of SHA-256 payload.
+  explicit DigestCache(size_t max_bytes = size_t{64} << 20);
+  DigestCache(const DigestCache&) = delete;
+  DigestCache& operator=(const DigestCache&) = delete;
+
+  // nullptr when absent. The entry stays valid for the holder even if
+  // evicted meanwhile.
+  std::shared_ptr<const GranuleDigests> Find(const DigestKey& key);
+  // Replaces an existing entry; evicts least recently used ones to fit.
+  void Insert(const DigestKey& key, std::shared_ptr<const GranuleDigests> v);
+  // Whether an entry of `bytes` could be kept at all.
+  bool Fits(size_t bytes) const { return bytes <= max_bytes_; }
+  // Granules of `hash_size`-byte digests one entry can hold.
+  size_t max_granules(size_t hash_size) const { return max_bytes_ / hash_size; }
+
+  size_t bytes() const;
+  size_t entries() const;
+  uint64_t hits() const;
+  uint64_t misses() const;
+
+ private:
+  using Lru = std::list<DigestKey>;
+  struct Entry {
+    std::shared_ptr<const GranuleDigests> digests;
+    Lru::iterator lru;
+  };
+  void EvictLocked(size_t need) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const size_t max_bytes_;
+  mutable absl::Mutex mu_;
+  std::map<DigestKey, Entry> map_ ABSL_GUARDED_BY(mu_);
+  Lru lru_ ABSL_GUARDED_BY(mu_);  // front = most recent
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace realm_measurements::measure
+
+#endif  // REALM_MEASUREMENTS_MEASURE_DIGEST_CACHE_H_
