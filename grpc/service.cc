@@ -1,13 +1,36 @@
 #include "grpc/service.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <openssl/opensslv.h>
 
 #include <chrono>
+#include <ctime>
+#include <fstream>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "corim/appraisal.h"
+#include "corim/comid.h"
+#include "corim/reference_values.h"
+#include "corim/token.h"
+#include "corim/verify.h"
+#include "eventlog/parser.h"
+#include "eventlog/replay.h"
+#include "grpc/internal/corim_signing.h"
+#include "measure/cloud_hv.h"
+#include "measure/engine.h"
+#include "measure/host_caps.h"
+#include "measure/kvmtool.h"
+#include "measure/payload.h"
+#include "measure/qemu.h"
+#include "measure/realm_config.h"
+#include "measure/vmm.h"
 
 namespace realm_measurements::service {
 namespace {
@@ -15,10 +38,290 @@ namespace {
 // The reference tool's package version (spec-core §10.1).
 constexpr char kVersion[] = "0.1.0";
 
-// How long Shutdown() lets in-flight calls finish before cancelling them.
-constexpr std::chrono::seconds kShutdownGrace(5);
+// Veraison's CCA evidence media type (spec-token-corim §1.2, §6.2).
+constexpr char kCcaEvidenceMediaType[] =
+    "application/eat-collection; profile=\"http://arm.com/CCA-SSD/1.0.0\"";
+
+// Request bounds beyond the message size (robustness: no unbounded work).
+constexpr int kMaxVmmArgs = 1024;
+constexpr size_t kMaxVmmArgBytes = 4096;
+constexpr int kMaxHostCapsDocs = 16;
+constexpr int kMaxCatalogueImages = 64;
+constexpr size_t kMaxNonceBytes = 64;  // spec-token-corim §1.8
+// How long a call without a deadline waits for a computing slot.
+constexpr absl::Duration kDefaultSlotWait = absl::Seconds(30);
+
+::grpc::Status ToGrpc(const absl::Status& s, absl::string_view what = "") {
+  if (s.ok()) return ::grpc::Status::OK;
+  // absl::StatusCode uses the gRPC numbering (absl/status/status.h).
+  std::string msg = what.empty() ? std::string(s.message())
+                                 : absl::StrCat(what, ": ", s.message());
+  return ::grpc::Status(static_cast<::grpc::StatusCode>(s.code()), msg);
+}
+
+::grpc::Status Invalid(absl::string_view msg) {
+  return ::grpc::Status(::grpc::StatusCode::INVALID_ARGUMENT, std::string(msg));
+}
+
+::grpc::Status NoStore() {
+  return ::grpc::Status(::grpc::StatusCode::FAILED_PRECONDITION,
+                        "this server runs without a data directory");
+}
+
+std::string Bytes(absl::Span<const uint8_t> b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+absl::Span<const uint8_t> Span(const std::string& s) {
+  return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()),
+                                   s.size());
+}
+
+std::vector<uint8_t> Vec(const std::string& s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+// Holds one computing slot for the duration of a call.
+class Slot {
+ public:
+  Slot(CallLimiter* limiter, ::grpc::ServerContext* ctx) : limiter_(limiter) {
+    absl::Time deadline = absl::Now() + kDefaultSlotWait;
+    const auto d = ctx->deadline();
+    if (d != std::chrono::system_clock::time_point::max()) {
+      deadline = std::min(deadline, absl::FromChrono(d));
+    }
+    held_ = limiter_->Acquire(deadline);
+  }
+  ~Slot() {
+    if (held_) limiter_->Release();
+  }
+  ::grpc::Status status(::grpc::ServerContext* ctx) const {
+    if (ctx->IsCancelled()) {
+      return ::grpc::Status(::grpc::StatusCode::CANCELLED,
+                            "call cancelled or deadline exceeded");
+    }
+    if (!held_) {
+      return ::grpc::Status(::grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            "server busy: no computing slot became free "
+                            "before the deadline");
+    }
+    return ::grpc::Status::OK;
+  }
+
+ private:
+  CallLimiter* limiter_;
+  bool held_ = false;
+};
+
+v1::HashAlgorithm ToProto(measure::HashAlgorithm a) {
+  return a == measure::HashAlgorithm::kSha512 ? v1::HASH_ALGORITHM_SHA512
+                                              : v1::HASH_ALGORITHM_SHA256;
+}
+
+v1::HashAlgorithm ToProto(corim::RealmHashAlgorithm a) {
+  switch (a) {
+    case corim::RealmHashAlgorithm::kSha256:
+      return v1::HASH_ALGORITHM_SHA256;
+    case corim::RealmHashAlgorithm::kSha384:
+      return v1::HASH_ALGORITHM_SHA384;
+    case corim::RealmHashAlgorithm::kSha512:
+      return v1::HASH_ALGORITHM_SHA512;
+  }
+  return v1::HASH_ALGORITHM_UNSPECIFIED;
+}
+
+absl::StatusOr<corim::RealmHashAlgorithm> FromProto(v1::HashAlgorithm a,
+                                                    absl::string_view field) {
+  switch (a) {
+    case v1::HASH_ALGORITHM_SHA256:
+      return corim::RealmHashAlgorithm::kSha256;
+    case v1::HASH_ALGORITHM_SHA384:
+      return corim::RealmHashAlgorithm::kSha384;
+    case v1::HASH_ALGORITHM_SHA512:
+      return corim::RealmHashAlgorithm::kSha512;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": expected SHA256, SHA384 or SHA512, found ",
+                       static_cast<int>(a)));
+  }
+}
+
+// An inline set as a CoRIM model: one CoMID tagged with the CoRIM id.
+absl::StatusOr<corim::ReferenceValues> FromProto(
+    const v1::ReferenceValueSet& set, absl::string_view default_id) {
+  corim::ReferenceValues values;
+  const std::string id =
+      set.corim_id().empty() ? std::string(default_id) : set.corim_id();
+  values.corim_id = id;
+  corim::Comid comid;
+  comid.tag_identity.id = id;
+  for (int i = 0; i < set.realms_size(); ++i) {
+    const v1::RealmReferenceValue& r = set.realms(i);
+    const std::string field = absl::StrCat("inline_set.realms[", i, "]");
+    corim::RealmReferenceValue v;
+    absl::StatusOr<corim::RealmHashAlgorithm> a =
+        FromProto(r.hash_algorithm(), field + ".hash_algorithm");
+    if (!a.ok()) return a.status();
+    v.algorithm = *a;
+    v.rim = Vec(r.rim());
+    if (r.rems_size() != 0 && r.rems_size() != corim::kRemCount) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".rems: expected 0 or 4 entries, found ", r.rems_size()));
+    }
+    for (int k = 0; k < r.rems_size(); ++k) v.rem[k] = Vec(r.rems(k));
+    if (!r.rpv().empty()) v.rpv = Vec(r.rpv());
+    if (absl::Status s = corim::ValidateRealm(v); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", s.message()));
+    }
+    comid.realms.push_back(std::move(v));
+  }
+  if (comid.realms.empty()) {
+    return absl::InvalidArgumentError(
+        "inline_set.realms: expected at least one realm, found none");
+  }
+  values.comids.push_back(std::move(comid));
+  return values;
+}
+
+v1::CorimProfile ToProto(corim::Profile p) {
+  return p == corim::Profile::kCcaRealmLegacy
+             ? v1::CORIM_PROFILE_CCA_REALM_LEGACY
+             : v1::CORIM_PROFILE_CCA_REALM_2025;
+}
+
+void ToProto(const ReferenceSetRecord& r, v1::ReferenceValueSetInfo* out) {
+  out->set_name(r.name);
+  out->set_profile(static_cast<v1::CorimProfile>(r.profile));
+  out->set_realm_count(r.realm_count);
+  out->set_corim_sha256(Bytes(r.corim_sha256));
+  out->set_created_unix(r.created_unix);
+}
+
+v1::Register ToProto(eventlog::Register r) {
+  switch (r) {
+    case eventlog::Register::kRim:
+      return v1::REGISTER_RIM;
+    case eventlog::Register::kRem0:
+      return v1::REGISTER_REM0;
+    case eventlog::Register::kRem1:
+      return v1::REGISTER_REM1;
+    case eventlog::Register::kRem2:
+      return v1::REGISTER_REM2;
+    case eventlog::Register::kRem3:
+      return v1::REGISTER_REM3;
+    default:
+      return v1::REGISTER_UNSPECIFIED;
+  }
+}
+
+void ToProto(const corim::TrustVector& t, v1::TrustVector* out) {
+  out->set_instance_identity(t.instance_identity);
+  out->set_configuration(t.configuration);
+  out->set_executables(t.executables);
+  out->set_file_system(t.file_system);
+  out->set_hardware(t.hardware);
+  out->set_runtime_opaque(t.runtime_opaque);
+  out->set_storage_opaque(t.storage_opaque);
+  out->set_sourced_data(t.sourced_data);
+}
+
+v1::CheckStatus ToProto(corim::CheckStatus s) {
+  switch (s) {
+    case corim::CheckStatus::kSkipped:
+      return v1::CHECK_STATUS_SKIPPED;
+    case corim::CheckStatus::kPass:
+      return v1::CHECK_STATUS_PASS;
+    case corim::CheckStatus::kFail:
+      return v1::CHECK_STATUS_FAIL;
+  }
+  return v1::CHECK_STATUS_UNSPECIFIED;
+}
+
+void ToProto(const corim::VerificationReport& r, v1::VerifyTokenResponse* out) {
+  out->set_ok(r.ok());
+  const std::pair<const char*, const corim::Check*> checks[] = {
+      {"freshness", &r.freshness},
+      {"platform_signature", &r.platform_signature},
+      {"realm_key", &r.realm_key},
+      {"realm_signature", &r.realm_signature},
+      {"binding", &r.binding},
+  };
+  for (const auto& [name, check] : checks) {
+    v1::CheckResult* c = out->add_checks();
+    c->set_name(name);
+    c->set_status(ToProto(check->status));
+    c->set_detail(check->detail);
+  }
+  for (const corim::LintFinding& l : r.lints) {
+    v1::LintFinding* f = out->add_lints();
+    f->set_id(l.id);
+    f->set_warning(l.warning);
+    f->set_message(l.message);
+  }
+  out->set_report_json(corim::VerificationReportToJson(r));
+}
+
+// Token, CPAK and nonce of VerifyToken / AppraiseToken.
+struct TokenInputs {
+  corim::CcaToken token;
+  std::optional<crypto::EcPublicKey> cpak;
+  std::optional<std::vector<uint8_t>> nonce;
+};
+
+absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
+                                              const std::string& cpak,
+                                              const std::string& nonce,
+                                              bool strict) {
+  if (token.empty()) {
+    return absl::InvalidArgumentError("token: expected CCA token bytes");
+  }
+  if (nonce.size() > kMaxNonceBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nonce: expected at most ", kMaxNonceBytes,
+                     " bytes, found ", nonce.size()));
+  }
+  corim::TokenDecodeOptions opts;
+  opts.strict = strict;
+  absl::StatusOr<corim::CcaToken> t = corim::DecodeCcaToken(Span(token), opts);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token: ", t.status().message()));
+  }
+  TokenInputs in{std::move(*t), std::nullopt, std::nullopt};
+  if (!cpak.empty()) {
+    absl::StatusOr<crypto::EcPublicKey> k =
+        corim::LoadPublicKey(cpak, in.token.platform.instance_id);
+    if (!k.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cpak: ", k.status().message()));
+    }
+    in.cpak = std::move(*k);
+  }
+  if (!nonce.empty()) in.nonce = Vec(nonce);
+  return in;
+}
+
+std::string Base64Url(absl::Span<const uint8_t> b) {
+  return absl::WebSafeBase64Escape(Bytes(b));  // RFC 4648 §5, no padding
+}
 
 }  // namespace
+
+bool CallLimiter::Acquire(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  auto available = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return free_ > 0; };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&available), deadline)) {
+    return false;
+  }
+  --free_;
+  return true;
+}
+
+void CallLimiter::Release() {
+  absl::MutexLock lock(&mu_);
+  ++free_;
+}
 
 ServiceInfo DefaultServiceInfo() {
   ServiceInfo info;
@@ -28,38 +331,741 @@ ServiceInfo DefaultServiceInfo() {
   // gRPC binaries are always built against OpenSSL (see service.h).
   info.crypto_backend = v1::CRYPTO_BACKEND_OPENSSL;
   info.crypto_backend_name = OPENSSL_VERSION_TEXT;
+  info.evidence_media_types = {kCcaEvidenceMediaType};
+  info.corim_profiles = {std::string(corim::kProfileCcaRealm2025),
+                         std::string(corim::kProfileCcaRealmLegacy)};
+  for (int f = v1::ENDORSEMENT_FORMAT_COMID_2025;
+       f <= v1::ENDORSEMENT_FORMAT_COCLI_JSON_2024; ++f) {
+    info.endorsement_formats.push_back(static_cast<v1::EndorsementFormat>(f));
+  }
   return info;
 }
 
-RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(ServiceInfo info)
-    : info_(std::move(info)) {}
+absl::StatusOr<std::string> PublicJwk(const crypto::EcPrivateKey& key) {
+  if (key.curve() != crypto::Curve::kP256) {
+    return absl::InvalidArgumentError("EAR key: expected a P-256 key (ES256)");
+  }
+  absl::StatusOr<crypto::EcPublicKey> pub = key.PublicKey();
+  if (!pub.ok()) return pub.status();
+  absl::StatusOr<std::vector<uint8_t>> sec1 = pub->ToSec1();
+  if (!sec1.ok()) return sec1.status();
+  const size_t n = crypto::CurveFieldSize(key.curve());
+  if (sec1->size() != 1 + 2 * n) {
+    return absl::InternalError("EAR key: unexpected SEC1 point size");
+  }
+  absl::Span<const uint8_t> p(*sec1);
+  return absl::StrCat(R"({"kty":"EC","crv":"P-256","alg":"ES256","x":")",
+                      Base64Url(p.subspan(1, n)), R"(","y":")",
+                      Base64Url(p.subspan(1 + n, n)), R"("})");
+}
+
+absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>> TlsCredentials(
+    absl::string_view cert_chain_pem, absl::string_view private_key_pem,
+    std::optional<std::string> client_ca_pem) {
+  if (cert_chain_pem.empty() || private_key_pem.empty()) {
+    return absl::InvalidArgumentError(
+        "TLS: expected both a certificate chain and a private key");
+  }
+  ::grpc::SslServerCredentialsOptions opts(
+      client_ca_pem.has_value()
+          ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+          : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (client_ca_pem.has_value()) opts.pem_root_certs = *client_ca_pem;
+  opts.pem_key_cert_pairs.push_back(
+      {std::string(private_key_pem), std::string(cert_chain_pem)});
+  std::shared_ptr<::grpc::ServerCredentials> c =
+      ::grpc::SslServerCredentials(opts);
+  if (c == nullptr) return absl::InvalidArgumentError("TLS: bad credentials");
+  return c;
+}
+
+RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(
+    ServerOptions options)
+    : options_(std::move(options)),
+      limiter_(std::max(1, options_.limits.max_concurrent_calls)) {
+  if (options_.ear_key != nullptr) {
+    absl::StatusOr<std::string> jwk = PublicJwk(*options_.ear_key);
+    if (jwk.ok()) ear_jwk_ = *jwk;
+  }
+}
 
 ::grpc::Status RealmMeasurementsServiceImpl::GetServiceInfo(
     ::grpc::ServerContext* /*context*/,
     const v1::GetServiceInfoRequest* /*request*/,
     v1::GetServiceInfoResponse* response) {
-  response->set_version(info_.version);
-  for (v1::HashAlgorithm a : info_.hash_algorithms) {
+  const ServiceInfo& info = options_.info;
+  response->set_version(info.version);
+  for (v1::HashAlgorithm a : info.hash_algorithms) {
     response->add_hash_algorithms(a);
   }
-  for (v1::Vmm v : info_.vmms) response->add_vmms(v);
-  response->set_crypto_backend(info_.crypto_backend);
-  response->set_crypto_backend_name(info_.crypto_backend_name);
+  for (v1::Vmm v : info.vmms) response->add_vmms(v);
+  response->set_crypto_backend(info.crypto_backend);
+  response->set_crypto_backend_name(info.crypto_backend_name);
+  for (const std::string& m : info.evidence_media_types) {
+    response->add_evidence_media_types(m);
+  }
+  for (const std::string& p : info.corim_profiles) {
+    response->add_corim_profiles(p);
+  }
+  for (v1::EndorsementFormat f : info.endorsement_formats) {
+    response->add_endorsement_formats(f);
+  }
+  response->set_ear_verification_key_jwk(ear_jwk_);
+  response->set_max_message_bytes(options_.limits.max_message_bytes);
+  response->set_max_payload_bytes(options_.limits.max_payload_bytes);
+  return ::grpc::Status::OK;
+}
+
+absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
+    const v1::PayloadRef& ref, absl::string_view field) {
+  absl::StatusOr<PayloadRecord> r =
+      options_.store->GetPayload(Span(ref.sha256()));
+  if (!r.ok()) {
+    return absl::Status(r.status().code(),
+                        absl::StrCat(field, ": ", r.status().message()));
+  }
+  return r->path;
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::ComputeMeasurements(
+    ::grpc::ServerContext* context,
+    const v1::ComputeMeasurementsRequest* request,
+    v1::ComputeMeasurementsResponse* response) {
+  measure::VmmModel model = nullptr;
+  switch (request->vmm()) {
+    case v1::VMM_KVMTOOL:
+      model = &measure::BuildKvmtool;
+      break;
+    case v1::VMM_QEMU:
+      model = &measure::BuildQemu;
+      break;
+    case v1::VMM_CLOUD_HYPERVISOR:
+      model = &measure::BuildCloudHv;
+      break;
+    default:
+      return Invalid(absl::StrCat(
+          "vmm: expected KVMTOOL, QEMU or CLOUD_HYPERVISOR, found ",
+          static_cast<int>(request->vmm())));
+  }
+  if (request->vmm_args_size() > kMaxVmmArgs) {
+    return Invalid(absl::StrCat("vmm_args: expected at most ", kMaxVmmArgs,
+                                " arguments, found ",
+                                request->vmm_args_size()));
+  }
+  for (int i = 0; i < request->vmm_args_size(); ++i) {
+    if (request->vmm_args(i).size() > kMaxVmmArgBytes) {
+      return Invalid(absl::StrCat("vmm_args[", i, "]: expected at most ",
+                                  kMaxVmmArgBytes, " bytes, found ",
+                                  request->vmm_args(i).size()));
+    }
+  }
+  if (request->host_caps_toml_size() > kMaxHostCapsDocs) {
+    return Invalid(absl::StrCat("host_caps_toml: expected at most ",
+                                kMaxHostCapsDocs, " documents, found ",
+                                request->host_caps_toml_size()));
+  }
+
+  // Host capabilities: configs restrict, overrides update (spec-core §5.3).
+  measure::HostCaps caps;
+  for (int i = 0; i < request->host_caps_toml_size(); ++i) {
+    const std::string name = absl::StrCat("host_caps_toml[", i, "]");
+    absl::StatusOr<measure::HostCaps> c =
+        measure::HostCaps::FromToml(request->host_caps_toml(i), name);
+    if (!c.ok()) return ToGrpc(c.status());
+    if (absl::Status s = caps.Restrict(*c); !s.ok()) return ToGrpc(s, name);
+  }
+  const v1::HostCapsOverrides& o = request->overrides();
+  measure::HostCaps over;
+  auto small = [](const char* field, uint32_t v,
+                  uint32_t max) -> ::grpc::Status {
+    if (v > max) {
+      return Invalid(absl::StrCat("overrides.", field, ": expected 0..", max,
+                                  ", found ", v));
+    }
+    return ::grpc::Status::OK;
+  };
+  ::grpc::Status g;
+  if (o.has_ipa_bits()) {
+    if (!(g = small("ipa_bits", o.ipa_bits(), 255)).ok()) return g;
+    over.ipa_bits = o.ipa_bits();
+  }
+  if (o.has_num_bps()) {
+    if (!(g = small("num_bps", o.num_bps(), 255)).ok()) return g;
+    over.num_bps = o.num_bps();
+  }
+  if (o.has_num_wps()) {
+    if (!(g = small("num_wps", o.num_wps(), 255)).ok()) return g;
+    over.num_wps = o.num_wps();
+  }
+  if (o.has_sve_vl()) {
+    if (!(g = small("sve_vl", o.sve_vl(), 65535)).ok()) return g;
+    over.sve_vl = o.sve_vl();
+  }
+  if (o.has_pmu_num_ctrs()) {
+    if (!(g = small("pmu_num_ctrs", o.pmu_num_ctrs(), 255)).ok()) return g;
+    over.pmu_num_ctrs = o.pmu_num_ctrs();
+  }
+  if (o.has_pmu()) over.pmu = o.pmu();
+  if (o.has_lpa2()) over.lpa2 = o.lpa2();
+  if (absl::Status s = caps.Update(over); !s.ok()) {
+    return ToGrpc(s, "overrides");
+  }
+
+  measure::VmmInputs inputs;
+  const std::pair<const v1::PayloadRef*, std::optional<std::string>*> refs[] = {
+      {&request->kernel(), &inputs.kernel},
+      {&request->initrd(), &inputs.initrd},
+      {&request->firmware(), &inputs.firmware},
+      {&request->dtb(), &inputs.dtb},
+      {&request->dtb_template(), &inputs.dtb_template}};
+  const char* const names[] = {"kernel", "initrd", "firmware", "dtb",
+                               "dtb_template"};
+  for (int i = 0; i < 5; ++i) {
+    if (refs[i].first->sha256().empty()) continue;
+    if (options_.store == nullptr) return NoStore();
+    absl::StatusOr<std::string> path = PayloadPath(*refs[i].first, names[i]);
+    if (!path.ok()) return ToGrpc(path.status());
+    *refs[i].second = *path;
+  }
+  if (request->has_dtb() && request->has_dtb_template()) {
+    return Invalid("dtb and dtb_template: expected at most one of them");
+  }
+
+  Slot slot(&limiter_, context);
+  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+
+  const std::vector<std::string> args(request->vmm_args().begin(),
+                                      request->vmm_args().end());
+  measure::RealmConfig config(caps);
+  absl::Status built = model(inputs, args, config);
+  if (built.ok()) built = config.Validate();
+  auto clean = [&](const absl::Status& s) {
+    // Payload files are named by digest; show that, not the server's path.
+    std::string msg(s.message());
+    if (options_.store != nullptr) {
+      for (const auto& [ref, path] : refs) {
+        if (path->has_value()) {
+          absl::StrReplaceAll(
+              {{**path,
+                absl::StrCat("payload sha256:", HexOf(Span(ref->sha256())))}},
+              &msg);
+        }
+      }
+    }
+    return absl::Status(s.code(), msg);
+  };
+  if (!built.ok()) return ToGrpc(clean(built), "cannot build parameters");
+  if (context->IsCancelled()) {
+    return ::grpc::Status(::grpc::StatusCode::CANCELLED,
+                          "call cancelled or deadline exceeded");
+  }
+  absl::StatusOr<measure::Measurements> m =
+      measure::ComputeMeasurements(config);
+  if (!m.ok()) {
+    return ToGrpc(clean(m.status()), "failed to compute measurements");
+  }
+  absl::StatusOr<measure::RealmCreateParams> p = config.ResolveParams();
+  if (!p.ok()) return ToGrpc(clean(p.status()));
+
+  const size_t n = measure::HashSize(m->hash_algorithm);
+  response->set_hash_algorithm(ToProto(m->hash_algorithm));
+  response->set_rim(Bytes(absl::MakeConstSpan(m->rim).first(n)));
+  for (const measure::Measurement& r : m->rem) {
+    response->add_rems(Bytes(absl::MakeConstSpan(r).first(n)));
+  }
+  response->set_personalization_value(Bytes(config.personalization_value()));
+  v1::RealmParameters* rp = response->mutable_parameters();
+  rp->set_ipa_bits(p->ipa_bits);
+  rp->set_num_bps(p->num_bps);
+  rp->set_num_wps(p->num_wps);
+  rp->set_sve_vl(p->sve_vl);
+  rp->set_pmu(p->pmu);
+  rp->set_pmu_num_ctrs(p->pmu_num_ctrs);
+  rp->set_lpa2(p->lpa2);
+
+  v1::Layout* layout = response->mutable_layout();
+  for (const auto& [base, size] : config.ram()) {
+    v1::MemoryRange* r = layout->add_ram();
+    r->set_base(base);
+    r->set_size(size);
+  }
+  auto add_blob = [&](const measure::Blob& b, v1::Register into) {
+    v1::LayoutBlob* out = layout->add_blobs();
+    out->set_name(b.name);
+    out->set_ipa(b.guest_start);
+    out->set_load_size(b.load_size);
+    out->set_measured(true);
+    out->set_into(into);
+    absl::StatusOr<uint64_t> size = b.payload.Size();
+    if (size.ok()) out->set_size(*size);
+    absl::StatusOr<crypto::Digest> d =
+        crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
+    if (!d.ok()) return;
+    if (!b.payload
+             .Read([&](absl::Span<const uint8_t> c) { return d->Update(c); })
+             .ok()) {
+      return;
+    }
+    absl::StatusOr<std::vector<uint8_t>> h = d->Finish();
+    if (h.ok()) out->set_sha256(Bytes(*h));
+  };
+  for (const auto& [addr, b] : config.rim_blobs()) {
+    add_blob(b, v1::REGISTER_RIM);
+  }
+  for (const auto& [index, b] : config.rem_blobs()) {
+    add_blob(b, static_cast<v1::Register>(v1::REGISTER_REM0 + index));
+  }
+  for (const measure::MemoryRange& r : config.rim_unmeasured()) {
+    v1::LayoutBlob* out = layout->add_blobs();
+    out->set_name("unmeasured");
+    out->set_ipa(r.base);
+    out->set_size(r.size);
+    out->set_into(v1::REGISTER_RIM);
+  }
+  if (config.rec().has_value()) {
+    layout->set_has_rec(true);
+    layout->set_rec_pc(config.rec()->pc);
+    for (uint64_t gpr : config.rec()->gprs) layout->add_rec_gprs(gpr);
+  }
+  if (config.dtb().has_value()) {
+    layout->set_has_dtb(true);
+    if (config.dtb_address().has_value()) {
+      layout->set_dtb_address(*config.dtb_address());
+    }
+    response->set_dtb(Bytes(*config.dtb()));
+  }
+  for (const std::string& w : config.warnings()) response->add_warnings(w);
+  return ::grpc::Status::OK;
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::UploadPayload(
+    ::grpc::ServerContext* context,
+    ::grpc::ServerReader<v1::UploadPayloadRequest>* reader,
+    v1::UploadPayloadResponse* response) {
+  if (options_.store == nullptr) return NoStore();
+  v1::UploadPayloadRequest msg;
+  if (!reader->Read(&msg)) {
+    return Invalid("upload: expected at least one message, found none");
+  }
+  if (msg.sha256().size() != 32) {
+    return Invalid(
+        absl::StrCat("sha256 (first message): expected 32 bytes, found ",
+                     msg.sha256().size()));
+  }
+  if (msg.size() > options_.limits.max_payload_bytes) {
+    return ::grpc::Status(
+        ::grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("size: payload of ", msg.size(),
+                     " bytes exceeds the limit of ",
+                     options_.limits.max_payload_bytes, " bytes"));
+  }
+  const std::string sha = msg.sha256();
+  absl::StatusOr<std::unique_ptr<PayloadUpload>> up =
+      options_.store->BeginPayload(Span(sha), msg.size(), msg.name());
+  if (!up.ok()) return ToGrpc(up.status());
+  size_t index = 0;
+  do {
+    if (index > 0 &&
+        (!msg.sha256().empty() || msg.size() != 0 || !msg.name().empty())) {
+      return Invalid(absl::StrCat("message ", index,
+                                  ": sha256, size and name belong in the "
+                                  "first message only"));
+    }
+    if (msg.chunk().size() > kMaxUploadChunk) {
+      return Invalid(absl::StrCat("chunk of message ", index,
+                                  ": expected at most ", kMaxUploadChunk,
+                                  " bytes, found ", msg.chunk().size()));
+    }
+    if (absl::Status s = (*up)->Append(Span(msg.chunk())); !s.ok()) {
+      return ToGrpc(s);
+    }
+    ++index;
+  } while (reader->Read(&msg));
+  // A stream that ended because the client went away is not complete, even
+  // if the byte count happens to match.
+  if (context->IsCancelled()) {
+    return ::grpc::Status(::grpc::StatusCode::CANCELLED,
+                          "upload cancelled; nothing stored");
+  }
+  bool present = false;
+  absl::StatusOr<PayloadRecord> r = (*up)->Commit(&present);
+  if (!r.ok()) return ToGrpc(r.status());
+  response->set_sha256(Bytes(r->sha256));
+  response->set_size(r->size);
+  response->set_already_present(present);
+  return ::grpc::Status::OK;
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::ReplayEventLog(
+    ::grpc::ServerContext* context, const v1::ReplayEventLogRequest* request,
+    v1::ReplayEventLogResponse* response) {
+  if (request->images_size() > kMaxCatalogueImages) {
+    return Invalid(absl::StrCat("images: expected at most ",
+                                kMaxCatalogueImages, ", found ",
+                                request->images_size()));
+  }
+  if (request->images_size() > 0 && options_.store == nullptr) {
+    return NoStore();
+  }
+  eventlog::ParseOptions popts;
+  popts.allow_truncation = request->allow_truncation();
+  absl::StatusOr<eventlog::EventLog> log =
+      eventlog::Parse(Span(request->event_log()), popts);
+  if (!log.ok()) return ToGrpc(log.status(), "event_log");
+
+  Slot slot(&limiter_, context);
+  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+
+  eventlog::ImageCatalogue catalogue;
+  for (int i = 0; i < request->images_size(); ++i) {
+    const std::string field = absl::StrCat("images[", i, "]");
+    absl::StatusOr<PayloadRecord> r =
+        options_.store->GetPayload(Span(request->images(i).sha256()));
+    if (!r.ok()) return ToGrpc(r.status(), field);
+    std::vector<uint8_t> content;
+    content.reserve(r->size);
+    absl::Status s = measure::Payload::FromFile(r->path).Read(
+        [&](absl::Span<const uint8_t> c) {
+          content.insert(content.end(), c.begin(), c.end());
+          return absl::OkStatus();
+        });
+    if (!s.ok()) return ToGrpc(absl::InternalError(s.message()), field);
+    const std::string name =
+        r->name.empty() ? HexOf(Span(request->images(i).sha256())) : r->name;
+    if (absl::Status a = catalogue.AddImage(name, std::move(content));
+        !a.ok()) {
+      return ToGrpc(a, field);
+    }
+  }
+  eventlog::ReplayOptions ropts;
+  ropts.source = request->source() == v1::LOG_SOURCE_FIRMWARE
+                     ? eventlog::LogSource::kFirmware
+                     : eventlog::LogSource::kVmm;
+  eventlog::Replayer replayer(&catalogue);
+  if (absl::Status s = replayer.Replay(*log, ropts); !s.ok()) {
+    return ToGrpc(s, "replay");
+  }
+  if (const measure::Engine* e = replayer.engine()) {
+    const size_t n = measure::HashSize(e->hash_algorithm());
+    response->set_hash_algorithm(ToProto(e->hash_algorithm()));
+    response->set_rim(Bytes(absl::MakeConstSpan(e->rim()).first(n)));
+    for (int i = 0; i < 4; ++i) {
+      response->add_rems(Bytes(absl::MakeConstSpan(e->rem(i)).first(n)));
+    }
+  }
+  for (const eventlog::ReportEntry& r : replayer.report()) {
+    v1::ReplayedEvent* e = response->add_events();
+    e->set_event(r.event);
+    e->set_offset(r.offset);
+    e->set_index(r.index);
+    e->set_type(r.type);
+    e->set_target_register(ToProto(r.reg));
+    e->set_action(r.action);
+    e->set_digest(r.digest);
+    switch (r.match) {
+      case eventlog::CatalogueMatch::kNotApplicable:
+        e->set_match(v1::CATALOGUE_MATCH_NOT_APPLICABLE);
+        break;
+      case eventlog::CatalogueMatch::kVerified:
+        e->set_match(v1::CATALOGUE_MATCH_VERIFIED);
+        break;
+      case eventlog::CatalogueMatch::kUnverified:
+        e->set_match(v1::CATALOGUE_MATCH_UNVERIFIED);
+        break;
+    }
+    e->set_image(r.image);
+    e->set_value_after(r.value_after);
+  }
+  response->set_report_text(replayer.FormatReport());
+  return ::grpc::Status::OK;
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::ExportEndorsements(
+    ::grpc::ServerContext* context,
+    const v1::ExportEndorsementsRequest* request,
+    v1::ExportEndorsementsResponse* response) {
+  corim::ReferenceValues values;
+  switch (request->source_case()) {
+    case v1::ExportEndorsementsRequest::kInlineSet: {
+      absl::StatusOr<corim::ReferenceValues> v =
+          FromProto(request->inline_set(), "realm-measurements");
+      if (!v.ok()) return ToGrpc(v.status());
+      values = std::move(*v);
+      break;
+    }
+    case v1::ExportEndorsementsRequest::kStoredSet: {
+      if (options_.store == nullptr) return NoStore();
+      absl::StatusOr<ReferenceSetRecord> r =
+          options_.store->GetReferenceSet(request->stored_set());
+      if (!r.ok()) return ToGrpc(r.status(), "stored_set");
+      absl::StatusOr<corim::DecodedCorim> d = corim::DecodeCorim(r->corim);
+      if (!d.ok()) {
+        return ToGrpc(absl::DataLossError(d.status().message()), "stored_set");
+      }
+      values = std::move(d->values);
+      break;
+    }
+    default:
+      return Invalid("source: expected inline_set or stored_set");
+  }
+  Slot slot(&limiter_, context);
+  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+
+  auto single_comid = [&]() -> absl::StatusOr<const corim::Comid*> {
+    if (values.comids.size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "format: a CoMID format needs a set with exactly one CoMID, found ",
+          values.comids.size(), " (export a CoRIM instead)"));
+    }
+    return &values.comids[0];
+  };
+  absl::StatusOr<corim::EncodedObject> out =
+      absl::InvalidArgumentError("format: expected an EndorsementFormat");
+  const v1::EndorsementFormat f = request->format();
+  const corim::Profile profile =
+      (f == v1::ENDORSEMENT_FORMAT_COMID_LEGACY ||
+       f == v1::ENDORSEMENT_FORMAT_CORIM_LEGACY_UNSIGNED ||
+       f == v1::ENDORSEMENT_FORMAT_COCLI_JSON_2024)
+          ? corim::Profile::kCcaRealmLegacy
+          : corim::Profile::kCcaRealm2025;
+  switch (f) {
+    case v1::ENDORSEMENT_FORMAT_COMID_2025:
+    case v1::ENDORSEMENT_FORMAT_COMID_LEGACY:
+    case v1::ENDORSEMENT_FORMAT_CORIM_JSON_2026:
+    case v1::ENDORSEMENT_FORMAT_COCLI_JSON_2024: {
+      absl::StatusOr<const corim::Comid*> c = single_comid();
+      if (!c.ok()) return ToGrpc(c.status());
+      const bool json = f == v1::ENDORSEMENT_FORMAT_CORIM_JSON_2026 ||
+                        f == v1::ENDORSEMENT_FORMAT_COCLI_JSON_2024;
+      out = json ? corim::EncodeComidJson(**c, profile)
+                 : corim::EncodeComid(**c, profile);
+      break;
+    }
+    case v1::ENDORSEMENT_FORMAT_CORIM_2025_UNSIGNED:
+    case v1::ENDORSEMENT_FORMAT_CORIM_LEGACY_UNSIGNED:
+      out = corim::EncodeCorim(values, profile);
+      break;
+    case v1::ENDORSEMENT_FORMAT_CORIM_2025_SIGNED: {
+      const v1::CorimSigner& s = request->signer();
+      if (s.key_pem().empty() || s.chain_pem().empty()) {
+        return Invalid("signer: a signed CoRIM needs key_pem and chain_pem");
+      }
+      out = internal::SignCorimWithPem(
+          values, profile, s.key_pem(), s.chain_pem(),
+          s.signer_name().empty() ? "realm-measurements" : s.signer_name());
+      break;
+    }
+    default:
+      break;
+  }
+  if (!out.ok()) return ToGrpc(out.status());
+  response->set_content(Bytes(out->bytes));
+  response->set_media_type(out->media_type);
+  return ::grpc::Status::OK;
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::ProvisionReferenceValues(
+    ::grpc::ServerContext* /*context*/,
+    const v1::ProvisionReferenceValuesRequest* request,
+    v1::ProvisionReferenceValuesResponse* response) {
+  if (options_.store == nullptr) return NoStore();
+  ReferenceSetRecord record;
+  record.name = request->name();
+  switch (request->source_case()) {
+    case v1::ProvisionReferenceValuesRequest::kCorim: {
+      absl::StatusOr<corim::DecodedCorim> d =
+          corim::DecodeCorim(Span(request->corim()));
+      if (!d.ok()) return ToGrpc(d.status(), "corim");
+      record.corim = Vec(request->corim());
+      record.profile = ToProto(d->profile);
+      record.realm_count = corim::FlattenReferenceValues(d->values).size();
+      break;
+    }
+    case v1::ProvisionReferenceValuesRequest::kInlineSet: {
+      absl::StatusOr<corim::ReferenceValues> v =
+          FromProto(request->inline_set(), request->name());
+      if (!v.ok()) return ToGrpc(v.status());
+      absl::StatusOr<corim::EncodedObject> e =
+          corim::EncodeCorim(*v, corim::Profile::kCcaRealm2025);
+      if (!e.ok()) return ToGrpc(e.status(), "inline_set");
+      record.corim = std::move(e->bytes);
+      record.profile = v1::CORIM_PROFILE_CCA_REALM_2025;
+      record.realm_count = corim::FlattenReferenceValues(*v).size();
+      break;
+    }
+    default:
+      return Invalid("source: expected corim or inline_set");
+  }
+  absl::StatusOr<ReferenceSetRecord> r =
+      options_.store->PutReferenceSet(std::move(record), request->replace());
+  if (!r.ok()) return ToGrpc(r.status());
+  ToProto(*r, response->mutable_set());
+  return ::grpc::Status::OK;
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::ListReferenceValues(
+    ::grpc::ServerContext* /*context*/,
+    const v1::ListReferenceValuesRequest* /*request*/,
+    v1::ListReferenceValuesResponse* response) {
+  if (options_.store == nullptr) return NoStore();
+  absl::StatusOr<std::vector<ReferenceSetRecord>> all =
+      options_.store->ListReferenceSets();
+  if (!all.ok()) return ToGrpc(all.status());
+  for (const ReferenceSetRecord& r : *all) ToProto(r, response->add_sets());
+  return ::grpc::Status::OK;
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::DeleteReferenceValues(
+    ::grpc::ServerContext* /*context*/,
+    const v1::DeleteReferenceValuesRequest* request,
+    v1::DeleteReferenceValuesResponse* /*response*/) {
+  if (options_.store == nullptr) return NoStore();
+  return ToGrpc(options_.store->DeleteReferenceSet(request->name()));
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::VerifyToken(
+    ::grpc::ServerContext* context, const v1::VerifyTokenRequest* request,
+    v1::VerifyTokenResponse* response) {
+  absl::StatusOr<TokenInputs> in = DecodeTokenInputs(
+      request->token(), request->cpak(), request->nonce(), request->strict());
+  if (!in.ok()) return ToGrpc(in.status());
+  Slot slot(&limiter_, context);
+  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+  corim::VerifyOptions opts;
+  opts.cpak = in->cpak.has_value() ? &*in->cpak : nullptr;
+  opts.nonce = in->nonce;
+  opts.strict = request->strict();
+  ToProto(corim::VerifyCcaToken(in->token, opts), response);
+  return ::grpc::Status::OK;
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::AppraiseToken(
+    ::grpc::ServerContext* context, const v1::AppraiseTokenRequest* request,
+    v1::AppraiseTokenResponse* response) {
+  absl::StatusOr<TokenInputs> in = DecodeTokenInputs(
+      request->token(), request->cpak(), request->nonce(), request->strict());
+  if (!in.ok()) return ToGrpc(in.status());
+  std::vector<corim::RealmReferenceValue> refs;
+  switch (request->reference_values_case()) {
+    case v1::AppraiseTokenRequest::kInlineSet: {
+      absl::StatusOr<corim::ReferenceValues> v =
+          FromProto(request->inline_set(), "inline");
+      if (!v.ok()) return ToGrpc(v.status());
+      refs = corim::FlattenReferenceValues(*v);
+      break;
+    }
+    case v1::AppraiseTokenRequest::kStoredSet: {
+      if (options_.store == nullptr) return NoStore();
+      absl::StatusOr<ReferenceSetRecord> r =
+          options_.store->GetReferenceSet(request->stored_set());
+      if (!r.ok()) return ToGrpc(r.status(), "stored_set");
+      absl::StatusOr<corim::DecodedCorim> d = corim::DecodeCorim(r->corim);
+      if (!d.ok()) {
+        return ToGrpc(absl::DataLossError(d.status().message()), "stored_set");
+      }
+      refs = corim::FlattenReferenceValues(d->values);
+      break;
+    }
+    case v1::AppraiseTokenRequest::kCorim: {
+      absl::StatusOr<corim::DecodedCorim> d =
+          corim::DecodeCorim(Span(request->corim()));
+      if (!d.ok()) return ToGrpc(d.status(), "corim");
+      refs = corim::FlattenReferenceValues(d->values);
+      break;
+    }
+    default:
+      return Invalid(
+          "reference_values: expected inline_set, stored_set or corim");
+  }
+  Slot slot(&limiter_, context);
+  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+
+  corim::AppraisalOptions opts;
+  opts.verify.cpak = in->cpak.has_value() ? &*in->cpak : nullptr;
+  opts.verify.nonce = in->nonce;
+  opts.verify.strict = request->strict();
+  opts.require_hash_algorithm_match = request->require_hash_algorithm_match();
+  corim::AppraisalResult result =
+      corim::AppraiseCcaToken(in->token, refs, opts);
+
+  corim::EarOptions ear;
+  ear.issued_at = static_cast<int64_t>(std::time(nullptr));
+  ear.nonce = in->nonce;
+  const std::string json = corim::EarToJson(in->token, result, ear);
+  response->set_ear_json(json);
+  if (options_.ear_key != nullptr) {
+    absl::StatusOr<std::string> jwt =
+        corim::SignEarJwt(json, *options_.ear_key);
+    if (!jwt.ok()) return ToGrpc(jwt.status(), "EAR signing");
+    response->set_ear_jwt(*jwt);
+  }
+  ToProto(result.platform.vector, response->mutable_platform());
+  ToProto(result.realm.vector, response->mutable_realm());
+  response->set_platform_status(corim::TierName(result.platform.status()));
+  response->set_realm_status(corim::TierName(result.realm.status()));
+  response->set_affirms(result.affirms());
+  for (const corim::CandidateReport& c : result.candidates) {
+    v1::CandidateReport* out = response->add_candidates();
+    out->set_index(c.index);
+    out->set_executables(c.executables);
+    for (const corim::FieldMatch& f : c.fields) {
+      v1::FieldMatch* fm = out->add_fields();
+      fm->set_field(f.field);
+      switch (f.outcome) {
+        case corim::FieldOutcome::kMatch:
+          fm->set_outcome(v1::FIELD_OUTCOME_MATCH);
+          break;
+        case corim::FieldOutcome::kMismatch:
+          fm->set_outcome(v1::FIELD_OUTCOME_MISMATCH);
+          break;
+        case corim::FieldOutcome::kNotSupplied:
+          fm->set_outcome(v1::FIELD_OUTCOME_NOT_SUPPLIED);
+          break;
+      }
+      fm->set_expected(f.expected);
+      fm->set_found(f.found);
+    }
+  }
+  if (result.matched.has_value()) {
+    response->set_has_matched(true);
+    response->set_matched(*result.matched);
+  }
+  ToProto(result.verification, response->mutable_verification());
+  response->set_report_json(corim::AppraisalToJson(in->token, result, ear));
   return ::grpc::Status::OK;
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const std::string& address, ServiceInfo info) {
-  // Process-wide switch read by ServerBuilder::BuildAndStart; it must be set
-  // before building.
-  ::grpc::EnableDefaultHealthCheckService(true);
+  ServerOptions o;
+  o.address = address;
+  o.info = std::move(info);
+  return Start(std::move(o));
+}
 
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  // Process-wide switches read by ServerBuilder::BuildAndStart; they must be
+  // set before building.
+  ::grpc::EnableDefaultHealthCheckService(true);
+  ::grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  const std::string address = options.address;
+  const ServerLimits limits = options.limits;
+  std::shared_ptr<::grpc::ServerCredentials> creds =
+      options.credentials != nullptr ? options.credentials
+                                     : ::grpc::InsecureServerCredentials();
   auto service =
-      std::make_unique<RealmMeasurementsServiceImpl>(std::move(info));
+      std::make_unique<RealmMeasurementsServiceImpl>(std::move(options));
   int port = 0;
   ::grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, ::grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address, creds, &port);
   builder.RegisterService(service.get());
+  builder.SetMaxReceiveMessageSize(limits.max_message_bytes);
+  // Responses carry DTBs and reports; allow the same size back.
+  builder.SetMaxSendMessageSize(std::max(limits.max_message_bytes, 4 << 20));
+  ::grpc::ResourceQuota quota("realm-measurements");
+  quota.SetMaxThreads(std::max(4, limits.max_threads));
+  builder.SetResourceQuota(quota);
   std::unique_ptr<::grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     if (server != nullptr) server->Shutdown();
@@ -85,14 +1091,14 @@ Server::Server(std::unique_ptr<RealmMeasurementsServiceImpl> service,
 
 Server::~Server() { Shutdown(); }
 
-void Server::Shutdown() {
+void Server::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   if (::grpc::HealthCheckServiceInterface* health =
           server_->GetHealthCheckService()) {
     health->Shutdown();  // all NOT_SERVING, no later changes
   }
-  server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
 }
 

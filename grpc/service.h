@@ -2,66 +2,173 @@
 //
 // The realm-measurements gRPC service (proto/realm_measurements/v1) and a
 // small in-process server that also serves the standard gRPC health protocol
-// (grpc.health.v1.Health, built into libgrpc++).
+// (grpc.health.v1.Health, built into libgrpc++) and server reflection.
 //
 // Usage:
-//   absl::StatusOr<std::unique_ptr<Server>> s =
-//       Server::Start("127.0.0.1:0", DefaultServiceInfo());
+//   ServerOptions o;
+//   o.address = "127.0.0.1:0";
+//   o.store = store.get();        // from OpenSqliteStore(data_dir)
+//   o.ear_key = ...;              // EAR signing key (P-256)
+//   absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(std::move(o));
 //   ... connect to 127.0.0.1:(*s)->port() ...
 //   (*s)->Shutdown();
 //
-// Handlers are thin: they copy library facts into responses. gRPC binaries
-// link OpenSSL only (bazel-offline.md); they never load BoringSSL.
+// Handlers are thin: check the request, call one library function, map the
+// absl::Status to the gRPC code of the same meaning. gRPC binaries link
+// OpenSSL only (bazel-offline.md); they never load BoringSSL.
 #ifndef REALM_MEASUREMENTS_GRPC_SERVICE_H_
 #define REALM_MEASUREMENTS_GRPC_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "grpc/store.h"
+#include "measure/crypto.h"
 #include "proto/realm_measurements/v1/service.grpc.pb.h"
 
 namespace realm_measurements::service {
 
-// What GetServiceInfo reports.
+// What GetServiceInfo reports (the limits and the EAR key are added by the
+// server from its options).
 struct ServiceInfo {
   std::string version;
   std::vector<v1::HashAlgorithm> hash_algorithms;
   std::vector<v1::Vmm> vmms;
   v1::CryptoBackend crypto_backend = v1::CRYPTO_BACKEND_UNSPECIFIED;
   std::string crypto_backend_name;
+  std::vector<std::string> evidence_media_types;
+  std::vector<std::string> corim_profiles;
+  std::vector<v1::EndorsementFormat> endorsement_formats;
 };
 
 // This build: version 0.1.0 (the reference's package version, spec-core
 // §10.1), SHA-256 and SHA-512 (spec-core §2.3), kvmtool, QEMU and
-// cloud-hypervisor (spec-vmm), OpenSSL with its header version text.
+// cloud-hypervisor (spec-vmm), OpenSSL with its header version text, the
+// CCA evidence media type, both realm CoRIM profiles, every export format.
 ServiceInfo DefaultServiceInfo();
 
-// Implements realm_measurements.v1.RealmMeasurementsService. Thread-safe:
-// the state is immutable after construction.
+struct ServerLimits {
+  // Largest request message accepted (gRPC rejects larger ones with
+  // RESOURCE_EXHAUSTED before a handler runs).
+  int max_message_bytes = 4 << 20;
+  // Largest uploaded payload.
+  uint64_t max_payload_bytes = kDefaultMaxPayloadBytes;
+  // Calls computing at the same time (compute, replay, verify, appraise,
+  // export); more wait for a slot until their deadline.
+  int max_concurrent_calls = 16;
+  // gRPC threads serving calls (bounds memory under load).
+  int max_threads = 128;
+};
+
+// The largest UploadPayload chunk.
+inline constexpr size_t kMaxUploadChunk = size_t{1} << 20;
+
+struct ServerOptions {
+  // "host:port"; port 0 picks a free port (see Server::port()).
+  std::string address = "127.0.0.1:0";
+  ServiceInfo info = DefaultServiceInfo();
+  // Not owned; must outlive the server. Without a store, the calls that need
+  // one fail with FAILED_PRECONDITION.
+  Store* store = nullptr;
+  // Signs EARs (P-256, ES256). Without it AppraiseToken returns the EAR JSON
+  // only.
+  std::shared_ptr<const crypto::EcPrivateKey> ear_key;
+  // nullptr: plaintext (loopback and tests).
+  std::shared_ptr<::grpc::ServerCredentials> credentials;
+  ServerLimits limits;
+};
+
+// TLS server credentials from PEM texts. With `client_ca_pem`, clients must
+// present a certificate chaining to it (mTLS).
+absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>> TlsCredentials(
+    absl::string_view cert_chain_pem, absl::string_view private_key_pem,
+    std::optional<std::string> client_ca_pem);
+
+// The public half of a P-256 key as a JWK (RFC 7517/7518 §6.2.1):
+// {"kty":"EC","crv":"P-256","x":"...","y":"..."}, base64url unpadded.
+absl::StatusOr<std::string> PublicJwk(const crypto::EcPrivateKey& key);
+
+// Counts calls in progress; Acquire waits for a free slot until `deadline`.
+class CallLimiter {
+ public:
+  explicit CallLimiter(int slots) : free_(slots) {}
+  bool Acquire(absl::Time deadline);
+  void Release();
+
+ private:
+  absl::Mutex mu_;
+  int free_ ABSL_GUARDED_BY(mu_);
+};
+
+// Implements realm_measurements.v1.RealmMeasurementsService. Thread-safe.
 class RealmMeasurementsServiceImpl final
     : public v1::RealmMeasurementsService::Service {
  public:
-  explicit RealmMeasurementsServiceImpl(ServiceInfo info);
+  explicit RealmMeasurementsServiceImpl(ServerOptions options);
 
   ::grpc::Status GetServiceInfo(::grpc::ServerContext* context,
                                 const v1::GetServiceInfoRequest* request,
                                 v1::GetServiceInfoResponse* response) override;
+  ::grpc::Status ComputeMeasurements(
+      ::grpc::ServerContext* context,
+      const v1::ComputeMeasurementsRequest* request,
+      v1::ComputeMeasurementsResponse* response) override;
+  ::grpc::Status UploadPayload(
+      ::grpc::ServerContext* context,
+      ::grpc::ServerReader<v1::UploadPayloadRequest>* reader,
+      v1::UploadPayloadResponse* response) override;
+  ::grpc::Status ReplayEventLog(::grpc::ServerContext* context,
+                                const v1::ReplayEventLogRequest* request,
+                                v1::ReplayEventLogResponse* response) override;
+  ::grpc::Status ExportEndorsements(
+      ::grpc::ServerContext* context,
+      const v1::ExportEndorsementsRequest* request,
+      v1::ExportEndorsementsResponse* response) override;
+  ::grpc::Status ProvisionReferenceValues(
+      ::grpc::ServerContext* context,
+      const v1::ProvisionReferenceValuesRequest* request,
+      v1::ProvisionReferenceValuesResponse* response) override;
+  ::grpc::Status ListReferenceValues(
+      ::grpc::ServerContext* context,
+      const v1::ListReferenceValuesRequest* request,
+      v1::ListReferenceValuesResponse* response) override;
+  ::grpc::Status DeleteReferenceValues(
+      ::grpc::ServerContext* context,
+      const v1::DeleteReferenceValuesRequest* request,
+      v1::DeleteReferenceValuesResponse* response) override;
+  ::grpc::Status VerifyToken(::grpc::ServerContext* context,
+                             const v1::VerifyTokenRequest* request,
+                             v1::VerifyTokenResponse* response) override;
+  ::grpc::Status AppraiseToken(::grpc::ServerContext* context,
+                               const v1::AppraiseTokenRequest* request,
+                               v1::AppraiseTokenResponse* response) override;
 
  private:
-  const ServiceInfo info_;
+  // The library path of a payload (kNotFound when not uploaded).
+  absl::StatusOr<std::string> PayloadPath(const v1::PayloadRef& ref,
+                                          absl::string_view field);
+
+  const ServerOptions options_;
+  std::string ear_jwk_;
+  CallLimiter limiter_;
 };
 
-// A running server with RealmMeasurementsService and the default health
-// service, both reported SERVING until Shutdown(). Plaintext: meant for
-// loopback and tests; deployments put it behind TLS termination.
+// A running server with RealmMeasurementsService, the default health
+// service (SERVING until Shutdown()) and server reflection.
 class Server {
  public:
-  // `address` is "host:port"; port 0 picks a free port (see port()).
   // Fails with kUnavailable when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
+  // Plaintext, no store, no EAR key (GetServiceInfo and the stateless
+  // calls only).
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const std::string& address, ServiceInfo info);
 
@@ -73,9 +180,9 @@ class Server {
   // The bound port (the selected one when started with port 0).
   int port() const { return port_; }
 
-  // Reports NOT_SERVING, then stops accepting calls and waits briefly for
-  // in-flight ones. Idempotent.
-  void Shutdown();
+  // Reports NOT_SERVING, then stops accepting calls and waits up to `grace`
+  // for in-flight ones before cancelling them. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
 
  private:
   Server(std::unique_ptr<RealmMeasurementsServiceImpl> service,
