@@ -1,0 +1,176 @@
+// realm-measurements-server: the gRPC verifier service over a data
+// directory (grpc/store.h). Stops gracefully on SIGTERM or SIGINT.
+//
+//   realm-measurements-server --data_dir=/var/lib/rm --listen=0.0.0.0:50051 \
+//     --tls_cert=server.pem --tls_key=server.key [--client_ca=ca.pem]
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "grpc/service.h"
+#include "grpc/store.h"
+#include "measure/crypto.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "host:port to listen on (port 0 picks one; the bound address is "
+          "printed)");
+ABSL_FLAG(std::string, data_dir, "",
+          "data directory (SQLite store and payload files); created if "
+          "missing");
+ABSL_FLAG(std::string, tls_cert, "", "server certificate chain (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
+ABSL_FLAG(std::string, client_ca, "",
+          "CA certificates (PEM) client certificates must chain to (mTLS)");
+ABSL_FLAG(std::string, ear_key, "",
+          "EAR signing key, P-256 PEM; default: the key in the store, or a "
+          "new one generated and stored");
+ABSL_FLAG(int, max_message_bytes, 4 << 20, "largest request message");
+ABSL_FLAG(uint64_t, max_payload_bytes, uint64_t{1} << 30,
+          "largest uploaded payload");
+ABSL_FLAG(int, max_concurrent_calls, 16,
+          "calls computing at the same time (others wait)");
+ABSL_FLAG(int, max_threads, 128, "gRPC threads serving calls");
+ABSL_FLAG(int, shutdown_grace_seconds, 5,
+          "how long in-flight calls may finish after SIGTERM");
+
+namespace realm_measurements::service {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+int Fail(const absl::Status& s) {
+  std::cerr << "ERROR " << s.message() << "\n";
+  return 1;
+}
+
+int Run() {
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (data_dir.empty()) {
+    return Fail(absl::InvalidArgumentError("--data_dir is required"));
+  }
+  ServerOptions o;
+  o.address = absl::GetFlag(FLAGS_listen);
+  o.limits.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  o.limits.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
+  o.limits.max_concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
+  o.limits.max_threads = absl::GetFlag(FLAGS_max_threads);
+
+  absl::StatusOr<std::unique_ptr<Store>> store =
+      OpenSqliteStore(data_dir, o.limits.max_payload_bytes);
+  if (!store.ok()) return Fail(store.status());
+  o.store = store->get();
+
+  // EAR key: flag, else stored, else generated and stored (so EARs stay
+  // verifiable across restarts).
+  std::string key_pem;
+  if (!absl::GetFlag(FLAGS_ear_key).empty()) {
+    absl::StatusOr<std::string> k = ReadFile(absl::GetFlag(FLAGS_ear_key));
+    if (!k.ok()) return Fail(k.status());
+    key_pem = *k;
+  } else {
+    absl::StatusOr<std::optional<std::string>> k = (*store)->GetEarKeyPem();
+    if (!k.ok()) return Fail(k.status());
+    if (k->has_value()) {
+      key_pem = **k;
+    } else {
+      absl::StatusOr<crypto::EcPrivateKey> g =
+          crypto::EcPrivateKey::Generate(crypto::Curve::kP256);
+      if (!g.ok()) return Fail(g.status());
+      absl::StatusOr<std::string> pem = g->ToPem();
+      if (!pem.ok()) return Fail(pem.status());
+      if (absl::Status s = (*store)->PutEarKeyPem(*pem); !s.ok()) {
+        return Fail(s);
+      }
+      key_pem = *pem;
+    }
+  }
+  absl::StatusOr<crypto::EcPrivateKey> key =
+      crypto::EcPrivateKey::FromPem(key_pem);
+  if (!key.ok()) return Fail(key.status());
+  if (key->curve() != crypto::Curve::kP256) {
+    return Fail(absl::InvalidArgumentError(
+        "EAR key: expected a P-256 key (EARs are signed with ES256)"));
+  }
+  o.ear_key = std::make_shared<const crypto::EcPrivateKey>(std::move(*key));
+
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert);
+  const std::string tls_key = absl::GetFlag(FLAGS_tls_key);
+  const std::string ca = absl::GetFlag(FLAGS_client_ca);
+  if (cert.empty() != tls_key.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "--tls_cert and --tls_key must be given together"));
+  }
+  if (!ca.empty() && cert.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "--client_ca needs --tls_cert and --tls_key"));
+  }
+  if (!cert.empty()) {
+    absl::StatusOr<std::string> c = ReadFile(cert);
+    if (!c.ok()) return Fail(c.status());
+    absl::StatusOr<std::string> k = ReadFile(tls_key);
+    if (!k.ok()) return Fail(k.status());
+    std::optional<std::string> ca_pem;
+    if (!ca.empty()) {
+      absl::StatusOr<std::string> a = ReadFile(ca);
+      if (!a.ok()) return Fail(a.status());
+      ca_pem = *a;
+    }
+    absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>> creds =
+        TlsCredentials(*c, *k, ca_pem);
+    if (!creds.ok()) return Fail(creds.status());
+    o.credentials = *creds;
+  }
+
+  // Block the stop signals in every thread (gRPC's included) and wait for
+  // them here.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  const std::string listen = o.address;
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(std::move(o));
+  if (!server.ok()) return Fail(server.status());
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  std::cout << "listening on " << host << ":" << (*server)->port()
+            << (cert.empty() ? " (plaintext)"
+                             : (ca.empty() ? " (TLS)" : " (mTLS)"))
+            << std::endl;
+  int sig = 0;
+  sigwait(&stop, &sig);
+  std::cout << "signal " << sig << ": shutting down" << std::endl;
+  (*server)->Shutdown(
+      absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  server->reset();
+  store->reset();
+  std::cout << "stopped" << std::endl;
+  return 0;
+}
+
+}  // namespace
+}  // namespace realm_measurements::service
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "gRPC service computing and appraising Arm CCA realm reference values");
+  absl::ParseCommandLine(argc, argv);
+  return realm_measurements::service::Run();
+}
