@@ -377,6 +377,21 @@ TEST(AppraisalVectorTest, DraftTokenEar) {
             "bobW2XzH");
 }
 
+// Token text claims are not UTF-8 checked when decoded; rendering them must
+// not throw (found while writing the fuzz target).
+TEST_F(AppraisalTest, InvalidUtf8ClaimsRenderWithReplacement) {
+  CcaToken t = token_;
+  t.realm.profile_text = std::string("tag:\xff\xfe");
+  t.platform.hash_algorithm = "\xc3";
+  AppraisalResult r = Appraise({Full()});
+  const std::string ear = EarToJson(t, r, {});
+  Json j = Json::parse(ear);
+  EXPECT_EQ(j["submods"]["CCA_REALM"]["ear.veraison.annotated-evidence"]
+             ["cca-realm-profile"],
+            "tag:\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_FALSE(AppraisalToJson(t, r, {}).empty());
+}
+
 TEST(EarJwtTest, SignsAndVerifiesEs256) {
   auto key = EcPrivateKey::Generate(Curve::kP256);
   ASSERT_TRUE(key.ok());
