@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "measure/comid_json.h"
 #include "measure/crypto.h"
+#include "measure/endorsements.h"
 #include "measure/engine.h"
 #include "measure/host_caps.h"
 #include "measure/payload.h"
@@ -63,6 +64,14 @@ constexpr OptSpec kOptions[] = {
     {"config", 'c', Kind::kRepeated, "CONFIG"},
     {"endorsements-template", 0, Kind::kValue, "ENDORSEMENTS_TEMPLATE"},
     {"endorsements-output", 0, Kind::kValue, "ENDORSEMENTS_OUTPUT"},
+    {"corim-output", 0, Kind::kValue, "CORIM_OUTPUT"},
+    {"comid-output", 0, Kind::kValue, "COMID_OUTPUT"},
+    {"corim-profile", 0, Kind::kValue, "CORIM_PROFILE"},
+    {"corim-sign-key", 0, Kind::kValue, "KEY_PEM"},
+    {"corim-sign-chain", 0, Kind::kValue, "CHAIN_PEM"},
+    {"corim-tag-id", 0, Kind::kValue, "TAG_ID"},
+    {"corim-id", 0, Kind::kValue, "CORIM_ID"},
+    {"corim-entity", 0, Kind::kValue, "NAME"},
     {"ipa-bits", 0, Kind::kValue, "IPA_BITS"},
     {"num-bps", 0, Kind::kValue, "NUM_BPS"},
     {"num-wps", 0, Kind::kValue, "NUM_WPS"},
@@ -584,6 +593,39 @@ Options:
       --endorsements-output <ENDORSEMENTS_OUTPUT>
           Output file containing CoMID endorsements in JSON (written
           atomically; the measurement lines are then not printed)
+      --corim-output <CORIM_OUTPUT>
+          Write the realm's reference values as a CBOR CoRIM (unsigned, or
+          signed with --corim-sign-key). Digests have the exact size of the
+          realm's hash algorithm; REM0-REM3 are included; the RPV only when
+          it is not all zero. The measurement lines are still printed
+      --comid-output <COMID_OUTPUT>
+          Write the same reference values as a bare CBOR CoMID (the input of
+          `cocli corim create`; never signed)
+      --corim-profile <CORIM_PROFILE>
+          CoMID/CoRIM profile [possible values: cca-realm-2025 (default,
+          "tag:arm.com,2025:cca_realm#1.0.0", Veraison 2026),
+          cca-realm-legacy ("http://arm.com/cca/realm/1", Veraison 2024-25)]
+      --corim-sign-key <KEY_PEM>
+          Sign the CoRIM (COSE_Sign1, ES256/ES384/ES512 by the key's curve)
+          with this EC private key (PEM, PKCS#8 or SEC1). Needs
+          --corim-sign-chain
+      --corim-sign-chain <CHAIN_PEM>
+          The signer's certificates (PEM, leaf first, then intermediates),
+          carried in the x5chain header; the leaf must hold the key
+      --corim-tag-id <TAG_ID>
+          CoMID tag id: a UUID is encoded as a UUID, anything else as text
+          (default: a UUID derived from the profile, RIM and RPV)
+      --corim-id <CORIM_ID>
+          CoRIM id, same rules (default: derived like the tag id)
+      --corim-entity <NAME>
+          Creator entity of the CoMID (tag-creator, creator) and the CoRIM
+          (manifest-creator); also the signer name (default: the signing
+          certificate's subject)
+
+          All outputs are encoded (and signed) before any is written; each
+          file is written atomically. -v prints each file's media type on
+          stderr; --format json lists them under "endorsements" (kind, path,
+          size, media_type)
       --format <FORMAT>
           Output format on stdout: "text" (default) prints the five lines
           RIM:, REM0: .. REM3:; "json" prints one JSON document with the
@@ -682,6 +724,26 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
     err << "ERROR " << kStageArgs
         << ": either --dtb or --dtb-template can be set but not both\n";
     return 1;
+  }
+  // CBOR CoMID/CoRIM outputs (measure/endorsements.h); option errors are
+  // reported before any work.
+  auto raw = [&](const char* name) -> std::optional<std::string> {
+    auto it = a.values.find(name);
+    if (it == a.values.end()) return std::nullopt;
+    return it->second;
+  };
+  EndorsementOptions endorse;
+  endorse.corim_output = value("corim-output");
+  endorse.comid_output = value("comid-output");
+  endorse.profile = raw("corim-profile");
+  endorse.sign_key = value("corim-sign-key");
+  endorse.sign_chain = value("corim-sign-chain");
+  endorse.tag_id = raw("corim-tag-id");
+  endorse.corim_id = raw("corim-id");
+  endorse.entity = raw("corim-entity");
+  if (absl::Status s = CheckEndorsementOptions(endorse, !a.no_measurements);
+      !s.ok()) {
+    return Usage(err, s.message());
   }
 
   // Host capabilities: config files restrict, CLI options update (§5.3).
@@ -783,6 +845,27 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
   }
   debug(absl::StrCat("RIM: ", ToHex(m->rim)));
 
+  // Every CBOR output is encoded (and signed) before the first is written.
+  absl::StatusOr<std::vector<EndorsementFile>> cbor_files =
+      BuildEndorsements(endorse, *m, config.personalization_value());
+  if (!cbor_files.ok()) {
+    PrintError(err, kStageMeasure, cbor_files.status());
+    return 1;
+  }
+  for (const EndorsementFile& f : *cbor_files) {
+    absl::Status s = WriteFileAtomically(
+        f.path,
+        absl::string_view(reinterpret_cast<const char*>(f.object.bytes.data()),
+                          f.object.bytes.size()));
+    if (!s.ok()) {
+      PrintError(err, kStageMeasure, s);
+      return 1;
+    }
+    debug(absl::StrCat("wrote ", f.kind, " ", f.path, " (",
+                       f.object.bytes.size(), " bytes), media type ",
+                       f.object.media_type));
+  }
+
   std::optional<std::string> endorsements = value("endorsements-output");
   if (endorsements) {
     std::optional<std::string> tmpl_text;
@@ -813,6 +896,23 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
     if (!report.ok()) {
       PrintError(err, kStageMeasure, report.status());
       return 1;
+    }
+    if (!cbor_files->empty()) {
+      // The media types to submit the CBOR outputs with (issue 5).
+      OJson doc = OJson::parse(*report, nullptr, /*allow_exceptions=*/false);
+      OJson list = OJson::array();
+      for (const EndorsementFile& f : *cbor_files) {
+        OJson e = OJson::object();
+        e["kind"] = f.kind;
+        e["path"] = f.path;
+        e["size"] = f.object.bytes.size();
+        e["media_type"] = f.object.media_type;
+        list.push_back(std::move(e));
+      }
+      if (doc.is_object()) {
+        doc["endorsements"] = std::move(list);
+        *report = doc.dump(2, ' ', /*ensure_ascii=*/false) + "\n";
+      }
     }
     out << *report;
     return 0;
