@@ -1,0 +1,112 @@
+#include "grpc/internal/test_util.h"
+
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "measure/crypto.h"
+
+namespace realm_measurements::service::testing {
+
+std::string MakeTempDir() {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string tmpl = absl::StrCat(base ? base : "/tmp", "/grpc-XXXXXX");
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (mkdtemp(buf.data()) == nullptr) std::abort();
+  return buf.data();
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    ADD_FAILURE() << "cannot read " << path;
+    std::abort();
+  }
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::string Sha256(const std::string& data) {
+  absl::StatusOr<std::vector<uint8_t>> h = crypto::HashOnce(
+      crypto::DigestAlgorithm::kSha256,
+      absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()),
+                                data.size()));
+  if (!h.ok()) std::abort();
+  return std::string(h->begin(), h->end());
+}
+
+void SetDeadline(::grpc::ClientContext& ctx, int seconds) {
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::seconds(seconds));
+}
+
+void TestServer::Start(const std::string& data_dir, ServerOptions options) {
+  dir = data_dir;
+  absl::StatusOr<std::unique_ptr<Store>> s =
+      OpenSqliteStore(dir, options.limits.max_payload_bytes);
+  ASSERT_TRUE(s.ok()) << s.status();
+  store = std::move(*s);
+  if (ear_key == nullptr) {
+    absl::StatusOr<crypto::EcPrivateKey> k =
+        crypto::EcPrivateKey::Generate(crypto::Curve::kP256);
+    ASSERT_TRUE(k.ok());
+    ear_key = std::make_shared<const crypto::EcPrivateKey>(std::move(*k));
+  }
+  options.store = store.get();
+  options.ear_key = ear_key;
+  options.address = "127.0.0.1:0";
+  absl::StatusOr<std::unique_ptr<Server>> srv = Server::Start(options);
+  ASSERT_TRUE(srv.ok()) << srv.status();
+  server = std::move(*srv);
+}
+
+void TestServer::Stop() {
+  server.reset();
+  store.reset();
+}
+
+std::string TestServer::target() const {
+  return absl::StrCat("127.0.0.1:", server->port());
+}
+
+std::shared_ptr<::grpc::Channel> TestServer::Channel() const {
+  ::grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(64 << 20);
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return ::grpc::CreateCustomChannel(
+      target(), ::grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<v1::RealmMeasurementsService::Stub> TestServer::Stub() const {
+  return v1::RealmMeasurementsService::NewStub(Channel());
+}
+
+::grpc::Status Upload(v1::RealmMeasurementsService::Stub& stub,
+                      const std::string& content, v1::UploadPayloadResponse* r,
+                      std::string sha256, size_t chunk) {
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx, 60);
+  auto writer = stub.UploadPayload(&ctx, r);
+  v1::UploadPayloadRequest m;
+  m.set_sha256(sha256.empty() ? Sha256(content) : sha256);
+  m.set_size(content.size());
+  m.set_name("test");
+  size_t off = 0;
+  do {
+    const size_t n = std::min(chunk, content.size() - off);
+    m.set_chunk(content.substr(off, n));
+    if (!writer->Write(m)) break;
+    off += n;
+    m.Clear();
+  } while (off < content.size());
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+}  // namespace realm_measurements::service::testing
