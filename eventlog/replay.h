@@ -103,9 +103,11 @@ struct DtbRequest {
   std::optional<RealmCreateTag> realm;
 };
 
-// Builds the DTB a VMM would have generated for `request` (a VMM model;
-// measure/ has none wired here yet). The result is checked against the
-// logged digest before use (K9).
+// Builds the DTB a VMM would have generated for `request`
+// (eventlog/dtb_synthesis.h wires the QEMU and kvmtool models). Called
+// between the passes when a RIM "DTB" event's digests are not in the
+// catalogue and the log has a VM VERSION (§E.5); the result is checked
+// against the logged digest before use (K9).
 using DtbSynthesizer =
     std::function<absl::StatusOr<std::vector<uint8_t>>(const DtbRequest&)>;
 

@@ -238,7 +238,9 @@ TEST(Replay, DtbSynthesisIsCheckedAgainstTheLoggedDigest) {
   Replayer wrong(&cat);
   ExpectError(wrong.Replay(log, bad), absl::StatusCode::kInvalidArgument,
               "replay: event 4 (EV_POST_CODE2) at offset 382: synthesised DTB "
-              "for QEMU 9.2.0 (13 bytes) has sha256 ");
+              "for QEMU 9.2.0 (2 vCPUs, RAM 0x40000000, initrd "
+              "0x48000ffc+0x1068, log 0x48200000+0x10000, PMU on; 13 bytes) "
+              "has sha256 ");
   EXPECT_EQ(wrong.engine(), nullptr);  // nothing replayed
 
   Replayer none(&cat);
