@@ -11,8 +11,8 @@
 #include "measure/engine.h"
 #include "measure/fdt_writer.h"
 #include "measure/host_caps.h"
-#include "measure/kvmtool.h"
 #include "measure/linux_image.h"
+#include "measure/memory_size.h"
 #include "measure/payload.h"
 
 namespace realm_measurements::measure {

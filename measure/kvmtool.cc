@@ -18,6 +18,7 @@
 #include "measure/dtb_template.h"
 #include "measure/fdt_writer.h"
 #include "measure/linux_image.h"
+#include "measure/memory_size.h"
 
 namespace realm_measurements::measure {
 namespace {
@@ -384,146 +385,96 @@ absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::GenDtb() const {
 }
 
 // ---------------------------------------------------------------------------
-// Memory sizes (spec-vmm §2.1).
-
-namespace {
-
-// Rust's u64::from_str: optional '+', decimal digits, with its messages.
-absl::StatusOr<uint64_t> ParseRustU64(absl::string_view s, uint64_t max) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  if (s.empty()) {
-    return absl::InvalidArgumentError("cannot parse integer from empty string");
-  }
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') {
-      return absl::InvalidArgumentError("invalid digit found in string");
-    }
-  }
-  for (char c : s) {
-    const uint64_t d = c - '0';
-    if (v > (max - d) / 10) {
-      return absl::InvalidArgumentError(
-          "number too large to fit in target type");
-    }
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-}  // namespace
-
-absl::StatusOr<uint64_t> ParseMemorySize(absl::string_view text) {
-  uint64_t mult = uint64_t{1} << 20;  // no suffix: MiB
-  absl::string_view digits = text;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 'B':
-        mult = 1;
-        break;
-      case 'K':
-        mult = uint64_t{1} << 10;
-        break;
-      case 'M':
-        mult = uint64_t{1} << 20;
-        break;
-      case 'G':
-        mult = uint64_t{1} << 30;
-        break;
-      case 'T':
-        mult = uint64_t{1} << 40;
-        break;
-      case 'P':
-        mult = uint64_t{1} << 50;
-        break;
-      default:
-        mult = 0;
-        break;
-    }
-    if (mult != 0) {
-      digits.remove_suffix(1);
-    } else {
-      mult = uint64_t{1} << 20;
-    }
-  }
-  absl::StatusOr<uint64_t> v =
-      ParseRustU64(digits, std::numeric_limits<uint64_t>::max());
-  if (!v.ok()) return v.status();
-  // The reference wraps; an overflowing size is rejected instead.
-  if (*v > std::numeric_limits<uint64_t>::max() / mult) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("memory size ", Shown(text), " does not fit in 64 bits"));
-  }
-  return *v * mult;
-}
-
-// ---------------------------------------------------------------------------
 // Argument parsing (spec-vmm §5.1): clap-like long/short grammar.
 
 namespace {
 
-enum class Kind { kFlag, kValue, kList };
-enum class Type { kString, kUsize, kU64, kU16, kU8 };
-
-struct OptionSpec {
-  const char* long_name;
-  char short_name;  // 0 = none
-  Kind kind;
-  Type type;
-};
+constexpr ArgUse kSup = ArgUse::kSupported;
+constexpr ArgUse kIgn = ArgUse::kIgnored;
+constexpr ArgKind kFlag = ArgKind::kFlag;
+constexpr ArgKind kValue = ArgKind::kValue;
+constexpr ArgKind kList = ArgKind::kList;
+constexpr ArgType kStr = ArgType::kString;
 
 // Every lkvm option the reference accepts (spec-vmm §5.1); anything else is
-// a usage error.
-constexpr OptionSpec kOptions[] = {
-    {"name", 0, Kind::kValue, Type::kString},
-    {"cpus", 'c', Kind::kValue, Type::kUsize},
-    {"mem", 'm', Kind::kValue, Type::kString},
-    {"disk", 'd', Kind::kList, Type::kString},
-    {"balloon", 0, Kind::kFlag, Type::kString},
-    {"rng", 0, Kind::kFlag, Type::kString},
-    {"nodefaults", 0, Kind::kFlag, Type::kString},
-    {"9p", 0, Kind::kList, Type::kString},
-    {"console", 0, Kind::kValue, Type::kString},
-    {"vsock", 0, Kind::kValue, Type::kU64},
-    {"dev", 0, Kind::kValue, Type::kString},
-    {"tty", 0, Kind::kValue, Type::kString},
-    {"hugetlbfs", 0, Kind::kValue, Type::kString},
-    {"loglevel", 0, Kind::kValue, Type::kString},
-    {"virtio-transport", 0, Kind::kValue, Type::kString},
-    {"kernel", 'k', Kind::kValue, Type::kString},
-    {"initrd", 'i', Kind::kValue, Type::kString},
-    {"params", 'p', Kind::kValue, Type::kString},
-    {"firmware", 'f', Kind::kValue, Type::kString},
-    {"flash", 'F', Kind::kValue, Type::kString},
-    {"network", 'n', Kind::kList, Type::kString},
-    {"no-dhcp", 0, Kind::kFlag, Type::kString},
-    {"vfio-pci", 0, Kind::kList, Type::kString},
-    {"debug", 0, Kind::kFlag, Type::kString},
-    {"debug-single-step", 0, Kind::kFlag, Type::kString},
-    {"debug-ioport", 0, Kind::kFlag, Type::kString},
-    {"debug-mmio", 0, Kind::kFlag, Type::kString},
-    {"debug-iodelay", 0, Kind::kValue, Type::kUsize},
-    {"pmu", 0, Kind::kFlag, Type::kString},
-    {"disable-sve", 0, Kind::kFlag, Type::kString},
-    {"realm", 0, Kind::kFlag, Type::kString},
-    {"measurement-algo", 0, Kind::kValue, Type::kString},
-    {"measurement-log", 0, Kind::kFlag, Type::kString},
-    {"realm-pv", 0, Kind::kValue, Type::kString},
-    {"no-pvtime", 0, Kind::kFlag, Type::kString},
-    {"disable-mte", 0, Kind::kFlag, Type::kString},
-    {"force-pci", 0, Kind::kFlag, Type::kString},
-    {"sve-max-vl", 0, Kind::kValue, Type::kU16},
-    {"pmu-counters", 0, Kind::kValue, Type::kU8},
-    {"vcpu-affinity", 0, Kind::kValue, Type::kString},
-    {"irqchip", 0, Kind::kValue, Type::kString},
-    {"firmware-address", 0, Kind::kValue, Type::kU64},
-    {"dtb", 0, Kind::kValue, Type::kString},
-    {"restricted_mem", 0, Kind::kFlag, Type::kString},
+// a usage error. `restricted_mem` is spelt with an underscore there.
+constexpr ArgSpec kOptions[] = {
+    {"name", 0, kValue, kStr, kIgn, ""},
+    {"cpus", 'c', kValue, ArgType::kUsize, kSup,
+     "vCPU count (1 to 4096); required: `number of vCPUs is not known`"},
+    {"mem", 'm', kValue, kStr, kSup,
+     "RAM size (`512M`, `1G`, no suffix = MiB; a multiple of 2 MiB); "
+     "required: `default guest RAM size is not known`; `<size>@<base>` is "
+     "rejected"},
+    {"disk", 'd', kList, kStr, kSup, "each is one virtio device"},
+    {"balloon", 0, kFlag, kStr, kSup, "one virtio device"},
+    {"rng", 0, kFlag, kStr, kSup, "one virtio device"},
+    {"nodefaults", 0, kFlag, kStr, kIgn, ""},
+    {"9p", 0, kList, kStr, kSup, "each is one virtio device"},
+    {"console", 0, kValue, kStr, kSup,
+     "`virtio` is one virtio device; other values have no effect"},
+    {"vsock", 0, kValue, ArgType::kU64, kSup, "one virtio device"},
+    {"dev", 0, kValue, kStr, kIgn, ""},
+    {"tty", 0, kValue, kStr, kIgn, ""},
+    {"hugetlbfs", 0, kValue, kStr, kIgn, ""},
+    {"loglevel", 0, kValue, kStr, kIgn, ""},
+    {"virtio-transport", 0, kValue, kStr, kSup,
+     "`pci` (default) or `mmio`; with `mmio` the virtio devices get "
+     "`virtio@` DTB nodes; else `unsupported virtio transport <v>`"},
+    {"kernel", 'k', kValue, kStr, kSup,
+     "direct kernel boot; the file is the global `-k` (the value is not "
+     "read)"},
+    {"initrd", 'i', kValue, kStr, kSup,
+     "initrd below the DTB; the file is the global `-i`"},
+    {"params", 'p', kValue, kStr, kSup,
+     "appended to the fixed bootargs ` console=hvc0 root=/dev/vda rw `"},
+    {"firmware", 'f', kValue, kStr, kSup,
+     "firmware at `--firmware-address`; the file is the global `-f`"},
+    {"flash", 'F', kValue, kStr, ArgUse::kRejected,
+     "CFI flash is not modelled (the reference aborts)"},
+    {"network", 'n', kList, kStr, kSup,
+     "`key=value,...` netdevs: the implicit NIC is one virtio device, each "
+     "`mode=` adds one, `mode=none` sets the count to 0; `trans=` must "
+     "match the transport"},
+    {"no-dhcp", 0, kFlag, kStr, kIgn, ""},
+    {"vfio-pci", 0, kList, kStr, kIgn, ""},
+    {"debug", 0, kFlag, kStr, kIgn, ""},
+    {"debug-single-step", 0, kFlag, kStr, kIgn, ""},
+    {"debug-ioport", 0, kFlag, kStr, kIgn, ""},
+    {"debug-mmio", 0, kFlag, kStr, kIgn, ""},
+    {"debug-iodelay", 0, kValue, ArgType::kUsize, kIgn, ""},
+    {"pmu", 0, kFlag, kStr, kSup, "restricts the PMU to enabled"},
+    {"disable-sve", 0, kFlag, kStr, kSup,
+     "restricts the SVE vector length to 0 (wins over `--sve-max-vl`)"},
+    {"realm", 0, kFlag, kStr, kIgn, "a Realm is always assumed"},
+    {"measurement-algo", 0, kValue, kStr, kSup,
+     "`sha256` (default) or `sha512`"},
+    {"measurement-log", 0, kFlag, kStr, kSup,
+     "reserves a 64 KiB event log at the top of lowmem (not measured)"},
+    {"realm-pv", 0, kValue, kStr, kSup,
+     "RPV: the value's bytes (at most 64), zero padded"},
+    {"no-pvtime", 0, kFlag, kStr, kIgn, ""},
+    {"disable-mte", 0, kFlag, kStr, kIgn, ""},
+    {"force-pci", 0, kFlag, kStr, kIgn, ""},
+    {"sve-max-vl", 0, kValue, ArgType::kU16, kSup,
+     "restricts the SVE vector length (checked against the host)"},
+    {"pmu-counters", 0, kValue, ArgType::kU8, kSup,
+     "restricts the PMU counter count (checked against the host)"},
+    {"vcpu-affinity", 0, kValue, kStr, kIgn, ""},
+    {"irqchip", 0, kValue, kStr, kSup,
+     "`gicv3` (no ITS) or `gicv3-its` (default); else `unsupported irqchip "
+     "<v>`"},
+    {"firmware-address", 0, kValue, ArgType::kU64, kSup,
+     "firmware load address, decimal (default the RAM base)"},
+    {"dtb", 0, kValue, kStr, kIgn,
+     "kvmtool's own option; use the global `--dtb`"},
+    {"restricted_mem", 0, kFlag, kStr, kIgn,
+     "note the underscore: `--restricted-mem` is rejected"},
 };
 
-std::string Display(const OptionSpec& o) {
+std::string Display(const ArgSpec& o) {
   std::string s = absl::StrCat("--", o.long_name);
-  if (o.kind != Kind::kFlag) {
+  if (o.kind != ArgKind::kFlag) {
     std::string upper;
     for (const char* p = o.long_name; *p != '\0'; ++p) {
       upper += *p == '-' ? '_' : static_cast<char>(std::toupper(*p));
@@ -547,26 +498,30 @@ class ParsedArgs {
     if (it == values_.end() || it->second.empty()) return std::nullopt;
     return it->second.front();
   }
+  // Values of the kSupported and kRejected options only: what the table
+  // calls ignored cannot reach the model.
   std::map<std::string, std::vector<std::string>, std::less<>> values_;
+  // How often each option was given (for the at-most-once rule).
+  std::map<std::string, size_t, std::less<>> counts_;
 };
 
-absl::Status CheckType(const OptionSpec& o, const std::string& v) {
+absl::Status CheckType(const ArgSpec& o, const std::string& v) {
   uint64_t max = 0;
   switch (o.type) {
-    case Type::kString:
+    case ArgType::kString:
       return absl::OkStatus();
-    case Type::kUsize:
-    case Type::kU64:
+    case ArgType::kUsize:
+    case ArgType::kU64:
       max = std::numeric_limits<uint64_t>::max();
       break;
-    case Type::kU16:
+    case ArgType::kU16:
       max = std::numeric_limits<uint16_t>::max();
       break;
-    case Type::kU8:
+    case ArgType::kU8:
       max = std::numeric_limits<uint8_t>::max();
       break;
   }
-  absl::StatusOr<uint64_t> n = ParseRustU64(v, max);
+  absl::StatusOr<uint64_t> n = ParseDecimalUnsigned(v, max);
   if (!n.ok()) {
     return UsageError(absl::StrCat("invalid value '", Shown(v), "' for '",
                                    Display(o), "': ", n.status().message()));
@@ -576,27 +531,30 @@ absl::Status CheckType(const OptionSpec& o, const std::string& v) {
 
 absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
   ParsedArgs out;
-  auto add = [&](const OptionSpec& o,
+  auto add = [&](const ArgSpec& o,
                  std::optional<std::string> value) -> absl::Status {
-    std::vector<std::string>& vals = out.values_[o.long_name];
-    if (o.kind != Kind::kList && !vals.empty()) {
+    size_t& count = out.counts_[o.long_name];
+    if (o.kind != ArgKind::kList && count > 0) {
       return UsageError(absl::StrCat("the argument '", Display(o),
                                      "' cannot be used multiple times"));
     }
-    if (o.kind == Kind::kFlag) {
+    ++count;
+    if (o.kind == ArgKind::kFlag) {
       if (value.has_value()) {
         return UsageError(absl::StrCat("unexpected value '", Shown(*value),
                                        "' for '", Display(o),
                                        "' found; no more were expected"));
       }
-      vals.push_back("");
-      return absl::OkStatus();
+      value = "";
+    } else {
+      KVM_RETURN_IF_ERROR(CheckType(o, *value));
     }
-    KVM_RETURN_IF_ERROR(CheckType(o, *value));
-    vals.push_back(*std::move(value));
+    if (o.use != ArgUse::kIgnored) {
+      out.values_[o.long_name].push_back(*std::move(value));
+    }
     return absl::OkStatus();
   };
-  auto missing = [](const OptionSpec& o) {
+  auto missing = [](const ArgSpec& o) {
     return UsageError(absl::StrCat("a value is required for '", Display(o),
                                    "' but none was supplied"));
   };
@@ -607,7 +565,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
 
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    const OptionSpec* spec = nullptr;
+    const ArgSpec* spec = nullptr;
     std::optional<std::string> attached;
     if (a == "--") {
       if (i + 1 < args.size()) {
@@ -623,7 +581,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
       if (eq != absl::string_view::npos) {
         attached = std::string(body.substr(eq + 1));
       }
-      for (const OptionSpec& o : kOptions) {
+      for (const ArgSpec& o : kOptions) {
         if (name == o.long_name) spec = &o;
       }
       if (spec == nullptr) {
@@ -631,7 +589,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
             absl::StrCat("unexpected argument '--", Shown(name), "' found"));
       }
     } else if (a.size() > 1 && a[0] == '-') {
-      for (const OptionSpec& o : kOptions) {
+      for (const ArgSpec& o : kOptions) {
         if (o.short_name != 0 && a[1] == o.short_name) spec = &o;
       }
       if (spec == nullptr) {
@@ -647,7 +605,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
       return UsageError(
           absl::StrCat("unexpected argument '", Shown(a), "' found"));
     }
-    if (spec->kind != Kind::kFlag && !attached.has_value()) {
+    if (spec->kind != ArgKind::kFlag && !attached.has_value()) {
       if (i + 1 >= args.size() || looks_like_option(args[i + 1])) {
         return missing(*spec);
       }
@@ -661,7 +619,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
 uint64_t ParsedU64(const std::string& v) {
   // Already type-checked by ParseArgs.
   absl::StatusOr<uint64_t> n =
-      ParseRustU64(v, std::numeric_limits<uint64_t>::max());
+      ParseDecimalUnsigned(v, std::numeric_limits<uint64_t>::max());
   return n.ok() ? *n : 0;
 }
 
@@ -711,6 +669,8 @@ absl::Status WrapDtb(const absl::Status& s) {
 }
 
 }  // namespace
+
+absl::Span<const ArgSpec> kvmtool::Arguments() { return kOptions; }
 
 // ---------------------------------------------------------------------------
 // The model (spec-vmm §5.2-§5.6).
@@ -947,10 +907,17 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
     KVM_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
   }
 
-  if (a.Has("flash")) {
-    // The reference panics ("not yet implemented: cfi-flash not supported").
-    return absl::UnimplementedError(
-        "-F/--flash: CFI flash is not supported by the kvmtool model");
+  // Options the table rejects fail here, where the reference panics
+  // ("not yet implemented: cfi-flash not supported"), after the blobs.
+  for (const ArgSpec& o : kOptions) {
+    if (o.use == ArgUse::kRejected && a.Has(o.long_name)) {
+      std::string names = o.short_name != 0
+                              ? absl::StrCat("-", std::string(1, o.short_name),
+                                             "/--", o.long_name)
+                              : absl::StrCat("--", o.long_name);
+      return absl::UnimplementedError(absl::StrCat(
+          names, ": not supported by the kvmtool model: ", o.summary));
+    }
   }
 
   // Boot vCPU (spec-vmm §5.5): PC excludes text_offset.

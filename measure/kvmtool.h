@@ -44,6 +44,33 @@ inline constexpr uint64_t kPciMmioSize = 0x30000000;
 // Upper bound on vCPUs: keeps the redistributor region above address 0
 // (R = 0x3fff0000 - n * 0x20000); real KVM allows far fewer.
 inline constexpr uint64_t kMaxVcpus = 4096;
+
+// The argument table (spec-vmm §5.1): the parser's only source of options,
+// and the source of the table in docs/vmm-kvmtool.md (checked by
+// kvmtool_test).
+enum class ArgKind {
+  kFlag,   // --opt, no value, at most once
+  kValue,  // --opt <v>, --opt=<v>, -x <v>, -x<v>; at most once
+  kList,   // as kValue, repeatable
+};
+// What a value must parse as (Rust's integer FromStr; usize is 64-bit).
+enum class ArgType { kString, kUsize, kU64, kU16, kU8 };
+enum class ArgUse {
+  kSupported,  // changes the Realm
+  kIgnored,    // accepted and type-checked; the model never sees it
+  kRejected,   // accepted by the grammar, then the model fails
+};
+struct ArgSpec {
+  const char* long_name;  // without "--"
+  char short_name;        // 0 = none
+  ArgKind kind;
+  ArgType type;
+  ArgUse use;
+  const char* summary;  // one line for docs/vmm-kvmtool.md
+};
+// Every option the parser accepts, in documentation order; anything else
+// is a usage error.
+absl::Span<const ArgSpec> Arguments();
 }  // namespace kvmtool
 
 // The DTB state machine of spec-vmm §2.3 for kvmtool. Defaults are those
@@ -90,9 +117,6 @@ class KvmtoolDtbGenerator {
 absl::Status BuildKvmtool(const VmmInputs& inputs,
                           absl::Span<const std::string> args,
                           RealmConfig& config);
-
-// Memory size strings of spec-vmm §2.1 ("512M", "1G", "64" = MiB).
-absl::StatusOr<uint64_t> ParseMemorySize(absl::string_view text);
 
 }  // namespace realm_measurements::measure
 

@@ -9,8 +9,8 @@
 #include "measure/engine.h"
 #include "measure/fdt_writer.h"
 #include "measure/host_caps.h"
-#include "measure/kvmtool.h"  // ParseMemorySize (spec-vmm §2.1)
 #include "measure/linux_image.h"
+#include "measure/memory_size.h"
 #include "measure/payload.h"
 #include "measure/qemu_args.h"
 
