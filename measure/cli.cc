@@ -4,10 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -18,11 +22,14 @@
 #include "absl/strings/str_join.h"
 #include "measure/comid_json.h"
 #include "measure/crypto.h"
+#include "measure/digest_cache.h"
 #include "measure/endorsements.h"
 #include "measure/engine.h"
+#include "measure/granule_hasher.h"
 #include "measure/host_caps.h"
 #include "measure/payload.h"
 #include "measure/realm_config.h"
+#include "measure/sweep.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::measure {
@@ -81,6 +88,9 @@ constexpr OptSpec kOptions[] = {
     {"lpa2", 0, Kind::kValue, "LPA2"},
     {"hash-algo", 0, Kind::kValue, "HASH_ALGO"},
     {"format", 0, Kind::kValue, "FORMAT"},
+    {"sweep", 0, Kind::kRepeated, "KEY=V1,V2,..."},
+    {"sweep-shape", 0, Kind::kRepeated, "KEY=V,KEY=V,..."},
+    {"threads", 0, Kind::kValue, "THREADS"},
     {"help", 'h', Kind::kFlag, nullptr},
     {"version", 'V', Kind::kFlag, nullptr},
 };
@@ -89,6 +99,9 @@ struct ParsedArgs {
   int verbose = 0;
   std::map<std::string, std::string> values;  // long name -> value
   std::vector<std::string> configs;
+  std::vector<SweepAxis> sweep_axes;
+  std::vector<SweepParams> sweep_shapes;
+  int threads = 0;  // 0: one per core
   bool no_measurements = false;
   bool print_b64 = false;
   bool help = false;
@@ -164,7 +177,19 @@ absl::Status Apply(const OptSpec& o, std::optional<std::string> value,
       if (name == "version") a.version = true;
       return absl::OkStatus();
     case Kind::kRepeated:
-      a.configs.push_back(*value);
+      if (name == "sweep") {
+        absl::StatusOr<SweepAxis> axis = ParseSweepAxis(*value);
+        if (!axis.ok()) return InvalidValue(o, *value, axis.status().message());
+        a.sweep_axes.push_back(*std::move(axis));
+      } else if (name == "sweep-shape") {
+        absl::StatusOr<SweepParams> shape = ParseSweepShape(*value);
+        if (!shape.ok()) {
+          return InvalidValue(o, *value, shape.status().message());
+        }
+        a.sweep_shapes.push_back(*std::move(shape));
+      } else {
+        a.configs.push_back(*value);
+      }
       return absl::OkStatus();
     case Kind::kValue:
       break;
@@ -214,6 +239,11 @@ absl::Status Apply(const OptSpec& o, std::optional<std::string> value,
       return InvalidValue(o, v, "possible values: text, json");
     }
     a.json = v == "json";
+  } else if (name == "threads") {
+    absl::StatusOr<uint8_t> n = ParseUnsigned<uint8_t>(o, v);
+    if (!n.ok()) return n.status();
+    if (*n < 1 || *n > 64) return InvalidValue(o, v, "expected 1..64");
+    a.threads = *n;
   }
   a.values[name] = v;
   return absl::OkStatus();
@@ -634,6 +664,26 @@ Options:
           ranges; each blob with name, IPA, size, where it is measured and
           the sha256 of its content; the REC's pc and x0-x7; the DTB address
           and size) and the warnings
+      --sweep <KEY=V1,V2,...>
+          Measure many VM shapes in one run (repeatable). Each KEY is a
+          placeholder written {KEY} in the VMM arguments; the shapes are the
+          cross product of all --sweep values (first option slowest). Keys
+          are a-z 0-9 _ -; values are non-empty and contain no comma
+      --sweep-shape <KEY=V,KEY=V,...>
+          One explicit shape (repeatable): the shapes are the list given, in
+          order. Not combinable with --sweep. With either option the text
+          output is one block per shape, "# shape <i>/<n>: KEY=V ..." and
+          then exactly what the single run of that shape prints, blocks
+          separated by an empty line; --format json prints {"shapes": [{
+          "shape", "parameters", "vmm_args", "result"}]}, "result" being
+          the single-run JSON document. Granule digests of the payloads are
+          computed once and reused by every shape. --output-dtb and
+          --endorsements-output are refused with a sweep. Example:
+            realm-measurements --sweep cpus=1,2,4 --sweep mem=512M,1G \
+              -k Image kvmtool --realm -c {cpus} -m {mem} -k Image
+      --threads <THREADS>
+          Threads hashing payload granules, 1-64 (default: one per core).
+          Results do not depend on it
   -h, --help
           Print help
   -V, --version
@@ -687,29 +737,13 @@ Example:
 )";
 }
 
-int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
-           std::ostream& out, std::ostream& err) {
-  if (args.empty()) {
-    // spec-core §10.3: no arguments -> help on stderr, exit 2.
-    err << HelpText();
-    return 2;
-  }
-  absl::StatusOr<ParsedArgs> parsed = Parse(args);
-  if (!parsed.ok()) return Usage(err, parsed.status().message());
-  ParsedArgs& a = *parsed;
-  if (a.help || a.command == "help") {
-    out << HelpText();
-    return 0;
-  }
-  if (a.version) {
-    out << kVersionLine << "\n";
-    return 0;
-  }
-  if (a.command.empty()) {
-    return Usage(err,
-                 "'realm-measurements' requires a subcommand but one was not "
-                 "provided\n  [subcommands: qemu, kvmtool, cloud-hv, help]");
-  }
+namespace {
+
+// One VM shape: the whole flow from host caps to the printed measurements,
+// with the VMM arguments of that shape.
+int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
+             const CliEnvironment& env, const MeasureOptions& measure,
+             std::ostream& out, std::ostream& err) {
   auto value = [&](const char* name) -> std::optional<std::string> {
     auto it = a.values.find(name);
     if (it == a.values.end()) return std::nullopt;
@@ -791,7 +825,7 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
   inputs.dtb_template = value("dtb-template");
 
   RealmConfig config(caps);
-  absl::Status built = model(inputs, a.vmm_args, config);
+  absl::Status built = model(inputs, vmm_args, config);
   if (built.ok()) built = config.Validate();
   std::vector<std::string> warnings = config.warnings();
   // deviations.md: --hash-algo / config hash_algo never choose the
@@ -838,7 +872,7 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
   }
   if (a.no_measurements) return 0;
 
-  absl::StatusOr<Measurements> m = ComputeMeasurements(config);
+  absl::StatusOr<Measurements> m = ComputeMeasurements(config, measure);
   if (!m.ok()) {
     PrintError(err, kStageMeasure, m.status());
     return 1;
@@ -926,6 +960,129 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
     out << "REM" << i << ": " << enc(m->rem[i]) << "\n";
   out.flush();
   return 0;
+}
+
+// A sweep: each shape runs the single-shape flow into a buffer, so every
+// entry is exactly what an individual run prints. Granule digests are
+// shared through one cache and one pool.
+int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
+             const MeasureOptions& measure, std::ostream& out,
+             std::ostream& err) {
+  if (a.values.count("output-dtb") || a.values.count("endorsements-output") ||
+      a.values.count("corim-output") || a.values.count("comid-output")) {
+    return Usage(err,
+                 "--sweep/--sweep-shape can not be combined with --output-dtb, "
+                 "--corim-output, --comid-output "
+                 "or --endorsements-output");
+  }
+  absl::StatusOr<std::vector<SweepShape>> shapes =
+      ExpandSweep(a.sweep_axes, a.sweep_shapes, a.vmm_args);
+  if (!shapes.ok()) return Usage(err, shapes.status().message());
+  // Shapes are independent: the first runs alone and fills the digest
+  // cache, then the RIM chains of the others run on all hashing threads.
+  // Output is buffered per shape and printed in order.
+  const size_t n = shapes->size();
+  std::vector<std::string> outs(n), errs(n);
+  std::vector<int> rcs(n, 0);
+  auto run_one = [&](size_t i) {
+    std::ostringstream o, e;
+    rcs[i] = RunShape(a, (*shapes)[i].vmm_args, env, measure, o, e);
+    outs[i] = o.str();
+    errs[i] = e.str();
+  };
+  run_one(0);
+  if (rcs[0] == 0 && n > 1) {
+    std::atomic<size_t> next{1};
+    std::atomic<bool> failed{false};
+    auto worker = [&] {
+      for (size_t i; !failed && (i = next++) < n;) {
+        run_one(i);
+        if (rcs[i] != 0) failed = true;
+      }
+    };
+    const size_t workers = std::min<size_t>(
+        n - 1,
+        static_cast<size_t>(std::max(
+            1, measure.hasher != nullptr ? measure.hasher->threads() : 1)));
+    std::vector<std::thread> pool;
+    for (size_t w = 1; w < workers; ++w) pool.emplace_back(worker);
+    worker();
+    for (std::thread& t : pool) t.join();
+  }
+  OJson docs = OJson::array();
+  for (size_t i = 0; i < shapes->size(); ++i) {
+    const SweepShape& shape = (*shapes)[i];
+    err << errs[i];
+    std::istringstream one(outs[i]);
+    const int rc = rcs[i];
+    if (rc != 0) {
+      err << "ERROR sweep: shape " << i + 1 << "/" << shapes->size() << " ("
+          << SweepParamsText(shape.params) << ") failed\n";
+      return rc;
+    }
+    if (a.json) {
+      OJson entry = OJson::object();
+      entry["shape"] = i + 1;
+      OJson params = OJson::object();
+      for (const auto& [k, v] : shape.params) params[k] = v;
+      entry["parameters"] = std::move(params);
+      entry["vmm_args"] = shape.vmm_args;
+      entry["result"] = a.no_measurements
+                            ? OJson(nullptr)
+                            : OJson::parse(one.str(), nullptr, false);
+      docs.push_back(std::move(entry));
+    } else {
+      out << "# shape " << i + 1 << "/" << shapes->size() << ": "
+          << SweepParamsText(shape.params) << "\n"
+          << one.str();
+      if (i + 1 < shapes->size()) out << "\n";
+    }
+  }
+  if (a.json) {
+    OJson doc = OJson::object();
+    doc["shapes"] = std::move(docs);
+    out << doc.dump(2, ' ', /*ensure_ascii=*/false) << "\n";
+  }
+  out.flush();
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
+           std::ostream& out, std::ostream& err) {
+  if (args.empty()) {
+    // spec-core §10.3: no arguments -> help on stderr, exit 2.
+    err << HelpText();
+    return 2;
+  }
+  absl::StatusOr<ParsedArgs> parsed = Parse(args);
+  if (!parsed.ok()) return Usage(err, parsed.status().message());
+  ParsedArgs& a = *parsed;
+  if (a.help || a.command == "help") {
+    out << HelpText();
+    return 0;
+  }
+  if (a.version) {
+    out << kVersionLine << "\n";
+    return 0;
+  }
+  if (a.command.empty()) {
+    return Usage(err,
+                 "'realm-measurements' requires a subcommand but one was not "
+                 "provided\n  [subcommands: qemu, kvmtool, cloud-hv, help]");
+  }
+  GranuleHasherOptions hasher_options;
+  hasher_options.threads = a.threads;
+  GranuleHasher hasher(hasher_options);
+  MeasureOptions measure;
+  measure.hasher = &hasher;
+  if (a.sweep_axes.empty() && a.sweep_shapes.empty()) {
+    return RunShape(a, a.vmm_args, env, measure, out, err);
+  }
+  DigestCache cache;
+  measure.cache = &cache;
+  return RunSweep(a, env, measure, out, err);
 }
 
 }  // namespace realm_measurements::measure

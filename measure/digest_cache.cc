@@ -25,7 +25,7 @@ absl::StatusOr<std::string> PayloadIdentity(const Payload& payload) {
 DigestCache::DigestCache(size_t max_bytes) : max_bytes_(max_bytes) {}
 
 std::shared_ptr<const GranuleDigests> DigestCache::Find(const DigestKey& key) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = map_.find(key);
   if (it == map_.end()) {
     ++misses_;
@@ -48,7 +48,7 @@ void DigestCache::EvictLocked(size_t need) {
 void DigestCache::Insert(const DigestKey& key,
                          std::shared_ptr<const GranuleDigests> v) {
   if (v == nullptr || !Fits(v->size())) return;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = map_.find(key);
   if (it != map_.end()) {
     bytes_ -= it->second.digests->size();
@@ -62,22 +62,22 @@ void DigestCache::Insert(const DigestKey& key,
 }
 
 size_t DigestCache::bytes() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return bytes_;
 }
 
 size_t DigestCache::entries() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return map_.size();
 }
 
 uint64_t DigestCache::hits() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return hits_;
 }
 
 uint64_t DigestCache::misses() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return misses_;
 }
 

@@ -11,13 +11,12 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <tuple>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "measure/engine.h"
 #include "measure/payload.h"
 
@@ -73,15 +72,17 @@ class DigestCache {
     std::shared_ptr<const GranuleDigests> digests;
     Lru::iterator lru;
   };
-  void EvictLocked(size_t need) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EvictLocked(size_t need);  // mu_ held
 
   const size_t max_bytes_;
-  mutable absl::Mutex mu_;
-  std::map<DigestKey, Entry> map_ ABSL_GUARDED_BY(mu_);
-  Lru lru_ ABSL_GUARDED_BY(mu_);  // front = most recent
-  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+  // std::mutex: visible to ThreadSanitizer (the Debian abseil is not
+  // instrumented). Guards everything below.
+  mutable std::mutex mu_;
+  std::map<DigestKey, Entry> map_;
+  Lru lru_;  // front = most recent
+  size_t bytes_ = 0;
+  uint64_t hits_ = 0;
+  uint64_t misses_ = 0;
 };
 
 }  // namespace realm_measurements::measure

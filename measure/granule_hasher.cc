@@ -1,15 +1,15 @@
 #include "measure/granule_hasher.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "measure/crypto.h"
 
 namespace realm_measurements::measure {
@@ -63,25 +63,25 @@ struct GranuleHasher::Pool {
   std::vector<Slot> slots;
   std::vector<std::thread> workers;
 
-  absl::Mutex run_mu;  // one Run at a time
-  absl::Mutex mu;
-  // Sequence numbers: [head, claim) being hashed or done, [claim, tail)
-  // filled and waiting; slot = seq % slots.size().
-  uint64_t head ABSL_GUARDED_BY(mu) = 0;
-  uint64_t claim ABSL_GUARDED_BY(mu) = 0;
-  uint64_t tail ABSL_GUARDED_BY(mu) = 0;
-  HashAlgorithm algorithm ABSL_GUARDED_BY(mu) = HashAlgorithm::kSha256;
-  bool shutdown ABSL_GUARDED_BY(mu) = false;
+  // std::mutex rather than absl::Mutex: the Debian abseil is not built with
+  // -fsanitize=thread, so ThreadSanitizer would not see its synchronization.
+  std::mutex run_mu;  // one Run at a time
+  std::mutex mu;
+  std::condition_variable work_cv;  // workers: new chunk or shutdown
+  std::condition_variable done_cv;  // caller: a chunk is done
+  // Guarded by mu. Sequence numbers: [head, claim) being hashed or done,
+  // [claim, tail) filled and waiting; slot = seq % slots.size().
+  uint64_t head = 0;
+  uint64_t claim = 0;
+  uint64_t tail = 0;
+  HashAlgorithm algorithm = HashAlgorithm::kSha256;
+  bool shutdown = false;
 
   Slot& At(uint64_t seq) { return slots[seq % slots.size()]; }
 
-  bool WorkOrShutdown() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return shutdown || claim < tail;
-  }
-  bool HeadDone() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return head < tail && At(head).done;
-  }
-  bool ClaimedDone() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  bool WorkOrShutdown() { return shutdown || claim < tail; }
+  bool HeadDone() { return head < tail && At(head).done; }
+  bool ClaimedDone() {
     for (uint64_t s = head; s < claim; ++s) {
       if (!At(s).done) return false;
     }
@@ -103,23 +103,24 @@ struct GranuleHasher::Pool {
   }
 
   // Claims the oldest waiting chunk, hashes it, marks it done. Called with
-  // mu held; returns with mu held.
-  void HashOne(ThreadDigest& digest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  // `lock` held; returns with it held.
+  void HashOne(std::unique_lock<std::mutex>& lock, ThreadDigest& digest) {
     Slot& slot = At(claim++);
     const HashAlgorithm a = algorithm;
-    mu.Unlock();
+    lock.unlock();
     HashSlot(slot, a, digest);
-    mu.Lock();
+    lock.lock();
     slot.done = true;
+    done_cv.notify_all();
   }
 
   void Worker() {
     ThreadDigest digest;
-    absl::MutexLock lock(&mu);
+    std::unique_lock<std::mutex> lock(mu);
     for (;;) {
-      mu.Await(absl::Condition(this, &Pool::WorkOrShutdown));
+      work_cv.wait(lock, [this] { return WorkOrShutdown(); });
       if (shutdown) return;
-      HashOne(digest);
+      HashOne(lock, digest);
     }
   }
 };
@@ -152,9 +153,10 @@ GranuleHasher::GranuleHasher(GranuleHasherOptions options)
 
 GranuleHasher::~GranuleHasher() {
   {
-    absl::MutexLock lock(&pool_->mu);
+    std::lock_guard<std::mutex> lock(pool_->mu);
     pool_->shutdown = true;
   }
+  pool_->work_cv.notify_all();
   for (std::thread& t : pool_->workers) t.join();
 }
 
@@ -181,7 +183,7 @@ absl::Status GranuleHasher::Run(Payload::Reader& reader, size_t lead,
                      " is not an offset inside a 4 KiB granule"));
   }
   Pool& p = *pool_;
-  absl::MutexLock run_lock(&p.run_mu);
+  std::lock_guard<std::mutex> run_lock(p.run_mu);
   const size_t capacity = p.chunk_granules * kGranuleSize;
   const uint64_t num_slots = p.slots.size();
   ThreadDigest digest;
@@ -190,19 +192,19 @@ absl::Status GranuleHasher::Run(Payload::Reader& reader, size_t lead,
   bool first = true;
   uint64_t index = 0;
 
-  p.mu.Lock();
+  std::unique_lock<std::mutex> lock(p.mu);
   p.algorithm = algorithm;
   for (;;) {
     if (p.head == p.tail && eof) break;
     if (p.HeadDone()) {
       // Deliver the oldest chunk in order; nobody else touches it now.
       Pool::Slot& slot = p.At(p.head);
-      p.mu.Unlock();
+      lock.unlock();
       absl::Status s = slot.error;
       for (size_t i = 0; s.ok() && i < slot.granules; ++i) {
         s = sink(index++, slot.digests[i]);
       }
-      p.mu.Lock();
+      lock.lock();
       if (!s.ok()) {
         result = s;
         break;
@@ -215,7 +217,7 @@ absl::Status GranuleHasher::Run(Payload::Reader& reader, size_t lead,
       // slots outside [head, tail).
       Pool::Slot& slot = p.At(p.tail);
       slot.done = false;
-      p.mu.Unlock();
+      lock.unlock();
       slot.error = absl::OkStatus();
       slot.granules = 0;
       size_t off = 0;
@@ -241,24 +243,26 @@ absl::Status GranuleHasher::Run(Payload::Reader& reader, size_t lead,
                       slot.granules * kGranuleSize - data);
         }
       }
-      p.mu.Lock();
+      lock.lock();
       // A read error travels as an empty chunk (hashing it is a no-op) and
       // is returned when it reaches the head.
-      if (publish) ++p.tail;
+      if (publish) {
+        ++p.tail;
+        p.work_cv.notify_one();
+      }
       continue;
     }
     if (p.claim < p.tail) {
-      p.HashOne(digest);  // help the workers
+      p.HashOne(lock, digest);  // help the workers
       continue;
     }
-    p.mu.Await(absl::Condition(&p, &Pool::HeadDone));
+    p.done_cv.wait(lock, [&p] { return p.HeadDone(); });
   }
   // On an early stop, drop unclaimed chunks and wait for the claimed ones so
   // that no worker touches a buffer after Run returns.
   p.tail = p.claim;
-  p.mu.Await(absl::Condition(&p, &Pool::ClaimedDone));
+  p.done_cv.wait(lock, [&p] { return p.ClaimedDone(); });
   p.head = p.claim = p.tail = 0;
-  p.mu.Unlock();
   return result;
 }
 

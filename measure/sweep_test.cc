@@ -1,0 +1,311 @@
+#include "measure/sweep.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "measure/cli.h"
+#include "measure/kvmtool.h"
+#include "measure/qemu.h"
+#include "nlohmann/json.hpp"
+
+namespace realm_measurements::measure {
+namespace {
+
+using Args = std::vector<std::string>;
+
+TEST(ParseSweep, AxisAndShape) {
+  absl::StatusOr<SweepAxis> a = ParseSweepAxis("cpus=1,2,4");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->key, "cpus");
+  EXPECT_EQ(a->values, (std::vector<std::string>{"1", "2", "4"}));
+  absl::StatusOr<SweepParams> s = ParseSweepShape("cpus=2,mem=1G");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(SweepParamsText(*s), "cpus=2 mem=1G");
+}
+
+TEST(ParseSweep, Errors) {
+  EXPECT_EQ(ParseSweepAxis("cpus").status().message(),
+            "sweep: expected KEY=VALUE in --sweep 'cpus', found no '='");
+  EXPECT_EQ(ParseSweepAxis("Cpus=1").status().message(),
+            "sweep: key 'Cpus' in --sweep must be 1 or more of a-z 0-9 _ - "
+            "(lower case)");
+  EXPECT_EQ(ParseSweepAxis("cpus=1,,2").status().message(),
+            "sweep: empty value for key 'cpus'");
+  EXPECT_EQ(ParseSweepAxis("=1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSweepShape("a=1,a=2").status().message(),
+            "sweep: key 'a' appears twice in --sweep-shape 'a=1,a=2'");
+  EXPECT_FALSE(ParseSweepAxis(absl::StrCat("k=", std::string(5000, 'x'))).ok());
+}
+
+TEST(ExpandSweep, CrossProductFirstAxisSlowest) {
+  std::vector<SweepAxis> axes = {{"a", {"1", "2"}}, {"b", {"x", "y", "z"}}};
+  absl::StatusOr<std::vector<SweepShape>> s =
+      ExpandSweep(axes, {}, Args{"-c", "{a}", "--name={b}-{a}", "{notkey"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->size(), 6u);
+  EXPECT_EQ((*s)[0].vmm_args, (Args{"-c", "1", "--name=x-1", "{notkey"}));
+  EXPECT_EQ((*s)[2].vmm_args, (Args{"-c", "1", "--name=z-1", "{notkey"}));
+  EXPECT_EQ((*s)[3].vmm_args, (Args{"-c", "2", "--name=x-2", "{notkey"}));
+  EXPECT_EQ(SweepParamsText((*s)[5].params), "a=2 b=z");
+}
+
+TEST(ExpandSweep, Errors) {
+  std::vector<SweepAxis> axes = {{"a", {"1"}}};
+  EXPECT_EQ(ExpandSweep(axes, {}, Args{"-c", "1"}).status().message(),
+            "sweep: key 'a' is not used: no VMM argument contains {a}");
+  EXPECT_EQ(ExpandSweep(axes, {}, Args{"{a}", "{b}"}).status().message(),
+            "sweep: placeholder {b} has no value in the sweep");
+  std::vector<SweepParams> shapes = {{{"a", "1"}}, {{"b", "2"}}};
+  EXPECT_FALSE(ExpandSweep({}, shapes, Args{"{a}"}).ok());
+  EXPECT_EQ(ExpandSweep(axes, shapes, Args{"{a}"}).status().message(),
+            "sweep: --sweep and --sweep-shape can not be combined");
+  std::vector<SweepAxis> twice = {{"a", {"1"}}, {"a", {"2"}}};
+  EXPECT_FALSE(ExpandSweep(twice, {}, Args{"{a}"}).ok());
+  // 17^3 = 4913 > kMaxSweepShapes.
+  std::vector<std::string> v17;
+  for (int i = 0; i < 17; ++i) v17.push_back(absl::StrCat(i));
+  std::vector<SweepAxis> big = {{"a", v17}, {"b", v17}, {"c", v17}};
+  EXPECT_EQ(ExpandSweep(big, {}, Args{"{a}{b}{c}"}).status().message(),
+            absl::StrCat("sweep: more than ", kMaxSweepShapes,
+                         " shapes in the cross product"));
+}
+
+// --- Every sweep entry against an individual run of the same shape. ---
+
+std::string TempPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
+}
+
+// An arm64 Image (booting.rst header: text_offset 0, image_size, magic
+// "ARM\x64" at 56) followed by patterned content.
+std::string WriteImage(const std::string& name, size_t size) {
+  std::vector<uint8_t> d(size);
+  uint32_t x = 12345;
+  for (size_t i = 0; i < size; ++i) {
+    x = x * 1103515245 + 12345;
+    d[i] = static_cast<uint8_t>(x >> 16);
+  }
+  for (int i = 0; i < 64; ++i) d[i] = 0;
+  const uint64_t image_size = 8 << 20;
+  for (int i = 0; i < 8; ++i)
+    d[16 + i] = static_cast<uint8_t>(image_size >> (8 * i));
+  d[56] = 'A';
+  d[57] = 'R';
+  d[58] = 'M';
+  d[59] = 0x64;
+  const std::string path = TempPath(name);
+  FILE* f = std::fopen(path.c_str(), "wb");
+  EXPECT_NE(f, nullptr);
+  EXPECT_EQ(std::fwrite(d.data(), 1, d.size(), f), d.size());
+  std::fclose(f);
+  return path;
+}
+
+CliEnvironment Env() {
+  CliEnvironment env;
+  env.models["kvmtool"] = &BuildKvmtool;
+  env.models["qemu"] = &BuildQemu;
+  return env;
+}
+
+int RunMain(const Args& args, std::string* out, std::string* err) {
+  std::ostringstream o, e;
+  int rc = RunCli(args, Env(), o, e);
+  *out = o.str();
+  *err = e.str();
+  return rc;
+}
+
+// Replaces {key} in `args` as the sweep does (independently written).
+Args Substitute(Args args,
+                const std::vector<std::pair<std::string, std::string>>& kv) {
+  for (std::string& a : args) {
+    for (const auto& [k, v] : kv) {
+      const std::string ph = absl::StrCat("{", k, "}");
+      for (size_t p; (p = a.find(ph)) != std::string::npos;) {
+        a.replace(p, ph.size(), v);
+      }
+    }
+  }
+  return args;
+}
+
+struct Case {
+  Args global;  // before the VMM name, without the sweep options
+  std::string vmm;
+  Args vmm_args;  // with placeholders
+  std::vector<std::pair<std::string, std::vector<std::string>>> axes;
+};
+
+void CheckEveryEntry(const Case& c, bool json) {
+  Args sweep_args = c.global;
+  for (const auto& [k, vs] : c.axes) {
+    std::string spec = absl::StrCat(k, "=");
+    for (size_t i = 0; i < vs.size(); ++i) {
+      absl::StrAppend(&spec, i ? "," : "", vs[i]);
+    }
+    sweep_args.push_back("--sweep");
+    sweep_args.push_back(spec);
+  }
+  if (json) {
+    sweep_args.push_back("--format");
+    sweep_args.push_back("json");
+  }
+  sweep_args.push_back(c.vmm);
+  sweep_args.insert(sweep_args.end(), c.vmm_args.begin(), c.vmm_args.end());
+  std::string out, err;
+  ASSERT_EQ(RunMain(sweep_args, &out, &err), 0) << err;
+
+  // Expected shapes, last axis fastest.
+  std::vector<std::vector<std::pair<std::string, std::string>>> shapes = {{}};
+  for (const auto& [k, vs] : c.axes) {
+    std::vector<std::vector<std::pair<std::string, std::string>>> next;
+    for (const auto& s : shapes) {
+      for (const std::string& v : vs) {
+        auto t = s;
+        t.emplace_back(k, v);
+        next.push_back(t);
+      }
+    }
+    shapes = next;
+  }
+  std::vector<std::string> blocks;
+  nlohmann::json doc;
+  if (json) {
+    doc = nlohmann::json::parse(out);
+    ASSERT_EQ(doc["shapes"].size(), shapes.size());
+  } else {
+    blocks = absl::StrSplit(out, "\n\n");
+    ASSERT_EQ(blocks.size(), shapes.size()) << out;
+  }
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    Args single = c.global;
+    if (json) {
+      single.push_back("--format");
+      single.push_back("json");
+    }
+    single.push_back(c.vmm);
+    Args va = Substitute(c.vmm_args, shapes[i]);
+    single.insert(single.end(), va.begin(), va.end());
+    std::string one, one_err;
+    ASSERT_EQ(RunMain(single, &one, &one_err), 0) << one_err;
+    std::string header =
+        absl::StrCat("# shape ", i + 1, "/", shapes.size(), ":");
+    for (const auto& [k, v] : shapes[i])
+      absl::StrAppend(&header, " ", k, "=", v);
+    if (json) {
+      const nlohmann::json& e = doc["shapes"][i];
+      EXPECT_EQ(e["shape"], i + 1);
+      for (const auto& [k, v] : shapes[i]) EXPECT_EQ(e["parameters"][k], v);
+      EXPECT_EQ(e["vmm_args"].get<Args>(), va);
+      EXPECT_EQ(e["result"], nlohmann::json::parse(one)) << header;
+    } else {
+      std::string block = blocks[i];
+      if (i + 1 == shapes.size()) {
+        EXPECT_EQ(block, absl::StrCat(header, "\n", one));
+      } else {
+        EXPECT_EQ(absl::StrCat(block, "\n"), absl::StrCat(header, "\n", one));
+      }
+      // Five measurement lines per block.
+      EXPECT_EQ(std::count(one.begin(), one.end(), '\n'), 5);
+    }
+  }
+}
+
+TEST(SweepCli, KvmtoolEveryEntryMatchesIndividualRun) {
+  const std::string kernel = WriteImage("sweep-Image", 3 * 1024 * 1024 + 77);
+  const std::string initrd = WriteImage("sweep-initrd", 1024 * 1024 + 5);
+  Case c;
+  c.global = {"--num-wps", "6", "--num-bps", "6", "-k", kernel, "-i", initrd};
+  c.vmm = "kvmtool";
+  c.vmm_args = {"--realm", "-c", "{cpus}", "-m",         "{mem}", "-k",
+                "Image",   "-i", "initrd", "--realm-pv", "{pv}"};
+  c.axes = {{"cpus", {"1", "2", "4"}},
+            {"mem", {"256M", "1G"}},
+            {"pv", {"alpha", "beta"}}};
+  CheckEveryEntry(c, /*json=*/false);
+  CheckEveryEntry(c, /*json=*/true);
+}
+
+TEST(SweepCli, QemuSha512EveryEntryMatchesIndividualRun) {
+  const std::string kernel = WriteImage("sweep-q-Image", 2 * 1024 * 1024 + 3);
+  Case c;
+  c.global = {"--num-wps",  "6",  "--num-bps", "6",
+              "--ipa-bits", "48", "-k",        kernel};
+  c.vmm = "qemu";
+  c.vmm_args = {"-M",      "virt,confidential-guest-support=rme0",
+                "-object", "rme-guest,id=rme0,measurement-algorithm={algo}",
+                "-cpu",    "host",
+                "-smp",    "{cpus}",
+                "-m",      "{mem}",
+                "-kernel", "Image"};
+  c.axes = {{"algo", {"sha512", "sha256"}},
+            {"cpus", {"1", "3"}},
+            {"mem", {"512M", "2G"}}};
+  CheckEveryEntry(c, /*json=*/false);
+  CheckEveryEntry(c, /*json=*/true);
+}
+
+TEST(SweepCli, ExplicitShapesAndErrors) {
+  std::string out, err;
+  Args base = {"--num-wps", "6", "--num-bps", "6"};
+  Args a = base;
+  a.insert(a.end(), {"--sweep-shape", "cpus=1,mem=256M", "--sweep-shape",
+                     "cpus=2,mem=512M", "kvmtool", "--realm", "-c", "{cpus}",
+                     "-m", "{mem}"});
+  ASSERT_EQ(RunMain(a, &out, &err), 0) << err;
+  std::vector<std::string> blocks = absl::StrSplit(out, "\n\n");
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[1].substr(0, 30), "# shape 2/2: cpus=2 mem=512M\nR");
+
+  // A failing shape names itself after its own error line.
+  a = base;
+  a.insert(a.end(), {"--sweep", "mem=256M,17", "kvmtool", "--realm", "-c", "1",
+                     "-m", "{mem}", "-k", "Image"});
+  EXPECT_EQ(RunMain(a, &out, &err), 1);
+  EXPECT_NE(err.find("ERROR sweep: shape 1/2 (mem=256M) failed"),
+            std::string::npos)
+      << err;
+
+  // Usage errors: exit 2.
+  a = base;
+  a.insert(a.end(), {"--sweep", "cpus=1", "kvmtool", "--realm", "-c", "1"});
+  EXPECT_EQ(RunMain(a, &out, &err), 2);
+  EXPECT_NE(err.find("key 'cpus' is not used"), std::string::npos) << err;
+  a = base;
+  a.insert(a.end(), {"--sweep", "cpus", "kvmtool"});
+  EXPECT_EQ(RunMain(a, &out, &err), 2);
+  a = base;
+  a.insert(a.end(), {"--sweep", "cpus=1", "--output-dtb", TempPath("x.dtb"),
+                     "kvmtool", "--realm", "-c", "{cpus}"});
+  EXPECT_EQ(RunMain(a, &out, &err), 2);
+  a = base;
+  a.insert(a.end(), {"--threads", "0", "kvmtool", "--realm"});
+  EXPECT_EQ(RunMain(a, &out, &err), 2);
+}
+
+TEST(SweepCli, ThreadsDoNotChangeResults) {
+  const std::string kernel = WriteImage("threads-Image", 1024 * 1024 + 9);
+  std::string first;
+  for (const char* t : {"1", "2", "5"}) {
+    std::string out, err;
+    Args a = {"--threads", t,      "--num-wps", "6",       "--num-bps", "6",
+              "-k",        kernel, "kvmtool",   "--realm", "-c",        "1",
+              "-m",        "256M", "-k",        "Image"};
+    ASSERT_EQ(RunMain(a, &out, &err), 0) << err;
+    if (first.empty()) first = out;
+    EXPECT_EQ(out, first);
+  }
+}
+
+}  // namespace
+}  // namespace realm_measurements::measure
