@@ -1,8 +1,8 @@
 // realm-measurements-server: the gRPC verifier service over a data
 // directory (grpc/store.h). Stops gracefully on SIGTERM or SIGINT.
 //
-//   realm-measurements-server --data_dir=/var/lib/rm --listen=0.0.0.0:50051 \
-//     --tls_cert=server.pem --tls_key=server.key [--client_ca=ca.pem]
+//   realm-measurements-server --data_dir=/var/lib/rm --listen=0.0.0.0:50051
+//       --tls_cert=server.pem --tls_key=server.key [--client_ca=ca.pem]
 #include <signal.h>
 
 #include <cstdio>

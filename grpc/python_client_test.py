@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Independent client test: Debian's python3-grpcio drives the real
+realm-measurements-server binary (started on 127.0.0.1:0 over a fresh data
+directory) through grpc/client.py. Expected values come from the golden
+corpus and the public token/CoRIM vectors, not from the server.
+
+Args: SERVER CLIENT_PY DESCRIPTOR_SET CASES_JSON GOLDEN_FW_TEXT
+      CORIM_2025 TOKEN_02 TA_IAK_P256
+"""
+
+import base64
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+
+def _ensure_debian_python():
+    """Re-runs this script with Debian's python3 when the interpreter Bazel
+    picked (e.g. a pyenv one) lacks python3-grpcio / python3-protobuf."""
+    try:
+        import grpc as g  # noqa: F401
+        import google.protobuf  # noqa: F401
+        if hasattr(g, "insecure_channel"):  # not a namespace-package shadow
+            return
+    except ImportError:
+        pass
+    debian = "/usr/bin/python3"
+    if os.path.realpath(sys.executable) != os.path.realpath(debian) and \
+            os.path.exists(debian):
+        os.execv(debian, [debian, os.path.abspath(__file__)] + sys.argv[1:])
+    sys.exit("python3-grpcio and python3-protobuf are required "
+             "(apt-get install python3-grpcio python3-protobuf)")
+
+
+if __name__ == "__main__":
+    _ensure_debian_python()
+
+import grpc
+
+ARGS = sys.argv[1:9]
+del sys.argv[1:9]
+(SERVER, CLIENT_PY, DESCRIPTORS, CASES, FW_TEXT, CORIM, TOKEN02,
+ TA_IAK) = ARGS
+
+spec = importlib.util.spec_from_file_location("rm_client", CLIENT_PY)
+rm_client = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(rm_client)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def golden(case_id):
+    """The five 64-byte values the reference tool printed for a case."""
+    cases = json.loads(read(CASES))["cases"]
+    case = next(c for c in cases if c["id"] == case_id)
+    values = {}
+    for line in case["expected_stdout"].splitlines():
+        k, v = line.split(": ")
+        values[k] = bytes.fromhex(v)
+    return values
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+class ServerProcess:
+    def __init__(self, data_dir):
+        self.proc = subprocess.Popen(
+            [SERVER, "--data_dir=" + data_dir, "--listen=127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        m = re.match(r"listening on (127\.0\.0\.1:\d+) \(plaintext\)", line)
+        if not m:
+            self.proc.kill()
+            raise AssertionError("server did not start: %r %s" %
+                                 (line, self.proc.stderr.read()))
+        self.target = m.group(1)
+        self.channel = grpc.insecure_channel(self.target)
+        self.client = rm_client.Client(self.channel, DESCRIPTORS)
+
+    def stop(self):
+        self.channel.close()
+        self.proc.send_signal(signal.SIGTERM)
+        out, _ = self.proc.communicate(timeout=20)
+        return self.proc.returncode, out
+
+
+class PythonClientTest(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        self.server = ServerProcess(self.dir)
+        self.c = self.server.client
+
+    def tearDown(self):
+        if self.server.proc.poll() is None:
+            self.server.stop()
+
+    def test_info_compute_appraise_restart(self):
+        info = self.c.call("GetServiceInfo", "{}")
+        self.assertEqual(info.version, "0.1.0")
+        jwk = json.loads(info.ear_verification_key_jwk)
+        self.assertEqual((jwk["kty"], jwk["crv"]), ("EC", "P-256"))
+
+        # Golden kvm-min-sha256: no payloads, CLI overrides 6/6.
+        want = golden("kvm-min-sha256")
+        r = self.c.call("ComputeMeasurements", json.dumps({
+            "vmm": "VMM_KVMTOOL",
+            "vmmArgs": ["--realm", "-c", "1", "-m", "512M"],
+            "overrides": {"numBps": 6, "numWps": 6}}))
+        self.assertEqual(r.rim, want["RIM"][:32])
+        self.assertEqual(list(r.rems), [want["REM%d" % i][:32]
+                                        for i in range(4)])
+
+        # Golden kvm-fw-text-upstream: firmware uploaded, then referenced.
+        fw = read(FW_TEXT)
+        up = self.c.upload(fw, "fw-text")
+        self.assertEqual(up.sha256, hashlib.sha256(fw).digest())
+        self.assertFalse(up.already_present)
+        self.assertTrue(self.c.upload(fw).already_present)
+        want = golden("kvm-fw-text-upstream")
+        r = self.c.call("ComputeMeasurements", json.dumps({
+            "vmm": "VMM_KVMTOOL",
+            "vmmArgs": ["--realm", "--firmware", "firmware", "-c", "1",
+                        "-m", "512M"],
+            "overrides": {"numBps": 6, "numWps": 6},
+            "firmware": {"sha256": b64(up.sha256)}}))
+        self.assertEqual(r.rim, want["RIM"][:32])
+
+        # Provision the Veraison CoRIM, appraise token 02 against it
+        # (testdata/vectors/README.md: realm claims match, P-256 IAK).
+        p = self.c.call("ProvisionReferenceValues", json.dumps({
+            "name": "veraison", "corim": b64(read(CORIM))}))
+        self.assertEqual(p.set.corim_sha256, hashlib.sha256(read(CORIM)).digest())
+        a = self.c.call("AppraiseToken", json.dumps({
+            "token": b64(read(TOKEN02)), "cpak": b64(read(TA_IAK)),
+            "storedSet": "veraison"}))
+        self.assertTrue(a.affirms, a.report_json)
+        self.assertEqual(a.realm.executables, 2)
+        self.assertEqual(len(a.ear_jwt.split(".")), 3)
+
+        # Clean errors.
+        with self.assertRaises(grpc.RpcError) as e:
+            self.c.call("ComputeMeasurements", "{}")
+        self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("vmm: expected", e.exception.details())
+
+        # Graceful SIGTERM, then a restart on the same data directory keeps
+        # the set, the payload and the EAR key.
+        code, out = self.server.stop()
+        self.assertEqual(code, 0)
+        self.assertIn("stopped", out)
+        self.server = ServerProcess(self.dir)
+        self.c = self.server.client
+        sets = self.c.call("ListReferenceValues", "{}").sets
+        self.assertEqual([s.name for s in sets], ["veraison"])
+        self.assertTrue(self.c.upload(fw).already_present)
+        self.assertEqual(
+            self.c.call("GetServiceInfo", "{}").ear_verification_key_jwk,
+            info.ear_verification_key_jwk)
+
+    def test_command_line(self):
+        out = subprocess.run(
+            [sys.executable, CLIENT_PY, "--target", self.server.target,
+             "--descriptors", DESCRIPTORS, "call", "ListReferenceValues"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout), {})
+        out = subprocess.run(
+            [sys.executable, CLIENT_PY, "--target", self.server.target,
+             "--descriptors", DESCRIPTORS, "call", "DeleteReferenceValues",
+             '{"name": "nope"}'],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 1)
+        self.assertEqual(out.stderr.strip(),
+                         "ERROR NOT_FOUND: no reference-value set named 'nope'")
+
+
+if __name__ == "__main__":
+    unittest.main()
