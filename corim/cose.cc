@@ -185,7 +185,8 @@ absl::StatusOr<CoseSign1> CoseSign1FromCbor(const CborValue& value,
     CORIM_ASSIGN_OR_RETURN(
         out.protected_header,
         DecodeCbor(out.protected_bytes,
-                   absl::StrCat(what, ": COSE_Sign1 protected header")));
+                   absl::StrCat(what, ": COSE_Sign1 protected header"),
+                   options.limits));
     if (!out.protected_header.is_map()) {
       return Invalid(what, "COSE_Sign1 protected header", "a map",
                      out.protected_header.type_name());
@@ -212,7 +213,8 @@ absl::StatusOr<CoseSign1> CoseSign1FromCbor(const CborValue& value,
 absl::StatusOr<CoseSign1> DecodeCoseSign1(absl::Span<const uint8_t> bytes,
                                           absl::string_view what,
                                           const CoseDecodeOptions& options) {
-  CORIM_ASSIGN_OR_RETURN(CborValue value, DecodeCbor(bytes, what));
+  CORIM_ASSIGN_OR_RETURN(CborValue value,
+                         DecodeCbor(bytes, what, options.limits));
   return CoseSign1FromCbor(value, what, options);
 }
 
@@ -254,12 +256,23 @@ absl::Status VerifyCoseSign1(const CoseSign1& sign1,
 }
 
 absl::StatusOr<std::vector<uint8_t>> SignCoseSign1(
-    absl::Span<const uint8_t> payload, const crypto::EcPrivateKey& key) {
+    absl::Span<const uint8_t> payload, const crypto::EcPrivateKey& key,
+    CborValue::Map extra_protected) {
   const CoseAlgorithm alg = CoseAlgorithmMatchingCurve(key.curve());
+  CborValue::Map header;
+  header.reserve(1 + extra_protected.size());
+  header.emplace_back(CborValue::Int(kCoseLabelAlg),
+                      CborValue::Int(static_cast<int64_t>(alg)));
+  for (auto& entry : extra_protected) {
+    if (entry.first == CborValue::Int(kCoseLabelAlg)) {
+      return absl::InvalidArgumentError(
+          "COSE_Sign1 protected header: expected alg (label 1) only from the "
+          "key's curve, found it among the extra headers");
+    }
+    header.push_back(std::move(entry));
+  }
   CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> protected_bytes,
-                         EncodeCbor(CborValue::MakeMap(
-                             {{CborValue::Int(kCoseLabelAlg),
-                               CborValue::Int(static_cast<int64_t>(alg))}})));
+                         EncodeCbor(CborValue::MakeMap(std::move(header))));
   const std::vector<uint8_t> tbs = SigStructure(protected_bytes, {}, payload);
   CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> signature,
                          key.SignRaw(CoseAlgorithmDigest(alg), tbs));

@@ -40,8 +40,10 @@ CoseAlgorithm CoseAlgorithmMatchingCurve(crypto::Curve curve);
 // "P-256", "P-384", "P-521".
 const char* CurveName(crypto::Curve curve);
 
-// COSE header and key labels (RFC 9052 §3.1, RFC 9053 §7.1).
+// COSE header and key labels (RFC 9052 §3.1, RFC 9360 §2, RFC 9053 §7.1).
 inline constexpr int64_t kCoseLabelAlg = 1;
+inline constexpr int64_t kCoseLabelContentType = 3;
+inline constexpr int64_t kCoseLabelX5Chain = 33;
 inline constexpr int64_t kCoseKeyKty = 1;
 inline constexpr int64_t kCoseKeyCrv = -1;
 inline constexpr int64_t kCoseKeyX = -2;
@@ -70,6 +72,8 @@ struct CoseDecodeOptions {
   // Reject a COSE_Sign1 without tag 18 (go-cose does; lenient mode accepts
   // it, §1.3).
   bool require_tag = true;
+  // Bounds for the envelope and the protected header decode.
+  DecodeLimits limits;
 };
 
 // Decodes `[protected: bstr, unprotected: map, payload: bstr, signature:
@@ -96,9 +100,12 @@ absl::Status VerifyCoseSign1(const CoseSign1& sign1,
                              const crypto::EcPublicKey& key);
 
 // Signs `payload` with the algorithm matching the key's curve and returns
-// the tagged encoding 18([<<{1: alg}>>, {}, payload, r || s]).
+// the tagged encoding 18([<<{1: alg, extra...}>>, {}, payload, r || s]).
+// `extra_protected` entries follow alg in the given order (signed CoRIMs put
+// content type, corim-meta and x5chain there); it must not hold label 1.
 absl::StatusOr<std::vector<uint8_t>> SignCoseSign1(
-    absl::Span<const uint8_t> payload, const crypto::EcPrivateKey& key);
+    absl::Span<const uint8_t> payload, const crypto::EcPrivateKey& key,
+    CborValue::Map extra_protected = {});
 
 // EC2 COSE_Key {1: 2, -1: crv, -2: x, -3: y} (other labels ignored; y must
 // be a bstr, the compressed form is rejected). On-curve is checked.

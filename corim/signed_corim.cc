@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "corim/cbor.h"
+#include "corim/cose.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -12,44 +13,6 @@ namespace {
 // corim-meta-map keys (spec §3.12).
 enum MetaKey : uint64_t { kMetaSigner = 0, kMetaValidity = 1 };
 enum SignerKey : uint64_t { kSignerName = 0, kSignerUri = 1 };
-// "Signature1" context string (RFC 9052 §4.4).
-constexpr absl::string_view kSignature1 = "Signature1";
-
-struct AlgInfo {
-  crypto::Curve curve;
-  crypto::DigestAlgorithm digest;
-  const char* name;
-};
-
-absl::StatusOr<AlgInfo> Info(int64_t alg) {
-  switch (alg) {
-    case static_cast<int64_t>(CoseAlgorithm::kEs256):
-      return AlgInfo{crypto::Curve::kP256, crypto::DigestAlgorithm::kSha256,
-                     "ES256"};
-    case static_cast<int64_t>(CoseAlgorithm::kEs384):
-      return AlgInfo{crypto::Curve::kP384, crypto::DigestAlgorithm::kSha384,
-                     "ES384"};
-    case static_cast<int64_t>(CoseAlgorithm::kEs512):
-      return AlgInfo{crypto::Curve::kP521, crypto::DigestAlgorithm::kSha512,
-                     "ES512"};
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "COSE_Sign1 protected alg: expected -7 (ES256), -35 (ES384) or -36 "
-      "(ES512), found ",
-      alg));
-}
-
-const char* CurveName(crypto::Curve c) {
-  switch (c) {
-    case crypto::Curve::kP256:
-      return "P-256";
-    case crypto::Curve::kP384:
-      return "P-384";
-    case crypto::Curve::kP521:
-      return "P-521";
-  }
-  return "?";
-}
 
 absl::Status Bad(absl::string_view what, absl::string_view expected,
                  absl::string_view found) {
@@ -63,15 +26,6 @@ std::string Short(const CborValue& v) {
   return absl::StrCat(v.type_name(), " ", d);
 }
 
-absl::StatusOr<std::vector<uint8_t>> SigStructure(
-    const std::vector<uint8_t>& protected_bstr,
-    absl::Span<const uint8_t> payload) {
-  return EncodeCbor(CborValue::MakeArray(
-      {CborValue::Text(std::string(kSignature1)),
-       CborValue::Bytes(protected_bstr),
-       CborValue::Bytes(std::vector<uint8_t>()), CborValue::Bytes(payload)}));
-}
-
 absl::StatusOr<bool> SameKey(const crypto::EcPublicKey& a,
                              const crypto::EcPublicKey& b) {
   if (a.curve() != b.curve()) return false;
@@ -83,18 +37,6 @@ absl::StatusOr<bool> SameKey(const crypto::EcPublicKey& a,
 }
 
 }  // namespace
-
-CoseAlgorithm CoseAlgorithmForCurve(crypto::Curve curve) {
-  switch (curve) {
-    case crypto::Curve::kP256:
-      return CoseAlgorithm::kEs256;
-    case crypto::Curve::kP384:
-      return CoseAlgorithm::kEs384;
-    case crypto::Curve::kP521:
-      return CoseAlgorithm::kEs512;
-  }
-  return CoseAlgorithm::kEs256;
-}
 
 absl::StatusOr<CorimSigner> CorimSigner::FromPem(absl::string_view key_pem,
                                                  absl::string_view chain_pem,
@@ -148,10 +90,6 @@ absl::StatusOr<EncodedObject> SignCorimBytes(
   if (signer.chain.empty()) {
     return Bad("certificate chain", "at least the leaf certificate", "none");
   }
-  const CoseAlgorithm alg = CoseAlgorithmForCurve(signer.key.curve());
-  absl::StatusOr<AlgInfo> info = Info(static_cast<int64_t>(alg));
-  if (!info.ok()) return info.status();
-
   CborValue::Map signer_map;
   signer_map.emplace_back(CborValue::Uint(kSignerName),
                           CborValue::Text(signer.signer_name));
@@ -192,30 +130,15 @@ absl::StatusOr<EncodedObject> SignCorimBytes(
     }
     x5chain = CborValue::MakeArray(std::move(certs));
   }
-  absl::StatusOr<std::vector<uint8_t>> protected_bytes =
-      EncodeCbor(CborValue::MakeMap(
-          {{CborValue::Int(kCoseHeaderAlg),
-            CborValue::Int(static_cast<int64_t>(alg))},
-           {CborValue::Int(kCoseHeaderContentType),
-            CborValue::Text(std::string(kSignedCorimContentType))},
-           {CborValue::Int(kCoseHeaderCorimMeta),
-            CborValue::Bytes(*std::move(meta_bytes))},
-           {CborValue::Int(kCoseHeaderX5Chain), std::move(x5chain)}}));
-  if (!protected_bytes.ok()) return protected_bytes.status();
-
-  absl::StatusOr<std::vector<uint8_t>> tbs =
-      SigStructure(*protected_bytes, unsigned_corim);
-  if (!tbs.ok()) return tbs.status();
-  absl::StatusOr<std::vector<uint8_t>> signature =
-      signer.key.SignRaw(info->digest, *tbs);
-  if (!signature.ok()) return signature.status();
-
-  absl::StatusOr<std::vector<uint8_t>> out = EncodeCbor(CborValue::Tag(
-      kTagCoseSign1,
-      CborValue::MakeArray({CborValue::Bytes(*std::move(protected_bytes)),
-                            CborValue::MakeMap({}),
-                            CborValue::Bytes(unsigned_corim),
-                            CborValue::Bytes(*std::move(signature))})));
+  // alg (from the key's curve) comes first, then these (§3.12).
+  CborValue::Map headers;
+  headers.emplace_back(CborValue::Int(kCoseLabelContentType),
+                       CborValue::Text(std::string(kSignedCorimContentType)));
+  headers.emplace_back(CborValue::Int(kCoseHeaderCorimMeta),
+                       CborValue::Bytes(*std::move(meta_bytes)));
+  headers.emplace_back(CborValue::Int(kCoseLabelX5Chain), std::move(x5chain));
+  absl::StatusOr<std::vector<uint8_t>> out =
+      SignCoseSign1(unsigned_corim, signer.key, std::move(headers));
   if (!out.ok()) return out.status();
   return EncodedObject{*std::move(out), SignedCorimMediaType(profile)};
 }
@@ -231,50 +154,32 @@ absl::StatusOr<EncodedObject> SignCorim(const ReferenceValues& values,
 absl::StatusOr<VerifiedCorim> VerifySignedCorim(
     absl::Span<const uint8_t> bytes, const crypto::Certificate& trust_anchor,
     int64_t unix_time) {
-  DecodeLimits limits;
-  limits.max_depth = 24;
-  limits.max_string_size = 4 * 1024 * 1024;
+  CoseDecodeOptions options;  // tag 18 required (§3.12)
+  options.limits.max_depth = 24;
+  options.limits.max_string_size = 4 * 1024 * 1024;
+  const DecodeLimits& limits = options.limits;
   absl::StatusOr<CborValue> top = DecodeCbor(bytes, "signed CoRIM", limits);
   if (!top.ok()) return top.status();
+  // The envelope shape errors callers see for signed CoRIMs; the rest of the
+  // COSE_Sign1 decode is CoseSign1FromCbor's.
   if (!top->is_tag() || top->tag_number() != kTagCoseSign1) {
     return Bad("signed CoRIM", "tag 18 (COSE_Sign1)", Short(*top));
   }
-  const CborValue& sign1 = top->tag_content();
-  if (!sign1.is_array() || sign1.array().size() != 4) {
-    return Bad("COSE_Sign1", "an array of 4 elements", Short(sign1));
+  const CborValue& body = top->tag_content();
+  if (!body.is_array() || body.array().size() != 4) {
+    return Bad("COSE_Sign1", "an array of 4 elements", Short(body));
   }
-  const CborValue& prot = sign1.array()[0];
-  const CborValue& unprot = sign1.array()[1];
-  const CborValue& payload = sign1.array()[2];
-  const CborValue& sig = sign1.array()[3];
-  if (!prot.is_bytes()) {
-    return Bad("COSE_Sign1 protected header", "a byte string", Short(prot));
+  if (!body.array()[2].is_bytes()) {
+    return Bad("COSE_Sign1 payload", "an attached byte string",
+               Short(body.array()[2]));
   }
-  if (!unprot.is_map()) {
-    return Bad("COSE_Sign1 unprotected header", "a map", Short(unprot));
-  }
-  if (!payload.is_bytes()) {
-    return Bad("COSE_Sign1 payload", "an attached byte string", Short(payload));
-  }
-  if (!sig.is_bytes()) {
-    return Bad("COSE_Sign1 signature", "a byte string", Short(sig));
-  }
-  absl::StatusOr<CborValue> hdr =
-      DecodeCbor(prot.bytes(), "COSE_Sign1 protected header", limits);
-  if (!hdr.ok()) return hdr.status();
-  if (!hdr->is_map()) {
-    return Bad("COSE_Sign1 protected header", "a map", Short(*hdr));
-  }
-  const CborValue* alg_v = hdr->Find(CborValue::Int(kCoseHeaderAlg));
-  if (alg_v == nullptr || !alg_v->is_int()) {
-    return Bad("COSE_Sign1 protected alg (1)", "an integer",
-               alg_v ? Short(*alg_v) : "none");
-  }
-  absl::StatusOr<int64_t> alg_id = alg_v->AsInt64();
-  if (!alg_id.ok()) return alg_id.status();
-  absl::StatusOr<AlgInfo> info = Info(*alg_id);
-  if (!info.ok()) return info.status();
-  const CborValue* ct = hdr->Find(CborValue::Int(kCoseHeaderContentType));
+  absl::StatusOr<CoseSign1> sign1 =
+      CoseSign1FromCbor(*top, "signed CoRIM", options);
+  if (!sign1.ok()) return sign1.status();
+  absl::StatusOr<CoseAlgorithm> alg = sign1->Algorithm();
+  if (!alg.ok()) return alg.status();
+  const CborValue* hdr = &sign1->protected_header;
+  const CborValue* ct = hdr->Find(CborValue::Int(kCoseLabelContentType));
   if (ct == nullptr || !ct->is_text() ||
       ct->text() != kSignedCorimContentType) {
     return Bad("COSE_Sign1 protected content type (3)",
@@ -296,7 +201,7 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
     return Bad("corim-meta signer name (0/0)", "a text string",
                signer_name ? Short(*signer_name) : "none");
   }
-  const CborValue* x5 = hdr->Find(CborValue::Int(kCoseHeaderX5Chain));
+  const CborValue* x5 = hdr->Find(CborValue::Int(kCoseLabelX5Chain));
   if (x5 == nullptr) {
     return Bad("COSE_Sign1 protected x5chain (33)",
                "the signer's certificate chain (Veraison requires it)", "none");
@@ -340,23 +245,23 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
     return absl::InvalidArgumentError(
         absl::StrCat("x5chain leaf key: ", leaf_key.status().message()));
   }
-  if (leaf_key->curve() != info->curve) {
-    return Bad(
-        "x5chain leaf key",
-        absl::StrCat("a ", CurveName(info->curve), " key for ", info->name),
-        absl::StrCat("a ", CurveName(leaf_key->curve()), " key"));
+  const crypto::Curve curve = CoseAlgorithmCurve(*alg);
+  if (leaf_key->curve() != curve) {
+    return Bad("x5chain leaf key",
+               absl::StrCat("a ", CurveName(curve), " key for ",
+                            CoseAlgorithmName(*alg)),
+               absl::StrCat("a ", CurveName(leaf_key->curve()), " key"));
   }
-  absl::StatusOr<std::vector<uint8_t>> tbs =
-      SigStructure(prot.bytes(), payload.bytes());
-  if (!tbs.ok()) return tbs.status();
-  absl::Status sig_ok = leaf_key->VerifyRaw(info->digest, *tbs, sig.bytes());
+  // Any failure here (bad length or bad signature) is an authentication
+  // failure for a signed CoRIM.
+  absl::Status sig_ok = VerifyCoseSign1(*sign1, *leaf_key);
   if (!sig_ok.ok()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("COSE_Sign1 signature: expected a valid ", info->name,
-                     " signature by the x5chain leaf (", chain[0].SubjectText(),
-                     "), found it does not verify: ", sig_ok.message()));
+    return absl::UnauthenticatedError(absl::StrCat(
+        "COSE_Sign1 signature: expected a valid ", CoseAlgorithmName(*alg),
+        " signature by the x5chain leaf (", chain[0].SubjectText(),
+        "), found it does not verify: ", sig_ok.message()));
   }
-  absl::StatusOr<DecodedCorim> corim = DecodeCorim(payload.bytes());
+  absl::StatusOr<DecodedCorim> corim = DecodeCorim(sign1->payload);
   if (!corim.ok()) {
     return absl::Status(
         corim.status().code(),
@@ -364,7 +269,7 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
   }
   VerifiedCorim out;
   out.corim = *std::move(corim);
-  out.algorithm = static_cast<CoseAlgorithm>(*alg_id);
+  out.algorithm = *alg;
   out.signer_name = signer_name->text();
   out.leaf_subject = chain[0].SubjectText();
   return out;

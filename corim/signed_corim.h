@@ -5,8 +5,9 @@
 //   18([ << {1: alg, 3: "application/rim+cbor", 8: << corim-meta >>,
 //           33: x5chain} >>, {}, << 501({...}) >>, signature r||s ])
 //
-// ES256 / ES384 / ES512 with P-256 / P-384 / P-521 keys. All crypto goes
-// through measure/crypto.h.
+// ES256 / ES384 / ES512 with P-256 / P-384 / P-521 keys. The COSE layer
+// (algorithms, Sig_structure, sign, verify, envelope decode) is corim/cose.h;
+// all crypto goes through measure/crypto.h.
 #ifndef REALM_MEASUREMENTS_CORIM_SIGNED_CORIM_H_
 #define REALM_MEASUREMENTS_CORIM_SIGNED_CORIM_H_
 
@@ -19,24 +20,21 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "corim/comid.h"
+#include "corim/cose.h"
 #include "corim/reference_values.h"
 #include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 
-// COSE algorithm ids (IANA "COSE Algorithms"; spec §1.3).
-enum class CoseAlgorithm : int64_t { kEs256 = -7, kEs384 = -35, kEs512 = -36 };
+// The algorithm that matches a key's curve (P-256 -> ES256, ...); kept for
+// callers of this header, same as CoseAlgorithmMatchingCurve (cose.h).
+inline CoseAlgorithm CoseAlgorithmForCurve(crypto::Curve curve) {
+  return CoseAlgorithmMatchingCurve(curve);
+}
 
-// The algorithm that matches a key's curve (P-256 -> ES256, ...).
-CoseAlgorithm CoseAlgorithmForCurve(crypto::Curve curve);
-
-// Protected header labels (RFC 9052 §3.1, RFC 9360 §2, spec §3.12).
-enum CoseHeader : int64_t {
-  kCoseHeaderAlg = 1,
-  kCoseHeaderContentType = 3,
-  kCoseHeaderCorimMeta = 8,
-  kCoseHeaderX5Chain = 33,
-};
+// corim-meta protected header label (spec §3.12); alg, content type and
+// x5chain are kCoseLabel* in corim/cose.h.
+inline constexpr int64_t kCoseHeaderCorimMeta = 8;
 // Content type of the signed payload, fixed by veraison/corim (§3.12).
 inline constexpr absl::string_view kSignedCorimContentType =
     "application/rim+cbor";
