@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# A short bounded run of the AppraiseToken load test: every call must
+# succeed and affirm (the binary exits 1 otherwise).
+set -euo pipefail
+"$1" --seconds=3 --connections=8 --vectors=testdata/vectors
