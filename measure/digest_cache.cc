@@ -61,6 +61,42 @@ void DigestCache::Insert(const DigestKey& key,
   map_.emplace(key, Entry{std::move(v), lru_.begin()});
 }
 
+std::shared_ptr<const Engine> DigestCache::FindChain(const ChainKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = chains_.find(key);
+  if (it == chains_.end()) return nullptr;
+  ++chain_hits_;
+  chain_lru_.splice(chain_lru_.begin(), chain_lru_, it->second.lru);
+  return it->second.engine;
+}
+
+void DigestCache::InsertChain(const ChainKey& key, const Engine& after) {
+  auto engine = std::make_shared<const Engine>(after);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = chains_.find(key);
+  if (it != chains_.end()) {
+    it->second.engine = std::move(engine);
+    chain_lru_.splice(chain_lru_.begin(), chain_lru_, it->second.lru);
+    return;
+  }
+  while (chains_.size() >= kMaxChainEntries) {
+    chains_.erase(chain_lru_.back());
+    chain_lru_.pop_back();
+  }
+  chain_lru_.push_front(key);
+  chains_.emplace(key, ChainEntry{std::move(engine), chain_lru_.begin()});
+}
+
+uint64_t DigestCache::chain_hits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return chain_hits_;
+}
+
+size_t DigestCache::chain_entries() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return chains_.size();
+}
+
 size_t DigestCache::bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return bytes_;

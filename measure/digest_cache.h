@@ -37,6 +37,26 @@ struct DigestKey {
 // Granule digests, HashSize(algorithm) bytes each, concatenated in order.
 using GranuleDigests = std::vector<uint8_t>;
 
+// A segment of the RIM chain: measuring one blob (payload, lead, first
+// granule IPA) from the engine state whose RIM is `rim_before`. The RIM
+// starts as H(realm parameters) and REMs are untouched until after the RIM
+// blobs, so equal keys give equal engine states after the blob: shapes that
+// differ only after it (a later DTB, the personalization value) reuse it.
+struct ChainKey {
+  Measurement rim_before = {};
+  std::string payload_id;
+  uint32_t lead = 0;
+  uint64_t first_ipa = 0;
+  HashAlgorithm algorithm = HashAlgorithm::kSha256;
+  uint8_t ipa_bits = 0;
+
+  bool operator<(const ChainKey& o) const {
+    return std::tie(rim_before, payload_id, lead, first_ipa, algorithm,
+                    ipa_bits) < std::tie(o.rim_before, o.payload_id, o.lead,
+                                         o.first_ipa, o.algorithm, o.ipa_bits);
+  }
+};
+
 // "sha256:<hex>" of in-memory bytes; for files the identity of the open
 // descriptor ("file:<dev>:<inode>:<size>:<mtime ns>:<ctime ns>"). A file
 // rewritten in place within one timestamp tick keeps its identity: callers
@@ -61,10 +81,18 @@ class DigestCache {
   // Granules of `hash_size`-byte digests one entry can hold.
   size_t max_granules(size_t hash_size) const { return max_bytes_ / hash_size; }
 
+  // The engine state after a chain segment (nullptr when absent). At most
+  // kMaxChainEntries are kept, least recently used evicted.
+  static constexpr size_t kMaxChainEntries = 1024;
+  std::shared_ptr<const Engine> FindChain(const ChainKey& key);
+  void InsertChain(const ChainKey& key, const Engine& after);
+
   size_t bytes() const;
   size_t entries() const;
   uint64_t hits() const;
   uint64_t misses() const;
+  uint64_t chain_hits() const;
+  size_t chain_entries() const;
 
  private:
   using Lru = std::list<DigestKey>;
@@ -81,6 +109,14 @@ class DigestCache {
   std::map<DigestKey, Entry> map_;
   Lru lru_;  // front = most recent
   size_t bytes_ = 0;
+  using ChainLru = std::list<ChainKey>;
+  struct ChainEntry {
+    std::shared_ptr<const Engine> engine;
+    ChainLru::iterator lru;
+  };
+  std::map<ChainKey, ChainEntry> chains_;
+  ChainLru chain_lru_;
+  uint64_t chain_hits_ = 0;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
 };

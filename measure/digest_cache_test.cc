@@ -131,8 +131,9 @@ TEST(ComputeMeasurementsWithCache, SpecVectorColdAndWarm) {
       EXPECT_EQ(ToHex(m->rim).substr(0, 64), want);
     }
   }
+  // Same realm, same blob: the later runs reuse the whole chain segment.
   EXPECT_EQ(cache.misses(), 1u);
-  EXPECT_EQ(cache.hits(), 5u);
+  EXPECT_EQ(cache.chain_hits(), 5u);
   EXPECT_EQ(cache.entries(), 1u);
 }
 
@@ -142,10 +143,15 @@ TEST(ComputeMeasurementsWithCache, SameBytesAtTwoOffsets) {
   std::vector<uint8_t> data(3 * 4096 + 100);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i);
   DigestCache cache;
-  for (uint64_t start : {0x40000000ull, 0x40000004ull, 0x40000000ull}) {
+  // The third realm has more RAM, so another RIM before the blob: no chain
+  // segment to reuse, but the granule digests are.
+  const std::pair<uint64_t, uint64_t> cases[] = {{0x40000000, 1ull << 30},
+                                                 {0x40000004, 1ull << 30},
+                                                 {0x40000000, 2ull << 30}};
+  for (const auto& [start, ram] : cases) {
     RealmConfig c(Caps(41));
     c.set_hash_algorithm(HashAlgorithm::kSha512);
-    ASSERT_TRUE(c.AddRam(0x40000000, 1 << 30).ok());
+    ASSERT_TRUE(c.AddRam(0x40000000, ram).ok());
     Blob b;
     b.name = "initrd";
     b.guest_start = start;
@@ -159,6 +165,7 @@ TEST(ComputeMeasurementsWithCache, SameBytesAtTwoOffsets) {
   }
   EXPECT_EQ(cache.entries(), 2u);
   EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_EQ(cache.chain_hits(), 0u);
 }
 
 // A file error through the cache path keeps the reference wording.
@@ -180,6 +187,53 @@ TEST(ComputeMeasurementsWithCache, MissingFileIsAVmmError) {
               absl::StrCat("VMM: file ", TempPath("missing-fw"),
                            " error: No such file or directory (os error 2)"));
   }
+}
+
+// Chain segments: a blob measured from the same RIM is reused whole; a
+// different RIM before it (other RAM size) or other bytes never hit.
+TEST(ComputeMeasurementsWithCache, ChainSegmentsReusedOnlyForSamePrefix) {
+  std::vector<uint8_t> first(5 * 4096 + 3), second(4096 + 1);
+  for (size_t i = 0; i < first.size(); ++i) first[i] = static_cast<uint8_t>(i);
+  auto config = [&](uint64_t ram, uint8_t tag) {
+    RealmConfig c(Caps(41));
+    c.set_hash_algorithm(HashAlgorithm::kSha256);
+    EXPECT_TRUE(c.AddRam(0x40000000, ram).ok());
+    Blob a;
+    a.name = "kernel";
+    a.guest_start = 0x40000000;
+    a.payload = Payload::FromBytes("kernel", first);
+    EXPECT_TRUE(c.AddRimBlob(std::move(a)).ok());
+    Blob b;
+    b.name = "dtb";
+    b.guest_start = 0x48000000;
+    std::vector<uint8_t> v = second;
+    v[0] = tag;
+    b.payload = Payload::FromBytes("DTB", v);
+    EXPECT_TRUE(c.AddRimBlob(std::move(b)).ok());
+    return c;
+  };
+  DigestCache cache;
+  struct Shape {
+    uint64_t ram;
+    uint8_t tag;
+    uint64_t chain_hits_after;
+  };
+  const Shape shapes[] = {
+      {1 << 30, 1, 0},   // cold
+      {1 << 30, 2, 1},   // same prefix: the kernel segment is reused
+      {1 << 30, 1, 3},   // identical shape: both segments reused
+      {2u << 30, 1, 3},  // other RAM: other RIM before the kernel
+  };
+  for (const Shape& sh : shapes) {
+    RealmConfig c = config(sh.ram, sh.tag);
+    absl::StatusOr<Measurements> plain = ComputeMeasurements(c);
+    absl::StatusOr<Measurements> cached =
+        ComputeMeasurements(c, MeasureOptions{nullptr, &cache});
+    ASSERT_TRUE(plain.ok() && cached.ok());
+    EXPECT_EQ(ToHex(plain->rim), ToHex(cached->rim));
+    EXPECT_EQ(cache.chain_hits(), sh.chain_hits_after);
+  }
+  EXPECT_EQ(cache.chain_entries(), 5u);
 }
 
 }  // namespace

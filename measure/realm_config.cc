@@ -319,6 +319,7 @@ absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
   };
 
   std::optional<DigestKey> key;
+  std::optional<ChainKey> chain_key;
   std::optional<Payload::Reader> reader;
   if (cache != nullptr) {
     // Files are identified through the descriptor that is then read, so
@@ -334,6 +335,13 @@ absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
       if (!id.ok()) return id.status();
       key = DigestKey{*id, static_cast<uint32_t>(lead), algorithm};
     }
+    chain_key =
+        ChainKey{engine.rim(), key->payload_id, key->lead,
+                 first_ipa,    algorithm,       engine.params().ipa_bits};
+    if (std::shared_ptr<const Engine> after = cache->FindChain(*chain_key)) {
+      engine = *after;  // the whole segment is known
+      return absl::OkStatus();
+    }
     if (std::shared_ptr<const GranuleDigests> hit = cache->Find(*key)) {
       Measurement digest = {};
       const size_t count = hit->size() / hash_size;
@@ -342,6 +350,7 @@ absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
         absl::Status s = feed(i, digest);
         if (!s.ok()) return s;
       }
+      cache->InsertChain(*chain_key, engine);
       return absl::OkStatus();
     }
   }
@@ -383,6 +392,7 @@ absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
     return engine_status.ok() ? WithPrefix("VMM: ", s) : engine_status;
   }
   if (record != nullptr) cache->Insert(*key, std::move(record));
+  if (chain_key.has_value()) cache->InsertChain(*chain_key, engine);
   return absl::OkStatus();
 }
 
