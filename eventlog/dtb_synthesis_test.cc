@@ -330,6 +330,12 @@ TEST(DtbSynthesis, GoldenConfigurationsReplayWithSynthesisedDtb) {
     MadeLog made = MakeLog(b.config, ParamsFor(sc, b.config));
     absl::StatusOr<EventLog> log = ParseBytes(made.bytes);
     ASSERT_TRUE(log.ok()) << log.status();
+    if (const char* out = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR")) {
+      // For inspection (testdata/eventlog/qemu-bios-measurement-log.bin).
+      std::ofstream(absl::StrCat(out, "/", sc.id, ".bin"), std::ios::binary)
+          .write(reinterpret_cast<const char*>(made.bytes.data()),
+                 made.bytes.size());
+    }
 
     // The request the replay builds gives the golden DTB directly too.
     DtbRequest seen;
@@ -359,6 +365,25 @@ TEST(DtbSynthesis, GoldenConfigurationsReplayWithSynthesisedDtb) {
         plain.Replay(*log), absl::StatusCode::kNotFound,
         absl::StrCat("replay: event ", made.dtb_event, " (EV_POST_CODE2)"));
   }
+}
+
+// The checked-in log of that golden case (testdata/eventlog/README.md),
+// replayed as the CLI does: catalogue file without the DTB, synthesis on.
+TEST(DtbSynthesis, CheckedInQemuLogReplaysToTheGoldenRim) {
+  GoldenCase g = LoadCase("qemu-bios-measurement-log");
+  absl::StatusOr<EventLog> log = ParseBytes(
+      ReadFileOrDie("testdata/eventlog/qemu-bios-measurement-log.bin"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ImageCatalogue cat;
+  ASSERT_TRUE(
+      cat.AddChecksumFile("testdata/eventlog/images/QEMU-BIOS-SHA512SUMS")
+          .ok());
+  ReplayOptions o;
+  o.dtb_synthesizer = MakeDtbSynthesizer({});
+  Replayer r(&cat);
+  absl::Status s = r.Replay(*log, o);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(r.RegisterHex(Register::kRim), g.rim);
 }
 
 // K9: any logged parameter, or unlogged option, that differs from what the

@@ -4,7 +4,9 @@
 //   eventlog replay LOG [--catalogue SUMS]... [--firmware-log LOG]...
 //                   [--format text|json] [--lenient] [--non-fatal]
 //                   [--granule 4096|65536] [--strip-nuls] [--ref-rem]
-//                   [--index pcr|mr]
+//                   [--index pcr|mr] [--synthesize-dtb [--dtb-bootargs S]
+//                   [--dtb-no-bootargs] [--dtb-no-its] [--dtb-virtio-mmio N]
+//                   [--dtb-templates LIST]]
 //
 // Exit status: 0 success, 1 the log or a catalogue was rejected, 2 usage.
 #include <cstdio>
@@ -17,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "eventlog/dtb_synthesis.h"
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
 #include "nlohmann/json.hpp"
@@ -31,7 +34,9 @@ constexpr char kUsage[] =
     "       eventlog replay LOG [--catalogue SUMS]... [--firmware-log LOG]...\n"
     "                [--format text|json] [--lenient] [--non-fatal]\n"
     "                [--granule 4096|65536] [--strip-nuls] [--ref-rem]\n"
-    "                [--index pcr|mr]\n";
+    "                [--index pcr|mr] [--synthesize-dtb [--dtb-bootargs S]\n"
+    "                [--dtb-no-bootargs] [--dtb-no-its] [--dtb-virtio-mmio N]\n"
+    "                [--dtb-templates LIST]]\n";
 
 int Usage(const std::string& why) {
   std::fprintf(stderr, "eventlog: %s\n%s", why.c_str(), kUsage);
@@ -202,7 +207,9 @@ int main(int argc, char** argv) {
   bool as_json = false;
   el::ParseOptions parse_options;
   el::ReplayOptions replay_options;
-  std::vector<std::string> catalogues, firmware_logs;
+  std::vector<std::string> catalogues, firmware_logs, dtb_templates;
+  bool synthesize_dtb = false, dtb_option = false;
+  el::DtbSynthesisOptions dtb_options;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](std::string* out) {
@@ -244,6 +251,28 @@ int main(int argc, char** argv) {
       replay_options.index_semantics = v == "pcr"
                                            ? el::IndexSemantics::kPcr
                                            : el::IndexSemantics::kCcMrIndex;
+    } else if (cmd == "replay" && a == "--synthesize-dtb") {
+      synthesize_dtb = true;
+    } else if (cmd == "replay" && a == "--dtb-bootargs") {
+      if (!value(&v)) return Usage("--dtb-bootargs needs a string");
+      dtb_options.bootargs = v;
+      dtb_option = true;
+    } else if (cmd == "replay" && a == "--dtb-no-bootargs") {
+      dtb_options.no_bootargs = true;
+      dtb_option = true;
+    } else if (cmd == "replay" && a == "--dtb-no-its") {
+      dtb_options.its = false;
+      dtb_option = true;
+    } else if (cmd == "replay" && a == "--dtb-virtio-mmio") {
+      if (!value(&v) ||
+          !absl::SimpleAtoi(v, &dtb_options.kvmtool_virtio_mmio)) {
+        return Usage("--dtb-virtio-mmio takes a number");
+      }
+      dtb_option = true;
+    } else if (cmd == "replay" && a == "--dtb-templates") {
+      if (!value(&v)) return Usage("--dtb-templates needs a file");
+      dtb_templates.push_back(v);
+      dtb_option = true;
     } else {
       return Usage(absl::StrCat("unexpected argument '", a, "'"));
     }
@@ -266,6 +295,17 @@ int main(int argc, char** argv) {
   for (const std::string& c : catalogues) {
     absl::Status s = catalogue.AddChecksumFile(c);
     if (!s.ok()) return Fail(s);
+  }
+  if (dtb_option && !synthesize_dtb) {
+    return Usage("--dtb-* options need --synthesize-dtb");
+  }
+  for (const std::string& t : dtb_templates) {
+    absl::Status s = el::LoadDtbTemplates(t, dtb_options);
+    if (!s.ok()) return Fail(s);
+  }
+  if (synthesize_dtb) {
+    replay_options.dtb_synthesizer =
+        el::MakeDtbSynthesizer(std::move(dtb_options));
   }
   el::Replayer replayer(&catalogue);
   absl::Status s = replayer.Replay(*log, replay_options);
