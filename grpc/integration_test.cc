@@ -550,6 +550,57 @@ TEST_F(IntegrationTest, RestartKeepsSetsPayloadsAndEarKey) {
   EXPECT_TRUE(ts_.store->CheckConsistency().ok());
 }
 
+// spec-eventlog §J.4 T2-SHA256: the log and its image catalogue (copies in
+// testdata/grpc/), expected values as printed there.
+TEST_F(IntegrationTest, ReplayEventLogT2Sha256) {
+  auto stub = ts_.Stub();
+  v1::ReplayEventLogRequest req;
+  req.set_event_log(ReadFileOrDie("testdata/grpc/t2-qemu-sha256.bin"));
+  for (const char* image : {"dtb", "fw", "initrd", "kernel"}) {
+    v1::UploadPayloadResponse up;
+    ASSERT_TRUE(
+        Upload(*stub,
+               ReadFileOrDie(absl::StrCat("testdata/grpc/t2-", image, ".bin")),
+               &up)
+            .ok());
+    req.add_images()->set_sha256(up.sha256());
+  }
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  v1::ReplayEventLogResponse r;
+  ::grpc::Status s = stub->ReplayEventLog(&ctx, req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.hash_algorithm(), v1::HASH_ALGORITHM_SHA256);
+  EXPECT_EQ(Hex(r.rim()),
+            "84855690bb1a5bb0381cf10bb6f73f568f7dcaaec0aa81510285d81f85900244");
+  ASSERT_EQ(r.rems_size(), 4);
+  EXPECT_EQ(Hex(r.rems(2)),
+            "7ad38f26d2e711c8a073e4eaa3c2a82ef726d793d2c09d2f2bab65261efd5d1f");
+  EXPECT_EQ(r.rems(0), std::string(32, '\0'));
+  int verified = 0;
+  for (const v1::ReplayedEvent& e : r.events()) {
+    verified += e.match() == v1::CATALOGUE_MATCH_VERIFIED;
+  }
+  EXPECT_GE(verified, 4);  // firmware, kernel, initrd, DTB (and REM digests)
+
+  // Without the catalogue the measured images cannot be found.
+  req.clear_images();
+  ::grpc::ClientContext ctx2;
+  SetDeadline(ctx2);
+  s = stub->ReplayEventLog(&ctx2, req, &r);
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "replay: "))
+      << s.error_message();
+  // A truncated log is INVALID_ARGUMENT from the parser.
+  req.set_event_log(req.event_log().substr(0, 100));
+  ::grpc::ClientContext ctx3;
+  SetDeadline(ctx3);
+  s = stub->ReplayEventLog(&ctx3, req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "event_log: "))
+      << s.error_message();
+}
+
 TEST_F(IntegrationTest, ServiceInfoReportsCapabilities) {
   auto stub = ts_.Stub();
   ::grpc::ClientContext ctx;

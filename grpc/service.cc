@@ -717,11 +717,20 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   if (::grpc::Status s = slot.status(context); !s.ok()) return s;
 
   eventlog::ImageCatalogue catalogue;
+  // The catalogue lives in memory: bound its total size.
+  uint64_t catalogue_bytes = 0;
   for (int i = 0; i < request->images_size(); ++i) {
     const std::string field = absl::StrCat("images[", i, "]");
     absl::StatusOr<PayloadRecord> r =
         options_.store->GetPayload(Span(request->images(i).sha256()));
     if (!r.ok()) return ToGrpc(r.status(), field);
+    catalogue_bytes += r->size;
+    if (catalogue_bytes > options_.limits.max_payload_bytes) {
+      return ::grpc::Status(
+          ::grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("images: catalogue larger than the limit of ",
+                       options_.limits.max_payload_bytes, " bytes"));
+    }
     std::vector<uint8_t> content;
     content.reserve(r->size);
     absl::Status s = measure::Payload::FromFile(r->path).Read(
