@@ -497,6 +497,10 @@ void AppendDiag(const CborValue& v, const DiagnosticOptions& options,
 
 }  // namespace
 
+void AppendCborHead(uint8_t major, uint64_t arg, std::vector<uint8_t>& out) {
+  AppendHead(major, arg, out);
+}
+
 // ---------------------------------------------------------------- CborValue
 
 CborValue CborValue::Uint(uint64_t v) {

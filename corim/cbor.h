@@ -136,6 +136,11 @@ enum CborTag : uint64_t {
 // encoding.
 absl::StatusOr<std::vector<uint8_t>> EncodeCbor(const CborValue& value);
 
+// Appends a definite-length head in its shortest form (RFC 8949 §3, §4.2.1):
+// `major` 0..6, `arg` the value, length, count or tag number. For encodings
+// built by hand, such as the COSE Sig_structure (corim/cose.cc).
+void AppendCborHead(uint8_t major, uint64_t arg, std::vector<uint8_t>& out);
+
 struct DecodeLimits {
   // Nesting of arrays, maps and tags; the top-level item is depth 1.
   size_t max_depth = 32;

@@ -16,33 +16,9 @@ using crypto::DigestAlgorithm;
 // "Signature1" context string of RFC 9052 §4.4.
 constexpr absl::string_view kSignature1Context = "Signature1";
 
-// Appends a definite-length CBOR head in its shortest form (RFC 8949 §3).
-void AppendHead(std::vector<uint8_t>& out, uint8_t major, uint64_t n) {
-  const uint8_t mt = static_cast<uint8_t>(major << 5);
-  if (n < 24) {
-    out.push_back(mt | static_cast<uint8_t>(n));
-    return;
-  }
-  int bytes;
-  uint8_t info;
-  if (n <= 0xff) {
-    bytes = 1, info = 24;
-  } else if (n <= 0xffff) {
-    bytes = 2, info = 25;
-  } else if (n <= 0xffffffffULL) {
-    bytes = 4, info = 26;
-  } else {
-    bytes = 8, info = 27;
-  }
-  out.push_back(mt | info);
-  for (int i = bytes - 1; i >= 0; --i) {
-    out.push_back(static_cast<uint8_t>(n >> (8 * i)));
-  }
-}
-
 void AppendBytes(std::vector<uint8_t>& out, uint8_t major,
                  absl::Span<const uint8_t> data) {
-  AppendHead(out, major, data.size());
+  AppendCborHead(major, data.size(), out);
   out.insert(out.end(), data.begin(), data.end());
 }
 
@@ -224,7 +200,7 @@ std::vector<uint8_t> SigStructure(absl::Span<const uint8_t> protected_bytes,
   std::vector<uint8_t> out;
   out.reserve(32 + protected_bytes.size() + external_aad.size() +
               payload.size());
-  AppendHead(out, 4, 4);  // array(4)
+  AppendCborHead(4, 4, out);  // array(4)
   AppendBytes(out, 3,
               absl::Span<const uint8_t>(
                   reinterpret_cast<const uint8_t*>(kSignature1Context.data()),
