@@ -15,8 +15,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "corim/comid.h"
+#include "corim/signed_corim.h"
 #include "grpc/internal/test_util.h"
 #include "grpc/service.h"
 #include "gtest/gtest.h"
@@ -489,6 +491,78 @@ TEST_F(IntegrationTest, ExportStoredSetReproducesVectorBytes) {
   ::grpc::Status s = stub->ExportEndorsements(&ctx2, ex, &r);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(s.error_message(), "signer"));
+}
+
+// Signed export (spec-token-corim §3.12): a CA and a signing leaf made by
+// /usr/bin/openssl; the result verifies against the CA with the corim
+// library's verifier and decodes to the inline set.
+TEST_F(IntegrationTest, ExportSignedCorimVerifiesAgainstTheCa) {
+  const std::string d = MakeTempDir();
+  const std::string script = absl::StrCat(
+      "set -e; cd '", d, "'\n",
+      "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+      "-out ca.key 2>/dev/null\n",
+      "openssl req -x509 -new -key ca.key -subj /CN=endorser-ca -days 2 "
+      "-addext basicConstraints=critical,CA:TRUE "
+      "-addext keyUsage=critical,keyCertSign -out ca.pem\n",
+      "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+      "-out leaf.key 2>/dev/null\n",
+      "openssl req -new -key leaf.key -subj /CN=endorser -out leaf.csr\n",
+      "printf 'keyUsage=critical,digitalSignature\\n' > leaf.ext\n",
+      "openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key "
+      "-CAcreateserial -days 2 -extfile leaf.ext -out leaf.pem "
+      "2>/dev/null\n");
+  ASSERT_EQ(std::system(
+                absl::StrCat("bash -c '",
+                             absl::StrReplaceAll(script, {{"'", "'\\''"}}), "'")
+                    .c_str()),
+            0);
+  auto stub = ts_.Stub();
+  v1::ExportEndorsementsRequest ex;
+  v1::RealmReferenceValue* rv = ex.mutable_inline_set()->add_realms();
+  rv->set_hash_algorithm(v1::HASH_ALGORITHM_SHA512);
+  rv->set_rim(std::string(64, '\x5a'));
+  for (int i = 0; i < 4; ++i) rv->add_rems(std::string(64, '\x10' + i));
+  rv->set_rpv(std::string(64, '\x01'));
+  ex.mutable_inline_set()->set_corim_id("signed-set");
+  ex.set_format(v1::ENDORSEMENT_FORMAT_CORIM_2025_SIGNED);
+  ex.mutable_signer()->set_key_pem(ReadFileOrDie(d + "/leaf.key"));
+  ex.mutable_signer()->set_chain_pem(ReadFileOrDie(d + "/leaf.pem"));
+  ex.mutable_signer()->set_signer_name("ACME endorser");
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  v1::ExportEndorsementsResponse r;
+  ::grpc::Status s = stub->ExportEndorsements(&ctx, ex, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.media_type(),
+            "application/rim+cose; "
+            "profile=\"tag:arm.com,2025:cca_realm#1.0.0\"");
+  absl::StatusOr<crypto::Certificate> ca =
+      crypto::Certificate::FromPem(ReadFileOrDie(d + "/ca.pem"));
+  ASSERT_TRUE(ca.ok());
+  absl::StatusOr<corim::VerifiedCorim> v = corim::VerifySignedCorim(
+      absl::Span<const uint8_t>(
+          reinterpret_cast<const uint8_t*>(r.content().data()),
+          r.content().size()),
+      *ca);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->signer_name, "ACME endorser");
+  ASSERT_EQ(v->corim.values.comids.size(), 1u);
+  ASSERT_EQ(v->corim.values.comids[0].realms.size(), 1u);
+  const corim::RealmReferenceValue& got = v->corim.values.comids[0].realms[0];
+  EXPECT_EQ(got.algorithm, corim::RealmHashAlgorithm::kSha512);
+  EXPECT_EQ(got.rim, std::vector<uint8_t>(64, 0x5a));
+  ASSERT_TRUE(got.rem[3].has_value());
+  EXPECT_EQ(*got.rem[3], std::vector<uint8_t>(64, 0x13));
+
+  // A key that is not the leaf's: INVALID_ARGUMENT naming the signer.
+  ex.mutable_signer()->set_key_pem(ReadFileOrDie(d + "/ca.key"));
+  ::grpc::ClientContext ctx2;
+  SetDeadline(ctx2);
+  s = stub->ExportEndorsements(&ctx2, ex, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "signer: "))
+      << s.error_message();
 }
 
 TEST_F(IntegrationTest, RestartKeepsSetsPayloadsAndEarKey) {
