@@ -263,6 +263,29 @@ TEST_F(IntegrationTest, ComputeErrorsAreCleanInvalidArgument) {
     c.req.mutable_overrides()->set_ipa_bits(300);
     cases.push_back(c);
   }
+  {
+    // A payload that is no kernel: the message names it by digest, never
+    // by the server's file path.
+    const std::string junk = "this is not an arm64 Image";
+    v1::UploadPayloadResponse up;
+    ASSERT_TRUE(Upload(*stub, junk, &up).ok());
+    Case c{"bad kernel", {}, ::grpc::StatusCode::INVALID_ARGUMENT, ""};
+    c.req.set_vmm(v1::VMM_KVMTOOL);
+    for (const char* a : {"--realm", "-c", "1", "-m", "256M", "-k", "k"}) {
+      c.req.add_vmm_args(a);
+    }
+    c.req.mutable_kernel()->set_sha256(up.sha256());
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    v1::ComputeMeasurementsResponse r;
+    ::grpc::Status s = stub->ComputeMeasurements(&ctx, c.req, &r);
+    EXPECT_FALSE(s.ok());
+    EXPECT_TRUE(
+        absl::StartsWith(s.error_message(), "cannot build parameters: "))
+        << s.error_message();
+    EXPECT_FALSE(absl::StrContains(s.error_message(), ts_.dir))
+        << s.error_message();
+  }
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
     ::grpc::ClientContext ctx;
