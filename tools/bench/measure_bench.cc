@@ -62,7 +62,7 @@ double HashLimitMiBps(crypto::DigestAlgorithm algo) {
   uint64_t blocks = 0;
   const double start = Now();
   double t = start;
-  while (t - start < 1.0) {
+  while (t - start < 0.5) {
     for (int i = 0; i < 256; ++i) {
       (void)d->Reset();
       (void)d->Update(block);
@@ -282,12 +282,13 @@ int Cores(int threads) {
 int Cold(rm::HashAlgorithm algo, const std::string& vmm, int threads) {
   const crypto::DigestAlgorithm da = rm::ToDigestAlgorithm(algo);
   const int cores = Cores(threads);
-  const double limit1 = HashLimitMiBps(da);
+  double limit1 = HashLimitMiBps(da);
   std::printf("load average (1/5/15 min): %s, cores used: %d\n", Load().c_str(),
               cores);
   std::printf("hash limit: %s single-core %.0f MiB/s x %d cores = %.0f MiB/s\n",
               crypto::DigestName(da), limit1, cores, limit1 * cores);
   // In a child: the parent must stay single-threaded for fork().
+  double capacity = 0;
   {
     int fds[2];
     if (pipe(fds) != 0) Die("pipe failed");
@@ -304,10 +305,11 @@ int Cold(rm::HashAlgorithm algo, const std::string& vmm, int threads) {
     ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
     close(fds[0]);
     waitpid(pid, nullptr, 0);
+    capacity = n > 0 ? std::atof(buf) : 0;
     std::printf(
-        "hash capacity now: %d threads hashing concurrently = %s MiB/s "
+        "hash capacity now: %d threads hashing concurrently = %.0f MiB/s "
         "(shows the load)\n",
-        cores, n > 0 ? std::string(buf, n - 1).c_str() : "?");
+        cores, capacity);
   }
 
   std::vector<Scenario> scenarios;
@@ -345,22 +347,34 @@ int Cold(rm::HashAlgorithm algo, const std::string& vmm, int threads) {
     RunResult best;
     best.seconds = 1e9;
     long best_rss = 0;
-    for (int rep = 0; rep < 3; ++rep) {
+    // The machine is shared: each repetition measures the single-core
+    // limit right before its run, and its own ratio; the best ratio counts.
+    double best_ratio = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+      const double lim = HashLimitMiBps(da);
       RunResult r = InChild(sc, dir, threads, &rss);
       if (r.rim != one.rim) {
         std::printf("MISMATCH: parallel RIM %s != 1-thread RIM %s\n",
                     r.rim.c_str(), one.rim.c_str());
         rc = 1;
       }
-      if (r.seconds < best.seconds) best = r;
+      const double ratio = mib / r.seconds / (lim * cores);
+      std::printf(
+          "  rep %d: limit %.0f MiB/s x %d, %.3f s, %.0f MiB/s = %.0f%%\n",
+          rep + 1, lim, cores, r.seconds, mib / r.seconds, 100 * ratio);
+      if (ratio > best_ratio) {
+        best_ratio = ratio;
+        best = r;
+        limit1 = lim;
+      }
       best_rss = std::max(best_rss, rss);
     }
     const double tput = mib / best.seconds;
     std::printf(
         "%s %s kernel %llu MiB + initrd %llu MiB + firmware %llu MiB = %.0f "
         "MiB:\n"
-        "  %d threads: %.3f s (best of 3), %.0f MiB/s = %.0f%% of the %d-core "
-        "limit; peak RSS %.1f MiB\n"
+        "  %d threads: %.3f s (best rep), %.0f MiB/s = %.0f%% of the %d-core "
+        "limit (%.0f%% of the capacity now); peak RSS %.1f MiB\n"
         "  1 thread:   %.3f s, %.0f MiB/s = %.0f%% of the 1-core limit; peak "
         "RSS %.1f MiB\n"
         "  RIM %s (same for 1 and %d threads)\n",
@@ -368,7 +382,8 @@ int Cold(rm::HashAlgorithm algo, const std::string& vmm, int threads) {
         (unsigned long long)(sc.kernel / kMiB),
         (unsigned long long)(sc.initrd / kMiB),
         (unsigned long long)(sc.firmware / kMiB), mib, cores, best.seconds,
-        tput, 100 * tput / (limit1 * cores), cores, best_rss / 1024.0,
+        tput, 100 * tput / (limit1 * cores), cores,
+        capacity > 0 ? 100 * tput / capacity : 0.0, best_rss / 1024.0,
         one.seconds, mib / one.seconds, 100 * mib / one.seconds / limit1,
         rss1 / 1024.0, best.rim.substr(0, 64).c_str(), cores);
     std::fflush(stdout);
@@ -422,38 +437,46 @@ int Sweep(int threads) {
     a.insert(a.end(), vmm.begin(), vmm.end());
     return a;
   };
-  double t_cold = 0, t_sweep = 0, t_warm = 0;
+  // Warm the page cache, then 3 rounds of (one cold shape, the 64-shape
+  // sweep) back to back so both see the same load; the best round counts.
+  // Each sweep starts with an empty digest cache (a new CLI run).
+  double t_cold = 0, t_sweep = 0;
   std::string out_cold, out_sweep;
-  // Warm the page cache, then: one cold shape (empty digest cache), the
-  // 64-shape sweep, and a 2-shape sweep for the marginal cost.
   if (RunCliTimed(sweep_args("2", "2G"), &t_cold, &out_cold) != 0) return 1;
-  double best_cold = 1e9;
-  for (int i = 0; i < 3; ++i) {
-    if (RunCliTimed(sweep_args("2", "2G"), &t_cold, &out_cold) != 0) return 1;
-    best_cold = std::min(best_cold, t_cold);
-  }
-  if (RunCliTimed(sweep_args("2,3", "2G"), &t_warm, &out_sweep) != 0) return 1;
-  const double t2 = t_warm;
-  if (RunCliTimed(sweep_args(cpus, mems), &t_sweep, &out_sweep) != 0) return 1;
+  double best_ratio = 1e9, best_cold = 0, best_sweep = 0;
   size_t blocks = 0;
-  for (size_t p = 0; (p = out_sweep.find("# shape ", p)) != std::string::npos;
-       ++p) {
-    ++blocks;
+  bool found = true;
+  for (int round = 0; round < 3; ++round) {
+    if (RunCliTimed(sweep_args("2", "2G"), &t_cold, &out_cold) != 0) return 1;
+    if (RunCliTimed(sweep_args(cpus, mems), &t_sweep, &out_sweep) != 0) {
+      return 1;
+    }
+    blocks = 0;
+    for (size_t p = 0; (p = out_sweep.find("# shape ", p)) != std::string::npos;
+         ++p) {
+      ++blocks;
+    }
+    // Cross-check: the (2 vCPUs, 2G) block equals the single-shape output.
+    const std::string body_cold = out_cold.substr(out_cold.find('\n') + 1);
+    found = found && out_sweep.find(body_cold) != std::string::npos;
+    std::printf("  round %d: cold %.3f s, sweep %.3f s = %.2fx\n", round + 1,
+                t_cold, t_sweep, t_sweep / t_cold);
+    if (t_sweep / t_cold < best_ratio) {
+      best_ratio = t_sweep / t_cold;
+      best_cold = t_cold;
+      best_sweep = t_sweep;
+    }
   }
-  // Cross-check: the (2 vCPUs, 2G) block equals the single-shape output.
-  const std::string body_cold = out_cold.substr(out_cold.find('\n') + 1);
-  const bool found = out_sweep.find(body_cold) != std::string::npos;
-  const double marginal = (t_sweep - best_cold) / 63;
+  const double marginal = (best_sweep - best_cold) / 63;
   std::printf(
       "kvmtool sha256 sweep, payload %.0f MiB (64 MiB kernel + 128 MiB initrd "
-      "+ 128 MiB firmware), %zu shapes (cpus %s x mem %s):\n"
-      "  one cold shape: %.3f s (best of 3)\n"
-      "  2-shape sweep:  %.3f s (second shape %.3f s)\n"
+      "+ 128 MiB firmware), %zu shapes (cpus %s x mem %s), best round:\n"
+      "  one cold shape: %.3f s (%.0f MiB/s)\n"
       "  64-shape sweep: %.3f s = %.2fx one cold run\n"
       "  marginal cost per extra shape: %.4f s = %.4f s per GiB of payload\n"
       "  (2 vCPUs, 2G) entry identical to its single run: %s\n",
       Total(s) / double(kMiB), blocks, cpus.c_str(), mems.c_str(), best_cold,
-      t2, t2 - best_cold, t_sweep, t_sweep / best_cold, marginal,
+      Total(s) / double(kMiB) / best_cold, best_sweep, best_ratio, marginal,
       marginal / gib, found ? "yes" : "NO");
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
