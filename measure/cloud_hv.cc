@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "measure/engine.h"
+#include "measure/fdt_fragments.h"
 #include "measure/fdt_writer.h"
 #include "measure/host_caps.h"
 #include "measure/linux_image.h"
@@ -64,36 +65,25 @@ namespace {
 
 using namespace cloud_hv;  // NOLINT: platform constants of this model
 
-// Interrupt specifier constants (spec-vmm §4).
-constexpr uint32_t kIrqSpi = 0;
-constexpr uint32_t kIrqPpi = 1;
-constexpr uint32_t kIrqEdgeRising = 1;
-constexpr uint32_t kIrqLevelHigh = 4;
-// Interrupts of the model (spec-vmm §7.5; the reference marks the SPI
-// numbers FIXME, 14.16).
-constexpr uint32_t kTimerPpis[] = {13, 14, 11};
-constexpr uint32_t kPmuPpi = 7;
+using fdt::kIrqEdgeRising;
+using fdt::kIrqLevelHigh;
+using fdt::kPciSpaceIo;
+using fdt::kPciSpaceMmio32;
+using fdt::kPciSpaceMmio64;
+
+// SPIs of the model (spec-vmm §7.5; the reference marks them FIXME, 14.16).
 constexpr uint32_t kRtcSpi = 8;
 constexpr uint32_t kUartSpi = 11;
 // Phandles (spec-vmm §7.5).
 constexpr uint32_t kGicPhandle = 1;
 constexpr uint32_t kItsPhandle = 2;
 constexpr uint32_t kClockPhandle = 3;
-constexpr uint32_t kApbClockHz = 24000000;
-// PSCI 0.2 function IDs (SMC64 CPU_ON, SMC32 CPU_OFF), spec-vmm §4.
-constexpr uint32_t kPsciCpuOn = 0xc4000003;
-constexpr uint32_t kPsciCpuOff = 0x84000002;
-// PCI `ranges` space codes (spec-vmm §4).
-constexpr uint32_t kPciSpaceIo = 0x01000000;
-constexpr uint32_t kPciSpaceMmio32 = 0x02000000;
-constexpr uint32_t kPciSpaceMmio64 = 0x03000000;
 // msi-map length: the 256 requester IDs of bus 0.
 constexpr uint32_t kMsiMapLength = 0x100;
 
 uint64_t AlignUp(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
 uint32_t Lo(uint64_t v) { return static_cast<uint32_t>(v); }
 uint32_t Hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
-std::string HexAddr(uint64_t v) { return absl::StrCat(absl::Hex(v)); }
 
 #define CHV_RETURN_IF_ERROR(expr) \
   do {                            \
@@ -101,138 +91,26 @@ std::string HexAddr(uint64_t v) { return absl::StrCat(absl::Hex(v)); }
     if (!_st.ok()) return _st;    \
   } while (0)
 
-#define CHV_BEGIN_NODE(var, w, name)                      \
-  absl::StatusOr<FdtNode> var##_or = (w).BeginNode(name); \
-  if (!var##_or.ok()) return var##_or.status();           \
-  const FdtNode var = *var##_or
-
-std::vector<std::string> Strings(std::initializer_list<const char*> list) {
-  return std::vector<std::string>(list.begin(), list.end());
-}
-
 // ---------------------------------------------------------------------------
-// DTB fragments (spec-vmm §4) in the cloud-hypervisor order (§7.5).
-
-absl::Status WriteRootPrologue(FdtWriter& w, const CloudHvDtbParams& p) {
-  CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "linux,dummy-virt"));
-  CHV_RETURN_IF_ERROR(w.PropertyString("model", "linux,dummy-virt-realm"));
-  CHV_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
-  CHV_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
-  CHV_RETURN_IF_ERROR(w.PropertyU32("interrupt-parent", kGicPhandle));
-  {
-    CHV_BEGIN_NODE(chosen, w, "chosen");
-    if (p.bootargs.has_value()) {
-      CHV_RETURN_IF_ERROR(w.PropertyString("bootargs", *p.bootargs));
-    }
-    if (p.initrd.has_value()) {
-      CHV_RETURN_IF_ERROR(w.PropertyU64("linux,initrd-start", p.initrd->start));
-      CHV_RETURN_IF_ERROR(
-          w.PropertyU64("linux,initrd-end", p.initrd->start + p.initrd->size));
-    }
-    CHV_RETURN_IF_ERROR(w.EndNode(chosen));
-  }
-  {
-    CHV_BEGIN_NODE(mem, w, absl::StrCat("memory@", HexAddr(kRamBase)));
-    CHV_RETURN_IF_ERROR(w.PropertyString("device_type", "memory"));
-    const uint64_t reg[] = {kRamBase, p.mem_size};
-    CHV_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-    CHV_RETURN_IF_ERROR(w.EndNode(mem));
-  }
-  {
-    CHV_BEGIN_NODE(cpus, w, "cpus");
-    CHV_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 0));
-    CHV_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
-    for (uint64_t i = 0; i < p.num_cpus; ++i) {
-      CHV_BEGIN_NODE(cpu, w, absl::StrCat("cpu@", i));
-      CHV_RETURN_IF_ERROR(w.PropertyU32("reg", static_cast<uint32_t>(i)));
-      CHV_RETURN_IF_ERROR(w.PropertyString("enable-method", "psci"));
-      CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,armv8"));
-      CHV_RETURN_IF_ERROR(w.PropertyString("device_type", "cpu"));
-      CHV_RETURN_IF_ERROR(w.EndNode(cpu));
-    }
-    CHV_RETURN_IF_ERROR(w.EndNode(cpus));
-  }
-  CHV_BEGIN_NODE(psci, w, "psci");
-  CHV_RETURN_IF_ERROR(w.PropertyU32("cpu_on", kPsciCpuOn));
-  CHV_RETURN_IF_ERROR(w.PropertyU32("cpu_off", kPsciCpuOff));
-  CHV_RETURN_IF_ERROR(w.PropertyString("method", "smc"));
-  CHV_RETURN_IF_ERROR(w.PropertyStringList(
-      "compatible", Strings({"arm,psci-1.0", "arm,psci-0.2", "arm,psci"})));
-  return w.EndNode(psci);
-}
+// The cloud-hypervisor nodes (§7.5) on the fragments of spec-vmm §4.
 
 absl::Status WriteGic(FdtWriter& w, uint64_t num_cpus) {
   const uint64_t redist_size = num_cpus * kGicRedistSizePerCpu;
   const uint64_t redist_base = kGicDistBase - redist_size;
-  const uint64_t its_base = redist_base - kGicItsSize;
-  CHV_BEGIN_NODE(intc, w, absl::StrCat("intc@", HexAddr(kGicDistBase)));
-  CHV_RETURN_IF_ERROR(w.PropertyPhandle(kGicPhandle));
   const uint64_t reg[] = {kGicDistBase, kGicDistSize, redist_base, redist_size};
-  CHV_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-  // (len(regs) - 2) / 2 = one redistributor region.
-  CHV_RETURN_IF_ERROR(w.PropertyU32("#redistributor-regions", 1));
-  CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3"));
-  CHV_RETURN_IF_ERROR(w.PropertyNull("ranges"));
-  CHV_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
-  CHV_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
-  CHV_RETURN_IF_ERROR(w.PropertyNull("interrupt-controller"));
-  CHV_RETURN_IF_ERROR(w.PropertyU32("#interrupt-cells", 3));
-  {
-    CHV_BEGIN_NODE(its, w, absl::StrCat("its@", HexAddr(its_base)));
-    CHV_RETURN_IF_ERROR(w.PropertyPhandle(kItsPhandle));
-    const uint64_t its_reg[] = {its_base, kGicItsSize};
-    CHV_RETURN_IF_ERROR(w.PropertyArrayU64("reg", its_reg));
-    CHV_RETURN_IF_ERROR(w.PropertyU32("#msi-cells", 1));
-    CHV_RETURN_IF_ERROR(w.PropertyNull("msi-controller"));
-    CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3-its"));
-    CHV_RETURN_IF_ERROR(w.EndNode(its));
-  }
-  return w.EndNode(intc);
-}
-
-absl::Status WriteTimerAndPmu(FdtWriter& w) {
-  {
-    CHV_BEGIN_NODE(timer, w, "timer");
-    std::vector<uint32_t> irqs;
-    for (uint32_t ppi : kTimerPpis) {
-      irqs.insert(irqs.end(), {kIrqPpi, ppi, kIrqLevelHigh});
-    }
-    CHV_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irqs));
-    CHV_RETURN_IF_ERROR(w.PropertyNull("always-on"));
-    CHV_RETURN_IF_ERROR(w.PropertyStringList(
-        "compatible", Strings({"arm,armv8-timer", "arm,armv7-timer"})));
-    CHV_RETURN_IF_ERROR(w.EndNode(timer));
-  }
-  // Always present, whatever the realm's PMU setting (spec-vmm 14.16).
-  CHV_BEGIN_NODE(pmu, w, "pmu");
-  const uint32_t irq[] = {kIrqPpi, kPmuPpi, kIrqLevelHigh};
-  CHV_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
-  CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,armv8-pmuv3"));
-  return w.EndNode(pmu);
-}
-
-// A PrimeCell device clocked by apb-pclk (PL031 RTC, PL011 UART).
-absl::Status WritePrimeCell(FdtWriter& w, const char* name, uint64_t base,
-                            uint64_t size, uint32_t spi, uint32_t trigger,
-                            const char* compatible) {
-  CHV_BEGIN_NODE(node, w, absl::StrCat(name, "@", HexAddr(base)));
-  CHV_RETURN_IF_ERROR(w.PropertyString("clock-names", "apb_pclk"));
-  const uint64_t reg[] = {base, size};
-  CHV_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-  CHV_RETURN_IF_ERROR(w.PropertyU32("clocks", kClockPhandle));
-  const uint32_t irq[] = {kIrqSpi, spi, trigger};
-  CHV_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
-  CHV_RETURN_IF_ERROR(w.PropertyStringList(
-      "compatible", Strings({compatible, "arm,primecell"})));
-  return w.EndNode(node);
+  // ITS always, just below the redistributors.
+  return fdt::WriteGicNode(
+      w, reg, kGicPhandle,
+      fdt::GicIts{redist_base - kGicItsSize, kGicItsSize, kItsPhandle});
 }
 
 absl::Status WritePcie(FdtWriter& w) {
-  CHV_BEGIN_NODE(pcie, w, absl::StrCat("pcie@", HexAddr(kPciEcamBase)));
   const uint64_t mmio64_size = kPciMmio64End - kPciMmio64Base;
+  fdt::EcamPcieHost host;
+  host.unit_address = kPciEcamBase;
   // <space, pci addr hi/lo, cpu addr hi/lo, size hi/lo> per window.
   // clang-format off
-  const uint32_t ranges[] = {
+  host.ranges = {
       kPciSpaceIo,     0, 0, 0, Lo(kPciIoBase), 0, Lo(kPciIoSize),
       kPciSpaceMmio32, 0, Lo(kPciMmio32Base), 0, Lo(kPciMmio32Base),
                        0, Lo(kPciMmio32Size),
@@ -240,20 +118,10 @@ absl::Status WritePcie(FdtWriter& w) {
                        Hi(kPciMmio64Base), Lo(kPciMmio64Base),
                        Hi(mmio64_size), Lo(mmio64_size)};
   // clang-format on
-  CHV_RETURN_IF_ERROR(w.PropertyArrayU32("ranges", ranges));
-  const uint64_t reg[] = {kPciEcamBase, kPciEcamSize};
-  CHV_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-  const uint32_t msi_map[] = {0, kItsPhandle, 0, kMsiMapLength};
-  CHV_RETURN_IF_ERROR(w.PropertyArrayU32("msi-map", msi_map));
-  CHV_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
-  const uint32_t bus_range[] = {0, 0};
-  CHV_RETURN_IF_ERROR(w.PropertyArrayU32("bus-range", bus_range));
-  CHV_RETURN_IF_ERROR(w.PropertyU32("linux,pci-domain", 0));
-  CHV_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
-  CHV_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 3));
-  CHV_RETURN_IF_ERROR(w.PropertyString("device_type", "pci"));
-  CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "pci-host-ecam-generic"));
-  return w.EndNode(pcie);
+  host.reg = {kPciEcamBase, kPciEcamSize};
+  host.msi_map = std::vector<uint32_t>{0, kItsPhandle, 0, kMsiMapLength};
+  host.last_bus = 0;
+  return fdt::WriteEcamPcieNode(w, host);
 }
 
 }  // namespace
@@ -266,27 +134,32 @@ absl::StatusOr<std::vector<uint8_t>> GenerateCloudHvDtb(
                      " vCPUs (expected 1 to ", kMaxVcpus, ")"));
   }
   FdtWriter w;
-  CHV_BEGIN_NODE(root, w, "");
-  CHV_RETURN_IF_ERROR(WriteRootPrologue(w, p));
-  CHV_RETURN_IF_ERROR(WriteGic(w, p.num_cpus));
-  CHV_RETURN_IF_ERROR(WriteTimerAndPmu(w));
-  {
-    CHV_BEGIN_NODE(clk, w, "apb-pclk");
-    CHV_RETURN_IF_ERROR(w.PropertyPhandle(kClockPhandle));
-    CHV_RETURN_IF_ERROR(w.PropertyString("clock-output-names", "clk24mhz"));
-    CHV_RETURN_IF_ERROR(w.PropertyU32("clock-frequency", kApbClockHz));
-    CHV_RETURN_IF_ERROR(w.PropertyU32("#clock-cells", 0));
-    CHV_RETURN_IF_ERROR(w.PropertyString("compatible", "fixed-clock"));
-    CHV_RETURN_IF_ERROR(w.EndNode(clk));
+  fdt::RootPrologue prologue;
+  prologue.mem_base = kRamBase;
+  prologue.mem_size = p.mem_size;
+  prologue.num_cpus = p.num_cpus;
+  prologue.intc_phandle = kGicPhandle;
+  prologue.bootargs = p.bootargs;
+  if (p.initrd.has_value()) {
+    prologue.initrd = fdt::RootPrologue::Initrd{p.initrd->start, p.initrd->size};
   }
-  CHV_RETURN_IF_ERROR(WritePrimeCell(w, "pl031", kRtcBase, kRtcSize, kRtcSpi,
-                                     kIrqLevelHigh, "arm,pl031"));
+  absl::StatusOr<FdtNode> root = fdt::BeginRootWithPrologue(w, prologue);
+  if (!root.ok()) return root.status();
+  CHV_RETURN_IF_ERROR(WriteGic(w, p.num_cpus));
+  CHV_RETURN_IF_ERROR(fdt::WriteTimerNode(w, kIrqLevelHigh));
+  // Always present, whatever the realm's PMU setting (spec-vmm 14.16).
+  CHV_RETURN_IF_ERROR(fdt::WritePmuNode(w, fdt::kPmuPpi));
+  CHV_RETURN_IF_ERROR(fdt::WriteApbClockNode(w, kClockPhandle));
+  CHV_RETURN_IF_ERROR(fdt::WritePrimeCellNode(w, "pl031", kRtcBase, kRtcSize,
+                                              kClockPhandle, kRtcSpi,
+                                              kIrqLevelHigh, "arm,pl031"));
   if (p.serial) {
-    CHV_RETURN_IF_ERROR(WritePrimeCell(w, "pl011", kUartBase, kUartSize,
-                                       kUartSpi, kIrqEdgeRising, "arm,pl011"));
+    CHV_RETURN_IF_ERROR(fdt::WritePrimeCellNode(
+        w, "pl011", kUartBase, kUartSize, kClockPhandle, kUartSpi,
+        kIrqEdgeRising, "arm,pl011"));
   }
   CHV_RETURN_IF_ERROR(WritePcie(w));
-  CHV_RETURN_IF_ERROR(w.EndNode(root));
+  CHV_RETURN_IF_ERROR(w.EndNode(*root));
   return w.Finish();
 }
 

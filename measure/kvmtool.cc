@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "measure/dtb_template.h"
+#include "measure/fdt_fragments.h"
 #include "measure/fdt_writer.h"
 #include "measure/linux_image.h"
 #include "measure/memory_size.h"
@@ -25,26 +26,20 @@ namespace {
 
 using namespace kvmtool;  // NOLINT: platform constants of this model
 
-// Interrupt specifier constants (spec-vmm §4).
-constexpr uint32_t kIrqSpi = 0;
-constexpr uint32_t kIrqPpi = 1;
-constexpr uint32_t kIrqEdgeRising = 1;
-constexpr uint32_t kIrqLevelHigh = 4;
-constexpr uint32_t kIrqLevelLow = 8;
-// PPIs and SPIs of the kvmtool platform (spec-vmm §5.3).
-constexpr uint32_t kTimerPpis[] = {13, 14, 11};
-constexpr uint32_t kPmuPpi = 7;
+using fdt::kIrqEdgeRising;
+using fdt::kIrqLevelHigh;
+using fdt::kIrqLevelLow;
+using fdt::kIrqSpi;
+using fdt::kPciSpaceIo;
+using fdt::kPciSpaceMmio32;
+using fdt::UnitName;
+
+// SPIs of the kvmtool platform (spec-vmm §5.3).
 constexpr uint32_t kVirtioFirstSpi = 4;
 constexpr uint32_t kPciFirstSpi = 64;
 constexpr uint32_t kUartClock = 1843200;
 constexpr uint32_t kGicPhandle = 1;
 constexpr uint32_t kItsPhandle = 2;
-// PSCI 0.2 function IDs (SMC64 CPU_ON, SMC32 CPU_OFF).
-constexpr uint32_t kPsciCpuOn = 0xc4000003;
-constexpr uint32_t kPsciCpuOff = 0x84000002;
-// PCI `ranges` space codes.
-constexpr uint32_t kPciSpaceIo = 0x01000000;
-constexpr uint32_t kPciSpaceMmio32 = 0x02000000;
 constexpr uint64_t kPciIoSize = 0x10000;
 // Reading a --dtb file into memory is bounded.
 constexpr uint64_t kMaxDtbFileSize = 16 << 20;
@@ -63,8 +58,6 @@ std::string Shown(absl::string_view s) {
 
 uint64_t AlignUp(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
 
-std::string HexAddr(uint64_t v) { return absl::StrCat(absl::Hex(v)); }
-
 // Shorthand: return on error.
 #define KVM_RETURN_IF_ERROR(expr) \
   do {                            \
@@ -73,7 +66,7 @@ std::string HexAddr(uint64_t v) { return absl::StrCat(absl::Hex(v)); }
   } while (0)
 
 // ---------------------------------------------------------------------------
-// DTB fragments (spec-vmm §4) and the kvmtool nodes (§5.7).
+// The kvmtool nodes (§5.7) that are not fragments of spec-vmm §4.
 
 absl::Status WriteIntc(FdtWriter& w, uint64_t redist_base, uint64_t ncpus,
                        bool its) {
@@ -110,7 +103,7 @@ absl::Status WriteReservedMemory(FdtWriter& w, uint64_t log_base,
   KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
   KVM_RETURN_IF_ERROR(w.PropertyNull("ranges"));
   absl::StatusOr<FdtNode> log =
-      w.BeginNode(absl::StrCat("event-log@", HexAddr(log_base)));
+      w.BeginNode(UnitName("event-log", log_base));
   if (!log.ok()) return log.status();
   KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "cc-event-log"));
   const uint64_t reg[] = {log_base, log_size};
@@ -138,9 +131,6 @@ absl::Status WriteTemplateCpus(FdtWriter& w, uint64_t ncpus) {
   return w.EndNode(*cpus);
 }
 
-std::vector<std::string> Strings(std::initializer_list<const char*> list) {
-  return std::vector<std::string>(list.begin(), list.end());
-}
 
 }  // namespace
 
@@ -153,93 +143,31 @@ uint64_t KvmtoolDtbGenerator::RedistBase() const {
 
 absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::Generate() const {
   FdtWriter w;
-  // Root prologue (spec-vmm §4).
-  absl::StatusOr<FdtNode> root = w.BeginNode("");
+  // Root prologue (spec-vmm §4); kvmtool lists the initrd only when it has
+  // a size.
+  fdt::RootPrologue prologue;
+  prologue.mem_base = ram_base_;
+  prologue.mem_size = mem_size_;
+  prologue.num_cpus = num_cpus_;
+  prologue.intc_phandle = kGicPhandle;
+  prologue.bootargs = bootargs_;
+  if (initrd_.has_value() && initrd_->size != 0) {
+    prologue.initrd = fdt::RootPrologue::Initrd{initrd_->base, initrd_->size};
+  }
+  absl::StatusOr<FdtNode> root = fdt::BeginRootWithPrologue(w, prologue);
   if (!root.ok()) return root.status();
-  KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "linux,dummy-virt"));
-  KVM_RETURN_IF_ERROR(w.PropertyString("model", "linux,dummy-virt-realm"));
-  KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
-  KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
-  KVM_RETURN_IF_ERROR(w.PropertyU32("interrupt-parent", kGicPhandle));
-  {
-    absl::StatusOr<FdtNode> chosen = w.BeginNode("chosen");
-    if (!chosen.ok()) return chosen.status();
-    if (bootargs_.has_value()) {
-      KVM_RETURN_IF_ERROR(w.PropertyString("bootargs", *bootargs_));
-    }
-    if (initrd_.has_value() && initrd_->size != 0) {
-      KVM_RETURN_IF_ERROR(w.PropertyU64("linux,initrd-start", initrd_->base));
-      KVM_RETURN_IF_ERROR(
-          w.PropertyU64("linux,initrd-end", initrd_->base + initrd_->size));
-    }
-    KVM_RETURN_IF_ERROR(w.EndNode(*chosen));
-  }
-  {
-    absl::StatusOr<FdtNode> mem =
-        w.BeginNode(absl::StrCat("memory@", HexAddr(ram_base_)));
-    if (!mem.ok()) return mem.status();
-    KVM_RETURN_IF_ERROR(w.PropertyString("device_type", "memory"));
-    const uint64_t reg[] = {ram_base_, mem_size_};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-    KVM_RETURN_IF_ERROR(w.EndNode(*mem));
-  }
-  {
-    absl::StatusOr<FdtNode> cpus = w.BeginNode("cpus");
-    if (!cpus.ok()) return cpus.status();
-    KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 0));
-    KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
-    for (uint64_t i = 0; i < num_cpus_; ++i) {
-      absl::StatusOr<FdtNode> cpu = w.BeginNode(absl::StrCat("cpu@", i));
-      if (!cpu.ok()) return cpu.status();
-      KVM_RETURN_IF_ERROR(w.PropertyU32("reg", static_cast<uint32_t>(i)));
-      KVM_RETURN_IF_ERROR(w.PropertyString("enable-method", "psci"));
-      KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,armv8"));
-      KVM_RETURN_IF_ERROR(w.PropertyString("device_type", "cpu"));
-      KVM_RETURN_IF_ERROR(w.EndNode(*cpu));
-    }
-    KVM_RETURN_IF_ERROR(w.EndNode(*cpus));
-  }
-  {
-    absl::StatusOr<FdtNode> psci = w.BeginNode("psci");
-    if (!psci.ok()) return psci.status();
-    KVM_RETURN_IF_ERROR(w.PropertyU32("cpu_on", kPsciCpuOn));
-    KVM_RETURN_IF_ERROR(w.PropertyU32("cpu_off", kPsciCpuOff));
-    KVM_RETURN_IF_ERROR(w.PropertyString("method", "smc"));
-    KVM_RETURN_IF_ERROR(w.PropertyStringList(
-        "compatible", Strings({"arm,psci-1.0", "arm,psci-0.2", "arm,psci"})));
-    KVM_RETURN_IF_ERROR(w.EndNode(*psci));
-  }
 
   // kvmtool nodes (spec-vmm §5.7).
   KVM_RETURN_IF_ERROR(WriteIntc(w, RedistBase(), num_cpus_, its_));
   if (log_.has_value()) {
     KVM_RETURN_IF_ERROR(WriteReservedMemory(w, log_->base, log_->size));
   }
-  {
-    absl::StatusOr<FdtNode> timer = w.BeginNode("timer");
-    if (!timer.ok()) return timer.status();
-    std::vector<uint32_t> irqs;
-    for (uint32_t ppi : kTimerPpis) {
-      irqs.insert(irqs.end(), {kIrqPpi, ppi, kIrqLevelLow});
-    }
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irqs));
-    KVM_RETURN_IF_ERROR(w.PropertyNull("always-on"));
-    KVM_RETURN_IF_ERROR(w.PropertyStringList(
-        "compatible", Strings({"arm,armv8-timer", "arm,armv7-timer"})));
-    KVM_RETURN_IF_ERROR(w.EndNode(*timer));
-  }
-  if (pmu_) {
-    absl::StatusOr<FdtNode> pmu = w.BeginNode("pmu");
-    if (!pmu.ok()) return pmu.status();
-    const uint32_t irq[] = {kIrqPpi, kPmuPpi, kIrqLevelHigh};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
-    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,armv8-pmuv3"));
-    KVM_RETURN_IF_ERROR(w.EndNode(*pmu));
-  }
+  KVM_RETURN_IF_ERROR(fdt::WriteTimerNode(w, kIrqLevelLow));
+  if (pmu_) KVM_RETURN_IF_ERROR(fdt::WritePmuNode(w, fdt::kPmuPpi));
   for (int k = 0; k < kNumUarts; ++k) {
     const uint64_t addr = kUartBase + k * kUartStride;
     absl::StatusOr<FdtNode> uart =
-        w.BeginNode(absl::StrCat("U6_16550A@", HexAddr(addr)));
+        w.BeginNode(UnitName("U6_16550A", addr));
     if (!uart.ok()) return uart.status();
     KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "ns16550a"));
     const uint64_t reg[] = {addr, 8};
@@ -252,7 +180,7 @@ absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::Generate() const {
   for (uint64_t j = 0; j < num_virtio_mmio_; ++j) {
     const uint64_t addr = kVirtioMmioBase + j * kVirtioMmioSize;
     absl::StatusOr<FdtNode> dev =
-        w.BeginNode(absl::StrCat("virtio@", HexAddr(addr)));
+        w.BeginNode(UnitName("virtio", addr));
     if (!dev.ok()) return dev.status();
     KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "virtio,mmio"));
     const uint64_t reg[] = {addr, kVirtioMmioSize};
@@ -265,7 +193,7 @@ absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::Generate() const {
   }
   {
     absl::StatusOr<FdtNode> rtc =
-        w.BeginNode(absl::StrCat("rtc@", HexAddr(kRtcBase)));
+        w.BeginNode(UnitName("rtc", kRtcBase));
     if (!rtc.ok()) return rtc.status();
     KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "motorola,mc146818"));
     const uint64_t reg[] = {kRtcBase, 2};
@@ -274,7 +202,7 @@ absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::Generate() const {
   }
   {
     absl::StatusOr<FdtNode> pci =
-        w.BeginNode(absl::StrCat("pci@", HexAddr(kPciEcamBase)));
+        w.BeginNode(UnitName("pci", kPciEcamBase));
     if (!pci.ok()) return pci.status();
     KVM_RETURN_IF_ERROR(w.PropertyString("device_type", "pci"));
     KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 3));

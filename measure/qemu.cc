@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "measure/dtb_template.h"
 #include "measure/engine.h"
+#include "measure/fdt_fragments.h"
 #include "measure/fdt_writer.h"
 #include "measure/host_caps.h"
 #include "measure/linux_image.h"
@@ -19,14 +20,15 @@ namespace {
 
 using namespace qemu;  // NOLINT: platform constants of this model
 
-// Interrupt specifier constants (spec-vmm §4).
-constexpr uint32_t kIrqSpi = 0;
-constexpr uint32_t kIrqPpi = 1;
-constexpr uint32_t kIrqEdgeRising = 1;
-constexpr uint32_t kIrqLevelHigh = 4;
+using fdt::kIrqEdgeRising;
+using fdt::kIrqLevelHigh;
+using fdt::kIrqSpi;
+using fdt::kPciSpaceIo;
+using fdt::kPciSpaceMmio32;
+using fdt::kPciSpaceMmio64;
+using fdt::UnitName;
+
 // QEMU virt interrupts (spec-vmm §6.7).
-constexpr uint32_t kTimerPpis[] = {13, 14, 11};
-constexpr uint32_t kPmuPpi = 7;
 constexpr uint32_t kUartSpi = 1;
 constexpr uint32_t kRtcSpi = 2;
 constexpr uint32_t kPciFirstSpi = 3;
@@ -34,13 +36,6 @@ constexpr uint32_t kVirtioFirstSpi = 16;
 constexpr int kPciIntxDevices = 4;
 constexpr int kPciIntxPins = 4;
 constexpr uint32_t kPciIntxMask = 0x1800;
-constexpr uint32_t kPciSpaceIo = 0x01000000;
-constexpr uint32_t kPciSpaceMmio32 = 0x02000000;
-constexpr uint32_t kPciSpaceMmio64 = 0x03000000;
-constexpr uint32_t kApbClockHz = 24000000;
-// PSCI 0.2 function IDs (SMC64 CPU_ON, SMC32 CPU_OFF).
-constexpr uint32_t kPsciCpuOn = 0xc4000003;
-constexpr uint32_t kPsciCpuOff = 0x84000002;
 // gpio-keys/poweroff uses GPIO line 3 of the PL061.
 constexpr uint32_t kPoweroffGpio = 3;
 constexpr uint64_t kGiB = 1ull << 30;
@@ -73,8 +68,6 @@ bool AlignUpChecked(uint64_t x, uint64_t a, uint64_t* out) {
 }
 
 int Ilog2(uint64_t v) { return 63 - __builtin_clzll(v); }
-
-std::string HexAddr(uint64_t v) { return absl::StrCat(absl::Hex(v)); }
 
 uint32_t Hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
 uint32_t Lo(uint64_t v) { return static_cast<uint32_t>(v); }
@@ -283,7 +276,7 @@ class QemuDtbWriter {
     QEMU_RETURN_IF_ERROR(w.PropertyNull("ranges"));
     QEMU_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
     QEMU_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
-    QEMU_BEGIN(log, w, absl::StrCat("event-log@", HexAddr(g_.log_->base)));
+    QEMU_BEGIN(log, w, UnitName("event-log", g_.log_->base));
     const uint64_t reg[] = {g_.log_->base, g_.log_->size};
     QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
     QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "cc-event-log"));
@@ -346,62 +339,24 @@ class QemuDtbWriter {
 
 absl::StatusOr<std::vector<uint8_t>> QemuDtbWriter::Generate() const {
   const uint32_t gic = g_.gic_phandle();
-  const uint64_t n = ncpus();
   FdtWriter w;
-  // Root prologue (spec-vmm §4).
-  QEMU_BEGIN(root, w, "");
-  QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "linux,dummy-virt"));
-  QEMU_RETURN_IF_ERROR(w.PropertyString("model", "linux,dummy-virt-realm"));
-  QEMU_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
-  QEMU_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
-  QEMU_RETURN_IF_ERROR(w.PropertyU32("interrupt-parent", gic));
-  {
-    QEMU_BEGIN(chosen, w, "chosen");
-    if (g_.bootargs_.has_value()) {
-      QEMU_RETURN_IF_ERROR(w.PropertyString("bootargs", *g_.bootargs_));
-    }
-    if (g_.initrd_.has_value()) {
-      QEMU_RETURN_IF_ERROR(
-          w.PropertyU64("linux,initrd-start", g_.initrd_->base));
-      QEMU_RETURN_IF_ERROR(w.PropertyU64("linux,initrd-end",
-                                         g_.initrd_->base + g_.initrd_->size));
-    }
-    QEMU_RETURN_IF_ERROR(w.EndNode(*chosen));
+  // Root prologue (spec-vmm §4): plain cpus, no cpu-map or CPU phandles.
+  fdt::RootPrologue prologue;
+  prologue.mem_base = kRamBase;
+  prologue.mem_size = g_.mem_size_;
+  prologue.num_cpus = ncpus();
+  prologue.intc_phandle = gic;
+  prologue.bootargs = g_.bootargs_;
+  if (g_.initrd_.has_value()) {
+    prologue.initrd =
+        fdt::RootPrologue::Initrd{g_.initrd_->base, g_.initrd_->size};
   }
-  {
-    QEMU_BEGIN(mem, w, absl::StrCat("memory@", HexAddr(kRamBase)));
-    QEMU_RETURN_IF_ERROR(w.PropertyString("device_type", "memory"));
-    const uint64_t reg[] = {kRamBase, g_.mem_size_};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*mem));
-  }
-  {
-    QEMU_BEGIN(cpus, w, "cpus");
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 0));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
-    for (uint64_t i = 0; i < n; ++i) {
-      QEMU_BEGIN(cpu, w, absl::StrCat("cpu@", i));
-      QEMU_RETURN_IF_ERROR(w.PropertyU32("reg", static_cast<uint32_t>(i)));
-      QEMU_RETURN_IF_ERROR(w.PropertyString("enable-method", "psci"));
-      QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,armv8"));
-      QEMU_RETURN_IF_ERROR(w.PropertyString("device_type", "cpu"));
-      QEMU_RETURN_IF_ERROR(w.EndNode(*cpu));
-    }
-    QEMU_RETURN_IF_ERROR(w.EndNode(*cpus));
-  }
-  {
-    QEMU_BEGIN(psci, w, "psci");
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("cpu_on", kPsciCpuOn));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("cpu_off", kPsciCpuOff));
-    QEMU_RETURN_IF_ERROR(w.PropertyString("method", "smc"));
-    QEMU_RETURN_IF_ERROR(w.PropertyStringList(
-        "compatible", Strings({"arm,psci-1.0", "arm,psci-0.2", "arm,psci"})));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*psci));
-  }
+  absl::StatusOr<FdtNode> root = fdt::BeginRootWithPrologue(w, prologue);
+  if (!root.ok()) return root.status();
 
   // 1. Platform bus.
   {
-    QEMU_BEGIN(pb, w, absl::StrCat("platform-bus@", HexAddr(kPlatformBusBase)));
+    QEMU_BEGIN(pb, w, UnitName("platform-bus", kPlatformBusBase));
     QEMU_RETURN_IF_ERROR(w.PropertyU32("interrupt-parent", gic));
     const uint32_t ranges[] = {0, 0, Lo(kPlatformBusBase),
                                Lo(kPlatformBusSize)};
@@ -416,7 +371,7 @@ absl::StatusOr<std::vector<uint8_t>> QemuDtbWriter::Generate() const {
   if (g_.log_.has_value()) QEMU_RETURN_IF_ERROR(ReservedMemory(w));
   // 3. fw-cfg.
   {
-    QEMU_BEGIN(fw, w, absl::StrCat("fw-cfg@", HexAddr(kFwCfgBase)));
+    QEMU_BEGIN(fw, w, UnitName("fw-cfg", kFwCfgBase));
     QEMU_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
     const uint64_t reg[] = {kFwCfgBase, kFwCfgSize};
     QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
@@ -426,7 +381,7 @@ absl::StatusOr<std::vector<uint8_t>> QemuDtbWriter::Generate() const {
   // 4. virtio-mmio transports.
   for (int i = 0; i < kNumVirtioMmio; ++i) {
     const uint64_t addr = kVirtioMmioBase + i * kVirtioMmioSize;
-    QEMU_BEGIN(dev, w, absl::StrCat("virtio_mmio@", HexAddr(addr)));
+    QEMU_BEGIN(dev, w, UnitName("virtio_mmio", addr));
     QEMU_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
     const uint32_t irq[] = {kIrqSpi, kVirtioFirstSpi + i, kIrqEdgeRising};
     QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
@@ -437,42 +392,23 @@ absl::StatusOr<std::vector<uint8_t>> QemuDtbWriter::Generate() const {
   }
   // 5. PCIe host bridge.
   {
-    QEMU_BEGIN(pci, w, absl::StrCat("pcie@", HexAddr(kPciMmioBase)));
-    QEMU_RETURN_IF_ERROR(
-        w.PropertyArrayU32("interrupt-map", PciInterruptMap()));
-    const uint32_t mask[] = {kPciIntxMask, 0, 0, 7};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("interrupt-map-mask", mask));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#interrupt-cells", 1));
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("ranges", PciRanges()));
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", PciReg()));
-    if (g_.its_) QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("msi-map", MsiMap()));
-    QEMU_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
-    const uint32_t bus_range[] = {0, 0xff};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("bus-range", bus_range));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("linux,pci-domain", 0));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 3));
-    QEMU_RETURN_IF_ERROR(w.PropertyString("device_type", "pci"));
-    QEMU_RETURN_IF_ERROR(
-        w.PropertyString("compatible", "pci-host-ecam-generic"));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*pci));
+    fdt::EcamPcieHost host;
+    host.unit_address = kPciMmioBase;
+    host.interrupt_map = PciInterruptMap();
+    host.interrupt_map_mask = {kPciIntxMask, 0, 0, 7};
+    host.ranges = PciRanges();
+    host.reg = PciReg();
+    if (g_.its_) host.msi_map = MsiMap();
+    host.last_bus = 0xff;
+    QEMU_RETURN_IF_ERROR(fdt::WriteEcamPcieNode(w, host));
   }
   // 6. PL031 RTC.
-  {
-    QEMU_BEGIN(rtc, w, absl::StrCat("pl031@", HexAddr(kRtcBase)));
-    QEMU_RETURN_IF_ERROR(w.PropertyString("clock-names", "apb_pclk"));
-    const uint64_t reg[] = {kRtcBase, 0x1000};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("clocks", kFirstPhandle));
-    const uint32_t irq[] = {kIrqSpi, kRtcSpi, kIrqLevelHigh};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
-    QEMU_RETURN_IF_ERROR(w.PropertyStringList(
-        "compatible", Strings({"arm,pl031", "arm,primecell"})));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*rtc));
-  }
+  QEMU_RETURN_IF_ERROR(fdt::WritePrimeCellNode(w, "pl031", kRtcBase, 0x1000,
+                                               kFirstPhandle, kRtcSpi,
+                                               kIrqLevelHigh, "arm,pl031"));
   // 7. PL011 UART.
   {
-    QEMU_BEGIN(uart, w, absl::StrCat("pl011@", HexAddr(kUartBase)));
+    QEMU_BEGIN(uart, w, UnitName("pl011", kUartBase));
     QEMU_RETURN_IF_ERROR(
         w.PropertyStringList("clock-names", Strings({"uartclk", "apb_pclk"})));
     const uint64_t reg[] = {kUartBase, 0x1000};
@@ -486,63 +422,15 @@ absl::StatusOr<std::vector<uint8_t>> QemuDtbWriter::Generate() const {
     QEMU_RETURN_IF_ERROR(w.EndNode(*uart));
   }
   // 8. PMU.
-  if (g_.pmu_) {
-    QEMU_BEGIN(pmu, w, "pmu");
-    const uint32_t irq[] = {kIrqPpi, kPmuPpi, kIrqLevelHigh};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
-    QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,armv8-pmuv3"));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*pmu));
-  }
+  if (g_.pmu_) QEMU_RETURN_IF_ERROR(fdt::WritePmuNode(w, fdt::kPmuPpi));
   // 9. GICv3 (+ ITS).
-  {
-    const std::vector<uint64_t> regs = GicRegs();
-    QEMU_BEGIN(intc, w, absl::StrCat("intc@", HexAddr(kGicDistBase)));
-    QEMU_RETURN_IF_ERROR(w.PropertyPhandle(gic));
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", regs));
-    QEMU_RETURN_IF_ERROR(
-        w.PropertyU32("#redistributor-regions",
-                      static_cast<uint32_t>((regs.size() - 2) / 2)));
-    QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3"));
-    QEMU_RETURN_IF_ERROR(w.PropertyNull("ranges"));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
-    QEMU_RETURN_IF_ERROR(w.PropertyNull("interrupt-controller"));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#interrupt-cells", 3));
-    if (g_.its_) {
-      QEMU_BEGIN(its, w, absl::StrCat("its@", HexAddr(kGicItsBase)));
-      QEMU_RETURN_IF_ERROR(w.PropertyPhandle(g_.its_phandle()));
-      const uint64_t reg[] = {kGicItsBase, kGicItsSize};
-      QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-      QEMU_RETURN_IF_ERROR(w.PropertyU32("#msi-cells", 1));
-      QEMU_RETURN_IF_ERROR(w.PropertyNull("msi-controller"));
-      QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3-its"));
-      QEMU_RETURN_IF_ERROR(w.EndNode(*its));
-    }
-    QEMU_RETURN_IF_ERROR(w.EndNode(*intc));
-  }
+  std::optional<fdt::GicIts> its;
+  if (g_.its_) its = fdt::GicIts{kGicItsBase, kGicItsSize, g_.its_phandle()};
+  QEMU_RETURN_IF_ERROR(fdt::WriteGicNode(w, GicRegs(), gic, its));
   // 10. Timer, level-high PPIs.
-  {
-    QEMU_BEGIN(timer, w, "timer");
-    std::vector<uint32_t> irqs;
-    for (uint32_t ppi : kTimerPpis) {
-      irqs.insert(irqs.end(), {kIrqPpi, ppi, kIrqLevelHigh});
-    }
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irqs));
-    QEMU_RETURN_IF_ERROR(w.PropertyNull("always-on"));
-    QEMU_RETURN_IF_ERROR(w.PropertyStringList(
-        "compatible", Strings({"arm,armv8-timer", "arm,armv7-timer"})));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*timer));
-  }
+  QEMU_RETURN_IF_ERROR(fdt::WriteTimerNode(w, kIrqLevelHigh));
   // 11. The APB clock (first phandle).
-  {
-    QEMU_BEGIN(clk, w, "apb-pclk");
-    QEMU_RETURN_IF_ERROR(w.PropertyPhandle(kFirstPhandle));
-    QEMU_RETURN_IF_ERROR(w.PropertyString("clock-output-names", "clk24mhz"));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("clock-frequency", kApbClockHz));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#clock-cells", 0));
-    QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "fixed-clock"));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*clk));
-  }
+  QEMU_RETURN_IF_ERROR(fdt::WriteApbClockNode(w, kFirstPhandle));
   QEMU_RETURN_IF_ERROR(w.EndNode(*root));
   return w.Finish();
 }
@@ -587,7 +475,7 @@ class QemuTemplateHandler : public DtbTemplateHandler {
       QEMU_RETURN_IF_ERROR(w.PropertyU32(name, g_.gic_phandle()));
       return true;
     }
-    if (node == absl::StrCat("intc@", HexAddr(kGicDistBase))) {
+    if (node == UnitName("intc", kGicDistBase)) {
       const std::vector<uint64_t> regs = dw_.GicRegs();
       if (name == "reg") {
         QEMU_RETURN_IF_ERROR(w.PropertyArrayU64(name, regs));
@@ -607,7 +495,7 @@ class QemuTemplateHandler : public DtbTemplateHandler {
         QEMU_RETURN_IF_ERROR(w.PropertyPhandle(g_.its_phandle()));
         return true;
       }
-    } else if (node == absl::StrCat("pcie@", HexAddr(kPciMmioBase))) {
+    } else if (node == UnitName("pcie", kPciMmioBase)) {
       if (name == "interrupt-map") {
         QEMU_RETURN_IF_ERROR(w.PropertyArrayU32(name, dw_.PciInterruptMap()));
         return true;
@@ -642,7 +530,7 @@ class QemuTemplateHandler : public DtbTemplateHandler {
 
  private:
   static std::string ItsNode() {
-    return absl::StrCat("its@", HexAddr(kGicItsBase));
+    return UnitName("its", kGicItsBase);
   }
 
   const QemuDtbGenerator& g_;
