@@ -30,6 +30,7 @@
 #include "corim/token.h"
 #include "corim/verify.h"
 #include "measure/crypto.h"
+#include "measure/working_directory.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {
@@ -182,6 +183,16 @@ int Fail(const absl::Status& status) {
 }
 
 int Run(int argc, char** argv) {
+  if (argc == 2 && (std::string(argv[1]) == "--help" ||
+                    std::string(argv[1]) == "-h" ||
+                    std::string(argv[1]) == "help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (absl::Status s = EnterBuildWorkingDirectory(); !s.ok()) {
+    std::cerr << "cca-token: " << s.message() << "\n";
+    return kExitUsage;
+  }
   absl::StatusOr<Args> args = ParseArgs(argc, argv);
   if (!args.ok()) {
     std::cerr << "cca-token: " << args.status().message() << "\n" << kUsage;

@@ -20,6 +20,7 @@
 #include "corim/comid.h"
 #include "corim/signed_corim.h"
 #include "measure/crypto.h"
+#include "measure/working_directory.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -73,6 +74,10 @@ int Decode(const std::vector<uint8_t>& bytes, bool diag) {
 }
 
 int Main(int argc, char** argv) {
+  if (absl::Status s = EnterBuildWorkingDirectory(); !s.ok()) {
+    std::cerr << "corim: " << s.message() << "\n";
+    return 2;
+  }
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;

@@ -22,6 +22,7 @@
 #include "eventlog/dtb_synthesis.h"
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
+#include "measure/working_directory.h"
 #include "nlohmann/json.hpp"
 
 namespace {
@@ -198,6 +199,10 @@ void PrintLog(const el::EventLog& log, bool as_json) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (absl::Status s = realm_measurements::EnterBuildWorkingDirectory();
+      !s.ok()) {
+    return Usage(std::string(s.message()));
+  }
   if (argc < 3) return Usage("expected a subcommand and a log");
   std::string cmd = argv[1];
   if (cmd != "parse" && cmd != "replay") {

@@ -21,6 +21,7 @@
 #include "grpc/service.h"
 #include "grpc/store.h"
 #include "measure/crypto.h"
+#include "measure/working_directory.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on (port 0 picks one; the bound address is "
@@ -172,5 +173,10 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "gRPC service computing and appraising Arm CCA realm reference values");
   absl::ParseCommandLine(argc, argv);
+  if (absl::Status s = realm_measurements::EnterBuildWorkingDirectory();
+      !s.ok()) {
+    std::cerr << s.message() << "\n";
+    return 2;
+  }
   return realm_measurements::service::Run();
 }
