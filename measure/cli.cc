@@ -677,8 +677,11 @@ Options:
           separated by an empty line; --format json prints {"shapes": [{
           "shape", "parameters", "vmm_args", "result"}]}, "result" being
           the single-run JSON document. Granule digests of the payloads are
-          computed once and reused by every shape. --output-dtb and
-          --endorsements-output are refused with a sweep. Example:
+          computed once and reused by every shape. --corim-output and
+          --comid-output write ONE CoRIM/CoMID holding a reference triple
+          per shape, in shape order (written only when every shape
+          measured); --output-dtb and --endorsements-output are refused
+          with a sweep. Example:
             realm-measurements --sweep cpus=1,2,4 --sweep mem=512M,1G \
               -k Image kvmtool --realm -c {cpus} -m {mem} -k Image
       --threads <THREADS>
@@ -740,10 +743,13 @@ Example:
 namespace {
 
 // One VM shape: the whole flow from host caps to the printed measurements,
-// with the VMM arguments of that shape.
+// with the VMM arguments of that shape. In a sweep, `collected` receives the
+// measurements and the CBOR outputs are left to the sweep (one CoRIM for
+// all shapes).
 int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
              const CliEnvironment& env, const MeasureOptions& measure,
-             std::ostream& out, std::ostream& err) {
+             std::ostream& out, std::ostream& err,
+             MeasuredRealm* collected = nullptr) {
   auto value = [&](const char* name) -> std::optional<std::string> {
     auto it = a.values.find(name);
     if (it == a.values.end()) return std::nullopt;
@@ -881,7 +887,12 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
 
   // Every CBOR output is encoded (and signed) before the first is written.
   absl::StatusOr<std::vector<EndorsementFile>> cbor_files =
-      BuildEndorsements(endorse, *m, config.personalization_value());
+      std::vector<EndorsementFile>();
+  if (collected != nullptr) {
+    *collected = MeasuredRealm{*m, config.personalization_value()};
+  } else {
+    cbor_files = BuildEndorsements(endorse, *m, config.personalization_value());
+  }
   if (!cbor_files.ok()) {
     PrintError(err, kStageMeasure, cbor_files.status());
     return 1;
@@ -968,11 +979,11 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
 int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
              const MeasureOptions& measure, std::ostream& out,
              std::ostream& err) {
-  if (a.values.count("output-dtb") || a.values.count("endorsements-output") ||
-      a.values.count("corim-output") || a.values.count("comid-output")) {
+  // One DTB or one JSON template per run can not hold several shapes; the
+  // CBOR outputs can (one CoMID with a reference triple per shape).
+  if (a.values.count("output-dtb") || a.values.count("endorsements-output")) {
     return Usage(err,
-                 "--sweep/--sweep-shape can not be combined with --output-dtb, "
-                 "--corim-output, --comid-output "
+                 "--sweep/--sweep-shape can not be combined with --output-dtb "
                  "or --endorsements-output");
   }
   absl::StatusOr<std::vector<SweepShape>> shapes =
@@ -984,9 +995,10 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
   const size_t n = shapes->size();
   std::vector<std::string> outs(n), errs(n);
   std::vector<int> rcs(n, 0);
+  std::vector<MeasuredRealm> realms(n);
   auto run_one = [&](size_t i) {
     std::ostringstream o, e;
-    rcs[i] = RunShape(a, (*shapes)[i].vmm_args, env, measure, o, e);
+    rcs[i] = RunShape(a, (*shapes)[i].vmm_args, env, measure, o, e, &realms[i]);
     outs[i] = o.str();
     errs[i] = e.str();
   };
@@ -1009,17 +1021,66 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
     worker();
     for (std::thread& t : pool) t.join();
   }
+  // The per-shape errors first, in order; then, when every shape measured,
+  // the one CoRIM/CoMID for all of them (encoded and signed before the
+  // first file is written, as for a single run).
+  for (size_t i = 0; i < n; ++i) {
+    err << errs[i];
+    if (rcs[i] != 0) {
+      err << "ERROR sweep: shape " << i + 1 << "/" << n << " ("
+          << SweepParamsText((*shapes)[i].params) << ") failed\n";
+      return rcs[i];
+    }
+  }
+  std::vector<EndorsementFile> cbor_files;
+  if (!a.no_measurements &&
+      (a.values.count("corim-output") || a.values.count("comid-output"))) {
+    auto value = [&](const char* name) -> std::optional<std::string> {
+      auto it = a.values.find(name);
+      if (it == a.values.end()) return std::nullopt;
+      return Resolve(env, it->second);
+    };
+    auto raw = [&](const char* name) -> std::optional<std::string> {
+      auto it = a.values.find(name);
+      if (it == a.values.end()) return std::nullopt;
+      return it->second;
+    };
+    EndorsementOptions endorse;
+    endorse.corim_output = value("corim-output");
+    endorse.comid_output = value("comid-output");
+    endorse.profile = raw("corim-profile");
+    endorse.sign_key = value("corim-sign-key");
+    endorse.sign_chain = value("corim-sign-chain");
+    endorse.tag_id = raw("corim-tag-id");
+    endorse.corim_id = raw("corim-id");
+    endorse.entity = raw("corim-entity");
+    absl::StatusOr<std::vector<EndorsementFile>> files =
+        BuildEndorsements(endorse, realms);
+    if (!files.ok()) {
+      PrintError(err, kStageMeasure, files.status());
+      return 1;
+    }
+    for (const EndorsementFile& f : *files) {
+      absl::Status s = WriteFileAtomically(
+          f.path, absl::string_view(
+                      reinterpret_cast<const char*>(f.object.bytes.data()),
+                      f.object.bytes.size()));
+      if (!s.ok()) {
+        PrintError(err, kStageMeasure, s);
+        return 1;
+      }
+      if (a.verbose >= 1) {
+        err << "DEBUG wrote " << f.kind << " " << f.path << " ("
+            << f.object.bytes.size() << " bytes, " << n
+            << " reference values), media type " << f.object.media_type << "\n";
+      }
+    }
+    cbor_files = *std::move(files);
+  }
   OJson docs = OJson::array();
   for (size_t i = 0; i < shapes->size(); ++i) {
     const SweepShape& shape = (*shapes)[i];
-    err << errs[i];
     std::istringstream one(outs[i]);
-    const int rc = rcs[i];
-    if (rc != 0) {
-      err << "ERROR sweep: shape " << i + 1 << "/" << shapes->size() << " ("
-          << SweepParamsText(shape.params) << ") failed\n";
-      return rc;
-    }
     if (a.json) {
       OJson entry = OJson::object();
       entry["shape"] = i + 1;
@@ -1041,6 +1102,19 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
   if (a.json) {
     OJson doc = OJson::object();
     doc["shapes"] = std::move(docs);
+    if (!cbor_files.empty()) {
+      OJson list = OJson::array();
+      for (const EndorsementFile& f : cbor_files) {
+        OJson e = OJson::object();
+        e["kind"] = f.kind;
+        e["path"] = f.path;
+        e["size"] = f.object.bytes.size();
+        e["media_type"] = f.object.media_type;
+        e["reference_values"] = n;
+        list.push_back(std::move(e));
+      }
+      doc["endorsements"] = std::move(list);
+    }
     out << doc.dump(2, ' ', /*ensure_ascii=*/false) << "\n";
   }
   out.flush();

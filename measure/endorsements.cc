@@ -42,10 +42,12 @@ absl::StatusOr<std::string> ReadPem(const std::string& option,
 }
 
 // A UUIDv8 from SHA-256(label || profile || RIM || RPV): stable for one
-// realm, different for different realms.
-absl::StatusOr<corim::Uuid> DerivedUuid(absl::string_view label,
-                                        absl::string_view profile,
-                                        const corim::RealmReferenceValue& r) {
+// realm, different for different realms. Several realms (a sweep) add
+// their count and each realm's sizes, so the concatenation stays
+// unambiguous; one realm hashes exactly what it always did.
+absl::StatusOr<corim::Uuid> DerivedUuid(
+    absl::string_view label, absl::string_view profile,
+    absl::Span<const corim::RealmReferenceValue> realms) {
   absl::StatusOr<crypto::Digest> d =
       crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
   if (!d.ok()) return d.status();
@@ -58,9 +60,21 @@ absl::StatusOr<corim::Uuid> DerivedUuid(absl::string_view label,
     if (absl::Status st = add(absl::StrCat(s.size(), ":", s)); !st.ok())
       return st;
   }
-  if (absl::Status st = d->Update(r.rim); !st.ok()) return st;
-  if (r.rpv.has_value()) {
-    if (absl::Status st = d->Update(*r.rpv); !st.ok()) return st;
+  if (realms.size() > 1) {
+    if (absl::Status st = add(absl::StrCat(realms.size(), " realms")); !st.ok())
+      return st;
+  }
+  for (const corim::RealmReferenceValue& r : realms) {
+    if (realms.size() > 1) {
+      if (absl::Status st =
+              add(absl::StrCat(r.rim.size(), ":", r.rpv.has_value() ? 1 : 0));
+          !st.ok())
+        return st;
+    }
+    if (absl::Status st = d->Update(r.rim); !st.ok()) return st;
+    if (r.rpv.has_value()) {
+      if (absl::Status st = d->Update(*r.rpv); !st.ok()) return st;
+    }
   }
   absl::StatusOr<std::vector<uint8_t>> h = d->Finish();
   if (!h.ok()) return h.status();
@@ -151,28 +165,45 @@ absl::Status CheckEndorsementOptions(const EndorsementOptions& o,
 absl::StatusOr<corim::ReferenceValues> RealmReferenceValues(
     const Measurements& m, const Measurement& rpv,
     const EndorsementOptions& options) {
+  const MeasuredRealm one{m, rpv};
+  return RealmReferenceValues(absl::MakeConstSpan(&one, 1), options);
+}
+
+absl::StatusOr<corim::ReferenceValues> RealmReferenceValues(
+    absl::Span<const MeasuredRealm> realms, const EndorsementOptions& options) {
+  if (realms.empty()) {
+    return absl::InvalidArgumentError(
+        "reference values: expected at least one measured realm, found none");
+  }
   corim::Profile profile = corim::Profile::kCcaRealm2025;
   if (options.profile.has_value()) {
     absl::StatusOr<corim::Profile> p = ParseCorimProfile(*options.profile);
     if (!p.ok()) return p.status();
     profile = *p;
   }
-  absl::StatusOr<corim::RealmHashAlgorithm> alg =
-      RealmAlgorithm(m.hash_algorithm);
-  if (!alg.ok()) return alg.status();
-  // spec-token-corim §7.3: the significant bytes only, never the whole
-  // 64-byte measurement buffer.
-  const size_t n = corim::DigestSize(*alg);
-  corim::RealmReferenceValue r;
-  r.algorithm = *alg;
-  r.rim.assign(m.rim.begin(), m.rim.begin() + n);
-  for (int i = 0; i < corim::kRemCount; ++i) {
-    r.rem[i] = std::vector<uint8_t>(m.rem[i].begin(), m.rem[i].begin() + n);
-  }
-  // §7.3: emit the RPV only when the realm is launched with one; without it
-  // the reference value means "any realm with this RIM".
-  if (std::any_of(rpv.begin(), rpv.end(), [](uint8_t b) { return b != 0; })) {
-    r.rpv = std::vector<uint8_t>(rpv.begin(), rpv.end());
+  std::vector<corim::RealmReferenceValue> triples;
+  triples.reserve(realms.size());
+  for (const MeasuredRealm& realm : realms) {
+    const Measurements& m = realm.measurements;
+    absl::StatusOr<corim::RealmHashAlgorithm> alg =
+        RealmAlgorithm(m.hash_algorithm);
+    if (!alg.ok()) return alg.status();
+    // spec-token-corim §7.3: the significant bytes only, never the whole
+    // 64-byte measurement buffer.
+    const size_t n = corim::DigestSize(*alg);
+    corim::RealmReferenceValue r;
+    r.algorithm = *alg;
+    r.rim.assign(m.rim.begin(), m.rim.begin() + n);
+    for (int i = 0; i < corim::kRemCount; ++i) {
+      r.rem[i] = std::vector<uint8_t>(m.rem[i].begin(), m.rem[i].begin() + n);
+    }
+    // §7.3: emit the RPV only when the realm is launched with one; without
+    // it the reference value means "any realm with this RIM".
+    if (std::any_of(realm.rpv.begin(), realm.rpv.end(),
+                    [](uint8_t b) { return b != 0; })) {
+      r.rpv = std::vector<uint8_t>(realm.rpv.begin(), realm.rpv.end());
+    }
+    triples.push_back(std::move(r));
   }
 
   const absl::string_view profile_id = corim::ProfileId(profile);
@@ -180,7 +211,8 @@ absl::StatusOr<corim::ReferenceValues> RealmReferenceValues(
   if (options.tag_id) {
     comid.tag_identity.id = ParseIdentifier(*options.tag_id);
   } else {
-    absl::StatusOr<corim::Uuid> u = DerivedUuid(kTagIdLabel, profile_id, r);
+    absl::StatusOr<corim::Uuid> u =
+        DerivedUuid(kTagIdLabel, profile_id, triples);
     if (!u.ok()) return u.status();
     comid.tag_identity.id = *u;
   }
@@ -188,7 +220,8 @@ absl::StatusOr<corim::ReferenceValues> RealmReferenceValues(
   if (options.corim_id) {
     values.corim_id = ParseIdentifier(*options.corim_id);
   } else {
-    absl::StatusOr<corim::Uuid> u = DerivedUuid(kCorimIdLabel, profile_id, r);
+    absl::StatusOr<corim::Uuid> u =
+        DerivedUuid(kCorimIdLabel, profile_id, triples);
     if (!u.ok()) return u.status();
     values.corim_id = *u;
   }
@@ -203,7 +236,7 @@ absl::StatusOr<corim::ReferenceValues> RealmReferenceValues(
         std::nullopt,
         {static_cast<uint64_t>(corim::CorimRole::kManifestCreator)}});
   }
-  comid.realms.push_back(std::move(r));
+  comid.realms = std::move(triples);
   values.comids.push_back(std::move(comid));
   if (absl::Status s = corim::ValidateReferenceValues(values); !s.ok()) {
     return s;
@@ -214,6 +247,12 @@ absl::StatusOr<corim::ReferenceValues> RealmReferenceValues(
 absl::StatusOr<std::vector<EndorsementFile>> BuildEndorsements(
     const EndorsementOptions& options, const Measurements& m,
     const Measurement& rpv) {
+  const MeasuredRealm one{m, rpv};
+  return BuildEndorsements(options, absl::MakeConstSpan(&one, 1));
+}
+
+absl::StatusOr<std::vector<EndorsementFile>> BuildEndorsements(
+    const EndorsementOptions& options, absl::Span<const MeasuredRealm> realms) {
   if (absl::Status s = CheckEndorsementOptions(options, /*measuring=*/true);
       !s.ok()) {
     return s;
@@ -227,7 +266,7 @@ absl::StatusOr<std::vector<EndorsementFile>> BuildEndorsements(
     profile = *p;
   }
   absl::StatusOr<corim::ReferenceValues> values =
-      RealmReferenceValues(m, rpv, options);
+      RealmReferenceValues(realms, options);
   if (!values.ok()) return values.status();
 
   if (options.comid_output) {

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "corim/comid.h"
 #include "corim/reference_values.h"
 #include "measure/engine.h"
@@ -65,6 +66,20 @@ absl::StatusOr<corim::ReferenceValues> RealmReferenceValues(
     const Measurements& measurements, const Measurement& rpv,
     const EndorsementOptions& options);
 
+// One measured realm of a sweep (issue 8): its measurements and its
+// personalization value.
+struct MeasuredRealm {
+  Measurements measurements;
+  Measurement rpv{};
+};
+
+// Several realms (the shapes of a sweep, in order) as ONE CoMID holding one
+// reference triple per realm, in one CoRIM: a verifier accepts any of them.
+// Derived ids cover every realm; with a single realm the result is exactly
+// the single-realm overload's. kInvalidArgument when `realms` is empty.
+absl::StatusOr<corim::ReferenceValues> RealmReferenceValues(
+    absl::Span<const MeasuredRealm> realms, const EndorsementOptions& options);
+
 // One encoded output and where it goes.
 struct EndorsementFile {
   std::string path;
@@ -78,6 +93,9 @@ struct EndorsementFile {
 absl::StatusOr<std::vector<EndorsementFile>> BuildEndorsements(
     const EndorsementOptions& options, const Measurements& measurements,
     const Measurement& rpv);
+// The same for several realms (RealmReferenceValues above).
+absl::StatusOr<std::vector<EndorsementFile>> BuildEndorsements(
+    const EndorsementOptions& options, absl::Span<const MeasuredRealm> realms);
 
 }  // namespace realm_measurements::measure
 

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "corim/comid.h"
 #include "gtest/gtest.h"
 #include "measure/cli.h"
 #include "measure/kvmtool.h"
@@ -305,6 +308,115 @@ TEST(SweepCli, ThreadsDoNotChangeResults) {
     if (first.empty()) first = out;
     EXPECT_EQ(out, first);
   }
+}
+
+std::vector<uint8_t> ReadBytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
+}
+
+// One CoRIM for the whole sweep: one reference triple per shape, in shape
+// order, each equal to the triple of the CoRIM an individual run writes.
+void CheckSweepCorim(const std::string& profile) {
+  const std::string kernel = WriteImage("corim-Image", 1024 * 1024 + 13);
+  const std::string corim = TempPath("sweep-" + profile + ".corim");
+  const std::string comid = TempPath("sweep-" + profile + ".comid");
+  const Args global = {"--num-wps", "6",    "--num-bps",       "6",
+                       "-k",        kernel, "--corim-profile", profile};
+  Args a = global;
+  a.insert(a.end(),
+           {"--corim-output", corim, "--comid-output", comid, "--sweep",
+            "cpus=1,3", "--sweep", "pv=alpha,beta", "--format", "json",
+            "kvmtool", "--realm", "-c", "{cpus}", "-m", "256M", "-k", "Image"});
+  a.push_back("--realm-pv");
+  a.push_back("{pv}");
+  std::string out, err;
+  ASSERT_EQ(RunMain(a, &out, &err), 0) << err;
+  nlohmann::json doc = nlohmann::json::parse(out);
+  ASSERT_EQ(doc["endorsements"].size(), 2u) << out;
+  EXPECT_EQ(doc["endorsements"][1]["kind"], "corim");
+  EXPECT_EQ(doc["endorsements"][1]["reference_values"], 4);
+
+  absl::StatusOr<corim::DecodedCorim> all =
+      corim::DecodeCorim(ReadBytes(corim));
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->values.comids.size(), 1u);
+  const std::vector<corim::RealmReferenceValue>& realms =
+      all->values.comids[0].realms;
+  ASSERT_EQ(realms.size(), 4u);
+  // The CoMID file holds the same CoMID.
+  const corim::Profile p = profile == "cca-realm-legacy"
+                               ? corim::Profile::kCcaRealmLegacy
+                               : corim::Profile::kCcaRealm2025;
+  absl::StatusOr<corim::Comid> alone = corim::DecodeComid(ReadBytes(comid), p);
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  EXPECT_EQ(*alone, all->values.comids[0]);
+
+  size_t i = 0;
+  int with_rpv = 0;
+  for (const char* cpus : {"1", "3"}) {
+    for (const char* pv : {"alpha", "beta"}) {
+      const std::string single_corim = TempPath("single.corim");
+      Args s = global;
+      s.insert(s.end(),
+               {"--corim-output", single_corim, "kvmtool", "--realm", "-c",
+                cpus, "-m", "256M", "-k", "Image", "--realm-pv", pv});
+      std::string one, one_err;
+      ASSERT_EQ(RunMain(s, &one, &one_err), 0) << one_err;
+      absl::StatusOr<corim::DecodedCorim> single =
+          corim::DecodeCorim(ReadBytes(single_corim));
+      ASSERT_TRUE(single.ok()) << single.status();
+      ASSERT_EQ(single->values.comids.size(), 1u);
+      ASSERT_EQ(single->values.comids[0].realms.size(), 1u);
+      EXPECT_EQ(realms[i], single->values.comids[0].realms[0])
+          << "cpus=" << cpus << " pv=" << pv;
+      // The RIM the single run printed is the triple's RIM.
+      const std::string rim_hex = one.substr(5, 64);
+      std::string got;
+      for (uint8_t b : realms[i].rim)
+        absl::StrAppend(&got, absl::Hex(b, absl::kZeroPad2));
+      EXPECT_EQ(got, rim_hex);
+      with_rpv += realms[i].rpv.has_value();
+      // Ids are derived from all realms, so they differ from a single run's.
+      EXPECT_NE(all->values.corim_id, single->values.corim_id);
+      ++i;
+    }
+  }
+  EXPECT_EQ(with_rpv, 4);
+  EXPECT_FALSE(realms[0] == realms[1]);
+
+  // The same sweep again writes the same bytes (derived ids are stable).
+  const std::vector<uint8_t> first = ReadBytes(corim);
+  ASSERT_EQ(RunMain(a, &out, &err), 0) << err;
+  EXPECT_EQ(ReadBytes(corim), first);
+}
+
+TEST(SweepCli, OneCorimHoldsEveryShape2025) {
+  CheckSweepCorim("cca-realm-2025");
+}
+
+TEST(SweepCli, OneCorimHoldsEveryShapeLegacy) {
+  CheckSweepCorim("cca-realm-legacy");
+}
+
+TEST(SweepCli, CorimNotWrittenWhenAShapeFails) {
+  const std::string corim = TempPath("failed-sweep.corim");
+  std::remove(corim.c_str());
+  Args a = {"--num-wps", "6",       "--num-bps",   "6",       "--corim-output",
+            corim,       "--sweep", "mem=256M,17", "kvmtool", "--realm",
+            "-c",        "1",       "-m",          "{mem}"};
+  std::string out, err;
+  EXPECT_EQ(RunMain(a, &out, &err), 1);
+  EXPECT_NE(err.find("ERROR sweep: shape 2/2 (mem=17) failed"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(out, "");
+  EXPECT_FALSE(std::ifstream(corim).good());
+  // --corim-output with --no-measurements is still a usage error.
+  a = {"--num-wps",      "6",   "--num-bps", "6",        "--no-measurements",
+       "--corim-output", corim, "--sweep",   "cpus=1,2", "kvmtool",
+       "--realm",        "-c",  "{cpus}"};
+  EXPECT_EQ(RunMain(a, &out, &err), 2) << err;
 }
 
 }  // namespace
