@@ -290,30 +290,6 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
   return out;
 }
 
-// Rust's usize::from_str (64-bit): optional '+', decimal digits only.
-absl::StatusOr<uint64_t> ParseRustUsize(absl::string_view s) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  if (s.empty()) {
-    return absl::InvalidArgumentError("cannot parse integer from empty string");
-  }
-  for (char c : s) {
-    if (c < '0' || c > '9') {
-      return absl::InvalidArgumentError("invalid digit found in string");
-    }
-  }
-  uint64_t v = 0;
-  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
-  for (char c : s) {
-    const uint64_t d = c - '0';
-    if (v > (kMax - d) / 10) {
-      return absl::InvalidArgumentError(
-          "number too large to fit in target type");
-    }
-    v = v * 10 + d;
-  }
-  return v;
-}
-
 absl::Status WithContext(absl::string_view context, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
 }
@@ -382,7 +358,9 @@ absl::Status BuildCloudHv(const VmmInputs& inputs,
         *cpus, "--cpu",  // sic: the reference's text
         [&](absl::string_view key, absl::string_view value) -> absl::Status {
           if (key == "boot") {
-            absl::StatusOr<uint64_t> n = ParseRustUsize(value);
+            // Rust's usize::from_str (64-bit).
+            absl::StatusOr<uint64_t> n = ParseDecimalUnsigned(
+                value, std::numeric_limits<uint64_t>::max());
             if (!n.ok()) return WithContext("--cpus", n.status());
             dtb.num_cpus = *n;
           } else {

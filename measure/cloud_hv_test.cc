@@ -533,6 +533,11 @@ TEST(CloudHvArgsTest, ModelErrorsHaveExactTexts) {
       {{"--cpus", "boot="}, "--cpus: cannot parse integer from empty string"},
       {{"--cpus", "boot=99999999999999999999"},
        "--cpus: number too large to fit in target type"},
+      // Rust's usize::from_str: a lone '+' is a bad digit, and an overflow
+      // before a bad digit is reported first.
+      {{"--cpus", "boot=+"}, "--cpus: invalid digit found in string"},
+      {{"--cpus", "boot=99999999999999999999x"},
+       "--cpus: number too large to fit in target type"},
       {{"--cpus", "boot=0"},
        "invalid VM configuration: 0 vCPUs (expected 1 to 512)"},
       {{"--cpus", "boot=513"},

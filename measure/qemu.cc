@@ -569,8 +569,9 @@ std::string ItemText(const QemuListItem& item) {
   return item.has_value ? absl::StrCat(item.key, "=", item.value) : item.key;
 }
 
+// Rust's usize::from_str (64-bit).
 absl::StatusOr<uint64_t> ParseUsize(absl::string_view s) {
-  return ParseUnsigned(s, std::numeric_limits<uint64_t>::max());
+  return ParseDecimalUnsigned(s, std::numeric_limits<uint64_t>::max());
 }
 
 absl::Status WithContext(absl::string_view context, const absl::Status& s) {
@@ -714,7 +715,7 @@ absl::Status ParseCpuOption(const std::string& value, RealmConfig& config) {
     const std::string& key = item.key;
     if (key == "num-breakpoints" || key == "num-watchpoints" ||
         key == "num-pmu-counters") {
-      absl::StatusOr<uint64_t> v = ParseUnsigned(item.value, 0xff);
+      absl::StatusOr<uint64_t> v = ParseDecimalUnsigned(item.value, 0xff);
       if (!v.ok()) return v.status();
       HostCaps c;
       const uint8_t n = static_cast<uint8_t>(*v);
@@ -731,7 +732,7 @@ absl::Status ParseCpuOption(const std::string& value, RealmConfig& config) {
     } else if (key == "sve") {
       if (item.value == "off") vl = 0;
     } else if (key.rfind("sve", 0) == 0) {
-      absl::StatusOr<uint64_t> n = ParseUnsigned(key.substr(3), 0xffff);
+      absl::StatusOr<uint64_t> n = ParseDecimalUnsigned(key.substr(3), 0xffff);
       if (!n.ok()) return n.status();
       const uint16_t cur = vl.value_or(0);
       if (item.value == "off" && cur >= *n) {

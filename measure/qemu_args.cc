@@ -227,26 +227,4 @@ absl::StatusOr<std::optional<bool>> ParseQemuBool(absl::string_view v) {
       absl::StrCat("expected on/off/auto, got '", v, "'"));
 }
 
-absl::StatusOr<uint64_t> ParseUnsigned(absl::string_view s, uint64_t max) {
-  if (s.empty()) {
-    return absl::InvalidArgumentError("cannot parse integer from empty string");
-  }
-  if (s[0] == '+' && s.size() > 1) s.remove_prefix(1);
-  for (char c : s) {
-    if (c < '0' || c > '9') {
-      return absl::InvalidArgumentError("invalid digit found in string");
-    }
-  }
-  uint64_t v = 0;
-  for (char c : s) {
-    const uint64_t d = c - '0';
-    if (v > (max - d) / 10) {
-      return absl::InvalidArgumentError(
-          "number too large to fit in target type");
-    }
-    v = v * 10 + d;
-  }
-  return v;
-}
-
 }  // namespace realm_measurements::measure::qemu

@@ -84,11 +84,6 @@ std::vector<QemuListItem> SplitQemuList(absl::string_view text);
 // "expected on/off/auto, got '<v>'".
 absl::StatusOr<std::optional<bool>> ParseQemuBool(absl::string_view v);
 
-// Rust's integer FromStr for unsigned types: optional '+', decimal only,
-// at most `max`. Messages: "cannot parse integer from empty string",
-// "invalid digit found in string", "number too large to fit in target type".
-absl::StatusOr<uint64_t> ParseUnsigned(absl::string_view s, uint64_t max);
-
 }  // namespace realm_measurements::measure::qemu
 
 #endif  // REALM_MEASUREMENTS_MEASURE_QEMU_ARGS_H_

@@ -115,25 +115,6 @@ TEST(ParseQemuBool, Spellings) {
             "expected on/off/auto, got ''");
 }
 
-TEST(ParseUnsigned, RustMessages) {
-  EXPECT_EQ(*ParseUnsigned("12", 255), 12u);
-  EXPECT_EQ(*ParseUnsigned("+12", 255), 12u);
-  EXPECT_EQ(*ParseUnsigned("255", 255), 255u);
-  EXPECT_EQ(*ParseUnsigned("18446744073709551615", ~0ull), ~0ull);
-  EXPECT_EQ(ParseUnsigned("256", 255).status().message(),
-            "number too large to fit in target type");
-  EXPECT_EQ(ParseUnsigned("18446744073709551616", ~0ull).status().message(),
-            "number too large to fit in target type");
-  EXPECT_EQ(ParseUnsigned("", 255).status().message(),
-            "cannot parse integer from empty string");
-  EXPECT_EQ(ParseUnsigned("+", 255).status().message(),
-            "invalid digit found in string");
-  EXPECT_EQ(ParseUnsigned("0x10", 255).status().message(),
-            "invalid digit found in string");
-  EXPECT_EQ(ParseUnsigned("-1", 255).status().message(),
-            "invalid digit found in string");
-}
-
 TEST(SubOptions, Lookup) {
   EXPECT_EQ(FindQemuSubOption("-M", "gic-version")->use, OptionUse::kSupported);
   EXPECT_EQ(FindQemuSubOption("-machine", "highmem")->use,

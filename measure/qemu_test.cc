@@ -247,6 +247,9 @@ TEST(QemuTopology, ReferenceCases) {
   EXPECT_EQ(Topo({"sockets=4294967296,cores=4294967296"}),
             "invalid number of cores");
   EXPECT_EQ(Topo({"x"}), "-smp cpus: invalid digit found in string");
+  // Rust's usize::from_str: an overflow before a bad digit is reported.
+  EXPECT_EQ(Topo({"99999999999999999999x"}),
+            "-smp cpus: number too large to fit in target type");
   EXPECT_EQ(Topo({"513"}),
             "invalid VM configuration: 513 vCPUs (QEMU virt supports at most "
             "512)");
