@@ -24,12 +24,15 @@
 #include "eventlog/replay.h"
 #include "grpc/internal/corim_signing.h"
 #include "measure/cloud_hv.h"
+#include "measure/digest_cache.h"
 #include "measure/engine.h"
+#include "measure/granule_hasher.h"
 #include "measure/host_caps.h"
 #include "measure/kvmtool.h"
 #include "measure/payload.h"
 #include "measure/qemu.h"
 #include "measure/realm_config.h"
+#include "measure/sweep.h"
 #include "measure/vmm.h"
 
 namespace realm_measurements::service {
@@ -46,6 +49,11 @@ constexpr char kCcaEvidenceMediaType[] =
 constexpr int kMaxVmmArgs = 1024;
 constexpr size_t kMaxVmmArgBytes = 4096;
 constexpr int kMaxHostCapsDocs = 16;
+// Sweeps: every entry carries a whole ComputeMeasurementsResponse (DTB and
+// layout included), so a call is bounded well below the CLI's 4096 shapes;
+// the response size is checked against max_message_bytes as well.
+constexpr size_t kMaxGrpcSweepShapes = 256;
+constexpr int kMaxSweepAxes = 16;
 constexpr int kMaxCatalogueImages = 64;
 constexpr size_t kMaxNonceBytes = 64;  // spec-token-corim §1.8
 // How long a call without a deadline waits for a computing slot.
@@ -383,6 +391,10 @@ RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(
     ServerOptions options)
     : options_(std::move(options)),
       limiter_(std::max(1, options_.limits.max_concurrent_calls)) {
+  if (options_.limits.digest_cache_bytes > 0) {
+    digest_cache_ = std::make_unique<measure::DigestCache>(
+        options_.limits.digest_cache_bytes);
+  }
   if (options_.ear_key != nullptr) {
     absl::StatusOr<std::string> jwk = PublicJwk(*options_.ear_key);
     if (jwk.ok()) ear_jwk_ = *jwk;
@@ -431,6 +443,14 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     ::grpc::ServerContext* context,
     const v1::ComputeMeasurementsRequest* request,
     v1::ComputeMeasurementsResponse* response) {
+  return Compute(context, *request, nullptr, nullptr, response);
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::Compute(
+    ::grpc::ServerContext* context, const v1::ComputeMeasurementsRequest& req,
+    const std::vector<std::string>* vmm_args, measure::GranuleHasher* hasher,
+    v1::ComputeMeasurementsResponse* response) {
+  const v1::ComputeMeasurementsRequest* request = &req;
   measure::VmmModel model = nullptr;
   switch (request->vmm()) {
     case v1::VMM_KVMTOOL:
@@ -452,11 +472,17 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
                                 " arguments, found ",
                                 request->vmm_args_size()));
   }
-  for (int i = 0; i < request->vmm_args_size(); ++i) {
-    if (request->vmm_args(i).size() > kMaxVmmArgBytes) {
+  // A sweep passes the substituted arguments (placeholders can grow them).
+  const std::vector<std::string> args =
+      vmm_args != nullptr
+          ? *vmm_args
+          : std::vector<std::string>(request->vmm_args().begin(),
+                                     request->vmm_args().end());
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].size() > kMaxVmmArgBytes) {
       return Invalid(absl::StrCat("vmm_args[", i, "]: expected at most ",
                                   kMaxVmmArgBytes, " bytes, found ",
-                                  request->vmm_args(i).size()));
+                                  args[i].size()));
     }
   }
   if (request->host_caps_toml_size() > kMaxHostCapsDocs) {
@@ -531,11 +557,13 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     return Invalid("dtb and dtb_template: expected at most one of them");
   }
 
-  Slot slot(&limiter_, context);
-  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+  // A sweep holds one slot for all its shapes.
+  std::optional<Slot> slot;
+  if (hasher == nullptr) {
+    slot.emplace(&limiter_, context);
+    if (::grpc::Status s = slot->status(context); !s.ok()) return s;
+  }
 
-  const std::vector<std::string> args(request->vmm_args().begin(),
-                                      request->vmm_args().end());
   measure::RealmConfig config(caps);
   absl::Status built = model(inputs, args, config);
   if (built.ok()) built = config.Validate();
@@ -559,8 +587,13 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     return ::grpc::Status(::grpc::StatusCode::CANCELLED,
                           "call cancelled or deadline exceeded");
   }
+  // The long-lived digest cache: requests over the same stored payload
+  // (content-addressed, never rewritten) reuse its granule digests.
+  measure::MeasureOptions measure_options;
+  measure_options.hasher = hasher;
+  measure_options.cache = digest_cache_.get();
   absl::StatusOr<measure::Measurements> m =
-      measure::ComputeMeasurements(config);
+      measure::ComputeMeasurements(config, measure_options);
   if (!m.ok()) {
     return ToGrpc(clean(m.status()), "failed to compute measurements");
   }
@@ -635,6 +668,134 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     response->set_dtb(Bytes(*config.dtb()));
   }
   for (const std::string& w : config.warnings()) response->add_warnings(w);
+  return ::grpc::Status::OK;
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::SweepMeasurements(
+    ::grpc::ServerContext* context, const v1::SweepMeasurementsRequest* request,
+    v1::SweepMeasurementsResponse* response) {
+  if (request->base().vmm_args_size() > kMaxVmmArgs) {
+    return Invalid(absl::StrCat("base.vmm_args: expected at most ", kMaxVmmArgs,
+                                " arguments, found ",
+                                request->base().vmm_args_size()));
+  }
+  if (request->axes_size() > kMaxSweepAxes) {
+    return Invalid(absl::StrCat("axes: expected at most ", kMaxSweepAxes,
+                                ", found ", request->axes_size()));
+  }
+  if (request->shapes_size() > kMaxGrpcSweepShapes) {
+    return Invalid(absl::StrCat("shapes: expected at most ",
+                                kMaxGrpcSweepShapes, ", found ",
+                                request->shapes_size()));
+  }
+  // The CLI's parsers check keys and values; a value holding a comma or a
+  // key holding '=' would re-split, so the counts must survive the trip.
+  std::vector<measure::SweepAxis> axes;
+  for (int i = 0; i < request->axes_size(); ++i) {
+    const v1::SweepAxis& a = request->axes(i);
+    if (a.values_size() > kMaxGrpcSweepShapes) {
+      return Invalid(absl::StrCat("axes[", i, "].values: expected at most ",
+                                  kMaxGrpcSweepShapes, ", found ",
+                                  a.values_size()));
+    }
+    std::string spec = absl::StrCat(a.key(), "=");
+    for (int j = 0; j < a.values_size(); ++j) {
+      absl::StrAppend(&spec, j ? "," : "", a.values(j));
+    }
+    absl::StatusOr<measure::SweepAxis> axis = measure::ParseSweepAxis(spec);
+    if (!axis.ok()) return ToGrpc(axis.status(), absl::StrCat("axes[", i, "]"));
+    if (axis->key != a.key() ||
+        axis->values.size() != static_cast<size_t>(a.values_size())) {
+      return Invalid(absl::StrCat("axes[", i,
+                                  "]: expected a key without '=' and values "
+                                  "without ',', found key '",
+                                  a.key(), "'"));
+    }
+    axes.push_back(*std::move(axis));
+  }
+  std::vector<measure::SweepParams> shapes;
+  for (int i = 0; i < request->shapes_size(); ++i) {
+    const v1::SweepShape& sh = request->shapes(i);
+    std::string spec;
+    for (int j = 0; j < sh.parameters_size(); ++j) {
+      absl::StrAppend(&spec, j ? "," : "", sh.parameters(j).key(), "=",
+                      sh.parameters(j).value());
+    }
+    absl::StatusOr<measure::SweepParams> params =
+        measure::ParseSweepShape(spec);
+    if (!params.ok()) {
+      return ToGrpc(params.status(), absl::StrCat("shapes[", i, "]"));
+    }
+    bool same = params->size() == static_cast<size_t>(sh.parameters_size());
+    for (size_t j = 0; same && j < params->size(); ++j) {
+      same = (*params)[j].first == sh.parameters(j).key() &&
+             (*params)[j].second == sh.parameters(j).value();
+    }
+    if (!same) {
+      return Invalid(absl::StrCat("shapes[", i,
+                                  "]: expected keys without '=' and values "
+                                  "without ','"));
+    }
+    shapes.push_back(*std::move(params));
+  }
+  const std::vector<std::string> vmm_args(request->base().vmm_args().begin(),
+                                          request->base().vmm_args().end());
+  absl::StatusOr<std::vector<measure::SweepShape>> expanded =
+      measure::ExpandSweep(axes, shapes, vmm_args);
+  if (!expanded.ok()) return ToGrpc(expanded.status());
+  if (expanded->size() > kMaxGrpcSweepShapes) {
+    return Invalid(absl::StrCat("sweep: expected at most ", kMaxGrpcSweepShapes,
+                                " shapes, found ", expanded->size()));
+  }
+
+  Slot slot(&limiter_, context);
+  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+  // One hashing pool for the whole sweep; shapes run in order and share
+  // the server's digest cache (the first shape fills it).
+  measure::GranuleHasher hasher;
+  const size_t n = expanded->size();
+  for (size_t i = 0; i < n; ++i) {
+    const measure::SweepShape& shape = (*expanded)[i];
+    v1::SweepEntry* e = response->add_entries();
+    e->set_shape(static_cast<uint32_t>(i + 1));
+    for (const auto& [k, v] : shape.params) {
+      v1::SweepParameter* p = e->add_parameters();
+      p->set_key(k);
+      p->set_value(v);
+    }
+    for (const std::string& a : shape.vmm_args) e->add_vmm_args(a);
+    ::grpc::Status s = Compute(context, request->base(), &shape.vmm_args,
+                               &hasher, e->mutable_result());
+    if (!s.ok()) {
+      return ::grpc::Status(s.error_code(),
+                            absl::StrCat("sweep: shape ", i + 1, "/", n, " (",
+                                         measure::SweepParamsText(shape.params),
+                                         "): ", s.error_message()));
+    }
+    if (response->ByteSizeLong() >
+        static_cast<size_t>(options_.limits.max_message_bytes)) {
+      return ::grpc::Status(
+          ::grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("sweep: the response exceeds ",
+                       options_.limits.max_message_bytes, " bytes after shape ",
+                       i + 1, "/", n, "; split the sweep"));
+    }
+  }
+  return ::grpc::Status::OK;
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::GetMeasurementCacheStats(
+    ::grpc::ServerContext* /*context*/,
+    const v1::GetMeasurementCacheStatsRequest* /*request*/,
+    v1::GetMeasurementCacheStatsResponse* response) {
+  response->set_max_bytes(options_.limits.digest_cache_bytes);
+  if (digest_cache_ == nullptr) return ::grpc::Status::OK;
+  response->set_bytes(digest_cache_->bytes());
+  response->set_entries(digest_cache_->entries());
+  response->set_hits(digest_cache_->hits());
+  response->set_misses(digest_cache_->misses());
+  response->set_chain_hits(digest_cache_->chain_hits());
+  response->set_chain_entries(digest_cache_->chain_entries());
   return ::grpc::Status::OK;
 }
 

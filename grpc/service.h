@@ -32,6 +32,8 @@
 #include "absl/synchronization/mutex.h"
 #include "grpc/store.h"
 #include "measure/crypto.h"
+#include "measure/digest_cache.h"
+#include "measure/granule_hasher.h"
 #include "proto/realm_measurements/v1/service.grpc.pb.h"
 
 namespace realm_measurements::service {
@@ -66,6 +68,10 @@ struct ServerLimits {
   int max_concurrent_calls = 16;
   // gRPC threads serving calls (bounds memory under load).
   int max_threads = 128;
+  // Long-lived granule-digest cache shared by every compute/sweep call
+  // (measure/digest_cache.h; LRU). 0 disables it. 64 MiB holds the digests
+  // of 8 GiB of SHA-256 or 4 GiB of SHA-512 payload.
+  size_t digest_cache_bytes = size_t{64} << 20;
 };
 
 // The largest UploadPayload chunk.
@@ -150,8 +156,24 @@ class RealmMeasurementsServiceImpl final
   ::grpc::Status AppraiseToken(::grpc::ServerContext* context,
                                const v1::AppraiseTokenRequest* request,
                                v1::AppraiseTokenResponse* response) override;
+  ::grpc::Status SweepMeasurements(
+      ::grpc::ServerContext* context,
+      const v1::SweepMeasurementsRequest* request,
+      v1::SweepMeasurementsResponse* response) override;
+  ::grpc::Status GetMeasurementCacheStats(
+      ::grpc::ServerContext* context,
+      const v1::GetMeasurementCacheStatsRequest* request,
+      v1::GetMeasurementCacheStatsResponse* response) override;
 
  private:
+  // ComputeMeasurements of `request`, with `vmm_args` instead of the
+  // request's when given (a sweep shape). With `hasher` (a sweep) the
+  // caller holds the call slot and the pool.
+  ::grpc::Status Compute(::grpc::ServerContext* context,
+                         const v1::ComputeMeasurementsRequest& request,
+                         const std::vector<std::string>* vmm_args,
+                         measure::GranuleHasher* hasher,
+                         v1::ComputeMeasurementsResponse* response);
   // The library path of a payload (kNotFound when not uploaded).
   absl::StatusOr<std::string> PayloadPath(const v1::PayloadRef& ref,
                                           absl::string_view field);
@@ -159,6 +181,7 @@ class RealmMeasurementsServiceImpl final
   const ServerOptions options_;
   std::string ear_jwk_;
   CallLimiter limiter_;
+  std::unique_ptr<measure::DigestCache> digest_cache_;
 };
 
 // A running server with RealmMeasurementsService, the default health

@@ -107,14 +107,14 @@ TEST(ServiceProto, AllMethodsAndStreaming) {
        {"GetServiceInfo", "ComputeMeasurements", "UploadPayload",
         "ReplayEventLog", "ExportEndorsements", "ProvisionReferenceValues",
         "ListReferenceValues", "DeleteReferenceValues", "VerifyToken",
-        "AppraiseToken"}) {
+        "AppraiseToken", "SweepMeasurements", "GetMeasurementCacheStats"}) {
     SCOPED_TRACE(name);
     const pb::MethodDescriptor* m = s->FindMethodByName(name);
     ASSERT_NE(m, nullptr);
     EXPECT_EQ(m->client_streaming(), std::string(name) == "UploadPayload");
     EXPECT_FALSE(m->server_streaming());
   }
-  EXPECT_EQ(s->method_count(), 10);
+  EXPECT_EQ(s->method_count(), 12);
 }
 
 TEST(ServiceProto, UploadPayloadRequestWireEncoding) {
