@@ -1,0 +1,143 @@
+// Cost of one 256-byte RIM descriptor hash (issue 8) through the project's
+// crypto::Digest and through the library's one-shot entry points, to decide
+// which path the sequential RIM chain should use. Each iteration feeds the
+// digest back into the buffer, as the RIM chain does, so calls are serial.
+//   ./bazelw run -c opt //tools/bench:descriptor_hash
+//   ./bazelw run -c opt --config=boringssl //tools/bench:descriptor_hash
+// The raw one-shots are deprecated in OpenSSL 3 but present in both backends.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "benchmark/benchmark.h"
+#include "measure/crypto.h"
+
+namespace realm_measurements {
+namespace {
+
+using crypto::DigestAlgorithm;
+
+constexpr size_t kDescriptorSize = 256;  // RmmMeasurementDescriptor image
+
+std::array<uint8_t, kDescriptorSize> Buffer() {
+  std::array<uint8_t, kDescriptorSize> buf;
+  for (size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<uint8_t>(i);
+  return buf;
+}
+
+DigestAlgorithm Algo(const benchmark::State& state) {
+  return state.range(0) == 512 ? DigestAlgorithm::kSha512
+                               : DigestAlgorithm::kSha256;
+}
+
+void SetLabel(benchmark::State& state) {
+  state.SetLabel(std::string(crypto::DigestName(Algo(state))) + " " +
+                 crypto::BackendName());
+}
+
+// (a) What Engine::HashInto does today.
+void BM_DigestResetUpdateFinish(benchmark::State& state) {
+  const DigestAlgorithm a = Algo(state);
+  auto buf = Buffer();
+  auto d = crypto::Digest::Create(a);
+  if (!d.ok()) std::abort();
+  uint8_t out[64];
+  for (auto _ : state) {
+    if (!d->Reset().ok() || !d->Update(buf).ok() ||
+        !d->Finish(absl::MakeSpan(out, d->size())).ok()) {
+      std::abort();
+    }
+    std::memcpy(buf.data() + 8, out, d->size());
+  }
+  SetLabel(state);
+}
+
+// (b) EVP_Digest one-shot (a fresh context per call inside the library).
+void BM_EvpDigest(benchmark::State& state) {
+  const DigestAlgorithm a = Algo(state);
+  const EVP_MD* md =
+      a == DigestAlgorithm::kSha512 ? EVP_sha512() : EVP_sha256();
+  auto buf = Buffer();
+  uint8_t out[64];
+  unsigned int n = 0;
+  for (auto _ : state) {
+    if (EVP_Digest(buf.data(), buf.size(), out, &n, md, nullptr) != 1) {
+      std::abort();
+    }
+    std::memcpy(buf.data() + 8, out, n);
+  }
+  SetLabel(state);
+}
+
+// (c) The low-level SHA256() / SHA512() one-shots.
+void BM_LowLevelOneShot(benchmark::State& state) {
+  const DigestAlgorithm a = Algo(state);
+  auto buf = Buffer();
+  uint8_t out[64];
+  for (auto _ : state) {
+    size_t n;
+    if (a == DigestAlgorithm::kSha512) {
+      SHA512(buf.data(), buf.size(), out);
+      n = 64;
+    } else {
+      SHA256(buf.data(), buf.size(), out);
+      n = 32;
+    }
+    std::memcpy(buf.data() + 8, out, n);
+  }
+  SetLabel(state);
+}
+
+// (d) The low-level Init/Update/Final on a stack context (no allocation).
+void BM_LowLevelCtx(benchmark::State& state) {
+  const DigestAlgorithm a = Algo(state);
+  auto buf = Buffer();
+  uint8_t out[64];
+  for (auto _ : state) {
+    size_t n;
+    if (a == DigestAlgorithm::kSha512) {
+      SHA512_CTX c;
+      SHA512_Init(&c);
+      SHA512_Update(&c, buf.data(), buf.size());
+      SHA512_Final(out, &c);
+      n = 64;
+    } else {
+      SHA256_CTX c;
+      SHA256_Init(&c);
+      SHA256_Update(&c, buf.data(), buf.size());
+      SHA256_Final(out, &c);
+      n = 32;
+    }
+    std::memcpy(buf.data() + 8, out, n);
+  }
+  SetLabel(state);
+}
+
+// (e) crypto::HashOnce as it exists (allocates its result vector).
+void BM_HashOnce(benchmark::State& state) {
+  const DigestAlgorithm a = Algo(state);
+  auto buf = Buffer();
+  for (auto _ : state) {
+    auto out = crypto::HashOnce(a, buf);
+    if (!out.ok()) std::abort();
+    std::memcpy(buf.data() + 8, out->data(), out->size());
+  }
+  SetLabel(state);
+}
+
+BENCHMARK(BM_DigestResetUpdateFinish)->Arg(256)->Arg(512);
+BENCHMARK(BM_EvpDigest)->Arg(256)->Arg(512);
+BENCHMARK(BM_LowLevelOneShot)->Arg(256)->Arg(512);
+BENCHMARK(BM_LowLevelCtx)->Arg(256)->Arg(512);
+BENCHMARK(BM_HashOnce)->Arg(256)->Arg(512);
+
+}  // namespace
+}  // namespace realm_measurements
+
+BENCHMARK_MAIN();
