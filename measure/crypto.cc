@@ -1,7 +1,8 @@
 #include "measure/crypto.h"
 
-// The EC_KEY API is the subset both backends share; OpenSSL 3 marks it
-// deprecated, so silence those warnings for this file only.
+// The EC_KEY API and the low-level SHA-2 functions (HashSmall) are the subset
+// both backends share; OpenSSL 3 marks them deprecated, so silence those
+// warnings for this file only.
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include <openssl/bio.h>
@@ -13,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -322,6 +324,56 @@ absl::Status Digest::Reset() {
     return LibError("EVP_DigestInit_ex");
   }
   state_->finished = false;
+  return absl::OkStatus();
+}
+
+namespace {
+// One low-level context type per family; Init/Update/Final return 1 on
+// success on both backends.
+template <typename Ctx>
+bool LowLevelHash(int (*init)(Ctx*), int (*update)(Ctx*, const void*, size_t),
+                  int (*finish)(uint8_t*, Ctx*), absl::Span<const uint8_t> in,
+                  uint8_t* out) {
+  Ctx ctx;
+  const bool ok = init(&ctx) == 1 &&
+                  (in.empty() || update(&ctx, in.data(), in.size()) == 1) &&
+                  finish(out, &ctx) == 1;
+  // Final cleanses the context; a failed call leaves input-derived state.
+  if (!ok) OPENSSL_cleanse(&ctx, sizeof(ctx));
+  return ok;
+}
+}  // namespace
+
+absl::Status HashSmall(DigestAlgorithm algorithm, absl::Span<const uint8_t> in,
+                       absl::Span<uint8_t> out) {
+  const size_t n = DigestSize(algorithm);
+  if (n == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown digest algorithm ", static_cast<int>(algorithm)));
+  }
+  if (out.size() < n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("digest output buffer: expected at least ", n,
+                     " bytes, found ", out.size()));
+  }
+  bool ok = false;
+  switch (algorithm) {
+    case DigestAlgorithm::kSha256:
+      ok = LowLevelHash<SHA256_CTX>(SHA256_Init, SHA256_Update, SHA256_Final,
+                                    in, out.data());
+      break;
+    case DigestAlgorithm::kSha384:
+      ok = LowLevelHash<SHA512_CTX>(SHA384_Init, SHA384_Update, SHA384_Final,
+                                    in, out.data());
+      break;
+    case DigestAlgorithm::kSha512:
+      ok = LowLevelHash<SHA512_CTX>(SHA512_Init, SHA512_Update, SHA512_Final,
+                                    in, out.data());
+      break;
+  }
+  if (!ok) {
+    return LibError(absl::StrCat(DigestName(algorithm), " (low-level)"));
+  }
   return absl::OkStatus();
 }
 

@@ -56,6 +56,17 @@ class Digest {
 absl::StatusOr<std::vector<uint8_t>> HashOnce(DigestAlgorithm algorithm,
                                               absl::Span<const uint8_t> data);
 
+// Fast one-shot digest into a caller buffer, for the many small inputs of
+// the sequential RIM chain (256-byte descriptors, 4 KiB granules). Same bytes
+// as HashOnce; it skips the EVP layer (OpenSSL 3's low-level SHA-2
+// functions, deprecated but present, and BoringSSL's), which makes a
+// 256-byte SHA-256 ~15% cheaper on OpenSSL 3 (tools/bench:descriptor_hash;
+// no difference on BoringSSL). Writes DigestSize(algorithm) bytes to `out`,
+// which must hold at least that many; bytes past them are untouched.
+// Allocates nothing.
+absl::Status HashSmall(DigestAlgorithm algorithm, absl::Span<const uint8_t> in,
+                       absl::Span<uint8_t> out);
+
 enum class Curve { kP256, kP384, kP521 };
 
 // Size in bytes of one coordinate / scalar: 32, 48, 66.

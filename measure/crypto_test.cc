@@ -136,6 +136,54 @@ TEST(DigestTest, OddChunkStreamingEqualsOneShot) {
   }
 }
 
+TEST(HashSmallTest, NistVectors) {
+  for (const DigestVector& v : kDigestVectors) {
+    SCOPED_TRACE(absl::StrCat(DigestName(v.algorithm), " \"", v.message, "\""));
+    const std::vector<uint8_t> expected = Hex(v.digest_hex);
+    std::vector<uint8_t> out(64, 0xee);
+    ASSERT_OK(HashSmall(v.algorithm, Bytes(v.message), absl::MakeSpan(out)));
+    EXPECT_EQ(std::vector<uint8_t>(out.begin(), out.begin() + expected.size()),
+              expected);
+    // Bytes past DigestSize() are untouched.
+    for (size_t i = expected.size(); i < out.size(); ++i)
+      EXPECT_EQ(out[i], 0xee);
+  }
+}
+
+TEST(HashSmallTest, EqualsHashOnceAcrossPaddingBoundaries) {
+  std::vector<uint8_t> data(4096 + 129);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<uint8_t>(i * 167 + 13);
+  // 55/56/64: SHA-256 padding fits / spills / full block; 111/112/128 the
+  // same for SHA-384/512; 256 a RIM descriptor; 4096 a granule.
+  for (DigestAlgorithm a : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha384,
+                            DigestAlgorithm::kSha512}) {
+    for (size_t size : {0u, 1u, 55u, 56u, 63u, 64u, 65u, 111u, 112u, 127u, 128u,
+                        129u, 256u, 4096u, 4096u + 129u}) {
+      SCOPED_TRACE(absl::StrCat(DigestName(a), " size ", size));
+      const auto in = absl::MakeConstSpan(data).first(size);
+      std::vector<uint8_t> out(DigestSize(a));
+      ASSERT_OK(HashSmall(a, in, absl::MakeSpan(out)));
+      EXPECT_EQ(out, ValueOrDie(HashOnce(a, in)));
+    }
+  }
+}
+
+TEST(HashSmallTest, ShortOutputOrUnknownAlgorithmIsAnError) {
+  std::vector<uint8_t> out(63, 0xee);
+  const absl::Status s =
+      HashSmall(DigestAlgorithm::kSha512, Bytes("abc"), absl::MakeSpan(out));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("expected at least 64 bytes, found 63"),
+            absl::string_view::npos)
+      << s;
+  for (uint8_t b : out) EXPECT_EQ(b, 0xee);  // nothing written
+  EXPECT_EQ(HashSmall(static_cast<DigestAlgorithm>(7), Bytes("abc"),
+                      absl::MakeSpan(out))
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(DigestTest, CopyForksRunningState) {
   Digest prefix = ValueOrDie(Digest::Create(DigestAlgorithm::kSha256));
   ASSERT_OK(prefix.Update(Bytes("ab")));

@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -19,31 +18,19 @@ constexpr int kMaxThreads = 64;
 constexpr size_t kMaxChunkGranules = 4096;  // 16 MiB chunks at most
 constexpr size_t kMaxChunksInFlight = 256;
 
-// One hashing context per thread, recreated when the algorithm changes.
+// Hashes one granule with the allocation-free one-shot (crypto::HashSmall);
+// kept as a per-thread object so call sites need no change.
 class ThreadDigest {
  public:
   absl::Status Hash(HashAlgorithm algorithm, absl::Span<const uint8_t> data,
                     Measurement* out) {
-    if (!digest_.has_value() || algorithm_ != algorithm) {
-      absl::StatusOr<crypto::Digest> d =
-          crypto::Digest::Create(ToDigestAlgorithm(algorithm));
-      if (!d.ok()) return d.status();
-      digest_.emplace(*std::move(d));
-      algorithm_ = algorithm;
-    } else if (absl::Status s = digest_->Reset(); !s.ok()) {
-      return s;
-    }
     const size_t n = HashSize(algorithm);
-    absl::Status s = digest_->Update(data);
-    if (s.ok()) s = digest_->Finish(absl::MakeSpan(out->data(), n));
+    absl::Status s = crypto::HashSmall(ToDigestAlgorithm(algorithm), data,
+                                       absl::MakeSpan(out->data(), n));
     if (!s.ok()) return s;
     std::memset(out->data() + n, 0, out->size() - n);
     return absl::OkStatus();
   }
-
- private:
-  std::optional<crypto::Digest> digest_;
-  HashAlgorithm algorithm_ = HashAlgorithm::kSha256;
 };
 
 }  // namespace
