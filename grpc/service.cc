@@ -76,6 +76,21 @@ constexpr absl::Duration kDefaultSlotWait = absl::Seconds(30);
                         "this server runs without a data directory");
 }
 
+// The reference values of a stored set (errors name "stored_set"; a stored
+// CoRIM that no longer decodes is DATA_LOSS).
+::grpc::Status LoadStoredSet(Store* store, const std::string& name,
+                             corim::ReferenceValues* out) {
+  if (store == nullptr) return NoStore();
+  absl::StatusOr<ReferenceSetRecord> r = store->GetReferenceSet(name);
+  if (!r.ok()) return ToGrpc(r.status(), "stored_set");
+  absl::StatusOr<corim::DecodedCorim> d = corim::DecodeCorim(r->corim);
+  if (!d.ok()) {
+    return ToGrpc(absl::DataLossError(d.status().message()), "stored_set");
+  }
+  *out = std::move(d->values);
+  return ::grpc::Status::OK;
+}
+
 std::string Bytes(absl::Span<const uint8_t> b) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
@@ -964,15 +979,9 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
       break;
     }
     case v1::ExportEndorsementsRequest::kStoredSet: {
-      if (options_.store == nullptr) return NoStore();
-      absl::StatusOr<ReferenceSetRecord> r =
-          options_.store->GetReferenceSet(request->stored_set());
-      if (!r.ok()) return ToGrpc(r.status(), "stored_set");
-      absl::StatusOr<corim::DecodedCorim> d = corim::DecodeCorim(r->corim);
-      if (!d.ok()) {
-        return ToGrpc(absl::DataLossError(d.status().message()), "stored_set");
-      }
-      values = std::move(d->values);
+      ::grpc::Status st =
+          LoadStoredSet(options_.store, request->stored_set(), &values);
+      if (!st.ok()) return st;
       break;
     }
     default:
@@ -1125,15 +1134,11 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
       break;
     }
     case v1::AppraiseTokenRequest::kStoredSet: {
-      if (options_.store == nullptr) return NoStore();
-      absl::StatusOr<ReferenceSetRecord> r =
-          options_.store->GetReferenceSet(request->stored_set());
-      if (!r.ok()) return ToGrpc(r.status(), "stored_set");
-      absl::StatusOr<corim::DecodedCorim> d = corim::DecodeCorim(r->corim);
-      if (!d.ok()) {
-        return ToGrpc(absl::DataLossError(d.status().message()), "stored_set");
-      }
-      refs = corim::FlattenReferenceValues(d->values);
+      corim::ReferenceValues values;
+      ::grpc::Status st =
+          LoadStoredSet(options_.store, request->stored_set(), &values);
+      if (!st.ok()) return st;
+      refs = corim::FlattenReferenceValues(values);
       break;
     }
     case v1::AppraiseTokenRequest::kCorim: {

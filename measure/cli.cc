@@ -365,6 +365,28 @@ std::string Resolve(const CliEnvironment& env, const std::string& path) {
   return absl::StrCat(*env.working_dir, "/", path);
 }
 
+// The CBOR CoMID/CoRIM options (measure/endorsements.h); file paths resolve
+// like every other path, identifiers are taken as given.
+EndorsementOptions EndorsementOptionsFrom(const ParsedArgs& a,
+                                          const CliEnvironment& env) {
+  auto get = [&](const char* name,
+                 bool is_path) -> std::optional<std::string> {
+    auto it = a.values.find(name);
+    if (it == a.values.end()) return std::nullopt;
+    return is_path ? Resolve(env, it->second) : it->second;
+  };
+  EndorsementOptions e;
+  e.corim_output = get("corim-output", true);
+  e.comid_output = get("comid-output", true);
+  e.profile = get("corim-profile", false);
+  e.sign_key = get("corim-sign-key", true);
+  e.sign_chain = get("corim-sign-chain", true);
+  e.tag_id = get("corim-tag-id", false);
+  e.corim_id = get("corim-id", false);
+  e.entity = get("corim-entity", false);
+  return e;
+}
+
 absl::Status FileError(const std::string& name, int err) {
   return absl::FailedPreconditionError(absl::StrCat(
       "file ", name, " error: ", std::strerror(err), " (os error ", err, ")"));
@@ -767,20 +789,7 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
   }
   // CBOR CoMID/CoRIM outputs (measure/endorsements.h); option errors are
   // reported before any work.
-  auto raw = [&](const char* name) -> std::optional<std::string> {
-    auto it = a.values.find(name);
-    if (it == a.values.end()) return std::nullopt;
-    return it->second;
-  };
-  EndorsementOptions endorse;
-  endorse.corim_output = value("corim-output");
-  endorse.comid_output = value("comid-output");
-  endorse.profile = raw("corim-profile");
-  endorse.sign_key = value("corim-sign-key");
-  endorse.sign_chain = value("corim-sign-chain");
-  endorse.tag_id = raw("corim-tag-id");
-  endorse.corim_id = raw("corim-id");
-  endorse.entity = raw("corim-entity");
+  const EndorsementOptions endorse = EndorsementOptionsFrom(a, env);
   if (absl::Status s = CheckEndorsementOptions(endorse, !a.no_measurements);
       !s.ok()) {
     return Usage(err, s.message());
@@ -1035,25 +1044,7 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
   std::vector<EndorsementFile> cbor_files;
   if (!a.no_measurements &&
       (a.values.count("corim-output") || a.values.count("comid-output"))) {
-    auto value = [&](const char* name) -> std::optional<std::string> {
-      auto it = a.values.find(name);
-      if (it == a.values.end()) return std::nullopt;
-      return Resolve(env, it->second);
-    };
-    auto raw = [&](const char* name) -> std::optional<std::string> {
-      auto it = a.values.find(name);
-      if (it == a.values.end()) return std::nullopt;
-      return it->second;
-    };
-    EndorsementOptions endorse;
-    endorse.corim_output = value("corim-output");
-    endorse.comid_output = value("comid-output");
-    endorse.profile = raw("corim-profile");
-    endorse.sign_key = value("corim-sign-key");
-    endorse.sign_chain = value("corim-sign-chain");
-    endorse.tag_id = raw("corim-tag-id");
-    endorse.corim_id = raw("corim-id");
-    endorse.entity = raw("corim-entity");
+    const EndorsementOptions endorse = EndorsementOptionsFrom(a, env);
     absl::StatusOr<std::vector<EndorsementFile>> files =
         BuildEndorsements(endorse, realms);
     if (!files.ok()) {
