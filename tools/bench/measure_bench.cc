@@ -407,19 +407,27 @@ int RunCliTimed(const std::vector<std::string>& args, double* seconds,
   return rc;
 }
 
-int Sweep(int threads) {
+int Sweep(rm::HashAlgorithm algo, const std::string& vmm_name, int threads) {
   const int cores = Cores(threads);
-  const double limit1 = HashLimitMiBps(crypto::DigestAlgorithm::kSha256);
+  const double limit1 = HashLimitMiBps(rm::ToDigestAlgorithm(algo));
   std::printf("load average (1/5/15 min): %s, cores used: %d\n", Load().c_str(),
               cores);
   std::printf(
-      "hash limit: sha256 single-core %.0f MiB/s x %d cores = %.0f "
+      "hash limit: %s single-core %.0f MiB/s x %d cores = %.0f "
       "MiB/s\n",
-      limit1, cores, limit1 * cores);
+      rm::HashAlgorithmName(algo), limit1, cores, limit1 * cores);
   Scenario s;
-  s.vmm = "kvmtool";
-  s.initrd = 128 * kMiB;
-  s.firmware = 128 * kMiB;
+  s.vmm = vmm_name;
+  s.algo = algo;
+  if (vmm_name == "kvmtool") {
+    // As for the cold run: kvmtool can not hold a 256 MiB initrd below its
+    // DTB, so 128 MiB of it becomes firmware above the DTB.
+    s.initrd = 128 * kMiB;
+    s.firmware = 128 * kMiB;
+  } else {
+    // The payload as is: 64 MiB kernel + 256 MiB initrd.
+    s.initrd = 256 * kMiB;
+  }
   const std::string dir = Dir();
   MakePayloads(s, dir);
   const double gib = Total(s) / double(1 << 30);
@@ -433,7 +441,7 @@ int Sweep(int threads) {
     std::vector<std::string> a = {"--threads", std::to_string(cores)};
     a.insert(a.end(), global.begin(), global.end());
     a.insert(a.end(),
-             {"--sweep", "cpus=" + c, "--sweep", "mem=" + m, "kvmtool"});
+             {"--sweep", "cpus=" + c, "--sweep", "mem=" + m, vmm_name});
     a.insert(a.end(), vmm.begin(), vmm.end());
     return a;
   };
@@ -469,13 +477,15 @@ int Sweep(int threads) {
   }
   const double marginal = (best_sweep - best_cold) / 63;
   std::printf(
-      "kvmtool sha256 sweep, payload %.0f MiB (64 MiB kernel + 128 MiB initrd "
-      "+ 128 MiB firmware), %zu shapes (cpus %s x mem %s), best round:\n"
+      "%s %s sweep, payload %.0f MiB (64 MiB kernel + %.0f MiB initrd "
+      "+ %.0f MiB firmware), %zu shapes (cpus %s x mem %s), best round:\n"
       "  one cold shape: %.3f s (%.0f MiB/s)\n"
       "  64-shape sweep: %.3f s = %.2fx one cold run\n"
       "  marginal cost per extra shape: %.4f s = %.4f s per GiB of payload\n"
       "  (2 vCPUs, 2G) entry identical to its single run: %s\n",
-      Total(s) / double(kMiB), blocks, cpus.c_str(), mems.c_str(), best_cold,
+      vmm_name.c_str(), rm::HashAlgorithmName(algo), Total(s) / double(kMiB),
+      s.initrd / double(kMiB), s.firmware / double(kMiB), blocks, cpus.c_str(),
+      mems.c_str(), best_cold,
       Total(s) / double(kMiB) / best_cold, best_sweep, best_ratio, marginal,
       marginal / gib, found ? "yes" : "NO");
   struct rusage ru;
@@ -510,6 +520,6 @@ int main(int argc, char** argv) {
   }
   if (vmm != "kvmtool" && vmm != "qemu") Die("--vmm: kvmtool or qemu");
   if (mode == "cold") return Cold(algo, vmm, threads);
-  if (mode == "sweep") return Sweep(threads);
+  if (mode == "sweep") return Sweep(algo, vmm, threads);
   Die("--mode: cold or sweep");
 }
