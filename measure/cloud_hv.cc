@@ -291,6 +291,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
 }
 
 absl::Status WithContext(absl::string_view context, const absl::Status& s) {
+  if (s.ok()) return s;
   return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
 }
 
@@ -460,16 +461,7 @@ absl::Status BuildCloudHv(const VmmInputs& inputs,
   };
   absl::StatusOr<std::vector<uint8_t>> bytes = GenerateCloudHvDtb(dtb);
   if (!bytes.ok()) return wrap(bytes.status());
-  Blob blob;
-  blob.name = "dtb";
-  blob.guest_start = kDtbBase;
-  blob.payload = Payload::FromBytes("DTB", *bytes);
-  config.set_dtb(*std::move(bytes));
-  config.set_dtb_address(kDtbBase);
-  if (absl::Status s = config.AddRimBlob(std::move(blob)); !s.ok()) {
-    return wrap(s);
-  }
-  return absl::OkStatus();
+  return wrap(config.AddDtb(kDtbBase, *std::move(bytes)));
 }
 
 }  // namespace realm_measurements::measure

@@ -592,6 +592,7 @@ absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(const std::string& path,
 }
 
 absl::Status WrapDtb(const absl::Status& s) {
+  if (s.ok()) return s;
   return absl::Status(s.code(),
                       absl::StrCat("while generating DTB: ", s.message()));
 }
@@ -871,16 +872,7 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
     dtb = gen.GenDtb();
   }
   if (!dtb.ok()) return WrapDtb(dtb.status());
-  Blob blob;
-  blob.name = "dtb";
-  blob.guest_start = dtb_base;
-  blob.payload = Payload::FromBytes("DTB", *dtb);
-  config.set_dtb(*std::move(dtb));
-  config.set_dtb_address(dtb_base);
-  if (absl::Status s = config.AddRimBlob(std::move(blob)); !s.ok()) {
-    return WrapDtb(s);
-  }
-  return absl::OkStatus();
+  return WrapDtb(config.AddDtb(dtb_base, *std::move(dtb)));
 }
 
 }  // namespace realm_measurements::measure

@@ -753,6 +753,7 @@ absl::Status ParseCpuOption(const std::string& value, RealmConfig& config) {
 }
 
 absl::Status WrapDtb(const absl::Status& s) {
+  if (s.ok()) return s;
   return absl::Status(s.code(),
                       absl::StrCat("while generating DTB: ", s.message()));
 }
@@ -934,16 +935,7 @@ absl::Status BuildQemu(const VmmInputs& inputs,
   absl::StatusOr<std::vector<uint8_t>> dtb =
       inputs.dtb.has_value() ? ReadBoundedFile(*inputs.dtb) : gen.GenDtb();
   if (!dtb.ok()) return WrapDtb(dtb.status());
-  Blob blob;
-  blob.name = "dtb";
-  blob.guest_start = dtb_start;
-  blob.payload = Payload::FromBytes("DTB", *dtb);
-  config.set_dtb(*std::move(dtb));
-  config.set_dtb_address(dtb_start);
-  if (absl::Status s = config.AddRimBlob(std::move(blob)); !s.ok()) {
-    return WrapDtb(s);
-  }
-  return absl::OkStatus();
+  return WrapDtb(config.AddDtb(dtb_start, *std::move(dtb)));
 }
 
 }  // namespace realm_measurements::measure

@@ -132,6 +132,16 @@ absl::Status RealmConfig::AddRam(uint64_t base, uint64_t size) {
   return absl::OkStatus();
 }
 
+absl::Status RealmConfig::AddDtb(uint64_t address, std::vector<uint8_t> dtb) {
+  Blob blob;
+  blob.name = "dtb";
+  blob.guest_start = address;
+  blob.payload = Payload::FromBytes("DTB", dtb);
+  dtb_ = std::move(dtb);
+  dtb_address_ = address;
+  return AddRimBlob(std::move(blob));
+}
+
 absl::Status RealmConfig::AddRimBlob(Blob blob) {
   const uint64_t start = blob.guest_start;
   if (!rim_blobs_.emplace(start, std::move(blob)).second) {

@@ -75,6 +75,9 @@ class RealmConfig {
   void set_dtb(std::vector<uint8_t> dtb) { dtb_ = std::move(dtb); }
   const std::optional<std::vector<uint8_t>>& dtb() const { return dtb_; }
   void set_dtb_address(uint64_t a) { dtb_address_ = a; }
+  // add_dtb (spec-vmm §2.3): `dtb` becomes the DTB the VMM must load and a
+  // RIM blob named "dtb" at `address`. Errors are AddRimBlob's.
+  absl::Status AddDtb(uint64_t address, std::vector<uint8_t> dtb);
   std::optional<uint64_t> dtb_address() const { return dtb_address_; }
 
   // The IPA width the VMM's memory map needs (kvmtool: deviations C2; QEMU:
