@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "eventlog/internal/status_macros.h"
+#include "eventlog/internal/text_file.h"
 #include "measure/kvmtool.h"
 #include "measure/qemu.h"
 
@@ -38,24 +39,6 @@ uint32_t MaxCpus(VmmKind kind) {
   return kind == VmmKind::kQemu
              ? static_cast<uint32_t>(measure::qemu::kMaxCpus)
              : static_cast<uint32_t>(measure::kvmtool::kMaxVcpus);
-}
-
-absl::StatusOr<std::vector<uint8_t>> ReadBounded(const std::string& path,
-                                                 size_t cap) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::streamoff size = in.tellg();
-  if (size < 0) return absl::InternalError(absl::StrCat("cannot size ", path));
-  if (static_cast<uint64_t>(size) > cap) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, " is ", size, " bytes, more than the limit of ", cap));
-  }
-  std::vector<uint8_t> out(static_cast<size_t>(size));
-  in.seekg(0);
-  if (size > 0 && !in.read(reinterpret_cast<char*>(out.data()), size)) {
-    return absl::InternalError(absl::StrCat("cannot read ", path));
-  }
-  return out;
 }
 
 template <typename Generator>
@@ -159,43 +142,37 @@ DtbSynthesizer MakeDtbSynthesizer(DtbSynthesisOptions options) {
 
 absl::Status LoadDtbTemplates(const std::string& list_path,
                               DtbSynthesisOptions& options) {
-  EVENTLOG_ASSIGN_OR_RETURN(std::vector<uint8_t> text,
-                            ReadBounded(list_path, kMaxTemplateListSize));
-  std::string dir = ".";
-  if (size_t slash = list_path.rfind('/'); slash != std::string::npos) {
-    dir = list_path.substr(0, slash == 0 ? 1 : slash);
-  }
-  absl::string_view all(reinterpret_cast<const char*>(text.data()),
-                        text.size());
-  int line_no = 0;
-  for (absl::string_view line : absl::StrSplit(all, '\n')) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    auto fail = [&](absl::string_view why) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "DTB templates list ", list_path, " line ", line_no, ": ", why));
-    };
-    std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
-    if (f.size() != 3 || f[0].empty() || f[2].empty()) {
-      return fail(absl::StrCat("expected NAME<TAB>VERSION<TAB>PATH, found ",
-                               f.size(), " tab-separated fields"));
-    }
-    if (options.templates.size() >= kMaxDtbTemplates) {
-      return fail(absl::StrCat("more than ", kMaxDtbTemplates, " templates"));
-    }
-    std::string path(f[2]);
-    if (path[0] != '/') path = absl::StrCat(dir, "/", path);
-    absl::StatusOr<std::vector<uint8_t>> dtb =
-        ReadBounded(path, kMaxDtbTemplateSize);
-    if (!dtb.ok()) return fail(dtb.status().message());
-    std::string key = absl::StrCat(f[0], " ", f[1]);
-    if (!options.templates.emplace(key, *std::move(dtb)).second) {
-      return fail(
-          absl::StrCat("second template for \"", absl::CHexEscape(key), "\""));
-    }
-  }
-  return absl::OkStatus();
+  EVENTLOG_ASSIGN_OR_RETURN(
+      std::vector<uint8_t> text,
+      internal::ReadBoundedFile(list_path, kMaxTemplateListSize));
+  const std::string dir = internal::DirectoryOf(list_path);
+  return internal::ForEachLine(
+      text, [&](int line_no, absl::string_view line) -> absl::Status {
+        auto fail = [&](absl::string_view why) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "DTB templates list ", list_path, " line ", line_no, ": ", why));
+        };
+        std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
+        if (f.size() != 3 || f[0].empty() || f[2].empty()) {
+          return fail(absl::StrCat("expected NAME<TAB>VERSION<TAB>PATH, found ",
+                                   f.size(), " tab-separated fields"));
+        }
+        if (options.templates.size() >= kMaxDtbTemplates) {
+          return fail(
+              absl::StrCat("more than ", kMaxDtbTemplates, " templates"));
+        }
+        std::string path(f[2]);
+        if (path[0] != '/') path = absl::StrCat(dir, "/", path);
+        absl::StatusOr<std::vector<uint8_t>> dtb =
+            internal::ReadBoundedFile(path, kMaxDtbTemplateSize);
+        if (!dtb.ok()) return fail(dtb.status().message());
+        std::string key = absl::StrCat(f[0], " ", f[1]);
+        if (!options.templates.emplace(key, *std::move(dtb)).second) {
+          return fail(absl::StrCat("second template for \"",
+                                   absl::CHexEscape(key), "\""));
+        }
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace realm_measurements::eventlog

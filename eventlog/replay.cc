@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "eventlog/internal/status_macros.h"
+#include "eventlog/internal/text_file.h"
 #include "measure/crypto.h"
 
 namespace realm_measurements::eventlog {
@@ -99,24 +100,6 @@ absl::StatusOr<measure::RealmCreateParams> ToParams(const RealmCreateTag& t) {
   return p;
 }
 
-absl::StatusOr<std::vector<uint8_t>> ReadFile(const std::string& path,
-                                              size_t cap) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::streamoff size = in.tellg();
-  if (size < 0) return absl::InternalError(absl::StrCat("cannot size ", path));
-  if (static_cast<uint64_t>(size) > cap) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, " is ", size, " bytes, more than the limit of ", cap));
-  }
-  std::vector<uint8_t> out(static_cast<size_t>(size));
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(out.data()), size)) {
-    return absl::InternalError(absl::StrCat("cannot read ", path));
-  }
-  return out;
-}
-
 bool IsHex(absl::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return absl::ascii_isxdigit(c); });
@@ -187,58 +170,51 @@ absl::Status ImageCatalogue::AddImage(std::string name,
 
 absl::Status ImageCatalogue::AddChecksumFile(const std::string& path,
                                              size_t max_image_size) {
-  EVENTLOG_ASSIGN_OR_RETURN(std::vector<uint8_t> text,
-                            ReadFile(path, kMaxChecksumFileSize));
-  std::string dir = ".";
-  if (size_t slash = path.rfind('/'); slash != std::string::npos) {
-    dir = path.substr(0, slash == 0 ? 1 : slash);
-  }
-  absl::string_view all(reinterpret_cast<const char*>(text.data()),
-                        text.size());
-  int line_no = 0;
-  for (absl::string_view line : absl::StrSplit(all, '\n')) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    auto fail = [&](absl::string_view why) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("checksum file ", path, " line ", line_no, ": ", why));
-    };
-    // "HEX  name" (text mode) or "HEX *name" (binary mode).
-    size_t sp = line.find(' ');
-    if (sp == absl::string_view::npos || sp + 2 > line.size() ||
-        (line[sp + 1] != ' ' && line[sp + 1] != '*') || sp + 2 == line.size()) {
-      return fail("expected \"<hex digest>  <file>\" or \"<hex> *<file>\"");
-    }
-    absl::string_view hex = line.substr(0, sp);
-    std::string name(line.substr(sp + 2));
-    if (!IsHex(hex) || (hex.size() != 40 && hex.size() != 64 &&
-                        hex.size() != 96 && hex.size() != 128)) {
-      return fail(absl::StrCat("digest \"", absl::CHexEscape(hex),
-                               "\" is not 40, 64, 96 or 128 hex digits"));
-    }
-    std::string key = absl::AsciiStrToLower(hex);
-    std::string file = name[0] == '/' ? name : absl::StrCat(dir, "/", name);
-    absl::StatusOr<std::vector<uint8_t>> content =
-        ReadFile(file, max_image_size);
-    if (!content.ok()) return fail(content.status().message());
-    Image image{name, std::make_shared<const std::vector<uint8_t>>(
-                          *std::move(content))};
-    std::optional<crypto::DigestAlgorithm> a;
-    if (hex.size() == 64) a = crypto::DigestAlgorithm::kSha256;
-    if (hex.size() == 96) a = crypto::DigestAlgorithm::kSha384;
-    if (hex.size() == 128) a = crypto::DigestAlgorithm::kSha512;
-    if (a.has_value()) {
-      EVENTLOG_ASSIGN_OR_RETURN(std::vector<uint8_t> d,
-                                crypto::HashOnce(*a, *image.content));
-      if (ToHex(d) != key) {
-        return fail(absl::StrCat(name, " has ", crypto::DigestName(*a), " ",
-                                 ToHex(d), ", the line says ", key));
-      }
-    }
-    EVENTLOG_RETURN_IF_ERROR(AddKey(std::move(key), image));
-  }
-  return absl::OkStatus();
+  EVENTLOG_ASSIGN_OR_RETURN(
+      std::vector<uint8_t> text,
+      internal::ReadBoundedFile(path, kMaxChecksumFileSize));
+  const std::string dir = internal::DirectoryOf(path);
+  return internal::ForEachLine(
+      text, [&](int line_no, absl::string_view line) -> absl::Status {
+        auto fail = [&](absl::string_view why) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "checksum file ", path, " line ", line_no, ": ", why));
+        };
+        // "HEX  name" (text mode) or "HEX *name" (binary mode).
+        size_t sp = line.find(' ');
+        if (sp == absl::string_view::npos || sp + 2 > line.size() ||
+            (line[sp + 1] != ' ' && line[sp + 1] != '*') ||
+            sp + 2 == line.size()) {
+          return fail("expected \"<hex digest>  <file>\" or \"<hex> *<file>\"");
+        }
+        absl::string_view hex = line.substr(0, sp);
+        std::string name(line.substr(sp + 2));
+        if (!IsHex(hex) || (hex.size() != 40 && hex.size() != 64 &&
+                            hex.size() != 96 && hex.size() != 128)) {
+          return fail(absl::StrCat("digest \"", absl::CHexEscape(hex),
+                                   "\" is not 40, 64, 96 or 128 hex digits"));
+        }
+        std::string key = absl::AsciiStrToLower(hex);
+        std::string file = name[0] == '/' ? name : absl::StrCat(dir, "/", name);
+        absl::StatusOr<std::vector<uint8_t>> content =
+            internal::ReadBoundedFile(file, max_image_size);
+        if (!content.ok()) return fail(content.status().message());
+        Image image{name, std::make_shared<const std::vector<uint8_t>>(
+                              *std::move(content))};
+        std::optional<crypto::DigestAlgorithm> a;
+        if (hex.size() == 64) a = crypto::DigestAlgorithm::kSha256;
+        if (hex.size() == 96) a = crypto::DigestAlgorithm::kSha384;
+        if (hex.size() == 128) a = crypto::DigestAlgorithm::kSha512;
+        if (a.has_value()) {
+          EVENTLOG_ASSIGN_OR_RETURN(std::vector<uint8_t> d,
+                                    crypto::HashOnce(*a, *image.content));
+          if (ToHex(d) != key) {
+            return fail(absl::StrCat(name, " has ", crypto::DigestName(*a), " ",
+                                     ToHex(d), ", the line says ", key));
+          }
+        }
+        return AddKey(std::move(key), image);
+      });
 }
 
 const ImageCatalogue::Image* ImageCatalogue::Find(absl::string_view hex) const {

@@ -1,0 +1,65 @@
+#include "eventlog/internal/text_file.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace realm_measurements::eventlog::internal {
+namespace {
+
+std::string TempPath(const std::string& name) {
+  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+}
+
+TEST(TextFile, ReadBoundedFileReadsAndRefusesOversize) {
+  const std::string p = TempPath("f.txt");
+  std::ofstream(p, std::ios::binary) << "abc";
+  absl::StatusOr<std::vector<uint8_t>> got = ReadBoundedFile(p, 3);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, (std::vector<uint8_t>{'a', 'b', 'c'}));
+  EXPECT_EQ(ReadBoundedFile(p, 2).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadBoundedFile(TempPath("missing"), 10).status().code(),
+            absl::StatusCode::kNotFound);
+  const std::string empty = TempPath("empty");
+  std::ofstream(empty, std::ios::binary).flush();
+  ASSERT_TRUE(ReadBoundedFile(empty, 0).ok());
+}
+
+TEST(TextFile, DirectoryOf) {
+  EXPECT_EQ(DirectoryOf("sums"), ".");
+  EXPECT_EQ(DirectoryOf("/sums"), "/");
+  EXPECT_EQ(DirectoryOf("a/b/sums"), "a/b");
+}
+
+TEST(TextFile, ForEachLineSkipsEmptyLinesAndStripsCr) {
+  const std::string text = "one\r\n\ntwo\nthree";
+  std::vector<std::pair<int, std::string>> seen;
+  absl::Status s = ForEachLine(
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(text.data()),
+                          text.size()),
+      [&](int n, absl::string_view l) {
+        seen.emplace_back(n, std::string(l));
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(seen, (std::vector<std::pair<int, std::string>>{
+                      {1, "one"}, {3, "two"}, {4, "three"}}));
+  int calls = 0;
+  s = ForEachLine(
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(text.data()),
+                          text.size()),
+      [&](int, absl::string_view) {
+        ++calls;
+        return absl::InvalidArgumentError("stop");
+      });
+  EXPECT_EQ(s.message(), "stop");
+  EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace realm_measurements::eventlog::internal
