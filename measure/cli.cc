@@ -53,10 +53,10 @@ constexpr uint64_t kMaxConfigFileSize = 1 << 20;
 enum class Kind { kFlag, kCount, kValue, kRepeated };
 
 struct OptSpec {
-  const char *long_name;
-  char short_name; // 0: none
+  const char* long_name;
+  char short_name;  // 0: none
   Kind kind;
-  const char *value_name; // clap's <VALUE_NAME>
+  const char* value_name;  // clap's <VALUE_NAME>
 };
 
 // The reference's global options (spec-core §10.2) plus --format.
@@ -99,11 +99,11 @@ constexpr OptSpec kOptions[] = {
 
 struct ParsedArgs {
   int verbose = 0;
-  std::map<std::string, std::string> values; // long name -> value
+  std::map<std::string, std::string> values;  // long name -> value
   std::vector<std::string> configs;
   std::vector<SweepAxis> sweep_axes;
   std::vector<SweepParams> sweep_shapes;
-  int threads = 0; // 0: one per core
+  int threads = 0;  // 0: one per core
   bool no_measurements = false;
   bool print_b64 = false;
   bool help = false;
@@ -111,18 +111,17 @@ struct ParsedArgs {
   bool json = false;
   std::optional<std::string> hash_algo;
   HostCaps cli_caps;
-  std::string command; // empty: none given
+  std::string command;  // empty: none given
   std::vector<std::string> vmm_args;
 };
 
-std::string Display(const OptSpec &o) {
+std::string Display(const OptSpec& o) {
   std::string s = absl::StrCat("--", o.long_name);
-  if (o.value_name != nullptr)
-    absl::StrAppend(&s, " <", o.value_name, ">");
+  if (o.value_name != nullptr) absl::StrAppend(&s, " <", o.value_name, ">");
   return s;
 }
 
-absl::Status InvalidValue(const OptSpec &o, absl::string_view v,
+absl::Status InvalidValue(const OptSpec& o, absl::string_view v,
                           absl::string_view why) {
   return UsageError(
       absl::StrCat("invalid value '", v, "' for '", Display(o), "': ", why));
@@ -130,16 +129,14 @@ absl::Status InvalidValue(const OptSpec &o, absl::string_view v,
 
 // clap's integer parser: decimal, an optional '+', range-checked.
 template <typename T>
-absl::StatusOr<T> ParseUnsigned(const OptSpec &o, absl::string_view v) {
+absl::StatusOr<T> ParseUnsigned(const OptSpec& o, absl::string_view v) {
   absl::string_view digits = v;
-  if (absl::StartsWith(digits, "+"))
-    digits.remove_prefix(1);
+  if (absl::StartsWith(digits, "+")) digits.remove_prefix(1);
   if (v.empty())
     return InvalidValue(o, v, "cannot parse integer from empty string");
   bool negative = absl::StartsWith(digits, "-");
   absl::string_view body = negative ? digits.substr(1) : digits;
-  if (body.empty())
-    return InvalidValue(o, v, "invalid digit found in string");
+  if (body.empty()) return InvalidValue(o, v, "invalid digit found in string");
   for (char c : body) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
       return InvalidValue(o, v, "invalid digit found in string");
@@ -161,90 +158,83 @@ absl::StatusOr<T> ParseUnsigned(const OptSpec &o, absl::string_view v) {
   return static_cast<T>(n);
 }
 
-absl::StatusOr<bool> ParseBool(const OptSpec &o, absl::string_view v) {
-  if (v == "true")
-    return true;
-  if (v == "false")
-    return false;
+absl::StatusOr<bool> ParseBool(const OptSpec& o, absl::string_view v) {
+  if (v == "true") return true;
+  if (v == "false") return false;
   return InvalidValue(o, v, "possible values: true, false");
 }
 
 // Applies one option occurrence.
-absl::Status Apply(const OptSpec &o, std::optional<std::string> value,
-                   ParsedArgs &a) {
+absl::Status Apply(const OptSpec& o, std::optional<std::string> value,
+                   ParsedArgs& a) {
   const std::string name = o.long_name;
   switch (o.kind) {
-  case Kind::kCount:
-    ++a.verbose;
-    return absl::OkStatus();
-  case Kind::kFlag:
-    if (name == "no-measurements")
-      a.no_measurements = true;
-    if (name == "print-b64")
-      a.print_b64 = true;
-    if (name == "help")
-      a.help = true;
-    if (name == "version")
-      a.version = true;
-    return absl::OkStatus();
-  case Kind::kRepeated:
-    if (name == "sweep") {
-      absl::StatusOr<SweepAxis> axis = ParseSweepAxis(*value);
-      if (!axis.ok())
-        return InvalidValue(o, *value, axis.status().message());
-      a.sweep_axes.push_back(*std::move(axis));
-    } else if (name == "sweep-shape") {
-      absl::StatusOr<SweepParams> shape = ParseSweepShape(*value);
-      if (!shape.ok()) {
-        return InvalidValue(o, *value, shape.status().message());
+    case Kind::kCount:
+      ++a.verbose;
+      return absl::OkStatus();
+    case Kind::kFlag:
+      if (name == "no-measurements") a.no_measurements = true;
+      if (name == "print-b64") a.print_b64 = true;
+      if (name == "help") a.help = true;
+      if (name == "version") a.version = true;
+      return absl::OkStatus();
+    case Kind::kRepeated:
+      if (name == "sweep") {
+        absl::StatusOr<SweepAxis> axis = ParseSweepAxis(*value);
+        if (!axis.ok()) return InvalidValue(o, *value, axis.status().message());
+        a.sweep_axes.push_back(*std::move(axis));
+      } else if (name == "sweep-shape") {
+        absl::StatusOr<SweepParams> shape = ParseSweepShape(*value);
+        if (!shape.ok()) {
+          return InvalidValue(o, *value, shape.status().message());
+        }
+        a.sweep_shapes.push_back(*std::move(shape));
+      } else {
+        a.configs.push_back(*value);
       }
-      a.sweep_shapes.push_back(*std::move(shape));
-    } else {
-      a.configs.push_back(*value);
-    }
-    return absl::OkStatus();
-  case Kind::kValue:
-    break;
+      return absl::OkStatus();
+    case Kind::kValue:
+      break;
   }
   if (a.values.count(name) != 0) {
     return UsageError(absl::StrCat("the argument '", Display(o),
                                    "' cannot be used multiple times"));
   }
-  const std::string &v = *value;
+  const std::string& v = *value;
   if (name == "ipa-bits") {
     absl::StatusOr<uint8_t> n = ParseUnsigned<uint8_t>(o, v);
-    if (!n.ok())
-      return n.status();
+    if (!n.ok()) return n.status();
+    if (*n < kMinIpaBits || *n > kMaxIpaBits) {
+      return InvalidValue(
+          o, v,
+          absl::StrCat(v, " is not in ", kMinIpaBits, "..=", kMaxIpaBits,
+                       " (the IPA widths an Arm CCA platform can have, "
+                       "ID_AA64MMFR0_EL1.PARange)"));
+    }
     a.cli_caps.ipa_bits = *n;
   } else if (name == "num-bps") {
     absl::StatusOr<uint8_t> n = ParseUnsigned<uint8_t>(o, v);
-    if (!n.ok())
-      return n.status();
+    if (!n.ok()) return n.status();
     a.cli_caps.num_bps = *n;
   } else if (name == "num-wps") {
     absl::StatusOr<uint8_t> n = ParseUnsigned<uint8_t>(o, v);
-    if (!n.ok())
-      return n.status();
+    if (!n.ok()) return n.status();
     a.cli_caps.num_wps = *n;
   } else if (name == "sve-vl") {
     absl::StatusOr<uint16_t> n = ParseUnsigned<uint16_t>(o, v);
-    if (!n.ok())
-      return n.status();
+    if (!n.ok()) return n.status();
     a.cli_caps.sve_vl = *n;
   } else if (name == "pmu-num-ctrs") {
     absl::StatusOr<uint8_t> n = ParseUnsigned<uint8_t>(o, v);
-    if (!n.ok())
-      return n.status();
+    if (!n.ok()) return n.status();
     a.cli_caps.pmu_num_ctrs = *n;
   } else if (name == "pmu") {
     absl::StatusOr<bool> b = ParseBool(o, v);
-    if (!b.ok())
-      return b.status();
+    if (!b.ok()) return b.status();
     a.cli_caps.pmu = *b;
   } else if (name == "lpa2") {
     absl::StatusOr<bool> b = ParseBool(o, v);
-    if (!b.ok())
-      return b.status();
+    if (!b.ok()) return b.status();
     a.cli_caps.lpa2 = *b;
   } else if (name == "hash-algo") {
     absl::StatusOr<HashAlgorithm> h = ParseHashAlgorithm(v);
@@ -260,52 +250,48 @@ absl::Status Apply(const OptSpec &o, std::optional<std::string> value,
     a.json = v == "json";
   } else if (name == "threads") {
     absl::StatusOr<uint8_t> n = ParseUnsigned<uint8_t>(o, v);
-    if (!n.ok())
-      return n.status();
-    if (*n < 1 || *n > 64)
-      return InvalidValue(o, v, "expected 1..64");
+    if (!n.ok()) return n.status();
+    if (*n < 1 || *n > 64) return InvalidValue(o, v, "expected 1..64");
     a.threads = *n;
   }
   a.values[name] = v;
   return absl::OkStatus();
 }
 
-const OptSpec *FindLong(absl::string_view name) {
-  for (const OptSpec &o : kOptions) {
-    if (name == o.long_name)
-      return &o;
+const OptSpec* FindLong(absl::string_view name) {
+  for (const OptSpec& o : kOptions) {
+    if (name == o.long_name) return &o;
   }
   return nullptr;
 }
 
-const OptSpec *FindShort(char c) {
-  for (const OptSpec &o : kOptions) {
-    if (o.short_name == c)
-      return &o;
+const OptSpec* FindShort(char c) {
+  for (const OptSpec& o : kOptions) {
+    if (o.short_name == c) return &o;
   }
   return nullptr;
 }
 
-bool TakesValue(const OptSpec &o) {
+bool TakesValue(const OptSpec& o) {
   return o.kind == Kind::kValue || o.kind == Kind::kRepeated;
 }
 
 // A following token that starts with '-' is an option, not a value (clap
 // without allow_hyphen_values); "-" alone is a value.
-bool LooksLikeOption(const std::string &s) {
+bool LooksLikeOption(const std::string& s) {
   return s.size() > 1 && s[0] == '-';
 }
 
-absl::Status MissingValue(const OptSpec &o) {
+absl::Status MissingValue(const OptSpec& o) {
   return UsageError(absl::StrCat("a value is required for '", Display(o),
                                  "' but none was supplied"));
 }
 
-absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string> &args) {
+absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string>& args) {
   ParsedArgs a;
   size_t i = 0;
   for (; i < args.size(); ++i) {
-    const std::string &arg = args[i];
+    const std::string& arg = args[i];
     if (absl::StartsWith(arg, "--") && arg.size() > 2) {
       absl::string_view body = absl::string_view(arg).substr(2);
       std::optional<std::string> inline_value;
@@ -314,7 +300,7 @@ absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string> &args) {
         inline_value = std::string(body.substr(eq + 1));
         body = body.substr(0, eq);
       }
-      const OptSpec *o = FindLong(body);
+      const OptSpec* o = FindLong(body);
       if (o == nullptr) {
         return UsageError(absl::StrCat(
             "unexpected argument '",
@@ -335,22 +321,20 @@ absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string> &args) {
                                        "' found; no more were expected"));
       }
       absl::Status s = Apply(*o, value, a);
-      if (!s.ok())
-        return s;
+      if (!s.ok()) return s;
       continue;
     }
     if (arg.size() > 1 && arg[0] == '-' && arg[1] != '-') {
       // A cluster of short options: -vvv, -kFILE, -k=FILE, -vk FILE.
       for (size_t k = 1; k < arg.size(); ++k) {
-        const OptSpec *o = FindShort(arg[k]);
+        const OptSpec* o = FindShort(arg[k]);
         if (o == nullptr) {
           return UsageError(absl::StrCat("unexpected argument '-",
                                          arg.substr(k, 1), "' found"));
         }
         if (!TakesValue(*o)) {
           absl::Status s = Apply(*o, std::nullopt, a);
-          if (!s.ok())
-            return s;
+          if (!s.ok()) return s;
           continue;
         }
         std::string rest = arg.substr(k + 1);
@@ -363,8 +347,7 @@ absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string> &args) {
           return MissingValue(*o);
         }
         absl::Status s = Apply(*o, value, a);
-        if (!s.ok())
-          return s;
+        if (!s.ok()) return s;
         break;
       }
       continue;
@@ -372,8 +355,7 @@ absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string> &args) {
     // The first positional argument names the command.
     if (arg != "help") {
       bool known = false;
-      for (const char *n : kVmmNames)
-        known |= arg == n;
+      for (const char* n : kVmmNames) known |= arg == n;
       if (!known) {
         return UsageError(absl::StrCat("unrecognized subcommand '", arg, "'"));
       }
@@ -385,7 +367,7 @@ absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string> &args) {
   return a;
 }
 
-std::string Resolve(const CliEnvironment &env, const std::string &path) {
+std::string Resolve(const CliEnvironment& env, const std::string& path) {
   if (!env.working_dir.has_value() || path.empty() || path[0] == '/') {
     return path;
   }
@@ -394,12 +376,11 @@ std::string Resolve(const CliEnvironment &env, const std::string &path) {
 
 // The CBOR CoMID/CoRIM options (measure/endorsements.h); file paths resolve
 // like every other path, identifiers are taken as given.
-EndorsementOptions EndorsementOptionsFrom(const ParsedArgs &a,
-                                          const CliEnvironment &env) {
-  auto get = [&](const char *name, bool is_path) -> std::optional<std::string> {
+EndorsementOptions EndorsementOptionsFrom(const ParsedArgs& a,
+                                          const CliEnvironment& env) {
+  auto get = [&](const char* name, bool is_path) -> std::optional<std::string> {
     auto it = a.values.find(name);
-    if (it == a.values.end())
-      return std::nullopt;
+    if (it == a.values.end()) return std::nullopt;
     return is_path ? Resolve(env, it->second) : it->second;
   };
   EndorsementOptions e;
@@ -414,13 +395,29 @@ EndorsementOptions EndorsementOptionsFrom(const ParsedArgs &a,
   return e;
 }
 
-absl::Status FileError(const std::string &name, int err) {
+absl::Status FileError(const std::string& name, int err) {
   return absl::FailedPreconditionError(absl::StrCat(
       "file ", name, " error: ", std::strerror(err), " (os error ", err, ")"));
 }
 
+// An output that could not be written: which option, which path, why
+// (the OS error text of WriteFileAtomically without its "file X error: ").
+absl::Status OutputError(absl::string_view option, const std::string& path,
+                         const absl::Status& s) {
+  absl::string_view why = s.message();
+  const std::string prefix = absl::StrCat("file ", path, " error: ");
+  if (absl::StartsWith(why, prefix)) why.remove_prefix(prefix.size());
+  return absl::Status(s.code(), absl::StrCat("cannot write output ", option,
+                                             " ", path, ": ", why));
+}
+
+// The option that names a CBOR output file.
+const char* OutputOption(const EndorsementFile& f) {
+  return f.kind == "comid" ? "--comid-output" : "--corim-output";
+}
+
 // Reads a small text file through Payload (bounded).
-absl::StatusOr<std::string> ReadSmallFile(const std::string &path,
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
                                           uint64_t limit) {
   Payload p = Payload::FromFile(path);
   std::string text;
@@ -429,56 +426,49 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string &path,
       return absl::FailedPreconditionError(absl::StrCat(
           "file ", path, " error: larger than the limit of ", limit, " bytes"));
     }
-    text.append(reinterpret_cast<const char *>(chunk.data()), chunk.size());
+    text.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
     return absl::OkStatus();
   });
-  if (!s.ok())
-    return s;
+  if (!s.ok()) return s;
   return text;
 }
 
 std::string Hex64(uint64_t v) { return absl::StrFormat("0x%x", v); }
 
-absl::StatusOr<std::string> Sha256Hex(const Payload &p) {
+absl::StatusOr<std::string> Sha256Hex(const Payload& p) {
   absl::StatusOr<crypto::Digest> d =
       crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
-  if (!d.ok())
-    return d.status();
+  if (!d.ok()) return d.status();
   absl::Status s =
       p.Read([&](absl::Span<const uint8_t> c) { return d->Update(c); });
-  if (!s.ok())
-    return s;
+  if (!s.ok()) return s;
   absl::StatusOr<std::vector<uint8_t>> h = d->Finish();
-  if (!h.ok())
-    return h.status();
+  if (!h.ok()) return h.status();
   std::string out;
-  for (uint8_t b : *h)
-    absl::StrAppendFormat(&out, "%02x", b);
+  for (uint8_t b : *h) absl::StrAppendFormat(&out, "%02x", b);
   return out;
 }
 
 // The RIPAS ranges INIT_RIPAS covers (spec-core §6.4), for the report.
-void AddRange(OJson &list, uint64_t base, uint64_t top) {
+void AddRange(OJson& list, uint64_t base, uint64_t top) {
   OJson r = OJson::object();
   r["base"] = Hex64(base);
   r["top"] = Hex64(top);
   list.push_back(std::move(r));
 }
 
-absl::StatusOr<std::string> JsonReport(const RealmConfig &config,
-                                       const Measurements &m,
-                                       const std::vector<std::string> &warns) {
+absl::StatusOr<std::string> JsonReport(const RealmConfig& config,
+                                       const Measurements& m,
+                                       const std::vector<std::string>& warns) {
   OJson doc = OJson::object();
   doc["hash_algorithm"] = HashAlgorithmName(m.hash_algorithm);
   OJson ms = OJson::object();
   ms["rim"] = ToHex(m.rim);
-  for (int i = 0; i < 4; ++i)
-    ms[absl::StrCat("rem", i)] = ToHex(m.rem[i]);
+  for (int i = 0; i < 4; ++i) ms[absl::StrCat("rem", i)] = ToHex(m.rem[i]);
   doc["measurements"] = std::move(ms);
 
   absl::StatusOr<RealmCreateParams> p = config.ResolveParams();
-  if (!p.ok())
-    return p.status();
+  if (!p.ok()) return p.status();
   OJson params = OJson::object();
   params["ipa_bits"] = p->ipa_bits;
   params["num_bps"] = p->num_bps;
@@ -492,7 +482,7 @@ absl::StatusOr<std::string> JsonReport(const RealmConfig &config,
 
   OJson layout = OJson::object();
   OJson ram = OJson::array(), ripas = OJson::array();
-  for (const auto &[base, size] : config.ram()) {
+  for (const auto& [base, size] : config.ram()) {
     OJson r = OJson::object();
     r["base"] = Hex64(base);
     r["size"] = size;
@@ -503,36 +493,31 @@ absl::StatusOr<std::string> JsonReport(const RealmConfig &config,
   layout["ram"] = std::move(ram);
   layout["ripas"] = std::move(ripas);
   OJson blobs = OJson::array();
-  auto blob_json = [&](const Blob &b, const char *into) -> absl::Status {
+  auto blob_json = [&](const Blob& b, const char* into) -> absl::Status {
     OJson j = OJson::object();
     j["name"] = b.name;
     j["source"] = b.payload.name();
     j["ipa"] = Hex64(b.guest_start);
     absl::StatusOr<uint64_t> size = b.payload.Size();
-    if (!size.ok())
-      return size.status();
+    if (!size.ok()) return size.status();
     j["size"] = *size;
-    if (b.load_size != 0)
-      j["load_size"] = b.load_size;
+    if (b.load_size != 0) j["load_size"] = b.load_size;
     j["measured"] = true;
     j["into"] = into;
     absl::StatusOr<std::string> sha = Sha256Hex(b.payload);
-    if (!sha.ok())
-      return sha.status();
+    if (!sha.ok()) return sha.status();
     j["sha256"] = *sha;
     blobs.push_back(std::move(j));
     return absl::OkStatus();
   };
-  for (const auto &[addr, b] : config.rim_blobs()) {
-    if (absl::Status s = blob_json(b, "rim"); !s.ok())
-      return s;
+  for (const auto& [addr, b] : config.rim_blobs()) {
+    if (absl::Status s = blob_json(b, "rim"); !s.ok()) return s;
   }
-  for (const auto &[index, b] : config.rem_blobs()) {
+  for (const auto& [index, b] : config.rem_blobs()) {
     const std::string into = absl::StrCat("rem", index);
-    if (absl::Status s = blob_json(b, into.c_str()); !s.ok())
-      return s;
+    if (absl::Status s = blob_json(b, into.c_str()); !s.ok()) return s;
   }
-  for (const MemoryRange &r : config.rim_unmeasured()) {
+  for (const MemoryRange& r : config.rim_unmeasured()) {
     OJson j = OJson::object();
     j["name"] = "unmeasured";
     j["ipa"] = Hex64(r.base);
@@ -546,8 +531,7 @@ absl::StatusOr<std::string> JsonReport(const RealmConfig &config,
     OJson rec = OJson::object();
     rec["pc"] = Hex64(config.rec()->pc);
     OJson gprs = OJson::array();
-    for (uint64_t g : config.rec()->gprs)
-      gprs.push_back(Hex64(g));
+    for (uint64_t g : config.rec()->gprs) gprs.push_back(Hex64(g));
     rec["gprs"] = std::move(gprs);
     layout["rec"] = std::move(rec);
   } else {
@@ -565,29 +549,28 @@ absl::StatusOr<std::string> JsonReport(const RealmConfig &config,
   }
   doc["layout"] = std::move(layout);
   OJson w = OJson::array();
-  for (const std::string &s : warns)
-    w.push_back(s);
+  for (const std::string& s : warns) w.push_back(s);
   doc["warnings"] = std::move(w);
   return doc.dump(2, ' ', /*ensure_ascii=*/false) + "\n";
 }
 
 // One line per message: a multi-line third-party error (a TOML parse error)
 // keeps its lines, as the reference prints them.
-void PrintError(std::ostream &err, absl::string_view stage,
-                const absl::Status &s) {
+void PrintError(std::ostream& err, absl::string_view stage,
+                const absl::Status& s) {
   err << "ERROR " << stage << ": " << s.message() << "\n";
 }
 
-int Usage(std::ostream &err, absl::string_view message) {
+int Usage(std::ostream& err, absl::string_view message) {
   err << "error: " << message << "\n\n"
       << kUsageLine << "\n\n"
       << "For more information, try '--help'.\n";
   return 2;
 }
 
-} // namespace
+}  // namespace
 
-absl::Status WriteFileAtomically(const std::string &path,
+absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view data) {
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos
@@ -599,8 +582,7 @@ absl::Status WriteFileAtomically(const std::string &path,
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   int fd = mkstemp(buf.data());
-  if (fd < 0)
-    return FileError(path, errno);
+  if (fd < 0) return FileError(path, errno);
   const std::string tmp(buf.data());
   // mkstemp creates 0600; give the file the usual 0666 & ~umask.
   mode_t mask = umask(0);
@@ -615,14 +597,12 @@ absl::Status WriteFileAtomically(const std::string &path,
   while (off < data.size()) {
     ssize_t n = write(fd, data.data() + off, data.size() - off);
     if (n < 0) {
-      if (errno == EINTR)
-        continue;
+      if (errno == EINTR) continue;
       return fail(errno);
     }
     off += static_cast<size_t>(n);
   }
-  if (fsync(fd) != 0)
-    return fail(errno);
+  if (fsync(fd) != 0) return fail(errno);
   if (close(fd) != 0) {
     int e = errno;
     unlink(tmp.c_str());
@@ -764,7 +744,7 @@ Options:
 
 Host capabilities:
       --ipa-bits <IPA_BITS>
-          Number of IPA bits
+          Number of IPA bits (32-52, the widths a CCA platform can have)
       --num-bps <NUM_BPS>
           Maximum number of breakpoints (2-64)
       --num-wps <NUM_WPS>
@@ -815,19 +795,17 @@ namespace {
 // with the VMM arguments of that shape. In a sweep, `collected` receives the
 // measurements and the CBOR outputs are left to the sweep (one CoRIM for
 // all shapes).
-int RunShape(const ParsedArgs &a, const std::vector<std::string> &vmm_args,
-             const CliEnvironment &env, const MeasureOptions &measure,
-             std::ostream &out, std::ostream &err,
-             MeasuredRealm *collected = nullptr) {
-  auto value = [&](const char *name) -> std::optional<std::string> {
+int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
+             const CliEnvironment& env, const MeasureOptions& measure,
+             std::ostream& out, std::ostream& err,
+             MeasuredRealm* collected = nullptr) {
+  auto value = [&](const char* name) -> std::optional<std::string> {
     auto it = a.values.find(name);
-    if (it == a.values.end())
-      return std::nullopt;
+    if (it == a.values.end()) return std::nullopt;
     return Resolve(env, it->second);
   };
   auto debug = [&](absl::string_view text) {
-    if (a.verbose >= 1)
-      err << "DEBUG " << text << "\n";
+    if (a.verbose >= 1) err << "DEBUG " << text << "\n";
   };
 
   // check_args (spec-core §10.3 step 3).
@@ -847,7 +825,7 @@ int RunShape(const ParsedArgs &a, const std::vector<std::string> &vmm_args,
   // Host capabilities: config files restrict, CLI options update (§5.3).
   HostCaps caps;
   std::optional<std::string> config_hash_algo;
-  for (const std::string &c : a.configs) {
+  for (const std::string& c : a.configs) {
     const std::string path = Resolve(env, c);
     absl::StatusOr<std::string> text = ReadSmallFile(path, kMaxConfigFileSize);
     if (!text.ok()) {
@@ -875,8 +853,7 @@ int RunShape(const ParsedArgs &a, const std::vector<std::string> &vmm_args,
 
   VmmModel model = nullptr;
   auto it = env.models.find(a.command);
-  if (it != env.models.end())
-    model = it->second;
+  if (it != env.models.end()) model = it->second;
   if (model == nullptr) {
     err << "ERROR " << kStageBuild << ": the " << a.command
         << " model is not implemented yet\n";
@@ -891,8 +868,7 @@ int RunShape(const ParsedArgs &a, const std::vector<std::string> &vmm_args,
 
   RealmConfig config(caps);
   absl::Status built = model(inputs, vmm_args, config);
-  if (built.ok())
-    built = config.Validate();
+  if (built.ok()) built = config.Validate();
   std::vector<std::string> warnings = config.warnings();
   // deviations.md: --hash-algo / config hash_algo never choose the
   // algorithm; say so when they disagree with the VMM's choice.
@@ -914,11 +890,9 @@ int RunShape(const ParsedArgs &a, const std::vector<std::string> &vmm_args,
       }
     }
   }
-  for (const std::string &w : warnings)
-    err << "WARN " << w << "\n";
+  for (const std::string& w : warnings) err << "WARN " << w << "\n";
   if (!built.ok()) {
-    if (IsUsageError(built))
-      return Usage(err, built.message());
+    if (IsUsageError(built)) return Usage(err, built.message());
     PrintError(err, kStageBuild, built);
     return 1;
   }
@@ -929,17 +903,16 @@ int RunShape(const ParsedArgs &a, const std::vector<std::string> &vmm_args,
           << a.command << " model produced no DTB\n";
       return 1;
     }
-    const std::vector<uint8_t> &dtb = *config.dtb();
+    const std::vector<uint8_t>& dtb = *config.dtb();
     absl::Status s = WriteFileAtomically(
-        *path, absl::string_view(reinterpret_cast<const char *>(dtb.data()),
+        *path, absl::string_view(reinterpret_cast<const char*>(dtb.data()),
                                  dtb.size()));
     if (!s.ok()) {
-      PrintError(err, kStageBuild, s);
+      PrintError(err, kStageBuild, OutputError("--output-dtb", *path, s));
       return 1;
     }
   }
-  if (a.no_measurements)
-    return 0;
+  if (a.no_measurements) return 0;
 
   absl::StatusOr<Measurements> m = ComputeMeasurements(config, measure);
   if (!m.ok()) {
@@ -960,13 +933,13 @@ int RunShape(const ParsedArgs &a, const std::vector<std::string> &vmm_args,
     PrintError(err, kStageMeasure, cbor_files.status());
     return 1;
   }
-  for (const EndorsementFile &f : *cbor_files) {
+  for (const EndorsementFile& f : *cbor_files) {
     absl::Status s = WriteFileAtomically(
         f.path,
-        absl::string_view(reinterpret_cast<const char *>(f.object.bytes.data()),
+        absl::string_view(reinterpret_cast<const char*>(f.object.bytes.data()),
                           f.object.bytes.size()));
     if (!s.ok()) {
-      PrintError(err, kStageMeasure, s);
+      PrintError(err, kStageMeasure, OutputError(OutputOption(f), f.path, s));
       return 1;
     }
     debug(absl::StrCat("wrote ", f.kind, " ", f.path, " (",
@@ -995,7 +968,8 @@ int RunShape(const ParsedArgs &a, const std::vector<std::string> &vmm_args,
       return 1;
     }
     if (absl::Status s = WriteFileAtomically(*endorsements, *json); !s.ok()) {
-      PrintError(err, kStageMeasure, s);
+      PrintError(err, kStageMeasure,
+                 OutputError("--endorsements-output", *endorsements, s));
       return 1;
     }
   }
@@ -1009,7 +983,7 @@ int RunShape(const ParsedArgs &a, const std::vector<std::string> &vmm_args,
       // The media types to submit the CBOR outputs with (issue 5).
       OJson doc = OJson::parse(*report, nullptr, /*allow_exceptions=*/false);
       OJson list = OJson::array();
-      for (const EndorsementFile &f : *cbor_files) {
+      for (const EndorsementFile& f : *cbor_files) {
         OJson e = OJson::object();
         e["kind"] = f.kind;
         e["path"] = f.path;
@@ -1025,9 +999,8 @@ int RunShape(const ParsedArgs &a, const std::vector<std::string> &vmm_args,
     out << *report;
     return 0;
   }
-  if (endorsements)
-    return 0;
-  auto enc = [&](const Measurement &v) {
+  if (endorsements) return 0;
+  auto enc = [&](const Measurement& v) {
     return a.print_b64 ? ToBase64(v) : ToHex(v);
   };
   out << "RIM: " << enc(m->rim) << "\n";
@@ -1040,9 +1013,9 @@ int RunShape(const ParsedArgs &a, const std::vector<std::string> &vmm_args,
 // A sweep: each shape runs the single-shape flow into a buffer, so every
 // entry is exactly what an individual run prints. Granule digests are
 // shared through one cache and one pool.
-int RunSweep(const ParsedArgs &a, const CliEnvironment &env,
-             const MeasureOptions &measure, std::ostream &out,
-             std::ostream &err) {
+int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
+             const MeasureOptions& measure, std::ostream& out,
+             std::ostream& err) {
   // One DTB or one JSON template per run can not hold several shapes; the
   // CBOR outputs can (one CoMID with a reference triple per shape).
   if (a.values.count("output-dtb") || a.values.count("endorsements-output")) {
@@ -1052,8 +1025,7 @@ int RunSweep(const ParsedArgs &a, const CliEnvironment &env,
   }
   absl::StatusOr<std::vector<SweepShape>> shapes =
       ExpandSweep(a.sweep_axes, a.sweep_shapes, a.vmm_args);
-  if (!shapes.ok())
-    return Usage(err, shapes.status().message());
+  if (!shapes.ok()) return Usage(err, shapes.status().message());
   // Shapes are independent: the first runs alone and fills the digest
   // cache, then the RIM chains of the others run on all hashing threads.
   // Output is buffered per shape and printed in order.
@@ -1074,8 +1046,7 @@ int RunSweep(const ParsedArgs &a, const CliEnvironment &env,
     auto worker = [&] {
       for (size_t i; !failed && (i = next++) < n;) {
         run_one(i);
-        if (rcs[i] != 0)
-          failed = true;
+        if (rcs[i] != 0) failed = true;
       }
     };
     const size_t workers = std::min<size_t>(
@@ -1083,11 +1054,9 @@ int RunSweep(const ParsedArgs &a, const CliEnvironment &env,
         static_cast<size_t>(std::max(
             1, measure.hasher != nullptr ? measure.hasher->threads() : 1)));
     std::vector<std::thread> pool;
-    for (size_t w = 1; w < workers; ++w)
-      pool.emplace_back(worker);
+    for (size_t w = 1; w < workers; ++w) pool.emplace_back(worker);
     worker();
-    for (std::thread &t : pool)
-      t.join();
+    for (std::thread& t : pool) t.join();
   }
   // The per-shape errors first, in order; then, when every shape measured,
   // the one CoRIM/CoMID for all of them (encoded and signed before the
@@ -1110,13 +1079,13 @@ int RunSweep(const ParsedArgs &a, const CliEnvironment &env,
       PrintError(err, kStageMeasure, files.status());
       return 1;
     }
-    for (const EndorsementFile &f : *files) {
+    for (const EndorsementFile& f : *files) {
       absl::Status s = WriteFileAtomically(
           f.path, absl::string_view(
-                      reinterpret_cast<const char *>(f.object.bytes.data()),
+                      reinterpret_cast<const char*>(f.object.bytes.data()),
                       f.object.bytes.size()));
       if (!s.ok()) {
-        PrintError(err, kStageMeasure, s);
+        PrintError(err, kStageMeasure, OutputError(OutputOption(f), f.path, s));
         return 1;
       }
       if (a.verbose >= 1) {
@@ -1129,14 +1098,13 @@ int RunSweep(const ParsedArgs &a, const CliEnvironment &env,
   }
   OJson docs = OJson::array();
   for (size_t i = 0; i < shapes->size(); ++i) {
-    const SweepShape &shape = (*shapes)[i];
+    const SweepShape& shape = (*shapes)[i];
     std::istringstream one(outs[i]);
     if (a.json) {
       OJson entry = OJson::object();
       entry["shape"] = i + 1;
       OJson params = OJson::object();
-      for (const auto &[k, v] : shape.params)
-        params[k] = v;
+      for (const auto& [k, v] : shape.params) params[k] = v;
       entry["parameters"] = std::move(params);
       entry["vmm_args"] = shape.vmm_args;
       entry["result"] = a.no_measurements
@@ -1147,8 +1115,7 @@ int RunSweep(const ParsedArgs &a, const CliEnvironment &env,
       out << "# shape " << i + 1 << "/" << shapes->size() << ": "
           << SweepParamsText(shape.params) << "\n"
           << one.str();
-      if (i + 1 < shapes->size())
-        out << "\n";
+      if (i + 1 < shapes->size()) out << "\n";
     }
   }
   if (a.json) {
@@ -1156,7 +1123,7 @@ int RunSweep(const ParsedArgs &a, const CliEnvironment &env,
     doc["shapes"] = std::move(docs);
     if (!cbor_files.empty()) {
       OJson list = OJson::array();
-      for (const EndorsementFile &f : cbor_files) {
+      for (const EndorsementFile& f : cbor_files) {
         OJson e = OJson::object();
         e["kind"] = f.kind;
         e["path"] = f.path;
@@ -1173,19 +1140,18 @@ int RunSweep(const ParsedArgs &a, const CliEnvironment &env,
   return 0;
 }
 
-} // namespace
+}  // namespace
 
-int RunCli(const std::vector<std::string> &args, const CliEnvironment &env,
-           std::ostream &out, std::ostream &err) {
+int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
+           std::ostream& out, std::ostream& err) {
   if (args.empty()) {
     // spec-core §10.3: no arguments -> help on stderr, exit 2.
     err << HelpText();
     return 2;
   }
   absl::StatusOr<ParsedArgs> parsed = Parse(args);
-  if (!parsed.ok())
-    return Usage(err, parsed.status().message());
-  ParsedArgs &a = *parsed;
+  if (!parsed.ok()) return Usage(err, parsed.status().message());
+  ParsedArgs& a = *parsed;
   if (a.help || a.command == "help") {
     out << HelpText();
     return 0;
@@ -1219,4 +1185,4 @@ int RunCli(const std::vector<std::string> &args, const CliEnvironment &env,
   return RunSweep(a, env, measure, out, err);
 }
 
-} // namespace realm_measurements::measure
+}  // namespace realm_measurements::measure

@@ -273,16 +273,22 @@ TEST(Cli, KvmtoolParameterErrors) {
   Result r = RunTool(Split("kvmtool --realm"));
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.err,
-            "ERROR Cannot build parameters: number of vCPUs is not known\n");
+            "ERROR Cannot build parameters: "
+            "number of vCPUs is not known: give kvmtool's -c/--cpus, e.g. "
+            "kvmtool --realm -c 2 -m 512M\n");
   r = RunTool(Split("kvmtool --realm -c 1"));
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.err,
-            "ERROR Cannot build parameters: default guest RAM size is not "
-            "known\n");
+            "ERROR Cannot build parameters: "
+            "default guest RAM size is not known: give kvmtool's -m/--mem, "
+            "e.g. kvmtool --realm -c 2 -m 512M\n");
   r = RunTool(Split("kvmtool --realm -c 1 -m 512M"));
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err,
-            "ERROR Failed to compute measurements: num_wps is not known\n");
+  EXPECT_EQ(
+      r.err,
+      "ERROR Failed to compute measurements: "
+      "num_wps is not known: give the host's watchpoint count with --num-wps N "
+      "or `num_wps = N` in a -c config file (e.g. -c configs/fvp.conf)\n");
   EXPECT_TRUE(r.out.empty());
 }
 
@@ -413,9 +419,12 @@ TEST(Cli, OutputDtbIsWrittenAtomicallyAfterTheBuild) {
   // An unwritable destination: a clean error, no stray temporary file.
   r = RunTool({"--output-dtb", dir + "/no-such-dir/out.dtb", "cloud-hv"});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, "ERROR Cannot build parameters: file " + dir +
-                       "/no-such-dir/out.dtb error: No such file or directory "
-                       "(os error 2)\n");
+  EXPECT_EQ(r.err,
+            "ERROR Cannot build parameters: cannot write output "
+            "--output-dtb " +
+                dir +
+                "/no-such-dir/out.dtb: No such file or directory (os "
+                "error 2)\n");
   EXPECT_EQ(DirEntries(dir), std::vector<std::string>{"out.dtb"});
 }
 

@@ -74,11 +74,11 @@ constexpr ArgSpec kArguments[] = {
 
 absl::Span<const ArgSpec> Arguments() { return kArguments; }
 
-} // namespace cloud_hv
+}  // namespace cloud_hv
 
 namespace {
 
-using namespace cloud_hv; // NOLINT: platform constants of this model
+using namespace cloud_hv;  // NOLINT: platform constants of this model
 
 using fdt::kIrqEdgeRising;
 using fdt::kIrqLevelHigh;
@@ -100,17 +100,16 @@ uint64_t AlignUp(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
 uint32_t Lo(uint64_t v) { return static_cast<uint32_t>(v); }
 uint32_t Hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
 
-#define CHV_RETURN_IF_ERROR(expr)                                              \
-  do {                                                                         \
-    absl::Status _st = (expr);                                                 \
-    if (!_st.ok())                                                             \
-      return _st;                                                              \
+#define CHV_RETURN_IF_ERROR(expr) \
+  do {                            \
+    absl::Status _st = (expr);    \
+    if (!_st.ok()) return _st;    \
   } while (0)
 
 // ---------------------------------------------------------------------------
 // The cloud-hypervisor nodes (§7.5) on the fragments of spec-vmm §4.
 
-absl::Status WriteGic(FdtWriter &w, uint64_t num_cpus) {
+absl::Status WriteGic(FdtWriter& w, uint64_t num_cpus) {
   const uint64_t redist_size = num_cpus * kGicRedistSizePerCpu;
   const uint64_t redist_base = kGicDistBase - redist_size;
   const uint64_t reg[] = {kGicDistBase, kGicDistSize, redist_base, redist_size};
@@ -120,7 +119,7 @@ absl::Status WriteGic(FdtWriter &w, uint64_t num_cpus) {
       fdt::GicIts{redist_base - kGicItsSize, kGicItsSize, kItsPhandle});
 }
 
-absl::Status WritePcie(FdtWriter &w) {
+absl::Status WritePcie(FdtWriter& w) {
   const uint64_t mmio64_size = kPciMmio64End - kPciMmio64Base;
   fdt::EcamPcieHost host;
   host.unit_address = kPciEcamBase;
@@ -140,10 +139,10 @@ absl::Status WritePcie(FdtWriter &w) {
   return fdt::WriteEcamPcieNode(w, host);
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<std::vector<uint8_t>>
-GenerateCloudHvDtb(const CloudHvDtbParams &p) {
+absl::StatusOr<std::vector<uint8_t>> GenerateCloudHvDtb(
+    const CloudHvDtbParams& p) {
   if (p.num_cpus == 0 || p.num_cpus > kMaxVcpus) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid VM configuration: ", p.num_cpus,
@@ -161,8 +160,7 @@ GenerateCloudHvDtb(const CloudHvDtbParams &p) {
         fdt::RootPrologue::Initrd{p.initrd->start, p.initrd->size};
   }
   absl::StatusOr<FdtNode> root = fdt::BeginRootWithPrologue(w, prologue);
-  if (!root.ok())
-    return root.status();
+  if (!root.ok()) return root.status();
   CHV_RETURN_IF_ERROR(WriteGic(w, p.num_cpus));
   CHV_RETURN_IF_ERROR(fdt::WriteTimerNode(w, kIrqLevelHigh));
   // Always present, whatever the realm's PMU setting (spec-vmm 14.16).
@@ -201,20 +199,19 @@ std::string Printable(absl::string_view text) {
   return out;
 }
 
-const ArgSpec *FindLong(absl::string_view name) {
-  for (const ArgSpec &a : kArguments) {
-    if (a.kind != ArgKind::kCount && name == a.name)
-      return &a;
+const ArgSpec* FindLong(absl::string_view name) {
+  for (const ArgSpec& a : kArguments) {
+    if (a.kind != ArgKind::kCount && name == a.name) return &a;
   }
   return nullptr;
 }
 
 // clap's display of an option: "--cpus <CPUS>", "--pvpanic".
-std::string Display(const ArgSpec &a) {
+std::string Display(const ArgSpec& a) {
   std::string s = a.name;
   if (a.kind == ArgKind::kValue || a.kind == ArgKind::kList) {
     std::string upper;
-    for (const char *p = a.name + 2; *p != '\0'; ++p) {
+    for (const char* p = a.name + 2; *p != '\0'; ++p) {
       upper += *p == '-' ? '_' : static_cast<char>(std::toupper(*p));
     }
     absl::StrAppend(&s, " <", upper, ">");
@@ -223,17 +220,16 @@ std::string Display(const ArgSpec &a) {
 }
 
 class ParsedArgs {
-public:
+ public:
   bool Has(absl::string_view name) const { return values_.count(name) > 0; }
   std::optional<std::string> Get(absl::string_view name) const {
     auto it = values_.find(name);
-    if (it == values_.end() || it->second.empty())
-      return std::nullopt;
+    if (it == values_.end() || it->second.empty()) return std::nullopt;
     return it->second.front();
   }
 
-  absl::Status Add(const ArgSpec &a, std::optional<std::string> value) {
-    std::vector<std::string> &vals = values_[a.name];
+  absl::Status Add(const ArgSpec& a, std::optional<std::string> value) {
+    std::vector<std::string>& vals = values_[a.name];
     if ((a.kind == ArgKind::kValue || a.kind == ArgKind::kFlag) &&
         !vals.empty()) {
       return UsageError(absl::StrCat("the argument '", Display(a),
@@ -248,23 +244,22 @@ public:
     return absl::OkStatus();
   }
 
-private:
+ private:
   std::map<std::string, std::vector<std::string>, std::less<>> values_;
 };
 
 absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
   ParsedArgs out;
-  const ArgSpec *verbose = nullptr;
-  for (const ArgSpec &a : kArguments) {
-    if (a.kind == ArgKind::kCount)
-      verbose = &a;
+  const ArgSpec* verbose = nullptr;
+  for (const ArgSpec& a : kArguments) {
+    if (a.kind == ArgKind::kCount) verbose = &a;
   }
   // A following argument is a value unless it looks like an option.
-  auto looks_like_option = [](const std::string &a) {
+  auto looks_like_option = [](const std::string& a) {
     return a.size() > 1 && a[0] == '-';
   };
   for (size_t i = 0; i < args.size(); ++i) {
-    const std::string &arg = args[i];
+    const std::string& arg = args[i];
     if (arg == "--") {
       if (i + 1 < args.size()) {
         return UsageError(absl::StrCat("unexpected argument '",
@@ -276,7 +271,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
       absl::string_view body = absl::string_view(arg).substr(2);
       const size_t eq = body.find('=');
       const std::string name = absl::StrCat("--", body.substr(0, eq));
-      const ArgSpec *spec = FindLong(name);
+      const ArgSpec* spec = FindLong(name);
       if (spec == nullptr) {
         return UsageError(
             absl::StrCat("unexpected argument '", Printable(name), "' found"));
@@ -311,16 +306,15 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
   return out;
 }
 
-absl::Status WithContext(absl::string_view context, const absl::Status &s) {
-  if (s.ok())
-    return s;
+absl::Status WithContext(absl::string_view context, const absl::Status& s) {
+  if (s.ok()) return s;
   return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
 }
 
 // Calls `item(key, value)` for each "key=value" item of a comma-separated
 // list; an item without '=' is "malformed <what> param <item>".
 template <typename F>
-absl::Status ForEachItem(const std::string &list, absl::string_view what,
+absl::Status ForEachItem(const std::string& list, absl::string_view what,
                          F item) {
   for (absl::string_view it : absl::StrSplit(list, ',')) {
     const size_t eq = it.find('=');
@@ -333,18 +327,17 @@ absl::Status ForEachItem(const std::string &list, absl::string_view what,
   return absl::OkStatus();
 }
 
-} // namespace
+}  // namespace
 
 // ---------------------------------------------------------------------------
 // The model (spec-vmm §7.2-§7.5).
 
-absl::Status BuildCloudHv(const VmmInputs &inputs,
+absl::Status BuildCloudHv(const VmmInputs& inputs,
                           absl::Span<const std::string> args,
-                          RealmConfig &config) {
+                          RealmConfig& config) {
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(args);
-  if (!parsed.ok())
-    return parsed.status();
-  const ParsedArgs &a = *parsed;
+  if (!parsed.ok()) return parsed.status();
+  const ParsedArgs& a = *parsed;
 
   // Realm parameters before the arguments (§7.2).
   {
@@ -373,20 +366,19 @@ absl::Status BuildCloudHv(const VmmInputs &inputs,
             }
             config.set_hash_algorithm(*h);
           }
-          return absl::OkStatus(); // other keys (arm_rme=on, ...) ignored
+          return absl::OkStatus();  // other keys (arm_rme=on, ...) ignored
         }));
   }
   CloudHvDtbParams dtb;
   if (std::optional<std::string> cpus = a.Get("--cpus")) {
     CHV_RETURN_IF_ERROR(ForEachItem(
-        *cpus, "--cpu", // sic: the reference's text
+        *cpus, "--cpu",  // sic: the reference's text
         [&](absl::string_view key, absl::string_view value) -> absl::Status {
           if (key == "boot") {
             // Rust's usize::from_str (64-bit).
             absl::StatusOr<uint64_t> n = ParseDecimalUnsigned(
                 value, std::numeric_limits<uint64_t>::max());
-            if (!n.ok())
-              return WithContext("--cpus", n.status());
+            if (!n.ok()) return WithContext("--cpus", n.status());
             dtb.num_cpus = *n;
           } else {
             config.Warn(
@@ -401,8 +393,7 @@ absl::Status BuildCloudHv(const VmmInputs &inputs,
         [&](absl::string_view key, absl::string_view value) -> absl::Status {
           if (key == "size") {
             absl::StatusOr<uint64_t> s = ParseMemorySize(value);
-            if (!s.ok())
-              return WithContext("--memory", s.status());
+            if (!s.ok()) return WithContext("--memory", s.status());
             dtb.mem_size = *s;
           } else {
             config.Warn(
@@ -428,8 +419,9 @@ absl::Status BuildCloudHv(const VmmInputs &inputs,
     config.Warn("--dtb is ignored by cloud-hv: the generated DTB is measured");
   }
   if (inputs.dtb_template.has_value()) {
-    config.Warn("--dtb-template is ignored by cloud-hv: the generated DTB is "
-                "measured");
+    config.Warn(
+        "--dtb-template is ignored by cloud-hv: the generated DTB is "
+        "measured");
   }
   if (a.Has("--firmware")) {
     config.Warn(
@@ -442,11 +434,11 @@ absl::Status BuildCloudHv(const VmmInputs &inputs,
 
   if (a.Has("--kernel")) {
     if (!inputs.kernel.has_value()) {
-      return absl::InvalidArgumentError("need kernel image");
+      return absl::InvalidArgumentError(
+          NeedImage("kernel", "-k", "cloud-hv --kernel"));
     }
     absl::StatusOr<LinuxImage> image = LoadLinuxImage(*inputs.kernel);
-    if (!image.ok())
-      return image.status();
+    if (!image.ok()) return image.status();
     Blob blob;
     blob.name = "kernel";
     // Wrapping as in the reference; Validate() rejects what leaves RAM.
@@ -458,12 +450,12 @@ absl::Status BuildCloudHv(const VmmInputs &inputs,
 
   if (a.Has("--initramfs")) {
     if (!inputs.initrd.has_value()) {
-      return absl::InvalidArgumentError("need initrd image");
+      return absl::InvalidArgumentError(
+          NeedImage("initrd", "-i", "cloud-hv --initramfs"));
     }
     Payload p = Payload::FromFile(*inputs.initrd);
     absl::StatusOr<uint64_t> size = p.Size();
-    if (!size.ok())
-      return size.status();
+    if (!size.ok()) return size.status();
     // Page-aligned start at the end of RAM; the DTB range uses the file
     // size (spec-vmm 14.16).
     const uint64_t start =
@@ -482,13 +474,12 @@ absl::Status BuildCloudHv(const VmmInputs &inputs,
   rec.gprs[0] = kDtbBase;
   CHV_RETURN_IF_ERROR(config.AddRec(rec));
 
-  auto wrap = [](const absl::Status &s) {
+  auto wrap = [](const absl::Status& s) {
     return WithContext("while generating DTB", s);
   };
   absl::StatusOr<std::vector<uint8_t>> bytes = GenerateCloudHvDtb(dtb);
-  if (!bytes.ok())
-    return wrap(bytes.status());
+  if (!bytes.ok()) return wrap(bytes.status());
   return wrap(config.AddDtb(kDtbBase, *std::move(bytes)));
 }
 
-} // namespace realm_measurements::measure
+}  // namespace realm_measurements::measure

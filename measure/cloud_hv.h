@@ -36,7 +36,7 @@ inline constexpr uint64_t kUartSize = 0x1000;
 inline constexpr uint64_t kRtcBase = 0x09010000;
 inline constexpr uint64_t kRtcSize = 0x1000;
 inline constexpr uint64_t kPciEcamBase = 0x30000000;
-inline constexpr uint64_t kPciEcamSize = 0x100000; // one bus
+inline constexpr uint64_t kPciEcamSize = 0x100000;  // one bus
 inline constexpr uint64_t kPciIoBase = 0x09050000;
 inline constexpr uint64_t kPciIoSize = 0x10000;
 inline constexpr uint64_t kPciMmio32Base = 0x10000000;
@@ -52,48 +52,48 @@ inline constexpr uint64_t kMaxVcpus = 512;
 // The argument table (spec-vmm §7.1). docs/vmm-cloud-hv.md is checked
 // against it by cloud_hv_test.
 enum class ArgKind {
-  kValue, // --opt <v> / --opt=<v>, at most once
-  kList,  // --opt <v>, repeatable
-  kFlag,  // --opt, no value, at most once
-  kCount, // -v, repeatable, short only
+  kValue,  // --opt <v> / --opt=<v>, at most once
+  kList,   // --opt <v>, repeatable
+  kFlag,   // --opt, no value, at most once
+  kCount,  // -v, repeatable, short only
 };
 enum class ArgUse {
-  kSupported, // changes the model
-  kIgnored,   // accepted (and type-checked) but has no effect
+  kSupported,  // changes the model
+  kIgnored,    // accepted (and type-checked) but has no effect
 };
 struct ArgSpec {
-  const char *name; // "--cpus", "-v"
+  const char* name;  // "--cpus", "-v"
   ArgKind kind;
   ArgUse use;
-  const char *summary; // one line for docs/vmm-cloud-hv.md and --help
+  const char* summary;  // one line for docs/vmm-cloud-hv.md and --help
 };
 // Every option the model accepts; anything else is a usage error.
 absl::Span<const ArgSpec> Arguments();
-} // namespace cloud_hv
+}  // namespace cloud_hv
 
 // What the generated DTB depends on (spec-vmm §7.5).
 struct CloudHvDtbParams {
   uint64_t num_cpus = 1;
   uint64_t mem_size = cloud_hv::kDefaultRamSize;
-  std::optional<std::string> bootargs; // --cmdline; none: no property
+  std::optional<std::string> bootargs;  // --cmdline; none: no property
   struct Initrd {
     uint64_t start;
-    uint64_t size; // the file size (not page aligned)
+    uint64_t size;  // the file size (not page aligned)
   };
   std::optional<Initrd> initrd;
-  bool serial = true; // --serial off drops the PL011 node
+  bool serial = true;  // --serial off drops the PL011 node
 };
 
 // The tight (unpadded) DTB of spec-vmm §7.5, byte for byte.
-absl::StatusOr<std::vector<uint8_t>>
-GenerateCloudHvDtb(const CloudHvDtbParams &params);
+absl::StatusOr<std::vector<uint8_t>> GenerateCloudHvDtb(
+    const CloudHvDtbParams& params);
 
 // measure::VmmModel for `cloud-hv` (spec-vmm §7). The global --dtb and
 // --dtb-template are ignored (with a warning), as is --firmware.
-absl::Status BuildCloudHv(const VmmInputs &inputs,
+absl::Status BuildCloudHv(const VmmInputs& inputs,
                           absl::Span<const std::string> args,
-                          RealmConfig &config);
+                          RealmConfig& config);
 
-} // namespace realm_measurements::measure
+}  // namespace realm_measurements::measure
 
-#endif // REALM_MEASUREMENTS_MEASURE_CLOUD_HV_H_
+#endif  // REALM_MEASUREMENTS_MEASURE_CLOUD_HV_H_

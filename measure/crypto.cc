@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -130,12 +131,29 @@ absl::StatusOr<std::string> BioContents(BIO* bio) {
 // Never prompts for a pass phrase: encrypted keys are rejected.
 int NoPassword(char*, int, int, void*) { return -1; }
 
+// A key type's name for messages ("RSA", "Ed25519"), not its NID.
+std::string KeyTypeName(int id) {
+  switch (id) {
+    case EVP_PKEY_RSA:
+      return "RSA";
+    case EVP_PKEY_DSA:
+      return "DSA";
+    case EVP_PKEY_ED25519:
+      return "Ed25519";
+    case EVP_PKEY_X25519:
+      return "X25519";
+  }
+  const char* sn = OBJ_nid2sn(id);
+  return sn != nullptr ? std::string(sn) : absl::StrCat("#", id);
+}
+
 // The EC key inside `pkey` (a borrowed pointer), with its curve.
 absl::StatusOr<std::pair<const EC_KEY*, Curve>> EcKeyOf(
     const EVP_PKEY* pkey, absl::string_view what) {
   if (EVP_PKEY_id(pkey) != EVP_PKEY_EC) {
     return absl::UnimplementedError(absl::StrCat(
-        what, ": expected an EC key, found key type ", EVP_PKEY_id(pkey)));
+        what, ": unsupported key type ", KeyTypeName(EVP_PKEY_id(pkey)),
+        "; expected an EC key (P-256/P-384/P-521)"));
   }
   const EC_KEY* ec = EVP_PKEY_get0_EC_KEY(const_cast<EVP_PKEY*>(pkey));
   if (ec == nullptr)

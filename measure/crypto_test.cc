@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -587,6 +588,40 @@ TEST(BackendTest, NamesTheBackend) {
   EXPECT_EQ(std::string(BackendName()).rfind("OpenSSL 3", 0), 0u)
       << BackendName();
 #endif
+}
+
+// A non-EC key is named by its type, with what is expected instead (issue
+// 19: not "key type 6").
+TEST(EcPrivateKeyTest, RsaKeyIsNamed) {
+  RSA* rsa = RSA_new();
+  BIGNUM* e = BN_new();
+  ASSERT_EQ(BN_set_word(e, RSA_F4), 1);
+  ASSERT_EQ(RSA_generate_key_ex(rsa, 2048, e, nullptr), 1);
+  BN_free(e);
+  EVP_PKEY* pkey = EVP_PKEY_new();
+  ASSERT_EQ(EVP_PKEY_assign_RSA(pkey, rsa), 1);
+  auto pem_of = [&](bool private_key) {
+    BIO* out = BIO_new(BIO_s_mem());
+    EXPECT_EQ(private_key
+                  ? PEM_write_bio_PrivateKey(out, pkey, nullptr, nullptr, 0,
+                                             nullptr, nullptr)
+                  : PEM_write_bio_PUBKEY(out, pkey),
+              1);
+    char* data = nullptr;
+    long n = BIO_get_mem_data(out, &data);
+    std::string pem(data, n);
+    BIO_free(out);
+    return pem;
+  };
+  const std::string priv_pem = pem_of(true);
+  const std::string pub_pem = pem_of(false);
+  EVP_PKEY_free(pkey);
+  EXPECT_EQ(EcPrivateKey::FromPem(priv_pem).status().message(),
+            "private key: unsupported key type RSA; expected an EC key "
+            "(P-256/P-384/P-521)");
+  EXPECT_EQ(EcPublicKey::FromPem(pub_pem).status().message(),
+            "SubjectPublicKeyInfo: unsupported key type RSA; expected an EC "
+            "key (P-256/P-384/P-521)");
 }
 
 }  // namespace

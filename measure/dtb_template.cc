@@ -43,6 +43,119 @@ absl::StatusOr<uint32_t> U32(ByteReader& r, absl::string_view field) {
 
 }  // namespace
 
+absl::Status CheckDeviceTree(absl::Span<const uint8_t> dtb) {
+  auto fail = [](auto&&... parts) {
+    return absl::InvalidArgumentError(absl::StrCat(parts...));
+  };
+  if (dtb.size() < kFdtHeaderSize) {
+    return fail("file of ", dtb.size(), " bytes is shorter than the ",
+                kFdtHeaderSize, "-byte header");
+  }
+  ByteReader r(dtb, "device tree header");
+  // The header fields in order (Devicetree spec v0.4 §5.2).
+  const char* kFields[] = {"magic",
+                           "totalsize",
+                           "off_dt_struct",
+                           "off_dt_strings",
+                           "off_mem_rsvmap",
+                           "version",
+                           "last_comp_version",
+                           "boot_cpuid_phys",
+                           "size_dt_strings",
+                           "size_dt_struct"};
+  uint32_t h[10];
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<uint32_t> v = r.U32Be(kFields[i]);
+    if (!v.ok()) return v.status();
+    h[i] = *v;
+  }
+  const uint32_t magic = h[0], totalsize = h[1], off_struct = h[2],
+                 off_strings = h[3], off_rsvmap = h[4], version = h[5],
+                 last_comp = h[6], size_strings = h[8], size_struct = h[9];
+  if (magic != kFdtMagic) {
+    return fail("bad magic 0x", absl::Hex(magic),
+                " at offset 0 (expected 0xd00dfeed)");
+  }
+  if (version < kFdtLastCompVersion || last_comp > kFdtVersion) {
+    return fail("unsupported version ", version, " (last_comp_version ",
+                last_comp, "; expected version >= ", kFdtLastCompVersion,
+                " and last_comp_version <= ", kFdtVersion, ")");
+  }
+  if (totalsize < kFdtHeaderSize || totalsize > dtb.size()) {
+    return fail("totalsize ", totalsize, " in the header, but the file has ",
+                dtb.size(), " bytes (expected ", kFdtHeaderSize, " to ",
+                dtb.size(), ")");
+  }
+  auto block = [&](const char* name, uint64_t off, uint64_t size,
+                   uint64_t align) -> absl::Status {
+    if (off < kFdtHeaderSize || off % align != 0 || off > totalsize ||
+        size > totalsize - off) {
+      return fail(name, " block [", off, ", +", size,
+                  ") is not inside [40, totalsize ", totalsize, ")",
+                  off % align != 0
+                      ? absl::StrCat(" or not ", align, "-byte aligned")
+                      : "");
+    }
+    return absl::OkStatus();
+  };
+  // The reservation map is a list of 16-byte entries ending in a zero one.
+  if (absl::Status s = block("memory reservation", off_rsvmap, 16, 8);
+      !s.ok()) {
+    return s;
+  }
+  // Version 16 headers have no size_dt_struct: the block runs to totalsize.
+  const uint64_t struct_size =
+      version >= kFdtVersion ? size_struct : totalsize - off_struct;
+  if (absl::Status s = block("structure", off_struct, struct_size, 4);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = block("strings", off_strings, size_strings, 1);
+      !s.ok()) {
+    return s;
+  }
+  if (struct_size < 8) {
+    return fail("structure block of ", struct_size,
+                " bytes holds no root node (expected FDT_BEGIN_NODE ... "
+                "FDT_END)");
+  }
+  ByteReader st(dtb.subspan(off_struct, struct_size), "structure block");
+  absl::StatusOr<uint32_t> first = st.U32Be("first token");
+  if (!first.ok()) return first.status();
+  if (*first != kFdtBeginNode) {
+    return fail("structure block starts with token 0x", absl::Hex(*first),
+                " at offset ", off_struct, " (expected FDT_BEGIN_NODE 0x1)");
+  }
+  // size_dt_struct may include padding after FDT_END; libfdt only needs
+  // FDT_END somewhere, but a v17 block must end with it or zero padding.
+  size_t end = struct_size;
+  while (end >= 4 && dtb[off_struct + end - 1] == 0 &&
+         dtb[off_struct + end - 2] == 0 && dtb[off_struct + end - 3] == 0 &&
+         dtb[off_struct + end - 4] == 0) {
+    end -= 4;
+  }
+  if (absl::Status s = st.Seek(end >= 4 ? end - 4 : 0, "last token"); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<uint32_t> last = st.U32Be("last token");
+  if (!last.ok()) return last.status();
+  if (end < 8 || *last != kFdtEnd) {
+    return fail("structure block does not end with FDT_END 0x9 (found 0x",
+                absl::Hex(*last), " at offset ",
+                off_struct + (end >= 4 ? end - 4 : 0), ")");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDtbOption(const std::string& path,
+                            absl::Span<const uint8_t> dtb) {
+  absl::Status s = CheckDeviceTree(dtb);
+  if (s.ok()) return s;
+  return absl::Status(
+      s.code(),
+      absl::StrCat("--dtb ", path, " is not a device tree: ", s.message()));
+}
+
 absl::string_view DtbNodeBaseName(absl::string_view name) {
   return name.substr(0, name.find('@'));
 }

@@ -78,6 +78,23 @@ struct CommonDtbRules {
                              FdtWriter& w) const;
 };
 
+// Checks that `dtb` (a file of that many bytes given with --dtb, measured
+// verbatim) is a flattened device tree a kernel can read (Devicetree spec
+// v0.4 §5.2, the checks of libfdt's fdt_check_header): the magic; version
+// >= 16 and last_comp_version <= 17; totalsize at least the header and at
+// most the file (zero padding after it is allowed, as in the 64 KiB DTBs
+// kvmtool loads); the memory reservation block 8-byte aligned and the
+// structure block 4-byte aligned; the structure and strings blocks inside
+// totalsize; the structure block starting with FDT_BEGIN_NODE and ending
+// with FDT_END. The error names the failed check, e.g. "bad magic
+// 0x12345678 at offset 0 (expected 0xd00dfeed)".
+absl::Status CheckDeviceTree(absl::Span<const uint8_t> dtb);
+
+// CheckDeviceTree for the file given with the global --dtb: "--dtb <path>
+// is not a device tree: <failed check>".
+absl::Status CheckDtbOption(const std::string& path,
+                            absl::Span<const uint8_t> dtb);
+
 // The node name up to '@' ("memory@40000000" -> "memory").
 absl::string_view DtbNodeBaseName(absl::string_view name);
 

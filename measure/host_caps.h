@@ -41,6 +41,15 @@ struct HostCaps {
 
 // Validators with the reference tool's texts, e.g.
 // "invalid parameter breakpoints '1'".
+// The IPA widths a CCA platform can have: the physical address sizes of
+// ID_AA64MMFR0_EL1.PARange (Arm ARM D19.2.64: 0b0000 = 32 bits to
+// 0b0110 = 52 bits). TF-RMM refuses a Realm s2sz below 32
+// (RMI_FEATURE_MIN_IPA_SIZE) or above the platform's.
+enum IpaWidthLimits : int {
+  kMinIpaBits = 32,
+  kMaxIpaBits = 52,
+};
+
 absl::Status ValidateNumBps(int v);
 absl::Status ValidateNumWps(int v);
 absl::Status ValidateSveVl(int v);

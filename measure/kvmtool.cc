@@ -102,8 +102,7 @@ absl::Status WriteReservedMemory(FdtWriter& w, uint64_t log_base,
   KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
   KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
   KVM_RETURN_IF_ERROR(w.PropertyNull("ranges"));
-  absl::StatusOr<FdtNode> log =
-      w.BeginNode(UnitName("event-log", log_base));
+  absl::StatusOr<FdtNode> log = w.BeginNode(UnitName("event-log", log_base));
   if (!log.ok()) return log.status();
   KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "cc-event-log"));
   const uint64_t reg[] = {log_base, log_size};
@@ -130,7 +129,6 @@ absl::Status WriteTemplateCpus(FdtWriter& w, uint64_t ncpus) {
   }
   return w.EndNode(*cpus);
 }
-
 
 }  // namespace
 
@@ -166,8 +164,7 @@ absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::Generate() const {
   if (pmu_) KVM_RETURN_IF_ERROR(fdt::WritePmuNode(w, fdt::kPmuPpi));
   for (int k = 0; k < kNumUarts; ++k) {
     const uint64_t addr = kUartBase + k * kUartStride;
-    absl::StatusOr<FdtNode> uart =
-        w.BeginNode(UnitName("U6_16550A", addr));
+    absl::StatusOr<FdtNode> uart = w.BeginNode(UnitName("U6_16550A", addr));
     if (!uart.ok()) return uart.status();
     KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "ns16550a"));
     const uint64_t reg[] = {addr, 8};
@@ -179,8 +176,7 @@ absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::Generate() const {
   }
   for (uint64_t j = 0; j < num_virtio_mmio_; ++j) {
     const uint64_t addr = kVirtioMmioBase + j * kVirtioMmioSize;
-    absl::StatusOr<FdtNode> dev =
-        w.BeginNode(UnitName("virtio", addr));
+    absl::StatusOr<FdtNode> dev = w.BeginNode(UnitName("virtio", addr));
     if (!dev.ok()) return dev.status();
     KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "virtio,mmio"));
     const uint64_t reg[] = {addr, kVirtioMmioSize};
@@ -192,8 +188,7 @@ absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::Generate() const {
     KVM_RETURN_IF_ERROR(w.EndNode(*dev));
   }
   {
-    absl::StatusOr<FdtNode> rtc =
-        w.BeginNode(UnitName("rtc", kRtcBase));
+    absl::StatusOr<FdtNode> rtc = w.BeginNode(UnitName("rtc", kRtcBase));
     if (!rtc.ok()) return rtc.status();
     KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "motorola,mc146818"));
     const uint64_t reg[] = {kRtcBase, 2};
@@ -201,8 +196,7 @@ absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::Generate() const {
     KVM_RETURN_IF_ERROR(w.EndNode(*rtc));
   }
   {
-    absl::StatusOr<FdtNode> pci =
-        w.BeginNode(UnitName("pci", kPciEcamBase));
+    absl::StatusOr<FdtNode> pci = w.BeginNode(UnitName("pci", kPciEcamBase));
     if (!pci.ok()) return pci.status();
     KVM_RETURN_IF_ERROR(w.PropertyString("device_type", "pci"));
     KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 3));
@@ -329,10 +323,10 @@ constexpr ArgType kStr = ArgType::kString;
 constexpr ArgSpec kOptions[] = {
     {"name", 0, kValue, kStr, kIgn, ""},
     {"cpus", 'c', kValue, ArgType::kUsize, kSup,
-     "vCPU count (1 to 4096); required: `number of vCPUs is not known`"},
+     "vCPU count (1 to 4096); required (`number of vCPUs is not known`)"},
     {"mem", 'm', kValue, kStr, kSup,
      "RAM size (`512M`, `1G`, no suffix = MiB; a multiple of 2 MiB); "
-     "required: `default guest RAM size is not known`; `<size>@<base>` is "
+     "required (`default guest RAM size is not known`); `<size>@<base>` is "
      "rejected"},
     {"disk", 'd', kList, kStr, kSup, "each is one virtio device"},
     {"balloon", 0, kFlag, kStr, kSup, "one virtio device"},
@@ -614,7 +608,9 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   // 1. vCPUs.
   std::optional<std::string> cpus = a.Get("cpus");
   if (!cpus.has_value()) {
-    return absl::InvalidArgumentError("number of vCPUs is not known");
+    return absl::InvalidArgumentError(
+        "number of vCPUs is not known: give kvmtool's -c/--cpus, e.g. "
+        "kvmtool --realm -c 2 -m 512M");
   }
   const uint64_t ncpus = ParsedU64(*cpus);
   if (ncpus == 0 || ncpus > kMaxVcpus) {
@@ -626,7 +622,9 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   // 2. RAM.
   std::optional<std::string> mem = a.Get("mem");
   if (!mem.has_value()) {
-    return absl::InvalidArgumentError("default guest RAM size is not known");
+    return absl::InvalidArgumentError(
+        "default guest RAM size is not known: give kvmtool's -m/--mem, e.g. "
+        "kvmtool --realm -c 2 -m 512M");
   }
   std::vector<absl::string_view> mem_parts =
       absl::StrSplit(*mem, absl::MaxSplits('@', 1));
@@ -793,7 +791,8 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   const bool has_kernel = a.Has("kernel");
   if (has_kernel) {
     if (!inputs.kernel.has_value()) {
-      return absl::InvalidArgumentError("need kernel image");
+      return absl::InvalidArgumentError(
+          NeedImage("kernel", "-k", "kvmtool --kernel"));
     }
     absl::StatusOr<LinuxImage> image = LoadLinuxImage(*inputs.kernel);
     if (!image.ok()) return image.status();
@@ -808,12 +807,25 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   uint64_t initrd_base = 0, initrd_size = 0;
   if (a.Has("initrd")) {
     if (!inputs.initrd.has_value()) {
-      return absl::InvalidArgumentError("need initrd image");
+      return absl::InvalidArgumentError(
+          NeedImage("initrd", "-i", "kvmtool --initrd"));
     }
     Payload p = Payload::FromFile(*inputs.initrd);
     absl::StatusOr<uint64_t> size = p.Size();
     if (!size.ok()) return size.status();
     initrd_size = *size;
+    // kvmtool puts the initrd right below the DTB, both below
+    // min(RAM end, kLowmemLimit): with the 4-byte gap and the 4-byte
+    // alignment, at most dtb_base - ram_base - 1 bytes fit.
+    const uint64_t room = dtb_base > ram_base ? dtb_base - ram_base - 1 : 0;
+    if (initrd_size > room) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "initrd does not fit: kvmtool places the initrd and the DTB in the "
+          "first 256 MiB of RAM (below ",
+          "0x", absl::Hex(kLowmemLimit), "); the initrd needs ", initrd_size,
+          " bytes, at most ", room, " are free between the RAM base 0x",
+          absl::Hex(ram_base), " and the DTB at 0x", absl::Hex(dtb_base)));
+    }
     initrd_base = AlignUp(dtb_base - (initrd_size + 4), 4);
     Blob blob;
     blob.name = "initrd";
@@ -827,7 +839,8 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   const bool has_firmware = a.Has("firmware");
   if (has_firmware) {
     if (!inputs.firmware.has_value()) {
-      return absl::InvalidArgumentError("need firmware image");
+      return absl::InvalidArgumentError(
+          NeedImage("firmware", "-f", "kvmtool --firmware"));
     }
     Blob blob;
     blob.name = "firmware";
@@ -868,6 +881,7 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   absl::StatusOr<std::vector<uint8_t>> dtb;
   if (inputs.dtb.has_value()) {
     dtb = ReadWholeFile(*inputs.dtb, kMaxDtbFileSize);  // verbatim
+    if (dtb.ok()) KVM_RETURN_IF_ERROR(CheckDtbOption(*inputs.dtb, *dtb));
   } else {
     dtb = gen.GenDtb();
   }

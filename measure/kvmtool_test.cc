@@ -16,13 +16,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
 #include "measure/crypto.h"
 #include "measure/host_caps.h"
 #include "measure/realm_config.h"
 #include "measure/vmm.h"
 #include "measure/vmm_help.h"
 #include "nlohmann/json.hpp"
-#include "gtest/gtest.h"
 
 namespace realm_measurements::measure {
 namespace {
@@ -31,22 +31,22 @@ const char kInputs[] = "testdata/golden/inputs/";
 const char kDtbs[] = "testdata/golden/";
 const char kRef[] = "testdata/vectors/reference-testdata/";
 
-std::vector<uint8_t> ReadFileOrDie(const std::string &path) {
+std::vector<uint8_t> ReadFileOrDie(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot open " << path;
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
-std::string TempPath(const std::string &name) {
-  const char *dir = std::getenv("TEST_TMPDIR");
+std::string TempPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
   return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
 }
 
-std::string WriteTemp(const std::string &name,
-                      const std::vector<uint8_t> &data) {
+std::string WriteTemp(const std::string& name,
+                      const std::vector<uint8_t>& data) {
   std::string path = TempPath(name);
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char *>(data.data()), data.size());
+  out.write(reinterpret_cast<const char*>(data.data()), data.size());
   return path;
 }
 
@@ -54,26 +54,26 @@ std::string Sha256Hex(absl::Span<const uint8_t> data) {
   auto d = crypto::HashOnce(crypto::DigestAlgorithm::kSha256, data);
   EXPECT_TRUE(d.ok()) << d.status();
   return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char *>(d->data()), d->size()));
+      absl::string_view(reinterpret_cast<const char*>(d->data()), d->size()));
 }
 
-uint32_t Be32At(const std::vector<uint8_t> &b, size_t o) {
+uint32_t Be32At(const std::vector<uint8_t>& b, size_t o) {
   return uint32_t{b[o]} << 24 | uint32_t{b[o + 1]} << 16 |
          uint32_t{b[o + 2]} << 8 | b[o + 3];
 }
 
 // The strings block of an FDT as a list of names.
-std::vector<std::string> StringsBlock(const std::vector<uint8_t> &dtb) {
+std::vector<std::string> StringsBlock(const std::vector<uint8_t>& dtb) {
   const uint32_t off = Be32At(dtb, 12), size = Be32At(dtb, 32);
   std::string block(dtb.begin() + off, dtb.begin() + off + size);
   std::vector<std::string> out = absl::StrSplit(block, '\0');
-  out.pop_back(); // after the final NUL
+  out.pop_back();  // after the final NUL
   return out;
 }
 
 // The real dtc must parse the DTB; returns its DTS output.
-std::string DtcDecompile(const std::vector<uint8_t> &dtb,
-                         const std::string &name) {
+std::string DtcDecompile(const std::vector<uint8_t>& dtb,
+                         const std::string& name) {
   std::string in = WriteTemp(name, dtb);
   std::string out = TempPath(name + ".dts");
   std::string cmd =
@@ -96,14 +96,14 @@ struct Invocation {
   std::vector<std::string> vmm_args;
 };
 
-Invocation ParseGlobal(const std::vector<std::string> &argv,
-                       const std::string &dir) {
+Invocation ParseGlobal(const std::vector<std::string>& argv,
+                       const std::string& dir) {
   Invocation inv;
   HostCaps overrides;
   size_t i = 0;
-  auto path = [&](const std::string &p) { return dir + p; };
+  auto path = [&](const std::string& p) { return dir + p; };
   for (; i < argv.size() && argv[i] != "kvmtool"; ++i) {
-    const std::string &a = argv[i];
+    const std::string& a = argv[i];
     auto next = [&]() { return argv[++i]; };
     int n = 0;
     if (a == "-c") {
@@ -158,8 +158,8 @@ struct Built {
   RealmConfig config{HostCaps()};
 };
 
-Built Build(const std::vector<std::string> &argv,
-            const std::string &dir = kInputs) {
+Built Build(const std::vector<std::string>& argv,
+            const std::string& dir = kInputs) {
   Invocation inv = ParseGlobal(argv, dir);
   Built b;
   b.config = RealmConfig(inv.caps);
@@ -167,15 +167,14 @@ Built Build(const std::vector<std::string> &argv,
   return b;
 }
 
-std::string RimHex(const RealmConfig &config) {
+std::string RimHex(const RealmConfig& config) {
   absl::StatusOr<Measurements> m = ComputeMeasurements(config);
   EXPECT_TRUE(m.ok()) << m.status();
-  if (!m.ok())
-    return "";
+  if (!m.ok()) return "";
   return ToHex(m->rim);
 }
 
-std::vector<std::string> Split(const std::string &s) {
+std::vector<std::string> Split(const std::string& s) {
   return absl::StrSplit(s, ' ', absl::SkipEmpty());
 }
 
@@ -188,10 +187,9 @@ TEST(KvmtoolGoldenTest, AllPublicKvmtoolCases) {
   nlohmann::json corpus =
       nlohmann::json::parse(std::string(text.begin(), text.end()));
   int dtb_cases = 0, rim_cases = 0;
-  for (const nlohmann::json &c : corpus["cases"]) {
+  for (const nlohmann::json& c : corpus["cases"]) {
     const std::vector<std::string> tags = c["tags"];
-    if (std::find(tags.begin(), tags.end(), "kvmtool") == tags.end())
-      continue;
+    if (std::find(tags.begin(), tags.end(), "kvmtool") == tags.end()) continue;
     const std::string id = c["id"];
     SCOPED_TRACE(id);
     Built b = Build(c["argv"].get<std::vector<std::string>>());
@@ -201,7 +199,7 @@ TEST(KvmtoolGoldenTest, AllPublicKvmtoolCases) {
     if (exit_code != 0 && stderr_text.rfind(kBuildPrefix, 0) == 0) {
       ASSERT_FALSE(b.status.ok());
       std::string want = stderr_text.substr(kBuildPrefix.size());
-      want.pop_back(); // newline
+      want.pop_back();  // newline
       std::string mode = c.value("stderr_match", "exact");
       if (mode == "exact") {
         EXPECT_EQ(std::string(b.status.message()), want);
@@ -219,7 +217,7 @@ TEST(KvmtoolGoldenTest, AllPublicKvmtoolCases) {
     }
     ASSERT_TRUE(b.status.ok()) << b.status;
     ASSERT_TRUE(b.config.dtb().has_value());
-    const std::vector<uint8_t> &dtb = *b.config.dtb();
+    const std::vector<uint8_t>& dtb = *b.config.dtb();
     if (c.contains("expected_dtb_sha256")) {
       ++dtb_cases;
       EXPECT_EQ(dtb.size(), c["expected_dtb_size"].get<size_t>());
@@ -227,8 +225,7 @@ TEST(KvmtoolGoldenTest, AllPublicKvmtoolCases) {
       std::vector<uint8_t> recorded =
           ReadFileOrDie(std::string(kDtbs) + "dtbs/" + id + ".dtb");
       EXPECT_EQ(dtb, recorded);
-      if (HaveDtc())
-        DtcDecompile(dtb, id + ".dtb");
+      if (HaveDtc()) DtcDecompile(dtb, id + ".dtb");
     }
     // The RIM line of stdout (hex mode only) checks the whole layout.
     const std::string out = c["expected_stdout"];
@@ -247,11 +244,11 @@ TEST(KvmtoolGoldenTest, AllPublicKvmtoolCases) {
 // spec-vmm §12 vectors G1-G5 (DTB sha256 / totalsize) and Appendix A.3/A.4.
 
 struct GVector {
-  const char *id;
-  const char *argv;
-  const char *dtb_sha256;
+  const char* id;
+  const char* argv;
+  const char* dtb_sha256;
   uint32_t totalsize;
-  const char *rim; // "" when the value depends on C2
+  const char* rim;  // "" when the value depends on C2
 };
 
 // K = linux.bin, I = "INITRD CONTENT", F = "FW CONTENT" (paths resolved in
@@ -282,7 +279,7 @@ const GVector kGVectors[] = {
 };
 
 class KvmtoolSpecVectorsTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     dir_ = TempPath("g/");
     mkdir(dir_.c_str(), 0755);
@@ -294,16 +291,15 @@ protected:
 };
 
 TEST_F(KvmtoolSpecVectorsTest, G1ToG5) {
-  for (const GVector &g : kGVectors) {
+  for (const GVector& g : kGVectors) {
     SCOPED_TRACE(g.id);
     Built b = Build(Split(g.argv), dir_);
     ASSERT_TRUE(b.status.ok()) << b.status;
-    const std::vector<uint8_t> &dtb = *b.config.dtb();
+    const std::vector<uint8_t>& dtb = *b.config.dtb();
     EXPECT_EQ(dtb.size(), 65536u);
     EXPECT_EQ(Be32At(dtb, 4), g.totalsize);
     EXPECT_EQ(Sha256Hex(dtb), g.dtb_sha256);
-    if (HaveDtc())
-      DtcDecompile(dtb, absl::StrCat(g.id, ".dtb"));
+    if (HaveDtc()) DtcDecompile(dtb, absl::StrCat(g.id, ".dtb"));
     if (*g.rim != '\0') {
       ASSERT_TRUE(b.config.Validate().ok()) << b.config.Validate();
       EXPECT_EQ(RimHex(b.config).substr(0, 64), g.rim);
@@ -316,14 +312,13 @@ TEST_F(KvmtoolSpecVectorsTest, G1ToG5) {
 TEST_F(KvmtoolSpecVectorsTest, G4PlacementAndStringOrder) {
   Built b = Build(Split(kGVectors[3].argv), dir_);
   ASSERT_TRUE(b.status.ok()) << b.status;
-  const RealmConfig &c = b.config;
+  const RealmConfig& c = b.config;
   // spec-vmm §12 G4 layout.
   ASSERT_EQ(c.ram().size(), 1u);
   EXPECT_EQ(c.ram().begin()->first, 0x80000000u);
   EXPECT_EQ(c.ram().begin()->second, 0x40000000u);
   std::map<std::string, uint64_t> at;
-  for (const auto &[start, blob] : c.rim_blobs())
-    at[blob.name] = start;
+  for (const auto& [start, blob] : c.rim_blobs()) at[blob.name] = start;
   EXPECT_EQ(at["kernel"], 0x80000000u);
   EXPECT_EQ(at["firmware"], 0x88000000u);
   EXPECT_EQ(at["initrd"], 0x8fdffff0u);
@@ -331,13 +326,12 @@ TEST_F(KvmtoolSpecVectorsTest, G4PlacementAndStringOrder) {
   EXPECT_EQ(c.rim_blobs().at(0x80000000).load_size, 0x2d10000u);
   EXPECT_EQ(c.dtb_address(), 0x8fe00000u);
   ASSERT_TRUE(c.rec().has_value());
-  EXPECT_EQ(c.rec()->pc, 0x88000000u); // firmware wins
+  EXPECT_EQ(c.rec()->pc, 0x88000000u);  // firmware wins
   EXPECT_EQ(c.rec()->gprs[0], 0x8fe00000u);
-  for (int i = 1; i < 8; ++i)
-    EXPECT_EQ(c.rec()->gprs[i], 0u);
+  for (int i = 1; i < 8; ++i) EXPECT_EQ(c.rec()->gprs[i], 0u);
   EXPECT_EQ(c.caps().pmu, true);
   EXPECT_EQ(c.caps().pmu_num_ctrs, 4);
-  EXPECT_EQ(c.caps().ipa_bits, 33); // C2: bit_width(0xbfffffff) + 1
+  EXPECT_EQ(c.caps().ipa_bits, 33);  // C2: bit_width(0xbfffffff) + 1
   EXPECT_EQ(c.hash_algorithm(), HashAlgorithm::kSha256);
   // spec-vmm §3.3: kernel+initrd+firmware, ITS off, PMU on, 3 virtio-mmio.
   const std::vector<std::string> want = {"compatible",
@@ -421,7 +415,7 @@ TEST_F(KvmtoolSpecVectorsTest, TextOffsetMovesTheBlobNotThePc) {
   ASSERT_TRUE(b.status.ok()) << b.status;
   ASSERT_EQ(b.config.rim_blobs().count(0x80080000), 1u);
   EXPECT_EQ(b.config.rim_blobs().at(0x80080000).load_size, 0x2000000u);
-  EXPECT_EQ(b.config.rec()->pc, 0x80000000u); // spec-vmm §5.5
+  EXPECT_EQ(b.config.rec()->pc, 0x80000000u);  // spec-vmm §5.5
   // A gzip kernel is measured decompressed, from memory.
   WriteTemp("g/Kc", ReadFileOrDie(std::string(kInputs) + "Image-c.gz"));
   b = Build(Split("-k Kc kvmtool -c 1 -m 256M -k x"), dir_);
@@ -478,11 +472,11 @@ TEST_F(KvmtoolSpecVectorsTest, MeasurementLogPlacement) {
 
 TEST_F(KvmtoolSpecVectorsTest, IpaWidthC2) {
   struct {
-    const char *mem;
+    const char* mem;
     uint8_t ipa;
   } cases[] = {{"64M", 33},   {"2G", 33},  {"2050M", 34}, {"6G", 34},
                {"6146M", 35}, {"14G", 35}, {"16G", 36}};
-  for (const auto &c : cases) {
+  for (const auto& c : cases) {
     SCOPED_TRACE(c.mem);
     Built b = Build(Split(absl::StrCat("kvmtool -c 1 -m ", c.mem)), dir_);
     ASSERT_TRUE(b.status.ok()) << b.status;
@@ -498,10 +492,10 @@ TEST_F(KvmtoolSpecVectorsTest, IpaWidthC2) {
 
 TEST_F(KvmtoolSpecVectorsTest, VirtioMmioCounting) {
   struct {
-    const char *args;
+    const char* args;
     int devices;
   } cases[] = {
-      {"--virtio-transport mmio", 1}, // the default NIC
+      {"--virtio-transport mmio", 1},  // the default NIC
       {"--virtio-transport mmio -n mode=none", 0},
       {"--virtio-transport mmio -n mode=user", 2},
       {"--virtio-transport mmio -n mode=user -n mode=none", 0},
@@ -513,7 +507,7 @@ TEST_F(KvmtoolSpecVectorsTest, VirtioMmioCounting) {
       {"--virtio-transport pci --disk a --rng", 0},
       {"--disk a --rng -n mode=user", 0},
   };
-  for (const auto &c : cases) {
+  for (const auto& c : cases) {
     SCOPED_TRACE(c.args);
     Built b = Build(Split(absl::StrCat("kvmtool -c 1 -m 256M ", c.args)), dir_);
     if (c.devices < 0) {
@@ -521,8 +515,7 @@ TEST_F(KvmtoolSpecVectorsTest, VirtioMmioCounting) {
       continue;
     }
     ASSERT_TRUE(b.status.ok()) << b.status;
-    if (!HaveDtc())
-      continue;
+    if (!HaveDtc()) continue;
     std::string dts = DtcDecompile(*b.config.dtb(), "virtio.dtb");
     int found = 0;
     for (size_t p = dts.find("virtio@"); p != std::string::npos;
@@ -564,14 +557,25 @@ TEST_F(KvmtoolSpecVectorsTest, ItsAndBootargs) {
 }
 
 TEST_F(KvmtoolSpecVectorsTest, VerbatimDtbAndTemplate) {
-  // --dtb: measured verbatim at its own length, even if not a DTB.
+  // --dtb: measured verbatim at its own length (here a golden DTB of
+  // another VM: it is not patched).
   std::vector<uint8_t> blob =
-      ReadFileOrDie(std::string(kInputs) + "random-blob.dtb");
+      ReadFileOrDie("testdata/golden/dtbs/kvm-k-i-4cpu-512M.dtb");
+  ASSERT_GT(blob.size(), 40u);
   WriteTemp("g/blob", blob);
   Built b = Build(Split("--dtb blob kvmtool -c 1 -m 256M"), dir_);
   ASSERT_TRUE(b.status.ok()) << b.status;
   EXPECT_EQ(*b.config.dtb(), blob);
-  EXPECT_EQ(b.config.rim_blobs().at(0x8fe00000).payload.bytes()->size(), 3001u);
+  EXPECT_EQ(b.config.rim_blobs().at(0x8fe00000).payload.bytes()->size(),
+            blob.size());
+  // ... but it must be a device tree (random bytes are refused).
+  WriteTemp("g/random",
+            ReadFileOrDie(std::string(kInputs) + "random-blob.dtb"));
+  b = Build(Split("--dtb random kvmtool -c 1 -m 256M"), dir_);
+  EXPECT_EQ(b.status.message(),
+            absl::StrCat("--dtb ", dir_,
+                         "random is not a device tree: bad magic 0xc67c6869 "
+                         "at offset 0 (expected 0xd00dfeed)"));
 
   // --dtb-template of the kvmtool-like template: nodes rewritten.
   WriteTemp("g/t.dtb",
@@ -595,7 +599,7 @@ TEST_F(KvmtoolSpecVectorsTest, VerbatimDtbAndTemplate) {
               std::string::npos);
   }
   // Not a DTB.
-  b = Build(Split("--dtb-template blob kvmtool -c 1 -m 256M"), dir_);
+  b = Build(Split("--dtb-template random kvmtool -c 1 -m 256M"), dir_);
   EXPECT_EQ(b.status.message().substr(0, 41),
             "while generating DTB: parsing: invalid ma");
 }
@@ -605,11 +609,15 @@ TEST_F(KvmtoolSpecVectorsTest, VerbatimDtbAndTemplate) {
 
 TEST_F(KvmtoolSpecVectorsTest, BuildErrors) {
   struct {
-    const char *argv;
-    const char *message;
+    const char* argv;
+    const char* message;
   } cases[] = {
-      {"kvmtool --realm", "number of vCPUs is not known"},
-      {"kvmtool --realm -c 1", "default guest RAM size is not known"},
+      {"kvmtool --realm",
+       "number of vCPUs is not known: give kvmtool's -c/--cpus, e.g. kvmtool "
+       "--realm -c 2 -m 512M"},
+      {"kvmtool --realm -c 1",
+       "default guest RAM size is not known: give kvmtool's -m/--mem, e.g. "
+       "kvmtool --realm -c 2 -m 512M"},
       {"kvmtool -c 1 -m 255", "RAM size must be aligned on 2MB"},
       {"kvmtool -c 1 -m 1g", "-m: invalid digit found in string"},
       {"kvmtool -c 1 -m G", "-m: cannot parse integer from empty string"},
@@ -623,9 +631,17 @@ TEST_F(KvmtoolSpecVectorsTest, BuildErrors) {
       {"kvmtool -c 1 -m 256M -n mode=tap,trans=mmio",
        "unsupported virtio transport mismatch"},
       {"kvmtool -c 1 -m 256M -n trans=usb", "invalid transport usb"},
-      {"kvmtool -c 1 -m 256M -k x", "need kernel image"},
-      {"kvmtool -c 1 -m 256M -i x", "need initrd image"},
-      {"kvmtool -c 1 -m 256M -f x", "need firmware image"},
+      {"kvmtool -c 1 -m 256M -k x",
+       "need kernel image: kvmtool --kernel loads the kernel image; give its "
+       "file with the global -k FILE before the VMM name (e.g. -k Image)"},
+      {"kvmtool -c 1 -m 256M -i x",
+       "need initrd image: kvmtool --initrd loads the initrd image; give its "
+       "file with the global -i FILE before the VMM name (e.g. -i "
+       "initrd.cpio)"},
+      {"kvmtool -c 1 -m 256M -f x",
+       "need firmware image: kvmtool --firmware loads the firmware image; give "
+       "its file with the global -f FILE before the VMM name (e.g. -f "
+       "QEMU_EFI.fd)"},
       {"-k K -f F kvmtool -c 1 -m 256M -k x -f y",
        "invalid VM configuration: duplicate blob at 2147483648"},
       {"-k missing kvmtool -c 1 -m 256M -k x",
@@ -647,7 +663,7 @@ TEST_F(KvmtoolSpecVectorsTest, BuildErrors) {
       {"kvmtool -c 0 -m 256M",
        "invalid VM configuration: 0 vCPUs (expected 1 to 4096)"},
   };
-  for (const auto &c : cases) {
+  for (const auto& c : cases) {
     SCOPED_TRACE(c.argv);
     Built b = Build(Split(c.argv), dir_);
     ASSERT_FALSE(b.status.ok());
@@ -680,7 +696,7 @@ TEST_F(KvmtoolSpecVectorsTest, TooManyCpusForTheDtb) {
 }
 
 TEST_F(KvmtoolSpecVectorsTest, UsageErrors) {
-  for (const char *argv :
+  for (const char* argv :
        {"kvmtool --aarch32 -c 1 -m 256M", "kvmtool --restricted-mem -c 1",
         "kvmtool -c 1 -m 256M extra", "kvmtool --pmu --pmu -c 1 -m 256M",
         "kvmtool -c 1 -c 2 -m 256M", "kvmtool -c x -m 256M",
@@ -695,7 +711,7 @@ TEST_F(KvmtoolSpecVectorsTest, UsageErrors) {
     EXPECT_TRUE(IsUsageError(b.status)) << b.status;
   }
   // Accepted spellings.
-  for (const char *argv :
+  for (const char* argv :
        {"kvmtool -c1 -m256M", "kvmtool --cpus=1 --mem=256M",
         "kvmtool -c=1 -m 256M --restricted_mem --nodefaults --name x",
         "kvmtool -c +2 -m +256M --dtb x --tty 1 --dev d --hugetlbfs h "
@@ -714,24 +730,22 @@ TEST_F(KvmtoolSpecVectorsTest, UsageErrors) {
 // A valid command line (global options, then kvmtool's) without the
 // option `skip`, plus `extra`.
 std::vector<std::string> BaseArgs(absl::string_view skip,
-                                  const std::vector<std::string> &extra) {
+                                  const std::vector<std::string>& extra) {
   // The host capabilities a measurement needs (as in G1-G5).
   std::vector<std::string> argv = {"--num-wps", "6", "--num-bps", "6",
                                    "kvmtool"};
-  if (skip != "cpus")
-    argv.insert(argv.end(), {"-c", "2"});
-  if (skip != "mem")
-    argv.insert(argv.end(), {"-m", "256M"});
+  if (skip != "cpus") argv.insert(argv.end(), {"-c", "2"});
+  if (skip != "mem") argv.insert(argv.end(), {"-m", "256M"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
 
-std::string ValueFor(const kvmtool::ArgSpec &o) {
+std::string ValueFor(const kvmtool::ArgSpec& o) {
   return o.type == kvmtool::ArgType::kString ? "x" : "1";
 }
 
 TEST(KvmtoolDocsTest, EveryTableOptionIsAcceptedInEverySpelling) {
-  for (const kvmtool::ArgSpec &o : kvmtool::Arguments()) {
+  for (const kvmtool::ArgSpec& o : kvmtool::Arguments()) {
     SCOPED_TRACE(o.long_name);
     const std::string long_opt = absl::StrCat("--", o.long_name);
     std::vector<std::vector<std::string>> spellings;
@@ -746,7 +760,7 @@ TEST(KvmtoolDocsTest, EveryTableOptionIsAcceptedInEverySpelling) {
         spellings.push_back({absl::StrCat(s, ValueFor(o))});
       }
     }
-    for (const std::vector<std::string> &extra : spellings) {
+    for (const std::vector<std::string>& extra : spellings) {
       Built b = Build(BaseArgs(o.long_name, extra));
       // Model errors (a missing payload, an unsupported value) are fine
       // here; the grammar must accept the option.
@@ -769,14 +783,12 @@ TEST(KvmtoolDocsTest, IgnoredOptionsDoNotChangeTheRealm) {
   const std::string want = RimHex(base.config);
   ASSERT_FALSE(want.empty());
   int ignored = 0;
-  for (const kvmtool::ArgSpec &o : kvmtool::Arguments()) {
-    if (o.use != kvmtool::ArgUse::kIgnored)
-      continue;
+  for (const kvmtool::ArgSpec& o : kvmtool::Arguments()) {
+    if (o.use != kvmtool::ArgUse::kIgnored) continue;
     SCOPED_TRACE(o.long_name);
     ++ignored;
     std::vector<std::string> extra = {absl::StrCat("--", o.long_name)};
-    if (o.kind != kvmtool::ArgKind::kFlag)
-      extra.push_back(ValueFor(o));
+    if (o.kind != kvmtool::ArgKind::kFlag) extra.push_back(ValueFor(o));
     Built b = Build(BaseArgs("", extra));
     ASSERT_TRUE(b.status.ok()) << b.status;
     EXPECT_EQ(RimHex(b.config), want);
@@ -792,18 +804,17 @@ TEST(KvmtoolDocsTest, IgnoredOptionsDoNotChangeTheRealm) {
 
 TEST(KvmtoolDocsTest, RejectedOptionsFail) {
   int rejected = 0;
-  for (const kvmtool::ArgSpec &o : kvmtool::Arguments()) {
-    if (o.use != kvmtool::ArgUse::kRejected)
-      continue;
+  for (const kvmtool::ArgSpec& o : kvmtool::Arguments()) {
+    if (o.use != kvmtool::ArgUse::kRejected) continue;
     SCOPED_TRACE(o.long_name);
     ++rejected;
     Built b = Build(BaseArgs("", {absl::StrCat("--", o.long_name), "x"}));
     EXPECT_EQ(b.status.code(), absl::StatusCode::kUnimplemented) << b.status;
   }
-  EXPECT_EQ(rejected, 1); // -F/--flash
-  for (const char *name : KvmtoolRejectedExamples()) {
+  EXPECT_EQ(rejected, 1);  // -F/--flash
+  for (const char* name : KvmtoolRejectedExamples()) {
     SCOPED_TRACE(name);
-    for (const kvmtool::ArgSpec &o : kvmtool::Arguments()) {
+    for (const kvmtool::ArgSpec& o : kvmtool::Arguments()) {
       EXPECT_NE(absl::StrCat("--", o.long_name), name);
     }
     Built b = Build(BaseArgs("", {name}));
@@ -836,5 +847,5 @@ TEST(KvmtoolDtcTest, DtcPresent) {
   SUCCEED();
 }
 
-} // namespace
-} // namespace realm_measurements::measure
+}  // namespace
+}  // namespace realm_measurements::measure

@@ -181,6 +181,12 @@ absl::StatusOr<LinuxImage> LoadLinuxImage(const std::string& path,
     return LinuxImage{*header, Payload::FromFile(path)};
   }
 
+  // Neither magic: say what was looked for rather than zlib's view of it.
+  if (head[0] != kGzipId1 || head[1] != kGzipId2) {
+    return FileError(path,
+                     "neither an arm64 Image (no ARM\\x64 magic at 0x38) nor "
+                     "gzip (no 1f 8b magic at 0)");
+  }
   // Not a raw Image: decompress the whole file as gzip (first member),
   // starting again from the 64 bytes already read.
   std::vector<uint8_t> chunk;

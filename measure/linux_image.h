@@ -43,8 +43,9 @@ struct LinuxImage {
 // Loads `path`: a plain Image (the payload stays a lazily read file) or a
 // gzip member whose decompressed content is an Image. Errors:
 // "file <path> error: <strerror> (os error N)", "file <path> error: failed
-// to fill whole buffer" (shorter than 64 bytes), "file <path> error: <gzip
-// problem>", "invalid Linux header" (magic still wrong).
+// to fill whole buffer" (shorter than 64 bytes), "file <path> error:
+// neither an arm64 Image (no ARM\x64 magic at 0x38) nor gzip (...)", "file
+// <path> error: <gzip problem>", "invalid Linux header" (magic still wrong).
 absl::StatusOr<LinuxImage> LoadLinuxImage(
     const std::string& path,
     uint64_t max_decompressed = kMaxDecompressedKernelSize);

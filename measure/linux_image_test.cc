@@ -151,8 +151,9 @@ TEST(LinuxImageTest, GoldenKernels) {
 
 TEST(LinuxImageTest, Errors) {
   ExpectError(LoadLinuxImage(std::string(kInputs) + "notakernel.bin").status(),
-              "file testdata/golden/inputs/notakernel.bin error: invalid gzip "
-              "header");
+              "file testdata/golden/inputs/notakernel.bin error: neither an "
+              "arm64 Image (no ARM\\x64 magic at 0x38) nor gzip (no 1f 8b "
+              "magic at 0)");
   ExpectError(
       LoadLinuxImage(std::string(kInputs) + "notakernel.bin.gz").status(),
       "invalid Linux header");
@@ -166,7 +167,8 @@ TEST(LinuxImageTest, Errors) {
               "file / error: Is a directory (os error 21)");
   ExpectError(LoadLinuxImage(std::string(kRef) + "randombytes.bin").status(),
               "file testdata/vectors/reference-testdata/randombytes.bin error: "
-              "invalid gzip header");
+              "neither an arm64 Image (no ARM\\x64 magic at 0x38) nor gzip (no "
+              "1f 8b magic at 0)");
   ExpectError(LoadLinuxImage(std::string(kRef) + "randombytes.bin.gz").status(),
               "invalid Linux header");
 }

@@ -529,9 +529,7 @@ class QemuTemplateHandler : public DtbTemplateHandler {
   }
 
  private:
-  static std::string ItsNode() {
-    return UnitName("its", kGicItsBase);
-  }
+  static std::string ItsNode() { return UnitName("its", kGicItsBase); }
 
   const QemuDtbGenerator& g_;
   QemuDtbWriter dw_;
@@ -843,7 +841,8 @@ absl::Status BuildQemu(const VmmInputs& inputs,
   // Blob placement (§6.8).
   uint64_t dtb_start = kRamBase;
   if (st.kernel) {
-    if (!inputs.kernel.has_value()) return Error("need kernel image");
+    if (!inputs.kernel.has_value())
+      return Error(NeedImage("kernel", "-k", "qemu -kernel"));
     absl::StatusOr<LinuxImage> image = LoadLinuxImage(*inputs.kernel);
     if (!image.ok()) return image.status();
     uint64_t ks, kend;
@@ -870,7 +869,8 @@ absl::Status BuildQemu(const VmmInputs& inputs,
     std::optional<Blob> initrd;
     uint64_t initrd_len = 0;
     if (st.initrd) {
-      if (!inputs.initrd.has_value()) return Error("need initrd image");
+      if (!inputs.initrd.has_value())
+        return Error(NeedImage("initrd", "-i", "qemu -initrd"));
       Payload p = Payload::FromFile(*inputs.initrd);
       absl::StatusOr<uint64_t> size = p.Size();
       if (!size.ok()) return size.status();
@@ -901,7 +901,8 @@ absl::Status BuildQemu(const VmmInputs& inputs,
     }
   }
   if (st.bios) {
-    if (!inputs.firmware.has_value()) return Error("need firmware image");
+    if (!inputs.firmware.has_value())
+      return Error(NeedImage("firmware", "-f", "qemu -bios"));
     Blob fw;
     fw.name = "firmware";
     fw.guest_start = 0;
@@ -935,6 +936,9 @@ absl::Status BuildQemu(const VmmInputs& inputs,
   absl::StatusOr<std::vector<uint8_t>> dtb =
       inputs.dtb.has_value() ? ReadBoundedFile(*inputs.dtb) : gen.GenDtb();
   if (!dtb.ok()) return WrapDtb(dtb.status());
+  if (inputs.dtb.has_value()) {
+    QEMU_RETURN_IF_ERROR(CheckDtbOption(*inputs.dtb, *dtb));
+  }
   return WrapDtb(config.AddDtb(dtb_start, *std::move(dtb)));
 }
 

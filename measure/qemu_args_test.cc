@@ -9,25 +9,23 @@
 namespace realm_measurements::measure::qemu {
 namespace {
 
-std::vector<std::string> V(std::initializer_list<const char *> l) {
+std::vector<std::string> V(std::initializer_list<const char*> l) {
   return std::vector<std::string>(l.begin(), l.end());
 }
 
-std::string Render(const std::vector<QemuArg> &args) {
+std::string Render(const std::vector<QemuArg>& args) {
   std::string out;
-  for (const QemuArg &a : args) {
+  for (const QemuArg& a : args) {
     absl::StrAppend(&out, a.known ? "" : "?", a.name);
-    if (a.value.has_value())
-      absl::StrAppend(&out, "[", *a.value, "]");
+    if (a.value.has_value()) absl::StrAppend(&out, "[", *a.value, "]");
     out += " ";
   }
   return out;
 }
 
-std::string Tokens(std::initializer_list<const char *> l) {
+std::string Tokens(std::initializer_list<const char*> l) {
   absl::StatusOr<std::vector<QemuArg>> t = TokenizeQemuArgs(V(l));
-  if (!t.ok())
-    return std::string(t.status().message());
+  if (!t.ok()) return std::string(t.status().message());
   return Render(*t);
 }
 
@@ -77,10 +75,9 @@ TEST(TokenizeQemuArgs, Bounded) {
 
 std::string List(absl::string_view text) {
   std::string out;
-  for (const QemuListItem &i : SplitQemuList(text)) {
+  for (const QemuListItem& i : SplitQemuList(text)) {
     out += "<" + i.key;
-    if (i.has_value)
-      out += "=" + i.value;
+    if (i.has_value) out += "=" + i.value;
     out += ">";
   }
   return out;
@@ -102,10 +99,10 @@ TEST(SplitQemuList, ItemsEscapesAndImpliedKeys) {
 }
 
 TEST(ParseQemuBool, Spellings) {
-  for (const char *t : {"on", "yes", "true", "y"}) {
+  for (const char* t : {"on", "yes", "true", "y"}) {
     EXPECT_EQ(*ParseQemuBool(t), std::optional<bool>(true)) << t;
   }
-  for (const char *f : {"off", "no", "false", "n"}) {
+  for (const char* f : {"off", "no", "false", "n"}) {
     EXPECT_EQ(*ParseQemuBool(f), std::optional<bool>(false)) << f;
   }
   EXPECT_EQ(*ParseQemuBool("auto"), std::nullopt);
@@ -130,5 +127,5 @@ TEST(SubOptions, Lookup) {
   EXPECT_EQ(FindQemuOption("--m"), nullptr);
 }
 
-} // namespace
-} // namespace realm_measurements::measure::qemu
+}  // namespace
+}  // namespace realm_measurements::measure::qemu

@@ -368,8 +368,13 @@ TEST(QemuModel, Errors) {
   EXPECT_EQ(BuildError("-object rme-guest,measurement-algorithm=sha384"),
             "RMM: unknown hash algorithm `sha384`: unknown hash algorithm "
             "`sha384`");
-  EXPECT_EQ(BuildError("-kernel Image"), "need kernel image");
-  EXPECT_EQ(BuildError("-bios fw"), "need firmware image");
+  EXPECT_EQ(BuildError("-kernel Image"),
+            "need kernel image: qemu -kernel loads the kernel image; give its "
+            "file with the global -k FILE before the VMM name (e.g. -k Image)");
+  EXPECT_EQ(
+      BuildError("-bios fw"),
+      "need firmware image: qemu -bios loads the firmware image; give its file "
+      "with the global -f FILE before the VMM name (e.g. -f QEMU_EFI.fd)");
   EXPECT_EQ(BuildError("-smp"), "-smp needs a value");
   EXPECT_EQ(BuildError("-M"), "-machine needs a value");
   // -initrd without -kernel is ignored, even without a global -i.

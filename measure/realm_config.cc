@@ -279,15 +279,35 @@ absl::Status RealmConfig::Validate() const {
 }
 
 absl::StatusOr<RealmCreateParams> RealmConfig::ResolveParams() const {
-  auto unknown = [](absl::string_view name) {
-    return absl::FailedPreconditionError(absl::StrCat(name, " is not known"));
+  // Each message names the option and the config key that supply the
+  // value (measure/host_caps.h), with an example.
+  auto unknown = [](absl::string_view name, absl::string_view fix) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name, " is not known: ", fix));
+  };
+  auto cap_unknown = [&](absl::string_view key, absl::string_view option,
+                         absl::string_view what) {
+    return unknown(key, absl::StrCat("give the host's ", what, " with --",
+                                     option, " N or `", key,
+                                     " = N` in a -c config file (e.g. -c "
+                                     "configs/fvp.conf)"));
   };
   // spec-core §4.2: hash algorithm, ipa_bits, num_wps, num_bps, then
   // pmu_num_ctrs when the PMU is on.
-  if (!hash_algorithm_.has_value()) return unknown("hash algorithm");
-  if (!caps_.ipa_bits.has_value()) return unknown("ipa_bits");
-  if (!caps_.num_wps.has_value()) return unknown("num_wps");
-  if (!caps_.num_bps.has_value()) return unknown("num_bps");
+  if (!hash_algorithm_.has_value()) {
+    return unknown("hash algorithm",
+                   "the VMM arguments select it (e.g. kvmtool "
+                   "--measurement-algo sha256)");
+  }
+  if (!caps_.ipa_bits.has_value()) {
+    return cap_unknown("ipa_bits", "ipa-bits", "IPA width in bits");
+  }
+  if (!caps_.num_wps.has_value()) {
+    return cap_unknown("num_wps", "num-wps", "watchpoint count");
+  }
+  if (!caps_.num_bps.has_value()) {
+    return cap_unknown("num_bps", "num-bps", "breakpoint count");
+  }
   RealmCreateParams p;
   p.hash_algorithm = *hash_algorithm_;
   p.ipa_bits = *caps_.ipa_bits;
@@ -297,7 +317,10 @@ absl::StatusOr<RealmCreateParams> RealmConfig::ResolveParams() const {
   p.lpa2 = caps_.lpa2.value_or(false);
   p.pmu = caps_.pmu.value_or(false);
   if (p.pmu) {
-    if (!caps_.pmu_num_ctrs.has_value()) return unknown("pmu_num_ctrs");
+    if (!caps_.pmu_num_ctrs.has_value()) {
+      return cap_unknown("pmu_num_ctrs", "pmu-num-ctrs",
+                         "PMU counter count (the PMU is on)");
+    }
     p.pmu_num_ctrs = *caps_.pmu_num_ctrs;
   }
   return p;

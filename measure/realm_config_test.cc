@@ -235,13 +235,23 @@ TEST(ComputeMeasurements, MissingFileIsAVmmError) {
 TEST(ResolveParams, MissingFieldsInSpecOrder) {
   RealmConfig c{HostCaps{}};
   EXPECT_EQ(c.ResolveParams().status().message(),
-            "hash algorithm is not known");
+            "hash algorithm is not known: the VMM arguments select it (e.g. "
+            "kvmtool --measurement-algo sha256)");
   c.set_hash_algorithm(HashAlgorithm::kSha512);
-  EXPECT_EQ(c.ResolveParams().status().message(), "ipa_bits is not known");
+  EXPECT_EQ(c.ResolveParams().status().message(),
+            "ipa_bits is not known: give the host's IPA width in bits with "
+            "--ipa-bits N or `ipa_bits = N` in a -c config file (e.g. -c "
+            "configs/fvp.conf)");
   c.caps().ipa_bits = 41;
-  EXPECT_EQ(c.ResolveParams().status().message(), "num_wps is not known");
+  EXPECT_EQ(
+      c.ResolveParams().status().message(),
+      "num_wps is not known: give the host's watchpoint count with --num-wps N "
+      "or `num_wps = N` in a -c config file (e.g. -c configs/fvp.conf)");
   c.caps().num_wps = 2;
-  EXPECT_EQ(c.ResolveParams().status().message(), "num_bps is not known");
+  EXPECT_EQ(
+      c.ResolveParams().status().message(),
+      "num_bps is not known: give the host's breakpoint count with --num-bps N "
+      "or `num_bps = N` in a -c config file (e.g. -c configs/fvp.conf)");
   c.caps().num_bps = 3;
   c.caps().pmu_num_ctrs = 7;  // ignored while the PMU is off
   absl::StatusOr<RealmCreateParams> p = c.ResolveParams();
@@ -251,7 +261,10 @@ TEST(ResolveParams, MissingFieldsInSpecOrder) {
   EXPECT_EQ(p->sve_vl, 0);
   c.caps().pmu = true;
   c.caps().pmu_num_ctrs.reset();
-  EXPECT_EQ(c.ResolveParams().status().message(), "pmu_num_ctrs is not known");
+  EXPECT_EQ(c.ResolveParams().status().message(),
+            "pmu_num_ctrs is not known: give the host's PMU counter count (the "
+            "PMU is on) with --pmu-num-ctrs N or `pmu_num_ctrs = N` in a -c "
+            "config file (e.g. -c configs/fvp.conf)");
   c.caps().pmu_num_ctrs = 4;
   c.caps().sve_vl = 512;
   c.caps().lpa2 = true;

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "measure/realm_config.h"
@@ -18,10 +19,10 @@ namespace realm_measurements::measure {
 struct VmmInputs {
   // Paths as given (already resolved against BUILD_WORKING_DIRECTORY).
   // Each is used only if the VMM arguments ask for it.
-  std::optional<std::string> kernel;    // -k/--kernel
-  std::optional<std::string> initrd;    // -i/--initrd
-  std::optional<std::string> firmware;  // -f/--firmware
-  std::optional<std::string> dtb;       // --dtb: measured verbatim
+  std::optional<std::string> kernel;        // -k/--kernel
+  std::optional<std::string> initrd;        // -i/--initrd
+  std::optional<std::string> firmware;      // -f/--firmware
+  std::optional<std::string> dtb;           // --dtb: measured verbatim
   std::optional<std::string> dtb_template;  // --dtb-template: patched
 };
 
@@ -48,6 +49,21 @@ inline absl::Status UsageError(absl::string_view message) {
 
 inline bool IsUsageError(const absl::Status& s) {
   return s.GetPayload(kUsageErrorPayload).has_value();
+}
+
+// "need kernel image: ..." when the VMM arguments load a payload whose file
+// was not given: names the global option that supplies it, e.g.
+// NeedImage("kernel", "-k", "kvmtool --kernel").
+inline std::string NeedImage(absl::string_view what,
+                             absl::string_view global_option,
+                             absl::string_view vmm_option) {
+  const char* example = what == "kernel"   ? "Image"
+                        : what == "initrd" ? "initrd.cpio"
+                                           : "QEMU_EFI.fd";
+  return absl::StrCat("need ", what, " image: ", vmm_option, " loads the ",
+                      what, " image; give its file with the global ",
+                      global_option, " FILE before the VMM name (e.g. ",
+                      global_option, " ", example, ")");
 }
 
 }  // namespace realm_measurements::measure

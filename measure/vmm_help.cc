@@ -15,7 +15,7 @@ namespace {
 
 // kvmtool spells the option `restricted_mem`; the hyphenated spelling and
 // options of other kvmtool versions or other VMMs are usage errors.
-constexpr const char *kKvmtoolRejected[] = {
+constexpr const char* kKvmtoolRejected[] = {
     "--restricted-mem", "--aarch32", "--sdl", "--vnc", "--gtk",
     "--mem-size",       "-x"};
 
@@ -28,79 +28,78 @@ constexpr RejectedArg kCloudHvRejected[] = {
     {"-m", "no short options besides `-v`"},
 };
 
-const char *KvmtoolTypeName(kvmtool::ArgType t) {
+const char* KvmtoolTypeName(kvmtool::ArgType t) {
   switch (t) {
-  case kvmtool::ArgType::kString:
-    return "string";
-  case kvmtool::ArgType::kUsize:
-    return "usize";
-  case kvmtool::ArgType::kU64:
-    return "u64";
-  case kvmtool::ArgType::kU16:
-    return "u16";
-  case kvmtool::ArgType::kU8:
-    return "u8";
+    case kvmtool::ArgType::kString:
+      return "string";
+    case kvmtool::ArgType::kUsize:
+      return "usize";
+    case kvmtool::ArgType::kU64:
+      return "u64";
+    case kvmtool::ArgType::kU16:
+      return "u16";
+    case kvmtool::ArgType::kU8:
+      return "u8";
   }
   return "?";
 }
 
-const char *KvmtoolUseName(kvmtool::ArgUse u) {
+const char* KvmtoolUseName(kvmtool::ArgUse u) {
   switch (u) {
-  case kvmtool::ArgUse::kSupported:
-    return "supported";
-  case kvmtool::ArgUse::kIgnored:
-    return "ignored";
-  case kvmtool::ArgUse::kRejected:
-    return "rejected";
+    case kvmtool::ArgUse::kSupported:
+      return "supported";
+    case kvmtool::ArgUse::kIgnored:
+      return "ignored";
+    case kvmtool::ArgUse::kRejected:
+      return "rejected";
   }
   return "?";
 }
 
-const char *QemuUseName(qemu::OptionUse u) {
+const char* QemuUseName(qemu::OptionUse u) {
   switch (u) {
-  case qemu::OptionUse::kSupported:
-    return "supported";
-  case qemu::OptionUse::kIgnored:
-    return "ignored";
-  case qemu::OptionUse::kIgnoredWarned:
-    return "ignored (warning)";
-  case qemu::OptionUse::kRejected:
-    return "rejected";
+    case qemu::OptionUse::kSupported:
+      return "supported";
+    case qemu::OptionUse::kIgnored:
+      return "ignored";
+    case qemu::OptionUse::kIgnoredWarned:
+      return "ignored (warning)";
+    case qemu::OptionUse::kRejected:
+      return "rejected";
   }
   return "?";
 }
 
-const char *CloudHvKindName(cloud_hv::ArgKind k) {
+const char* CloudHvKindName(cloud_hv::ArgKind k) {
   switch (k) {
-  case cloud_hv::ArgKind::kValue:
-    return "value";
-  case cloud_hv::ArgKind::kList:
-    return "list";
-  case cloud_hv::ArgKind::kFlag:
-    return "flag";
-  case cloud_hv::ArgKind::kCount:
-    return "count";
+    case cloud_hv::ArgKind::kValue:
+      return "value";
+    case cloud_hv::ArgKind::kList:
+      return "list";
+    case cloud_hv::ArgKind::kFlag:
+      return "flag";
+    case cloud_hv::ArgKind::kCount:
+      return "count";
   }
   return "?";
 }
 
 std::vector<VmmArgTable> KvmtoolTables() {
   VmmArgTable t{"Arguments", {"Option", "Value", "Use", "Effect"}, {}};
-  for (const kvmtool::ArgSpec &o : kvmtool::Arguments()) {
+  for (const kvmtool::ArgSpec& o : kvmtool::Arguments()) {
     std::string names = absl::StrCat("`--", o.long_name, "`");
     if (o.short_name != 0) {
       names = absl::StrCat("`-", std::string(1, o.short_name), "`, ", names);
     }
     std::string value = "flag";
-    if (o.kind == kvmtool::ArgKind::kValue)
-      value = KvmtoolTypeName(o.type);
+    if (o.kind == kvmtool::ArgKind::kValue) value = KvmtoolTypeName(o.type);
     if (o.kind == kvmtool::ArgKind::kList) {
       value = absl::StrCat(KvmtoolTypeName(o.type), ", repeatable");
     }
     t.rows.push_back({names, value, KvmtoolUseName(o.use), o.summary});
   }
   std::vector<std::string> examples;
-  for (const char *e : kKvmtoolRejected) {
+  for (const char* e : kKvmtoolRejected) {
     examples.push_back(absl::StrCat("`", e, "`"));
   }
   t.rows.push_back(
@@ -112,7 +111,7 @@ std::vector<VmmArgTable> KvmtoolTables() {
 
 std::vector<VmmArgTable> QemuTables() {
   VmmArgTable options{"Options", {"Option", "Value", "Use", "Effect"}, {}};
-  for (const qemu::OptionInfo &o : qemu::QemuOptionTable()) {
+  for (const qemu::OptionInfo& o : qemu::QemuOptionTable()) {
     options.rows.push_back({absl::StrCat("`", o.name, "`"),
                             o.takes_value ? "yes" : "no", QemuUseName(o.use),
                             o.summary});
@@ -121,7 +120,7 @@ std::vector<VmmArgTable> QemuTables() {
                           "`Parameter <name> ignored`; a following value is "
                           "read as an option"});
   VmmArgTable keys{"List keys", {"Option", "Key", "Use", "Effect"}, {}};
-  for (const qemu::SubOptionInfo &s : qemu::QemuSubOptionTable()) {
+  for (const qemu::SubOptionInfo& s : qemu::QemuSubOptionTable()) {
     const std::string key =
         *s.key == '\0' ? "(first item)" : absl::StrCat("`", s.key, "`");
     keys.rows.push_back(
@@ -132,13 +131,13 @@ std::vector<VmmArgTable> QemuTables() {
 
 std::vector<VmmArgTable> CloudHvTables() {
   VmmArgTable t{"Arguments", {"Argument", "Kind", "Use", "Effect"}, {}};
-  for (const cloud_hv::ArgSpec &a : cloud_hv::Arguments()) {
+  for (const cloud_hv::ArgSpec& a : cloud_hv::Arguments()) {
     t.rows.push_back(
         {absl::StrCat("`", a.name, "`"), CloudHvKindName(a.kind),
          a.use == cloud_hv::ArgUse::kSupported ? "supported" : "ignored",
          a.summary});
   }
-  for (const RejectedArg &r : kCloudHvRejected) {
+  for (const RejectedArg& r : kCloudHvRejected) {
     t.rows.push_back({absl::StrCat("`", r.name, "`"), "—", "rejected", r.why});
   }
   return {t};
@@ -152,37 +151,33 @@ std::string PlainText(absl::string_view cell) {
 // Display width (UTF-8: count code points, not bytes).
 size_t Width(absl::string_view s) {
   size_t n = 0;
-  for (char c : s)
-    n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
   return n;
 }
 
-std::string TextTable(const VmmArgTable &t) {
+std::string TextTable(const VmmArgTable& t) {
   std::vector<std::vector<std::string>> cells;
-  for (const VmmArgRow &r : t.rows) {
+  for (const VmmArgRow& r : t.rows) {
     cells.push_back({PlainText(r.option), PlainText(r.value), PlainText(r.use),
                      PlainText(r.effect)});
   }
   size_t w[3] = {0, 0, 0};
-  for (const auto &row : cells) {
-    for (int i = 0; i < 3; ++i)
-      w[i] = std::max(w[i], Width(row[i]));
+  for (const auto& row : cells) {
+    for (int i = 0; i < 3; ++i) w[i] = std::max(w[i], Width(row[i]));
   }
   std::string out = absl::StrCat(t.title, ":\n");
-  auto pad = [](const std::string &s, size_t width) {
+  auto pad = [](const std::string& s, size_t width) {
     return s + std::string(width - Width(s) + 2, ' ');
   };
   std::vector<std::string> header = {t.columns[0], t.columns[1], t.columns[2],
                                      t.columns[3]};
-  for (int i = 0; i < 3; ++i)
-    w[i] = std::max(w[i], Width(header[i]));
+  for (int i = 0; i < 3; ++i) w[i] = std::max(w[i], Width(header[i]));
   absl::StrAppend(&out, "  ", pad(header[0], w[0]), pad(header[1], w[1]),
                   pad(header[2], w[2]), header[3], "\n");
-  for (const auto &row : cells) {
+  for (const auto& row : cells) {
     std::string line = absl::StrCat("  ", pad(row[0], w[0]), pad(row[1], w[1]),
                                     pad(row[2], w[2]), row[3]);
-    while (!line.empty() && line.back() == ' ')
-      line.pop_back();
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     absl::StrAppend(&out, line, "\n");
   }
   return out;
@@ -190,9 +185,9 @@ std::string TextTable(const VmmArgTable &t) {
 
 // What each model is, what it needs and what it assumes (spec-vmm §5-§7).
 struct VmmIntro {
-  const char *name;
-  const char *usage;
-  const char *text;
+  const char* name;
+  const char* usage;
+  const char* text;
 };
 
 constexpr VmmIntro kIntros[] = {
@@ -244,28 +239,25 @@ Host capabilities come from the global -c CONFIG files or options, e.g.:
 Reference: docs/vmm-cloud-hv.md.)"},
 };
 
-} // namespace
+}  // namespace
 
-absl::Span<const char *const> KvmtoolRejectedExamples() {
+absl::Span<const char* const> KvmtoolRejectedExamples() {
   return kKvmtoolRejected;
 }
 
 absl::Span<const RejectedArg> CloudHvRejectedArgs() { return kCloudHvRejected; }
 
 std::vector<VmmArgTable> VmmArgTables(absl::string_view vmm) {
-  if (vmm == "kvmtool")
-    return KvmtoolTables();
-  if (vmm == "qemu")
-    return QemuTables();
-  if (vmm == "cloud-hv")
-    return CloudHvTables();
+  if (vmm == "kvmtool") return KvmtoolTables();
+  if (vmm == "qemu") return QemuTables();
+  if (vmm == "cloud-hv") return CloudHvTables();
   return {};
 }
 
-std::string RenderMarkdownTable(const VmmArgTable &t) {
+std::string RenderMarkdownTable(const VmmArgTable& t) {
   std::string out = absl::StrCat("| ", absl::StrJoin(t.columns, " | "),
                                  " |\n|---|---|---|---|\n");
-  for (const VmmArgRow &r : t.rows) {
+  for (const VmmArgRow& r : t.rows) {
     absl::StrAppend(&out, "| ", r.option, " | ", r.value, " | ", r.use, " | ",
                     r.effect, " |\n");
   }
@@ -273,15 +265,14 @@ std::string RenderMarkdownTable(const VmmArgTable &t) {
 }
 
 std::optional<std::string> VmmHelpText(absl::string_view vmm) {
-  for (const VmmIntro &intro : kIntros) {
-    if (vmm != intro.name)
-      continue;
+  for (const VmmIntro& intro : kIntros) {
+    if (vmm != intro.name) continue;
     std::string out = absl::StrCat(
         "Usage: realm-measurements [GLOBAL OPTIONS] ", intro.usage, "\n\n",
         intro.text, "\n\n",
         "supported: changes the Realm; ignored: accepted, no effect on the\n"
         "measurements; rejected: an error.\n");
-    for (const VmmArgTable &t : VmmArgTables(vmm)) {
+    for (const VmmArgTable& t : VmmArgTables(vmm)) {
       absl::StrAppend(&out, "\n", TextTable(t));
     }
     absl::StrAppend(&out,
@@ -299,9 +290,8 @@ bool VmmArgsAskForHelp(absl::string_view vmm,
     // option's value (`-append --help`) is not a request for help.
     absl::StatusOr<std::vector<qemu::QemuArg>> tokens =
         qemu::TokenizeQemuArgs(args);
-    if (!tokens.ok())
-      return false;
-    for (const qemu::QemuArg &t : *tokens) {
+    if (!tokens.ok()) return false;
+    for (const qemu::QemuArg& t : *tokens) {
       if (!t.known &&
           (t.name == "--help" || t.name == "-h" || t.name == "-help")) {
         return true;
@@ -311,11 +301,10 @@ bool VmmArgsAskForHelp(absl::string_view vmm,
   }
   // kvmtool and cloud-hypervisor: a value never starts with '-' unless
   // attached, so any `--help` or `-h` token is an option.
-  if (vmm != "kvmtool" && vmm != "cloud-hv")
-    return false;
-  return std::any_of(args.begin(), args.end(), [](const std::string &a) {
+  if (vmm != "kvmtool" && vmm != "cloud-hv") return false;
+  return std::any_of(args.begin(), args.end(), [](const std::string& a) {
     return a == "--help" || a == "-h";
   });
 }
 
-} // namespace realm_measurements::measure
+}  // namespace realm_measurements::measure

@@ -17,25 +17,25 @@ namespace realm_measurements::measure {
 
 // One row of an argument table. Cells are Markdown (backticks for code).
 struct VmmArgRow {
-  std::string option; // "`-c`, `--cpus`"
-  std::string value;  // "usize", "yes", "list", ...
-  std::string use;    // "supported", "ignored", "ignored (warning)", ...
-  std::string effect; // one line, may be empty
+  std::string option;  // "`-c`, `--cpus`"
+  std::string value;   // "usize", "yes", "list", ...
+  std::string use;     // "supported", "ignored", "ignored (warning)", ...
+  std::string effect;  // one line, may be empty
 };
 
 // A titled table: its Markdown header names the four columns.
 struct VmmArgTable {
-  std::string title;                // "Arguments", "List keys"
-  std::vector<std::string> columns; // 4 column names
+  std::string title;                 // "Arguments", "List keys"
+  std::vector<std::string> columns;  // 4 column names
   std::vector<VmmArgRow> rows;
 };
 
 // Options the kvmtool and cloud-hv parsers must reject (usage error), for
 // the docs' "rejected" rows and the tests that check them.
-absl::Span<const char *const> KvmtoolRejectedExamples();
+absl::Span<const char* const> KvmtoolRejectedExamples();
 struct RejectedArg {
-  const char *name;
-  const char *why;
+  const char* name;
+  const char* why;
 };
 absl::Span<const RejectedArg> CloudHvRejectedArgs();
 
@@ -44,7 +44,7 @@ std::vector<VmmArgTable> VmmArgTables(absl::string_view vmm);
 
 // The Markdown of one table (header, separator, rows; each line ends in
 // '\n'), as docs/vmm-<vmm>.md contains it.
-std::string RenderMarkdownTable(const VmmArgTable &table);
+std::string RenderMarkdownTable(const VmmArgTable& table);
 
 // `realm-measurements <vmm> --help`: usage, what the model is, its
 // defaults and required arguments, and every table as aligned text.
@@ -56,6 +56,6 @@ std::optional<std::string> VmmHelpText(absl::string_view vmm);
 bool VmmArgsAskForHelp(absl::string_view vmm,
                        absl::Span<const std::string> args);
 
-} // namespace realm_measurements::measure
+}  // namespace realm_measurements::measure
 
-#endif // REALM_MEASUREMENTS_MEASURE_VMM_HELP_H_
+#endif  // REALM_MEASUREMENTS_MEASURE_VMM_HELP_H_

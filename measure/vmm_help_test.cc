@@ -9,18 +9,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
 #include "measure/cli.h"
 #include "measure/cloud_hv.h"
 #include "measure/kvmtool.h"
 #include "measure/qemu.h"
 #include "measure/qemu_args.h"
 #include "measure/vmm.h"
-#include "gtest/gtest.h"
 
 namespace realm_measurements::measure {
 namespace {
 
-std::string ReadDoc(const std::string &path) {
+std::string ReadDoc(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot open " << path;
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -31,7 +31,7 @@ struct RunResult {
   std::string out, err;
 };
 
-RunResult RunWithModels(const std::vector<std::string> &args) {
+RunResult RunWithModels(const std::vector<std::string>& args) {
   CliEnvironment env;
   env.models["kvmtool"] = &BuildKvmtool;
   env.models["qemu"] = &BuildQemu;
@@ -55,13 +55,13 @@ std::string HelpLineFor(const std::string& help, absl::string_view option) {
 
 // docs/vmm-*.md contain exactly the tables rendered from the code.
 TEST(VmmHelpTest, DocsContainTheTablesOfTheCode) {
-  for (const char *vmm : {"kvmtool", "qemu", "cloud-hv"}) {
+  for (const char* vmm : {"kvmtool", "qemu", "cloud-hv"}) {
     SCOPED_TRACE(vmm);
     const std::string doc = ReadDoc(absl::StrCat("docs/vmm-", vmm, ".md"));
     ASSERT_FALSE(doc.empty());
     std::vector<VmmArgTable> tables = VmmArgTables(vmm);
     ASSERT_FALSE(tables.empty());
-    for (const VmmArgTable &t : tables) {
+    for (const VmmArgTable& t : tables) {
       const std::string md = RenderMarkdownTable(t);
       EXPECT_NE(doc.find(md), std::string::npos)
           << "docs/vmm-" << vmm << ".md must contain exactly:\n"
@@ -74,7 +74,7 @@ TEST(VmmHelpTest, DocsContainTheTablesOfTheCode) {
 // and value type; it is printed on stdout with exit status 0, whatever
 // else is on the line (no measurement is attempted).
 TEST(VmmHelpTest, KvmtoolHelpListsEveryArgument) {
-  for (const std::vector<std::string> &argv :
+  for (const std::vector<std::string>& argv :
        std::vector<std::vector<std::string>>{
            {"kvmtool", "--help"},
            {"kvmtool", "-h"},
@@ -86,12 +86,12 @@ TEST(VmmHelpTest, KvmtoolHelpListsEveryArgument) {
         r.out, "Usage: realm-measurements [GLOBAL OPTIONS] kvmtool "))
         << r.out;
     EXPECT_TRUE(absl::StrContains(r.out, "Required: -c/--cpus N and -m/--mem"));
-    for (const kvmtool::ArgSpec &o : kvmtool::Arguments()) {
+    for (const kvmtool::ArgSpec& o : kvmtool::Arguments()) {
       SCOPED_TRACE(o.long_name);
       const std::string line =
           HelpLineFor(r.out, absl::StrCat("--", o.long_name));
       ASSERT_FALSE(line.empty()) << r.out;
-      const char *use = o.use == kvmtool::ArgUse::kSupported ? " supported "
+      const char* use = o.use == kvmtool::ArgUse::kSupported ? " supported "
                         : o.use == kvmtool::ArgUse::kIgnored ? " ignored"
                                                              : " rejected ";
       EXPECT_TRUE(absl::StrContains(line, use)) << line;
@@ -101,7 +101,7 @@ TEST(VmmHelpTest, KvmtoolHelpListsEveryArgument) {
             << line;
       }
     }
-    for (const char *e : KvmtoolRejectedExamples()) {
+    for (const char* e : KvmtoolRejectedExamples()) {
       EXPECT_TRUE(absl::StrContains(r.out, e)) << e;
     }
   }
@@ -110,13 +110,12 @@ TEST(VmmHelpTest, KvmtoolHelpListsEveryArgument) {
 TEST(VmmHelpTest, QemuHelpListsOptionsAndListKeys) {
   RunResult r = RunWithModels({"qemu", "-M", "virt", "--help"});
   EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_EQ(r.err, ""); // no "Parameter --help ignored" warning
-  for (const qemu::OptionInfo &o : qemu::QemuOptionTable()) {
+  EXPECT_EQ(r.err, "");  // no "Parameter --help ignored" warning
+  for (const qemu::OptionInfo& o : qemu::QemuOptionTable()) {
     EXPECT_FALSE(HelpLineFor(r.out, o.name).empty()) << o.name;
   }
-  for (const qemu::SubOptionInfo &s : qemu::QemuSubOptionTable()) {
-    if (*s.key == '\0' || std::string(s.key) == "*")
-      continue;
+  for (const qemu::SubOptionInfo& s : qemu::QemuSubOptionTable()) {
+    if (*s.key == '\0' || std::string(s.key) == "*") continue;
     EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat(" ", s.key, " ")))
         << s.key;
   }
@@ -133,7 +132,7 @@ TEST(VmmHelpTest, CloudHvHelpListsArgumentsAndRejections) {
   RunResult r = RunWithModels({"cloud-hv", "--help"});
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.err, "");
-  for (const cloud_hv::ArgSpec &a : cloud_hv::Arguments()) {
+  for (const cloud_hv::ArgSpec& a : cloud_hv::Arguments()) {
     const std::string line = HelpLineFor(r.out, a.name);
     ASSERT_FALSE(line.empty()) << a.name;
     EXPECT_TRUE(absl::StrContains(line, a.use == cloud_hv::ArgUse::kSupported
@@ -141,7 +140,7 @@ TEST(VmmHelpTest, CloudHvHelpListsArgumentsAndRejections) {
                                             : " ignored"))
         << line;
   }
-  for (const RejectedArg &a : CloudHvRejectedArgs()) {
+  for (const RejectedArg& a : CloudHvRejectedArgs()) {
     const std::string line = HelpLineFor(r.out, a.name);
     EXPECT_TRUE(absl::StrContains(line, " rejected "))
         << a.name << ": " << line;
@@ -154,7 +153,7 @@ TEST(VmmHelpTest, CloudHvHelpListsArgumentsAndRejections) {
 }
 
 TEST(VmmHelpTest, HelpTextIsPlainTextWithoutMarkdown) {
-  for (const char *vmm : {"kvmtool", "qemu", "cloud-hv"}) {
+  for (const char* vmm : {"kvmtool", "qemu", "cloud-hv"}) {
     std::optional<std::string> help = VmmHelpText(vmm);
     ASSERT_TRUE(help.has_value()) << vmm;
     for (absl::string_view line : absl::StrSplit(*help, '\n')) {
@@ -166,5 +165,5 @@ TEST(VmmHelpTest, HelpTextIsPlainTextWithoutMarkdown) {
   EXPECT_FALSE(VmmHelpText("help").has_value());
 }
 
-} // namespace
-} // namespace realm_measurements::measure
+}  // namespace
+}  // namespace realm_measurements::measure
