@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "measure/fdt_writer.h"
 
@@ -262,6 +263,92 @@ TEST(DtbTemplateTest, Errors) {
     PutBe32At(b, 16, 44);  // off_mem_rsvmap not 8-aligned
     ExpectPatchError(b, "");
   }
+}
+
+// --dtb input validation: golden DTBs (from the real VMMs' generators)
+// pass, and each header check fails with its own message.
+void PutU32Be(std::vector<uint8_t>& d, size_t off, uint32_t v) {
+  d[off] = v >> 24;
+  d[off + 1] = v >> 16;
+  d[off + 2] = v >> 8;
+  d[off + 3] = v;
+}
+
+TEST(CheckDeviceTreeTest, GoldenDtbsPass) {
+  for (const char* name :
+       {"kvm-k-i-4cpu-512M.dtb", "qemu-kernel-1cpu-128M.dtb",
+        "chv-kernel-default.dtb", "kvm-measurement-log.dtb"}) {
+    SCOPED_TRACE(name);
+    std::vector<uint8_t> d =
+        ReadFileOrDie(std::string("testdata/golden/dtbs/") + name);
+    EXPECT_TRUE(CheckDeviceTree(d).ok()) << CheckDeviceTree(d);
+    // Zero padding after totalsize (kvmtool's 64 KiB DTB) is fine.
+    d.resize(d.size() + 4096, 0);
+    EXPECT_TRUE(CheckDeviceTree(d).ok()) << CheckDeviceTree(d);
+  }
+}
+
+TEST(CheckDeviceTreeTest, EachCheckNamesWhatFailed) {
+  const std::vector<uint8_t> good =
+      ReadFileOrDie("testdata/golden/dtbs/qemu-kernel-1cpu-128M.dtb");
+  ASSERT_GT(good.size(), 100u);
+  auto field = [&](size_t off) {
+    return uint32_t{good[off]} << 24 | uint32_t{good[off + 1]} << 16 |
+           uint32_t{good[off + 2]} << 8 | good[off + 3];
+  };
+  const uint32_t total = field(4), off_struct = field(8),
+                 off_strings = field(12), size_strings = field(32),
+                 size_struct = field(36);
+  ASSERT_EQ(total, good.size());
+  struct Case {
+    const char* name;
+    size_t offset;  // header field to overwrite, or SIZE_MAX: truncate
+    uint32_t value;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"magic", 0, 0xfeedd00d,
+       "bad magic 0xfeedd00d at offset 0 (expected 0xd00dfeed)"},
+      {"version", 20, 15,
+       "unsupported version 15 (last_comp_version 16; expected version >= 16 "
+       "and last_comp_version <= 17)"},
+      {"last_comp_version", 24, 18,
+       "unsupported version 17 (last_comp_version 18; expected version >= 16 "
+       "and last_comp_version <= 17)"},
+      {"totalsize", 4, total + 1,
+       absl::StrCat("totalsize ", total + 1,
+                    " in the header, but the file has ", total,
+                    " bytes (expected 40 to ", total, ")")},
+      {"off_mem_rsvmap", 16, 44,
+       absl::StrCat("memory reservation block [44, +16) is not inside [40, "
+                    "totalsize ",
+                    total, ") or not 8-byte aligned")},
+      {"off_dt_struct", 8, total - 4,
+       absl::StrCat("structure block [", total - 4, ", +", size_struct,
+                    ") is not inside [40, totalsize ", total, ")")},
+      {"size_dt_strings", 32, total,
+       absl::StrCat("strings block [", off_strings, ", +", total,
+                    ") is not inside [40, totalsize ", total, ")")},
+      {"first token", off_struct, 3,
+       absl::StrCat("structure block starts with token 0x3 at offset ",
+                    off_struct, " (expected FDT_BEGIN_NODE 0x1)")},
+      {"last token", off_struct + size_struct - 4, 2,
+       absl::StrCat("structure block does not end with FDT_END 0x9 (found "
+                    "0x2 at offset ",
+                    off_struct + size_struct - 4, ")")},
+  };
+  (void)size_strings;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<uint8_t> d = good;
+    PutU32Be(d, c.offset, c.value);
+    EXPECT_EQ(CheckDeviceTree(d).message(), c.message);
+  }
+  EXPECT_EQ(CheckDeviceTree(absl::MakeConstSpan(good.data(), 39)).message(),
+            "file of 39 bytes is shorter than the 40-byte header");
+  EXPECT_EQ(CheckDtbOption("x.dtb", {}).message(),
+            "--dtb x.dtb is not a device tree: file of 0 bytes is shorter "
+            "than the 40-byte header");
 }
 
 }  // namespace
