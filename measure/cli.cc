@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -93,6 +94,7 @@ constexpr OptSpec kOptions[] = {
     {"sweep", 0, Kind::kRepeated, "KEY=V1,V2,..."},
     {"sweep-shape", 0, Kind::kRepeated, "KEY=V,KEY=V,..."},
     {"threads", 0, Kind::kValue, "THREADS"},
+    {"progress", 0, Kind::kFlag, nullptr},
     {"help", 'h', Kind::kFlag, nullptr},
     {"version", 'V', Kind::kFlag, nullptr},
 };
@@ -106,6 +108,7 @@ struct ParsedArgs {
   int threads = 0;  // 0: one per core
   bool no_measurements = false;
   bool print_b64 = false;
+  bool progress = false;
   bool help = false;
   bool version = false;
   bool json = false;
@@ -175,6 +178,7 @@ absl::Status Apply(const OptSpec& o, std::optional<std::string> value,
     case Kind::kFlag:
       if (name == "no-measurements") a.no_measurements = true;
       if (name == "print-b64") a.print_b64 = true;
+      if (name == "progress") a.progress = true;
       if (name == "help") a.help = true;
       if (name == "version") a.version = true;
       return absl::OkStatus();
@@ -409,6 +413,84 @@ absl::Status OutputError(absl::string_view option, const std::string& path,
   if (absl::StartsWith(why, prefix)) why.remove_prefix(prefix.size());
   return absl::Status(s.code(), absl::StrCat("cannot write output ", option,
                                              " ", path, ": ", why));
+}
+
+// Payload hashing progress on stderr (issue 19): at most two lines a
+// second while hashing, then one summary line. Without `always_summary`
+// (a terminal, not --progress) a run too short for a progress line prints
+// nothing.
+class ProgressReporter {
+ public:
+  ProgressReporter(std::ostream& err, uint64_t total, bool always_summary)
+      : err_(err),
+        total_(total),
+        always_summary_(always_summary),
+        start_(Clock::now()),
+        last_(start_) {}
+
+  void Add(uint64_t bytes) {
+    done_ += bytes;
+    // Looking at the clock every 64 calls (256 KiB of granules) keeps the
+    // cost negligible next to the hashing.
+    if (++calls_ % 64 != 0) return;
+    const Clock::time_point now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    Print(now, /*final=*/false);
+  }
+
+  void Finish() {
+    if (done_ > 0 && (always_summary_ || printed_)) {
+      Print(Clock::now(), /*final=*/true);
+    }
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  static std::string MiB(uint64_t bytes) {
+    return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  }
+
+  void Print(Clock::time_point now, bool final) {
+    const double seconds =
+        std::max(1e-6, std::chrono::duration<double>(now - start_).count());
+    const std::string rate = absl::StrFormat(
+        "%.1f MiB/s", static_cast<double>(done_) / (1 << 20) / seconds);
+    if (final) {
+      err_ << "progress: hashed " << MiB(done_) << " in "
+           << absl::StrFormat("%.2f s", seconds) << " (" << rate << ")\n";
+    } else {
+      err_ << "progress: hashed " << MiB(done_) << " of " << MiB(total_)
+           << absl::StrFormat(" (%.0f%%)",
+                              total_ == 0 ? 100.0 : 100.0 * done_ / total_)
+           << ", " << rate << "\n";
+    }
+    err_.flush();
+    printed_ = true;
+  }
+
+  std::ostream& err_;
+  const uint64_t total_;
+  const bool always_summary_;
+  bool printed_ = false;
+  const Clock::time_point start_;
+  Clock::time_point last_;
+  uint64_t done_ = 0;
+  uint64_t calls_ = 0;
+};
+
+// The payload bytes ComputeMeasurements hashes (files that cannot be sized
+// are left out; they fail later with their own error).
+uint64_t PayloadBytes(const RealmConfig& config) {
+  uint64_t total = 0;
+  for (const auto& [addr, b] : config.rim_blobs()) {
+    if (absl::StatusOr<uint64_t> s = b.payload.Size(); s.ok()) total += *s;
+  }
+  for (const auto& [index, b] : config.rem_blobs()) {
+    if (absl::StatusOr<uint64_t> s = b.payload.Size(); s.ok()) total += *s;
+  }
+  return total;
 }
 
 // The option that names a CBOR output file.
@@ -736,6 +818,10 @@ Options:
       --threads <THREADS>
           Threads hashing payload granules, 1-64 (default: one per core).
           Results do not depend on it
+      --progress
+          Report the progress of payload hashing on stderr (bytes hashed,
+          total and rate; at most two lines a second, then a summary line).
+          On by default when stderr is a terminal; never in a sweep
   -h, --help
           Print help
   -V, --version
@@ -914,7 +1000,15 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
   }
   if (a.no_measurements) return 0;
 
-  absl::StatusOr<Measurements> m = ComputeMeasurements(config, measure);
+  // Progress only for a single run: a sweep's shapes print into buffers.
+  std::optional<ProgressReporter> progress;
+  MeasureOptions options = measure;
+  if (collected == nullptr && (a.progress || env.stderr_is_terminal)) {
+    progress.emplace(err, PayloadBytes(config), a.progress);
+    options.on_hashed = [&](uint64_t bytes) { progress->Add(bytes); };
+  }
+  absl::StatusOr<Measurements> m = ComputeMeasurements(config, options);
+  if (progress.has_value()) progress->Finish();
   if (!m.ok()) {
     PrintError(err, kStageMeasure, m.status());
     return 1;

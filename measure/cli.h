@@ -33,6 +33,9 @@ struct CliEnvironment {
   // $BUILD_WORKING_DIRECTORY under `bazel run`: relative paths resolve
   // against it.
   std::optional<std::string> working_dir;
+  // Whether `err` is a terminal: then payload hashing reports its progress
+  // there as with --progress (scripts, which redirect stderr, get none).
+  bool stderr_is_terminal = false;
 };
 
 // Runs the program on `args` (without the program name). Measurements and

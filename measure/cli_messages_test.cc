@@ -9,8 +9,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -157,6 +159,48 @@ TEST_F(CliMessagesTest, EveryMessageSaysHowToFixIt) {
     const std::string first_line = err.str().substr(0, err.str().find('\n'));
     EXPECT_EQ(first_line, absl::StrReplaceAll(c.first_line, {{"DIR", Dir()}}))
         << err.str();
+  }
+}
+
+// --progress reports payload hashing on stderr; without it (and stderr not
+// a terminal) stderr stays empty and stdout is the same.
+TEST_F(CliMessagesTest, ProgressOnlyWhenAsked) {
+  // 96 MiB of non-zero bytes, hashed as a kvmtool initrd.
+  {
+    std::ofstream f(Dir() + "/initrd-96M", std::ios::binary);
+    const std::string mib(1 << 20, '\x5a');
+    for (int i = 0; i < 96; ++i) f << mib;
+  }
+  CliEnvironment env;
+  env.models["kvmtool"] = &BuildKvmtool;
+  auto run = [&](const std::string& extra) {
+    const std::string argv =
+        absl::StrCat(extra, " --num-wps 6 --num-bps 6 -i ", Dir(),
+                     "/initrd-96M kvmtool -c 1 -m 512M -i initrd");
+    std::ostringstream out, err;
+    int rc =
+        RunCli(absl::StrSplit(argv, ' ', absl::SkipEmpty()), env, out, err);
+    EXPECT_EQ(rc, 0) << err.str();
+    return std::make_pair(out.str(), err.str());
+  };
+  const auto [quiet_out, quiet_err] = run("");
+  EXPECT_EQ(quiet_err, "");
+  const auto [out, err] = run("--progress");
+  EXPECT_EQ(out, quiet_out);
+  std::vector<std::string> lines = absl::StrSplit(err, '\n', absl::SkipEmpty());
+  ASSERT_FALSE(lines.empty());
+  // Every line is a progress line; the last is the summary of the 96 MiB
+  // initrd plus the 64 KiB DTB.
+  for (const std::string& line : lines) {
+    EXPECT_TRUE(absl::StartsWith(line, "progress: hashed ")) << line;
+  }
+  EXPECT_TRUE(absl::StartsWith(lines.back(), "progress: hashed 96.1 MiB in "))
+      << lines.back();
+  EXPECT_TRUE(absl::EndsWith(lines.back(), " MiB/s)")) << lines.back();
+  // Intermediate lines (if the machine is slow enough to print any) show
+  // the total.
+  for (size_t i = 0; i + 1 < lines.size(); ++i) {
+    EXPECT_TRUE(absl::StrContains(lines[i], " of 96.1 MiB (")) << lines[i];
   }
 }
 

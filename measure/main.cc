@@ -1,4 +1,6 @@
 // realm-measurements: the argv-compatible command line (measure/cli.h).
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -21,6 +23,7 @@ int main(int argc, char** argv) {
       wd != nullptr && *wd != '\0') {
     env.working_dir = wd;
   }
+  env.stderr_is_terminal = isatty(STDERR_FILENO) == 1;
   env.models["qemu"] = &rm::BuildQemu;
   env.models["kvmtool"] = &rm::BuildKvmtool;
   env.models["cloud-hv"] = &rm::BuildCloudHv;

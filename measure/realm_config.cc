@@ -333,7 +333,8 @@ namespace {
 // granules. Digests come from the cache or from the parallel hasher (which
 // keeps bounded memory in flight); the RIM chain consumes them in order.
 absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
-                         GranuleHasher& hasher, DigestCache* cache) {
+                         GranuleHasher& hasher, DigestCache* cache,
+                         const std::function<void(uint64_t)>& on_hashed) {
   const uint64_t first_ipa = AlignDown(start);
   const size_t lead = static_cast<size_t>(start - first_ipa);
   const HashAlgorithm algorithm = engine.hash_algorithm();
@@ -418,6 +419,7 @@ absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
                            digest.begin() + hash_size);
           }
         }
+        if (on_hashed) on_hashed(kGranuleSize);
         return feed(index, digest);
       });
   if (!s.ok()) {
@@ -430,13 +432,16 @@ absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
 }
 
 // H(blob content) truncated to the algorithm's size, streamed.
-absl::StatusOr<std::vector<uint8_t>> DigestBlob(HashAlgorithm algorithm,
-                                                const Payload& payload) {
+absl::StatusOr<std::vector<uint8_t>> DigestBlob(
+    HashAlgorithm algorithm, const Payload& payload,
+    const std::function<void(uint64_t)>& on_hashed) {
   absl::StatusOr<crypto::Digest> digest =
       crypto::Digest::Create(ToDigestAlgorithm(algorithm));
   if (!digest.ok()) return digest.status();
-  absl::Status s = payload.Read(
-      [&](absl::Span<const uint8_t> chunk) { return digest->Update(chunk); });
+  absl::Status s = payload.Read([&](absl::Span<const uint8_t> chunk) {
+    if (on_hashed) on_hashed(chunk.size());
+    return digest->Update(chunk);
+  });
   if (!s.ok()) return s;
   return digest->Finish();
 }
@@ -465,7 +470,8 @@ absl::StatusOr<Measurements> ComputeMeasurements(
     if (!s.ok()) return s;
   }
   for (const auto& [addr, blob] : config.rim_blobs()) {
-    absl::Status s = MeasureBlob(*engine, addr, blob, *hasher, options.cache);
+    absl::Status s = MeasureBlob(*engine, addr, blob, *hasher, options.cache,
+                                 options.on_hashed);
     if (!s.ok()) return s;
   }
   if (config.rec().has_value()) {
@@ -479,7 +485,7 @@ absl::StatusOr<Measurements> ComputeMeasurements(
   // deviations.md C1: v = H(blob)[0:L], REM = H(REM_old[0:L] || v).
   for (const auto& [index, blob] : config.rem_blobs()) {
     absl::StatusOr<std::vector<uint8_t>> v =
-        DigestBlob(params->hash_algorithm, blob.payload);
+        DigestBlob(params->hash_algorithm, blob.payload, options.on_hashed);
     if (!v.ok()) return WithPrefix("VMM: ", v.status());
     absl::Status s = engine->ExtendRem(index, *v, RemFormula::kTfRmm);
     if (!s.ok()) return s;

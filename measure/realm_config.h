@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -140,6 +141,10 @@ struct MeasureOptions {
   GranuleHasher* hasher = nullptr;
   // Reuse of granule digests across calls (VM shapes, server requests).
   DigestCache* cache = nullptr;
+  // Called on the calling thread with the number of payload bytes just
+  // hashed (granules of RIM blobs, chunks of REM blobs; cache hits are not
+  // hashed), e.g. for a progress display. May be empty.
+  std::function<void(uint64_t bytes)> on_hashed;
 };
 
 // Replays the configuration through the engine in the fixed order:
