@@ -247,6 +247,67 @@ class GenRunVmmTest(unittest.TestCase):
 
     # --- errors -----------------------------------------------------------
 
+    def test_paths_with_spaces_quotes_and_dollars(self):
+        # Payloads, output folder and the VMM binary in folders whose names
+        # a shell would split or expand; the scripts must pass them intact.
+        odd = os.path.join(self.dir, "my tools", "it's $HOME `x` \\ dir")
+        os.makedirs(odd)
+        kernel = os.path.join(odd, "lin ux.bin")
+        initrd = os.path.join(odd, "init'rd $1")
+        shutil.copy(KERNEL, kernel)
+        shutil.copy(os.path.join(TD, "initrd"), initrd)
+        vmm = os.path.join(odd, "l kvm \"$PATH\"")
+        shutil.copy(self.fake, vmm)
+        os.chmod(vmm, 0o755)
+        out = os.path.join(odd, "out $USER")
+
+        def toml_str(v):
+            return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
+        cfg = self.write_config("\n".join([
+            "kernel = %s" % toml_str(kernel),
+            "initrd = %s" % toml_str(initrd),
+            "host_configs = [%s]" % ", ".join(toml_str(c) for c in CONFIGS),
+            "output_dir = %s" % toml_str(out),
+            "[vm]",
+            'cmdline = "console=hvc0 x=\'y\' $z"',
+            "[vmm]",
+            "kvmtool = %s" % toml_str(vmm),
+            "",
+        ]))
+        p = self.gen("--config", cfg, "--kvmtool")
+        measured = p.stdout.splitlines()[:5]
+        run = os.path.join(out, "run-kvmtool.sh")
+        measure = os.path.join(out, "measure-kvmtool.sh")
+        sc = subprocess.run(["shellcheck", run, measure],
+                            capture_output=True, text=True)
+        self.assertEqual(sc.returncode, 0, sc.stdout)
+        # No VMM override: the configured binary itself runs.
+        argv_out = os.path.join(self.dir, "argv")
+        env = {k: v for k, v in os.environ.items() if k != "VMM"}
+        env["ARGV_OUT"] = argv_out
+        r = subprocess.run([run], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(argv_out, "rb") as f:
+            argv = [a.decode() for a in f.read()[:-1].split(b"\0")]
+        self.assertEqual(argv[0], "run")
+        self.assertEqual(argv[argv.index("-k") + 1], kernel)
+        self.assertEqual(argv[argv.index("-i") + 1], initrd)
+        self.assertEqual(argv[argv.index("--dtb") + 1],
+                         os.path.join(out, "kvmtool.dtb"))
+        self.assertEqual(argv[argv.index("-p") + 1], "console=hvc0 x='y' $z")
+        # The checksum list finds the payloads (a changed one stops it).
+        with open(initrd, "ab") as f:
+            f.write(b"!")
+        r = subprocess.run([run], capture_output=True, text=True, env=env)
+        self.assertNotEqual(r.returncode, 0)
+        with open(initrd, "wb") as f:
+            with open(os.path.join(TD, "initrd"), "rb") as g:
+                f.write(g.read())
+        m = subprocess.run([measure], capture_output=True, text=True,
+                           env=dict(os.environ, REALM_MEASUREMENTS=RM))
+        self.assertEqual(m.returncode, 0, m.stderr)
+        self.assertEqual(m.stdout.splitlines(), measured)
+
     def test_help(self):
         p = self.gen("--help")
         for word in ("--kvmtool", "--qemu", "--cloudhv", "--firmware",
