@@ -813,8 +813,9 @@ Options:
           per shape, in shape order (written only when every shape
           measured); --output-dtb and --endorsements-output are refused
           with a sweep. Example:
-            realm-measurements --sweep cpus=1,2,4 --sweep mem=512M,1G \
-              -k Image kvmtool --realm -c {cpus} -m {mem} -k Image
+            realm-measurements -c configs/fvp.conf --sweep cpus=1,2,4 \
+              --sweep mem=512M,1G -k Image \
+              kvmtool --realm -c {cpus} -m {mem} -k Image
       --threads <THREADS>
           Threads hashing payload granules, 1-64 (default: one per core).
           Results do not depend on it
