@@ -46,6 +46,31 @@ constexpr char kUsage[] =
     "--rim HEX [--rpv HEX] [--rem0..--rem3 HEX])... [--nonce HEX] [--strict] "
     "[--require-hash-alg] [--format json] [--ear-key PEM]\n";
 
+// --help: the usage, then what each option does.
+constexpr char kHelp[] =
+    "Verifies an Arm CCA attestation token (tag 399 or CMW tag 907) and\n"
+    "appraises it against reference values, printing each check.\n"
+    "\n"
+    "Options:\n"
+    "  --cpak KEY              platform key: JWK, PEM SubjectPublicKeyInfo,\n"
+    "                          COSE_Key or a Veraison trust-anchor JSON "
+    "(looked\n"
+    "                          up by the token's instance-id)\n"
+    "  --nonce HEX             the verifier's challenge (freshness check;\n"
+    "                          skipped without it)\n"
+    "  --strict                lint checks L1-L11 fail the verification\n"
+    "  --format json           the report as JSON (default text)\n"
+    "  --reference-corim FILE  reference values from a CoRIM (repeatable)\n"
+    "  --rim HEX               starts an inline reference value; --rpv HEX "
+    "and\n"
+    "                          --rem0..--rem3 HEX apply to the latest one\n"
+    "  --require-hash-alg      the hash algorithm must match as well\n"
+    "  --ear-key PEM           sign the EAR as an ES256 JWT with this EC key\n"
+    "  -h, --help              print this help\n"
+    "\n"
+    "Exit status: 0 when verification passes (verify) or the appraisal\n"
+    "affirms (appraise); 1 otherwise; 2 on usage or input errors.\n";
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
@@ -183,11 +208,14 @@ int Fail(const absl::Status& status) {
 }
 
 int Run(int argc, char** argv) {
-  if (argc == 2 && (std::string(argv[1]) == "--help" ||
-                    std::string(argv[1]) == "-h" ||
-                    std::string(argv[1]) == "help")) {
-    std::cout << kUsage;
-    return 0;
+  // --help anywhere (e.g. `cca-token verify --help`) wins over every
+  // other argument check.
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h" || (i == 1 && argc == 2 && a == "help")) {
+      std::cout << kUsage << "\n" << kHelp;
+      return 0;
+    }
   }
   if (absl::Status s = EnterBuildWorkingDirectory(); !s.ok()) {
     std::cerr << "cca-token: " << s.message() << "\n";

@@ -29,6 +29,23 @@ constexpr char kUsage[] =
     "usage: corim decode [--diag] FILE\n"
     "       corim verify --trust-anchor CA.pem FILE\n";
 
+// --help: the usage, then what each command does.
+constexpr char kHelp[] =
+    "Inspects CBOR CoRIMs (such as realm-measurements --corim-output).\n"
+    "\n"
+    "Commands:\n"
+    "  decode FILE         the decoded reference values as JSON; a signed\n"
+    "                      CoRIM is decoded without checking its signature\n"
+    "  decode --diag FILE  CBOR diagnostic notation (CoMIDs, COSE headers and\n"
+    "                      payload expanded)\n"
+    "  verify --trust-anchor CA.pem FILE\n"
+    "                      verify a signed CoRIM against CA.pem, then print "
+    "as\n"
+    "                      decode\n"
+    "  -h, --help          print this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 bad input, 2 usage.\n";
+
 bool ReadFile(const std::string& path, std::vector<uint8_t>& out) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return false;
@@ -79,6 +96,12 @@ int Main(int argc, char** argv) {
     return 2;
   }
   std::vector<std::string> args(argv + 1, argv + argc);
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage << "\n" << kHelp;
+      return 0;
+    }
+  }
   if (args.empty()) {
     std::cerr << kUsage;
     return 2;

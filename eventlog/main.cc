@@ -39,6 +39,39 @@ constexpr char kUsage[] =
     "                [--dtb-no-bootargs] [--dtb-no-its] [--dtb-virtio-mmio N]\n"
     "                [--dtb-templates LIST]]\n";
 
+// --help: the usage, then what the commands and options do.
+constexpr char kHelp[] =
+    "Prints (parse) or replays (replay) the TCG event log a Realm's VMM or\n"
+    "firmware wrote, recomputing the RIM and REM0-REM3 and checking each\n"
+    "image against catalogues of known-good files.\n"
+    "\n"
+    "Options:\n"
+    "  --format text|json     output format (default text)\n"
+    "  --lenient              a log ending inside an entry drops that entry\n"
+    "                         instead of failing\n"
+    "  --catalogue SUMS       a sha256sum/sha512sum file; the images it names\n"
+    "                         are read and checked (repeatable)\n"
+    "  --firmware-log LOG     a CC event log (EDK2 CCEL) replayed after LOG\n"
+    "  --non-fatal            per-event errors are reported and the event\n"
+    "                         skipped (the values are then not reference "
+    "values)\n"
+    "  --granule 65536        images populated in 64 KiB host pages\n"
+    "  --strip-nuls           compare descriptions without trailing NULs\n"
+    "  --ref-rem              the Rust tool's REM formula instead of TF-RMM's\n"
+    "  --index pcr|mr         the index semantics of LOG (default pcr)\n"
+    "  --synthesize-dtb       rebuild an unknown DTB with the QEMU or kvmtool\n"
+    "                         model from the log and accept it only if it "
+    "hashes\n"
+    "                         to the logged digest; --dtb-bootargs S,\n"
+    "                         --dtb-no-bootargs, --dtb-no-its, "
+    "--dtb-virtio-mmio N\n"
+    "                         and --dtb-templates LIST give what the log "
+    "lacks\n"
+    "  -h, --help             print this help\n"
+    "\n"
+    "Exit status: 0 success, 1 the log or a catalogue was rejected, 2 usage.\n"
+    "Details: eventlog/README.md.\n";
+
 int Usage(const std::string& why) {
   std::fprintf(stderr, "eventlog: %s\n%s", why.c_str(), kUsage);
   return 2;
@@ -202,6 +235,12 @@ int main(int argc, char** argv) {
   if (absl::Status s = realm_measurements::EnterBuildWorkingDirectory();
       !s.ok()) {
     return Usage(std::string(s.message()));
+  }
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::printf("%s\n%s", kUsage, kHelp);
+      return 0;
+    }
   }
   if (argc < 3) return Usage("expected a subcommand and a log");
   std::string cmd = argv[1];

@@ -16,7 +16,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/service.h"
 #include "grpc/store.h"
@@ -172,6 +174,13 @@ int Run() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "gRPC service computing and appraising Arm CCA realm reference values");
+  // --help lists this file's flags (absl matches the binary's name against
+  // file names by default, and "realm-measurements-server" matches none).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "grpc/server_main.cc");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   if (absl::Status s = realm_measurements::EnterBuildWorkingDirectory();
       !s.ok()) {
