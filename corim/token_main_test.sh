@@ -48,6 +48,15 @@ expect 2 "expected hex digits" -- verify "$V/cca-token-01.cbor" --cpak "$TFM" --
 expect 2 "top-level tag: expected 399 or 907" -- verify "$V/corim-cca-realm-2025.cbor" --cpak "$TFM"
 expect 2 "COSE_Key: expected a map, found tag" -- verify "$V/cca-token-01.cbor" --cpak "$V/corim-cca-realm-2025.cbor"
 expect 2 "cannot open" -- verify /nonexistent --cpak "$TFM"
+# --help wins over every argument check (issue 19): usage on stdout, exit 0.
+for args in "--help" "verify --help" "appraise x.cbor --help" "verify -h"; do
+  read -r -a words <<< "$args"
+  out="$("$BIN" "${words[@]}" 2>/dev/null)"; rc=$?
+  err="$("$BIN" "${words[@]}" 2>&1 >/dev/null)"
+  if [[ $rc -ne 0 || "$out" != "usage: cca-token verify"* || -n "$err" ]]; then
+    echo "FAIL: $args: exit $rc, stderr '$err'"; fails=$((fails + 1))
+  fi
+done
 
 if [[ $fails -ne 0 ]]; then echo "$fails failure(s)"; exit 1; fi
 echo "all passed"

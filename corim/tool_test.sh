@@ -21,5 +21,11 @@ err=$("$tool" decode "$vectors/cca-token-01.cbor" 2>&1 >/dev/null); rc=$?
 grep -q 'expected tag 501 (unsigned CoRIM), found tag 399' <<<"$err" || fail "token error: $err"
 
 "$tool" >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "usage exit"
+for args in "--help" "decode --help" "verify -h"; do
+  read -r -a words <<< "$args"
+  out=$("$tool" "${words[@]}" 2>/dev/null) || fail "$args: exit $?"
+  [[ $out == "usage: corim decode"* ]] || fail "$args: $out"
+  [[ -z $("$tool" "${words[@]}" 2>&1 >/dev/null) ]] || fail "$args: stderr"
+done
 "$tool" verify "$vectors/corim-cca-realm-2025.cbor" >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "verify without anchor"
 echo PASS
