@@ -4,10 +4,16 @@
 // Veraison 2026 candidate loop), §4.6 (trust claim values and tiers), §5
 // (EAR claims, JSON, JWT).
 //
-// Failure mapping keeps the checks separate, as rust-ccatoken's `verify`
-// does (§4.5 end): platform signature bad -> platform all 99, realm all 0;
-// realm key/signature/binding/freshness bad -> realm all 99, the platform
-// is still appraised. (Veraison 2026 sets both to 99 instead.)
+// Integrity failures follow Veraison 2026 (§4.1 step 7) by default: any
+// failed check (freshness, platform signature, realm key, realm signature,
+// binding) sets every claim of both submods to 99. The rust-ccatoken mapping
+// (§4.5 end: platform signature bad -> platform 99, realm 0; a realm check
+// bad -> realm 99, platform still appraised) is kept behind
+// IntegrityFailureMode::kSeparate.
+//
+// Platform appraisal (§4.4) runs when platform endorsements are given; the
+// CPAK can come from their trust anchors (§4.2), and a token whose
+// implementation-id + instance-id has none is the §4.1 step 3 result.
 #ifndef REALM_MEASUREMENTS_CORIM_APPRAISAL_H_
 #define REALM_MEASUREMENTS_CORIM_APPRAISAL_H_
 
@@ -19,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "corim/platform_endorsements.h"
 #include "corim/reference_values.h"
 #include "corim/token.h"
 #include "corim/verify.h"
@@ -31,9 +38,9 @@ enum TrustClaimValue : int {
   kTrustVerifierMalfunction = -1,
   kTrustNoClaim = 0,
   kTrustUnexpectedEvidence = 1,
-  kTrustAffirming = 2,      // recognized / approved / genuine
-  kTrustApprovedBoot = 3,   // executables: approved boot only
-  kTrustUnsafeConfig = 32,  // configuration / runtime-opaque "isolated"
+  kTrustAffirming = 2,     // recognized / approved / genuine
+  kTrustApprovedBoot = 3,  // executables: approved boot only
+  kTrustUnsafeConfig = 32, // configuration / runtime-opaque "isolated"
   kTrustUnrecognizedRuntime = 33,
   kTrustContraindicated = 96,
   kTrustUnrecognized = 97,
@@ -52,7 +59,7 @@ struct TrustVector {
   int sourced_data = 0;
 
   void SetAll(int value);
-  bool operator==(const TrustVector& o) const;
+  bool operator==(const TrustVector &o) const;
 };
 
 // Tiers of §4.6, ordered none < affirming < warning < contraindicated.
@@ -64,18 +71,18 @@ enum class TrustTier {
 };
 TrustTier TierOf(int value);
 // Worst tier among the claims; "none" when all are none.
-TrustTier StatusOf(const TrustVector& vector);
+TrustTier StatusOf(const TrustVector &vector);
 // "none", "affirming", "warning", "contraindicated".
-const char* TierName(TrustTier tier);
+const char *TierName(TrustTier tier);
 
 enum class FieldOutcome { kMatch, kMismatch, kNotSupplied };
 
 // One compared field of one reference value.
 struct FieldMatch {
-  std::string field;  // "rim", "rpv", "rem0".."rem3", "hash-algorithm"
+  std::string field; // "rim", "rpv", "rem0".."rem3", "hash-algorithm"
   FieldOutcome outcome = FieldOutcome::kNotSupplied;
-  std::string expected;  // hex (or algorithm name); empty if not supplied
-  std::string found;     // from the token
+  std::string expected; // hex (or algorithm name); empty if not supplied
+  std::string found;    // from the token
 };
 
 // The comparison of the token with one reference value (store order).
@@ -87,28 +94,61 @@ struct CandidateReport {
   int executables = 0;
 };
 
+// How failed integrity checks map onto the two submods.
+enum class IntegrityFailureMode {
+  kVeraison2026, // any failure: both submods all 99 (§4.1 step 7)
+  kSeparate,     // rust-ccatoken: per token (§4.5 end)
+};
+
 struct AppraisalOptions {
   VerifyOptions verify;
   // §8 q8: nobody checks today. When set, a reference value whose algorithm
   // differs from token claim 44236 is not a candidate.
   bool require_hash_algorithm_match = false;
+  IntegrityFailureMode integrity_failures = IntegrityFailureMode::kVeraison2026;
+  // Platform reference triples (any implementation-id; those of the
+  // token's are used). nullptr: the platform firmware is not appraised and
+  // configuration/executables stay 0 (no claim).
+  const std::vector<PlatformReferenceValue> *platform_references = nullptr;
+  // CPAK store. Used when `verify.cpak` is null: the anchor of the token's
+  // implementation-id + instance-id is the CPAK; none is the §4.1 step 3
+  // result (both submods 99, "no trust anchor for evidence").
+  const std::vector<PlatformTrustAnchor> *trust_anchors = nullptr;
+};
+
+// The platform half of the per-field report (§4.4).
+struct PlatformReport {
+  bool appraised = false; // platform endorsements were given
+  // Indexes (into AppraisalOptions::platform_references) of the triples of
+  // the token's implementation-id, in order; the last config among them is
+  // the reference (Veraison keeps the last one).
+  std::vector<size_t> references;
+  // "lifecycle", "config", then "sw-component[i]" per token component.
+  std::vector<FieldMatch> fields;
 };
 
 struct Submod {
   TrustVector vector;
   std::string policy_id = "policy:ARM_CCA";
-  std::optional<std::string> problem;  // ear.veraison.policy-claims
+  std::optional<std::string> problem; // ear.veraison.policy-claims
   TrustTier status() const { return StatusOf(vector); }
 };
 
 struct AppraisalResult {
   VerificationReport verification;
-  Submod platform;  // CCA_SSD_PLATFORM
-  Submod realm;     // CCA_REALM
+  Submod platform; // CCA_SSD_PLATFORM
+  Submod realm;    // CCA_REALM
   std::vector<CandidateReport> candidates;
   // Index into `candidates` of the reference value that decided the realm
   // executables claim, if any.
   std::optional<size_t> matched;
+  PlatformReport platform_report;
+  // Where the CPAK came from: "given", "trust anchor <i>" or empty.
+  std::string cpak_source;
+  // The first failing integrity check (order of §4.3: freshness, platform
+  // signature, realm key, realm signature, binding) as "<check>: <detail>",
+  // or "trust anchor: ..." when no CPAK was found; empty when none failed.
+  std::string first_failure;
 
   // Both submods affirming.
   bool affirms() const;
@@ -116,17 +156,18 @@ struct AppraisalResult {
 
 // Verifies and appraises. `references` are the acceptable realms (inline,
 // from a CoRIM, or from a store).
-AppraisalResult AppraiseCcaToken(
-    const CcaToken& token, absl::Span<const RealmReferenceValue> references,
-    const AppraisalOptions& options);
+AppraisalResult
+AppraiseCcaToken(const CcaToken &token,
+                 absl::Span<const RealmReferenceValue> references,
+                 const AppraisalOptions &options);
 
 // Every RealmReferenceValue of every CoMID of a decoded CoRIM, in order.
-std::vector<RealmReferenceValue> FlattenReferenceValues(
-    const ReferenceValues& values);
+std::vector<RealmReferenceValue>
+FlattenReferenceValues(const ReferenceValues &values);
 
 // EAR top-level fields that do not come from the appraisal (§5.1).
 struct EarOptions {
-  int64_t issued_at = 0;  // iat, Unix seconds
+  int64_t issued_at = 0; // iat, Unix seconds
   std::string verifier_build = "realm-measurements";
   std::string verifier_developer = "realm-measurements project";
   // eat_nonce (base64url with padding) when set.
@@ -137,22 +178,22 @@ struct EarOptions {
 // ear.verifier-id, optional eat_nonce, submods CCA_SSD_PLATFORM and
 // CCA_REALM with status, all eight trust claims, policy id, annotated
 // evidence (Veraison JSON claim names, standard base64) and policy claims.
-std::string EarToJson(const CcaToken& token, const AppraisalResult& result,
-                      const EarOptions& options);
+std::string EarToJson(const CcaToken &token, const AppraisalResult &result,
+                      const EarOptions &options);
 
 // JWS compact serialisation with ES256 (RFC 7515/7518): header
 // {"alg":"ES256","typ":"JWT"}, payload = `ear_json`, signature raw r || s,
 // all base64url without padding. kInvalidArgument unless `key` is P-256.
 absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
-                                       const crypto::EcPrivateKey& key);
+                                       const crypto::EcPrivateKey &key);
 
 // Human-readable report: checks, per-candidate field matches, vectors.
-std::string AppraisalToText(const AppraisalResult& result);
+std::string AppraisalToText(const AppraisalResult &result);
 // {"verification": ..., "candidates": [...], "ear": <EarToJson>} as JSON.
-std::string AppraisalToJson(const CcaToken& token,
-                            const AppraisalResult& result,
-                            const EarOptions& options);
+std::string AppraisalToJson(const CcaToken &token,
+                            const AppraisalResult &result,
+                            const EarOptions &options);
 
-}  // namespace realm_measurements::corim
+} // namespace realm_measurements::corim
 
-#endif  // REALM_MEASUREMENTS_CORIM_APPRAISAL_H_
+#endif // REALM_MEASUREMENTS_CORIM_APPRAISAL_H_

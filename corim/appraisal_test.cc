@@ -6,12 +6,14 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "corim/comid.h"
+#include "corim/cose.h"
 #include "corim/internal/token_samples.h"
-#include "gtest/gtest.h"
 #include "measure/crypto.h"
 #include "nlohmann/json.hpp"
+#include "gtest/gtest.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -28,13 +30,27 @@ std::vector<uint8_t> Hex(absl::string_view hex) {
   std::string s = absl::HexStringToBytes(hex);
   return std::vector<uint8_t>(s.begin(), s.end());
 }
-std::string ReadText(const std::string& path) {
+std::string ReadText(const std::string &path) {
   std::ifstream f(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
-std::vector<uint8_t> ReadVector(const std::string& name) {
+std::vector<uint8_t> ReadVector(const std::string &name) {
   std::string s = ReadText("testdata/vectors/" + name);
   return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+// SubjectPublicKeyInfo PEM of a P-256 key: the fixed RFC 5480 DER prefix
+// (id-ecPublicKey, prime256v1, BIT STRING of 66 bytes) and the SEC1 point.
+std::string SpkiPemP256(const crypto::EcPublicKey &key) {
+  std::vector<uint8_t> der =
+      Hex("3059301306072a8648ce3d020106082a8648ce3d030107034200");
+  std::vector<uint8_t> point = *key.ToSec1();
+  der.insert(der.end(), point.begin(), point.end());
+  return absl::StrCat(
+      "-----BEGIN PUBLIC KEY-----\n",
+      absl::Base64Escape(absl::string_view(
+          reinterpret_cast<const char *>(der.data()), der.size())),
+      "\n-----END PUBLIC KEY-----\n");
 }
 
 TrustVector Vec(int ii, int conf, int exe, int fs, int hw, int rt, int st,
@@ -68,7 +84,7 @@ TEST(TrustTest, Tiers) {
 }
 
 class AppraisalTest : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
     cpak_ =
         std::make_unique<EcPrivateKey>(*EcPrivateKey::Generate(Curve::kP256));
@@ -91,7 +107,7 @@ class AppraisalTest : public ::testing::Test {
     r.rpv = claims_.personalization_value;
     return r;
   }
-  AppraisalResult Appraise(const std::vector<RealmReferenceValue>& refs) {
+  AppraisalResult Appraise(const std::vector<RealmReferenceValue> &refs) {
     AppraisalOptions o;
     o.verify.cpak = cpak_pub_.get();
     return AppraiseCcaToken(token_, refs, o);
@@ -112,13 +128,14 @@ TEST_F(AppraisalTest, RealmOutcomeTable) {
   RealmReferenceValue bad_rem = Full();
   bad_rem.rem[2] = Pattern(32, 0x77);
   RealmReferenceValue no_rems = Full();
-  for (auto& rem : no_rems.rem) rem.reset();
+  for (auto &rem : no_rems.rem)
+    rem.reset();
   RealmReferenceValue no_rpv_some_rems = Full();
   no_rpv_some_rems.rpv.reset();
   no_rpv_some_rems.rem[0].reset();
   no_rpv_some_rems.rem[3].reset();
   struct Case {
-    const char* name;
+    const char *name;
     std::vector<RealmReferenceValue> refs;
     int executables;
     TrustTier realm_status;
@@ -150,7 +167,7 @@ TEST_F(AppraisalTest, RealmOutcomeTable) {
        true,
        0},
   };
-  for (const Case& c : cases) {
+  for (const Case &c : cases) {
     SCOPED_TRACE(c.name);
     AppraisalResult r = Appraise(c.refs);
     EXPECT_TRUE(r.verification.ok()) << AppraisalToText(r);
@@ -170,7 +187,7 @@ TEST_F(AppraisalTest, PerFieldReport) {
   ref.rem[3].reset();
   AppraisalResult r = Appraise({ref});
   ASSERT_EQ(r.candidates.size(), 1u);
-  const auto& f = r.candidates[0].fields;
+  const auto &f = r.candidates[0].fields;
   ASSERT_EQ(f.size(), 7u);
   EXPECT_EQ(f[0].field, "hash-algorithm");
   EXPECT_EQ(f[0].outcome, FieldOutcome::kMatch);
@@ -210,11 +227,13 @@ TEST_F(AppraisalTest, HashAlgorithmMismatch) {
   EXPECT_EQ(AppraiseCcaToken(token_, {ref}, o).realm.vector.executables, 33);
 }
 
-TEST_F(AppraisalTest, VerificationFailures) {
+// IntegrityFailureMode::kSeparate: the rust-ccatoken mapping (§4.5 end).
+TEST_F(AppraisalTest, VerificationFailuresSeparate) {
   // Platform signature: platform all 99, realm all 0.
   auto other = EcPrivateKey::Generate(Curve::kP256);
   auto other_pub = other->PublicKey();
   AppraisalOptions o;
+  o.integrity_failures = IntegrityFailureMode::kSeparate;
   o.verify.cpak = &*other_pub;
   AppraisalResult r = AppraiseCcaToken(token_, {Full()}, o);
   EXPECT_EQ(r.platform.vector, Vec(99, 99, 99, 99, 99, 99, 99, 99));
@@ -225,6 +244,8 @@ TEST_F(AppraisalTest, VerificationFailures) {
   EXPECT_NE(r.platform.problem->find("integrity validation failed: platform "
                                      "signature"),
             std::string::npos);
+  EXPECT_EQ(r.first_failure.rfind("platform signature: ", 0), 0u)
+      << r.first_failure;
   // Freshness: realm all 99.
   o.verify.cpak = cpak_pub_.get();
   o.verify.nonce = Hex("ff");
@@ -247,8 +268,272 @@ TEST_F(AppraisalTest, VerificationFailures) {
   EXPECT_FALSE(r.affirms());
 }
 
-// testdata/vectors/README.md: bug-33 -> platform instance-identity 2, realm
-// instance-identity 99.
+// Veraison 2026 (§4.1 step 7, the default): each failed check -> every
+// claim of both submods 99, the problem naming that check.
+TEST_F(AppraisalTest, IntegrityFailuresVeraison2026) {
+  const TrustVector all99 = Vec(99, 99, 99, 99, 99, 99, 99, 99);
+  auto other = EcPrivateKey::Generate(Curve::kP256);
+  auto other_pub = other->PublicKey();
+  auto other_rak = EcPrivateKey::Generate(Curve::kP384);
+
+  struct Case {
+    const char *name;
+    CcaToken token;
+    const EcPublicKey *cpak;
+    std::optional<std::vector<uint8_t>> nonce;
+    const char *problem;
+  };
+  // Realm signature: re-sign the realm with a key that is not the RAK in
+  // 44237 (the platform binder still matches the carried RAK).
+  CcaToken bad_realm_sig = token_;
+  {
+    auto sig = other_rak->SignRaw(
+        crypto::DigestAlgorithm::kSha384,
+        SigStructure(bad_realm_sig.realm_envelope.protected_bytes, {},
+                     bad_realm_sig.realm_envelope.payload));
+    ASSERT_TRUE(sig.ok());
+    bad_realm_sig.realm_envelope.signature = *sig;
+  }
+  // Binding: a platform challenge that is not the RAK hash.
+  PlatformClaims p = SamplePlatformClaims();
+  p.challenge = std::vector<uint8_t>(32, 0xee);
+  CcaToken bad_binding = *DecodeCcaToken(
+      *SignCcaToken(TopLevelForm::kCmwCollection, p, claims_, *cpak_, *rak_));
+  // Realm key: a realm key claim that is not a COSE_Key.
+  CcaToken bad_key = token_;
+  bad_key.realm.public_key = {0x01, 0x02};
+
+  Case cases[] = {
+      {"freshness", token_, cpak_pub_.get(), Hex("ff"),
+       "integrity validation failed: freshness: realm challenge"},
+      {"platform signature", token_, &*other_pub, std::nullopt,
+       "integrity validation failed: platform signature"},
+      {"realm key", bad_key, cpak_pub_.get(), std::nullopt,
+       "integrity validation failed: realm key"},
+      {"realm signature", bad_realm_sig, cpak_pub_.get(), std::nullopt,
+       "integrity validation failed: realm signature"},
+      {"binding", bad_binding, cpak_pub_.get(), std::nullopt,
+       "integrity validation failed: binding"},
+  };
+  for (const Case &c : cases) {
+    AppraisalOptions o;
+    o.verify.cpak = c.cpak;
+    o.verify.nonce = c.nonce;
+    AppraisalResult r = AppraiseCcaToken(c.token, {Full()}, o);
+    EXPECT_EQ(r.platform.vector, all99) << c.name;
+    EXPECT_EQ(r.realm.vector, all99) << c.name;
+    ASSERT_TRUE(r.platform.problem && r.realm.problem) << c.name;
+    EXPECT_EQ(r.platform.problem->rfind(c.problem, 0), 0u)
+        << c.name << ": " << *r.platform.problem;
+    EXPECT_EQ(*r.realm.problem, *r.platform.problem) << c.name;
+    EXPECT_EQ("integrity validation failed: " + r.first_failure,
+              *r.realm.problem);
+    EXPECT_FALSE(r.affirms()) << c.name;
+  }
+  // All checks pass: no failure recorded.
+  AppraisalOptions o;
+  o.verify.cpak = cpak_pub_.get();
+  o.verify.nonce = claims_.challenge;
+  AppraisalResult r = AppraiseCcaToken(token_, {Full()}, o);
+  EXPECT_TRUE(r.first_failure.empty()) << r.first_failure;
+  EXPECT_TRUE(r.affirms());
+}
+
+// Platform endorsements built from the sample platform claims.
+class PlatformAppraisalTest : public AppraisalTest {
+protected:
+  PlatformReferenceValue Reference() const {
+    const PlatformClaims p = SamplePlatformClaims();
+    PlatformReferenceValue rv;
+    rv.implementation_id = p.implementation_id;
+    for (const SwComponent &c : p.sw_components) {
+      PlatformComponentReference ref;
+      ref.type = c.type;
+      ref.version = c.version;
+      ref.algorithm = "1";
+      ref.measurement = *c.measurement;
+      ref.signer_id = *c.signer_id;
+      rv.components.push_back(ref);
+    }
+    rv.config = p.config;
+    rv.config_mask = std::vector<uint8_t>(p.config.size(), 0xff);
+    return rv;
+  }
+  PlatformTrustAnchor Anchor() const {
+    const PlatformClaims p = SamplePlatformClaims();
+    return {p.implementation_id, p.instance_id, SpkiPemP256(*cpak_pub_)};
+  }
+  CcaToken Token(const PlatformClaims &p) const {
+    return *DecodeCcaToken(
+        *SignCcaToken(TopLevelForm::kCmwCollection, p, claims_, *cpak_, *rak_));
+  }
+  AppraisalResult Run(const CcaToken &t,
+                      const std::vector<PlatformReferenceValue> &refs,
+                      const std::vector<PlatformTrustAnchor> &tas) const {
+    AppraisalOptions o;
+    o.platform_references = &refs;
+    o.trust_anchors = &tas;
+    return AppraiseCcaToken(t, {Full()}, o);
+  }
+};
+
+// §4.4 vectors: each row changes one thing against matching endorsements.
+TEST_F(PlatformAppraisalTest, Table) {
+  const PlatformClaims base = SamplePlatformClaims();
+  ASSERT_FALSE(base.sw_components.empty());
+  struct Case {
+    const char *name;
+    PlatformClaims claims;
+    std::vector<PlatformReferenceValue> refs;
+    TrustVector platform;
+    const char *field; // the report field that fails, or ""
+  };
+  std::vector<Case> cases;
+  cases.push_back(
+      {"all match", base, {Reference()}, Vec(2, 2, 2, 0, 2, 2, 2, 0), ""});
+  {
+    PlatformClaims c = base;
+    c.sw_components[0].measurement->at(0) ^= 1;
+    cases.push_back({"unknown component",
+                     c,
+                     {Reference()},
+                     Vec(2, 2, 33, 0, 2, 2, 2, 0),
+                     "sw-component[0]"});
+  }
+  {
+    PlatformClaims c = base;
+    c.sw_components[0].version = "9.9.9";
+    cases.push_back({"component version differs",
+                     c,
+                     {Reference()},
+                     Vec(2, 2, 33, 0, 2, 2, 2, 0),
+                     "sw-component[0]"});
+  }
+  {
+    PlatformClaims c = base;
+    c.sw_components[0].type = "OTHER";
+    cases.push_back({"component type differs",
+                     c,
+                     {Reference()},
+                     Vec(2, 2, 33, 0, 2, 2, 2, 0),
+                     "sw-component[0]"});
+  }
+  {
+    PlatformReferenceValue r = Reference();
+    r.components[0].type.reset();
+    r.components[0].version.reset();
+    cases.push_back({"reference without type/version",
+                     base,
+                     {r},
+                     Vec(2, 2, 2, 0, 2, 2, 2, 0),
+                     ""});
+  }
+  {
+    PlatformClaims c = base;
+    c.config.push_back(0x00);
+    cases.push_back({"changed config",
+                     c,
+                     {Reference()},
+                     Vec(2, 32, 2, 0, 2, 2, 2, 0),
+                     "config"});
+  }
+  {
+    PlatformReferenceValue r = Reference();
+    r.config.reset();
+    cases.push_back({"no reference config",
+                     base,
+                     {r},
+                     Vec(2, 32, 2, 0, 2, 2, 2, 0),
+                     "config"});
+  }
+  {
+    PlatformClaims c = base;
+    c.lifecycle = 0x5000; // recoverable-cca-platform-rot-debug
+    cases.push_back({"debug lifecycle",
+                     c,
+                     {Reference()},
+                     Vec(96, 2, 2, 0, 2, 96, 96, 0),
+                     "lifecycle"});
+  }
+  {
+    PlatformClaims c = base;
+    c.lifecycle = 0x4001; // non-cca-platform-rot-debug: trustworthy
+    cases.push_back({"non-CCA debug lifecycle",
+                     c,
+                     {Reference()},
+                     Vec(2, 2, 2, 0, 2, 2, 2, 0),
+                     ""});
+  }
+  {
+    PlatformReferenceValue r = Reference();
+    r.implementation_id[0] ^= 1;
+    cases.push_back({"endorsements of another implementation",
+                     base,
+                     {r},
+                     Vec(2, 32, 33, 0, 2, 2, 2, 0),
+                     "config"});
+  }
+  {
+    // Components split over two triples of the same implementation-id.
+    PlatformReferenceValue a = Reference(), b = Reference();
+    b.components.erase(b.components.begin());
+    a.components.resize(1);
+    cases.push_back(
+        {"two triples", base, {a, b}, Vec(2, 2, 2, 0, 2, 2, 2, 0), ""});
+  }
+  for (const Case &c : cases) {
+    AppraisalResult r = Run(Token(c.claims), c.refs, {Anchor()});
+    EXPECT_EQ(r.platform.vector, c.platform) << c.name << "\n"
+                                             << AppraisalToText(r);
+    EXPECT_EQ(r.realm.vector.executables, 2) << c.name;
+    EXPECT_EQ(r.cpak_source, "trust anchor 0") << c.name;
+    std::string failing;
+    for (const FieldMatch &f : r.platform_report.fields) {
+      if (f.outcome == FieldOutcome::kMismatch && failing.empty()) {
+        failing = f.field;
+      }
+    }
+    EXPECT_EQ(failing, c.field) << c.name;
+  }
+}
+
+// §4.1 step 3: no trust anchor for the token's implementation-id +
+// instance-id -> both submods 99.
+TEST_F(PlatformAppraisalTest, UnknownPlatform) {
+  PlatformTrustAnchor other_impl = Anchor();
+  other_impl.implementation_id[5] ^= 1;
+  PlatformTrustAnchor other_inst = Anchor();
+  other_inst.instance_id[5] ^= 1;
+  for (const PlatformTrustAnchor &ta : {other_impl, other_inst}) {
+    AppraisalResult r =
+        Run(token_, {Reference()}, std::vector<PlatformTrustAnchor>{ta});
+    EXPECT_EQ(r.platform.vector, Vec(99, 99, 99, 99, 99, 99, 99, 99));
+    EXPECT_EQ(r.realm.vector, Vec(99, 99, 99, 99, 99, 99, 99, 99));
+    ASSERT_TRUE(r.platform.problem.has_value());
+    EXPECT_EQ(r.platform.problem->rfind("no trust anchor for evidence", 0), 0u)
+        << *r.platform.problem;
+    EXPECT_EQ(r.first_failure.rfind("trust anchor: no trust anchor", 0), 0u);
+    EXPECT_TRUE(r.cpak_source.empty());
+  }
+  // A trust anchor whose key is not the one that signed: platform
+  // signature failure.
+  PlatformTrustAnchor wrong = Anchor();
+  auto other = EcPrivateKey::Generate(Curve::kP256);
+  wrong.public_key_pem = SpkiPemP256(*other->PublicKey());
+  AppraisalResult r = Run(token_, {Reference()}, {wrong});
+  EXPECT_EQ(r.platform.vector.hardware, 99);
+  EXPECT_EQ(r.first_failure.rfind("platform signature: ", 0), 0u);
+  // A given CPAK wins over the store.
+  AppraisalOptions o;
+  std::vector<PlatformTrustAnchor> none;
+  o.trust_anchors = &none;
+  o.verify.cpak = cpak_pub_.get();
+  r = AppraiseCcaToken(token_, {Full()}, o);
+  EXPECT_EQ(r.cpak_source, "given");
+  EXPECT_TRUE(r.affirms());
+}
+
+// testdata/vectors/README.md: bug-33 fails the binding.
 TEST(AppraisalVectorTest, Bug33BindingFailure) {
   auto token = DecodeCcaToken(ReadVector("cca-token-bug-33.cbor"));
   ASSERT_TRUE(token.ok());
@@ -258,6 +543,13 @@ TEST(AppraisalVectorTest, Bug33BindingFailure) {
   AppraisalOptions o;
   o.verify.cpak = &*cpak;
   AppraisalResult r = AppraiseCcaToken(*token, {}, o);
+  // Veraison 2026: both submods 99.
+  EXPECT_EQ(r.platform.vector.instance_identity, 99);
+  EXPECT_EQ(r.realm.vector.instance_identity, 99);
+  EXPECT_EQ(r.first_failure.rfind("binding: ", 0), 0u);
+  // rust-ccatoken mapping: the platform is still appraised.
+  o.integrity_failures = IntegrityFailureMode::kSeparate;
+  r = AppraiseCcaToken(*token, {}, o);
   EXPECT_EQ(r.platform.vector.instance_identity, 2);
   EXPECT_EQ(r.realm.vector.instance_identity, 99);
   EXPECT_NE(r.realm.problem->find("binding: platform nonce"),
@@ -285,6 +577,44 @@ TEST(AppraisalVectorTest, Token02AgainstVeraisonCorim) {
   EXPECT_TRUE(r.verification.ok()) << AppraisalToText(r);
   EXPECT_EQ(r.realm.vector.executables, 2) << AppraisalToText(r);
   EXPECT_TRUE(r.affirms()) << AppraisalToText(r);
+}
+
+// The end-to-end flow of Veraison's integration test (testdata/vectors/
+// veraison-cca/README.md): its token, its platform and realm CoRIMs, the
+// CPAK found in the platform CoRIM, the session nonce = the realm challenge.
+// The submods must equal integration-tests/data/results/cca.good.json; the
+// one difference is the platform profile string, because that test signs
+// claims whose profile is the 2023 string while cca-good.cbor carries the
+// legacy one.
+TEST(AppraisalVectorTest, VeraisonEndToEndGood) {
+  auto token = DecodeCcaToken(ReadVector("veraison-cca/cca-good.cbor"));
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto platform = DecodePlatformCorim(
+      ReadVector("veraison-cca/corim-cca-platform-valid.cbor"));
+  ASSERT_TRUE(platform.ok()) << platform.status();
+  auto realm = DecodeCorim(ReadVector("corim-cca-realm-2025.cbor"));
+  ASSERT_TRUE(realm.ok()) << realm.status();
+  AppraisalOptions o;
+  o.platform_references = &platform->reference_values;
+  o.trust_anchors = &platform->trust_anchors;
+  o.verify.nonce = token->realm.challenge;
+  AppraisalResult r =
+      AppraiseCcaToken(*token, FlattenReferenceValues(realm->values), o);
+  ASSERT_TRUE(r.affirms()) << AppraisalToText(r);
+  EXPECT_EQ(r.cpak_source, "trust anchor 0");
+
+  Json ours = Json::parse(EarToJson(*token, r, EarOptions{}))["submods"];
+  Json want =
+      Json::parse(ReadText("testdata/vectors/veraison-cca/cca.good.json"));
+  ASSERT_EQ(ours.size(), want.size());
+  EXPECT_EQ(ours["CCA_REALM"], want["CCA_REALM"]);
+  EXPECT_EQ(ours["CCA_SSD_PLATFORM"]["ear.veraison.annotated-evidence"]
+                ["cca-platform-profile"],
+            "http://arm.com/CCA-SSD/1.0.0");
+  ours["CCA_SSD_PLATFORM"]["ear.veraison.annotated-evidence"]
+      ["cca-platform-profile"] = "tag:arm.com,2023:cca_platform#1.0.0";
+  EXPECT_EQ(ours["CCA_SSD_PLATFORM"], want["CCA_SSD_PLATFORM"])
+      << ours["CCA_SSD_PLATFORM"].dump(2);
 }
 
 // EAR JSON field by field for the draft token (§5.1-§5.3); expected bytes
@@ -326,7 +656,7 @@ TEST(AppraisalVectorTest, DraftTokenEar) {
       "bobW2XzHE7xt1D285JGmtAMRwCeov4WjnaY-nORMEyqKEZ0pb65qaZnpvz5EcbDOASRd"
       "iJQkwx6JeTs7HWsVBA==");
   ASSERT_EQ(ear["submods"].size(), 2u);
-  const Json& platform = ear["submods"]["CCA_SSD_PLATFORM"];
+  const Json &platform = ear["submods"]["CCA_SSD_PLATFORM"];
   EXPECT_EQ(platform["ear.status"], "affirming");
   EXPECT_EQ(platform["ear.appraisal-policy-id"], "policy:ARM_CCA");
   EXPECT_EQ(platform["ear.trustworthiness-vector"],
@@ -338,15 +668,15 @@ TEST(AppraisalVectorTest, DraftTokenEar) {
                   {"runtime-opaque", 2},
                   {"storage-opaque", 2},
                   {"sourced-data", 0}}));
-  const Json& pe = platform["ear.veraison.annotated-evidence"];
+  const Json &pe = platform["ear.veraison.annotated-evidence"];
   EXPECT_EQ(pe["cca-platform-profile"], "tag:arm.com,2023:cca_platform#1.0.0");
   EXPECT_EQ(pe["cca-platform-challenge"],
             "DSLgiphGkFhIYxgoNIm9s28J2+/rGGTfQz+m5U6i1xE=");
-  EXPECT_EQ(pe["cca-platform-config"], "z8/Pzw==");  // cfcfcfcf
+  EXPECT_EQ(pe["cca-platform-config"], "z8/Pzw=="); // cfcfcfcf
   EXPECT_EQ(pe["cca-platform-sw-components"].size(), 13u);
   EXPECT_FALSE(platform.contains("ear.veraison.policy-claims"));
 
-  const Json& realm = ear["submods"]["CCA_REALM"];
+  const Json &realm = ear["submods"]["CCA_REALM"];
   EXPECT_EQ(realm["ear.status"], "affirming");
   EXPECT_EQ(realm["ear.trustworthiness-vector"], Json({{"instance-identity", 2},
                                                        {"configuration", 0},
@@ -357,7 +687,7 @@ TEST(AppraisalVectorTest, DraftTokenEar) {
                                                        {"storage-opaque", 0},
                                                        {"sourced-data", 0}}));
   EXPECT_EQ(realm["ear.appraisal-policy-id"], "policy:ARM_CCA");
-  const Json& re = realm["ear.veraison.annotated-evidence"];
+  const Json &re = realm["ear.veraison.annotated-evidence"];
   EXPECT_EQ(re.size(), 8u) << re.dump(2);
   EXPECT_EQ(re["cca-realm-profile"], "tag:arm.com,2023:realm#1.0.0");
   EXPECT_EQ(re["cca-realm-initial-measurement"],
@@ -415,14 +745,14 @@ TEST(EarJwtTest, SignsAndVerifiesEs256) {
       pub->VerifyRaw(
              crypto::DigestAlgorithm::kSha256,
              absl::Span<const uint8_t>(
-                 reinterpret_cast<const uint8_t*>(input.data()), input.size()),
+                 reinterpret_cast<const uint8_t *>(input.data()), input.size()),
              absl::Span<const uint8_t>(
-                 reinterpret_cast<const uint8_t*>(sig.data()), sig.size()))
+                 reinterpret_cast<const uint8_t *>(sig.data()), sig.size()))
           .ok());
   auto p384 = EcPrivateKey::Generate(Curve::kP384);
   auto bad = SignEarJwt(payload, *p384);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-}  // namespace
-}  // namespace realm_measurements::corim
+} // namespace
+} // namespace realm_measurements::corim
