@@ -24,10 +24,10 @@ constexpr absl::string_view kSubmodRealm = "CCA_REALM";
 
 std::string Hex(absl::Span<const uint8_t> b) {
   return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char *>(b.data()), b.size()));
+      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
 }
 absl::string_view View(absl::Span<const uint8_t> b) {
-  return absl::string_view(reinterpret_cast<const char *>(b.data()), b.size());
+  return absl::string_view(reinterpret_cast<const char*>(b.data()), b.size());
 }
 // Veraison's JSON claims carry bytes as standard base64 with padding (§5.2).
 std::string B64(absl::Span<const uint8_t> b) {
@@ -44,7 +44,7 @@ std::string B64UrlPadded(absl::Span<const uint8_t> b) {
 }
 
 FieldMatch CompareBytes(std::string field,
-                        const std::optional<std::vector<uint8_t>> &expected,
+                        const std::optional<std::vector<uint8_t>>& expected,
                         absl::Span<const uint8_t> found) {
   FieldMatch m;
   m.field = std::move(field);
@@ -59,19 +59,19 @@ FieldMatch CompareBytes(std::string field,
   return m;
 }
 
-const char *OutcomeName(FieldOutcome o) {
+const char* OutcomeName(FieldOutcome o) {
   switch (o) {
-  case FieldOutcome::kMatch:
-    return "match";
-  case FieldOutcome::kMismatch:
-    return "mismatch";
-  case FieldOutcome::kNotSupplied:
-    return "not-supplied";
+    case FieldOutcome::kMatch:
+      return "match";
+    case FieldOutcome::kMismatch:
+      return "mismatch";
+    case FieldOutcome::kNotSupplied:
+      return "not-supplied";
   }
   return "?";
 }
 
-Json VectorJson(const TrustVector &v) {
+Json VectorJson(const TrustVector& v) {
   return {{"instance-identity", v.instance_identity},
           {"configuration", v.configuration},
           {"executables", v.executables},
@@ -82,20 +82,15 @@ Json VectorJson(const TrustVector &v) {
           {"sourced-data", v.sourced_data}};
 }
 
-Json PlatformEvidence(const PlatformClaims &p) {
+Json PlatformEvidence(const PlatformClaims& p) {
   Json sw = Json::array();
-  for (const SwComponent &c : p.sw_components) {
+  for (const SwComponent& c : p.sw_components) {
     Json e = Json::object();
-    if (c.type)
-      e["measurement-type"] = *c.type;
-    if (c.measurement)
-      e["measurement-value"] = B64(*c.measurement);
-    if (c.version)
-      e["version"] = *c.version;
-    if (c.signer_id)
-      e["signer-id"] = B64(*c.signer_id);
-    if (c.hash_algorithm)
-      e["measurement-description"] = *c.hash_algorithm;
+    if (c.type) e["measurement-type"] = *c.type;
+    if (c.measurement) e["measurement-value"] = B64(*c.measurement);
+    if (c.version) e["version"] = *c.version;
+    if (c.signer_id) e["signer-id"] = B64(*c.signer_id);
+    if (c.hash_algorithm) e["measurement-description"] = *c.hash_algorithm;
     sw.push_back(std::move(e));
   }
   Json j = {{"cca-platform-profile", p.profile_text},
@@ -112,10 +107,9 @@ Json PlatformEvidence(const PlatformClaims &p) {
   return j;
 }
 
-Json RealmEvidence(const RealmClaims &r) {
+Json RealmEvidence(const RealmClaims& r) {
   Json rems = Json::array();
-  for (const auto &rem : r.extensible_measurements)
-    rems.push_back(B64(rem));
+  for (const auto& rem : r.extensible_measurements) rems.push_back(B64(rem));
   Json j = {{"cca-realm-challenge", B64(r.challenge)},
             {"cca-realm-personalization-value", B64(r.personalization_value)},
             {"cca-realm-hash-algo-id", r.hash_algorithm},
@@ -123,31 +117,29 @@ Json RealmEvidence(const RealmClaims &r) {
             {"cca-realm-initial-measurement", B64(r.initial_measurement)},
             {"cca-realm-extensible-measurements", std::move(rems)},
             {"cca-realm-public-key-hash-algo-id", r.public_key_hash_algorithm}};
-  if (r.profile_text)
-    j["cca-realm-profile"] = *r.profile_text;
+  if (r.profile_text) j["cca-realm-profile"] = *r.profile_text;
   return j;
 }
 
-Json SubmodJson(const Submod &s, Json evidence) {
+Json SubmodJson(const Submod& s, Json evidence) {
   Json j = {{"ear.status", TierName(s.status())},
             {"ear.trustworthiness-vector", VectorJson(s.vector)},
             {"ear.appraisal-policy-id", s.policy_id},
             {"ear.veraison.annotated-evidence", std::move(evidence)}};
-  if (s.problem)
-    j["ear.veraison.policy-claims"] = {{"problem", *s.problem}};
+  if (s.problem) j["ear.veraison.policy-claims"] = {{"problem", *s.problem}};
   return j;
 }
 
 // The first failed integrity check in Veraison's order (§4.1 step 7,
 // §4.3), or empty.
-std::string FirstFailure(const VerificationReport &v) {
-  const std::pair<const char *, const Check *> checks[] = {
+std::string FirstFailure(const VerificationReport& v) {
+  const std::pair<const char*, const Check*> checks[] = {
       {"freshness", &v.freshness},
       {"platform signature", &v.platform_signature},
       {"realm key", &v.realm_key},
       {"realm signature", &v.realm_signature},
       {"binding", &v.binding}};
-  for (const auto &[name, check] : checks) {
+  for (const auto& [name, check] : checks) {
     if (check->status == CheckStatus::kFail) {
       return absl::StrCat(name, ": ", check->detail);
     }
@@ -155,20 +147,19 @@ std::string FirstFailure(const VerificationReport &v) {
   return "";
 }
 
-std::string RealmFailure(const VerificationReport &v) {
+std::string RealmFailure(const VerificationReport& v) {
   if (v.freshness.status == CheckStatus::kFail) {
     return "freshness: " + v.freshness.detail;
   }
-  if (!v.realm_key.passed())
-    return "realm key: " + v.realm_key.detail;
+  if (!v.realm_key.passed()) return "realm key: " + v.realm_key.detail;
   if (!v.realm_signature.passed()) {
     return "realm signature: " + v.realm_signature.detail;
   }
   return "binding: " + v.binding.detail;
 }
 
-std::string ComponentText(const std::optional<std::string> &type,
-                          const std::optional<std::string> &version,
+std::string ComponentText(const std::optional<std::string>& type,
+                          const std::optional<std::string>& version,
                           absl::Span<const uint8_t> measurement) {
   return absl::StrCat(type.value_or(""), version ? " " + *version : "",
                       type || version ? " " : "", Hex(measurement));
@@ -180,21 +171,19 @@ std::string ComponentText(const std::optional<std::string> &type,
 // every component (a later triple overrides), the last config; every token
 // component's measurement must be in the map and its type/version equal where
 // the reference gives them.
-void AppraisePlatformFirmware(const PlatformClaims &p,
-                              const std::vector<PlatformReferenceValue> &refs,
-                              AppraisalResult &result) {
-  PlatformReport &report = result.platform_report;
+void AppraisePlatformFirmware(const PlatformClaims& p,
+                              const std::vector<PlatformReferenceValue>& refs,
+                              AppraisalResult& result) {
+  PlatformReport& report = result.platform_report;
   std::map<std::vector<uint8_t>, std::pair<std::string, std::string>> known;
   std::optional<std::vector<uint8_t>> config;
   for (size_t i = 0; i < refs.size(); ++i) {
-    if (refs[i].implementation_id != p.implementation_id)
-      continue;
+    if (refs[i].implementation_id != p.implementation_id) continue;
     report.references.push_back(i);
-    for (const PlatformComponentReference &c : refs[i].components) {
+    for (const PlatformComponentReference& c : refs[i].components) {
       known[c.measurement] = {c.type.value_or(""), c.version.value_or("")};
     }
-    if (refs[i].config)
-      config = refs[i].config;
+    if (refs[i].config) config = refs[i].config;
   }
   FieldMatch cfg = CompareBytes("config", config, p.config);
   // Veraison compares against an empty reference when none is given, so a
@@ -209,9 +198,9 @@ void AppraisePlatformFirmware(const PlatformClaims &p,
                                              : kTrustUnsafeConfig;
   bool all = true;
   for (size_t i = 0; i < p.sw_components.size(); ++i) {
-    const SwComponent &c = p.sw_components[i];
+    const SwComponent& c = p.sw_components[i];
     static const std::vector<uint8_t> kNone;
-    const std::vector<uint8_t> &m = c.measurement ? *c.measurement : kNone;
+    const std::vector<uint8_t>& m = c.measurement ? *c.measurement : kNone;
     FieldMatch f;
     f.field = absl::StrCat("sw-component[", i, "]");
     f.found = ComponentText(c.type, c.version, m);
@@ -220,7 +209,7 @@ void AppraisePlatformFirmware(const PlatformClaims &p,
       f.outcome = FieldOutcome::kMismatch;
       f.expected = "a known measurement";
     } else {
-      const auto &[type, version] = it->second;
+      const auto& [type, version] = it->second;
       const bool type_ok = type.empty() || c.type.value_or("") == type;
       const bool version_ok =
           version.empty() || c.version.value_or("") == version;
@@ -238,14 +227,14 @@ void AppraisePlatformFirmware(const PlatformClaims &p,
       all ? kTrustAffirming : kTrustUnrecognizedRuntime;
 }
 
-} // namespace
+}  // namespace
 
 void TrustVector::SetAll(int value) {
   instance_identity = configuration = executables = file_system = hardware =
       runtime_opaque = storage_opaque = sourced_data = value;
 }
 
-bool TrustVector::operator==(const TrustVector &o) const {
+bool TrustVector::operator==(const TrustVector& o) const {
   return instance_identity == o.instance_identity &&
          configuration == o.configuration && executables == o.executables &&
          file_system == o.file_system && hardware == o.hardware &&
@@ -256,8 +245,7 @@ bool TrustVector::operator==(const TrustVector &o) const {
 TrustTier TierOf(int v) {
   // §4.6: none -1..1, affirming 2..31 / -32..-2, warning 32..95 / -96..-33,
   // contraindicated 96..127 / -128..-97.
-  if (v >= -1 && v <= 1)
-    return TrustTier::kNone;
+  if (v >= -1 && v <= 1) return TrustTier::kNone;
   if ((v >= 2 && v <= 31) || (v >= -32 && v <= -2))
     return TrustTier::kAffirming;
   if ((v >= 32 && v <= 95) || (v >= -96 && v <= -33))
@@ -265,7 +253,7 @@ TrustTier TierOf(int v) {
   return TrustTier::kContraindicated;
 }
 
-TrustTier StatusOf(const TrustVector &v) {
+TrustTier StatusOf(const TrustVector& v) {
   TrustTier worst = TrustTier::kNone;
   for (int c :
        {v.instance_identity, v.configuration, v.executables, v.file_system,
@@ -275,16 +263,16 @@ TrustTier StatusOf(const TrustVector &v) {
   return worst;
 }
 
-const char *TierName(TrustTier tier) {
+const char* TierName(TrustTier tier) {
   switch (tier) {
-  case TrustTier::kNone:
-    return "none";
-  case TrustTier::kAffirming:
-    return "affirming";
-  case TrustTier::kWarning:
-    return "warning";
-  case TrustTier::kContraindicated:
-    return "contraindicated";
+    case TrustTier::kNone:
+      return "none";
+    case TrustTier::kAffirming:
+      return "affirming";
+    case TrustTier::kWarning:
+      return "warning";
+    case TrustTier::kContraindicated:
+      return "contraindicated";
   }
   return "?";
 }
@@ -295,19 +283,18 @@ bool AppraisalResult::affirms() const {
          !(verification.strict && verification.has_lint_errors());
 }
 
-std::vector<RealmReferenceValue>
-FlattenReferenceValues(const ReferenceValues &values) {
+std::vector<RealmReferenceValue> FlattenReferenceValues(
+    const ReferenceValues& values) {
   std::vector<RealmReferenceValue> out;
-  for (const Comid &comid : values.comids) {
+  for (const Comid& comid : values.comids) {
     out.insert(out.end(), comid.realms.begin(), comid.realms.end());
   }
   return out;
 }
 
-AppraisalResult
-AppraiseCcaToken(const CcaToken &token,
-                 absl::Span<const RealmReferenceValue> references,
-                 const AppraisalOptions &options) {
+AppraisalResult AppraiseCcaToken(
+    const CcaToken& token, absl::Span<const RealmReferenceValue> references,
+    const AppraisalOptions& options) {
   AppraisalResult result;
   VerifyOptions verify = options.verify;
   std::optional<crypto::EcPublicKey> anchor_key;
@@ -317,8 +304,8 @@ AppraiseCcaToken(const CcaToken &token,
     result.cpak_source = "given";
   } else if (options.trust_anchors != nullptr) {
     // §4.2: CPAK by implementation-id + instance-id.
-    const std::vector<PlatformTrustAnchor> &tas = *options.trust_anchors;
-    const PlatformTrustAnchor *ta = FindPlatformTrustAnchor(
+    const std::vector<PlatformTrustAnchor>& tas = *options.trust_anchors;
+    const PlatformTrustAnchor* ta = FindPlatformTrustAnchor(
         tas, token.platform.implementation_id, token.platform.instance_id);
     if (ta == nullptr) {
       no_anchor = true;
@@ -341,7 +328,7 @@ AppraiseCcaToken(const CcaToken &token,
     }
   }
   result.verification = VerifyCcaToken(token, verify);
-  const VerificationReport &v = result.verification;
+  const VerificationReport& v = result.verification;
   result.platform_report.appraised = options.platform_references != nullptr;
 
   if (no_anchor) {
@@ -405,12 +392,12 @@ AppraiseCcaToken(const CcaToken &token,
     result.realm.problem = "integrity validation failed: " + RealmFailure(v);
     return result;
   }
-  const RealmClaims &realm = token.realm;
+  const RealmClaims& realm = token.realm;
   result.realm.vector.instance_identity = kTrustAffirming;
   result.realm.vector.executables = kTrustUnrecognizedRuntime;
   bool decided = false;
   for (size_t i = 0; i < references.size(); ++i) {
-    const RealmReferenceValue &ref = references[i];
+    const RealmReferenceValue& ref = references[i];
     CandidateReport c;
     c.index = i;
     FieldMatch alg;
@@ -431,8 +418,7 @@ AppraiseCcaToken(const CcaToken &token,
       FieldMatch m =
           CompareBytes(absl::StrCat("rem", r), ref.rem[r],
                        present ? realm.extensible_measurements[r] : kAbsent);
-      if (ref.rem[r] && !present)
-        m.outcome = FieldOutcome::kMismatch;
+      if (ref.rem[r] && !present) m.outcome = FieldOutcome::kMismatch;
       rems_match &= m.outcome != FieldOutcome::kMismatch;
       c.fields.push_back(std::move(m));
     }
@@ -460,8 +446,8 @@ AppraiseCcaToken(const CcaToken &token,
   return result;
 }
 
-std::string EarToJson(const CcaToken &token, const AppraisalResult &result,
-                      const EarOptions &options) {
+std::string EarToJson(const CcaToken& token, const AppraisalResult& result,
+                      const EarOptions& options) {
   Json ear = {{"eat_profile", kEarProfile},
               {"iat", options.issued_at},
               {"ear.verifier-id",
@@ -472,13 +458,12 @@ std::string EarToJson(const CcaToken &token, const AppraisalResult &result,
                  SubmodJson(result.platform, PlatformEvidence(token.platform))},
                 {std::string(kSubmodRealm),
                  SubmodJson(result.realm, RealmEvidence(token.realm))}}}};
-  if (options.nonce)
-    ear["eat_nonce"] = B64UrlPadded(*options.nonce);
+  if (options.nonce) ear["eat_nonce"] = B64UrlPadded(*options.nonce);
   return ear.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
-                                       const crypto::EcPrivateKey &key) {
+                                       const crypto::EcPrivateKey& key) {
   if (key.curve() != crypto::Curve::kP256) {
     return absl::InvalidArgumentError(
         absl::StrCat("EAR signing key: expected P-256 (ES256), found ",
@@ -491,21 +476,21 @@ absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
       std::vector<uint8_t> sig,
       key.SignRaw(crypto::DigestAlgorithm::kSha256,
                   absl::Span<const uint8_t>(
-                      reinterpret_cast<const uint8_t *>(signing_input.data()),
+                      reinterpret_cast<const uint8_t*>(signing_input.data()),
                       signing_input.size())));
   return absl::StrCat(signing_input, ".", B64UrlNoPad(View(sig)));
 }
 
-std::string AppraisalToText(const AppraisalResult &result) {
+std::string AppraisalToText(const AppraisalResult& result) {
   std::string out = VerificationReportToText(result.verification);
-  for (const CandidateReport &c : result.candidates) {
-    absl::StrAppend(&out, "reference value ", c.index,
-                    result.matched &&
-                            result.candidates[*result.matched].index == c.index
-                        ? " (decides)"
-                        : "",
-                    ":\n");
-    for (const FieldMatch &f : c.fields) {
+  for (const CandidateReport& c : result.candidates) {
+    absl::StrAppend(
+        &out, "reference value ", c.index,
+        result.matched && result.candidates[*result.matched].index == c.index
+            ? " (decides)"
+            : "",
+        ":\n");
+    for (const FieldMatch& f : c.fields) {
       absl::StrAppend(&out, "  ", f.field, ": ", OutcomeName(f.outcome));
       if (f.outcome == FieldOutcome::kMismatch) {
         absl::StrAppend(&out, " (expected ", f.expected, ", found ", f.found,
@@ -514,19 +499,18 @@ std::string AppraisalToText(const AppraisalResult &result) {
       absl::StrAppend(&out, "\n");
     }
   }
-  if (result.candidates.empty())
-    absl::StrAppend(&out, "no reference values\n");
+  if (result.candidates.empty()) absl::StrAppend(&out, "no reference values\n");
   if (!result.cpak_source.empty()) {
     absl::StrAppend(&out, "CPAK: ", result.cpak_source, "\n");
   }
-  const PlatformReport &pr = result.platform_report;
+  const PlatformReport& pr = result.platform_report;
   if (pr.appraised || !pr.fields.empty()) {
     absl::StrAppend(&out, "platform",
                     pr.appraised ? absl::StrCat(" (", pr.references.size(),
                                                 " reference triples)")
                                  : std::string(" (no platform endorsements)"),
                     ":\n");
-    for (const FieldMatch &f : pr.fields) {
+    for (const FieldMatch& f : pr.fields) {
       absl::StrAppend(&out, "  ", f.field, ": ", OutcomeName(f.outcome));
       if (f.outcome == FieldOutcome::kMismatch) {
         absl::StrAppend(&out, " (expected ", f.expected, ", found ", f.found,
@@ -538,8 +522,8 @@ std::string AppraisalToText(const AppraisalResult &result) {
   if (!result.first_failure.empty()) {
     absl::StrAppend(&out, "first failing check: ", result.first_failure, "\n");
   }
-  auto vec = [&out](const char *name, const Submod &s) {
-    const TrustVector &v = s.vector;
+  auto vec = [&out](const char* name, const Submod& s) {
+    const TrustVector& v = s.vector;
     absl::StrAppend(
         &out, name, ": ", TierName(s.status()), " (instance-identity ",
         v.instance_identity, ", configuration ", v.configuration,
@@ -554,18 +538,17 @@ std::string AppraisalToText(const AppraisalResult &result) {
   return out;
 }
 
-std::string AppraisalToJson(const CcaToken &token,
-                            const AppraisalResult &result,
-                            const EarOptions &options) {
+std::string AppraisalToJson(const CcaToken& token,
+                            const AppraisalResult& result,
+                            const EarOptions& options) {
   Json candidates = Json::array();
-  for (const CandidateReport &c : result.candidates) {
+  for (const CandidateReport& c : result.candidates) {
     Json fields = Json::array();
-    for (const FieldMatch &f : c.fields) {
+    for (const FieldMatch& f : c.fields) {
       Json fj = {{"field", f.field},
                  {"outcome", OutcomeName(f.outcome)},
                  {"found", f.found}};
-      if (f.outcome != FieldOutcome::kNotSupplied)
-        fj["expected"] = f.expected;
+      if (f.outcome != FieldOutcome::kNotSupplied) fj["expected"] = f.expected;
       fields.push_back(std::move(fj));
     }
     candidates.push_back({{"index", c.index},
@@ -573,12 +556,11 @@ std::string AppraisalToJson(const CcaToken &token,
                           {"fields", fields}});
   }
   Json pfields = Json::array();
-  for (const FieldMatch &f : result.platform_report.fields) {
+  for (const FieldMatch& f : result.platform_report.fields) {
     Json fj = {{"field", f.field},
                {"outcome", OutcomeName(f.outcome)},
                {"found", f.found}};
-    if (!f.expected.empty())
-      fj["expected"] = f.expected;
+    if (!f.expected.empty()) fj["expected"] = f.expected;
     pfields.push_back(std::move(fj));
   }
   Json platform = {{"appraised", result.platform_report.appraised},
@@ -602,4 +584,4 @@ std::string AppraisalToJson(const CcaToken &token,
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-} // namespace realm_measurements::corim
+}  // namespace realm_measurements::corim

@@ -38,9 +38,9 @@ enum TrustClaimValue : int {
   kTrustVerifierMalfunction = -1,
   kTrustNoClaim = 0,
   kTrustUnexpectedEvidence = 1,
-  kTrustAffirming = 2,     // recognized / approved / genuine
-  kTrustApprovedBoot = 3,  // executables: approved boot only
-  kTrustUnsafeConfig = 32, // configuration / runtime-opaque "isolated"
+  kTrustAffirming = 2,      // recognized / approved / genuine
+  kTrustApprovedBoot = 3,   // executables: approved boot only
+  kTrustUnsafeConfig = 32,  // configuration / runtime-opaque "isolated"
   kTrustUnrecognizedRuntime = 33,
   kTrustContraindicated = 96,
   kTrustUnrecognized = 97,
@@ -59,7 +59,7 @@ struct TrustVector {
   int sourced_data = 0;
 
   void SetAll(int value);
-  bool operator==(const TrustVector &o) const;
+  bool operator==(const TrustVector& o) const;
 };
 
 // Tiers of §4.6, ordered none < affirming < warning < contraindicated.
@@ -71,18 +71,18 @@ enum class TrustTier {
 };
 TrustTier TierOf(int value);
 // Worst tier among the claims; "none" when all are none.
-TrustTier StatusOf(const TrustVector &vector);
+TrustTier StatusOf(const TrustVector& vector);
 // "none", "affirming", "warning", "contraindicated".
-const char *TierName(TrustTier tier);
+const char* TierName(TrustTier tier);
 
 enum class FieldOutcome { kMatch, kMismatch, kNotSupplied };
 
 // One compared field of one reference value.
 struct FieldMatch {
-  std::string field; // "rim", "rpv", "rem0".."rem3", "hash-algorithm"
+  std::string field;  // "rim", "rpv", "rem0".."rem3", "hash-algorithm"
   FieldOutcome outcome = FieldOutcome::kNotSupplied;
-  std::string expected; // hex (or algorithm name); empty if not supplied
-  std::string found;    // from the token
+  std::string expected;  // hex (or algorithm name); empty if not supplied
+  std::string found;     // from the token
 };
 
 // The comparison of the token with one reference value (store order).
@@ -96,8 +96,8 @@ struct CandidateReport {
 
 // How failed integrity checks map onto the two submods.
 enum class IntegrityFailureMode {
-  kVeraison2026, // any failure: both submods all 99 (§4.1 step 7)
-  kSeparate,     // rust-ccatoken: per token (§4.5 end)
+  kVeraison2026,  // any failure: both submods all 99 (§4.1 step 7)
+  kSeparate,      // rust-ccatoken: per token (§4.5 end)
 };
 
 struct AppraisalOptions {
@@ -109,16 +109,16 @@ struct AppraisalOptions {
   // Platform reference triples (any implementation-id; those of the
   // token's are used). nullptr: the platform firmware is not appraised and
   // configuration/executables stay 0 (no claim).
-  const std::vector<PlatformReferenceValue> *platform_references = nullptr;
+  const std::vector<PlatformReferenceValue>* platform_references = nullptr;
   // CPAK store. Used when `verify.cpak` is null: the anchor of the token's
   // implementation-id + instance-id is the CPAK; none is the §4.1 step 3
   // result (both submods 99, "no trust anchor for evidence").
-  const std::vector<PlatformTrustAnchor> *trust_anchors = nullptr;
+  const std::vector<PlatformTrustAnchor>* trust_anchors = nullptr;
 };
 
 // The platform half of the per-field report (§4.4).
 struct PlatformReport {
-  bool appraised = false; // platform endorsements were given
+  bool appraised = false;  // platform endorsements were given
   // Indexes (into AppraisalOptions::platform_references) of the triples of
   // the token's implementation-id, in order; the last config among them is
   // the reference (Veraison keeps the last one).
@@ -130,14 +130,14 @@ struct PlatformReport {
 struct Submod {
   TrustVector vector;
   std::string policy_id = "policy:ARM_CCA";
-  std::optional<std::string> problem; // ear.veraison.policy-claims
+  std::optional<std::string> problem;  // ear.veraison.policy-claims
   TrustTier status() const { return StatusOf(vector); }
 };
 
 struct AppraisalResult {
   VerificationReport verification;
-  Submod platform; // CCA_SSD_PLATFORM
-  Submod realm;    // CCA_REALM
+  Submod platform;  // CCA_SSD_PLATFORM
+  Submod realm;     // CCA_REALM
   std::vector<CandidateReport> candidates;
   // Index into `candidates` of the reference value that decided the realm
   // executables claim, if any.
@@ -156,18 +156,17 @@ struct AppraisalResult {
 
 // Verifies and appraises. `references` are the acceptable realms (inline,
 // from a CoRIM, or from a store).
-AppraisalResult
-AppraiseCcaToken(const CcaToken &token,
-                 absl::Span<const RealmReferenceValue> references,
-                 const AppraisalOptions &options);
+AppraisalResult AppraiseCcaToken(
+    const CcaToken& token, absl::Span<const RealmReferenceValue> references,
+    const AppraisalOptions& options);
 
 // Every RealmReferenceValue of every CoMID of a decoded CoRIM, in order.
-std::vector<RealmReferenceValue>
-FlattenReferenceValues(const ReferenceValues &values);
+std::vector<RealmReferenceValue> FlattenReferenceValues(
+    const ReferenceValues& values);
 
 // EAR top-level fields that do not come from the appraisal (§5.1).
 struct EarOptions {
-  int64_t issued_at = 0; // iat, Unix seconds
+  int64_t issued_at = 0;  // iat, Unix seconds
   std::string verifier_build = "realm-measurements";
   std::string verifier_developer = "realm-measurements project";
   // eat_nonce (base64url with padding) when set.
@@ -178,22 +177,22 @@ struct EarOptions {
 // ear.verifier-id, optional eat_nonce, submods CCA_SSD_PLATFORM and
 // CCA_REALM with status, all eight trust claims, policy id, annotated
 // evidence (Veraison JSON claim names, standard base64) and policy claims.
-std::string EarToJson(const CcaToken &token, const AppraisalResult &result,
-                      const EarOptions &options);
+std::string EarToJson(const CcaToken& token, const AppraisalResult& result,
+                      const EarOptions& options);
 
 // JWS compact serialisation with ES256 (RFC 7515/7518): header
 // {"alg":"ES256","typ":"JWT"}, payload = `ear_json`, signature raw r || s,
 // all base64url without padding. kInvalidArgument unless `key` is P-256.
 absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
-                                       const crypto::EcPrivateKey &key);
+                                       const crypto::EcPrivateKey& key);
 
 // Human-readable report: checks, per-candidate field matches, vectors.
-std::string AppraisalToText(const AppraisalResult &result);
+std::string AppraisalToText(const AppraisalResult& result);
 // {"verification": ..., "candidates": [...], "ear": <EarToJson>} as JSON.
-std::string AppraisalToJson(const CcaToken &token,
-                            const AppraisalResult &result,
-                            const EarOptions &options);
+std::string AppraisalToJson(const CcaToken& token,
+                            const AppraisalResult& result,
+                            const EarOptions& options);
 
-} // namespace realm_measurements::corim
+}  // namespace realm_measurements::corim
 
-#endif // REALM_MEASUREMENTS_CORIM_APPRAISAL_H_
+#endif  // REALM_MEASUREMENTS_CORIM_APPRAISAL_H_

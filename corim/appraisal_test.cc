@@ -11,9 +11,9 @@
 #include "corim/comid.h"
 #include "corim/cose.h"
 #include "corim/internal/token_samples.h"
+#include "gtest/gtest.h"
 #include "measure/crypto.h"
 #include "nlohmann/json.hpp"
-#include "gtest/gtest.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -30,18 +30,18 @@ std::vector<uint8_t> Hex(absl::string_view hex) {
   std::string s = absl::HexStringToBytes(hex);
   return std::vector<uint8_t>(s.begin(), s.end());
 }
-std::string ReadText(const std::string &path) {
+std::string ReadText(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
-std::vector<uint8_t> ReadVector(const std::string &name) {
+std::vector<uint8_t> ReadVector(const std::string& name) {
   std::string s = ReadText("testdata/vectors/" + name);
   return std::vector<uint8_t>(s.begin(), s.end());
 }
 
 // SubjectPublicKeyInfo PEM of a P-256 key: the fixed RFC 5480 DER prefix
 // (id-ecPublicKey, prime256v1, BIT STRING of 66 bytes) and the SEC1 point.
-std::string SpkiPemP256(const crypto::EcPublicKey &key) {
+std::string SpkiPemP256(const crypto::EcPublicKey& key) {
   std::vector<uint8_t> der =
       Hex("3059301306072a8648ce3d020106082a8648ce3d030107034200");
   std::vector<uint8_t> point = *key.ToSec1();
@@ -49,7 +49,7 @@ std::string SpkiPemP256(const crypto::EcPublicKey &key) {
   return absl::StrCat(
       "-----BEGIN PUBLIC KEY-----\n",
       absl::Base64Escape(absl::string_view(
-          reinterpret_cast<const char *>(der.data()), der.size())),
+          reinterpret_cast<const char*>(der.data()), der.size())),
       "\n-----END PUBLIC KEY-----\n");
 }
 
@@ -84,7 +84,7 @@ TEST(TrustTest, Tiers) {
 }
 
 class AppraisalTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     cpak_ =
         std::make_unique<EcPrivateKey>(*EcPrivateKey::Generate(Curve::kP256));
@@ -107,7 +107,7 @@ protected:
     r.rpv = claims_.personalization_value;
     return r;
   }
-  AppraisalResult Appraise(const std::vector<RealmReferenceValue> &refs) {
+  AppraisalResult Appraise(const std::vector<RealmReferenceValue>& refs) {
     AppraisalOptions o;
     o.verify.cpak = cpak_pub_.get();
     return AppraiseCcaToken(token_, refs, o);
@@ -128,14 +128,13 @@ TEST_F(AppraisalTest, RealmOutcomeTable) {
   RealmReferenceValue bad_rem = Full();
   bad_rem.rem[2] = Pattern(32, 0x77);
   RealmReferenceValue no_rems = Full();
-  for (auto &rem : no_rems.rem)
-    rem.reset();
+  for (auto& rem : no_rems.rem) rem.reset();
   RealmReferenceValue no_rpv_some_rems = Full();
   no_rpv_some_rems.rpv.reset();
   no_rpv_some_rems.rem[0].reset();
   no_rpv_some_rems.rem[3].reset();
   struct Case {
-    const char *name;
+    const char* name;
     std::vector<RealmReferenceValue> refs;
     int executables;
     TrustTier realm_status;
@@ -167,7 +166,7 @@ TEST_F(AppraisalTest, RealmOutcomeTable) {
        true,
        0},
   };
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     AppraisalResult r = Appraise(c.refs);
     EXPECT_TRUE(r.verification.ok()) << AppraisalToText(r);
@@ -187,7 +186,7 @@ TEST_F(AppraisalTest, PerFieldReport) {
   ref.rem[3].reset();
   AppraisalResult r = Appraise({ref});
   ASSERT_EQ(r.candidates.size(), 1u);
-  const auto &f = r.candidates[0].fields;
+  const auto& f = r.candidates[0].fields;
   ASSERT_EQ(f.size(), 7u);
   EXPECT_EQ(f[0].field, "hash-algorithm");
   EXPECT_EQ(f[0].outcome, FieldOutcome::kMatch);
@@ -277,11 +276,11 @@ TEST_F(AppraisalTest, IntegrityFailuresVeraison2026) {
   auto other_rak = EcPrivateKey::Generate(Curve::kP384);
 
   struct Case {
-    const char *name;
+    const char* name;
     CcaToken token;
-    const EcPublicKey *cpak;
+    const EcPublicKey* cpak;
     std::optional<std::vector<uint8_t>> nonce;
-    const char *problem;
+    const char* problem;
   };
   // Realm signature: re-sign the realm with a key that is not the RAK in
   // 44237 (the platform binder still matches the carried RAK).
@@ -315,7 +314,7 @@ TEST_F(AppraisalTest, IntegrityFailuresVeraison2026) {
       {"binding", bad_binding, cpak_pub_.get(), std::nullopt,
        "integrity validation failed: binding"},
   };
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     AppraisalOptions o;
     o.verify.cpak = c.cpak;
     o.verify.nonce = c.nonce;
@@ -341,12 +340,12 @@ TEST_F(AppraisalTest, IntegrityFailuresVeraison2026) {
 
 // Platform endorsements built from the sample platform claims.
 class PlatformAppraisalTest : public AppraisalTest {
-protected:
+ protected:
   PlatformReferenceValue Reference() const {
     const PlatformClaims p = SamplePlatformClaims();
     PlatformReferenceValue rv;
     rv.implementation_id = p.implementation_id;
-    for (const SwComponent &c : p.sw_components) {
+    for (const SwComponent& c : p.sw_components) {
       PlatformComponentReference ref;
       ref.type = c.type;
       ref.version = c.version;
@@ -363,13 +362,13 @@ protected:
     const PlatformClaims p = SamplePlatformClaims();
     return {p.implementation_id, p.instance_id, SpkiPemP256(*cpak_pub_)};
   }
-  CcaToken Token(const PlatformClaims &p) const {
+  CcaToken Token(const PlatformClaims& p) const {
     return *DecodeCcaToken(
         *SignCcaToken(TopLevelForm::kCmwCollection, p, claims_, *cpak_, *rak_));
   }
-  AppraisalResult Run(const CcaToken &t,
-                      const std::vector<PlatformReferenceValue> &refs,
-                      const std::vector<PlatformTrustAnchor> &tas) const {
+  AppraisalResult Run(const CcaToken& t,
+                      const std::vector<PlatformReferenceValue>& refs,
+                      const std::vector<PlatformTrustAnchor>& tas) const {
     AppraisalOptions o;
     o.platform_references = &refs;
     o.trust_anchors = &tas;
@@ -382,11 +381,11 @@ TEST_F(PlatformAppraisalTest, Table) {
   const PlatformClaims base = SamplePlatformClaims();
   ASSERT_FALSE(base.sw_components.empty());
   struct Case {
-    const char *name;
+    const char* name;
     PlatformClaims claims;
     std::vector<PlatformReferenceValue> refs;
     TrustVector platform;
-    const char *field; // the report field that fails, or ""
+    const char* field;  // the report field that fails, or ""
   };
   std::vector<Case> cases;
   cases.push_back(
@@ -448,7 +447,7 @@ TEST_F(PlatformAppraisalTest, Table) {
   }
   {
     PlatformClaims c = base;
-    c.lifecycle = 0x5000; // recoverable-cca-platform-rot-debug
+    c.lifecycle = 0x5000;  // recoverable-cca-platform-rot-debug
     cases.push_back({"debug lifecycle",
                      c,
                      {Reference()},
@@ -457,7 +456,7 @@ TEST_F(PlatformAppraisalTest, Table) {
   }
   {
     PlatformClaims c = base;
-    c.lifecycle = 0x4001; // non-cca-platform-rot-debug: trustworthy
+    c.lifecycle = 0x4001;  // non-cca-platform-rot-debug: trustworthy
     cases.push_back({"non-CCA debug lifecycle",
                      c,
                      {Reference()},
@@ -481,14 +480,14 @@ TEST_F(PlatformAppraisalTest, Table) {
     cases.push_back(
         {"two triples", base, {a, b}, Vec(2, 2, 2, 0, 2, 2, 2, 0), ""});
   }
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     AppraisalResult r = Run(Token(c.claims), c.refs, {Anchor()});
     EXPECT_EQ(r.platform.vector, c.platform) << c.name << "\n"
                                              << AppraisalToText(r);
     EXPECT_EQ(r.realm.vector.executables, 2) << c.name;
     EXPECT_EQ(r.cpak_source, "trust anchor 0") << c.name;
     std::string failing;
-    for (const FieldMatch &f : r.platform_report.fields) {
+    for (const FieldMatch& f : r.platform_report.fields) {
       if (f.outcome == FieldOutcome::kMismatch && failing.empty()) {
         failing = f.field;
       }
@@ -504,7 +503,7 @@ TEST_F(PlatformAppraisalTest, UnknownPlatform) {
   other_impl.implementation_id[5] ^= 1;
   PlatformTrustAnchor other_inst = Anchor();
   other_inst.instance_id[5] ^= 1;
-  for (const PlatformTrustAnchor &ta : {other_impl, other_inst}) {
+  for (const PlatformTrustAnchor& ta : {other_impl, other_inst}) {
     AppraisalResult r =
         Run(token_, {Reference()}, std::vector<PlatformTrustAnchor>{ta});
     EXPECT_EQ(r.platform.vector, Vec(99, 99, 99, 99, 99, 99, 99, 99));
@@ -656,7 +655,7 @@ TEST(AppraisalVectorTest, DraftTokenEar) {
       "bobW2XzHE7xt1D285JGmtAMRwCeov4WjnaY-nORMEyqKEZ0pb65qaZnpvz5EcbDOASRd"
       "iJQkwx6JeTs7HWsVBA==");
   ASSERT_EQ(ear["submods"].size(), 2u);
-  const Json &platform = ear["submods"]["CCA_SSD_PLATFORM"];
+  const Json& platform = ear["submods"]["CCA_SSD_PLATFORM"];
   EXPECT_EQ(platform["ear.status"], "affirming");
   EXPECT_EQ(platform["ear.appraisal-policy-id"], "policy:ARM_CCA");
   EXPECT_EQ(platform["ear.trustworthiness-vector"],
@@ -668,15 +667,15 @@ TEST(AppraisalVectorTest, DraftTokenEar) {
                   {"runtime-opaque", 2},
                   {"storage-opaque", 2},
                   {"sourced-data", 0}}));
-  const Json &pe = platform["ear.veraison.annotated-evidence"];
+  const Json& pe = platform["ear.veraison.annotated-evidence"];
   EXPECT_EQ(pe["cca-platform-profile"], "tag:arm.com,2023:cca_platform#1.0.0");
   EXPECT_EQ(pe["cca-platform-challenge"],
             "DSLgiphGkFhIYxgoNIm9s28J2+/rGGTfQz+m5U6i1xE=");
-  EXPECT_EQ(pe["cca-platform-config"], "z8/Pzw=="); // cfcfcfcf
+  EXPECT_EQ(pe["cca-platform-config"], "z8/Pzw==");  // cfcfcfcf
   EXPECT_EQ(pe["cca-platform-sw-components"].size(), 13u);
   EXPECT_FALSE(platform.contains("ear.veraison.policy-claims"));
 
-  const Json &realm = ear["submods"]["CCA_REALM"];
+  const Json& realm = ear["submods"]["CCA_REALM"];
   EXPECT_EQ(realm["ear.status"], "affirming");
   EXPECT_EQ(realm["ear.trustworthiness-vector"], Json({{"instance-identity", 2},
                                                        {"configuration", 0},
@@ -687,7 +686,7 @@ TEST(AppraisalVectorTest, DraftTokenEar) {
                                                        {"storage-opaque", 0},
                                                        {"sourced-data", 0}}));
   EXPECT_EQ(realm["ear.appraisal-policy-id"], "policy:ARM_CCA");
-  const Json &re = realm["ear.veraison.annotated-evidence"];
+  const Json& re = realm["ear.veraison.annotated-evidence"];
   EXPECT_EQ(re.size(), 8u) << re.dump(2);
   EXPECT_EQ(re["cca-realm-profile"], "tag:arm.com,2023:realm#1.0.0");
   EXPECT_EQ(re["cca-realm-initial-measurement"],
@@ -745,14 +744,14 @@ TEST(EarJwtTest, SignsAndVerifiesEs256) {
       pub->VerifyRaw(
              crypto::DigestAlgorithm::kSha256,
              absl::Span<const uint8_t>(
-                 reinterpret_cast<const uint8_t *>(input.data()), input.size()),
+                 reinterpret_cast<const uint8_t*>(input.data()), input.size()),
              absl::Span<const uint8_t>(
-                 reinterpret_cast<const uint8_t *>(sig.data()), sig.size()))
+                 reinterpret_cast<const uint8_t*>(sig.data()), sig.size()))
           .ok());
   auto p384 = EcPrivateKey::Generate(Curve::kP384);
   auto bad = SignEarJwt(payload, *p384);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-} // namespace
-} // namespace realm_measurements::corim
+}  // namespace
+}  // namespace realm_measurements::corim

@@ -27,15 +27,15 @@ enum MajorType : uint8_t {
 constexpr uint8_t kAiOneByte = 24;
 constexpr uint8_t kAiEightBytes = 27;
 constexpr uint8_t kAiIndefinite = 31;
-constexpr uint8_t kBreak = 0xff; // RFC 8949 §3.2.1
+constexpr uint8_t kBreak = 0xff;  // RFC 8949 §3.2.1
 // RFC 8949 §3.3: simple values.
 constexpr uint8_t kSimpleFalse = 20;
 constexpr uint8_t kSimpleTrue = 21;
 constexpr uint8_t kSimpleNull = 22;
 constexpr uint8_t kSimpleUndefined = 23;
 
-const char *MajorName(uint8_t major) {
-  static const char *const kNames[] = {"unsigned integer",
+const char* MajorName(uint8_t major) {
+  static const char* const kNames[] = {"unsigned integer",
                                        "negative integer",
                                        "byte string",
                                        "text string",
@@ -49,115 +49,112 @@ const char *MajorName(uint8_t major) {
 // ---------------------------------------------------------------- encoder
 
 // Appends a head using libcbor's shortest-form encoders.
-void AppendHead(uint8_t major, uint64_t arg, std::vector<uint8_t> &out) {
+void AppendHead(uint8_t major, uint64_t arg, std::vector<uint8_t>& out) {
   unsigned char buf[9];
   size_t n = 0;
   switch (major) {
-  case kMajorUnsigned:
-    n = cbor_encode_uint(arg, buf, sizeof(buf));
-    break;
-  case kMajorNegative:
-    n = cbor_encode_negint(arg, buf, sizeof(buf));
-    break;
-  case kMajorBytes:
-    n = cbor_encode_bytestring_start(arg, buf, sizeof(buf));
-    break;
-  case kMajorText:
-    n = cbor_encode_string_start(arg, buf, sizeof(buf));
-    break;
-  case kMajorArray:
-    n = cbor_encode_array_start(arg, buf, sizeof(buf));
-    break;
-  case kMajorMap:
-    n = cbor_encode_map_start(arg, buf, sizeof(buf));
-    break;
-  case kMajorTag:
-    n = cbor_encode_tag(arg, buf, sizeof(buf));
-    break;
-  default:
-    break;
+    case kMajorUnsigned:
+      n = cbor_encode_uint(arg, buf, sizeof(buf));
+      break;
+    case kMajorNegative:
+      n = cbor_encode_negint(arg, buf, sizeof(buf));
+      break;
+    case kMajorBytes:
+      n = cbor_encode_bytestring_start(arg, buf, sizeof(buf));
+      break;
+    case kMajorText:
+      n = cbor_encode_string_start(arg, buf, sizeof(buf));
+      break;
+    case kMajorArray:
+      n = cbor_encode_array_start(arg, buf, sizeof(buf));
+      break;
+    case kMajorMap:
+      n = cbor_encode_map_start(arg, buf, sizeof(buf));
+      break;
+    case kMajorTag:
+      n = cbor_encode_tag(arg, buf, sizeof(buf));
+      break;
+    default:
+      break;
   }
   out.insert(out.end(), buf, buf + n);
 }
 
-absl::Status EncodeInto(const CborValue &v, std::vector<uint8_t> &out) {
+absl::Status EncodeInto(const CborValue& v, std::vector<uint8_t>& out) {
   switch (v.type()) {
-  case CborValue::Type::kUnsigned:
-    AppendHead(kMajorUnsigned, v.uint_value(), out);
-    return absl::OkStatus();
-  case CborValue::Type::kNegative:
-    AppendHead(kMajorNegative, v.negative_raw(), out);
-    return absl::OkStatus();
-  case CborValue::Type::kBytes:
-    AppendHead(kMajorBytes, v.bytes().size(), out);
-    out.insert(out.end(), v.bytes().begin(), v.bytes().end());
-    return absl::OkStatus();
-  case CborValue::Type::kText:
-    AppendHead(kMajorText, v.text().size(), out);
-    out.insert(out.end(), v.text().begin(), v.text().end());
-    return absl::OkStatus();
-  case CborValue::Type::kArray:
-    AppendHead(kMajorArray, v.array().size(), out);
-    for (const CborValue &item : v.array()) {
-      absl::Status s = EncodeInto(item, out);
-      if (!s.ok())
-        return s;
-    }
-    return absl::OkStatus();
-  case CborValue::Type::kMap: {
-    // RFC 8949 §4.2.1: sort by the bytewise order of the encoded keys.
-    std::vector<std::pair<std::vector<uint8_t>, std::vector<uint8_t>>> kv;
-    kv.reserve(v.map().size());
-    for (const CborValue::Entry &e : v.map()) {
-      std::vector<uint8_t> k, val;
-      absl::Status s = EncodeInto(e.first, k);
-      if (!s.ok())
-        return s;
-      s = EncodeInto(e.second, val);
-      if (!s.ok())
-        return s;
-      kv.emplace_back(std::move(k), std::move(val));
-    }
-    std::sort(kv.begin(), kv.end(),
-              [](const auto &a, const auto &b) { return a.first < b.first; });
-    for (size_t i = 1; i < kv.size(); ++i) {
-      if (kv[i].first == kv[i - 1].first) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "CBOR encode: duplicate map key: expected unique keys, found h'",
-            absl::BytesToHexString(absl::string_view(
-                reinterpret_cast<const char *>(kv[i].first.data()),
-                kv[i].first.size())),
-            "' twice"));
+    case CborValue::Type::kUnsigned:
+      AppendHead(kMajorUnsigned, v.uint_value(), out);
+      return absl::OkStatus();
+    case CborValue::Type::kNegative:
+      AppendHead(kMajorNegative, v.negative_raw(), out);
+      return absl::OkStatus();
+    case CborValue::Type::kBytes:
+      AppendHead(kMajorBytes, v.bytes().size(), out);
+      out.insert(out.end(), v.bytes().begin(), v.bytes().end());
+      return absl::OkStatus();
+    case CborValue::Type::kText:
+      AppendHead(kMajorText, v.text().size(), out);
+      out.insert(out.end(), v.text().begin(), v.text().end());
+      return absl::OkStatus();
+    case CborValue::Type::kArray:
+      AppendHead(kMajorArray, v.array().size(), out);
+      for (const CborValue& item : v.array()) {
+        absl::Status s = EncodeInto(item, out);
+        if (!s.ok()) return s;
       }
+      return absl::OkStatus();
+    case CborValue::Type::kMap: {
+      // RFC 8949 §4.2.1: sort by the bytewise order of the encoded keys.
+      std::vector<std::pair<std::vector<uint8_t>, std::vector<uint8_t>>> kv;
+      kv.reserve(v.map().size());
+      for (const CborValue::Entry& e : v.map()) {
+        std::vector<uint8_t> k, val;
+        absl::Status s = EncodeInto(e.first, k);
+        if (!s.ok()) return s;
+        s = EncodeInto(e.second, val);
+        if (!s.ok()) return s;
+        kv.emplace_back(std::move(k), std::move(val));
+      }
+      std::sort(kv.begin(), kv.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t i = 1; i < kv.size(); ++i) {
+        if (kv[i].first == kv[i - 1].first) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "CBOR encode: duplicate map key: expected unique keys, found h'",
+              absl::BytesToHexString(absl::string_view(
+                  reinterpret_cast<const char*>(kv[i].first.data()),
+                  kv[i].first.size())),
+              "' twice"));
+        }
+      }
+      AppendHead(kMajorMap, kv.size(), out);
+      for (const auto& p : kv) {
+        out.insert(out.end(), p.first.begin(), p.first.end());
+        out.insert(out.end(), p.second.begin(), p.second.end());
+      }
+      return absl::OkStatus();
     }
-    AppendHead(kMajorMap, kv.size(), out);
-    for (const auto &p : kv) {
-      out.insert(out.end(), p.first.begin(), p.first.end());
-      out.insert(out.end(), p.second.begin(), p.second.end());
+    case CborValue::Type::kTag:
+      AppendHead(kMajorTag, v.tag_number(), out);
+      return EncodeInto(v.tag_content(), out);
+    case CborValue::Type::kBool: {
+      unsigned char b[1];
+      cbor_encode_bool(v.bool_value(), b, 1);
+      out.push_back(b[0]);
+      return absl::OkStatus();
     }
-    return absl::OkStatus();
-  }
-  case CborValue::Type::kTag:
-    AppendHead(kMajorTag, v.tag_number(), out);
-    return EncodeInto(v.tag_content(), out);
-  case CborValue::Type::kBool: {
-    unsigned char b[1];
-    cbor_encode_bool(v.bool_value(), b, 1);
-    out.push_back(b[0]);
-    return absl::OkStatus();
-  }
-  case CborValue::Type::kNull: {
-    unsigned char b[1];
-    cbor_encode_null(b, 1);
-    out.push_back(b[0]);
-    return absl::OkStatus();
-  }
-  case CborValue::Type::kUndefined: {
-    unsigned char b[1];
-    cbor_encode_undef(b, 1);
-    out.push_back(b[0]);
-    return absl::OkStatus();
-  }
+    case CborValue::Type::kNull: {
+      unsigned char b[1];
+      cbor_encode_null(b, 1);
+      out.push_back(b[0]);
+      return absl::OkStatus();
+    }
+    case CborValue::Type::kUndefined: {
+      unsigned char b[1];
+      cbor_encode_undef(b, 1);
+      out.push_back(b[0]);
+      return absl::OkStatus();
+    }
   }
   return absl::InternalError("CBOR encode: unknown value type");
 }
@@ -165,23 +162,21 @@ absl::Status EncodeInto(const CborValue &v, std::vector<uint8_t> &out) {
 // ---------------------------------------------------------------- decoder
 
 // Diagnostic text for error messages, cut to a readable length.
-std::string ShortDiag(const CborValue &v) {
+std::string ShortDiag(const CborValue& v) {
   std::string d = ToDiagnostic(v);
-  if (d.size() > 64)
-    d = absl::StrCat(d.substr(0, 61), "...");
+  if (d.size() > 64) d = absl::StrCat(d.substr(0, 61), "...");
   return d;
 }
 
 class Decoder {
-public:
+ public:
   Decoder(absl::Span<const uint8_t> data, absl::string_view what,
-          const DecodeLimits &limits)
+          const DecodeLimits& limits)
       : reader_(data, std::string(what)), limits_(limits) {}
 
   absl::StatusOr<CborValue> DecodeAll() {
     absl::StatusOr<CborValue> v = Item(1);
-    if (!v.ok())
-      return v.status();
+    if (!v.ok()) return v.status();
     if (!reader_.empty()) {
       return Err(reader_.offset(), "end of input",
                  "one data item and nothing after it",
@@ -190,7 +185,7 @@ public:
     return v;
   }
 
-private:
+ private:
   absl::Status Err(size_t offset, absl::string_view item,
                    absl::string_view expected, absl::string_view found) {
     return reader_.ErrorAt(
@@ -208,8 +203,7 @@ private:
     Head h;
     h.offset = reader_.offset();
     absl::StatusOr<uint8_t> ib = reader_.U8("CBOR item head");
-    if (!ib.ok())
-      return ib.status();
+    if (!ib.ok()) return ib.status();
     h.major = *ib >> 5;
     h.ai = *ib & 0x1f;
     if (h.ai < kAiOneByte) {
@@ -220,7 +214,7 @@ private:
         (h.major == kMajorBytes || h.major == kMajorText ||
          h.major == kMajorArray || h.major == kMajorMap)) {
       h.arg = 0;
-      return h; // Item() reads the contents up to the break
+      return h;  // Item() reads the contents up to the break
     }
     if (h.ai == kAiIndefinite) {
       return Err(
@@ -243,11 +237,9 @@ private:
     const size_t width = size_t{1} << (h.ai - kAiOneByte);
     absl::StatusOr<absl::Span<const uint8_t>> b =
         reader_.Bytes(width, "CBOR head argument");
-    if (!b.ok())
-      return b.status();
+    if (!b.ok()) return b.status();
     uint64_t arg = 0;
-    for (uint8_t byte : *b)
-      arg = (arg << 8) | byte;
+    for (uint8_t byte : *b) arg = (arg << 8) | byte;
     h.arg = arg;
     if (limits_.require_deterministic) {
       const uint64_t min = width == 1 ? 24 : (uint64_t{1} << (4 * width));
@@ -275,115 +267,107 @@ private:
                  absl::StrCat("at most ", limits_.max_depth), "deeper nesting");
     }
     absl::Status s = CountItem(start);
-    if (!s.ok())
-      return s;
+    if (!s.ok()) return s;
     absl::StatusOr<Head> h = ReadHead();
-    if (!h.ok())
-      return h.status();
-    if (h->ai == kAiIndefinite)
-      return Indefinite(*h, depth);
+    if (!h.ok()) return h.status();
+    if (h->ai == kAiIndefinite) return Indefinite(*h, depth);
     switch (h->major) {
-    case kMajorUnsigned:
-      return CborValue::Uint(h->arg);
-    case kMajorNegative:
-      return CborValue::NegativeRaw(h->arg);
-    case kMajorBytes:
-    case kMajorText: {
-      if (h->arg > limits_.max_string_size || h->arg > reader_.remaining()) {
-        return Err(h->offset, MajorName(h->major),
-                   absl::StrCat("a length of at most ",
-                                std::min<uint64_t>(limits_.max_string_size,
-                                                   reader_.remaining()),
-                                " bytes"),
-                   absl::StrCat("length ", h->arg));
-      }
-      absl::StatusOr<absl::Span<const uint8_t>> b =
-          reader_.Bytes(static_cast<size_t>(h->arg), MajorName(h->major));
-      if (!b.ok())
-        return b.status();
-      if (h->major == kMajorBytes)
-        return CborValue::Bytes(*b);
-      return CborValue::Text(
-          std::string(reinterpret_cast<const char *>(b->data()), b->size()));
-    }
-    case kMajorArray: {
-      // Each element takes at least one byte.
-      if (h->arg > reader_.remaining()) {
-        return Err(h->offset, "array",
-                   absl::StrCat("at most ", reader_.remaining(),
-                                " elements (one byte each remains)"),
-                   absl::StrCat("count ", h->arg));
-      }
-      CborValue::Array items;
-      items.reserve(static_cast<size_t>(h->arg));
-      for (uint64_t i = 0; i < h->arg; ++i) {
-        absl::StatusOr<CborValue> e = Item(depth + 1);
-        if (!e.ok())
-          return e.status();
-        items.push_back(*std::move(e));
-      }
-      return CborValue::MakeArray(std::move(items));
-    }
-    case kMajorMap: {
-      if (h->arg > reader_.remaining() / 2) {
-        return Err(h->offset, "map",
-                   absl::StrCat("at most ", reader_.remaining() / 2,
-                                " entries (two bytes each remain)"),
-                   absl::StrCat("count ", h->arg));
-      }
-      CborValue::Map entries;
-      entries.reserve(static_cast<size_t>(h->arg));
-      std::set<std::vector<uint8_t>> seen;
-      std::vector<uint8_t> previous;
-      for (uint64_t i = 0; i < h->arg; ++i) {
-        const size_t key_offset = reader_.offset();
-        absl::StatusOr<CborValue> k = Item(depth + 1);
-        if (!k.ok())
-          return k.status();
-        // Keys are compared by their deterministic encoding, so 0x01 and
-        // 0x1801 are the same key.
-        absl::StatusOr<std::vector<uint8_t>> canonical = EncodeCbor(*k);
-        if (!canonical.ok()) {
-          return reader_.ErrorAt(key_offset, canonical.status().message());
+      case kMajorUnsigned:
+        return CborValue::Uint(h->arg);
+      case kMajorNegative:
+        return CborValue::NegativeRaw(h->arg);
+      case kMajorBytes:
+      case kMajorText: {
+        if (h->arg > limits_.max_string_size || h->arg > reader_.remaining()) {
+          return Err(h->offset, MajorName(h->major),
+                     absl::StrCat("a length of at most ",
+                                  std::min<uint64_t>(limits_.max_string_size,
+                                                     reader_.remaining()),
+                                  " bytes"),
+                     absl::StrCat("length ", h->arg));
         }
-        if (!seen.insert(*canonical).second) {
-          return Err(key_offset, "map key", "unique keys",
-                     absl::StrCat("duplicate key ", ShortDiag(*k)));
-        }
-        if (limits_.require_deterministic && i > 0 &&
-            !(previous < *canonical)) {
-          return Err(key_offset, "map key",
-                     "keys sorted by encoded bytes (deterministic encoding)",
-                     absl::StrCat("key ", ShortDiag(*k), " out of order"));
-        }
-        previous = *std::move(canonical);
-        absl::StatusOr<CborValue> v = Item(depth + 1);
-        if (!v.ok())
-          return v.status();
-        entries.emplace_back(*std::move(k), *std::move(v));
+        absl::StatusOr<absl::Span<const uint8_t>> b =
+            reader_.Bytes(static_cast<size_t>(h->arg), MajorName(h->major));
+        if (!b.ok()) return b.status();
+        if (h->major == kMajorBytes) return CborValue::Bytes(*b);
+        return CborValue::Text(
+            std::string(reinterpret_cast<const char*>(b->data()), b->size()));
       }
-      return CborValue::MakeMap(std::move(entries));
-    }
-    case kMajorTag: {
-      absl::StatusOr<CborValue> content = Item(depth + 1);
-      if (!content.ok())
-        return content.status();
-      return CborValue::Tag(h->arg, *std::move(content));
-    }
-    case kMajorSimple:
-      switch (h->ai) {
-      case kSimpleFalse:
-        return CborValue::Bool(false);
-      case kSimpleTrue:
-        return CborValue::Bool(true);
-      case kSimpleNull:
-        return CborValue::Null();
-      case kSimpleUndefined:
-        return CborValue::Undefined();
-      default:
-        return Err(h->offset, "simple value", "false, true, null or undefined",
-                   absl::StrCat("simple(", h->ai, ")"));
+      case kMajorArray: {
+        // Each element takes at least one byte.
+        if (h->arg > reader_.remaining()) {
+          return Err(h->offset, "array",
+                     absl::StrCat("at most ", reader_.remaining(),
+                                  " elements (one byte each remains)"),
+                     absl::StrCat("count ", h->arg));
+        }
+        CborValue::Array items;
+        items.reserve(static_cast<size_t>(h->arg));
+        for (uint64_t i = 0; i < h->arg; ++i) {
+          absl::StatusOr<CborValue> e = Item(depth + 1);
+          if (!e.ok()) return e.status();
+          items.push_back(*std::move(e));
+        }
+        return CborValue::MakeArray(std::move(items));
       }
+      case kMajorMap: {
+        if (h->arg > reader_.remaining() / 2) {
+          return Err(h->offset, "map",
+                     absl::StrCat("at most ", reader_.remaining() / 2,
+                                  " entries (two bytes each remain)"),
+                     absl::StrCat("count ", h->arg));
+        }
+        CborValue::Map entries;
+        entries.reserve(static_cast<size_t>(h->arg));
+        std::set<std::vector<uint8_t>> seen;
+        std::vector<uint8_t> previous;
+        for (uint64_t i = 0; i < h->arg; ++i) {
+          const size_t key_offset = reader_.offset();
+          absl::StatusOr<CborValue> k = Item(depth + 1);
+          if (!k.ok()) return k.status();
+          // Keys are compared by their deterministic encoding, so 0x01 and
+          // 0x1801 are the same key.
+          absl::StatusOr<std::vector<uint8_t>> canonical = EncodeCbor(*k);
+          if (!canonical.ok()) {
+            return reader_.ErrorAt(key_offset, canonical.status().message());
+          }
+          if (!seen.insert(*canonical).second) {
+            return Err(key_offset, "map key", "unique keys",
+                       absl::StrCat("duplicate key ", ShortDiag(*k)));
+          }
+          if (limits_.require_deterministic && i > 0 &&
+              !(previous < *canonical)) {
+            return Err(key_offset, "map key",
+                       "keys sorted by encoded bytes (deterministic encoding)",
+                       absl::StrCat("key ", ShortDiag(*k), " out of order"));
+          }
+          previous = *std::move(canonical);
+          absl::StatusOr<CborValue> v = Item(depth + 1);
+          if (!v.ok()) return v.status();
+          entries.emplace_back(*std::move(k), *std::move(v));
+        }
+        return CborValue::MakeMap(std::move(entries));
+      }
+      case kMajorTag: {
+        absl::StatusOr<CborValue> content = Item(depth + 1);
+        if (!content.ok()) return content.status();
+        return CborValue::Tag(h->arg, *std::move(content));
+      }
+      case kMajorSimple:
+        switch (h->ai) {
+          case kSimpleFalse:
+            return CborValue::Bool(false);
+          case kSimpleTrue:
+            return CborValue::Bool(true);
+          case kSimpleNull:
+            return CborValue::Null();
+          case kSimpleUndefined:
+            return CborValue::Undefined();
+          default:
+            return Err(h->offset, "simple value",
+                       "false, true, null or undefined",
+                       absl::StrCat("simple(", h->ai, ")"));
+        }
     }
     return Err(h->offset, "data item", "a known major type", "another");
   }
@@ -396,33 +380,26 @@ private:
     }
     const size_t at = reader_.offset();
     absl::StatusOr<uint8_t> b = reader_.U8("break");
-    if (!b.ok())
-      return b.status();
-    if (*b == kBreak)
-      return true;
+    if (!b.ok()) return b.status();
+    if (*b == kBreak) return true;
     absl::Status s = reader_.Seek(at, "indefinite-length item");
-    if (!s.ok())
-      return s;
+    if (!s.ok()) return s;
     return false;
   }
 
   // An indefinite-length string, array or map (allow_indefinite only).
-  absl::StatusOr<CborValue> Indefinite(const Head &h, size_t depth) {
+  absl::StatusOr<CborValue> Indefinite(const Head& h, size_t depth) {
     if (h.major == kMajorBytes || h.major == kMajorText) {
       std::string joined;
       for (;;) {
         absl::StatusOr<bool> end = Break();
-        if (!end.ok())
-          return end.status();
-        if (*end)
-          break;
+        if (!end.ok()) return end.status();
+        if (*end) break;
         const size_t at = reader_.offset();
         absl::Status s = CountItem(at);
-        if (!s.ok())
-          return s;
+        if (!s.ok()) return s;
         absl::StatusOr<Head> c = ReadHead();
-        if (!c.ok())
-          return c.status();
+        if (!c.ok()) return c.status();
         if (c->major != h.major || c->ai == kAiIndefinite) {
           return Err(at, "indefinite-length string chunk",
                      absl::StrCat("a definite ", MajorName(h.major)),
@@ -437,12 +414,10 @@ private:
         }
         absl::StatusOr<absl::Span<const uint8_t>> b =
             reader_.Bytes(static_cast<size_t>(c->arg), MajorName(h.major));
-        if (!b.ok())
-          return b.status();
-        joined.append(reinterpret_cast<const char *>(b->data()), b->size());
+        if (!b.ok()) return b.status();
+        joined.append(reinterpret_cast<const char*>(b->data()), b->size());
       }
-      if (h.major == kMajorText)
-        return CborValue::Text(std::move(joined));
+      if (h.major == kMajorText) return CborValue::Text(std::move(joined));
       return CborValue::Bytes(
           std::vector<uint8_t>(joined.begin(), joined.end()));
     }
@@ -450,13 +425,10 @@ private:
       CborValue::Array items;
       for (;;) {
         absl::StatusOr<bool> end = Break();
-        if (!end.ok())
-          return end.status();
-        if (*end)
-          break;
+        if (!end.ok()) return end.status();
+        if (*end) break;
         absl::StatusOr<CborValue> e = Item(depth + 1);
-        if (!e.ok())
-          return e.status();
+        if (!e.ok()) return e.status();
         items.push_back(*std::move(e));
       }
       return CborValue::MakeArray(std::move(items));
@@ -465,14 +437,11 @@ private:
     std::set<std::vector<uint8_t>> seen;
     for (;;) {
       absl::StatusOr<bool> end = Break();
-      if (!end.ok())
-        return end.status();
-      if (*end)
-        break;
+      if (!end.ok()) return end.status();
+      if (*end) break;
       const size_t key_offset = reader_.offset();
       absl::StatusOr<CborValue> k = Item(depth + 1);
-      if (!k.ok())
-        return k.status();
+      if (!k.ok()) return k.status();
       absl::StatusOr<std::vector<uint8_t>> canonical = EncodeCbor(*k);
       if (!canonical.ok()) {
         return reader_.ErrorAt(key_offset, canonical.status().message());
@@ -482,52 +451,50 @@ private:
                    absl::StrCat("duplicate key ", ShortDiag(*k)));
       }
       absl::StatusOr<bool> early = Break();
-      if (!early.ok())
-        return early.status();
+      if (!early.ok()) return early.status();
       if (*early) {
         return Err(reader_.offset() - 1, "map", "a value after the key",
                    "a break");
       }
       absl::StatusOr<CborValue> v = Item(depth + 1);
-      if (!v.ok())
-        return v.status();
+      if (!v.ok()) return v.status();
       entries.emplace_back(*std::move(k), *std::move(v));
     }
     return CborValue::MakeMap(std::move(entries));
   }
 
   ByteReader reader_;
-  const DecodeLimits &limits_;
+  const DecodeLimits& limits_;
   size_t items_ = 0;
 };
 
 // ---------------------------------------------------------------- diag
 
-void AppendQuoted(const std::string &s, std::string &out) {
+void AppendQuoted(const std::string& s, std::string& out) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (c < 0x20 || c == 0x7f) {
-        absl::StrAppend(&out, "\\u", absl::Hex(c, absl::kZeroPad4));
-      } else {
-        out.push_back(static_cast<char>(c));
-      }
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          absl::StrAppend(&out, "\\u", absl::Hex(c, absl::kZeroPad4));
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
     }
   }
   out.push_back('"');
@@ -537,11 +504,11 @@ void AppendQuoted(const std::string &s, std::string &out) {
 // the recursion stays bounded whatever the input.
 constexpr int kMaxEmbedding = 4;
 
-void AppendDiag(const CborValue &v, const DiagnosticOptions &options,
-                bool embedded, std::string &out, int level = 0);
+void AppendDiag(const CborValue& v, const DiagnosticOptions& options,
+                bool embedded, std::string& out, int level = 0);
 
-void AppendBytes(const CborValue &v, const DiagnosticOptions &options,
-                 bool embedded, std::string &out, int level) {
+void AppendBytes(const CborValue& v, const DiagnosticOptions& options,
+                 bool embedded, std::string& out, int level) {
   if (embedded && options.expand_embedded && level < kMaxEmbedding) {
     absl::StatusOr<CborValue> inner =
         DecodeCbor(v.bytes(), "embedded CBOR", DecodeLimits{});
@@ -554,84 +521,82 @@ void AppendBytes(const CborValue &v, const DiagnosticOptions &options,
   }
   out += "h'";
   out += absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char *>(v.bytes().data()), v.bytes().size()));
+      reinterpret_cast<const char*>(v.bytes().data()), v.bytes().size()));
   out += "'";
 }
 
-void AppendDiag(const CborValue &v, const DiagnosticOptions &options,
-                bool embedded, std::string &out, int level) {
+void AppendDiag(const CborValue& v, const DiagnosticOptions& options,
+                bool embedded, std::string& out, int level) {
   switch (v.type()) {
-  case CborValue::Type::kUnsigned:
-    absl::StrAppend(&out, v.uint_value());
-    return;
-  case CborValue::Type::kNegative:
-    if (v.negative_raw() == std::numeric_limits<uint64_t>::max()) {
-      out += "-18446744073709551616";
-    } else {
-      absl::StrAppend(&out, "-", v.negative_raw() + 1);
-    }
-    return;
-  case CborValue::Type::kBytes:
-    AppendBytes(v, options, embedded, out, level);
-    return;
-  case CborValue::Type::kText:
-    AppendQuoted(v.text(), out);
-    return;
-  case CborValue::Type::kArray:
-    out += "[";
-    for (size_t i = 0; i < v.array().size(); ++i) {
-      if (i)
-        out += ", ";
-      AppendDiag(v.array()[i], options, false, out, level);
-    }
-    out += "]";
-    return;
-  case CborValue::Type::kMap:
-    out += "{";
-    for (size_t i = 0; i < v.map().size(); ++i) {
-      if (i)
-        out += ", ";
-      AppendDiag(v.map()[i].first, options, false, out, level);
-      out += ": ";
-      AppendDiag(v.map()[i].second, options, false, out, level);
-    }
-    out += "}";
-    return;
-  case CborValue::Type::kTag: {
-    absl::StrAppend(&out, v.tag_number(), "(");
-    const uint64_t t = v.tag_number();
-    const CborValue &c = v.tag_content();
-    if (t == kTagCoseSign1 && c.is_array() && c.array().size() == 4) {
-      // COSE_Sign1: protected header and payload are embedded CBOR.
+    case CborValue::Type::kUnsigned:
+      absl::StrAppend(&out, v.uint_value());
+      return;
+    case CborValue::Type::kNegative:
+      if (v.negative_raw() == std::numeric_limits<uint64_t>::max()) {
+        out += "-18446744073709551616";
+      } else {
+        absl::StrAppend(&out, "-", v.negative_raw() + 1);
+      }
+      return;
+    case CborValue::Type::kBytes:
+      AppendBytes(v, options, embedded, out, level);
+      return;
+    case CborValue::Type::kText:
+      AppendQuoted(v.text(), out);
+      return;
+    case CborValue::Type::kArray:
       out += "[";
-      for (size_t i = 0; i < 4; ++i) {
-        if (i)
-          out += ", ";
-        AppendDiag(c.array()[i], options, i == 0 || i == 2, out, level);
+      for (size_t i = 0; i < v.array().size(); ++i) {
+        if (i) out += ", ";
+        AppendDiag(v.array()[i], options, false, out, level);
       }
       out += "]";
-    } else {
-      AppendDiag(c, options, t == kTagComid || t == kTagCoswid || t == kTagCots,
-                 out, level);
+      return;
+    case CborValue::Type::kMap:
+      out += "{";
+      for (size_t i = 0; i < v.map().size(); ++i) {
+        if (i) out += ", ";
+        AppendDiag(v.map()[i].first, options, false, out, level);
+        out += ": ";
+        AppendDiag(v.map()[i].second, options, false, out, level);
+      }
+      out += "}";
+      return;
+    case CborValue::Type::kTag: {
+      absl::StrAppend(&out, v.tag_number(), "(");
+      const uint64_t t = v.tag_number();
+      const CborValue& c = v.tag_content();
+      if (t == kTagCoseSign1 && c.is_array() && c.array().size() == 4) {
+        // COSE_Sign1: protected header and payload are embedded CBOR.
+        out += "[";
+        for (size_t i = 0; i < 4; ++i) {
+          if (i) out += ", ";
+          AppendDiag(c.array()[i], options, i == 0 || i == 2, out, level);
+        }
+        out += "]";
+      } else {
+        AppendDiag(c, options,
+                   t == kTagComid || t == kTagCoswid || t == kTagCots, out,
+                   level);
+      }
+      out += ")";
+      return;
     }
-    out += ")";
-    return;
-  }
-  case CborValue::Type::kBool:
-    out += v.bool_value() ? "true" : "false";
-    return;
-  case CborValue::Type::kNull:
-    out += "null";
-    return;
-  case CborValue::Type::kUndefined:
-    out += "undefined";
-    return;
+    case CborValue::Type::kBool:
+      out += v.bool_value() ? "true" : "false";
+      return;
+    case CborValue::Type::kNull:
+      out += "null";
+      return;
+    case CborValue::Type::kUndefined:
+      out += "undefined";
+      return;
   }
 }
 
-} // namespace
+}  // namespace
 
-void AppendCborHead(uint8_t major, uint64_t arg, std::vector<uint8_t> &out) {
+void AppendCborHead(uint8_t major, uint64_t arg, std::vector<uint8_t>& out) {
   AppendHead(major, arg, out);
 }
 
@@ -643,8 +608,7 @@ CborValue CborValue::Uint(uint64_t v) {
   return c;
 }
 CborValue CborValue::Int(int64_t v) {
-  if (v >= 0)
-    return Uint(static_cast<uint64_t>(v));
+  if (v >= 0) return Uint(static_cast<uint64_t>(v));
   // -1 - n == v  =>  n == -1 - v, computed without overflow.
   return NegativeRaw(static_cast<uint64_t>(-(v + 1)));
 }
@@ -703,38 +667,36 @@ absl::StatusOr<int64_t> CborValue::AsInt64() const {
                    type_name(), " ", ToDiagnostic(*this)));
 }
 
-const CborValue *CborValue::Find(const CborValue &key) const {
-  if (type_ != Type::kMap)
-    return nullptr;
-  for (const Entry &e : map_) {
-    if (e.first == key)
-      return &e.second;
+const CborValue* CborValue::Find(const CborValue& key) const {
+  if (type_ != Type::kMap) return nullptr;
+  for (const Entry& e : map_) {
+    if (e.first == key) return &e.second;
   }
   return nullptr;
 }
 
-const char *CborValue::TypeName(Type type) {
+const char* CborValue::TypeName(Type type) {
   switch (type) {
-  case Type::kUnsigned:
-    return "unsigned integer";
-  case Type::kNegative:
-    return "negative integer";
-  case Type::kBytes:
-    return "byte string";
-  case Type::kText:
-    return "text string";
-  case Type::kArray:
-    return "array";
-  case Type::kMap:
-    return "map";
-  case Type::kTag:
-    return "tag";
-  case Type::kBool:
-    return "boolean";
-  case Type::kNull:
-    return "null";
-  case Type::kUndefined:
-    return "undefined";
+    case Type::kUnsigned:
+      return "unsigned integer";
+    case Type::kNegative:
+      return "negative integer";
+    case Type::kBytes:
+      return "byte string";
+    case Type::kText:
+      return "text string";
+    case Type::kArray:
+      return "array";
+    case Type::kMap:
+      return "map";
+    case Type::kTag:
+      return "tag";
+    case Type::kBool:
+      return "boolean";
+    case Type::kNull:
+      return "null";
+    case Type::kUndefined:
+      return "undefined";
   }
   return "unknown";
 }
@@ -745,33 +707,30 @@ namespace {
 // compare as maps (RFC 8949 §5.6: entry order carries no meaning). Returns
 // false when a key has no valid encoding (a map key with duplicate keys).
 bool SortedEntries(
-    const CborValue::Map &m,
-    std::vector<std::pair<std::vector<uint8_t>, const CborValue *>> &out) {
+    const CborValue::Map& m,
+    std::vector<std::pair<std::vector<uint8_t>, const CborValue*>>& out) {
   out.reserve(m.size());
-  for (const CborValue::Entry &e : m) {
+  for (const CborValue::Entry& e : m) {
     absl::StatusOr<std::vector<uint8_t>> k = EncodeCbor(e.first);
-    if (!k.ok())
-      return false;
+    if (!k.ok()) return false;
     out.emplace_back(*std::move(k), &e.second);
   }
   std::sort(out.begin(), out.end(),
-            [](const auto &x, const auto &y) { return x.first < y.first; });
+            [](const auto& x, const auto& y) { return x.first < y.first; });
   return true;
 }
 
-} // namespace
+}  // namespace
 
-bool operator==(const CborValue &a, const CborValue &b) {
+bool operator==(const CborValue& a, const CborValue& b) {
   if (a.type_ != b.type_ || a.uint_ != b.uint_ || a.bytes_ != b.bytes_ ||
       a.text_ != b.text_ || a.array_ != b.array_ ||
       a.map_.size() != b.map_.size()) {
     return false;
   }
-  if (a.map_.empty() || a.map_ == b.map_)
-    return true;
-  std::vector<std::pair<std::vector<uint8_t>, const CborValue *>> ea, eb;
-  if (!SortedEntries(a.map_, ea) || !SortedEntries(b.map_, eb))
-    return false;
+  if (a.map_.empty() || a.map_ == b.map_) return true;
+  std::vector<std::pair<std::vector<uint8_t>, const CborValue*>> ea, eb;
+  if (!SortedEntries(a.map_, ea) || !SortedEntries(b.map_, eb)) return false;
   for (size_t i = 0; i < ea.size(); ++i) {
     if (ea[i].first != eb[i].first || !(*ea[i].second == *eb[i].second)) {
       return false;
@@ -780,26 +739,25 @@ bool operator==(const CborValue &a, const CborValue &b) {
   return true;
 }
 
-absl::StatusOr<std::vector<uint8_t>> EncodeCbor(const CborValue &value) {
+absl::StatusOr<std::vector<uint8_t>> EncodeCbor(const CborValue& value) {
   std::vector<uint8_t> out;
   absl::Status s = EncodeInto(value, out);
-  if (!s.ok())
-    return s;
+  if (!s.ok()) return s;
   return out;
 }
 
 absl::StatusOr<CborValue> DecodeCbor(absl::Span<const uint8_t> data,
                                      absl::string_view what,
-                                     const DecodeLimits &limits) {
+                                     const DecodeLimits& limits) {
   Decoder d(data, what, limits);
   return d.DecodeAll();
 }
 
-std::string ToDiagnostic(const CborValue &value,
-                         const DiagnosticOptions &options) {
+std::string ToDiagnostic(const CborValue& value,
+                         const DiagnosticOptions& options) {
   std::string out;
   AppendDiag(value, options, false, out);
   return out;
 }
 
-} // namespace realm_measurements::corim
+}  // namespace realm_measurements::corim

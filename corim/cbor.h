@@ -30,18 +30,18 @@ namespace realm_measurements::corim {
 
 // One CBOR data item. A plain value type: copyable, comparable.
 class CborValue {
-public:
+ public:
   enum class Type {
-    kUnsigned, // major type 0
-    kNegative, // major type 1: value is -1 - negative_raw()
-    kBytes,    // major type 2
-    kText,     // major type 3 (UTF-8 is not validated)
-    kArray,    // major type 4
-    kMap,      // major type 5, entries in insertion (or wire) order
-    kTag,      // major type 6
-    kBool,     // simple 20/21
-    kNull,     // simple 22
-    kUndefined // simple 23
+    kUnsigned,  // major type 0
+    kNegative,  // major type 1: value is -1 - negative_raw()
+    kBytes,     // major type 2
+    kText,      // major type 3 (UTF-8 is not validated)
+    kArray,     // major type 4
+    kMap,       // major type 5, entries in insertion (or wire) order
+    kTag,       // major type 6
+    kBool,      // simple 20/21
+    kNull,      // simple 22
+    kUndefined  // simple 23
   };
   using Array = std::vector<CborValue>;
   using Entry = std::pair<CborValue, CborValue>;
@@ -81,48 +81,48 @@ public:
   bool bool_value() const { return uint_ != 0; }
   // The integer as int64 if it fits (kUnsigned or kNegative).
   absl::StatusOr<int64_t> AsInt64() const;
-  const std::vector<uint8_t> &bytes() const { return bytes_; }
-  const std::string &text() const { return text_; }
-  const Array &array() const { return array_; }
-  Array &mutable_array() { return array_; }
-  const Map &map() const { return map_; }
-  Map &mutable_map() { return map_; }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+  const std::string& text() const { return text_; }
+  const Array& array() const { return array_; }
+  Array& mutable_array() { return array_; }
+  const Map& map() const { return map_; }
+  Map& mutable_map() { return map_; }
   // Content of a tag (the single element of array_).
-  const CborValue &tag_content() const { return array_[0]; }
+  const CborValue& tag_content() const { return array_[0]; }
 
   // Map lookup (nullptr when absent or not a map).
-  const CborValue *Find(const CborValue &key) const;
-  const CborValue *FindUint(uint64_t key) const { return Find(Uint(key)); }
-  const CborValue *FindText(absl::string_view key) const {
+  const CborValue* Find(const CborValue& key) const;
+  const CborValue* FindUint(uint64_t key) const { return Find(Uint(key)); }
+  const CborValue* FindText(absl::string_view key) const {
     return Find(Text(std::string(key)));
   }
 
   // "unsigned integer", "byte string", "map", ... (for error messages).
-  static const char *TypeName(Type type);
-  const char *type_name() const { return TypeName(type_); }
+  static const char* TypeName(Type type);
+  const char* type_name() const { return TypeName(type_); }
 
-  friend bool operator==(const CborValue &a, const CborValue &b);
-  friend bool operator!=(const CborValue &a, const CborValue &b) {
+  friend bool operator==(const CborValue& a, const CborValue& b);
+  friend bool operator!=(const CborValue& a, const CborValue& b) {
     return !(a == b);
   }
 
-private:
+ private:
   explicit CborValue(Type type) : type_(type) {}
   Type type_;
   uint64_t uint_ = 0;
   std::vector<uint8_t> bytes_;
   std::string text_;
-  Array array_; // elements, or the tag content
+  Array array_;  // elements, or the tag content
   Map map_;
 };
 
 // Well-known tag numbers used by CoRIM/COSE (spec-token-corim §3.2).
 enum CborTag : uint64_t {
-  kTagEpochTime = 1,  // RFC 8949 §3.4.2
-  kTagCoseSign1 = 18, // RFC 9052 §2
-  kTagUri = 32,       // RFC 8949 §3.4.5.3
-  kTagUuid = 37,      // CoRIM tagged UUID
-  kTagOid = 111,      // RFC 9090
+  kTagEpochTime = 1,   // RFC 8949 §3.4.2
+  kTagCoseSign1 = 18,  // RFC 9052 §2
+  kTagUri = 32,        // RFC 8949 §3.4.5.3
+  kTagUuid = 37,       // CoRIM tagged UUID
+  kTagOid = 111,       // RFC 9090
   kTagUnsignedCorim = 501,
   kTagCoswid = 505,
   kTagComid = 506,
@@ -134,12 +134,12 @@ enum CborTag : uint64_t {
 // Deterministic encoding (RFC 8949 §4.2.1). Fails (kInvalidArgument) when a
 // map holds two keys with the same encoding: such a map has no valid
 // encoding.
-absl::StatusOr<std::vector<uint8_t>> EncodeCbor(const CborValue &value);
+absl::StatusOr<std::vector<uint8_t>> EncodeCbor(const CborValue& value);
 
 // Appends a definite-length head in its shortest form (RFC 8949 §3, §4.2.1):
 // `major` 0..6, `arg` the value, length, count or tag number. For encodings
 // built by hand, such as the COSE Sig_structure (corim/cose.cc).
-void AppendCborHead(uint8_t major, uint64_t arg, std::vector<uint8_t> &out);
+void AppendCborHead(uint8_t major, uint64_t arg, std::vector<uint8_t>& out);
 
 struct DecodeLimits {
   // Nesting of arrays, maps and tags; the top-level item is depth 1.
@@ -163,7 +163,7 @@ struct DecodeLimits {
 // kInvalidArgument (malformed, limits, trailing bytes, duplicate keys).
 absl::StatusOr<CborValue> DecodeCbor(absl::Span<const uint8_t> data,
                                      absl::string_view what = "CBOR",
-                                     const DecodeLimits &limits = {});
+                                     const DecodeLimits& limits = {});
 
 // Diagnostic notation: `h'..'` bytes (lower-case hex), `"..."` text with
 // JSON escapes, `N(..)` tags, `[..]`, `{k: v}`. With `expand_embedded`, byte
@@ -173,9 +173,9 @@ absl::StatusOr<CborValue> DecodeCbor(absl::Span<const uint8_t> data,
 struct DiagnosticOptions {
   bool expand_embedded = false;
 };
-std::string ToDiagnostic(const CborValue &value,
-                         const DiagnosticOptions &options = {});
+std::string ToDiagnostic(const CborValue& value,
+                         const DiagnosticOptions& options = {});
 
-} // namespace realm_measurements::corim
+}  // namespace realm_measurements::corim
 
-#endif // REALM_MEASUREMENTS_CORIM_CBOR_H_
+#endif  // REALM_MEASUREMENTS_CORIM_CBOR_H_

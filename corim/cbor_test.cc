@@ -19,16 +19,16 @@ std::vector<uint8_t> Hex(absl::string_view hex) {
   std::string b = absl::HexStringToBytes(hex);
   return std::vector<uint8_t>(b.begin(), b.end());
 }
-std::string ToHex(const std::vector<uint8_t> &b) {
+std::string ToHex(const std::vector<uint8_t>& b) {
   return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char *>(b.data()), b.size()));
+      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
 }
 
 // Round-trip table: RFC 8949 Appendix A examples (the independent vectors)
 // whose encodings are the deterministic ones, with their diagnostic form.
 struct RoundTrip {
-  const char *hex;
-  const char *diag;
+  const char* hex;
+  const char* diag;
 };
 const RoundTrip kRoundTrip[] = {
     {"00", "0"},
@@ -81,7 +81,7 @@ const RoundTrip kRoundTrip[] = {
 TEST(CborTest, RoundTripTableDecodesEncodesAndPrints) {
   DecodeLimits strict;
   strict.require_deterministic = true;
-  for (const RoundTrip &c : kRoundTrip) {
+  for (const RoundTrip& c : kRoundTrip) {
     SCOPED_TRACE(c.hex);
     const std::vector<uint8_t> in = Hex(c.hex);
     absl::StatusOr<CborValue> v = DecodeCbor(in, "test", strict);
@@ -92,7 +92,7 @@ TEST(CborTest, RoundTripTableDecodesEncodesAndPrints) {
     EXPECT_EQ(ToHex(*out), c.hex);
     // libcbor, an independent decoder, reads our bytes completely.
     cbor_load_result result;
-    cbor_item_t *item = cbor_load(out->data(), out->size(), &result);
+    cbor_item_t* item = cbor_load(out->data(), out->size(), &result);
     ASSERT_NE(item, nullptr);
     EXPECT_EQ(result.error.code, CBOR_ERR_NONE);
     EXPECT_EQ(result.read, out->size());
@@ -104,8 +104,8 @@ TEST(CborTest, RoundTripTableDecodesEncodesAndPrints) {
 // default decoder, re-encoded in the shortest, sorted form, rejected when
 // determinism is required.
 struct ParseOnly {
-  const char *hex;
-  const char *canonical_hex;
+  const char* hex;
+  const char* canonical_hex;
 };
 const ParseOnly kParseOnly[] = {
     {"1801", "01"},
@@ -129,7 +129,7 @@ const ParseOnly kParseOnly[] = {
 TEST(CborTest, ParseOnlyTableReencodesDeterministically) {
   DecodeLimits strict;
   strict.require_deterministic = true;
-  for (const ParseOnly &c : kParseOnly) {
+  for (const ParseOnly& c : kParseOnly) {
     SCOPED_TRACE(c.hex);
     absl::StatusOr<CborValue> v = DecodeCbor(Hex(c.hex));
     ASSERT_TRUE(v.ok()) << v.status();
@@ -144,9 +144,9 @@ TEST(CborTest, ParseOnlyTableReencodesDeterministically) {
 }
 
 struct Failure {
-  const char *name;
-  const char *hex;
-  const char *message;
+  const char* name;
+  const char* hex;
+  const char* message;
 };
 const Failure kFailures[] = {
     {"empty", "", "truncated CBOR item head at offset 0"},
@@ -188,7 +188,7 @@ const Failure kFailures[] = {
 };
 
 TEST(CborTest, MalformedInputIsRejectedWithPreciseErrors) {
-  for (const Failure &c : kFailures) {
+  for (const Failure& c : kFailures) {
     SCOPED_TRACE(c.name);
     std::string hex = c.hex;
     hex.erase(std::remove(hex.begin(), hex.end(), ' '), hex.end());
@@ -200,7 +200,7 @@ TEST(CborTest, MalformedInputIsRejectedWithPreciseErrors) {
 }
 
 TEST(CborTest, NestingDeeperThanLimitFails) {
-  std::vector<uint8_t> deep(32, 0x81); // 32 arrays of one element
+  std::vector<uint8_t> deep(32, 0x81);  // 32 arrays of one element
   deep.push_back(0x00);
   // Depth 33 > 32.
   EXPECT_EQ(DecodeCbor(deep).status().code(),
@@ -211,8 +211,7 @@ TEST(CborTest, NestingDeeperThanLimitFails) {
 
 TEST(CborTest, NestedTagsCountTowardsDepth) {
   std::vector<uint8_t> tags;
-  for (int i = 0; i < 40; ++i)
-    tags.push_back(0xc1);
+  for (int i = 0; i < 40; ++i) tags.push_back(0xc1);
   tags.push_back(0x00);
   absl::StatusOr<CborValue> v = DecodeCbor(tags);
   EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
@@ -297,8 +296,8 @@ TEST(CborTest, DiagnosticEscapesControlCharacters) {
             "\"a\\n\\u0001\"");
 }
 
-} // namespace
-} // namespace realm_measurements::corim
+}  // namespace
+}  // namespace realm_measurements::corim
 
 namespace realm_measurements::corim {
 namespace {
@@ -307,12 +306,12 @@ namespace {
 // and the definite encoding each one decodes to (lenient token decoding).
 TEST(CborIndefiniteTest, AppendixAExamplesDecodeWhenAllowed) {
   struct Case {
-    const char *indefinite;
-    const char *definite;
+    const char* indefinite;
+    const char* definite;
   };
   const Case cases[] = {
-      {"5f42010243030405ff", "450102030405"}, // (_ h'0102', h'030405')
-      {"7f657374726561646d696e67ff", "6973747265616d696e67"}, // "streaming"
+      {"5f42010243030405ff", "450102030405"},  // (_ h'0102', h'030405')
+      {"7f657374726561646d696e67ff", "6973747265616d696e67"},  // "streaming"
       {"9fff", "80"},
       {"9f018202039f0405ffff", "8301820203820405"},
       {"9f01820203820405ff", "8301820203820405"},
@@ -324,7 +323,7 @@ TEST(CborIndefiniteTest, AppendixAExamplesDecodeWhenAllowed) {
   };
   DecodeLimits lenient;
   lenient.allow_indefinite = true;
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     SCOPED_TRACE(c.indefinite);
     absl::StatusOr<CborValue> v = DecodeCbor(Hex(c.indefinite), "t", lenient);
     ASSERT_TRUE(v.ok()) << v.status();
@@ -340,8 +339,8 @@ TEST(CborIndefiniteTest, AppendixAExamplesDecodeWhenAllowed) {
 
 TEST(CborIndefiniteTest, MalformedIndefiniteItemsFail) {
   struct Case {
-    const char *hex;
-    const char *message;
+    const char* hex;
+    const char* message;
   };
   const Case cases[] = {
       {"5f6161ff", "expected a definite byte string, found text string"},
@@ -354,7 +353,7 @@ TEST(CborIndefiniteTest, MalformedIndefiniteItemsFail) {
   };
   DecodeLimits lenient;
   lenient.allow_indefinite = true;
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     SCOPED_TRACE(c.hex);
     std::string hex = c.hex;
     hex.erase(std::remove(hex.begin(), hex.end(), ' '), hex.end());
@@ -367,5 +366,5 @@ TEST(CborIndefiniteTest, MalformedIndefiniteItemsFail) {
   EXPECT_FALSE(DecodeCbor(Hex("5f4301020343040506ff"), "t", lenient).ok());
 }
 
-} // namespace
-} // namespace realm_measurements::corim
+}  // namespace
+}  // namespace realm_measurements::corim

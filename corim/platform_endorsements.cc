@@ -62,35 +62,29 @@ absl::Status Bad(absl::string_view path, absl::string_view expected,
       absl::StrCat(path, ": expected ", expected, ", found ", found));
 }
 
-std::string Describe(const CborValue &v) {
-  if (v.is_tag())
-    return absl::StrCat("tag ", v.tag_number());
-  if (v.is_uint())
-    return absl::StrCat("unsigned integer ", v.uint_value());
-  if (v.is_text())
-    return absl::StrCat("text \"", v.text(), "\"");
-  if (v.is_bytes())
-    return absl::StrCat("a byte string of ", v.bytes().size());
+std::string Describe(const CborValue& v) {
+  if (v.is_tag()) return absl::StrCat("tag ", v.tag_number());
+  if (v.is_uint()) return absl::StrCat("unsigned integer ", v.uint_value());
+  if (v.is_text()) return absl::StrCat("text \"", v.text(), "\"");
+  if (v.is_bytes()) return absl::StrCat("a byte string of ", v.bytes().size());
   return v.type_name();
 }
 
 std::string Hex(absl::Span<const uint8_t> b) {
   return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char *>(b.data()), b.size()));
+      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
 }
 
 bool IsDigestSize(size_t n) { return n == 32 || n == 48 || n == 64; }
 
 // A map whose keys are unsigned integers from `allowed`.
-absl::Status CheckMap(const CborValue &v, absl::string_view path,
+absl::Status CheckMap(const CborValue& v, absl::string_view path,
                       std::initializer_list<uint64_t> allowed) {
-  if (!v.is_map())
-    return Bad(path, "a map", Describe(v));
-  for (const auto &[k, unused] : v.map()) {
+  if (!v.is_map()) return Bad(path, "a map", Describe(v));
+  for (const auto& [k, unused] : v.map()) {
     bool ok = false;
     if (k.is_uint()) {
-      for (uint64_t a : allowed)
-        ok |= k.uint_value() == a;
+      for (uint64_t a : allowed) ok |= k.uint_value() == a;
     }
     if (!ok) {
       std::string keys;
@@ -105,14 +99,14 @@ absl::Status CheckMap(const CborValue &v, absl::string_view path,
 }
 
 // `tag`(bstr) of `size` bytes (0: any of 32/48/64).
-absl::StatusOr<std::vector<uint8_t>> TaggedBytes(const CborValue &v,
+absl::StatusOr<std::vector<uint8_t>> TaggedBytes(const CborValue& v,
                                                  uint64_t tag, size_t size,
                                                  absl::string_view path,
                                                  absl::string_view name) {
   if (!v.is_tag() || v.tag_number() != tag || !v.tag_content().is_bytes()) {
     return Bad(path, absl::StrCat(name, " as ", tag, "(bstr)"), Describe(v));
   }
-  const std::vector<uint8_t> &b = v.tag_content().bytes();
+  const std::vector<uint8_t>& b = v.tag_content().bytes();
   if (size != 0 ? b.size() != size : !IsDigestSize(b.size())) {
     return Bad(path,
                size != 0 ? absl::StrCat(name, " of ", size, " bytes")
@@ -122,19 +116,18 @@ absl::StatusOr<std::vector<uint8_t>> TaggedBytes(const CborValue &v,
   return b;
 }
 
-absl::StatusOr<std::string> Text(const CborValue &v, absl::string_view path) {
-  if (!v.is_text())
-    return Bad(path, "text", Describe(v));
+absl::StatusOr<std::string> Text(const CborValue& v, absl::string_view path) {
+  if (!v.is_text()) return Bad(path, "text", Describe(v));
   return v.text();
 }
 
 // The environment's class: implementation-id (and legacy vendor/model).
-absl::Status ClassFromCbor(const CborValue &env, absl::string_view path,
+absl::Status ClassFromCbor(const CborValue& env, absl::string_view path,
                            PlatformEndorsementProfile profile,
-                           std::vector<uint8_t> &impl_id,
-                           std::optional<std::string> *vendor,
-                           std::optional<std::string> *model) {
-  const CborValue *cls = env.FindUint(kEnvClass);
+                           std::vector<uint8_t>& impl_id,
+                           std::optional<std::string>* vendor,
+                           std::optional<std::string>* model) {
+  const CborValue* cls = env.FindUint(kEnvClass);
   if (cls == nullptr) {
     return Bad(absl::StrCat(path, ".class"),
                "a class holding the implementation-id (environment.class is "
@@ -149,7 +142,7 @@ absl::Status ClassFromCbor(const CborValue &env, absl::string_view path,
   } else {
     CORIM_RETURN_IF_ERROR(CheckMap(*cls, cpath, {kClassId}));
   }
-  const CborValue *id = cls->FindUint(kClassId);
+  const CborValue* id = cls->FindUint(kClassId);
   if (id == nullptr) {
     return Bad(absl::StrCat(cpath, ".id"), "the implementation-id", "none");
   }
@@ -159,10 +152,10 @@ absl::Status ClassFromCbor(const CborValue &env, absl::string_view path,
                   kImplementationIdSize, absl::StrCat(cpath, ".id"),
                   "implementation-id"));
   if (legacy) {
-    if (const CborValue *v = cls->FindUint(kClassVendor); v && vendor) {
+    if (const CborValue* v = cls->FindUint(kClassVendor); v && vendor) {
       CORIM_ASSIGN_OR_RETURN(*vendor, Text(*v, absl::StrCat(cpath, ".vendor")));
     }
-    if (const CborValue *m = cls->FindUint(kClassModel); m && model) {
+    if (const CborValue* m = cls->FindUint(kClassModel); m && model) {
       CORIM_ASSIGN_OR_RETURN(*model, Text(*m, absl::StrCat(cpath, ".model")));
     }
   }
@@ -170,23 +163,22 @@ absl::Status ClassFromCbor(const CborValue &env, absl::string_view path,
 }
 
 // digests: exactly one [alg (int or text), 32/48/64-byte value].
-absl::Status DigestFromCbor(const CborValue *d, absl::string_view path,
-                            PlatformComponentReference &out) {
+absl::Status DigestFromCbor(const CborValue* d, absl::string_view path,
+                            PlatformComponentReference& out) {
   if (d == nullptr) {
     return Bad(path, "digests (digests field is mandatory)", "none");
   }
-  if (!d->is_array())
-    return Bad(path, "an array of digests", Describe(*d));
+  if (!d->is_array()) return Bad(path, "an array of digests", Describe(*d));
   if (d->array().size() != 1) {
     return Bad(path, "exactly one digest",
                absl::StrCat(d->array().size(), " digests"));
   }
-  const CborValue &e = d->array()[0];
+  const CborValue& e = d->array()[0];
   const std::string epath = absl::StrCat(path, "[0]");
   if (!e.is_array() || e.array().size() != 2) {
     return Bad(epath, "[algorithm, value]", Describe(e));
   }
-  const CborValue &alg = e.array()[0];
+  const CborValue& alg = e.array()[0];
   if (alg.is_uint()) {
     out.algorithm = absl::StrCat(alg.uint_value());
   } else if (alg.is_text()) {
@@ -195,7 +187,7 @@ absl::Status DigestFromCbor(const CborValue *d, absl::string_view path,
     return Bad(absl::StrCat(epath, ".algorithm"), "an integer or text",
                Describe(alg));
   }
-  const CborValue &val = e.array()[1];
+  const CborValue& val = e.array()[1];
   if (!val.is_bytes() || !IsDigestSize(val.bytes().size())) {
     return Bad(absl::StrCat(epath, ".value"), "a digest of 32, 48 or 64 bytes",
                Describe(val));
@@ -204,11 +196,11 @@ absl::Status DigestFromCbor(const CborValue *d, absl::string_view path,
   return absl::OkStatus();
 }
 
-absl::Status Measurement2025(const CborValue &m, absl::string_view path,
-                             PlatformReferenceValue &rv, int &configs,
-                             bool &components) {
+absl::Status Measurement2025(const CborValue& m, absl::string_view path,
+                             PlatformReferenceValue& rv, int& configs,
+                             bool& components) {
   CORIM_RETURN_IF_ERROR(CheckMap(m, path, {kMkey, kMval, 2}));
-  const CborValue *mkey = m.FindUint(kMkey);
+  const CborValue* mkey = m.FindUint(kMkey);
   const std::string kpath = absl::StrCat(path, ".key");
   if (mkey == nullptr) {
     return Bad(kpath, "an mkey (mkey is mandatory)", "none");
@@ -217,35 +209,33 @@ absl::Status Measurement2025(const CborValue &m, absl::string_view path,
     return Bad(kpath, "a text mkey (mkey must be of type 'string')",
                Describe(*mkey));
   }
-  const CborValue *mval = m.FindUint(kMval);
+  const CborValue* mval = m.FindUint(kMval);
   const std::string vpath = absl::StrCat(path, ".value");
-  if (mval == nullptr)
-    return Bad(vpath, "a measurement value", "none");
+  if (mval == nullptr) return Bad(vpath, "a measurement value", "none");
   if (m.FindUint(2) != nullptr) {
     return Bad(absl::StrCat(path, ".authorized-by"), "none", "key 2");
   }
   if (mkey->text() == kMkeySoftwareComponent) {
-    if (!mval->is_map())
-      return Bad(vpath, "a map", Describe(*mval));
+    if (!mval->is_map()) return Bad(vpath, "a map", Describe(*mval));
     PlatformComponentReference c;
     CORIM_RETURN_IF_ERROR(DigestFromCbor(mval->FindUint(kMvalDigests),
                                          absl::StrCat(vpath, ".digests"), c));
     const std::string spath = absl::StrCat(vpath, ".cryptokeys");
-    const CborValue *keys = mval->FindUint(kMvalCryptokeys);
+    const CborValue* keys = mval->FindUint(kMvalCryptokeys);
     if (keys == nullptr) {
       return Bad(spath, "one signer-id (cryptokeys is mandatory)", "none");
     }
     if (!keys->is_array() || keys->array().size() != 1) {
       return Bad(spath, "an array of exactly one signer-id", Describe(*keys));
     }
-    CORIM_ASSIGN_OR_RETURN(c.signer_id,
-                           TaggedBytes(keys->array()[0], kTagTaggedBytes, 0,
-                                       absl::StrCat(spath, "[0]"),
-                                       "a signer-id of type 'bytes'"));
-    if (const CborValue *n = mval->FindUint(kMvalName)) {
+    CORIM_ASSIGN_OR_RETURN(
+        c.signer_id,
+        TaggedBytes(keys->array()[0], kTagTaggedBytes, 0,
+                    absl::StrCat(spath, "[0]"), "a signer-id of type 'bytes'"));
+    if (const CborValue* n = mval->FindUint(kMvalName)) {
       CORIM_ASSIGN_OR_RETURN(c.type, Text(*n, absl::StrCat(vpath, ".name")));
     }
-    if (const CborValue *ver = mval->FindUint(kMvalVersion)) {
+    if (const CborValue* ver = mval->FindUint(kMvalVersion)) {
       const std::string verpath = absl::StrCat(vpath, ".version");
       if (!ver->is_map() || ver->FindUint(0) == nullptr) {
         return Bad(verpath, "{0: version}", Describe(*ver));
@@ -267,20 +257,19 @@ absl::Status Measurement2025(const CborValue &m, absl::string_view path,
     return absl::OkStatus();
   }
   if (mkey->text() == kMkeyPlatformConfig) {
-    if (!mval->is_map())
-      return Bad(vpath, "a map", Describe(*mval));
+    if (!mval->is_map()) return Bad(vpath, "a map", Describe(*mval));
     if (++configs > 1) {
       return Bad(path, "at most one cca.platform-config per triple",
                  absl::StrCat(configs));
     }
-    const CborValue *raw = mval->FindUint(kMvalRawValue);
+    const CborValue* raw = mval->FindUint(kMvalRawValue);
     const std::string rpath = absl::StrCat(vpath, ".raw-value");
     if (raw == nullptr) {
       return Bad(rpath, "a raw-value (mandatory for cca.platform-config)",
                  "none");
     }
     if (raw->is_tag() && raw->tag_number() == kTagMaskedRawValue) {
-      const CborValue &a = raw->tag_content();
+      const CborValue& a = raw->tag_content();
       if (!a.is_array() || a.array().size() != 2 || !a.array()[0].is_bytes() ||
           !a.array()[1].is_bytes()) {
         return Bad(rpath, "563([value bstr, mask bstr])", Describe(a));
@@ -294,7 +283,7 @@ absl::Status Measurement2025(const CborValue &m, absl::string_view path,
       }
       rv.config = raw->tag_content().bytes();
     }
-    if (const CborValue *mask = mval->FindUint(kMvalRawValueMask)) {
+    if (const CborValue* mask = mval->FindUint(kMvalRawValueMask)) {
       if (!mask->is_bytes()) {
         return Bad(absl::StrCat(vpath, ".raw-value-mask"), "a byte string",
                    Describe(*mask));
@@ -315,30 +304,28 @@ absl::Status Measurement2025(const CborValue &m, absl::string_view path,
              absl::StrCat("invalid mkey \"", mkey->text(), "\""));
 }
 
-absl::Status MeasurementLegacy(const CborValue &m, absl::string_view path,
-                               PlatformReferenceValue &rv, bool &components) {
+absl::Status MeasurementLegacy(const CborValue& m, absl::string_view path,
+                               PlatformReferenceValue& rv, bool& components) {
   CORIM_RETURN_IF_ERROR(CheckMap(m, path, {kMkey, kMval}));
-  const CborValue *mkey = m.FindUint(kMkey);
-  const CborValue *mval = m.FindUint(kMval);
+  const CborValue* mkey = m.FindUint(kMkey);
+  const CborValue* mval = m.FindUint(kMval);
   const std::string kpath = absl::StrCat(path, ".key");
   const std::string vpath = absl::StrCat(path, ".value");
-  if (mkey == nullptr)
-    return Bad(kpath, "a 601 or 602 mkey", "none");
-  if (mval == nullptr)
-    return Bad(vpath, "a measurement value", "none");
+  if (mkey == nullptr) return Bad(kpath, "a 601 or 602 mkey", "none");
+  if (mval == nullptr) return Bad(vpath, "a measurement value", "none");
   if (mkey->is_tag() && mkey->tag_number() == kTagPsaRefValId) {
-    const CborValue &id = mkey->tag_content();
+    const CborValue& id = mkey->tag_content();
     CORIM_RETURN_IF_ERROR(
         CheckMap(id, kpath, {kRefValLabel, kRefValVersion, kRefValSignerId}));
     PlatformComponentReference c;
-    if (const CborValue *l = id.FindUint(kRefValLabel)) {
+    if (const CborValue* l = id.FindUint(kRefValLabel)) {
       CORIM_ASSIGN_OR_RETURN(c.type, Text(*l, absl::StrCat(kpath, ".label")));
     }
-    if (const CborValue *v = id.FindUint(kRefValVersion)) {
+    if (const CborValue* v = id.FindUint(kRefValVersion)) {
       CORIM_ASSIGN_OR_RETURN(c.version,
                              Text(*v, absl::StrCat(kpath, ".version")));
     }
-    const CborValue *s = id.FindUint(kRefValSignerId);
+    const CborValue* s = id.FindUint(kRefValSignerId);
     if (s == nullptr || !s->is_bytes() || !IsDigestSize(s->bytes().size())) {
       return Bad(absl::StrCat(kpath, ".signer-id"),
                  "a signer-id of 32, 48 or 64 bytes",
@@ -358,7 +345,7 @@ absl::Status MeasurementLegacy(const CborValue &m, absl::string_view path,
     }
     CORIM_ASSIGN_OR_RETURN(rv.config_label, Text(mkey->tag_content(), kpath));
     CORIM_RETURN_IF_ERROR(CheckMap(*mval, vpath, {kMvalRawValue}));
-    const CborValue *raw = mval->FindUint(kMvalRawValue);
+    const CborValue* raw = mval->FindUint(kMvalRawValue);
     const std::string rpath = absl::StrCat(vpath, ".raw-value");
     if (raw == nullptr || !raw->is_tag() ||
         raw->tag_number() != kTagTaggedBytes ||
@@ -372,19 +359,19 @@ absl::Status MeasurementLegacy(const CborValue &m, absl::string_view path,
              Describe(*mkey));
 }
 
-absl::Status ReferenceTriple(const CborValue &t, absl::string_view path,
+absl::Status ReferenceTriple(const CborValue& t, absl::string_view path,
                              PlatformEndorsementProfile profile,
-                             PlatformEndorsements &out) {
+                             PlatformEndorsements& out) {
   if (!t.is_array() || t.array().size() != 2) {
     return Bad(path, "[environment, [+ measurement]]", Describe(t));
   }
-  const CborValue &env = t.array()[0];
+  const CborValue& env = t.array()[0];
   const std::string epath = absl::StrCat(path, ".environment");
   CORIM_RETURN_IF_ERROR(CheckMap(env, epath, {kEnvClass, kEnvInstance}));
   PlatformReferenceValue rv;
   CORIM_RETURN_IF_ERROR(ClassFromCbor(env, epath, profile, rv.implementation_id,
                                       &rv.vendor, &rv.model));
-  const CborValue &ms = t.array()[1];
+  const CborValue& ms = t.array()[1];
   const std::string mpath = absl::StrCat(path, ".measurements");
   if (!ms.is_array() || ms.array().empty()) {
     return Bad(mpath, "a non-empty array", Describe(ms));
@@ -417,19 +404,19 @@ absl::Status ReferenceTriple(const CborValue &t, absl::string_view path,
   return absl::OkStatus();
 }
 
-absl::Status KeyTriple(const CborValue &t, absl::string_view path,
+absl::Status KeyTriple(const CborValue& t, absl::string_view path,
                        PlatformEndorsementProfile profile,
-                       PlatformEndorsements &out) {
+                       PlatformEndorsements& out) {
   if (!t.is_array() || t.array().size() != 2) {
     return Bad(path, "[environment, [+ key]]", Describe(t));
   }
-  const CborValue &env = t.array()[0];
+  const CborValue& env = t.array()[0];
   const std::string epath = absl::StrCat(path, ".environment");
   CORIM_RETURN_IF_ERROR(CheckMap(env, epath, {kEnvClass, kEnvInstance}));
   PlatformTrustAnchor ta;
   CORIM_RETURN_IF_ERROR(ClassFromCbor(env, epath, profile, ta.implementation_id,
                                       nullptr, nullptr));
-  const CborValue *inst = env.FindUint(kEnvInstance);
+  const CborValue* inst = env.FindUint(kEnvInstance);
   const std::string ipath = absl::StrCat(epath, ".instance");
   if (inst == nullptr) {
     return Bad(ipath, "the instance-id (environment.instance is required)",
@@ -444,14 +431,14 @@ absl::Status KeyTriple(const CborValue &t, absl::string_view path,
         absl::StrCat("0x",
                      Hex(absl::MakeConstSpan(ta.instance_id).subspan(0, 1))));
   }
-  const CborValue &keys = t.array()[1];
+  const CborValue& keys = t.array()[1];
   const std::string kpath = absl::StrCat(path, ".verification-keys");
   if (!keys.is_array() || keys.array().size() != 1) {
     return Bad(kpath, "exactly one key",
                keys.is_array() ? absl::StrCat(keys.array().size(), " keys")
                                : Describe(keys));
   }
-  const CborValue &k = keys.array()[0];
+  const CborValue& k = keys.array()[0];
   if (!k.is_tag() || k.tag_number() != kTagPkixBase64Key ||
       !k.tag_content().is_text()) {
     return Bad(absl::StrCat(kpath, "[0]"),
@@ -463,9 +450,9 @@ absl::Status KeyTriple(const CborValue &t, absl::string_view path,
   return absl::OkStatus();
 }
 
-absl::Status ComidFromBytes(const CborValue &tag, absl::string_view path,
+absl::Status ComidFromBytes(const CborValue& tag, absl::string_view path,
                             PlatformEndorsementProfile profile,
-                            PlatformEndorsements &out) {
+                            PlatformEndorsements& out) {
   if (!tag.is_tag() || tag.tag_number() != kTagComid ||
       !tag.tag_content().is_bytes()) {
     return Bad(path, "506(<< CoMID >>)", Describe(tag));
@@ -476,27 +463,24 @@ absl::Status ComidFromBytes(const CborValue &tag, absl::string_view path,
       CheckMap(comid, path,
                {kComidLanguage, kComidTagIdentity, kComidEntities,
                 kComidLinkedTags, kComidTriples}));
-  const CborValue *triples = comid.FindUint(kComidTriples);
+  const CborValue* triples = comid.FindUint(kComidTriples);
   const std::string tpath = absl::StrCat(path, ".triples");
-  if (triples == nullptr)
-    return Bad(tpath, "a triples map", "none");
+  if (triples == nullptr) return Bad(tpath, "a triples map", "none");
   CORIM_RETURN_IF_ERROR(
       CheckMap(*triples, tpath,
                {kTriplesReferenceValues, kTriplesAttesterVerificationKeys}));
-  if (const CborValue *rvs = triples->FindUint(kTriplesReferenceValues)) {
+  if (const CborValue* rvs = triples->FindUint(kTriplesReferenceValues)) {
     const std::string p = absl::StrCat(tpath, ".reference-values");
-    if (!rvs->is_array())
-      return Bad(p, "an array", Describe(*rvs));
+    if (!rvs->is_array()) return Bad(p, "an array", Describe(*rvs));
     for (size_t i = 0; i < rvs->array().size(); ++i) {
       CORIM_RETURN_IF_ERROR(ReferenceTriple(
           rvs->array()[i], absl::StrCat(p, "[", i, "]"), profile, out));
     }
   }
-  if (const CborValue *avks =
+  if (const CborValue* avks =
           triples->FindUint(kTriplesAttesterVerificationKeys)) {
     const std::string p = absl::StrCat(tpath, ".attester-verification-keys");
-    if (!avks->is_array())
-      return Bad(p, "an array", Describe(*avks));
+    if (!avks->is_array()) return Bad(p, "an array", Describe(*avks));
     for (size_t i = 0; i < avks->array().size(); ++i) {
       CORIM_RETURN_IF_ERROR(KeyTriple(
           avks->array()[i], absl::StrCat(p, "[", i, "]"), profile, out));
@@ -505,7 +489,7 @@ absl::Status ComidFromBytes(const CborValue &tag, absl::string_view path,
   return absl::OkStatus();
 }
 
-} // namespace
+}  // namespace
 
 absl::string_view PlatformProfileId(PlatformEndorsementProfile profile) {
   return profile == PlatformEndorsementProfile::kCcaPlatform2025
@@ -517,26 +501,24 @@ bool IsPlatformCorimProfile(absl::string_view id) {
   return id == kProfileCcaPlatform2025 || id == kProfileCcaPlatformLegacy;
 }
 
-absl::StatusOr<PlatformEndorsements>
-PlatformCorimFromCbor(const CborValue &top) {
-  const CborValue *v = &top;
-  if (v->is_tag() && v->tag_number() == kTagCorimChoice)
-    v = &v->tag_content();
+absl::StatusOr<PlatformEndorsements> PlatformCorimFromCbor(
+    const CborValue& top) {
+  const CborValue* v = &top;
+  if (v->is_tag() && v->tag_number() == kTagCorimChoice) v = &v->tag_content();
   if (!v->is_tag() || v->tag_number() != kTagUnsignedCorim) {
     return Bad("corim", "tag 501 (unsigned CoRIM)", Describe(*v));
   }
-  const CborValue &m = v->tag_content();
+  const CborValue& m = v->tag_content();
   CORIM_RETURN_IF_ERROR(
       CheckMap(m, "corim",
                {kCorimId, kCorimTags, kCorimDependentRims, kCorimProfile,
                 kCorimValidity, kCorimEntities}));
-  if (m.FindUint(kCorimId) == nullptr)
-    return Bad("corim.id", "an id", "none");
-  const CborValue *p = m.FindUint(kCorimProfile);
+  if (m.FindUint(kCorimId) == nullptr) return Bad("corim.id", "an id", "none");
+  const CborValue* p = m.FindUint(kCorimProfile);
   if (p == nullptr) {
     return Bad("corim.profile", "a platform profile", "none");
   }
-  const CborValue &pt =
+  const CborValue& pt =
       p->is_tag() && p->tag_number() == kTagUri ? p->tag_content() : *p;
   if (!pt.is_text() || !IsPlatformCorimProfile(pt.text())) {
     return Bad("corim.profile",
@@ -548,7 +530,7 @@ PlatformCorimFromCbor(const CborValue &top) {
   out.profile = pt.text() == kProfileCcaPlatform2025
                     ? PlatformEndorsementProfile::kCcaPlatform2025
                     : PlatformEndorsementProfile::kCcaPlatformLegacy;
-  const CborValue *tags = m.FindUint(kCorimTags);
+  const CborValue* tags = m.FindUint(kCorimTags);
   if (tags == nullptr || !tags->is_array() || tags->array().empty()) {
     return Bad("corim.tags", "a non-empty array of 506(<< CoMID >>)",
                tags == nullptr ? "none" : Describe(*tags));
@@ -561,17 +543,17 @@ PlatformCorimFromCbor(const CborValue &top) {
   return out;
 }
 
-absl::StatusOr<PlatformEndorsements>
-DecodePlatformCorim(absl::Span<const uint8_t> bytes) {
+absl::StatusOr<PlatformEndorsements> DecodePlatformCorim(
+    absl::Span<const uint8_t> bytes) {
   CORIM_ASSIGN_OR_RETURN(CborValue v, DecodeCbor(bytes, "platform CoRIM"));
   return PlatformCorimFromCbor(v);
 }
 
-const PlatformTrustAnchor *
-FindPlatformTrustAnchor(absl::Span<const PlatformTrustAnchor> anchors,
-                        absl::Span<const uint8_t> implementation_id,
-                        absl::Span<const uint8_t> instance_id) {
-  for (const PlatformTrustAnchor &a : anchors) {
+const PlatformTrustAnchor* FindPlatformTrustAnchor(
+    absl::Span<const PlatformTrustAnchor> anchors,
+    absl::Span<const uint8_t> implementation_id,
+    absl::Span<const uint8_t> instance_id) {
+  for (const PlatformTrustAnchor& a : anchors) {
     if (absl::MakeConstSpan(a.implementation_id) == implementation_id &&
         absl::MakeConstSpan(a.instance_id) == instance_id) {
       return &a;
@@ -580,37 +562,30 @@ FindPlatformTrustAnchor(absl::Span<const PlatformTrustAnchor> anchors,
   return nullptr;
 }
 
-std::string PlatformEndorsementsToJson(const PlatformEndorsements &e) {
+std::string PlatformEndorsementsToJson(const PlatformEndorsements& e) {
   using Json = nlohmann::json;
   Json refs = Json::array();
-  for (const PlatformReferenceValue &r : e.reference_values) {
+  for (const PlatformReferenceValue& r : e.reference_values) {
     Json comps = Json::array();
-    for (const PlatformComponentReference &c : r.components) {
+    for (const PlatformComponentReference& c : r.components) {
       Json j = {{"algorithm", c.algorithm},
                 {"measurement", Hex(c.measurement)},
                 {"signer-id", Hex(c.signer_id)}};
-      if (c.type)
-        j["type"] = *c.type;
-      if (c.version)
-        j["version"] = *c.version;
+      if (c.type) j["type"] = *c.type;
+      if (c.version) j["version"] = *c.version;
       comps.push_back(std::move(j));
     }
     Json j = {{"implementation-id", Hex(r.implementation_id)},
               {"components", std::move(comps)}};
-    if (r.vendor)
-      j["vendor"] = *r.vendor;
-    if (r.model)
-      j["model"] = *r.model;
-    if (r.config)
-      j["config"] = Hex(*r.config);
-    if (r.config_mask)
-      j["config-mask"] = Hex(*r.config_mask);
-    if (r.config_label)
-      j["config-label"] = *r.config_label;
+    if (r.vendor) j["vendor"] = *r.vendor;
+    if (r.model) j["model"] = *r.model;
+    if (r.config) j["config"] = Hex(*r.config);
+    if (r.config_mask) j["config-mask"] = Hex(*r.config_mask);
+    if (r.config_label) j["config-label"] = *r.config_label;
     refs.push_back(std::move(j));
   }
   Json tas = Json::array();
-  for (const PlatformTrustAnchor &t : e.trust_anchors) {
+  for (const PlatformTrustAnchor& t : e.trust_anchors) {
     tas.push_back({{"implementation-id", Hex(t.implementation_id)},
                    {"instance-id", Hex(t.instance_id)},
                    {"public-key", t.public_key_pem}});
@@ -621,4 +596,4 @@ std::string PlatformEndorsementsToJson(const PlatformEndorsements &e) {
   return j.dump(2, ' ', false, Json::error_handler_t::replace);
 }
 
-} // namespace realm_measurements::corim
+}  // namespace realm_measurements::corim

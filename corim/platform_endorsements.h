@@ -53,11 +53,11 @@ inline constexpr absl::string_view kMkeyPlatformConfig = "cca.platform-config";
 
 // CoRIM tags used only by platform endorsements (§3.2).
 enum PlatformCorimTag : uint64_t {
-  kTagPkixBase64Key = 554,       // PEM SubjectPublicKeyInfo text
-  kTagMaskedRawValue = 563,      // [value, mask]
-  kTagArmImplementationId = 600, // legacy class-id
-  kTagPsaRefValId = 601,         // legacy sw-component mkey
-  kTagCcaPlatformConfigId = 602, // legacy platform-config mkey
+  kTagPkixBase64Key = 554,        // PEM SubjectPublicKeyInfo text
+  kTagMaskedRawValue = 563,       // [value, mask]
+  kTagArmImplementationId = 600,  // legacy class-id
+  kTagPsaRefValId = 601,          // legacy sw-component mkey
+  kTagCcaPlatformConfigId = 602,  // legacy platform-config mkey
 };
 
 // Sizes (§1.6): implementation-id 32 bytes, instance-id 33 bytes (0x01 +
@@ -68,30 +68,30 @@ inline constexpr uint8_t kUeidTypeRand = 0x01;
 
 // One firmware component the platform may run.
 struct PlatformComponentReference {
-  std::optional<std::string> type;    // component type ("BL", "RMM", ...)
-  std::optional<std::string> version; // compared when given (§4.4)
+  std::optional<std::string> type;     // component type ("BL", "RMM", ...)
+  std::optional<std::string> version;  // compared when given (§4.4)
   // Digest algorithm as carried: IANA id in decimal ("1") or its text.
   std::string algorithm;
-  std::vector<uint8_t> measurement; // 32/48/64 bytes
-  std::vector<uint8_t> signer_id;   // 32/48/64 bytes
+  std::vector<uint8_t> measurement;  // 32/48/64 bytes
+  std::vector<uint8_t> signer_id;    // 32/48/64 bytes
 };
 
 // One reference-value triple: what a platform of this implementation runs.
 struct PlatformReferenceValue {
-  std::vector<uint8_t> implementation_id; // 32 bytes
-  std::optional<std::string> vendor;      // legacy class only
-  std::optional<std::string> model;       // legacy class only
+  std::vector<uint8_t> implementation_id;  // 32 bytes
+  std::optional<std::string> vendor;       // legacy class only
+  std::optional<std::string> model;        // legacy class only
   std::vector<PlatformComponentReference> components;
-  std::optional<std::vector<uint8_t>> config; // token claim 2401
+  std::optional<std::vector<uint8_t>> config;  // token claim 2401
   std::optional<std::vector<uint8_t>> config_mask;
-  std::optional<std::string> config_label; // legacy 602 label
+  std::optional<std::string> config_label;  // legacy 602 label
 };
 
 // One CPAK (attester-verification-keys triple, §4.2).
 struct PlatformTrustAnchor {
-  std::vector<uint8_t> implementation_id; // 32 bytes
-  std::vector<uint8_t> instance_id;       // 33 bytes, 0x01 first
-  std::string public_key_pem;             // 554 text as carried
+  std::vector<uint8_t> implementation_id;  // 32 bytes
+  std::vector<uint8_t> instance_id;        // 33 bytes, 0x01 first
+  std::string public_key_pem;              // 554 text as carried
 };
 
 struct PlatformEndorsements {
@@ -106,20 +106,20 @@ bool IsPlatformCorimProfile(absl::string_view profile_id);
 
 // Decodes an unsigned platform CoRIM (tag 501; an obsolete leading tag 500
 // is skipped). kInvalidArgument naming the CBOR path on any rule above.
-absl::StatusOr<PlatformEndorsements>
-DecodePlatformCorim(absl::Span<const uint8_t> bytes);
-absl::StatusOr<PlatformEndorsements>
-PlatformCorimFromCbor(const CborValue &corim);
+absl::StatusOr<PlatformEndorsements> DecodePlatformCorim(
+    absl::Span<const uint8_t> bytes);
+absl::StatusOr<PlatformEndorsements> PlatformCorimFromCbor(
+    const CborValue& corim);
 
 // The CPAK triple for (implementation-id, instance-id), or nullptr.
-const PlatformTrustAnchor *
-FindPlatformTrustAnchor(absl::Span<const PlatformTrustAnchor> anchors,
-                        absl::Span<const uint8_t> implementation_id,
-                        absl::Span<const uint8_t> instance_id);
+const PlatformTrustAnchor* FindPlatformTrustAnchor(
+    absl::Span<const PlatformTrustAnchor> anchors,
+    absl::Span<const uint8_t> implementation_id,
+    absl::Span<const uint8_t> instance_id);
 
 // The decoded endorsements as JSON (hex byte values), for tools.
-std::string PlatformEndorsementsToJson(const PlatformEndorsements &e);
+std::string PlatformEndorsementsToJson(const PlatformEndorsements& e);
 
-} // namespace realm_measurements::corim
+}  // namespace realm_measurements::corim
 
-#endif // REALM_MEASUREMENTS_CORIM_PLATFORM_ENDORSEMENTS_H_
+#endif  // REALM_MEASUREMENTS_CORIM_PLATFORM_ENDORSEMENTS_H_

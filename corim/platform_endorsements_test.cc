@@ -15,7 +15,7 @@ namespace {
 
 constexpr char kDir[] = "testdata/vectors/veraison-cca/";
 
-std::vector<uint8_t> ReadFile(const std::string &name) {
+std::vector<uint8_t> ReadFile(const std::string& name) {
   std::ifstream f(std::string(kDir) + name, std::ios::binary);
   EXPECT_TRUE(f) << name;
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
@@ -33,11 +33,11 @@ const char kImplId[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 const char kInstId[] =
     "010202020202020202020202020202020202020202020202020202020202020202";
-const char kSignerId2025[] = // "U3h5YwdTXfPs..."
+const char kSignerId2025[] =  // "U3h5YwdTXfPs..."
     "5378796307535df3ec8d8b15a2e2dc5641419c3d3060cfe32238c0fa973f7aa3";
-const char kBl[] = // "BwYFBAMCAQAP..."
+const char kBl[] =  // "BwYFBAMCAQAP..."
     "07060504030201000f0e0d0c0b0a090817161514131211101f1e1d1c1b1a1918";
-const char kM3[] = // "EwYFBAMCAQAP..."
+const char kM3[] =  // "EwYFBAMCAQAP..."
     "13060504030201000f0e0d0c0b0a090817161514131211101f1e1d1c1b1a1918";
 const char kCpakPemPrefix[] =
     "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEMKBCTNIc";
@@ -48,10 +48,10 @@ TEST(PlatformEndorsementsTest, Veraison2025ValidDecodes) {
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->profile, PlatformEndorsementProfile::kCcaPlatform2025);
   ASSERT_EQ(e->reference_values.size(), 1u);
-  const PlatformReferenceValue &rv = e->reference_values[0];
+  const PlatformReferenceValue& rv = e->reference_values[0];
   EXPECT_EQ(rv.implementation_id, FromHex(kImplId));
   ASSERT_EQ(rv.components.size(), 4u);
-  const char *types[] = {"BL", "M1", "M2", "M3"};
+  const char* types[] = {"BL", "M1", "M2", "M3"};
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(rv.components[i].type, types[i]);
     EXPECT_FALSE(rv.components[i].version.has_value());
@@ -60,7 +60,7 @@ TEST(PlatformEndorsementsTest, Veraison2025ValidDecodes) {
   }
   EXPECT_EQ(rv.components[0].measurement, FromHex(kBl));
   EXPECT_EQ(rv.components[3].measurement, FromHex(kM3));
-  EXPECT_EQ(rv.config, FromHex("010203")); // "AQID"
+  EXPECT_EQ(rv.config, FromHex("010203"));  // "AQID"
   EXPECT_EQ(rv.config_mask, FromHex("010203"));
   ASSERT_EQ(e->trust_anchors.size(), 1u);
   EXPECT_EQ(e->trust_anchors[0].implementation_id, FromHex(kImplId));
@@ -81,7 +81,7 @@ TEST(PlatformEndorsementsTest, LegacyDecodes) {
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->profile, PlatformEndorsementProfile::kCcaPlatformLegacy);
   ASSERT_EQ(e->reference_values.size(), 1u);
-  const PlatformReferenceValue &rv = e->reference_values[0];
+  const PlatformReferenceValue& rv = e->reference_values[0];
   EXPECT_EQ(rv.vendor, "ACME");
   EXPECT_EQ(rv.model, "RoadRunner");
   ASSERT_EQ(rv.components.size(), 4u);
@@ -110,9 +110,9 @@ TEST(PlatformEndorsementsTest, LegacyDecodes) {
 // applies (its message in the comment); ours names the same field.
 TEST(PlatformEndorsementsTest, VeraisonInvalidVariantsRefused) {
   struct Case {
-    const char *file;
-    const char *veraison; // Veraison's error, for the reader
-    const char *ours;     // what our error must contain
+    const char* file;
+    const char* veraison;  // Veraison's error, for the reader
+    const char* ours;      // what our error must contain
   };
   const Case cases[] = {
       {"bad-no-class", "environment.class is required",
@@ -153,7 +153,7 @@ TEST(PlatformEndorsementsTest, VeraisonInvalidVariantsRefused) {
        "reference-values[0].environment.instance: expected none in a "
        "reference-value environment"},
   };
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     absl::StatusOr<PlatformEndorsements> e = DecodePlatformCorim(
         ReadFile(std::string("corim-cca-platform-") + c.file + ".cbor"));
     ASSERT_FALSE(e.ok()) << c.file;
@@ -201,8 +201,7 @@ CborValue Component(int digests = 1, size_t size = 32, bool scheme = false) {
          CborValue::Bytes(std::vector<uint8_t>(size, 0xaa))}));
   }
   CborValue::Map ver = {{CborValue::Uint(0), CborValue::Text("1.0")}};
-  if (scheme)
-    ver.push_back({CborValue::Uint(1), CborValue::Uint(16384)});
+  if (scheme) ver.push_back({CborValue::Uint(1), CborValue::Uint(16384)});
   return CborValue::MakeMap(
       {{CborValue::Uint(0), CborValue::Text("cca.software-component")},
        {CborValue::Uint(1),
@@ -244,7 +243,7 @@ TEST(PlatformEndorsementsTest, SyntheticRules) {
 
   struct Case {
     CborValue corim;
-    const char *error;
+    const char* error;
   };
   const Case cases[] = {
       {Corim(RefTriples(Env(31), {Component()})),
@@ -266,7 +265,7 @@ TEST(PlatformEndorsementsTest, SyntheticRules) {
            {{CborValue::Uint(1), CborValue::MakeArray({})}})),
        "triples: expected keys 0, 3, found key 1"},
   };
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     absl::StatusOr<PlatformEndorsements> e = PlatformCorimFromCbor(c.corim);
     ASSERT_FALSE(e.ok()) << c.error;
     EXPECT_TRUE(absl::StrContains(e.status().message(), c.error))
@@ -285,5 +284,5 @@ TEST(PlatformEndorsementsTest, RealmCorimIsNotAPlatformCorim) {
       << e.status().message();
 }
 
-} // namespace
-} // namespace realm_measurements::corim
+}  // namespace
+}  // namespace realm_measurements::corim

@@ -22,7 +22,7 @@ std::string ClaimName(uint64_t key, absl::string_view name) {
   return absl::StrCat("claim ", key, " (", name, ")");
 }
 
-absl::StatusOr<std::vector<uint8_t>> GetBytes(const CborValue &v,
+absl::StatusOr<std::vector<uint8_t>> GetBytes(const CborValue& v,
                                               absl::string_view part,
                                               uint64_t key,
                                               absl::string_view name) {
@@ -32,7 +32,7 @@ absl::StatusOr<std::vector<uint8_t>> GetBytes(const CborValue &v,
   return v.bytes();
 }
 
-absl::StatusOr<std::string> GetText(const CborValue &v, absl::string_view part,
+absl::StatusOr<std::string> GetText(const CborValue& v, absl::string_view part,
                                     uint64_t key, absl::string_view name,
                                     bool non_empty = true) {
   if (!v.is_text()) {
@@ -45,19 +45,16 @@ absl::StatusOr<std::string> GetText(const CborValue &v, absl::string_view part,
   return v.text();
 }
 
-ClaimKey KeyOf(const CborValue &k) {
-  if (k.is_text())
-    return k.text();
+ClaimKey KeyOf(const CborValue& k) {
+  if (k.is_text()) return k.text();
   auto i = k.AsInt64();
-  if (k.is_int() && i.ok())
-    return *i;
+  if (k.is_int() && i.ok()) return *i;
   return std::string(absl::StrCat("<", k.type_name(), ">"));
 }
 
 // Claim maps: integer keys in [0, 2^63); anything else is "unknown".
-bool UintKey(const CborValue &k, uint64_t *out) {
-  if (!k.is_uint())
-    return false;
+bool UintKey(const CborValue& k, uint64_t* out) {
+  if (!k.is_uint()) return false;
   *out = k.uint_value();
   return true;
 }
@@ -70,44 +67,42 @@ absl::Status Missing(absl::string_view part, uint64_t key,
 constexpr absl::string_view kRealmPart = "realm token";
 constexpr absl::string_view kPlatformPart = "platform token";
 
-absl::StatusOr<SwComponent> DecodeSwComponent(const CborValue &v, size_t i) {
+absl::StatusOr<SwComponent> DecodeSwComponent(const CborValue& v, size_t i) {
   const std::string part = absl::StrCat(kPlatformPart, ": sw-component ", i);
-  if (!v.is_map())
-    return Invalid(part, "entry", "a map", v.type_name());
+  if (!v.is_map()) return Invalid(part, "entry", "a map", v.type_name());
   SwComponent c;
-  for (const auto &[k, value] : v.map()) {
+  for (const auto& [k, value] : v.map()) {
     uint64_t key;
-    if (!UintKey(k, &key))
-      continue; // ignored in lenient mode (§1.6)
+    if (!UintKey(k, &key)) continue;  // ignored in lenient mode (§1.6)
     switch (key) {
-    case 1: {
-      CORIM_ASSIGN_OR_RETURN(
-          c.type, GetText(value, part, key, "component type", false));
-      break;
-    }
-    case 2: {
-      CORIM_ASSIGN_OR_RETURN(c.measurement,
-                             GetBytes(value, part, key, "measurement value"));
-      break;
-    }
-    case 4: {
-      CORIM_ASSIGN_OR_RETURN(c.version,
-                             GetText(value, part, key, "version", false));
-      break;
-    }
-    case 5: {
-      CORIM_ASSIGN_OR_RETURN(c.signer_id,
-                             GetBytes(value, part, key, "signer id"));
-      break;
-    }
-    case 6: {
-      CORIM_ASSIGN_OR_RETURN(
-          c.hash_algorithm,
-          GetText(value, part, key, "measurement description", false));
-      break;
-    }
-    default:
-      break;
+      case 1: {
+        CORIM_ASSIGN_OR_RETURN(
+            c.type, GetText(value, part, key, "component type", false));
+        break;
+      }
+      case 2: {
+        CORIM_ASSIGN_OR_RETURN(c.measurement,
+                               GetBytes(value, part, key, "measurement value"));
+        break;
+      }
+      case 4: {
+        CORIM_ASSIGN_OR_RETURN(c.version,
+                               GetText(value, part, key, "version", false));
+        break;
+      }
+      case 5: {
+        CORIM_ASSIGN_OR_RETURN(c.signer_id,
+                               GetBytes(value, part, key, "signer id"));
+        break;
+      }
+      case 6: {
+        CORIM_ASSIGN_OR_RETURN(
+            c.hash_algorithm,
+            GetText(value, part, key, "measurement description", false));
+        break;
+      }
+      default:
+        break;
     }
   }
   return c;
@@ -115,7 +110,7 @@ absl::StatusOr<SwComponent> DecodeSwComponent(const CborValue &v, size_t i) {
 
 absl::StatusOr<CborValue> DecodeClaimMap(absl::Span<const uint8_t> payload,
                                          absl::string_view part,
-                                         const TokenDecodeOptions &options) {
+                                         const TokenDecodeOptions& options) {
   CORIM_ASSIGN_OR_RETURN(CborValue claims,
                          DecodeCbor(payload, absl::StrCat(part, " payload"),
                                     TokenDecodeLimits(options)));
@@ -125,124 +120,119 @@ absl::StatusOr<CborValue> DecodeClaimMap(absl::Span<const uint8_t> payload,
   return claims;
 }
 
-} // namespace
+}  // namespace
 
-std::string ClaimKeyToString(const ClaimKey &key) {
-  if (const int64_t *i = std::get_if<int64_t>(&key))
-    return absl::StrCat(*i);
+std::string ClaimKeyToString(const ClaimKey& key) {
+  if (const int64_t* i = std::get_if<int64_t>(&key)) return absl::StrCat(*i);
   return absl::StrCat("\"", std::get<std::string>(key), "\"");
 }
 
-DecodeLimits TokenDecodeLimits(const TokenDecodeOptions &options) {
+DecodeLimits TokenDecodeLimits(const TokenDecodeOptions& options) {
   DecodeLimits limits;
   limits.allow_indefinite = !options.strict;
   return limits;
 }
 
-absl::StatusOr<RealmClaims>
-DecodeRealmClaims(absl::Span<const uint8_t> payload,
-                  const TokenDecodeOptions &options) {
+absl::StatusOr<RealmClaims> DecodeRealmClaims(
+    absl::Span<const uint8_t> payload, const TokenDecodeOptions& options) {
   const absl::string_view part = kRealmPart;
   CORIM_ASSIGN_OR_RETURN(CborValue claims,
                          DecodeClaimMap(payload, part, options));
   RealmClaims c;
-  bool seen[6] = {}; // challenge, rpv, hash, rak, rim, rems (+ rak hash)
+  bool seen[6] = {};  // challenge, rpv, hash, rak, rim, rems (+ rak hash)
   bool seen_rak_hash = false;
-  for (const auto &[k, v] : claims.map()) {
+  for (const auto& [k, v] : claims.map()) {
     uint64_t key;
     if (!UintKey(k, &key)) {
       c.unknown_keys.push_back(KeyOf(k));
       continue;
     }
     switch (key) {
-    case kRealmChallenge: {
-      CORIM_ASSIGN_OR_RETURN(c.challenge, GetBytes(v, part, key, "challenge"));
-      seen[0] = true;
-      break;
-    }
-    case kRealmInstanceId: {
-      CORIM_ASSIGN_OR_RETURN(c.instance_id,
-                             GetBytes(v, part, key, "realm instance id"));
-      break;
-    }
-    case kRealmProfile: {
-      CORIM_ASSIGN_OR_RETURN(c.profile_text, GetText(v, part, key, "profile"));
-      break;
-    }
-    case kRealmPersonalizationValue: {
-      CORIM_ASSIGN_OR_RETURN(c.personalization_value,
-                             GetBytes(v, part, key, "RPV"));
-      seen[1] = true;
-      break;
-    }
-    case kRealmHashAlgorithm: {
-      CORIM_ASSIGN_OR_RETURN(c.hash_algorithm,
-                             GetText(v, part, key, "realm hash algorithm"));
-      seen[2] = true;
-      break;
-    }
-    case kRealmPublicKey: {
-      CORIM_ASSIGN_OR_RETURN(c.public_key, GetBytes(v, part, key, "RAK"));
-      seen[3] = true;
-      break;
-    }
-    case kRealmInitialMeasurement: {
-      CORIM_ASSIGN_OR_RETURN(c.initial_measurement,
-                             GetBytes(v, part, key, "RIM"));
-      seen[4] = true;
-      break;
-    }
-    case kRealmExtensibleMeasurements: {
-      if (!v.is_array() || v.array().empty()) {
-        return Invalid(part, ClaimName(key, "REMs"),
-                       "a non-empty array of byte strings",
-                       v.is_array() ? "an empty array" : v.type_name());
+      case kRealmChallenge: {
+        CORIM_ASSIGN_OR_RETURN(c.challenge,
+                               GetBytes(v, part, key, "challenge"));
+        seen[0] = true;
+        break;
       }
-      for (size_t i = 0; i < v.array().size(); ++i) {
-        CORIM_ASSIGN_OR_RETURN(
-            std::vector<uint8_t> rem,
-            GetBytes(v.array()[i], part, key, absl::StrCat("REM", i)));
-        c.extensible_measurements.push_back(std::move(rem));
+      case kRealmInstanceId: {
+        CORIM_ASSIGN_OR_RETURN(c.instance_id,
+                               GetBytes(v, part, key, "realm instance id"));
+        break;
       }
-      seen[5] = true;
-      break;
-    }
-    case kRealmPublicKeyHashAlgorithm: {
-      CORIM_ASSIGN_OR_RETURN(c.public_key_hash_algorithm,
-                             GetText(v, part, key, "RAK hash algorithm"));
-      seen_rak_hash = true;
-      break;
-    }
-    case kRealmMecPolicyOld:
-    case kRealmMecPolicy: {
-      if (v.is_uint()) {
-        c.mec_policy = v.uint_value();
-      } else if (v.is_text()) {
-        c.mec_policy = v.text();
-      } else {
-        return Invalid(part, ClaimName(key, "MEC policy"),
-                       "an unsigned integer or text", v.type_name());
+      case kRealmProfile: {
+        CORIM_ASSIGN_OR_RETURN(c.profile_text,
+                               GetText(v, part, key, "profile"));
+        break;
       }
-      c.mec_policy_key = key;
-      break;
-    }
-    default:
-      c.unknown_keys.push_back(KeyOf(k));
-      break;
+      case kRealmPersonalizationValue: {
+        CORIM_ASSIGN_OR_RETURN(c.personalization_value,
+                               GetBytes(v, part, key, "RPV"));
+        seen[1] = true;
+        break;
+      }
+      case kRealmHashAlgorithm: {
+        CORIM_ASSIGN_OR_RETURN(c.hash_algorithm,
+                               GetText(v, part, key, "realm hash algorithm"));
+        seen[2] = true;
+        break;
+      }
+      case kRealmPublicKey: {
+        CORIM_ASSIGN_OR_RETURN(c.public_key, GetBytes(v, part, key, "RAK"));
+        seen[3] = true;
+        break;
+      }
+      case kRealmInitialMeasurement: {
+        CORIM_ASSIGN_OR_RETURN(c.initial_measurement,
+                               GetBytes(v, part, key, "RIM"));
+        seen[4] = true;
+        break;
+      }
+      case kRealmExtensibleMeasurements: {
+        if (!v.is_array() || v.array().empty()) {
+          return Invalid(part, ClaimName(key, "REMs"),
+                         "a non-empty array of byte strings",
+                         v.is_array() ? "an empty array" : v.type_name());
+        }
+        for (size_t i = 0; i < v.array().size(); ++i) {
+          CORIM_ASSIGN_OR_RETURN(
+              std::vector<uint8_t> rem,
+              GetBytes(v.array()[i], part, key, absl::StrCat("REM", i)));
+          c.extensible_measurements.push_back(std::move(rem));
+        }
+        seen[5] = true;
+        break;
+      }
+      case kRealmPublicKeyHashAlgorithm: {
+        CORIM_ASSIGN_OR_RETURN(c.public_key_hash_algorithm,
+                               GetText(v, part, key, "RAK hash algorithm"));
+        seen_rak_hash = true;
+        break;
+      }
+      case kRealmMecPolicyOld:
+      case kRealmMecPolicy: {
+        if (v.is_uint()) {
+          c.mec_policy = v.uint_value();
+        } else if (v.is_text()) {
+          c.mec_policy = v.text();
+        } else {
+          return Invalid(part, ClaimName(key, "MEC policy"),
+                         "an unsigned integer or text", v.type_name());
+        }
+        c.mec_policy_key = key;
+        break;
+      }
+      default:
+        c.unknown_keys.push_back(KeyOf(k));
+        break;
     }
   }
-  if (!seen[0])
-    return Missing(part, kRealmChallenge, "challenge");
-  if (!seen[1])
-    return Missing(part, kRealmPersonalizationValue, "RPV");
+  if (!seen[0]) return Missing(part, kRealmChallenge, "challenge");
+  if (!seen[1]) return Missing(part, kRealmPersonalizationValue, "RPV");
   if (!seen[2])
     return Missing(part, kRealmHashAlgorithm, "realm hash algorithm");
-  if (!seen[3])
-    return Missing(part, kRealmPublicKey, "RAK");
-  if (!seen[4])
-    return Missing(part, kRealmInitialMeasurement, "RIM");
-  if (!seen[5])
-    return Missing(part, kRealmExtensibleMeasurements, "REMs");
+  if (!seen[3]) return Missing(part, kRealmPublicKey, "RAK");
+  if (!seen[4]) return Missing(part, kRealmInitialMeasurement, "RIM");
+  if (!seen[5]) return Missing(part, kRealmExtensibleMeasurements, "REMs");
   if (!seen_rak_hash) {
     return Missing(part, kRealmPublicKeyHashAlgorithm, "RAK hash algorithm");
   }
@@ -258,9 +248,8 @@ DecodeRealmClaims(absl::Span<const uint8_t> payload,
   return c;
 }
 
-absl::StatusOr<PlatformClaims>
-DecodePlatformClaims(absl::Span<const uint8_t> payload,
-                     const TokenDecodeOptions &options) {
+absl::StatusOr<PlatformClaims> DecodePlatformClaims(
+    absl::Span<const uint8_t> payload, const TokenDecodeOptions& options) {
   const absl::string_view part = kPlatformPart;
   CORIM_ASSIGN_OR_RETURN(CborValue claims,
                          DecodeClaimMap(payload, part, options));
@@ -268,96 +257,92 @@ DecodePlatformClaims(absl::Span<const uint8_t> payload,
   bool seen_profile = false, seen_challenge = false, seen_impl = false,
        seen_inst = false, seen_config = false, seen_lifecycle = false,
        seen_sw = false, seen_hash = false;
-  for (const auto &[k, v] : claims.map()) {
+  for (const auto& [k, v] : claims.map()) {
     uint64_t key;
     if (!UintKey(k, &key)) {
       c.unknown_keys.push_back(KeyOf(k));
       continue;
     }
     switch (key) {
-    case kPlatformProfile: {
-      CORIM_ASSIGN_OR_RETURN(c.profile_text, GetText(v, part, key, "profile"));
-      seen_profile = true;
-      break;
-    }
-    case kPlatformChallenge: {
-      // A multi-nonce array is an error (Veraison's negative vector).
-      CORIM_ASSIGN_OR_RETURN(c.challenge, GetBytes(v, part, key, "challenge"));
-      seen_challenge = true;
-      break;
-    }
-    case kPlatformImplementationId: {
-      CORIM_ASSIGN_OR_RETURN(c.implementation_id,
-                             GetBytes(v, part, key, "implementation id"));
-      seen_impl = true;
-      break;
-    }
-    case kPlatformInstanceId: {
-      CORIM_ASSIGN_OR_RETURN(c.instance_id,
-                             GetBytes(v, part, key, "instance id"));
-      seen_inst = true;
-      break;
-    }
-    case kPlatformConfig: {
-      CORIM_ASSIGN_OR_RETURN(c.config,
-                             GetBytes(v, part, key, "platform config"));
-      seen_config = true;
-      break;
-    }
-    case kPlatformLifecycle: {
-      if (!v.is_uint()) {
-        return Invalid(part, ClaimName(key, "lifecycle"), "an unsigned integer",
-                       v.type_name());
+      case kPlatformProfile: {
+        CORIM_ASSIGN_OR_RETURN(c.profile_text,
+                               GetText(v, part, key, "profile"));
+        seen_profile = true;
+        break;
       }
-      c.lifecycle = v.uint_value();
-      seen_lifecycle = true;
-      break;
-    }
-    case kPlatformSwComponents: {
-      if (!v.is_array()) {
-        return Invalid(part, ClaimName(key, "sw-components"), "an array",
-                       v.type_name());
+      case kPlatformChallenge: {
+        // A multi-nonce array is an error (Veraison's negative vector).
+        CORIM_ASSIGN_OR_RETURN(c.challenge,
+                               GetBytes(v, part, key, "challenge"));
+        seen_challenge = true;
+        break;
       }
-      for (size_t i = 0; i < v.array().size(); ++i) {
-        CORIM_ASSIGN_OR_RETURN(SwComponent sw,
-                               DecodeSwComponent(v.array()[i], i));
-        c.sw_components.push_back(std::move(sw));
+      case kPlatformImplementationId: {
+        CORIM_ASSIGN_OR_RETURN(c.implementation_id,
+                               GetBytes(v, part, key, "implementation id"));
+        seen_impl = true;
+        break;
       }
-      seen_sw = true;
-      break;
-    }
-    case kPlatformServiceIndicator: {
-      CORIM_ASSIGN_OR_RETURN(
-          c.service_indicator,
-          GetText(v, part, key, "verification service indicator"));
-      break;
-    }
-    case kPlatformHashAlgorithm: {
-      CORIM_ASSIGN_OR_RETURN(c.hash_algorithm,
-                             GetText(v, part, key, "hash algorithm"));
-      seen_hash = true;
-      break;
-    }
-    default:
-      c.unknown_keys.push_back(KeyOf(k));
-      break;
+      case kPlatformInstanceId: {
+        CORIM_ASSIGN_OR_RETURN(c.instance_id,
+                               GetBytes(v, part, key, "instance id"));
+        seen_inst = true;
+        break;
+      }
+      case kPlatformConfig: {
+        CORIM_ASSIGN_OR_RETURN(c.config,
+                               GetBytes(v, part, key, "platform config"));
+        seen_config = true;
+        break;
+      }
+      case kPlatformLifecycle: {
+        if (!v.is_uint()) {
+          return Invalid(part, ClaimName(key, "lifecycle"),
+                         "an unsigned integer", v.type_name());
+        }
+        c.lifecycle = v.uint_value();
+        seen_lifecycle = true;
+        break;
+      }
+      case kPlatformSwComponents: {
+        if (!v.is_array()) {
+          return Invalid(part, ClaimName(key, "sw-components"), "an array",
+                         v.type_name());
+        }
+        for (size_t i = 0; i < v.array().size(); ++i) {
+          CORIM_ASSIGN_OR_RETURN(SwComponent sw,
+                                 DecodeSwComponent(v.array()[i], i));
+          c.sw_components.push_back(std::move(sw));
+        }
+        seen_sw = true;
+        break;
+      }
+      case kPlatformServiceIndicator: {
+        CORIM_ASSIGN_OR_RETURN(
+            c.service_indicator,
+            GetText(v, part, key, "verification service indicator"));
+        break;
+      }
+      case kPlatformHashAlgorithm: {
+        CORIM_ASSIGN_OR_RETURN(c.hash_algorithm,
+                               GetText(v, part, key, "hash algorithm"));
+        seen_hash = true;
+        break;
+      }
+      default:
+        c.unknown_keys.push_back(KeyOf(k));
+        break;
     }
   }
-  if (!seen_profile)
-    return Missing(part, kPlatformProfile, "profile");
-  if (!seen_challenge)
-    return Missing(part, kPlatformChallenge, "challenge");
+  if (!seen_profile) return Missing(part, kPlatformProfile, "profile");
+  if (!seen_challenge) return Missing(part, kPlatformChallenge, "challenge");
   if (!seen_impl) {
     return Missing(part, kPlatformImplementationId, "implementation id");
   }
-  if (!seen_inst)
-    return Missing(part, kPlatformInstanceId, "instance id");
-  if (!seen_config)
-    return Missing(part, kPlatformConfig, "platform config");
-  if (!seen_lifecycle)
-    return Missing(part, kPlatformLifecycle, "lifecycle");
-  if (!seen_sw)
-    return Missing(part, kPlatformSwComponents, "sw-components");
+  if (!seen_inst) return Missing(part, kPlatformInstanceId, "instance id");
+  if (!seen_config) return Missing(part, kPlatformConfig, "platform config");
+  if (!seen_lifecycle) return Missing(part, kPlatformLifecycle, "lifecycle");
+  if (!seen_sw) return Missing(part, kPlatformSwComponents, "sw-components");
   if (!seen_hash)
     return Missing(part, kPlatformHashAlgorithm, "hash algorithm");
   if (c.profile_text == kPlatformProfile2023) {
@@ -371,7 +356,7 @@ DecodePlatformClaims(absl::Span<const uint8_t> payload,
 }
 
 absl::StatusOr<CcaToken> DecodeCcaToken(absl::Span<const uint8_t> bytes,
-                                        const TokenDecodeOptions &options) {
+                                        const TokenDecodeOptions& options) {
   CORIM_ASSIGN_OR_RETURN(CborValue top, DecodeCbor(bytes, "CCA token",
                                                    TokenDecodeLimits(options)));
   CcaToken token;
@@ -384,12 +369,12 @@ absl::StatusOr<CcaToken> DecodeCcaToken(absl::Span<const uint8_t> bytes,
   token.form = top.tag_number() == kTagCcaEatCollection
                    ? TopLevelForm::kEatCollection
                    : TopLevelForm::kCmwCollection;
-  const CborValue &map = top.tag_content();
+  const CborValue& map = top.tag_content();
   if (!map.is_map()) {
     return Invalid("CCA token", "collection", "a map", map.type_name());
   }
-  const CborValue *entries[2] = {nullptr, nullptr};
-  for (const auto &[k, v] : map.map()) {
+  const CborValue* entries[2] = {nullptr, nullptr};
+  for (const auto& [k, v] : map.map()) {
     if (k.is_uint() && k.uint_value() == kKeyPlatformToken) {
       entries[0] = &v;
     } else if (k.is_uint() && k.uint_value() == kKeyRealmToken) {
@@ -412,10 +397,10 @@ absl::StatusOr<CcaToken> DecodeCcaToken(absl::Span<const uint8_t> bytes,
       return Invalid("CCA token", absl::StrCat("collection key ", keys[i]),
                      absl::StrCat("the ", parts[i]), "none");
     }
-    const CborValue *bstr = entries[i];
+    const CborValue* bstr = entries[i];
     uint64_t content_format = 0;
     if (token.form == TopLevelForm::kCmwCollection) {
-      const CborValue &rec = *entries[i];
+      const CborValue& rec = *entries[i];
       if (!rec.is_array() || rec.array().size() != 2 ||
           !rec.array()[0].is_uint() || !rec.array()[1].is_bytes()) {
         return Invalid(parts[i], "CMW record (tag 907)",
@@ -451,14 +436,13 @@ absl::StatusOr<CcaToken> DecodeCcaToken(absl::Span<const uint8_t> bytes,
   return token;
 }
 
-absl::StatusOr<std::vector<uint8_t>> EncodeRealmClaims(const RealmClaims &c) {
+absl::StatusOr<std::vector<uint8_t>> EncodeRealmClaims(const RealmClaims& c) {
   CborValue::Map m;
   auto put = [&m](uint64_t key, CborValue v) {
     m.emplace_back(CborValue::Uint(key), std::move(v));
   };
   put(kRealmChallenge, CborValue::Bytes(c.challenge));
-  if (c.instance_id)
-    put(kRealmInstanceId, CborValue::Bytes(*c.instance_id));
+  if (c.instance_id) put(kRealmInstanceId, CborValue::Bytes(*c.instance_id));
   put(kRealmPersonalizationValue, CborValue::Bytes(c.personalization_value));
   put(kRealmPublicKey, CborValue::Bytes(c.public_key));
   put(kRealmHashAlgorithm, CborValue::Text(c.hash_algorithm));
@@ -467,7 +451,7 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRealmClaims(const RealmClaims &c) {
   if (c.mec_policy) {
     const uint64_t key =
         c.mec_policy_key != 0 ? c.mec_policy_key : uint64_t{kRealmMecPolicy};
-    if (const uint64_t *u = std::get_if<uint64_t>(&*c.mec_policy)) {
+    if (const uint64_t* u = std::get_if<uint64_t>(&*c.mec_policy)) {
       put(key, CborValue::Uint(*u));
     } else {
       put(key, CborValue::Text(std::get<std::string>(*c.mec_policy)));
@@ -480,19 +464,18 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRealmClaims(const RealmClaims &c) {
     if (c.profile == RealmProfile::kV2)
       profile = std::string(kRealmProfile2024);
   }
-  if (profile)
-    put(kRealmProfile, CborValue::Text(*profile));
+  if (profile) put(kRealmProfile, CborValue::Text(*profile));
   put(kRealmInitialMeasurement, CborValue::Bytes(c.initial_measurement));
   CborValue::Array rems;
-  for (const auto &rem : c.extensible_measurements) {
+  for (const auto& rem : c.extensible_measurements) {
     rems.push_back(CborValue::Bytes(rem));
   }
   put(kRealmExtensibleMeasurements, CborValue::MakeArray(std::move(rems)));
   return EncodeCbor(CborValue::MakeMap(std::move(m)));
 }
 
-absl::StatusOr<std::vector<uint8_t>>
-EncodePlatformClaims(const PlatformClaims &c) {
+absl::StatusOr<std::vector<uint8_t>> EncodePlatformClaims(
+    const PlatformClaims& c) {
   CborValue::Map m;
   auto put = [&m](uint64_t key, CborValue v) {
     m.emplace_back(CborValue::Uint(key), std::move(v));
@@ -510,10 +493,9 @@ EncodePlatformClaims(const PlatformClaims &c) {
   put(kPlatformConfig, CborValue::Bytes(c.config));
   put(kPlatformLifecycle, CborValue::Uint(c.lifecycle));
   CborValue::Array sw;
-  for (const SwComponent &s : c.sw_components) {
+  for (const SwComponent& s : c.sw_components) {
     CborValue::Map e;
-    if (s.type)
-      e.emplace_back(CborValue::Uint(1), CborValue::Text(*s.type));
+    if (s.type) e.emplace_back(CborValue::Uint(1), CborValue::Text(*s.type));
     if (s.measurement) {
       e.emplace_back(CborValue::Uint(2), CborValue::Bytes(*s.measurement));
     }
@@ -535,12 +517,11 @@ EncodePlatformClaims(const PlatformClaims &c) {
   return EncodeCbor(CborValue::MakeMap(std::move(m)));
 }
 
-absl::StatusOr<std::vector<uint8_t>>
-EncodeCcaToken(TopLevelForm form, absl::Span<const uint8_t> platform_cose,
-               absl::Span<const uint8_t> realm_cose, uint64_t content_format) {
+absl::StatusOr<std::vector<uint8_t>> EncodeCcaToken(
+    TopLevelForm form, absl::Span<const uint8_t> platform_cose,
+    absl::Span<const uint8_t> realm_cose, uint64_t content_format) {
   auto entry = [&](absl::Span<const uint8_t> cose) {
-    if (form == TopLevelForm::kEatCollection)
-      return CborValue::Bytes(cose);
+    if (form == TopLevelForm::kEatCollection) return CborValue::Bytes(cose);
     return CborValue::MakeArray(
         {CborValue::Uint(content_format), CborValue::Bytes(cose)});
   };
@@ -552,10 +533,9 @@ EncodeCcaToken(TopLevelForm form, absl::Span<const uint8_t> platform_cose,
            {CborValue::Uint(kKeyRealmToken), entry(realm_cose)}})));
 }
 
-absl::StatusOr<std::vector<uint8_t>>
-SignCcaToken(TopLevelForm form, PlatformClaims platform, RealmClaims realm,
-             const crypto::EcPrivateKey &cpak,
-             const crypto::EcPrivateKey &rak) {
+absl::StatusOr<std::vector<uint8_t>> SignCcaToken(
+    TopLevelForm form, PlatformClaims platform, RealmClaims realm,
+    const crypto::EcPrivateKey& cpak, const crypto::EcPrivateKey& rak) {
   if (realm.public_key.empty()) {
     CORIM_ASSIGN_OR_RETURN(crypto::EcPublicKey pub, rak.PublicKey());
     const bool raw =
@@ -593,4 +573,4 @@ SignCcaToken(TopLevelForm form, PlatformClaims platform, RealmClaims realm,
   return EncodeCcaToken(form, platform_cose, realm_cose);
 }
 
-} // namespace realm_measurements::corim
+}  // namespace realm_measurements::corim

@@ -27,8 +27,8 @@
 namespace realm_measurements::corim {
 
 // Top-level tags (§1.2).
-inline constexpr uint64_t kTagCcaEatCollection = 399; // form A
-inline constexpr uint64_t kTagCcaCmwCollection = 907; // form B
+inline constexpr uint64_t kTagCcaEatCollection = 399;  // form A
+inline constexpr uint64_t kTagCcaCmwCollection = 907;  // form B
 // Collection keys (§1.2).
 inline constexpr uint64_t kKeyPlatformToken = 44234;
 inline constexpr uint64_t kKeyRealmToken = 44241;
@@ -46,7 +46,7 @@ enum RealmClaimKey : uint64_t {
   kRealmInitialMeasurement = 44238,
   kRealmExtensibleMeasurements = 44239,
   kRealmPublicKeyHashAlgorithm = 44240,
-  kRealmMecPolicyOld = 44241, // text MEC policy, TF-RMM 2025-01..2025-10
+  kRealmMecPolicyOld = 44241,  // text MEC policy, TF-RMM 2025-01..2025-10
   kRealmMecPolicy = 44243,
 };
 
@@ -82,41 +82,41 @@ enum class PlatformProfile { kLegacy, kV1, kUnknown };
 
 // A claim key as found (integer or text), for unknown-key reports.
 using ClaimKey = std::variant<int64_t, std::string>;
-std::string ClaimKeyToString(const ClaimKey &key);
+std::string ClaimKeyToString(const ClaimKey& key);
 
 struct SwComponent {
-  std::optional<std::string> type;                 // 1
-  std::optional<std::vector<uint8_t>> measurement; // 2 (mandatory, L10)
-  std::optional<std::string> version;              // 4
-  std::optional<std::vector<uint8_t>> signer_id;   // 5 (mandatory, L10)
-  std::optional<std::string> hash_algorithm;       // 6
+  std::optional<std::string> type;                  // 1
+  std::optional<std::vector<uint8_t>> measurement;  // 2 (mandatory, L10)
+  std::optional<std::string> version;               // 4
+  std::optional<std::vector<uint8_t>> signer_id;    // 5 (mandatory, L10)
+  std::optional<std::string> hash_algorithm;        // 6
 };
 
 struct PlatformClaims {
   std::string profile_text;
   PlatformProfile profile = PlatformProfile::kUnknown;
-  std::vector<uint8_t> challenge;               // 10: the RAK hash
-  std::vector<uint8_t> implementation_id;       // 2396
-  std::vector<uint8_t> instance_id;             // 256
-  std::vector<uint8_t> config;                  // 2401
-  uint64_t lifecycle = 0;                       // 2395
-  std::vector<SwComponent> sw_components;       // 2399
-  std::optional<std::string> service_indicator; // 2400
-  std::string hash_algorithm;                   // 2402
+  std::vector<uint8_t> challenge;                // 10: the RAK hash
+  std::vector<uint8_t> implementation_id;        // 2396
+  std::vector<uint8_t> instance_id;              // 256
+  std::vector<uint8_t> config;                   // 2401
+  uint64_t lifecycle = 0;                        // 2395
+  std::vector<SwComponent> sw_components;        // 2399
+  std::optional<std::string> service_indicator;  // 2400
+  std::string hash_algorithm;                    // 2402
   std::vector<ClaimKey> unknown_keys;
 };
 
 struct RealmClaims {
-  std::optional<std::string> profile_text; // 265
+  std::optional<std::string> profile_text;  // 265
   RealmProfile profile = RealmProfile::kNone;
-  std::vector<uint8_t> challenge;                  // 10
-  std::optional<std::vector<uint8_t>> instance_id; // 256 (2.0.0)
-  std::vector<uint8_t> personalization_value;      // 44235
-  std::string hash_algorithm;                      // 44236
-  std::vector<uint8_t> public_key; // 44237, the bytes exactly as carried
-  std::vector<uint8_t> initial_measurement;                  // 44238
-  std::vector<std::vector<uint8_t>> extensible_measurements; // 44239
-  std::string public_key_hash_algorithm;                     // 44240
+  std::vector<uint8_t> challenge;                   // 10
+  std::optional<std::vector<uint8_t>> instance_id;  // 256 (2.0.0)
+  std::vector<uint8_t> personalization_value;       // 44235
+  std::string hash_algorithm;                       // 44236
+  std::vector<uint8_t> public_key;  // 44237, the bytes exactly as carried
+  std::vector<uint8_t> initial_measurement;                   // 44238
+  std::vector<std::vector<uint8_t>> extensible_measurements;  // 44239
+  std::string public_key_hash_algorithm;                      // 44240
   // MEC policy: 2.0.0 uint at 44243; older TF-RMM text at 44241 or 44243.
   std::optional<std::variant<uint64_t, std::string>> mec_policy;
   uint64_t mec_policy_key = 0;
@@ -147,38 +147,36 @@ struct TokenDecodeOptions {
 // Decodes the whole token. Errors are kInvalidArgument naming the part
 // ("platform token", "realm token"), the claim, what was expected and found.
 absl::StatusOr<CcaToken> DecodeCcaToken(absl::Span<const uint8_t> bytes,
-                                        const TokenDecodeOptions &options = {});
+                                        const TokenDecodeOptions& options = {});
 // Claim sets alone (the COSE_Sign1 payloads).
-absl::StatusOr<RealmClaims>
-DecodeRealmClaims(absl::Span<const uint8_t> payload,
-                  const TokenDecodeOptions &options = {});
-absl::StatusOr<PlatformClaims>
-DecodePlatformClaims(absl::Span<const uint8_t> payload,
-                     const TokenDecodeOptions &options = {});
+absl::StatusOr<RealmClaims> DecodeRealmClaims(
+    absl::Span<const uint8_t> payload, const TokenDecodeOptions& options = {});
+absl::StatusOr<PlatformClaims> DecodePlatformClaims(
+    absl::Span<const uint8_t> payload, const TokenDecodeOptions& options = {});
 // The decode limits a mode uses (indefinite lengths only when lenient).
-DecodeLimits TokenDecodeLimits(const TokenDecodeOptions &options);
+DecodeLimits TokenDecodeLimits(const TokenDecodeOptions& options);
 
 // Encoders for synthesised tokens (tests, tools). Claims are written as
 // given; `profile`/`profile_text` must agree (profile_text wins).
-absl::StatusOr<std::vector<uint8_t>> EncodeRealmClaims(const RealmClaims &c);
-absl::StatusOr<std::vector<uint8_t>>
-EncodePlatformClaims(const PlatformClaims &c);
+absl::StatusOr<std::vector<uint8_t>> EncodeRealmClaims(const RealmClaims& c);
+absl::StatusOr<std::vector<uint8_t>> EncodePlatformClaims(
+    const PlatformClaims& c);
 // The top-level collection around two encoded COSE_Sign1 envelopes;
 // `content_format` is used for form B.
-absl::StatusOr<std::vector<uint8_t>>
-EncodeCcaToken(TopLevelForm form, absl::Span<const uint8_t> platform_cose,
-               absl::Span<const uint8_t> realm_cose,
-               uint64_t content_format = kContentFormatEatCwt);
+absl::StatusOr<std::vector<uint8_t>> EncodeCcaToken(
+    TopLevelForm form, absl::Span<const uint8_t> platform_cose,
+    absl::Span<const uint8_t> realm_cose,
+    uint64_t content_format = kContentFormatEatCwt);
 
 // Signs and assembles a token (synthesised test tokens, §7.4). Fills what
 // is left empty: the realm RAK (44237) from `rak` (raw SEC1 without a realm
 // profile, COSE_Key otherwise) and the platform challenge with the binder
 // H_44240(RAK bytes). Each envelope is signed with the algorithm of its
 // key's curve.
-absl::StatusOr<std::vector<uint8_t>>
-SignCcaToken(TopLevelForm form, PlatformClaims platform, RealmClaims realm,
-             const crypto::EcPrivateKey &cpak, const crypto::EcPrivateKey &rak);
+absl::StatusOr<std::vector<uint8_t>> SignCcaToken(
+    TopLevelForm form, PlatformClaims platform, RealmClaims realm,
+    const crypto::EcPrivateKey& cpak, const crypto::EcPrivateKey& rak);
 
-} // namespace realm_measurements::corim
+}  // namespace realm_measurements::corim
 
-#endif // REALM_MEASUREMENTS_CORIM_TOKEN_H_
+#endif  // REALM_MEASUREMENTS_CORIM_TOKEN_H_

@@ -1,16 +1,28 @@
-// cca-token: verify or appraise a CCA attestation token file.
+// cca-token: decode, verify or appraise a CCA attestation token file.
 //
-//   cca-token verify TOKEN --cpak KEY [--nonce HEX] [--strict] [--format json]
-//   cca-token appraise TOKEN --cpak KEY
+//   cca-token decode TOKEN [--strict] [--format json]
+//   cca-token verify TOKEN (--cpak KEY | --platform-corim FILE)
+//       [--nonce HEX] [--strict] [--format json]
+//   cca-token appraise TOKEN (--cpak KEY | --platform-corim FILE)...
 //       (--reference-corim FILE | --rim HEX [--rpv HEX] [--rem0 HEX] ...)...
-//       [--nonce HEX] [--strict] [--require-hash-alg] [--format json]
-//       [--ear-key PEM]
+//       [--nonce HEX] [--strict] [--require-hash-alg]
+//       [--separate-integrity-failures] [--format json] [--ear-key PEM]
+//   any command with --batch instead of TOKEN: stdin holds one JSON object
+//   per line, {"token": PATH, "nonce": HEX?}; stdout one compact --format
+//   json result per line (with "token" and "exit").
 //
 // KEY: JWK, trust-anchor store JSON (looked up by the token's instance-id),
-// PEM SubjectPublicKeyInfo or CBOR COSE_Key. Each --rim starts a reference
-// value; --rpv/--remN apply to the latest one. --ear-key signs the EAR as
-// an ES256 JWT. Exit status: 0 when verification passes (verify) or the
-// appraisal affirms (appraise); 1 otherwise; 2 on usage or input errors.
+// PEM SubjectPublicKeyInfo or CBOR COSE_Key. --platform-corim: a CCA
+// platform CoRIM (2025 or legacy profile); its reference triples appraise
+// the platform firmware (§4.4) and, without --cpak, its CPAK triple for the
+// token's implementation-id + instance-id is the platform key. Each --rim
+// starts a reference value; --rpv/--remN apply to the latest one. --ear-key
+// signs the EAR as an ES256 JWT. Exit status (documented in --help):
+// 0 verified / affirming / decoded; 1 verification failed or not affirming;
+// 2 usage error or unusable option input (key, CoRIM, flag value);
+// 3 token unreadable or undecodable. --batch exits with the largest code
+// of its lines (2 for a malformed line).
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -25,9 +37,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "corim/appraisal.h"
+#include "corim/cbor.h"
 #include "corim/comid.h"
+#include "corim/cose.h"
+#include "corim/platform_endorsements.h"
 #include "corim/reference_values.h"
 #include "corim/token.h"
+#include "corim/token_json.h"
 #include "corim/verify.h"
 #include "measure/crypto.h"
 #include "measure/working_directory.h"
@@ -36,40 +52,66 @@
 namespace realm_measurements::corim {
 namespace {
 
-constexpr int kExitNotOk = 1;
-constexpr int kExitUsage = 2;
+// Exit codes (--help lists them).
+constexpr int kExitOk = 0;
+constexpr int kExitNotOk = 1;     // verification failed / not affirming
+constexpr int kExitUsage = 2;     // usage error, unusable option input
+constexpr int kExitBadToken = 3;  // token unreadable or undecodable
 
 constexpr char kUsage[] =
-    "usage: cca-token verify TOKEN --cpak KEY [--nonce HEX] [--strict] "
-    "[--format json]\n"
-    "       cca-token appraise TOKEN --cpak KEY (--reference-corim FILE | "
-    "--rim HEX [--rpv HEX] [--rem0..--rem3 HEX])... [--nonce HEX] [--strict] "
-    "[--require-hash-alg] [--format json] [--ear-key PEM]\n";
+    "usage: cca-token verify TOKEN (--cpak KEY | --platform-corim FILE) "
+    "[--nonce HEX] [--strict] [--format json]\n"
+    "       cca-token appraise TOKEN (--cpak KEY | --platform-corim FILE)... "
+    "(--reference-corim FILE | --rim HEX [--rpv HEX] [--rem0..--rem3 "
+    "HEX])... [--nonce HEX] [--strict] [--require-hash-alg] "
+    "[--separate-integrity-failures] [--format json] [--ear-key PEM]\n"
+    "       cca-token decode TOKEN [--strict] [--format json]\n"
+    "       cca-token COMMAND --batch OPTIONS...\n";
 
 // --help: the usage, then what each option does.
 constexpr char kHelp[] =
-    "Verifies an Arm CCA attestation token (tag 399 or CMW tag 907) and\n"
-    "appraises it against reference values, printing each check.\n"
+    "Decodes an Arm CCA attestation token (tag 399 or CMW tag 907),\n"
+    "verifies it and appraises it against realm and platform reference\n"
+    "values, printing each check.\n"
     "\n"
     "Options:\n"
     "  --cpak KEY              platform key: JWK, PEM SubjectPublicKeyInfo,\n"
     "                          COSE_Key or a Veraison trust-anchor JSON "
     "(looked\n"
     "                          up by the token's instance-id)\n"
+    "  --platform-corim FILE   CCA platform CoRIM (2025 or legacy profile,\n"
+    "                          repeatable): without --cpak its CPAK for the\n"
+    "                          token's implementation-id + instance-id is the\n"
+    "                          platform key; appraise also checks the "
+    "platform\n"
+    "                          firmware (lifecycle, config, sw-components)\n"
     "  --nonce HEX             the verifier's challenge (freshness check;\n"
     "                          skipped without it)\n"
-    "  --strict                lint checks L1-L11 fail the verification\n"
+    "  --strict                lint checks L1-L11 fail the verification;\n"
+    "                          indefinite lengths, untagged COSE_Sign1 and\n"
+    "                          unknown collection keys are refused\n"
     "  --format json           the report as JSON (default text)\n"
     "  --reference-corim FILE  reference values from a CoRIM (repeatable)\n"
     "  --rim HEX               starts an inline reference value; --rpv HEX "
     "and\n"
     "                          --rem0..--rem3 HEX apply to the latest one\n"
     "  --require-hash-alg      the hash algorithm must match as well\n"
+    "  --separate-integrity-failures\n"
+    "                          a failed check marks only its own token 99\n"
+    "                          (rust-ccatoken); default: both submods 99\n"
+    "                          (Veraison 2026)\n"
     "  --ear-key PEM           sign the EAR as an ES256 JWT with this EC key\n"
+    "  --batch                 instead of TOKEN: stdin holds one\n"
+    "                          {\"token\": PATH, \"nonce\": HEX?} per line "
+    "(at\n"
+    "                          most 64 KiB); stdout one JSON result per line\n"
+    "                          with \"token\" and \"exit\"\n"
     "  -h, --help              print this help\n"
     "\n"
-    "Exit status: 0 when verification passes (verify) or the appraisal\n"
-    "affirms (appraise); 1 otherwise; 2 on usage or input errors.\n";
+    "Exit status: 0 verified / affirming / decoded; 1 verification failed\n"
+    "or not affirming; 2 usage error or unusable option input (key, CoRIM,\n"
+    "flag value); 3 token unreadable or undecodable; --batch: the largest\n"
+    "code of its lines (2 for a malformed line).\n";
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -110,21 +152,34 @@ absl::StatusOr<RealmHashAlgorithm> AlgorithmForSize(size_t n) {
 struct Args {
   std::string command, token_path, cpak_path, format = "text", ear_key_path;
   std::optional<std::vector<uint8_t>> nonce;
-  bool strict = false, require_hash_alg = false;
-  std::vector<std::string> corims;
+  bool strict = false, require_hash_alg = false, separate = false,
+       batch = false;
+  std::vector<std::string> corims, platform_corims;
   std::vector<RealmReferenceValue> inline_refs;
 };
 
 absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
   Args a;
-  if (argc < 3) return absl::InvalidArgumentError("missing command or TOKEN");
+  if (argc < 2) return absl::InvalidArgumentError("missing command");
   a.command = argv[1];
-  if (a.command != "verify" && a.command != "appraise") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "command: expected verify or appraise, found \"", a.command, "\""));
+  if (a.command != "verify" && a.command != "appraise" &&
+      a.command != "decode") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("command: expected decode, verify or appraise, found \"",
+                     a.command, "\""));
   }
-  a.token_path = argv[2];
-  for (int i = 3; i < argc; ++i) {
+  int i = 2;
+  if (i < argc && std::string(argv[i]) == "--batch") {
+    a.batch = true;
+    a.format = "json";
+    ++i;
+  } else if (i < argc && !absl::StartsWith(argv[i], "--")) {
+    a.token_path = argv[i++];
+  } else {
+    return absl::InvalidArgumentError(
+        "TOKEN: expected a token file or --batch, found none");
+  }
+  for (; i < argc; ++i) {
     const std::string flag = argv[i];
     auto value = [&]() -> absl::StatusOr<std::string> {
       if (i + 1 >= argc) {
@@ -137,10 +192,12 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
       a.strict = true;
     } else if (flag == "--require-hash-alg") {
       a.require_hash_alg = true;
+    } else if (flag == "--separate-integrity-failures") {
+      a.separate = true;
     } else if (flag == "--cpak" || flag == "--format" || flag == "--nonce" ||
                flag == "--ear-key" || flag == "--reference-corim" ||
-               flag == "--rim" || flag == "--rpv" ||
-               absl::StartsWith(flag, "--rem")) {
+               flag == "--platform-corim" || flag == "--rim" ||
+               flag == "--rpv" || absl::StartsWith(flag, "--rem")) {
       absl::StatusOr<std::string> v = value();
       if (!v.ok()) return v.status();
       if (flag == "--cpak") {
@@ -149,6 +206,10 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
         if (*v != "json" && *v != "text") {
           return absl::InvalidArgumentError(absl::StrCat(
               "--format: expected json or text, found \"", *v, "\""));
+        }
+        if (a.batch && *v != "json") {
+          return absl::InvalidArgumentError(
+              "--format: expected json with --batch, found text");
         }
         a.format = *v;
       } else if (flag == "--nonce") {
@@ -159,6 +220,8 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
         a.ear_key_path = *v;
       } else if (flag == "--reference-corim") {
         a.corims.push_back(*v);
+      } else if (flag == "--platform-corim") {
+        a.platform_corims.push_back(*v);
       } else if (flag == "--rim") {
         auto rim = ParseHex(flag, *v);
         if (!rim.ok()) return rim.status();
@@ -191,9 +254,11 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
           absl::StrCat("unknown argument \"", flag, "\""));
     }
   }
-  if (a.cpak_path.empty()) {
+  if (a.command != "decode" && a.cpak_path.empty() &&
+      a.platform_corims.empty()) {
     return absl::InvalidArgumentError(
-        "--cpak: expected a key file, found none");
+        "--cpak: expected a key file (or --platform-corim with trust "
+        "anchors), found none");
   }
   if (a.command == "appraise" && a.corims.empty() && a.inline_refs.empty()) {
     return absl::InvalidArgumentError(
@@ -202,9 +267,228 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
   return a;
 }
 
-int Fail(const absl::Status& status) {
-  std::cerr << "cca-token: " << status.message() << "\n";
-  return kExitUsage;
+// Inputs shared by every token of a run (read once, also in --batch).
+struct Loaded {
+  std::string cpak_text;  // empty: the platform CoRIMs' trust anchors
+  std::vector<RealmReferenceValue> refs;
+  std::vector<PlatformReferenceValue> platform_refs;
+  std::vector<PlatformTrustAnchor> trust_anchors;
+  std::optional<crypto::EcPrivateKey> ear_key;
+};
+
+absl::StatusOr<Loaded> LoadInputs(const Args& args) {
+  Loaded l;
+  if (!args.cpak_path.empty()) {
+    absl::StatusOr<std::string> t = ReadFile(args.cpak_path);
+    if (!t.ok()) return t.status();
+    l.cpak_text = *t;
+  }
+  l.refs = args.inline_refs;
+  for (const std::string& path : args.corims) {
+    absl::StatusOr<std::string> data = ReadFile(path);
+    if (!data.ok()) return data.status();
+    absl::StatusOr<DecodedCorim> corim = DecodeCorim(absl::Span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(data->data()), data->size()));
+    if (!corim.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": ", corim.status().message()));
+    }
+    std::vector<RealmReferenceValue> more =
+        FlattenReferenceValues(corim->values);
+    l.refs.insert(l.refs.end(), more.begin(), more.end());
+  }
+  for (const std::string& path : args.platform_corims) {
+    absl::StatusOr<std::string> data = ReadFile(path);
+    if (!data.ok()) return data.status();
+    absl::StatusOr<PlatformEndorsements> e =
+        DecodePlatformCorim(absl::Span<const uint8_t>(
+            reinterpret_cast<const uint8_t*>(data->data()), data->size()));
+    if (!e.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": ", e.status().message()));
+    }
+    l.platform_refs.insert(l.platform_refs.end(), e->reference_values.begin(),
+                           e->reference_values.end());
+    l.trust_anchors.insert(l.trust_anchors.end(), e->trust_anchors.begin(),
+                           e->trust_anchors.end());
+  }
+  if (!args.ear_key_path.empty()) {
+    absl::StatusOr<std::string> pem = ReadFile(args.ear_key_path);
+    if (!pem.ok()) return pem.status();
+    absl::StatusOr<crypto::EcPrivateKey> key =
+        crypto::EcPrivateKey::FromPem(*pem);
+    if (!key.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(args.ear_key_path, ": ", key.status().message()));
+    }
+    l.ear_key = *std::move(key);
+  }
+  return l;
+}
+
+struct Outcome {
+  int exit = kExitOk;
+  std::string text;  // --format text output, or the JSON document
+  nlohmann::json json;
+};
+
+// One token: decode, verify or appraise. `nonce` overrides --nonce.
+Outcome ProcessToken(const Args& args, const Loaded& in,
+                     const std::string& path,
+                     const std::optional<std::vector<uint8_t>>& nonce) {
+  Outcome o;
+  auto error = [&](int code, absl::string_view message) {
+    o.exit = code;
+    o.json = {{"error", std::string(message)}};
+    o.text = std::string(message);
+    return o;
+  };
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return error(kExitBadToken, bytes.status().message());
+  TokenDecodeOptions decode_options;
+  decode_options.strict = args.strict;
+  absl::StatusOr<CcaToken> token = DecodeCcaToken(
+      absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()),
+                                bytes->size()),
+      decode_options);
+  if (!token.ok()) {
+    return error(kExitBadToken,
+                 absl::StrCat(path, ": ", token.status().message()));
+  }
+  if (args.command == "decode") {
+    const std::string json = TokenToJson(*token, decode_options);
+    o.json = nlohmann::json::parse(json);
+    o.text = args.format == "json"
+                 ? o.json.dump(2, ' ', false,
+                               nlohmann::json::error_handler_t::replace) +
+                       "\n"
+                 : TokenToText(*token, decode_options);
+    return o;
+  }
+  std::optional<crypto::EcPublicKey> cpak;
+  if (!in.cpak_text.empty()) {
+    absl::StatusOr<crypto::EcPublicKey> k =
+        LoadPublicKey(in.cpak_text, token->platform.instance_id);
+    if (!k.ok()) {
+      return error(kExitUsage,
+                   absl::StrCat(args.cpak_path, ": ", k.status().message()));
+    }
+    cpak = *std::move(k);
+  }
+  AppraisalOptions options;
+  options.verify.cpak = cpak ? &*cpak : nullptr;
+  options.verify.nonce = nonce;
+  options.verify.strict = args.strict;
+  options.require_hash_algorithm_match = args.require_hash_alg;
+  options.integrity_failures = args.separate
+                                   ? IntegrityFailureMode::kSeparate
+                                   : IntegrityFailureMode::kVeraison2026;
+  if (!args.platform_corims.empty()) {
+    options.trust_anchors = &in.trust_anchors;
+    if (args.command == "appraise") {
+      options.platform_references = &in.platform_refs;
+    }
+  }
+  if (args.command == "verify") {
+    // The CPAK lookup of the appraisal, without reference values.
+    AppraisalResult r = AppraiseCcaToken(*token, {}, options);
+    const bool no_anchor = cpak == std::nullopt && r.cpak_source.empty();
+    o.exit = r.verification.ok() && !no_anchor ? kExitOk : kExitNotOk;
+    o.json = nlohmann::json::parse(VerificationReportToJson(r.verification));
+    if (!r.cpak_source.empty()) o.json["cpak-source"] = r.cpak_source;
+    if (no_anchor) o.json["first-failure"] = r.first_failure;
+    o.text = args.format == "json"
+                 ? o.json.dump(2, ' ', false,
+                               nlohmann::json::error_handler_t::replace) +
+                       "\n"
+                 : VerificationReportToText(r.verification) +
+                       (no_anchor ? r.first_failure + "\n" : "");
+    return o;
+  }
+  AppraisalResult result = AppraiseCcaToken(*token, in.refs, options);
+  EarOptions ear;
+  ear.issued_at = static_cast<int64_t>(std::time(nullptr));
+  ear.nonce = nonce;
+  std::optional<std::string> jwt;
+  if (in.ear_key) {
+    absl::StatusOr<std::string> signed_jwt =
+        SignEarJwt(EarToJson(*token, result, ear), *in.ear_key);
+    if (!signed_jwt.ok())
+      return error(kExitUsage, signed_jwt.status().message());
+    jwt = *signed_jwt;
+  }
+  o.json = nlohmann::json::parse(AppraisalToJson(*token, result, ear));
+  if (jwt) o.json["ear-jwt"] = *jwt;
+  if (args.format == "json") {
+    o.text =
+        o.json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+        "\n";
+  } else {
+    o.text = AppraisalToText(result);
+    if (jwt) absl::StrAppend(&o.text, "EAR JWT: ", *jwt, "\n");
+  }
+  o.exit = result.affirms() ? kExitOk : kExitNotOk;
+  return o;
+}
+
+// --batch: one JSON object per stdin line; one compact JSON per line out.
+int RunBatch(const Args& args, const Loaded& in) {
+  int worst = kExitOk;
+  std::string line;
+  size_t number = 0;
+  // A line longer than this is refused rather than buffered further.
+  constexpr size_t kMaxLine = 64 * 1024;
+  while (std::getline(std::cin, line)) {
+    ++number;
+    if (line.empty()) continue;
+    nlohmann::json out;
+    int code = kExitOk;
+    nlohmann::json req = line.size() > kMaxLine
+                             ? nlohmann::json()
+                             : nlohmann::json::parse(line, nullptr, false);
+    std::string problem;
+    if (!req.is_object() || !req.contains("token") ||
+        !req["token"].is_string()) {
+      problem = absl::StrCat(
+          "line ", number,
+          ": expected {\"token\": PATH, \"nonce\": HEX?} (one JSON object of "
+          "at most ",
+          kMaxLine, " bytes), found ",
+          line.size() > kMaxLine ? "a longer line" : "something else");
+    }
+    std::optional<std::vector<uint8_t>> nonce = args.nonce;
+    if (problem.empty() && req.contains("nonce")) {
+      if (!req["nonce"].is_string()) {
+        problem = absl::StrCat("line ", number,
+                               ": nonce: expected a hex string, found ",
+                               req["nonce"].type_name());
+      } else {
+        absl::StatusOr<std::vector<uint8_t>> n =
+            ParseHex("nonce", req["nonce"].get<std::string>());
+        if (!n.ok()) {
+          problem = absl::StrCat("line ", number, ": ", n.status().message());
+        } else {
+          nonce = *n;
+        }
+      }
+    }
+    if (!problem.empty()) {
+      code = kExitUsage;
+      out = {{"line", number}, {"error", problem}};
+    } else {
+      Outcome o =
+          ProcessToken(args, in, req["token"].get<std::string>(), nonce);
+      code = o.exit;
+      out = std::move(o.json);
+      out["token"] = req["token"];
+    }
+    out["exit"] = code;
+    worst = std::max(worst, code);
+    std::cout << out.dump(-1, ' ', false,
+                          nlohmann::json::error_handler_t::replace)
+              << "\n";
+  }
+  return worst;
 }
 
 int Run(int argc, char** argv) {
@@ -214,7 +498,7 @@ int Run(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h" || (i == 1 && argc == 2 && a == "help")) {
       std::cout << kUsage << "\n" << kHelp;
-      return 0;
+      return kExitOk;
     }
   }
   if (absl::Status s = EnterBuildWorkingDirectory(); !s.ok()) {
@@ -226,87 +510,19 @@ int Run(int argc, char** argv) {
     std::cerr << "cca-token: " << args.status().message() << "\n" << kUsage;
     return kExitUsage;
   }
-  absl::StatusOr<std::string> token_bytes = ReadFile(args->token_path);
-  if (!token_bytes.ok()) return Fail(token_bytes.status());
-  TokenDecodeOptions decode_options;
-  decode_options.strict = args->strict;
-  absl::StatusOr<CcaToken> token =
-      DecodeCcaToken(absl::Span<const uint8_t>(
-                         reinterpret_cast<const uint8_t*>(token_bytes->data()),
-                         token_bytes->size()),
-                     decode_options);
-  if (!token.ok()) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat(args->token_path, ": ", token.status().message())));
+  absl::StatusOr<Loaded> in = LoadInputs(*args);
+  if (!in.ok()) {
+    std::cerr << "cca-token: " << in.status().message() << "\n";
+    return kExitUsage;
   }
-  absl::StatusOr<std::string> key_text = ReadFile(args->cpak_path);
-  if (!key_text.ok()) return Fail(key_text.status());
-  absl::StatusOr<crypto::EcPublicKey> cpak =
-      LoadPublicKey(*key_text, token->platform.instance_id);
-  if (!cpak.ok()) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat(args->cpak_path, ": ", cpak.status().message())));
-  }
-  VerifyOptions verify;
-  verify.cpak = &*cpak;
-  verify.nonce = args->nonce;
-  verify.strict = args->strict;
-
-  if (args->command == "verify") {
-    VerificationReport report = VerifyCcaToken(*token, verify);
-    std::cout << (args->format == "json"
-                      ? VerificationReportToJson(report) + "\n"
-                      : VerificationReportToText(report));
-    return report.ok() ? 0 : kExitNotOk;
-  }
-
-  std::vector<RealmReferenceValue> refs = args->inline_refs;
-  for (const std::string& path : args->corims) {
-    absl::StatusOr<std::string> data = ReadFile(path);
-    if (!data.ok()) return Fail(data.status());
-    absl::StatusOr<DecodedCorim> corim = DecodeCorim(absl::Span<const uint8_t>(
-        reinterpret_cast<const uint8_t*>(data->data()), data->size()));
-    if (!corim.ok()) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat(path, ": ", corim.status().message())));
-    }
-    std::vector<RealmReferenceValue> more =
-        FlattenReferenceValues(corim->values);
-    refs.insert(refs.end(), more.begin(), more.end());
-  }
-  AppraisalOptions options;
-  options.verify = verify;
-  options.require_hash_algorithm_match = args->require_hash_alg;
-  AppraisalResult result = AppraiseCcaToken(*token, refs, options);
-  EarOptions ear;
-  ear.issued_at = static_cast<int64_t>(std::time(nullptr));
-  ear.nonce = args->nonce;
-  std::optional<std::string> jwt;
-  if (!args->ear_key_path.empty()) {
-    absl::StatusOr<std::string> pem = ReadFile(args->ear_key_path);
-    if (!pem.ok()) return Fail(pem.status());
-    absl::StatusOr<crypto::EcPrivateKey> key =
-        crypto::EcPrivateKey::FromPem(*pem);
-    if (!key.ok()) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat(args->ear_key_path, ": ", key.status().message())));
-    }
-    absl::StatusOr<std::string> signed_jwt =
-        SignEarJwt(EarToJson(*token, result, ear), *key);
-    if (!signed_jwt.ok()) return Fail(signed_jwt.status());
-    jwt = *signed_jwt;
-  }
-  if (args->format == "json") {
-    nlohmann::json j =
-        nlohmann::json::parse(AppraisalToJson(*token, result, ear));
-    if (jwt) j["ear-jwt"] = *jwt;
-    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-              << "\n";
+  if (args->batch) return RunBatch(*args, *in);
+  Outcome o = ProcessToken(*args, *in, args->token_path, args->nonce);
+  if (o.json.contains("error") && o.json.size() == 1) {
+    std::cerr << "cca-token: " << o.text << "\n";
   } else {
-    std::cout << AppraisalToText(result);
-    if (jwt) std::cout << "EAR JWT: " << *jwt << "\n";
+    std::cout << o.text;
   }
-  return result.affirms() ? 0 : kExitNotOk;
+  return o.exit;
 }
 
 }  // namespace

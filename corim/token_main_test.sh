@@ -39,15 +39,79 @@ expect 1 "executables 96" -- appraise "$V/cca-token-draft-ffm-00.cbor" --cpak "$
 expect 0 '"ear.status": "affirming"' -- appraise "$V/cca-token-draft-ffm-00.cbor" --cpak "$TFM" --rim "$RIM" --format json
 # Usage and input errors: exit 2.
 expect 2 "usage:" -- verify
-expect 2 "expected verify or appraise" -- frobnicate x --cpak "$TFM"
+expect 2 "expected decode, verify or appraise" -- frobnicate x --cpak "$TFM"
 expect 2 "--cpak: expected a key file" -- verify "$V/cca-token-01.cbor"
 expect 2 "expected --reference-corim or --rim" -- appraise "$V/cca-token-01.cbor" --cpak "$TFM"
 expect 2 "--rim: expected 32, 48 or 64 bytes, found 1" -- appraise "$V/cca-token-01.cbor" --cpak "$TFM" --rim 11
 expect 2 "--rem0: expected after a --rim" -- appraise "$V/cca-token-01.cbor" --cpak "$TFM" --rem0 11
 expect 2 "expected hex digits" -- verify "$V/cca-token-01.cbor" --cpak "$TFM" --nonce zz
-expect 2 "top-level tag: expected 399 or 907" -- verify "$V/corim-cca-realm-2025.cbor" --cpak "$TFM"
+# Undecodable or unreadable tokens: exit 3.
+expect 3 "top-level tag: expected 399 or 907" -- verify "$V/corim-cca-realm-2025.cbor" --cpak "$TFM"
 expect 2 "COSE_Key: expected a map, found tag" -- verify "$V/cca-token-01.cbor" --cpak "$V/corim-cca-realm-2025.cbor"
-expect 2 "cannot open" -- verify /nonexistent --cpak "$TFM"
+expect 3 "cannot open" -- verify /nonexistent --cpak "$TFM"
+expect 3 "top-level tag" -- decode "$V/corim-cca-realm-2025.cbor"
+expect 2 "cannot open" -- verify "$V/cca-token-01.cbor" --cpak /nonexistent
+expect 2 "TOKEN: expected a token file or --batch" -- decode --strict
+expect 2 "--format: expected json with --batch" -- decode --batch --format text
+
+# decode: every claim in wire order, envelope, RAK, binder (§1.10 values).
+expect 0 '"name": "cca-realm-initial-measurement"' -- decode "$V/cca-token-draft-ffm-00.cbor" --format json
+expect 0 '"computed": "0d22e08a98469058486318283489bdb36f09dbefeb1864df433fa6e54ea2d711"' -- decode "$V/cca-token-draft-ffm-00.cbor" --format json
+expect 0 '44238 cca-realm-initial-measurement: "311314ab' -- decode "$V/cca-token-draft-ffm-00.cbor"
+expect 0 '"content-format": 263' -- decode "$V/cca-token-cmw907.cbor" --format json
+
+# Lenient decoding accepts indefinite-length items, strict refuses them:
+# the cmw907 vector with its collection map re-framed as map(*) ... break.
+T="${TEST_TMPDIR:-/tmp}"
+IND="$T/indefinite.cbor"
+{ head -c 3 "$V/cca-token-cmw907.cbor"; printf '\xbf'; tail -c +5 "$V/cca-token-cmw907.cbor"; printf '\xff'; } >"$IND"
+expect 0 "verification: OK" -- verify "$IND" --cpak "$IAK"
+expect 3 "indefinite-length items and break are not accepted" -- verify "$IND" --cpak "$IAK" --strict
+
+# Platform endorsements: Veraison's end-to-end flow (CPAK from the platform
+# CoRIM's trust anchor, nonce = the realm challenge of cca.good.json).
+VC="$V/veraison-cca"
+NONCE="$(printf '%s' 'byTWuWNaLIu/WOkIuU4Ewb+zroDN6+gyQkV4SZ/jF2Hn9eHYvOASGET1Sr36UobaiPU6ZXsVM1yTlrQyklS8XA==' | base64 -d | od -An -v -tx1 | tr -d ' \n')"
+E2E=(appraise "$VC/cca-good.cbor" --platform-corim "$VC/corim-cca-platform-valid.cbor" --reference-corim "$V/corim-cca-realm-2025.cbor" --nonce "$NONCE")
+expect 0 "CCA_SSD_PLATFORM: affirming (instance-identity 2, configuration 2, executables 2, hardware 2, runtime-opaque 2, storage-opaque 2)" -- "${E2E[@]}"
+expect 0 "CPAK: trust anchor 0" -- "${E2E[@]}"
+expect 0 '"deciding-reference": 0' -- "${E2E[@]}" --format json
+expect 0 "verification: OK" -- verify "$VC/cca-good.cbor" --platform-corim "$VC/corim-cca-platform-valid.cbor"
+# Unknown platform (§4.1 step 3): the platform CoRIM has a CPAK for another
+# token, but token 01 has another implementation-id and instance-id.
+expect 1 "no trust anchor for evidence" -- appraise "$V/cca-token-01.cbor" --platform-corim "$VC/corim-cca-platform-valid.cbor" --reference-corim "$V/corim-cca-realm-2025.cbor"
+expect 1 "no trust anchor for evidence" -- verify "$V/cca-token-01.cbor" --platform-corim "$VC/corim-cca-platform-valid.cbor"
+expect 2 "environment.class: expected a class" -- appraise "$VC/cca-good.cbor" --platform-corim "$VC/corim-cca-platform-bad-no-class.cbor" --rim "$RIM"
+# Integrity failures: Veraison 2026 (both submods 99) by default, the
+# rust-ccatoken mapping behind --separate-integrity-failures.
+expect 1 "CCA_SSD_PLATFORM: contraindicated (instance-identity 99" -- appraise "$V/cca-token-bug-33.cbor" --cpak "$TFM" --rim "$RIM"
+expect 1 '"first-failure": "binding: ' -- appraise "$V/cca-token-bug-33.cbor" --cpak "$TFM" --rim "$RIM" --format json
+expect 1 "CCA_SSD_PLATFORM: affirming (instance-identity 2" -- appraise "$V/cca-token-bug-33.cbor" --cpak "$TFM" --rim "$RIM" --separate-integrity-failures
+
+# --batch: one JSON line per input line, exit = the largest line code.
+batch() {  # batch CODE NEEDLE INPUT -- ARGS...
+  local code="$1" needle="$2" input="$3"
+  shift 4
+  local out rc
+  out="$(printf '%b' "$input" | "$BIN" "$@" 2>&1)"
+  rc=$?
+  if [[ $rc -ne $code ]]; then
+    echo "FAIL: batch exit $rc (want $code): $*"; echo "$out"; fails=$((fails + 1))
+  elif [[ "$out" != *"$needle"* ]]; then
+    echo "FAIL: no '$needle' in batch output of: $*"; echo "$out"; fails=$((fails + 1))
+  fi
+  LAST="$out"
+}
+B1="{\"token\": \"$V/cca-token-02.cbor\"}\n"
+B2="{\"token\": \"$V/cca-token-02.cbor\", \"nonce\": \"00\"}\n"
+B3="{\"token\": \"$V/corim-cca-realm-2025.cbor\"}\nnot json\n"
+batch 0 '"exit":0' "$B1$B1" -- appraise --batch --cpak "$IAK" --reference-corim "$V/corim-cca-realm-2025.cbor"
+if [[ "$(printf '%s\n' "$LAST" | wc -l)" -ne 2 ]]; then echo "FAIL: batch: want 2 lines"; fails=$((fails + 1)); fi
+batch 1 '"first-failure":"freshness: ' "$B1$B2" -- appraise --batch --cpak "$IAK" --reference-corim "$V/corim-cca-realm-2025.cbor"
+batch 3 '"exit":3' "$B1$B3" -- verify --batch --cpak "$IAK"
+batch 3 '"line":3' "$B1$B3" -- verify --batch --cpak "$IAK"
+batch 0 '"form":"eat-collection-399"' "$B1" -- decode --batch
+batch 2 'nonce: expected hex digits' '{"token": "x", "nonce": "zz"}\n' -- decode --batch
 # --help wins over every argument check (issue 19): usage on stdout, exit 0.
 for args in "--help" "verify --help" "appraise x.cbor --help" "verify -h"; do
   read -r -a words <<< "$args"

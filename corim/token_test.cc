@@ -7,8 +7,8 @@
 
 #include "absl/strings/escaping.h"
 #include "corim/internal/token_samples.h"
-#include "measure/crypto.h"
 #include "gtest/gtest.h"
+#include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -22,9 +22,9 @@ std::vector<uint8_t> Hex(absl::string_view hex) {
 }
 std::string ToHex(absl::Span<const uint8_t> b) {
   return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char *>(b.data()), b.size()));
+      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
 }
-std::vector<uint8_t> ReadVector(const std::string &name) {
+std::vector<uint8_t> ReadVector(const std::string& name) {
   std::ifstream f("testdata/vectors/" + name, std::ios::binary);
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
 }
@@ -57,13 +57,13 @@ TEST(TokenTest, DecodesDraftExample) {
 
 TEST(TokenTest, DecodesEveryVector) {
   struct Case {
-    const char *file;
+    const char* file;
     TopLevelForm form;
     RealmProfile realm_profile;
     PlatformProfile platform_profile;
     size_t rak_size;
-    const char *realm_hash;
-    const char *rak_hash;
+    const char* realm_hash;
+    const char* rak_hash;
     size_t rim_size;
   } cases[] = {
       {"cca-token-01.cbor", TopLevelForm::kEatCollection, RealmProfile::kNone,
@@ -78,7 +78,7 @@ TEST(TokenTest, DecodesEveryVector) {
       {"cca-token-cmw907.cbor", TopLevelForm::kCmwCollection, RealmProfile::kV1,
        PlatformProfile::kV1, 107, nullptr, "sha-512", 0},
   };
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     SCOPED_TRACE(c.file);
     auto t = DecodeCcaToken(ReadVector(c.file));
     ASSERT_TRUE(t.ok()) << t.status();
@@ -88,12 +88,9 @@ TEST(TokenTest, DecodesEveryVector) {
       EXPECT_EQ(t->platform.profile, c.platform_profile);
     }
     EXPECT_EQ(t->realm.public_key.size(), c.rak_size);
-    if (c.realm_hash)
-      EXPECT_EQ(t->realm.hash_algorithm, c.realm_hash);
-    if (c.rak_hash)
-      EXPECT_EQ(t->realm.public_key_hash_algorithm, c.rak_hash);
-    if (c.rim_size)
-      EXPECT_EQ(t->realm.initial_measurement.size(), c.rim_size);
+    if (c.realm_hash) EXPECT_EQ(t->realm.hash_algorithm, c.realm_hash);
+    if (c.rak_hash) EXPECT_EQ(t->realm.public_key_hash_algorithm, c.rak_hash);
+    if (c.rim_size) EXPECT_EQ(t->realm.initial_measurement.size(), c.rim_size);
     if (c.form == TopLevelForm::kCmwCollection) {
       EXPECT_EQ(t->platform_content_format, kContentFormatEatCwt);
       EXPECT_EQ(t->realm_content_format, kContentFormatEatCwt);
@@ -116,7 +113,7 @@ TEST(TokenTest, TopLevelPrefixes) {
 }
 
 class SynthTest : public ::testing::TestWithParam<
-                      std::tuple<TopLevelForm, RealmProfile, const char *>> {};
+                      std::tuple<TopLevelForm, RealmProfile, const char*>> {};
 
 TEST_P(SynthTest, RoundTrip) {
   const auto [form, profile, hash] = GetParam();
@@ -147,7 +144,7 @@ TEST_P(SynthTest, RoundTrip) {
   EXPECT_EQ(t->platform.lifecycle, platform.lifecycle);
   ASSERT_EQ(t->platform.sw_components.size(), 1u);
   EXPECT_EQ(t->platform.sw_components[0].version, "1.0.0");
-  EXPECT_EQ(t->platform.challenge.size(), 32u); // sha-256 binder
+  EXPECT_EQ(t->platform.challenge.size(), 32u);  // sha-256 binder
   // Re-encoding the decoded claims reproduces the signed payloads.
   EXPECT_EQ(*EncodeRealmClaims(t->realm), t->realm_envelope.payload);
   EXPECT_EQ(*EncodePlatformClaims(t->platform), t->platform_envelope.payload);
@@ -162,12 +159,13 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values("sha-256", "sha-384", "sha-512")));
 
 TEST(TokenTest, TopLevelErrors) {
-  const std::string cose = "d28443a10126a0"
-                           "41a0"
-                           "40"; // payload {}
+  const std::string cose =
+      "d28443a10126a0"
+      "41a0"
+      "40";  // payload {}
   struct Case {
     std::string hex;
-    const char *needle;
+    const char* needle;
   } cases[] = {
       // Tag 18 at top level.
       {cose, "top-level tag: expected 399 or 907, found tag 18"},
@@ -186,7 +184,7 @@ TEST(TokenTest, TopLevelErrors) {
       // 399 map value is an array.
       {"d9018fa219acca8019acd180", "expected a byte string holding a"},
   };
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     SCOPED_TRACE(c.hex);
     auto t = DecodeCcaToken(Hex(c.hex));
     ASSERT_FALSE(t.ok());
@@ -228,7 +226,7 @@ TEST(TokenTest, StrictVersusLenient) {
       *DecodeCbor(top->tag_content().FindUint(44241)->bytes());
   CborValue untagged = realm_cose.tag_content();
   CborValue map2 = top->tag_content();
-  for (auto &e : map2.mutable_map()) {
+  for (auto& e : map2.mutable_map()) {
     if (e.first == CborValue::Uint(44241)) {
       e.second = CborValue::Bytes(*EncodeCbor(untagged));
     }
@@ -256,7 +254,7 @@ TEST(TokenTest, RealmClaimErrors) {
   for (uint64_t key : mandatory) {
     SCOPED_TRACE(key);
     CborValue m = *DecodeCbor(*payload);
-    auto &entries = m.mutable_map();
+    auto& entries = m.mutable_map();
     for (size_t i = 0; i < entries.size(); ++i) {
       if (entries[i].first == CborValue::Uint(key)) {
         entries.erase(entries.begin() + i);
@@ -276,7 +274,7 @@ TEST(TokenTest, RealmClaimErrors) {
   struct Case {
     uint64_t key;
     CborValue value;
-    const char *needle;
+    const char* needle;
   } cases[] = {
       {10, CborValue::MakeArray({CborValue::Bytes(Hex("00"))}),
        "claim 10 (challenge): expected a byte string, found array"},
@@ -288,11 +286,11 @@ TEST(TokenTest, RealmClaimErrors) {
        "expected an unsigned integer or text"},
       {265, CborValue::Uint(1), "claim 265 (profile): expected a text string"},
   };
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     SCOPED_TRACE(c.needle);
     CborValue m = *DecodeCbor(*payload);
     bool replaced = false;
-    for (auto &e : m.mutable_map()) {
+    for (auto& e : m.mutable_map()) {
       if (e.first == CborValue::Uint(c.key))
         e.second = c.value, replaced = true;
     }
@@ -319,7 +317,7 @@ TEST(TokenTest, PlatformClaimErrors) {
   for (uint64_t key : {265, 10, 2396, 256, 2401, 2395, 2399, 2402}) {
     SCOPED_TRACE(key);
     CborValue m = *DecodeCbor(*payload);
-    auto &entries = m.mutable_map();
+    auto& entries = m.mutable_map();
     for (size_t i = 0; i < entries.size(); ++i) {
       if (entries[i].first == CborValue::Uint(key)) {
         entries.erase(entries.begin() + i);
@@ -334,7 +332,7 @@ TEST(TokenTest, PlatformClaimErrors) {
   }
   // Two nonces (array) are an error.
   CborValue m = *DecodeCbor(*payload);
-  for (auto &e : m.mutable_map()) {
+  for (auto& e : m.mutable_map()) {
     if (e.first == CborValue::Uint(10)) {
       e.second = CborValue::MakeArray(
           {CborValue::Bytes(Hex("00")), CborValue::Bytes(Hex("01"))});
@@ -347,8 +345,8 @@ TEST(TokenTest, PlatformClaimErrors) {
       std::string::npos);
 }
 
-} // namespace
-} // namespace realm_measurements::corim
+}  // namespace
+}  // namespace realm_measurements::corim
 
 namespace realm_measurements::corim {
 namespace {
@@ -361,14 +359,14 @@ TEST(TokenIndefiniteTest, LenientAcceptsStrictRejects) {
   // d9 038b a2 19 acca 82 19 0107 59 0199 <409> 19 acd1 82 ...
   ASSERT_EQ(v[3], 0xa2);
   ASSERT_EQ(v[7], 0x82);
-  const size_t platform_end = 8 + 3 + 3 + 0x199; // after the platform bstr
-  ASSERT_EQ(v[platform_end], 0x19);              // key 44241 follows
+  const size_t platform_end = 8 + 3 + 3 + 0x199;  // after the platform bstr
+  ASSERT_EQ(v[platform_end], 0x19);               // key 44241 follows
   std::vector<uint8_t> w(v.begin(), v.begin() + platform_end);
-  w[3] = 0xbf;       // map(*)
-  w[7] = 0x9f;       // array(*)
-  w.push_back(0xff); // ends the record
+  w[3] = 0xbf;        // map(*)
+  w[7] = 0x9f;        // array(*)
+  w.push_back(0xff);  // ends the record
   w.insert(w.end(), v.begin() + platform_end, v.end());
-  w.push_back(0xff); // ends the map
+  w.push_back(0xff);  // ends the map
 
   absl::StatusOr<CcaToken> a = DecodeCcaToken(v);
   absl::StatusOr<CcaToken> b = DecodeCcaToken(w);
@@ -390,12 +388,12 @@ TEST(TokenIndefiniteTest, LenientAcceptsStrictRejects) {
   // An indefinite-length claims map inside a payload (checked without the
   // signature): lenient decodes, strict refuses.
   std::vector<uint8_t> payload = a->realm_envelope.payload;
-  ASSERT_EQ(payload[0] & 0xe0, 0xa0); // a definite map
+  ASSERT_EQ(payload[0] & 0xe0, 0xa0);  // a definite map
   payload[0] = 0xbf;
   payload.push_back(0xff);
   EXPECT_TRUE(DecodeRealmClaims(payload).ok());
   EXPECT_FALSE(DecodeRealmClaims(payload, strict).ok());
 }
 
-} // namespace
-} // namespace realm_measurements::corim
+}  // namespace
+}  // namespace realm_measurements::corim
