@@ -10,6 +10,7 @@
 
 #include "corim/cbor.h"
 #include "corim/comid.h"
+#include "corim/platform_endorsements.h"
 
 namespace rc = realm_measurements::corim;
 
@@ -40,6 +41,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)rc::EncodeComidJson(corim->values.comids[0], corim->profile);
     (void)rc::EncodeCorimTemplateJson(corim->values, corim->profile);
   }
+
+  // Platform CoRIMs: decode only (no encoder), plus the JSON view.
+  absl::StatusOr<rc::PlatformEndorsements> platform =
+      rc::DecodePlatformCorim(in);
+  if (platform.ok()) (void)rc::PlatformEndorsementsToJson(*platform);
 
   for (rc::Profile p :
        {rc::Profile::kCcaRealm2025, rc::Profile::kCcaRealmLegacy}) {

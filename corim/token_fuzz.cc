@@ -1,6 +1,7 @@
 // libFuzzer target for the CCA token decoder and everything that reads a
 // decoded token without a trusted key: lints, RAK extraction, realm
-// signature check, the verification report and the EAR evidence rendering.
+// signature check, the verification report, the EAR evidence rendering and
+// the `decode` JSON/text views.
 // Seeds: the five public token vectors (testdata/vectors).
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include "absl/types/span.h"
 #include "corim/appraisal.h"
 #include "corim/token.h"
+#include "corim/token_json.h"
 #include "corim/verify.h"
 
 using realm_measurements::corim::AppraisalResult;
@@ -34,6 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)realm_measurements::corim::VerificationReportToText(
         result.verification);
     (void)realm_measurements::corim::EarToJson(*token, result, {});
+    (void)realm_measurements::corim::TokenToJson(*token, options);
+    (void)realm_measurements::corim::TokenToText(*token, options);
     // Re-encoding decoded claims must not fail on anything we accepted.
     (void)realm_measurements::corim::EncodeRealmClaims(token->realm);
     (void)realm_measurements::corim::EncodePlatformClaims(token->platform);

@@ -1,6 +1,8 @@
 // corim: inspect CoRIMs.
 //
-//   corim decode FILE            decoded reference values as JSON
+//   corim decode FILE            decoded reference values as JSON (realm
+//                                CoRIMs; platform CoRIMs: firmware
+//                                reference values and CPAK trust anchors)
 //   corim decode --diag FILE     CBOR diagnostic notation (embedded CBOR
 //                                expanded: CoMIDs, COSE headers and payload)
 //   corim verify --trust-anchor CA.pem FILE
@@ -18,6 +20,7 @@
 
 #include "corim/cbor.h"
 #include "corim/comid.h"
+#include "corim/platform_endorsements.h"
 #include "corim/signed_corim.h"
 #include "measure/crypto.h"
 #include "measure/working_directory.h"
@@ -85,7 +88,22 @@ int Decode(const std::vector<uint8_t>& bytes, bool diag) {
     return 0;
   }
   absl::StatusOr<DecodedCorim> d = DecodeCorim(bytes);
-  if (!d.ok()) return Fail(d.status());
+  if (!d.ok()) {
+    // A platform CoRIM (§3.14): firmware reference values and CPAKs.
+    absl::StatusOr<CborValue> v = DecodeCbor(bytes, "input");
+    if (v.ok()) {
+      const CborValue* c = v->is_tag() ? &v->tag_content() : nullptr;
+      const CborValue* p = c != nullptr ? c->FindUint(3) : nullptr;
+      if (p != nullptr && p->is_tag()) p = &p->tag_content();
+      if (p != nullptr && p->is_text() && IsPlatformCorimProfile(p->text())) {
+        absl::StatusOr<PlatformEndorsements> e = PlatformCorimFromCbor(*v);
+        if (!e.ok()) return Fail(e.status());
+        std::cout << PlatformEndorsementsToJson(*e) << "\n";
+        return 0;
+      }
+    }
+    return Fail(d.status());
+  }
   std::cout << DecodedCorimToJson(*d);
   return 0;
 }

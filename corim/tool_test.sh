@@ -20,6 +20,14 @@ err=$("$tool" decode "$vectors/cca-token-01.cbor" 2>&1 >/dev/null); rc=$?
 [[ $rc -eq 1 ]] || fail "token as CoRIM: exit $rc"
 grep -q 'expected tag 501 (unsigned CoRIM), found tag 399' <<<"$err" || fail "token error: $err"
 
+# Platform CoRIMs (testdata/vectors/veraison-cca/README.md).
+out=$("$tool" decode "$vectors/veraison-cca/corim-cca-platform-valid.cbor") || fail "platform exit $?"
+grep -q '"profile": "tag:arm.com,2025:cca_platform#1.0.0"' <<<"$out" || fail "platform profile: $out"
+grep -q '"instance-id": "010202020202020202020202020202020202020202020202020202020202020202"' <<<"$out" || fail "platform TA: $out"
+err=$("$tool" decode "$vectors/veraison-cca/corim-cca-platform-bad-ta-cert.cbor" 2>&1 >/dev/null); rc=$?
+[[ $rc -eq 1 ]] || fail "bad platform CoRIM: exit $rc"
+grep -q "type 'pkix-base64-key'), found tag 555" <<<"$err" || fail "bad platform error: $err"
+
 "$tool" >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "usage exit"
 for args in "--help" "decode --help" "verify -h"; do
   read -r -a words <<< "$args"
