@@ -201,7 +201,10 @@ std::string TokenToText(const CcaToken& t, const TokenDecodeOptions& options) {
   OJson j = DecodeJson(t, options);
   std::string out = absl::StrCat("form: ", j["form"].get<std::string>(), "\n");
   for (const char* part : {"platform", "realm"}) {
-    absl::StrAppend(&out, part, " token (", j[part]["envelope"]["alg"].dump(),
+    absl::StrAppend(&out, part, " token (",
+                    (j[part]["envelope"]["alg"].is_string()
+                         ? j[part]["envelope"]["alg"].get<std::string>()
+                         : std::string("no alg")),
                     "):\n");
     for (const OJson& c : j[part]["claims"]) {
       absl::StrAppend(
