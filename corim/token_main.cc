@@ -431,6 +431,27 @@ Outcome ProcessToken(const Args& args, const Loaded& in,
   return o;
 }
 
+// One line of at most `max` bytes into `line` (without the newline); the
+// rest of a longer line is read and dropped, and `too_long` set. False at
+// the end of input.
+bool ReadBoundedLine(std::istream& in, size_t max, std::string& line,
+                     bool& too_long) {
+  line.clear();
+  too_long = false;
+  char c;
+  bool any = false;
+  while (in.get(c)) {
+    any = true;
+    if (c == '\n') return true;
+    if (line.size() < max) {
+      line.push_back(c);
+    } else {
+      too_long = true;
+    }
+  }
+  return any;
+}
+
 // --batch: one JSON object per stdin line; one compact JSON per line out.
 int RunBatch(const Args& args, const Loaded& in) {
   int worst = kExitOk;
@@ -438,14 +459,14 @@ int RunBatch(const Args& args, const Loaded& in) {
   size_t number = 0;
   // A line longer than this is refused rather than buffered further.
   constexpr size_t kMaxLine = 64 * 1024;
-  while (std::getline(std::cin, line)) {
+  bool too_long = false;
+  while (ReadBoundedLine(std::cin, kMaxLine, line, too_long)) {
     ++number;
-    if (line.empty()) continue;
+    if (line.empty() && !too_long) continue;
     nlohmann::json out;
     int code = kExitOk;
-    nlohmann::json req = line.size() > kMaxLine
-                             ? nlohmann::json()
-                             : nlohmann::json::parse(line, nullptr, false);
+    nlohmann::json req = too_long ? nlohmann::json()
+                                  : nlohmann::json::parse(line, nullptr, false);
     std::string problem;
     if (!req.is_object() || !req.contains("token") ||
         !req["token"].is_string()) {
@@ -454,7 +475,7 @@ int RunBatch(const Args& args, const Loaded& in) {
           ": expected {\"token\": PATH, \"nonce\": HEX?} (one JSON object of "
           "at most ",
           kMaxLine, " bytes), found ",
-          line.size() > kMaxLine ? "a longer line" : "something else");
+          too_long ? "a longer line" : "something else");
     }
     std::optional<std::vector<uint8_t>> nonce = args.nonce;
     if (problem.empty() && req.contains("nonce")) {

@@ -111,6 +111,10 @@ batch 1 '"first-failure":"freshness: ' "$B1$B2" -- appraise --batch --cpak "$IAK
 batch 3 '"exit":3' "$B1$B3" -- verify --batch --cpak "$IAK"
 batch 3 '"line":3' "$B1$B3" -- verify --batch --cpak "$IAK"
 batch 0 '"form":"eat-collection-399"' "$B1" -- decode --batch
+# An over-long line is refused (not buffered) and the next line still runs.
+LONG="$(head -c 70000 /dev/zero | tr '\0' 'a')"
+batch 2 'of at most 65536 bytes), found a longer line' "$LONG\n$B1" -- decode --batch
+if [[ "$LAST" != *'"exit":0'* ]]; then echo "FAIL: batch after a long line"; fails=$((fails + 1)); fi
 batch 2 'nonce: expected hex digits' '{"token": "x", "nonce": "zz"}\n' -- decode --batch
 # --help wins over every argument check (issue 19): usage on stdout, exit 0.
 for args in "--help" "verify --help" "appraise x.cbor --help" "verify -h"; do
