@@ -428,6 +428,24 @@ TEST_F(PlatformAppraisalTest, Table) {
                      ""});
   }
   {
+    // A token component without a type: only a reference without a type
+    // matches it (Veraison would reject the evidence instead).
+    PlatformClaims c = base;
+    c.sw_components[0].type.reset();
+    cases.push_back({"component without type",
+                     c,
+                     {Reference()},
+                     Vec(2, 2, 33, 0, 2, 2, 2, 0),
+                     "sw-component[0]"});
+    PlatformReferenceValue r = Reference();
+    r.components[0].type.reset();
+    cases.push_back({"component and reference without type",
+                     c,
+                     {r},
+                     Vec(2, 2, 2, 0, 2, 2, 2, 0),
+                     ""});
+  }
+  {
     PlatformClaims c = base;
     c.config.push_back(0x00);
     cases.push_back({"changed config",
