@@ -10,14 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "measure/toml_limits.h"
 #include "toml++/toml.h"
 
 namespace realm_measurements::measure {
 namespace {
-
-// Config files are a handful of lines; anything bigger is not a host config
-// and would only cost memory in the TOML parser.
-constexpr size_t kMaxConfigBytes = 1 << 20;  // 1 MiB
 
 // Key order of the reference's RealmParams (spec-core §11); also the order of
 // the "expected one of" list in unknown-key errors.
@@ -224,10 +221,12 @@ absl::Status ValidatePmuNumCtrs(int v) {
 
 absl::StatusOr<HostCaps> HostCaps::FromToml(absl::string_view text,
                                             absl::string_view name) {
-  if (text.size() > kMaxConfigBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid VM configuration: cannot parse ", OneLine(name),
-        ": file too large: ", text.size(), " bytes, limit ", kMaxConfigBytes));
+  if (absl::Status s = CheckTomlLimits(
+          text, TomlLimits{kMaxHostCapsTomlBytes, kMaxHostCapsTomlDepth});
+      !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid VM configuration: cannot parse ", OneLine(name),
+                     ": ", s.message()));
   }
   toml::table table;
   try {

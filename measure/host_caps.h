@@ -4,6 +4,7 @@
 #ifndef REALM_MEASUREMENTS_MEASURE_HOST_CAPS_H_
 #define REALM_MEASUREMENTS_MEASURE_HOST_CAPS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,12 @@
 #include "absl/strings/string_view.h"
 
 namespace realm_measurements::measure {
+
+// Host capability files are a handful of flat keys. Documents larger or
+// deeper are refused before the TOML parser sees them (toml_limits.h): the
+// parser recurses per nesting level.
+inline constexpr size_t kMaxHostCapsTomlBytes = 8 << 10;  // 8 KiB
+inline constexpr int kMaxHostCapsTomlDepth = 4;
 
 struct HostCaps {
   std::optional<uint8_t> ipa_bits;
@@ -25,8 +32,10 @@ struct HostCaps {
   // Parsed and validated, then ignored: the VMM decides (deviations.md).
   std::optional<std::string> hash_algo;
 
-  // Parses one TOML file's text; unknown keys and wrong types are errors.
-  // `name` is used in messages ("cannot parse <name>: ...").
+  // Parses one TOML file's text; unknown keys and wrong types are errors,
+  // and so is a document over kMaxHostCapsTomlBytes or deeper than
+  // kMaxHostCapsTomlDepth. `name` is used in messages ("cannot parse
+  // <name>: ...").
   static absl::StatusOr<HostCaps> FromToml(absl::string_view text,
                                            absl::string_view name);
 

@@ -204,10 +204,6 @@ TEST(HostCapsFromToml, SyntaxErrorsAreOneLineWithPosition) {
       "= 3\n",
       "a = \"unterminated\n",
       "num_bps = 6 7\n",
-      "x = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-      "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-      "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-      "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
   };
   for (const char* text : cases) {
     SCOPED_TRACE(text);
@@ -238,15 +234,68 @@ TEST(HostCapsFromToml, KeyWithControlCharactersIsEscaped) {
 }
 
 TEST(HostCapsFromToml, RejectsOversizedText) {
-  std::string big(1024 * 1024 + 1, '#');
+  std::string big(kMaxHostCapsTomlBytes + 1, '#');
   absl::StatusOr<HostCaps> r = HostCaps::FromToml(big, "big.conf");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
-            "invalid VM configuration: cannot parse big.conf: file too large: "
-            "1048577 bytes, limit 1048576");
+            "invalid VM configuration: cannot parse big.conf: document is "
+            "8193 bytes, more than the limit of 8192 bytes");
   // Exactly at the limit is parsed (a comment line).
   big.pop_back();
   EXPECT_TRUE(HostCaps::FromToml(big, "big.conf").ok());
+}
+
+// Issue 14: these documents crashed toml++ (stack overflow, exit 139) in
+// the CLI (-c) and the server (host_caps_toml). They are refused before
+// the parser runs, whatever the size limit: the nesting is checked first
+// within the first kMaxHostCapsTomlBytes.
+std::string Repeat(absl::string_view s, size_t n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (size_t i = 0; i < n; ++i) out.append(s.data(), s.size());
+  return out;
+}
+
+TEST(HostCapsFromToml, IssueReproductionsAreRefusedNotCrashed) {
+  const std::string docs[] = {
+      "a" + Repeat(".a", 40000) + " = 1",
+      "[a" + Repeat(".a", 40000) + "]",
+      "a = {b" + Repeat(".b", 400000) + " = 1}",
+  };
+  for (const std::string& doc : docs) {
+    absl::StatusOr<HostCaps> r = HostCaps::FromToml(doc, "deep.conf");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StartsWith(r.status().message(),
+                                 "invalid VM configuration: cannot parse "
+                                 "deep.conf: document is "))
+        << r.status();
+  }
+}
+
+TEST(HostCapsFromToml, DeepNestingWithinTheSizeLimitIsRefused) {
+  // Small enough for the size limit; the depth limit names the line.
+  const std::string docs[] = {
+      "pmu = true\na" + Repeat(".a", 2000) + " = 1",
+      "[a" + Repeat(".a", 2000) + "]",
+      "a = {b" + Repeat(".b", 2000) + " = 1}",
+      "a = " + Repeat("[", 3000),
+      "a = " + Repeat("{b = ", 1500),
+  };
+  for (const std::string& doc : docs) {
+    absl::StatusOr<HostCaps> r = HostCaps::FromToml(doc, "deep.conf");
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(absl::StrContains(
+        r.status().message(),
+        "invalid VM configuration: cannot parse deep.conf: nesting depth "
+        "exceeds the limit of 4 at line "))
+        << r.status();
+  }
+  // Shallow structure still reaches the parser and its precise message.
+  absl::StatusOr<HostCaps> r = HostCaps::FromToml("a.b = 1", "t.conf");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "unknown field `a`"))
+      << r.status();
 }
 
 // --- Update / Restrict (spec-core §5.2) -------------------------------------

@@ -21,6 +21,7 @@
 #include "measure/kvmtool.h"
 #include "measure/payload.h"
 #include "measure/qemu.h"
+#include "measure/toml_limits.h"
 #include "measure/vmm.h"
 #include "toml++/toml.h"
 
@@ -659,6 +660,13 @@ absl::StatusOr<Config> ParseConfig(absl::string_view text,
   Config c;
   c.path = path;
   const std::string dir = Dirname(path);
+  // toml++ recurses per nesting level: bound the depth before it parses.
+  if (absl::Status s = measure::CheckTomlLimits(
+          text, measure::TomlLimits{kMaxConfigSize, kMaxConfigDepth});
+      !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config ", path, ": ", s.message()));
+  }
   toml::table table;
   try {
     table = toml::parse(std::string_view(text.data(), text.size()),

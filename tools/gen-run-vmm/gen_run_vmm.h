@@ -30,8 +30,11 @@ enum class Vmm { kKvmtool, kQemu, kCloudHv };
 // "kvmtool", "qemu", "cloudhv" (the option and file names).
 const char* VmmName(Vmm vmm);
 
-// Config files are a few lines; refuse anything big.
+// Config files are a few lines; refuse anything big or deep (the deepest
+// value of a valid config, an element of [extra_args] kvmtool = [...], is at
+// depth 3 as measure/toml_limits.h counts it).
 inline constexpr uint64_t kMaxConfigSize = 64 << 10;
+inline constexpr int kMaxConfigDepth = 4;
 
 // The parsed config file (TOML). Paths are absolute: relative ones are
 // resolved against the config file's directory.
