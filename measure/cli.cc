@@ -48,8 +48,9 @@ constexpr char kStageArgs[] = "Invalid arguments";
 constexpr char kStageBuild[] = "Cannot build parameters";
 constexpr char kStageMeasure[] = "Failed to compute measurements";
 
-// Config files are tiny; endorsement templates are bounded in comid_json.h.
-constexpr uint64_t kMaxConfigFileSize = 1 << 20;
+// Config files are tiny (host_caps.h); endorsement templates are bounded in
+// comid_json.h.
+constexpr uint64_t kMaxConfigFileSize = kMaxHostCapsTomlBytes;
 
 enum class Kind { kFlag, kCount, kValue, kRepeated };
 
@@ -399,11 +400,6 @@ EndorsementOptions EndorsementOptionsFrom(const ParsedArgs& a,
   return e;
 }
 
-absl::Status FileError(const std::string& name, int err) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "file ", name, " error: ", std::strerror(err), " (os error ", err, ")"));
-}
-
 // An output that could not be written: which option, which path, why
 // (the OS error text of WriteFileAtomically without its "file X error: ").
 absl::Status OutputError(absl::string_view option, const std::string& path,
@@ -413,6 +409,19 @@ absl::Status OutputError(absl::string_view option, const std::string& path,
   if (absl::StartsWith(why, prefix)) why.remove_prefix(prefix.size());
   return absl::Status(s.code(), absl::StrCat("cannot write output ", option,
                                              " ", path, ": ", why));
+}
+
+// A failed commit (OutputSet::Commit: "file <path> error: ...") as
+// OutputError, naming the option of that path.
+absl::Status NameOutput(const absl::Status& s,
+                        const std::vector<NamedPath>& outputs) {
+  for (const NamedPath& o : outputs) {
+    if (absl::StartsWith(s.message(),
+                         absl::StrCat("file ", o.path, " error: "))) {
+      return OutputError(o.option, o.path, s);
+    }
+  }
+  return s;
 }
 
 // Payload hashing progress on stderr (issue 19): at most two lines a
@@ -493,15 +502,17 @@ uint64_t PayloadBytes(const RealmConfig& config) {
   return total;
 }
 
-// The option that names a CBOR output file.
-const char* OutputOption(const EndorsementFile& f) {
-  return f.kind == "comid" ? "--comid-output" : "--corim-output";
-}
-
 // Reads a small text file through Payload (bounded).
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
                                           uint64_t limit) {
   Payload p = Payload::FromFile(path);
+  absl::StatusOr<uint64_t> size = p.Size();
+  if (!size.ok()) return size.status();
+  if (*size > limit) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("file ", path, " error: ", *size,
+                     " bytes, more than the limit of ", limit, " bytes"));
+  }
   std::string text;
   absl::Status s = p.Read([&](absl::Span<const uint8_t> chunk) -> absl::Status {
     if (text.size() + chunk.size() > limit) {
@@ -636,6 +647,36 @@ absl::StatusOr<std::string> JsonReport(const RealmConfig& config,
   return doc.dump(2, ' ', /*ensure_ascii=*/false) + "\n";
 }
 
+// The files the command line names (issue 14): what is read and what is
+// written, for the checks made before any work.
+struct CommandLineFiles {
+  std::vector<NamedPath> inputs;
+  std::vector<NamedPath> outputs;
+};
+
+CommandLineFiles FilesOf(const ParsedArgs& a, const CliEnvironment& env) {
+  CommandLineFiles f;
+  for (const char* name :
+       {"kernel", "initrd", "firmware", "dtb", "dtb-template",
+        "endorsements-template", "corim-sign-key", "corim-sign-chain"}) {
+    auto it = a.values.find(name);
+    if (it != a.values.end()) {
+      f.inputs.push_back({absl::StrCat("--", name), Resolve(env, it->second)});
+    }
+  }
+  for (const std::string& c : a.configs) {
+    f.inputs.push_back({"--config", Resolve(env, c)});
+  }
+  for (const char* name :
+       {"output-dtb", "corim-output", "comid-output", "endorsements-output"}) {
+    auto it = a.values.find(name);
+    if (it != a.values.end()) {
+      f.outputs.push_back({absl::StrCat("--", name), Resolve(env, it->second)});
+    }
+  }
+  return f;
+}
+
 // One line per message: a multi-line third-party error (a TOML parse error)
 // keeps its lines, as the reference prints them.
 void PrintError(std::ostream& err, absl::string_view stage,
@@ -654,48 +695,9 @@ int Usage(std::ostream& err, absl::string_view message) {
 
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view data) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos
-                              ? "."
-                              : (slash == 0 ? "/" : path.substr(0, slash));
-  const std::string base =
-      slash == std::string::npos ? path : path.substr(slash + 1);
-  std::string tmpl = absl::StrCat(dir, "/.", base, ".tmp-XXXXXX");
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  int fd = mkstemp(buf.data());
-  if (fd < 0) return FileError(path, errno);
-  const std::string tmp(buf.data());
-  // mkstemp creates 0600; give the file the usual 0666 & ~umask.
-  mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
-  auto fail = [&](int e) {
-    close(fd);
-    unlink(tmp.c_str());
-    return FileError(path, e);
-  };
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(errno);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) return fail(errno);
-  if (close(fd) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    return FileError(path, e);
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    return FileError(path, e);
-  }
-  return absl::OkStatus();
+  OutputSet one;
+  one.Add(path, std::string(data));
+  return one.Commit();
 }
 
 std::string HelpText() {
@@ -723,8 +725,8 @@ Options:
   -v, --verbose
           Display more information (use multiple times to increase verbosity)
       --output-dtb <OUTPUT_DTB>
-          Output file for the generated DTB. Written atomically once the VM
-          model is built, before measuring
+          Output file for the generated DTB. Written atomically, with the
+          other outputs, once the whole run succeeded
       --dtb-template <DTB_TEMPLATE>
           Input DTB template. Before measurement, the DTB is patched to be
           compatible with the given VMM parameters. This is experimental. It is
@@ -787,6 +789,12 @@ Options:
           file is written atomically. -v prints each file's media type on
           stderr; --format json lists them under "endorsements" (kind, path,
           size, media_type)
+
+          Every output (--output-dtb, CoRIM, CoMID, endorsements JSON) is
+          written only when the whole run succeeded, and only to a new file
+          or over a regular file that is none of the inputs (a symbolic
+          link, device, FIFO or directory is refused before any work).
+          Inputs must be regular files
       --format <FORMAT>
           Output format on stdout: "text" (default) prints the five lines
           RIM:, REM0: .. REM3:; "json" prints one JSON document with the
@@ -885,7 +893,8 @@ namespace {
 int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
              const CliEnvironment& env, const MeasureOptions& measure,
              std::ostream& out, std::ostream& err,
-             MeasuredRealm* collected = nullptr) {
+             MeasuredRealm* collected = nullptr,
+             bool check_endorsements = true) {
   auto value = [&](const char* name) -> std::optional<std::string> {
     auto it = a.values.find(name);
     if (it == a.values.end()) return std::nullopt;
@@ -984,6 +993,21 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
     return 1;
   }
 
+  // Every output of the run is staged here and committed together at the
+  // end, once everything succeeded (issue 14).
+  OutputSet outputs;
+  const std::vector<NamedPath> files_of_run = FilesOf(a, env).outputs;
+  auto commit = [&](absl::string_view stage) {
+    if (env.staged_outputs != nullptr) {
+      for (const OutputSet::File& f : outputs.files()) {
+        env.staged_outputs->Add(f.path, f.data, f.mode);
+      }
+      return true;
+    }
+    absl::Status s = outputs.Commit();
+    if (!s.ok()) PrintError(err, stage, NameOutput(s, files_of_run));
+    return s.ok();
+  };
   if (std::optional<std::string> path = value("output-dtb")) {
     if (!config.dtb().has_value()) {
       err << "ERROR " << kStageBuild << ": --output-dtb given but the "
@@ -991,15 +1015,49 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
       return 1;
     }
     const std::vector<uint8_t>& dtb = *config.dtb();
-    absl::Status s = WriteFileAtomically(
-        *path, absl::string_view(reinterpret_cast<const char*>(dtb.data()),
-                                 dtb.size()));
-    if (!s.ok()) {
-      PrintError(err, kStageBuild, OutputError("--output-dtb", *path, s));
-      return 1;
+    outputs.Add(*path, std::string(dtb.begin(), dtb.end()));
+  }
+  if (a.no_measurements) return commit(kStageBuild) ? 0 : 1;
+
+  // The endorsement inputs (template, key, chain, profile) are checked
+  // before any payload is hashed: encoded once with zero measurements.
+  std::optional<std::string> endorsements = value("endorsements-output");
+  std::optional<std::string> tmpl_text;
+  std::string tmpl_name;
+  if (endorsements) {
+    if (std::optional<std::string> tmpl = value("endorsements-template")) {
+      tmpl_name = *tmpl;
+      absl::StatusOr<std::string> text =
+          ReadSmallFile(*tmpl, kMaxComidTemplateSize);
+      if (!text.ok()) {
+        PrintError(err, kStageMeasure, text.status());
+        return 1;
+      }
+      tmpl_text = std::move(*text);
     }
   }
-  if (a.no_measurements) return 0;
+  if (check_endorsements) {
+    Measurements zero;
+    if (config.hash_algorithm().has_value()) {
+      zero.hash_algorithm = *config.hash_algorithm();
+    }
+    if (endorsements) {
+      absl::StatusOr<std::string> json =
+          FillComidJson(tmpl_text, tmpl_name, zero, Measurement{});
+      if (!json.ok()) {
+        PrintError(err, kStageMeasure, json.status());
+        return 1;
+      }
+    }
+    if (endorse.corim_output || endorse.comid_output) {
+      absl::StatusOr<std::vector<EndorsementFile>> files =
+          BuildEndorsements(endorse, zero, Measurement{});
+      if (!files.ok()) {
+        PrintError(err, kStageMeasure, files.status());
+        return 1;
+      }
+    }
+  }
 
   // Progress only for a single run: a sweep's shapes print into buffers.
   std::optional<ProgressReporter> progress;
@@ -1029,51 +1087,34 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
     return 1;
   }
   for (const EndorsementFile& f : *cbor_files) {
-    absl::Status s = WriteFileAtomically(
-        f.path,
-        absl::string_view(reinterpret_cast<const char*>(f.object.bytes.data()),
-                          f.object.bytes.size()));
-    if (!s.ok()) {
-      PrintError(err, kStageMeasure, OutputError(OutputOption(f), f.path, s));
-      return 1;
-    }
-    debug(absl::StrCat("wrote ", f.kind, " ", f.path, " (",
-                       f.object.bytes.size(), " bytes), media type ",
-                       f.object.media_type));
+    outputs.Add(f.path,
+                std::string(f.object.bytes.begin(), f.object.bytes.end()));
   }
-
-  std::optional<std::string> endorsements = value("endorsements-output");
   if (endorsements) {
-    std::optional<std::string> tmpl_text;
-    std::string tmpl_name;
-    if (std::optional<std::string> tmpl = value("endorsements-template")) {
-      tmpl_name = *tmpl;
-      absl::StatusOr<std::string> text =
-          ReadSmallFile(*tmpl, kMaxComidTemplateSize);
-      if (!text.ok()) {
-        PrintError(err, kStageMeasure, text.status());
-        return 1;
-      }
-      tmpl_text = std::move(*text);
-    }
     absl::StatusOr<std::string> json =
         FillComidJson(tmpl_text, tmpl_name, *m, config.personalization_value());
     if (!json.ok()) {
       PrintError(err, kStageMeasure, json.status());
       return 1;
     }
-    if (absl::Status s = WriteFileAtomically(*endorsements, *json); !s.ok()) {
-      PrintError(err, kStageMeasure,
-                 OutputError("--endorsements-output", *endorsements, s));
-      return 1;
-    }
+    outputs.Add(*endorsements, *std::move(json));
   }
+  absl::StatusOr<std::string> report;
   if (a.json) {
-    absl::StatusOr<std::string> report = JsonReport(config, *m, warnings);
+    report = JsonReport(config, *m, warnings);
     if (!report.ok()) {
       PrintError(err, kStageMeasure, report.status());
       return 1;
     }
+  }
+  // Everything succeeded: commit the outputs, then print.
+  if (!commit(kStageMeasure)) return 1;
+  for (const EndorsementFile& f : *cbor_files) {
+    debug(absl::StrCat("wrote ", f.kind, " ", f.path, " (",
+                       f.object.bytes.size(), " bytes), media type ",
+                       f.object.media_type));
+  }
+  if (a.json) {
     if (!cbor_files->empty()) {
       // The media types to submit the CBOR outputs with (issue 5).
       OJson doc = OJson::parse(*report, nullptr, /*allow_exceptions=*/false);
@@ -1130,7 +1171,9 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
   std::vector<MeasuredRealm> realms(n);
   auto run_one = [&](size_t i) {
     std::ostringstream o, e;
-    rcs[i] = RunShape(a, (*shapes)[i].vmm_args, env, measure, o, e, &realms[i]);
+    // The endorsement inputs are checked once, with the first shape.
+    rcs[i] = RunShape(a, (*shapes)[i].vmm_args, env, measure, o, e, &realms[i],
+                      /*check_endorsements=*/i == 0);
     outs[i] = o.str();
     errs[i] = e.str();
   };
@@ -1174,15 +1217,20 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
       PrintError(err, kStageMeasure, files.status());
       return 1;
     }
+    OutputSet outputs;
     for (const EndorsementFile& f : *files) {
-      absl::Status s = WriteFileAtomically(
-          f.path, absl::string_view(
-                      reinterpret_cast<const char*>(f.object.bytes.data()),
-                      f.object.bytes.size()));
-      if (!s.ok()) {
-        PrintError(err, kStageMeasure, OutputError(OutputOption(f), f.path, s));
-        return 1;
+      outputs.Add(f.path,
+                  std::string(f.object.bytes.begin(), f.object.bytes.end()));
+    }
+    if (env.staged_outputs != nullptr) {
+      for (const OutputSet::File& f : outputs.files()) {
+        env.staged_outputs->Add(f.path, f.data, f.mode);
       }
+    } else if (absl::Status s = outputs.Commit(); !s.ok()) {
+      PrintError(err, kStageMeasure, NameOutput(s, FilesOf(a, env).outputs));
+      return 1;
+    }
+    for (const EndorsementFile& f : *files) {
       if (a.verbose >= 1) {
         err << "DEBUG wrote " << f.kind << " " << f.path << " ("
             << f.object.bytes.size() << " bytes, " << n
@@ -1266,6 +1314,17 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
     return Usage(err,
                  "'realm-measurements' requires a subcommand but one was not "
                  "provided\n  [subcommands: qemu, kvmtool, cloud-hv, help]");
+  }
+  // Paths before any work (issue 14): no device or FIFO is read, no input
+  // or special file is overwritten.
+  const CommandLineFiles files = FilesOf(a, env);
+  if (absl::Status s = CheckInputPaths(files.inputs); !s.ok()) {
+    PrintError(err, kStageArgs, s);
+    return 1;
+  }
+  if (absl::Status s = CheckOutputPaths(files.inputs, files.outputs); !s.ok()) {
+    PrintError(err, kStageArgs, s);
+    return 1;
   }
   GranuleHasherOptions hasher_options;
   hasher_options.threads = a.threads;

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "measure/output_files.h"
 #include "measure/vmm.h"
 
 namespace realm_measurements::measure {
@@ -36,10 +37,20 @@ struct CliEnvironment {
   // Whether `err` is a terminal: then payload hashing reports its progress
   // there as with --progress (scripts, which redirect stderr, get none).
   bool stderr_is_terminal = false;
+  // When set, a successful run adds its output files (--output-dtb, CoRIM,
+  // CoMID, endorsements JSON) here instead of writing them, for the caller
+  // to commit with its own (gen-run-vmm). Not owned.
+  OutputSet* staged_outputs = nullptr;
 };
 
 // Runs the program on `args` (without the program name). Measurements and
 // help go to `out`, diagnostics to `err`. Never throws.
+//
+// Before any work, every input path is checked to be a regular file (or
+// absent, reported where it is read) and every output path to be writable
+// without destroying anything (output_files.h). The outputs of a run are
+// committed together only when everything succeeded: a failing run leaves
+// no output new or changed.
 int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
            std::ostream& out, std::ostream& err);
 
@@ -47,7 +58,8 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
 std::string HelpText();
 
 // Writes `data` to `path` through a temporary file in the same directory
-// and a rename, so readers never see a partial file. Errors read
+// and a rename, so readers never see a partial file; `path` must be absent
+// or a regular file (OutputSet::Commit). Errors read
 // "file <path> error: <strerror> (os error <errno>)".
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view data);

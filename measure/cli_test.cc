@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -12,9 +13,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "measure/cloud_hv.h"
 #include "measure/kvmtool.h"
+#include "measure/qemu.h"
 #include "measure/realm_config.h"
 #include "measure/vmm.h"
 #include "nlohmann/json.hpp"
@@ -419,12 +423,10 @@ TEST(Cli, OutputDtbIsWrittenAtomicallyAfterTheBuild) {
   // An unwritable destination: a clean error, no stray temporary file.
   r = RunTool({"--output-dtb", dir + "/no-such-dir/out.dtb", "cloud-hv"});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err,
-            "ERROR Cannot build parameters: cannot write output "
-            "--output-dtb " +
-                dir +
-                "/no-such-dir/out.dtb: No such file or directory (os "
-                "error 2)\n");
+  EXPECT_EQ(r.err, "ERROR Invalid arguments: --output-dtb " + dir +
+                       "/no-such-dir/out.dtb: directory " + dir +
+                       "/no-such-dir: No such file or directory (os error "
+                       "2)\n");
   EXPECT_EQ(DirEntries(dir), std::vector<std::string>{"out.dtb"});
 }
 
@@ -533,6 +535,263 @@ TEST(Cli, JsonFormat) {
       {"--num-wps", "6", "--num-bps", "6", "-f", dir + "/fw", "cloud-hv"});
   EXPECT_TRUE(absl::StartsWith(
       t.out, "RIM: " + j["measurements"]["rim"].get<std::string>() + "\n"));
+}
+
+// --- Issue 14: payloads must be regular files; outputs destroy nothing ----
+
+// The three real VMM models.
+Result RunReal(const std::vector<std::string>& args) {
+  CliEnvironment env;
+  env.models["kvmtool"] = &BuildKvmtool;
+  env.models["qemu"] = &BuildQemu;
+  env.models["cloud-hv"] = &BuildCloudHv;
+  std::ostringstream out, err;
+  int rc = RunCli(args, env, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+// A minimal arm64 Image (booting.rst header: image_size 64 KiB, magic) of
+// 4 KiB.
+std::string WriteKernel(const std::string& path) {
+  std::string k(4096, '\x5a');
+  const char header[64] = {};
+  k.replace(0, 64, header, 64);
+  k[16 + 2] = 0x01;  // image_size 0x10000
+  k.replace(56, 4, "ARM\x64");
+  WriteFile(path, k);
+  return k;
+}
+
+std::string MakeFifo(const std::string& path) {
+  unlink(path.c_str());
+  EXPECT_EQ(mkfifo(path.c_str(), 0600), 0);
+  return path;
+}
+
+// On main these read /dev/zero or wait on the FIFO forever; now each is
+// refused before any work, naming the option and the path.
+TEST(CliRobustness, PayloadsMustBeRegularFilesForEveryVmm) {
+  const std::string dir = NewDir("special-payloads");
+  const std::string fifo = MakeFifo(dir + "/payload.fifo");
+  const std::string kernel = dir + "/Image";
+  WriteKernel(kernel);
+  struct Case {
+    std::vector<std::string> args;
+    std::string option, path, type;
+  };
+  const std::vector<std::string> caps = {
+      "--num-wps",  "6",  "--num-bps",      "6",
+      "--ipa-bits", "52", "--pmu-num-ctrs", "6"};
+  auto with_caps = [&](std::vector<std::string> rest) {
+    std::vector<std::string> a = caps;
+    a.insert(a.end(), rest.begin(), rest.end());
+    return a;
+  };
+  const Case cases[] = {
+      {with_caps({"-f", "/dev/zero", "qemu", "-bios", "FW"}), "--firmware",
+       "/dev/zero", "character device"},
+      {with_caps({"-f", fifo, "qemu", "-bios", "FW"}), "--firmware", fifo,
+       "FIFO"},
+      {with_caps({"-k", kernel, "-i", "/dev/urandom", "cloud-hv", "--kernel",
+                  "Image", "--initramfs", "initrd"}),
+       "--initrd", "/dev/urandom", "character device"},
+      {with_caps({"-k", kernel, "-i", fifo, "cloud-hv", "--kernel", "Image",
+                  "--initramfs", "initrd"}),
+       "--initrd", fifo, "FIFO"},
+      {with_caps({"-k", "/dev/zero", "kvmtool", "--realm", "-c", "1", "-m",
+                  "256M", "-k", "Image"}),
+       "--kernel", "/dev/zero", "character device"},
+      {with_caps({"-k", kernel, "-i", fifo, "kvmtool", "--realm", "-c", "1",
+                  "-m", "256M", "-k", "Image", "-i", "initrd"}),
+       "--initrd", fifo, "FIFO"},
+      {with_caps({"-f", fifo, "kvmtool", "--realm", "-c", "1", "-m", "256M",
+                  "--firmware", "fw"}),
+       "--firmware", fifo, "FIFO"},
+      {with_caps(
+           {"--dtb", fifo, "kvmtool", "--realm", "-c", "1", "-m", "256M"}),
+       "--dtb", fifo, "FIFO"},
+      {{"-c", fifo, "kvmtool", "--realm", "-c", "1", "-m", "256M"},
+       "--config",
+       fifo,
+       "FIFO"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::StrJoin(c.args, " "));
+    Result r = RunReal(c.args);
+    EXPECT_EQ(r.rc, 1);
+    EXPECT_EQ(r.err, "ERROR Invalid arguments: " + c.option + " " + c.path +
+                         ": not a regular file (" + c.type +
+                         "); inputs must be regular files\n");
+    EXPECT_TRUE(r.out.empty());
+  }
+}
+
+// An output naming an input (directly, through a symbolic link or a hard
+// link) is refused before any work and the input is left as it was.
+TEST(CliRobustness, OutputNamingAnInputIsRefused) {
+  const std::string dir = NewDir("output-is-input");
+  const std::string kernel = dir + "/Image";
+  const std::string image = WriteKernel(kernel);
+  const std::string initrd = dir + "/initrd";
+  WriteFile(initrd, "INITRD");
+  const std::string conf = dir + "/host.conf";
+  WriteFile(conf, "num_bps = 6\nnum_wps = 6\n");
+  const std::string tmpl = dir + "/template.json";
+  WriteFile(tmpl, ReadFile("testdata/vectors/reference-testdata/"
+                           "comid-cca-realm.json"));
+  const std::string tmpl_text = ReadFile(tmpl);
+  ASSERT_FALSE(tmpl_text.empty());
+  symlink(kernel.c_str(), (dir + "/kernel-link").c_str());
+  link(initrd.c_str(), (dir + "/initrd-hardlink").c_str());
+  const std::vector<std::string> vm = {"kvmtool", "--realm", "-c", "1",
+                                       "-m",      "256M",    "-k", "Image",
+                                       "-i",      "initrd"};
+  struct Case {
+    std::vector<std::string> front;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"--output-dtb", kernel},
+       "--output-dtb " + kernel + ": the same file as the input --kernel " +
+           kernel},
+      {{"--corim-output", initrd},
+       "--corim-output " + initrd + ": the same file as the input --initrd " +
+           initrd},
+      {{"--output-dtb", conf},
+       "--output-dtb " + conf + ": the same file as the input --config " +
+           conf},
+      {{"--endorsements-template", tmpl, "--endorsements-output", tmpl},
+       "--endorsements-output " + tmpl +
+           ": the same file as the input --endorsements-template " + tmpl},
+      {{"--comid-output", dir + "/initrd-hardlink"},
+       "--comid-output " + dir +
+           "/initrd-hardlink: the same file as the input --initrd " + initrd},
+      {{"--corim-output", dir + "/c.cbor", "--comid-output", dir + "/./c.cbor"},
+       "--comid-output " + dir +
+           "/./c.cbor: the same file as the output "
+           "--corim-output " +
+           dir + "/c.cbor"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.message);
+    std::vector<std::string> args = {"-c", conf, "-k", kernel, "-i", initrd};
+    args.insert(args.end(), c.front.begin(), c.front.end());
+    args.insert(args.end(), vm.begin(), vm.end());
+    Result r = RunReal(args);
+    EXPECT_EQ(r.rc, 1);
+    EXPECT_TRUE(
+        absl::StartsWith(r.err, "ERROR Invalid arguments: " + c.message))
+        << r.err;
+    EXPECT_EQ(ReadFile(kernel), image);
+    EXPECT_EQ(ReadFile(initrd), "INITRD");
+    EXPECT_EQ(ReadFile(conf), "num_bps = 6\nnum_wps = 6\n");
+    EXPECT_EQ(ReadFile(tmpl), tmpl_text);
+    EXPECT_FALSE(Exists(dir + "/c.cbor"));
+  }
+  // A symbolic link to the kernel is refused as a link.
+  Result r =
+      RunReal({"-c", conf, "-k", kernel, "--output-dtb", dir + "/kernel-link",
+               "kvmtool", "--realm", "-c", "1", "-m", "256M", "-k", "Image"});
+  EXPECT_EQ(r.err, "ERROR Invalid arguments: --output-dtb " + dir +
+                       "/kernel-link: is a symbolic link; outputs are "
+                       "written only to a new file or over a regular file\n");
+  EXPECT_EQ(ReadFile(kernel), image);
+  // The same run with distinct outputs succeeds.
+  r = RunReal({"-c", conf, "-k", kernel, "-i", initrd, "--output-dtb",
+               dir + "/vm.dtb", "kvmtool", "--realm", "-c", "1", "-m", "256M",
+               "-k", "Image", "-i", "initrd"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(Exists(dir + "/vm.dtb"));
+}
+
+// Outputs replace only regular files: a symbolic link, FIFO or directory
+// at the destination is refused and left as it was.
+TEST(CliRobustness, OutputsReplaceOnlyRegularFiles) {
+  const std::string dir = NewDir("special-outputs");
+  const std::string target = dir + "/target";
+  WriteFile(target, "KEEP");
+  symlink(target.c_str(), (dir + "/link").c_str());
+  const std::string fifo = MakeFifo(dir + "/out.fifo");
+  mkdir((dir + "/subdir").c_str(), 0755);
+  const std::pair<std::string, std::string> cases[] = {
+      {dir + "/link", "is a symbolic link"},
+      {fifo, "is a FIFO"},
+      {dir + "/subdir", "is a directory"},
+  };
+  for (const char* option : {"--output-dtb", "--corim-output", "--comid-output",
+                             "--endorsements-output"}) {
+    for (const auto& [path, what] : cases) {
+      SCOPED_TRACE(absl::StrCat(option, " ", path));
+      Result r = RunTool(
+          {"--num-wps", "6", "--num-bps", "6", option, path, "cloud-hv"});
+      EXPECT_EQ(r.rc, 1);
+      EXPECT_EQ(r.err, absl::StrCat("ERROR Invalid arguments: ", option, " ",
+                                    path, ": ", what,
+                                    "; outputs are written only to a new file "
+                                    "or over a regular file\n"));
+      struct stat st;
+      ASSERT_EQ(lstat(path.c_str(), &st), 0);
+      EXPECT_FALSE(S_ISREG(st.st_mode));
+    }
+  }
+  EXPECT_EQ(ReadFile(target), "KEEP");
+}
+
+// A run that fails after the build writes nothing: not the DTB (on main it
+// was written before measuring), not the CBOR outputs.
+TEST(CliRobustness, FailingRunLeavesNoOutput) {
+  const std::string dir = NewDir("failing-run");
+  const std::string dtb = dir + "/out.dtb";
+  const std::string corim = dir + "/out.corim";
+  WriteFile(dir + "/bad.json", "{\"triples\": {\"reference-values\": []}}\n");
+  // A bad template: nothing new.
+  Result r = RunTool({"--num-wps", "6", "--num-bps", "6", "--output-dtb", dtb,
+                      "--corim-output", corim, "--endorsements-template",
+                      dir + "/bad.json", "--endorsements-output",
+                      dir + "/e.json", "cloud-hv"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "missing field `tag-identity`"))
+      << r.err;
+  EXPECT_EQ(DirEntries(dir), std::vector<std::string>{"bad.json"});
+  // A measurement failure (missing firmware): existing outputs unchanged.
+  WriteFile(dtb, "OLD DTB");
+  WriteFile(corim, "OLD CORIM");
+  r = RunTool({"--num-wps", "6", "--num-bps", "6", "-f", dir + "/missing-fw",
+               "--output-dtb", dtb, "--corim-output", corim, "cloud-hv"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "No such file or directory")) << r.err;
+  EXPECT_EQ(ReadFile(dtb), "OLD DTB");
+  EXPECT_EQ(ReadFile(corim), "OLD CORIM");
+  // A signing key that is not a key: reported before any payload is hashed
+  // (the missing firmware would otherwise fail first).
+  WriteFile(dir + "/key.pem", "not a key");
+  WriteFile(dir + "/chain.pem", "not a chain");
+  r = RunTool({"--num-wps", "6", "--num-bps", "6", "-f", dir + "/missing-fw",
+               "--output-dtb", dtb, "--corim-output", corim, "--corim-sign-key",
+               dir + "/key.pem", "--corim-sign-chain", dir + "/chain.pem",
+               "cloud-hv"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_FALSE(absl::StrContains(r.err, "missing-fw")) << r.err;
+  EXPECT_EQ(ReadFile(dtb), "OLD DTB");
+  EXPECT_EQ(ReadFile(corim), "OLD CORIM");
+  std::vector<std::string> entries = DirEntries(dir);
+  std::sort(entries.begin(), entries.end());
+  EXPECT_EQ(entries,
+            (std::vector<std::string>{"bad.json", "chain.pem", "key.pem",
+                                      "out.corim", "out.dtb"}));
+}
+
+// Output-path errors come before the payloads are read: here the firmware
+// is missing, yet the unwritable CoRIM destination is what is reported.
+TEST(CliRobustness, OutputPathErrorsComeBeforeAnyPayloadIsHashed) {
+  const std::string dir = NewDir("early-errors");
+  Result r =
+      RunTool({"--num-wps", "6", "--num-bps", "6", "-f", dir + "/missing-fw",
+               "--corim-output", dir + "/no-dir/x.corim", "cloud-hv"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err, "ERROR Invalid arguments: --corim-output " + dir +
+                       "/no-dir/x.corim: directory " + dir +
+                       "/no-dir: No such file or directory (os error 2)\n");
 }
 
 }  // namespace

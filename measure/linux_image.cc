@@ -1,12 +1,15 @@
 #include "measure/linux_image.h"
 
-#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <limits>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -19,7 +22,9 @@ namespace {
 // gzip member magic (RFC 1952 §2.3.1).
 constexpr uint8_t kGzipId1 = 0x1f;
 constexpr uint8_t kGzipId2 = 0x8b;
-constexpr size_t kReadChunk = 1 << 20;
+// Compressed input read per call; with zlib's 32 KiB window and ~7 KiB of
+// state this is all the memory a gzip kernel needs, whatever its size.
+constexpr size_t kInputChunk = 64 << 10;
 
 absl::Status FileError(const std::string& name, absl::string_view what) {
   return absl::InvalidArgumentError(
@@ -33,20 +38,6 @@ absl::Status OsError(const std::string& name, int err) {
   if (err == ENOENT) return absl::NotFoundError(text);
   return absl::FailedPreconditionError(text);
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Reads up to `n` bytes (fewer only at EOF); -errno on failure.
 ssize_t ReadFull(int fd, uint8_t* buf, size_t n) {
@@ -63,62 +54,133 @@ ssize_t ReadFull(int fd, uint8_t* buf, size_t n) {
   return static_cast<ssize_t>(done);
 }
 
-// Streams one gzip member through zlib. `next` supplies input chunks (an
-// empty span at end of input).
-absl::StatusOr<std::vector<uint8_t>> Inflate(
-    const std::function<absl::StatusOr<absl::Span<const uint8_t>>()>& next,
-    uint64_t max_size) {
-  z_stream zs;
-  std::memset(&zs, 0, sizeof(zs));
-  // 16 + MAX_WBITS: expect a gzip wrapper, decode one member.
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-    return absl::InternalError("zlib inflateInit2 failed");
-  }
-  struct Cleanup {
-    z_stream* z;
-    ~Cleanup() { inflateEnd(z); }
-  } cleanup{&zs};
+// One gzip member through zlib, pulled in caller-sized pieces: output goes
+// straight into the caller's buffer, so memory stays constant whatever the
+// member inflates to. `next` supplies input (an empty span at the end).
+// Messages are the problem only ("invalid gzip header", ...).
+class Inflater {
+ public:
+  using Input = std::function<absl::StatusOr<absl::Span<const uint8_t>>()>;
 
-  std::vector<uint8_t> out;
-  bool first = true;
-  uint8_t buf[64 * 1024];
-  for (;;) {
-    absl::StatusOr<absl::Span<const uint8_t>> in = next();
-    if (!in.ok()) return in.status();
-    if (first) {
-      // zlib would say "incorrect header check"; use flate2's wording.
-      if (in->size() < 2 || (*in)[0] != kGzipId1 || (*in)[1] != kGzipId2) {
-        return absl::InvalidArgumentError("invalid gzip header");
-      }
-      first = false;
-    }
-    if (in->empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("truncated gzip stream: input ended after ", zs.total_in,
-                       " bytes, before the end of the member"));
-    }
-    zs.next_in = const_cast<Bytef*>(in->data());
-    zs.avail_in = static_cast<uInt>(in->size());
-    while (zs.avail_in > 0) {
-      zs.next_out = buf;
-      zs.avail_out = sizeof(buf);
-      int rc = inflate(&zs, Z_NO_FLUSH);
-      size_t produced = sizeof(buf) - zs.avail_out;
-      if (out.size() + produced > max_size) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "decompressed size exceeds the limit of ", max_size, " bytes"));
-      }
-      out.insert(out.end(), buf, buf + produced);
-      if (rc == Z_STREAM_END) return out;             // first member only
-      if (rc == Z_BUF_ERROR && produced == 0) break;  // needs more input
-      if (rc != Z_OK) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "corrupt gzip stream (", zs.msg != nullptr ? zs.msg : "zlib error",
-            ") at compressed offset ", zs.total_in));
-      }
-    }
+  explicit Inflater(Input next) : next_(std::move(next)) {
+    std::memset(&zs_, 0, sizeof(zs_));
+    // 16 + MAX_WBITS: expect a gzip wrapper, decode one member.
+    ok_ = inflateInit2(&zs_, 16 + MAX_WBITS) == Z_OK;
   }
-}
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
+  ~Inflater() {
+    if (ok_) inflateEnd(&zs_);
+  }
+
+  // Fills `out` unless the member ends first; 0 once it has ended.
+  absl::StatusOr<size_t> Read(absl::Span<uint8_t> out) {
+    if (!ok_) return absl::InternalError("zlib inflateInit2 failed");
+    size_t got = 0;
+    while (got < out.size() && !ended_) {
+      if (zs_.avail_in == 0) {
+        absl::StatusOr<absl::Span<const uint8_t>> in = next_();
+        if (!in.ok()) return in.status();
+        if (first_) {
+          // zlib would say "incorrect header check"; use flate2's wording.
+          if (in->size() < 2 || (*in)[0] != kGzipId1 || (*in)[1] != kGzipId2) {
+            return absl::InvalidArgumentError("invalid gzip header");
+          }
+          first_ = false;
+        }
+        if (in->empty()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "truncated gzip stream: input ended after ", zs_.total_in,
+              " bytes, before the end of the member"));
+        }
+        zs_.next_in = const_cast<Bytef*>(in->data());
+        zs_.avail_in = static_cast<uInt>(in->size());
+      }
+      const size_t room =
+          std::min<size_t>(out.size() - got, std::numeric_limits<uInt>::max());
+      zs_.next_out = out.data() + got;
+      zs_.avail_out = static_cast<uInt>(room);
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      got += room - zs_.avail_out;
+      if (rc == Z_STREAM_END) {
+        ended_ = true;  // first member only
+      } else if (rc == Z_BUF_ERROR) {
+        // No progress possible: zlib needs more input (avail_in is 0).
+        if (zs_.avail_in != 0) return Corrupt();
+      } else if (rc != Z_OK) {
+        return Corrupt();
+      }
+    }
+    return got;
+  }
+
+  uint64_t total_in() const { return zs_.total_in; }
+
+ private:
+  absl::Status Corrupt() const {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "corrupt gzip stream (", zs_.msg != nullptr ? zs_.msg : "zlib error",
+        ") at compressed offset ", zs_.total_in));
+  }
+
+  Input next_;
+  z_stream zs_;
+  bool ok_ = false;
+  bool first_ = true;
+  bool ended_ = false;
+};
+
+// The first gzip member of a file, decompressed on the fly.
+class GzipFileStream : public Payload::Stream {
+ public:
+  static absl::StatusOr<std::unique_ptr<GzipFileStream>> Open(
+      const std::string& path) {
+    absl::StatusOr<int> fd = OpenPayloadFile(path);
+    if (!fd.ok()) return fd.status();
+    std::unique_ptr<GzipFileStream> s(new GzipFileStream(path, *fd));
+    struct stat st;
+    if (fstat(*fd, &st) != 0) return OsError(path, errno);
+    if (S_ISDIR(st.st_mode)) return OsError(path, EISDIR);
+    s->identity_ = absl::StrCat("gzip:", FileIdentity(st));
+    return s;
+  }
+  GzipFileStream(const GzipFileStream&) = delete;
+  GzipFileStream& operator=(const GzipFileStream&) = delete;
+  ~GzipFileStream() override { close(fd_); }
+
+  absl::StatusOr<size_t> Read(absl::Span<uint8_t> out) override {
+    absl::StatusOr<size_t> n = inflater_.Read(out);
+    if (!n.ok()) {
+      // OS errors already name the file.
+      if (absl::string_view(n.status().message()).substr(0, 5) == "file ") {
+        return n.status();
+      }
+      return absl::Status(
+          n.status().code(),
+          absl::StrCat("file ", path_, " error: ", n.status().message()));
+    }
+    return n;
+  }
+  std::string identity() const override { return identity_; }
+  uint64_t compressed_bytes_read() const { return inflater_.total_in(); }
+
+ private:
+  GzipFileStream(std::string path, int fd)
+      : path_(std::move(path)),
+        fd_(fd),
+        input_(kInputChunk),
+        inflater_([this]() -> absl::StatusOr<absl::Span<const uint8_t>> {
+          ssize_t r = ReadFull(fd_, input_.data(), input_.size());
+          if (r < 0) return OsError(path_, static_cast<int>(-r));
+          return absl::MakeConstSpan(input_.data(), static_cast<size_t>(r));
+        }) {}
+
+  std::string path_;
+  int fd_;
+  std::string identity_;
+  std::vector<uint8_t> input_;
+  Inflater inflater_;
+};
 
 }  // namespace
 
@@ -155,21 +217,40 @@ absl::StatusOr<Arm64ImageHeader> ParseArm64ImageHeader(
 absl::StatusOr<std::vector<uint8_t>> GunzipFirstMember(
     absl::Span<const uint8_t> data, uint64_t max_size) {
   bool given = false;
-  return Inflate(
-      [&]() -> absl::StatusOr<absl::Span<const uint8_t>> {
-        if (given) return absl::Span<const uint8_t>();
-        given = true;
-        return data;
-      },
-      max_size);
+  Inflater inflater([&]() -> absl::StatusOr<absl::Span<const uint8_t>> {
+    if (given) return absl::Span<const uint8_t>();
+    given = true;
+    return data;
+  });
+  std::vector<uint8_t> out;
+  uint8_t buf[64 * 1024];
+  for (;;) {
+    absl::StatusOr<size_t> n = inflater.Read(absl::MakeSpan(buf));
+    if (!n.ok()) return n.status();
+    if (*n == 0) return out;
+    if (out.size() + *n > max_size) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "decompressed size exceeds the limit of ", max_size, " bytes"));
+    }
+    out.insert(out.end(), buf, buf + *n);
+  }
+}
+
+uint64_t GzipKernelLimit(const Arm64ImageHeader& header,
+                         uint64_t max_decompressed) {
+  // booting.rst: image_size is the effective size of the whole image,
+  // .bss included, so the file is never larger (0: unknown, pre-3.17).
+  if (header.image_size == 0) return max_decompressed;
+  return std::min(header.image_size, max_decompressed);
 }
 
 absl::StatusOr<LinuxImage> LoadLinuxImage(const std::string& path,
                                           uint64_t max_decompressed) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return OsError(path, errno);
+  absl::StatusOr<int> opened = OpenPayloadFile(path);
+  if (!opened.ok()) return opened.status();
   uint8_t head[kArm64ImageHeaderSize];
-  ssize_t n = ReadFull(fd.get(), head, sizeof(head));
+  ssize_t n = ReadFull(*opened, head, sizeof(head));
+  close(*opened);
   if (n < 0) return OsError(path, static_cast<int>(-n));
   if (static_cast<size_t>(n) < sizeof(head)) {
     return FileError(path, "failed to fill whole buffer");
@@ -180,51 +261,67 @@ absl::StatusOr<LinuxImage> LoadLinuxImage(const std::string& path,
   if (header->magic == kArm64ImageMagic) {
     return LinuxImage{*header, Payload::FromFile(path)};
   }
-
   // Neither magic: say what was looked for rather than zlib's view of it.
   if (head[0] != kGzipId1 || head[1] != kGzipId2) {
     return FileError(path,
                      "neither an arm64 Image (no ARM\\x64 magic at 0x38) nor "
                      "gzip (no 1f 8b magic at 0)");
   }
-  // Not a raw Image: decompress the whole file as gzip (first member),
-  // starting again from the 64 bytes already read.
-  std::vector<uint8_t> chunk;
-  bool sent_head = false;
-  absl::StatusOr<std::vector<uint8_t>> image = Inflate(
-      [&]() -> absl::StatusOr<absl::Span<const uint8_t>> {
-        if (!sent_head) {
-          sent_head = true;
-          return absl::MakeConstSpan(head, sizeof(head));
-        }
-        chunk.resize(kReadChunk);
-        ssize_t r = ReadFull(fd.get(), chunk.data(), chunk.size());
-        if (r < 0) return OsError(path, static_cast<int>(-r));
-        return absl::MakeConstSpan(chunk.data(), static_cast<size_t>(r));
-      },
-      max_decompressed);
-  if (!image.ok()) {
-    // OS errors already name the file.
-    if (absl::string_view(image.status().message()).substr(0, 5) == "file ") {
-      return image.status();
-    }
-    return absl::Status(
-        image.status().code(),
-        absl::StrCat("file ", path, " error: ", image.status().message()));
-  }
-  if (image->size() < kArm64ImageHeaderSize) {
+
+  // Not a raw Image: the first gzip member of the file must be one. One
+  // streaming pass reads its header (stopping at once when the magic is
+  // wrong) and its size (stopping as soon as it passes the limit the header
+  // gives); the payload then decompresses again on each read, so nothing
+  // is held in memory.
+  absl::StatusOr<std::unique_ptr<GzipFileStream>> stream =
+      GzipFileStream::Open(path);
+  if (!stream.ok()) return stream.status();
+  std::vector<uint8_t> buf(kInputChunk);
+  absl::StatusOr<size_t> got =
+      (*stream)->Read(absl::MakeSpan(buf.data(), kArm64ImageHeaderSize));
+  if (!got.ok()) return got.status();
+  if (*got < kArm64ImageHeaderSize) {
     // The reference panics here; a clean error instead.
-    return FileError(path,
-                     absl::StrCat("decompressed content is ", image->size(),
-                                  " bytes, shorter than the 64-byte "
-                                  "Linux Image header"));
+    return FileError(path, absl::StrCat("decompressed content is ", *got,
+                                        " bytes, shorter than the 64-byte "
+                                        "Linux Image header"));
   }
-  header = ParseArm64ImageHeader(*image, path);
+  header = ParseArm64ImageHeader(absl::MakeConstSpan(buf.data(), *got), path);
   if (!header.ok()) return header.status();
   if (header->magic != kArm64ImageMagic) {
     return absl::InvalidArgumentError("invalid Linux header");
   }
-  return LinuxImage{*header, Payload::FromBytes(path, *std::move(image))};
+  const uint64_t limit = GzipKernelLimit(*header, max_decompressed);
+  uint64_t size = *got;
+  for (;;) {
+    // Never ask for more than one byte past the limit.
+    const size_t want = static_cast<size_t>(
+        std::min<uint64_t>(buf.size(), limit - std::min(limit, size) + 1));
+    got = (*stream)->Read(absl::MakeSpan(buf.data(), want));
+    if (!got.ok()) return got.status();
+    if (*got == 0) break;
+    size += *got;
+    if (size > limit) {
+      const bool by_header = limit == header->image_size;
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "file ", path, " error: decompressed size exceeds the limit of ",
+          limit, " bytes (",
+          by_header ? "the image_size of its arm64 Image header"
+                    : "the bound on gzip kernels",
+          "); stopped after ", (*stream)->compressed_bytes_read(),
+          " compressed bytes"));
+    }
+  }
+  return LinuxImage{
+      *header,
+      Payload::FromStream(
+          path, size,
+          [path]() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
+            absl::StatusOr<std::unique_ptr<GzipFileStream>> s =
+                GzipFileStream::Open(path);
+            if (!s.ok()) return s.status();
+            return std::unique_ptr<Payload::Stream>(*std::move(s));
+          })};
 }
 
 }  // namespace realm_measurements::measure

@@ -1,6 +1,6 @@
 // Linux arm64 Image loading (spec-vmm §2.2, spec-core §8): the 64-byte
 // header of Documentation/arch/arm64/booting.rst, optionally inside a gzip
-// member that is decompressed into memory (bounded).
+// member that is decompressed on the fly (constant memory, bounded size).
 #ifndef REALM_MEASUREMENTS_MEASURE_LINUX_IMAGE_H_
 #define REALM_MEASUREMENTS_MEASURE_LINUX_IMAGE_H_
 
@@ -16,8 +16,9 @@ namespace realm_measurements::measure {
 // "ARM\x64", little-endian u32 at offset 56 of the header.
 inline constexpr uint32_t kArm64ImageMagic = 0x644d5241;
 inline constexpr size_t kArm64ImageHeaderSize = 64;
-// Bound on a gzip kernel's decompressed size (real arm64 Images are tens of
-// MiB); protects against decompression bombs.
+// Bound on a gzip kernel's decompressed size when its header gives no
+// image_size (real arm64 Images are tens of MiB); a header's image_size
+// lowers it (GzipKernelLimit).
 inline constexpr uint64_t kMaxDecompressedKernelSize = uint64_t{1} << 30;
 
 struct Arm64ImageHeader {
@@ -33,19 +34,31 @@ struct Arm64ImageHeader {
 absl::StatusOr<Arm64ImageHeader> ParseArm64ImageHeader(
     absl::Span<const uint8_t> data, const std::string& name);
 
+// The most a gzip kernel with `header` may decompress to: its image_size
+// (booting.rst: the whole image including .bss, never less than the file),
+// at most `max_decompressed`; `max_decompressed` when image_size is 0.
+uint64_t GzipKernelLimit(const Arm64ImageHeader& header,
+                         uint64_t max_decompressed);
+
 struct LinuxImage {
   Arm64ImageHeader header;
-  // The bytes to measure: the file itself, or the decompressed content in
-  // memory for a gzip kernel.
+  // The bytes to measure: the file itself, or for a gzip kernel a stream
+  // that decompresses the file again on each read (never held in memory).
   Payload payload;
 };
 
 // Loads `path`: a plain Image (the payload stays a lazily read file) or a
-// gzip member whose decompressed content is an Image. Errors:
-// "file <path> error: <strerror> (os error N)", "file <path> error: failed
-// to fill whole buffer" (shorter than 64 bytes), "file <path> error:
-// neither an arm64 Image (no ARM\x64 magic at 0x38) nor gzip (...)", "file
-// <path> error: <gzip problem>", "invalid Linux header" (magic still wrong).
+// gzip member whose decompressed content is an Image. A gzip kernel is
+// decompressed once here, in 64 KiB pieces, to learn its header and size:
+// a wrong magic stops after the first 64 bytes, a size past
+// GzipKernelLimit() as soon as it passes it. Errors:
+// "file <path> error: <strerror> (os error N)", "file <path> error: not a
+// regular file (<type>)", "file <path> error: failed to fill whole buffer"
+// (shorter than 64 bytes), "file <path> error: neither an arm64 Image (no
+// ARM\x64 magic at 0x38) nor gzip (...)", "file <path> error: <gzip
+// problem>",
+// "file <path> error: decompressed size exceeds the limit of N bytes (...)"
+// (ResourceExhausted), "invalid Linux header" (magic still wrong).
 absl::StatusOr<LinuxImage> LoadLinuxImage(
     const std::string& path,
     uint64_t max_decompressed = kMaxDecompressedKernelSize);

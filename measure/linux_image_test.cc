@@ -1,7 +1,10 @@
 #include "measure/linux_image.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -14,9 +17,13 @@
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "measure/crypto.h"
+#include "measure/gzip_bomb_testing.h"
 
 namespace realm_measurements::measure {
 namespace {
+
+using testing::Arm64Header;
+using testing::GzipBomb;
 
 const char kInputs[] = "testdata/golden/inputs/";
 const char kRef[] = "testdata/vectors/reference-testdata/";
@@ -98,7 +105,9 @@ TEST(LinuxImageTest, ReferenceLinuxBin) {
 TEST(LinuxImageTest, ReferenceLinuxBinGzDecompressesToSameBytes) {
   auto img = LoadLinuxImage(std::string(kRef) + "linux.bin.gz");
   ASSERT_TRUE(img.ok()) << img.status();
-  EXPECT_FALSE(img->payload.is_file());
+  // Streamed from the file on each read, never held in memory (issue 14).
+  EXPECT_EQ(img->payload.bytes(), nullptr);
+  EXPECT_EQ(img->payload.Open()->file_identity().rfind("gzip:file:", 0), 0u);
   EXPECT_EQ(img->header.image_size, 0x2d10000u);
   EXPECT_EQ(Sha256Hex(Content(img->payload)),
             "1d996b14b5b5fcc2beb6abd2c6beb6d9ca8ae38e16542cdd83bbdb49213e7351");
@@ -109,7 +118,7 @@ TEST(LinuxImageTest, GoldenKernels) {
     const char* name;
     uint64_t text_offset;
     uint64_t image_size;
-    bool in_memory;
+    bool gzip;
     const char* sha256;  // inputs.sha256 (decompressed for Image-c.gz)
     size_t size;
   };
@@ -133,7 +142,10 @@ TEST(LinuxImageTest, GoldenKernels) {
     ASSERT_TRUE(img.ok()) << img.status();
     EXPECT_EQ(img->header.text_offset, c.text_offset);
     EXPECT_EQ(img->header.image_size, c.image_size);
-    EXPECT_EQ(img->payload.is_file(), !c.in_memory);
+    EXPECT_EQ(img->payload.bytes(), nullptr);  // nothing held in memory
+    EXPECT_EQ(*img->payload.Size(), c.size);
+    EXPECT_EQ(img->payload.Open()->file_identity().rfind("gzip:", 0) == 0,
+              c.gzip);
     std::vector<uint8_t> content = Content(img->payload);
     EXPECT_EQ(content.size(), c.size);
     EXPECT_EQ(Sha256Hex(content), c.sha256);
@@ -227,6 +239,87 @@ TEST(LinuxImageTest, OnlyFirstMember) {
   auto out = GunzipFirstMember(a, 100);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(*out, std::vector<uint8_t>({1, 2, 3}));
+}
+
+TEST(LinuxImageTest, BombGeneratorMakesValidGzip) {
+  // The generator itself, checked by zlib on a small instance.
+  std::vector<uint8_t> gz = GzipBomb(Arm64Header(4 << 20), 3);
+  auto out = GunzipFirstMember(gz, 3 << 20);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->size(), 3u << 20);
+  EXPECT_EQ(std::vector<uint8_t>(out->begin(), out->begin() + 64),
+            Arm64Header(4 << 20));
+  EXPECT_EQ(std::count(out->begin() + 64, out->end(), 0),
+            static_cast<long>(out->size() - 64));
+}
+
+// Issue 14: a 2 GiB bomb took 13 s and 1.06 GB before the 1 GiB limit
+// stopped it. The header's image_size (16 MiB here) stops it as soon as the
+// content passes it.
+TEST(LinuxImageTest, GzipBombStopsAtTheHeaderImageSize) {
+  std::vector<uint8_t> gz = GzipBomb(Arm64Header(16 << 20), 2048);
+  EXPECT_LT(gz.size(), 4u << 20);  // small on disk
+  const std::string path = WriteTemp("bomb-16m.gz", gz);
+  absl::Status s = LoadLinuxImage(path).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_NE(std::string(s.message())
+                .find("error: decompressed size exceeds the limit of 16777216 "
+                      "bytes (the image_size of its arm64 Image header); "
+                      "stopped after "),
+            std::string::npos)
+      << s;
+}
+
+TEST(LinuxImageTest, GzipBombWithoutImageMagicStopsAfterTheHeader) {
+  std::vector<uint8_t> gz = GzipBomb({}, 2048);
+  const std::string path = WriteTemp("bomb-nomagic.gz", gz);
+  ExpectError(LoadLinuxImage(path).status(), "invalid Linux header");
+}
+
+TEST(LinuxImageTest, NoImageSizeFallsBackToTheGeneralBound) {
+  std::vector<uint8_t> gz = GzipBomb(Arm64Header(0), 4);
+  const std::string path = WriteTemp("no-image-size.gz", gz);
+  absl::Status s = LoadLinuxImage(path, 3 << 20).status();
+  EXPECT_NE(std::string(s.message())
+                .find("exceeds the limit of 3145728 bytes (the bound on gzip "
+                      "kernels)"),
+            std::string::npos)
+      << s;
+  auto img = LoadLinuxImage(path, 4 << 20);
+  ASSERT_TRUE(img.ok()) << img.status();
+  EXPECT_EQ(*img->payload.Size(), 4u << 20);
+}
+
+TEST(LinuxImageTest, GzipKernelChangedAfterLoadingFailsTheRead) {
+  const std::string path =
+      WriteTemp("changing.gz", GzipBomb(Arm64Header(8 << 20), 2));
+  auto img = LoadLinuxImage(path);
+  ASSERT_TRUE(img.ok()) << img.status();
+  WriteTemp("changing.gz", GzipBomb(Arm64Header(8 << 20), 3));
+  absl::Status s = img->payload.Read(
+      [](absl::Span<const uint8_t>) { return absl::OkStatus(); });
+  EXPECT_NE(std::string(s.message()).find("changed since it was loaded"),
+            std::string::npos)
+      << s;
+  WriteTemp("changing.gz", GzipBomb(Arm64Header(8 << 20), 1));
+  s = img->payload.Read(
+      [](absl::Span<const uint8_t>) { return absl::OkStatus(); });
+  EXPECT_NE(std::string(s.message()).find("changed since it was loaded"),
+            std::string::npos)
+      << s;
+}
+
+// Issue 14: a FIFO or a device as the kernel was read forever.
+TEST(LinuxImageTest, KernelMustBeARegularFile) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string fifo =
+      std::string(dir != nullptr ? dir : "/tmp") + "/kernel.fifo";
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  ExpectError(LoadLinuxImage(fifo).status(),
+              "file " + fifo + " error: not a regular file (FIFO)");
+  ExpectError(LoadLinuxImage("/dev/zero").status(),
+              "file /dev/zero error: not a regular file (character device)");
 }
 
 }  // namespace

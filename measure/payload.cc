@@ -34,12 +34,61 @@ class Fd {
     if (fd_ >= 0) close(fd_);
   }
   int get() const { return fd_; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
  private:
   int fd_;
 };
 
+// Bounded buffer: never more than 1 MiB in memory, whatever max_chunk says.
+constexpr size_t kMaxBuffer = 1 << 20;
+
 }  // namespace
+
+const char* FileTypeName(unsigned mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return "regular file";
+    case S_IFDIR:
+      return "directory";
+    case S_IFCHR:
+      return "character device";
+    case S_IFBLK:
+      return "block device";
+    case S_IFIFO:
+      return "FIFO";
+    case S_IFSOCK:
+      return "socket";
+    case S_IFLNK:
+      return "symbolic link";
+    default:
+      return "special file";
+  }
+}
+
+absl::StatusOr<int> OpenPayloadFile(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO without a writer would block forever.
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) return FileError(path, errno);
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return FileError(path, errno);
+  // Directories open; reading them fails with EISDIR, as the reference
+  // reports it. Devices, FIFOs and sockets never end or block.
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("file ", path, " error: not a regular file (",
+                     FileTypeName(st.st_mode), ")"));
+  }
+  const int flags = fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return FileError(path, errno);
+  }
+  return fd.release();
+}
 
 Payload Payload::FromBytes(std::string name, std::vector<uint8_t> bytes) {
   Payload p;
@@ -54,12 +103,23 @@ Payload Payload::FromFile(std::string path) {
   return p;
 }
 
+Payload Payload::FromStream(std::string name, uint64_t size,
+                            StreamOpener open) {
+  Payload p;
+  p.name_ = std::move(name);
+  p.open_stream_ = std::make_shared<const StreamOpener>(std::move(open));
+  p.stream_size_ = size;
+  return p;
+}
+
 absl::StatusOr<uint64_t> Payload::Size() const {
   if (bytes_ != nullptr) return bytes_->size();
+  if (open_stream_ != nullptr) return stream_size_;
   // Open, then fstat, as the reference does: a directory opens fine but is
   // not a regular file, which the read reports.
-  Fd fd(open(name_.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return FileError(name_, errno);
+  absl::StatusOr<int> opened = OpenPayloadFile(name_);
+  if (!opened.ok()) return opened.status();
+  Fd fd(*opened);
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return FileError(name_, errno);
   if (S_ISDIR(st.st_mode)) return FileError(name_, EISDIR);
@@ -78,11 +138,21 @@ absl::Status Payload::Read(
     }
     return absl::OkStatus();
   }
-  Fd fd(open(name_.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return FileError(name_, errno);
-  // Bounded buffer: never more than 1 MiB in memory, whatever max_chunk says.
-  constexpr size_t kMaxBuffer = 1 << 20;
-  std::vector<uint8_t> buf(max_chunk < kMaxBuffer ? max_chunk : kMaxBuffer);
+  std::vector<uint8_t> buf(std::min(max_chunk, kMaxBuffer));
+  if (open_stream_ != nullptr) {
+    absl::StatusOr<Reader> r = Open();
+    if (!r.ok()) return r.status();
+    for (;;) {
+      absl::StatusOr<size_t> n = r->Read(absl::MakeSpan(buf));
+      if (!n.ok()) return n.status();
+      if (*n == 0) return absl::OkStatus();
+      absl::Status s = chunk(absl::Span<const uint8_t>(buf.data(), *n));
+      if (!s.ok()) return s;
+    }
+  }
+  absl::StatusOr<int> opened = OpenPayloadFile(name_);
+  if (!opened.ok()) return opened.status();
+  Fd fd(*opened);
   for (;;) {
     ssize_t n = read(fd.get(), buf.data(), buf.size());
     if (n < 0) {
@@ -105,6 +175,8 @@ Payload::Reader& Payload::Reader::operator=(Reader&& other) noexcept {
     fd_ = other.fd_;
     other.fd_ = -1;
     bytes_ = std::move(other.bytes_);
+    stream_ = std::move(other.stream_);
+    stream_size_ = other.stream_size_;
     pos_ = other.pos_;
     file_identity_ = std::move(other.file_identity_);
   }
@@ -117,9 +189,36 @@ Payload::Reader::~Reader() {
 
 absl::StatusOr<size_t> Payload::Reader::Read(absl::Span<uint8_t> out) {
   if (bytes_ != nullptr) {
-    const size_t n = std::min(out.size(), bytes_->size() - pos_);
+    const size_t n = std::min<uint64_t>(out.size(), bytes_->size() - pos_);
     std::memcpy(out.data(), bytes_->data() + pos_, n);
     pos_ += n;
+    return n;
+  }
+  if (stream_ != nullptr) {
+    if (out.empty()) return 0;
+    // Never more than the size established when the payload was made: the
+    // layout was computed from it.
+    const uint64_t left = stream_size_ - pos_;
+    absl::StatusOr<size_t> n = stream_->Read(
+        out.first(static_cast<size_t>(std::min<uint64_t>(out.size(), left))));
+    if (!n.ok()) return n.status();
+    pos_ += *n;
+    if (*n == 0 && pos_ < stream_size_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "file ", name_, " error: content ended after ", pos_,
+          " bytes, expected ", stream_size_, " (changed since it was loaded)"));
+    }
+    if (*n == 0 || pos_ == stream_size_) {
+      // The stream must end exactly here.
+      uint8_t extra;
+      absl::StatusOr<size_t> more = stream_->Read(absl::MakeSpan(&extra, 1));
+      if (!more.ok()) return more.status();
+      if (*more != 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "file ", name_, " error: content is longer than the ", stream_size_,
+            " bytes loaded (changed since it was loaded)"));
+      }
+    }
     return n;
   }
   if (fd_ < 0) {
@@ -146,19 +245,32 @@ absl::StatusOr<Payload::Reader> Payload::Open() const {
     r.bytes_ = bytes_;
     return r;
   }
-  r.fd_ = open(name_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (r.fd_ < 0) return FileError(name_, errno);
+  if (open_stream_ != nullptr) {
+    absl::StatusOr<std::unique_ptr<Stream>> s = (*open_stream_)();
+    if (!s.ok()) return s.status();
+    r.stream_ = *std::move(s);
+    r.stream_size_ = stream_size_;
+    r.file_identity_ = r.stream_->identity();
+    return r;
+  }
+  absl::StatusOr<int> fd = OpenPayloadFile(name_);
+  if (!fd.ok()) return fd.status();
+  r.fd_ = *fd;
   struct stat st;
   if (fstat(r.fd_, &st) != 0) return FileError(name_, errno);
   // Sequential read-ahead; a hint only, failures do not matter.
   (void)posix_fadvise(r.fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-  r.file_identity_ = absl::StrCat(
+  r.file_identity_ = FileIdentity(st);
+  return r;
+}
+
+std::string FileIdentity(const struct stat& st) {
+  return absl::StrCat(
       "file:", st.st_dev, ":", st.st_ino, ":", st.st_size, ":",
       static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
       ":",
       static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 +
           st.st_ctim.tv_nsec);
-  return r;
 }
 
 }  // namespace realm_measurements::measure

@@ -1,8 +1,16 @@
-// Blob content for measurement: bytes in memory (a generated DTB, a
-// decompressed kernel) or a file that is opened lazily and read in bounded
-// chunks, so measuring never needs the whole file in memory.
+// Blob content for measurement: bytes in memory (a generated DTB), a file
+// that is opened lazily and read in bounded chunks, or a stream opened
+// again for every pass (a gzip kernel, decompressed on the fly), so
+// measuring never needs a payload whole in memory.
+//
+// Files must be regular files (or directories, which fail on read as the
+// reference tool reports them): a character device or a FIFO is refused when
+// opened, without blocking and before any byte is read, since /dev/zero or
+// a FIFO would be read forever.
 #ifndef REALM_MEASUREMENTS_MEASURE_PAYLOAD_H_
 #define REALM_MEASUREMENTS_MEASURE_PAYLOAD_H_
+
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <functional>
@@ -16,13 +24,46 @@
 
 namespace realm_measurements::measure {
 
+// Opens `path` read-only for reading as a payload: O_NONBLOCK so that a
+// FIFO does not block the open, then refuses anything but a regular file or
+// a directory with "file <path> error: not a regular file (<type>)". OS
+// errors read "file <path> error: <strerror> (os error <errno>)". The caller
+// owns the returned descriptor (blocking mode restored).
+absl::StatusOr<int> OpenPayloadFile(const std::string& path);
+
+// "character device", "FIFO", ... for the S_IFMT bits of `mode`.
+const char* FileTypeName(unsigned mode);
+
+// "file:<dev>:<inode>:<size>:<mtime ns>:<ctime ns>": what the content of a
+// regular file is a function of (Reader::file_identity()).
+std::string FileIdentity(const struct stat& st);
+
 class Payload {
  public:
+  // A sequential source of the content, opened once per pass.
+  class Stream {
+   public:
+    virtual ~Stream() = default;
+    // Fills `out` completely unless the content ends first; returns the
+    // number of bytes written (0 at the end).
+    virtual absl::StatusOr<size_t> Read(absl::Span<uint8_t> out) = 0;
+    // What the content is a function of (e.g. "gzip:" + the file identity
+    // of the compressed file), for the digest cache.
+    virtual std::string identity() const = 0;
+  };
+  using StreamOpener = std::function<absl::StatusOr<std::unique_ptr<Stream>>()>;
+
   // `name` is what error messages and reports call it (a path, "DTB", ...).
   static Payload FromBytes(std::string name, std::vector<uint8_t> bytes);
   static Payload FromFile(std::string path);
+  // Content of exactly `size` bytes produced by a new stream from `open`
+  // for each pass; a pass producing more or fewer bytes fails (the source
+  // changed since `size` was established).
+  static Payload FromStream(std::string name, uint64_t size, StreamOpener open);
 
   const std::string& name() const { return name_; }
+  // True for files and streams: content read through Open(), not held in
+  // memory (bytes() is nullptr).
   bool is_file() const { return bytes_ == nullptr; }
 
   // Size in bytes (stats the file). File errors read
@@ -52,7 +93,8 @@ class Payload {
     // number of bytes written (0 at the end). Errors as Size()/Read().
     absl::StatusOr<size_t> Read(absl::Span<uint8_t> out);
     // Files: "file:<dev>:<inode>:<size>:<mtime ns>:<ctime ns>" from fstat of
-    // the open descriptor; empty for bytes (identify those by content).
+    // the open descriptor; streams: their identity(); empty for bytes
+    // (identify those by content).
     const std::string& file_identity() const { return file_identity_; }
 
    private:
@@ -61,16 +103,21 @@ class Payload {
     std::string name_;
     int fd_ = -1;
     std::shared_ptr<const std::vector<uint8_t>> bytes_;
-    size_t pos_ = 0;
+    std::unique_ptr<Stream> stream_;
+    uint64_t stream_size_ = 0;  // what the stream must produce
+    uint64_t pos_ = 0;
     std::string file_identity_;
   };
-  // Opens the file (or wraps the bytes). A directory opens; reading it
-  // fails, as Read() does.
+  // Opens the file or the stream (or wraps the bytes). A directory opens;
+  // reading it fails, as Read() does.
   absl::StatusOr<Reader> Open() const;
 
  private:
   std::string name_;
   std::shared_ptr<const std::vector<uint8_t>> bytes_;
+  // Streams only.
+  std::shared_ptr<const StreamOpener> open_stream_;
+  uint64_t stream_size_ = 0;
 };
 
 }  // namespace realm_measurements::measure

@@ -1,5 +1,8 @@
 #include "measure/payload.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -173,6 +176,85 @@ TEST(PayloadReader, MissingFileAndDirectoryErrors) {
   ASSERT_FALSE(n.ok());
   EXPECT_NE(n.status().message().find("Is a directory (os error 21)"),
             std::string::npos);
+}
+
+// Issue 14: /dev/zero or a FIFO as a payload was read forever (or blocked
+// in open). Each access is refused at once, naming the file and its type.
+TEST(Payload, DevicesAndFifosAreRefusedWithoutBlocking) {
+  const std::string fifo = TempPath("payload.fifo");
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::pair<std::string, std::string> cases[] = {
+      {fifo, "FIFO"},
+      {"/dev/zero", "character device"},
+      {"/dev/urandom", "character device"},
+  };
+  for (const auto& [path, type] : cases) {
+    SCOPED_TRACE(path);
+    const std::string want =
+        "file " + path + " error: not a regular file (" + type + ")";
+    Payload p = Payload::FromFile(path);
+    EXPECT_EQ(p.Size().status().message(), want);
+    absl::Status s;
+    Chunks(p, 16, &s);
+    EXPECT_EQ(s.message(), want);
+    EXPECT_EQ(p.Open().status().message(), want);
+    EXPECT_EQ(p.Open().status().code(), absl::StatusCode::kInvalidArgument);
+  }
+}
+
+// A stream of `n` bytes 0, 1, 2, ... (mod 256).
+class CountingStream : public Payload::Stream {
+ public:
+  explicit CountingStream(uint64_t n) : n_(n) {}
+  absl::StatusOr<size_t> Read(absl::Span<uint8_t> out) override {
+    size_t k = 0;
+    for (; k < out.size() && pos_ < n_; ++k) out[k] = pos_++ & 0xff;
+    return k;
+  }
+  std::string identity() const override { return "counting"; }
+
+ private:
+  uint64_t n_;
+  uint64_t pos_ = 0;
+};
+
+Payload::StreamOpener Counting(uint64_t n) {
+  return [n]() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
+    return std::make_unique<CountingStream>(n);
+  };
+}
+
+TEST(Payload, StreamIsReopenedForEachPass) {
+  Payload p = Payload::FromStream("stream", 1000, Counting(1000));
+  EXPECT_TRUE(p.is_file());
+  EXPECT_EQ(p.bytes(), nullptr);
+  EXPECT_EQ(*p.Size(), 1000u);
+  for (int pass = 0; pass < 2; ++pass) {
+    absl::Status s;
+    std::string joined;
+    for (const std::string& c : Chunks(p, 300, &s)) joined += c;
+    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_EQ(joined.size(), 1000u);
+    EXPECT_EQ(static_cast<uint8_t>(joined[999]), 999 & 0xff);
+  }
+  absl::StatusOr<Payload::Reader> r = p.Open();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->file_identity(), "counting");
+}
+
+TEST(Payload, StreamOfAnotherSizeThanLoadedIsAnError) {
+  for (uint64_t actual : {999u, 1001u}) {
+    SCOPED_TRACE(actual);
+    Payload p = Payload::FromStream("k.gz", 1000, Counting(actual));
+    absl::Status s;
+    Chunks(p, 4096, &s);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(s.message().find("file k.gz error: "), std::string::npos) << s;
+    EXPECT_NE(s.message().find("(changed since it was loaded)"),
+              std::string::npos)
+        << s;
+  }
 }
 
 }  // namespace
