@@ -19,6 +19,7 @@
 #include "measure/cloud_hv.h"
 #include "measure/crypto.h"
 #include "measure/kvmtool.h"
+#include "measure/output_files.h"
 #include "measure/payload.h"
 #include "measure/qemu.h"
 #include "measure/toml_limits.h"
@@ -256,6 +257,17 @@ absl::Status MakeDirs(const std::string& dir) {
         absl::StrCat("output directory: ", dir, " is not a directory"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Sha256Hex(absl::string_view data) {
+  absl::StatusOr<std::vector<uint8_t>> h = crypto::HashOnce(
+      crypto::DigestAlgorithm::kSha256,
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(data.data()),
+                          data.size()));
+  if (!h.ok()) return h.status();
+  std::string hex;
+  for (uint8_t b : *h) absl::StrAppend(&hex, absl::Hex(b, absl::kZeroPad2));
+  return hex;
 }
 
 absl::StatusOr<std::string> Sha256File(const std::string& path) {
@@ -528,17 +540,6 @@ std::string MeasureScript(const Plan& p, const Config& c) {
   args.insert(args.end(), p.vmm_args.begin(), p.vmm_args.end());
   absl::StrAppend(&s, Continued(args), "\n");
   return s;
-}
-
-absl::Status WriteScript(const std::string& path, const std::string& text) {
-  if (absl::Status s = measure::WriteFileAtomically(path, text); !s.ok()) {
-    return s;
-  }
-  if (chmod(path.c_str(), 0755) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot make ", path, " executable: ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
 }
 
 struct Options {
@@ -861,8 +862,38 @@ int Main(const std::vector<std::string>& args, const std::string& cwd,
   plan = MakePlan(*config, *o.vmm, o.firmware, real_out);
   if (!plan.ok()) return Fail(err, plan.status());
 
+  const std::string name = VmmName(plan->vmm);
+  const std::string run = absl::StrCat(real_out, "/run-", name, ".sh");
+  const std::string measure = absl::StrCat(real_out, "/measure-", name, ".sh");
+  // Nothing an input names is overwritten and only regular files are
+  // replaced (issue 14); realm-measurements checks its own outputs the
+  // same way.
+  {
+    std::vector<measure::NamedPath> inputs = {{"--config", config_path}};
+    for (const auto& [what, path] : plan->payloads)
+      inputs.push_back({what, path});
+    for (const std::string& h : config->host_configs) {
+      inputs.push_back({"host_configs", h});
+    }
+    std::vector<measure::NamedPath> outputs = {
+        {"run script", run}, {"measure script", measure}, {"DTB", plan->dtb}};
+    for (size_t i = 0; i + 1 < o.corim_args.size(); i += 2) {
+      const std::string& opt = o.corim_args[i];
+      if (opt == "--corim-output" || opt == "--comid-output") {
+        outputs.push_back({opt, o.corim_args[i + 1]});
+      } else if (opt == "--corim-sign-key" || opt == "--corim-sign-chain") {
+        inputs.push_back({opt, o.corim_args[i + 1]});
+      }
+    }
+    if (absl::Status s = measure::CheckOutputPaths(inputs, outputs); !s.ok()) {
+      return Fail(err, s);
+    }
+  }
+
   // The measurement, in-process: exactly what measure-<vmm>.sh runs, plus
-  // the DTB and CoRIM outputs.
+  // the DTB and CoRIM outputs, staged with the scripts and written together
+  // only when everything succeeded: a failure leaves every earlier file
+  // (and the checksums in an earlier run script) as it was.
   std::vector<std::string> cli_args = {"--output-dtb", plan->dtb};
   if (o.verbose > 0) cli_args.push_back("-v");
   cli_args.insert(cli_args.end(), o.corim_args.begin(), o.corim_args.end());
@@ -879,6 +910,8 @@ int Main(const std::vector<std::string>& args, const std::string& cwd,
   env.models["kvmtool"] = &measure::BuildKvmtool;
   env.models["qemu"] = &measure::BuildQemu;
   env.models["cloud-hv"] = &measure::BuildCloudHv;
+  measure::OutputSet outputs;
+  env.staged_outputs = &outputs;
   std::ostringstream cli_out, cli_err;
   const int rc = measure::RunCli(cli_args, env, cli_out, cli_err);
   err << cli_err.str();
@@ -891,26 +924,21 @@ int Main(const std::vector<std::string>& args, const std::string& cwd,
       absl::StrSplit(cli_out.str(), '\n', absl::SkipEmpty());
 
   std::vector<std::pair<std::string, std::string>> checksums;
-  std::vector<std::string> files;
-  for (const auto& [what, path] : plan->payloads) files.push_back(path);
-  files.push_back(plan->dtb);
-  for (const std::string& f : files) {
-    absl::StatusOr<std::string> h = Sha256File(f);
+  for (const auto& [what, path] : plan->payloads) {
+    absl::StatusOr<std::string> h = Sha256File(path);
     if (!h.ok()) return Fail(err, h.status());
-    checksums.push_back({*h, f});
+    checksums.push_back({*h, path});
   }
-  const std::string name = VmmName(plan->vmm);
-  const std::string run = absl::StrCat(real_out, "/run-", name, ".sh");
-  const std::string measure = absl::StrCat(real_out, "/measure-", name, ".sh");
-  if (absl::Status s =
-          WriteScript(run, RunScript(*plan, *config, measurements, checksums));
-      !s.ok()) {
-    return Fail(err, s);
+  const std::string* dtb = outputs.Find(plan->dtb);
+  if (dtb == nullptr) {
+    return Fail(err, absl::InternalError("realm-measurements wrote no DTB"));
   }
-  if (absl::Status s = WriteScript(measure, MeasureScript(*plan, *config));
-      !s.ok()) {
-    return Fail(err, s);
-  }
+  absl::StatusOr<std::string> dtb_hash = Sha256Hex(*dtb);
+  if (!dtb_hash.ok()) return Fail(err, dtb_hash.status());
+  checksums.push_back({*dtb_hash, plan->dtb});
+  outputs.Add(run, RunScript(*plan, *config, measurements, checksums), 0755);
+  outputs.Add(measure, MeasureScript(*plan, *config), 0755);
+  if (absl::Status s = outputs.Commit(); !s.ok()) return Fail(err, s);
   out << cli_out.str() << "wrote " << run << "\nwrote " << measure << "\nwrote "
       << plan->dtb << "\n";
   for (size_t i = 0; i + 1 < o.corim_args.size(); i += 2) {

@@ -380,6 +380,77 @@ class GenRunVmmTest(unittest.TestCase):
         self.assertFalse(os.path.exists(
             os.path.join(self.dir, "out", "run-kvmtool.sh")))
 
+    # --- Issue 14: nothing lost or destroyed, no crash on deep configs ---
+
+    def test_deeply_nested_config_is_refused_not_crashed(self):
+        for text in ["a" + ".a" * 40000 + " = 1\n",
+                     "[a" + ".a" * 3000 + "]\n",
+                     "a = {b" + ".b" * 3000 + " = 1}\n",
+                     "a = " + "[" * 5000 + "\n"]:
+            p = self.gen("--config", self.write_config(text), "--kvmtool",
+                         check=False)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertRegex(p.stderr, r"gen-run-vmm: error: (file .* is "
+                             r"larger than the limit of 65536 bytes|config "
+                             r".*: nesting depth exceeds the limit of 4 at "
+                             r"line 1 )")
+
+    def test_failed_run_changes_no_earlier_output(self):
+        out = os.path.join(self.dir, "out")
+        self.gen("--config", self.write_config(config_text()), "--kvmtool")
+        names = ["kvmtool.dtb", "run-kvmtool.sh", "measure-kvmtool.sh"]
+        before = {}
+        for n in names:
+            with open(os.path.join(out, n), "rb") as f:
+                before[n] = f.read()
+        # A different VM (another DTB) whose CoRIM cannot be signed: the
+        # measurement fails after the model is built.
+        key = os.path.join(self.dir, "key.pem")
+        with open(key, "w") as f:
+            f.write("not a key\n")
+        text = config_text().replace("cpus = 2", "cpus = 4")
+        p = self.gen("--config", self.write_config(text), "--kvmtool",
+                     "--corim-output", os.path.join(self.dir, "r.corim"),
+                     "--corim-sign-key", key, "--corim-sign-chain", key,
+                     check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no script written", p.stderr)
+        for n in names:
+            with open(os.path.join(out, n), "rb") as f:
+                self.assertEqual(f.read(), before[n], n)
+        self.assertEqual(sorted(os.listdir(out)), sorted(names))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "r.corim")))
+
+    def test_output_naming_an_input_is_refused(self):
+        out = os.path.join(self.dir, "out")
+        os.mkdir(out)
+        kernel = os.path.join(out, "kvmtool.dtb")
+        shutil.copy(KERNEL, kernel)
+        text = config_text().replace('kernel = "%s"' % KERNEL,
+                                     'kernel = "%s"' % kernel)
+        p = self.gen("--config", self.write_config(text), "--kvmtool",
+                     check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("DTB %s: the same file as the input kernel %s" %
+                      (kernel, kernel), p.stderr)
+        self.assertEqual(sha256(kernel), sha256(KERNEL))
+        self.assertEqual(os.listdir(out), ["kvmtool.dtb"])
+
+    def test_outputs_replace_only_regular_files(self):
+        out = os.path.join(self.dir, "out")
+        os.mkdir(out)
+        target = os.path.join(self.dir, "target")
+        with open(target, "w") as f:
+            f.write("KEEP")
+        os.symlink(target, os.path.join(out, "run-kvmtool.sh"))
+        p = self.gen("--config", self.write_config(config_text()),
+                     "--kvmtool", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("run-kvmtool.sh: is a symbolic link", p.stderr)
+        with open(target) as f:
+            self.assertEqual(f.read(), "KEEP")
+        self.assertEqual(os.listdir(out), ["run-kvmtool.sh"])
+
 
 if __name__ == "__main__":
     unittest.main()
