@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "corim/cose.h"
 #include "corim/internal/status_macros.h"
+#include "measure/json_limits.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {
@@ -19,6 +20,11 @@ namespace {
 
 using crypto::Curve;
 using crypto::EcPublicKey;
+
+// nlohmann::json recurses per nesting level (measure/json_limits.h); a JWK
+// is one object, a trust-anchor store an array of objects holding one.
+constexpr measure::JsonLimits kJwkLimits{64 << 10, 4};
+constexpr measure::JsonLimits kTrustAnchorLimits{4 << 20, 8};
 
 std::string Hex(absl::Span<const uint8_t> b) {
   return absl::BytesToHexString(
@@ -99,6 +105,10 @@ absl::StatusOr<crypto::DigestAlgorithm> TokenHashAlgorithm(
 }
 
 absl::StatusOr<EcPublicKey> PublicKeyFromJwk(absl::string_view json_text) {
+  if (absl::Status s = measure::CheckJsonLimits(json_text, kJwkLimits);
+      !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("JWK: ", s.message()));
+  }
   nlohmann::json j = nlohmann::json::parse(json_text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return absl::InvalidArgumentError("JWK: expected a JSON object");
@@ -147,6 +157,11 @@ absl::StatusOr<EcPublicKey> LoadPublicKey(
   if (absl::StartsWith(text, "{")) return PublicKeyFromJwk(text);
   if (absl::StartsWith(text, "[")) {
     // Trust-anchor store (rust-ccatoken ta.json, §4.2): lookup by instance-id.
+    if (absl::Status s = measure::CheckJsonLimits(text, kTrustAnchorLimits);
+        !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("trust-anchor store: ", s.message()));
+    }
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_array()) {
       return absl::InvalidArgumentError(

@@ -172,6 +172,17 @@ TEST(VerifyTest, KeyFormats) {
        "JWK: "},
       {"{not json", "expected a JSON object"},
   };
+  // Issue 14: nlohmann::json recurses when it dumps (or copies) a value: a
+  // trust-anchor entry whose pkey nests 100,000 arrays crashed the token
+  // CLI and the server. Both inputs are refused before parsing.
+  const std::string deep = std::string(30000, '[') + std::string(30000, ']');
+  EXPECT_EQ(LoadPublicKey("{\"a\":" + deep + "}").status().message(),
+            "JWK: nesting deeper than 4 levels at byte 8");
+  const std::string deep_store =
+      "[{\"instance-id\":\"0103\",\"pkey\":" + std::string(100000, '[') +
+      std::string(100000, ']') + "}]";
+  EXPECT_EQ(LoadPublicKey(deep_store, Hex("0103")).status().message(),
+            "trust-anchor store: nesting deeper than 8 levels at byte 36");
   for (const Case& c : cases) {
     SCOPED_TRACE(c.json);
     auto k = LoadPublicKey(c.json);

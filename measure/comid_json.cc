@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "measure/json_limits.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::measure {
@@ -202,31 +203,6 @@ OJson DefaultEnvironment() {
 
 // Nesting depth outside strings; nlohmann's parser recurses, so deep input
 // is refused before it is parsed.
-bool DepthWithin(absl::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > limit) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 absl::Status ParseError(absl::string_view name, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(
       "invalid VM configuration: cannot parse ", name, ": ", what));
@@ -245,16 +221,10 @@ absl::StatusOr<std::string> FillComidJson(
 
   if (template_json.has_value()) {
     const std::string& text = *template_json;
-    if (text.size() > kMaxComidTemplateSize) {
-      return ParseError(
-          template_name,
-          absl::StrCat("template of ", text.size(),
-                       " bytes exceeds the limit of ", kMaxComidTemplateSize));
-    }
-    if (!DepthWithin(text, kMaxComidTemplateDepth)) {
-      return ParseError(template_name,
-                        absl::StrCat("nesting deeper than ",
-                                     kMaxComidTemplateDepth, " levels"));
+    if (absl::Status s = CheckJsonLimits(
+            text, JsonLimits{kMaxComidTemplateSize, kMaxComidTemplateDepth});
+        !s.ok()) {
+      return ParseError(template_name, s.message());
     }
     Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) {

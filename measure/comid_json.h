@@ -16,8 +16,11 @@
 
 namespace realm_measurements::measure {
 
-// Largest template accepted, and deepest nesting (untrusted input).
-inline constexpr size_t kMaxComidTemplateSize = 16 << 20;
+// Largest template accepted, and deepest nesting (untrusted input; checked
+// before nlohmann::json parses, json_limits.h). Templates are a few KiB; 1
+// MiB keeps the parsed document well within the 64 MiB memory target
+// (a 16 MiB "[0,0,...]" took ~128 MiB as nlohmann values).
+inline constexpr size_t kMaxComidTemplateSize = 1 << 20;
 inline constexpr int kMaxComidTemplateDepth = 64;
 
 // Fills `template_json` (nullopt: the empty model, every string "" and

@@ -226,7 +226,16 @@ TEST(FillComidJson, TemplateErrors) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
             "invalid VM configuration: cannot parse deep.json: nesting deeper "
-            "than 64 levels");
+            "than 64 levels at byte 64");
+  // Issue 14: at most 1 MiB (a 16 MiB array of zeros took ~128 MiB).
+  std::string big = "[" + std::string((1 << 20) - 2, ' ') + "]";
+  bad = FillComidJson(big + " ", "big.json", Sha256Example(), Rpv(""));
+  EXPECT_EQ(bad.status().message(),
+            "invalid VM configuration: cannot parse big.json: document is "
+            "1048577 bytes, more than the limit of 1048576 bytes");
+  bad = FillComidJson(big, "big.json", Sha256Example(), Rpv(""));
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "expected a CoMID map"))
+      << bad.status();
 }
 
 }  // namespace
