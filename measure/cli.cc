@@ -751,6 +751,7 @@ Options:
           Config file. Can be specified multiple times to provide overlays.
           For example: -c hardware.conf -c firmware.conf -c hypervisor.conf
           Each file can only lower the values set by the files before it
+          (at most 8 KiB and 4 levels deep each)
       --endorsements-template <ENDORSEMENTS_TEMPLATE>
           Input file containing CoMID endorsements in JSON
       --endorsements-output <ENDORSEMENTS_OUTPUT>
