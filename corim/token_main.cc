@@ -46,6 +46,7 @@
 #include "corim/token_json.h"
 #include "corim/verify.h"
 #include "measure/crypto.h"
+#include "measure/payload.h"
 #include "measure/working_directory.h"
 #include "nlohmann/json.hpp"
 
@@ -114,15 +115,10 @@ constexpr char kHelp[] =
     "code of its lines (2 for a malformed line).\n";
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::string data((std::istreambuf_iterator<char>(f)), {});
-  // Tokens, keys and CoRIMs are small; refuse anything absurd.
-  if (data.size() > 16 * 1024 * 1024) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": expected at most 16 MiB, found ", data.size()));
-  }
-  return data;
+  // Tokens, keys and CoRIMs are small: at most 16 MiB, checked before
+  // reading, and only regular files (a device or FIFO was read until
+  // memory ran out).
+  return measure::ReadSmallRegularFile(path, 16 << 20);
 }
 
 absl::StatusOr<std::vector<uint8_t>> ParseHex(absl::string_view flag,

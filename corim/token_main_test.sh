@@ -48,9 +48,12 @@ expect 2 "expected hex digits" -- verify "$V/cca-token-01.cbor" --cpak "$TFM" --
 # Undecodable or unreadable tokens: exit 3.
 expect 3 "top-level tag: expected 399 or 907" -- verify "$V/corim-cca-realm-2025.cbor" --cpak "$TFM"
 expect 2 "COSE_Key: expected a map, found tag" -- verify "$V/cca-token-01.cbor" --cpak "$V/corim-cca-realm-2025.cbor"
-expect 3 "cannot open" -- verify /nonexistent --cpak "$TFM"
+expect 3 "file /nonexistent error: No such file or directory (os error 2)" -- verify /nonexistent --cpak "$TFM"
+# Issue 14: a device was read until memory ran out; refused before reading.
+expect 3 "file /dev/zero error: not a regular file (character device)" -- verify /dev/zero --cpak "$TFM"
+expect 2 "file /dev/zero error: not a regular file (character device)" -- verify "$V/cca-token-01.cbor" --cpak /dev/zero
 expect 3 "top-level tag" -- decode "$V/corim-cca-realm-2025.cbor"
-expect 2 "cannot open" -- verify "$V/cca-token-01.cbor" --cpak /nonexistent
+expect 2 "file /nonexistent error: No such file or directory (os error 2)" -- verify "$V/cca-token-01.cbor" --cpak /nonexistent
 expect 2 "TOKEN: expected a token file or --batch" -- decode --strict
 expect 2 "--format: expected json with --batch" -- decode --batch --format text
 

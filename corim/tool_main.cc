@@ -23,6 +23,7 @@
 #include "corim/platform_endorsements.h"
 #include "corim/signed_corim.h"
 #include "measure/crypto.h"
+#include "measure/payload.h"
 #include "measure/working_directory.h"
 
 namespace realm_measurements::corim {
@@ -49,12 +50,19 @@ constexpr char kHelp[] =
     "\n"
     "Exit status: 0 ok, 1 bad input, 2 usage.\n";
 
+// CoRIMs and certificates are small: at most 16 MiB, and only regular
+// files (a device or FIFO was read until memory ran out).
+constexpr uint64_t kMaxInputSize = 16 << 20;
+
 bool ReadFile(const std::string& path, std::vector<uint8_t>& out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  out.assign(std::istreambuf_iterator<char>(f),
-             std::istreambuf_iterator<char>());
-  return !f.bad();
+  absl::StatusOr<std::string> data =
+      measure::ReadSmallRegularFile(path, kMaxInputSize);
+  if (!data.ok()) {
+    std::cerr << "corim: " << data.status().message() << "\n";
+    return false;
+  }
+  out.assign(data->begin(), data->end());
+  return true;
 }
 
 int Fail(const absl::Status& s) {
@@ -147,17 +155,11 @@ int Main(int argc, char** argv) {
     return 2;
   }
   std::vector<uint8_t> bytes;
-  if (!ReadFile(file, bytes)) {
-    std::cerr << "corim: cannot read " << file << "\n";
-    return 1;
-  }
+  if (!ReadFile(file, bytes)) return 1;
   if (cmd == "decode") return Decode(bytes, diag);
 
   std::vector<uint8_t> pem;
-  if (!ReadFile(anchor_path, pem)) {
-    std::cerr << "corim: cannot read " << anchor_path << "\n";
-    return 1;
-  }
+  if (!ReadFile(anchor_path, pem)) return 1;
   absl::StatusOr<crypto::Certificate> anchor =
       crypto::Certificate::FromPem(std::string(pem.begin(), pem.end()));
   if (!anchor.ok()) return Fail(anchor.status());

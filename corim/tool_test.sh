@@ -28,6 +28,11 @@ err=$("$tool" decode "$vectors/veraison-cca/corim-cca-platform-bad-ta-cert.cbor"
 [[ $rc -eq 1 ]] || fail "bad platform CoRIM: exit $rc"
 grep -q "type 'pkix-base64-key'), found tag 555" <<<"$err" || fail "bad platform error: $err"
 
+# Issue 14: a device was read until memory ran out; refused before reading.
+err=$("$tool" decode /dev/zero 2>&1 >/dev/null); rc=$?
+[[ $rc -eq 1 ]] || fail "/dev/zero: exit $rc"
+grep -q 'corim: file /dev/zero error: not a regular file (character device)' <<<"$err" || fail "/dev/zero: $err"
+
 "$tool" >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "usage exit"
 for args in "--help" "decode --help" "verify -h"; do
   read -r -a words <<< "$args"

@@ -90,6 +90,37 @@ absl::StatusOr<int> OpenPayloadFile(const std::string& path) {
   return fd.release();
 }
 
+absl::StatusOr<std::string> ReadSmallRegularFile(const std::string& path,
+                                                 uint64_t limit) {
+  absl::StatusOr<int> opened = OpenPayloadFile(path);
+  if (!opened.ok()) return opened.status();
+  Fd fd(*opened);
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return FileError(path, errno);
+  if (S_ISDIR(st.st_mode)) return FileError(path, EISDIR);
+  auto too_big = [&](uint64_t n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("file ", path, " error: ", n,
+                     " bytes, more than the limit of ", limit, " bytes"));
+  };
+  if (static_cast<uint64_t>(st.st_size) > limit) return too_big(st.st_size);
+  std::string out;
+  char buf[64 << 10];
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return FileError(path, errno);
+    }
+    if (n == 0) return out;
+    // The file may grow while it is read.
+    if (out.size() + static_cast<size_t>(n) > limit) {
+      return too_big(out.size() + n);
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
 Payload Payload::FromBytes(std::string name, std::vector<uint8_t> bytes) {
   Payload p;
   p.name_ = std::move(name);

@@ -31,6 +31,13 @@ namespace realm_measurements::measure {
 // owns the returned descriptor (blocking mode restored).
 absl::StatusOr<int> OpenPayloadFile(const std::string& path);
 
+// Reads a whole small file (a config, key, token, CoRIM) as OpenPayloadFile
+// opens it: a device or FIFO is refused, and a file over `limit` bytes is
+// refused before it is read ("file <path> error: <n> bytes, more than the
+// limit of <limit> bytes"), so nothing unbounded is allocated.
+absl::StatusOr<std::string> ReadSmallRegularFile(const std::string& path,
+                                                 uint64_t limit);
+
 // "character device", "FIFO", ... for the S_IFMT bits of `mode`.
 const char* FileTypeName(unsigned mode);
 

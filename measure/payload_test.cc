@@ -203,6 +203,25 @@ TEST(Payload, DevicesAndFifosAreRefusedWithoutBlocking) {
   }
 }
 
+TEST(ReadSmallRegularFile, BoundedAndRegularOnly) {
+  const std::string path = TempPath("small-file");
+  WriteFile(path, "0123456789");
+  EXPECT_EQ(*ReadSmallRegularFile(path, 10), "0123456789");
+  EXPECT_EQ(
+      ReadSmallRegularFile(path, 9).status().message(),
+      "file " + path + " error: 10 bytes, more than the limit of 9 bytes");
+  // /dev/zero never ends: refused, not read until memory runs out.
+  EXPECT_EQ(ReadSmallRegularFile("/dev/zero", 1 << 20).status().message(),
+            "file /dev/zero error: not a regular file (character device)");
+  const std::string fifo = TempPath("small.fifo");
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(ReadSmallRegularFile(fifo, 1 << 20).status().message(),
+            "file " + fifo + " error: not a regular file (FIFO)");
+  EXPECT_EQ(ReadSmallRegularFile(TempPath("none"), 1).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 // A stream of `n` bytes 0, 1, 2, ... (mod 256).
 class CountingStream : public Payload::Stream {
  public:
