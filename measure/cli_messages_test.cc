@@ -129,19 +129,19 @@ TEST_F(CliMessagesTest, EveryMessageSaysHowToFixIt) {
       {"--num-wps 6 --num-bps 6 --corim-output DIR/no-dir/r.corim kvmtool -c "
        "1 -m 512M",
        1,
-       "ERROR Failed to compute measurements: cannot write output "
+       "ERROR Invalid arguments: cannot write output "
        "--corim-output DIR/no-dir/r.corim: No such file or directory (os "
        "error 2)"},
       {"--num-wps 6 --num-bps 6 --endorsements-output DIR/no-dir/e.json "
        "kvmtool -c 1 -m 512M",
        1,
-       "ERROR Failed to compute measurements: cannot write output "
+       "ERROR Invalid arguments: cannot write output "
        "--endorsements-output DIR/no-dir/e.json: No such file or directory "
        "(os error 2)"},
       {"--num-wps 6 --num-bps 6 --output-dtb DIR/no-dir/vm.dtb kvmtool -c 1 "
        "-m 512M",
        1,
-       "ERROR Cannot build parameters: cannot write output --output-dtb "
+       "ERROR Invalid arguments: cannot write output --output-dtb "
        "DIR/no-dir/vm.dtb: No such file or directory (os error 2)"},
   };
   CliEnvironment env;

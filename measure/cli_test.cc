@@ -423,10 +423,12 @@ TEST(Cli, OutputDtbIsWrittenAtomicallyAfterTheBuild) {
   // An unwritable destination: a clean error, no stray temporary file.
   r = RunTool({"--output-dtb", dir + "/no-such-dir/out.dtb", "cloud-hv"});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, "ERROR Invalid arguments: --output-dtb " + dir +
-                       "/no-such-dir/out.dtb: directory " + dir +
-                       "/no-such-dir: No such file or directory (os error "
-                       "2)\n");
+  EXPECT_EQ(r.err,
+            "ERROR Invalid arguments: cannot write output "
+            "--output-dtb " +
+                dir +
+                "/no-such-dir/out.dtb: No such file or directory (os "
+                "error 2)\n");
   EXPECT_EQ(DirEntries(dir), std::vector<std::string>{"out.dtb"});
 }
 
@@ -692,9 +694,12 @@ TEST(CliRobustness, OutputNamingAnInputIsRefused) {
   Result r =
       RunReal({"-c", conf, "-k", kernel, "--output-dtb", dir + "/kernel-link",
                "kvmtool", "--realm", "-c", "1", "-m", "256M", "-k", "Image"});
-  EXPECT_EQ(r.err, "ERROR Invalid arguments: --output-dtb " + dir +
-                       "/kernel-link: is a symbolic link; outputs are "
-                       "written only to a new file or over a regular file\n");
+  EXPECT_EQ(r.err,
+            "ERROR Invalid arguments: cannot write output "
+            "--output-dtb " +
+                dir +
+                "/kernel-link: is a symbolic link; outputs are "
+                "written only to a new file or over a regular file\n");
   EXPECT_EQ(ReadFile(kernel), image);
   // The same run with distinct outputs succeeds.
   r = RunReal({"-c", conf, "-k", kernel, "-i", initrd, "--output-dtb",
@@ -725,8 +730,9 @@ TEST(CliRobustness, OutputsReplaceOnlyRegularFiles) {
       Result r = RunTool(
           {"--num-wps", "6", "--num-bps", "6", option, path, "cloud-hv"});
       EXPECT_EQ(r.rc, 1);
-      EXPECT_EQ(r.err, absl::StrCat("ERROR Invalid arguments: ", option, " ",
-                                    path, ": ", what,
+      EXPECT_EQ(r.err, absl::StrCat("ERROR Invalid arguments: cannot write "
+                                    "output ",
+                                    option, " ", path, ": ", what,
                                     "; outputs are written only to a new file "
                                     "or over a regular file\n"));
       struct stat st;
@@ -789,9 +795,12 @@ TEST(CliRobustness, OutputPathErrorsComeBeforeAnyPayloadIsHashed) {
       RunTool({"--num-wps", "6", "--num-bps", "6", "-f", dir + "/missing-fw",
                "--corim-output", dir + "/no-dir/x.corim", "cloud-hv"});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, "ERROR Invalid arguments: --corim-output " + dir +
-                       "/no-dir/x.corim: directory " + dir +
-                       "/no-dir: No such file or directory (os error 2)\n");
+  EXPECT_EQ(r.err,
+            "ERROR Invalid arguments: cannot write output "
+            "--corim-output " +
+                dir +
+                "/no-dir/x.corim: No such file or directory (os error "
+                "2)\n");
 }
 
 }  // namespace

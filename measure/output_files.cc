@@ -36,6 +36,16 @@ absl::Status Refuse(const NamedPath& p, absl::string_view why) {
       absl::StrCat(p.option, " ", p.path, ": ", why));
 }
 
+// Outputs use the CLI's wording for an unwritable output.
+absl::Status RefuseOutput(const NamedPath& p, absl::string_view why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot write output ", p.option, " ", p.path, ": ", why));
+}
+
+std::string OsText(int err) {
+  return absl::StrCat(std::strerror(err), " (os error ", err, ")");
+}
+
 // Where an output lands: the file it replaces, or (absent) its directory
 // and name.
 struct Place {
@@ -50,18 +60,20 @@ struct Place {
 
 // Destination rules shared by the check and the commit.
 absl::StatusOr<Place> OutputPlace(const NamedPath& out) {
-  if (out.path.empty()) return Refuse(out, "empty path");
+  if (out.path.empty()) return RefuseOutput(out, "empty path");
   struct stat st;
   if (lstat(out.path.c_str(), &st) == 0) {
     if (S_ISLNK(st.st_mode)) {
-      return Refuse(out,
-                    "is a symbolic link; outputs are written only to a new "
-                    "file or over a regular file");
+      return RefuseOutput(
+          out,
+          "is a symbolic link; outputs are written only to a new "
+          "file or over a regular file");
     }
     if (!S_ISREG(st.st_mode)) {
-      return Refuse(out, absl::StrCat("is a ", FileTypeName(st.st_mode),
-                                      "; outputs are written only to a new "
-                                      "file or over a regular file"));
+      return RefuseOutput(out,
+                          absl::StrCat("is a ", FileTypeName(st.st_mode),
+                                       "; outputs are written only to a new "
+                                       "file or over a regular file"));
     }
     Place p;
     p.exists = true;
@@ -70,18 +82,15 @@ absl::StatusOr<Place> OutputPlace(const NamedPath& out) {
     return p;
   }
   if (errno != ENOENT && errno != ENOTDIR) {
-    return Refuse(
-        out, absl::StrCat(std::strerror(errno), " (os error ", errno, ")"));
+    return RefuseOutput(out, OsText(errno));
   }
   const std::string dir = Dirname(out.path);
   struct stat dst;
   if (stat(dir.c_str(), &dst) != 0) {
-    return Refuse(out,
-                  absl::StrCat("directory ", dir, ": ", std::strerror(errno),
-                               " (os error ", errno, ")"));
+    return RefuseOutput(out, OsText(errno));
   }
   if (!S_ISDIR(dst.st_mode)) {
-    return Refuse(out, absl::StrCat(dir, " is not a directory"));
+    return RefuseOutput(out, OsText(ENOTDIR));
   }
   Place p;
   p.dev = dst.st_dev;
@@ -113,7 +122,7 @@ absl::Status CheckOutputPaths(absl::Span<const NamedPath> inputs,
     if (!place.ok()) return place.status();
     for (size_t i = 0; i < places.size(); ++i) {
       if (places[i] == *place) {
-        return Refuse(
+        return RefuseOutput(
             out, absl::StrCat("the same file as the output ", outputs[i].option,
                               " ", outputs[i].path));
       }
@@ -124,10 +133,10 @@ absl::Status CheckOutputPaths(absl::Span<const NamedPath> inputs,
       struct stat st;  // links resolved: the file the input reads
       if (stat(in.path.c_str(), &st) != 0) continue;
       if (st.st_dev == place->dev && st.st_ino == place->ino) {
-        return Refuse(out, absl::StrCat("the same file as the input ",
-                                        in.option, " ", in.path,
-                                        "; an output never overwrites an "
-                                        "input"));
+        return RefuseOutput(out, absl::StrCat("the same file as the input ",
+                                              in.option, " ", in.path,
+                                              "; an output never overwrites an "
+                                              "input"));
       }
     }
   }

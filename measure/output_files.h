@@ -38,8 +38,8 @@ absl::Status CheckInputPaths(absl::Span<const NamedPath> inputs);
 //   resolved);
 // - no two outputs name the same file.
 // Errors (InvalidArgument) name the option and the path, e.g.
-// "--output-dtb Image: the same file as the input --kernel Image; an output
-// never overwrites an input".
+// "cannot write output --output-dtb Image: the same file as the input
+// --kernel Image; an output never overwrites an input".
 absl::Status CheckOutputPaths(absl::Span<const NamedPath> inputs,
                               absl::Span<const NamedPath> outputs);
 

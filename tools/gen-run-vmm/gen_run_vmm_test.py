@@ -431,7 +431,8 @@ class GenRunVmmTest(unittest.TestCase):
         p = self.gen("--config", self.write_config(text), "--kvmtool",
                      check=False)
         self.assertEqual(p.returncode, 1)
-        self.assertIn("DTB %s: the same file as the input kernel %s" %
+        self.assertIn("cannot write output DTB %s: the same file as the "
+                      "input kernel %s" %
                       (kernel, kernel), p.stderr)
         self.assertEqual(sha256(kernel), sha256(KERNEL))
         self.assertEqual(os.listdir(out), ["kvmtool.dtb"])
