@@ -221,7 +221,8 @@ Payload::Reader::~Reader() {
 absl::StatusOr<size_t> Payload::Reader::Read(absl::Span<uint8_t> out) {
   if (bytes_ != nullptr) {
     const size_t n = std::min<uint64_t>(out.size(), bytes_->size() - pos_);
-    std::memcpy(out.data(), bytes_->data() + pos_, n);
+    // An empty vector's data() may be null: memcpy must not see it.
+    if (n > 0) std::memcpy(out.data(), bytes_->data() + pos_, n);
     pos_ += n;
     return n;
   }
