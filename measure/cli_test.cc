@@ -681,8 +681,8 @@ TEST(CliRobustness, OutputNamingAnInputIsRefused) {
     args.insert(args.end(), vm.begin(), vm.end());
     Result r = RunReal(args);
     EXPECT_EQ(r.rc, 1);
-    EXPECT_TRUE(
-        absl::StartsWith(r.err, "ERROR Invalid arguments: " + c.message))
+    EXPECT_TRUE(absl::StartsWith(
+        r.err, "ERROR Invalid arguments: cannot write output " + c.message))
         << r.err;
     EXPECT_EQ(ReadFile(kernel), image);
     EXPECT_EQ(ReadFile(initrd), "INITRD");
