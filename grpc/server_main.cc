@@ -1,8 +1,10 @@
 // realm-measurements-server: the gRPC verifier service over a data
-// directory (grpc/store.h). Stops gracefully on SIGTERM or SIGINT.
+// directory (SQLite, grpc/store.h) or a PostgreSQL database shared by
+// replicas (grpc/postgres_store.h). Stops gracefully on SIGTERM or SIGINT.
 //
 //   realm-measurements-server --data_dir=/var/lib/rm --listen=0.0.0.0:50051
 //       --tls_cert=server.pem --tls_key=server.key [--client_ca=ca.pem]
+//   realm-measurements-server --store=postgresql:///rm?host=/run/postgresql
 #include <signal.h>
 
 #include <cstdio>
@@ -20,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "grpc/postgres_store.h"
 #include "grpc/service.h"
 #include "grpc/store.h"
 #include "measure/crypto.h"
@@ -30,7 +33,14 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "printed)");
 ABSL_FLAG(std::string, data_dir, "",
           "data directory (SQLite store and payload files); created if "
-          "missing");
+          "missing. With --store=postgresql://..., optional: this "
+          "replica's payload cache");
+ABSL_FLAG(std::string, store, "",
+          "postgresql://... (libpq URI or key=value string): keep all state "
+          "in PostgreSQL, shared by every replica; default: SQLite in "
+          "--data_dir");
+ABSL_FLAG(uint64_t, max_store_bytes, uint64_t{64} << 30,
+          "quota: all payloads of the store together");
 ABSL_FLAG(std::string, tls_cert, "", "server certificate chain (PEM)");
 ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
 ABSL_FLAG(std::string, client_ca, "",
@@ -50,23 +60,33 @@ ABSL_FLAG(int, shutdown_grace_seconds, 5,
 namespace realm_measurements::service {
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
+absl::StatusOr<std::string> ReadFile(const std::string &path) {
   std::ifstream f(path, std::ios::binary);
-  if (!f) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  if (!f)
+    return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::ostringstream s;
   s << f.rdbuf();
   return s.str();
 }
 
-int Fail(const absl::Status& s) {
+int Fail(const absl::Status &s) {
   std::cerr << "ERROR " << s.message() << "\n";
   return 1;
 }
 
 int Run() {
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (data_dir.empty()) {
-    return Fail(absl::InvalidArgumentError("--data_dir is required"));
+  const std::string store_url = absl::GetFlag(FLAGS_store);
+  if (data_dir.empty() && store_url.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "--data_dir (SQLite) or --store=postgresql://... is required"));
+  }
+  if (!store_url.empty() && !absl::StartsWith(store_url, "postgresql://") &&
+      !absl::StartsWith(store_url, "postgres://") &&
+      !absl::StrContains(store_url, "dbname=")) {
+    return Fail(absl::InvalidArgumentError(
+        "--store: expected a postgresql:// URI or a libpq key=value string "
+        "with dbname="));
   }
   ServerOptions o;
   o.address = absl::GetFlag(FLAGS_listen);
@@ -75,9 +95,21 @@ int Run() {
   o.limits.max_concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
   o.limits.max_threads = absl::GetFlag(FLAGS_max_threads);
 
-  absl::StatusOr<std::unique_ptr<Store>> store =
-      OpenSqliteStore(data_dir, o.limits.max_payload_bytes);
-  if (!store.ok()) return Fail(store.status());
+  StoreOptions so;
+  so.max_payload_bytes = o.limits.max_payload_bytes;
+  so.max_store_bytes = absl::GetFlag(FLAGS_max_store_bytes);
+  absl::StatusOr<std::unique_ptr<Store>> store;
+  if (!store_url.empty()) {
+    PostgresStoreOptions po;
+    po.conninfo = store_url;
+    po.cache_dir = data_dir;
+    po.store = so;
+    store = OpenPostgresStore(po);
+  } else {
+    store = OpenSqliteStore(data_dir, so);
+  }
+  if (!store.ok())
+    return Fail(store.status());
   o.store = store->get();
 
   // EAR key: flag, else stored, else generated and stored (so EARs stay
@@ -85,28 +117,35 @@ int Run() {
   std::string key_pem;
   if (!absl::GetFlag(FLAGS_ear_key).empty()) {
     absl::StatusOr<std::string> k = ReadFile(absl::GetFlag(FLAGS_ear_key));
-    if (!k.ok()) return Fail(k.status());
+    if (!k.ok())
+      return Fail(k.status());
     key_pem = *k;
   } else {
     absl::StatusOr<std::optional<std::string>> k = (*store)->GetEarKeyPem();
-    if (!k.ok()) return Fail(k.status());
+    if (!k.ok())
+      return Fail(k.status());
     if (k->has_value()) {
       key_pem = **k;
     } else {
       absl::StatusOr<crypto::EcPrivateKey> g =
           crypto::EcPrivateKey::Generate(crypto::Curve::kP256);
-      if (!g.ok()) return Fail(g.status());
+      if (!g.ok())
+        return Fail(g.status());
       absl::StatusOr<std::string> pem = g->ToPem();
-      if (!pem.ok()) return Fail(pem.status());
-      if (absl::Status s = (*store)->PutEarKeyPem(*pem); !s.ok()) {
-        return Fail(s);
-      }
-      key_pem = *pem;
+      if (!pem.ok())
+        return Fail(pem.status());
+      // Insert-if-absent, then read: a server that started at the same
+      // moment and stored its key first wins, and both sign with that one.
+      absl::StatusOr<std::string> stored = (*store)->EnsureEarKeyPem(*pem);
+      if (!stored.ok())
+        return Fail(stored.status());
+      key_pem = *stored;
     }
   }
   absl::StatusOr<crypto::EcPrivateKey> key =
       crypto::EcPrivateKey::FromPem(key_pem);
-  if (!key.ok()) return Fail(key.status());
+  if (!key.ok())
+    return Fail(key.status());
   if (key->curve() != crypto::Curve::kP256) {
     return Fail(absl::InvalidArgumentError(
         "EAR key: expected a P-256 key (EARs are signed with ES256)"));
@@ -126,18 +165,22 @@ int Run() {
   }
   if (!cert.empty()) {
     absl::StatusOr<std::string> c = ReadFile(cert);
-    if (!c.ok()) return Fail(c.status());
+    if (!c.ok())
+      return Fail(c.status());
     absl::StatusOr<std::string> k = ReadFile(tls_key);
-    if (!k.ok()) return Fail(k.status());
+    if (!k.ok())
+      return Fail(k.status());
     std::optional<std::string> ca_pem;
     if (!ca.empty()) {
       absl::StatusOr<std::string> a = ReadFile(ca);
-      if (!a.ok()) return Fail(a.status());
+      if (!a.ok())
+        return Fail(a.status());
       ca_pem = *a;
     }
     absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>> creds =
         TlsCredentials(*c, *k, ca_pem);
-    if (!creds.ok()) return Fail(creds.status());
+    if (!creds.ok())
+      return Fail(creds.status());
     o.credentials = *creds;
   }
 
@@ -151,7 +194,8 @@ int Run() {
 
   const std::string listen = o.address;
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(std::move(o));
-  if (!server.ok()) return Fail(server.status());
+  if (!server.ok())
+    return Fail(server.status());
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::cout << "listening on " << host << ":" << (*server)->port()
             << (cert.empty() ? " (plaintext)"
@@ -168,10 +212,10 @@ int Run() {
   return 0;
 }
 
-}  // namespace
-}  // namespace realm_measurements::service
+} // namespace
+} // namespace realm_measurements::service
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   absl::SetProgramUsageMessage(
       "gRPC service computing and appraising Arm CCA realm reference values");
   // --help lists this file's flags (absl matches the binary's name against

@@ -1,17 +1,23 @@
 // File: grpc/store.h
 //
 // Persistent state of the realm-measurements server behind a small
-// interface (a shared PostgreSQL backend for several replicas is the next
-// implementation): reference-value sets (stored as CoRIM bytes), payload
-// metadata, the EAR signing key, and payload bytes as content-addressed
-// files.
+// interface with two implementations: SQLite in one data directory (the
+// embedded default, one server per directory) and PostgreSQL
+// (grpc/postgres_store.h, any number of replicas on one database). It holds
+// reference-value sets (stored as CoRIM bytes), payloads, the EAR signing
+// key and the audit log of mutating calls.
 //
-// SqliteStore keeps everything under one data directory:
+// SqliteStore keeps everything under one data directory (mode 0700, every
+// file 0600, whoever created them):
+//   <dir>/lock               flock'ed by the one server using the directory
+//                            (it holds that server's pid)
 //   <dir>/store.sqlite3      metadata (schema version kSchemaVersion)
 //   <dir>/payloads/<sha256>  payload bytes, named by lower-case hex digest
-//   <dir>/tmp/               uploads in progress (emptied at startup)
+//   <dir>/tmp/upload-<pid>-* uploads in progress of process <pid>
 // A payload file is written to tmp/, fsync'ed and renamed into payloads/,
-// then its row is inserted: readers never see a partial payload.
+// then its row is inserted: readers never see a partial payload. Startup
+// removes the temporary files of dead processes and payload files without a
+// row (a kill between the rename and the insert).
 #ifndef REALM_MEASUREMENTS_GRPC_STORE_H_
 #define REALM_MEASUREMENTS_GRPC_STORE_H_
 
@@ -32,82 +38,143 @@ namespace realm_measurements::service {
 // other fields are derived when provisioning (for listing without decoding).
 struct ReferenceSetRecord {
   std::string name;
-  int profile = 0;  // v1::CorimProfile number
+  int profile = 0; // v1::CorimProfile number
   uint32_t realm_count = 0;
   std::vector<uint8_t> corim;
-  std::vector<uint8_t> corim_sha256;  // filled by the store
-  int64_t created_unix = 0;           // filled by the store
+  std::vector<uint8_t> corim_sha256; // filled by the store
+  int64_t created_unix = 0;          // filled by the store
 };
 
 struct PayloadRecord {
-  std::vector<uint8_t> sha256;  // 32 bytes
+  std::vector<uint8_t> sha256; // 32 bytes
   uint64_t size = 0;
-  std::string name;  // the label given at upload
-  std::string path;  // the file holding the bytes
+  std::string name; // the label given at upload
+  // A local file holding the bytes (for PostgreSQL, a verified copy in the
+  // replica's cache directory). Never shown to clients.
+  std::string path;
   int64_t created_unix = 0;
+};
+
+// One mutating call, as written to the audit log.
+struct AuditEvent {
+  int64_t id = 0;           // filled by the store, increasing
+  int64_t time_unix_ms = 0; // filled by the store when 0
+  std::string principal;    // who ("anonymous" without a policy)
+  std::string method;       // full gRPC method name
+  std::string target;       // set name or payload digest, may be empty
+  std::string outcome;      // gRPC status code name, e.g. "OK"
+  std::string detail;       // status message (bounded), may be empty
 };
 
 // One upload in progress. Append() chunks, then Commit(); destroying an
 // uncommitted upload removes its temporary file.
 class PayloadUpload {
- public:
+public:
   virtual ~PayloadUpload() = default;
   // kResourceExhausted past the announced size.
   virtual absl::Status Append(absl::Span<const uint8_t> chunk) = 0;
   // Checks size and digest (kInvalidArgument naming expected and found),
   // makes the file durable and visible, records it. Sets *already_present
   // when the payload was stored before (the upload is then discarded).
-  virtual absl::StatusOr<PayloadRecord> Commit(bool* already_present) = 0;
+  virtual absl::StatusOr<PayloadRecord> Commit(bool *already_present) = 0;
 };
 
 class Store {
- public:
+public:
   virtual ~Store() = default;
 
   // Names: 1..128 characters of [A-Za-z0-9._-] (kInvalidArgument).
   // kAlreadyExists unless `replace`.
-  virtual absl::StatusOr<ReferenceSetRecord> PutReferenceSet(
-      ReferenceSetRecord record, bool replace) = 0;
+  virtual absl::StatusOr<ReferenceSetRecord>
+  PutReferenceSet(ReferenceSetRecord record, bool replace) = 0;
   // kNotFound for an unknown name.
-  virtual absl::StatusOr<ReferenceSetRecord> GetReferenceSet(
-      absl::string_view name) = 0;
+  virtual absl::StatusOr<ReferenceSetRecord>
+  GetReferenceSet(absl::string_view name) = 0;
   // Ordered by name; `corim` is left empty.
   virtual absl::StatusOr<std::vector<ReferenceSetRecord>>
   ListReferenceSets() = 0;
   virtual absl::Status DeleteReferenceSet(absl::string_view name) = 0;
 
-  // `sha256` must be 32 bytes; `size` at most the store's payload limit.
-  virtual absl::StatusOr<std::unique_ptr<PayloadUpload>> BeginPayload(
-      absl::Span<const uint8_t> sha256, uint64_t size, std::string name) = 0;
+  // `sha256` must be 32 bytes; `size` at most the store's payload limit
+  // and within its quota (kResourceExhausted, checked again at Commit).
+  virtual absl::StatusOr<std::unique_ptr<PayloadUpload>>
+  BeginPayload(absl::Span<const uint8_t> sha256, uint64_t size,
+               std::string name) = 0;
   // kNotFound for an unknown digest.
-  virtual absl::StatusOr<PayloadRecord> GetPayload(
-      absl::Span<const uint8_t> sha256) = 0;
+  virtual absl::StatusOr<PayloadRecord>
+  GetPayload(absl::Span<const uint8_t> sha256) = 0;
   virtual absl::StatusOr<std::vector<PayloadRecord>> ListPayloads() = 0;
+  // Removes a payload and its bytes (kNotFound for an unknown digest).
+  // Reference-value sets hold CoRIMs, never payload digests, so no set
+  // depends on a payload; calls already reading it finish.
+  virtual absl::Status DeletePayload(absl::Span<const uint8_t> sha256) = 0;
 
   // The EAR signing key (PEM), if one was stored.
   virtual absl::StatusOr<std::optional<std::string>> GetEarKeyPem() = 0;
-  virtual absl::Status PutEarKeyPem(absl::string_view pem) = 0;
+  // Stores `candidate_pem` as the EAR key unless a key is stored already
+  // (atomic insert-if-absent), then returns the stored key: servers started
+  // together all end up with the first one's key.
+  virtual absl::StatusOr<std::string>
+  EnsureEarKeyPem(absl::string_view candidate_pem) = 0;
+
+  // Audit log of mutating calls.
+  virtual absl::Status AppendAuditEvent(AuditEvent event) = 0;
+  // Events with id > after_id, oldest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<AuditEvent>>
+  ListAuditEvents(int64_t after_id, int limit) = 0;
 
   // Re-runs the startup consistency checks (tests, health probes).
   virtual absl::Status CheckConsistency() = 0;
 };
 
-// Schema of store.sqlite3 (PRAGMA user_version).
-inline constexpr int kSchemaVersion = 1;
+// Schema of store.sqlite3 (PRAGMA user_version). Version 2 added the
+// audit log; a version-1 store is migrated when opened.
+inline constexpr int kSchemaVersion = 2;
 // Default cap on one payload (kernels and initrds are tens of MiB).
 inline constexpr uint64_t kDefaultMaxPayloadBytes = uint64_t{1} << 30;
+// Default cap on all payloads of a store together.
+inline constexpr uint64_t kDefaultMaxStoreBytes = uint64_t{64} << 30;
 
-// Opens (creating if needed) the store in `data_dir`. Refuses a corrupt
-// store with kDataLoss: a file that is not SQLite, PRAGMA integrity_check
-// not "ok", an unknown schema version, or a recorded payload whose file is
-// missing or has the wrong size. Removes leftovers of interrupted uploads.
-absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
-    const std::string& data_dir,
-    uint64_t max_payload_bytes = kDefaultMaxPayloadBytes);
+struct StoreOptions {
+  uint64_t max_payload_bytes = kDefaultMaxPayloadBytes;
+  // Quota: the sum of all payload sizes (kResourceExhausted when an upload
+  // would pass it).
+  uint64_t max_store_bytes = kDefaultMaxStoreBytes;
+};
+
+// Opens (creating if needed) the store in `data_dir`. Refuses a directory
+// another server uses (kFailedPrecondition "data directory D is in use by
+// another server (pid N)"). Refuses a corrupt store with kDataLoss: a file
+// that is not SQLite, PRAGMA integrity_check not "ok", an unknown schema
+// version, or a recorded payload whose file is missing or has the wrong
+// size. Removes leftovers of interrupted uploads and unrecorded payload
+// files.
+absl::StatusOr<std::unique_ptr<Store>>
+OpenSqliteStore(const std::string &data_dir, StoreOptions options);
+absl::StatusOr<std::unique_ptr<Store>>
+OpenSqliteStore(const std::string &data_dir,
+                uint64_t max_payload_bytes = kDefaultMaxPayloadBytes);
 
 // Lower-case hex of bytes.
 std::string HexOf(absl::Span<const uint8_t> bytes);
 
-}  // namespace realm_measurements::service
+// Checks shared by the backends: a set name of 1..128 characters of
+// [A-Za-z0-9._-], a 32-byte digest (kInvalidArgument).
+absl::Status ValidateSetName(absl::string_view name);
+absl::Status CheckSha256Size(absl::Span<const uint8_t> sha256);
+// Directory helpers shared by the backends (startup errors name the path):
+// creates `path` if missing and sets mode 0700 whoever created it.
+absl::Status MakePrivateDir(const std::string &path);
+// Takes `dir`'s lock file (flock, released when the process dies), writes
+// our pid; the descriptor holds it. kFailedPrecondition "data directory D is
+// in use by another server (pid N)" when taken.
+absl::StatusOr<int> LockDirectory(const std::string &dir);
+// Removes dir/<prefix><pid>-* files whose process is gone.
+void RemoveDeadProcessFiles(const std::string &dir, absl::string_view prefix);
 
-#endif  // REALM_MEASUREMENTS_GRPC_STORE_H_
+// The longest audit detail kept (longer messages are cut).
+inline constexpr size_t kMaxAuditDetail = 512;
+
+} // namespace realm_measurements::service
+
+#endif // REALM_MEASUREMENTS_GRPC_STORE_H_
