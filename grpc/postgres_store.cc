@@ -28,8 +28,8 @@ namespace crypto = ::realm_measurements::crypto;
 
 // Advisory lock keys (pg_advisory_xact_lock): schema changes and payload
 // commits (the quota check and the insert are one step).
-constexpr int64_t kSchemaLockKey = 0x726d5f736368656d;  // "rm_schem"
-constexpr int64_t kPayloadLockKey = 0x726d5f7061796c64; // "rm_payld"
+constexpr int64_t kSchemaLockKey = 0x726d5f736368656d;   // "rm_schem"
+constexpr int64_t kPayloadLockKey = 0x726d5f7061796c64;  // "rm_payld"
 constexpr absl::Duration kConnectionWait = absl::Seconds(30);
 
 constexpr char kSchemaV1[] = R"sql(
@@ -98,7 +98,7 @@ Param Bytes(absl::Span<const uint8_t> b) {
 }
 
 class Result {
-public:
+ public:
   explicit Result(PGresult *r) : r_(r) {}
   Result(Result &&o) noexcept : r_(o.r_) { o.r_ = nullptr; }
   Result &operator=(Result &&) = delete;
@@ -121,21 +121,19 @@ public:
   // Binary int8 (every integer column is selected as bigint).
   int64_t I64(int row, int col) const {
     absl::Span<const uint8_t> b = View(row, col);
-    if (b.size() != 8)
-      return 0;
+    if (b.size() != 8) return 0;
     uint64_t v = 0;
-    for (uint8_t x : b)
-      v = (v << 8) | x;
+    for (uint8_t x : b) v = (v << 8) | x;
     return static_cast<int64_t>(v);
   }
 
-private:
+ private:
   PGresult *r_;
 };
 
 // One connection; statements return binary results.
 class Conn {
-public:
+ public:
   explicit Conn(PGconn *c) : c_(c) {}
   ~Conn() { PQfinish(c_); }
   bool healthy() const { return PQstatus(c_) == CONNECTION_OK; }
@@ -161,12 +159,11 @@ public:
     return r.status();
   }
 
-private:
+ private:
   absl::StatusOr<Result> Check(Result r) {
     PGresult *raw = r.raw();
     ExecStatusType st = PQresultStatus(raw);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-      return r;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
     if (!healthy()) {
       return absl::UnavailableError(
           "postgresql: connection to the database lost");
@@ -176,10 +173,8 @@ private:
     std::string text =
         absl::StrCat("postgresql: ", msg != nullptr ? msg : "error");
     const std::string code = state != nullptr ? state : "";
-    if (code == "23505")
-      return absl::AlreadyExistsError(text);
-    if (code == "40001" || code == "40P01")
-      return absl::AbortedError(text);
+    if (code == "23505") return absl::AlreadyExistsError(text);
+    if (code == "40001" || code == "40P01") return absl::AbortedError(text);
     if (code.rfind("08", 0) == 0 || code == "57P01") {
       return absl::UnavailableError(text);
     }
@@ -192,27 +187,25 @@ private:
 // A bounded set of connections. Lease returns its connection when it goes
 // (dropping one that broke).
 class Pool {
-public:
+ public:
   Pool(std::string conninfo, int max)
       : conninfo_(std::move(conninfo)), max_(std::max(1, max)) {}
   ~Pool() {
-    for (Conn *c : idle_)
-      delete c;
+    for (Conn *c : idle_) delete c;
   }
 
   class Lease {
-  public:
+   public:
     Lease(Pool *pool, Conn *c) : pool_(pool), c_(c) {}
     Lease(Lease &&o) noexcept : pool_(o.pool_), c_(o.c_) { o.c_ = nullptr; }
     Lease &operator=(Lease &&) = delete;
     ~Lease() {
-      if (c_ != nullptr)
-        pool_->Return(c_);
+      if (c_ != nullptr) pool_->Return(c_);
     }
     Conn *operator->() { return c_; }
     Conn &operator*() { return *c_; }
 
-  private:
+   private:
     Pool *pool_;
     Conn *c_;
   };
@@ -252,7 +245,7 @@ public:
     return Lease(this, new Conn(raw));
   }
 
-private:
+ private:
   void Return(Conn *c) {
     if (!c->healthy() || PQtransactionStatus(c->raw()) != PQTRANS_IDLE) {
       delete c;
@@ -271,42 +264,42 @@ private:
   absl::Mutex mu_;
   absl::CondVar freed_;
   std::vector<Conn *> idle_ ABSL_GUARDED_BY(mu_);
-  int open_ ABSL_GUARDED_BY(mu_) = 0; // idle and leased
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle and leased
 };
 
 class PostgresStore;
 
 // An upload: BEGIN, one INSERT per chunk, then the payload row and COMMIT.
 class PgUpload final : public PayloadUpload {
-public:
+ public:
   PgUpload(PostgresStore *store, Pool::Lease conn, int64_t upload_id,
            std::vector<uint8_t> sha256, uint64_t size, std::string name,
            crypto::Digest digest)
-      : store_(store), conn_(std::move(conn)), upload_id_(upload_id),
-        sha256_(std::move(sha256)), size_(size), name_(std::move(name)),
+      : store_(store),
+        conn_(std::move(conn)),
+        upload_id_(upload_id),
+        sha256_(std::move(sha256)),
+        size_(size),
+        name_(std::move(name)),
         digest_(std::move(digest)) {}
   ~PgUpload() override {
-    if (open_)
-      conn_->ExecScript("ROLLBACK").IgnoreError();
+    if (open_) conn_->ExecScript("ROLLBACK").IgnoreError();
   }
 
   absl::Status Append(absl::Span<const uint8_t> chunk) override {
-    if (!open_)
-      return absl::FailedPreconditionError("upload already closed");
+    if (!open_) return absl::FailedPreconditionError("upload already closed");
     if (chunk.size() > size_ - received_) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "payload larger than its announced size of ", size_, " bytes"));
     }
-    if (absl::Status s = digest_.Update(chunk); !s.ok())
-      return s;
+    if (absl::Status s = digest_.Update(chunk); !s.ok()) return s;
     received_ += chunk.size();
     while (!chunk.empty()) {
       const size_t n = std::min(chunk.size(), kPgChunkBytes - buffer_.size());
       buffer_.insert(buffer_.end(), chunk.begin(), chunk.begin() + n);
       chunk.remove_prefix(n);
       if (buffer_.size() == kPgChunkBytes) {
-        if (absl::Status s = Flush(); !s.ok())
-          return s;
+        if (absl::Status s = Flush(); !s.ok()) return s;
       }
     }
     return absl::OkStatus();
@@ -314,15 +307,13 @@ public:
 
   absl::StatusOr<PayloadRecord> Commit(bool *already_present) override;
 
-private:
+ private:
   absl::Status Flush() {
-    if (buffer_.empty())
-      return absl::OkStatus();
+    if (buffer_.empty()) return absl::OkStatus();
     absl::StatusOr<Result> r = conn_->Exec(
         "INSERT INTO payload_chunks (upload_id, seq, data) VALUES ($1, $2, $3)",
         {Int(upload_id_), Int(seq_), Bytes(buffer_)});
-    if (!r.ok())
-      return r.status();
+    if (!r.ok()) return r.status();
     ++seq_;
     buffer_.clear();
     return absl::OkStatus();
@@ -338,15 +329,17 @@ private:
   std::vector<uint8_t> buffer_;
   uint64_t received_ = 0;
   int64_t seq_ = 0;
-  bool open_ = true; // the transaction is open
+  bool open_ = true;  // the transaction is open
 };
 
 class PostgresStore final : public Store {
-public:
+ public:
   PostgresStore(const PostgresStoreOptions &o, std::string cache_dir,
                 bool own_cache, int cache_lock)
-      : pool_(o.conninfo, o.max_connections), options_(o.store),
-        cache_dir_(std::move(cache_dir)), own_cache_(own_cache),
+      : pool_(o.conninfo, o.max_connections),
+        options_(o.store),
+        cache_dir_(std::move(cache_dir)),
+        own_cache_(own_cache),
         cache_lock_(cache_lock) {}
   ~PostgresStore() override {
     if (own_cache_) {
@@ -354,15 +347,13 @@ public:
       if (DIR *d = opendir(cache_dir_.c_str())) {
         while (struct dirent *e = readdir(d)) {
           std::string n = e->d_name;
-          if (n != "." && n != "..")
-            unlinkat(dirfd(d), n.c_str(), 0);
+          if (n != "." && n != "..") unlinkat(dirfd(d), n.c_str(), 0);
         }
         closedir(d);
       }
       rmdir(cache_dir_.c_str());
     }
-    if (cache_lock_ >= 0)
-      close(cache_lock_);
+    if (cache_lock_ >= 0) close(cache_lock_);
   }
 
   const StoreOptions &options() const { return options_; }
@@ -370,35 +361,29 @@ public:
 
   absl::Status Init() {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     // Quiet NOTICEs ("relation already exists, skipping").
     (*c)->ExecScript("SET client_min_messages = warning").IgnoreError();
-    if (absl::Status s = (*c)->ExecScript("BEGIN"); !s.ok())
-      return s;
+    if (absl::Status s = (*c)->ExecScript("BEGIN"); !s.ok()) return s;
     absl::Status s = InitInTransaction(**c);
     if (!s.ok()) {
       (*c)->ExecScript("ROLLBACK").IgnoreError();
       return s;
     }
-    if (absl::Status s = (*c)->ExecScript("COMMIT"); !s.ok())
-      return s;
+    if (absl::Status s = (*c)->ExecScript("COMMIT"); !s.ok()) return s;
     return CheckConsistency();
   }
 
   absl::StatusOr<ReferenceSetRecord> PutReferenceSet(ReferenceSetRecord r,
                                                      bool replace) override {
-    if (absl::Status s = ValidateSetName(r.name); !s.ok())
-      return s;
+    if (absl::Status s = ValidateSetName(r.name); !s.ok()) return s;
     absl::StatusOr<std::vector<uint8_t>> h =
         crypto::HashOnce(crypto::DigestAlgorithm::kSha256, r.corim);
-    if (!h.ok())
-      return h.status();
+    if (!h.ok()) return h.status();
     r.corim_sha256 = *h;
     r.created_unix = NowUnix();
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     absl::StatusOr<Result> res = (*c)->Exec(
         replace ? "INSERT INTO reference_sets VALUES ($1, $2, $3, $4, $5, $6) "
                   "ON CONFLICT (name) DO UPDATE SET profile = "
@@ -413,22 +398,19 @@ public:
           absl::StrCat("reference-value set '", r.name,
                        "' already exists (set replace to overwrite it)"));
     }
-    if (!res.ok())
-      return res.status();
+    if (!res.ok()) return res.status();
     return r;
   }
 
-  absl::StatusOr<ReferenceSetRecord>
-  GetReferenceSet(absl::string_view name) override {
+  absl::StatusOr<ReferenceSetRecord> GetReferenceSet(
+      absl::string_view name) override {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     absl::StatusOr<Result> r = (*c)->Exec(
         "SELECT name, profile::bigint, realm_count, corim, corim_sha256, "
         "created_unix FROM reference_sets WHERE name = $1",
         {Text(name)});
-    if (!r.ok())
-      return r.status();
+    if (!r.ok()) return r.status();
     if (r->rows() == 0) {
       return absl::NotFoundError(
           absl::StrCat("no reference-value set named '", name, "'"));
@@ -438,14 +420,12 @@ public:
 
   absl::StatusOr<std::vector<ReferenceSetRecord>> ListReferenceSets() override {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     absl::StatusOr<Result> r = (*c)->Exec(
         "SELECT name, profile::bigint, realm_count, NULL::bytea, "
         "corim_sha256, created_unix FROM reference_sets ORDER BY name "
         "COLLATE \"C\"");
-    if (!r.ok())
-      return r.status();
+    if (!r.ok()) return r.status();
     std::vector<ReferenceSetRecord> out;
     for (int i = 0; i < r->rows(); ++i) {
       out.push_back(SetRow(*r, i, /*with_corim=*/false));
@@ -455,13 +435,11 @@ public:
 
   absl::Status DeleteReferenceSet(absl::string_view name) override {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     absl::StatusOr<Result> r =
         (*c)->Exec("DELETE FROM reference_sets WHERE name = $1 RETURNING name",
                    {Text(name)});
-    if (!r.ok())
-      return r.status();
+    if (!r.ok()) return r.status();
     if (r->rows() == 0) {
       return absl::NotFoundError(
           absl::StrCat("no reference-value set named '", name, "'"));
@@ -469,33 +447,26 @@ public:
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::unique_ptr<PayloadUpload>>
-  BeginPayload(absl::Span<const uint8_t> sha256, uint64_t size,
-               std::string name) override {
-    if (absl::Status s = CheckSha256Size(sha256); !s.ok())
-      return s;
+  absl::StatusOr<std::unique_ptr<PayloadUpload>> BeginPayload(
+      absl::Span<const uint8_t> sha256, uint64_t size,
+      std::string name) override {
+    if (absl::Status s = CheckSha256Size(sha256); !s.ok()) return s;
     if (size > options_.max_payload_bytes) {
       return absl::ResourceExhaustedError(
           absl::StrCat("payload size ", size, " exceeds the limit of ",
                        options_.max_payload_bytes, " bytes"));
     }
-    if (name.size() > 256)
-      name.resize(256);
+    if (name.size() > 256) name.resize(256);
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
-    if (absl::Status s = CheckQuota(**c, size); !s.ok())
-      return s;
+    if (!c.ok()) return c.status();
+    if (absl::Status s = CheckQuota(**c, size); !s.ok()) return s;
     absl::StatusOr<Result> id =
         (*c)->Exec("SELECT nextval('payload_upload_ids')");
-    if (!id.ok())
-      return id.status();
+    if (!id.ok()) return id.status();
     absl::StatusOr<crypto::Digest> d =
         crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
-    if (!d.ok())
-      return d.status();
-    if (absl::Status s = (*c)->ExecScript("BEGIN"); !s.ok())
-      return s;
+    if (!d.ok()) return d.status();
+    if (absl::Status s = (*c)->ExecScript("BEGIN"); !s.ok()) return s;
     return std::unique_ptr<PayloadUpload>(
         new PgUpload(this, std::move(*c), id->I64(0, 0),
                      std::vector<uint8_t>(sha256.begin(), sha256.end()), size,
@@ -506,8 +477,7 @@ public:
   absl::Status CheckQuota(Conn &c, uint64_t more) {
     absl::StatusOr<Result> r =
         c.Exec("SELECT coalesce(sum(size), 0)::bigint FROM payloads");
-    if (!r.ok())
-      return r.status();
+    if (!r.ok()) return r.status();
     const uint64_t used = static_cast<uint64_t>(r->I64(0, 0));
     const uint64_t max = options_.max_store_bytes;
     if (more > max || used > max - more) {
@@ -519,13 +489,11 @@ public:
     return absl::OkStatus();
   }
 
-  absl::StatusOr<PayloadRecord>
-  GetPayload(absl::Span<const uint8_t> sha256) override {
-    if (absl::Status s = CheckSha256Size(sha256); !s.ok())
-      return s;
+  absl::StatusOr<PayloadRecord> GetPayload(
+      absl::Span<const uint8_t> sha256) override {
+    if (absl::Status s = CheckSha256Size(sha256); !s.ok()) return s;
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     // One snapshot for the row and its chunks (a concurrent delete cannot
     // tear the copy).
     if (absl::Status s =
@@ -540,13 +508,11 @@ public:
 
   absl::StatusOr<std::vector<PayloadRecord>> ListPayloads() override {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     absl::StatusOr<Result> r = (*c)->Exec(
         "SELECT sha256, size, name, created_unix FROM payloads ORDER BY "
         "sha256");
-    if (!r.ok())
-      return r.status();
+    if (!r.ok()) return r.status();
     std::vector<PayloadRecord> out;
     for (int i = 0; i < r->rows(); ++i) {
       PayloadRecord p = PayloadRow(*r, i);
@@ -556,19 +522,16 @@ public:
   }
 
   absl::Status DeletePayload(absl::Span<const uint8_t> sha256) override {
-    if (absl::Status s = CheckSha256Size(sha256); !s.ok())
-      return s;
+    if (absl::Status s = CheckSha256Size(sha256); !s.ok()) return s;
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     // Row and chunks in one statement (one transaction).
     absl::StatusOr<Result> r = (*c)->Exec(
         "WITH gone AS (DELETE FROM payloads WHERE sha256 = $1 RETURNING "
         "upload_id), chunks AS (DELETE FROM payload_chunks WHERE upload_id "
         "IN (SELECT upload_id FROM gone)) SELECT count(*) FROM gone",
         {Bytes(sha256)});
-    if (!r.ok())
-      return r.status();
+    if (!r.ok()) return r.status();
     if (r->I64(0, 0) == 0) {
       return absl::NotFoundError(
           absl::StrCat("no payload with sha256 ", HexOf(sha256)));
@@ -579,44 +542,34 @@ public:
 
   absl::StatusOr<std::optional<std::string>> GetEarKeyPem() override {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     absl::StatusOr<Result> r =
         (*c)->Exec("SELECT pem FROM ear_key WHERE id = 1");
-    if (!r.ok())
-      return r.status();
-    if (r->rows() == 0)
-      return std::optional<std::string>();
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return std::optional<std::string>();
     return std::optional<std::string>(r->Str(0, 0));
   }
 
-  absl::StatusOr<std::string>
-  EnsureEarKeyPem(absl::string_view candidate_pem) override {
+  absl::StatusOr<std::string> EnsureEarKeyPem(
+      absl::string_view candidate_pem) override {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     absl::StatusOr<Result> ins = (*c)->Exec(
         "INSERT INTO ear_key VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
         {Text(candidate_pem), Int(NowUnix())});
-    if (!ins.ok())
-      return ins.status();
+    if (!ins.ok()) return ins.status();
     absl::StatusOr<Result> r =
         (*c)->Exec("SELECT pem FROM ear_key WHERE id = 1");
-    if (!r.ok())
-      return r.status();
-    if (r->rows() != 1)
-      return absl::InternalError("EAR key vanished");
+    if (!r.ok()) return r.status();
+    if (r->rows() != 1) return absl::InternalError("EAR key vanished");
     return r->Str(0, 0);
   }
 
   absl::Status AppendAuditEvent(AuditEvent e) override {
-    if (e.time_unix_ms == 0)
-      e.time_unix_ms = NowUnixMs();
-    if (e.detail.size() > kMaxAuditDetail)
-      e.detail.resize(kMaxAuditDetail);
+    if (e.time_unix_ms == 0) e.time_unix_ms = NowUnixMs();
+    if (e.detail.size() > kMaxAuditDetail) e.detail.resize(kMaxAuditDetail);
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     // Text columns must be valid UTF-8 in PostgreSQL: bytes outside ASCII
     // printable are replaced (principals and messages are ours or
     // certificate subjects).
@@ -642,14 +595,12 @@ public:
   absl::StatusOr<std::vector<AuditEvent>> ListAuditEvents(int64_t after_id,
                                                           int limit) override {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     absl::StatusOr<Result> r = (*c)->Exec(
         "SELECT id, time_unix_ms, principal, method, target, outcome, detail "
         "FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2",
         {Int(after_id), Int(limit)});
-    if (!r.ok())
-      return r.status();
+    if (!r.ok()) return r.status();
     std::vector<AuditEvent> out;
     for (int i = 0; i < r->rows(); ++i) {
       AuditEvent e;
@@ -667,12 +618,10 @@ public:
 
   absl::Status CheckConsistency() override {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok())
-      return c.status();
+    if (!c.ok()) return c.status();
     absl::StatusOr<Result> v =
         (*c)->Exec("SELECT max(version)::bigint FROM schema_version");
-    if (!v.ok())
-      return v.status();
+    if (!v.ok()) return v.status();
     if (v->rows() != 1 || v->IsNull(0, 0) || v->I64(0, 0) != kPgSchemaVersion) {
       return absl::DataLossError(absl::StrCat(
           "postgresql store: schema version: expected ", kPgSchemaVersion,
@@ -684,8 +633,7 @@ public:
         "p LEFT JOIN (SELECT upload_id, sum(length(data)) AS total FROM "
         "payload_chunks GROUP BY upload_id) c USING (upload_id) WHERE "
         "coalesce(c.total, 0) <> p.size LIMIT 1");
-    if (!bad.ok())
-      return bad.status();
+    if (!bad.ok()) return bad.status();
     if (bad->rows() > 0) {
       return absl::DataLossError(absl::StrCat(
           "postgresql store is corrupt: payload ", HexOf(bad->View(0, 0)),
@@ -698,12 +646,11 @@ public:
     return absl::StrCat(cache_dir_, "/", HexOf(sha256));
   }
 
-private:
+ private:
   absl::Status InitInTransaction(Conn &c) {
     absl::StatusOr<Result> l =
         c.Exec("SELECT pg_advisory_xact_lock($1)", {Int(kSchemaLockKey)});
-    if (!l.ok())
-      return l.status();
+    if (!l.ok()) return l.status();
     if (absl::Status s = c.ExecScript(
             "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT "
             "NULL)");
@@ -712,8 +659,7 @@ private:
     }
     absl::StatusOr<Result> v =
         c.Exec("SELECT max(version)::bigint FROM schema_version");
-    if (!v.ok())
-      return v.status();
+    if (!v.ok()) return v.status();
     const int64_t found = v->IsNull(0, 0) ? 0 : v->I64(0, 0);
     if (found > kPgSchemaVersion) {
       return absl::DataLossError(
@@ -722,25 +668,22 @@ private:
                        " (written by a newer server; not served)"));
     }
     if (found < 1) {
-      if (absl::Status s = c.ExecScript(kSchemaV1); !s.ok())
-        return s;
+      if (absl::Status s = c.ExecScript(kSchemaV1); !s.ok()) return s;
       absl::StatusOr<Result> ins = c.Exec(
           "INSERT INTO schema_version VALUES ($1)", {Int(kPgSchemaVersion)});
-      if (!ins.ok())
-        return ins.status();
+      if (!ins.ok()) return ins.status();
     }
     // Later versions: one `if (found < N)` step each, in order.
     return absl::OkStatus();
   }
 
-  absl::StatusOr<PayloadRecord>
-  GetPayloadInSnapshot(Conn &c, absl::Span<const uint8_t> sha256) {
+  absl::StatusOr<PayloadRecord> GetPayloadInSnapshot(
+      Conn &c, absl::Span<const uint8_t> sha256) {
     absl::StatusOr<Result> r = c.Exec(
         "SELECT sha256, size, name, created_unix, upload_id FROM payloads "
         "WHERE sha256 = $1",
         {Bytes(sha256)});
-    if (!r.ok())
-      return r.status();
+    if (!r.ok()) return r.status();
     if (r->rows() == 0) {
       return absl::NotFoundError(absl::StrCat(
           "no payload with sha256 ", HexOf(sha256), " (upload it first)"));
@@ -750,10 +693,9 @@ private:
     struct stat st;
     if (stat(p.path.c_str(), &st) == 0 &&
         static_cast<uint64_t>(st.st_size) == p.size) {
-      return p; // copied and checked before
+      return p;  // copied and checked before
     }
-    if (absl::Status s = Materialize(c, p, upload_id); !s.ok())
-      return s;
+    if (absl::Status s = Materialize(c, p, upload_id); !s.ok()) return s;
     return p;
   }
 
@@ -764,8 +706,7 @@ private:
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
     int fd = mkstemp(buf.data());
-    if (fd < 0)
-      return OsError("cannot create the payload cache file", errno);
+    if (fd < 0) return OsError("cannot create the payload cache file", errno);
     const std::string tmp(buf.data());
     auto fail = [&](absl::Status s) {
       close(fd);
@@ -774,26 +715,21 @@ private:
     };
     absl::StatusOr<crypto::Digest> d =
         crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
-    if (!d.ok())
-      return fail(d.status());
+    if (!d.ok()) return fail(d.status());
     uint64_t total = 0;
     for (int64_t seq = 0;; ++seq) {
       absl::StatusOr<Result> chunk = c.Exec(
           "SELECT data FROM payload_chunks WHERE upload_id = $1 AND seq = $2",
           {Int(upload_id), Int(seq)});
-      if (!chunk.ok())
-        return fail(chunk.status());
-      if (chunk->rows() == 0)
-        break;
+      if (!chunk.ok()) return fail(chunk.status());
+      if (chunk->rows() == 0) break;
       absl::Span<const uint8_t> data = chunk->View(0, 0);
-      if (absl::Status s = d->Update(data); !s.ok())
-        return fail(s);
+      if (absl::Status s = d->Update(data); !s.ok()) return fail(s);
       size_t off = 0;
       while (off < data.size()) {
         ssize_t n = write(fd, data.data() + off, data.size() - off);
         if (n < 0) {
-          if (errno == EINTR)
-            continue;
+          if (errno == EINTR) continue;
           return fail(OsError("cannot write the payload cache file", errno));
         }
         off += static_cast<size_t>(n);
@@ -801,8 +737,7 @@ private:
       total += data.size();
     }
     absl::StatusOr<std::vector<uint8_t>> got = d->Finish();
-    if (!got.ok())
-      return fail(got.status());
+    if (!got.ok()) return fail(got.status());
     if (total != p.size || *got != p.sha256) {
       return fail(absl::DataLossError(
           absl::StrCat("postgresql store: payload ", HexOf(p.sha256),
@@ -836,8 +771,7 @@ private:
     s.name = r.Str(i, 0);
     s.profile = static_cast<int>(r.I64(i, 1));
     s.realm_count = static_cast<uint32_t>(r.I64(i, 2));
-    if (with_corim)
-      s.corim = r.Blob(i, 3);
+    if (with_corim) s.corim = r.Blob(i, 3);
     s.corim_sha256 = r.Blob(i, 4);
     s.created_unix = r.I64(i, 5);
     return s;
@@ -851,29 +785,25 @@ private:
 };
 
 absl::StatusOr<PayloadRecord> PgUpload::Commit(bool *already_present) {
-  if (!open_)
-    return absl::FailedPreconditionError("upload already closed");
+  if (!open_) return absl::FailedPreconditionError("upload already closed");
   if (received_ != size_) {
     return absl::InvalidArgumentError(
         absl::StrCat("payload truncated: expected ", size_,
                      " bytes as announced, found ", received_));
   }
   absl::StatusOr<std::vector<uint8_t>> got = digest_.Finish();
-  if (!got.ok())
-    return got.status();
+  if (!got.ok()) return got.status();
   if (*got != sha256_) {
     return absl::InvalidArgumentError(absl::StrCat(
         "payload sha256: expected ", HexOf(sha256_), ", found ", HexOf(*got)));
   }
-  if (absl::Status s = Flush(); !s.ok())
-    return s;
+  if (absl::Status s = Flush(); !s.ok()) return s;
   // Payload commits are serialised so the quota check and the insert are
   // one step; a digest committed meanwhile by another replica is seen
   // here (READ COMMITTED) and this upload is discarded.
   absl::StatusOr<Result> l =
       conn_->Exec("SELECT pg_advisory_xact_lock($1)", {Int(kPayloadLockKey)});
-  if (!l.ok())
-    return l.status();
+  if (!l.ok()) return l.status();
   PayloadRecord p;
   p.sha256 = sha256_;
   p.size = size_;
@@ -884,8 +814,7 @@ absl::StatusOr<PayloadRecord> PgUpload::Commit(bool *already_present) {
       "SELECT sha256, size, name, created_unix FROM payloads WHERE sha256 = "
       "$1",
       {Bytes(sha256_)});
-  if (!existing.ok())
-    return existing.status();
+  if (!existing.ok()) return existing.status();
   if (existing->rows() > 0) {
     conn_->ExecScript("ROLLBACK").IgnoreError();
     open_ = false;
@@ -894,25 +823,22 @@ absl::StatusOr<PayloadRecord> PgUpload::Commit(bool *already_present) {
     p.created_unix = existing->I64(0, 3);
     return p;
   }
-  if (absl::Status s = store_->CheckQuota(*conn_, size_); !s.ok())
-    return s;
+  if (absl::Status s = store_->CheckQuota(*conn_, size_); !s.ok()) return s;
   absl::StatusOr<Result> ins =
       conn_->Exec("INSERT INTO payloads VALUES ($1, $2, $3, $4, $5)",
                   {Bytes(sha256_), Int(static_cast<int64_t>(size_)),
                    Text(name_), Int(p.created_unix), Int(upload_id_)});
-  if (!ins.ok())
-    return ins.status();
-  if (absl::Status s = conn_->ExecScript("COMMIT"); !s.ok())
-    return s;
+  if (!ins.ok()) return ins.status();
+  if (absl::Status s = conn_->ExecScript("COMMIT"); !s.ok()) return s;
   open_ = false;
   *already_present = false;
   return p;
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<std::unique_ptr<Store>>
-OpenPostgresStore(const PostgresStoreOptions &options) {
+absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(
+    const PostgresStoreOptions &options) {
   if (options.conninfo.empty()) {
     return absl::InvalidArgumentError(
         "postgresql store: expected a connection string");
@@ -933,16 +859,13 @@ OpenPostgresStore(const PostgresStoreOptions &options) {
     cache = buf.data();
     own = true;
   }
-  if (absl::Status s = MakePrivateDir(cache); !s.ok())
-    return s;
+  if (absl::Status s = MakePrivateDir(cache); !s.ok()) return s;
   absl::StatusOr<int> lock = LockDirectory(cache);
-  if (!lock.ok())
-    return lock.status();
+  if (!lock.ok()) return lock.status();
   RemoveDeadProcessFiles(cache, "fetch-");
   auto store = std::make_unique<PostgresStore>(options, cache, own, *lock);
-  if (absl::Status s = store->Init(); !s.ok())
-    return s;
+  if (absl::Status s = store->Init(); !s.ok()) return s;
   return std::unique_ptr<Store>(std::move(store));
 }
 
-} // namespace realm_measurements::service
+}  // namespace realm_measurements::service

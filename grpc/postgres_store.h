@@ -57,9 +57,9 @@ struct PostgresStoreOptions {
 // Connects, creates or migrates the schema and checks it. kUnavailable when
 // the database cannot be reached; kDataLoss for a schema version this build
 // does not know.
-absl::StatusOr<std::unique_ptr<Store>>
-OpenPostgresStore(const PostgresStoreOptions &options);
+absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(
+    const PostgresStoreOptions &options);
 
-} // namespace realm_measurements::service
+}  // namespace realm_measurements::service
 
-#endif // REALM_MEASUREMENTS_GRPC_POSTGRES_STORE_H_
+#endif  // REALM_MEASUREMENTS_GRPC_POSTGRES_STORE_H_

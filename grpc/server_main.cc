@@ -62,8 +62,7 @@ namespace {
 
 absl::StatusOr<std::string> ReadFile(const std::string &path) {
   std::ifstream f(path, std::ios::binary);
-  if (!f)
-    return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  if (!f) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::ostringstream s;
   s << f.rdbuf();
   return s.str();
@@ -108,8 +107,7 @@ int Run() {
   } else {
     store = OpenSqliteStore(data_dir, so);
   }
-  if (!store.ok())
-    return Fail(store.status());
+  if (!store.ok()) return Fail(store.status());
   o.store = store->get();
 
   // EAR key: flag, else stored, else generated and stored (so EARs stay
@@ -117,35 +115,29 @@ int Run() {
   std::string key_pem;
   if (!absl::GetFlag(FLAGS_ear_key).empty()) {
     absl::StatusOr<std::string> k = ReadFile(absl::GetFlag(FLAGS_ear_key));
-    if (!k.ok())
-      return Fail(k.status());
+    if (!k.ok()) return Fail(k.status());
     key_pem = *k;
   } else {
     absl::StatusOr<std::optional<std::string>> k = (*store)->GetEarKeyPem();
-    if (!k.ok())
-      return Fail(k.status());
+    if (!k.ok()) return Fail(k.status());
     if (k->has_value()) {
       key_pem = **k;
     } else {
       absl::StatusOr<crypto::EcPrivateKey> g =
           crypto::EcPrivateKey::Generate(crypto::Curve::kP256);
-      if (!g.ok())
-        return Fail(g.status());
+      if (!g.ok()) return Fail(g.status());
       absl::StatusOr<std::string> pem = g->ToPem();
-      if (!pem.ok())
-        return Fail(pem.status());
+      if (!pem.ok()) return Fail(pem.status());
       // Insert-if-absent, then read: a server that started at the same
       // moment and stored its key first wins, and both sign with that one.
       absl::StatusOr<std::string> stored = (*store)->EnsureEarKeyPem(*pem);
-      if (!stored.ok())
-        return Fail(stored.status());
+      if (!stored.ok()) return Fail(stored.status());
       key_pem = *stored;
     }
   }
   absl::StatusOr<crypto::EcPrivateKey> key =
       crypto::EcPrivateKey::FromPem(key_pem);
-  if (!key.ok())
-    return Fail(key.status());
+  if (!key.ok()) return Fail(key.status());
   if (key->curve() != crypto::Curve::kP256) {
     return Fail(absl::InvalidArgumentError(
         "EAR key: expected a P-256 key (EARs are signed with ES256)"));
@@ -165,22 +157,18 @@ int Run() {
   }
   if (!cert.empty()) {
     absl::StatusOr<std::string> c = ReadFile(cert);
-    if (!c.ok())
-      return Fail(c.status());
+    if (!c.ok()) return Fail(c.status());
     absl::StatusOr<std::string> k = ReadFile(tls_key);
-    if (!k.ok())
-      return Fail(k.status());
+    if (!k.ok()) return Fail(k.status());
     std::optional<std::string> ca_pem;
     if (!ca.empty()) {
       absl::StatusOr<std::string> a = ReadFile(ca);
-      if (!a.ok())
-        return Fail(a.status());
+      if (!a.ok()) return Fail(a.status());
       ca_pem = *a;
     }
     absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>> creds =
         TlsCredentials(*c, *k, ca_pem);
-    if (!creds.ok())
-      return Fail(creds.status());
+    if (!creds.ok()) return Fail(creds.status());
     o.credentials = *creds;
   }
 
@@ -194,8 +182,7 @@ int Run() {
 
   const std::string listen = o.address;
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(std::move(o));
-  if (!server.ok())
-    return Fail(server.status());
+  if (!server.ok()) return Fail(server.status());
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::cout << "listening on " << host << ":" << (*server)->port()
             << (cert.empty() ? " (plaintext)"
@@ -212,8 +199,8 @@ int Run() {
   return 0;
 }
 
-} // namespace
-} // namespace realm_measurements::service
+}  // namespace
+}  // namespace realm_measurements::service
 
 int main(int argc, char **argv) {
   absl::SetProgramUsageMessage(

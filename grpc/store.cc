@@ -67,8 +67,7 @@ absl::Status PrivateFile(const std::string &path, bool create) {
   int fd = open(path.c_str(),
                 O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
   if (fd < 0) {
-    if (!create && errno == ENOENT)
-      return absl::OkStatus();
+    if (!create && errno == ENOENT) return absl::OkStatus();
     return DirError("cannot open", path, errno);
   }
   struct stat st;
@@ -88,22 +87,18 @@ absl::Status PrivateFile(const std::string &path, bool create) {
 // fsync of a directory makes a rename in it durable.
 absl::Status SyncDir(const std::string &dir) {
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return OsError("cannot open the payload directory", errno);
+  if (fd < 0) return OsError("cannot open the payload directory", errno);
   int rc = fsync(fd);
   int e = errno;
   close(fd);
-  if (rc != 0)
-    return OsError("cannot sync the payload directory", e);
+  if (rc != 0) return OsError("cannot sync the payload directory", e);
   return absl::OkStatus();
 }
 
 bool IsHexDigestName(absl::string_view n) {
-  if (n.size() != 2 * kSha256Size)
-    return false;
+  if (n.size() != 2 * kSha256Size) return false;
   for (char c : n) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-      return false;
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
 }
@@ -120,15 +115,13 @@ absl::StatusOr<int> LockDataDir(const std::string &dir) {
   // (public as LockDirectory)
   const std::string path = dir + "/lock";
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    return DirError("cannot open", path, errno);
+  if (fd < 0) return DirError("cannot open", path, errno);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
     char buf[32] = {};
     ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
     close(fd);
-    if (e != EWOULDBLOCK)
-      return DirError("cannot lock", path, e);
+    if (e != EWOULDBLOCK) return DirError("cannot lock", path, e);
     std::string pid = n > 0
                           ? std::string(absl::StripAsciiWhitespace(
                                 absl::string_view(buf, static_cast<size_t>(n))))
@@ -148,7 +141,7 @@ absl::StatusOr<int> LockDataDir(const std::string &dir) {
   return fd;
 }
 
-} // namespace
+}  // namespace
 
 absl::Status MakePrivateDir(const std::string &path) {
   return MakeDirImpl(path);
@@ -160,12 +153,10 @@ absl::StatusOr<int> LockDirectory(const std::string &dir) {
 
 void RemoveDeadProcessFiles(const std::string &dir, absl::string_view prefix) {
   DIR *d = opendir(dir.c_str());
-  if (d == nullptr)
-    return;
+  if (d == nullptr) return;
   while (struct dirent *e = readdir(d)) {
     std::string n = e->d_name;
-    if (n == "." || n == "..")
-      continue;
+    if (n == "." || n == "..") continue;
     absl::string_view rest = n;
     int pid = 0;
     if (absl::ConsumePrefix(&rest, prefix)) {
@@ -173,10 +164,10 @@ void RemoveDeadProcessFiles(const std::string &dir, absl::string_view prefix) {
       if (dash != absl::string_view::npos &&
           absl::SimpleAtoi(rest.substr(0, dash), &pid) && pid > 0 &&
           (pid == getpid() || kill(pid, 0) == 0 || errno == EPERM)) {
-        continue; // alive
+        continue;  // alive
       }
     } else if (!absl::StartsWith(n, "upload-")) {
-      continue; // not a temporary file of ours
+      continue;  // not a temporary file of ours
     }
     unlinkat(dirfd(d), n.c_str(), 0);
   }
@@ -215,7 +206,7 @@ namespace {
 
 // RAII prepared statement.
 class Stmt {
-public:
+ public:
   Stmt(sqlite3 *db, const char *sql) : db_(db) {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
   }
@@ -224,8 +215,7 @@ public:
   Stmt &operator=(const Stmt &) = delete;
 
   absl::Status prepared() const {
-    if (rc_ == SQLITE_OK)
-      return absl::OkStatus();
+    if (rc_ == SQLITE_OK) return absl::OkStatus();
     return Error("prepare");
   }
   void Bind(int i, absl::string_view text) {
@@ -240,18 +230,14 @@ public:
   // kOk when a row is available, kOutOfRange at the end.
   absl::Status Step() {
     rc_ = sqlite3_step(stmt_);
-    if (rc_ == SQLITE_ROW)
-      return absl::OkStatus();
-    if (rc_ == SQLITE_DONE)
-      return absl::OutOfRangeError("done");
+    if (rc_ == SQLITE_ROW) return absl::OkStatus();
+    if (rc_ == SQLITE_DONE) return absl::OutOfRangeError("done");
     return Error("step");
   }
   absl::Status Run() {
     absl::Status s = Step();
-    if (absl::IsOutOfRange(s))
-      return absl::OkStatus();
-    if (s.ok())
-      return absl::InternalError("sqlite: unexpected row");
+    if (absl::IsOutOfRange(s)) return absl::OkStatus();
+    if (s.ok()) return absl::InternalError("sqlite: unexpected row");
     return s;
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
@@ -270,7 +256,7 @@ public:
   }
   int rc() const { return rc_; }
 
-private:
+ private:
   absl::Status Error(absl::string_view what) const {
     return absl::InternalError(
         absl::StrCat("sqlite ", what, ": ", sqlite3_errmsg(db_)));
@@ -327,35 +313,34 @@ CREATE TABLE IF NOT EXISTS audit_log (
 class SqliteStore;
 
 class FileUpload final : public PayloadUpload {
-public:
+ public:
   FileUpload(SqliteStore *store, std::vector<uint8_t> sha256, uint64_t size,
              std::string name, std::string tmp_path, int fd,
              crypto::Digest digest)
-      : store_(store), sha256_(std::move(sha256)), size_(size),
-        name_(std::move(name)), tmp_path_(std::move(tmp_path)), fd_(fd),
+      : store_(store),
+        sha256_(std::move(sha256)),
+        size_(size),
+        name_(std::move(name)),
+        tmp_path_(std::move(tmp_path)),
+        fd_(fd),
         digest_(std::move(digest)) {}
   ~FileUpload() override {
-    if (fd_ >= 0)
-      close(fd_);
-    if (!committed_)
-      unlink(tmp_path_.c_str());
+    if (fd_ >= 0) close(fd_);
+    if (!committed_) unlink(tmp_path_.c_str());
   }
 
   absl::Status Append(absl::Span<const uint8_t> chunk) override {
-    if (fd_ < 0)
-      return absl::FailedPreconditionError("upload already closed");
+    if (fd_ < 0) return absl::FailedPreconditionError("upload already closed");
     if (chunk.size() > size_ - written_) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "payload larger than its announced size of ", size_, " bytes"));
     }
-    if (absl::Status s = digest_.Update(chunk); !s.ok())
-      return s;
+    if (absl::Status s = digest_.Update(chunk); !s.ok()) return s;
     size_t off = 0;
     while (off < chunk.size()) {
       ssize_t n = write(fd_, chunk.data() + off, chunk.size() - off);
       if (n < 0) {
-        if (errno == EINTR)
-          continue;
+        if (errno == EINTR) continue;
         return OsError("cannot write the payload upload", errno);
       }
       off += static_cast<size_t>(n);
@@ -366,7 +351,7 @@ public:
 
   absl::StatusOr<PayloadRecord> Commit(bool *already_present) override;
 
-private:
+ private:
   SqliteStore *store_;
   std::vector<uint8_t> sha256_;
   uint64_t size_;
@@ -379,15 +364,16 @@ private:
 };
 
 class SqliteStore final : public Store {
-public:
+ public:
   SqliteStore(std::string dir, sqlite3 *db, StoreOptions options, int lock_fd)
-      : dir_(std::move(dir)), db_(db),
+      : dir_(std::move(dir)),
+        db_(db),
         max_payload_bytes_(options.max_payload_bytes),
-        max_store_bytes_(options.max_store_bytes), lock_fd_(lock_fd) {}
+        max_store_bytes_(options.max_store_bytes),
+        lock_fd_(lock_fd) {}
   ~SqliteStore() override {
     sqlite3_close(db_);
-    if (lock_fd_ >= 0)
-      close(lock_fd_); // releases the directory
+    if (lock_fd_ >= 0) close(lock_fd_);  // releases the directory
   }
 
   std::string payload_dir() const { return dir_ + "/payloads"; }
@@ -398,12 +384,10 @@ public:
 
   absl::StatusOr<ReferenceSetRecord> PutReferenceSet(ReferenceSetRecord r,
                                                      bool replace) override {
-    if (absl::Status s = ValidateSetName(r.name); !s.ok())
-      return s;
+    if (absl::Status s = ValidateSetName(r.name); !s.ok()) return s;
     absl::StatusOr<std::vector<uint8_t>> h =
         crypto::HashOnce(crypto::DigestAlgorithm::kSha256, r.corim);
-    if (!h.ok())
-      return h.status();
+    if (!h.ok()) return h.status();
     r.corim_sha256 = *h;
     r.created_unix = static_cast<int64_t>(std::time(nullptr));
     absl::MutexLock lock(&mu_);
@@ -411,8 +395,7 @@ public:
                            "(?1, ?2, ?3, ?4, ?5, ?6)"
                          : "INSERT INTO reference_sets VALUES "
                            "(?1, ?2, ?3, ?4, ?5, ?6)");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
     st.Bind(1, r.name);
     st.Bind(2, int64_t{r.profile});
     st.Bind(3, int64_t{r.realm_count});
@@ -425,42 +408,38 @@ public:
           absl::StrCat("reference-value set '", r.name,
                        "' already exists (set replace to overwrite it)"));
     }
-    if (!s.ok())
-      return s;
+    if (!s.ok()) return s;
     return r;
   }
 
-  absl::StatusOr<ReferenceSetRecord>
-  GetReferenceSet(absl::string_view name) override {
+  absl::StatusOr<ReferenceSetRecord> GetReferenceSet(
+      absl::string_view name) override {
     absl::MutexLock lock(&mu_);
-    Stmt st(db_, "SELECT name, profile, realm_count, corim, corim_sha256, "
-                 "created_unix FROM reference_sets WHERE name = ?1");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
+    Stmt st(db_,
+            "SELECT name, profile, realm_count, corim, corim_sha256, "
+            "created_unix FROM reference_sets WHERE name = ?1");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
     st.Bind(1, name);
     absl::Status s = st.Step();
     if (absl::IsOutOfRange(s)) {
       return absl::NotFoundError(
           absl::StrCat("no reference-value set named '", name, "'"));
     }
-    if (!s.ok())
-      return s;
+    if (!s.ok()) return s;
     return Row(st, /*with_corim=*/true);
   }
 
   absl::StatusOr<std::vector<ReferenceSetRecord>> ListReferenceSets() override {
     absl::MutexLock lock(&mu_);
-    Stmt st(db_, "SELECT name, profile, realm_count, NULL, corim_sha256, "
-                 "created_unix FROM reference_sets ORDER BY name");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
+    Stmt st(db_,
+            "SELECT name, profile, realm_count, NULL, corim_sha256, "
+            "created_unix FROM reference_sets ORDER BY name");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
     std::vector<ReferenceSetRecord> out;
     while (true) {
       absl::Status s = st.Step();
-      if (absl::IsOutOfRange(s))
-        break;
-      if (!s.ok())
-        return s;
+      if (absl::IsOutOfRange(s)) break;
+      if (!s.ok()) return s;
       out.push_back(Row(st, /*with_corim=*/false));
     }
     return out;
@@ -469,11 +448,9 @@ public:
   absl::Status DeleteReferenceSet(absl::string_view name) override {
     absl::MutexLock lock(&mu_);
     Stmt st(db_, "DELETE FROM reference_sets WHERE name = ?1");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
     st.Bind(1, name);
-    if (absl::Status s = st.Run(); !s.ok())
-      return s;
+    if (absl::Status s = st.Run(); !s.ok()) return s;
     if (sqlite3_changes(db_) == 0) {
       return absl::NotFoundError(
           absl::StrCat("no reference-value set named '", name, "'"));
@@ -481,11 +458,10 @@ public:
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::unique_ptr<PayloadUpload>>
-  BeginPayload(absl::Span<const uint8_t> sha256, uint64_t size,
-               std::string name) override {
-    if (absl::Status s = CheckSha256Size(sha256); !s.ok())
-      return s;
+  absl::StatusOr<std::unique_ptr<PayloadUpload>> BeginPayload(
+      absl::Span<const uint8_t> sha256, uint64_t size,
+      std::string name) override {
+    if (absl::Status s = CheckSha256Size(sha256); !s.ok()) return s;
     if (size > max_payload_bytes_) {
       return absl::ResourceExhaustedError(
           absl::StrCat("payload size ", size, " exceeds the limit of ",
@@ -493,19 +469,16 @@ public:
     }
     {
       absl::MutexLock lock(&mu_);
-      if (absl::Status s = CheckQuotaLocked(size); !s.ok())
-        return s;
+      if (absl::Status s = CheckQuotaLocked(size); !s.ok()) return s;
     }
-    if (name.size() > 256)
-      name.resize(256);
+    if (name.size() > 256) name.resize(256);
     // Named by our pid: a starting server removes only dead processes'
     // files.
     std::string tmpl = absl::StrCat(tmp_dir(), "/upload-", getpid(), "-XXXXXX");
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
-    int fd = mkstemp(buf.data()); // mode 0600
-    if (fd < 0)
-      return OsError("cannot create the payload upload", errno);
+    int fd = mkstemp(buf.data());  // mode 0600
+    if (fd < 0) return OsError("cannot create the payload upload", errno);
     absl::StatusOr<crypto::Digest> d =
         crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
     if (!d.ok()) {
@@ -525,22 +498,19 @@ public:
                                         bool *already_present) {
     absl::MutexLock lock(&mu_);
     absl::StatusOr<std::optional<PayloadRecord>> existing = FindLocked(sha256);
-    if (!existing.ok())
-      return existing.status();
+    if (!existing.ok()) return existing.status();
     if (existing->has_value()) {
       *already_present = true;
       unlink(tmp_path.c_str());
       return **existing;
     }
     *already_present = false;
-    if (absl::Status s = CheckQuotaLocked(size); !s.ok())
-      return s;
+    if (absl::Status s = CheckQuotaLocked(size); !s.ok()) return s;
     const std::string path = PayloadPath(sha256);
     if (rename(tmp_path.c_str(), path.c_str()) != 0) {
       return OsError("cannot move the payload into place", errno);
     }
-    if (absl::Status s = SyncDir(payload_dir()); !s.ok())
-      return s;
+    if (absl::Status s = SyncDir(payload_dir()); !s.ok()) return s;
     PayloadRecord r;
     r.sha256 = sha256;
     r.size = size;
@@ -548,25 +518,21 @@ public:
     r.path = path;
     r.created_unix = static_cast<int64_t>(std::time(nullptr));
     Stmt st(db_, "INSERT INTO payloads VALUES (?1, ?2, ?3, ?4)");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
     st.Bind(1, absl::MakeConstSpan(sha256));
     st.Bind(2, static_cast<int64_t>(size));
     st.Bind(3, name);
     st.Bind(4, r.created_unix);
-    if (absl::Status s = st.Run(); !s.ok())
-      return s;
+    if (absl::Status s = st.Run(); !s.ok()) return s;
     return r;
   }
 
-  absl::StatusOr<PayloadRecord>
-  GetPayload(absl::Span<const uint8_t> sha256) override {
-    if (absl::Status s = CheckSha256Size(sha256); !s.ok())
-      return s;
+  absl::StatusOr<PayloadRecord> GetPayload(
+      absl::Span<const uint8_t> sha256) override {
+    if (absl::Status s = CheckSha256Size(sha256); !s.ok()) return s;
     absl::MutexLock lock(&mu_);
     absl::StatusOr<std::optional<PayloadRecord>> r = FindLocked(sha256);
-    if (!r.ok())
-      return r.status();
+    if (!r.ok()) return r.status();
     if (!r->has_value()) {
       return absl::NotFoundError(absl::StrCat(
           "no payload with sha256 ", HexOf(sha256), " (upload it first)"));
@@ -582,26 +548,20 @@ public:
   absl::StatusOr<std::optional<std::string>> GetEarKeyPem() override {
     absl::MutexLock lock(&mu_);
     Stmt st(db_, "SELECT pem FROM ear_key WHERE id = 1");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
     absl::Status s = st.Step();
-    if (absl::IsOutOfRange(s))
-      return std::optional<std::string>();
-    if (!s.ok())
-      return s;
+    if (absl::IsOutOfRange(s)) return std::optional<std::string>();
+    if (!s.ok()) return s;
     return std::optional<std::string>(st.Text(0));
   }
 
   absl::Status DeletePayload(absl::Span<const uint8_t> sha256) override {
-    if (absl::Status s = CheckSha256Size(sha256); !s.ok())
-      return s;
+    if (absl::Status s = CheckSha256Size(sha256); !s.ok()) return s;
     absl::MutexLock lock(&mu_);
     Stmt st(db_, "DELETE FROM payloads WHERE sha256 = ?1");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
     st.Bind(1, sha256);
-    if (absl::Status s = st.Run(); !s.ok())
-      return s;
+    if (absl::Status s = st.Run(); !s.ok()) return s;
     if (sqlite3_changes(db_) == 0) {
       return absl::NotFoundError(
           absl::StrCat("no payload with sha256 ", HexOf(sha256)));
@@ -614,37 +574,30 @@ public:
     return SyncDir(payload_dir());
   }
 
-  absl::StatusOr<std::string>
-  EnsureEarKeyPem(absl::string_view candidate_pem) override {
+  absl::StatusOr<std::string> EnsureEarKeyPem(
+      absl::string_view candidate_pem) override {
     absl::MutexLock lock(&mu_);
     {
       // Insert-if-absent: never replaces a key another server published.
       Stmt st(db_, "INSERT OR IGNORE INTO ear_key VALUES (1, ?1)");
-      if (absl::Status s = st.prepared(); !s.ok())
-        return s;
+      if (absl::Status s = st.prepared(); !s.ok()) return s;
       st.Bind(1, candidate_pem);
-      if (absl::Status s = st.Run(); !s.ok())
-        return s;
+      if (absl::Status s = st.Run(); !s.ok()) return s;
     }
     Stmt st(db_, "SELECT pem FROM ear_key WHERE id = 1");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
-    if (absl::Status s = st.Step(); !s.ok())
-      return s;
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    if (absl::Status s = st.Step(); !s.ok()) return s;
     return st.Text(0);
   }
 
   absl::Status AppendAuditEvent(AuditEvent e) override {
-    if (e.time_unix_ms == 0)
-      e.time_unix_ms = NowUnixMs();
-    if (e.detail.size() > kMaxAuditDetail)
-      e.detail.resize(kMaxAuditDetail);
+    if (e.time_unix_ms == 0) e.time_unix_ms = NowUnixMs();
+    if (e.detail.size() > kMaxAuditDetail) e.detail.resize(kMaxAuditDetail);
     absl::MutexLock lock(&mu_);
     Stmt st(db_,
             "INSERT INTO audit_log (time_unix_ms, principal, method, target, "
             "outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
     st.Bind(1, e.time_unix_ms);
     st.Bind(2, e.principal);
     st.Bind(3, e.method);
@@ -657,19 +610,17 @@ public:
   absl::StatusOr<std::vector<AuditEvent>> ListAuditEvents(int64_t after_id,
                                                           int limit) override {
     absl::MutexLock lock(&mu_);
-    Stmt st(db_, "SELECT id, time_unix_ms, principal, method, target, outcome, "
-                 "detail FROM audit_log WHERE id > ?1 ORDER BY id LIMIT ?2");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
+    Stmt st(db_,
+            "SELECT id, time_unix_ms, principal, method, target, outcome, "
+            "detail FROM audit_log WHERE id > ?1 ORDER BY id LIMIT ?2");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
     st.Bind(1, after_id);
     st.Bind(2, int64_t{limit});
     std::vector<AuditEvent> out;
     while (true) {
       absl::Status s = st.Step();
-      if (absl::IsOutOfRange(s))
-        break;
-      if (!s.ok())
-        return s;
+      if (absl::IsOutOfRange(s)) break;
+      if (!s.ok()) return s;
       AuditEvent e;
       e.id = st.Int(0);
       e.time_unix_ms = st.Int(1);
@@ -704,19 +655,15 @@ public:
     {
       Stmt v(db_, "PRAGMA user_version");
       absl::Status s = v.prepared();
-      if (s.ok())
-        s = v.Step();
-      if (!s.ok())
-        return Corrupt(s.message());
+      if (s.ok()) s = v.Step();
+      if (!s.ok()) return Corrupt(s.message());
       version = v.Int(0);
     }
     {
       Stmt tables(db_, "SELECT count(*) FROM sqlite_master");
       absl::Status s = tables.prepared();
-      if (s.ok())
-        s = tables.Step();
-      if (!s.ok())
-        return Corrupt(s.message());
+      if (s.ok()) s = tables.Step();
+      if (!s.ok()) return Corrupt(s.message());
       empty = tables.Int(0) == 0;
     }
     if ((version == 0 && empty) || version == 1) {
@@ -749,19 +696,15 @@ public:
   absl::Status ReconcilePayloads() {
     absl::MutexLock lock(&mu_);
     absl::StatusOr<std::vector<PayloadRecord>> all = ListPayloadsLocked();
-    if (!all.ok())
-      return Corrupt(all.status().message());
+    if (!all.ok()) return Corrupt(all.status().message());
     std::set<std::string> recorded;
-    for (const PayloadRecord &p : *all)
-      recorded.insert(HexOf(p.sha256));
+    for (const PayloadRecord &p : *all) recorded.insert(HexOf(p.sha256));
     DIR *d = opendir(payload_dir().c_str());
-    if (d == nullptr)
-      return DirError("cannot open", payload_dir(), errno);
+    if (d == nullptr) return DirError("cannot open", payload_dir(), errno);
     bool removed = false;
     while (struct dirent *e = readdir(d)) {
       std::string n = e->d_name;
-      if (!IsHexDigestName(n))
-        continue; // not ours: left alone
+      if (!IsHexDigestName(n)) continue;  // not ours: left alone
       if (recorded.count(n) == 0) {
         unlinkat(dirfd(d), n.c_str(), 0);
         removed = true;
@@ -770,12 +713,11 @@ public:
       }
     }
     closedir(d);
-    if (removed)
-      return SyncDir(payload_dir());
+    if (removed) return SyncDir(payload_dir());
     return absl::OkStatus();
   }
 
-private:
+ private:
   absl::Status Corrupt(absl::string_view why) const {
     return absl::DataLossError(absl::StrCat(
         "store ", dir_,
@@ -786,17 +728,14 @@ private:
     {
       Stmt ic(db_, "PRAGMA integrity_check");
       absl::Status s = ic.prepared();
-      if (s.ok())
-        s = ic.Step();
-      if (!s.ok())
-        return Corrupt(s.message());
+      if (s.ok()) s = ic.Step();
+      if (!s.ok()) return Corrupt(s.message());
       if (ic.Text(0) != "ok") {
         return Corrupt(absl::StrCat("integrity_check: ", ic.Text(0)));
       }
     }
     absl::StatusOr<std::vector<PayloadRecord>> all = ListPayloadsLocked();
-    if (!all.ok())
-      return Corrupt(all.status().message());
+    if (!all.ok()) return Corrupt(all.status().message());
     for (const PayloadRecord &p : *all) {
       struct stat st;
       if (stat(p.path.c_str(), &st) != 0) {
@@ -814,10 +753,8 @@ private:
   absl::Status CheckQuotaLocked(uint64_t more)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Stmt st(db_, "SELECT coalesce(sum(size), 0) FROM payloads");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
-    if (absl::Status s = st.Step(); !s.ok())
-      return s;
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    if (absl::Status s = st.Step(); !s.ok()) return s;
     const uint64_t used = static_cast<uint64_t>(st.Int(0));
     if (more > max_store_bytes_ || used > max_store_bytes_ - more) {
       return absl::ResourceExhaustedError(absl::StrCat(
@@ -833,33 +770,27 @@ private:
     Stmt st(db_,
             "SELECT sha256, size, name, created_unix FROM payloads ORDER BY "
             "sha256");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
     std::vector<PayloadRecord> out;
     while (true) {
       absl::Status s = st.Step();
-      if (absl::IsOutOfRange(s))
-        break;
-      if (!s.ok())
-        return s;
+      if (absl::IsOutOfRange(s)) break;
+      if (!s.ok()) return s;
       out.push_back(PayloadRow(st));
     }
     return out;
   }
 
-  absl::StatusOr<std::optional<PayloadRecord>>
-  FindLocked(absl::Span<const uint8_t> sha256)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Stmt st(db_, "SELECT sha256, size, name, created_unix FROM payloads WHERE "
-                 "sha256 = ?1");
-    if (absl::Status s = st.prepared(); !s.ok())
-      return s;
+  absl::StatusOr<std::optional<PayloadRecord>> FindLocked(
+      absl::Span<const uint8_t> sha256) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Stmt st(db_,
+            "SELECT sha256, size, name, created_unix FROM payloads WHERE "
+            "sha256 = ?1");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
     st.Bind(1, sha256);
     absl::Status s = st.Step();
-    if (absl::IsOutOfRange(s))
-      return std::optional<PayloadRecord>();
-    if (!s.ok())
-      return s;
+    if (absl::IsOutOfRange(s)) return std::optional<PayloadRecord>();
+    if (!s.ok()) return s;
     return std::optional<PayloadRecord>(PayloadRow(st));
   }
 
@@ -878,8 +809,7 @@ private:
     r.name = st.Text(0);
     r.profile = static_cast<int>(st.Int(1));
     r.realm_count = static_cast<uint32_t>(st.Int(2));
-    if (with_corim)
-      r.corim = st.Blob(3);
+    if (with_corim) r.corim = st.Blob(3);
     r.corim_sha256 = st.Blob(4);
     r.created_unix = st.Int(5);
     return r;
@@ -894,34 +824,29 @@ private:
 };
 
 absl::StatusOr<PayloadRecord> FileUpload::Commit(bool *already_present) {
-  if (fd_ < 0)
-    return absl::FailedPreconditionError("upload already closed");
+  if (fd_ < 0) return absl::FailedPreconditionError("upload already closed");
   if (written_ != size_) {
     return absl::InvalidArgumentError(
         absl::StrCat("payload truncated: expected ", size_,
                      " bytes as announced, found ", written_));
   }
   absl::StatusOr<std::vector<uint8_t>> got = digest_.Finish();
-  if (!got.ok())
-    return got.status();
+  if (!got.ok()) return got.status();
   if (*got != sha256_) {
     return absl::InvalidArgumentError(absl::StrCat(
         "payload sha256: expected ", HexOf(sha256_), ", found ", HexOf(*got)));
   }
-  if (fsync(fd_) != 0)
-    return OsError("cannot sync the payload upload", errno);
+  if (fsync(fd_) != 0) return OsError("cannot sync the payload upload", errno);
   int rc = close(fd_);
   fd_ = -1;
-  if (rc != 0)
-    return OsError("cannot close the payload upload", errno);
+  if (rc != 0) return OsError("cannot close the payload upload", errno);
   absl::StatusOr<PayloadRecord> r =
       store_->Publish(sha256_, size_, name_, tmp_path_, already_present);
-  if (r.ok())
-    committed_ = true;
+  if (r.ok()) committed_ = true;
   return r;
 }
 
-} // namespace
+}  // namespace
 
 std::string HexOf(absl::Span<const uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -934,38 +859,33 @@ std::string HexOf(absl::Span<const uint8_t> bytes) {
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<Store>>
-OpenSqliteStore(const std::string &data_dir, uint64_t max_payload_bytes) {
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const std::string &data_dir, uint64_t max_payload_bytes) {
   StoreOptions o;
   o.max_payload_bytes = max_payload_bytes;
   return OpenSqliteStore(data_dir, o);
 }
 
-absl::StatusOr<std::unique_ptr<Store>>
-OpenSqliteStore(const std::string &data_dir, StoreOptions options) {
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const std::string &data_dir, StoreOptions options) {
   if (data_dir.empty()) {
     return absl::InvalidArgumentError("data directory: expected a path");
   }
-  if (absl::Status s = MakeDirImpl(data_dir); !s.ok())
-    return s;
+  if (absl::Status s = MakeDirImpl(data_dir); !s.ok()) return s;
   absl::StatusOr<int> lock_fd = LockDataDir(data_dir);
-  if (!lock_fd.ok())
-    return lock_fd.status();
+  if (!lock_fd.ok()) return lock_fd.status();
   struct FdCloser {
     int fd;
     ~FdCloser() {
-      if (fd >= 0)
-        close(fd);
+      if (fd >= 0) close(fd);
     }
   } lock{*lock_fd};
   for (const std::string &d : {data_dir + "/payloads", data_dir + "/tmp"}) {
-    if (absl::Status s = MakeDirImpl(d); !s.ok())
-      return s;
+    if (absl::Status s = MakeDirImpl(d); !s.ok()) return s;
   }
   const std::string db_path = data_dir + "/store.sqlite3";
   // SQLite gives its -wal and -shm files the database file's mode.
-  if (absl::Status s = PrivateFile(db_path, /*create=*/true); !s.ok())
-    return s;
+  if (absl::Status s = PrivateFile(db_path, /*create=*/true); !s.ok()) return s;
   for (const char *side : {"-wal", "-shm", "-journal"}) {
     if (absl::Status s = PrivateFile(db_path + side, /*create=*/false);
         !s.ok()) {
@@ -973,10 +893,10 @@ OpenSqliteStore(const std::string &data_dir, StoreOptions options) {
     }
   }
   sqlite3 *db = nullptr;
-  int rc = sqlite3_open_v2(db_path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      db_path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+      nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -984,13 +904,11 @@ OpenSqliteStore(const std::string &data_dir, StoreOptions options) {
         absl::StrCat("cannot open store ", db_path, ": ", msg));
   }
   auto store = std::make_unique<SqliteStore>(data_dir, db, options, lock.fd);
-  lock.fd = -1; // the store owns it now
+  lock.fd = -1;  // the store owns it now
   store->CleanTmp();
-  if (absl::Status s = store->Init(); !s.ok())
-    return s;
-  if (absl::Status s = store->ReconcilePayloads(); !s.ok())
-    return s;
+  if (absl::Status s = store->Init(); !s.ok()) return s;
+  if (absl::Status s = store->ReconcilePayloads(); !s.ok()) return s;
   return std::unique_ptr<Store>(std::move(store));
 }
 
-} // namespace realm_measurements::service
+}  // namespace realm_measurements::service

@@ -38,17 +38,17 @@ namespace realm_measurements::service {
 // other fields are derived when provisioning (for listing without decoding).
 struct ReferenceSetRecord {
   std::string name;
-  int profile = 0; // v1::CorimProfile number
+  int profile = 0;  // v1::CorimProfile number
   uint32_t realm_count = 0;
   std::vector<uint8_t> corim;
-  std::vector<uint8_t> corim_sha256; // filled by the store
-  int64_t created_unix = 0;          // filled by the store
+  std::vector<uint8_t> corim_sha256;  // filled by the store
+  int64_t created_unix = 0;           // filled by the store
 };
 
 struct PayloadRecord {
-  std::vector<uint8_t> sha256; // 32 bytes
+  std::vector<uint8_t> sha256;  // 32 bytes
   uint64_t size = 0;
-  std::string name; // the label given at upload
+  std::string name;  // the label given at upload
   // A local file holding the bytes (for PostgreSQL, a verified copy in the
   // replica's cache directory). Never shown to clients.
   std::string path;
@@ -57,19 +57,19 @@ struct PayloadRecord {
 
 // One mutating call, as written to the audit log.
 struct AuditEvent {
-  int64_t id = 0;           // filled by the store, increasing
-  int64_t time_unix_ms = 0; // filled by the store when 0
-  std::string principal;    // who ("anonymous" without a policy)
-  std::string method;       // full gRPC method name
-  std::string target;       // set name or payload digest, may be empty
-  std::string outcome;      // gRPC status code name, e.g. "OK"
-  std::string detail;       // status message (bounded), may be empty
+  int64_t id = 0;            // filled by the store, increasing
+  int64_t time_unix_ms = 0;  // filled by the store when 0
+  std::string principal;     // who ("anonymous" without a policy)
+  std::string method;        // full gRPC method name
+  std::string target;        // set name or payload digest, may be empty
+  std::string outcome;       // gRPC status code name, e.g. "OK"
+  std::string detail;        // status message (bounded), may be empty
 };
 
 // One upload in progress. Append() chunks, then Commit(); destroying an
 // uncommitted upload removes its temporary file.
 class PayloadUpload {
-public:
+ public:
   virtual ~PayloadUpload() = default;
   // kResourceExhausted past the announced size.
   virtual absl::Status Append(absl::Span<const uint8_t> chunk) = 0;
@@ -80,16 +80,16 @@ public:
 };
 
 class Store {
-public:
+ public:
   virtual ~Store() = default;
 
   // Names: 1..128 characters of [A-Za-z0-9._-] (kInvalidArgument).
   // kAlreadyExists unless `replace`.
-  virtual absl::StatusOr<ReferenceSetRecord>
-  PutReferenceSet(ReferenceSetRecord record, bool replace) = 0;
+  virtual absl::StatusOr<ReferenceSetRecord> PutReferenceSet(
+      ReferenceSetRecord record, bool replace) = 0;
   // kNotFound for an unknown name.
-  virtual absl::StatusOr<ReferenceSetRecord>
-  GetReferenceSet(absl::string_view name) = 0;
+  virtual absl::StatusOr<ReferenceSetRecord> GetReferenceSet(
+      absl::string_view name) = 0;
   // Ordered by name; `corim` is left empty.
   virtual absl::StatusOr<std::vector<ReferenceSetRecord>>
   ListReferenceSets() = 0;
@@ -97,12 +97,11 @@ public:
 
   // `sha256` must be 32 bytes; `size` at most the store's payload limit
   // and within its quota (kResourceExhausted, checked again at Commit).
-  virtual absl::StatusOr<std::unique_ptr<PayloadUpload>>
-  BeginPayload(absl::Span<const uint8_t> sha256, uint64_t size,
-               std::string name) = 0;
+  virtual absl::StatusOr<std::unique_ptr<PayloadUpload>> BeginPayload(
+      absl::Span<const uint8_t> sha256, uint64_t size, std::string name) = 0;
   // kNotFound for an unknown digest.
-  virtual absl::StatusOr<PayloadRecord>
-  GetPayload(absl::Span<const uint8_t> sha256) = 0;
+  virtual absl::StatusOr<PayloadRecord> GetPayload(
+      absl::Span<const uint8_t> sha256) = 0;
   virtual absl::StatusOr<std::vector<PayloadRecord>> ListPayloads() = 0;
   // Removes a payload and its bytes (kNotFound for an unknown digest).
   // Reference-value sets hold CoRIMs, never payload digests, so no set
@@ -114,14 +113,14 @@ public:
   // Stores `candidate_pem` as the EAR key unless a key is stored already
   // (atomic insert-if-absent), then returns the stored key: servers started
   // together all end up with the first one's key.
-  virtual absl::StatusOr<std::string>
-  EnsureEarKeyPem(absl::string_view candidate_pem) = 0;
+  virtual absl::StatusOr<std::string> EnsureEarKeyPem(
+      absl::string_view candidate_pem) = 0;
 
   // Audit log of mutating calls.
   virtual absl::Status AppendAuditEvent(AuditEvent event) = 0;
   // Events with id > after_id, oldest first, at most `limit`.
-  virtual absl::StatusOr<std::vector<AuditEvent>>
-  ListAuditEvents(int64_t after_id, int limit) = 0;
+  virtual absl::StatusOr<std::vector<AuditEvent>> ListAuditEvents(
+      int64_t after_id, int limit) = 0;
 
   // Re-runs the startup consistency checks (tests, health probes).
   virtual absl::Status CheckConsistency() = 0;
@@ -149,11 +148,11 @@ struct StoreOptions {
 // version, or a recorded payload whose file is missing or has the wrong
 // size. Removes leftovers of interrupted uploads and unrecorded payload
 // files.
-absl::StatusOr<std::unique_ptr<Store>>
-OpenSqliteStore(const std::string &data_dir, StoreOptions options);
-absl::StatusOr<std::unique_ptr<Store>>
-OpenSqliteStore(const std::string &data_dir,
-                uint64_t max_payload_bytes = kDefaultMaxPayloadBytes);
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const std::string &data_dir, StoreOptions options);
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const std::string &data_dir,
+    uint64_t max_payload_bytes = kDefaultMaxPayloadBytes);
 
 // Lower-case hex of bytes.
 std::string HexOf(absl::Span<const uint8_t> bytes);
@@ -175,6 +174,6 @@ void RemoveDeadProcessFiles(const std::string &dir, absl::string_view prefix);
 // The longest audit detail kept (longer messages are cut).
 inline constexpr size_t kMaxAuditDetail = 512;
 
-} // namespace realm_measurements::service
+}  // namespace realm_measurements::service
 
-#endif // REALM_MEASUREMENTS_GRPC_STORE_H_
+#endif  // REALM_MEASUREMENTS_GRPC_STORE_H_

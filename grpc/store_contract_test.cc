@@ -2,6 +2,8 @@
 // real SQLite in a fresh data directory, real PostgreSQL (started by the
 // test in a temporary directory, grpc/internal/pg_test_server.h) in a fresh
 // database.
+#include <postgresql/libpq-fe.h>
+
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -9,8 +11,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <postgresql/libpq-fe.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -37,7 +37,7 @@ const std::vector<uint8_t> kMillionASha256 = {
 // A backend's state: opening it again gives a store over the same data
 // (another replica for PostgreSQL, a restart for SQLite).
 class Backend {
-public:
+ public:
   virtual ~Backend() = default;
   virtual absl::StatusOr<std::unique_ptr<Store>> Open(StoreOptions o) = 0;
   // Stores that may be open on the same state at once (SQLite: one server
@@ -49,19 +49,19 @@ public:
 };
 
 class SqliteBackend final : public Backend {
-public:
+ public:
   SqliteBackend() : dir_(testing::NewTempDir()) {}
   absl::StatusOr<std::unique_ptr<Store>> Open(StoreOptions o) override {
     return OpenSqliteStore(dir_, o);
   }
   int max_open() const override { return 1; }
 
-private:
+ private:
   std::string dir_;
 };
 
 class PostgresBackend final : public Backend {
-public:
+ public:
   PostgresBackend()
       : conninfo_(testing::PgTestServer::Get().NewDatabase()),
         cache_(testing::NewTempDir()) {}
@@ -82,20 +82,19 @@ public:
     return ok;
   }
 
-private:
+ private:
   std::string conninfo_;
   std::string cache_;
   int opened_ = 0;
 };
 
 std::unique_ptr<Backend> NewBackend(const std::string &name) {
-  if (name == "sqlite")
-    return std::make_unique<SqliteBackend>();
+  if (name == "sqlite") return std::make_unique<SqliteBackend>();
   return std::make_unique<PostgresBackend>();
 }
 
 class StoreContract : public ::testing::TestWithParam<std::string> {
-protected:
+ protected:
   void SetUp() override {
     backend_ = NewBackend(GetParam());
     Reopen();
@@ -106,13 +105,12 @@ protected:
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(*s);
   }
-  static absl::StatusOr<PayloadRecord>
-  Upload(Store &store, const std::vector<uint8_t> &sha,
-         const std::vector<uint8_t> &content, bool *present,
-         size_t chunk = 1 << 16) {
+  static absl::StatusOr<PayloadRecord> Upload(
+      Store &store, const std::vector<uint8_t> &sha,
+      const std::vector<uint8_t> &content, bool *present,
+      size_t chunk = 1 << 16) {
     auto up = store.BeginPayload(sha, content.size(), "test");
-    if (!up.ok())
-      return up.status();
+    if (!up.ok()) return up.status();
     for (size_t off = 0; off < content.size(); off += chunk) {
       const size_t n = std::min(chunk, content.size() - off);
       if (absl::Status s = (*up)->Append({content.data() + off, n}); !s.ok()) {
@@ -316,8 +314,7 @@ TEST_P(StoreContract, ThreeServersStartedTogetherPublishOneKey) {
         keys[i] = e.ok() ? *e : e.status().ToString();
       });
     }
-    for (std::thread &t : threads)
-      t.join();
+    for (std::thread &t : threads) t.join();
     EXPECT_EQ(keys[0], keys[1]) << "attempt " << attempt;
     EXPECT_EQ(keys[1], keys[2]) << "attempt " << attempt;
     EXPECT_TRUE(absl::StartsWith(keys[0], "key-")) << keys[0];
@@ -346,8 +343,7 @@ TEST_P(StoreContract, ConcurrentProvisionOneWinner) {
         st[i] = stores[i % stores.size()]->PutReferenceSet(r, false).status();
       });
     }
-    for (std::thread &t : threads)
-      t.join();
+    for (std::thread &t : threads) t.join();
     EXPECT_EQ(st[0].ok() + st[1].ok(), 1) << st[0] << " / " << st[1];
     for (const absl::Status &s : st) {
       if (!s.ok()) {
@@ -431,5 +427,5 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreContract,
                          ::testing::Values("sqlite", "postgresql"),
                          [](const auto &info) { return info.param; });
 
-} // namespace
-} // namespace realm_measurements::service
+}  // namespace
+}  // namespace realm_measurements::service

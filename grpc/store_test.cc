@@ -38,12 +38,10 @@ std::string MakeTempDir() {
 size_t CountFiles(const std::string &dir) {
   size_t n = 0;
   DIR *d = opendir(dir.c_str());
-  if (d == nullptr)
-    return 0;
+  if (d == nullptr) return 0;
   while (struct dirent *e = readdir(d)) {
     std::string name = e->d_name;
-    if (name != "." && name != "..")
-      ++n;
+    if (name != "." && name != "..") ++n;
   }
   closedir(d);
   return n;
@@ -52,7 +50,7 @@ size_t CountFiles(const std::string &dir) {
 // One contract suite, one fixture per backend (grpc/store_contract.h has
 // the PostgreSQL one). SQLite: a fresh data directory per test.
 class StoreTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     dir_ = MakeTempDir();
     Reopen();
@@ -67,10 +65,8 @@ protected:
                                        const std::vector<uint8_t> &content,
                                        bool *present) {
     auto up = store_->BeginPayload(sha, content.size(), "test");
-    if (!up.ok())
-      return up.status();
-    if (absl::Status s = (*up)->Append(content); !s.ok())
-      return s;
+    if (!up.ok()) return up.status();
+    if (absl::Status s = (*up)->Append(content); !s.ok()) return s;
     return (*up)->Commit(present);
   }
 
@@ -125,7 +121,7 @@ TEST_F(StoreTest, StartupReconcilesFilesWithTheDatabase) {
   // pid 2^22+1 is above Linux's pid_max limit: never alive.
   std::ofstream(dir_ + "/tmp/upload-4194305-crashed") << "partial";
   std::ofstream(dir_ + "/tmp/upload-old-format") << "partial";
-  const std::string live = dir_ + "/tmp/upload-1-live"; // init is alive
+  const std::string live = dir_ + "/tmp/upload-1-live";  // init is alive
   std::ofstream(live) << "in progress";
   const std::string orphan = dir_ + "/payloads/" + std::string(64, 'e');
   std::ofstream(orphan) << "complete but unrecorded";
@@ -147,7 +143,7 @@ TEST_F(StoreTest, SecondServerOnTheSameDirectoryIsRefused) {
   EXPECT_EQ(second.status().message(),
             absl::StrCat("data directory ", dir_,
                          " is in use by another server (pid ", getpid(), ")"));
-  store_.reset(); // released with the store
+  store_.reset();  // released with the store
   EXPECT_TRUE(OpenSqliteStore(dir_).ok());
 }
 
@@ -164,17 +160,14 @@ TEST(SqliteStoreRace, ThreeOpenTogetherOneWins) {
       threads.emplace_back([&, i] {
         absl::StatusOr<std::unique_ptr<Store>> s = OpenSqliteStore(dir);
         status[i] = s.status();
-        if (!s.ok())
-          return;
+        if (!s.ok()) return;
         absl::StatusOr<std::string> k =
             (*s)->EnsureEarKeyPem(absl::StrCat("key-", i));
-        if (k.ok())
-          keys[i] = *k;
+        if (k.ok()) keys[i] = *k;
         opened[i] = std::move(*s);
       });
     }
-    for (std::thread &t : threads)
-      t.join();
+    for (std::thread &t : threads) t.join();
     int winners = 0;
     for (int i = 0; i < 3; ++i) {
       if (status[i].ok()) {
@@ -273,7 +266,7 @@ TEST_F(StoreTest, RefusesDamagedPages) {
     r.name = absl::StrCat("set-", i);
     ASSERT_TRUE(store_->PutReferenceSet(r, false).ok());
   }
-  store_.reset(); // checkpoints the WAL into the main file
+  store_.reset();  // checkpoints the WAL into the main file
   FILE *f = std::fopen((dir_ + "/store.sqlite3").c_str(), "r+b");
   ASSERT_NE(f, nullptr);
   std::fseek(f, 0, SEEK_END);
@@ -306,5 +299,5 @@ TEST(OpenSqliteStore, DataPathIsAFile) {
   EXPECT_FALSE(OpenSqliteStore("").ok());
 }
 
-} // namespace
-} // namespace realm_measurements::service
+}  // namespace
+}  // namespace realm_measurements::service

@@ -29,8 +29,7 @@ std::string MakeDir(const std::string &base, const std::string &stem) {
   std::string tmpl = absl::StrCat(base, "/", stem, "-XXXXXX");
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
-  if (mkdtemp(buf.data()) == nullptr)
-    Die("mkdtemp " + tmpl, "/dev/null");
+  if (mkdtemp(buf.data()) == nullptr) Die("mkdtemp " + tmpl, "/dev/null");
   return buf.data();
 }
 
@@ -42,11 +41,10 @@ std::string PgBin() {
 PgTestServer *g_server = nullptr;
 
 void StopAtExit() {
-  if (g_server != nullptr)
-    g_server->Stop();
+  if (g_server != nullptr) g_server->Stop();
 }
 
-} // namespace
+}  // namespace
 
 std::string NewTempDir() {
   const char *base = std::getenv("TEST_TMPDIR");
@@ -85,8 +83,7 @@ void PgTestServer::Start() {
       absl::StrCat(runas_, PgBin(), "/initdb -D ", dir_,
                    "/data -A trust -U postgres -E UTF8 --locale=C --no-sync >",
                    log, " 2>&1");
-  if (std::system(initdb.c_str()) != 0)
-    Die("initdb failed", log);
+  if (std::system(initdb.c_str()) != 0) Die("initdb failed", log);
   // Unix socket in dir_ only; fsync off (test data).
   const std::string start = absl::StrCat(
       runas_, PgBin(), "/pg_ctl -D ", dir_, "/data -l ", dir_,
@@ -94,14 +91,12 @@ void PgTestServer::Start() {
       " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c "
       "max_connections=300\" start >>",
       log, " 2>&1");
-  if (std::system(start.c_str()) != 0)
-    Die("pg_ctl start failed", log);
+  if (std::system(start.c_str()) != 0) Die("pg_ctl start failed", log);
   running_ = true;
 }
 
 void PgTestServer::Stop() {
-  if (!running_)
-    return;
+  if (!running_) return;
   running_ = false;
   std::system(absl::StrCat(runas_, PgBin(), "/pg_ctl -D ", dir_,
                            "/data -m immediate stop >/dev/null 2>&1")
@@ -130,4 +125,4 @@ std::string PgTestServer::NewDatabase() {
   return Conninfo(name);
 }
 
-} // namespace realm_measurements::service::testing
+}  // namespace realm_measurements::service::testing

@@ -15,7 +15,7 @@ namespace realm_measurements::service::testing {
 std::string NewTempDir();
 
 class PgTestServer {
-public:
+ public:
   // Starts the server on first use (dies with the log on failure: the test
   // cannot run without it).
   static PgTestServer &Get();
@@ -27,16 +27,16 @@ public:
   std::string Conninfo(const std::string &db) const;
   void Stop();
 
-private:
+ private:
   PgTestServer() = default;
   void Start();
 
   std::string dir_;
-  std::string runas_; // "runuser -u postgres -- " as root, else ""
+  std::string runas_;  // "runuser -u postgres -- " as root, else ""
   int next_db_ = 0;
   bool running_ = false;
 };
 
-} // namespace realm_measurements::service::testing
+}  // namespace realm_measurements::service::testing
 
-#endif // REALM_MEASUREMENTS_GRPC_INTERNAL_PG_TEST_SERVER_H_
+#endif  // REALM_MEASUREMENTS_GRPC_INTERNAL_PG_TEST_SERVER_H_
