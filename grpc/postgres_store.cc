@@ -93,29 +93,28 @@ struct Param {
 Param Text(absl::string_view s) { return {std::string(s), false}; }
 Param Int(int64_t v) { return {absl::StrCat(v), false}; }
 Param Bytes(absl::Span<const uint8_t> b) {
-  return {std::string(reinterpret_cast<const char *>(b.data()), b.size()),
-          true};
+  return {std::string(reinterpret_cast<const char*>(b.data()), b.size()), true};
 }
 
 class Result {
  public:
-  explicit Result(PGresult *r) : r_(r) {}
-  Result(Result &&o) noexcept : r_(o.r_) { o.r_ = nullptr; }
-  Result &operator=(Result &&) = delete;
+  explicit Result(PGresult* r) : r_(r) {}
+  Result(Result&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  Result& operator=(Result&&) = delete;
   ~Result() { PQclear(r_); }
-  PGresult *raw() const { return r_; }
+  PGresult* raw() const { return r_; }
   int rows() const { return PQntuples(r_); }
   bool IsNull(int row, int col) const { return PQgetisnull(r_, row, col); }
   std::string Str(int row, int col) const {
     return std::string(PQgetvalue(r_, row, col), PQgetlength(r_, row, col));
   }
   std::vector<uint8_t> Blob(int row, int col) const {
-    const uint8_t *p =
-        reinterpret_cast<const uint8_t *>(PQgetvalue(r_, row, col));
+    const uint8_t* p =
+        reinterpret_cast<const uint8_t*>(PQgetvalue(r_, row, col));
     return std::vector<uint8_t>(p, p + PQgetlength(r_, row, col));
   }
   absl::Span<const uint8_t> View(int row, int col) const {
-    return {reinterpret_cast<const uint8_t *>(PQgetvalue(r_, row, col)),
+    return {reinterpret_cast<const uint8_t*>(PQgetvalue(r_, row, col)),
             static_cast<size_t>(PQgetlength(r_, row, col))};
   }
   // Binary int8 (every integer column is selected as bigint).
@@ -128,22 +127,22 @@ class Result {
   }
 
  private:
-  PGresult *r_;
+  PGresult* r_;
 };
 
 // One connection; statements return binary results.
 class Conn {
  public:
-  explicit Conn(PGconn *c) : c_(c) {}
+  explicit Conn(PGconn* c) : c_(c) {}
   ~Conn() { PQfinish(c_); }
   bool healthy() const { return PQstatus(c_) == CONNECTION_OK; }
-  PGconn *raw() { return c_; }
+  PGconn* raw() { return c_; }
 
-  absl::StatusOr<Result> Exec(const char *sql,
-                              const std::vector<Param> &params = {}) {
-    std::vector<const char *> values;
+  absl::StatusOr<Result> Exec(const char* sql,
+                              const std::vector<Param>& params = {}) {
+    std::vector<const char*> values;
     std::vector<int> lengths, formats;
-    for (const Param &p : params) {
+    for (const Param& p : params) {
       values.push_back(p.null ? nullptr : p.value.data());
       lengths.push_back(static_cast<int>(p.value.size()));
       formats.push_back(p.binary ? 1 : 0);
@@ -154,22 +153,22 @@ class Conn {
     return Check(std::move(r));
   }
   // Several statements, no parameters, text protocol.
-  absl::Status ExecScript(const char *sql) {
+  absl::Status ExecScript(const char* sql) {
     absl::StatusOr<Result> r = Check(Result(PQexec(c_, sql)));
     return r.status();
   }
 
  private:
   absl::StatusOr<Result> Check(Result r) {
-    PGresult *raw = r.raw();
+    PGresult* raw = r.raw();
     ExecStatusType st = PQresultStatus(raw);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
     if (!healthy()) {
       return absl::UnavailableError(
           "postgresql: connection to the database lost");
     }
-    const char *state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
-    const char *msg = PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY);
+    const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+    const char* msg = PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY);
     std::string text =
         absl::StrCat("postgresql: ", msg != nullptr ? msg : "error");
     const std::string code = state != nullptr ? state : "";
@@ -181,7 +180,7 @@ class Conn {
     return absl::InternalError(text);
   }
 
-  PGconn *c_;
+  PGconn* c_;
 };
 
 // A bounded set of connections. Lease returns its connection when it goes
@@ -191,23 +190,23 @@ class Pool {
   Pool(std::string conninfo, int max)
       : conninfo_(std::move(conninfo)), max_(std::max(1, max)) {}
   ~Pool() {
-    for (Conn *c : idle_) delete c;
+    for (Conn* c : idle_) delete c;
   }
 
   class Lease {
    public:
-    Lease(Pool *pool, Conn *c) : pool_(pool), c_(c) {}
-    Lease(Lease &&o) noexcept : pool_(o.pool_), c_(o.c_) { o.c_ = nullptr; }
-    Lease &operator=(Lease &&) = delete;
+    Lease(Pool* pool, Conn* c) : pool_(pool), c_(c) {}
+    Lease(Lease&& o) noexcept : pool_(o.pool_), c_(o.c_) { o.c_ = nullptr; }
+    Lease& operator=(Lease&&) = delete;
     ~Lease() {
       if (c_ != nullptr) pool_->Return(c_);
     }
-    Conn *operator->() { return c_; }
-    Conn &operator*() { return *c_; }
+    Conn* operator->() { return c_; }
+    Conn& operator*() { return *c_; }
 
    private:
-    Pool *pool_;
-    Conn *c_;
+    Pool* pool_;
+    Conn* c_;
   };
 
   absl::StatusOr<Lease> Take() {
@@ -221,13 +220,13 @@ class Pool {
         }
       }
       if (!idle_.empty()) {
-        Conn *c = idle_.back();
+        Conn* c = idle_.back();
         idle_.pop_back();
         return Lease(this, c);
       }
       ++open_;
     }
-    PGconn *raw = PQconnectdb(conninfo_.c_str());
+    PGconn* raw = PQconnectdb(conninfo_.c_str());
     if (raw == nullptr || PQstatus(raw) != CONNECTION_OK) {
       // libpq's message may quote the connection string: keep its first
       // line only and never the conninfo.
@@ -246,7 +245,7 @@ class Pool {
   }
 
  private:
-  void Return(Conn *c) {
+  void Return(Conn* c) {
     if (!c->healthy() || PQtransactionStatus(c->raw()) != PQTRANS_IDLE) {
       delete c;
       absl::MutexLock lock(&mu_);
@@ -263,7 +262,7 @@ class Pool {
   const int max_;
   absl::Mutex mu_;
   absl::CondVar freed_;
-  std::vector<Conn *> idle_ ABSL_GUARDED_BY(mu_);
+  std::vector<Conn*> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle and leased
 };
 
@@ -272,7 +271,7 @@ class PostgresStore;
 // An upload: BEGIN, one INSERT per chunk, then the payload row and COMMIT.
 class PgUpload final : public PayloadUpload {
  public:
-  PgUpload(PostgresStore *store, Pool::Lease conn, int64_t upload_id,
+  PgUpload(PostgresStore* store, Pool::Lease conn, int64_t upload_id,
            std::vector<uint8_t> sha256, uint64_t size, std::string name,
            crypto::Digest digest)
       : store_(store),
@@ -305,7 +304,7 @@ class PgUpload final : public PayloadUpload {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<PayloadRecord> Commit(bool *already_present) override;
+  absl::StatusOr<PayloadRecord> Commit(bool* already_present) override;
 
  private:
   absl::Status Flush() {
@@ -319,7 +318,7 @@ class PgUpload final : public PayloadUpload {
     return absl::OkStatus();
   }
 
-  PostgresStore *store_;
+  PostgresStore* store_;
   Pool::Lease conn_;
   const int64_t upload_id_;
   std::vector<uint8_t> sha256_;
@@ -334,7 +333,7 @@ class PgUpload final : public PayloadUpload {
 
 class PostgresStore final : public Store {
  public:
-  PostgresStore(const PostgresStoreOptions &o, std::string cache_dir,
+  PostgresStore(const PostgresStoreOptions& o, std::string cache_dir,
                 bool own_cache, int cache_lock)
       : pool_(o.conninfo, o.max_connections),
         options_(o.store),
@@ -344,8 +343,8 @@ class PostgresStore final : public Store {
   ~PostgresStore() override {
     if (own_cache_) {
       // A private temporary cache: remove it with the store.
-      if (DIR *d = opendir(cache_dir_.c_str())) {
-        while (struct dirent *e = readdir(d)) {
+      if (DIR* d = opendir(cache_dir_.c_str())) {
+        while (struct dirent* e = readdir(d)) {
           std::string n = e->d_name;
           if (n != "." && n != "..") unlinkat(dirfd(d), n.c_str(), 0);
         }
@@ -356,8 +355,8 @@ class PostgresStore final : public Store {
     if (cache_lock_ >= 0) close(cache_lock_);
   }
 
-  const StoreOptions &options() const { return options_; }
-  Pool &pool() { return pool_; }
+  const StoreOptions& options() const { return options_; }
+  Pool& pool() { return pool_; }
 
   absl::Status Init() {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
@@ -474,7 +473,7 @@ class PostgresStore final : public Store {
   }
 
   // kResourceExhausted when `more` bytes would pass the quota.
-  absl::Status CheckQuota(Conn &c, uint64_t more) {
+  absl::Status CheckQuota(Conn& c, uint64_t more) {
     absl::StatusOr<Result> r =
         c.Exec("SELECT coalesce(sum(size), 0)::bigint FROM payloads");
     if (!r.ok()) return r.status();
@@ -574,7 +573,7 @@ class PostgresStore final : public Store {
     // printable are replaced (principals and messages are ours or
     // certificate subjects).
     auto clean = [](std::string s) {
-      for (char &ch : s) {
+      for (char& ch : s) {
         if (static_cast<unsigned char>(ch) < 0x20 ||
             static_cast<unsigned char>(ch) > 0x7e) {
           ch = '?';
@@ -647,7 +646,7 @@ class PostgresStore final : public Store {
   }
 
  private:
-  absl::Status InitInTransaction(Conn &c) {
+  absl::Status InitInTransaction(Conn& c) {
     absl::StatusOr<Result> l =
         c.Exec("SELECT pg_advisory_xact_lock($1)", {Int(kSchemaLockKey)});
     if (!l.ok()) return l.status();
@@ -678,7 +677,7 @@ class PostgresStore final : public Store {
   }
 
   absl::StatusOr<PayloadRecord> GetPayloadInSnapshot(
-      Conn &c, absl::Span<const uint8_t> sha256) {
+      Conn& c, absl::Span<const uint8_t> sha256) {
     absl::StatusOr<Result> r = c.Exec(
         "SELECT sha256, size, name, created_unix, upload_id FROM payloads "
         "WHERE sha256 = $1",
@@ -701,7 +700,7 @@ class PostgresStore final : public Store {
 
   // Copies the chunks into a temporary file, checks size and digest, and
   // renames it to the cache path.
-  absl::Status Materialize(Conn &c, const PayloadRecord &p, int64_t upload_id) {
+  absl::Status Materialize(Conn& c, const PayloadRecord& p, int64_t upload_id) {
     std::string tmpl = absl::StrCat(cache_dir_, "/fetch-", getpid(), "-XXXXXX");
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
@@ -756,7 +755,7 @@ class PostgresStore final : public Store {
     return absl::OkStatus();
   }
 
-  PayloadRecord PayloadRow(const Result &r, int i) const {
+  PayloadRecord PayloadRow(const Result& r, int i) const {
     PayloadRecord p;
     p.sha256 = r.Blob(i, 0);
     p.size = static_cast<uint64_t>(r.I64(i, 1));
@@ -766,7 +765,7 @@ class PostgresStore final : public Store {
     return p;
   }
 
-  static ReferenceSetRecord SetRow(const Result &r, int i, bool with_corim) {
+  static ReferenceSetRecord SetRow(const Result& r, int i, bool with_corim) {
     ReferenceSetRecord s;
     s.name = r.Str(i, 0);
     s.profile = static_cast<int>(r.I64(i, 1));
@@ -784,7 +783,7 @@ class PostgresStore final : public Store {
   const int cache_lock_;
 };
 
-absl::StatusOr<PayloadRecord> PgUpload::Commit(bool *already_present) {
+absl::StatusOr<PayloadRecord> PgUpload::Commit(bool* already_present) {
   if (!open_) return absl::FailedPreconditionError("upload already closed");
   if (received_ != size_) {
     return absl::InvalidArgumentError(
@@ -838,7 +837,7 @@ absl::StatusOr<PayloadRecord> PgUpload::Commit(bool *already_present) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(
-    const PostgresStoreOptions &options) {
+    const PostgresStoreOptions& options) {
   if (options.conninfo.empty()) {
     return absl::InvalidArgumentError(
         "postgresql store: expected a connection string");
@@ -846,7 +845,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(
   std::string cache = options.cache_dir;
   bool own = false;
   if (cache.empty()) {
-    const char *base = std::getenv("TMPDIR");
+    const char* base = std::getenv("TMPDIR");
     std::string tmpl = absl::StrCat(base != nullptr && *base ? base : "/tmp",
                                     "/realm-measurements-cache-XXXXXX");
     std::vector<char> buf(tmpl.begin(), tmpl.end());

@@ -58,7 +58,7 @@ struct PostgresStoreOptions {
 // the database cannot be reached; kDataLoss for a schema version this build
 // does not know.
 absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(
-    const PostgresStoreOptions &options);
+    const PostgresStoreOptions& options);
 
 }  // namespace realm_measurements::service
 

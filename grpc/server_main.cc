@@ -60,7 +60,7 @@ ABSL_FLAG(int, shutdown_grace_seconds, 5,
 namespace realm_measurements::service {
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string &path) {
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::ostringstream s;
@@ -68,7 +68,7 @@ absl::StatusOr<std::string> ReadFile(const std::string &path) {
   return s.str();
 }
 
-int Fail(const absl::Status &s) {
+int Fail(const absl::Status& s) {
   std::cerr << "ERROR " << s.message() << "\n";
   return 1;
 }
@@ -202,7 +202,7 @@ int Run() {
 }  // namespace
 }  // namespace realm_measurements::service
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "gRPC service computing and appraising Arm CCA realm reference values");
   // --help lists this file's flags (absl matches the binary's name against

@@ -38,14 +38,14 @@ absl::Status OsError(absl::string_view what, int e) {
   return absl::InternalError(
       absl::StrCat(what, ": ", std::strerror(e), " (os error ", e, ")"));
 }
-absl::Status DirError(absl::string_view what, const std::string &path, int e) {
+absl::Status DirError(absl::string_view what, const std::string& path, int e) {
   return absl::FailedPreconditionError(absl::StrCat(
       what, " ", path, ": ", std::strerror(e), " (os error ", e, ")"));
 }
 
 // Creates `path` if missing and sets mode 0700 whoever created it (the
 // store holds the EAR private key).
-absl::Status MakeDirImpl(const std::string &path) {
+absl::Status MakeDirImpl(const std::string& path) {
   if (mkdir(path.c_str(), 0700) == 0 || errno == EEXIST) {
     struct stat st;
     if (lstat(path.c_str(), &st) != 0)
@@ -63,7 +63,7 @@ absl::Status MakeDirImpl(const std::string &path) {
 }
 
 // Creates `path` 0600 if missing; sets 0600 on an existing regular file.
-absl::Status PrivateFile(const std::string &path, bool create) {
+absl::Status PrivateFile(const std::string& path, bool create) {
   int fd = open(path.c_str(),
                 O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
   if (fd < 0) {
@@ -85,7 +85,7 @@ absl::Status PrivateFile(const std::string &path, bool create) {
 }
 
 // fsync of a directory makes a rename in it durable.
-absl::Status SyncDir(const std::string &dir) {
+absl::Status SyncDir(const std::string& dir) {
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return OsError("cannot open the payload directory", errno);
   int rc = fsync(fd);
@@ -111,7 +111,7 @@ int64_t NowUnixMs() {
 
 // Takes the data directory's lock (an flock, released by the kernel when
 // the process dies) and writes our pid into it.
-absl::StatusOr<int> LockDataDir(const std::string &dir) {
+absl::StatusOr<int> LockDataDir(const std::string& dir) {
   // (public as LockDirectory)
   const std::string path = dir + "/lock";
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -143,18 +143,18 @@ absl::StatusOr<int> LockDataDir(const std::string &dir) {
 
 }  // namespace
 
-absl::Status MakePrivateDir(const std::string &path) {
+absl::Status MakePrivateDir(const std::string& path) {
   return MakeDirImpl(path);
 }
 
-absl::StatusOr<int> LockDirectory(const std::string &dir) {
+absl::StatusOr<int> LockDirectory(const std::string& dir) {
   return LockDataDir(dir);
 }
 
-void RemoveDeadProcessFiles(const std::string &dir, absl::string_view prefix) {
-  DIR *d = opendir(dir.c_str());
+void RemoveDeadProcessFiles(const std::string& dir, absl::string_view prefix) {
+  DIR* d = opendir(dir.c_str());
   if (d == nullptr) return;
-  while (struct dirent *e = readdir(d)) {
+  while (struct dirent* e = readdir(d)) {
     std::string n = e->d_name;
     if (n == "." || n == "..") continue;
     absl::string_view rest = n;
@@ -187,7 +187,7 @@ absl::Status ValidateSetName(absl::string_view name) {
       return absl::InvalidArgumentError(
           absl::StrCat("reference-value set name: expected only [A-Za-z0-9._-]"
                        ", found character 0x",
-                       HexOf({reinterpret_cast<const uint8_t *>(&c), 1})));
+                       HexOf({reinterpret_cast<const uint8_t*>(&c), 1})));
     }
   }
   return absl::OkStatus();
@@ -207,12 +207,12 @@ namespace {
 // RAII prepared statement.
 class Stmt {
  public:
-  Stmt(sqlite3 *db, const char *sql) : db_(db) {
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
   }
   ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt &) = delete;
-  Stmt &operator=(const Stmt &) = delete;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
 
   absl::Status prepared() const {
     if (rc_ == SQLITE_OK) return absl::OkStatus();
@@ -242,14 +242,14 @@ class Stmt {
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
   std::string Text(int col) {
-    const unsigned char *t = sqlite3_column_text(stmt_, col);
+    const unsigned char* t = sqlite3_column_text(stmt_, col);
     return t == nullptr ? std::string()
-                        : std::string(reinterpret_cast<const char *>(t),
+                        : std::string(reinterpret_cast<const char*>(t),
                                       sqlite3_column_bytes(stmt_, col));
   }
   std::vector<uint8_t> Blob(int col) {
-    const uint8_t *b =
-        static_cast<const uint8_t *>(sqlite3_column_blob(stmt_, col));
+    const uint8_t* b =
+        static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, col));
     int n = sqlite3_column_bytes(stmt_, col);
     return b == nullptr ? std::vector<uint8_t>()
                         : std::vector<uint8_t>(b, b + n);
@@ -261,13 +261,13 @@ class Stmt {
     return absl::InternalError(
         absl::StrCat("sqlite ", what, ": ", sqlite3_errmsg(db_)));
   }
-  sqlite3 *db_;
-  sqlite3_stmt *stmt_ = nullptr;
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
   int rc_ = SQLITE_OK;
 };
 
-absl::Status Exec(sqlite3 *db, const char *sql) {
-  char *err = nullptr;
+absl::Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err != nullptr ? err : sqlite3_errmsg(db);
     sqlite3_free(err);
@@ -314,7 +314,7 @@ class SqliteStore;
 
 class FileUpload final : public PayloadUpload {
  public:
-  FileUpload(SqliteStore *store, std::vector<uint8_t> sha256, uint64_t size,
+  FileUpload(SqliteStore* store, std::vector<uint8_t> sha256, uint64_t size,
              std::string name, std::string tmp_path, int fd,
              crypto::Digest digest)
       : store_(store),
@@ -349,10 +349,10 @@ class FileUpload final : public PayloadUpload {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<PayloadRecord> Commit(bool *already_present) override;
+  absl::StatusOr<PayloadRecord> Commit(bool* already_present) override;
 
  private:
-  SqliteStore *store_;
+  SqliteStore* store_;
   std::vector<uint8_t> sha256_;
   uint64_t size_;
   std::string name_;
@@ -365,7 +365,7 @@ class FileUpload final : public PayloadUpload {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(std::string dir, sqlite3 *db, StoreOptions options, int lock_fd)
+  SqliteStore(std::string dir, sqlite3* db, StoreOptions options, int lock_fd)
       : dir_(std::move(dir)),
         db_(db),
         max_payload_bytes_(options.max_payload_bytes),
@@ -492,10 +492,10 @@ class SqliteStore final : public Store {
   }
 
   // Called by FileUpload::Commit once the file is complete and verified.
-  absl::StatusOr<PayloadRecord> Publish(const std::vector<uint8_t> &sha256,
-                                        uint64_t size, const std::string &name,
-                                        const std::string &tmp_path,
-                                        bool *already_present) {
+  absl::StatusOr<PayloadRecord> Publish(const std::vector<uint8_t>& sha256,
+                                        uint64_t size, const std::string& name,
+                                        const std::string& tmp_path,
+                                        bool* already_present) {
     absl::MutexLock lock(&mu_);
     absl::StatusOr<std::optional<PayloadRecord>> existing = FindLocked(sha256);
     if (!existing.ok()) return existing.status();
@@ -698,11 +698,11 @@ class SqliteStore final : public Store {
     absl::StatusOr<std::vector<PayloadRecord>> all = ListPayloadsLocked();
     if (!all.ok()) return Corrupt(all.status().message());
     std::set<std::string> recorded;
-    for (const PayloadRecord &p : *all) recorded.insert(HexOf(p.sha256));
-    DIR *d = opendir(payload_dir().c_str());
+    for (const PayloadRecord& p : *all) recorded.insert(HexOf(p.sha256));
+    DIR* d = opendir(payload_dir().c_str());
     if (d == nullptr) return DirError("cannot open", payload_dir(), errno);
     bool removed = false;
-    while (struct dirent *e = readdir(d)) {
+    while (struct dirent* e = readdir(d)) {
       std::string n = e->d_name;
       if (!IsHexDigestName(n)) continue;  // not ours: left alone
       if (recorded.count(n) == 0) {
@@ -736,7 +736,7 @@ class SqliteStore final : public Store {
     }
     absl::StatusOr<std::vector<PayloadRecord>> all = ListPayloadsLocked();
     if (!all.ok()) return Corrupt(all.status().message());
-    for (const PayloadRecord &p : *all) {
+    for (const PayloadRecord& p : *all) {
       struct stat st;
       if (stat(p.path.c_str(), &st) != 0) {
         return Corrupt(absl::StrCat("payload file ", p.path, " is missing"));
@@ -794,7 +794,7 @@ class SqliteStore final : public Store {
     return std::optional<PayloadRecord>(PayloadRow(st));
   }
 
-  PayloadRecord PayloadRow(Stmt &st) const {
+  PayloadRecord PayloadRow(Stmt& st) const {
     PayloadRecord r;
     r.sha256 = st.Blob(0);
     r.size = static_cast<uint64_t>(st.Int(1));
@@ -804,7 +804,7 @@ class SqliteStore final : public Store {
     return r;
   }
 
-  static ReferenceSetRecord Row(Stmt &st, bool with_corim) {
+  static ReferenceSetRecord Row(Stmt& st, bool with_corim) {
     ReferenceSetRecord r;
     r.name = st.Text(0);
     r.profile = static_cast<int>(st.Int(1));
@@ -817,13 +817,13 @@ class SqliteStore final : public Store {
 
   const std::string dir_;
   absl::Mutex mu_;
-  sqlite3 *db_ ABSL_GUARDED_BY(mu_);
+  sqlite3* db_ ABSL_GUARDED_BY(mu_);
   const uint64_t max_payload_bytes_;
   const uint64_t max_store_bytes_;
   const int lock_fd_;
 };
 
-absl::StatusOr<PayloadRecord> FileUpload::Commit(bool *already_present) {
+absl::StatusOr<PayloadRecord> FileUpload::Commit(bool* already_present) {
   if (fd_ < 0) return absl::FailedPreconditionError("upload already closed");
   if (written_ != size_) {
     return absl::InvalidArgumentError(
@@ -860,14 +860,14 @@ std::string HexOf(absl::Span<const uint8_t> bytes) {
 }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
-    const std::string &data_dir, uint64_t max_payload_bytes) {
+    const std::string& data_dir, uint64_t max_payload_bytes) {
   StoreOptions o;
   o.max_payload_bytes = max_payload_bytes;
   return OpenSqliteStore(data_dir, o);
 }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
-    const std::string &data_dir, StoreOptions options) {
+    const std::string& data_dir, StoreOptions options) {
   if (data_dir.empty()) {
     return absl::InvalidArgumentError("data directory: expected a path");
   }
@@ -880,19 +880,19 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
       if (fd >= 0) close(fd);
     }
   } lock{*lock_fd};
-  for (const std::string &d : {data_dir + "/payloads", data_dir + "/tmp"}) {
+  for (const std::string& d : {data_dir + "/payloads", data_dir + "/tmp"}) {
     if (absl::Status s = MakeDirImpl(d); !s.ok()) return s;
   }
   const std::string db_path = data_dir + "/store.sqlite3";
   // SQLite gives its -wal and -shm files the database file's mode.
   if (absl::Status s = PrivateFile(db_path, /*create=*/true); !s.ok()) return s;
-  for (const char *side : {"-wal", "-shm", "-journal"}) {
+  for (const char* side : {"-wal", "-shm", "-journal"}) {
     if (absl::Status s = PrivateFile(db_path + side, /*create=*/false);
         !s.ok()) {
       return s;
     }
   }
-  sqlite3 *db = nullptr;
+  sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
       db_path.c_str(), &db,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,

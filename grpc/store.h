@@ -76,7 +76,7 @@ class PayloadUpload {
   // Checks size and digest (kInvalidArgument naming expected and found),
   // makes the file durable and visible, records it. Sets *already_present
   // when the payload was stored before (the upload is then discarded).
-  virtual absl::StatusOr<PayloadRecord> Commit(bool *already_present) = 0;
+  virtual absl::StatusOr<PayloadRecord> Commit(bool* already_present) = 0;
 };
 
 class Store {
@@ -149,9 +149,9 @@ struct StoreOptions {
 // size. Removes leftovers of interrupted uploads and unrecorded payload
 // files.
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
-    const std::string &data_dir, StoreOptions options);
+    const std::string& data_dir, StoreOptions options);
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
-    const std::string &data_dir,
+    const std::string& data_dir,
     uint64_t max_payload_bytes = kDefaultMaxPayloadBytes);
 
 // Lower-case hex of bytes.
@@ -163,13 +163,13 @@ absl::Status ValidateSetName(absl::string_view name);
 absl::Status CheckSha256Size(absl::Span<const uint8_t> sha256);
 // Directory helpers shared by the backends (startup errors name the path):
 // creates `path` if missing and sets mode 0700 whoever created it.
-absl::Status MakePrivateDir(const std::string &path);
+absl::Status MakePrivateDir(const std::string& path);
 // Takes `dir`'s lock file (flock, released when the process dies), writes
 // our pid; the descriptor holds it. kFailedPrecondition "data directory D is
 // in use by another server (pid N)" when taken.
-absl::StatusOr<int> LockDirectory(const std::string &dir);
+absl::StatusOr<int> LockDirectory(const std::string& dir);
 // Removes dir/<prefix><pid>-* files whose process is gone.
-void RemoveDeadProcessFiles(const std::string &dir, absl::string_view prefix);
+void RemoveDeadProcessFiles(const std::string& dir, absl::string_view prefix);
 
 // The longest audit detail kept (longer messages are cut).
 inline constexpr size_t kMaxAuditDetail = 512;

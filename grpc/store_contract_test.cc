@@ -74,8 +74,8 @@ class PostgresBackend final : public Backend {
   }
   int max_open() const override { return 3; }
   bool ResetEarKey() override {
-    PGconn *c = PQconnectdb(conninfo_.c_str());
-    PGresult *r = PQexec(c, "DELETE FROM ear_key");
+    PGconn* c = PQconnectdb(conninfo_.c_str());
+    PGresult* r = PQexec(c, "DELETE FROM ear_key");
     const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     PQfinish(c);
@@ -88,7 +88,7 @@ class PostgresBackend final : public Backend {
   int opened_ = 0;
 };
 
-std::unique_ptr<Backend> NewBackend(const std::string &name) {
+std::unique_ptr<Backend> NewBackend(const std::string& name) {
   if (name == "sqlite") return std::make_unique<SqliteBackend>();
   return std::make_unique<PostgresBackend>();
 }
@@ -106,8 +106,8 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
     store_ = std::move(*s);
   }
   static absl::StatusOr<PayloadRecord> Upload(
-      Store &store, const std::vector<uint8_t> &sha,
-      const std::vector<uint8_t> &content, bool *present,
+      Store& store, const std::vector<uint8_t>& sha,
+      const std::vector<uint8_t>& content, bool* present,
       size_t chunk = 1 << 16) {
     auto up = store.BeginPayload(sha, content.size(), "test");
     if (!up.ok()) return up.status();
@@ -119,7 +119,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
     }
     return (*up)->Commit(present);
   }
-  static std::string FileContent(const std::string &path) {
+  static std::string FileContent(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(f)), {});
   }
@@ -303,7 +303,7 @@ TEST_P(StoreContract, ThreeServersStartedTogetherPublishOneKey) {
     std::vector<std::thread> threads;
     for (int i = 0; i < 3; ++i) {
       threads.emplace_back([&, i] {
-        Store &s = *stores[i % stores.size()];
+        Store& s = *stores[i % stores.size()];
         absl::StatusOr<std::optional<std::string>> k = s.GetEarKeyPem();
         if (k.ok() && k->has_value()) {
           keys[i] = **k;
@@ -314,7 +314,7 @@ TEST_P(StoreContract, ThreeServersStartedTogetherPublishOneKey) {
         keys[i] = e.ok() ? *e : e.status().ToString();
       });
     }
-    for (std::thread &t : threads) t.join();
+    for (std::thread& t : threads) t.join();
     EXPECT_EQ(keys[0], keys[1]) << "attempt " << attempt;
     EXPECT_EQ(keys[1], keys[2]) << "attempt " << attempt;
     EXPECT_TRUE(absl::StartsWith(keys[0], "key-")) << keys[0];
@@ -343,9 +343,9 @@ TEST_P(StoreContract, ConcurrentProvisionOneWinner) {
         st[i] = stores[i % stores.size()]->PutReferenceSet(r, false).status();
       });
     }
-    for (std::thread &t : threads) t.join();
+    for (std::thread& t : threads) t.join();
     EXPECT_EQ(st[0].ok() + st[1].ok(), 1) << st[0] << " / " << st[1];
-    for (const absl::Status &s : st) {
+    for (const absl::Status& s : st) {
       if (!s.ok()) {
         EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
       }
@@ -425,7 +425,7 @@ TEST_P(StoreContract, AuditLog) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract,
                          ::testing::Values("sqlite", "postgresql"),
-                         [](const auto &info) { return info.param; });
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace realm_measurements::service

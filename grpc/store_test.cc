@@ -27,7 +27,7 @@ const std::vector<uint8_t> kAbcSha256 = {
 const std::vector<uint8_t> kAbc = {'a', 'b', 'c'};
 
 std::string MakeTempDir() {
-  const char *base = std::getenv("TEST_TMPDIR");
+  const char* base = std::getenv("TEST_TMPDIR");
   std::string tmpl = absl::StrCat(base ? base : "/tmp", "/store-XXXXXX");
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
@@ -35,11 +35,11 @@ std::string MakeTempDir() {
   return buf.data();
 }
 
-size_t CountFiles(const std::string &dir) {
+size_t CountFiles(const std::string& dir) {
   size_t n = 0;
-  DIR *d = opendir(dir.c_str());
+  DIR* d = opendir(dir.c_str());
   if (d == nullptr) return 0;
-  while (struct dirent *e = readdir(d)) {
+  while (struct dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name != "." && name != "..") ++n;
   }
@@ -61,9 +61,9 @@ class StoreTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(*s);
   }
-  absl::StatusOr<PayloadRecord> Upload(const std::vector<uint8_t> &sha,
-                                       const std::vector<uint8_t> &content,
-                                       bool *present) {
+  absl::StatusOr<PayloadRecord> Upload(const std::vector<uint8_t>& sha,
+                                       const std::vector<uint8_t>& content,
+                                       bool* present) {
     auto up = store_->BeginPayload(sha, content.size(), "test");
     if (!up.ok()) return up.status();
     if (absl::Status s = (*up)->Append(content); !s.ok()) return s;
@@ -167,7 +167,7 @@ TEST(SqliteStoreRace, ThreeOpenTogetherOneWins) {
         opened[i] = std::move(*s);
       });
     }
-    for (std::thread &t : threads) t.join();
+    for (std::thread& t : threads) t.join();
     int winners = 0;
     for (int i = 0; i < 3; ++i) {
       if (status[i].ok()) {
@@ -198,7 +198,7 @@ TEST(SqliteStorePermissions, PrivateWhateverTheUmask) {
   ASSERT_TRUE((*up)->Commit(&present).ok());
   ASSERT_TRUE((*s)->EnsureEarKeyPem("PEM").ok());
   umask(old);
-  auto mode = [](const std::string &p) {
+  auto mode = [](const std::string& p) {
     struct stat st;
     EXPECT_EQ(stat(p.c_str(), &st), 0) << p;
     return st.st_mode & 07777;
@@ -206,7 +206,7 @@ TEST(SqliteStorePermissions, PrivateWhateverTheUmask) {
   EXPECT_EQ(mode(dir), 0700u);
   EXPECT_EQ(mode(dir + "/payloads"), 0700u);
   EXPECT_EQ(mode(dir + "/tmp"), 0700u);
-  for (const char *f : {"/store.sqlite3", "/store.sqlite3-wal",
+  for (const char* f : {"/store.sqlite3", "/store.sqlite3-wal",
                         "/store.sqlite3-shm", "/lock"}) {
     EXPECT_EQ(mode(dir + f), 0600u) << f;
   }
@@ -225,7 +225,7 @@ TEST_F(StoreTest, ErrorsDoNotShowServerPaths) {
   EXPECT_FALSE(absl::StrContains(up.status().message(), dir_));
 }
 
-void ExpectRefused(const std::string &dir, absl::string_view why) {
+void ExpectRefused(const std::string& dir, absl::string_view why) {
   absl::StatusOr<std::unique_ptr<Store>> s = OpenSqliteStore(dir);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), absl::StatusCode::kDataLoss) << s.status();
@@ -250,7 +250,7 @@ TEST_F(StoreTest, RefusesUnknownSchemaVersion) {
     ASSERT_TRUE(s.ok());
   }
   // Patch user_version (offset 60, big-endian, SQLite file format §1.3).
-  FILE *f = std::fopen((other + "/store.sqlite3").c_str(), "r+b");
+  FILE* f = std::fopen((other + "/store.sqlite3").c_str(), "r+b");
   ASSERT_NE(f, nullptr);
   std::fseek(f, 60, SEEK_SET);
   const unsigned char v[4] = {0, 0, 0, 7};
@@ -267,7 +267,7 @@ TEST_F(StoreTest, RefusesDamagedPages) {
     ASSERT_TRUE(store_->PutReferenceSet(r, false).ok());
   }
   store_.reset();  // checkpoints the WAL into the main file
-  FILE *f = std::fopen((dir_ + "/store.sqlite3").c_str(), "r+b");
+  FILE* f = std::fopen((dir_ + "/store.sqlite3").c_str(), "r+b");
   ASSERT_NE(f, nullptr);
   std::fseek(f, 0, SEEK_END);
   long size = std::ftell(f);

@@ -18,14 +18,14 @@
 namespace realm_measurements::service::testing {
 namespace {
 
-[[noreturn]] void Die(const std::string &what, const std::string &log) {
+[[noreturn]] void Die(const std::string& what, const std::string& log) {
   std::ifstream f(log);
   std::string text((std::istreambuf_iterator<char>(f)), {});
   std::cerr << "PgTestServer: " << what << "\n" << text << std::endl;
   std::abort();
 }
 
-std::string MakeDir(const std::string &base, const std::string &stem) {
+std::string MakeDir(const std::string& base, const std::string& stem) {
   std::string tmpl = absl::StrCat(base, "/", stem, "-XXXXXX");
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
@@ -34,11 +34,11 @@ std::string MakeDir(const std::string &base, const std::string &stem) {
 }
 
 std::string PgBin() {
-  const char *b = std::getenv("PG_BIN");
+  const char* b = std::getenv("PG_BIN");
   return b != nullptr && *b ? b : "/usr/lib/postgresql/15/bin";
 }
 
-PgTestServer *g_server = nullptr;
+PgTestServer* g_server = nullptr;
 
 void StopAtExit() {
   if (g_server != nullptr) g_server->Stop();
@@ -47,11 +47,11 @@ void StopAtExit() {
 }  // namespace
 
 std::string NewTempDir() {
-  const char *base = std::getenv("TEST_TMPDIR");
+  const char* base = std::getenv("TEST_TMPDIR");
   return MakeDir(base != nullptr && *base ? base : "/tmp", "store");
 }
 
-PgTestServer &PgTestServer::Get() {
+PgTestServer& PgTestServer::Get() {
   static std::once_flag once;
   std::call_once(once, [] {
     g_server = new PgTestServer();
@@ -66,7 +66,7 @@ void PgTestServer::Start() {
   // because a socket path is limited to 107 bytes.
   dir_ = MakeDir("/tmp", "rm-pg");
   if (geteuid() == 0) {
-    struct passwd *pw = getpwnam("postgres");
+    struct passwd* pw = getpwnam("postgres");
     if (pw == nullptr) {
       Die("running as root, but there is no `postgres` system user (install "
           "Debian's postgresql-15)",
@@ -104,18 +104,18 @@ void PgTestServer::Stop() {
   std::system(absl::StrCat("rm -rf ", dir_).c_str());
 }
 
-std::string PgTestServer::Conninfo(const std::string &db) const {
+std::string PgTestServer::Conninfo(const std::string& db) const {
   return absl::StrCat("host=", dir_, " user=postgres dbname=", db);
 }
 
 std::string PgTestServer::NewDatabase() {
   const std::string name = absl::StrCat("test_", getpid(), "_", next_db_++);
-  PGconn *c = PQconnectdb(Conninfo("postgres").c_str());
+  PGconn* c = PQconnectdb(Conninfo("postgres").c_str());
   if (PQstatus(c) != CONNECTION_OK) {
     std::cerr << PQerrorMessage(c);
     Die("cannot connect", dir_ + "/server.log");
   }
-  PGresult *r = PQexec(c, absl::StrCat("CREATE DATABASE ", name).c_str());
+  PGresult* r = PQexec(c, absl::StrCat("CREATE DATABASE ", name).c_str());
   if (PQresultStatus(r) != PGRES_COMMAND_OK) {
     std::cerr << PQerrorMessage(c);
     Die("CREATE DATABASE failed", dir_ + "/server.log");

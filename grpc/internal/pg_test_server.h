@@ -18,13 +18,13 @@ class PgTestServer {
  public:
   // Starts the server on first use (dies with the log on failure: the test
   // cannot run without it).
-  static PgTestServer &Get();
+  static PgTestServer& Get();
   // A new empty database; returns its libpq connection string.
   std::string NewDatabase();
   // The directory holding the socket (the "host" of a connection string).
-  const std::string &socket_dir() const { return dir_; }
+  const std::string& socket_dir() const { return dir_; }
   // "host=<dir> user=postgres dbname=<db>".
-  std::string Conninfo(const std::string &db) const;
+  std::string Conninfo(const std::string& db) const;
   void Stop();
 
  private:
