@@ -22,6 +22,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "grpc/internal/access_policy.h"
+#include "grpc/internal/metrics.h"
 #include "grpc/postgres_store.h"
 #include "grpc/service.h"
 #include "grpc/store.h"
@@ -56,6 +58,27 @@ ABSL_FLAG(int, max_concurrent_calls, 16,
 ABSL_FLAG(int, max_threads, 128, "gRPC threads serving calls");
 ABSL_FLAG(int, shutdown_grace_seconds, 5,
           "how long in-flight calls may finish after SIGTERM");
+ABSL_FLAG(std::string, access_policy, "",
+          "access policy (TOML, docs/deploy.md): principals by client "
+          "certificate subject or bearer-token SHA-256, and their roles");
+ABSL_FLAG(bool, insecure_allow_anonymous, false,
+          "serve a non-loopback address without --access_policy (anyone "
+          "may provision and delete)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port serving Prometheus text at /metrics (empty: none)");
+ABSL_FLAG(bool, access_log, true,
+          "one JSON line per call on stderr (method, peer, principal, "
+          "status, duration, request id)");
+ABSL_FLAG(int, keepalive_time_ms, 0,
+          "gRPC keepalive ping interval (0: gRPC default)");
+ABSL_FLAG(int, keepalive_timeout_ms, 0,
+          "gRPC keepalive ping timeout (0: gRPC default)");
+ABSL_FLAG(int, max_connection_age_ms, 0,
+          "close connections after this age so clients rebalance over "
+          "replicas (0: never)");
+ABSL_FLAG(int, max_connection_age_grace_ms, 0,
+          "time in-flight calls get after max_connection_age (0: gRPC "
+          "default)");
 
 namespace realm_measurements::service {
 namespace {
@@ -71,6 +94,15 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 int Fail(const absl::Status& s) {
   std::cerr << "ERROR " << s.message() << "\n";
   return 1;
+}
+
+// 127.0.0.0/8, ::1 and localhost: development without a policy.
+bool IsLoopback(const std::string& listen) {
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
 }
 
 int Run() {
@@ -93,6 +125,40 @@ int Run() {
   o.limits.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
   o.limits.max_concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
   o.limits.max_threads = absl::GetFlag(FLAGS_max_threads);
+  o.keepalive_time_ms = absl::GetFlag(FLAGS_keepalive_time_ms);
+  o.keepalive_timeout_ms = absl::GetFlag(FLAGS_keepalive_timeout_ms);
+  o.max_connection_age_ms = absl::GetFlag(FLAGS_max_connection_age_ms);
+  o.max_connection_age_grace_ms =
+      absl::GetFlag(FLAGS_max_connection_age_grace_ms);
+  o.guard.access_log = absl::GetFlag(FLAGS_access_log);
+
+  const std::string policy_path = absl::GetFlag(FLAGS_access_policy);
+  if (!policy_path.empty()) {
+    absl::StatusOr<std::string> text = ReadFile(policy_path);
+    if (!text.ok()) return Fail(text.status());
+    absl::StatusOr<AccessPolicy> policy =
+        AccessPolicy::Parse(*text, policy_path);
+    if (!policy.ok()) return Fail(policy.status());
+    o.guard.policy = std::make_shared<const AccessPolicy>(std::move(*policy));
+  } else if (!IsLoopback(o.address) &&
+             !absl::GetFlag(FLAGS_insecure_allow_anonymous)) {
+    return Fail(absl::FailedPreconditionError(absl::StrCat(
+        "--listen=", o.address,
+        " is not a loopback address: give --access_policy=FILE (or "
+        "--insecure_allow_anonymous to let anyone provision and delete)")));
+  }
+  std::unique_ptr<MetricsHttpServer> metrics_server;
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!metrics_listen.empty()) {
+    o.guard.metrics = std::make_shared<Metrics>();
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> m =
+        MetricsHttpServer::Start(metrics_listen, o.guard.metrics.get());
+    if (!m.ok()) return Fail(m.status());
+    metrics_server = std::move(*m);
+    std::cout << "metrics on http://"
+              << metrics_listen.substr(0, metrics_listen.rfind(':')) << ":"
+              << metrics_server->port() << "/metrics" << std::endl;
+  }
 
   StoreOptions so;
   so.max_payload_bytes = o.limits.max_payload_bytes;
@@ -194,6 +260,7 @@ int Run() {
   (*server)->Shutdown(
       absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   server->reset();
+  metrics_server.reset();
   store->reset();
   std::cout << "stopped" << std::endl;
   return 0;

@@ -23,6 +23,7 @@
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
 #include "grpc/internal/corim_signing.h"
+#include "grpc/internal/metered_store.h"
 #include "measure/cloud_hv.h"
 #include "measure/digest_cache.h"
 #include "measure/engine.h"
@@ -1229,12 +1230,44 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   std::shared_ptr<::grpc::ServerCredentials> creds =
       options.credentials != nullptr ? options.credentials
                                      : ::grpc::InsecureServerCredentials();
+  // Every call passes the guard (access control, metrics, logs, audit);
+  // with metrics the store's failures are counted too.
+  GuardOptions guard = options.guard;
+  std::unique_ptr<Store> metered;
+  if (guard.metrics != nullptr && options.store != nullptr) {
+    metered = NewMeteredStore(options.store, guard.metrics);
+    options.store = metered.get();
+  }
+  if (guard.store == nullptr) guard.store = options.store;
+  const std::pair<const char*, int> channel_args[] = {
+      {GRPC_ARG_KEEPALIVE_TIME_MS, options.keepalive_time_ms},
+      {GRPC_ARG_KEEPALIVE_TIMEOUT_MS, options.keepalive_timeout_ms},
+      {GRPC_ARG_MAX_CONNECTION_AGE_MS, options.max_connection_age_ms},
+      {GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+       options.max_connection_age_grace_ms}};
   auto service =
       std::make_unique<RealmMeasurementsServiceImpl>(std::move(options));
+  if (guard.metrics != nullptr) {
+    RealmMeasurementsServiceImpl* impl = service.get();
+    guard.metrics->SetCounterSource([impl] {
+      v1::GetMeasurementCacheStatsResponse r;
+      v1::GetMeasurementCacheStatsRequest q;
+      impl->GetMeasurementCacheStats(nullptr, &q, &r).IgnoreError();
+      return std::vector<std::pair<std::string, double>>{
+          {"digest_cache_hits_total", static_cast<double>(r.hits())},
+          {"digest_cache_misses_total", static_cast<double>(r.misses())}};
+    });
+  }
+  std::shared_ptr<Metrics> metrics = guard.metrics;
+  auto front =
+      std::make_unique<GuardedService>(service.get(), std::move(guard));
   int port = 0;
   ::grpc::ServerBuilder builder;
   builder.AddListeningPort(address, creds, &port);
-  builder.RegisterService(service.get());
+  builder.RegisterService(front.get());
+  for (const auto& [name, value] : channel_args) {
+    if (value > 0) builder.AddChannelArgument(name, value);
+  }
   builder.SetMaxReceiveMessageSize(limits.max_message_bytes);
   // Responses carry DTBs and reports; allow the same size back.
   builder.SetMaxSendMessageSize(std::max(limits.max_message_bytes, 4 << 20));
@@ -1257,12 +1290,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   health->SetServingStatus(v1::RealmMeasurementsService::service_full_name(),
                            true);
   return std::unique_ptr<Server>(
-      new Server(std::move(service), std::move(server), port));
+      new Server(std::move(metered), std::move(service), std::move(front),
+                 std::move(server), port, std::move(metrics)));
 }
 
-Server::Server(std::unique_ptr<RealmMeasurementsServiceImpl> service,
-               std::unique_ptr<::grpc::Server> server, int port)
-    : service_(std::move(service)), server_(std::move(server)), port_(port) {}
+Server::Server(std::unique_ptr<Store> metered_store,
+               std::unique_ptr<RealmMeasurementsServiceImpl> service,
+               std::unique_ptr<GuardedService> front,
+               std::unique_ptr<::grpc::Server> server, int port,
+               std::shared_ptr<Metrics> metrics)
+    : metered_store_(std::move(metered_store)),
+      service_(std::move(service)),
+      front_(std::move(front)),
+      metrics_(std::move(metrics)),
+      server_(std::move(server)),
+      port_(port) {}
 
 Server::~Server() { Shutdown(); }
 
@@ -1275,6 +1317,8 @@ void Server::Shutdown(absl::Duration grace) {
   }
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
+  // The metrics may outlive the server: stop reading its cache.
+  if (metrics_ != nullptr) metrics_->SetCounterSource(nullptr);
 }
 
 }  // namespace realm_measurements::service

@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "grpc/internal/guarded_service.h"
 #include "grpc/store.h"
 #include "measure/crypto.h"
 #include "measure/digest_cache.h"
@@ -90,6 +91,16 @@ struct ServerOptions {
   // nullptr: plaintext (loopback and tests).
   std::shared_ptr<::grpc::ServerCredentials> credentials;
   ServerLimits limits;
+  // Access policy, metrics, access log, audit (grpc/internal/
+  // guarded_service.h); guard.store defaults to `store`.
+  GuardOptions guard;
+  // gRPC transport settings for load balancers (milliseconds; 0 keeps
+  // gRPC's default): keepalive pings and their timeout, maximum connection
+  // age (clients reconnect and spread over replicas) and its grace.
+  int keepalive_time_ms = 0;
+  int keepalive_timeout_ms = 0;
+  int max_connection_age_ms = 0;
+  int max_connection_age_grace_ms = 0;
 };
 
 // TLS server credentials from PEM texts. With `client_ca_pem`, clients must
@@ -208,10 +219,16 @@ class Server {
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
  private:
-  Server(std::unique_ptr<RealmMeasurementsServiceImpl> service,
-         std::unique_ptr<::grpc::Server> server, int port);
+  Server(std::unique_ptr<Store> metered_store,
+         std::unique_ptr<RealmMeasurementsServiceImpl> service,
+         std::unique_ptr<GuardedService> front,
+         std::unique_ptr<::grpc::Server> server, int port,
+         std::shared_ptr<Metrics> metrics);
 
+  std::unique_ptr<Store> metered_store_;
   std::unique_ptr<RealmMeasurementsServiceImpl> service_;
+  std::unique_ptr<GuardedService> front_;
+  std::shared_ptr<Metrics> metrics_;
   std::unique_ptr<::grpc::Server> server_;
   int port_;
   bool shut_down_ = false;

@@ -1,0 +1,210 @@
+// Access control over a real loopback server (issue 15): every method of
+// RealmMeasurementsService x every role (and anonymous, and a wrong token)
+// -> the expected status; health stays open; every mutating call, refused
+// or not, is in the audit log; and the metrics endpoint and the JSON access
+// log see the calls.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpc/internal/test_util.h"
+#include "gtest/gtest.h"
+#include "proto/grpc/health/v1/health.grpc.pb.h"
+
+namespace realm_measurements::service {
+namespace {
+
+using ::grpc::StatusCode;
+using testing::MakeTempDir;
+using testing::SetDeadline;
+using testing::TestServer;
+
+// Token hashes from coreutils sha256sum (independent of our crypto).
+// printf provisioner-token | sha256sum
+constexpr char kProvisionerHash[] =
+    "ab8e9d15206289926f582158431d7044221e10157a5db23acbe2131de8490b11";
+// printf verifier-token | sha256sum
+constexpr char kVerifierHash[] =
+    "9bfafa388ba685213d9364f1db10f03ecdeada9a4930f9cf129e7ef9bd7038a7";
+// printf reader-token | sha256sum
+constexpr char kReaderHash[] =
+    "ba5005a40cf5212e4ac0190104cc127edab013294bb71279a975b27a80982d45";
+
+using Call = std::function<::grpc::Status(v1::RealmMeasurementsService::Stub&,
+                                          ::grpc::ClientContext&)>;
+
+struct MethodCase {
+  const char* name;
+  const char* role;
+  Call call;
+};
+
+template <typename Req, typename Resp>
+Call Unary(::grpc::Status (v1::RealmMeasurementsService::Stub::*m)(
+    ::grpc::ClientContext*, const Req&, Resp*)) {
+  return
+      [m](v1::RealmMeasurementsService::Stub& s, ::grpc::ClientContext& ctx) {
+        Req req;
+        Resp resp;
+        return (s.*m)(&ctx, req, &resp);
+      };
+}
+
+std::vector<MethodCase> AllMethods() {
+  using S = v1::RealmMeasurementsService::Stub;
+  return {
+      {"GetServiceInfo", "reader", Unary(&S::GetServiceInfo)},
+      {"ListReferenceValues", "reader", Unary(&S::ListReferenceValues)},
+      {"GetMeasurementCacheStats", "reader",
+       Unary(&S::GetMeasurementCacheStats)},
+      {"ComputeMeasurements", "verifier", Unary(&S::ComputeMeasurements)},
+      {"ReplayEventLog", "verifier", Unary(&S::ReplayEventLog)},
+      {"ExportEndorsements", "verifier", Unary(&S::ExportEndorsements)},
+      {"VerifyToken", "verifier", Unary(&S::VerifyToken)},
+      {"AppraiseToken", "verifier", Unary(&S::AppraiseToken)},
+      {"SweepMeasurements", "verifier", Unary(&S::SweepMeasurements)},
+      {"ProvisionReferenceValues", "provisioner",
+       Unary(&S::ProvisionReferenceValues)},
+      {"DeleteReferenceValues", "provisioner",
+       Unary(&S::DeleteReferenceValues)},
+      {"DeletePayload", "provisioner", Unary(&S::DeletePayload)},
+      {"ListAuditEvents", "provisioner", Unary(&S::ListAuditEvents)},
+      {"UploadPayload", "provisioner",
+       [](S& s, ::grpc::ClientContext& ctx) {
+         v1::UploadPayloadResponse resp;
+         auto w = s.UploadPayload(&ctx, &resp);
+         v1::UploadPayloadRequest m;
+         m.set_sha256(std::string(32, 'x'));
+         m.set_size(1);
+         m.set_chunk("y");
+         w->Write(m);
+         w->WritesDone();
+         return w->Finish();
+       }},
+  };
+}
+
+class AccessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string policy =
+        absl::StrCat("[[principal]]\nname = \"pipeline\"\ntoken_sha256 = \"",
+                     kProvisionerHash,
+                     "\"\nroles = [\"provisioner\"]\n\n[[principal]]\nname = "
+                     "\"verifier\"\ntoken_sha256 = \"",
+                     verifier_hash_,
+                     "\"\nroles = [\"verifier\"]\n\n[[principal]]\nname = "
+                     "\"dashboard\"\ntoken_sha256 = \"",
+                     reader_hash_, "\"\nroles = [\"reader\"]\n");
+    absl::StatusOr<AccessPolicy> p = AccessPolicy::Parse(policy, "test");
+    ASSERT_TRUE(p.ok()) << p.status();
+    ServerOptions o;
+    o.guard.policy = std::make_shared<const AccessPolicy>(std::move(*p));
+    o.guard.metrics = metrics_;
+    server_.Start(MakeTempDir(), o);
+  }
+
+  std::string verifier_hash_ = kVerifierHash;
+  std::string reader_hash_ = kReaderHash;
+  std::shared_ptr<Metrics> metrics_ = std::make_shared<Metrics>();
+  TestServer server_;
+};
+
+TEST_F(AccessTest, EveryMethodEveryRole) {
+  struct Caller {
+    const char* label;
+    std::optional<std::string> token;  // nullopt: anonymous
+    const char* role;
+  };
+  const std::vector<Caller> callers = {
+      {"provisioner", "provisioner-token", "provisioner"},
+      {"verifier", "verifier-token", "verifier"},
+      {"reader", "reader-token", "reader"},
+      {"anonymous", std::nullopt, ""},
+      {"wrong token", "not-a-token", ""},
+  };
+  auto stub = server_.Stub();
+  int checked = 0;
+  for (const MethodCase& m : AllMethods()) {
+    for (const Caller& c : callers) {
+      ::grpc::ClientContext ctx;
+      SetDeadline(ctx, 30);
+      if (c.token.has_value()) {
+        ctx.AddMetadata("authorization", absl::StrCat("Bearer ", *c.token));
+      }
+      ::grpc::Status s = m.call(*stub, ctx);
+      const std::string where =
+          absl::StrCat(m.name, " as ", c.label, ": ", s.error_message());
+      if (std::string(c.role).empty()) {
+        EXPECT_EQ(s.error_code(), StatusCode::UNAUTHENTICATED) << where;
+      } else if (std::string(c.role) == m.role) {
+        // Allowed: whatever the (empty) request gets, it is not a refusal.
+        EXPECT_NE(s.error_code(), StatusCode::UNAUTHENTICATED) << where;
+        EXPECT_NE(s.error_code(), StatusCode::PERMISSION_DENIED) << where;
+        EXPECT_NE(s.error_code(), StatusCode::UNIMPLEMENTED) << where;
+      } else {
+        EXPECT_EQ(s.error_code(), StatusCode::PERMISSION_DENIED) << where;
+        EXPECT_TRUE(absl::StrContains(s.error_message(),
+                                      absl::StrCat("lacks role ", m.role)))
+            << where;
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 14 * 5);
+
+  // Health stays open without credentials.
+  auto health = ::grpc::health::v1::Health::NewStub(server_.Channel());
+  ::grpc::ClientContext hctx;
+  ::grpc::health::v1::HealthCheckRequest hreq;
+  ::grpc::health::v1::HealthCheckResponse hresp;
+  EXPECT_TRUE(health->Check(&hctx, hreq, &hresp).ok());
+
+  // Every mutating call is audited, refusals included.
+  absl::StatusOr<std::vector<AuditEvent>> events =
+      server_.store->ListAuditEvents(0, 1000);
+  ASSERT_TRUE(events.ok());
+  std::map<std::string, int> by_outcome;
+  for (const AuditEvent& e : *events) ++by_outcome[e.outcome];
+  // 4 mutating methods x 5 callers.
+  EXPECT_EQ(events->size(), 20u);
+  EXPECT_EQ(by_outcome["UNAUTHENTICATED"], 8);
+  EXPECT_EQ(by_outcome["PERMISSION_DENIED"], 8);
+  for (const AuditEvent& e : *events) {
+    if (e.outcome != "UNAUTHENTICATED" && e.outcome != "PERMISSION_DENIED") {
+      EXPECT_EQ(e.principal, "pipeline") << e.method;
+    }
+  }
+
+  // ListAuditEvents through gRPC for the provisioner.
+  ::grpc::ClientContext actx;
+  actx.AddMetadata("authorization", "Bearer provisioner-token");
+  v1::ListAuditEventsRequest areq;
+  areq.set_limit(5);
+  v1::ListAuditEventsResponse aresp;
+  ASSERT_TRUE(stub->ListAuditEvents(&actx, areq, &aresp).ok());
+  ASSERT_EQ(aresp.events_size(), 5);
+  EXPECT_EQ(aresp.events(0).id(), (*events)[0].id);
+  EXPECT_TRUE(
+      absl::StartsWith(aresp.events(0).method(), "/realm_measurements.v1."));
+
+  // The metrics counted every refusal by code (provisioner and reader).
+  const std::string text = metrics_->Render();
+  EXPECT_TRUE(absl::StrContains(
+      text,
+      "realm_measurements_grpc_requests_total{method=\"AppraiseToken\","
+      "code=\"PERMISSION_DENIED\"} 2"))
+      << text;
+}
+
+}  // namespace
+}  // namespace realm_measurements::service

@@ -1,0 +1,94 @@
+// File: grpc/internal/metrics.h
+//
+// The service's Prometheus metrics (text exposition format 0.0.4) and a
+// minimal HTTP/1.1 server answering GET /metrics on its own port
+// (--metrics_listen). No gRPC here.
+//
+// Metrics (all prefixed realm_measurements_):
+//   grpc_requests_total{method,code}              counter
+//   grpc_request_duration_seconds{method}         histogram
+//   grpc_in_flight{method}                        gauge
+//   admission_wait_seconds{class}                 histogram
+//   store_errors_total{operation}                 counter
+//   digest_cache_hits_total, digest_cache_misses_total  (from a callback)
+#ifndef REALM_MEASUREMENTS_GRPC_INTERNAL_METRICS_H_
+#define REALM_MEASUREMENTS_GRPC_INTERNAL_METRICS_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+
+namespace realm_measurements::service {
+
+class Metrics {
+ public:
+  // Upper bounds (seconds) of the latency buckets.
+  static const std::vector<double>& Buckets();
+
+  void CallStarted(absl::string_view method);
+  void CallFinished(absl::string_view method, absl::string_view code,
+                    double seconds);
+  void AdmissionWait(absl::string_view klass, double seconds);
+  void StoreError(absl::string_view operation);
+  // Extra counters read at each scrape (name -> value), e.g. the digest
+  // cache's.
+  void SetCounterSource(
+      std::function<std::vector<std::pair<std::string, double>>()> source);
+
+  // The whole exposition text.
+  std::string Render() const;
+
+ private:
+  struct Histogram {
+    std::vector<uint64_t> buckets;  // cumulative at render
+    double sum = 0;
+    uint64_t count = 0;
+  };
+  static void Observe(Histogram& h, double v);
+  mutable absl::Mutex mu_;
+  std::map<std::pair<std::string, std::string>, uint64_t> requests_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Histogram> durations_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Histogram> admission_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> store_errors_ ABSL_GUARDED_BY(mu_);
+  std::function<std::vector<std::pair<std::string, double>>()> source_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// Serves GET /metrics (and GET / -> 404, anything else 400/405). One
+// connection at a time; a request is at most kMaxRequestBytes and must
+// arrive within 2 s.
+class MetricsHttpServer {
+ public:
+  static constexpr size_t kMaxRequestBytes = 8192;
+  // "host:port" (port 0 picks one). kUnavailable when it cannot bind.
+  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
+      const std::string& address, const Metrics* metrics);
+  ~MetricsHttpServer();
+  int port() const { return port_; }
+
+ private:
+  MetricsHttpServer(int fd, int port, const Metrics* metrics);
+  void Loop();
+  void Serve(int conn);
+
+  const int fd_;
+  const int port_;
+  const Metrics* metrics_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace realm_measurements::service
+
+#endif  // REALM_MEASUREMENTS_GRPC_INTERNAL_METRICS_H_
