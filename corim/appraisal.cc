@@ -462,16 +462,41 @@ std::string EarToJson(const CcaToken& token, const AppraisalResult& result,
   return ear.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
-                                       const crypto::EcPrivateKey& key) {
+absl::StatusOr<std::string> EarKeyId(const crypto::EcPrivateKey& key) {
   if (key.curve() != crypto::Curve::kP256) {
     return absl::InvalidArgumentError(
         absl::StrCat("EAR signing key: expected P-256 (ES256), found ",
                      CurveName(key.curve())));
   }
+  CORIM_ASSIGN_OR_RETURN(crypto::EcPublicKey pub, key.PublicKey());
+  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> sec1, pub.ToSec1());
+  constexpr size_t kField = 32;  // P-256 coordinates
+  if (sec1.size() != 1 + 2 * kField) {
+    return absl::InternalError("EAR key: unexpected SEC1 point size");
+  }
+  const std::string x(reinterpret_cast<const char*>(sec1.data()) + 1, kField);
+  const std::string y(reinterpret_cast<const char*>(sec1.data()) + 1 + kField,
+                      kField);
+  // RFC 7638 §3.2: required members only, lexicographic order, no spaces.
+  const std::string canonical =
+      absl::StrCat(R"({"crv":"P-256","kty":"EC","x":")", B64UrlNoPad(x),
+                   R"(","y":")", B64UrlNoPad(y), R"("})");
+  CORIM_ASSIGN_OR_RETURN(
+      std::vector<uint8_t> h,
+      crypto::HashOnce(crypto::DigestAlgorithm::kSha256,
+                       absl::Span<const uint8_t>(
+                           reinterpret_cast<const uint8_t*>(canonical.data()),
+                           canonical.size())));
+  return B64UrlNoPad(View(h));
+}
+
+absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
+                                       const crypto::EcPrivateKey& key) {
+  CORIM_ASSIGN_OR_RETURN(std::string kid, EarKeyId(key));
   const std::string signing_input =
-      absl::StrCat(B64UrlNoPad(R"({"alg":"ES256","typ":"JWT"})"), ".",
-                   B64UrlNoPad(ear_json));
+      absl::StrCat(B64UrlNoPad(absl::StrCat(R"({"alg":"ES256","kid":")", kid,
+                                            R"(","typ":"JWT"})")),
+                   ".", B64UrlNoPad(ear_json));
   CORIM_ASSIGN_OR_RETURN(
       std::vector<uint8_t> sig,
       key.SignRaw(crypto::DigestAlgorithm::kSha256,

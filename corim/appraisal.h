@@ -180,9 +180,15 @@ struct EarOptions {
 std::string EarToJson(const CcaToken& token, const AppraisalResult& result,
                       const EarOptions& options);
 
+// The "kid" of an EAR signing key: its RFC 7638 JWK thumbprint (SHA-256 of
+// {"crv":"P-256","kty":"EC","x":"...","y":"..."}, base64url without
+// padding), so every replica names one key alike. P-256 only.
+absl::StatusOr<std::string> EarKeyId(const crypto::EcPrivateKey& key);
+
 // JWS compact serialisation with ES256 (RFC 7515/7518): header
-// {"alg":"ES256","typ":"JWT"}, payload = `ear_json`, signature raw r || s,
-// all base64url without padding. kInvalidArgument unless `key` is P-256.
+// {"alg":"ES256","kid":EarKeyId(key),"typ":"JWT"}, payload = `ear_json`,
+// signature raw r || s, all base64url without padding. kInvalidArgument
+// unless `key` is P-256.
 absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
                                        const crypto::EcPrivateKey& key);
 

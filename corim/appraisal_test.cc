@@ -739,6 +739,27 @@ TEST_F(AppraisalTest, InvalidUtf8ClaimsRenderWithReplacement) {
   EXPECT_FALSE(AppraisalToJson(t, r, {}).empty());
 }
 
+// RFC 7638 thumbprint of a fixed P-256 key (made with `openssl ecparam`);
+// the expected value was computed with Python's hashlib and base64 over the
+// canonical JSON of the public point printed by `openssl ec -text`.
+TEST(EarJwtTest, KeyIdIsTheRfc7638Thumbprint) {
+  constexpr char kPem[] = R"(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgi9/stx5XQZaXrNDl
+qU1HD5dUUd1HGNyvlH9ocQagXKmhRANCAATPA67a8Yn4nubT+/t9nyw4t6xBMUOE
+ZcW7Lq08v9KyWGPezz5faZinu0cMdkUGSTFEas4Fs5NmRoSfkKY53lmQ
+-----END PRIVATE KEY-----
+)";
+  auto key = EcPrivateKey::FromPem(kPem);
+  ASSERT_TRUE(key.ok()) << key.status();
+  auto kid = EarKeyId(*key);
+  ASSERT_TRUE(kid.ok()) << kid.status();
+  EXPECT_EQ(*kid, "5AKB4rxzbDdTaq929r5hQphVOZN73UI3MLSeEO22Jow");
+  auto p384 = EcPrivateKey::Generate(Curve::kP384);
+  ASSERT_TRUE(p384.ok());
+  EXPECT_EQ(EarKeyId(*p384).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(EarJwtTest, SignsAndVerifiesEs256) {
   auto key = EcPrivateKey::Generate(Curve::kP256);
   ASSERT_TRUE(key.ok());
@@ -752,7 +773,8 @@ TEST(EarJwtTest, SignsAndVerifiesEs256) {
   ASSERT_TRUE(absl::WebSafeBase64Unescape(parts[0], &header));
   ASSERT_TRUE(absl::WebSafeBase64Unescape(parts[1], &body));
   ASSERT_TRUE(absl::WebSafeBase64Unescape(parts[2], &sig));
-  EXPECT_EQ(Json::parse(header), Json({{"alg", "ES256"}, {"typ", "JWT"}}));
+  EXPECT_EQ(Json::parse(header),
+            Json({{"alg", "ES256"}, {"kid", *EarKeyId(*key)}, {"typ", "JWT"}}));
   EXPECT_EQ(body, payload);
   EXPECT_EQ(parts[2].find('='), std::string::npos);
   ASSERT_EQ(sig.size(), 64u);

@@ -382,6 +382,19 @@ TEST_F(IntegrationTest, ProvisionVeraisonCorimThenAppraiseToken02) {
   EXPECT_EQ(ear["eat_profile"], "tag:github.com,2023:veraison/ear");
   EXPECT_EQ(ear["submods"]["CCA_REALM"]["ear.status"], "affirming");
   ExpectJwtVerifies(r.ear_jwt(), info.ear_verification_key_jwk(), r.ear_json());
+  // The JWT header's kid names a key of the published JWK set, and that key
+  // verifies it too (issue 15: rotation).
+  {
+    std::string header;
+    ASSERT_TRUE(absl::WebSafeBase64Unescape(
+        std::string(r.ear_jwt().substr(0, r.ear_jwt().find('.'))), &header));
+    const std::string kid = nlohmann::json::parse(header)["kid"];
+    nlohmann::json jwks = nlohmann::json::parse(info.ear_verification_jwks());
+    ASSERT_EQ(jwks["keys"].size(), 1u);
+    EXPECT_EQ(jwks["keys"][0]["kid"], kid);
+    EXPECT_EQ(jwks["keys"][0]["use"], "sig");
+    ExpectJwtVerifies(r.ear_jwt(), jwks["keys"][0].dump(), r.ear_json());
+  }
 
   // Same token with the wrong platform key: platform signature fails
   // (README: token 02 fails with the TF-M CPAK).

@@ -22,6 +22,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "grpc/internal/access_policy.h"
 #include "grpc/internal/metrics.h"
 #include "grpc/postgres_store.h"
@@ -58,6 +60,13 @@ ABSL_FLAG(int, max_concurrent_calls, 16,
 ABSL_FLAG(int, max_threads, 128, "gRPC threads serving calls");
 ABSL_FLAG(int, shutdown_grace_seconds, 5,
           "how long in-flight calls may finish after SIGTERM");
+ABSL_FLAG(std::string, ear_retired_keys, "",
+          "comma-separated PEM files of former EAR keys, still published in "
+          "GetServiceInfo.ear_verification_jwks (rotation) until "
+          "--ear_retired_keys_until");
+ABSL_FLAG(std::string, ear_retired_keys_until, "",
+          "RFC 3339 time after which --ear_retired_keys are no longer "
+          "published (required with them)");
 ABSL_FLAG(std::string, access_policy, "",
           "access policy (TOML, docs/deploy.md): principals by client "
           "certificate subject or bearer-token SHA-256, and their roles");
@@ -209,6 +218,31 @@ int Run() {
         "EAR key: expected a P-256 key (EARs are signed with ES256)"));
   }
   o.ear_key = std::make_shared<const crypto::EcPrivateKey>(std::move(*key));
+  const std::string retired = absl::GetFlag(FLAGS_ear_retired_keys);
+  if (!retired.empty()) {
+    absl::Time until;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full,
+                         absl::GetFlag(FLAGS_ear_retired_keys_until), &until,
+                         &err)) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "--ear_retired_keys_until: expected an RFC 3339 time, found '",
+          absl::GetFlag(FLAGS_ear_retired_keys_until), "'")));
+    }
+    for (absl::string_view path : absl::StrSplit(retired, ',')) {
+      absl::StatusOr<std::string> pem = ReadFile(std::string(path));
+      if (!pem.ok()) return Fail(pem.status());
+      absl::StatusOr<crypto::EcPrivateKey> k =
+          crypto::EcPrivateKey::FromPem(*pem);
+      if (!k.ok() || k->curve() != crypto::Curve::kP256) {
+        return Fail(absl::InvalidArgumentError(
+            absl::StrCat("--ear_retired_keys: ", path,
+                         ": expected a P-256 private key PEM")));
+      }
+      o.retired_ear_keys.push_back(
+          {std::make_shared<const crypto::EcPrivateKey>(std::move(*k)), until});
+    }
+  }
 
   const std::string cert = absl::GetFlag(FLAGS_tls_cert);
   const std::string tls_key = absl::GetFlag(FLAGS_tls_key);

@@ -383,6 +383,14 @@ absl::StatusOr<std::string> PublicJwk(const crypto::EcPrivateKey& key) {
                       Base64Url(p.subspan(1 + n, n)), R"("})");
 }
 
+absl::StatusOr<std::string> PublicJwkWithKid(const crypto::EcPrivateKey& key) {
+  absl::StatusOr<std::string> jwk = PublicJwk(key);
+  if (!jwk.ok()) return jwk.status();
+  absl::StatusOr<std::string> kid = corim::EarKeyId(key);
+  if (!kid.ok()) return kid.status();
+  return absl::StrCat(R"({"kid":")", *kid, R"(","use":"sig",)", jwk->substr(1));
+}
+
 absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>> TlsCredentials(
     absl::string_view cert_chain_pem, absl::string_view private_key_pem,
     std::optional<std::string> client_ca_pem) {
@@ -1239,6 +1247,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     options.store = metered.get();
   }
   if (guard.store == nullptr) guard.store = options.store;
+  if (guard.ear_keys.empty() && options.ear_key != nullptr) {
+    absl::StatusOr<std::string> jwk = PublicJwkWithKid(*options.ear_key);
+    if (!jwk.ok()) return jwk.status();
+    guard.ear_keys.push_back({*jwk, absl::InfiniteFuture()});
+    for (const ServerOptions::RetiredEarKey& r : options.retired_ear_keys) {
+      absl::StatusOr<std::string> old = PublicJwkWithKid(*r.key);
+      if (!old.ok()) return old.status();
+      guard.ear_keys.push_back({*old, r.until});
+    }
+  }
   const std::pair<const char*, int> channel_args[] = {
       {GRPC_ARG_KEEPALIVE_TIME_MS, options.keepalive_time_ms},
       {GRPC_ARG_KEEPALIVE_TIMEOUT_MS, options.keepalive_timeout_ms},

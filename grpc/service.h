@@ -88,6 +88,13 @@ struct ServerOptions {
   // Signs EARs (P-256, ES256). Without it AppraiseToken returns the EAR JSON
   // only.
   std::shared_ptr<const crypto::EcPrivateKey> ear_key;
+  // Former EAR keys still published for verification (in
+  // ear_verification_jwks) until their time; they sign nothing.
+  struct RetiredEarKey {
+    std::shared_ptr<const crypto::EcPrivateKey> key;
+    absl::Time until;
+  };
+  std::vector<RetiredEarKey> retired_ear_keys;
   // nullptr: plaintext (loopback and tests).
   std::shared_ptr<::grpc::ServerCredentials> credentials;
   ServerLimits limits;
@@ -112,6 +119,10 @@ absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>> TlsCredentials(
 // The public half of a P-256 key as a JWK (RFC 7517/7518 §6.2.1):
 // {"kty":"EC","crv":"P-256","x":"...","y":"..."}, base64url unpadded.
 absl::StatusOr<std::string> PublicJwk(const crypto::EcPrivateKey& key);
+
+// The public half as a JWK with "kid" (corim::EarKeyId, the EAR JWT header's
+// "kid") and "use":"sig", for the JWK set of GetServiceInfo.
+absl::StatusOr<std::string> PublicJwkWithKid(const crypto::EcPrivateKey& key);
 
 // Counts calls in progress; Acquire waits for a free slot until `deadline`.
 class CallLimiter {

@@ -206,8 +206,17 @@ RM_FORWARD(GetMeasurementCacheStats, false, "")
       context, "GetServiceInfo", false, [] { return std::string(); },
       [&] {
         ::grpc::Status s = impl_->GetServiceInfo(context, request, response);
-        if (s.ok() && !options_.ear_jwks.empty()) {
-          response->set_ear_verification_jwks(options_.ear_jwks);
+        if (s.ok() && !options_.ear_keys.empty()) {
+          // Retired keys drop out of the set when their time is up.
+          const absl::Time now = absl::Now();
+          std::string jwks = "{\"keys\":[";
+          bool first = true;
+          for (const GuardOptions::PublishedKey& k : options_.ear_keys) {
+            if (now >= k.until) continue;
+            absl::StrAppend(&jwks, first ? "" : ",", k.jwk);
+            first = false;
+          }
+          response->set_ear_verification_jwks(absl::StrCat(jwks, "]}"));
         }
         return s;
       });

@@ -15,7 +15,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/time/time.h"
 #include "grpc/internal/access_policy.h"
 #include "grpc/internal/metrics.h"
 #include "grpc/store.h"
@@ -32,8 +34,13 @@ struct GuardOptions {
   bool access_log = false;
   // Audit log of mutating calls (not owned); nullptr: none.
   Store* store = nullptr;
-  // GetServiceInfo.ear_verification_jwks, when not empty.
-  std::string ear_jwks;
+  // GetServiceInfo.ear_verification_jwks: each key's JWK (with "kid"),
+  // published until `until`; the signing key first. Empty: not set.
+  struct PublishedKey {
+    std::string jwk;
+    absl::Time until = absl::InfiniteFuture();
+  };
+  std::vector<PublishedKey> ear_keys;
 };
 
 class GuardedService final : public v1::RealmMeasurementsService::Service {
