@@ -98,10 +98,18 @@ void PgTestServer::Start() {
 void PgTestServer::Stop() {
   if (!running_) return;
   running_ = false;
-  std::system(absl::StrCat(runas_, PgBin(), "/pg_ctl -D ", dir_,
-                           "/data -m immediate stop >/dev/null 2>&1")
-                  .c_str());
-  std::system(absl::StrCat("rm -rf ", dir_).c_str());
+  // Best effort at exit: nothing to report to.
+  if (std::system(absl::StrCat(runas_, PgBin(), "/pg_ctl -D ", dir_,
+                               "/data -m immediate stop >/dev/null 2>&1")
+                      .c_str()) != 0) {
+    std::cerr << "PgTestServer: pg_ctl stop failed
+                 ";
+  }
+  if (std::system(absl::StrCat("rm -rf ", dir_).c_str()) != 0) {
+    std::cerr << "PgTestServer: cannot remove " << dir_
+              << "
+                 ";
+  }
 }
 
 std::string PgTestServer::Conninfo(const std::string& db) const {
