@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/internal/test_util.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "proto/grpc/health/v1/health.grpc.pb.h"
 
 namespace realm_measurements::service {
@@ -204,6 +205,61 @@ TEST_F(AccessTest, EveryMethodEveryRole) {
       "realm_measurements_grpc_requests_total{method=\"AppraiseToken\","
       "code=\"PERMISSION_DENIED\"} 2"))
       << text;
+}
+
+// One JSON access-log line per call on stderr: method, peer, principal,
+// status, duration, request id; never the token.
+TEST(AccessLog, OneJsonLinePerCall) {
+  ServerOptions o;
+  o.guard.access_log = true;
+  TestServer ts;
+  ts.Start(MakeTempDir(), o);
+  const std::string log = MakeTempDir() + "/stderr";
+  fflush(stderr);
+  const int saved = dup(2);
+  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  dup2(fd, 2);
+  close(fd);
+  {
+    auto stub = ts.Stub();
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    ctx.AddMetadata("x-request-id", "req-123");
+    ctx.AddMetadata("authorization", "Bearer secret-token-value");
+    v1::GetServiceInfoResponse r;
+    ASSERT_TRUE(stub->GetServiceInfo(&ctx, {}, &r).ok());
+    ::grpc::ClientContext ctx2;
+    SetDeadline(ctx2);
+    v1::DeleteReferenceValuesRequest d;
+    d.set_name("absent");
+    v1::DeleteReferenceValuesResponse dr;
+    EXPECT_EQ(stub->DeleteReferenceValues(&ctx2, d, &dr).error_code(),
+              StatusCode::NOT_FOUND);
+  }
+  ts.Stop();
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  std::ifstream f(log);
+  std::vector<nlohmann::json> lines;
+  std::string line;
+  while (std::getline(f, line)) {
+    EXPECT_FALSE(absl::StrContains(line, "secret-token")) << line;
+    if (absl::StartsWith(line, "{"))
+      lines.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["method"], "GetServiceInfo");
+  EXPECT_EQ(lines[0]["status"], "OK");
+  EXPECT_EQ(lines[0]["request_id"], "req-123");
+  EXPECT_EQ(lines[0]["principal"], "anonymous");
+  EXPECT_TRUE(
+      absl::StrContains(lines[0]["peer"].get<std::string>(), "127.0.0.1"));
+  EXPECT_GE(lines[0]["duration_ms"].get<double>(), 0);
+  EXPECT_EQ(lines[1]["method"], "DeleteReferenceValues");
+  EXPECT_EQ(lines[1]["status"], "NOT_FOUND");
+  EXPECT_EQ(lines[1]["request_id"].get<std::string>().size(), 16u);
 }
 
 }  // namespace

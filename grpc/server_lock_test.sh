@@ -62,4 +62,14 @@ for attempt in 1 2 3 4 5; do
   kill -TERM "$again"
   wait "$again"
 done
+# Without an access policy a non-loopback address is refused (issue 15).
+dir=$(mktemp -d "$base/open-XXXXXX")
+if "$server" --data_dir="$dir/d" --listen=0.0.0.0:0 >"$dir/out" 2>&1; then
+  echo "a non-loopback server without --access_policy started" >&2
+  exit 1
+fi
+grep -q "ERROR --listen=0.0.0.0:0 is not a loopback address: give --access_policy=FILE" "$dir/out" || {
+  cat "$dir/out" >&2
+  exit 1
+}
 echo "PASS"

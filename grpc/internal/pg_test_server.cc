@@ -102,13 +102,10 @@ void PgTestServer::Stop() {
   if (std::system(absl::StrCat(runas_, PgBin(), "/pg_ctl -D ", dir_,
                                "/data -m immediate stop >/dev/null 2>&1")
                       .c_str()) != 0) {
-    std::cerr << "PgTestServer: pg_ctl stop failed
-                 ";
+    std::cerr << "PgTestServer: pg_ctl stop failed\n";
   }
   if (std::system(absl::StrCat("rm -rf ", dir_).c_str()) != 0) {
-    std::cerr << "PgTestServer: cannot remove " << dir_
-              << "
-                 ";
+    std::cerr << "PgTestServer: cannot remove " << dir_ << "\n";
   }
 }
 
