@@ -38,7 +38,9 @@ void MakePki(const std::string& d) {
       "leaf server ca localhost 'subjectAltName=DNS:localhost,IP:127.0.0.1\n"
       "extendedKeyUsage=serverAuth'\n",
       "leaf client ca client 'extendedKeyUsage=clientAuth'\n",
-      "leaf stranger other-ca stranger 'extendedKeyUsage=clientAuth'\n");
+      "leaf stranger other-ca stranger 'extendedKeyUsage=clientAuth'\n",
+      "leaf dashboard ca dashboard 'subjectAltName=URI:spiffe://example/"
+      "dashboard\nextendedKeyUsage=clientAuth'\n");
   const std::string path = d + "/pki.sh";
   FILE* f = std::fopen(path.c_str(), "w");
   ASSERT_NE(f, nullptr);
@@ -54,8 +56,7 @@ class TlsTest : public ::testing::Test {
     MakePki(pki_);
   }
 
-  void StartServer(bool mtls) {
-    ServerOptions o;
+  void StartServer(bool mtls, ServerOptions o = {}) {
     std::optional<std::string> ca;
     if (mtls) ca = ReadFileOrDie(pki_ + "/ca.pem");
     absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>> creds =
@@ -117,6 +118,43 @@ TEST_F(TlsTest, MutualTlsAcceptsOnlyClientsOfTheCa) {
             ::grpc::StatusCode::UNAVAILABLE);
   // Still serving the right client afterwards.
   EXPECT_EQ(Call(Tls("client")), ::grpc::StatusCode::OK);
+}
+
+// Issue 15: with mTLS an access policy names principals by certificate
+// subject (RFC 2253 form) or SAN; any valid certificate is not enough.
+TEST_F(TlsTest, PolicyByCertificateSubjectAndSan) {
+  absl::StatusOr<AccessPolicy> policy = AccessPolicy::Parse(
+      "[[principal]]\nname = \"pipeline\"\nsubject = \"CN=client\"\n"
+      "roles = [\"provisioner\"]\n\n[[principal]]\nsubject = "
+      "\"spiffe://example/dashboard\"\nroles = [\"reader\"]\n",
+      "test");
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  ServerOptions o;
+  o.guard.policy = std::make_shared<const AccessPolicy>(std::move(*policy));
+  StartServer(/*mtls=*/true, o);
+  // GetServiceInfo needs reader: the dashboard (by SAN) has it, the
+  // pipeline (by subject) does not.
+  EXPECT_EQ(Call(Tls("dashboard")), ::grpc::StatusCode::OK);
+  EXPECT_EQ(Call(Tls("client")), ::grpc::StatusCode::PERMISSION_DENIED);
+  // The pipeline may provision; the attempt is audited under its name.
+  ::grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  auto stub = v1::RealmMeasurementsService::NewStub(
+      ::grpc::CreateCustomChannel(ts_.target(), Tls("client"), args));
+  ::grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::DeleteReferenceValuesRequest d;
+  d.set_name("absent");
+  v1::DeleteReferenceValuesResponse dr;
+  EXPECT_EQ(stub->DeleteReferenceValues(&ctx, d, &dr).error_code(),
+            ::grpc::StatusCode::NOT_FOUND);
+  absl::StatusOr<std::vector<AuditEvent>> events =
+      ts_.store->ListAuditEvents(0, 10);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].principal, "pipeline");
+  EXPECT_EQ((*events)[0].target, "absent");
+  EXPECT_EQ((*events)[0].outcome, "NOT_FOUND");
 }
 
 TEST(TlsCredentials, RejectsMissingParts) {
