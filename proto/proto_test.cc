@@ -107,14 +107,15 @@ TEST(ServiceProto, AllMethodsAndStreaming) {
        {"GetServiceInfo", "ComputeMeasurements", "UploadPayload",
         "ReplayEventLog", "ExportEndorsements", "ProvisionReferenceValues",
         "ListReferenceValues", "DeleteReferenceValues", "VerifyToken",
-        "AppraiseToken", "SweepMeasurements", "GetMeasurementCacheStats"}) {
+        "AppraiseToken", "SweepMeasurements", "GetMeasurementCacheStats",
+        "DeletePayload", "ListAuditEvents"}) {
     SCOPED_TRACE(name);
     const pb::MethodDescriptor* m = s->FindMethodByName(name);
     ASSERT_NE(m, nullptr);
     EXPECT_EQ(m->client_streaming(), std::string(name) == "UploadPayload");
     EXPECT_FALSE(m->server_streaming());
   }
-  EXPECT_EQ(s->method_count(), 12);
+  EXPECT_EQ(s->method_count(), 14);
 }
 
 TEST(ServiceProto, UploadPayloadRequestWireEncoding) {
