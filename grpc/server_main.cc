@@ -43,6 +43,9 @@ ABSL_FLAG(std::string, store, "",
           "postgresql://... (libpq URI or key=value string): keep all state "
           "in PostgreSQL, shared by every replica; default: SQLite in "
           "--data_dir");
+ABSL_FLAG(int, store_connections, 8,
+          "with --store=postgresql://...: database connections kept (an "
+          "upload holds one for its duration)");
 ABSL_FLAG(uint64_t, max_store_bytes, uint64_t{64} << 30,
           "quota: all payloads of the store together");
 ABSL_FLAG(std::string, tls_cert, "", "server certificate chain (PEM)");
@@ -178,6 +181,7 @@ int Run() {
     po.conninfo = store_url;
     po.cache_dir = data_dir;
     po.store = so;
+    po.max_connections = absl::GetFlag(FLAGS_store_connections);
     store = OpenPostgresStore(po);
   } else {
     store = OpenSqliteStore(data_dir, so);

@@ -3,6 +3,7 @@
 #include <postgresql/libpq-fe.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -93,6 +94,20 @@ void PgTestServer::Start() {
       log, " 2>&1");
   if (std::system(start.c_str()) != 0) Die("pg_ctl start failed", log);
   running_ = true;
+  // A test killed by its timeout never runs atexit: a watchdog process
+  // stops PostgreSQL and removes its directory when the test process is
+  // gone. Between fork and exec only async-signal-safe calls.
+  const std::string cleanup = absl::StrCat(
+      runas_, PgBin(), "/pg_ctl -D ", dir_,
+      "/data -m immediate stop >/dev/null 2>&1; rm -rf ", dir_);
+  const char* argv[] = {"/bin/sh", "-c", cleanup.c_str(), nullptr};
+  const pid_t parent = getpid();
+  if (fork() == 0) {
+    setsid();
+    while (getppid() == parent) sleep(1);
+    execv(argv[0], const_cast<char* const*>(argv));
+    _exit(127);
+  }
 }
 
 void PgTestServer::Stop() {

@@ -3,7 +3,8 @@
 // $PG_BIN) in a fresh directory under /tmp, listening only on a Unix socket
 // in that directory (no TCP). PostgreSQL refuses to run as root, so as root
 // it runs as the `postgres` system user (runuser), the directory owned by
-// that user. Stopped (pg_ctl -m immediate) and removed at exit.
+// that user. Stopped (pg_ctl -m immediate) and removed at exit, or by a
+// watchdog process once the test process is gone (killed by a timeout).
 #ifndef REALM_MEASUREMENTS_GRPC_INTERNAL_PG_TEST_SERVER_H_
 #define REALM_MEASUREMENTS_GRPC_INTERNAL_PG_TEST_SERVER_H_
 

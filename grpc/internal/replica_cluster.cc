@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +44,8 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
     dup2(fd, 1);
     dup2(fd, 2);
   }
+  // Dies with the test (a test killed by its timeout leaves nothing).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   execv(args[0], args.data());
   _exit(127);
 }
