@@ -58,7 +58,7 @@ CHUNK = 1 << 20  # the server's per-message chunk limit
 class Client:
     """Dynamic stubs for every method of the service."""
 
-    def __init__(self, channel, descriptor_set_path):
+    def __init__(self, channel, descriptor_set_path, token=None):
         fds = descriptor_pb2.FileDescriptorSet()
         with open(descriptor_set_path, "rb") as f:
             fds.ParseFromString(f.read())
@@ -68,6 +68,8 @@ class Client:
         self.factory = message_factory.MessageFactory(self.pool)
         self.service = self.pool.FindServiceByName(SERVICE)
         self.channel = channel
+        # Bearer token for a server with an access policy.
+        self.metadata = (("authorization", "Bearer " + token),) if token else ()
 
     def message(self, full_name):
         return self.factory.GetPrototype(
@@ -90,7 +92,7 @@ class Client:
             "/%s/%s" % (SERVICE, method),
             request_serializer=req_cls.SerializeToString,
             response_deserializer=resp_cls.FromString)
-        return fn(request, timeout=timeout)
+        return fn(request, timeout=timeout, metadata=self.metadata)
 
     def upload(self, content, name="", timeout=120):
         _, req_cls, resp_cls = self._types("UploadPayload")
@@ -111,7 +113,7 @@ class Client:
             "/%s/UploadPayload" % SERVICE,
             request_serializer=req_cls.SerializeToString,
             response_deserializer=resp_cls.FromString)
-        return fn(messages(), timeout=timeout)
+        return fn(messages(), timeout=timeout, metadata=self.metadata)
 
 
 def to_json(message):
@@ -143,6 +145,9 @@ def main(argv):
     p.add_argument("--cert")
     p.add_argument("--key")
     p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--token_file",
+                   help="file holding a bearer token, sent as "
+                        "'authorization: Bearer <token>' metadata")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("info")
     up = sub.add_parser("upload")
@@ -153,7 +158,11 @@ def main(argv):
     c.add_argument("request", nargs="?", default="{}")
     args = p.parse_args(argv)
 
-    client = Client(make_channel(args), args.descriptors)
+    token = None
+    if args.token_file:
+        with open(args.token_file) as f:
+            token = f.read().strip()
+    client = Client(make_channel(args), args.descriptors, token)
     try:
         if args.command == "info":
             print(to_json(client.call("GetServiceInfo", "{}", args.timeout)))
