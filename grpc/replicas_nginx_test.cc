@@ -217,6 +217,11 @@ TEST(ReplicasBehindNginx, KillOneReplicaMidLoad) {
       after_text,
       "realm_measurements_grpc_request_duration_seconds_bucket{"
       "method=\"AppraiseToken\""));
+  EXPECT_GT(MetricValue(after_text,
+                        "realm_measurements_admission_wait_seconds_count{"
+                        "class=\"compute\"}"),
+            0)
+      << after_text;
 
   // Every sampled EAR verifies against the published key set.
   ASSERT_FALSE(result.ears.empty());

@@ -332,14 +332,18 @@ std::string Base64Url(absl::Span<const uint8_t> b) {
 }  // namespace
 
 bool CallLimiter::Acquire(absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
-  auto available = [this]()
-                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return free_ > 0; };
-  if (!mu_.AwaitWithDeadline(absl::Condition(&available), deadline)) {
-    return false;
+  const absl::Time start = absl::Now();
+  bool granted = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return free_ > 0;
+    };
+    granted = mu_.AwaitWithDeadline(absl::Condition(&available), deadline);
+    if (granted) --free_;
   }
-  --free_;
-  return true;
+  if (observer_) observer_(absl::ToDoubleSeconds(absl::Now() - start));
+  return granted;
 }
 
 void CallLimiter::Release() {
@@ -422,6 +426,11 @@ RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(
   if (options_.ear_key != nullptr) {
     absl::StatusOr<std::string> jwk = PublicJwk(*options_.ear_key);
     if (jwk.ok()) ear_jwk_ = *jwk;
+  }
+  // One admission class today: every computing call shares the limiter.
+  if (std::shared_ptr<Metrics> m = options_.guard.metrics) {
+    limiter_.set_wait_observer(
+        [m](double seconds) { m->AdmissionWait("compute", seconds); });
   }
 }
 

@@ -22,6 +22,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -130,10 +131,15 @@ class CallLimiter {
   explicit CallLimiter(int slots) : free_(slots) {}
   bool Acquire(absl::Time deadline);
   void Release();
+  // Told every wait in seconds, granted or not (metrics). Set before use.
+  void set_wait_observer(std::function<void(double)> f) {
+    observer_ = std::move(f);
+  }
 
  private:
   absl::Mutex mu_;
   int free_ ABSL_GUARDED_BY(mu_);
+  std::function<void(double)> observer_;
 };
 
 // Implements realm_measurements.v1.RealmMeasurementsService. Thread-safe.
