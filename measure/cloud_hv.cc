@@ -437,7 +437,8 @@ absl::Status BuildCloudHv(const VmmInputs& inputs,
       return absl::InvalidArgumentError(
           NeedImage("kernel", "-k", "cloud-hv --kernel"));
     }
-    absl::StatusOr<LinuxImage> image = LoadLinuxImage(*inputs.kernel);
+    absl::StatusOr<LinuxImage> image = LoadLinuxImage(
+        *inputs.kernel, kMaxDecompressedKernelSize, inputs.cancel);
     if (!image.ok()) return image.status();
     Blob blob;
     blob.name = "kernel";

@@ -794,7 +794,8 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
       return absl::InvalidArgumentError(
           NeedImage("kernel", "-k", "kvmtool --kernel"));
     }
-    absl::StatusOr<LinuxImage> image = LoadLinuxImage(*inputs.kernel);
+    absl::StatusOr<LinuxImage> image = LoadLinuxImage(
+        *inputs.kernel, kMaxDecompressedKernelSize, inputs.cancel);
     if (!image.ok()) return image.status();
     Blob blob;
     blob.name = "kernel";

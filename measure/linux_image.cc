@@ -245,7 +245,8 @@ uint64_t GzipKernelLimit(const Arm64ImageHeader& header,
 }
 
 absl::StatusOr<LinuxImage> LoadLinuxImage(const std::string& path,
-                                          uint64_t max_decompressed) {
+                                          uint64_t max_decompressed,
+                                          const CancelCheck& cancel) {
   absl::StatusOr<int> opened = OpenPayloadFile(path);
   if (!opened.ok()) return opened.status();
   uint8_t head[kArm64ImageHeaderSize];
@@ -294,6 +295,8 @@ absl::StatusOr<LinuxImage> LoadLinuxImage(const std::string& path,
   const uint64_t limit = GzipKernelLimit(*header, max_decompressed);
   uint64_t size = *got;
   for (;;) {
+    // One poll per piece of output (a gzip bomb stops promptly).
+    if (absl::Status c = PollCancel(cancel); !c.ok()) return c;
     // Never ask for more than one byte past the limit.
     const size_t want = static_cast<size_t>(
         std::min<uint64_t>(buf.size(), limit - std::min(limit, size) + 1));

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "measure/cancellation.h"
 #include "measure/payload.h"
 
 namespace realm_measurements::measure {
@@ -59,9 +60,12 @@ struct LinuxImage {
 // problem>",
 // "file <path> error: decompressed size exceeds the limit of N bytes (...)"
 // (ResourceExhausted), "invalid Linux header" (magic still wrong).
+// `cancel` is polled before every piece of that pass; its non-OK status is
+// returned as is (later reads of the payload are polled by the measurement).
 absl::StatusOr<LinuxImage> LoadLinuxImage(
     const std::string& path,
-    uint64_t max_decompressed = kMaxDecompressedKernelSize);
+    uint64_t max_decompressed = kMaxDecompressedKernelSize,
+    const CancelCheck& cancel = {});
 
 // Decompresses the first gzip member of `data` (at most `max_size` bytes of
 // output). Messages are the problem only, e.g. "invalid gzip header".

@@ -213,6 +213,35 @@ TEST(LinuxImageTest, DecompressionLimit) {
   EXPECT_EQ(out.status().code(), absl::StatusCode::kResourceExhausted);
 }
 
+// A gzip bomb (a valid Image header claiming 64 MiB, then zeros) stops at
+// the caller's cancellation hook, polled before every piece of the sizing
+// pass: the hook says stop at the 8th poll and its status comes back
+// unchanged (no "file ..." prefix).
+TEST(LinuxImageTest, CancelHookStopsDecompression) {
+  std::vector<uint8_t> image(64 << 20, 0);
+  const uint64_t image_size = image.size();
+  std::memcpy(&image[16], &image_size, 8);  // little-endian host
+  std::memcpy(&image[56], "ARM\x64", 4);
+  const std::string path = WriteTemp("bomb.gz", GzipWithZlib(image));
+  int polls = 0;
+  CancelCheck cancel = [&polls]() {
+    return ++polls < 8 ? absl::OkStatus()
+                       : absl::DeadlineExceededError("test deadline");
+  };
+  absl::Status s =
+      LoadLinuxImage(path, kMaxDecompressedKernelSize, cancel).status();
+  EXPECT_EQ(s, absl::DeadlineExceededError("test deadline"));
+  EXPECT_EQ(polls, 8);
+  // Without a stop the same file is inflated completely (and is no Image).
+  polls = 0;
+  s = LoadLinuxImage(path, kMaxDecompressedKernelSize, [&polls]() {
+        ++polls;
+        return absl::OkStatus();
+      }).status();
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_GT(polls, 8);
+}
+
 TEST(LinuxImageTest, TruncatedAndCorruptGzip) {
   std::vector<uint8_t> gz = ReadFileOrDie(std::string(kInputs) + "Image-d.gz");
   std::vector<uint8_t> cut(gz.begin(), gz.begin() + 1000);

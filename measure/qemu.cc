@@ -843,7 +843,8 @@ absl::Status BuildQemu(const VmmInputs& inputs,
   if (st.kernel) {
     if (!inputs.kernel.has_value())
       return Error(NeedImage("kernel", "-k", "qemu -kernel"));
-    absl::StatusOr<LinuxImage> image = LoadLinuxImage(*inputs.kernel);
+    absl::StatusOr<LinuxImage> image = LoadLinuxImage(
+        *inputs.kernel, kMaxDecompressedKernelSize, inputs.cancel);
     if (!image.ok()) return image.status();
     uint64_t ks, kend;
     if (__builtin_add_overflow(kRamBase, image->header.text_offset, &ks) ||

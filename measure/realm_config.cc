@@ -328,19 +328,29 @@ absl::StatusOr<RealmCreateParams> RealmConfig::ResolveParams() const {
 
 namespace {
 
+// Granules between two polls of MeasureOptions::cancel (1 MiB of content,
+// about a millisecond of hashing).
+constexpr uint64_t kCancelPollGranules = 256;
+
 // Feeds one RIM blob to the engine granule by granule (spec-core §4.5): the
 // content sits at offset start - align_down(start) in a zero-filled run of
 // granules. Digests come from the cache or from the parallel hasher (which
 // keeps bounded memory in flight); the RIM chain consumes them in order.
 absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
                          GranuleHasher& hasher, DigestCache* cache,
-                         const std::function<void(uint64_t)>& on_hashed) {
+                         const std::function<void(uint64_t)>& on_hashed,
+                         const CancelCheck& cancel) {
   const uint64_t first_ipa = AlignDown(start);
   const size_t lead = static_cast<size_t>(start - first_ipa);
   const HashAlgorithm algorithm = engine.hash_algorithm();
   const size_t hash_size = HashSize(algorithm);
   absl::Status engine_status;  // distinguishes engine from file errors
   auto feed = [&](uint64_t index, const Measurement& digest) -> absl::Status {
+    // Every 1 MiB: stop early when the caller asks (see MeasureOptions).
+    if (index % kCancelPollGranules == 0) {
+      engine_status = PollCancel(cancel);
+      if (!engine_status.ok()) return engine_status;
+    }
     const uint64_t ipa = first_ipa + index * kGranuleSize;
     if (index > 0 && ipa == 0) {
       engine_status = absl::InvalidArgumentError(
@@ -431,14 +441,19 @@ absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
   return absl::OkStatus();
 }
 
-// H(blob content) truncated to the algorithm's size, streamed.
+// H(blob content) truncated to the algorithm's size, streamed; `cancel` is
+// polled before every 1 MiB chunk and a stop it asks for lands in
+// `*cancelled` (returned as is, without the "VMM: " prefix).
 absl::StatusOr<std::vector<uint8_t>> DigestBlob(
     HashAlgorithm algorithm, const Payload& payload,
-    const std::function<void(uint64_t)>& on_hashed) {
+    const std::function<void(uint64_t)>& on_hashed, const CancelCheck& cancel,
+    absl::Status* cancelled) {
   absl::StatusOr<crypto::Digest> digest =
       crypto::Digest::Create(ToDigestAlgorithm(algorithm));
   if (!digest.ok()) return digest.status();
   absl::Status s = payload.Read([&](absl::Span<const uint8_t> chunk) {
+    *cancelled = PollCancel(cancel);
+    if (!cancelled->ok()) return *cancelled;
     if (on_hashed) on_hashed(chunk.size());
     return digest->Update(chunk);
   });
@@ -471,7 +486,7 @@ absl::StatusOr<Measurements> ComputeMeasurements(
   }
   for (const auto& [addr, blob] : config.rim_blobs()) {
     absl::Status s = MeasureBlob(*engine, addr, blob, *hasher, options.cache,
-                                 options.on_hashed);
+                                 options.on_hashed, options.cancel);
     if (!s.ok()) return s;
   }
   if (config.rec().has_value()) {
@@ -484,8 +499,11 @@ absl::StatusOr<Measurements> ComputeMeasurements(
   }
   // deviations.md C1: v = H(blob)[0:L], REM = H(REM_old[0:L] || v).
   for (const auto& [index, blob] : config.rem_blobs()) {
+    absl::Status cancelled;
     absl::StatusOr<std::vector<uint8_t>> v =
-        DigestBlob(params->hash_algorithm, blob.payload, options.on_hashed);
+        DigestBlob(params->hash_algorithm, blob.payload, options.on_hashed,
+                   options.cancel, &cancelled);
+    if (!cancelled.ok()) return cancelled;
     if (!v.ok()) return WithPrefix("VMM: ", v.status());
     absl::Status s = engine->ExtendRem(index, *v, RemFormula::kTfRmm);
     if (!s.ok()) return s;

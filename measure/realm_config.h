@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "measure/cancellation.h"
 #include "measure/engine.h"
 #include "measure/host_caps.h"
 #include "measure/payload.h"
@@ -134,8 +135,8 @@ struct Measurements {
 class GranuleHasher;  // granule_hasher.h
 class DigestCache;    // digest_cache.h
 
-// How ComputeMeasurements gets granule digests (issue 8). Both optional and
-// not owned; results never depend on them.
+// How ComputeMeasurements gets granule digests (issue 8) and when it stops
+// early. All optional and not owned; results never depend on them.
 struct MeasureOptions {
   // Parallel hashing pool; nullptr = a temporary one with default threads.
   GranuleHasher* hasher = nullptr;
@@ -145,6 +146,10 @@ struct MeasureOptions {
   // hashed (granules of RIM blobs, chunks of REM blobs; cache hits are not
   // hashed), e.g. for a progress display. May be empty.
   std::function<void(uint64_t bytes)> on_hashed;
+  // Polled at the start of every blob and every 256 granules (1 MiB) of it;
+  // a non-OK result stops the computation and is returned unchanged (the
+  // server stops work whose call was cancelled or ran out of time).
+  CancelCheck cancel;
 };
 
 // Replays the configuration through the engine in the fixed order:

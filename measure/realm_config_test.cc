@@ -213,6 +213,51 @@ TEST(ComputeMeasurements, RemBlobsChainAsTfRmm) {
             "564f7e2e5d8a9d927c8107001f73667ff249a4df486277822b537611a3f4c481");
 }
 
+// MeasureOptions::cancel: polled every 256 granules of a RIM blob and per
+// 1 MiB chunk of a REM blob; its status stops the run unchanged, and a hook
+// that never stops changes nothing.
+TEST(ComputeMeasurements, CancelHookStopsBetweenGranules) {
+  const std::vector<uint8_t> data(8 << 20, 0x5a);  // 2048 granules
+  auto config = [&](bool rem) {
+    RealmConfig c(Caps(41, 6, 6));
+    c.set_hash_algorithm(HashAlgorithm::kSha256);
+    EXPECT_TRUE(c.AddRam(0x40000000, 1 << 30).ok());
+    if (rem) {
+      c.AddRemBlob(0, MakeBlob("initrd", 0, Payload::FromBytes("i", data)));
+    } else {
+      EXPECT_TRUE(
+          c.AddRimBlob(MakeBlob("k", 0x40000000, Payload::FromBytes("k", data)))
+              .ok());
+    }
+    return c;
+  };
+  for (bool rem : {false, true}) {
+    SCOPED_TRACE(rem ? "REM blob" : "RIM blob");
+    int polls = 0;
+    MeasureOptions stop;
+    stop.cancel = [&polls]() {
+      return ++polls < 3 ? absl::OkStatus() : absl::CancelledError("gone");
+    };
+    EXPECT_EQ(ComputeMeasurements(config(rem), stop).status(),
+              absl::CancelledError("gone"));
+    EXPECT_EQ(polls, 3);
+
+    polls = 0;
+    MeasureOptions go;
+    go.cancel = [&polls]() {
+      ++polls;
+      return absl::OkStatus();
+    };
+    absl::StatusOr<Measurements> with = ComputeMeasurements(config(rem), go);
+    absl::StatusOr<Measurements> without = ComputeMeasurements(config(rem));
+    ASSERT_TRUE(with.ok()) << with.status();
+    ASSERT_TRUE(without.ok()) << without.status();
+    EXPECT_EQ(with->rim, without->rim);
+    EXPECT_EQ(with->rem[0], without->rem[0]);
+    EXPECT_EQ(polls, 8);  // 2048 granules / 256, or 8 chunks of 1 MiB
+  }
+}
+
 // spec-core A.2: a missing firmware file fails only when measured.
 TEST(ComputeMeasurements, MissingFileIsAVmmError) {
   RealmConfig c = KvmtoolFirmwareConfig();

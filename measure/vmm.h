@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "measure/cancellation.h"
 #include "measure/realm_config.h"
 
 namespace realm_measurements::measure {
@@ -24,6 +25,8 @@ struct VmmInputs {
   std::optional<std::string> firmware;      // -f/--firmware
   std::optional<std::string> dtb;           // --dtb: measured verbatim
   std::optional<std::string> dtb_template;  // --dtb-template: patched
+  // Polled while loading payloads (gzip kernels); the CLI leaves it empty.
+  CancelCheck cancel;
 };
 
 // A VMM model: parses its own arguments (everything after the subcommand),
