@@ -219,7 +219,7 @@ TEST(ReplicasBehindNginx, KillOneReplicaMidLoad) {
       "method=\"AppraiseToken\""));
   EXPECT_GT(MetricValue(after_text,
                         "realm_measurements_admission_wait_seconds_count{"
-                        "class=\"compute\"}"),
+                        "class=\"cheap\"}"),
             0)
       << after_text;
 

@@ -59,8 +59,16 @@ ABSL_FLAG(int, max_message_bytes, 4 << 20, "largest request message");
 ABSL_FLAG(uint64_t, max_payload_bytes, uint64_t{1} << 30,
           "largest uploaded payload");
 ABSL_FLAG(int, max_concurrent_calls, 16,
-          "calls computing at the same time (others wait)");
-ABSL_FLAG(int, max_threads, 128, "gRPC threads serving calls");
+          "expensive calls (compute, sweep, replay, upload) running at the "
+          "same time (others wait)");
+ABSL_FLAG(int, max_cheap_calls, 32,
+          "cheap calls (info, list, verify, appraise, ...) running at the "
+          "same time (others wait; never behind expensive calls)");
+ABSL_FLAG(int, max_waiting_calls, 64,
+          "calls of each class waiting for a slot; more are refused with "
+          "RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_threads, 0,
+          "gRPC threads serving calls; 0 = what the admission limits need");
 ABSL_FLAG(int, shutdown_grace_seconds, 5,
           "how long in-flight calls may finish after SIGTERM");
 ABSL_FLAG(std::string, ear_retired_keys, "",
@@ -136,6 +144,8 @@ int Run() {
   o.limits.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   o.limits.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
   o.limits.max_concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
+  o.limits.max_cheap_calls = absl::GetFlag(FLAGS_max_cheap_calls);
+  o.limits.max_waiting_calls = absl::GetFlag(FLAGS_max_waiting_calls);
   o.limits.max_threads = absl::GetFlag(FLAGS_max_threads);
   o.keepalive_time_ms = absl::GetFlag(FLAGS_keepalive_time_ms);
   o.keepalive_timeout_ms = absl::GetFlag(FLAGS_keepalive_timeout_ms);

@@ -57,8 +57,11 @@ constexpr size_t kMaxGrpcSweepShapes = 256;
 constexpr int kMaxSweepAxes = 16;
 constexpr int kMaxCatalogueImages = 64;
 constexpr size_t kMaxNonceBytes = 64;  // spec-token-corim §1.8
-// How long a call without a deadline waits for a computing slot.
+// How long a call without a deadline waits for an admission slot.
 constexpr absl::Duration kDefaultSlotWait = absl::Seconds(30);
+// gRPC threads beyond the admission limits: reflection streams and the
+// pollers of the synchronous server.
+constexpr int kSpareThreads = 16;
 
 ::grpc::Status ToGrpc(const absl::Status& s, absl::string_view what = "") {
   if (s.ok()) return ::grpc::Status::OK;
@@ -105,37 +108,40 @@ std::vector<uint8_t> Vec(const std::string& s) {
   return std::vector<uint8_t>(s.begin(), s.end());
 }
 
-// Holds one computing slot for the duration of a call.
-class Slot {
- public:
-  Slot(CallLimiter* limiter, ::grpc::ServerContext* ctx) : limiter_(limiter) {
-    absl::Time deadline = absl::Now() + kDefaultSlotWait;
-    const auto d = ctx->deadline();
-    if (d != std::chrono::system_clock::time_point::max()) {
-      deadline = std::min(deadline, absl::FromChrono(d));
+// The call's cancellation as a measure::CancelCheck: DEADLINE_EXCEEDED once
+// its deadline has passed, CANCELLED once the client has gone. Measurement
+// work polls it (about every millisecond) and stops.
+measure::CancelCheck CallCancel(::grpc::ServerContext* ctx) {
+  const auto deadline = ctx->deadline();
+  return [ctx, deadline]() -> absl::Status {
+    if (deadline != std::chrono::system_clock::time_point::max() &&
+        std::chrono::system_clock::now() >= deadline) {
+      return absl::DeadlineExceededError(
+          "deadline exceeded; the work was stopped");
     }
-    held_ = limiter_->Acquire(deadline);
-  }
-  ~Slot() {
-    if (held_) limiter_->Release();
-  }
-  ::grpc::Status status(::grpc::ServerContext* ctx) const {
     if (ctx->IsCancelled()) {
-      return ::grpc::Status(::grpc::StatusCode::CANCELLED,
-                            "call cancelled or deadline exceeded");
+      return absl::CancelledError("call cancelled; the work was stopped");
     }
-    if (!held_) {
-      return ::grpc::Status(::grpc::StatusCode::RESOURCE_EXHAUSTED,
-                            "server busy: no computing slot became free "
-                            "before the deadline");
-    }
-    return ::grpc::Status::OK;
-  }
+    return absl::OkStatus();
+  };
+}
 
- private:
-  CallLimiter* limiter_;
-  bool held_ = false;
-};
+// Admits the call to `c` (grpc/internal/admission.h): the wait for a slot is
+// bounded by the call's deadline (kDefaultSlotWait without one) and ends
+// when the client leaves.
+::grpc::Status Admit(internal::AdmissionClass& c, ::grpc::ServerContext* ctx,
+                     std::optional<internal::AdmissionClass::Ticket>* out) {
+  absl::Time deadline = absl::Now() + kDefaultSlotWait;
+  const auto d = ctx->deadline();
+  if (d != std::chrono::system_clock::time_point::max()) {
+    deadline = std::min(deadline, absl::FromChrono(d));
+  }
+  absl::StatusOr<internal::AdmissionClass::Ticket> t =
+      c.Admit(deadline, CallCancel(ctx));
+  if (!t.ok()) return ToGrpc(t.status());
+  out->emplace(*std::move(t));
+  return ::grpc::Status::OK;
+}
 
 v1::HashAlgorithm ToProto(measure::HashAlgorithm a) {
   return a == measure::HashAlgorithm::kSha512 ? v1::HASH_ALGORITHM_SHA512
@@ -331,26 +337,6 @@ std::string Base64Url(absl::Span<const uint8_t> b) {
 
 }  // namespace
 
-bool CallLimiter::Acquire(absl::Time deadline) {
-  const absl::Time start = absl::Now();
-  bool granted = false;
-  {
-    absl::MutexLock lock(&mu_);
-    auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return free_ > 0;
-    };
-    granted = mu_.AwaitWithDeadline(absl::Condition(&available), deadline);
-    if (granted) --free_;
-  }
-  if (observer_) observer_(absl::ToDoubleSeconds(absl::Now() - start));
-  return granted;
-}
-
-void CallLimiter::Release() {
-  absl::MutexLock lock(&mu_);
-  ++free_;
-}
-
 ServiceInfo DefaultServiceInfo() {
   ServiceInfo info;
   info.version = kVersion;
@@ -418,7 +404,10 @@ absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>> TlsCredentials(
 RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(
     ServerOptions options)
     : options_(std::move(options)),
-      limiter_(std::max(1, options_.limits.max_concurrent_calls)) {
+      cheap_("cheap", {options_.limits.max_cheap_calls,
+                       options_.limits.max_waiting_calls}),
+      expensive_("expensive", {options_.limits.max_concurrent_calls,
+                               options_.limits.max_waiting_calls}) {
   if (options_.limits.digest_cache_bytes > 0) {
     digest_cache_ = std::make_unique<measure::DigestCache>(
         options_.limits.digest_cache_bytes);
@@ -427,17 +416,22 @@ RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(
     absl::StatusOr<std::string> jwk = PublicJwk(*options_.ear_key);
     if (jwk.ok()) ear_jwk_ = *jwk;
   }
-  // One admission class today: every computing call shares the limiter.
+  // Every admission wait, granted or not, per class (metrics).
   if (std::shared_ptr<Metrics> m = options_.guard.metrics) {
-    limiter_.set_wait_observer(
-        [m](double seconds) { m->AdmissionWait("compute", seconds); });
+    for (internal::AdmissionClass* c : {&cheap_, &expensive_}) {
+      c->set_wait_observer([m, name = c->name()](double seconds) {
+        m->AdmissionWait(name, seconds);
+      });
+    }
   }
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::GetServiceInfo(
-    ::grpc::ServerContext* /*context*/,
+    ::grpc::ServerContext* context,
     const v1::GetServiceInfoRequest* /*request*/,
     v1::GetServiceInfoResponse* response) {
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   const ServiceInfo& info = options_.info;
   response->set_version(info.version);
   for (v1::HashAlgorithm a : info.hash_algorithms) {
@@ -591,12 +585,17 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   }
 
   // A sweep holds one slot for all its shapes.
-  std::optional<Slot> slot;
+  std::optional<internal::AdmissionClass::Ticket> ticket;
   if (hasher == nullptr) {
-    slot.emplace(&limiter_, context);
-    if (::grpc::Status s = slot->status(context); !s.ok()) return s;
+    if (::grpc::Status s = Admit(expensive_, context, &ticket); !s.ok()) {
+      return s;
+    }
   }
 
+  // Gzip kernels, granules and the blob digests below stop when the call is
+  // cancelled or its deadline passes.
+  const measure::CancelCheck cancel = CallCancel(context);
+  inputs.cancel = cancel;
   measure::RealmConfig config(caps);
   absl::Status built = model(inputs, args, config);
   if (built.ok()) built = config.Validate();
@@ -616,15 +615,12 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     return absl::Status(s.code(), msg);
   };
   if (!built.ok()) return ToGrpc(clean(built), "cannot build parameters");
-  if (context->IsCancelled()) {
-    return ::grpc::Status(::grpc::StatusCode::CANCELLED,
-                          "call cancelled or deadline exceeded");
-  }
   // The long-lived digest cache: requests over the same stored payload
   // (content-addressed, never rewritten) reuse its granule digests.
   measure::MeasureOptions measure_options;
   measure_options.hasher = hasher;
   measure_options.cache = digest_cache_.get();
+  measure_options.cancel = cancel;
   absl::StatusOr<measure::Measurements> m =
       measure::ComputeMeasurements(config, measure_options);
   if (!m.ok()) {
@@ -655,6 +651,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     r->set_base(base);
     r->set_size(size);
   }
+  absl::Status stopped;  // a cancellation while digesting the blobs
   auto add_blob = [&](const measure::Blob& b, v1::Register into) {
     v1::LayoutBlob* out = layout->add_blobs();
     out->set_name(b.name);
@@ -668,7 +665,10 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
         crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
     if (!d.ok()) return;
     if (!b.payload
-             .Read([&](absl::Span<const uint8_t> c) { return d->Update(c); })
+             .Read([&](absl::Span<const uint8_t> c) {
+               if (stopped.ok()) stopped = cancel();
+               return stopped.ok() ? d->Update(c) : stopped;
+             })
              .ok()) {
       return;
     }
@@ -681,6 +681,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   for (const auto& [index, b] : config.rem_blobs()) {
     add_blob(b, static_cast<v1::Register>(v1::REGISTER_REM0 + index));
   }
+  if (!stopped.ok()) return ToGrpc(stopped);
   for (const measure::MemoryRange& r : config.rim_unmeasured()) {
     v1::LayoutBlob* out = layout->add_blobs();
     out->set_name("unmeasured");
@@ -781,8 +782,10 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
                                 " shapes, found ", expanded->size()));
   }
 
-  Slot slot(&limiter_, context);
-  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(expensive_, context, &ticket); !s.ok()) {
+    return s;
+  }
   // One hashing pool for the whole sweep; shapes run in order and share
   // the server's digest cache (the first shape fills it).
   measure::GranuleHasher hasher;
@@ -818,9 +821,11 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::GetMeasurementCacheStats(
-    ::grpc::ServerContext* /*context*/,
+    ::grpc::ServerContext* context,
     const v1::GetMeasurementCacheStatsRequest* /*request*/,
     v1::GetMeasurementCacheStatsResponse* response) {
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   response->set_max_bytes(options_.limits.digest_cache_bytes);
   if (digest_cache_ == nullptr) return ::grpc::Status::OK;
   response->set_bytes(digest_cache_->bytes());
@@ -837,6 +842,10 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     ::grpc::ServerReader<v1::UploadPayloadRequest>* reader,
     v1::UploadPayloadResponse* response) {
   if (options_.store == nullptr) return NoStore();
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(expensive_, context, &ticket); !s.ok()) {
+    return s;
+  }
   v1::UploadPayloadRequest msg;
   if (!reader->Read(&msg)) {
     return Invalid("upload: expected at least one message, found none");
@@ -907,8 +916,11 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
       eventlog::Parse(Span(request->event_log()), popts);
   if (!log.ok()) return ToGrpc(log.status(), "event_log");
 
-  Slot slot(&limiter_, context);
-  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(expensive_, context, &ticket); !s.ok()) {
+    return s;
+  }
+  const measure::CancelCheck cancel = CallCancel(context);
 
   eventlog::ImageCatalogue catalogue;
   // The catalogue lives in memory: bound its total size.
@@ -927,11 +939,15 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     }
     std::vector<uint8_t> content;
     content.reserve(r->size);
+    absl::Status stopped;
     absl::Status s = measure::Payload::FromFile(r->path).Read(
         [&](absl::Span<const uint8_t> c) {
+          stopped = cancel();
+          if (!stopped.ok()) return stopped;
           content.insert(content.end(), c.begin(), c.end());
           return absl::OkStatus();
         });
+    if (!stopped.ok()) return ToGrpc(stopped);
     if (!s.ok()) return ToGrpc(absl::InternalError(s.message()), field);
     const std::string name =
         r->name.empty() ? HexOf(Span(request->images(i).sha256())) : r->name;
@@ -944,6 +960,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   ropts.source = request->source() == v1::LOG_SOURCE_FIRMWARE
                      ? eventlog::LogSource::kFirmware
                      : eventlog::LogSource::kVmm;
+  if (absl::Status s = cancel(); !s.ok()) return ToGrpc(s);
   eventlog::Replayer replayer(&catalogue);
   if (absl::Status s = replayer.Replay(*log, ropts); !s.ok()) {
     return ToGrpc(s, "replay");
@@ -1005,8 +1022,8 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     default:
       return Invalid("source: expected inline_set or stored_set");
   }
-  Slot slot(&limiter_, context);
-  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
 
   auto single_comid = [&]() -> absl::StatusOr<const corim::Comid*> {
     if (values.comids.size() != 1) {
@@ -1062,10 +1079,12 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::ProvisionReferenceValues(
-    ::grpc::ServerContext* /*context*/,
+    ::grpc::ServerContext* context,
     const v1::ProvisionReferenceValuesRequest* request,
     v1::ProvisionReferenceValuesResponse* response) {
   if (options_.store == nullptr) return NoStore();
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   ReferenceSetRecord record;
   record.name = request->name();
   switch (request->source_case()) {
@@ -1101,10 +1120,12 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::ListReferenceValues(
-    ::grpc::ServerContext* /*context*/,
+    ::grpc::ServerContext* context,
     const v1::ListReferenceValuesRequest* /*request*/,
     v1::ListReferenceValuesResponse* response) {
   if (options_.store == nullptr) return NoStore();
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   absl::StatusOr<std::vector<ReferenceSetRecord>> all =
       options_.store->ListReferenceSets();
   if (!all.ok()) return ToGrpc(all.status());
@@ -1113,10 +1134,12 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::DeleteReferenceValues(
-    ::grpc::ServerContext* /*context*/,
+    ::grpc::ServerContext* context,
     const v1::DeleteReferenceValuesRequest* request,
     v1::DeleteReferenceValuesResponse* /*response*/) {
   if (options_.store == nullptr) return NoStore();
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   return ToGrpc(options_.store->DeleteReferenceSet(request->name()));
 }
 
@@ -1126,8 +1149,8 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   absl::StatusOr<TokenInputs> in = DecodeTokenInputs(
       request->token(), request->cpak(), request->nonce(), request->strict());
   if (!in.ok()) return ToGrpc(in.status());
-  Slot slot(&limiter_, context);
-  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   corim::VerifyOptions opts;
   opts.cpak = in->cpak.has_value() ? &*in->cpak : nullptr;
   opts.nonce = in->nonce;
@@ -1170,8 +1193,8 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
       return Invalid(
           "reference_values: expected inline_set, stored_set or corim");
   }
-  Slot slot(&limiter_, context);
-  if (::grpc::Status s = slot.status(context); !s.ok()) return s;
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
 
   corim::AppraisalOptions opts;
   opts.verify.cpak = in->cpak.has_value() ? &*in->cpak : nullptr;
@@ -1244,6 +1267,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   const std::string address = options.address;
   const ServerLimits limits = options.limits;
+  // Every admitted or waiting call holds a gRPC thread; without enough of
+  // them gRPC itself refuses calls ("Server Threadpool Exhausted") and cheap
+  // calls would no longer be independent of expensive ones.
+  const int admission_threads = std::max(1, limits.max_cheap_calls) +
+                                std::max(1, limits.max_concurrent_calls) +
+                                2 * std::max(0, limits.max_waiting_calls) +
+                                kSpareThreads;
+  if (limits.max_threads != 0 && limits.max_threads < admission_threads) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_threads: expected 0 or at least ", admission_threads,
+                     " (cheap + expensive + 2 x waiting calls + ",
+                     kSpareThreads, "), found ", limits.max_threads));
+  }
   std::shared_ptr<::grpc::ServerCredentials> creds =
       options.credentials != nullptr ? options.credentials
                                      : ::grpc::InsecureServerCredentials();
@@ -1299,7 +1335,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   // Responses carry DTBs and reports; allow the same size back.
   builder.SetMaxSendMessageSize(std::max(limits.max_message_bytes, 4 << 20));
   ::grpc::ResourceQuota quota("realm-measurements");
-  quota.SetMaxThreads(std::max(4, limits.max_threads));
+  quota.SetMaxThreads(limits.max_threads != 0 ? limits.max_threads
+                                              : admission_threads);
   builder.SetResourceQuota(quota);
   std::unique_ptr<::grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

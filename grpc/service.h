@@ -30,7 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "grpc/internal/admission.h"
 #include "grpc/internal/guarded_service.h"
 #include "grpc/store.h"
 #include "measure/crypto.h"
@@ -65,11 +65,20 @@ struct ServerLimits {
   int max_message_bytes = 4 << 20;
   // Largest uploaded payload.
   uint64_t max_payload_bytes = kDefaultMaxPayloadBytes;
-  // Calls computing at the same time (compute, replay, verify, appraise,
-  // export); more wait for a slot until their deadline.
+  // Admission (grpc/internal/admission.h): expensive calls
+  // (ComputeMeasurements, SweepMeasurements, ReplayEventLog, UploadPayload)
+  // running at once; more wait for a slot until their deadline.
   int max_concurrent_calls = 16;
-  // gRPC threads serving calls (bounds memory under load).
-  int max_threads = 128;
+  // Cheap calls (every other method) running at once; they never wait
+  // behind expensive ones.
+  int max_cheap_calls = 32;
+  // Calls of each class waiting for a slot (each holds a server thread);
+  // beyond that a call is refused at once with RESOURCE_EXHAUSTED.
+  int max_waiting_calls = 64;
+  // gRPC threads serving calls (bounds memory under load). 0 = what the
+  // admission limits can occupy (running + waiting of both classes) plus a
+  // margin; a smaller positive value is refused by Server::Start.
+  int max_threads = 0;
   // Long-lived granule-digest cache shared by every compute/sweep call
   // (measure/digest_cache.h; LRU). 0 disables it. 64 MiB holds the digests
   // of 8 GiB of SHA-256 or 4 GiB of SHA-512 payload.
@@ -124,23 +133,6 @@ absl::StatusOr<std::string> PublicJwk(const crypto::EcPrivateKey& key);
 // The public half as a JWK with "kid" (corim::EarKeyId, the EAR JWT header's
 // "kid") and "use":"sig", for the JWK set of GetServiceInfo.
 absl::StatusOr<std::string> PublicJwkWithKid(const crypto::EcPrivateKey& key);
-
-// Counts calls in progress; Acquire waits for a free slot until `deadline`.
-class CallLimiter {
- public:
-  explicit CallLimiter(int slots) : free_(slots) {}
-  bool Acquire(absl::Time deadline);
-  void Release();
-  // Told every wait in seconds, granted or not (metrics). Set before use.
-  void set_wait_observer(std::function<void(double)> f) {
-    observer_ = std::move(f);
-  }
-
- private:
-  absl::Mutex mu_;
-  int free_ ABSL_GUARDED_BY(mu_);
-  std::function<void(double)> observer_;
-};
 
 // Implements realm_measurements.v1.RealmMeasurementsService. Thread-safe.
 class RealmMeasurementsServiceImpl final
@@ -208,7 +200,9 @@ class RealmMeasurementsServiceImpl final
 
   const ServerOptions options_;
   std::string ear_jwk_;
-  CallLimiter limiter_;
+  // Admission classes (see ServerLimits).
+  internal::AdmissionClass cheap_;
+  internal::AdmissionClass expensive_;
   std::unique_ptr<measure::DigestCache> digest_cache_;
 };
 
@@ -216,7 +210,8 @@ class RealmMeasurementsServiceImpl final
 // service (SERVING until Shutdown()) and server reflection.
 class Server {
  public:
-  // Fails with kUnavailable when the address cannot be bound.
+  // Fails with kUnavailable when the address cannot be bound, with
+  // kInvalidArgument when `max_threads` is below what admission needs.
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
   // Plaintext, no store, no EAR key (GetServiceInfo and the stateless
   // calls only).
