@@ -24,6 +24,7 @@
 #include "eventlog/replay.h"
 #include "grpc/internal/corim_signing.h"
 #include "grpc/internal/metered_store.h"
+#include "grpc/internal/request_check.h"
 #include "measure/cloud_hv.h"
 #include "measure/digest_cache.h"
 #include "measure/engine.h"
@@ -73,6 +74,12 @@ constexpr int kSpareThreads = 16;
 
 ::grpc::Status Invalid(absl::string_view msg) {
   return ::grpc::Status(::grpc::StatusCode::INVALID_ARGUMENT, std::string(msg));
+}
+
+// The first check of every request (grpc/internal/request_check.h): enum
+// fields hold defined values.
+::grpc::Status CheckRequest(const google::protobuf::Message& request) {
+  return ToGrpc(internal::CheckEnumValues(request));
 }
 
 ::grpc::Status NoStore() {
@@ -427,9 +434,9 @@ RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::GetServiceInfo(
-    ::grpc::ServerContext* context,
-    const v1::GetServiceInfoRequest* /*request*/,
+    ::grpc::ServerContext* context, const v1::GetServiceInfoRequest* request,
     v1::GetServiceInfoResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   std::optional<internal::AdmissionClass::Ticket> ticket;
   if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   const ServiceInfo& info = options_.info;
@@ -470,6 +477,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     ::grpc::ServerContext* context,
     const v1::ComputeMeasurementsRequest* request,
     v1::ComputeMeasurementsResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   return Compute(context, *request, nullptr, nullptr, response);
 }
 
@@ -708,6 +716,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
 ::grpc::Status RealmMeasurementsServiceImpl::SweepMeasurements(
     ::grpc::ServerContext* context, const v1::SweepMeasurementsRequest* request,
     v1::SweepMeasurementsResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   if (request->base().vmm_args_size() > kMaxVmmArgs) {
     return Invalid(absl::StrCat("base.vmm_args: expected at most ", kMaxVmmArgs,
                                 " arguments, found ",
@@ -822,8 +831,9 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
 
 ::grpc::Status RealmMeasurementsServiceImpl::GetMeasurementCacheStats(
     ::grpc::ServerContext* context,
-    const v1::GetMeasurementCacheStatsRequest* /*request*/,
+    const v1::GetMeasurementCacheStatsRequest* request,
     v1::GetMeasurementCacheStatsResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   std::optional<internal::AdmissionClass::Ticket> ticket;
   if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   response->set_max_bytes(options_.limits.digest_cache_bytes);
@@ -868,6 +878,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   if (!up.ok()) return ToGrpc(up.status());
   size_t index = 0;
   do {
+    if (::grpc::Status e = CheckRequest(msg); !e.ok()) return e;
     if (index > 0 &&
         (!msg.sha256().empty() || msg.size() != 0 || !msg.name().empty())) {
       return Invalid(absl::StrCat("message ", index,
@@ -902,6 +913,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
 ::grpc::Status RealmMeasurementsServiceImpl::ReplayEventLog(
     ::grpc::ServerContext* context, const v1::ReplayEventLogRequest* request,
     v1::ReplayEventLogResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   if (request->images_size() > kMaxCatalogueImages) {
     return Invalid(absl::StrCat("images: expected at most ",
                                 kMaxCatalogueImages, ", found ",
@@ -1004,6 +1016,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     ::grpc::ServerContext* context,
     const v1::ExportEndorsementsRequest* request,
     v1::ExportEndorsementsResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   corim::ReferenceValues values;
   switch (request->source_case()) {
     case v1::ExportEndorsementsRequest::kInlineSet: {
@@ -1082,6 +1095,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     ::grpc::ServerContext* context,
     const v1::ProvisionReferenceValuesRequest* request,
     v1::ProvisionReferenceValuesResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   if (options_.store == nullptr) return NoStore();
   std::optional<internal::AdmissionClass::Ticket> ticket;
   if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
@@ -1121,8 +1135,9 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
 
 ::grpc::Status RealmMeasurementsServiceImpl::ListReferenceValues(
     ::grpc::ServerContext* context,
-    const v1::ListReferenceValuesRequest* /*request*/,
+    const v1::ListReferenceValuesRequest* request,
     v1::ListReferenceValuesResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   if (options_.store == nullptr) return NoStore();
   std::optional<internal::AdmissionClass::Ticket> ticket;
   if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
@@ -1137,6 +1152,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     ::grpc::ServerContext* context,
     const v1::DeleteReferenceValuesRequest* request,
     v1::DeleteReferenceValuesResponse* /*response*/) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   if (options_.store == nullptr) return NoStore();
   std::optional<internal::AdmissionClass::Ticket> ticket;
   if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
@@ -1146,6 +1162,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
 ::grpc::Status RealmMeasurementsServiceImpl::VerifyToken(
     ::grpc::ServerContext* context, const v1::VerifyTokenRequest* request,
     v1::VerifyTokenResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   absl::StatusOr<TokenInputs> in = DecodeTokenInputs(
       request->token(), request->cpak(), request->nonce(), request->strict());
   if (!in.ok()) return ToGrpc(in.status());
@@ -1162,6 +1179,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
 ::grpc::Status RealmMeasurementsServiceImpl::AppraiseToken(
     ::grpc::ServerContext* context, const v1::AppraiseTokenRequest* request,
     v1::AppraiseTokenResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   absl::StatusOr<TokenInputs> in = DecodeTokenInputs(
       request->token(), request->cpak(), request->nonce(), request->strict());
   if (!in.ok()) return ToGrpc(in.status());
