@@ -57,16 +57,15 @@ constexpr int kMaxHostCapsDocs = 16;
 constexpr size_t kMaxGrpcSweepShapes = 256;
 constexpr int kMaxSweepAxes = 16;
 constexpr int kMaxCatalogueImages = 64;
-constexpr size_t kMaxNonceBytes = 64; // spec-token-corim §1.8
+constexpr size_t kMaxNonceBytes = 64;  // spec-token-corim §1.8
 // How long a call without a deadline waits for an admission slot.
 constexpr absl::Duration kDefaultSlotWait = absl::Seconds(30);
 // gRPC threads beyond the admission limits: reflection streams and the
 // pollers of the synchronous server.
 constexpr int kSpareThreads = 16;
 
-::grpc::Status ToGrpc(const absl::Status &s, absl::string_view what = "") {
-  if (s.ok())
-    return ::grpc::Status::OK;
+::grpc::Status ToGrpc(const absl::Status& s, absl::string_view what = "") {
+  if (s.ok()) return ::grpc::Status::OK;
   // absl::StatusCode uses the gRPC numbering (absl/status/status.h).
   std::string msg = what.empty() ? std::string(s.message())
                                  : absl::StrCat(what, ": ", s.message());
@@ -79,7 +78,7 @@ constexpr int kSpareThreads = 16;
 
 // The first check of every request (grpc/internal/request_check.h): enum
 // fields hold defined values.
-::grpc::Status CheckRequest(const google::protobuf::Message &request) {
+::grpc::Status CheckRequest(const google::protobuf::Message& request) {
   return ToGrpc(internal::CheckEnumValues(request));
 }
 
@@ -90,13 +89,11 @@ constexpr int kSpareThreads = 16;
 
 // The reference values of a stored set (errors name "stored_set"; a stored
 // CoRIM that no longer decodes is DATA_LOSS).
-::grpc::Status LoadStoredSet(Store *store, const std::string &name,
-                             corim::ReferenceValues *out) {
-  if (store == nullptr)
-    return NoStore();
+::grpc::Status LoadStoredSet(Store* store, const std::string& name,
+                             corim::ReferenceValues* out) {
+  if (store == nullptr) return NoStore();
   absl::StatusOr<ReferenceSetRecord> r = store->GetReferenceSet(name);
-  if (!r.ok())
-    return ToGrpc(r.status(), "stored_set");
+  if (!r.ok()) return ToGrpc(r.status(), "stored_set");
   absl::StatusOr<corim::DecodedCorim> d = corim::DecodeCorim(r->corim);
   if (!d.ok()) {
     return ToGrpc(absl::DataLossError(d.status().message()), "stored_set");
@@ -106,22 +103,22 @@ constexpr int kSpareThreads = 16;
 }
 
 std::string Bytes(absl::Span<const uint8_t> b) {
-  return std::string(reinterpret_cast<const char *>(b.data()), b.size());
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-absl::Span<const uint8_t> Span(const std::string &s) {
-  return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t *>(s.data()),
+absl::Span<const uint8_t> Span(const std::string& s) {
+  return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()),
                                    s.size());
 }
 
-std::vector<uint8_t> Vec(const std::string &s) {
+std::vector<uint8_t> Vec(const std::string& s) {
   return std::vector<uint8_t>(s.begin(), s.end());
 }
 
 // The call's cancellation as a measure::CancelCheck: DEADLINE_EXCEEDED once
 // its deadline has passed, CANCELLED once the client has gone. Measurement
 // work polls it (about every millisecond) and stops.
-measure::CancelCheck CallCancel(::grpc::ServerContext *ctx) {
+measure::CancelCheck CallCancel(::grpc::ServerContext* ctx) {
   const auto deadline = ctx->deadline();
   return [ctx, deadline]() -> absl::Status {
     if (deadline != std::chrono::system_clock::time_point::max() &&
@@ -139,8 +136,8 @@ measure::CancelCheck CallCancel(::grpc::ServerContext *ctx) {
 // Admits the call to `c` (grpc/internal/admission.h): the wait for a slot is
 // bounded by the call's deadline (kDefaultSlotWait without one) and ends
 // when the client leaves.
-::grpc::Status Admit(internal::AdmissionClass &c, ::grpc::ServerContext *ctx,
-                     std::optional<internal::AdmissionClass::Ticket> *out) {
+::grpc::Status Admit(internal::AdmissionClass& c, ::grpc::ServerContext* ctx,
+                     std::optional<internal::AdmissionClass::Ticket>* out) {
   absl::Time deadline = absl::Now() + kDefaultSlotWait;
   const auto d = ctx->deadline();
   if (d != std::chrono::system_clock::time_point::max()) {
@@ -148,8 +145,7 @@ measure::CancelCheck CallCancel(::grpc::ServerContext *ctx) {
   }
   absl::StatusOr<internal::AdmissionClass::Ticket> t =
       c.Admit(deadline, CallCancel(ctx));
-  if (!t.ok())
-    return ToGrpc(t.status());
+  if (!t.ok()) return ToGrpc(t.status());
   out->emplace(*std::move(t));
   return ::grpc::Status::OK;
 }
@@ -161,12 +157,12 @@ v1::HashAlgorithm ToProto(measure::HashAlgorithm a) {
 
 v1::HashAlgorithm ToProto(corim::RealmHashAlgorithm a) {
   switch (a) {
-  case corim::RealmHashAlgorithm::kSha256:
-    return v1::HASH_ALGORITHM_SHA256;
-  case corim::RealmHashAlgorithm::kSha384:
-    return v1::HASH_ALGORITHM_SHA384;
-  case corim::RealmHashAlgorithm::kSha512:
-    return v1::HASH_ALGORITHM_SHA512;
+    case corim::RealmHashAlgorithm::kSha256:
+      return v1::HASH_ALGORITHM_SHA256;
+    case corim::RealmHashAlgorithm::kSha384:
+      return v1::HASH_ALGORITHM_SHA384;
+    case corim::RealmHashAlgorithm::kSha512:
+      return v1::HASH_ALGORITHM_SHA512;
   }
   return v1::HASH_ALGORITHM_UNSPECIFIED;
 }
@@ -174,22 +170,22 @@ v1::HashAlgorithm ToProto(corim::RealmHashAlgorithm a) {
 absl::StatusOr<corim::RealmHashAlgorithm> FromProto(v1::HashAlgorithm a,
                                                     absl::string_view field) {
   switch (a) {
-  case v1::HASH_ALGORITHM_SHA256:
-    return corim::RealmHashAlgorithm::kSha256;
-  case v1::HASH_ALGORITHM_SHA384:
-    return corim::RealmHashAlgorithm::kSha384;
-  case v1::HASH_ALGORITHM_SHA512:
-    return corim::RealmHashAlgorithm::kSha512;
-  default:
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": expected SHA256, SHA384 or SHA512, found ",
-                     static_cast<int>(a)));
+    case v1::HASH_ALGORITHM_SHA256:
+      return corim::RealmHashAlgorithm::kSha256;
+    case v1::HASH_ALGORITHM_SHA384:
+      return corim::RealmHashAlgorithm::kSha384;
+    case v1::HASH_ALGORITHM_SHA512:
+      return corim::RealmHashAlgorithm::kSha512;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": expected SHA256, SHA384 or SHA512, found ",
+                       static_cast<int>(a)));
   }
 }
 
 // An inline set as a CoRIM model: one CoMID tagged with the CoRIM id.
-absl::StatusOr<corim::ReferenceValues>
-FromProto(const v1::ReferenceValueSet &set, absl::string_view default_id) {
+absl::StatusOr<corim::ReferenceValues> FromProto(
+    const v1::ReferenceValueSet& set, absl::string_view default_id) {
   corim::ReferenceValues values;
   const std::string id =
       set.corim_id().empty() ? std::string(default_id) : set.corim_id();
@@ -197,23 +193,20 @@ FromProto(const v1::ReferenceValueSet &set, absl::string_view default_id) {
   corim::Comid comid;
   comid.tag_identity.id = id;
   for (int i = 0; i < set.realms_size(); ++i) {
-    const v1::RealmReferenceValue &r = set.realms(i);
+    const v1::RealmReferenceValue& r = set.realms(i);
     const std::string field = absl::StrCat("inline_set.realms[", i, "]");
     corim::RealmReferenceValue v;
     absl::StatusOr<corim::RealmHashAlgorithm> a =
         FromProto(r.hash_algorithm(), field + ".hash_algorithm");
-    if (!a.ok())
-      return a.status();
+    if (!a.ok()) return a.status();
     v.algorithm = *a;
     v.rim = Vec(r.rim());
     if (r.rems_size() != 0 && r.rems_size() != corim::kRemCount) {
       return absl::InvalidArgumentError(absl::StrCat(
           field, ".rems: expected 0 or 4 entries, found ", r.rems_size()));
     }
-    for (int k = 0; k < r.rems_size(); ++k)
-      v.rem[k] = Vec(r.rems(k));
-    if (!r.rpv().empty())
-      v.rpv = Vec(r.rpv());
+    for (int k = 0; k < r.rems_size(); ++k) v.rem[k] = Vec(r.rems(k));
+    if (!r.rpv().empty()) v.rpv = Vec(r.rpv());
     if (absl::Status s = corim::ValidateRealm(v); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": ", s.message()));
     }
@@ -233,7 +226,7 @@ v1::CorimProfile ToProto(corim::Profile p) {
              : v1::CORIM_PROFILE_CCA_REALM_2025;
 }
 
-void ToProto(const ReferenceSetRecord &r, v1::ReferenceValueSetInfo *out) {
+void ToProto(const ReferenceSetRecord& r, v1::ReferenceValueSetInfo* out) {
   out->set_name(r.name);
   out->set_profile(static_cast<v1::CorimProfile>(r.profile));
   out->set_realm_count(r.realm_count);
@@ -243,22 +236,22 @@ void ToProto(const ReferenceSetRecord &r, v1::ReferenceValueSetInfo *out) {
 
 v1::Register ToProto(eventlog::Register r) {
   switch (r) {
-  case eventlog::Register::kRim:
-    return v1::REGISTER_RIM;
-  case eventlog::Register::kRem0:
-    return v1::REGISTER_REM0;
-  case eventlog::Register::kRem1:
-    return v1::REGISTER_REM1;
-  case eventlog::Register::kRem2:
-    return v1::REGISTER_REM2;
-  case eventlog::Register::kRem3:
-    return v1::REGISTER_REM3;
-  default:
-    return v1::REGISTER_UNSPECIFIED;
+    case eventlog::Register::kRim:
+      return v1::REGISTER_RIM;
+    case eventlog::Register::kRem0:
+      return v1::REGISTER_REM0;
+    case eventlog::Register::kRem1:
+      return v1::REGISTER_REM1;
+    case eventlog::Register::kRem2:
+      return v1::REGISTER_REM2;
+    case eventlog::Register::kRem3:
+      return v1::REGISTER_REM3;
+    default:
+      return v1::REGISTER_UNSPECIFIED;
   }
 }
 
-void ToProto(const corim::TrustVector &t, v1::TrustVector *out) {
+void ToProto(const corim::TrustVector& t, v1::TrustVector* out) {
   out->set_instance_identity(t.instance_identity);
   out->set_configuration(t.configuration);
   out->set_executables(t.executables);
@@ -271,33 +264,33 @@ void ToProto(const corim::TrustVector &t, v1::TrustVector *out) {
 
 v1::CheckStatus ToProto(corim::CheckStatus s) {
   switch (s) {
-  case corim::CheckStatus::kSkipped:
-    return v1::CHECK_STATUS_SKIPPED;
-  case corim::CheckStatus::kPass:
-    return v1::CHECK_STATUS_PASS;
-  case corim::CheckStatus::kFail:
-    return v1::CHECK_STATUS_FAIL;
+    case corim::CheckStatus::kSkipped:
+      return v1::CHECK_STATUS_SKIPPED;
+    case corim::CheckStatus::kPass:
+      return v1::CHECK_STATUS_PASS;
+    case corim::CheckStatus::kFail:
+      return v1::CHECK_STATUS_FAIL;
   }
   return v1::CHECK_STATUS_UNSPECIFIED;
 }
 
-void ToProto(const corim::VerificationReport &r, v1::VerifyTokenResponse *out) {
+void ToProto(const corim::VerificationReport& r, v1::VerifyTokenResponse* out) {
   out->set_ok(r.ok());
-  const std::pair<const char *, const corim::Check *> checks[] = {
+  const std::pair<const char*, const corim::Check*> checks[] = {
       {"freshness", &r.freshness},
       {"platform_signature", &r.platform_signature},
       {"realm_key", &r.realm_key},
       {"realm_signature", &r.realm_signature},
       {"binding", &r.binding},
   };
-  for (const auto &[name, check] : checks) {
-    v1::CheckResult *c = out->add_checks();
+  for (const auto& [name, check] : checks) {
+    v1::CheckResult* c = out->add_checks();
     c->set_name(name);
     c->set_status(ToProto(check->status));
     c->set_detail(check->detail);
   }
-  for (const corim::LintFinding &l : r.lints) {
-    v1::LintFinding *f = out->add_lints();
+  for (const corim::LintFinding& l : r.lints) {
+    v1::LintFinding* f = out->add_lints();
     f->set_id(l.id);
     f->set_warning(l.warning);
     f->set_message(l.message);
@@ -312,9 +305,9 @@ struct TokenInputs {
   std::optional<std::vector<uint8_t>> nonce;
 };
 
-absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string &token,
-                                              const std::string &cpak,
-                                              const std::string &nonce,
+absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
+                                              const std::string& cpak,
+                                              const std::string& nonce,
                                               bool strict) {
   if (token.empty()) {
     return absl::InvalidArgumentError("token: expected CCA token bytes");
@@ -341,16 +334,15 @@ absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string &token,
     }
     in.cpak = std::move(*k);
   }
-  if (!nonce.empty())
-    in.nonce = Vec(nonce);
+  if (!nonce.empty()) in.nonce = Vec(nonce);
   return in;
 }
 
 std::string Base64Url(absl::Span<const uint8_t> b) {
-  return absl::WebSafeBase64Escape(Bytes(b)); // RFC 4648 §5, no padding
+  return absl::WebSafeBase64Escape(Bytes(b));  // RFC 4648 §5, no padding
 }
 
-} // namespace
+}  // namespace
 
 ServiceInfo DefaultServiceInfo() {
   ServiceInfo info;
@@ -370,16 +362,14 @@ ServiceInfo DefaultServiceInfo() {
   return info;
 }
 
-absl::StatusOr<std::string> PublicJwk(const crypto::EcPrivateKey &key) {
+absl::StatusOr<std::string> PublicJwk(const crypto::EcPrivateKey& key) {
   if (key.curve() != crypto::Curve::kP256) {
     return absl::InvalidArgumentError("EAR key: expected a P-256 key (ES256)");
   }
   absl::StatusOr<crypto::EcPublicKey> pub = key.PublicKey();
-  if (!pub.ok())
-    return pub.status();
+  if (!pub.ok()) return pub.status();
   absl::StatusOr<std::vector<uint8_t>> sec1 = pub->ToSec1();
-  if (!sec1.ok())
-    return sec1.status();
+  if (!sec1.ok()) return sec1.status();
   const size_t n = crypto::CurveFieldSize(key.curve());
   if (sec1->size() != 1 + 2 * n) {
     return absl::InternalError("EAR key: unexpected SEC1 point size");
@@ -390,20 +380,17 @@ absl::StatusOr<std::string> PublicJwk(const crypto::EcPrivateKey &key) {
                       Base64Url(p.subspan(1 + n, n)), R"("})");
 }
 
-absl::StatusOr<std::string> PublicJwkWithKid(const crypto::EcPrivateKey &key) {
+absl::StatusOr<std::string> PublicJwkWithKid(const crypto::EcPrivateKey& key) {
   absl::StatusOr<std::string> jwk = PublicJwk(key);
-  if (!jwk.ok())
-    return jwk.status();
+  if (!jwk.ok()) return jwk.status();
   absl::StatusOr<std::string> kid = corim::EarKeyId(key);
-  if (!kid.ok())
-    return kid.status();
+  if (!kid.ok()) return kid.status();
   return absl::StrCat(R"({"kid":")", *kid, R"(","use":"sig",)", jwk->substr(1));
 }
 
-absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>>
-TlsCredentials(absl::string_view cert_chain_pem,
-               absl::string_view private_key_pem,
-               std::optional<std::string> client_ca_pem) {
+absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>> TlsCredentials(
+    absl::string_view cert_chain_pem, absl::string_view private_key_pem,
+    std::optional<std::string> client_ca_pem) {
   if (cert_chain_pem.empty() || private_key_pem.empty()) {
     return absl::InvalidArgumentError(
         "TLS: expected both a certificate chain and a private key");
@@ -412,14 +399,12 @@ TlsCredentials(absl::string_view cert_chain_pem,
       client_ca_pem.has_value()
           ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
           : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-  if (client_ca_pem.has_value())
-    opts.pem_root_certs = *client_ca_pem;
+  if (client_ca_pem.has_value()) opts.pem_root_certs = *client_ca_pem;
   opts.pem_key_cert_pairs.push_back(
       {std::string(private_key_pem), std::string(cert_chain_pem)});
   std::shared_ptr<::grpc::ServerCredentials> c =
       ::grpc::SslServerCredentials(opts);
-  if (c == nullptr)
-    return absl::InvalidArgumentError("TLS: bad credentials");
+  if (c == nullptr) return absl::InvalidArgumentError("TLS: bad credentials");
   return c;
 }
 
@@ -436,12 +421,11 @@ RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(
   }
   if (options_.ear_key != nullptr) {
     absl::StatusOr<std::string> jwk = PublicJwk(*options_.ear_key);
-    if (jwk.ok())
-      ear_jwk_ = *jwk;
+    if (jwk.ok()) ear_jwk_ = *jwk;
   }
   // Every admission wait, granted or not, per class (metrics).
   if (std::shared_ptr<Metrics> m = options_.guard.metrics) {
-    for (internal::AdmissionClass *c : {&cheap_, &expensive_}) {
+    for (internal::AdmissionClass* c : {&cheap_, &expensive_}) {
       c->set_wait_observer([m, name = c->name()](double seconds) {
         m->AdmissionWait(name, seconds);
       });
@@ -450,26 +434,23 @@ RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::GetServiceInfo(
-    ::grpc::ServerContext *context, const v1::GetServiceInfoRequest *request,
-    v1::GetServiceInfoResponse *response) {
-  if (::grpc::Status e = CheckRequest(*request); !e.ok())
-    return e;
+    ::grpc::ServerContext* context, const v1::GetServiceInfoRequest* request,
+    v1::GetServiceInfoResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   std::optional<internal::AdmissionClass::Ticket> ticket;
-  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok())
-    return s;
-  const ServiceInfo &info = options_.info;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
+  const ServiceInfo& info = options_.info;
   response->set_version(info.version);
   for (v1::HashAlgorithm a : info.hash_algorithms) {
     response->add_hash_algorithms(a);
   }
-  for (v1::Vmm v : info.vmms)
-    response->add_vmms(v);
+  for (v1::Vmm v : info.vmms) response->add_vmms(v);
   response->set_crypto_backend(info.crypto_backend);
   response->set_crypto_backend_name(info.crypto_backend_name);
-  for (const std::string &m : info.evidence_media_types) {
+  for (const std::string& m : info.evidence_media_types) {
     response->add_evidence_media_types(m);
   }
-  for (const std::string &p : info.corim_profiles) {
+  for (const std::string& p : info.corim_profiles) {
     response->add_corim_profiles(p);
   }
   for (v1::EndorsementFormat f : info.endorsement_formats) {
@@ -481,9 +462,8 @@ RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(
   return ::grpc::Status::OK;
 }
 
-absl::StatusOr<std::string>
-RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
-                                          absl::string_view field) {
+absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
+    const v1::PayloadRef& ref, absl::string_view field) {
   absl::StatusOr<PayloadRecord> r =
       options_.store->GetPayload(Span(ref.sha256()));
   if (!r.ok()) {
@@ -494,34 +474,33 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::ComputeMeasurements(
-    ::grpc::ServerContext *context,
-    const v1::ComputeMeasurementsRequest *request,
-    v1::ComputeMeasurementsResponse *response) {
-  if (::grpc::Status e = CheckRequest(*request); !e.ok())
-    return e;
+    ::grpc::ServerContext* context,
+    const v1::ComputeMeasurementsRequest* request,
+    v1::ComputeMeasurementsResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   return Compute(context, *request, nullptr, nullptr, response);
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::Compute(
-    ::grpc::ServerContext *context, const v1::ComputeMeasurementsRequest &req,
-    const std::vector<std::string> *vmm_args, measure::GranuleHasher *hasher,
-    v1::ComputeMeasurementsResponse *response) {
-  const v1::ComputeMeasurementsRequest *request = &req;
+    ::grpc::ServerContext* context, const v1::ComputeMeasurementsRequest& req,
+    const std::vector<std::string>* vmm_args, measure::GranuleHasher* hasher,
+    v1::ComputeMeasurementsResponse* response) {
+  const v1::ComputeMeasurementsRequest* request = &req;
   measure::VmmModel model = nullptr;
   switch (request->vmm()) {
-  case v1::VMM_KVMTOOL:
-    model = &measure::BuildKvmtool;
-    break;
-  case v1::VMM_QEMU:
-    model = &measure::BuildQemu;
-    break;
-  case v1::VMM_CLOUD_HYPERVISOR:
-    model = &measure::BuildCloudHv;
-    break;
-  default:
-    return Invalid(
-        absl::StrCat("vmm: expected KVMTOOL, QEMU or CLOUD_HYPERVISOR, found ",
-                     static_cast<int>(request->vmm())));
+    case v1::VMM_KVMTOOL:
+      model = &measure::BuildKvmtool;
+      break;
+    case v1::VMM_QEMU:
+      model = &measure::BuildQemu;
+      break;
+    case v1::VMM_CLOUD_HYPERVISOR:
+      model = &measure::BuildCloudHv;
+      break;
+    default:
+      return Invalid(absl::StrCat(
+          "vmm: expected KVMTOOL, QEMU or CLOUD_HYPERVISOR, found ",
+          static_cast<int>(request->vmm())));
   }
   if (request->vmm_args_size() > kMaxVmmArgs) {
     return Invalid(absl::StrCat("vmm_args: expected at most ", kMaxVmmArgs,
@@ -553,14 +532,12 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
     const std::string name = absl::StrCat("host_caps_toml[", i, "]");
     absl::StatusOr<measure::HostCaps> c =
         measure::HostCaps::FromToml(request->host_caps_toml(i), name);
-    if (!c.ok())
-      return ToGrpc(c.status());
-    if (absl::Status s = caps.Restrict(*c); !s.ok())
-      return ToGrpc(s, name);
+    if (!c.ok()) return ToGrpc(c.status());
+    if (absl::Status s = caps.Restrict(*c); !s.ok()) return ToGrpc(s, name);
   }
-  const v1::HostCapsOverrides &o = request->overrides();
+  const v1::HostCapsOverrides& o = request->overrides();
   measure::HostCaps over;
-  auto small = [](const char *field, uint32_t v,
+  auto small = [](const char* field, uint32_t v,
                   uint32_t max) -> ::grpc::Status {
     if (v > max) {
       return Invalid(absl::StrCat("overrides.", field, ": expected 0..", max,
@@ -570,55 +547,45 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
   };
   ::grpc::Status g;
   if (o.has_ipa_bits()) {
-    if (!(g = small("ipa_bits", o.ipa_bits(), 255)).ok())
-      return g;
+    if (!(g = small("ipa_bits", o.ipa_bits(), 255)).ok()) return g;
     over.ipa_bits = o.ipa_bits();
   }
   if (o.has_num_bps()) {
-    if (!(g = small("num_bps", o.num_bps(), 255)).ok())
-      return g;
+    if (!(g = small("num_bps", o.num_bps(), 255)).ok()) return g;
     over.num_bps = o.num_bps();
   }
   if (o.has_num_wps()) {
-    if (!(g = small("num_wps", o.num_wps(), 255)).ok())
-      return g;
+    if (!(g = small("num_wps", o.num_wps(), 255)).ok()) return g;
     over.num_wps = o.num_wps();
   }
   if (o.has_sve_vl()) {
-    if (!(g = small("sve_vl", o.sve_vl(), 65535)).ok())
-      return g;
+    if (!(g = small("sve_vl", o.sve_vl(), 65535)).ok()) return g;
     over.sve_vl = o.sve_vl();
   }
   if (o.has_pmu_num_ctrs()) {
-    if (!(g = small("pmu_num_ctrs", o.pmu_num_ctrs(), 255)).ok())
-      return g;
+    if (!(g = small("pmu_num_ctrs", o.pmu_num_ctrs(), 255)).ok()) return g;
     over.pmu_num_ctrs = o.pmu_num_ctrs();
   }
-  if (o.has_pmu())
-    over.pmu = o.pmu();
-  if (o.has_lpa2())
-    over.lpa2 = o.lpa2();
+  if (o.has_pmu()) over.pmu = o.pmu();
+  if (o.has_lpa2()) over.lpa2 = o.lpa2();
   if (absl::Status s = caps.Update(over); !s.ok()) {
     return ToGrpc(s, "overrides");
   }
 
   measure::VmmInputs inputs;
-  const std::pair<const v1::PayloadRef *, std::optional<std::string> *> refs[] =
-      {{&request->kernel(), &inputs.kernel},
-       {&request->initrd(), &inputs.initrd},
-       {&request->firmware(), &inputs.firmware},
-       {&request->dtb(), &inputs.dtb},
-       {&request->dtb_template(), &inputs.dtb_template}};
-  const char *const names[] = {"kernel", "initrd", "firmware", "dtb",
+  const std::pair<const v1::PayloadRef*, std::optional<std::string>*> refs[] = {
+      {&request->kernel(), &inputs.kernel},
+      {&request->initrd(), &inputs.initrd},
+      {&request->firmware(), &inputs.firmware},
+      {&request->dtb(), &inputs.dtb},
+      {&request->dtb_template(), &inputs.dtb_template}};
+  const char* const names[] = {"kernel", "initrd", "firmware", "dtb",
                                "dtb_template"};
   for (int i = 0; i < 5; ++i) {
-    if (refs[i].first->sha256().empty())
-      continue;
-    if (options_.store == nullptr)
-      return NoStore();
+    if (refs[i].first->sha256().empty()) continue;
+    if (options_.store == nullptr) return NoStore();
     absl::StatusOr<std::string> path = PayloadPath(*refs[i].first, names[i]);
-    if (!path.ok())
-      return ToGrpc(path.status());
+    if (!path.ok()) return ToGrpc(path.status());
     *refs[i].second = *path;
   }
   if (request->has_dtb() && request->has_dtb_template()) {
@@ -639,13 +606,12 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
   inputs.cancel = cancel;
   measure::RealmConfig config(caps);
   absl::Status built = model(inputs, args, config);
-  if (built.ok())
-    built = config.Validate();
-  auto clean = [&](const absl::Status &s) {
+  if (built.ok()) built = config.Validate();
+  auto clean = [&](const absl::Status& s) {
     // Payload files are named by digest; show that, not the server's path.
     std::string msg(s.message());
     if (options_.store != nullptr) {
-      for (const auto &[ref, path] : refs) {
+      for (const auto& [ref, path] : refs) {
         if (path->has_value()) {
           absl::StrReplaceAll(
               {{**path,
@@ -656,8 +622,7 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
     }
     return absl::Status(s.code(), msg);
   };
-  if (!built.ok())
-    return ToGrpc(clean(built), "cannot build parameters");
+  if (!built.ok()) return ToGrpc(clean(built), "cannot build parameters");
   // The long-lived digest cache: requests over the same stored payload
   // (content-addressed, never rewritten) reuse its granule digests.
   measure::MeasureOptions measure_options;
@@ -670,17 +635,16 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
     return ToGrpc(clean(m.status()), "failed to compute measurements");
   }
   absl::StatusOr<measure::RealmCreateParams> p = config.ResolveParams();
-  if (!p.ok())
-    return ToGrpc(clean(p.status()));
+  if (!p.ok()) return ToGrpc(clean(p.status()));
 
   const size_t n = measure::HashSize(m->hash_algorithm);
   response->set_hash_algorithm(ToProto(m->hash_algorithm));
   response->set_rim(Bytes(absl::MakeConstSpan(m->rim).first(n)));
-  for (const measure::Measurement &r : m->rem) {
+  for (const measure::Measurement& r : m->rem) {
     response->add_rems(Bytes(absl::MakeConstSpan(r).first(n)));
   }
   response->set_personalization_value(Bytes(config.personalization_value()));
-  v1::RealmParameters *rp = response->mutable_parameters();
+  v1::RealmParameters* rp = response->mutable_parameters();
   rp->set_ipa_bits(p->ipa_bits);
   rp->set_num_bps(p->num_bps);
   rp->set_num_wps(p->num_wps);
@@ -689,50 +653,45 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
   rp->set_pmu_num_ctrs(p->pmu_num_ctrs);
   rp->set_lpa2(p->lpa2);
 
-  v1::Layout *layout = response->mutable_layout();
-  for (const auto &[base, size] : config.ram()) {
-    v1::MemoryRange *r = layout->add_ram();
+  v1::Layout* layout = response->mutable_layout();
+  for (const auto& [base, size] : config.ram()) {
+    v1::MemoryRange* r = layout->add_ram();
     r->set_base(base);
     r->set_size(size);
   }
-  absl::Status stopped; // a cancellation while digesting the blobs
-  auto add_blob = [&](const measure::Blob &b, v1::Register into) {
-    v1::LayoutBlob *out = layout->add_blobs();
+  absl::Status stopped;  // a cancellation while digesting the blobs
+  auto add_blob = [&](const measure::Blob& b, v1::Register into) {
+    v1::LayoutBlob* out = layout->add_blobs();
     out->set_name(b.name);
     out->set_ipa(b.guest_start);
     out->set_load_size(b.load_size);
     out->set_measured(true);
     out->set_into(into);
     absl::StatusOr<uint64_t> size = b.payload.Size();
-    if (size.ok())
-      out->set_size(*size);
+    if (size.ok()) out->set_size(*size);
     absl::StatusOr<crypto::Digest> d =
         crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
-    if (!d.ok())
-      return;
+    if (!d.ok()) return;
     if (!b.payload
              .Read([&](absl::Span<const uint8_t> c) {
-               if (stopped.ok())
-                 stopped = cancel();
+               if (stopped.ok()) stopped = cancel();
                return stopped.ok() ? d->Update(c) : stopped;
              })
              .ok()) {
       return;
     }
     absl::StatusOr<std::vector<uint8_t>> h = d->Finish();
-    if (h.ok())
-      out->set_sha256(Bytes(*h));
+    if (h.ok()) out->set_sha256(Bytes(*h));
   };
-  for (const auto &[addr, b] : config.rim_blobs()) {
+  for (const auto& [addr, b] : config.rim_blobs()) {
     add_blob(b, v1::REGISTER_RIM);
   }
-  for (const auto &[index, b] : config.rem_blobs()) {
+  for (const auto& [index, b] : config.rem_blobs()) {
     add_blob(b, static_cast<v1::Register>(v1::REGISTER_REM0 + index));
   }
-  if (!stopped.ok())
-    return ToGrpc(stopped);
-  for (const measure::MemoryRange &r : config.rim_unmeasured()) {
-    v1::LayoutBlob *out = layout->add_blobs();
+  if (!stopped.ok()) return ToGrpc(stopped);
+  for (const measure::MemoryRange& r : config.rim_unmeasured()) {
+    v1::LayoutBlob* out = layout->add_blobs();
     out->set_name("unmeasured");
     out->set_ipa(r.base);
     out->set_size(r.size);
@@ -741,8 +700,7 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
   if (config.rec().has_value()) {
     layout->set_has_rec(true);
     layout->set_rec_pc(config.rec()->pc);
-    for (uint64_t gpr : config.rec()->gprs)
-      layout->add_rec_gprs(gpr);
+    for (uint64_t gpr : config.rec()->gprs) layout->add_rec_gprs(gpr);
   }
   if (config.dtb().has_value()) {
     layout->set_has_dtb(true);
@@ -751,16 +709,14 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
     }
     response->set_dtb(Bytes(*config.dtb()));
   }
-  for (const std::string &w : config.warnings())
-    response->add_warnings(w);
+  for (const std::string& w : config.warnings()) response->add_warnings(w);
   return ::grpc::Status::OK;
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::SweepMeasurements(
-    ::grpc::ServerContext *context, const v1::SweepMeasurementsRequest *request,
-    v1::SweepMeasurementsResponse *response) {
-  if (::grpc::Status e = CheckRequest(*request); !e.ok())
-    return e;
+    ::grpc::ServerContext* context, const v1::SweepMeasurementsRequest* request,
+    v1::SweepMeasurementsResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   if (request->base().vmm_args_size() > kMaxVmmArgs) {
     return Invalid(absl::StrCat("base.vmm_args: expected at most ", kMaxVmmArgs,
                                 " arguments, found ",
@@ -779,7 +735,7 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
   // key holding '=' would re-split, so the counts must survive the trip.
   std::vector<measure::SweepAxis> axes;
   for (int i = 0; i < request->axes_size(); ++i) {
-    const v1::SweepAxis &a = request->axes(i);
+    const v1::SweepAxis& a = request->axes(i);
     if (a.values_size() > kMaxGrpcSweepShapes) {
       return Invalid(absl::StrCat("axes[", i, "].values: expected at most ",
                                   kMaxGrpcSweepShapes, ", found ",
@@ -790,8 +746,7 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
       absl::StrAppend(&spec, j ? "," : "", a.values(j));
     }
     absl::StatusOr<measure::SweepAxis> axis = measure::ParseSweepAxis(spec);
-    if (!axis.ok())
-      return ToGrpc(axis.status(), absl::StrCat("axes[", i, "]"));
+    if (!axis.ok()) return ToGrpc(axis.status(), absl::StrCat("axes[", i, "]"));
     if (axis->key != a.key() ||
         axis->values.size() != static_cast<size_t>(a.values_size())) {
       return Invalid(absl::StrCat("axes[", i,
@@ -803,7 +758,7 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
   }
   std::vector<measure::SweepParams> shapes;
   for (int i = 0; i < request->shapes_size(); ++i) {
-    const v1::SweepShape &sh = request->shapes(i);
+    const v1::SweepShape& sh = request->shapes(i);
     std::string spec;
     for (int j = 0; j < sh.parameters_size(); ++j) {
       absl::StrAppend(&spec, j ? "," : "", sh.parameters(j).key(), "=",
@@ -830,8 +785,7 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
                                           request->base().vmm_args().end());
   absl::StatusOr<std::vector<measure::SweepShape>> expanded =
       measure::ExpandSweep(axes, shapes, vmm_args);
-  if (!expanded.ok())
-    return ToGrpc(expanded.status());
+  if (!expanded.ok()) return ToGrpc(expanded.status());
   if (expanded->size() > kMaxGrpcSweepShapes) {
     return Invalid(absl::StrCat("sweep: expected at most ", kMaxGrpcSweepShapes,
                                 " shapes, found ", expanded->size()));
@@ -846,16 +800,15 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
   measure::GranuleHasher hasher;
   const size_t n = expanded->size();
   for (size_t i = 0; i < n; ++i) {
-    const measure::SweepShape &shape = (*expanded)[i];
-    v1::SweepEntry *e = response->add_entries();
+    const measure::SweepShape& shape = (*expanded)[i];
+    v1::SweepEntry* e = response->add_entries();
     e->set_shape(static_cast<uint32_t>(i + 1));
-    for (const auto &[k, v] : shape.params) {
-      v1::SweepParameter *p = e->add_parameters();
+    for (const auto& [k, v] : shape.params) {
+      v1::SweepParameter* p = e->add_parameters();
       p->set_key(k);
       p->set_value(v);
     }
-    for (const std::string &a : shape.vmm_args)
-      e->add_vmm_args(a);
+    for (const std::string& a : shape.vmm_args) e->add_vmm_args(a);
     ::grpc::Status s = Compute(context, request->base(), &shape.vmm_args,
                                &hasher, e->mutable_result());
     if (!s.ok()) {
@@ -866,35 +819,32 @@ RealmMeasurementsServiceImpl::PayloadPath(const v1::PayloadRef &ref,
     }
     if (response->ByteSizeLong() >
         static_cast<size_t>(options_.limits.max_message_bytes)) {
-      return ::grpc::Status(::grpc::StatusCode::RESOURCE_EXHAUSTED,
-                            absl::StrCat("sweep: the response exceeds ",
-                                         options_.limits.max_message_bytes,
-                                         " bytes after shape ", i + 1, "/", n,
-                                         "; split the sweep"));
+      return ::grpc::Status(
+          ::grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("sweep: the response exceeds ",
+                       options_.limits.max_message_bytes, " bytes after shape ",
+                       i + 1, "/", n, "; split the sweep"));
     }
   }
   return ::grpc::Status::OK;
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::GetMeasurementCacheStats(
-    ::grpc::ServerContext *context,
-    const v1::GetMeasurementCacheStatsRequest *request,
-    v1::GetMeasurementCacheStatsResponse *response) {
-  if (::grpc::Status e = CheckRequest(*request); !e.ok())
-    return e;
+    ::grpc::ServerContext* context,
+    const v1::GetMeasurementCacheStatsRequest* request,
+    v1::GetMeasurementCacheStatsResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   std::optional<internal::AdmissionClass::Ticket> ticket;
-  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok())
-    return s;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   *response = CacheStats();
   return ::grpc::Status::OK;
 }
 
-v1::GetMeasurementCacheStatsResponse
-RealmMeasurementsServiceImpl::CacheStats() const {
+v1::GetMeasurementCacheStatsResponse RealmMeasurementsServiceImpl::CacheStats()
+    const {
   v1::GetMeasurementCacheStatsResponse r;
   r.set_max_bytes(options_.limits.digest_cache_bytes);
-  if (digest_cache_ == nullptr)
-    return r;
+  if (digest_cache_ == nullptr) return r;
   r.set_bytes(digest_cache_->bytes());
   r.set_entries(digest_cache_->entries());
   r.set_hits(digest_cache_->hits());
@@ -905,11 +855,10 @@ RealmMeasurementsServiceImpl::CacheStats() const {
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::UploadPayload(
-    ::grpc::ServerContext *context,
-    ::grpc::ServerReader<v1::UploadPayloadRequest> *reader,
-    v1::UploadPayloadResponse *response) {
-  if (options_.store == nullptr)
-    return NoStore();
+    ::grpc::ServerContext* context,
+    ::grpc::ServerReader<v1::UploadPayloadRequest>* reader,
+    v1::UploadPayloadResponse* response) {
+  if (options_.store == nullptr) return NoStore();
   std::optional<internal::AdmissionClass::Ticket> ticket;
   if (::grpc::Status s = Admit(expensive_, context, &ticket); !s.ok()) {
     return s;
@@ -924,21 +873,19 @@ RealmMeasurementsServiceImpl::CacheStats() const {
                      msg.sha256().size()));
   }
   if (msg.size() > options_.limits.max_payload_bytes) {
-    return ::grpc::Status(::grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("size: payload of ", msg.size(),
-                                       " bytes exceeds the limit of ",
-                                       options_.limits.max_payload_bytes,
-                                       " bytes"));
+    return ::grpc::Status(
+        ::grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("size: payload of ", msg.size(),
+                     " bytes exceeds the limit of ",
+                     options_.limits.max_payload_bytes, " bytes"));
   }
   const std::string sha = msg.sha256();
   absl::StatusOr<std::unique_ptr<PayloadUpload>> up =
       options_.store->BeginPayload(Span(sha), msg.size(), msg.name());
-  if (!up.ok())
-    return ToGrpc(up.status());
+  if (!up.ok()) return ToGrpc(up.status());
   size_t index = 0;
   do {
-    if (::grpc::Status e = CheckRequest(msg); !e.ok())
-      return e;
+    if (::grpc::Status e = CheckRequest(msg); !e.ok()) return e;
     if (index > 0 &&
         (!msg.sha256().empty() || msg.size() != 0 || !msg.name().empty())) {
       return Invalid(absl::StrCat("message ", index,
@@ -963,8 +910,7 @@ RealmMeasurementsServiceImpl::CacheStats() const {
   }
   bool present = false;
   absl::StatusOr<PayloadRecord> r = (*up)->Commit(&present);
-  if (!r.ok())
-    return ToGrpc(r.status());
+  if (!r.ok()) return ToGrpc(r.status());
   response->set_sha256(Bytes(r->sha256));
   response->set_size(r->size);
   response->set_already_present(present);
@@ -972,10 +918,9 @@ RealmMeasurementsServiceImpl::CacheStats() const {
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::ReplayEventLog(
-    ::grpc::ServerContext *context, const v1::ReplayEventLogRequest *request,
-    v1::ReplayEventLogResponse *response) {
-  if (::grpc::Status e = CheckRequest(*request); !e.ok())
-    return e;
+    ::grpc::ServerContext* context, const v1::ReplayEventLogRequest* request,
+    v1::ReplayEventLogResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   if (request->images_size() > kMaxCatalogueImages) {
     return Invalid(absl::StrCat("images: expected at most ",
                                 kMaxCatalogueImages, ", found ",
@@ -988,8 +933,7 @@ RealmMeasurementsServiceImpl::CacheStats() const {
   popts.allow_truncation = request->allow_truncation();
   absl::StatusOr<eventlog::EventLog> log =
       eventlog::Parse(Span(request->event_log()), popts);
-  if (!log.ok())
-    return ToGrpc(log.status(), "event_log");
+  if (!log.ok()) return ToGrpc(log.status(), "event_log");
 
   std::optional<internal::AdmissionClass::Ticket> ticket;
   if (::grpc::Status s = Admit(expensive_, context, &ticket); !s.ok()) {
@@ -1004,8 +948,7 @@ RealmMeasurementsServiceImpl::CacheStats() const {
     const std::string field = absl::StrCat("images[", i, "]");
     absl::StatusOr<PayloadRecord> r =
         options_.store->GetPayload(Span(request->images(i).sha256()));
-    if (!r.ok())
-      return ToGrpc(r.status(), field);
+    if (!r.ok()) return ToGrpc(r.status(), field);
     catalogue_bytes += r->size;
     if (catalogue_bytes > options_.limits.max_payload_bytes) {
       return ::grpc::Status(
@@ -1019,15 +962,12 @@ RealmMeasurementsServiceImpl::CacheStats() const {
     absl::Status s = measure::Payload::FromFile(r->path).Read(
         [&](absl::Span<const uint8_t> c) {
           stopped = cancel();
-          if (!stopped.ok())
-            return stopped;
+          if (!stopped.ok()) return stopped;
           content.insert(content.end(), c.begin(), c.end());
           return absl::OkStatus();
         });
-    if (!stopped.ok())
-      return ToGrpc(stopped);
-    if (!s.ok())
-      return ToGrpc(absl::InternalError(s.message()), field);
+    if (!stopped.ok()) return ToGrpc(stopped);
+    if (!s.ok()) return ToGrpc(absl::InternalError(s.message()), field);
     const std::string name =
         r->name.empty() ? HexOf(Span(request->images(i).sha256())) : r->name;
     if (absl::Status a = catalogue.AddImage(name, std::move(content));
@@ -1039,13 +979,12 @@ RealmMeasurementsServiceImpl::CacheStats() const {
   ropts.source = request->source() == v1::LOG_SOURCE_FIRMWARE
                      ? eventlog::LogSource::kFirmware
                      : eventlog::LogSource::kVmm;
-  if (absl::Status s = cancel(); !s.ok())
-    return ToGrpc(s);
+  if (absl::Status s = cancel(); !s.ok()) return ToGrpc(s);
   eventlog::Replayer replayer(&catalogue);
   if (absl::Status s = replayer.Replay(*log, ropts); !s.ok()) {
     return ToGrpc(s, "replay");
   }
-  if (const measure::Engine *e = replayer.engine()) {
+  if (const measure::Engine* e = replayer.engine()) {
     const size_t n = measure::HashSize(e->hash_algorithm());
     response->set_hash_algorithm(ToProto(e->hash_algorithm()));
     response->set_rim(Bytes(absl::MakeConstSpan(e->rim()).first(n)));
@@ -1053,8 +992,8 @@ RealmMeasurementsServiceImpl::CacheStats() const {
       response->add_rems(Bytes(absl::MakeConstSpan(e->rem(i)).first(n)));
     }
   }
-  for (const eventlog::ReportEntry &r : replayer.report()) {
-    v1::ReplayedEvent *e = response->add_events();
+  for (const eventlog::ReportEntry& r : replayer.report()) {
+    v1::ReplayedEvent* e = response->add_events();
     e->set_event(r.event);
     e->set_offset(r.offset);
     e->set_index(r.index);
@@ -1063,15 +1002,15 @@ RealmMeasurementsServiceImpl::CacheStats() const {
     e->set_action(r.action);
     e->set_digest(r.digest);
     switch (r.match) {
-    case eventlog::CatalogueMatch::kNotApplicable:
-      e->set_match(v1::CATALOGUE_MATCH_NOT_APPLICABLE);
-      break;
-    case eventlog::CatalogueMatch::kVerified:
-      e->set_match(v1::CATALOGUE_MATCH_VERIFIED);
-      break;
-    case eventlog::CatalogueMatch::kUnverified:
-      e->set_match(v1::CATALOGUE_MATCH_UNVERIFIED);
-      break;
+      case eventlog::CatalogueMatch::kNotApplicable:
+        e->set_match(v1::CATALOGUE_MATCH_NOT_APPLICABLE);
+        break;
+      case eventlog::CatalogueMatch::kVerified:
+        e->set_match(v1::CATALOGUE_MATCH_VERIFIED);
+        break;
+      case eventlog::CatalogueMatch::kUnverified:
+        e->set_match(v1::CATALOGUE_MATCH_UNVERIFIED);
+        break;
     }
     e->set_image(r.image);
     e->set_value_after(r.value_after);
@@ -1081,36 +1020,32 @@ RealmMeasurementsServiceImpl::CacheStats() const {
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::ExportEndorsements(
-    ::grpc::ServerContext *context,
-    const v1::ExportEndorsementsRequest *request,
-    v1::ExportEndorsementsResponse *response) {
-  if (::grpc::Status e = CheckRequest(*request); !e.ok())
-    return e;
+    ::grpc::ServerContext* context,
+    const v1::ExportEndorsementsRequest* request,
+    v1::ExportEndorsementsResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   corim::ReferenceValues values;
   switch (request->source_case()) {
-  case v1::ExportEndorsementsRequest::kInlineSet: {
-    absl::StatusOr<corim::ReferenceValues> v =
-        FromProto(request->inline_set(), "realm-measurements");
-    if (!v.ok())
-      return ToGrpc(v.status());
-    values = std::move(*v);
-    break;
-  }
-  case v1::ExportEndorsementsRequest::kStoredSet: {
-    ::grpc::Status st =
-        LoadStoredSet(options_.store, request->stored_set(), &values);
-    if (!st.ok())
-      return st;
-    break;
-  }
-  default:
-    return Invalid("source: expected inline_set or stored_set");
+    case v1::ExportEndorsementsRequest::kInlineSet: {
+      absl::StatusOr<corim::ReferenceValues> v =
+          FromProto(request->inline_set(), "realm-measurements");
+      if (!v.ok()) return ToGrpc(v.status());
+      values = std::move(*v);
+      break;
+    }
+    case v1::ExportEndorsementsRequest::kStoredSet: {
+      ::grpc::Status st =
+          LoadStoredSet(options_.store, request->stored_set(), &values);
+      if (!st.ok()) return st;
+      break;
+    }
+    default:
+      return Invalid("source: expected inline_set or stored_set");
   }
   std::optional<internal::AdmissionClass::Ticket> ticket;
-  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok())
-    return s;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
 
-  auto single_comid = [&]() -> absl::StatusOr<const corim::Comid *> {
+  auto single_comid = [&]() -> absl::StatusOr<const corim::Comid*> {
     if (values.comids.size() != 1) {
       return absl::InvalidArgumentError(absl::StrCat(
           "format: a CoMID format needs a set with exactly one CoMID, found ",
@@ -1128,139 +1063,118 @@ RealmMeasurementsServiceImpl::CacheStats() const {
           ? corim::Profile::kCcaRealmLegacy
           : corim::Profile::kCcaRealm2025;
   switch (f) {
-  case v1::ENDORSEMENT_FORMAT_COMID_2025:
-  case v1::ENDORSEMENT_FORMAT_COMID_LEGACY:
-  case v1::ENDORSEMENT_FORMAT_CORIM_JSON_2026:
-  case v1::ENDORSEMENT_FORMAT_COCLI_JSON_2024: {
-    absl::StatusOr<const corim::Comid *> c = single_comid();
-    if (!c.ok())
-      return ToGrpc(c.status());
-    const bool json = f == v1::ENDORSEMENT_FORMAT_CORIM_JSON_2026 ||
-                      f == v1::ENDORSEMENT_FORMAT_COCLI_JSON_2024;
-    out = json ? corim::EncodeComidJson(**c, profile)
-               : corim::EncodeComid(**c, profile);
-    break;
-  }
-  case v1::ENDORSEMENT_FORMAT_CORIM_2025_UNSIGNED:
-  case v1::ENDORSEMENT_FORMAT_CORIM_LEGACY_UNSIGNED:
-    out = corim::EncodeCorim(values, profile);
-    break;
-  case v1::ENDORSEMENT_FORMAT_CORIM_2025_SIGNED: {
-    const v1::CorimSigner &s = request->signer();
-    if (s.key_pem().empty() || s.chain_pem().empty()) {
-      return Invalid("signer: a signed CoRIM needs key_pem and chain_pem");
+    case v1::ENDORSEMENT_FORMAT_COMID_2025:
+    case v1::ENDORSEMENT_FORMAT_COMID_LEGACY:
+    case v1::ENDORSEMENT_FORMAT_CORIM_JSON_2026:
+    case v1::ENDORSEMENT_FORMAT_COCLI_JSON_2024: {
+      absl::StatusOr<const corim::Comid*> c = single_comid();
+      if (!c.ok()) return ToGrpc(c.status());
+      const bool json = f == v1::ENDORSEMENT_FORMAT_CORIM_JSON_2026 ||
+                        f == v1::ENDORSEMENT_FORMAT_COCLI_JSON_2024;
+      out = json ? corim::EncodeComidJson(**c, profile)
+                 : corim::EncodeComid(**c, profile);
+      break;
     }
-    out = internal::SignCorimWithPem(
-        values, profile, s.key_pem(), s.chain_pem(),
-        s.signer_name().empty() ? "realm-measurements" : s.signer_name());
-    break;
+    case v1::ENDORSEMENT_FORMAT_CORIM_2025_UNSIGNED:
+    case v1::ENDORSEMENT_FORMAT_CORIM_LEGACY_UNSIGNED:
+      out = corim::EncodeCorim(values, profile);
+      break;
+    case v1::ENDORSEMENT_FORMAT_CORIM_2025_SIGNED: {
+      const v1::CorimSigner& s = request->signer();
+      if (s.key_pem().empty() || s.chain_pem().empty()) {
+        return Invalid("signer: a signed CoRIM needs key_pem and chain_pem");
+      }
+      out = internal::SignCorimWithPem(
+          values, profile, s.key_pem(), s.chain_pem(),
+          s.signer_name().empty() ? "realm-measurements" : s.signer_name());
+      break;
+    }
+    default:
+      break;
   }
-  default:
-    break;
-  }
-  if (!out.ok())
-    return ToGrpc(out.status());
+  if (!out.ok()) return ToGrpc(out.status());
   response->set_content(Bytes(out->bytes));
   response->set_media_type(out->media_type);
   return ::grpc::Status::OK;
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::ProvisionReferenceValues(
-    ::grpc::ServerContext *context,
-    const v1::ProvisionReferenceValuesRequest *request,
-    v1::ProvisionReferenceValuesResponse *response) {
-  if (::grpc::Status e = CheckRequest(*request); !e.ok())
-    return e;
-  if (options_.store == nullptr)
-    return NoStore();
+    ::grpc::ServerContext* context,
+    const v1::ProvisionReferenceValuesRequest* request,
+    v1::ProvisionReferenceValuesResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
+  if (options_.store == nullptr) return NoStore();
   std::optional<internal::AdmissionClass::Ticket> ticket;
-  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok())
-    return s;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   ReferenceSetRecord record;
   record.name = request->name();
   switch (request->source_case()) {
-  case v1::ProvisionReferenceValuesRequest::kCorim: {
-    absl::StatusOr<corim::DecodedCorim> d =
-        corim::DecodeCorim(Span(request->corim()));
-    if (!d.ok())
-      return ToGrpc(d.status(), "corim");
-    record.corim = Vec(request->corim());
-    record.profile = ToProto(d->profile);
-    record.realm_count = corim::FlattenReferenceValues(d->values).size();
-    break;
-  }
-  case v1::ProvisionReferenceValuesRequest::kInlineSet: {
-    absl::StatusOr<corim::ReferenceValues> v =
-        FromProto(request->inline_set(), request->name());
-    if (!v.ok())
-      return ToGrpc(v.status());
-    absl::StatusOr<corim::EncodedObject> e =
-        corim::EncodeCorim(*v, corim::Profile::kCcaRealm2025);
-    if (!e.ok())
-      return ToGrpc(e.status(), "inline_set");
-    record.corim = std::move(e->bytes);
-    record.profile = v1::CORIM_PROFILE_CCA_REALM_2025;
-    record.realm_count = corim::FlattenReferenceValues(*v).size();
-    break;
-  }
-  default:
-    return Invalid("source: expected corim or inline_set");
+    case v1::ProvisionReferenceValuesRequest::kCorim: {
+      absl::StatusOr<corim::DecodedCorim> d =
+          corim::DecodeCorim(Span(request->corim()));
+      if (!d.ok()) return ToGrpc(d.status(), "corim");
+      record.corim = Vec(request->corim());
+      record.profile = ToProto(d->profile);
+      record.realm_count = corim::FlattenReferenceValues(d->values).size();
+      break;
+    }
+    case v1::ProvisionReferenceValuesRequest::kInlineSet: {
+      absl::StatusOr<corim::ReferenceValues> v =
+          FromProto(request->inline_set(), request->name());
+      if (!v.ok()) return ToGrpc(v.status());
+      absl::StatusOr<corim::EncodedObject> e =
+          corim::EncodeCorim(*v, corim::Profile::kCcaRealm2025);
+      if (!e.ok()) return ToGrpc(e.status(), "inline_set");
+      record.corim = std::move(e->bytes);
+      record.profile = v1::CORIM_PROFILE_CCA_REALM_2025;
+      record.realm_count = corim::FlattenReferenceValues(*v).size();
+      break;
+    }
+    default:
+      return Invalid("source: expected corim or inline_set");
   }
   absl::StatusOr<ReferenceSetRecord> r =
       options_.store->PutReferenceSet(std::move(record), request->replace());
-  if (!r.ok())
-    return ToGrpc(r.status());
+  if (!r.ok()) return ToGrpc(r.status());
   ToProto(*r, response->mutable_set());
   return ::grpc::Status::OK;
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::ListReferenceValues(
-    ::grpc::ServerContext *context,
-    const v1::ListReferenceValuesRequest *request,
-    v1::ListReferenceValuesResponse *response) {
-  if (::grpc::Status e = CheckRequest(*request); !e.ok())
-    return e;
-  if (options_.store == nullptr)
-    return NoStore();
+    ::grpc::ServerContext* context,
+    const v1::ListReferenceValuesRequest* request,
+    v1::ListReferenceValuesResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
+  if (options_.store == nullptr) return NoStore();
   std::optional<internal::AdmissionClass::Ticket> ticket;
-  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok())
-    return s;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   absl::StatusOr<std::vector<ReferenceSetRecord>> all =
       options_.store->ListReferenceSets();
-  if (!all.ok())
-    return ToGrpc(all.status());
-  for (const ReferenceSetRecord &r : *all)
-    ToProto(r, response->add_sets());
+  if (!all.ok()) return ToGrpc(all.status());
+  for (const ReferenceSetRecord& r : *all) ToProto(r, response->add_sets());
   return ::grpc::Status::OK;
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::DeleteReferenceValues(
-    ::grpc::ServerContext *context,
-    const v1::DeleteReferenceValuesRequest *request,
-    v1::DeleteReferenceValuesResponse * /*response*/) {
-  if (::grpc::Status e = CheckRequest(*request); !e.ok())
-    return e;
-  if (options_.store == nullptr)
-    return NoStore();
+    ::grpc::ServerContext* context,
+    const v1::DeleteReferenceValuesRequest* request,
+    v1::DeleteReferenceValuesResponse* /*response*/) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
+  if (options_.store == nullptr) return NoStore();
   std::optional<internal::AdmissionClass::Ticket> ticket;
-  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok())
-    return s;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   return ToGrpc(options_.store->DeleteReferenceSet(request->name()));
 }
 
-::grpc::Status
-RealmMeasurementsServiceImpl::VerifyToken(::grpc::ServerContext *context,
-                                          const v1::VerifyTokenRequest *request,
-                                          v1::VerifyTokenResponse *response) {
-  if (::grpc::Status e = CheckRequest(*request); !e.ok())
-    return e;
+::grpc::Status RealmMeasurementsServiceImpl::VerifyToken(
+    ::grpc::ServerContext* context, const v1::VerifyTokenRequest* request,
+    v1::VerifyTokenResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   absl::StatusOr<TokenInputs> in = DecodeTokenInputs(
       request->token(), request->cpak(), request->nonce(), request->strict());
-  if (!in.ok())
-    return ToGrpc(in.status());
+  if (!in.ok()) return ToGrpc(in.status());
   std::optional<internal::AdmissionClass::Ticket> ticket;
-  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok())
-    return s;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   corim::VerifyOptions opts;
   opts.cpak = in->cpak.has_value() ? &*in->cpak : nullptr;
   opts.nonce = in->nonce;
@@ -1270,48 +1184,42 @@ RealmMeasurementsServiceImpl::VerifyToken(::grpc::ServerContext *context,
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::AppraiseToken(
-    ::grpc::ServerContext *context, const v1::AppraiseTokenRequest *request,
-    v1::AppraiseTokenResponse *response) {
-  if (::grpc::Status e = CheckRequest(*request); !e.ok())
-    return e;
+    ::grpc::ServerContext* context, const v1::AppraiseTokenRequest* request,
+    v1::AppraiseTokenResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
   absl::StatusOr<TokenInputs> in = DecodeTokenInputs(
       request->token(), request->cpak(), request->nonce(), request->strict());
-  if (!in.ok())
-    return ToGrpc(in.status());
+  if (!in.ok()) return ToGrpc(in.status());
   std::vector<corim::RealmReferenceValue> refs;
   switch (request->reference_values_case()) {
-  case v1::AppraiseTokenRequest::kInlineSet: {
-    absl::StatusOr<corim::ReferenceValues> v =
-        FromProto(request->inline_set(), "inline");
-    if (!v.ok())
-      return ToGrpc(v.status());
-    refs = corim::FlattenReferenceValues(*v);
-    break;
-  }
-  case v1::AppraiseTokenRequest::kStoredSet: {
-    corim::ReferenceValues values;
-    ::grpc::Status st =
-        LoadStoredSet(options_.store, request->stored_set(), &values);
-    if (!st.ok())
-      return st;
-    refs = corim::FlattenReferenceValues(values);
-    break;
-  }
-  case v1::AppraiseTokenRequest::kCorim: {
-    absl::StatusOr<corim::DecodedCorim> d =
-        corim::DecodeCorim(Span(request->corim()));
-    if (!d.ok())
-      return ToGrpc(d.status(), "corim");
-    refs = corim::FlattenReferenceValues(d->values);
-    break;
-  }
-  default:
-    return Invalid(
-        "reference_values: expected inline_set, stored_set or corim");
+    case v1::AppraiseTokenRequest::kInlineSet: {
+      absl::StatusOr<corim::ReferenceValues> v =
+          FromProto(request->inline_set(), "inline");
+      if (!v.ok()) return ToGrpc(v.status());
+      refs = corim::FlattenReferenceValues(*v);
+      break;
+    }
+    case v1::AppraiseTokenRequest::kStoredSet: {
+      corim::ReferenceValues values;
+      ::grpc::Status st =
+          LoadStoredSet(options_.store, request->stored_set(), &values);
+      if (!st.ok()) return st;
+      refs = corim::FlattenReferenceValues(values);
+      break;
+    }
+    case v1::AppraiseTokenRequest::kCorim: {
+      absl::StatusOr<corim::DecodedCorim> d =
+          corim::DecodeCorim(Span(request->corim()));
+      if (!d.ok()) return ToGrpc(d.status(), "corim");
+      refs = corim::FlattenReferenceValues(d->values);
+      break;
+    }
+    default:
+      return Invalid(
+          "reference_values: expected inline_set, stored_set or corim");
   }
   std::optional<internal::AdmissionClass::Ticket> ticket;
-  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok())
-    return s;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
 
   corim::AppraisalOptions opts;
   opts.verify.cpak = in->cpak.has_value() ? &*in->cpak : nullptr;
@@ -1329,8 +1237,7 @@ RealmMeasurementsServiceImpl::VerifyToken(::grpc::ServerContext *context,
   if (options_.ear_key != nullptr) {
     absl::StatusOr<std::string> jwt =
         corim::SignEarJwt(json, *options_.ear_key);
-    if (!jwt.ok())
-      return ToGrpc(jwt.status(), "EAR signing");
+    if (!jwt.ok()) return ToGrpc(jwt.status(), "EAR signing");
     response->set_ear_jwt(*jwt);
   }
   ToProto(result.platform.vector, response->mutable_platform());
@@ -1338,23 +1245,23 @@ RealmMeasurementsServiceImpl::VerifyToken(::grpc::ServerContext *context,
   response->set_platform_status(corim::TierName(result.platform.status()));
   response->set_realm_status(corim::TierName(result.realm.status()));
   response->set_affirms(result.affirms());
-  for (const corim::CandidateReport &c : result.candidates) {
-    v1::CandidateReport *out = response->add_candidates();
+  for (const corim::CandidateReport& c : result.candidates) {
+    v1::CandidateReport* out = response->add_candidates();
     out->set_index(c.index);
     out->set_executables(c.executables);
-    for (const corim::FieldMatch &f : c.fields) {
-      v1::FieldMatch *fm = out->add_fields();
+    for (const corim::FieldMatch& f : c.fields) {
+      v1::FieldMatch* fm = out->add_fields();
       fm->set_field(f.field);
       switch (f.outcome) {
-      case corim::FieldOutcome::kMatch:
-        fm->set_outcome(v1::FIELD_OUTCOME_MATCH);
-        break;
-      case corim::FieldOutcome::kMismatch:
-        fm->set_outcome(v1::FIELD_OUTCOME_MISMATCH);
-        break;
-      case corim::FieldOutcome::kNotSupplied:
-        fm->set_outcome(v1::FIELD_OUTCOME_NOT_SUPPLIED);
-        break;
+        case corim::FieldOutcome::kMatch:
+          fm->set_outcome(v1::FIELD_OUTCOME_MATCH);
+          break;
+        case corim::FieldOutcome::kMismatch:
+          fm->set_outcome(v1::FIELD_OUTCOME_MISMATCH);
+          break;
+        case corim::FieldOutcome::kNotSupplied:
+          fm->set_outcome(v1::FIELD_OUTCOME_NOT_SUPPLIED);
+          break;
       }
       fm->set_expected(f.expected);
       fm->set_found(f.found);
@@ -1369,8 +1276,8 @@ RealmMeasurementsServiceImpl::VerifyToken(::grpc::ServerContext *context,
   return ::grpc::Status::OK;
 }
 
-absl::StatusOr<std::unique_ptr<Server>>
-Server::Start(const std::string &address, ServiceInfo info) {
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const std::string& address, ServiceInfo info) {
   ServerOptions o;
   o.address = address;
   o.info = std::move(info);
@@ -1409,21 +1316,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     metered = NewMeteredStore(options.store, guard.metrics);
     options.store = metered.get();
   }
-  if (guard.store == nullptr)
-    guard.store = options.store;
+  if (guard.store == nullptr) guard.store = options.store;
   if (guard.ear_keys.empty() && options.ear_key != nullptr) {
     absl::StatusOr<std::string> jwk = PublicJwkWithKid(*options.ear_key);
-    if (!jwk.ok())
-      return jwk.status();
+    if (!jwk.ok()) return jwk.status();
     guard.ear_keys.push_back({*jwk, absl::InfiniteFuture()});
-    for (const ServerOptions::RetiredEarKey &r : options.retired_ear_keys) {
+    for (const ServerOptions::RetiredEarKey& r : options.retired_ear_keys) {
       absl::StatusOr<std::string> old = PublicJwkWithKid(*r.key);
-      if (!old.ok())
-        return old.status();
+      if (!old.ok()) return old.status();
       guard.ear_keys.push_back({*old, r.until});
     }
   }
-  const std::pair<const char *, int> channel_args[] = {
+  const std::pair<const char*, int> channel_args[] = {
       {GRPC_ARG_KEEPALIVE_TIME_MS, options.keepalive_time_ms},
       {GRPC_ARG_KEEPALIVE_TIMEOUT_MS, options.keepalive_timeout_ms},
       {GRPC_ARG_MAX_CONNECTION_AGE_MS, options.max_connection_age_ms},
@@ -1432,7 +1336,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   auto service =
       std::make_unique<RealmMeasurementsServiceImpl>(std::move(options));
   if (guard.metrics != nullptr) {
-    RealmMeasurementsServiceImpl *impl = service.get();
+    RealmMeasurementsServiceImpl* impl = service.get();
     guard.metrics->SetCounterSource([impl] {
       const v1::GetMeasurementCacheStatsResponse r = impl->CacheStats();
       return std::vector<std::pair<std::string, double>>{
@@ -1447,9 +1351,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ::grpc::ServerBuilder builder;
   builder.AddListeningPort(address, creds, &port);
   builder.RegisterService(front.get());
-  for (const auto &[name, value] : channel_args) {
-    if (value > 0)
-      builder.AddChannelArgument(name, value);
+  for (const auto& [name, value] : channel_args) {
+    if (value > 0) builder.AddChannelArgument(name, value);
   }
   builder.SetMaxReceiveMessageSize(limits.max_message_bytes);
   // Responses carry DTBs and reports; allow the same size back.
@@ -1460,13 +1363,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.SetResourceQuota(quota);
   std::unique_ptr<::grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    if (server != nullptr)
-      server->Shutdown();
+    if (server != nullptr) server->Shutdown();
     return absl::UnavailableError(
         absl::StrCat("cannot start gRPC server on '", address,
                      "': address could not be bound"));
   }
-  ::grpc::HealthCheckServiceInterface *health = server->GetHealthCheckService();
+  ::grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   if (health == nullptr) {
     server->Shutdown();
     return absl::InternalError("gRPC default health service is not enabled");
@@ -1484,25 +1386,26 @@ Server::Server(std::unique_ptr<Store> metered_store,
                std::unique_ptr<GuardedService> front,
                std::unique_ptr<::grpc::Server> server, int port,
                std::shared_ptr<Metrics> metrics)
-    : metered_store_(std::move(metered_store)), service_(std::move(service)),
-      front_(std::move(front)), metrics_(std::move(metrics)),
-      server_(std::move(server)), port_(port) {}
+    : metered_store_(std::move(metered_store)),
+      service_(std::move(service)),
+      front_(std::move(front)),
+      metrics_(std::move(metrics)),
+      server_(std::move(server)),
+      port_(port) {}
 
 Server::~Server() { Shutdown(); }
 
 void Server::Shutdown(absl::Duration grace) {
-  if (shut_down_)
-    return;
+  if (shut_down_) return;
   shut_down_ = true;
-  if (::grpc::HealthCheckServiceInterface *health =
+  if (::grpc::HealthCheckServiceInterface* health =
           server_->GetHealthCheckService()) {
-    health->Shutdown(); // all NOT_SERVING, no later changes
+    health->Shutdown();  // all NOT_SERVING, no later changes
   }
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
   // The metrics may outlive the server: stop reading its cache.
-  if (metrics_ != nullptr)
-    metrics_->SetCounterSource(nullptr);
+  if (metrics_ != nullptr) metrics_->SetCounterSource(nullptr);
 }
 
-} // namespace realm_measurements::service
+}  // namespace realm_measurements::service

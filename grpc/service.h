@@ -94,7 +94,7 @@ struct ServerOptions {
   ServiceInfo info = DefaultServiceInfo();
   // Not owned; must outlive the server. Without a store, the calls that need
   // one fail with FAILED_PRECONDITION.
-  Store *store = nullptr;
+  Store* store = nullptr;
   // Signs EARs (P-256, ES256). Without it AppraiseToken returns the EAR JSON
   // only.
   std::shared_ptr<const crypto::EcPrivateKey> ear_key;
@@ -122,83 +122,82 @@ struct ServerOptions {
 
 // TLS server credentials from PEM texts. With `client_ca_pem`, clients must
 // present a certificate chaining to it (mTLS).
-absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>>
-TlsCredentials(absl::string_view cert_chain_pem,
-               absl::string_view private_key_pem,
-               std::optional<std::string> client_ca_pem);
+absl::StatusOr<std::shared_ptr<::grpc::ServerCredentials>> TlsCredentials(
+    absl::string_view cert_chain_pem, absl::string_view private_key_pem,
+    std::optional<std::string> client_ca_pem);
 
 // The public half of a P-256 key as a JWK (RFC 7517/7518 §6.2.1):
 // {"kty":"EC","crv":"P-256","x":"...","y":"..."}, base64url unpadded.
-absl::StatusOr<std::string> PublicJwk(const crypto::EcPrivateKey &key);
+absl::StatusOr<std::string> PublicJwk(const crypto::EcPrivateKey& key);
 
 // The public half as a JWK with "kid" (corim::EarKeyId, the EAR JWT header's
 // "kid") and "use":"sig", for the JWK set of GetServiceInfo.
-absl::StatusOr<std::string> PublicJwkWithKid(const crypto::EcPrivateKey &key);
+absl::StatusOr<std::string> PublicJwkWithKid(const crypto::EcPrivateKey& key);
 
 // Implements realm_measurements.v1.RealmMeasurementsService. Thread-safe.
 class RealmMeasurementsServiceImpl final
     : public v1::RealmMeasurementsService::Service {
-public:
+ public:
   explicit RealmMeasurementsServiceImpl(ServerOptions options);
 
-  ::grpc::Status GetServiceInfo(::grpc::ServerContext *context,
-                                const v1::GetServiceInfoRequest *request,
-                                v1::GetServiceInfoResponse *response) override;
-  ::grpc::Status
-  ComputeMeasurements(::grpc::ServerContext *context,
-                      const v1::ComputeMeasurementsRequest *request,
-                      v1::ComputeMeasurementsResponse *response) override;
-  ::grpc::Status
-  UploadPayload(::grpc::ServerContext *context,
-                ::grpc::ServerReader<v1::UploadPayloadRequest> *reader,
-                v1::UploadPayloadResponse *response) override;
-  ::grpc::Status ReplayEventLog(::grpc::ServerContext *context,
-                                const v1::ReplayEventLogRequest *request,
-                                v1::ReplayEventLogResponse *response) override;
-  ::grpc::Status
-  ExportEndorsements(::grpc::ServerContext *context,
-                     const v1::ExportEndorsementsRequest *request,
-                     v1::ExportEndorsementsResponse *response) override;
+  ::grpc::Status GetServiceInfo(::grpc::ServerContext* context,
+                                const v1::GetServiceInfoRequest* request,
+                                v1::GetServiceInfoResponse* response) override;
+  ::grpc::Status ComputeMeasurements(
+      ::grpc::ServerContext* context,
+      const v1::ComputeMeasurementsRequest* request,
+      v1::ComputeMeasurementsResponse* response) override;
+  ::grpc::Status UploadPayload(
+      ::grpc::ServerContext* context,
+      ::grpc::ServerReader<v1::UploadPayloadRequest>* reader,
+      v1::UploadPayloadResponse* response) override;
+  ::grpc::Status ReplayEventLog(::grpc::ServerContext* context,
+                                const v1::ReplayEventLogRequest* request,
+                                v1::ReplayEventLogResponse* response) override;
+  ::grpc::Status ExportEndorsements(
+      ::grpc::ServerContext* context,
+      const v1::ExportEndorsementsRequest* request,
+      v1::ExportEndorsementsResponse* response) override;
   ::grpc::Status ProvisionReferenceValues(
-      ::grpc::ServerContext *context,
-      const v1::ProvisionReferenceValuesRequest *request,
-      v1::ProvisionReferenceValuesResponse *response) override;
-  ::grpc::Status
-  ListReferenceValues(::grpc::ServerContext *context,
-                      const v1::ListReferenceValuesRequest *request,
-                      v1::ListReferenceValuesResponse *response) override;
-  ::grpc::Status
-  DeleteReferenceValues(::grpc::ServerContext *context,
-                        const v1::DeleteReferenceValuesRequest *request,
-                        v1::DeleteReferenceValuesResponse *response) override;
-  ::grpc::Status VerifyToken(::grpc::ServerContext *context,
-                             const v1::VerifyTokenRequest *request,
-                             v1::VerifyTokenResponse *response) override;
-  ::grpc::Status AppraiseToken(::grpc::ServerContext *context,
-                               const v1::AppraiseTokenRequest *request,
-                               v1::AppraiseTokenResponse *response) override;
-  ::grpc::Status
-  SweepMeasurements(::grpc::ServerContext *context,
-                    const v1::SweepMeasurementsRequest *request,
-                    v1::SweepMeasurementsResponse *response) override;
+      ::grpc::ServerContext* context,
+      const v1::ProvisionReferenceValuesRequest* request,
+      v1::ProvisionReferenceValuesResponse* response) override;
+  ::grpc::Status ListReferenceValues(
+      ::grpc::ServerContext* context,
+      const v1::ListReferenceValuesRequest* request,
+      v1::ListReferenceValuesResponse* response) override;
+  ::grpc::Status DeleteReferenceValues(
+      ::grpc::ServerContext* context,
+      const v1::DeleteReferenceValuesRequest* request,
+      v1::DeleteReferenceValuesResponse* response) override;
+  ::grpc::Status VerifyToken(::grpc::ServerContext* context,
+                             const v1::VerifyTokenRequest* request,
+                             v1::VerifyTokenResponse* response) override;
+  ::grpc::Status AppraiseToken(::grpc::ServerContext* context,
+                               const v1::AppraiseTokenRequest* request,
+                               v1::AppraiseTokenResponse* response) override;
+  ::grpc::Status SweepMeasurements(
+      ::grpc::ServerContext* context,
+      const v1::SweepMeasurementsRequest* request,
+      v1::SweepMeasurementsResponse* response) override;
   // The digest cache's counters, without admission (metrics scrapes).
   v1::GetMeasurementCacheStatsResponse CacheStats() const;
   ::grpc::Status GetMeasurementCacheStats(
-      ::grpc::ServerContext *context,
-      const v1::GetMeasurementCacheStatsRequest *request,
-      v1::GetMeasurementCacheStatsResponse *response) override;
+      ::grpc::ServerContext* context,
+      const v1::GetMeasurementCacheStatsRequest* request,
+      v1::GetMeasurementCacheStatsResponse* response) override;
 
-private:
+ private:
   // ComputeMeasurements of `request`, with `vmm_args` instead of the
   // request's when given (a sweep shape). With `hasher` (a sweep) the
   // caller holds the call slot and the pool.
-  ::grpc::Status Compute(::grpc::ServerContext *context,
-                         const v1::ComputeMeasurementsRequest &request,
-                         const std::vector<std::string> *vmm_args,
-                         measure::GranuleHasher *hasher,
-                         v1::ComputeMeasurementsResponse *response);
+  ::grpc::Status Compute(::grpc::ServerContext* context,
+                         const v1::ComputeMeasurementsRequest& request,
+                         const std::vector<std::string>* vmm_args,
+                         measure::GranuleHasher* hasher,
+                         v1::ComputeMeasurementsResponse* response);
   // The library path of a payload (kNotFound when not uploaded).
-  absl::StatusOr<std::string> PayloadPath(const v1::PayloadRef &ref,
+  absl::StatusOr<std::string> PayloadPath(const v1::PayloadRef& ref,
                                           absl::string_view field);
 
   const ServerOptions options_;
@@ -212,17 +211,17 @@ private:
 // A running server with RealmMeasurementsService, the default health
 // service (SERVING until Shutdown()) and server reflection.
 class Server {
-public:
+ public:
   // Fails with kUnavailable when the address cannot be bound, with
   // kInvalidArgument when `max_threads` is below what admission needs.
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
   // Plaintext, no store, no EAR key (GetServiceInfo and the stateless
   // calls only).
-  static absl::StatusOr<std::unique_ptr<Server>>
-  Start(const std::string &address, ServiceInfo info);
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const std::string& address, ServiceInfo info);
 
-  Server(const Server &) = delete;
-  Server &operator=(const Server &) = delete;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
   // Calls Shutdown().
   ~Server();
 
@@ -233,7 +232,7 @@ public:
   // for in-flight ones before cancelling them. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
-private:
+ private:
   Server(std::unique_ptr<Store> metered_store,
          std::unique_ptr<RealmMeasurementsServiceImpl> service,
          std::unique_ptr<GuardedService> front,
@@ -249,6 +248,6 @@ private:
   bool shut_down_ = false;
 };
 
-} // namespace realm_measurements::service
+}  // namespace realm_measurements::service
 
-#endif // REALM_MEASUREMENTS_GRPC_SERVICE_H_
+#endif  // REALM_MEASUREMENTS_GRPC_SERVICE_H_

@@ -14,17 +14,16 @@ namespace {
 // leaves frees its place in the waiting room within this time).
 constexpr absl::Duration kCancelPoll = absl::Milliseconds(10);
 
-} // namespace
+}  // namespace
 
 AdmissionClass::AdmissionClass(std::string name, AdmissionLimits limits)
-    : name_(std::move(name)), limits_{std::max(1, limits.running),
-                                      std::max(0, limits.waiting)} {}
+    : name_(std::move(name)),
+      limits_{std::max(1, limits.running), std::max(0, limits.waiting)} {}
 
-AdmissionClass::Ticket &
-AdmissionClass::Ticket::operator=(Ticket &&other) noexcept {
+AdmissionClass::Ticket& AdmissionClass::Ticket::operator=(
+    Ticket&& other) noexcept {
   if (this != &other) {
-    if (owner_ != nullptr)
-      owner_->Release();
+    if (owner_ != nullptr) owner_->Release();
     owner_ = other.owner_;
     other.owner_ = nullptr;
   }
@@ -32,17 +31,15 @@ AdmissionClass::Ticket::operator=(Ticket &&other) noexcept {
 }
 
 AdmissionClass::Ticket::~Ticket() {
-  if (owner_ != nullptr)
-    owner_->Release();
+  if (owner_ != nullptr) owner_->Release();
 }
 
-absl::StatusOr<AdmissionClass::Ticket>
-AdmissionClass::Admit(absl::Time deadline, const measure::CancelCheck &cancel) {
+absl::StatusOr<AdmissionClass::Ticket> AdmissionClass::Admit(
+    absl::Time deadline, const measure::CancelCheck& cancel) {
   absl::MutexLock lock(&mu_);
   if (running_ < limits_.running) {
     ++running_;
-    if (observer_)
-      observer_(0);
+    if (observer_) observer_(0);
     return Ticket(this);
   }
   if (waiting_ >= limits_.waiting) {
@@ -58,8 +55,7 @@ AdmissionClass::Admit(absl::Time deadline, const measure::CancelCheck &cancel) {
   absl::Status stop;
   for (;;) {
     const absl::Time until = std::min(deadline, absl::Now() + kCancelPoll);
-    if (mu_.AwaitWithDeadline(absl::Condition(&free_slot), until))
-      break;
+    if (mu_.AwaitWithDeadline(absl::Condition(&free_slot), until)) break;
     if (absl::Now() >= deadline) {
       stop = absl::ResourceExhaustedError(
           absl::StrCat("server busy: no ", name_,
@@ -71,14 +67,11 @@ AdmissionClass::Admit(absl::Time deadline, const measure::CancelCheck &cancel) {
     mu_.Unlock();
     stop = measure::PollCancel(cancel);
     mu_.Lock();
-    if (!stop.ok())
-      break;
+    if (!stop.ok()) break;
   }
   --waiting_;
-  if (observer_)
-    observer_(absl::ToDoubleSeconds(absl::Now() - start));
-  if (!stop.ok())
-    return stop;
+  if (observer_) observer_(absl::ToDoubleSeconds(absl::Now() - start));
+  if (!stop.ok()) return stop;
   ++running_;
   return Ticket(this);
 }
@@ -98,4 +91,4 @@ int AdmissionClass::waiting() const {
   return waiting_;
 }
 
-} // namespace realm_measurements::service::internal
+}  // namespace realm_measurements::service::internal

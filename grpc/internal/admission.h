@@ -23,33 +23,33 @@
 namespace realm_measurements::service::internal {
 
 struct AdmissionLimits {
-  int running = 16; // calls of the class running at once (>= 1)
-  int waiting = 32; // calls waiting for a slot (>= 0); more are refused
+  int running = 16;  // calls of the class running at once (>= 1)
+  int waiting = 32;  // calls waiting for a slot (>= 0); more are refused
 };
 
 // One admission class. Thread-safe.
 class AdmissionClass {
-public:
+ public:
   // `name` appears in messages ("expensive", "cheap").
   AdmissionClass(std::string name, AdmissionLimits limits);
-  AdmissionClass(const AdmissionClass &) = delete;
-  AdmissionClass &operator=(const AdmissionClass &) = delete;
+  AdmissionClass(const AdmissionClass&) = delete;
+  AdmissionClass& operator=(const AdmissionClass&) = delete;
 
   // A running slot, released when destroyed (move-only).
   class Ticket {
-  public:
-    Ticket(Ticket &&other) noexcept : owner_(other.owner_) {
+   public:
+    Ticket(Ticket&& other) noexcept : owner_(other.owner_) {
       other.owner_ = nullptr;
     }
-    Ticket &operator=(Ticket &&other) noexcept;
-    Ticket(const Ticket &) = delete;
-    Ticket &operator=(const Ticket &) = delete;
+    Ticket& operator=(Ticket&& other) noexcept;
+    Ticket(const Ticket&) = delete;
+    Ticket& operator=(const Ticket&) = delete;
     ~Ticket();
 
-  private:
+   private:
     friend class AdmissionClass;
-    explicit Ticket(AdmissionClass *owner) : owner_(owner) {}
-    AdmissionClass *owner_;
+    explicit Ticket(AdmissionClass* owner) : owner_(owner) {}
+    AdmissionClass* owner_;
   };
 
   // A slot at once when one is free; otherwise waits for one until
@@ -57,7 +57,7 @@ public:
   // (at once) or the deadline passes first, and with what `cancel` returns
   // (polled every 10 ms while waiting) when that is not OK.
   absl::StatusOr<Ticket> Admit(absl::Time deadline,
-                               const measure::CancelCheck &cancel = {});
+                               const measure::CancelCheck& cancel = {});
 
   // Told every wait for a slot in seconds, granted or not (metrics). Set
   // before the first Admit.
@@ -65,12 +65,12 @@ public:
     observer_ = std::move(f);
   }
 
-  const std::string &name() const { return name_; }
+  const std::string& name() const { return name_; }
   AdmissionLimits limits() const { return limits_; }
   int running() const;
   int waiting() const;
 
-private:
+ private:
   void Release();
 
   const std::string name_;
@@ -81,6 +81,6 @@ private:
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-} // namespace realm_measurements::service::internal
+}  // namespace realm_measurements::service::internal
 
-#endif // REALM_MEASUREMENTS_GRPC_INTERNAL_ADMISSION_H_
+#endif  // REALM_MEASUREMENTS_GRPC_INTERNAL_ADMISSION_H_
