@@ -91,6 +91,7 @@ constexpr OptSpec kOptions[] = {
     {"pmu", 0, Kind::kValue, "PMU"},
     {"lpa2", 0, Kind::kValue, "LPA2"},
     {"hash-algo", 0, Kind::kValue, "HASH_ALGO"},
+    {"rmm-version", 0, Kind::kValue, "RMM_VERSION"},
     {"format", 0, Kind::kValue, "FORMAT"},
     {"sweep", 0, Kind::kRepeated, "KEY=V1,V2,..."},
     {"sweep-shape", 0, Kind::kRepeated, "KEY=V,KEY=V,..."},
@@ -248,6 +249,10 @@ absl::Status Apply(const OptSpec& o, std::optional<std::string> value,
                           absl::StrCat("unknown hash algorithm `", v, "`"));
     }
     a.hash_algo = v;
+  } else if (name == "rmm-version") {
+    absl::StatusOr<RmmVersion> r = ParseRmmVersion(v);
+    if (!r.ok()) return InvalidValue(o, v, "possible values: 1.0, 2.0");
+    a.cli_caps.rmm_version = *r;
   } else if (name == "format") {
     if (v != "text" && v != "json") {
       return InvalidValue(o, v, "possible values: text, json");
@@ -554,7 +559,10 @@ absl::StatusOr<std::string> JsonReport(const RealmConfig& config,
                                        const Measurements& m,
                                        const std::vector<std::string>& warns) {
   OJson doc = OJson::object();
+  doc["rmm_version"] = RmmVersionName(m.rmm_version);
   doc["hash_algorithm"] = HashAlgorithmName(m.hash_algorithm);
+  // Bytes of each 64-byte value that the algorithm fills; the rest is zero.
+  doc["significant_length"] = HashSize(m.hash_algorithm);
   OJson ms = OJson::object();
   ms["rim"] = ToHex(m.rim);
   for (int i = 0; i < 4; ++i) ms[absl::StrCat("rem", i)] = ToHex(m.rem[i]);
@@ -708,8 +716,8 @@ the VMM.
 Usage: realm-measurements [OPTIONS] <COMMAND> [VMM ARGS]...
 
 Computes the Arm CCA Realm Initial Measurement (RIM) and the four Realm
-Extensible Measurements (REM0-REM3) that an RMM 1.0 reports for a Realm
-started by the given VMM command line. Global options come first; everything
+Extensible Measurements (REM0-REM3) that an RMM 1.0 (or, with --rmm-version
+2.0, an RMM 2.0) reports for a Realm started by the given VMM command line. Global options come first; everything
 after the command is that VMM's own command line, passed on as is.
 
 Commands:
@@ -799,7 +807,8 @@ Options:
       --format <FORMAT>
           Output format on stdout: "text" (default) prints the five lines
           RIM:, REM0: .. REM3:; "json" prints one JSON document with the
-          measurements (hex), the hash algorithm, the effective Realm
+          measurements (hex), the RMM version, the hash algorithm and its
+          significant length in bytes (32, 48 or 64), the effective Realm
           parameters, the personalization value, the layout (RAM and RIPAS
           ranges; each blob with name, IPA, size, where it is measured and
           the sha256 of its content; the REC's pc and x0-x7; the DTB address
@@ -855,9 +864,17 @@ Host capabilities:
       --lpa2 <LPA2>
           LPA2 is supported [possible values: true, false]
       --hash-algo <HASH_ALGO>
-          Hash algorithm [possible values: sha256, sha512]. Accepted for
-          compatibility and ignored: the VMM arguments choose the algorithm
-          (a warning is printed when they disagree)
+          Hash algorithm [possible values: sha256, sha384, sha512]. Accepted
+          for compatibility and ignored: the VMM arguments choose the
+          algorithm (a warning is printed when they disagree)
+      --rmm-version <RMM_VERSION>
+          RMM version the platform runs [possible values: 1.0 (default),
+          2.0]; config key rmm_version = "1.0" | "2.0". Under 2.0
+          RMI_RTT_INIT_RIPAS is not measured and SHA-384 realms exist (the
+          VMM's own option selects sha384: kvmtool --measurement-algo,
+          QEMU rme-guest measurement-algorithm=, cloud-hv --platform
+          measurement_algo=); sha384 under 1.0 is an error. A PMU realm
+          under 2.0 gets a warning: TF-RMM 2.0 (as of 2026-07) refuses it
 
   Numbers are decimal. Config files are applied first (each one can only
   lower a value), then these options set the values they name, then the VMM
@@ -977,6 +994,7 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
                                       vmm));
     }
     if (config_hash_algo) {
+      // The TOML spellings are the reference's two variants (host_caps.cc).
       const std::string cfg =
           *config_hash_algo == "RmiHashSha512" ? "sha512" : "sha256";
       if (cfg != vmm) {

@@ -508,9 +508,12 @@ TEST(Cli, JsonFormat) {
   std::vector<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   EXPECT_EQ(keys, (std::vector<std::string>{
-                      "hash_algorithm", "measurements", "realm_parameters",
+                      "rmm_version", "hash_algorithm", "significant_length",
+                      "measurements", "realm_parameters",
                       "personalization_value", "layout", "warnings"}));
+  EXPECT_EQ(j["rmm_version"], "1.0");
   EXPECT_EQ(j["hash_algorithm"], "sha256");
+  EXPECT_EQ(j["significant_length"], 32);
   EXPECT_EQ(j["measurements"]["rim"].get<std::string>().size(), 128u);
   EXPECT_EQ(j["measurements"]["rem3"], kZeroLine);
   EXPECT_EQ(j["realm_parameters"]["ipa_bits"], 33);
@@ -801,6 +804,105 @@ TEST(CliRobustness, OutputPathErrorsComeBeforeAnyPayloadIsHashed) {
                 dir +
                 "/no-dir/x.corim: No such file or directory (os error "
                 "2)\n");
+}
+
+// --- RMM 2.0 (spec-rmm2 §2) ----------------------------------------------
+
+TEST(Cli, RmmVersionSha384Json) {
+  Result r = RunTool(
+      Split("--rmm-version 2.0 --format json --num-wps 6 --num-bps 6 kvmtool "
+            "--realm -c 1 -m 512M --measurement-algo sha384"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(r.out);
+  EXPECT_EQ(j["rmm_version"], "2.0");
+  EXPECT_EQ(j["hash_algorithm"], "sha384");
+  EXPECT_EQ(j["significant_length"], 48);
+  const std::string rim = j["measurements"]["rim"].get<std::string>();
+  ASSERT_EQ(rim.size(), 128u);
+  EXPECT_NE(rim.substr(0, 96), std::string(96, '0'));
+  EXPECT_EQ(rim.substr(96), std::string(32, '0'));
+}
+
+TEST(Cli, Sha384UnderRmm1IsAnErrorNamingTheVersion) {
+  Result r =
+      RunTool(Split("--num-wps 6 --num-bps 6 kvmtool --realm -c 1 -m 512M "
+                    "--measurement-algo sha384"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "ERROR Cannot build parameters: hash algorithm sha384 is not "
+            "available in RMM 1.0 (RMI_HASH_SHA_384 exists from RMM 2.0 on: "
+            "--rmm-version 2.0)\n");
+}
+
+TEST(Cli, RmmVersionBadValueIsAUsageError) {
+  Result r = RunTool(Split("--rmm-version 1.1 kvmtool -c 1 -m 512M"));
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_TRUE(absl::StartsWith(
+      r.err,
+      "error: invalid value '1.1' for '--rmm-version <RMM_VERSION>': "
+      "possible values: 1.0, 2.0\n"))
+      << r.err;
+}
+
+TEST(Cli, PmuRealmUnderRmm2Warns) {
+  const std::string args =
+      "--num-wps 6 --num-bps 6 --pmu-num-ctrs 6 kvmtool --realm -c 1 -m 512M "
+      "--pmu";
+  Result v2 = RunTool(Split("--rmm-version 2.0 " + args));
+  ASSERT_EQ(v2.rc, 0) << v2.err;
+  EXPECT_NE(v2.err.find("WARN the realm has a PMU: TF-RMM 2.0 (as of "
+                        "2026-07) refuses realms with PMU"),
+            std::string::npos)
+      << v2.err;
+  Result v1 = RunTool(Split(args));
+  ASSERT_EQ(v1.rc, 0) << v1.err;
+  EXPECT_EQ(v1.err.find("TF-RMM 2.0"), std::string::npos) << v1.err;
+  // Without the PMU, no warning under 2.0 either.
+  Result no_pmu = RunTool(
+      Split("--rmm-version 2.0 --num-wps 6 --num-bps 6 kvmtool --realm -c 1 "
+            "-m 512M"));
+  ASSERT_EQ(no_pmu.rc, 0) << no_pmu.err;
+  EXPECT_EQ(no_pmu.err.find("TF-RMM 2.0"), std::string::npos) << no_pmu.err;
+}
+
+// rmm_version in a config file restricts like other keys; --rmm-version
+// overrides it.
+TEST(Cli, RmmVersionConfigAndOverride) {
+  const std::string dir = NewDir("rmm2conf");
+  WriteFile(dir + "/rmm2.conf", "rmm_version = \"2.0\"\n");
+  WriteFile(dir + "/rmm1.conf", "rmm_version = \"1.0\"\n");
+  const std::string vmm = "--num-wps 6 --num-bps 6 kvmtool -c 1 -m 512M";
+  auto run = [&](const std::string& global) {
+    Result r = RunTool(Split(global + " " + vmm));
+    EXPECT_EQ(r.rc, 0) << global << ": " << r.err;
+    return r.out;
+  };
+  const std::string v1 = run("");
+  const std::string v2 = run("--rmm-version 2.0");
+  EXPECT_NE(v1, v2);
+  EXPECT_EQ(run("--rmm-version 1.0"), v1);
+  EXPECT_EQ(run("-c " + dir + "/rmm2.conf"), v2);
+  EXPECT_EQ(run("-c " + dir + "/rmm2.conf --rmm-version 1.0"), v1);
+  EXPECT_EQ(run("-c " + dir + "/rmm1.conf --rmm-version 2.0"), v2);
+  // A later file can only lower the version (restrict).
+  EXPECT_EQ(run("-c " + dir + "/rmm1.conf -c " + dir + "/rmm2.conf"), v1);
+  EXPECT_EQ(run("-c " + dir + "/rmm2.conf -c " + dir + "/rmm1.conf"), v1);
+}
+
+TEST(Cli, EndorsementsJsonLabelsSha384) {
+  const std::string dir = NewDir("endorse384");
+  Result r = RunTool({"--rmm-version", "2.0", "--num-wps", "6", "--num-bps",
+                      "6", "--endorsements-output", dir + "/e.json", "kvmtool",
+                      "-c", "1", "-m", "512M", "--measurement-algo", "sha384"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::ifstream f(dir + "/e.json");
+  std::stringstream text;
+  text << f.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(text.str());
+  const std::string rim = j["triples"]["reference-values"][0]["measurements"][0]
+                           ["value"]["integrity-registers"]["rim"]["value"][0];
+  EXPECT_TRUE(absl::StartsWith(rim, "sha-384;")) << rim;
 }
 
 }  // namespace

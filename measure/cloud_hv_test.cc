@@ -558,9 +558,9 @@ TEST(CloudHvArgsTest, ModelErrorsHaveExactTexts) {
       {{"--platform", ""}, "malformed --platform param "},
       {{"--platform", "arm_rme"}, "malformed --platform param arm_rme"},
       {{"--platform", "x\ty"}, "malformed --platform param x\\x09y"},
-      {{"--platform", "measurement_algo=sha384"},
-       "RMM: unknown hash algorithm `sha384`: unknown hash algorithm "
-       "`sha384`"},
+      {{"--platform", "measurement_algo=sha385"},
+       "RMM: unknown hash algorithm `sha385`: unknown hash algorithm "
+       "`sha385`"},
       {{"--platform", "personalization_value=!!!!"},
        "invalid Realm Personalization Value: Invalid symbol 33, offset 0."},
       {{"--platform", "personalization_value=" + std::string(88, 'A')},
@@ -583,6 +583,22 @@ TEST(CloudHvArgsTest, ModelErrorsHaveExactTexts) {
     EXPECT_FALSE(IsUsageError(b.status));
     EXPECT_EQ(b.status.message(), c.message);
   }
+}
+
+// spec-rmm2 §2: --platform measurement_algo=sha384 selects SHA-384; only an
+// RMM 2.0 realm accepts it.
+TEST(CloudHvArgsTest, Sha384NeedsRmm2) {
+  Built b = BuildW52({"--platform", "measurement_algo=sha384"});
+  ASSERT_TRUE(b.status.ok()) << b.status;
+  EXPECT_EQ(b.config.hash_algorithm(), HashAlgorithm::kSha384);
+  absl::Status v = b.config.Validate();
+  EXPECT_EQ(v.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      v.message(),
+      "hash algorithm sha384 is not available in RMM 1.0 (RMI_HASH_SHA_384 "
+      "exists from RMM 2.0 on: --rmm-version 2.0)");
+  b.config.caps().rmm_version = RmmVersion::k2_0;
+  EXPECT_TRUE(b.config.Validate().ok());
 }
 
 TEST(CloudHvArgsTest, PayloadFileErrors) {

@@ -298,9 +298,10 @@ absl::StatusOr<std::string> FillComidJson(
     entry["measurements"] = OJson::array();
     refvals.push_back(std::move(entry));
   }
-  const std::string alg = measurements.hash_algorithm == HashAlgorithm::kSha512
-                              ? "sha-512"
-                              : "sha-256";
+  // Named-information hash names (RFC 6920 §9.4): sha-256, sha-384, sha-512.
+  std::string alg = "sha-256";
+  if (measurements.hash_algorithm == HashAlgorithm::kSha384) alg = "sha-384";
+  if (measurements.hash_algorithm == HashAlgorithm::kSha512) alg = "sha-512";
   OJson regs = OJson::object();
   for (int r = 0; r < 5; ++r) {
     const Measurement& m = r == 0 ? measurements.rim : measurements.rem[r - 1];

@@ -49,11 +49,14 @@ struct ChainKey {
   uint64_t first_ipa = 0;
   HashAlgorithm algorithm = HashAlgorithm::kSha256;
   uint8_t ipa_bits = 0;
+  // Not in the RIM, but in the Engine the entry holds.
+  RmmVersion rmm_version = RmmVersion::k1_0;
 
   bool operator<(const ChainKey& o) const {
     return std::tie(rim_before, payload_id, lead, first_ipa, algorithm,
-                    ipa_bits) < std::tie(o.rim_before, o.payload_id, o.lead,
-                                         o.first_ipa, o.algorithm, o.ipa_bits);
+                    ipa_bits, rmm_version) <
+           std::tie(o.rim_before, o.payload_id, o.lead, o.first_ipa,
+                    o.algorithm, o.ipa_bits, o.rmm_version);
   }
 };
 

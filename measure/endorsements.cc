@@ -95,6 +95,8 @@ absl::StatusOr<corim::RealmHashAlgorithm> RealmAlgorithm(HashAlgorithm a) {
   switch (a) {
     case HashAlgorithm::kSha256:
       return corim::RealmHashAlgorithm::kSha256;
+    case HashAlgorithm::kSha384:
+      return corim::RealmHashAlgorithm::kSha384;
     case HashAlgorithm::kSha512:
       return corim::RealmHashAlgorithm::kSha512;
   }

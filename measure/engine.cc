@@ -33,15 +33,19 @@ uint64_t AlignDown(uint64_t v) { return v & ~(kGranuleSize - 1); }
 
 absl::StatusOr<HashAlgorithm> ParseHashAlgorithm(absl::string_view name) {
   if (name == "sha256") return HashAlgorithm::kSha256;
+  if (name == "sha384") return HashAlgorithm::kSha384;
   if (name == "sha512") return HashAlgorithm::kSha512;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown hash algorithm `", name, "`: expected sha256 or sha512"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown hash algorithm `", name,
+                   "`: expected sha256, sha384 or sha512"));
 }
 
 const char* HashAlgorithmName(HashAlgorithm algorithm) {
   switch (algorithm) {
     case HashAlgorithm::kSha256:
       return "sha256";
+    case HashAlgorithm::kSha384:
+      return "sha384";
     case HashAlgorithm::kSha512:
       return "sha512";
   }
@@ -49,12 +53,55 @@ const char* HashAlgorithmName(HashAlgorithm algorithm) {
 }
 
 size_t HashSize(HashAlgorithm algorithm) {
-  return algorithm == HashAlgorithm::kSha512 ? 64 : 32;
+  return crypto::DigestSize(ToDigestAlgorithm(algorithm));
 }
 
 crypto::DigestAlgorithm ToDigestAlgorithm(HashAlgorithm algorithm) {
-  return algorithm == HashAlgorithm::kSha512 ? crypto::DigestAlgorithm::kSha512
-                                             : crypto::DigestAlgorithm::kSha256;
+  switch (algorithm) {
+    case HashAlgorithm::kSha384:
+      return crypto::DigestAlgorithm::kSha384;
+    case HashAlgorithm::kSha512:
+      return crypto::DigestAlgorithm::kSha512;
+    case HashAlgorithm::kSha256:
+      break;
+  }
+  return crypto::DigestAlgorithm::kSha256;
+}
+
+absl::StatusOr<RmmVersion> ParseRmmVersion(absl::string_view text) {
+  if (text == "1.0") return RmmVersion::k1_0;
+  if (text == "2.0") return RmmVersion::k2_0;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown RMM version `", text, "`: expected 1.0 or 2.0"));
+}
+
+const char* RmmVersionName(RmmVersion version) {
+  switch (version) {
+    case RmmVersion::k1_0:
+      return "1.0";
+    case RmmVersion::k2_0:
+      return "2.0";
+  }
+  return "unknown";
+}
+
+bool RmmSupports(RmmVersion version, HashAlgorithm algorithm) {
+  switch (algorithm) {
+    case HashAlgorithm::kSha256:
+    case HashAlgorithm::kSha512:
+      return version == RmmVersion::k1_0 || version == RmmVersion::k2_0;
+    case HashAlgorithm::kSha384:
+      return version == RmmVersion::k2_0;
+  }
+  return false;
+}
+
+absl::Status CheckRmmSupports(RmmVersion version, HashAlgorithm algorithm) {
+  if (RmmSupports(version, algorithm)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "hash algorithm ", HashAlgorithmName(algorithm),
+      " is not available in RMM ", RmmVersionName(version),
+      " (RMI_HASH_SHA_384 exists from RMM 2.0 on: --rmm-version 2.0)"));
 }
 
 absl::StatusOr<Engine> Engine::RealmCreate(const RealmCreateParams& params) {
@@ -63,10 +110,22 @@ absl::StatusOr<Engine> Engine::RealmCreate(const RealmCreateParams& params) {
         absl::StrCat("realm parameters: ", parts...));
   };
   const uint8_t algo = static_cast<uint8_t>(params.hash_algorithm);
+  if (params.rmm_version != RmmVersion::k1_0 &&
+      params.rmm_version != RmmVersion::k2_0) {
+    return fail("RMM version ", static_cast<int>(params.rmm_version),
+                " is not supported: expected 1.0 or 2.0");
+  }
   if (params.hash_algorithm != HashAlgorithm::kSha256 &&
+      params.hash_algorithm != HashAlgorithm::kSha384 &&
       params.hash_algorithm != HashAlgorithm::kSha512) {
     return fail("hash algorithm ", algo,
-                " is not supported: expected 0 (sha256) or 1 (sha512)");
+                " is not supported: expected 0 (sha256), 1 (sha512) or 2 "
+                "(sha384)");
+  }
+  if (absl::Status s =
+          CheckRmmSupports(params.rmm_version, params.hash_algorithm);
+      !s.ok()) {
+    return fail(s.message());
   }
   if (params.ipa_bits < internal::kMinUsableIpaBits ||
       params.ipa_bits > internal::kMaxModelIpaBits) {
@@ -183,6 +242,9 @@ absl::Status Engine::InitRipas(uint64_t base, uint64_t top) {
   if (block_sizes_ == 0) {
     return absl::FailedPreconditionError("block sizes is not known");
   }
+  // RMM 2.0 validates and applies RIPAS but no longer measures it (TF-RMM
+  // bdb07f46 deletes measurement_init_ripas_measure).
+  if (!MeasuresRipas()) return absl::OkStatus();
   Measurement rim = rim_;
   DescriptorImage desc;
   absl::Status s = internal::SplitRipas(
@@ -199,7 +261,7 @@ absl::Status Engine::DataCreateMeasured(uint64_t ipa,
                                         const Measurement& content) {
   absl::Status s = CheckGranule(ipa, "DATA_CREATE");
   if (!s.ok()) return s;
-  // SHA-256 content digests are zero-extended; other bytes would be hashed
+  // SHA-256/384 content digests are zero-extended; other bytes would be hashed
   // into the descriptor and silently change the RIM.
   const size_t n = HashSize(params_.hash_algorithm);
   for (size_t i = n; i < content.size(); ++i) {

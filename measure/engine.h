@@ -1,5 +1,6 @@
-// The RMM 1.0 measurement engine: RIM and REM chains, fed one RMM operation
-// at a time (spec-core §4, spec-eventlog §F-§G). It never sees whole files:
+// The RMM measurement engine: RIM and REM chains, fed one RMM operation at a
+// time (spec-core §4, spec-eventlog §F-§G), for RMM 1.0 or RMM 2.0 realms
+// (spec-rmm2 §1). It never sees whole files:
 // measured data granules arrive as (IPA, content digest), the digests being
 // computed elsewhere (another thread, a cache; see granule_hasher.h).
 #ifndef REALM_MEASUREMENTS_MEASURE_ENGINE_H_
@@ -18,17 +19,20 @@
 
 namespace realm_measurements::measure {
 
-// RMI hash algorithm identifiers (RMM 1.0 §B.4.? RmiHashAlgorithm; the
-// `hash_algo` byte of RmiRealmParams). SHA-384 (2) exists only in RMM 1.1+.
+// RMI hash algorithm identifiers (RmiHashAlgorithm; the `hash_algo` byte of
+// RmiRealmParams, spec-core §2.3). RMI_HASH_SHA_384 = 2 exists only in RMM
+// 2.0 (TF-RMM 787b3558, spec-rmm2 §1 row 4).
 enum class HashAlgorithm : uint8_t {
   kSha256 = 0,
   kSha512 = 1,
+  kSha384 = 2,
 };
 
-// "sha256" / "sha512" (the VMM argument spelling).
+// "sha256" / "sha384" / "sha512" (the VMM argument spelling). Whether the
+// realm's RMM version offers the algorithm is checked by RealmCreate.
 absl::StatusOr<HashAlgorithm> ParseHashAlgorithm(absl::string_view name);
 const char* HashAlgorithmName(HashAlgorithm algorithm);
-// 32 or 64: the significant bytes of a measurement.
+// 32, 48 or 64: the significant bytes of a measurement.
 size_t HashSize(HashAlgorithm algorithm);
 crypto::DigestAlgorithm ToDigestAlgorithm(HashAlgorithm algorithm);
 
@@ -39,9 +43,30 @@ using Measurement = std::array<uint8_t, kMeasurementWidth>;
 
 inline constexpr uint64_t kGranuleSize = 0x1000;
 
+// The RMM (RMI ABI) version a realm runs on (spec-rmm2 §1). It is a
+// parameter of each realm, never process state.
+//  - 1.0: TF-RMM rmm-spec-v1.0-rel0; RMI_RTT_INIT_RIPAS extends the RIM;
+//    SHA-256 and SHA-512.
+//  - 2.0: TF-RMM main 9a7f8ef; INIT_RIPAS does not extend the RIM (bdb07f46),
+//    DATA is populated by RMI_RTT_DATA_MAP_INIT with the same descriptor,
+//    SHA-384 is added (787b3558).
+enum class RmmVersion : uint8_t { k1_0, k2_0 };
+
+// "1.0" / "2.0".
+absl::StatusOr<RmmVersion> ParseRmmVersion(absl::string_view text);
+const char* RmmVersionName(RmmVersion version);
+// Whether `version` offers `algorithm` (SHA-384 needs 2.0).
+bool RmmSupports(RmmVersion version, HashAlgorithm algorithm);
+// kInvalidArgument naming the algorithm and the RMM version when the version
+// does not offer it, e.g. "hash algorithm sha384 is not available in RMM 1.0
+// (RMI_HASH_SHA_384 exists from RMM 2.0 on: --rmm-version 2.0)".
+absl::Status CheckRmmSupports(RmmVersion version, HashAlgorithm algorithm);
+
 // The resolved inputs of RMI_REALM_CREATE that reach the RIM (spec-core §3.1).
 // Counts are real counts; the engine writes count - 1 as RMM does.
 struct RealmCreateParams {
+  // Not part of RmiRealmParams: selects the measurement semantics.
+  RmmVersion rmm_version = RmmVersion::k1_0;
   HashAlgorithm hash_algorithm = HashAlgorithm::kSha256;
   uint8_t ipa_bits = 0;
   uint8_t num_bps = 0;  // 2..64
@@ -67,15 +92,22 @@ enum class RemFormula { kTfRmm, kReferenceTool };
 class Engine {
  public:
   // RMI_REALM_CREATE. Validates the parameters (IPA width the RTT model can
-  // handle, counts, SVE length) and starts the RIM.
+  // handle, counts, SVE length, an algorithm the RMM version offers) and
+  // starts the RIM. The measured image is the same under RMM 1.0 and 2.0
+  // (spec-rmm2 §1 row 3).
   static absl::StatusOr<Engine> RealmCreate(const RealmCreateParams& params);
 
-  // RMI_RTT_INIT_RIPAS over [base, top), split into the RTT blocks of the
-  // KVM model (spec-core §4.3-§4.4).
+  // RMI_RTT_INIT_RIPAS over [base, top). RMM 1.0: one RIPAS descriptor per
+  // RTT block of the KVM model (spec-core §4.3-§4.4). RMM 2.0: the same
+  // parameter checks, but the RIM is not extended (spec-rmm2 §1 row 1).
   absl::Status InitRipas(uint64_t base, uint64_t top);
+  // Whether InitRipas extends the RIM (RMM 1.0 only).
+  bool MeasuresRipas() const { return params_.rmm_version == RmmVersion::k1_0; }
 
-  // One RMI_DATA_CREATE with RMI_MEASURE_CONTENT of the granule at `ipa`
-  // (4 KiB aligned), given H(granule content) as a 64-byte buffer.
+  // One RMI_DATA_CREATE (RMM 1.0) or RMI_RTT_DATA_MAP_INIT (RMM 2.0, same
+  // descriptor: spec-rmm2 §1 row 2) with RMI_MEASURE_CONTENT of the granule
+  // at `ipa` (4 KiB aligned), given H(granule content) as a 64-byte buffer
+  // (HashSize() significant bytes, the rest zero).
   absl::Status DataCreateMeasured(uint64_t ipa, const Measurement& content);
   // One RMI_DATA_CREATE with RMI_NO_MEASURE_CONTENT.
   absl::Status DataCreateUnmeasured(uint64_t ipa);
@@ -86,14 +118,16 @@ class Engine {
   // RMI_REC_CREATE of a runnable REC.
   absl::Status RecCreate(const RecParams& rec);
 
-  // RSI_MEASUREMENT_EXTEND of REM[index] (0..3) with `value` (<= 64 bytes).
+  // RSI_MEASUREMENT_EXTEND of REM[index] (0..3) with `value` (<= 64 bytes):
+  // REM := H(REM[0:L] || value), L = HashSize() (32, 48 or 64).
   absl::Status ExtendRem(int index, absl::Span<const uint8_t> value,
                          RemFormula formula = RemFormula::kTfRmm);
 
-  // H(data) as a 64-byte buffer (zero-extended for SHA-256).
+  // H(data) as a 64-byte buffer (zero-extended for SHA-256 and SHA-384).
   Measurement Hash(absl::Span<const uint8_t> data) const;
 
   HashAlgorithm hash_algorithm() const { return params_.hash_algorithm; }
+  RmmVersion rmm_version() const { return params_.rmm_version; }
   const RealmCreateParams& params() const { return params_; }
   const Measurement& rim() const { return rim_; }
   const Measurement& rem(int index) const { return rem_[index]; }

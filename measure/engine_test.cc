@@ -1,5 +1,6 @@
 #include "measure/engine.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,8 @@ std::string B64(const Measurement& m, size_t n) {
 
 RealmCreateParams Params(HashAlgorithm algorithm, int ipa, int bps, int wps) {
   RealmCreateParams p;
+  // SHA-384 exists only in RMM 2.0 realms (spec-rmm2 §1 row 4).
+  if (algorithm == HashAlgorithm::kSha384) p.rmm_version = RmmVersion::k2_0;
   p.hash_algorithm = algorithm;
   p.ipa_bits = static_cast<uint8_t>(ipa);
   p.num_bps = static_cast<uint8_t>(bps);
@@ -77,7 +80,8 @@ RealmCreateParams Params(HashAlgorithm algorithm, int ipa, int bps, int wps) {
 TEST(HashAlgorithmTest, ParseAndNames) {
   EXPECT_EQ(ValueOrDie(ParseHashAlgorithm("sha256")), HashAlgorithm::kSha256);
   EXPECT_EQ(ValueOrDie(ParseHashAlgorithm("sha512")), HashAlgorithm::kSha512);
-  for (const char* bad : {"hello", "SHA256", "sha384", ""}) {
+  EXPECT_EQ(ValueOrDie(ParseHashAlgorithm("sha384")), HashAlgorithm::kSha384);
+  for (const char* bad : {"hello", "SHA256", "SHA384", "sha-384", ""}) {
     ExpectError(ParseHashAlgorithm(bad).status(),
                 absl::StatusCode::kInvalidArgument,
                 absl::StrCat("unknown hash algorithm `", bad, "`"));
@@ -85,6 +89,25 @@ TEST(HashAlgorithmTest, ParseAndNames) {
   EXPECT_STREQ(HashAlgorithmName(HashAlgorithm::kSha512), "sha512");
   EXPECT_EQ(HashSize(HashAlgorithm::kSha256), 32u);
   EXPECT_EQ(HashSize(HashAlgorithm::kSha512), 64u);
+  EXPECT_STREQ(HashAlgorithmName(HashAlgorithm::kSha384), "sha384");
+  EXPECT_EQ(HashSize(HashAlgorithm::kSha384), 48u);
+  // RMI_HASH_SHA_384 = 2 (TF-RMM 787b3558, spec-rmm2 §1 row 4).
+  EXPECT_EQ(static_cast<int>(HashAlgorithm::kSha384), 2);
+}
+
+TEST(RmmVersionTest, ParseNamesAndAlgorithms) {
+  EXPECT_EQ(ValueOrDie(ParseRmmVersion("1.0")), RmmVersion::k1_0);
+  EXPECT_EQ(ValueOrDie(ParseRmmVersion("2.0")), RmmVersion::k2_0);
+  for (const char* bad : {"1", "2", "1.1", "v2.0", "2.0 ", ""}) {
+    ExpectError(
+        ParseRmmVersion(bad).status(), absl::StatusCode::kInvalidArgument,
+        absl::StrCat("unknown RMM version `", bad, "`: expected 1.0 or 2.0"));
+  }
+  EXPECT_STREQ(RmmVersionName(RmmVersion::k2_0), "2.0");
+  EXPECT_TRUE(RmmSupports(RmmVersion::k1_0, HashAlgorithm::kSha512));
+  EXPECT_FALSE(RmmSupports(RmmVersion::k1_0, HashAlgorithm::kSha384));
+  EXPECT_TRUE(RmmSupports(RmmVersion::k2_0, HashAlgorithm::kSha384));
+  EXPECT_TRUE(RmmSupports(RmmVersion::k2_0, HashAlgorithm::kSha256));
 }
 
 // spec-core Appendix B, `test_rim`: REALM_CREATE only.
@@ -192,7 +215,8 @@ TEST(EngineTest, AppendixCScenarioS) {
 // Step 4 given as an unaligned blob is the same as the aligned granule; the
 // engine's own Hash() agrees with an independent digest.
 TEST(EngineTest, HashMatchesIndependentDigest) {
-  for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha512}) {
+  for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha384,
+                          HashAlgorithm::kSha512}) {
     Engine e = ValueOrDie(Engine::RealmCreate(Params(a, 33, 6, 6)));
     const std::vector<uint8_t> data = Bytes("FW CONTENT");
     EXPECT_EQ(e.Hash(data), RefHash(a, data));
@@ -202,8 +226,11 @@ TEST(EngineTest, HashMatchesIndependentDigest) {
 
 // deviations.md C1: REM := H(REM_old[0:L] || v), checked against digests of
 // the concatenation computed with crypto::HashOnce.
+// SHA-384 (RMM 2.0) extends with 48-byte values: L = 48, and the REM
+// buffer's last 16 bytes stay zero.
 TEST(EngineTest, TfRmmRemFormula) {
-  for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha512}) {
+  for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha384,
+                          HashAlgorithm::kSha512}) {
     SCOPED_TRACE(HashAlgorithmName(a));
     const size_t l = HashSize(a);
     Engine e = ValueOrDie(Engine::RealmCreate(Params(a, 33, 6, 6)));
@@ -233,6 +260,11 @@ TEST(EngineTest, TfRmmRemFormula) {
     // The RIM is untouched.
     EXPECT_EQ(e.rim(),
               ValueOrDie(Engine::RealmCreate(Params(a, 33, 6, 6))).rim());
+    for (int r = 0; r < 4; ++r) {
+      for (size_t b = l; b < kMeasurementWidth; ++b) {
+        EXPECT_EQ(e.rem(r)[b], 0) << "REM" << r << " byte " << b;
+      }
+    }
   }
 }
 
@@ -370,9 +402,15 @@ TEST(EngineValidationTest, RealmCreateRejects) {
          p.pmu_num_ctrs = 32;
        }),
        "pmu_num_ctrs 32 is outside the supported range 0..31"},
-      {"hash 2",
-       with([](auto& p) { p.hash_algorithm = static_cast<HashAlgorithm>(2); }),
-       "hash algorithm 2 is not supported"},
+      {"hash 3",
+       with([](auto& p) { p.hash_algorithm = static_cast<HashAlgorithm>(3); }),
+       "hash algorithm 3 is not supported"},
+      {"sha384 under RMM 1.0",
+       with([](auto& p) { p.hash_algorithm = HashAlgorithm::kSha384; }),
+       "hash algorithm sha384 is not available in RMM 1.0"},
+      {"RMM version 7",
+       with([](auto& p) { p.rmm_version = static_cast<RmmVersion>(7); }),
+       "RMM version 7 is not supported"},
   };
   for (const CreateError& c : cases) {
     SCOPED_TRACE(c.name);
@@ -507,6 +545,190 @@ TEST(EngineValidationTest, SmallIpaSpaceStillUsable) {
   ASSERT_OK(e.InitRipas(0, 0x10000));
   ExpectError(e.InitRipas(0, 0x11000), absl::StatusCode::kInvalidArgument,
               "protected IPA space");
+}
+
+// ---------------------------------------------------------------------------
+// RMM 2.0 (spec-rmm2 §1).
+
+RealmCreateParams WithVersion(RealmCreateParams p, RmmVersion v) {
+  p.rmm_version = v;
+  return p;
+}
+
+// Row 3: the measured RmiRealmParams subset is unchanged, so REALM_CREATE
+// gives the same RIM under both versions for every flag combination.
+TEST(Rmm2Test, RealmCreateIdenticalUnderBothVersions) {
+  for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha512}) {
+    for (int flags = 0; flags < 8; ++flags) {
+      RealmCreateParams p = Params(a, 40 + flags, 2 + flags, 16 - flags);
+      p.lpa2 = (flags & 1) != 0;
+      p.sve_vl = (flags & 2) ? 512 : 0;
+      p.pmu = (flags & 4) != 0;
+      p.pmu_num_ctrs = 7;
+      SCOPED_TRACE(absl::StrCat(HashAlgorithmName(a), " flags ", flags));
+      Engine v1 =
+          ValueOrDie(Engine::RealmCreate(WithVersion(p, RmmVersion::k1_0)));
+      Engine v2 =
+          ValueOrDie(Engine::RealmCreate(WithVersion(p, RmmVersion::k2_0)));
+      EXPECT_EQ(ToHex(v1.rim()), ToHex(v2.rim()));
+      EXPECT_EQ(v2.rmm_version(), RmmVersion::k2_0);
+      EXPECT_TRUE(v1.MeasuresRipas());
+      EXPECT_FALSE(v2.MeasuresRipas());
+    }
+  }
+}
+
+// One RMM operation of a random layout.
+struct Op {
+  enum Kind { kRipas, kData, kUnmeasured, kRec } kind = kRipas;
+  uint64_t a = 0;  // base / IPA / pc
+  uint64_t b = 0;  // top / content seed / x0
+};
+
+// Row 1 (property): over random layouts, the RMM 2.0 RIM of a sequence
+// equals the RMM 1.0 RIM of the same sequence with its INIT_RIPAS steps
+// removed, and differs from the RMM 1.0 RIM with them.
+TEST(Rmm2Test, SequenceEqualsRmm1WithoutRipasSteps) {
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto next = [&state]() {  // xorshift64*, fixed seed: reproducible
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return state * 0x2545f4914f6cdd1dull;
+  };
+  for (int round = 0; round < 60; ++round) {
+    const HashAlgorithm a =
+        round % 2 ? HashAlgorithm::kSha512 : HashAlgorithm::kSha256;
+    const int ipa = 33 + static_cast<int>(next() % 16);
+    RealmCreateParams p = Params(a, ipa, 2 + next() % 15, 2 + next() % 15);
+    const uint64_t par = uint64_t{1} << (ipa - 1);
+    const uint64_t granules = par / kGranuleSize;
+    std::vector<Op> ops;
+    const int n = 1 + static_cast<int>(next() % 12);
+    bool has_ripas = false;
+    for (int i = 0; i < n; ++i) {
+      Op op;
+      op.kind = static_cast<Op::Kind>(next() % 4);
+      if (op.kind == Op::kRipas) {
+        const uint64_t base = (next() % (granules - 1)) * kGranuleSize;
+        const uint64_t max = std::min<uint64_t>((par - base) / kGranuleSize,
+                                                0x40000);  // <= 1 GiB
+        op.a = base;
+        op.b = base + (1 + next() % max) * kGranuleSize;
+        has_ripas = true;
+      } else {
+        op.a = (next() % granules) * kGranuleSize;
+        op.b = next();
+      }
+      ops.push_back(op);
+    }
+    auto run = [&](RmmVersion v, bool with_ripas) {
+      Engine e = ValueOrDie(Engine::RealmCreate(WithVersion(p, v)));
+      for (const Op& op : ops) {
+        absl::Status s;
+        switch (op.kind) {
+          case Op::kRipas:
+            if (with_ripas) s = e.InitRipas(op.a, op.b);
+            break;
+          case Op::kData: {
+            const std::string content = absl::StrCat("granule ", op.b);
+            s = e.DataCreateMeasured(op.a, GranuleHash(a, content, 0));
+            break;
+          }
+          case Op::kUnmeasured:
+            s = e.DataCreateUnmeasured(op.a);
+            break;
+          case Op::kRec: {
+            RecParams rec;
+            rec.pc = op.a;
+            rec.gprs[0] = op.b;
+            s = e.RecCreate(rec);
+            break;
+          }
+        }
+        EXPECT_TRUE(s.ok()) << s;
+      }
+      return ToHex(e.rim());
+    };
+    SCOPED_TRACE(absl::StrCat("round ", round, " ipa ", ipa, " ops ", n));
+    const std::string v2 = run(RmmVersion::k2_0, true);
+    EXPECT_EQ(v2, run(RmmVersion::k1_0, false));
+    EXPECT_EQ(v2, run(RmmVersion::k2_0, false));
+    if (has_ripas) EXPECT_NE(v2, run(RmmVersion::k1_0, true));
+  }
+}
+
+// Row 1: INIT_RIPAS keeps its parameter checks under RMM 2.0.
+TEST(Rmm2Test, InitRipasStillChecksParameters) {
+  RealmCreateParams p =
+      WithVersion(Params(HashAlgorithm::kSha256, 33, 2, 2), RmmVersion::k2_0);
+  Engine e = ValueOrDie(Engine::RealmCreate(p));
+  ExpectError(e.InitRipas(0x1000, 0x1000), absl::StatusCode::kInvalidArgument,
+              "invalid parameter RIPAS(1000, 1000)");
+  ExpectError(e.InitRipas(0, 0x200000000), absl::StatusCode::kInvalidArgument,
+              "protected IPA space");
+}
+
+// The 0x100-byte descriptor built by hand from spec-core §3.3/§3.4 (not with
+// rmm_structs), for the padding checks below.
+std::vector<uint8_t> HandDescriptor(uint8_t type, const Measurement& rim,
+                                    uint64_t ipa, uint64_t flags,
+                                    const Measurement& content) {
+  std::vector<uint8_t> d(0x100, 0);
+  d[0x00] = type;
+  d[0x09] = 0x01;  // len = 0x100, little-endian
+  std::copy(rim.begin(), rim.end(), d.begin() + 0x10);
+  const size_t content_at = type == 0 ? 0x60 : 0x50;
+  if (type == 0) {
+    for (int i = 0; i < 8; ++i) d[0x50 + i] = (ipa >> (8 * i)) & 0xff;
+    for (int i = 0; i < 8; ++i) d[0x58 + i] = (flags >> (8 * i)) & 0xff;
+  }
+  std::copy(content.begin(), content.end(), d.begin() + content_at);
+  return d;
+}
+
+// Row 4: SHA-384 values are 48 bytes, embedded zero-padded in the 64-byte
+// descriptor fields; the 64-byte buffers end in 16 zero bytes.
+TEST(Rmm2Test, Sha384DescriptorsArePadded) {
+  const HashAlgorithm a = HashAlgorithm::kSha384;
+  Engine e = ValueOrDie(Engine::RealmCreate(Params(a, 40, 2, 2)));
+  // REALM_CREATE: SHA-384 of the 4 KiB image with hash_algo byte 2.
+  std::vector<uint8_t> image(0x1000, 0);
+  image[0x08] = 40;  // s2sz
+  image[0x18] = 1;   // num_bps - 1
+  image[0x20] = 1;   // num_wps - 1
+  image[0x30] = 2;   // hash_algo: RMI_HASH_SHA_384
+  Measurement rim = RefHash(a, image);
+  EXPECT_EQ(ToHex(e.rim()), ToHex(rim));
+  for (size_t b = 48; b < kMeasurementWidth; ++b) EXPECT_EQ(rim[b], 0);
+
+  const Measurement content = GranuleHash(a, "SHA-384 realm data", 0x10);
+  ASSERT_OK(e.DataCreateMeasured(0x80000000, content));
+  rim = RefHash(a, HandDescriptor(0, rim, 0x80000000, 1, content));
+  EXPECT_EQ(ToHex(e.rim()), ToHex(rim));
+
+  ASSERT_OK(e.DataCreateUnmeasured(0x80001000));
+  rim = RefHash(a, HandDescriptor(0, rim, 0x80001000, 0, Measurement{}));
+  EXPECT_EQ(ToHex(e.rim()), ToHex(rim));
+
+  RecParams rec;
+  rec.pc = 0x80000000;
+  rec.gprs[0] = 0x88000000;
+  ASSERT_OK(e.RecCreate(rec));
+  std::vector<uint8_t> rec_image(0x1000, 0);
+  rec_image[0] = 1;
+  rec_image[0x203] = 0x80;
+  rec_image[0x303] = 0x88;
+  rim = RefHash(a, HandDescriptor(1, rim, 0, 0, RefHash(a, rec_image)));
+  EXPECT_EQ(ToHex(e.rim()), ToHex(rim));
+  EXPECT_EQ(ToHex(e.rim()).substr(96), std::string(32, '0'));
+
+  // Content digests must be zero-padded too: byte 48 set is refused.
+  Measurement bad = content;
+  bad[48] = 1;
+  ExpectError(e.DataCreateMeasured(0x80002000, bad),
+              absl::StatusCode::kInvalidArgument,
+              "content digest byte 48 is not zero for a sha384 realm");
 }
 
 }  // namespace

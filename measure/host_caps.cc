@@ -18,9 +18,10 @@ namespace {
 
 // Key order of the reference's RealmParams (spec-core §11); also the order of
 // the "expected one of" list in unknown-key errors.
+// `rmm_version` (spec-rmm2 §2) is ours and comes last.
 constexpr const char* kKeys[] = {"ipa_bits", "num_bps",      "num_wps",
                                  "sve_vl",   "pmu_num_ctrs", "pmu",
-                                 "lpa2",     "hash_algo"};
+                                 "lpa2",     "hash_algo",    "rmm_version"};
 
 // The two accepted spellings of `hash_algo` (the reference deserializes the
 // Rust enum RmiHashAlgorithm by variant name, spec-core §11).
@@ -130,6 +131,26 @@ absl::Status ReadHashAlgo(absl::string_view name, const toml::node& node,
                                  "` or `", kHashAlgoVariants[1], "`"));
 }
 
+absl::Status ReadRmmVersion(absl::string_view name, const toml::node& node,
+                            std::optional<RmmVersion>& out) {
+  const auto* v = node.as_string();
+  if (v == nullptr) {
+    return ParseError(name, node.source().begin,
+                      absl::StrCat("invalid type for `rmm_version`: expected "
+                                   "string \"1.0\" or \"2.0\", found ",
+                                   TypeName(node.type())));
+  }
+  absl::StatusOr<RmmVersion> version = ParseRmmVersion(v->get());
+  if (!version.ok()) {
+    return ParseError(name, node.source().begin,
+                      absl::StrCat("invalid value for `rmm_version`: `",
+                                   absl::CHexEscape(v->get()),
+                                   "`, expected \"1.0\" or \"2.0\""));
+  }
+  out = *version;
+  return absl::OkStatus();
+}
+
 std::string UnknownKeyMessage(absl::string_view key) {
   std::string expected;
   for (const char* k : kKeys) {
@@ -178,6 +199,8 @@ std::string Show(const std::optional<T>& v) {
     return *v ? "true" : "false";
   } else if constexpr (std::is_same_v<T, std::string>) {
     return *v;
+  } else if constexpr (std::is_same_v<T, RmmVersion>) {
+    return RmmVersionName(*v);
   } else {
     return absl::StrCat(static_cast<unsigned>(*v));
   }
@@ -263,6 +286,8 @@ absl::StatusOr<HostCaps> HostCaps::FromToml(absl::string_view text,
       s = ReadBool(name, k, node, caps.lpa2);
     } else if (k == "hash_algo") {
       s = ReadHashAlgo(name, node, caps.hash_algo);
+    } else if (k == "rmm_version") {
+      s = ReadRmmVersion(name, node, caps.rmm_version);
     } else {
       s = ParseError(name, key.source().begin, UnknownKeyMessage(k));
     }
@@ -281,6 +306,7 @@ absl::Status HostCaps::Update(const HostCaps& other) {
   if (other.sve_vl) sve_vl = other.sve_vl;
   if (other.pmu) pmu = other.pmu;
   if (other.lpa2) lpa2 = other.lpa2;
+  if (other.rmm_version) rmm_version = other.rmm_version;
   // hash_algo is deliberately not merged (spec-core §5.2).
   return absl::OkStatus();
 }
@@ -295,6 +321,8 @@ absl::Status HostCaps::Restrict(const HostCaps& other) {
   if (other.sve_vl) RestrictValue(sve_vl, *other.sve_vl);
   if (other.pmu) RestrictValue(pmu, *other.pmu);
   if (other.lpa2) RestrictValue(lpa2, *other.lpa2);
+  // 1.0 < 2.0: a later file can say the platform runs the older RMM.
+  if (other.rmm_version) RestrictValue(rmm_version, *other.rmm_version);
   return absl::OkStatus();
 }
 
@@ -303,7 +331,8 @@ std::string HostCaps::DebugString() const {
       "HostCaps{ipa_bits: ", Show(ipa_bits), ", num_bps: ", Show(num_bps),
       ", num_wps: ", Show(num_wps), ", sve_vl: ", Show(sve_vl),
       ", pmu_num_ctrs: ", Show(pmu_num_ctrs), ", pmu: ", Show(pmu),
-      ", lpa2: ", Show(lpa2), ", hash_algo: ", Show(hash_algo), "}");
+      ", lpa2: ", Show(lpa2), ", hash_algo: ", Show(hash_algo),
+      ", rmm_version: ", Show(rmm_version), "}");
 }
 
 }  // namespace realm_measurements::measure

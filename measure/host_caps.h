@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "measure/engine.h"
 
 namespace realm_measurements::measure {
 
@@ -31,6 +32,9 @@ struct HostCaps {
   std::optional<bool> lpa2;
   // Parsed and validated, then ignored: the VMM decides (deviations.md).
   std::optional<std::string> hash_algo;
+  // The RMM the platform runs (`rmm_version = "1.0" | "2.0"`, spec-rmm2 §2);
+  // unset means 1.0. Restrict keeps the older version, Update overrides.
+  std::optional<RmmVersion> rmm_version;
 
   // Parses one TOML file's text; unknown keys and wrong types are errors,
   // and so is a document over kMaxHostCapsTomlBytes or deeper than

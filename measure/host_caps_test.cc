@@ -141,12 +141,12 @@ TEST(HostCapsFromToml, ErrorsAreOneLineWithNameKeyAndPosition) {
        "invalid VM configuration: cannot parse x.conf: TOML parse error at "
        "line 2, column 1: unknown field `frobnicate`, expected one of "
        "`ipa_bits`, `num_bps`, `num_wps`, `sve_vl`, `pmu_num_ctrs`, `pmu`, "
-       "`lpa2`, `hash_algo`"},
+       "`lpa2`, `hash_algo`, `rmm_version`"},
       {"table is an unknown key", "[host]\nnum_bps = 6\n",
        "invalid VM configuration: cannot parse x.conf: TOML parse error at "
        "line 1, column 2: unknown field `host`, expected one of `ipa_bits`, "
        "`num_bps`, `num_wps`, `sve_vl`, `pmu_num_ctrs`, `pmu`, `lpa2`, "
-       "`hash_algo`"},
+       "`hash_algo`, `rmm_version`"},
       {"bool as string", "pmu = \"yes\"\n",
        "invalid VM configuration: cannot parse x.conf: TOML parse error at "
        "line 1, column 7: invalid type for `pmu`: expected boolean, found "
@@ -536,7 +536,50 @@ TEST(HostCapsDebugString, ShowsSetAndUnset) {
   EXPECT_EQ(c.DebugString(),
             "HostCaps{ipa_bits: 52, num_bps: unset, num_wps: unset, sve_vl: "
             "unset, pmu_num_ctrs: unset, pmu: false, lpa2: unset, hash_algo: "
-            "RmiHashSha256}");
+            "RmiHashSha256, rmm_version: unset}");
+  c.rmm_version = RmmVersion::k2_0;
+  EXPECT_NE(c.DebugString().find("rmm_version: 2.0}"), std::string::npos);
+}
+
+TEST(HostCapsRmmVersion, ParsesStringsAndRejectsOthers) {
+  absl::StatusOr<HostCaps> c =
+      HostCaps::FromToml("rmm_version = \"2.0\"\n", "x.conf");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->rmm_version, RmmVersion::k2_0);
+  c = HostCaps::FromToml("rmm_version = \"1.0\"\n", "x.conf");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->rmm_version, RmmVersion::k1_0);
+
+  c = HostCaps::FromToml("rmm_version = 2.0\n", "x.conf");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message(),
+            "invalid VM configuration: cannot parse x.conf: TOML parse error "
+            "at line 1, column 15: invalid type for `rmm_version`: expected "
+            "string \"1.0\" or \"2.0\", found float");
+  c = HostCaps::FromToml("rmm_version = \"1.1\"\n", "x.conf");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message(),
+            "invalid VM configuration: cannot parse x.conf: TOML parse error "
+            "at line 1, column 15: invalid value for `rmm_version`: `1.1`, "
+            "expected \"1.0\" or \"2.0\"");
+}
+
+TEST(HostCapsRmmVersion, RestrictKeepsOlderUpdateOverrides) {
+  HostCaps v1, v2;
+  v1.rmm_version = RmmVersion::k1_0;
+  v2.rmm_version = RmmVersion::k2_0;
+
+  HostCaps c;
+  ASSERT_TRUE(c.Restrict(v2).ok());
+  EXPECT_EQ(c.rmm_version, RmmVersion::k2_0);  // unset: taken
+  ASSERT_TRUE(c.Restrict(v1).ok());
+  EXPECT_EQ(c.rmm_version, RmmVersion::k1_0);  // older: lowers
+  ASSERT_TRUE(c.Restrict(v2).ok());
+  EXPECT_EQ(c.rmm_version, RmmVersion::k1_0);  // newer: can not raise
+  ASSERT_TRUE(c.Update(v2).ok());
+  EXPECT_EQ(c.rmm_version, RmmVersion::k2_0);  // the CLI overrides
+  ASSERT_TRUE(c.Update(HostCaps{}).ok());
+  EXPECT_EQ(c.rmm_version, RmmVersion::k2_0);  // unset changes nothing
 }
 
 }  // namespace

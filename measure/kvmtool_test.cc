@@ -650,8 +650,8 @@ TEST_F(KvmtoolSpecVectorsTest, BuildErrors) {
        "file DIR/missing error: No such file or directory (os error 2)"},
       {"-i missing kvmtool -c 1 -m 256M -i x",
        "file DIR/missing error: No such file or directory (os error 2)"},
-      {"kvmtool -c 1 -m 256M --measurement-algo sha384",
-       "RMM: unknown hash algorithm `sha384`: unknown hash algorithm `sha384`"},
+      {"kvmtool -c 1 -m 256M --measurement-algo sha385",
+       "RMM: unknown hash algorithm `sha385`: unknown hash algorithm `sha385`"},
       {"kvmtool -c 1 -m 256M --pmu-counters 32",
        "invalid parameter PMU counters '32'"},
       {"kvmtool -c 1 -m 256M --sve-max-vl 100",
@@ -684,6 +684,23 @@ TEST_F(KvmtoolSpecVectorsTest, FlashIsACleanError) {
   EXPECT_EQ(b.status.code(), absl::StatusCode::kUnimplemented);
   EXPECT_NE(std::string(b.status.message()).find("-F/--flash"),
             std::string::npos);
+}
+
+// spec-rmm2 §2: --measurement-algo sha384 selects SHA-384; only an RMM 2.0
+// realm accepts it.
+TEST_F(KvmtoolSpecVectorsTest, Sha384NeedsRmm2) {
+  Built b =
+      Build(Split("kvmtool -c 1 -m 256M --measurement-algo sha384"), dir_);
+  ASSERT_TRUE(b.status.ok()) << b.status;
+  EXPECT_EQ(b.config.hash_algorithm(), HashAlgorithm::kSha384);
+  absl::Status v = b.config.Validate();
+  EXPECT_EQ(v.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      v.message(),
+      "hash algorithm sha384 is not available in RMM 1.0 (RMI_HASH_SHA_384 "
+      "exists from RMM 2.0 on: --rmm-version 2.0)");
+  b.config.caps().rmm_version = RmmVersion::k2_0;
+  EXPECT_TRUE(b.config.Validate().ok());
 }
 
 TEST_F(KvmtoolSpecVectorsTest, TooManyCpusForTheDtb) {

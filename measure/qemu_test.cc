@@ -345,6 +345,25 @@ std::vector<std::string> Warnings(const std::string& vmm_args) {
 
 using Strs = std::vector<std::string>;
 
+// spec-rmm2 §2: rme-guest measurement-algorithm=sha384 selects SHA-384; only
+// an RMM 2.0 realm accepts it.
+TEST(QemuModel, Sha384NeedsRmm2) {
+  RealmConfig config{HostCaps()};
+  ASSERT_TRUE(BuildQemu(VmmInputs(),
+                        Words("-object rme-guest,measurement-algorithm=sha384"),
+                        config)
+                  .ok());
+  EXPECT_EQ(config.hash_algorithm(), HashAlgorithm::kSha384);
+  absl::Status v = config.Validate();
+  EXPECT_EQ(v.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      v.message(),
+      "hash algorithm sha384 is not available in RMM 1.0 (RMI_HASH_SHA_384 "
+      "exists from RMM 2.0 on: --rmm-version 2.0)");
+  config.caps().rmm_version = RmmVersion::k2_0;
+  EXPECT_TRUE(config.Validate().ok());
+}
+
 TEST(QemuModel, Errors) {
   EXPECT_EQ(BuildError("-M virt,gic-version=2"), "unsupport GIC version 2");
   EXPECT_EQ(BuildError("-M virt,gic-version=4"), "unsupport GIC version 4");
@@ -365,9 +384,9 @@ TEST(QemuModel, Errors) {
             "unsupported rme-guest property 'shared-mec'");
   EXPECT_EQ(BuildError("-object rme-guest,measurement-log"),
             "cannot parse measurement-log");
-  EXPECT_EQ(BuildError("-object rme-guest,measurement-algorithm=sha384"),
-            "RMM: unknown hash algorithm `sha384`: unknown hash algorithm "
-            "`sha384`");
+  EXPECT_EQ(BuildError("-object rme-guest,measurement-algorithm=sha385"),
+            "RMM: unknown hash algorithm `sha385`: unknown hash algorithm "
+            "`sha385`");
   EXPECT_EQ(BuildError("-kernel Image"),
             "need kernel image: qemu -kernel loads the kernel image; give its "
             "file with the global -k FILE before the VMM name (e.g. -k Image)");

@@ -164,8 +164,26 @@ absl::Status RealmConfig::AddRec(const RecParams& rec) {
   return absl::OkStatus();
 }
 
+std::vector<std::string> RealmConfig::warnings() const {
+  std::vector<std::string> out = warnings_;
+  // TF-RMM 476d5f71 stops offering the PMU to realms; REALM_CREATE with the
+  // PMU flag fails there. The value is still computed as asked.
+  if (rmm_version() == RmmVersion::k2_0 && caps_.pmu.value_or(false)) {
+    out.push_back(
+        "the realm has a PMU: TF-RMM 2.0 (as of 2026-07) refuses realms with "
+        "PMU (RMI_REALM_CREATE fails); the values are computed as asked");
+  }
+  return out;
+}
+
 absl::Status RealmConfig::Validate() const {
   // docs/deviations.md "Validation instead of silent nonsense".
+  if (hash_algorithm_.has_value()) {
+    if (absl::Status s = CheckRmmSupports(rmm_version(), *hash_algorithm_);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (ram_.empty()) return ConfigError("the VM has no RAM");
   uint64_t prev_end = 0;
   bool first = true;
@@ -309,6 +327,7 @@ absl::StatusOr<RealmCreateParams> RealmConfig::ResolveParams() const {
     return cap_unknown("num_bps", "num-bps", "breakpoint count");
   }
   RealmCreateParams p;
+  p.rmm_version = rmm_version();
   p.hash_algorithm = *hash_algorithm_;
   p.ipa_bits = *caps_.ipa_bits;
   p.num_wps = *caps_.num_wps;
@@ -379,9 +398,9 @@ absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
       if (!id.ok()) return id.status();
       key = DigestKey{*id, static_cast<uint32_t>(lead), algorithm};
     }
-    chain_key =
-        ChainKey{engine.rim(), key->payload_id, key->lead,
-                 first_ipa,    algorithm,       engine.params().ipa_bits};
+    chain_key = ChainKey{
+        engine.rim(), key->payload_id,          key->lead,           first_ipa,
+        algorithm,    engine.params().ipa_bits, engine.rmm_version()};
     if (std::shared_ptr<const Engine> after = cache->FindChain(*chain_key)) {
       engine = *after;  // the whole segment is known
       return absl::OkStatus();
@@ -510,6 +529,7 @@ absl::StatusOr<Measurements> ComputeMeasurements(
   }
 
   Measurements m;
+  m.rmm_version = params->rmm_version;
   m.hash_algorithm = params->hash_algorithm;
   m.rim = engine->rim();
   for (int i = 0; i < 4; ++i) m.rem[i] = engine->rem(i);

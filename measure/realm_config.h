@@ -52,6 +52,12 @@ class RealmConfig {
   HostCaps& caps() { return caps_; }
   const HostCaps& caps() const { return caps_; }
 
+  // The RMM version of the realm: host caps `rmm_version`, default 1.0
+  // (spec-rmm2 §2).
+  RmmVersion rmm_version() const {
+    return caps_.rmm_version.value_or(RmmVersion::k1_0);
+  }
+
   // The algorithm comes from the VMM model, never from host caps.
   void set_hash_algorithm(HashAlgorithm a) { hash_algorithm_ = a; }
   std::optional<HashAlgorithm> hash_algorithm() const {
@@ -90,9 +96,11 @@ class RealmConfig {
     return required_ipa_bits_;
   }
 
-  // Warnings for the user (printed as "WARN <text>").
+  // Warnings for the user (printed as "WARN <text>"): those of the VMM
+  // model, then those the realm's parameters call for (a PMU realm under
+  // RMM 2.0, which TF-RMM refuses as of 2026-07: spec-rmm2 §1 row 5).
   void Warn(std::string text) { warnings_.push_back(std::move(text)); }
-  const std::vector<std::string>& warnings() const { return warnings_; }
+  std::vector<std::string> warnings() const;
 
   const std::map<uint64_t, uint64_t>& ram() const { return ram_; }
   const std::map<uint64_t, Blob>& rim_blobs() const { return rim_blobs_; }
@@ -104,7 +112,7 @@ class RealmConfig {
 
   // Rejects layouts a real VMM would refuse (docs/deviations.md): blobs
   // outside RAM or overlapping, IPA width too small for the memory map,
-  // empty RAM.
+  // empty RAM; and an algorithm the RMM version lacks (SHA-384 under 1.0).
   absl::Status Validate() const;
 
   // REALM_CREATE parameters from caps + hash algorithm;
@@ -127,6 +135,7 @@ class RealmConfig {
 };
 
 struct Measurements {
+  RmmVersion rmm_version = RmmVersion::k1_0;
   HashAlgorithm hash_algorithm = HashAlgorithm::kSha256;
   Measurement rim = {};
   std::array<Measurement, 4> rem = {};
@@ -153,7 +162,8 @@ struct MeasureOptions {
 };
 
 // Replays the configuration through the engine in the fixed order:
-// REALM_CREATE, INIT_RIPAS per RAM range, measured DATA per RIM blob
+// REALM_CREATE, INIT_RIPAS per RAM range (measured under RMM 1.0 only),
+// measured DATA per RIM blob
 // (ascending address), REC, unmeasured DATA, REM blobs (TF-RMM chaining).
 absl::StatusOr<Measurements> ComputeMeasurements(const RealmConfig& config);
 absl::StatusOr<Measurements> ComputeMeasurements(const RealmConfig& config,
