@@ -408,6 +408,21 @@ TEST(HostCapsShippedConfigs, MatchSpecTable) {
   }
 }
 
+// configs/rmm-2.0.conf (spec-rmm2 §2) only selects RMM 2.0.
+TEST(HostCapsShippedConfigs, Rmm2) {
+  const HostCaps c =
+      MustParse(ReadRunfile("configs/rmm-2.0.conf"), "configs/rmm-2.0.conf");
+  ExpectCaps(c, {std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+                 std::nullopt, std::nullopt, std::nullopt});
+  EXPECT_EQ(c.rmm_version, RmmVersion::k2_0);
+  for (const char* other : {"configs/fvp.conf", "configs/kvm.conf",
+                            "configs/qemu-max-8.2.conf",
+                            "configs/rmm-1.0-eac5.conf"}) {
+    EXPECT_FALSE(MustParse(ReadRunfile(other), other).rmm_version.has_value())
+        << other;
+  }
+}
+
 TEST(HostCapsShippedConfigs, FvpPlusRmmInEitherOrder) {
   const HostCaps fvp = MustParse(ReadRunfile("configs/fvp.conf"));
   const HostCaps rmm = MustParse(ReadRunfile("configs/rmm-1.0-eac5.conf"));
