@@ -62,10 +62,11 @@ std::string Hex(absl::Span<const uint8_t> b) {
 }
 
 Bytes Digest(HashAlgorithm a, absl::Span<const uint8_t> data) {
-  auto d = crypto::HashOnce(a == HashAlgorithm::kSha512
-                                ? crypto::DigestAlgorithm::kSha512
-                                : crypto::DigestAlgorithm::kSha256,
-                            data);
+  auto d = crypto::HashOnce(
+      a == HashAlgorithm::kSha512   ? crypto::DigestAlgorithm::kSha512
+      : a == HashAlgorithm::kSha384 ? crypto::DigestAlgorithm::kSha384
+                                    : crypto::DigestAlgorithm::kSha256,
+      data);
   EXPECT_TRUE(d.ok()) << d.status();
   return d.ok() ? *d : Bytes();
 }
@@ -91,9 +92,9 @@ struct GoldenCase {
   std::string dtb_sha256;  // golden SHA-256 of the DTB the reference wrote
 };
 
-GoldenCase LoadCase(const std::string& id) {
-  std::vector<uint8_t> text =
-      ReadFileOrDie(std::string(kGolden) + "cases-public.json");
+GoldenCase LoadCase(const std::string& id,
+                    const std::string& file = "cases-public.json") {
+  std::vector<uint8_t> text = ReadFileOrDie(std::string(kGolden) + file);
   nlohmann::json corpus =
       nlohmann::json::parse(std::string(text.begin(), text.end()));
   for (const nlohmann::json& c : corpus["cases"]) {
@@ -104,7 +105,7 @@ GoldenCase LoadCase(const std::string& id) {
     const std::string out = c["expected_stdout"];
     EXPECT_TRUE(absl::StartsWith(out, "RIM: ")) << out;
     g.rim = out.substr(5, 128);
-    g.dtb_sha256 = c["expected_dtb_sha256"];
+    g.dtb_sha256 = c.value("expected_dtb_sha256", "");
     return g;
   }
   ADD_FAILURE() << "no golden case " << id;
@@ -131,7 +132,11 @@ Built BuildCase(const GoldenCase& g) {
       EXPECT_TRUE(absl::SimpleAtoi(next(), &n));
       return n;
     };
-    if (a == "-c") {
+    if (a == "--rmm-version") {
+      auto v = measure::ParseRmmVersion(next());
+      EXPECT_TRUE(v.ok()) << v.status();
+      if (v.ok()) overrides.rmm_version = *v;
+    } else if (a == "-c") {
       std::string file = kInputs + next();
       std::vector<uint8_t> t = ReadFileOrDie(file);
       auto c =
@@ -208,24 +213,28 @@ MadeLog MakeLog(const measure::RealmConfig& config, const LogParams& p) {
   EXPECT_TRUE(params.ok()) << params.status();
   const HashAlgorithm a = params->hash_algorithm;
   const bool sha512 = a == HashAlgorithm::kSha512;
-  const uint16_t alg = sha512 ? kAlgSha512 : kAlgSha256;
+  const bool sha384 = a == HashAlgorithm::kSha384;
+  // TCG algorithm ids (TCG Algorithm Registry): SHA-384 is 0x000C.
+  const uint16_t alg = sha512 ? kAlgSha512 : sha384 ? 0x000C : kAlgSha256;
+  const uint16_t size = static_cast<uint16_t>(measure::HashSize(a));
   internal::SpecIdFields spec;
-  spec.algorithms = {{alg, sha512 ? 64 : 32}};
+  spec.algorithms = {{alg, size}};
   std::vector<Bytes> events;
   events.push_back(
-      internal::Event2(0, kEvNoAction, {{0x0000, Bytes(sha512 ? 64 : 32, 0)}},
+      internal::Event2(0, kEvNoAction, {{0x0000, Bytes(size, 0)}},
                        internal::VmVersionData(p.vmm_name, p.vmm_version,
                                                p.ram_size, p.num_cpus)));
   // §C.3 tag 1 encodings.
   uint64_t flags = (params->lpa2 ? 1 : 0) | (params->sve_vl != 0 ? 2 : 0) |
                    (params->pmu ? 4 : 0);
-  events.push_back(internal::Event2(
-      0, kEvEventTag, {},
-      internal::RealmCreateData(
-          flags, params->ipa_bits,
-          params->sve_vl != 0 ? params->sve_vl / 128 - 1 : 0,
-          params->num_bps - 1, params->num_wps - 1,
-          params->pmu ? params->pmu_num_ctrs : 0, sha512 ? 1 : 0)));
+  events.push_back(
+      internal::Event2(0, kEvEventTag, {},
+                       internal::RealmCreateData(
+                           flags, params->ipa_bits,
+                           params->sve_vl != 0 ? params->sve_vl / 128 - 1 : 0,
+                           params->num_bps - 1, params->num_wps - 1,
+                           params->pmu ? params->pmu_num_ctrs : 0,
+                           static_cast<uint8_t>(a))));  // RmiHashAlgorithm
   for (const auto& [base, size] : config.ram()) {
     events.push_back(internal::Event2(0, kEvEventTag, {},
                                       internal::InitRipasData(base, size)));
@@ -364,6 +373,68 @@ TEST(DtbSynthesis, GoldenConfigurationsReplayWithSynthesisedDtb) {
     ExpectError(
         plain.Replay(*log), absl::StatusCode::kNotFound,
         absl::StrCat("replay: event ", made.dtb_event, " (EV_POST_CODE2)"));
+  }
+}
+
+// spec-rmm2: a log written for an RMM 2.0 realm (INIT_RIPAS events present,
+// SHA-384 bank for the SHA-384 case) replays with --rmm-version 2.0 to the
+// RIM TF-RMM 2.0 computes (testdata/golden/rmm2, independent values), which
+// is also what ComputeMeasurements gives for that configuration.
+TEST(DtbSynthesis, Rmm2LogsReplayToTheGoldenRmm2Rim) {
+  struct Rmm2Scenario {
+    const char* id;
+    Scenario scenario;
+  };
+  DtbSynthesisOptions qemu_append;
+  qemu_append.bootargs = "root=/dev/vda2 console=ttyAMA0";
+  const Rmm2Scenario cases[] = {
+      {"qemu-kernel-initrd-append-1G@sha384",
+       {"qemu-kernel-initrd-append-1G", "QEMU", 2, qemu_append}},
+      {"kvm-measurement-log@rmm2", {"kvm-measurement-log", "kvmtool", 2, {}}},
+  };
+  for (const Rmm2Scenario& c : cases) {
+    SCOPED_TRACE(c.id);
+    GoldenCase g = LoadCase(c.id, "rmm2/cases-rmm2-public.json");
+    Built b = BuildCase(g);
+    ASSERT_EQ(b.config.rmm_version(), measure::RmmVersion::k2_0);
+    auto m = measure::ComputeMeasurements(b.config);
+    ASSERT_TRUE(m.ok()) << m.status();
+    const size_t n = measure::HashSize(m->hash_algorithm);
+    ASSERT_EQ(Hex(absl::MakeConstSpan(m->rim.data(), n)),
+              g.rim.substr(0, 2 * n));
+
+    MadeLog made = MakeLog(b.config, ParamsFor(c.scenario, b.config));
+    absl::StatusOr<EventLog> log = ParseBytes(made.bytes);
+    ASSERT_TRUE(log.ok()) << log.status();
+    ReplayOptions o;
+    o.rmm_version = measure::RmmVersion::k2_0;
+    o.dtb_synthesizer = MakeDtbSynthesizer(c.scenario.options);
+    Replayer replayer(&made.catalogue);
+    absl::Status s = replayer.Replay(*log, o);
+    ASSERT_TRUE(s.ok()) << s;
+    EXPECT_EQ(replayer.RegisterHex(Register::kRim), g.rim.substr(0, 2 * n));
+    size_t ripas = 0;
+    for (const ReportEntry& e : replayer.report()) {
+      if (absl::StartsWith(e.action, "INIT_RIPAS")) {
+        ++ripas;
+        EXPECT_TRUE(absl::EndsWith(e.action, " not measured (RMM 2.0)"))
+            << e.action;
+      }
+    }
+    EXPECT_EQ(ripas, b.config.ram().size());
+
+    // The same log replayed as RMM 1.0: a different RIM (SHA-256), or a
+    // refused SHA-384 realm.
+    Replayer v1(&made.catalogue);
+    ReplayOptions o1 = o;
+    o1.rmm_version = measure::RmmVersion::k1_0;
+    absl::Status s1 = v1.Replay(*log, o1);
+    if (m->hash_algorithm == HashAlgorithm::kSha384) {
+      EXPECT_FALSE(s1.ok());
+    } else {
+      ASSERT_TRUE(s1.ok()) << s1;
+      EXPECT_NE(v1.RegisterHex(Register::kRim), g.rim.substr(0, 2 * n));
+    }
   }
 }
 

@@ -4,7 +4,8 @@
 //   eventlog replay LOG [--catalogue SUMS]... [--firmware-log LOG]...
 //                   [--format text|json] [--lenient] [--non-fatal]
 //                   [--granule 4096|65536] [--strip-nuls] [--ref-rem]
-//                   [--index pcr|mr] [--synthesize-dtb [--dtb-bootargs S]
+//                   [--index pcr|mr] [--rmm-version 1.0|2.0]
+//                   [--synthesize-dtb [--dtb-bootargs S]
 //                   [--dtb-no-bootargs] [--dtb-no-its] [--dtb-virtio-mmio N]
 //                   [--dtb-templates LIST]]
 //
@@ -35,7 +36,8 @@ constexpr char kUsage[] =
     "       eventlog replay LOG [--catalogue SUMS]... [--firmware-log LOG]...\n"
     "                [--format text|json] [--lenient] [--non-fatal]\n"
     "                [--granule 4096|65536] [--strip-nuls] [--ref-rem]\n"
-    "                [--index pcr|mr] [--synthesize-dtb [--dtb-bootargs S]\n"
+    "                [--index pcr|mr] [--rmm-version 1.0|2.0]\n"
+    "                [--synthesize-dtb [--dtb-bootargs S]\n"
     "                [--dtb-no-bootargs] [--dtb-no-its] [--dtb-virtio-mmio N]\n"
     "                [--dtb-templates LIST]]\n";
 
@@ -295,6 +297,16 @@ int main(int argc, char** argv) {
       replay_options.index_semantics = v == "pcr"
                                            ? el::IndexSemantics::kPcr
                                            : el::IndexSemantics::kCcMrIndex;
+    } else if (cmd == "replay" && a == "--rmm-version") {
+      // spec-rmm2 §2: the RMM the realm ran on (default 1.0).
+      if (!value(&v)) return Usage("--rmm-version takes 1.0 or 2.0");
+      absl::StatusOr<realm_measurements::measure::RmmVersion> version =
+          realm_measurements::measure::ParseRmmVersion(v);
+      if (!version.ok()) {
+        return Usage(absl::StrCat("--rmm-version takes 1.0 or 2.0, found '",
+                                  absl::CHexEscape(v), "'"));
+      }
+      replay_options.rmm_version = *version;
     } else if (cmd == "replay" && a == "--synthesize-dtb") {
       synthesize_dtb = true;
     } else if (cmd == "replay" && a == "--dtb-bootargs") {
@@ -380,6 +392,12 @@ int main(int argc, char** argv) {
           {"value_after", r.value_after}};
       if (!r.error.empty()) e["error"] = r.error;
       j["report"].push_back(e);
+    }
+    j["rmm_version"] =
+        realm_measurements::measure::RmmVersionName(replay_options.rmm_version);
+    if (const realm_measurements::measure::Engine* e = replayer.engine()) {
+      j["hash_algorithm"] =
+          realm_measurements::measure::HashAlgorithmName(e->hash_algorithm());
     }
     for (el::Register reg :
          {el::Register::kRim, el::Register::kRem0, el::Register::kRem1,

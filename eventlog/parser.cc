@@ -44,7 +44,8 @@ constexpr uint8_t kMaxS2szNoLpa2 = 48;
 constexpr uint8_t kMaxS2szLpa2 = 52;
 constexpr uint8_t kMaxSveVl = 15;
 constexpr uint8_t kMaxPmuCounters = 31;
-// RMI hash ids (Appendix 1); 2 (SHA-384) exists only from RMM 1.1 (K10).
+// RMI hash ids (Appendix 1): 0 SHA-256, 1 SHA-512, 2 SHA-384 (RMM 2.0,
+// spec-rmm2 §1 row 4; whether the realm's RMM offers it is Replay's check).
 constexpr uint8_t kRmiHashSha384 = 2;
 
 bool IsKnownAlgorithm(uint16_t id) {
@@ -314,16 +315,10 @@ absl::Status DecodeRealmCreate(Event& e, ByteReader& r) {
         e, absl::StrCat("REALM_CREATE pmu_num_ctrs is ", t.pmu_num_ctrs,
                         ", expected 0..", kMaxPmuCounters));
   }
-  if (t.hash_algo == kRmiHashSha384) {
-    // Decision K10.
-    return absl::UnimplementedError(absl::StrCat(
-        Where(e),
-        "REALM_CREATE hash_algo 2 (SHA-384) is RMM 1.1; RMM 1.0 realms use 0 "
-        "(SHA-256) or 1 (SHA-512)"));
-  }
-  if (t.hash_algo > 1) {
+  if (t.hash_algo > kRmiHashSha384) {
     return EventError(e, absl::StrCat("REALM_CREATE hash_algo is ", t.hash_algo,
-                                      ", expected 0 (SHA-256) or 1 (SHA-512)"));
+                                      ", expected 0 (SHA-256), 1 (SHA-512) or "
+                                      "2 (SHA-384)"));
   }
   e.payload = t;
   return absl::OkStatus();

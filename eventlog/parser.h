@@ -167,7 +167,7 @@ struct RealmCreateTag {
   uint8_t num_bps = 0;  // count - 1
   uint8_t num_wps = 0;  // count - 1
   uint8_t pmu_num_ctrs = 0;
-  uint8_t hash_algo = 0;  // 0 SHA-256, 1 SHA-512
+  uint8_t hash_algo = 0;  // 0 SHA-256, 1 SHA-512, 2 SHA-384 (RMM 2.0)
 };
 
 // Tag 2 INIT_RIPAS (§C.3).

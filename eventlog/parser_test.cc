@@ -451,11 +451,12 @@ TEST(Parse, RejectsMalformedInputs) {
        Concat({Header(),
                Event2(0, 6, {}, RealmCreateData(4, 40, 0, 5, 3, 32, 0))}),
        absl::StatusCode::kInvalidArgument, "REALM_CREATE pmu_num_ctrs is 32"},
-      {"K10 hash_algo 2 (SHA-384)",
+      {"hash_algo 3",
        Concat(
-           {Header(), Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 2))}),
-       absl::StatusCode::kUnimplemented,
-       "REALM_CREATE hash_algo 2 (SHA-384) is RMM 1.1"},
+           {Header(), Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 3))}),
+       absl::StatusCode::kInvalidArgument,
+       "REALM_CREATE hash_algo is 3, expected 0 (SHA-256), 1 (SHA-512) or 2 "
+       "(SHA-384)"},
       {"hash_algo 7",
        Concat(
            {Header(), Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 7))}),

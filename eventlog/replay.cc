@@ -66,8 +66,22 @@ std::optional<crypto::DigestAlgorithm> CryptoAlgorithm(TpmAlgorithm a) {
 }
 
 TpmAlgorithm RealmTpmAlgorithm(HashAlgorithm a) {
-  return a == HashAlgorithm::kSha512 ? TpmAlgorithm::kSha512
-                                     : TpmAlgorithm::kSha256;
+  switch (a) {
+    case HashAlgorithm::kSha384:
+      return TpmAlgorithm::kSha384;
+    case HashAlgorithm::kSha512:
+      return TpmAlgorithm::kSha512;
+    case HashAlgorithm::kSha256:
+      break;
+  }
+  return TpmAlgorithm::kSha256;
+}
+
+// How the RMM names the operation that populates DATA granules: RMI 2.0
+// replaced RMI_DATA_CREATE by RMI_RTT_DATA_MAP_INIT, same descriptor
+// (spec-rmm2 §1 row 2).
+const char* DataOperationName(measure::RmmVersion v) {
+  return v == measure::RmmVersion::k2_0 ? "RTT_DATA_MAP_INIT" : "DATA";
 }
 
 std::string Description(const FirmwareBlob2& b, bool strip_nuls) {
@@ -84,10 +98,14 @@ bool IsCcaTag(const Event& e) {
          std::holds_alternative<RecCreateTag>(e.payload);
 }
 
-absl::StatusOr<measure::RealmCreateParams> ToParams(const RealmCreateTag& t) {
+absl::StatusOr<measure::RealmCreateParams> ToParams(
+    const RealmCreateTag& t, measure::RmmVersion rmm_version) {
   measure::RealmCreateParams p;
-  p.hash_algorithm =
-      t.hash_algo == 1 ? HashAlgorithm::kSha512 : HashAlgorithm::kSha256;
+  p.rmm_version = rmm_version;
+  // RmiHashAlgorithm values (the parser accepts 0..2).
+  p.hash_algorithm = t.hash_algo == 2   ? HashAlgorithm::kSha384
+                     : t.hash_algo == 1 ? HashAlgorithm::kSha512
+                                        : HashAlgorithm::kSha256;
   p.ipa_bits = t.s2sz;
   p.num_bps = static_cast<uint8_t>(t.num_bps + 1);
   p.num_wps = static_cast<uint8_t>(t.num_wps + 1);
@@ -395,7 +413,8 @@ absl::Status Replayer::ReplayImage(const Event& e, const FirmwareBlob2& blob,
     // Unmeasured (the LOG region, §C.1).
     EVENTLOG_RETURN_IF_ERROR(
         engine_->DataCreateUnmeasuredRange(start, end - start));
-    entry.action = absl::StrCat("DATA unmeasured, ", granules, " granules");
+    entry.action = absl::StrCat(DataOperationName(eng.rmm_version()),
+                                " unmeasured, ", granules, " granules");
     return absl::OkStatus();
   }
   const Digest* used = nullptr;
@@ -431,7 +450,8 @@ absl::Status Replayer::ReplayImage(const Event& e, const FirmwareBlob2& blob,
     EVENTLOG_RETURN_IF_ERROR(work.DataCreateMeasured(ipa, work.Hash(granule)));
   }
   engine_ = std::move(work);
-  entry.action = absl::StrCat("DATA measured, ", granules, " granules");
+  entry.action = absl::StrCat(DataOperationName(engine_->rmm_version()),
+                              " measured, ", granules, " granules");
   return absl::OkStatus();
 }
 
@@ -478,7 +498,8 @@ absl::Status Replayer::ReplayEvent(const Event& e, const ReplayOptions& options,
   // CCA tags act on the RIM whatever their index (§C.3).
   if (const auto* t = std::get_if<RealmCreateTag>(&e.payload)) {
     entry.reg = Register::kRim;
-    EVENTLOG_ASSIGN_OR_RETURN(measure::RealmCreateParams p, ToParams(*t));
+    EVENTLOG_ASSIGN_OR_RETURN(measure::RealmCreateParams p,
+                              ToParams(*t, options.rmm_version));
     absl::StatusOr<Engine> eng = Engine::RealmCreate(p);
     if (!eng.ok()) return EventError(e, eng.status().message());
     engine_ = *std::move(eng);
@@ -496,6 +517,11 @@ absl::Status Replayer::ReplayEvent(const Event& e, const ReplayOptions& options,
     if (!s.ok()) return EventError(e, s.message());
     entry.action =
         absl::StrFormat("INIT_RIPAS [0x%x, 0x%x)", t->base, t->base + t->size);
+    // RMM 2.0 checks and applies it but does not measure it (spec-rmm2 §1).
+    if (!engine_->MeasuresRipas()) {
+      absl::StrAppend(&entry.action, " not measured (RMM ",
+                      measure::RmmVersionName(engine_->rmm_version()), ")");
+    }
     return absl::OkStatus();
   }
   if (const auto* t = std::get_if<RecCreateTag>(&e.payload)) {
@@ -543,17 +569,35 @@ absl::Status Replayer::Replay(const EventLog& log,
         absl::StrCat("replay: population granule ", options.population_granule,
                      " bytes, expected 4096 or 65536"));
   }
+  if (engine_.has_value() && engine_->rmm_version() != options.rmm_version) {
+    // K11: one realm, one RMM.
+    return absl::InvalidArgumentError(
+        absl::StrCat("replay: log ", log_number, " is replayed for RMM ",
+                     measure::RmmVersionName(options.rmm_version),
+                     ", but the realm (from "
+                     "an earlier log) runs RMM ",
+                     measure::RmmVersionName(engine_->rmm_version())));
+  }
   if (log.spec_id.has_value()) {
+    const bool sha384_realms =
+        measure::RmmSupports(options.rmm_version, HashAlgorithm::kSha384);
     bool usable = false;
     for (const SpecId::Algorithm& a : log.spec_id->algorithms) {
       usable |= a.algorithm == TpmAlgorithm::kSha256 ||
-                a.algorithm == TpmAlgorithm::kSha512;
+                a.algorithm == TpmAlgorithm::kSha512 ||
+                (sha384_realms && a.algorithm == TpmAlgorithm::kSha384);
     }
     if (!usable) {
-      // K10 (and SHA-1-only agile logs): no RMM 1.0 realm hashes this way.
-      return absl::UnimplementedError(
-          "replay: the log's Spec ID declares neither SHA-256 nor SHA-512 "
-          "(SHA-384 realms need RMM 1.1, not supported)");
+      // K10 (and SHA-1-only agile logs): no realm of this RMM hashes this
+      // way.
+      return absl::UnimplementedError(absl::StrCat(
+          "replay: the log's Spec ID declares neither SHA-256 nor SHA-512",
+          sha384_realms
+              ? " nor SHA-384"
+              : absl::StrCat(" (SHA-384 realms need RMM 2.0; "
+                             "replaying for RMM ",
+                             measure::RmmVersionName(options.rmm_version),
+                             ")")));
     }
   }
   const IndexSemantics semantics = options.index_semantics.value_or(

@@ -14,7 +14,8 @@
 //    unverified;
 //  - K8 population granularity 4 KiB by default, 64 KiB selectable;
 //  - K9 a synthesised DTB must hash to the logged digest;
-//  - K10 SHA-384 logs / realms rejected (RMM 1.0);
+//  - K10 SHA-384 logs / realms: rejected for RMM 1.0 realms, replayed for
+//    RMM 2.0 ones (ReplayOptions::rmm_version, spec-rmm2 §2);
 //  - K11 a VMM log may be followed by a firmware log on the same realm,
 //    which must not contain REALM_CREATE.
 // Replay checks meaning (order, catalogue, realm limits); Parse() has
@@ -113,6 +114,11 @@ using DtbSynthesizer =
 
 struct ReplayOptions {
   LogSource source = LogSource::kVmm;
+  // The RMM the realm ran on (spec-rmm2 §2). Under 2.0, INIT_RIPAS events
+  // are reported but do not extend the RIM, DATA events are reported as
+  // RTT_DATA_MAP_INIT, and SHA-384 realms (TCG_ALG_SHA384 banks) replay.
+  // A later log on the same realm (K11) must name the same version.
+  measure::RmmVersion rmm_version = measure::RmmVersion::k1_0;
   // K3: unset means kPcr for kVmm, kCcMrIndex for kFirmware.
   std::optional<IndexSemantics> index_semantics;
   // K1.
@@ -144,7 +150,10 @@ struct ReportEntry {
   uint32_t index = 0;  // the logged pcrIndex / MR index
   std::string type;    // EventTypeName
   Register reg = Register::kNone;
-  std::string action;  // "REALM_CREATE", "DATA measured 3 granules", ...
+  // "REALM_CREATE", "DATA measured, 3 granules" (RMM 2.0:
+  // "RTT_DATA_MAP_INIT measured, 3 granules"), "INIT_RIPAS [a, b)" (RMM 2.0:
+  // "... not measured (RMM 2.0)"), ...
+  std::string action;
   std::string digest;  // "sha256:<hex>" of the digest used, or ""
   CatalogueMatch match = CatalogueMatch::kNotApplicable;
   std::string image;        // catalogue name of the matched image
@@ -159,7 +168,8 @@ class Replayer {
   explicit Replayer(const ImageCatalogue* catalogue) : catalogue_(catalogue) {}
 
   // Replays `log`. Checks, besides the per-event primitives of the engine:
-  //  - the log's algorithms include SHA-256 or SHA-512 (K10);
+  //  - the log's algorithms include SHA-256 or SHA-512, or SHA-384 for an
+  //    RMM 2.0 realm (K10);
   //  - exactly one REALM_CREATE in the first VMM log, none later (K11,
   //    §I.2 rule 11), before any other RIM-affecting event;
   //  - RIM events come from the VMM log only; MR indices <= 4 (K3);
@@ -177,7 +187,7 @@ class Replayer {
   }
   const std::vector<ReportEntry>& report() const { return report_; }
 
-  // RIM or REMn as hex of the significant bytes (32 or 64); 128 zeros
+  // RIM or REMn as hex of the significant bytes (32, 48 or 64); 128 zeros
   // before REALM_CREATE.
   std::string RegisterHex(Register r) const;
 

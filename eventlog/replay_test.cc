@@ -12,6 +12,7 @@
 #include "eventlog/internal/log_builder.h"
 #include "eventlog/parser.h"
 #include "gtest/gtest.h"
+#include "measure/crypto.h"
 
 namespace realm_measurements::eventlog {
 namespace {
@@ -464,14 +465,127 @@ TEST(Replay, RejectsMeaninglessLogs) {
 }
 
 // K10: a SHA-384-only log.
-TEST(Replay, RejectsSha384Logs) {
+TEST(Replay, RejectsSha384LogsForRmm1) {
   SpecIdFields f;
   f.algorithms = {{0x000C, 48}};
   ImageCatalogue cat;
   Replayer r(&cat);
   ExpectError(r.Replay(ParseOrDie(SpecIdHeader(f))),
               absl::StatusCode::kUnimplemented,
-              "neither SHA-256 nor SHA-512 (SHA-384 realms need RMM 1.1");
+              "neither SHA-256 nor SHA-512 (SHA-384 realms need RMM 2.0; "
+              "replaying for RMM 1.0)");
+  // A SHA-384 REALM_CREATE in a log that also has a SHA-256 bank: the
+  // engine refuses it, naming the version.
+  f.algorithms = {{0x000B, 32}, {0x000C, 48}};
+  Replayer r2(&cat);
+  ExpectError(r2.Replay(ParseOrDie(Concat(
+                  {SpecIdHeader(f),
+                   Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 2))}))),
+              absl::StatusCode::kInvalidArgument,
+              "hash algorithm sha384 is not available in RMM 1.0");
+  // Under RMM 2.0 the SHA-384-only header is accepted; SHA-1 alone is not.
+  ReplayOptions v2;
+  v2.rmm_version = measure::RmmVersion::k2_0;
+  f.algorithms = {{0x000C, 48}};
+  Replayer r3(&cat);
+  EXPECT_TRUE(r3.Replay(ParseOrDie(SpecIdHeader(f)), v2).ok());
+  f.algorithms = {{0x0004, 20}};
+  Replayer r4(&cat);
+  ExpectError(r4.Replay(ParseOrDie(SpecIdHeader(f)), v2),
+              absl::StatusCode::kUnimplemented,
+              "neither SHA-256 nor SHA-512 nor SHA-384");
+}
+
+// spec-rmm2 §2: a SHA-384 RMM 2.0 log. INIT_RIPAS is reported but leaves the
+// RIM as it was; DATA is reported as RTT_DATA_MAP_INIT; REM events extend
+// with the SHA-384 bank (48-byte values).
+TEST(Replay, Rmm2Sha384Log) {
+  SpecIdFields f;
+  f.algorithms = {{0x000B, 32}, {0x000C, 48}};
+  const Bytes image = {'R', 'M', 'M', '2'};
+  ImageCatalogue cat;
+  ASSERT_TRUE(cat.AddImage("blob", image).ok());
+  auto hash = [](crypto::DigestAlgorithm a, const Bytes& b) {
+    absl::StatusOr<std::vector<uint8_t>> d = crypto::HashOnce(a, b);
+    EXPECT_TRUE(d.ok());
+    return d.ok() ? *d : Bytes();
+  };
+  auto sha384 = [&](const Bytes& b) {
+    return hash(crypto::DigestAlgorithm::kSha384, b);
+  };
+  const Bytes d256 = hash(crypto::DigestAlgorithm::kSha256, image);
+  const Bytes log = Concat({
+      SpecIdHeader(f),
+      Event2(0, 6, {}, RealmCreateData(0, 40, 0, 5, 3, 0, 2)),
+      Event2(0, 6, {}, InitRipasData(0x80000000, 0x200000)),
+      Event2(0, 0x13, {{0x000B, d256}, {0x000C, sha384(image)}},
+             Blob2("KERNEL", 0x80000000, image.size())),
+      Event2(0, 0x13, {}, Blob2("LOG", 0x80100000, 0x2000)),
+      Event2(1, 0x80000007, {{0x000B, d256}, {0x000C, sha384(image)}},
+             Bytes{'x'}),
+  });
+  ReplayOptions v2;
+  v2.rmm_version = measure::RmmVersion::k2_0;
+  Replayer r(&cat);
+  absl::Status s = r.Replay(ParseOrDie(log), v2);
+  ASSERT_TRUE(s.ok()) << s;
+  const std::vector<ReportEntry>& rep = r.report();
+  ASSERT_EQ(rep.size(), 5u);
+  EXPECT_EQ(rep[1].action,
+            "INIT_RIPAS [0x80000000, 0x80200000) not measured (RMM 2.0)");
+  EXPECT_EQ(rep[1].value_after, rep[0].value_after);  // RIM unchanged
+  EXPECT_EQ(rep[0].value_after.size(), 96u);          // 48 bytes
+  EXPECT_EQ(rep[2].action, "RTT_DATA_MAP_INIT measured, 1 granules");
+  const Bytes v = sha384(image);
+  const std::string v_hex =
+      absl::BytesToHexString(std::string(v.begin(), v.end()));
+  EXPECT_EQ(rep[4].digest, "sha384:" + v_hex);
+  EXPECT_EQ(rep[3].action, "RTT_DATA_MAP_INIT unmeasured, 2 granules");
+  // REM0 = SHA-384(48 zero bytes || SHA-384(image)).
+  Bytes input(48, 0);
+  input.insert(input.end(), v.begin(), v.end());
+  const Bytes want = sha384(input);
+  EXPECT_EQ(r.RegisterHex(Register::kRem0),
+            absl::BytesToHexString(std::string(want.begin(), want.end())));
+
+  // The same log for RMM 1.0 is refused at REALM_CREATE.
+  Replayer v1(&cat);
+  ExpectError(v1.Replay(ParseOrDie(log)), absl::StatusCode::kInvalidArgument,
+              "RMM 1.0");
+  // K11: a second log on the realm must name the same RMM version.
+  ExpectError(r.Replay(ParseOrDie(SpecIdHeader(f))),
+              absl::StatusCode::kInvalidArgument,
+              "replayed for RMM 1.0, but the realm (from an earlier log) runs "
+              "RMM 2.0");
+}
+
+// Under RMM 2.0 the SHA-256 RIM of a log equals the RMM 1.0 RIM of the same
+// log without its INIT_RIPAS events (spec-rmm2 §1 row 1).
+TEST(Replay, Rmm2RimEqualsRmm1WithoutInitRipas) {
+  ImageCatalogue cat = CatalogueFromSums("SHA256SUMS");
+  EventLog log = ParseFileOrDie("t2-qemu-sha256.bin");
+  ReplayOptions v2;
+  v2.rmm_version = measure::RmmVersion::k2_0;
+  Replayer r2(&cat);
+  ASSERT_TRUE(r2.Replay(log, v2).ok());
+  EventLog stripped = log;
+  size_t removed = 0;
+  for (size_t i = 0; i < stripped.events.size();) {
+    if (std::holds_alternative<InitRipasTag>(stripped.events[i].payload)) {
+      stripped.events.erase(stripped.events.begin() + i);
+      ++removed;
+    } else {
+      ++i;
+    }
+  }
+  ASSERT_GT(removed, 0u);
+  Replayer r1(&cat);
+  ASSERT_TRUE(r1.Replay(stripped).ok());
+  EXPECT_EQ(r2.RegisterHex(Register::kRim), r1.RegisterHex(Register::kRim));
+  Replayer with_ripas(&cat);
+  ASSERT_TRUE(with_ripas.Replay(log).ok());
+  EXPECT_NE(r2.RegisterHex(Register::kRim),
+            with_ripas.RegisterHex(Register::kRim));
 }
 
 // M33 / K7: an uncatalogued REM digest is extended and flagged.

@@ -415,9 +415,9 @@ TEST(HostCapsShippedConfigs, Rmm2) {
   ExpectCaps(c, {std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                  std::nullopt, std::nullopt, std::nullopt});
   EXPECT_EQ(c.rmm_version, RmmVersion::k2_0);
-  for (const char* other : {"configs/fvp.conf", "configs/kvm.conf",
-                            "configs/qemu-max-8.2.conf",
-                            "configs/rmm-1.0-eac5.conf"}) {
+  for (const char* other :
+       {"configs/fvp.conf", "configs/kvm.conf", "configs/qemu-max-8.2.conf",
+        "configs/rmm-1.0-eac5.conf"}) {
     EXPECT_FALSE(MustParse(ReadRunfile(other), other).rmm_version.has_value())
         << other;
   }
