@@ -64,9 +64,10 @@ TEST_F(ServerTest, GetServiceInfoReportsThisBuild) {
   ::grpc::Status s = stub->GetServiceInfo(&ctx, {}, &r);
   ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
   EXPECT_EQ(r.version(), "0.1.0");
-  ASSERT_EQ(r.hash_algorithms_size(), 2);
+  ASSERT_EQ(r.hash_algorithms_size(), 3);
   EXPECT_EQ(r.hash_algorithms(0), v1::HASH_ALGORITHM_SHA256);
   EXPECT_EQ(r.hash_algorithms(1), v1::HASH_ALGORITHM_SHA512);
+  EXPECT_EQ(r.hash_algorithms(2), v1::HASH_ALGORITHM_SHA384);  // RMM 2.0
   ASSERT_EQ(r.vmms_size(), 3);
   EXPECT_EQ(r.vmms(0), v1::VMM_KVMTOOL);
   EXPECT_EQ(r.vmms(1), v1::VMM_QEMU);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -151,8 +152,37 @@ measure::CancelCheck CallCancel(::grpc::ServerContext* ctx) {
 }
 
 v1::HashAlgorithm ToProto(measure::HashAlgorithm a) {
-  return a == measure::HashAlgorithm::kSha512 ? v1::HASH_ALGORITHM_SHA512
-                                              : v1::HASH_ALGORITHM_SHA256;
+  switch (a) {
+    case measure::HashAlgorithm::kSha256:
+      return v1::HASH_ALGORITHM_SHA256;
+    case measure::HashAlgorithm::kSha384:
+      return v1::HASH_ALGORITHM_SHA384;
+    case measure::HashAlgorithm::kSha512:
+      return v1::HASH_ALGORITHM_SHA512;
+  }
+  return v1::HASH_ALGORITHM_UNSPECIFIED;
+}
+
+v1::RmmVersion ToProto(measure::RmmVersion v) {
+  return v == measure::RmmVersion::k2_0 ? v1::RMM_VERSION_2_0
+                                        : v1::RMM_VERSION_1_0;
+}
+
+// A request's RmmVersion: nullopt for UNSPECIFIED; unknown numbers (a newer
+// client, or garbage) are INVALID_ARGUMENT naming the field.
+absl::StatusOr<std::optional<measure::RmmVersion>> FromProto(
+    v1::RmmVersion v, absl::string_view field) {
+  switch (static_cast<int>(v)) {
+    case v1::RMM_VERSION_UNSPECIFIED:
+      return std::nullopt;
+    case v1::RMM_VERSION_1_0:
+      return measure::RmmVersion::k1_0;
+    case v1::RMM_VERSION_2_0:
+      return measure::RmmVersion::k2_0;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": expected RMM_VERSION_1_0 or RMM_VERSION_2_0, found ",
+      static_cast<int>(v)));
 }
 
 v1::HashAlgorithm ToProto(corim::RealmHashAlgorithm a) {
@@ -347,7 +377,9 @@ std::string Base64Url(absl::Span<const uint8_t> b) {
 ServiceInfo DefaultServiceInfo() {
   ServiceInfo info;
   info.version = kVersion;
-  info.hash_algorithms = {v1::HASH_ALGORITHM_SHA256, v1::HASH_ALGORITHM_SHA512};
+  // SHA-384 for RMM 2.0 realms (spec-rmm2).
+  info.hash_algorithms = {v1::HASH_ALGORITHM_SHA256, v1::HASH_ALGORITHM_SHA512,
+                          v1::HASH_ALGORITHM_SHA384};
   info.vmms = {v1::VMM_KVMTOOL, v1::VMM_QEMU, v1::VMM_CLOUD_HYPERVISOR};
   // gRPC binaries are always built against OpenSSL (see service.h).
   info.crypto_backend = v1::CRYPTO_BACKEND_OPENSSL;
@@ -568,6 +600,12 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   }
   if (o.has_pmu()) over.pmu = o.pmu();
   if (o.has_lpa2()) over.lpa2 = o.lpa2();
+  {
+    absl::StatusOr<std::optional<measure::RmmVersion>> v =
+        FromProto(request->rmm_version(), "rmm_version");
+    if (!v.ok()) return ToGrpc(v.status());
+    over.rmm_version = *v;
+  }
   if (absl::Status s = caps.Update(over); !s.ok()) {
     return ToGrpc(s, "overrides");
   }
@@ -638,6 +676,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   if (!p.ok()) return ToGrpc(clean(p.status()));
 
   const size_t n = measure::HashSize(m->hash_algorithm);
+  response->set_rmm_version(ToProto(m->rmm_version));
   response->set_hash_algorithm(ToProto(m->hash_algorithm));
   response->set_rim(Bytes(absl::MakeConstSpan(m->rim).first(n)));
   for (const measure::Measurement& r : m->rem) {
@@ -929,6 +968,9 @@ v1::GetMeasurementCacheStatsResponse RealmMeasurementsServiceImpl::CacheStats()
   if (request->images_size() > 0 && options_.store == nullptr) {
     return NoStore();
   }
+  absl::StatusOr<std::optional<measure::RmmVersion>> rmm_version =
+      FromProto(request->rmm_version(), "rmm_version");
+  if (!rmm_version.ok()) return ToGrpc(rmm_version.status());
   eventlog::ParseOptions popts;
   popts.allow_truncation = request->allow_truncation();
   absl::StatusOr<eventlog::EventLog> log =
@@ -980,6 +1022,8 @@ v1::GetMeasurementCacheStatsResponse RealmMeasurementsServiceImpl::CacheStats()
                      ? eventlog::LogSource::kFirmware
                      : eventlog::LogSource::kVmm;
   if (absl::Status s = cancel(); !s.ok()) return ToGrpc(s);
+  ropts.rmm_version = rmm_version->value_or(measure::RmmVersion::k1_0);
+  response->set_rmm_version(ToProto(ropts.rmm_version));
   eventlog::Replayer replayer(&catalogue);
   if (absl::Status s = replayer.Replay(*log, ropts); !s.ok()) {
     return ToGrpc(s, "replay");

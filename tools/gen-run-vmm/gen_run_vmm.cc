@@ -165,11 +165,22 @@ absl::Status ParseVmTable(const std::string& file, const toml::table& t,
     } else if (key == "hash_algorithm") {
       absl::StatusOr<std::string> s = GetString(file, name, node);
       if (!s.ok()) return s.status();
-      if (*s != "sha256" && *s != "sha512") {
+      // sha384 needs an RMM 2.0 realm; realm-measurements says so, naming
+      // the version (the RMM version may come from a host config).
+      if (*s != "sha256" && *s != "sha384" && *s != "sha512") {
         return ConfigError(
-            file, name, absl::StrCat("expected sha256 or sha512, found ", *s));
+            file, name,
+            absl::StrCat("expected sha256, sha384 or sha512, found ", *s));
       }
       c.hash_algorithm = *s;
+    } else if (key == "rmm_version") {
+      absl::StatusOr<std::string> s = GetString(file, name, node);
+      if (!s.ok()) return s.status();
+      if (*s != "1.0" && *s != "2.0") {
+        return ConfigError(file, name,
+                           absl::StrCat("expected 1.0 or 2.0, found ", *s));
+      }
+      c.rmm_version = *s;
     } else if (key == "pmu") {
       const std::optional<bool> b = node.value<bool>();
       if (!node.is_boolean() || !b) {
@@ -179,7 +190,7 @@ absl::Status ParseVmTable(const std::string& file, const toml::table& t,
     } else {
       return ConfigError(file, name,
                          "unknown key (expected cpus, memory, cmdline, "
-                         "hash_algorithm or pmu)");
+                         "hash_algorithm, pmu or rmm_version)");
     }
   }
   return absl::OkStatus();
@@ -335,6 +346,10 @@ absl::StatusOr<Plan> MakePlan(const Config& c, Vmm vmm, bool firmware,
 
   for (const std::string& h : c.host_configs) {
     p.global_args.insert(p.global_args.end(), {"-c", h});
+  }
+  if (c.rmm_version) {
+    p.global_args.insert(p.global_args.end(),
+                         {"--rmm-version", *c.rmm_version});
   }
   // kvmtool with firmware loads no kernel (see below).
   const bool direct = !(fw && vmm == Vmm::kKvmtool);
@@ -796,7 +811,10 @@ Config (TOML; relative paths are relative to the config file):
   cpus = 2                        # default 2
   memory = "1G"                   # default 1G (the VMM's size syntax)
   cmdline = "console=hvc0"        # default: none
-  hash_algorithm = "sha256"       # sha256 (default) or sha512
+  hash_algorithm = "sha256"       # sha256 (default), sha512 or sha384
+                                  # (sha384: RMM 2.0 realms only)
+  rmm_version = "2.0"             # default: the host configs' (else 1.0);
+                                  # passed on as --rmm-version
   pmu = false                     # kvmtool --pmu / QEMU pmu=on|off;
                                   # cloud-hv: the platform value
   [extra_args]                    # more VMM arguments, measured too

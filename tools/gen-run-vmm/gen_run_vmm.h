@@ -51,6 +51,9 @@ struct Config {
   std::optional<std::string> cmdline;
   std::string hash_algorithm = "sha256";
   bool pmu = false;
+  // "1.0" / "2.0": --rmm-version for realm-measurements (spec-rmm2 §2);
+  // unset leaves it to the host configs.
+  std::optional<std::string> rmm_version;
   // [extra_args]: more VMM arguments (arrays of strings), appended to the
   // generated ones; measured like them, so the model must accept them.
   std::map<Vmm, std::vector<std::string>> extra_args;

@@ -47,7 +47,8 @@ for a in "$@"; do printf '%s\\0' "$a"; done > "$ARGV_OUT"
 """
 
 
-def config_text(hash_algorithm="sha256", extra_kvmtool=None, pmu=True):
+def config_text(hash_algorithm="sha256", extra_kvmtool=None, pmu=True,
+                rmm_version=None):
     extra = extra_kvmtool or []
     return "\n".join([
         'kernel = "%s"' % KERNEL,
@@ -63,6 +64,7 @@ def config_text(hash_algorithm="sha256", extra_kvmtool=None, pmu=True):
         'cmdline = "console=hvc0"',
         'hash_algorithm = "%s"' % hash_algorithm,
         "pmu = %s" % ("true" if pmu else "false"),
+    ] + (['rmm_version = "%s"' % rmm_version] if rmm_version else []) + [
         "[extra_args]",
         "kvmtool = [%s]" % ", ".join('"%s"' % a for a in extra),
         "",
@@ -109,8 +111,10 @@ class GenRunVmmTest(unittest.TestCase):
         return [a.decode() for a in data[:-1].split(b"\0")]
 
     def check_mode(self, vmm, firmware, hash_algorithm="sha256",
-                   extra_kvmtool=None, golden=None, profile=None):
-        cfg = self.write_config(config_text(hash_algorithm, extra_kvmtool))
+                   extra_kvmtool=None, golden=None, profile=None,
+                   rmm_version=None, pmu=True):
+        cfg = self.write_config(config_text(hash_algorithm, extra_kvmtool,
+                                            pmu=pmu, rmm_version=rmm_version))
         corim = os.path.join(self.dir, "realm-%s.corim" % vmm)
         args = ["--config", cfg, "--" + vmm, "--corim-output", corim]
         if profile:
@@ -142,6 +146,8 @@ class GenRunVmmTest(unittest.TestCase):
         global_args = []
         for c in CONFIGS:
             global_args += ["-c", c]
+        if rmm_version:
+            global_args += ["--rmm-version", rmm_version]
         if firmware:
             global_args += ["-f", os.path.join(
                 TD, "KVMTOOL_EFI.fd" if vmm == "kvmtool" else "QEMU_EFI.fd")]
@@ -165,8 +171,9 @@ class GenRunVmmTest(unittest.TestCase):
         self.assertEqual(m.stdout.splitlines(), measured)
 
         # The CoRIM, decoded by cbor2.
-        size = 64 if hash_algorithm == "sha512" else 32
-        alg = 8 if hash_algorithm == "sha512" else 1
+        # Named-information ids (RFC 6920): 1 sha-256, 7 sha-384, 8 sha-512.
+        size = {"sha256": 32, "sha384": 48, "sha512": 64}[hash_algorithm]
+        alg = {"sha256": 1, "sha384": 7, "sha512": 8}[hash_algorithm]
         rim = bytes.fromhex(measured[0][5:5 + 2 * size])
         rems = [bytes.fromhex(l.split(": ")[1][:2 * size]) for l in measured[1:]]
         with open(corim, "rb") as f:
@@ -219,6 +226,27 @@ class GenRunVmmTest(unittest.TestCase):
 
     def test_cloudhv(self):
         self.check_mode("cloudhv", False, hash_algorithm="sha512")
+
+    # --- RMM 2.0 (spec-rmm2 §2): rmm_version reaches every invocation ----
+
+    def test_qemu_rmm2_sha384(self):
+        # No PMU: TF-RMM 2.0 refuses PMU realms (a warning would be printed).
+        run, _ = self.check_mode("qemu", False, hash_algorithm="sha384",
+                                 rmm_version="2.0", pmu=False)
+        with open(run.replace("run-qemu.sh", "measure-qemu.sh")) as f:
+            self.assertIn("--rmm-version 2.0", f.read())
+
+    def test_sha384_without_rmm2_is_refused_naming_the_version(self):
+        cfg = self.write_config(config_text("sha384", pmu=False))
+        p = self.gen("--config", cfg, "--kvmtool", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("hash algorithm sha384 is not available in RMM 1.0",
+                      p.stderr)
+        bad = self.write_config(config_text(rmm_version="3.0"), "bad.toml")
+        p = self.gen("--config", bad, "--kvmtool", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("vm.rmm_version: expected 1.0 or 2.0, found 3.0",
+                      p.stderr)
 
     def test_sample_config_in_testdata(self):
         # The README example: the config checked in, relative paths.
