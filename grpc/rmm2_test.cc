@@ -136,7 +136,8 @@ TEST_F(Rmm2Test, ComputeMatchesTheRmm2GoldenSample) {
     // "RIM: <hex>\nREM0: <hex>\n..." of 64-byte buffers.
     std::vector<std::string> want;
     const std::string out = c["expected_stdout"];
-    for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    for (absl::string_view line :
+         absl::StrSplit(out, '\n', absl::SkipEmpty())) {
       want.push_back(absl::HexStringToBytes(line.substr(line.find(": ") + 2)));
     }
     ASSERT_EQ(want.size(), 5u);
@@ -208,8 +209,9 @@ TEST_F(Rmm2Test, RmmVersionFieldSemantics) {
   req.set_rmm_version(static_cast<v1::RmmVersion>(7));
   s = Compute(req, &r);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(s.error_message(),
-            "rmm_version: expected RMM_VERSION_1_0 or RMM_VERSION_2_0, found 7");
+  EXPECT_EQ(
+      s.error_message(),
+      "rmm_version: expected RMM_VERSION_1_0 or RMM_VERSION_2_0, found 7");
 
   auto stub = ts_.Stub();
   v1::ReplayEventLogRequest replay;
@@ -223,6 +225,43 @@ TEST_F(Rmm2Test, RmmVersionFieldSemantics) {
   EXPECT_EQ(
       s.error_message(),
       "rmm_version: expected RMM_VERSION_1_0 or RMM_VERSION_2_0, found -1");
+}
+
+// SweepMeasurements takes the RMM version from its base request: every
+// entry equals the individual RMM 2.0 call (SHA-384 included).
+TEST_F(Rmm2Test, SweepFollowsTheBaseRmmVersion) {
+  v1::SweepMeasurementsRequest sweep;
+  v1::ComputeMeasurementsRequest* base = sweep.mutable_base();
+  base->set_vmm(v1::VMM_KVMTOOL);
+  base->set_rmm_version(v1::RMM_VERSION_2_0);
+  for (const char* a : {"--realm", "-c", "{cpus}", "-m", "512M",
+                        "--measurement-algo", "sha384"}) {
+    base->add_vmm_args(a);
+  }
+  base->mutable_overrides()->set_num_bps(6);
+  base->mutable_overrides()->set_num_wps(6);
+  v1::SweepAxis* axis = sweep.add_axes();
+  axis->set_key("cpus");
+  axis->add_values("1");
+  axis->add_values("4");
+  auto stub = ts_.Stub();
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx, 60);
+  v1::SweepMeasurementsResponse r;
+  ::grpc::Status s = stub->SweepMeasurements(&ctx, sweep, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(r.entries_size(), 2);
+  for (const v1::SweepEntry& e : r.entries()) {
+    v1::ComputeMeasurementsRequest one = *base;
+    one.clear_vmm_args();
+    for (const std::string& a : e.vmm_args()) one.add_vmm_args(a);
+    v1::ComputeMeasurementsResponse want;
+    ASSERT_TRUE(Compute(one, &want).ok());
+    EXPECT_EQ(e.result().rmm_version(), v1::RMM_VERSION_2_0);
+    EXPECT_EQ(e.result().hash_algorithm(), v1::HASH_ALGORITHM_SHA384);
+    EXPECT_EQ(Hex(e.result().rim()), Hex(want.rim()));
+  }
+  EXPECT_NE(r.entries(0).result().rim(), r.entries(1).result().rim());
 }
 
 // The spec-eventlog §J.4 T2 log replayed for an RMM 2.0 realm: INIT_RIPAS
@@ -268,8 +307,8 @@ TEST_F(Rmm2Test, ReplayEventLogForRmm2) {
 // Runs the CLI binary with `args`, stdout to `out`; returns the exit code.
 int RunCli(const std::string& dir, const std::string& args, std::string* out) {
   const std::string stdout_path = dir + "/cli.out";
-  const std::string cmd = absl::StrCat(kCli, " ", args, " >", stdout_path,
-                                       " 2>", dir, "/cli.err");
+  const std::string cmd =
+      absl::StrCat(kCli, " ", args, " >", stdout_path, " 2>", dir, "/cli.err");
   const int rc = std::system(cmd.c_str());
   *out = ReadFileOrDie(stdout_path);
   return rc;
@@ -312,9 +351,9 @@ TEST_F(Rmm2Test, Sha384TokenAppraisesAgainstTheCliCorim) {
 
   // The CoRIM carries 48-byte sha-384 digests (decoded independently of the
   // CLI's JSON).
-  absl::StatusOr<corim::DecodedCorim> decoded = corim::DecodeCorim(
-      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(corim.data()),
-                          corim.size()));
+  absl::StatusOr<corim::DecodedCorim> decoded =
+      corim::DecodeCorim(absl::MakeConstSpan(
+          reinterpret_cast<const uint8_t*>(corim.data()), corim.size()));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   std::vector<corim::RealmReferenceValue> refs =
       corim::FlattenReferenceValues(decoded->values);

@@ -890,6 +890,24 @@ TEST(Cli, RmmVersionConfigAndOverride) {
   EXPECT_EQ(run("-c " + dir + "/rmm2.conf -c " + dir + "/rmm1.conf"), v1);
 }
 
+// A sweep measures every shape for the RMM version given once.
+TEST(Cli, SweepFollowsRmmVersion) {
+  Result sweep = RunTool(
+      Split("--rmm-version 2.0 --sweep cpus=1,2 --num-wps 6 --num-bps 6 "
+            "kvmtool -c {cpus} -m 512M --measurement-algo sha384"));
+  ASSERT_EQ(sweep.rc, 0) << sweep.err;
+  std::string want;
+  for (const char* cpus : {"1", "2"}) {
+    Result one = RunTool(Split(
+        absl::StrCat("--rmm-version 2.0 --num-wps 6 --num-bps 6 kvmtool -c ",
+                     cpus, " -m 512M --measurement-algo sha384")));
+    ASSERT_EQ(one.rc, 0) << one.err;
+    absl::StrAppend(&want, want.empty() ? "" : "\n", "# shape ", cpus,
+                    "/2: cpus=", cpus, "\n", one.out);
+  }
+  EXPECT_EQ(sweep.out, want);
+}
+
 TEST(Cli, EndorsementsJsonLabelsSha384) {
   const std::string dir = NewDir("endorse384");
   Result r = RunTool({"--rmm-version", "2.0", "--num-wps", "6", "--num-bps",
