@@ -119,6 +119,10 @@ ModelRun Build(const std::vector<std::string>& argv,
       cli.pmu_num_ctrs = num();
     } else if (a == "--pmu") {
       cli.pmu = next() == "true";
+    } else if (a == "--rmm-version") {
+      absl::StatusOr<RmmVersion> v = ParseRmmVersion(next());
+      EXPECT_TRUE(v.ok()) << v.status();
+      if (v.ok()) cli.rmm_version = *v;
     } else if (a == "-k") {
       inputs.kernel = dir + next();
     } else if (a == "-i") {
@@ -640,6 +644,33 @@ class QemuAppendixA6 : public ::testing::Test {
   }
   std::string fw_, initrd_;
 };
+
+// spec-rmm2 §2: firmware boot under RMM 2.0 with SHA-384 predicts REM0 as
+// the TF-RMM chain of 48-byte SHA-384 digests of the kernel, then the
+// initrd (deviations C1), computed here from the file bytes.
+TEST(QemuModel, FirmwareBootRemUsesTheRealmAlgorithmSha384) {
+  ModelRun r = BuildWords(
+      "--rmm-version 2.0 -c host-max.conf -f fw-4097.bin -k Image-a -i "
+      "initrd-small.cpio qemu -M virt,confidential-guest-support=rme0 "
+      "-object rme-guest,id=rme0,measurement-algorithm=sha384 -cpu "
+      "host,pmu=off -smp 2 -m 1G -bios fw -kernel Image -initrd initrd");
+  auto h = [](const std::vector<uint8_t>& d) {
+    return *crypto::HashOnce(crypto::DigestAlgorithm::kSha384, d);
+  };
+  const std::vector<uint8_t> k = h(ReadFile(std::string(kInputs) + "Image-a"));
+  const std::vector<uint8_t> i =
+      h(ReadFile(std::string(kInputs) + "initrd-small.cpio"));
+  std::vector<uint8_t> rem(48, 0);
+  rem.insert(rem.end(), k.begin(), k.end());
+  rem = h(rem);
+  rem.insert(rem.end(), i.begin(), i.end());
+  rem = h(rem);
+  Result m = Measure(r);
+  EXPECT_EQ(m.rem0,
+            absl::BytesToHexString(absl::string_view(
+                reinterpret_cast<const char*>(rem.data()), rem.size())));
+  EXPECT_EQ(m.rim.size(), 96u);
+}
 
 TEST_F(QemuAppendixA6, QemuMeasurements) {
   const std::string zero(64, '0');
