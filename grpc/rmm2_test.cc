@@ -374,6 +374,31 @@ TEST_F(Rmm2Test, Sha384TokenAppraisesAgainstTheCliCorim) {
     EXPECT_EQ(r.set().realm_count(), 1u);
   }
 
+  // The JSON templates: the corim 2026 dialect writes the named-information
+  // id (7), the cocli 2024 dialect the label sha-384.
+  auto export_json = [&](v1::EndorsementFormat f) {
+    v1::ExportEndorsementsRequest req;
+    req.set_stored_set("cli-sha384");
+    req.set_format(f);
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    v1::ExportEndorsementsResponse r;
+    ::grpc::Status s = stub->ExportEndorsements(&ctx, req, &r);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return r.content();
+  };
+  {
+    nlohmann::json j = nlohmann::json::parse(
+        export_json(v1::ENDORSEMENT_FORMAT_CORIM_JSON_2026));
+    const nlohmann::json& rim =
+        j["triples"]["reference-values"][0]["measurements"][0];
+    EXPECT_EQ(rim["key"]["value"], "cca.rim");
+    EXPECT_EQ(rim["value"]["digests"][0][0], 7) << j.dump(2);
+  }
+  const std::string cocli = export_json(v1::ENDORSEMENT_FORMAT_COCLI_JSON_2024);
+  EXPECT_TRUE(absl::StrContains(cocli, "\"sha-384;")) << cocli;
+  EXPECT_FALSE(absl::StrContains(cocli, "sha-256")) << cocli;
+
   // A token for that realm: the sample claims with the CLI's measurements.
   absl::StatusOr<crypto::EcPrivateKey> cpak =
       crypto::EcPrivateKey::Generate(crypto::Curve::kP256);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -305,6 +306,35 @@ TEST(CliCorim, LegacyCorimAndComidSha512FromGoldenInputs) {
   corim::Comid bare = Must(corim::DecodeComid(ReadBytes(comid_path),
                                               corim::Profile::kCcaRealmLegacy));
   EXPECT_EQ(bare, comid);
+}
+
+// spec-rmm2 §2: an RMM 2.0 SHA-384 realm in both profiles. The digests are
+// the exact 48 bytes under named-information id 7 (RFC 6920 §9.4): the CBOR
+// holds [7, h'<48 bytes>'] = 82 07 58 30 <rim>.
+TEST(CliCorim, Sha384RealmInBothProfiles) {
+  for (const char* profile : {"cca-realm-2025", "cca-realm-legacy"}) {
+    SCOPED_TRACE(profile);
+    const std::string dir = TmpDir(absl::StrCat("sha384-", profile));
+    const std::string corim_path = dir + "/realm.corim";
+    Result r = RunTool(Args(absl::StrCat(
+        "--rmm-version 2.0 -c ", kInputs, "host-max.conf -c ", kInputs,
+        "rmm.conf -k ", kInputs, "Image-a --corim-profile ", profile,
+        " --corim-output ", corim_path,
+        " kvmtool --realm -c 2 -m 256M -k Image --measurement-algo sha384")));
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const std::vector<uint8_t> bytes = ReadBytes(corim_path);
+    corim::DecodedCorim d = Must(corim::DecodeCorim(bytes));
+    const corim::RealmReferenceValue& realm =
+        d.values.comids.at(0).realms.at(0);
+    EXPECT_EQ(realm.algorithm, corim::RealmHashAlgorithm::kSha384);
+    ASSERT_EQ(realm.rim.size(), 48u);
+    ExpectSameAsPrinted(realm, r.out, 48);
+    std::vector<uint8_t> digest = {0x82, 0x07, 0x58, 0x30};
+    digest.insert(digest.end(), realm.rim.begin(), realm.rim.end());
+    EXPECT_NE(
+        std::search(bytes.begin(), bytes.end(), digest.begin(), digest.end()),
+        bytes.end());
+  }
 }
 
 TEST(CliCorim, RpvFromTheVmmArgumentsIsEndorsed) {

@@ -370,7 +370,7 @@ constexpr ArgSpec kOptions[] = {
      "restricts the SVE vector length to 0 (wins over `--sve-max-vl`)"},
     {"realm", 0, kFlag, kStr, kIgn, "a Realm is always assumed"},
     {"measurement-algo", 0, kValue, kStr, kSup,
-     "`sha256` (default) or `sha512`"},
+     "`sha256` (default), `sha512`, or `sha384` (needs `--rmm-version 2.0`)"},
     {"measurement-log", 0, kFlag, kStr, kSup,
      "reserves a 64 KiB event log at the top of lowmem (not measured)"},
     {"realm-pv", 0, kValue, kStr, kSup,

@@ -68,7 +68,8 @@ constexpr SubOptionInfo kSubOptions[] = {
     {"-object", "", OptionUse::kSupported,
      "object type; only `rme-guest` is interpreted"},
     {"-object", "measurement-algorithm", OptionUse::kSupported,
-     "`sha256` or `sha512` (default sha512)"},
+     "`sha256` or `sha512` (default sha512), `sha384` (needs `--rmm-version "
+     "2.0`)"},
     {"-object", "personalization-value", OptionUse::kSupported,
      "RPV, base64, at most 64 bytes (zero-padded)"},
     {"-object", "measurement-log", OptionUse::kSupported,
