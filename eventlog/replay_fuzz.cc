@@ -1,6 +1,7 @@
 // libFuzzer entry point: Parse() then, if it succeeded, Replay() against the
 // spec-eventlog §J.4 image catalogue, with a DTB synthesiser, in fatal and
-// non-fatal mode and with both index semantics.
+// non-fatal mode and with both index semantics, for RMM 1.0 and RMM 2.0
+// realms.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -49,9 +50,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<el::EventLog> log =
       el::Parse(absl::Span<const uint8_t>(data, size));
   if (!log.ok()) return 0;
-  for (int mode = 0; mode < 4; ++mode) {
+  for (int mode = 0; mode < 8; ++mode) {
     ReplayOptions o;
     o.fatal = mode & 1;
+    o.rmm_version = (mode & 4) ? realm_measurements::measure::RmmVersion::k2_0
+                               : realm_measurements::measure::RmmVersion::k1_0;
     o.strip_description_nuls = mode & 2;
     o.population_granule = (mode & 2) ? 0x10000 : 0x1000;
     // Bound the work per input; the default cap is for real logs.
