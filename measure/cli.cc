@@ -883,9 +883,9 @@ Host capabilities:
 Output:
   On success stdout holds exactly five lines, "RIM: <m>" and "REM0: <m>" to
   "REM3: <m>", each <m> all 64 bytes of the measurement buffer as 128
-  lower-case hex digits (SHA-256 values end in 32 zero bytes), or base64
-  (88 characters) with --print-b64. REMs follow TF-RMM's extension
-  (REM = H(REM[0:L] || value)), not the reference tool's.
+  lower-case hex digits (SHA-256 values end in 32 zero bytes, SHA-384 ones
+  in 16), or base64 (88 characters) with --print-b64. REMs follow TF-RMM's
+  extension (REM = H(REM[0:L] || value)), not the reference tool's.
 
 Exit status:
   0  success
