@@ -29,7 +29,8 @@ constexpr ArgSpec kArguments[] = {
      "`key=value,...`; `size=S` is the RAM size (`512M`, `1G`, no suffix = "
      "MiB; default 512 MiB); other keys are warned about and ignored"},
     {"--platform", ArgKind::kValue, ArgUse::kSupported,
-     "`key=value,...`; `measurement_algo=sha256\\|sha512` (default sha512), "
+     "`key=value,...`; `measurement_algo=sha256\\|sha512\\|sha384` (default "
+     "sha512; sha384 needs `--rmm-version 2.0`), "
      "`personalization_value=<base64>` (RPV, at most 64 bytes, zero padded); "
      "other keys (`arm_rme=on`, ...) are ignored silently"},
     {"--kernel", ArgKind::kValue, ArgUse::kSupported,
