@@ -205,13 +205,14 @@ TEST_F(Rmm2Test, RmmVersionFieldSemantics) {
   EXPECT_EQ(r.hash_algorithm(), v1::HASH_ALGORITHM_SHA384);
   EXPECT_EQ(r.rim().size(), 48u);
 
-  // Unknown enum values (a newer client, or garbage) are refused.
+  // Unknown enum values (a newer client, or garbage) are refused by the
+  // request check that every handler runs first (grpc/internal/request_check).
   req.set_rmm_version(static_cast<v1::RmmVersion>(7));
   s = Compute(req, &r);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(
-      s.error_message(),
-      "rmm_version: expected RMM_VERSION_1_0 or RMM_VERSION_2_0, found 7");
+  EXPECT_EQ(s.error_message(),
+            "rmm_version: expected a RmmVersion (RMM_VERSION_UNSPECIFIED=0, "
+            "RMM_VERSION_1_0=1, RMM_VERSION_2_0=2), found 7");
 
   auto stub = ts_.Stub();
   v1::ReplayEventLogRequest replay;
@@ -222,9 +223,9 @@ TEST_F(Rmm2Test, RmmVersionFieldSemantics) {
   v1::ReplayEventLogResponse rr;
   s = stub->ReplayEventLog(&ctx, replay, &rr);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(
-      s.error_message(),
-      "rmm_version: expected RMM_VERSION_1_0 or RMM_VERSION_2_0, found -1");
+  EXPECT_EQ(s.error_message(),
+            "rmm_version: expected a RmmVersion (RMM_VERSION_UNSPECIFIED=0, "
+            "RMM_VERSION_1_0=1, RMM_VERSION_2_0=2), found -1");
 }
 
 // SweepMeasurements takes the RMM version from its base request: every
