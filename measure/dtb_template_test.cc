@@ -3,6 +3,7 @@
 #include <libfdt.h>
 
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -143,18 +144,22 @@ TEST(DtbTemplateTest, HandlersRewriteDropAndReplace) {
   EXPECT_STREQ(
       static_cast<const char*>(fdt_getprop(fdt, chosen, "bootargs", &len)),
       "hello");
-  const fdt64_t* start = static_cast<const fdt64_t*>(
-      fdt_getprop(fdt, chosen, "linux,initrd-start", &len));
+  // Property values are only 4-byte aligned: read 64-bit cells by copy.
+  auto cell64 = [](const void* p, int index) {
+    fdt64_t v;
+    std::memcpy(&v, static_cast<const char*>(p) + 8 * index, sizeof(v));
+    return fdt64_to_cpu(v);
+  };
+  const void* start = fdt_getprop(fdt, chosen, "linux,initrd-start", &len);
   ASSERT_NE(start, nullptr);
-  EXPECT_EQ(fdt64_to_cpu(*start), 0x8fdffff0u);
-  const fdt64_t* end = static_cast<const fdt64_t*>(
-      fdt_getprop(fdt, chosen, "linux,initrd-end", &len));
+  EXPECT_EQ(cell64(start, 0), 0x8fdffff0u);
+  const void* end = fdt_getprop(fdt, chosen, "linux,initrd-end", &len);
   ASSERT_NE(end, nullptr);
-  EXPECT_EQ(fdt64_to_cpu(*end), 0x8fdffffeu);
-  const fdt64_t* reg = static_cast<const fdt64_t*>(
-      fdt_getprop(fdt, fdt_path_offset(fdt, "/memory"), "reg", &len));
+  EXPECT_EQ(cell64(end, 0), 0x8fdffffeu);
+  const void* reg =
+      fdt_getprop(fdt, fdt_path_offset(fdt, "/memory"), "reg", &len);
   ASSERT_EQ(len, 16);
-  EXPECT_EQ(fdt64_to_cpu(reg[1]), 0x40000000u);
+  EXPECT_EQ(cell64(reg, 1), 0x40000000u);
   EXPECT_LT(fdt_path_offset(fdt, "/pmu"), 0);
   int cpus = fdt_path_offset(fdt, "/cpus");
   ASSERT_GE(cpus, 0);
