@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "measure/crypto.h"
+#include "measure/toml_limits.h"
 
 namespace realm_measurements::service {
 namespace {
@@ -40,60 +41,22 @@ constexpr MethodRole kMethods[] = {
     {"GetMeasurementCacheStats", Role::kReader},
 };
 
-// Outside strings and comments: bracket nesting and dotted-key depth.
+// Size and nesting bounded before toml++ sees the text (it recurses per
+// level): the same linear scan as host capabilities (measure/toml_limits.h).
 absl::Status CheckShape(absl::string_view text, absl::string_view source) {
   if (text.size() > kMaxPolicyBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("access policy ", source, ": expected at most ",
                      kMaxPolicyBytes, " bytes, found ", text.size()));
   }
-  int depth = 0, dots = 0, line = 1;
-  char quote = 0;
-  bool comment = false;
-  for (char c : text) {
-    if (c == '\n') {
-      ++line;
-      comment = false;
-      dots = 0;
-      if (quote != 0) quote = 0;  // the TOML parser reports the string
-      continue;
-    }
-    if (c == '\0') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "access policy ", source, ":", line, ": expected text, found NUL"));
-    }
-    if (comment) continue;
-    if (quote != 0) {
-      if (c == quote) quote = 0;
-      continue;
-    }
-    switch (c) {
-      case '"':
-      case '\'':
-        quote = c;
-        break;
-      case '#':
-        comment = true;
-        break;
-      case '[':
-      case '{':
-        ++depth;
-        break;
-      case ']':
-      case '}':
-        --depth;
-        break;
-      case '.':
-        ++dots;
-        break;
-      default:
-        break;
-    }
-    if (depth > kMaxPolicyNesting || dots > kMaxPolicyNesting) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "access policy ", source, ":", line, ": expected at most ",
-          kMaxPolicyNesting, " levels of nesting or dotted keys, found more"));
-    }
+  measure::TomlLimits limits;
+  limits.max_bytes = kMaxPolicyBytes;
+  limits.max_depth = kMaxPolicyNesting;
+  absl::Status s = measure::CheckTomlLimits(text, limits);
+  if (!s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "access policy ", source, ": expected at most ", kMaxPolicyNesting,
+        " levels of nesting or dotted keys, found more: ", s.message()));
   }
   return absl::OkStatus();
 }
