@@ -411,8 +411,7 @@ class PostgresStore final : public Store {
         {Text(name)});
     if (!r.ok()) return r.status();
     if (r->rows() == 0) {
-      return absl::NotFoundError(
-          absl::StrCat("no reference-value set named '", name, "'"));
+      return SetNotFound(name);
     }
     return SetRow(*r, 0, /*with_corim=*/true);
   }
@@ -440,8 +439,7 @@ class PostgresStore final : public Store {
                    {Text(name)});
     if (!r.ok()) return r.status();
     if (r->rows() == 0) {
-      return absl::NotFoundError(
-          absl::StrCat("no reference-value set named '", name, "'"));
+      return SetNotFound(name);
     }
     return absl::OkStatus();
   }
@@ -450,11 +448,9 @@ class PostgresStore final : public Store {
       absl::Span<const uint8_t> sha256, uint64_t size,
       std::string name) override {
     if (absl::Status s = CheckSha256Size(sha256); !s.ok()) return s;
-    if (size > options_.max_payload_bytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("payload size ", size, " exceeds the limit of ",
-                       options_.max_payload_bytes, " bytes"));
-    }
+    if (absl::Status s = CheckPayloadSize(size, options_.max_payload_bytes);
+        !s.ok())
+      return s;
     if (name.size() > 256) name.resize(256);
     absl::StatusOr<Pool::Lease> c = pool_.Take();
     if (!c.ok()) return c.status();

@@ -202,6 +202,19 @@ absl::Status CheckSha256Size(absl::Span<const uint8_t> sha256) {
   return absl::OkStatus();
 }
 
+absl::Status CheckPayloadSize(uint64_t size, uint64_t limit) {
+  if (size > limit) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "payload size ", size, " exceeds the limit of ", limit, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetNotFound(absl::string_view name) {
+  return absl::NotFoundError(
+      absl::StrCat("no reference-value set named '", name, "'"));
+}
+
 namespace {
 
 // RAII prepared statement.
@@ -422,8 +435,7 @@ class SqliteStore final : public Store {
     st.Bind(1, name);
     absl::Status s = st.Step();
     if (absl::IsOutOfRange(s)) {
-      return absl::NotFoundError(
-          absl::StrCat("no reference-value set named '", name, "'"));
+      return SetNotFound(name);
     }
     if (!s.ok()) return s;
     return Row(st, /*with_corim=*/true);
@@ -452,8 +464,7 @@ class SqliteStore final : public Store {
     st.Bind(1, name);
     if (absl::Status s = st.Run(); !s.ok()) return s;
     if (sqlite3_changes(db_) == 0) {
-      return absl::NotFoundError(
-          absl::StrCat("no reference-value set named '", name, "'"));
+      return SetNotFound(name);
     }
     return absl::OkStatus();
   }
@@ -462,11 +473,8 @@ class SqliteStore final : public Store {
       absl::Span<const uint8_t> sha256, uint64_t size,
       std::string name) override {
     if (absl::Status s = CheckSha256Size(sha256); !s.ok()) return s;
-    if (size > max_payload_bytes_) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("payload size ", size, " exceeds the limit of ",
-                       max_payload_bytes_, " bytes"));
-    }
+    if (absl::Status s = CheckPayloadSize(size, max_payload_bytes_); !s.ok())
+      return s;
     {
       absl::MutexLock lock(&mu_);
       if (absl::Status s = CheckQuotaLocked(size); !s.ok()) return s;

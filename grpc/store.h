@@ -161,6 +161,10 @@ std::string HexOf(absl::Span<const uint8_t> bytes);
 // [A-Za-z0-9._-], a 32-byte digest (kInvalidArgument).
 absl::Status ValidateSetName(absl::string_view name);
 absl::Status CheckSha256Size(absl::Span<const uint8_t> sha256);
+// kResourceExhausted when an upload of `size` bytes exceeds `limit`.
+absl::Status CheckPayloadSize(uint64_t size, uint64_t limit);
+// kNotFound "no reference-value set named 'N'".
+absl::Status SetNotFound(absl::string_view name);
 // Directory helpers shared by the backends (startup errors name the path):
 // creates `path` if missing and sets mode 0700 whoever created it.
 absl::Status MakePrivateDir(const std::string& path);
