@@ -37,6 +37,12 @@ absl::Status SkipTo4(ByteReader& r, size_t base) {
   return r.Skip(pad, "padding");
 }
 
+// The header fields in order (Devicetree spec v0.4 §5.2).
+constexpr const char* kFdtHeaderFields[10] = {
+    "magic",           "totalsize",     "off_dt_struct",     "off_dt_strings",
+    "off_mem_rsvmap",  "version",       "last_comp_version", "boot_cpuid_phys",
+    "size_dt_strings", "size_dt_struct"};
+
 absl::StatusOr<uint32_t> U32(ByteReader& r, absl::string_view field) {
   return r.U32Be(field);
 }
@@ -52,20 +58,9 @@ absl::Status CheckDeviceTree(absl::Span<const uint8_t> dtb) {
                 kFdtHeaderSize, "-byte header");
   }
   ByteReader r(dtb, "device tree header");
-  // The header fields in order (Devicetree spec v0.4 §5.2).
-  const char* kFields[] = {"magic",
-                           "totalsize",
-                           "off_dt_struct",
-                           "off_dt_strings",
-                           "off_mem_rsvmap",
-                           "version",
-                           "last_comp_version",
-                           "boot_cpuid_phys",
-                           "size_dt_strings",
-                           "size_dt_struct"};
   uint32_t h[10];
   for (int i = 0; i < 10; ++i) {
-    absl::StatusOr<uint32_t> v = r.U32Be(kFields[i]);
+    absl::StatusOr<uint32_t> v = r.U32Be(kFdtHeaderFields[i]);
     if (!v.ok()) return v.status();
     h[i] = *v;
   }
@@ -165,18 +160,8 @@ absl::StatusOr<std::vector<uint8_t>> PatchDtbTemplate(
   // --- Header (DT spec §5.2), spec-vmm §8.2 step 1. ---
   ByteReader hr(dtb, "DTB template");
   uint32_t h[10];
-  static const char* const kFields[10] = {"magic",
-                                          "totalsize",
-                                          "off_dt_struct",
-                                          "off_dt_strings",
-                                          "off_mem_rsvmap",
-                                          "version",
-                                          "last_comp_version",
-                                          "boot_cpuid_phys",
-                                          "size_dt_strings",
-                                          "size_dt_struct"};
   for (int i = 0; i < 10; ++i) {
-    absl::StatusOr<uint32_t> v = U32(hr, kFields[i]);
+    absl::StatusOr<uint32_t> v = U32(hr, kFdtHeaderFields[i]);
     if (!v.ok()) return v.status();
     h[i] = *v;
     if (i == 0 && *v != kFdtMagic) {
