@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "corim/internal/comid_keys.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {
@@ -15,43 +16,14 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// unsigned-corim-map keys (§3.3).
-enum CorimKey : uint64_t {
-  kCorimId = 0,
-  kCorimTags = 1,
-  kCorimDependentRims = 2,
-  kCorimProfile = 3,
-  kCorimValidity = 4,
-  kCorimEntities = 5,
-};
-// concise-mid-tag keys (§3.4).
-enum ComidKey : uint64_t {
-  kComidLanguage = 0,
-  kComidTagIdentity = 1,
-  kComidEntities = 2,
-  kComidTriples = 4,
-};
+// tag-identity-map and entity-map keys (§3.4).
 enum TagIdentityKey : uint64_t { kTagId = 0, kTagVersion = 1 };
 enum EntityKey : uint64_t {
   kEntityName = 0,
   kEntityRegId = 1,
   kEntityRoles = 2
 };
-// triples-map: realm endorsements use reference-values only (§3.4).
-enum TriplesKey : uint64_t { kReferenceValues = 0 };
-// environment-map and class-map (§3.5).
-enum EnvironmentKey : uint64_t { kEnvClass = 0, kEnvInstance = 1 };
-enum ClassKey : uint64_t { kClassId = 0, kClassVendor = 1 };
-// measurement-map and measurement-values-map (§3.5).
-enum MeasurementKey : uint64_t { kMkey = 0, kMval = 1 };
-enum MvalKey : uint64_t {
-  kMvalDigests = 2,
-  kMvalRawValue = 4,
-  kMvalIntegrityRegisters = 14,
-};
 enum ValidityKey : uint64_t { kNotBefore = 0, kNotAfter = 1 };
-// Obsolete "corim type choice" wrapper (§3.2).
-constexpr uint64_t kTagCorimChoice = 500;
 
 // 2025 profile measurement keys (§3.6).
 constexpr absl::string_view kMkeyRim = "cca.rim";
@@ -758,8 +730,8 @@ absl::StatusOr<CborValue> ComidToCbor(const Comid& comid, Profile profile) {
   }
   m.emplace_back(
       U(kComidTriples),
-      CborValue::MakeMap(
-          {{U(kReferenceValues), CborValue::MakeArray(std::move(triples))}}));
+      CborValue::MakeMap({{U(kTriplesReferenceValues),
+                           CborValue::MakeArray(std::move(triples))}}));
   return CborValue::MakeMap(std::move(m));
 }
 
@@ -852,10 +824,10 @@ absl::StatusOr<Comid> ComidFromCbor(const CborValue& v, Profile profile) {
   absl::StatusOr<const CborValue*> tr = Required(v, kComidTriples, "comid");
   if (!tr.ok()) return tr.status();
   absl::StatusOr<const CborValue*> trm =
-      Map(**tr, "comid.triples", {kReferenceValues});
+      Map(**tr, "comid.triples", {kTriplesReferenceValues});
   if (!trm.ok()) return trm.status();
   absl::StatusOr<const CborValue*> rv =
-      Required(**tr, kReferenceValues, "comid.triples");
+      Required(**tr, kTriplesReferenceValues, "comid.triples");
   if (!rv.ok()) return rv.status();
   absl::StatusOr<const CborValue::Array*> list =
       Array(**rv, "comid.triples.reference-values", 1);

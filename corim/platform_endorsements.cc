@@ -6,49 +6,13 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "corim/internal/comid_keys.h"
 #include "corim/internal/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {
 namespace {
 
-// Obsolete "corim type choice" wrapper (§3.2).
-constexpr uint64_t kTagCorimChoice = 500;
-
-// unsigned-corim-map keys (§3.3).
-enum CorimKey : uint64_t {
-  kCorimId = 0,
-  kCorimTags = 1,
-  kCorimDependentRims = 2,
-  kCorimProfile = 3,
-  kCorimValidity = 4,
-  kCorimEntities = 5,
-};
-// CoMID keys (§3.4).
-enum ComidKey : uint64_t {
-  kComidLanguage = 0,
-  kComidTagIdentity = 1,
-  kComidEntities = 2,
-  kComidLinkedTags = 3,
-  kComidTriples = 4,
-};
-// Triples map keys (§3.4).
-enum TriplesKey : uint64_t {
-  kTriplesReferenceValues = 0,
-  kTriplesAttesterVerificationKeys = 3,
-};
-// environment-map, class-map, measurement-map, mval keys (§3.5).
-enum EnvironmentKey : uint64_t { kEnvClass = 0, kEnvInstance = 1 };
-enum ClassKey : uint64_t { kClassId = 0, kClassVendor = 1, kClassModel = 2 };
-enum MeasurementKey : uint64_t { kMkey = 0, kMval = 1 };
-enum MvalKey : uint64_t {
-  kMvalVersion = 0,
-  kMvalDigests = 2,
-  kMvalRawValue = 4,
-  kMvalRawValueMask = 5,
-  kMvalName = 11,
-  kMvalCryptokeys = 13,
-};
 // Legacy psa-refval-id map keys (601, draft-ydb-00).
 enum PsaRefValIdKey : uint64_t {
   kRefValLabel = 1,
