@@ -1,0 +1,180 @@
+// File: grpc/token_handlers.cc
+//
+// VerifyToken and AppraiseToken: proto <-> corim:: token verification and
+// appraisal (conversions in grpc/internal/convert.h).
+#include <ctime>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "corim/appraisal.h"
+#include "corim/comid.h"
+#include "corim/reference_values.h"
+#include "corim/token.h"
+#include "corim/verify.h"
+#include "grpc/internal/convert.h"
+#include "grpc/internal/handler_support.h"
+#include "grpc/service.h"
+#include "measure/crypto.h"
+
+namespace realm_measurements::service {
+namespace {
+
+using internal::Admit;
+using internal::CheckRequest;
+using internal::FromProto;
+using internal::Invalid;
+using internal::LoadStoredSet;
+using internal::Span;
+using internal::ToGrpc;
+using internal::ToProto;
+using internal::Vec;
+
+constexpr size_t kMaxNonceBytes = 64;  // spec-token-corim §1.8
+
+// Token, CPAK and nonce of VerifyToken / AppraiseToken.
+struct TokenInputs {
+  corim::CcaToken token;
+  std::optional<crypto::EcPublicKey> cpak;
+  std::optional<std::vector<uint8_t>> nonce;
+};
+
+absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
+                                              const std::string& cpak,
+                                              const std::string& nonce,
+                                              bool strict) {
+  if (token.empty()) {
+    return absl::InvalidArgumentError("token: expected CCA token bytes");
+  }
+  if (nonce.size() > kMaxNonceBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nonce: expected at most ", kMaxNonceBytes,
+                     " bytes, found ", nonce.size()));
+  }
+  corim::TokenDecodeOptions opts;
+  opts.strict = strict;
+  absl::StatusOr<corim::CcaToken> t = corim::DecodeCcaToken(Span(token), opts);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token: ", t.status().message()));
+  }
+  TokenInputs in{std::move(*t), std::nullopt, std::nullopt};
+  if (!cpak.empty()) {
+    absl::StatusOr<crypto::EcPublicKey> k =
+        corim::LoadPublicKey(cpak, in.token.platform.instance_id);
+    if (!k.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cpak: ", k.status().message()));
+    }
+    in.cpak = std::move(*k);
+  }
+  if (!nonce.empty()) in.nonce = Vec(nonce);
+  return in;
+}
+
+}  // namespace
+
+::grpc::Status RealmMeasurementsServiceImpl::VerifyToken(
+    ::grpc::ServerContext* context, const v1::VerifyTokenRequest* request,
+    v1::VerifyTokenResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
+  absl::StatusOr<TokenInputs> in = DecodeTokenInputs(
+      request->token(), request->cpak(), request->nonce(), request->strict());
+  if (!in.ok()) return ToGrpc(in.status());
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
+  corim::VerifyOptions opts;
+  opts.cpak = in->cpak.has_value() ? &*in->cpak : nullptr;
+  opts.nonce = in->nonce;
+  opts.strict = request->strict();
+  ToProto(corim::VerifyCcaToken(in->token, opts), response);
+  return ::grpc::Status::OK;
+}
+
+::grpc::Status RealmMeasurementsServiceImpl::AppraiseToken(
+    ::grpc::ServerContext* context, const v1::AppraiseTokenRequest* request,
+    v1::AppraiseTokenResponse* response) {
+  if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
+  absl::StatusOr<TokenInputs> in = DecodeTokenInputs(
+      request->token(), request->cpak(), request->nonce(), request->strict());
+  if (!in.ok()) return ToGrpc(in.status());
+  std::vector<corim::RealmReferenceValue> refs;
+  switch (request->reference_values_case()) {
+    case v1::AppraiseTokenRequest::kInlineSet: {
+      absl::StatusOr<corim::ReferenceValues> v =
+          FromProto(request->inline_set(), "inline");
+      if (!v.ok()) return ToGrpc(v.status());
+      refs = corim::FlattenReferenceValues(*v);
+      break;
+    }
+    case v1::AppraiseTokenRequest::kStoredSet: {
+      corim::ReferenceValues values;
+      ::grpc::Status st =
+          LoadStoredSet(options_.store, request->stored_set(), &values);
+      if (!st.ok()) return st;
+      refs = corim::FlattenReferenceValues(values);
+      break;
+    }
+    case v1::AppraiseTokenRequest::kCorim: {
+      absl::StatusOr<corim::DecodedCorim> d =
+          corim::DecodeCorim(Span(request->corim()));
+      if (!d.ok()) return ToGrpc(d.status(), "corim");
+      refs = corim::FlattenReferenceValues(d->values);
+      break;
+    }
+    default:
+      return Invalid(
+          "reference_values: expected inline_set, stored_set or corim");
+  }
+  std::optional<internal::AdmissionClass::Ticket> ticket;
+  if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
+
+  corim::AppraisalOptions opts;
+  opts.verify.cpak = in->cpak.has_value() ? &*in->cpak : nullptr;
+  opts.verify.nonce = in->nonce;
+  opts.verify.strict = request->strict();
+  opts.require_hash_algorithm_match = request->require_hash_algorithm_match();
+  corim::AppraisalResult result =
+      corim::AppraiseCcaToken(in->token, refs, opts);
+
+  corim::EarOptions ear;
+  ear.issued_at = static_cast<int64_t>(std::time(nullptr));
+  ear.nonce = in->nonce;
+  const std::string json = corim::EarToJson(in->token, result, ear);
+  response->set_ear_json(json);
+  if (options_.ear_key != nullptr) {
+    absl::StatusOr<std::string> jwt =
+        corim::SignEarJwt(json, *options_.ear_key);
+    if (!jwt.ok()) return ToGrpc(jwt.status(), "EAR signing");
+    response->set_ear_jwt(*jwt);
+  }
+  ToProto(result.platform.vector, response->mutable_platform());
+  ToProto(result.realm.vector, response->mutable_realm());
+  response->set_platform_status(corim::TierName(result.platform.status()));
+  response->set_realm_status(corim::TierName(result.realm.status()));
+  response->set_affirms(result.affirms());
+  for (const corim::CandidateReport& c : result.candidates) {
+    v1::CandidateReport* out = response->add_candidates();
+    out->set_index(c.index);
+    out->set_executables(c.executables);
+    for (const corim::FieldMatch& f : c.fields) {
+      v1::FieldMatch* fm = out->add_fields();
+      fm->set_field(f.field);
+      fm->set_outcome(ToProto(f.outcome));
+      fm->set_expected(f.expected);
+      fm->set_found(f.found);
+    }
+  }
+  if (result.matched.has_value()) {
+    response->set_has_matched(true);
+    response->set_matched(*result.matched);
+  }
+  ToProto(result.verification, response->mutable_verification());
+  response->set_report_json(corim::AppraisalToJson(in->token, result, ear));
+  return ::grpc::Status::OK;
+}
+
+}  // namespace realm_measurements::service
