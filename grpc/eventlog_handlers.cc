@@ -48,9 +48,8 @@ constexpr int kMaxCatalogueImages = 64;
   if (request->images_size() > 0 && options_.store == nullptr) {
     return NoStore();
   }
-  absl::StatusOr<std::optional<measure::RmmVersion>> rmm_version =
-      FromProto(request->rmm_version(), "rmm_version");
-  if (!rmm_version.ok()) return ToGrpc(rmm_version.status());
+  const std::optional<measure::RmmVersion> rmm_version =
+      FromProto(request->rmm_version());
   eventlog::ParseOptions popts;
   popts.allow_truncation = request->allow_truncation();
   absl::StatusOr<eventlog::EventLog> log =
@@ -102,7 +101,7 @@ constexpr int kMaxCatalogueImages = 64;
                      ? eventlog::LogSource::kFirmware
                      : eventlog::LogSource::kVmm;
   if (absl::Status s = cancel(); !s.ok()) return ToGrpc(s);
-  ropts.rmm_version = rmm_version->value_or(measure::RmmVersion::k1_0);
+  ropts.rmm_version = rmm_version.value_or(measure::RmmVersion::k1_0);
   response->set_rmm_version(ToProto(ropts.rmm_version));
   eventlog::Replayer replayer(&catalogue);
   if (absl::Status s = replayer.Replay(*log, ropts); !s.ok()) {

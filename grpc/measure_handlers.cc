@@ -158,12 +158,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   }
   if (o.has_pmu()) over.pmu = o.pmu();
   if (o.has_lpa2()) over.lpa2 = o.lpa2();
-  {
-    absl::StatusOr<std::optional<measure::RmmVersion>> v =
-        FromProto(request->rmm_version(), "rmm_version");
-    if (!v.ok()) return ToGrpc(v.status());
-    over.rmm_version = *v;
-  }
+  over.rmm_version = FromProto(request->rmm_version());
   if (absl::Status s = caps.Update(over); !s.ok()) {
     return ToGrpc(s, "overrides");
   }

@@ -16,6 +16,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/internal/parse.h"
+#include "absl/flags/internal/usage.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
@@ -327,7 +329,17 @@ int main(int argc, char** argv) {
     return absl::EndsWith(file, "grpc/server_main.cc");
   };
   absl::SetFlagsUsageConfig(usage);
-  absl::ParseCommandLine(argc, argv);
+  // absl::ParseCommandLine exits 1 after --help; asking for help is not a
+  // failure, so usage flags are handled here: help printed, exit 0.
+  absl::flags_internal::ParseCommandLineImpl(
+      argc, argv, absl::flags_internal::ArgvListAction::kRemoveParsedArgs,
+      absl::flags_internal::UsageFlagsAction::kIgnoreUsage,
+      absl::flags_internal::OnUndefinedFlag::kAbortIfUndefined);
+  if (const int usage = absl::flags_internal::HandleUsageFlags(
+          std::cout, absl::ProgramUsageMessage());
+      usage != -1) {
+    return usage == 1 ? 0 : usage;  // 1: a help flag was handled
+  }
   if (absl::Status s = realm_measurements::EnterBuildWorkingDirectory();
       !s.ok()) {
     std::cerr << s.message() << "\n";

@@ -53,21 +53,15 @@ v1::RmmVersion ToProto(measure::RmmVersion v) {
                                         : v1::RMM_VERSION_1_0;
 }
 
-// A request's RmmVersion: nullopt for UNSPECIFIED; unknown numbers (a newer
-// client, or garbage) are INVALID_ARGUMENT naming the field.
-absl::StatusOr<std::optional<measure::RmmVersion>> FromProto(
-    v1::RmmVersion v, absl::string_view field) {
-  switch (static_cast<int>(v)) {
-    case v1::RMM_VERSION_UNSPECIFIED:
-      return std::nullopt;
+std::optional<measure::RmmVersion> FromProto(v1::RmmVersion v) {
+  switch (v) {
     case v1::RMM_VERSION_1_0:
       return measure::RmmVersion::k1_0;
     case v1::RMM_VERSION_2_0:
       return measure::RmmVersion::k2_0;
+    default:  // UNSPECIFIED (undefined numbers never get here, see header)
+      return std::nullopt;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, ": expected RMM_VERSION_1_0 or RMM_VERSION_2_0, found ",
-      static_cast<int>(v)));
 }
 
 v1::HashAlgorithm ToProto(corim::RealmHashAlgorithm a) {

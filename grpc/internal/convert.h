@@ -57,10 +57,9 @@ void ToProto(const corim::TrustVector& t, v1::TrustVector* out);
 // Checks, lints and the JSON report.
 void ToProto(const corim::VerificationReport& r, v1::VerifyTokenResponse* out);
 
-// A request's RmmVersion: nullopt for UNSPECIFIED; unknown numbers are
-// INVALID_ARGUMENT naming `field`.
-absl::StatusOr<std::optional<measure::RmmVersion>> FromProto(
-    v1::RmmVersion v, absl::string_view field);
+// A request's RmmVersion: nullopt for UNSPECIFIED (the caller's default).
+// Undefined numbers are refused by CheckEnumValues before this runs.
+std::optional<measure::RmmVersion> FromProto(v1::RmmVersion v);
 
 // SHA256/384/512; UNSPECIFIED is INVALID_ARGUMENT naming `field`.
 absl::StatusOr<corim::RealmHashAlgorithm> FromProto(v1::HashAlgorithm a,

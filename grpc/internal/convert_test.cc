@@ -105,12 +105,9 @@ TEST(EnumFromProtoTest, HashAlgorithmNamesTheFieldWhenUnspecified) {
 }
 
 TEST(EnumFromProtoTest, RmmVersion) {
-  EXPECT_EQ(*FromProto(v1::RMM_VERSION_UNSPECIFIED, "rmm_version"),
-            std::nullopt);
-  EXPECT_EQ(*FromProto(v1::RMM_VERSION_1_0, "rmm_version"),
-            measure::RmmVersion::k1_0);
-  EXPECT_EQ(*FromProto(v1::RMM_VERSION_2_0, "rmm_version"),
-            measure::RmmVersion::k2_0);
+  EXPECT_EQ(FromProto(v1::RMM_VERSION_UNSPECIFIED), std::nullopt);
+  EXPECT_EQ(FromProto(v1::RMM_VERSION_1_0), measure::RmmVersion::k1_0);
+  EXPECT_EQ(FromProto(v1::RMM_VERSION_2_0), measure::RmmVersion::k2_0);
 }
 
 v1::RealmReferenceValue Sha256Realm() {

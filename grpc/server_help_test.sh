@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The server's --help prints the usage text and this binary's flags on
+# stdout and exits 0; an unknown flag still fails (non-zero, named).
+set -uo pipefail
+server=$1
+out=$("$server" --help 2>&1)
+rc=$?
+if [[ $rc -ne 0 ]]; then
+  echo "--help: expected exit 0, found $rc" >&2
+  exit 1
+fi
+for want in "gRPC service computing and appraising Arm CCA realm reference values" \
+            "--data_dir" "--listen" "--max_message_bytes"; do
+  if ! grep -qF -- "$want" <<<"$out"; then
+    echo "--help: expected '$want' in the output, found:" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+done
+out=$("$server" --no_such_flag 2>&1)
+rc=$?
+if [[ $rc -eq 0 ]]; then
+  echo "--no_such_flag: expected a non-zero exit, found 0" >&2
+  exit 1
+fi
+if ! grep -qF "no_such_flag" <<<"$out"; then
+  echo "--no_such_flag: expected the flag named, found: $out" >&2
+  exit 1
+fi
+echo "PASS"
