@@ -23,6 +23,8 @@
 namespace realm_measurements::service {
 namespace {
 
+using ::realm_measurements::service::testing::DraftTokenVectors;
+using ::realm_measurements::service::testing::LoopbackChannel;
 using ::realm_measurements::service::testing::MakeTempDir;
 using ::realm_measurements::service::testing::ReadFileOrDie;
 using ::realm_measurements::service::testing::SetDeadline;
@@ -218,10 +220,7 @@ TEST_F(AbuseTest, OversizedChunkAndPayloadRejected) {
 
 TEST_F(AbuseTest, SixtyFourConcurrentClients) {
   constexpr int kClients = 64;
-  const std::string token =
-      ReadFileOrDie("testdata/vectors/cca-token-draft-ffm-00.cbor");
-  const std::string cpak =
-      ReadFileOrDie("testdata/vectors/cpak-tfm-p384.jwk.json");
+  const auto [token, cpak, corim] = DraftTokenVectors();
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < kClients; ++i) {
@@ -229,9 +228,8 @@ TEST_F(AbuseTest, SixtyFourConcurrentClients) {
       // One connection per client.
       ::grpc::ChannelArguments args;
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-      auto stub =
-          v1::RealmMeasurementsService::NewStub(::grpc::CreateCustomChannel(
-              ts_.target(), ::grpc::InsecureChannelCredentials(), args));
+      auto stub = v1::RealmMeasurementsService::NewStub(
+          LoopbackChannel(ts_.target(), args));
       v1::UploadPayloadResponse up;
       // Half the clients upload the same payload (deduplication races).
       const std::string content = Filler(300000, i % 2 == 0 ? 1000 : 2000 + i);

@@ -28,11 +28,14 @@
 namespace realm_measurements::service {
 namespace {
 
+using ::realm_measurements::service::testing::DraftTokenVectors;
 using ::realm_measurements::service::testing::MakeTempDir;
 using ::realm_measurements::service::testing::ReadFileOrDie;
 using ::realm_measurements::service::testing::SetDeadline;
 using ::realm_measurements::service::testing::Sha256;
 using ::realm_measurements::service::testing::TestServer;
+using ::realm_measurements::service::testing::Token02Vectors;
+using ::realm_measurements::service::testing::TokenVectors;
 using ::realm_measurements::service::testing::Upload;
 
 constexpr char kGolden[] = "testdata/golden/";
@@ -333,10 +336,10 @@ void ExpectJwtVerifies(const std::string& jwt, const std::string& jwk_json,
 
 TEST_F(IntegrationTest, ProvisionVeraisonCorimThenAppraiseToken02) {
   auto stub = ts_.Stub();
+  const TokenVectors vectors = Token02Vectors();
   v1::ProvisionReferenceValuesRequest prov;
   prov.set_name("veraison-2025");
-  prov.set_corim(
-      ReadFileOrDie(absl::StrCat(kVectors, "corim-cca-realm-2025.cbor")));
+  prov.set_corim(vectors.corim);
   {
     ::grpc::ClientContext ctx;
     SetDeadline(ctx);
@@ -363,8 +366,8 @@ TEST_F(IntegrationTest, ProvisionVeraisonCorimThenAppraiseToken02) {
   // testdata/vectors/README.md: token 02 verifies with the P-256 IAK and
   // its realm claims match corim-cca-realm-2025.cbor.
   v1::AppraiseTokenRequest req;
-  req.set_token(ReadFileOrDie(absl::StrCat(kVectors, "cca-token-02.cbor")));
-  req.set_cpak(ReadFileOrDie(absl::StrCat(kVectors, "ta-iak-p256.json")));
+  req.set_token(vectors.token);
+  req.set_cpak(vectors.cpak);
   req.set_stored_set("veraison-2025");
   v1::AppraiseTokenResponse r;
   {
@@ -398,7 +401,7 @@ TEST_F(IntegrationTest, ProvisionVeraisonCorimThenAppraiseToken02) {
 
   // Same token with the wrong platform key: platform signature fails
   // (README: token 02 fails with the TF-M CPAK).
-  req.set_cpak(ReadFileOrDie(absl::StrCat(kVectors, "cpak-tfm-p384.jwk.json")));
+  req.set_cpak(DraftTokenVectors().cpak);  // the TF-M CPAK
   {
     ::grpc::ClientContext ctx;
     SetDeadline(ctx);
@@ -430,10 +433,9 @@ TEST_F(IntegrationTest, ProvisionVeraisonCorimThenAppraiseToken02) {
 // with the realm challenge as the nonce.
 TEST_F(IntegrationTest, AppraiseDraftTokenInlineAndVerify) {
   auto stub = ts_.Stub();
-  const std::string token =
-      ReadFileOrDie(absl::StrCat(kVectors, "cca-token-draft-ffm-00.cbor"));
-  const std::string cpak =
-      ReadFileOrDie(absl::StrCat(kVectors, "cpak-tfm-p384.jwk.json"));
+  const TokenVectors draft = DraftTokenVectors();
+  const std::string& token = draft.token;
+  const std::string& cpak = draft.cpak;
   v1::AppraiseTokenRequest req;
   req.set_token(token);
   req.set_cpak(cpak);

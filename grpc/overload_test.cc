@@ -29,10 +29,13 @@ namespace realm_measurements::service {
 namespace {
 
 using ::realm_measurements::service::testing::MakeTempDir;
+using ::realm_measurements::service::testing::ProvisionCorim;
 using ::realm_measurements::service::testing::ReadFileOrDie;
 using ::realm_measurements::service::testing::SetDeadline;
 using ::realm_measurements::service::testing::Sha256;
 using ::realm_measurements::service::testing::TestServer;
+using ::realm_measurements::service::testing::Token02Vectors;
+using ::realm_measurements::service::testing::TokenVectors;
 using ::realm_measurements::service::testing::Upload;
 
 using Clock = std::chrono::steady_clock;
@@ -120,15 +123,10 @@ class OverloadTest : public ::testing::Test {
     o.limits.max_concurrent_calls = kExpensiveSlots;
     ts_.Start(MakeTempDir(), o);
     stub_ = ts_.Stub();
-    ::grpc::ClientContext ctx;
-    SetDeadline(ctx, 30);
-    v1::ProvisionReferenceValuesRequest p;
-    p.set_name("veraison");
-    p.set_corim(ReadFileOrDie("testdata/vectors/corim-cca-realm-2025.cbor"));
-    v1::ProvisionReferenceValuesResponse pr;
-    ASSERT_TRUE(stub_->ProvisionReferenceValues(&ctx, p, &pr).ok());
-    appraise_.set_token(ReadFileOrDie("testdata/vectors/cca-token-02.cbor"));
-    appraise_.set_cpak(ReadFileOrDie("testdata/vectors/ta-iak-p256.json"));
+    const TokenVectors v = Token02Vectors();
+    ASSERT_TRUE(ProvisionCorim(*stub_, "veraison", v.corim).ok());
+    appraise_.set_token(v.token);
+    appraise_.set_cpak(v.cpak);
     appraise_.set_stored_set("veraison");
   }
 

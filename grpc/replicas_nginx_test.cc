@@ -10,8 +10,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
@@ -22,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "grpc/internal/pg_test_server.h"
 #include "grpc/internal/replica_cluster.h"
+#include "grpc/internal/test_util.h"
 #include "gtest/gtest.h"
 #include "measure/crypto.h"
 #include "nlohmann/json.hpp"
@@ -33,31 +32,15 @@ using testing::AppraiseLoad;
 using testing::Child;
 using testing::CurlMetrics;
 using testing::LoadResult;
+using testing::LoopbackStub;
 using testing::MetricValue;
+using testing::ProvisionCorim;
+using testing::ReadFileOrDie;
 using testing::Replica;
-
-std::string Read(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  EXPECT_TRUE(f.good()) << path;
-  return std::string((std::istreambuf_iterator<char>(f)), {});
-}
-
-std::string Sha256(const std::string& s) {
-  absl::StatusOr<std::vector<uint8_t>> h = crypto::HashOnce(
-      crypto::DigestAlgorithm::kSha256,
-      absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()),
-                                s.size()));
-  return std::string(h->begin(), h->end());
-}
-
-std::unique_ptr<v1::RealmMeasurementsService::Stub> StubFor(int port) {
-  return v1::RealmMeasurementsService::NewStub(::grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), ::grpc::InsecureChannelCredentials()));
-}
-
-void Deadline(::grpc::ClientContext& ctx) {
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-}
+using testing::SetDeadline;
+using testing::Sha256;
+using testing::Token02Vectors;
+using testing::Upload;
 
 // ES256 JWS verification with the key of `jwks` named by the header's kid.
 bool VerifiesWithKeySet(const std::string& jwt, const nlohmann::json& jwks) {
@@ -108,15 +91,15 @@ TEST(ReplicasBehindNginx, KillOneReplicaMidLoad) {
   absl::StatusOr<int> lb =
       testing::StartNginx(dir, {replicas[0].port, replicas[1].port}, &nginx);
   ASSERT_TRUE(lb.ok()) << lb.status();
-  auto via_lb = StubFor(*lb);
+  auto via_lb = LoopbackStub(*lb);
 
   // Both replicas publish the one key set (the key is in the database).
   std::string jwks_text;
   for (const Replica& r : replicas) {
     ::grpc::ClientContext ctx;
-    Deadline(ctx);
+    SetDeadline(ctx);
     v1::GetServiceInfoResponse info;
-    ASSERT_TRUE(StubFor(r.port)->GetServiceInfo(&ctx, {}, &info).ok());
+    ASSERT_TRUE(LoopbackStub(r.port)->GetServiceInfo(&ctx, {}, &info).ok());
     ASSERT_FALSE(info.ear_verification_jwks().empty());
     if (jwks_text.empty()) jwks_text = info.ear_verification_jwks();
     EXPECT_EQ(info.ear_verification_jwks(), jwks_text);
@@ -125,24 +108,12 @@ TEST(ReplicasBehindNginx, KillOneReplicaMidLoad) {
 
   // Upload and compute through nginx; the same request straight to each
   // replica gives the same RIM (both read the payload from PostgreSQL).
-  const std::string kernel = Read("testdata/golden/inputs/Image-a");
+  const std::string kernel = ReadFileOrDie("testdata/golden/inputs/Image-a");
   {
-    ::grpc::ClientContext ctx;
-    Deadline(ctx);
     v1::UploadPayloadResponse up;
-    auto w = via_lb->UploadPayload(&ctx, &up);
-    v1::UploadPayloadRequest m;
-    m.set_sha256(Sha256(kernel));
-    m.set_size(kernel.size());
-    m.set_name("Image-a");
-    for (size_t off = 0; off < kernel.size(); off += 256 << 10) {
-      m.set_chunk(kernel.substr(off, 256 << 10));
-      ASSERT_TRUE(w->Write(m));
-      m.Clear();
-    }
-    w->WritesDone();
-    ::grpc::Status s = w->Finish();
+    ::grpc::Status s = Upload(*via_lb, kernel, &up, "", 256 << 10);
     ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(up.sha256(), Sha256(kernel));
   }
   v1::ComputeMeasurementsRequest compute;
   compute.set_vmm(v1::VMM_KVMTOOL);
@@ -155,29 +126,25 @@ TEST(ReplicasBehindNginx, KillOneReplicaMidLoad) {
   std::set<std::string> rims;
   for (int port : {*lb, replicas[0].port, replicas[1].port}) {
     ::grpc::ClientContext ctx;
-    Deadline(ctx);
+    SetDeadline(ctx);
     v1::ComputeMeasurementsResponse r;
-    ::grpc::Status s = StubFor(port)->ComputeMeasurements(&ctx, compute, &r);
+    ::grpc::Status s =
+        LoopbackStub(port)->ComputeMeasurements(&ctx, compute, &r);
     ASSERT_TRUE(s.ok()) << port << ": " << s.error_message();
     rims.insert(r.SerializeAsString());
   }
   EXPECT_EQ(rims.size(), 1u);
 
   // Provision through nginx.
+  const testing::TokenVectors vectors = Token02Vectors();
   {
-    ::grpc::ClientContext ctx;
-    Deadline(ctx);
-    v1::ProvisionReferenceValuesRequest req;
-    req.set_name("veraison");
-    req.set_corim(Read("testdata/vectors/corim-cca-realm-2025.cbor"));
-    v1::ProvisionReferenceValuesResponse r;
-    ::grpc::Status s = via_lb->ProvisionReferenceValues(&ctx, req, &r);
+    ::grpc::Status s = ProvisionCorim(*via_lb, "veraison", vectors.corim);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
   v1::AppraiseTokenRequest appraise;
-  appraise.set_token(Read("testdata/vectors/cca-token-02.cbor"));
-  appraise.set_cpak(Read("testdata/vectors/ta-iak-p256.json"));
+  appraise.set_token(vectors.token);
+  appraise.set_cpak(vectors.cpak);
   appraise.set_stored_set("veraison");
 
   const std::string ok_series =
@@ -232,7 +199,7 @@ TEST(ReplicasBehindNginx, KillOneReplicaMidLoad) {
   // No lost set: still listed through nginx (now only the survivor).
   {
     ::grpc::ClientContext ctx;
-    Deadline(ctx);
+    SetDeadline(ctx);
     v1::ListReferenceValuesResponse list;
     ASSERT_TRUE(via_lb->ListReferenceValues(&ctx, {}, &list).ok());
     ASSERT_EQ(list.sets_size(), 1);

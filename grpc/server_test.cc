@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "grpc/internal/test_util.h"
 #include "grpc/service.h"
 #include "gtest/gtest.h"
 #include "proto/grpc/health/v1/health.grpc.pb.h"
@@ -38,9 +39,7 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
     ASSERT_GT(server_->port(), 0);
-    channel_ =
-        ::grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                              ::grpc::InsecureChannelCredentials());
+    channel_ = testing::LoopbackChannel(server_->port());
   }
 
   ::grpc::Status Check(const std::string& service, HealthCheckResponse* r) {

@@ -46,6 +46,43 @@ void SetDeadline(::grpc::ClientContext& ctx, int seconds) {
                    std::chrono::seconds(seconds));
 }
 
+std::shared_ptr<::grpc::Channel> LoopbackChannel(
+    const std::string& target, const ::grpc::ChannelArguments& args) {
+  return ::grpc::CreateCustomChannel(
+      target, ::grpc::InsecureChannelCredentials(), args);
+}
+
+std::shared_ptr<::grpc::Channel> LoopbackChannel(int port) {
+  return LoopbackChannel(absl::StrCat("127.0.0.1:", port));
+}
+
+std::unique_ptr<v1::RealmMeasurementsService::Stub> LoopbackStub(int port) {
+  return v1::RealmMeasurementsService::NewStub(LoopbackChannel(port));
+}
+
+TokenVectors Token02Vectors() {
+  return {ReadFileOrDie("testdata/vectors/cca-token-02.cbor"),
+          ReadFileOrDie("testdata/vectors/ta-iak-p256.json"),
+          ReadFileOrDie("testdata/vectors/corim-cca-realm-2025.cbor")};
+}
+
+TokenVectors DraftTokenVectors() {
+  return {ReadFileOrDie("testdata/vectors/cca-token-draft-ffm-00.cbor"),
+          ReadFileOrDie("testdata/vectors/cpak-tfm-p384.jwk.json"), ""};
+}
+
+::grpc::Status ProvisionCorim(v1::RealmMeasurementsService::Stub& stub,
+                              const std::string& name,
+                              const std::string& corim) {
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  v1::ProvisionReferenceValuesRequest req;
+  req.set_name(name);
+  req.set_corim(corim);
+  v1::ProvisionReferenceValuesResponse r;
+  return stub.ProvisionReferenceValues(&ctx, req, &r);
+}
+
 void TestServer::Start(const std::string& data_dir, ServerOptions options) {
   dir = data_dir;
   absl::StatusOr<std::unique_ptr<Store>> s =
@@ -79,8 +116,7 @@ std::shared_ptr<::grpc::Channel> TestServer::Channel() const {
   ::grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(64 << 20);
   args.SetMaxReceiveMessageSize(64 << 20);
-  return ::grpc::CreateCustomChannel(
-      target(), ::grpc::InsecureChannelCredentials(), args);
+  return LoopbackChannel(target(), args);
 }
 
 std::unique_ptr<v1::RealmMeasurementsService::Stub> TestServer::Stub() const {

@@ -1,5 +1,6 @@
 // Test helpers for the gRPC tests: temporary data directories, a real server
-// on 127.0.0.1:0 over a real SqliteStore, and a streaming upload client.
+// on 127.0.0.1:0 over a real SqliteStore, loopback channels, the token test
+// vectors, provisioning and a streaming upload client.
 #ifndef REALM_MEASUREMENTS_GRPC_INTERNAL_TEST_UTIL_H_
 #define REALM_MEASUREMENTS_GRPC_INTERNAL_TEST_UTIL_H_
 
@@ -25,6 +26,33 @@ std::string Sha256(const std::string& data);
 
 // Sets a deadline `seconds` from now.
 void SetDeadline(::grpc::ClientContext& ctx, int seconds = 30);
+
+// An insecure channel to `target` ("127.0.0.1:<port>"), and a stub on one.
+std::shared_ptr<::grpc::Channel> LoopbackChannel(
+    const std::string& target,
+    const ::grpc::ChannelArguments& args = ::grpc::ChannelArguments());
+std::shared_ptr<::grpc::Channel> LoopbackChannel(int port);
+std::unique_ptr<v1::RealmMeasurementsService::Stub> LoopbackStub(int port);
+
+// A CCA token, the key its platform signature verifies with, and (for token
+// 02) the Veraison CoRIM its realm claims match (testdata/vectors/README.md).
+// Paths are relative to the runfiles root: the test's BUILD target lists
+// the files as data.
+struct TokenVectors {
+  std::string token;
+  std::string cpak;
+  std::string corim;  // empty for the draft token
+};
+// cca-token-02.cbor, ta-iak-p256.json, corim-cca-realm-2025.cbor.
+TokenVectors Token02Vectors();
+// cca-token-draft-ffm-00.cbor, cpak-tfm-p384.jwk.json (spec-token-corim
+// §1.10).
+TokenVectors DraftTokenVectors();
+
+// ProvisionReferenceValues of the CoRIM bytes `corim` under `name`.
+::grpc::Status ProvisionCorim(v1::RealmMeasurementsService::Stub& stub,
+                              const std::string& name,
+                              const std::string& corim);
 
 // A server over a SqliteStore in `dir` with a fresh P-256 EAR key (or the
 // given one).
