@@ -24,6 +24,7 @@ namespace realm_measurements::service {
 namespace {
 
 using ::realm_measurements::service::testing::DraftTokenVectors;
+using ::realm_measurements::service::testing::KvmMin;
 using ::realm_measurements::service::testing::LoopbackChannel;
 using ::realm_measurements::service::testing::MakeTempDir;
 using ::realm_measurements::service::testing::ReadFileOrDie;
@@ -63,17 +64,6 @@ std::string Filler(size_t n, uint32_t seed) {
     c = static_cast<char>(x);
   }
   return s;
-}
-
-v1::ComputeMeasurementsRequest KvmMin() {
-  v1::ComputeMeasurementsRequest req;
-  req.set_vmm(v1::VMM_KVMTOOL);
-  for (const char* a : {"--realm", "-c", "1", "-m", "512M"}) {
-    req.add_vmm_args(a);
-  }
-  req.mutable_overrides()->set_num_bps(6);
-  req.mutable_overrides()->set_num_wps(6);
-  return req;
 }
 
 class AbuseTest : public ::testing::Test {

@@ -28,6 +28,7 @@
 namespace realm_measurements::service {
 namespace {
 
+using ::realm_measurements::service::testing::KvmMin;
 using ::realm_measurements::service::testing::MakeTempDir;
 using ::realm_measurements::service::testing::ProvisionCorim;
 using ::realm_measurements::service::testing::ReadFileOrDie;
@@ -84,17 +85,6 @@ std::string GzipBomb(size_t size) {
   feed(zeros.substr(0, size - fed), Z_FINISH);
   deflateEnd(&zs);
   return out;
-}
-
-v1::ComputeMeasurementsRequest KvmMin() {
-  v1::ComputeMeasurementsRequest req;
-  req.set_vmm(v1::VMM_KVMTOOL);
-  for (const char* a : {"--realm", "-c", "1", "-m", "512M"}) {
-    req.add_vmm_args(a);
-  }
-  req.mutable_overrides()->set_num_bps(6);
-  req.mutable_overrides()->set_num_wps(6);
-  return req;
 }
 
 struct Figures {

@@ -115,13 +115,8 @@ TEST(ReplicasBehindNginx, KillOneReplicaMidLoad) {
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(up.sha256(), Sha256(kernel));
   }
-  v1::ComputeMeasurementsRequest compute;
-  compute.set_vmm(v1::VMM_KVMTOOL);
-  for (const char* a : {"--realm", "-c", "1", "-m", "512M", "-k", "Image"}) {
-    compute.add_vmm_args(a);
-  }
-  compute.mutable_overrides()->set_num_bps(6);
-  compute.mutable_overrides()->set_num_wps(6);
+  v1::ComputeMeasurementsRequest compute = testing::KvmMin();
+  for (const char* a : {"-k", "Image"}) compute.add_vmm_args(a);
   compute.mutable_kernel()->set_sha256(Sha256(kernel));
   std::set<std::string> rims;
   for (int port : {*lb, replicas[0].port, replicas[1].port}) {

@@ -166,13 +166,7 @@ TEST_F(Rmm2Test, ComputeMatchesTheRmm2GoldenSample) {
 }
 
 TEST_F(Rmm2Test, RmmVersionFieldSemantics) {
-  v1::ComputeMeasurementsRequest req;
-  req.set_vmm(v1::VMM_KVMTOOL);
-  for (const char* a : {"--realm", "-c", "1", "-m", "512M"}) {
-    req.add_vmm_args(a);
-  }
-  req.mutable_overrides()->set_num_bps(6);
-  req.mutable_overrides()->set_num_wps(6);
+  v1::ComputeMeasurementsRequest req = testing::KvmMin();
   v1::ComputeMeasurementsResponse v1_0, v2_0, r;
   ASSERT_TRUE(Compute(req, &v1_0).ok());
   EXPECT_EQ(v1_0.rmm_version(), v1::RMM_VERSION_1_0);  // the default

@@ -71,6 +71,17 @@ TokenVectors DraftTokenVectors() {
           ReadFileOrDie("testdata/vectors/cpak-tfm-p384.jwk.json"), ""};
 }
 
+v1::ComputeMeasurementsRequest KvmMin() {
+  v1::ComputeMeasurementsRequest req;
+  req.set_vmm(v1::VMM_KVMTOOL);
+  for (const char* a : {"--realm", "-c", "1", "-m", "512M"}) {
+    req.add_vmm_args(a);
+  }
+  req.mutable_overrides()->set_num_bps(6);
+  req.mutable_overrides()->set_num_wps(6);
+  return req;
+}
+
 ::grpc::Status ProvisionCorim(v1::RealmMeasurementsService::Stub& stub,
                               const std::string& name,
                               const std::string& corim) {

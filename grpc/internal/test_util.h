@@ -49,6 +49,10 @@ TokenVectors Token02Vectors();
 // §1.10).
 TokenVectors DraftTokenVectors();
 
+// ComputeMeasurements of kvmtool "--realm -c 1 -m 512M" with 6 breakpoints
+// and watchpoints, no payload.
+v1::ComputeMeasurementsRequest KvmMin();
+
 // ProvisionReferenceValues of the CoRIM bytes `corim` under `name`.
 ::grpc::Status ProvisionCorim(v1::RealmMeasurementsService::Stub& stub,
                               const std::string& name,
