@@ -8,8 +8,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "corim/cose.h"
-#include "corim/internal/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {
@@ -468,8 +468,8 @@ absl::StatusOr<std::string> EarKeyId(const crypto::EcPrivateKey& key) {
         absl::StrCat("EAR signing key: expected P-256 (ES256), found ",
                      CurveName(key.curve())));
   }
-  CORIM_ASSIGN_OR_RETURN(crypto::EcPublicKey pub, key.PublicKey());
-  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> sec1, pub.ToSec1());
+  BASE_ASSIGN_OR_RETURN(crypto::EcPublicKey pub, key.PublicKey());
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> sec1, pub.ToSec1());
   constexpr size_t kField = 32;  // P-256 coordinates
   if (sec1.size() != 1 + 2 * kField) {
     return absl::InternalError("EAR key: unexpected SEC1 point size");
@@ -481,7 +481,7 @@ absl::StatusOr<std::string> EarKeyId(const crypto::EcPrivateKey& key) {
   const std::string canonical =
       absl::StrCat(R"({"crv":"P-256","kty":"EC","x":")", B64UrlNoPad(x),
                    R"(","y":")", B64UrlNoPad(y), R"("})");
-  CORIM_ASSIGN_OR_RETURN(
+  BASE_ASSIGN_OR_RETURN(
       std::vector<uint8_t> h,
       crypto::HashOnce(crypto::DigestAlgorithm::kSha256,
                        absl::Span<const uint8_t>(
@@ -492,12 +492,12 @@ absl::StatusOr<std::string> EarKeyId(const crypto::EcPrivateKey& key) {
 
 absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
                                        const crypto::EcPrivateKey& key) {
-  CORIM_ASSIGN_OR_RETURN(std::string kid, EarKeyId(key));
+  BASE_ASSIGN_OR_RETURN(std::string kid, EarKeyId(key));
   const std::string signing_input =
       absl::StrCat(B64UrlNoPad(absl::StrCat(R"({"alg":"ES256","kid":")", kid,
                                             R"(","typ":"JWT"})")),
                    ".", B64UrlNoPad(ear_json));
-  CORIM_ASSIGN_OR_RETURN(
+  BASE_ASSIGN_OR_RETURN(
       std::vector<uint8_t> sig,
       key.SignRaw(crypto::DigestAlgorithm::kSha256,
                   absl::Span<const uint8_t>(

@@ -25,11 +25,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/crypto.h"
 #include "corim/platform_endorsements.h"
 #include "corim/reference_values.h"
 #include "corim/token.h"
 #include "corim/verify.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 

@@ -8,11 +8,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/crypto.h"
 #include "corim/comid.h"
 #include "corim/cose.h"
 #include "corim/internal/token_samples.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {

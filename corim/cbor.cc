@@ -8,7 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "measure/byte_reader.h"
+#include "base/byte_reader.h"
 
 namespace realm_measurements::corim {
 namespace {

@@ -6,7 +6,7 @@
 // their encoded bytes. Headers are written by libcbor's encoding primitives.
 //
 // Decoding is our own (corim/README.md explains why libcbor's loader is not
-// used for untrusted input): it reads through measure/byte_reader.h, checks
+// used for untrusted input): it reads through base/byte_reader.h, checks
 // every declared length against the bytes that remain before allocating,
 // bounds nesting depth and item count, rejects duplicate map keys, trailing
 // bytes, indefinite lengths, floats and unassigned simple values. Non-shortest

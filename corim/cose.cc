@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "corim/internal/status_macros.h"
+#include "base/status_macros.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -124,7 +124,7 @@ absl::StatusOr<CoseAlgorithm> CoseSign1::Algorithm() const {
     return Invalid("COSE_Sign1 protected header", "alg", "an integer",
                    alg->type_name());
   }
-  CORIM_ASSIGN_OR_RETURN(int64_t id, alg->AsInt64());
+  BASE_ASSIGN_OR_RETURN(int64_t id, alg->AsInt64());
   return CoseAlgorithmFromId(id);
 }
 
@@ -158,7 +158,7 @@ absl::StatusOr<CoseSign1> CoseSign1FromCbor(const CborValue& value,
   if (out.protected_bytes.empty()) {
     out.protected_header = CborValue::MakeMap({});
   } else {
-    CORIM_ASSIGN_OR_RETURN(
+    BASE_ASSIGN_OR_RETURN(
         out.protected_header,
         DecodeCbor(out.protected_bytes,
                    absl::StrCat(what, ": COSE_Sign1 protected header"),
@@ -189,8 +189,8 @@ absl::StatusOr<CoseSign1> CoseSign1FromCbor(const CborValue& value,
 absl::StatusOr<CoseSign1> DecodeCoseSign1(absl::Span<const uint8_t> bytes,
                                           absl::string_view what,
                                           const CoseDecodeOptions& options) {
-  CORIM_ASSIGN_OR_RETURN(CborValue value,
-                         DecodeCbor(bytes, what, options.limits));
+  BASE_ASSIGN_OR_RETURN(CborValue value,
+                        DecodeCbor(bytes, what, options.limits));
   return CoseSign1FromCbor(value, what, options);
 }
 
@@ -213,7 +213,7 @@ std::vector<uint8_t> SigStructure(absl::Span<const uint8_t> protected_bytes,
 
 absl::Status VerifyCoseSign1(const CoseSign1& sign1,
                              const crypto::EcPublicKey& key) {
-  CORIM_ASSIGN_OR_RETURN(CoseAlgorithm alg, sign1.Algorithm());
+  BASE_ASSIGN_OR_RETURN(CoseAlgorithm alg, sign1.Algorithm());
   if (CoseAlgorithmCurve(alg) != key.curve()) {
     return absl::InvalidArgumentError(
         absl::StrCat("COSE_Sign1: alg ", CoseAlgorithmName(alg), " needs a ",
@@ -247,11 +247,11 @@ absl::StatusOr<std::vector<uint8_t>> SignCoseSign1(
     }
     header.push_back(std::move(entry));
   }
-  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> protected_bytes,
-                         EncodeCbor(CborValue::MakeMap(std::move(header))));
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> protected_bytes,
+                        EncodeCbor(CborValue::MakeMap(std::move(header))));
   const std::vector<uint8_t> tbs = SigStructure(protected_bytes, {}, payload);
-  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> signature,
-                         key.SignRaw(CoseAlgorithmDigest(alg), tbs));
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> signature,
+                        key.SignRaw(CoseAlgorithmDigest(alg), tbs));
   return EncodeCbor(CborValue::Tag(
       kTagCoseSign1,
       CborValue::MakeArray({CborValue::Bytes(std::move(protected_bytes)),
@@ -314,13 +314,13 @@ absl::StatusOr<crypto::EcPublicKey> CoseKeyToPublicKey(const CborValue& key,
 
 absl::StatusOr<crypto::EcPublicKey> DecodeCoseKey(
     absl::Span<const uint8_t> bytes, absl::string_view what) {
-  CORIM_ASSIGN_OR_RETURN(CborValue value, DecodeCbor(bytes, what));
+  BASE_ASSIGN_OR_RETURN(CborValue value, DecodeCbor(bytes, what));
   return CoseKeyToPublicKey(value, what);
 }
 
 absl::StatusOr<std::vector<uint8_t>> EncodeCoseKey(
     const crypto::EcPublicKey& key) {
-  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> sec1, key.ToSec1());
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> sec1, key.ToSec1());
   const size_t field = crypto::CurveFieldSize(key.curve());
   if (sec1.size() != 1 + 2 * field) {
     return absl::InternalError("EncodeCoseKey: unexpected SEC1 point size");

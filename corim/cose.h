@@ -16,8 +16,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/crypto.h"
 #include "corim/cbor.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 

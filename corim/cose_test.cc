@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "base/crypto.h"
 #include "corim/cbor.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "corim/internal/comid_keys.h"
-#include "corim/internal/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {
@@ -101,26 +101,26 @@ absl::Status ClassFromCbor(const CborValue& env, absl::string_view path,
   const std::string cpath = absl::StrCat(path, ".class");
   const bool legacy = profile == PlatformEndorsementProfile::kCcaPlatformLegacy;
   if (legacy) {
-    CORIM_RETURN_IF_ERROR(
+    BASE_RETURN_IF_ERROR(
         CheckMap(*cls, cpath, {kClassId, kClassVendor, kClassModel}));
   } else {
-    CORIM_RETURN_IF_ERROR(CheckMap(*cls, cpath, {kClassId}));
+    BASE_RETURN_IF_ERROR(CheckMap(*cls, cpath, {kClassId}));
   }
   const CborValue* id = cls->FindUint(kClassId);
   if (id == nullptr) {
     return Bad(absl::StrCat(cpath, ".id"), "the implementation-id", "none");
   }
-  CORIM_ASSIGN_OR_RETURN(
+  BASE_ASSIGN_OR_RETURN(
       impl_id,
       TaggedBytes(*id, legacy ? kTagArmImplementationId : kTagTaggedBytes,
                   kImplementationIdSize, absl::StrCat(cpath, ".id"),
                   "implementation-id"));
   if (legacy) {
     if (const CborValue* v = cls->FindUint(kClassVendor); v && vendor) {
-      CORIM_ASSIGN_OR_RETURN(*vendor, Text(*v, absl::StrCat(cpath, ".vendor")));
+      BASE_ASSIGN_OR_RETURN(*vendor, Text(*v, absl::StrCat(cpath, ".vendor")));
     }
     if (const CborValue* m = cls->FindUint(kClassModel); m && model) {
-      CORIM_ASSIGN_OR_RETURN(*model, Text(*m, absl::StrCat(cpath, ".model")));
+      BASE_ASSIGN_OR_RETURN(*model, Text(*m, absl::StrCat(cpath, ".model")));
     }
   }
   return absl::OkStatus();
@@ -163,7 +163,7 @@ absl::Status DigestFromCbor(const CborValue* d, absl::string_view path,
 absl::Status Measurement2025(const CborValue& m, absl::string_view path,
                              PlatformReferenceValue& rv, int& configs,
                              bool& components) {
-  CORIM_RETURN_IF_ERROR(CheckMap(m, path, {kMkey, kMval, 2}));
+  BASE_RETURN_IF_ERROR(CheckMap(m, path, {kMkey, kMval, 2}));
   const CborValue* mkey = m.FindUint(kMkey);
   const std::string kpath = absl::StrCat(path, ".key");
   if (mkey == nullptr) {
@@ -182,8 +182,8 @@ absl::Status Measurement2025(const CborValue& m, absl::string_view path,
   if (mkey->text() == kMkeySoftwareComponent) {
     if (!mval->is_map()) return Bad(vpath, "a map", Describe(*mval));
     PlatformComponentReference c;
-    CORIM_RETURN_IF_ERROR(DigestFromCbor(mval->FindUint(kMvalDigests),
-                                         absl::StrCat(vpath, ".digests"), c));
+    BASE_RETURN_IF_ERROR(DigestFromCbor(mval->FindUint(kMvalDigests),
+                                        absl::StrCat(vpath, ".digests"), c));
     const std::string spath = absl::StrCat(vpath, ".cryptokeys");
     const CborValue* keys = mval->FindUint(kMvalCryptokeys);
     if (keys == nullptr) {
@@ -192,12 +192,12 @@ absl::Status Measurement2025(const CborValue& m, absl::string_view path,
     if (!keys->is_array() || keys->array().size() != 1) {
       return Bad(spath, "an array of exactly one signer-id", Describe(*keys));
     }
-    CORIM_ASSIGN_OR_RETURN(
+    BASE_ASSIGN_OR_RETURN(
         c.signer_id,
         TaggedBytes(keys->array()[0], kTagTaggedBytes, 0,
                     absl::StrCat(spath, "[0]"), "a signer-id of type 'bytes'"));
     if (const CborValue* n = mval->FindUint(kMvalName)) {
-      CORIM_ASSIGN_OR_RETURN(c.type, Text(*n, absl::StrCat(vpath, ".name")));
+      BASE_ASSIGN_OR_RETURN(c.type, Text(*n, absl::StrCat(vpath, ".name")));
     }
     if (const CborValue* ver = mval->FindUint(kMvalVersion)) {
       const std::string verpath = absl::StrCat(vpath, ".version");
@@ -209,11 +209,11 @@ absl::Status Measurement2025(const CborValue& m, absl::string_view path,
                    "no version-scheme (forbidden in cca.software-component)",
                    "key 1");
       }
-      CORIM_RETURN_IF_ERROR(CheckMap(*ver, verpath, {0}));
-      CORIM_ASSIGN_OR_RETURN(c.version, Text(*ver->FindUint(0), verpath));
+      BASE_RETURN_IF_ERROR(CheckMap(*ver, verpath, {0}));
+      BASE_ASSIGN_OR_RETURN(c.version, Text(*ver->FindUint(0), verpath));
     }
     // Unknown keys last, so that the rules Veraison applies decide first.
-    CORIM_RETURN_IF_ERROR(
+    BASE_RETURN_IF_ERROR(
         CheckMap(*mval, vpath,
                  {kMvalVersion, kMvalDigests, kMvalName, kMvalCryptokeys}));
     rv.components.push_back(std::move(c));
@@ -258,7 +258,7 @@ absl::Status Measurement2025(const CborValue& m, absl::string_view path,
       return Bad(absl::StrCat(vpath, ".raw-value-mask"),
                  "a mask (mandatory for cca.platform-config)", "none");
     }
-    CORIM_RETURN_IF_ERROR(
+    BASE_RETURN_IF_ERROR(
         CheckMap(*mval, vpath, {kMvalRawValue, kMvalRawValueMask}));
     return absl::OkStatus();
   }
@@ -270,7 +270,7 @@ absl::Status Measurement2025(const CborValue& m, absl::string_view path,
 
 absl::Status MeasurementLegacy(const CborValue& m, absl::string_view path,
                                PlatformReferenceValue& rv, bool& components) {
-  CORIM_RETURN_IF_ERROR(CheckMap(m, path, {kMkey, kMval}));
+  BASE_RETURN_IF_ERROR(CheckMap(m, path, {kMkey, kMval}));
   const CborValue* mkey = m.FindUint(kMkey);
   const CborValue* mval = m.FindUint(kMval);
   const std::string kpath = absl::StrCat(path, ".key");
@@ -279,15 +279,15 @@ absl::Status MeasurementLegacy(const CborValue& m, absl::string_view path,
   if (mval == nullptr) return Bad(vpath, "a measurement value", "none");
   if (mkey->is_tag() && mkey->tag_number() == kTagPsaRefValId) {
     const CborValue& id = mkey->tag_content();
-    CORIM_RETURN_IF_ERROR(
+    BASE_RETURN_IF_ERROR(
         CheckMap(id, kpath, {kRefValLabel, kRefValVersion, kRefValSignerId}));
     PlatformComponentReference c;
     if (const CborValue* l = id.FindUint(kRefValLabel)) {
-      CORIM_ASSIGN_OR_RETURN(c.type, Text(*l, absl::StrCat(kpath, ".label")));
+      BASE_ASSIGN_OR_RETURN(c.type, Text(*l, absl::StrCat(kpath, ".label")));
     }
     if (const CborValue* v = id.FindUint(kRefValVersion)) {
-      CORIM_ASSIGN_OR_RETURN(c.version,
-                             Text(*v, absl::StrCat(kpath, ".version")));
+      BASE_ASSIGN_OR_RETURN(c.version,
+                            Text(*v, absl::StrCat(kpath, ".version")));
     }
     const CborValue* s = id.FindUint(kRefValSignerId);
     if (s == nullptr || !s->is_bytes() || !IsDigestSize(s->bytes().size())) {
@@ -296,9 +296,9 @@ absl::Status MeasurementLegacy(const CborValue& m, absl::string_view path,
                  s == nullptr ? "none" : Describe(*s));
     }
     c.signer_id = s->bytes();
-    CORIM_RETURN_IF_ERROR(CheckMap(*mval, vpath, {kMvalDigests}));
-    CORIM_RETURN_IF_ERROR(DigestFromCbor(mval->FindUint(kMvalDigests),
-                                         absl::StrCat(vpath, ".digests"), c));
+    BASE_RETURN_IF_ERROR(CheckMap(*mval, vpath, {kMvalDigests}));
+    BASE_RETURN_IF_ERROR(DigestFromCbor(mval->FindUint(kMvalDigests),
+                                        absl::StrCat(vpath, ".digests"), c));
     rv.components.push_back(std::move(c));
     components = true;
     return absl::OkStatus();
@@ -307,8 +307,8 @@ absl::Status MeasurementLegacy(const CborValue& m, absl::string_view path,
     if (rv.config) {
       return Bad(path, "at most one platform-config per triple", "two");
     }
-    CORIM_ASSIGN_OR_RETURN(rv.config_label, Text(mkey->tag_content(), kpath));
-    CORIM_RETURN_IF_ERROR(CheckMap(*mval, vpath, {kMvalRawValue}));
+    BASE_ASSIGN_OR_RETURN(rv.config_label, Text(mkey->tag_content(), kpath));
+    BASE_RETURN_IF_ERROR(CheckMap(*mval, vpath, {kMvalRawValue}));
     const CborValue* raw = mval->FindUint(kMvalRawValue);
     const std::string rpath = absl::StrCat(vpath, ".raw-value");
     if (raw == nullptr || !raw->is_tag() ||
@@ -331,10 +331,10 @@ absl::Status ReferenceTriple(const CborValue& t, absl::string_view path,
   }
   const CborValue& env = t.array()[0];
   const std::string epath = absl::StrCat(path, ".environment");
-  CORIM_RETURN_IF_ERROR(CheckMap(env, epath, {kEnvClass, kEnvInstance}));
+  BASE_RETURN_IF_ERROR(CheckMap(env, epath, {kEnvClass, kEnvInstance}));
   PlatformReferenceValue rv;
-  CORIM_RETURN_IF_ERROR(ClassFromCbor(env, epath, profile, rv.implementation_id,
-                                      &rv.vendor, &rv.model));
+  BASE_RETURN_IF_ERROR(ClassFromCbor(env, epath, profile, rv.implementation_id,
+                                     &rv.vendor, &rv.model));
   const CborValue& ms = t.array()[1];
   const std::string mpath = absl::StrCat(path, ".measurements");
   if (!ms.is_array() || ms.array().empty()) {
@@ -345,11 +345,10 @@ absl::Status ReferenceTriple(const CborValue& t, absl::string_view path,
   for (size_t j = 0; j < ms.array().size(); ++j) {
     const std::string p = absl::StrCat(mpath, "[", j, "]");
     if (profile == PlatformEndorsementProfile::kCcaPlatform2025) {
-      CORIM_RETURN_IF_ERROR(
+      BASE_RETURN_IF_ERROR(
           Measurement2025(ms.array()[j], p, rv, configs, components));
     } else {
-      CORIM_RETURN_IF_ERROR(
-          MeasurementLegacy(ms.array()[j], p, rv, components));
+      BASE_RETURN_IF_ERROR(MeasurementLegacy(ms.array()[j], p, rv, components));
     }
   }
   if (!components && profile == PlatformEndorsementProfile::kCcaPlatform2025) {
@@ -376,19 +375,19 @@ absl::Status KeyTriple(const CborValue& t, absl::string_view path,
   }
   const CborValue& env = t.array()[0];
   const std::string epath = absl::StrCat(path, ".environment");
-  CORIM_RETURN_IF_ERROR(CheckMap(env, epath, {kEnvClass, kEnvInstance}));
+  BASE_RETURN_IF_ERROR(CheckMap(env, epath, {kEnvClass, kEnvInstance}));
   PlatformTrustAnchor ta;
-  CORIM_RETURN_IF_ERROR(ClassFromCbor(env, epath, profile, ta.implementation_id,
-                                      nullptr, nullptr));
+  BASE_RETURN_IF_ERROR(ClassFromCbor(env, epath, profile, ta.implementation_id,
+                                     nullptr, nullptr));
   const CborValue* inst = env.FindUint(kEnvInstance);
   const std::string ipath = absl::StrCat(epath, ".instance");
   if (inst == nullptr) {
     return Bad(ipath, "the instance-id (environment.instance is required)",
                "none");
   }
-  CORIM_ASSIGN_OR_RETURN(ta.instance_id,
-                         TaggedBytes(*inst, kTagUeid, kInstanceIdSize, ipath,
-                                     "an instance-id of type 'ueid'"));
+  BASE_ASSIGN_OR_RETURN(ta.instance_id,
+                        TaggedBytes(*inst, kTagUeid, kInstanceIdSize, ipath,
+                                    "an instance-id of type 'ueid'"));
   if (ta.instance_id[0] != kUeidTypeRand) {
     return Bad(
         ipath, "first byte 0x01 (RAND UEID)",
@@ -421,23 +420,23 @@ absl::Status ComidFromBytes(const CborValue& tag, absl::string_view path,
       !tag.tag_content().is_bytes()) {
     return Bad(path, "506(<< CoMID >>)", Describe(tag));
   }
-  CORIM_ASSIGN_OR_RETURN(CborValue comid,
-                         DecodeCbor(tag.tag_content().bytes(), path));
-  CORIM_RETURN_IF_ERROR(
+  BASE_ASSIGN_OR_RETURN(CborValue comid,
+                        DecodeCbor(tag.tag_content().bytes(), path));
+  BASE_RETURN_IF_ERROR(
       CheckMap(comid, path,
                {kComidLanguage, kComidTagIdentity, kComidEntities,
                 kComidLinkedTags, kComidTriples}));
   const CborValue* triples = comid.FindUint(kComidTriples);
   const std::string tpath = absl::StrCat(path, ".triples");
   if (triples == nullptr) return Bad(tpath, "a triples map", "none");
-  CORIM_RETURN_IF_ERROR(
+  BASE_RETURN_IF_ERROR(
       CheckMap(*triples, tpath,
                {kTriplesReferenceValues, kTriplesAttesterVerificationKeys}));
   if (const CborValue* rvs = triples->FindUint(kTriplesReferenceValues)) {
     const std::string p = absl::StrCat(tpath, ".reference-values");
     if (!rvs->is_array()) return Bad(p, "an array", Describe(*rvs));
     for (size_t i = 0; i < rvs->array().size(); ++i) {
-      CORIM_RETURN_IF_ERROR(ReferenceTriple(
+      BASE_RETURN_IF_ERROR(ReferenceTriple(
           rvs->array()[i], absl::StrCat(p, "[", i, "]"), profile, out));
     }
   }
@@ -446,7 +445,7 @@ absl::Status ComidFromBytes(const CborValue& tag, absl::string_view path,
     const std::string p = absl::StrCat(tpath, ".attester-verification-keys");
     if (!avks->is_array()) return Bad(p, "an array", Describe(*avks));
     for (size_t i = 0; i < avks->array().size(); ++i) {
-      CORIM_RETURN_IF_ERROR(KeyTriple(
+      BASE_RETURN_IF_ERROR(KeyTriple(
           avks->array()[i], absl::StrCat(p, "[", i, "]"), profile, out));
     }
   }
@@ -473,7 +472,7 @@ absl::StatusOr<PlatformEndorsements> PlatformCorimFromCbor(
     return Bad("corim", "tag 501 (unsigned CoRIM)", Describe(*v));
   }
   const CborValue& m = v->tag_content();
-  CORIM_RETURN_IF_ERROR(
+  BASE_RETURN_IF_ERROR(
       CheckMap(m, "corim",
                {kCorimId, kCorimTags, kCorimDependentRims, kCorimProfile,
                 kCorimValidity, kCorimEntities}));
@@ -500,16 +499,16 @@ absl::StatusOr<PlatformEndorsements> PlatformCorimFromCbor(
                tags == nullptr ? "none" : Describe(*tags));
   }
   for (size_t i = 0; i < tags->array().size(); ++i) {
-    CORIM_RETURN_IF_ERROR(ComidFromBytes(tags->array()[i],
-                                         absl::StrCat("corim.tags[", i, "]"),
-                                         out.profile, out));
+    BASE_RETURN_IF_ERROR(ComidFromBytes(tags->array()[i],
+                                        absl::StrCat("corim.tags[", i, "]"),
+                                        out.profile, out));
   }
   return out;
 }
 
 absl::StatusOr<PlatformEndorsements> DecodePlatformCorim(
     absl::Span<const uint8_t> bytes) {
-  CORIM_ASSIGN_OR_RETURN(CborValue v, DecodeCbor(bytes, "platform CoRIM"));
+  BASE_ASSIGN_OR_RETURN(CborValue v, DecodeCbor(bytes, "platform CoRIM"));
   return PlatformCorimFromCbor(v);
 }
 

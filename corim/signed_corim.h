@@ -7,7 +7,7 @@
 //
 // ES256 / ES384 / ES512 with P-256 / P-384 / P-521 keys. The COSE layer
 // (algorithms, Sig_structure, sign, verify, envelope decode) is corim/cose.h;
-// all crypto goes through measure/crypto.h.
+// all crypto goes through base/crypto.h.
 #ifndef REALM_MEASUREMENTS_CORIM_SIGNED_CORIM_H_
 #define REALM_MEASUREMENTS_CORIM_SIGNED_CORIM_H_
 
@@ -19,10 +19,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/crypto.h"
 #include "corim/comid.h"
 #include "corim/cose.h"
 #include "corim/reference_values.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 

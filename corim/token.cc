@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "corim/internal/status_macros.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
+#include "base/status_macros.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -76,27 +76,27 @@ absl::StatusOr<SwComponent> DecodeSwComponent(const CborValue& v, size_t i) {
     if (!UintKey(k, &key)) continue;  // ignored in lenient mode (§1.6)
     switch (key) {
       case 1: {
-        CORIM_ASSIGN_OR_RETURN(
+        BASE_ASSIGN_OR_RETURN(
             c.type, GetText(value, part, key, "component type", false));
         break;
       }
       case 2: {
-        CORIM_ASSIGN_OR_RETURN(c.measurement,
-                               GetBytes(value, part, key, "measurement value"));
+        BASE_ASSIGN_OR_RETURN(c.measurement,
+                              GetBytes(value, part, key, "measurement value"));
         break;
       }
       case 4: {
-        CORIM_ASSIGN_OR_RETURN(c.version,
-                               GetText(value, part, key, "version", false));
+        BASE_ASSIGN_OR_RETURN(c.version,
+                              GetText(value, part, key, "version", false));
         break;
       }
       case 5: {
-        CORIM_ASSIGN_OR_RETURN(c.signer_id,
-                               GetBytes(value, part, key, "signer id"));
+        BASE_ASSIGN_OR_RETURN(c.signer_id,
+                              GetBytes(value, part, key, "signer id"));
         break;
       }
       case 6: {
-        CORIM_ASSIGN_OR_RETURN(
+        BASE_ASSIGN_OR_RETURN(
             c.hash_algorithm,
             GetText(value, part, key, "measurement description", false));
         break;
@@ -111,9 +111,9 @@ absl::StatusOr<SwComponent> DecodeSwComponent(const CborValue& v, size_t i) {
 absl::StatusOr<CborValue> DecodeClaimMap(absl::Span<const uint8_t> payload,
                                          absl::string_view part,
                                          const TokenDecodeOptions& options) {
-  CORIM_ASSIGN_OR_RETURN(CborValue claims,
-                         DecodeCbor(payload, absl::StrCat(part, " payload"),
-                                    TokenDecodeLimits(options)));
+  BASE_ASSIGN_OR_RETURN(CborValue claims,
+                        DecodeCbor(payload, absl::StrCat(part, " payload"),
+                                   TokenDecodeLimits(options)));
   if (!claims.is_map()) {
     return Invalid(part, "payload", "a claims map", claims.type_name());
   }
@@ -136,8 +136,8 @@ DecodeLimits TokenDecodeLimits(const TokenDecodeOptions& options) {
 absl::StatusOr<RealmClaims> DecodeRealmClaims(
     absl::Span<const uint8_t> payload, const TokenDecodeOptions& options) {
   const absl::string_view part = kRealmPart;
-  CORIM_ASSIGN_OR_RETURN(CborValue claims,
-                         DecodeClaimMap(payload, part, options));
+  BASE_ASSIGN_OR_RETURN(CborValue claims,
+                        DecodeClaimMap(payload, part, options));
   RealmClaims c;
   bool seen[6] = {};  // challenge, rpv, hash, rak, rim, rems (+ rak hash)
   bool seen_rak_hash = false;
@@ -149,41 +149,39 @@ absl::StatusOr<RealmClaims> DecodeRealmClaims(
     }
     switch (key) {
       case kRealmChallenge: {
-        CORIM_ASSIGN_OR_RETURN(c.challenge,
-                               GetBytes(v, part, key, "challenge"));
+        BASE_ASSIGN_OR_RETURN(c.challenge, GetBytes(v, part, key, "challenge"));
         seen[0] = true;
         break;
       }
       case kRealmInstanceId: {
-        CORIM_ASSIGN_OR_RETURN(c.instance_id,
-                               GetBytes(v, part, key, "realm instance id"));
+        BASE_ASSIGN_OR_RETURN(c.instance_id,
+                              GetBytes(v, part, key, "realm instance id"));
         break;
       }
       case kRealmProfile: {
-        CORIM_ASSIGN_OR_RETURN(c.profile_text,
-                               GetText(v, part, key, "profile"));
+        BASE_ASSIGN_OR_RETURN(c.profile_text, GetText(v, part, key, "profile"));
         break;
       }
       case kRealmPersonalizationValue: {
-        CORIM_ASSIGN_OR_RETURN(c.personalization_value,
-                               GetBytes(v, part, key, "RPV"));
+        BASE_ASSIGN_OR_RETURN(c.personalization_value,
+                              GetBytes(v, part, key, "RPV"));
         seen[1] = true;
         break;
       }
       case kRealmHashAlgorithm: {
-        CORIM_ASSIGN_OR_RETURN(c.hash_algorithm,
-                               GetText(v, part, key, "realm hash algorithm"));
+        BASE_ASSIGN_OR_RETURN(c.hash_algorithm,
+                              GetText(v, part, key, "realm hash algorithm"));
         seen[2] = true;
         break;
       }
       case kRealmPublicKey: {
-        CORIM_ASSIGN_OR_RETURN(c.public_key, GetBytes(v, part, key, "RAK"));
+        BASE_ASSIGN_OR_RETURN(c.public_key, GetBytes(v, part, key, "RAK"));
         seen[3] = true;
         break;
       }
       case kRealmInitialMeasurement: {
-        CORIM_ASSIGN_OR_RETURN(c.initial_measurement,
-                               GetBytes(v, part, key, "RIM"));
+        BASE_ASSIGN_OR_RETURN(c.initial_measurement,
+                              GetBytes(v, part, key, "RIM"));
         seen[4] = true;
         break;
       }
@@ -194,7 +192,7 @@ absl::StatusOr<RealmClaims> DecodeRealmClaims(
                          v.is_array() ? "an empty array" : v.type_name());
         }
         for (size_t i = 0; i < v.array().size(); ++i) {
-          CORIM_ASSIGN_OR_RETURN(
+          BASE_ASSIGN_OR_RETURN(
               std::vector<uint8_t> rem,
               GetBytes(v.array()[i], part, key, absl::StrCat("REM", i)));
           c.extensible_measurements.push_back(std::move(rem));
@@ -203,8 +201,8 @@ absl::StatusOr<RealmClaims> DecodeRealmClaims(
         break;
       }
       case kRealmPublicKeyHashAlgorithm: {
-        CORIM_ASSIGN_OR_RETURN(c.public_key_hash_algorithm,
-                               GetText(v, part, key, "RAK hash algorithm"));
+        BASE_ASSIGN_OR_RETURN(c.public_key_hash_algorithm,
+                              GetText(v, part, key, "RAK hash algorithm"));
         seen_rak_hash = true;
         break;
       }
@@ -251,8 +249,8 @@ absl::StatusOr<RealmClaims> DecodeRealmClaims(
 absl::StatusOr<PlatformClaims> DecodePlatformClaims(
     absl::Span<const uint8_t> payload, const TokenDecodeOptions& options) {
   const absl::string_view part = kPlatformPart;
-  CORIM_ASSIGN_OR_RETURN(CborValue claims,
-                         DecodeClaimMap(payload, part, options));
+  BASE_ASSIGN_OR_RETURN(CborValue claims,
+                        DecodeClaimMap(payload, part, options));
   PlatformClaims c;
   bool seen_profile = false, seen_challenge = false, seen_impl = false,
        seen_inst = false, seen_config = false, seen_lifecycle = false,
@@ -265,33 +263,31 @@ absl::StatusOr<PlatformClaims> DecodePlatformClaims(
     }
     switch (key) {
       case kPlatformProfile: {
-        CORIM_ASSIGN_OR_RETURN(c.profile_text,
-                               GetText(v, part, key, "profile"));
+        BASE_ASSIGN_OR_RETURN(c.profile_text, GetText(v, part, key, "profile"));
         seen_profile = true;
         break;
       }
       case kPlatformChallenge: {
         // A multi-nonce array is an error (Veraison's negative vector).
-        CORIM_ASSIGN_OR_RETURN(c.challenge,
-                               GetBytes(v, part, key, "challenge"));
+        BASE_ASSIGN_OR_RETURN(c.challenge, GetBytes(v, part, key, "challenge"));
         seen_challenge = true;
         break;
       }
       case kPlatformImplementationId: {
-        CORIM_ASSIGN_OR_RETURN(c.implementation_id,
-                               GetBytes(v, part, key, "implementation id"));
+        BASE_ASSIGN_OR_RETURN(c.implementation_id,
+                              GetBytes(v, part, key, "implementation id"));
         seen_impl = true;
         break;
       }
       case kPlatformInstanceId: {
-        CORIM_ASSIGN_OR_RETURN(c.instance_id,
-                               GetBytes(v, part, key, "instance id"));
+        BASE_ASSIGN_OR_RETURN(c.instance_id,
+                              GetBytes(v, part, key, "instance id"));
         seen_inst = true;
         break;
       }
       case kPlatformConfig: {
-        CORIM_ASSIGN_OR_RETURN(c.config,
-                               GetBytes(v, part, key, "platform config"));
+        BASE_ASSIGN_OR_RETURN(c.config,
+                              GetBytes(v, part, key, "platform config"));
         seen_config = true;
         break;
       }
@@ -310,22 +306,22 @@ absl::StatusOr<PlatformClaims> DecodePlatformClaims(
                          v.type_name());
         }
         for (size_t i = 0; i < v.array().size(); ++i) {
-          CORIM_ASSIGN_OR_RETURN(SwComponent sw,
-                                 DecodeSwComponent(v.array()[i], i));
+          BASE_ASSIGN_OR_RETURN(SwComponent sw,
+                                DecodeSwComponent(v.array()[i], i));
           c.sw_components.push_back(std::move(sw));
         }
         seen_sw = true;
         break;
       }
       case kPlatformServiceIndicator: {
-        CORIM_ASSIGN_OR_RETURN(
+        BASE_ASSIGN_OR_RETURN(
             c.service_indicator,
             GetText(v, part, key, "verification service indicator"));
         break;
       }
       case kPlatformHashAlgorithm: {
-        CORIM_ASSIGN_OR_RETURN(c.hash_algorithm,
-                               GetText(v, part, key, "hash algorithm"));
+        BASE_ASSIGN_OR_RETURN(c.hash_algorithm,
+                              GetText(v, part, key, "hash algorithm"));
         seen_hash = true;
         break;
       }
@@ -357,8 +353,8 @@ absl::StatusOr<PlatformClaims> DecodePlatformClaims(
 
 absl::StatusOr<CcaToken> DecodeCcaToken(absl::Span<const uint8_t> bytes,
                                         const TokenDecodeOptions& options) {
-  CORIM_ASSIGN_OR_RETURN(CborValue top, DecodeCbor(bytes, "CCA token",
-                                                   TokenDecodeLimits(options)));
+  BASE_ASSIGN_OR_RETURN(CborValue top, DecodeCbor(bytes, "CCA token",
+                                                  TokenDecodeLimits(options)));
   CcaToken token;
   if (!top.is_tag() || (top.tag_number() != kTagCcaEatCollection &&
                         top.tag_number() != kTagCcaCmwCollection)) {
@@ -417,7 +413,7 @@ absl::StatusOr<CcaToken> DecodeCcaToken(absl::Span<const uint8_t> bytes,
       return Invalid(parts[i], "entry (tag 399)",
                      "a byte string holding a COSE_Sign1", bstr->type_name());
     }
-    CORIM_ASSIGN_OR_RETURN(
+    BASE_ASSIGN_OR_RETURN(
         CoseSign1 sign1,
         DecodeCoseSign1(bstr->bytes(), parts[i], cose_options));
     if (i == 0) {
@@ -428,10 +424,10 @@ absl::StatusOr<CcaToken> DecodeCcaToken(absl::Span<const uint8_t> bytes,
       token.realm_envelope = std::move(sign1);
     }
   }
-  CORIM_ASSIGN_OR_RETURN(
+  BASE_ASSIGN_OR_RETURN(
       token.platform,
       DecodePlatformClaims(token.platform_envelope.payload, options));
-  CORIM_ASSIGN_OR_RETURN(
+  BASE_ASSIGN_OR_RETURN(
       token.realm, DecodeRealmClaims(token.realm_envelope.payload, options));
   return token;
 }
@@ -537,13 +533,13 @@ absl::StatusOr<std::vector<uint8_t>> SignCcaToken(
     TopLevelForm form, PlatformClaims platform, RealmClaims realm,
     const crypto::EcPrivateKey& cpak, const crypto::EcPrivateKey& rak) {
   if (realm.public_key.empty()) {
-    CORIM_ASSIGN_OR_RETURN(crypto::EcPublicKey pub, rak.PublicKey());
+    BASE_ASSIGN_OR_RETURN(crypto::EcPublicKey pub, rak.PublicKey());
     const bool raw =
         !realm.profile_text && realm.profile == RealmProfile::kNone;
     if (raw) {
-      CORIM_ASSIGN_OR_RETURN(realm.public_key, pub.ToSec1());
+      BASE_ASSIGN_OR_RETURN(realm.public_key, pub.ToSec1());
     } else {
-      CORIM_ASSIGN_OR_RETURN(realm.public_key, EncodeCoseKey(pub));
+      BASE_ASSIGN_OR_RETURN(realm.public_key, EncodeCoseKey(pub));
     }
   }
   if (platform.challenge.empty()) {
@@ -559,17 +555,17 @@ absl::StatusOr<std::vector<uint8_t>> SignCcaToken(
                      "sha-256, sha-384 or sha-512",
                      realm.public_key_hash_algorithm);
     }
-    CORIM_ASSIGN_OR_RETURN(platform.challenge,
-                           crypto::HashOnce(alg, realm.public_key));
+    BASE_ASSIGN_OR_RETURN(platform.challenge,
+                          crypto::HashOnce(alg, realm.public_key));
   }
-  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> platform_payload,
-                         EncodePlatformClaims(platform));
-  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> realm_payload,
-                         EncodeRealmClaims(realm));
-  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> platform_cose,
-                         SignCoseSign1(platform_payload, cpak));
-  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> realm_cose,
-                         SignCoseSign1(realm_payload, rak));
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> platform_payload,
+                        EncodePlatformClaims(platform));
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> realm_payload,
+                        EncodeRealmClaims(realm));
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> platform_cose,
+                        SignCoseSign1(platform_payload, cpak));
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> realm_cose,
+                        SignCoseSign1(realm_payload, rak));
   return EncodeCcaToken(form, platform_cose, realm_cose);
 }
 

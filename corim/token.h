@@ -20,9 +20,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/crypto.h"
 #include "corim/cbor.h"
 #include "corim/cose.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 

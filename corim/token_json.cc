@@ -6,10 +6,10 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "base/crypto.h"
 #include "corim/cbor.h"
 #include "corim/cose.h"
 #include "corim/verify.h"
-#include "measure/crypto.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {

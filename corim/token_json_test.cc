@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "base/crypto.h"
 #include "corim/cose.h"
 #include "corim/internal/token_samples.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {

@@ -36,6 +36,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/crypto.h"
+#include "base/file_reading.h"
+#include "base/working_directory.h"
 #include "corim/appraisal.h"
 #include "corim/cbor.h"
 #include "corim/comid.h"
@@ -45,9 +48,6 @@
 #include "corim/token.h"
 #include "corim/token_json.h"
 #include "corim/verify.h"
-#include "measure/crypto.h"
-#include "measure/payload.h"
-#include "measure/working_directory.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {

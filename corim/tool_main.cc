@@ -18,13 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "base/crypto.h"
+#include "base/file_reading.h"
+#include "base/working_directory.h"
 #include "corim/cbor.h"
 #include "corim/comid.h"
 #include "corim/platform_endorsements.h"
 #include "corim/signed_corim.h"
-#include "measure/crypto.h"
-#include "measure/payload.h"
-#include "measure/working_directory.h"
 
 namespace realm_measurements::corim {
 namespace {

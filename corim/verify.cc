@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "base/json_limits.h"
+#include "base/status_macros.h"
 #include "corim/cose.h"
-#include "corim/internal/status_macros.h"
-#include "measure/json_limits.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {
@@ -21,7 +21,7 @@ namespace {
 using crypto::Curve;
 using crypto::EcPublicKey;
 
-// nlohmann::json recurses per nesting level (measure/json_limits.h); a JWK
+// nlohmann::json recurses per nesting level (base/json_limits.h); a JWK
 // is one object, a trust-anchor store an array of objects holding one.
 constexpr measure::JsonLimits kJwkLimits{64 << 10, 4};
 constexpr measure::JsonLimits kTrustAnchorLimits{4 << 20, 8};
@@ -140,8 +140,8 @@ absl::StatusOr<EcPublicKey> PublicKeyFromJwk(absl::string_view json_text) {
   if (!x || !y) {
     return absl::InvalidArgumentError("JWK: expected x and y, found none");
   }
-  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> xb, Base64Url("x", *x));
-  CORIM_ASSIGN_OR_RETURN(std::vector<uint8_t> yb, Base64Url("y", *y));
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> xb, Base64Url("x", *x));
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> yb, Base64Url("y", *y));
   auto key = EcPublicKey::FromCoordinates(curve, xb, yb);
   if (!key.ok()) {
     return absl::InvalidArgumentError(
@@ -187,8 +187,8 @@ absl::StatusOr<EcPublicKey> LoadPublicKey(
 
 absl::StatusOr<EcPublicKey> RealmAttestationKey(const RealmClaims& realm) {
   if (realm.profile == RealmProfile::kNone) {
-    CORIM_ASSIGN_OR_RETURN(Curve curve,
-                           CurveForSec1Length(realm.public_key.size()));
+    BASE_ASSIGN_OR_RETURN(Curve curve,
+                          CurveForSec1Length(realm.public_key.size()));
     auto key = EcPublicKey::FromSec1(curve, realm.public_key);
     if (!key.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(

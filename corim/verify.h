@@ -14,8 +14,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/crypto.h"
 #include "corim/token.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 

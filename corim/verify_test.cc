@@ -7,11 +7,11 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "base/crypto.h"
 #include "corim/cose.h"
 #include "corim/internal/token_samples.h"
 #include "corim/token.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 namespace {

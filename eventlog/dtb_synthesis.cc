@@ -8,10 +8,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "eventlog/internal/status_macros.h"
+#include "base/status_macros.h"
 #include "eventlog/internal/text_file.h"
-#include "measure/kvmtool.h"
-#include "measure/qemu.h"
+#include "measure/vmm/kvmtool.h"
+#include "measure/vmm/qemu.h"
 
 namespace realm_measurements::eventlog {
 namespace {
@@ -65,7 +65,7 @@ absl::StatusOr<VmmKind> VmmKindFromName(absl::string_view name) {
 
 absl::StatusOr<std::vector<uint8_t>> SynthesizeDtb(
     const DtbRequest& r, const DtbSynthesisOptions& options) {
-  EVENTLOG_ASSIGN_OR_RETURN(VmmKind kind, VmmKindFromName(r.vmm_name));
+  BASE_ASSIGN_OR_RETURN(VmmKind kind, VmmKindFromName(r.vmm_name));
   const uint32_t max_cpus = std::min(MaxCpus(kind), kMaxSynthesisCpus);
   if (r.num_cpus == 0 || r.num_cpus > max_cpus) {
     return SynthesisError(absl::StrCat("VM VERSION num_cpus is ", r.num_cpus,
@@ -142,7 +142,7 @@ DtbSynthesizer MakeDtbSynthesizer(DtbSynthesisOptions options) {
 
 absl::Status LoadDtbTemplates(const std::string& list_path,
                               DtbSynthesisOptions& options) {
-  EVENTLOG_ASSIGN_OR_RETURN(
+  BASE_ASSIGN_OR_RETURN(
       std::vector<uint8_t> text,
       internal::ReadBoundedFile(list_path, kMaxTemplateListSize));
   const std::string dir = internal::DirectoryOf(list_path);

@@ -1,6 +1,7 @@
 // DTB synthesis for event-log replay (spec-eventlog §E.5, decision K9):
 // rebuilds the DTB a VMM generated from what its TCG log records, with the
-// VMM models' generators (measure/qemu.h, measure/kvmtool.h, spec-vmm §2.3).
+// VMM models' generators (measure/vmm/qemu.h, measure/vmm/kvmtool.h, spec-vmm
+// §2.3).
 //
 // The VM VERSION name picks the generator (§C.2 step 2: "QEMU" or "kvmtool",
 // exact). The log gives the vCPU count and RAM size (VM VERSION), the initrd
@@ -23,7 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eventlog/replay.h"
-#include "measure/qemu.h"
+#include "measure/vmm/qemu.h"
 
 namespace realm_measurements::eventlog {
 

@@ -20,10 +20,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/working_directory.h"
 #include "eventlog/dtb_synthesis.h"
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
-#include "measure/working_directory.h"
 #include "nlohmann/json.hpp"
 
 namespace {

@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
-#include "eventlog/internal/status_macros.h"
-#include "measure/byte_reader.h"
+#include "base/byte_reader.h"
+#include "base/status_macros.h"
 
 namespace realm_measurements::eventlog {
 namespace {
@@ -103,8 +103,8 @@ absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> data,
   ByteReader r(data, absl::StrCat("event log: Spec ID event at offset ", offset,
                                   ": data"));
   SpecId id;
-  EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> sig,
-                            r.Bytes(16, "signature"));
+  BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> sig,
+                        r.Bytes(16, "signature"));
   if (std::memcmp(sig.data(), kSpecIdSignature, 16) != 0) {
     return r.ErrorAt(
         0, absl::StrCat(
@@ -113,19 +113,17 @@ absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> data,
                    reinterpret_cast<const char*>(sig.data()), sig.size())),
                "\", expected \"Spec ID Event03\\000\""));
   }
-  EVENTLOG_ASSIGN_OR_RETURN(id.platform_class, r.U32Le("platformClass"));
-  EVENTLOG_ASSIGN_OR_RETURN(id.family_version_minor,
-                            r.U8("familyVersionMinor"));
-  EVENTLOG_ASSIGN_OR_RETURN(id.family_version_major,
-                            r.U8("familyVersionMajor"));
-  EVENTLOG_ASSIGN_OR_RETURN(id.spec_errata, r.U8("specErrata"));
-  EVENTLOG_ASSIGN_OR_RETURN(id.uintn_size, r.U8("uintnSize"));
+  BASE_ASSIGN_OR_RETURN(id.platform_class, r.U32Le("platformClass"));
+  BASE_ASSIGN_OR_RETURN(id.family_version_minor, r.U8("familyVersionMinor"));
+  BASE_ASSIGN_OR_RETURN(id.family_version_major, r.U8("familyVersionMajor"));
+  BASE_ASSIGN_OR_RETURN(id.spec_errata, r.U8("specErrata"));
+  BASE_ASSIGN_OR_RETURN(id.uintn_size, r.U8("uintnSize"));
   if (id.uintn_size != kUintnSize64) {
     return r.ErrorAt(
         0x17, absl::StrCat("uintnSize is ", id.uintn_size, ", expected 2"));
   }
   size_t n_offset = r.offset();
-  EVENTLOG_ASSIGN_OR_RETURN(uint32_t n, r.U32Le("numberOfAlgorithms"));
+  BASE_ASSIGN_OR_RETURN(uint32_t n, r.U32Le("numberOfAlgorithms"));
   if (n < 1 || n > kMaxSpecIdAlgorithms) {
     return r.ErrorAt(n_offset,
                      absl::StrCat("numberOfAlgorithms is ", n, ", expected 1..",
@@ -133,8 +131,8 @@ absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> data,
   }
   for (uint32_t i = 0; i < n; ++i) {
     size_t at = r.offset();
-    EVENTLOG_ASSIGN_OR_RETURN(uint16_t alg, r.U16Le("algorithmId"));
-    EVENTLOG_ASSIGN_OR_RETURN(uint16_t size, r.U16Le("digestSize"));
+    BASE_ASSIGN_OR_RETURN(uint16_t alg, r.U16Le("algorithmId"));
+    BASE_ASSIGN_OR_RETURN(uint16_t size, r.U16Le("digestSize"));
     if (!IsKnownAlgorithm(alg)) {
       return absl::UnimplementedError(absl::StrCat(
           r.what(), ": unsupported digest algorithm ", Hex16(alg),
@@ -154,9 +152,9 @@ absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> data,
     }
     id.algorithms.push_back({a, size});
   }
-  EVENTLOG_ASSIGN_OR_RETURN(uint8_t v, r.U8("vendorInfoSize"));
-  EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> vendor,
-                            r.Bytes(v, "vendorInfo"));
+  BASE_ASSIGN_OR_RETURN(uint8_t v, r.U8("vendorInfoSize"));
+  BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> vendor,
+                        r.Bytes(v, "vendorInfo"));
   id.vendor_info.assign(vendor.begin(), vendor.end());
   if (!r.empty()) {
     return r.Error(absl::StrCat(r.remaining(),
@@ -171,7 +169,7 @@ absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> data,
 
 absl::Status DecodeBlob2(Event& e) {
   ByteReader r(e.data, "BLOB2 data");
-  EVENTLOG_ASSIGN_OR_RETURN(uint8_t d, r.U8("BlobDescriptionSize"));
+  BASE_ASSIGN_OR_RETURN(uint8_t d, r.U8("BlobDescriptionSize"));
   size_t expected = 1 + size_t{d} + 16;
   if (e.data.size() != expected) {
     return EventError(
@@ -180,8 +178,8 @@ absl::Status DecodeBlob2(Event& e) {
                         " for UEFI_PLATFORM_FIRMWARE_BLOB2"));
   }
   FirmwareBlob2 b;
-  EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> desc,
-                            r.Bytes(d, "BlobDescription"));
+  BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> desc,
+                        r.Bytes(d, "BlobDescription"));
   std::optional<std::string> text = PrintableThenNuls(desc);
   if (!text.has_value() || text->empty()) {
     return EventError(
@@ -192,8 +190,8 @@ absl::Status DecodeBlob2(Event& e) {
                "\" is not printable ASCII (optionally NUL-padded)"));
   }
   b.description.assign(desc.begin(), desc.end());
-  EVENTLOG_ASSIGN_OR_RETURN(b.base, r.U64Le("BlobBase"));
-  EVENTLOG_ASSIGN_OR_RETURN(b.length, r.U64Le("BlobLength"));
+  BASE_ASSIGN_OR_RETURN(b.base, r.U64Le("BlobBase"));
+  BASE_ASSIGN_OR_RETURN(b.length, r.U64Le("BlobLength"));
   e.payload = std::move(b);
   return absl::OkStatus();
 }
@@ -209,11 +207,10 @@ absl::Status DecodeVmVersion(Event& e) {
   ByteReader r(e.data, "VM VERSION");
   VmVersion v;
   v.data_size = e.data.size();
-  EVENTLOG_RETURN_IF_ERROR(r.Skip(16, "signature"));
-  EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> name,
-                            r.Bytes(32, "name"));
-  EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> version,
-                            r.Bytes(40, "version"));
+  BASE_RETURN_IF_ERROR(r.Skip(16, "signature"));
+  BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> name, r.Bytes(32, "name"));
+  BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> version,
+                        r.Bytes(40, "version"));
   std::optional<std::string> n = PaddedField(name);
   std::optional<std::string> ver = PaddedField(version);
   if (!n.has_value() || n->empty()) {
@@ -225,11 +222,11 @@ absl::Status DecodeVmVersion(Event& e) {
   v.name = *n;
   v.version = *ver;
   // Decision K6: producers' offsets (0x58 ram_size, 0x60 num_cpus).
-  EVENTLOG_ASSIGN_OR_RETURN(v.ram_size, r.U64Le("ram_size"));
-  EVENTLOG_ASSIGN_OR_RETURN(v.num_cpus, r.U32Le("num_cpus"));
+  BASE_ASSIGN_OR_RETURN(v.ram_size, r.U64Le("ram_size"));
+  BASE_ASSIGN_OR_RETURN(v.num_cpus, r.U32Le("num_cpus"));
   if (e.data.size() == kVmVersionProducerSize) {
-    EVENTLOG_RETURN_IF_ERROR(r.Skip(4, "padding"));
-    EVENTLOG_ASSIGN_OR_RETURN(v.flags, r.U64Le("flags"));
+    BASE_RETURN_IF_ERROR(r.Skip(4, "padding"));
+    BASE_ASSIGN_OR_RETURN(v.flags, r.U64Le("flags"));
   }
   if (v.ram_size == 0) return EventError(e, "VM VERSION ram_size is 0");
   if (v.num_cpus < 1 || v.num_cpus > kMaxVmCpus) {
@@ -271,14 +268,14 @@ absl::Status CheckZeroPadding(const Event& e, ByteReader& r,
 
 absl::Status DecodeRealmCreate(Event& e, ByteReader& r) {
   RealmCreateTag t;
-  EVENTLOG_ASSIGN_OR_RETURN(t.flags, r.U64Le("flags"));
-  EVENTLOG_ASSIGN_OR_RETURN(t.s2sz, r.U8("s2sz"));
-  EVENTLOG_ASSIGN_OR_RETURN(t.sve_vl, r.U8("sve_vl"));
-  EVENTLOG_ASSIGN_OR_RETURN(t.num_bps, r.U8("num_bps"));
-  EVENTLOG_ASSIGN_OR_RETURN(t.num_wps, r.U8("num_wps"));
-  EVENTLOG_ASSIGN_OR_RETURN(t.pmu_num_ctrs, r.U8("pmu_num_ctrs"));
-  EVENTLOG_ASSIGN_OR_RETURN(t.hash_algo, r.U8("hash_algo"));
-  EVENTLOG_RETURN_IF_ERROR(CheckZeroPadding(e, r, "REALM_CREATE"));
+  BASE_ASSIGN_OR_RETURN(t.flags, r.U64Le("flags"));
+  BASE_ASSIGN_OR_RETURN(t.s2sz, r.U8("s2sz"));
+  BASE_ASSIGN_OR_RETURN(t.sve_vl, r.U8("sve_vl"));
+  BASE_ASSIGN_OR_RETURN(t.num_bps, r.U8("num_bps"));
+  BASE_ASSIGN_OR_RETURN(t.num_wps, r.U8("num_wps"));
+  BASE_ASSIGN_OR_RETURN(t.pmu_num_ctrs, r.U8("pmu_num_ctrs"));
+  BASE_ASSIGN_OR_RETURN(t.hash_algo, r.U8("hash_algo"));
+  BASE_RETURN_IF_ERROR(CheckZeroPadding(e, r, "REALM_CREATE"));
   constexpr uint64_t kKnown = RealmCreateTag::kFlagLpa2 |
                               RealmCreateTag::kFlagSve |
                               RealmCreateTag::kFlagPmu;
@@ -326,9 +323,9 @@ absl::Status DecodeRealmCreate(Event& e, ByteReader& r) {
 
 absl::Status DecodeInitRipas(Event& e, ByteReader& r) {
   InitRipasTag t;
-  EVENTLOG_ASSIGN_OR_RETURN(t.base, r.U64Le("base"));
-  EVENTLOG_ASSIGN_OR_RETURN(t.size, r.U64Le("size"));
-  EVENTLOG_RETURN_IF_ERROR(CheckZeroPadding(e, r, "INIT_RIPAS"));
+  BASE_ASSIGN_OR_RETURN(t.base, r.U64Le("base"));
+  BASE_ASSIGN_OR_RETURN(t.size, r.U64Le("size"));
+  BASE_RETURN_IF_ERROR(CheckZeroPadding(e, r, "INIT_RIPAS"));
   if (t.base % kGranule != 0 || t.size % kGranule != 0 || t.size == 0) {
     return EventError(
         e, absl::StrFormat("INIT_RIPAS base 0x%x size 0x%x: expected a "
@@ -346,12 +343,12 @@ absl::Status DecodeInitRipas(Event& e, ByteReader& r) {
 
 absl::Status DecodeRecCreate(Event& e, ByteReader& r) {
   RecCreateTag t;
-  EVENTLOG_ASSIGN_OR_RETURN(t.flags, r.U64Le("flags"));
-  EVENTLOG_ASSIGN_OR_RETURN(t.pc, r.U64Le("pc"));
+  BASE_ASSIGN_OR_RETURN(t.flags, r.U64Le("flags"));
+  BASE_ASSIGN_OR_RETURN(t.pc, r.U64Le("pc"));
   for (uint64_t& g : t.gprs) {
-    EVENTLOG_ASSIGN_OR_RETURN(g, r.U64Le("gprs"));
+    BASE_ASSIGN_OR_RETURN(g, r.U64Le("gprs"));
   }
-  EVENTLOG_RETURN_IF_ERROR(CheckZeroPadding(e, r, "REC_CREATE"));
+  BASE_RETURN_IF_ERROR(CheckZeroPadding(e, r, "REC_CREATE"));
   if (t.flags & ~RecCreateTag::kFlagRunnable) {
     return EventError(e, absl::StrFormat("REC_CREATE flags 0x%x have unknown "
                                          "bits (known: RUNNABLE)",
@@ -367,8 +364,8 @@ absl::Status DecodeTag(Event& e) {
     return EventError(e, absl::StrCat("tagged event data is ", e.data.size(),
                                       " bytes, expected at least 8"));
   }
-  EVENTLOG_ASSIGN_OR_RETURN(uint32_t id, r.U32Le("taggedEventID"));
-  EVENTLOG_ASSIGN_OR_RETURN(uint32_t s, r.U32Le("taggedEventDataSize"));
+  BASE_ASSIGN_OR_RETURN(uint32_t id, r.U32Le("taggedEventID"));
+  BASE_ASSIGN_OR_RETURN(uint32_t s, r.U32Le("taggedEventDataSize"));
   if (s != r.remaining()) {
     return EventError(
         e, absl::StrCat("taggedEventDataSize is ", s, ", but ", r.remaining(),
@@ -383,13 +380,13 @@ absl::Status DecodeTag(Event& e) {
   };
   switch (id) {
     case static_cast<uint32_t>(CcaTag::kRealmCreate):
-      EVENTLOG_RETURN_IF_ERROR(need(kRealmCreateMinSize, "REALM_CREATE"));
+      BASE_RETURN_IF_ERROR(need(kRealmCreateMinSize, "REALM_CREATE"));
       return DecodeRealmCreate(e, r);
     case static_cast<uint32_t>(CcaTag::kInitRipas):
-      EVENTLOG_RETURN_IF_ERROR(need(kInitRipasMinSize, "INIT_RIPAS"));
+      BASE_RETURN_IF_ERROR(need(kInitRipasMinSize, "INIT_RIPAS"));
       return DecodeInitRipas(e, r);
     case static_cast<uint32_t>(CcaTag::kRecCreate):
-      EVENTLOG_RETURN_IF_ERROR(need(kRecCreateMinSize, "REC_CREATE"));
+      BASE_RETURN_IF_ERROR(need(kRecCreateMinSize, "REC_CREATE"));
       return DecodeRecCreate(e, r);
     case static_cast<uint32_t>(LinuxTag::kInitrd):
     case static_cast<uint32_t>(LinuxTag::kLoadOptions): {
@@ -444,16 +441,16 @@ absl::Status TryDecodeVariable(Event& e) {
   // UEFI_VARIABLE_DATA (TCG PFP §10.2.3).
   ByteReader r(e.data, "UEFI_VARIABLE_DATA");
   UefiVariable v;
-  EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> guid,
-                            r.Bytes(16, "VariableName GUID"));
+  BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> guid,
+                        r.Bytes(16, "VariableName GUID"));
   std::copy(guid.begin(), guid.end(), v.vendor_guid.begin());
-  EVENTLOG_ASSIGN_OR_RETURN(uint64_t name_len, r.U64Le("UnicodeNameLength"));
-  EVENTLOG_ASSIGN_OR_RETURN(v.data_size, r.U64Le("VariableDataLength"));
+  BASE_ASSIGN_OR_RETURN(uint64_t name_len, r.U64Le("UnicodeNameLength"));
+  BASE_ASSIGN_OR_RETURN(v.data_size, r.U64Le("VariableDataLength"));
   if (name_len > r.remaining() / 2) {
     return r.Truncated("UnicodeName", r.remaining() + 1);
   }
-  EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> name,
-                            r.Bytes(name_len * 2, "UnicodeName"));
+  BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> name,
+                        r.Bytes(name_len * 2, "UnicodeName"));
   for (size_t i = 0; i < name.size(); i += 2) {
     uint16_t c = static_cast<uint16_t>(name[i] | (name[i + 1] << 8));
     v.name.push_back(c >= 0x20 && c <= 0x7e ? static_cast<char>(c) : '?');
@@ -470,11 +467,10 @@ absl::Status TryDecodeImageLoad(Event& e) {
   // UEFI_IMAGE_LOAD_EVENT (TCG PFP §10.2.4).
   ByteReader r(e.data, "UEFI_IMAGE_LOAD_EVENT");
   UefiImageLoad i;
-  EVENTLOG_ASSIGN_OR_RETURN(i.location, r.U64Le("ImageLocationInMemory"));
-  EVENTLOG_ASSIGN_OR_RETURN(i.length, r.U64Le("ImageLengthInMemory"));
-  EVENTLOG_ASSIGN_OR_RETURN(i.link_time_address,
-                            r.U64Le("ImageLinkTimeAddress"));
-  EVENTLOG_ASSIGN_OR_RETURN(i.device_path_size, r.U64Le("LengthOfDevicePath"));
+  BASE_ASSIGN_OR_RETURN(i.location, r.U64Le("ImageLocationInMemory"));
+  BASE_ASSIGN_OR_RETURN(i.length, r.U64Le("ImageLengthInMemory"));
+  BASE_ASSIGN_OR_RETURN(i.link_time_address, r.U64Le("ImageLinkTimeAddress"));
+  BASE_ASSIGN_OR_RETURN(i.device_path_size, r.U64Le("LengthOfDevicePath"));
   if (i.device_path_size != r.remaining()) {
     return r.Error(absl::StrCat("LengthOfDevicePath is ", i.device_path_size,
                                 ", ", r.remaining(), " bytes follow"));
@@ -595,14 +591,13 @@ class LogParser {
 
 absl::Status LogParser::EventData(Event& e) {
   size_t at = r_.offset();
-  EVENTLOG_ASSIGN_OR_RETURN(uint32_t size, Note(r_.U32Le("eventSize")));
+  BASE_ASSIGN_OR_RETURN(uint32_t size, Note(r_.U32Le("eventSize")));
   if (size > options_.max_event_data_size) {
     return r_.ErrorAt(at, absl::StrCat("event ", e.index, " eventSize ", size,
                                        " exceeds the limit of ",
                                        options_.max_event_data_size, " bytes"));
   }
-  EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> data,
-                            Take(size, e, "data"));
+  BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> data, Take(size, e, "data"));
   e.data.assign(data.begin(), data.end());
   return absl::OkStatus();
 }
@@ -610,7 +605,7 @@ absl::Status LogParser::EventData(Event& e) {
 absl::Status LogParser::DigestList(Event& e) {
   const std::vector<SpecId::Algorithm>& algs = log_.spec_id->algorithms;
   size_t at = r_.offset();
-  EVENTLOG_ASSIGN_OR_RETURN(uint32_t count, Note(r_.U32Le("digests.count")));
+  BASE_ASSIGN_OR_RETURN(uint32_t count, Note(r_.U32Le("digests.count")));
   if (e.type == static_cast<uint32_t>(EventType::kNoAction) &&
       count == algs.size()) {
     // §B.4 item 1: EV_NO_ACTION digests are placeholders (producers write
@@ -630,7 +625,7 @@ absl::Status LogParser::DigestList(Event& e) {
   e.digests.reserve(count);  // <= 8, checked above
   for (uint32_t i = 0; i < count; ++i) {
     size_t alg_at = r_.offset();
-    EVENTLOG_ASSIGN_OR_RETURN(uint16_t id, Note(r_.U16Le("hashAlg")));
+    BASE_ASSIGN_OR_RETURN(uint16_t id, Note(r_.U16Le("hashAlg")));
     if (!IsKnownAlgorithm(id)) {
       return absl::UnimplementedError(absl::StrCat(
           "event log: event ", e.index, " at offset ", e.offset,
@@ -650,8 +645,8 @@ absl::Status LogParser::DigestList(Event& e) {
       return r_.ErrorAt(alg_at, absl::StrCat("event ", e.index, " has two ",
                                              TpmAlgorithmName(a), " digests"));
     }
-    EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> value,
-                              Take(declared->digest_size, e, "digest"));
+    BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> value,
+                          Take(declared->digest_size, e, "digest"));
     e.digests.push_back(Digest{a, {value.begin(), value.end()}});
   }
   return absl::OkStatus();
@@ -662,21 +657,21 @@ absl::StatusOr<EntryResult> LogParser::Entry(Event& e) {
   absl::Span<const uint8_t> head =
       r_.rest().first(std::min<size_t>(r_.remaining(), 8));
   if (head.size() == 8 && AllEqual(head, 0xFF)) return EntryResult::kFfTail;
-  EVENTLOG_ASSIGN_OR_RETURN(e.pcr_index, Note(r_.U32Le("pcrIndex")));
-  EVENTLOG_ASSIGN_OR_RETURN(e.type, Note(r_.U32Le("eventType")));
+  BASE_ASSIGN_OR_RETURN(e.pcr_index, Note(r_.U32Le("pcrIndex")));
+  BASE_ASSIGN_OR_RETURN(e.type, Note(r_.U32Le("eventType")));
   if (e.type == static_cast<uint32_t>(EventType::kPrebootCert)) {
     return EntryResult::kZeroTerminator;  // §B.6: type 0 ends the log
   }
   if (e.type == kAllOnes32) return EntryResult::kFfTail;
   if (log_.format == LogFormat::kCryptoAgile) {
-    EVENTLOG_RETURN_IF_ERROR(DigestList(e));
+    BASE_RETURN_IF_ERROR(DigestList(e));
   } else {
-    EVENTLOG_ASSIGN_OR_RETURN(absl::Span<const uint8_t> sha1,
-                              Take(kSha1Size, e, "digest"));
+    BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> sha1,
+                          Take(kSha1Size, e, "digest"));
     e.digests.push_back(
         Digest{TpmAlgorithm::kSha1, {sha1.begin(), sha1.end()}});
   }
-  EVENTLOG_RETURN_IF_ERROR(EventData(e));
+  BASE_RETURN_IF_ERROR(EventData(e));
   e.size = r_.offset() - e.offset;
   return EntryResult::kEvent;
 }
@@ -742,7 +737,7 @@ absl::StatusOr<EventLog> LogParser::Run() {
       log_.format = LogFormat::kEmpty;
       return truncation(data.status());
     }
-    EVENTLOG_ASSIGN_OR_RETURN(log_.spec_id, ParseSpecId(*data, 0));
+    BASE_ASSIGN_OR_RETURN(log_.spec_id, ParseSpecId(*data, 0));
   }
 
   // A guess from typical entry sizes (~64 bytes), capped, saves the vector

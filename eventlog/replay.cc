@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "eventlog/internal/status_macros.h"
+#include "base/crypto.h"
+#include "base/status_macros.h"
 #include "eventlog/internal/text_file.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::eventlog {
 namespace {
@@ -179,18 +179,17 @@ absl::Status ImageCatalogue::AddImage(std::string name,
   for (crypto::DigestAlgorithm a :
        {crypto::DigestAlgorithm::kSha256, crypto::DigestAlgorithm::kSha384,
         crypto::DigestAlgorithm::kSha512}) {
-    EVENTLOG_ASSIGN_OR_RETURN(std::vector<uint8_t> d,
-                              crypto::HashOnce(a, *image.content));
-    EVENTLOG_RETURN_IF_ERROR(AddKey(ToHex(d), image));
+    BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> d,
+                          crypto::HashOnce(a, *image.content));
+    BASE_RETURN_IF_ERROR(AddKey(ToHex(d), image));
   }
   return absl::OkStatus();
 }
 
 absl::Status ImageCatalogue::AddChecksumFile(const std::string& path,
                                              size_t max_image_size) {
-  EVENTLOG_ASSIGN_OR_RETURN(
-      std::vector<uint8_t> text,
-      internal::ReadBoundedFile(path, kMaxChecksumFileSize));
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> text,
+                        internal::ReadBoundedFile(path, kMaxChecksumFileSize));
   const std::string dir = internal::DirectoryOf(path);
   return internal::ForEachLine(
       text, [&](int line_no, absl::string_view line) -> absl::Status {
@@ -224,8 +223,8 @@ absl::Status ImageCatalogue::AddChecksumFile(const std::string& path,
         if (hex.size() == 96) a = crypto::DigestAlgorithm::kSha384;
         if (hex.size() == 128) a = crypto::DigestAlgorithm::kSha512;
         if (a.has_value()) {
-          EVENTLOG_ASSIGN_OR_RETURN(std::vector<uint8_t> d,
-                                    crypto::HashOnce(*a, *image.content));
+          BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> d,
+                                crypto::HashOnce(*a, *image.content));
           if (ToHex(d) != key) {
             return fail(absl::StrCat(name, " has ", crypto::DigestName(*a), " ",
                                      ToHex(d), ", the line says ", key));
@@ -353,8 +352,7 @@ absl::Status Replayer::Synthesize(const EventLog& log,
     return EventError(absl::StatusCode::kUnimplemented, e,
                       "cannot check a synthesised DTB against a SHA-1 digest");
   }
-  EVENTLOG_ASSIGN_OR_RETURN(std::vector<uint8_t> got,
-                            crypto::HashOnce(*a, *dtb));
+  BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> got, crypto::HashOnce(*a, *dtb));
   if (got != want.value) {
     // Name the logged inputs: one of them, or an option the log cannot
     // carry (bootargs, ITS, ...), differs from what the VMM used.
@@ -411,7 +409,7 @@ absl::Status Replayer::ReplayImage(const Event& e, const FirmwareBlob2& blob,
   }
   if (e.digests.empty()) {
     // Unmeasured (the LOG region, §C.1).
-    EVENTLOG_RETURN_IF_ERROR(
+    BASE_RETURN_IF_ERROR(
         engine_->DataCreateUnmeasuredRange(start, end - start));
     entry.action = absl::StrCat(DataOperationName(eng.rmm_version()),
                                 " unmeasured, ", granules, " granules");
@@ -447,7 +445,7 @@ absl::Status Replayer::ReplayImage(const Event& e, const FirmwareBlob2& blob,
       std::memcpy(granule.data() + (lo - ipa),
                   content.data() + (lo - blob.base), hi - lo);
     }
-    EVENTLOG_RETURN_IF_ERROR(work.DataCreateMeasured(ipa, work.Hash(granule)));
+    BASE_RETURN_IF_ERROR(work.DataCreateMeasured(ipa, work.Hash(granule)));
   }
   engine_ = std::move(work);
   entry.action = absl::StrCat(DataOperationName(engine_->rmm_version()),
@@ -480,8 +478,8 @@ absl::Status Replayer::ExtendRem(const Event& e, Register reg,
   entry.match = image != nullptr ? CatalogueMatch::kVerified
                                  : CatalogueMatch::kUnverified;
   if (image != nullptr) entry.image = image->name;
-  EVENTLOG_RETURN_IF_ERROR(engine_->ExtendRem(static_cast<int>(reg) - 1,
-                                              d->value, options.rem_formula));
+  BASE_RETURN_IF_ERROR(engine_->ExtendRem(static_cast<int>(reg) - 1, d->value,
+                                          options.rem_formula));
   entry.action = "REM extend";
   return absl::OkStatus();
 }
@@ -498,8 +496,8 @@ absl::Status Replayer::ReplayEvent(const Event& e, const ReplayOptions& options,
   // CCA tags act on the RIM whatever their index (§C.3).
   if (const auto* t = std::get_if<RealmCreateTag>(&e.payload)) {
     entry.reg = Register::kRim;
-    EVENTLOG_ASSIGN_OR_RETURN(measure::RealmCreateParams p,
-                              ToParams(*t, options.rmm_version));
+    BASE_ASSIGN_OR_RETURN(measure::RealmCreateParams p,
+                          ToParams(*t, options.rmm_version));
     absl::StatusOr<Engine> eng = Engine::RealmCreate(p);
     if (!eng.ok()) return EventError(e, eng.status().message());
     engine_ = *std::move(eng);
@@ -604,8 +602,8 @@ absl::Status Replayer::Replay(const EventLog& log,
       options.source == LogSource::kVmm ? IndexSemantics::kPcr
                                         : IndexSemantics::kCcMrIndex);
   Pass1 p1;
-  EVENTLOG_RETURN_IF_ERROR(Configure(log, options, p1));
-  EVENTLOG_RETURN_IF_ERROR(Synthesize(log, options, p1));
+  BASE_RETURN_IF_ERROR(Configure(log, options, p1));
+  BASE_RETURN_IF_ERROR(Synthesize(log, options, p1));
 
   for (const Event& e : log.events) {
     ReportEntry entry;

@@ -78,7 +78,7 @@ class ImageCatalogue {
   // per line; names relative to the file's directory unless absolute) and the
   // images it names. SHA-256/384/512 lines are checked against the file
   // content; SHA-1 lines (legacy logs) are taken as written, since no SHA-1
-  // is available through measure/crypto.h. Errors name the file and line.
+  // is available through base/crypto.h. Errors name the file and line.
   absl::Status AddChecksumFile(const std::string& path,
                                size_t max_image_size = kDefaultMaxImageSize);
 

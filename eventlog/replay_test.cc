@@ -9,10 +9,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
+#include "base/crypto.h"
 #include "eventlog/internal/log_builder.h"
 #include "eventlog/parser.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::eventlog {
 namespace {

@@ -28,9 +28,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "base/crypto.h"
 #include "grpc/service.h"
 #include "grpc/store.h"
-#include "measure/crypto.h"
 
 ABSL_FLAG(int, seconds, 20, "duration of the measured phase");
 ABSL_FLAG(int, connections, 16, "concurrent clients, one channel each");

@@ -19,7 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 
 namespace realm_measurements::service {
 namespace {

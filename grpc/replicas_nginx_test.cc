@@ -18,11 +18,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/crypto.h"
 #include "grpc/internal/pg_test_server.h"
 #include "grpc/internal/replica_cluster.h"
 #include "grpc/internal/test_util.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::service {

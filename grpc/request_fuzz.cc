@@ -12,8 +12,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "base/crypto.h"
 #include "grpc/service.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::service {
 namespace {

@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/crypto.h"
 #include "corim/appraisal.h"
 #include "corim/comid.h"
 #include "corim/internal/token_samples.h"
@@ -23,7 +24,6 @@
 #include "grpc/internal/test_util.h"
 #include "grpc/service.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::service {

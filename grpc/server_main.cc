@@ -26,13 +26,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "base/crypto.h"
+#include "base/working_directory.h"
 #include "grpc/internal/access_policy.h"
 #include "grpc/internal/metrics.h"
 #include "grpc/postgres_store.h"
 #include "grpc/service.h"
 #include "grpc/store.h"
-#include "measure/crypto.h"
-#include "measure/working_directory.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on (port 0 picks one; the bound address is "

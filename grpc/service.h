@@ -30,10 +30,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/crypto.h"
 #include "grpc/internal/admission.h"
 #include "grpc/internal/guarded_service.h"
 #include "grpc/store.h"
-#include "measure/crypto.h"
 #include "measure/digest_cache.h"
 #include "measure/granule_hasher.h"
 #include "proto/realm_measurements/v1/service.grpc.pb.h"

@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 
 namespace realm_measurements::service {
 namespace {

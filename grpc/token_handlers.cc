@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/crypto.h"
 #include "corim/appraisal.h"
 #include "corim/comid.h"
 #include "corim/reference_values.h"
@@ -18,7 +19,6 @@
 #include "grpc/internal/convert.h"
 #include "grpc/internal/handler_support.h"
 #include "grpc/service.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::service {
 namespace {

@@ -21,8 +21,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "base/crypto.h"
 #include "measure/comid_json.h"
-#include "measure/crypto.h"
 #include "measure/digest_cache.h"
 #include "measure/endorsements.h"
 #include "measure/engine.h"
@@ -31,8 +31,8 @@
 #include "measure/payload.h"
 #include "measure/realm_config.h"
 #include "measure/sweep.h"
-#include "measure/vmm.h"
-#include "measure/vmm_help.h"
+#include "measure/vmm/vmm.h"
+#include "measure/vmm/vmm_help.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::measure {

@@ -15,8 +15,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "measure/output_files.h"
-#include "measure/vmm.h"
+#include "base/output_files.h"
+#include "measure/vmm/vmm.h"
 
 namespace realm_measurements::measure {
 

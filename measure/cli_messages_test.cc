@@ -18,9 +18,9 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "measure/cli.h"
-#include "measure/cloud_hv.h"
-#include "measure/kvmtool.h"
-#include "measure/qemu.h"
+#include "measure/vmm/cloud_hv.h"
+#include "measure/vmm/kvmtool.h"
+#include "measure/vmm/qemu.h"
 
 namespace realm_measurements::measure {
 namespace {

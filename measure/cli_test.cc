@@ -16,11 +16,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "measure/cloud_hv.h"
-#include "measure/kvmtool.h"
-#include "measure/qemu.h"
 #include "measure/realm_config.h"
-#include "measure/vmm.h"
+#include "measure/vmm/cloud_hv.h"
+#include "measure/vmm/kvmtool.h"
+#include "measure/vmm/qemu.h"
+#include "measure/vmm/vmm.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::measure {

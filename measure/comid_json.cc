@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "measure/json_limits.h"
+#include "base/json_limits.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::measure {

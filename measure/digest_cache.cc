@@ -4,7 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 
 namespace realm_measurements::measure {
 

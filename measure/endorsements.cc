@@ -4,10 +4,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/crypto.h"
 #include "corim/signed_corim.h"
-#include "measure/crypto.h"
 #include "measure/payload.h"
-#include "measure/vmm.h"
+#include "measure/vmm/vmm.h"
 
 namespace realm_measurements::measure {
 namespace {

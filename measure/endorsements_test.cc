@@ -19,8 +19,8 @@
 #include "corim/testing/test_pki.h"
 #include "gtest/gtest.h"
 #include "measure/cli.h"
-#include "measure/kvmtool.h"
-#include "measure/vmm.h"
+#include "measure/vmm/kvmtool.h"
+#include "measure/vmm/vmm.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::measure {

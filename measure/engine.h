@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 
 namespace realm_measurements::measure {
 
@@ -71,7 +71,8 @@ struct RealmCreateParams {
   uint8_t ipa_bits = 0;
   uint8_t num_bps = 0;  // 2..64
   uint8_t num_wps = 0;  // 2..64
-  uint16_t sve_vl = 0;  // bits; 0 = SVE off; else multiple of 128 in [128, 2048]
+  uint16_t sve_vl =
+      0;  // bits; 0 = SVE off; else multiple of 128 in [128, 2048]
   bool pmu = false;
   uint8_t pmu_num_ctrs = 0;  // only measured when pmu
   bool lpa2 = false;

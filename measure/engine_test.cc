@@ -6,8 +6,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "base/crypto.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::measure {
 namespace {

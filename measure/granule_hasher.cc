@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 
 namespace realm_measurements::measure {
 namespace {

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/crypto.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
 #include "measure/engine.h"
 #include "measure/payload.h"
 

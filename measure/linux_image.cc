@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "measure/byte_reader.h"
+#include "base/byte_reader.h"
 
 namespace realm_measurements::measure {
 namespace {

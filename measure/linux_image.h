@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "measure/cancellation.h"
+#include "base/cancellation.h"
 #include "measure/payload.h"
 
 namespace realm_measurements::measure {

@@ -15,8 +15,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/string_view.h"
+#include "base/crypto.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
 #include "measure/gzip_bomb_testing.h"
 
 namespace realm_measurements::measure {

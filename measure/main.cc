@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "measure/cli.h"
-#include "measure/cloud_hv.h"
-#include "measure/kvmtool.h"
-#include "measure/qemu.h"
-#include "measure/vmm.h"
+#include "measure/vmm/cloud_hv.h"
+#include "measure/vmm/kvmtool.h"
+#include "measure/vmm/qemu.h"
+#include "measure/vmm/vmm.h"
 
 int main(int argc, char** argv) {
   namespace rm = realm_measurements::measure;

@@ -14,16 +14,6 @@
 namespace realm_measurements::measure {
 namespace {
 
-// Rust's io::Error display for an OS error, which the reference tool's
-// messages embed: "<strerror> (os error <errno>)".
-absl::Status FileError(const std::string& name, int err) {
-  const std::string text = absl::StrCat(
-      "file ", name, " error: ", std::strerror(err), " (os error ", err, ")");
-  if (err == ENOENT) return absl::NotFoundError(text);
-  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(text);
-  return absl::FailedPreconditionError(text);
-}
-
 // Closes the descriptor on every path.
 class Fd {
  public:
@@ -48,78 +38,6 @@ class Fd {
 constexpr size_t kMaxBuffer = 1 << 20;
 
 }  // namespace
-
-const char* FileTypeName(unsigned mode) {
-  switch (mode & S_IFMT) {
-    case S_IFREG:
-      return "regular file";
-    case S_IFDIR:
-      return "directory";
-    case S_IFCHR:
-      return "character device";
-    case S_IFBLK:
-      return "block device";
-    case S_IFIFO:
-      return "FIFO";
-    case S_IFSOCK:
-      return "socket";
-    case S_IFLNK:
-      return "symbolic link";
-    default:
-      return "special file";
-  }
-}
-
-absl::StatusOr<int> OpenPayloadFile(const std::string& path) {
-  // O_NONBLOCK: opening a FIFO without a writer would block forever.
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (fd.get() < 0) return FileError(path, errno);
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return FileError(path, errno);
-  // Directories open; reading them fails with EISDIR, as the reference
-  // reports it. Devices, FIFOs and sockets never end or block.
-  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("file ", path, " error: not a regular file (",
-                     FileTypeName(st.st_mode), ")"));
-  }
-  const int flags = fcntl(fd.get(), F_GETFL);
-  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
-    return FileError(path, errno);
-  }
-  return fd.release();
-}
-
-absl::StatusOr<std::string> ReadSmallRegularFile(const std::string& path,
-                                                 uint64_t limit) {
-  absl::StatusOr<int> opened = OpenPayloadFile(path);
-  if (!opened.ok()) return opened.status();
-  Fd fd(*opened);
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return FileError(path, errno);
-  if (S_ISDIR(st.st_mode)) return FileError(path, EISDIR);
-  auto too_big = [&](uint64_t n) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("file ", path, " error: ", n,
-                     " bytes, more than the limit of ", limit, " bytes"));
-  };
-  if (static_cast<uint64_t>(st.st_size) > limit) return too_big(st.st_size);
-  std::string out;
-  char buf[64 << 10];
-  for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return FileError(path, errno);
-    }
-    if (n == 0) return out;
-    // The file may grow while it is read.
-    if (out.size() + static_cast<size_t>(n) > limit) {
-      return too_big(out.size() + n);
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
 
 Payload Payload::FromBytes(std::string name, std::vector<uint8_t> bytes) {
   Payload p;
@@ -152,8 +70,8 @@ absl::StatusOr<uint64_t> Payload::Size() const {
   if (!opened.ok()) return opened.status();
   Fd fd(*opened);
   struct stat st;
-  if (fstat(fd.get(), &st) != 0) return FileError(name_, errno);
-  if (S_ISDIR(st.st_mode)) return FileError(name_, EISDIR);
+  if (fstat(fd.get(), &st) != 0) return OsFileError(name_, errno);
+  if (S_ISDIR(st.st_mode)) return OsFileError(name_, EISDIR);
   return static_cast<uint64_t>(st.st_size);
 }
 
@@ -188,7 +106,7 @@ absl::Status Payload::Read(
     ssize_t n = read(fd.get(), buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return FileError(name_, errno);
+      return OsFileError(name_, errno);
     }
     if (n == 0) return absl::OkStatus();
     absl::Status s =
@@ -262,7 +180,7 @@ absl::StatusOr<size_t> Payload::Reader::Read(absl::Span<uint8_t> out) {
     ssize_t n = read(fd_, out.data() + got, out.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return FileError(name_, errno);
+      return OsFileError(name_, errno);
     }
     if (n == 0) break;
     got += static_cast<size_t>(n);
@@ -289,20 +207,11 @@ absl::StatusOr<Payload::Reader> Payload::Open() const {
   if (!fd.ok()) return fd.status();
   r.fd_ = *fd;
   struct stat st;
-  if (fstat(r.fd_, &st) != 0) return FileError(name_, errno);
+  if (fstat(r.fd_, &st) != 0) return OsFileError(name_, errno);
   // Sequential read-ahead; a hint only, failures do not matter.
   (void)posix_fadvise(r.fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
   r.file_identity_ = FileIdentity(st);
   return r;
-}
-
-std::string FileIdentity(const struct stat& st) {
-  return absl::StrCat(
-      "file:", st.st_dev, ":", st.st_ino, ":", st.st_size, ":",
-      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-      ":",
-      static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 +
-          st.st_ctim.tv_nsec);
 }
 
 }  // namespace realm_measurements::measure

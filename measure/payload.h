@@ -21,29 +21,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "base/file_reading.h"
 
 namespace realm_measurements::measure {
-
-// Opens `path` read-only for reading as a payload: O_NONBLOCK so that a
-// FIFO does not block the open, then refuses anything but a regular file or
-// a directory with "file <path> error: not a regular file (<type>)". OS
-// errors read "file <path> error: <strerror> (os error <errno>)". The caller
-// owns the returned descriptor (blocking mode restored).
-absl::StatusOr<int> OpenPayloadFile(const std::string& path);
-
-// Reads a whole small file (a config, key, token, CoRIM) as OpenPayloadFile
-// opens it: a device or FIFO is refused, and a file over `limit` bytes is
-// refused before it is read ("file <path> error: <n> bytes, more than the
-// limit of <limit> bytes"), so nothing unbounded is allocated.
-absl::StatusOr<std::string> ReadSmallRegularFile(const std::string& path,
-                                                 uint64_t limit);
-
-// "character device", "FIFO", ... for the S_IFMT bits of `mode`.
-const char* FileTypeName(unsigned mode);
-
-// "file:<dev>:<inode>:<size>:<mtime ns>:<ctime ns>": what the content of a
-// regular file is a function of (Reader::file_identity()).
-std::string FileIdentity(const struct stat& st);
 
 class Payload {
  public:

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 #include "measure/digest_cache.h"
 #include "measure/granule_hasher.h"
 

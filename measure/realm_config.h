@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "measure/cancellation.h"
+#include "base/cancellation.h"
 #include "measure/engine.h"
 #include "measure/host_caps.h"
 #include "measure/payload.h"

@@ -14,8 +14,8 @@
 #include "corim/comid.h"
 #include "gtest/gtest.h"
 #include "measure/cli.h"
-#include "measure/kvmtool.h"
-#include "measure/qemu.h"
+#include "measure/vmm/kvmtool.h"
+#include "measure/vmm/qemu.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::measure {

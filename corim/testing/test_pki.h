@@ -1,6 +1,6 @@
 // Test-only X.509 issuing for signed-CoRIM tests: fresh CA, intermediate and
 // leaf certificates made with the crypto library itself (the production
-// wrapper measure/crypto.h only parses and verifies certificates).
+// wrapper base/crypto.h only parses and verifies certificates).
 #ifndef REALM_MEASUREMENTS_CORIM_TESTING_TEST_PKI_H_
 #define REALM_MEASUREMENTS_CORIM_TESTING_TEST_PKI_H_
 
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 
 namespace realm_measurements::corim::testing {
 

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "base/crypto.h"
 #include "corim/comid.h"
 #include "corim/reference_values.h"
 #include "corim/signed_corim.h"
 #include "corim/testing/test_pki.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::corim {
 namespace {

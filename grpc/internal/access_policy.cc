@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 #include "measure/toml_limits.h"
 
 namespace realm_measurements::service {

@@ -10,7 +10,7 @@ namespace realm_measurements::service {
 namespace {
 
 // SHA-256("provisioner-token"), computed with coreutils sha256sum
-// (independent of measure/crypto.h).
+// (independent of base/crypto.h).
 constexpr char kTokenHash[] =
     "AB8E9D15206289926F582158431D7044221E10157A5DB23ACBE2131DE8490B11";
 

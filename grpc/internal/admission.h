@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "measure/cancellation.h"
+#include "base/cancellation.h"
 
 namespace realm_measurements::service::internal {
 

@@ -12,10 +12,10 @@
 #include <optional>
 #include <string>
 
+#include "base/cancellation.h"
 #include "corim/reference_values.h"
 #include "grpc/internal/admission.h"
 #include "grpc/store.h"
-#include "measure/cancellation.h"
 
 namespace realm_measurements::service::internal {
 

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "base/crypto.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements::service::testing {
 

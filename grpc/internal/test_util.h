@@ -21,7 +21,7 @@ namespace realm_measurements::service::testing {
 std::string MakeTempDir();
 // Whole file (dies on error: test inputs are part of the repository).
 std::string ReadFileOrDie(const std::string& path);
-// Raw SHA-256 of `data` through measure/crypto.h.
+// Raw SHA-256 of `data` through base/crypto.h.
 std::string Sha256(const std::string& data);
 
 // Sets a deadline `seconds` from now.

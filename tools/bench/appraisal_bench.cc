@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "base/crypto.h"
 #include "benchmark/benchmark.h"
 #include "corim/appraisal.h"
 #include "corim/internal/token_samples.h"
 #include "corim/token.h"
 #include "corim/verify.h"
-#include "measure/crypto.h"
 
 namespace {
 

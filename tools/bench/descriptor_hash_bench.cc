@@ -15,8 +15,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/crypto.h"
 #include "benchmark/benchmark.h"
-#include "measure/crypto.h"
 
 namespace realm_measurements {
 namespace {

@@ -24,15 +24,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/crypto.h"
 #include "measure/cli.h"
-#include "measure/crypto.h"
 #include "measure/engine.h"
 #include "measure/granule_hasher.h"
 #include "measure/host_caps.h"
-#include "measure/kvmtool.h"
-#include "measure/qemu.h"
 #include "measure/realm_config.h"
-#include "measure/vmm.h"
+#include "measure/vmm/kvmtool.h"
+#include "measure/vmm/qemu.h"
+#include "measure/vmm/vmm.h"
 
 namespace rm = realm_measurements::measure;
 namespace crypto = realm_measurements::crypto;
@@ -485,9 +485,8 @@ int Sweep(rm::HashAlgorithm algo, const std::string& vmm_name, int threads) {
       "  (2 vCPUs, 2G) entry identical to its single run: %s\n",
       vmm_name.c_str(), rm::HashAlgorithmName(algo), Total(s) / double(kMiB),
       s.initrd / double(kMiB), s.firmware / double(kMiB), blocks, cpus.c_str(),
-      mems.c_str(), best_cold,
-      Total(s) / double(kMiB) / best_cold, best_sweep, best_ratio, marginal,
-      marginal / gib, found ? "yes" : "NO");
+      mems.c_str(), best_cold, Total(s) / double(kMiB) / best_cold, best_sweep,
+      best_ratio, marginal, marginal / gib, found ? "yes" : "NO");
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   std::printf("peak RSS of the whole benchmark process: %.1f MiB\n",
