@@ -168,18 +168,44 @@ absl::StatusOr<std::pair<const EC_KEY*, Curve>> EcKeyOf(
   return std::make_pair(ec, *curve);
 }
 
-// ECDSA verification of a DER signature; a mismatch is kUnauthenticated.
-absl::Status VerifyDerSig(EVP_PKEY* pkey, Curve curve, DigestAlgorithm digest,
-                          absl::Span<const uint8_t> message,
-                          absl::Span<const uint8_t> der) {
-  SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr) return LibError("EVP_MD_CTX_new");
-  if (EVP_DigestVerifyInit(ctx.get(), nullptr, EvpMd(digest), nullptr, pkey) !=
-      1) {
-    return LibError("EVP_DigestVerifyInit");
+// Public-key validation for the prime-order NIST curves (cofactor 1): a
+// finite point on the curve with coordinates below p (EC_POINT_oct2point
+// rejects larger ones) has order n, so this is full validation (SP 800-56A
+// rev3 §5.6.2.3.3; step 4, n·Q = O, is implied). EC_KEY_check_key in
+// OpenSSL 3 also computes n·Q, a scalar multiplication as costly as a
+// verification, for every token's RAK; other cofactors still take that path.
+bool PublicPointValid(const EC_KEY* ec) {
+  const EC_GROUP* group = EC_KEY_get0_group(ec);
+  const EC_POINT* point = EC_KEY_get0_public_key(ec);
+  if (group == nullptr || point == nullptr) return false;
+  SslPtr<BIGNUM> cofactor(BN_new());
+  if (cofactor == nullptr ||
+      EC_GROUP_get_cofactor(group, cofactor.get(), nullptr) != 1) {
+    return false;
   }
-  if (EVP_DigestVerify(ctx.get(), der.data(), der.size(), message.data(),
-                       message.size()) != 1) {
+  if (!BN_is_one(cofactor.get())) return EC_KEY_check_key(ec) == 1;
+  return EC_POINT_is_at_infinity(group, point) == 0 &&
+         EC_POINT_is_on_curve(group, point, nullptr) == 1;
+}
+
+// ECDSA verification of `sig` over `message`; a mismatch is
+// kUnauthenticated. The digest and ECDSA_do_verify on the key's EC_KEY are
+// what EVP_DigestVerify does underneath; on OpenSSL 3 the EVP route adds a
+// context, an algorithm fetch, a provider copy of the key and a DER round
+// trip per call (about a tenth of a P-384 verification, issue 18).
+absl::Status VerifySig(const EVP_PKEY* pkey, Curve curve,
+                       DigestAlgorithm digest,
+                       absl::Span<const uint8_t> message,
+                       const ECDSA_SIG* sig) {
+  auto ec = EcKeyOf(pkey, "public key");
+  if (!ec.ok()) return ec.status();
+  uint8_t md[EVP_MAX_MD_SIZE];
+  if (absl::Status s = HashSmall(digest, message, absl::MakeSpan(md));
+      !s.ok()) {
+    return s;
+  }
+  if (ECDSA_do_verify(md, static_cast<int>(DigestSize(digest)), sig,
+                      const_cast<EC_KEY*>(ec->first)) != 1) {
     ERR_clear_error();
     return absl::UnauthenticatedError(absl::StrCat("ECDSA signature mismatch (",
                                                    CurveName(curve), ", ",
@@ -461,7 +487,7 @@ absl::StatusOr<EcPublicKey> EcPublicKey::FromSec1(
   if (EC_POINT_oct2point(group, p.get(), point.data(), point.size(), nullptr) !=
           1 ||
       EC_KEY_set_public_key(ec.get(), p.get()) != 1 ||
-      EC_KEY_check_key(ec.get()) != 1) {
+      !PublicPointValid(ec.get())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "SEC1 ", CurveName(curve),
         " point: not a valid point on the curve: ", LibraryErrorText()));
@@ -513,7 +539,7 @@ absl::StatusOr<EcPublicKey> EcPublicKey::FromDer(
   }
   auto ec = EcKeyOf(pkey.get(), "SubjectPublicKeyInfo");
   if (!ec.ok()) return ec.status();
-  if (EC_KEY_check_key(ec->first) != 1) {
+  if (!PublicPointValid(ec->first)) {
     return absl::InvalidArgumentError(
         absl::StrCat("SubjectPublicKeyInfo: not a valid point on ",
                      CurveName(ec->second), ": ", LibraryErrorText()));
@@ -578,12 +604,7 @@ absl::Status EcPublicKey::VerifyRaw(DigestAlgorithm digest,
   }
   r.release();  // Owned by `sig` now.
   s.release();
-  uint8_t* der = nullptr;
-  int n = i2d_ECDSA_SIG(sig.get(), &der);
-  if (n <= 0 || der == nullptr) return LibError("i2d_ECDSA_SIG");
-  std::vector<uint8_t> der_bytes(der, der + n);
-  OPENSSL_free(der);
-  return VerifyDerSig(key_->pkey.get(), curve_, digest, message, der_bytes);
+  return VerifySig(key_->pkey.get(), curve_, digest, message, sig.get());
 }
 
 absl::Status EcPublicKey::VerifyDer(DigestAlgorithm digest,
@@ -614,7 +635,7 @@ absl::Status EcPublicKey::VerifyDer(DigestAlgorithm digest,
         "DER ECDSA signature: not canonical DER (trailing or non-minimal "
         "bytes)");
   }
-  return VerifyDerSig(key_->pkey.get(), curve_, digest, message, signature);
+  return VerifySig(key_->pkey.get(), curve_, digest, message, sig.get());
 }
 
 struct EcPrivateKey::Key {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -227,6 +228,22 @@ void AppraisePlatformFirmware(const PlatformClaims& p,
       all ? kTrustAffirming : kTrustUnrecognizedRuntime;
 }
 
+// The parsed CPAK of a trust anchor, through the options' key cache.
+absl::StatusOr<PublicKeyCache::Key> CpakOfAnchor(
+    const PlatformTrustAnchor& ta, const AppraisalOptions& options) {
+  if (options.verify.key_cache != nullptr) {
+    return options.verify.key_cache->Get(
+        "EcPublicKey::FromPem", {},
+        absl::Span<const uint8_t>(
+            reinterpret_cast<const uint8_t*>(ta.public_key_pem.data()),
+            ta.public_key_pem.size()),
+        [&] { return crypto::EcPublicKey::FromPem(ta.public_key_pem); });
+  }
+  BASE_ASSIGN_OR_RETURN(crypto::EcPublicKey key,
+                        crypto::EcPublicKey::FromPem(ta.public_key_pem));
+  return std::make_shared<const crypto::EcPublicKey>(std::move(key));
+}
+
 }  // namespace
 
 void TrustVector::SetAll(int value) {
@@ -297,7 +314,7 @@ AppraisalResult AppraiseCcaToken(
     const AppraisalOptions& options) {
   AppraisalResult result;
   VerifyOptions verify = options.verify;
-  std::optional<crypto::EcPublicKey> anchor_key;
+  PublicKeyCache::Key anchor_key;
   bool no_anchor = false;
   std::string anchor_problem;
   if (verify.cpak != nullptr) {
@@ -314,15 +331,14 @@ AppraisalResult AppraiseCcaToken(
                        Hex(token.platform.implementation_id), ", instance-id ",
                        Hex(token.platform.instance_id), ")");
     } else {
-      absl::StatusOr<crypto::EcPublicKey> key =
-          crypto::EcPublicKey::FromPem(ta->public_key_pem);
+      absl::StatusOr<PublicKeyCache::Key> key = CpakOfAnchor(*ta, options);
       if (!key.ok()) {
         no_anchor = true;
         anchor_problem = absl::StrCat("trust anchor ", ta - tas.data(),
                                       ": CPAK: ", key.status().message());
       } else {
         anchor_key = *std::move(key);
-        verify.cpak = &*anchor_key;
+        verify.cpak = anchor_key.get();
         result.cpak_source = absl::StrCat("trust anchor ", ta - tas.data());
       }
     }
@@ -446,8 +462,10 @@ AppraisalResult AppraiseCcaToken(
   return result;
 }
 
-std::string EarToJson(const CcaToken& token, const AppraisalResult& result,
-                      const EarOptions& options) {
+namespace {
+
+Json EarObject(const CcaToken& token, const AppraisalResult& result,
+               const EarOptions& options) {
   Json ear = {{"eat_profile", kEarProfile},
               {"iat", options.issued_at},
               {"ear.verifier-id",
@@ -459,7 +477,62 @@ std::string EarToJson(const CcaToken& token, const AppraisalResult& result,
                 {std::string(kSubmodRealm),
                  SubmodJson(result.realm, RealmEvidence(token.realm))}}}};
   if (options.nonce) ear["eat_nonce"] = B64UrlPadded(*options.nonce);
-  return ear.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return ear;
+}
+
+// Token text claims are not UTF-8 checked by the CBOR layer: dumps replace
+// bad sequences instead of throwing.
+std::string Dump(const Json& j, int indent) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+// The report object of AppraisalToJson around the given verification and
+// EAR objects.
+Json ReportObject(const AppraisalResult& result, Json verification, Json ear) {
+  Json candidates = Json::array();
+  for (const CandidateReport& c : result.candidates) {
+    Json fields = Json::array();
+    for (const FieldMatch& f : c.fields) {
+      Json fj = {{"field", f.field},
+                 {"outcome", OutcomeName(f.outcome)},
+                 {"found", f.found}};
+      if (f.outcome != FieldOutcome::kNotSupplied) fj["expected"] = f.expected;
+      fields.push_back(std::move(fj));
+    }
+    candidates.push_back({{"index", c.index},
+                          {"executables", c.executables},
+                          {"fields", std::move(fields)}});
+  }
+  Json pfields = Json::array();
+  for (const FieldMatch& f : result.platform_report.fields) {
+    Json fj = {{"field", f.field},
+               {"outcome", OutcomeName(f.outcome)},
+               {"found", f.found}};
+    if (!f.expected.empty()) fj["expected"] = f.expected;
+    pfields.push_back(std::move(fj));
+  }
+  Json platform = {{"appraised", result.platform_report.appraised},
+                   {"references", result.platform_report.references},
+                   {"fields", std::move(pfields)}};
+  return {{"verification", std::move(verification)},
+          {"cpak-source", result.cpak_source},
+          {"first-failure", result.first_failure.empty()
+                                ? Json(nullptr)
+                                : Json(result.first_failure)},
+          {"deciding-reference",
+           result.matched ? Json(result.candidates[*result.matched].index)
+                          : Json(nullptr)},
+          {"platform", std::move(platform)},
+          {"candidates", std::move(candidates)},
+          {"affirms", result.affirms()},
+          {"ear", std::move(ear)}};
+}
+
+}  // namespace
+
+std::string EarToJson(const CcaToken& token, const AppraisalResult& result,
+                      const EarOptions& options) {
+  return Dump(EarObject(token, result, options), -1);
 }
 
 absl::StatusOr<std::string> EarKeyId(const crypto::EcPrivateKey& key) {
@@ -490,13 +563,19 @@ absl::StatusOr<std::string> EarKeyId(const crypto::EcPrivateKey& key) {
   return B64UrlNoPad(View(h));
 }
 
-absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
-                                       const crypto::EcPrivateKey& key) {
-  BASE_ASSIGN_OR_RETURN(std::string kid, EarKeyId(key));
+namespace {
+
+// base64url of the JWS protected header naming `kid` (RFC 7515 §7.1).
+std::string EncodedJwsHeader(absl::string_view kid) {
+  return B64UrlNoPad(
+      absl::StrCat(R"({"alg":"ES256","kid":")", kid, R"(","typ":"JWT"})"));
+}
+
+absl::StatusOr<std::string> SignJws(absl::string_view encoded_header,
+                                    absl::string_view ear_json,
+                                    const crypto::EcPrivateKey& key) {
   const std::string signing_input =
-      absl::StrCat(B64UrlNoPad(absl::StrCat(R"({"alg":"ES256","kid":")", kid,
-                                            R"(","typ":"JWT"})")),
-                   ".", B64UrlNoPad(ear_json));
+      absl::StrCat(encoded_header, ".", B64UrlNoPad(ear_json));
   BASE_ASSIGN_OR_RETURN(
       std::vector<uint8_t> sig,
       key.SignRaw(crypto::DigestAlgorithm::kSha256,
@@ -504,6 +583,31 @@ absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
                       reinterpret_cast<const uint8_t*>(signing_input.data()),
                       signing_input.size())));
   return absl::StrCat(signing_input, ".", B64UrlNoPad(View(sig)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
+                                       const crypto::EcPrivateKey& key) {
+  BASE_ASSIGN_OR_RETURN(std::string kid, EarKeyId(key));
+  return SignJws(EncodedJwsHeader(kid), ear_json, key);
+}
+
+absl::StatusOr<EarSigner> EarSigner::Create(
+    std::shared_ptr<const crypto::EcPrivateKey> key) {
+  if (key == nullptr) {
+    return absl::InvalidArgumentError("EAR signing key: expected a key");
+  }
+  BASE_ASSIGN_OR_RETURN(std::string kid, EarKeyId(*key));
+  EarSigner s;
+  s.encoded_header_ = EncodedJwsHeader(kid);
+  s.kid_ = std::move(kid);
+  s.key_ = std::move(key);
+  return s;
+}
+
+absl::StatusOr<std::string> EarSigner::Sign(absl::string_view ear_json) const {
+  return SignJws(encoded_header_, ear_json, *key_);
 }
 
 std::string AppraisalToText(const AppraisalResult& result) {
@@ -566,47 +670,24 @@ std::string AppraisalToText(const AppraisalResult& result) {
 std::string AppraisalToJson(const CcaToken& token,
                             const AppraisalResult& result,
                             const EarOptions& options) {
-  Json candidates = Json::array();
-  for (const CandidateReport& c : result.candidates) {
-    Json fields = Json::array();
-    for (const FieldMatch& f : c.fields) {
-      Json fj = {{"field", f.field},
-                 {"outcome", OutcomeName(f.outcome)},
-                 {"found", f.found}};
-      if (f.outcome != FieldOutcome::kNotSupplied) fj["expected"] = f.expected;
-      fields.push_back(std::move(fj));
-    }
-    candidates.push_back({{"index", c.index},
-                          {"executables", c.executables},
-                          {"fields", fields}});
-  }
-  Json pfields = Json::array();
-  for (const FieldMatch& f : result.platform_report.fields) {
-    Json fj = {{"field", f.field},
-               {"outcome", OutcomeName(f.outcome)},
-               {"found", f.found}};
-    if (!f.expected.empty()) fj["expected"] = f.expected;
-    pfields.push_back(std::move(fj));
-  }
-  Json platform = {{"appraised", result.platform_report.appraised},
-                   {"references", result.platform_report.references},
-                   {"fields", std::move(pfields)}};
-  Json j = {{"verification",
-             Json::parse(VerificationReportToJson(result.verification))},
-            {"cpak-source", result.cpak_source},
-            {"first-failure", result.first_failure.empty()
-                                  ? Json(nullptr)
-                                  : Json(result.first_failure)},
-            {"deciding-reference",
-             result.matched ? Json(result.candidates[*result.matched].index)
-                            : Json(nullptr)},
-            {"platform", std::move(platform)},
-            {"candidates", candidates},
-            {"affirms", result.affirms()},
-            {"ear", Json::parse(EarToJson(token, result, options))}};
-  // Token text claims are not UTF-8 checked by the CBOR layer: replace bad
-  // sequences instead of throwing.
-  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  return Dump(
+      ReportObject(result,
+                   Json::parse(VerificationReportToJson(result.verification)),
+                   EarObject(token, result, options)),
+      2);
+}
+
+AppraisalDocuments AppraisalToDocuments(const CcaToken& token,
+                                        const AppraisalResult& result,
+                                        const EarOptions& options) {
+  AppraisalDocuments d;
+  Json ear = EarObject(token, result, options);
+  d.ear_json = Dump(ear, -1);
+  d.verification_json = VerificationReportToJson(result.verification);
+  d.report_json = Dump(
+      ReportObject(result, Json::parse(d.verification_json), std::move(ear)),
+      2);
+  return d;
 }
 
 }  // namespace realm_measurements::corim

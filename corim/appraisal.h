@@ -18,6 +18,7 @@
 #define REALM_MEASUREMENTS_CORIM_APPRAISAL_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -113,6 +114,8 @@ struct AppraisalOptions {
   // CPAK store. Used when `verify.cpak` is null: the anchor of the token's
   // implementation-id + instance-id is the CPAK; none is the §4.1 step 3
   // result (both submods 99, "no trust anchor for evidence").
+  // With `verify.key_cache`, each trust anchor's PEM is parsed once across
+  // calls (same keys, same errors).
   const std::vector<PlatformTrustAnchor>* trust_anchors = nullptr;
 };
 
@@ -192,12 +195,45 @@ absl::StatusOr<std::string> EarKeyId(const crypto::EcPrivateKey& key);
 absl::StatusOr<std::string> SignEarJwt(absl::string_view ear_json,
                                        const crypto::EcPrivateKey& key);
 
+// An EAR signing key with its kid and JWS protected header computed once:
+// Sign() gives what SignEarJwt() gives for the same key, with only the
+// ECDSA signature done per call. Thread-safe (const).
+class EarSigner {
+ public:
+  // kInvalidArgument unless `key` is a P-256 key.
+  static absl::StatusOr<EarSigner> Create(
+      std::shared_ptr<const crypto::EcPrivateKey> key);
+
+  const std::string& kid() const { return kid_; }
+  const crypto::EcPrivateKey& key() const { return *key_; }
+  absl::StatusOr<std::string> Sign(absl::string_view ear_json) const;
+
+ private:
+  EarSigner() = default;
+  std::shared_ptr<const crypto::EcPrivateKey> key_;
+  std::string kid_;
+  std::string encoded_header_;
+};
+
 // Human-readable report: checks, per-candidate field matches, vectors.
 std::string AppraisalToText(const AppraisalResult& result);
 // {"verification": ..., "candidates": [...], "ear": <EarToJson>} as JSON.
 std::string AppraisalToJson(const CcaToken& token,
                             const AppraisalResult& result,
                             const EarOptions& options);
+
+// The JSON documents a service returns for one appraisal, each serialised
+// once (the report embeds the other two as objects): byte for byte
+// EarToJson, VerificationReportToJson(result.verification) and
+// AppraisalToJson of the same arguments.
+struct AppraisalDocuments {
+  std::string ear_json;
+  std::string verification_json;
+  std::string report_json;
+};
+AppraisalDocuments AppraisalToDocuments(const CcaToken& token,
+                                        const AppraisalResult& result,
+                                        const EarOptions& options);
 
 }  // namespace realm_measurements::corim
 

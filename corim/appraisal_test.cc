@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,8 @@
 #include "corim/comid.h"
 #include "corim/cose.h"
 #include "corim/internal/token_samples.h"
+#include "corim/platform_token_cache.h"
+#include "corim/public_key_cache.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -739,6 +742,31 @@ TEST_F(AppraisalTest, InvalidUtf8ClaimsRenderWithReplacement) {
   EXPECT_FALSE(AppraisalToJson(t, r, {}).empty());
 }
 
+// AppraisalToDocuments serialises each document once; its bytes must be
+// those of the three separate functions, with and without a nonce and with
+// claims that are not UTF-8.
+TEST_F(AppraisalTest, DocumentsEqualTheSeparateSerialisations) {
+  CcaToken bad_text = token_;
+  bad_text.realm.profile_text = std::string("tag:\xff\xfe");
+  bad_text.platform.hash_algorithm = "\xc3";
+  EarOptions with_nonce;
+  with_nonce.issued_at = 1700000000;
+  with_nonce.nonce = std::vector<uint8_t>(64, 0xa5);
+  for (const CcaToken* t : {&token_, &bad_text}) {
+    for (const EarOptions& e : {EarOptions{}, with_nonce}) {
+      for (const AppraisalResult& r :
+           {Appraise({Full()}), Appraise({}),
+            AppraiseCcaToken(*t, {Full()}, AppraisalOptions{})}) {
+        const AppraisalDocuments d = AppraisalToDocuments(*t, r, e);
+        EXPECT_EQ(d.ear_json, EarToJson(*t, r, e));
+        EXPECT_EQ(d.verification_json,
+                  VerificationReportToJson(r.verification));
+        EXPECT_EQ(d.report_json, AppraisalToJson(*t, r, e));
+      }
+    }
+  }
+}
+
 // RFC 7638 thumbprint of a fixed P-256 key (made with `openssl ecparam`);
 // the expected value was computed with Python's hashlib and base64 over the
 // canonical JSON of the public point printed by `openssl ec -text`.
@@ -791,6 +819,93 @@ TEST(EarJwtTest, SignsAndVerifiesEs256) {
   auto p384 = EcPrivateKey::Generate(Curve::kP384);
   auto bad = SignEarJwt(payload, *p384);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// EarSigner precomputes the kid and header: its JWTs have SignEarJwt's
+// header and payload parts, and a signature that verifies with the key.
+TEST(EarJwtTest, SignerMatchesSignEarJwt) {
+  auto key = EcPrivateKey::Generate(Curve::kP256);
+  ASSERT_TRUE(key.ok());
+  auto shared = std::make_shared<const EcPrivateKey>(std::move(*key));
+  auto signer = EarSigner::Create(shared);
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  EXPECT_EQ(signer->kid(), *EarKeyId(*shared));
+  const std::string payload = R"({"iat":1,"x":"\u00e9"})";
+  auto a = signer->Sign(payload);
+  auto b = SignEarJwt(payload, *shared);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const std::vector<std::string> pa = absl::StrSplit(*a, '.');
+  const std::vector<std::string> pb = absl::StrSplit(*b, '.');
+  ASSERT_EQ(pa.size(), 3u);
+  ASSERT_EQ(pb.size(), 3u);
+  EXPECT_EQ(pa[0], pb[0]);
+  EXPECT_EQ(pa[1], pb[1]);
+  std::string sig;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(pa[2], &sig));
+  const std::string input = pa[0] + "." + pa[1];
+  EXPECT_TRUE(
+      shared->PublicKey()
+          ->VerifyRaw(
+              crypto::DigestAlgorithm::kSha256,
+              absl::Span<const uint8_t>(
+                  reinterpret_cast<const uint8_t*>(input.data()), input.size()),
+              absl::Span<const uint8_t>(
+                  reinterpret_cast<const uint8_t*>(sig.data()), sig.size()))
+          .ok());
+  auto p384 = EcPrivateKey::Generate(Curve::kP384);
+  EXPECT_EQ(
+      EarSigner::Create(std::make_shared<const EcPrivateKey>(std::move(*p384)))
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(EarSigner::Create(nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// The Veraison flow with both caches, three times: every result is the one
+// the uncached appraisal gives, the trust anchor's PEM and the RAK are
+// parsed once and the platform token verified once.
+TEST(AppraisalVectorTest, CachesGiveTheUncachedResult) {
+  auto token = DecodeCcaToken(ReadVector("veraison-cca/cca-good.cbor"));
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto platform = DecodePlatformCorim(
+      ReadVector("veraison-cca/corim-cca-platform-valid.cbor"));
+  ASSERT_TRUE(platform.ok()) << platform.status();
+  auto realm = DecodeCorim(ReadVector("corim-cca-realm-2025.cbor"));
+  ASSERT_TRUE(realm.ok()) << realm.status();
+  const std::vector<RealmReferenceValue> refs =
+      FlattenReferenceValues(realm->values);
+  AppraisalOptions o;
+  o.platform_references = &platform->reference_values;
+  o.trust_anchors = &platform->trust_anchors;
+  o.verify.nonce = token->realm.challenge;
+  const std::string want =
+      AppraisalToJson(*token, AppraiseCcaToken(*token, refs, o), {});
+  PublicKeyCache keys(4);
+  PlatformTokenCache verified(4);
+  AppraisalOptions cached = o;
+  cached.verify.key_cache = &keys;
+  cached.verify.platform_cache = &verified;
+  for (int i = 0; i < 3; ++i) {
+    AppraisalResult r = AppraiseCcaToken(*token, refs, cached);
+    EXPECT_TRUE(r.affirms());
+    EXPECT_EQ(AppraisalToJson(*token, r, {}), want);
+  }
+  // The anchor's PEM and the RAK, parsed on the first call only.
+  EXPECT_EQ(keys.stats().misses, 2u);
+  EXPECT_EQ(keys.stats().hits, 4u);
+  EXPECT_EQ(verified.stats().misses, 1u);
+  EXPECT_EQ(verified.stats().hits, 2u);
+  // A trust anchor whose PEM does not parse: the same problem text cached
+  // or not (errors are not remembered).
+  std::vector<PlatformTrustAnchor> broken = platform->trust_anchors;
+  broken[0].public_key_pem = "-----BEGIN PUBLIC KEY-----\nAAAA\n";
+  o.trust_anchors = &broken;
+  cached.trust_anchors = &broken;
+  const std::string bad = AppraiseCcaToken(*token, refs, o).first_failure;
+  EXPECT_EQ(bad.rfind("trust anchor: trust anchor 0: CPAK: ", 0), 0u) << bad;
+  EXPECT_EQ(AppraiseCcaToken(*token, refs, cached).first_failure, bad);
+  EXPECT_EQ(AppraiseCcaToken(*token, refs, cached).first_failure, bad);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "corim/verify.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,6 +63,33 @@ Check Fail(std::string detail) {
 }
 Check Skip(std::string detail) {
   return {CheckStatus::kSkipped, std::move(detail)};
+}
+
+// RealmAttestationKey, through `cache` when given (the parse depends on
+// the bytes and on whether a realm profile is present).
+absl::StatusOr<PublicKeyCache::Key> RakOf(const RealmClaims& realm,
+                                          PublicKeyCache* cache) {
+  if (cache == nullptr) {
+    BASE_ASSIGN_OR_RETURN(EcPublicKey key, RealmAttestationKey(realm));
+    return std::make_shared<const EcPublicKey>(std::move(key));
+  }
+  return cache->Get(
+      realm.profile == RealmProfile::kNone ? "RAK raw SEC1" : "RAK COSE_Key",
+      {}, realm.public_key, [&] { return RealmAttestationKey(realm); });
+}
+
+// The platform COSE_Sign1 signature, through `cache` when given.
+absl::Status VerifyPlatformSignature(const CoseSign1& platform,
+                                     const EcPublicKey& cpak,
+                                     PlatformTokenCache* cache) {
+  if (cache == nullptr) return VerifyCoseSign1(platform, cpak);
+  absl::StatusOr<PlatformTokenCache::Key> key =
+      PlatformTokenCache::KeyFor(platform, cpak);
+  // A key that cannot be computed (library failure) only skips the cache.
+  if (key.ok() && cache->Contains(*key)) return absl::OkStatus();
+  absl::Status s = VerifyCoseSign1(platform, cpak);
+  if (s.ok() && key.ok()) cache->Insert(*key);
+  return s;
 }
 
 }  // namespace
@@ -185,6 +213,16 @@ absl::StatusOr<EcPublicKey> LoadPublicKey(
   return DecodeCoseKey(bytes, "COSE_Key");
 }
 
+absl::StatusOr<PublicKeyCache::Key> LoadPublicKey(
+    PublicKeyCache& cache, absl::string_view contents,
+    absl::Span<const uint8_t> instance_id) {
+  return cache.Get(
+      "LoadPublicKey", instance_id,
+      absl::Span<const uint8_t>(
+          reinterpret_cast<const uint8_t*>(contents.data()), contents.size()),
+      [&] { return LoadPublicKey(contents, instance_id); });
+}
+
 absl::StatusOr<EcPublicKey> RealmAttestationKey(const RealmClaims& realm) {
   if (realm.profile == RealmProfile::kNone) {
     BASE_ASSIGN_OR_RETURN(Curve curve,
@@ -262,23 +300,25 @@ VerificationReport VerifyCcaToken(const CcaToken& token,
   if (options.cpak == nullptr) {
     r.platform_signature = Fail("no CPAK supplied");
   } else {
-    absl::Status s = VerifyCoseSign1(token.platform_envelope, *options.cpak);
+    absl::Status s = VerifyPlatformSignature(
+        token.platform_envelope, *options.cpak, options.platform_cache);
     r.platform_signature =
         s.ok() ? Pass(absl::StrCat("platform COSE_Sign1 verifies with the ",
                                    CurveName(options.cpak->curve()), " CPAK"))
                : Fail(absl::StrCat("platform token: ", s.message()));
   }
   // 3. RAK, 4. realm signature.
-  auto rak = RealmAttestationKey(token.realm);
+  absl::StatusOr<PublicKeyCache::Key> rak =
+      RakOf(token.realm, options.key_cache);
   if (!rak.ok()) {
     r.realm_key = Fail(std::string(rak.status().message()));
     r.realm_signature = Skip("no realm attestation key");
   } else {
     r.realm_key = Pass(absl::StrCat(
-        CurveName(rak->curve()), " RAK from claim 44237 (",
+        CurveName((*rak)->curve()), " RAK from claim 44237 (",
         token.realm.profile == RealmProfile::kNone ? "raw SEC1" : "COSE_Key",
         ")"));
-    absl::Status s = VerifyCoseSign1(token.realm_envelope, *rak);
+    absl::Status s = VerifyCoseSign1(token.realm_envelope, **rak);
     r.realm_signature = s.ok()
                             ? Pass("realm COSE_Sign1 verifies with the RAK")
                             : Fail(absl::StrCat("realm token: ", s.message()));

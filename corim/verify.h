@@ -7,6 +7,7 @@
 #define REALM_MEASUREMENTS_CORIM_VERIFY_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "base/crypto.h"
+#include "corim/platform_token_cache.h"
+#include "corim/public_key_cache.h"
 #include "corim/token.h"
 
 namespace realm_measurements::corim {
@@ -39,6 +42,11 @@ absl::StatusOr<crypto::DigestAlgorithm> TokenHashAlgorithm(
 absl::StatusOr<crypto::EcPublicKey> LoadPublicKey(
     absl::string_view contents, absl::Span<const uint8_t> instance_id = {});
 absl::StatusOr<crypto::EcPublicKey> PublicKeyFromJwk(absl::string_view json);
+// The same through `cache`: each distinct (contents, instance_id) is parsed
+// once (a client that sends its CPAK with every call).
+absl::StatusOr<PublicKeyCache::Key> LoadPublicKey(
+    PublicKeyCache& cache, absl::string_view contents,
+    absl::Span<const uint8_t> instance_id = {});
 
 // The RAK of claim 44237: raw SEC1 point without a realm profile, COSE_Key
 // with any profile (§1.5, §1.9).
@@ -71,6 +79,12 @@ struct VerifyOptions {
   std::optional<std::vector<uint8_t>> nonce;
   // Run the lints; error-level findings then fail verification.
   bool strict = false;
+  // Platform tokens already verified with this CPAK pass without a second
+  // signature check (same report text); successes are added. Optional.
+  PlatformTokenCache* platform_cache = nullptr;
+  // The RAK of claim 44237 (and, in appraisal, trust-anchor PEMs) parsed
+  // once per distinct bytes. Optional.
+  PublicKeyCache* key_cache = nullptr;
 };
 
 struct VerificationReport {

@@ -90,17 +90,15 @@ void Child::Kill(int sig) {
   pid = -1;
 }
 
-absl::StatusOr<Replica> StartReplica(const std::string& server_binary,
-                                     const std::string& conninfo,
-                                     const std::string& dir,
-                                     const std::vector<std::string>& extra) {
+absl::StatusOr<Replica> StartServer(const std::string& server_binary,
+                                    const std::string& dir,
+                                    const std::vector<std::string>& args) {
   static std::atomic<int> n{0};
   Replica r;
   r.process.log = absl::StrCat(dir, "/replica-", n++, ".log");
-  std::vector<std::string> argv = {server_binary, "--store=" + conninfo,
-                                   "--listen=127.0.0.1:0",
+  std::vector<std::string> argv = {server_binary, "--listen=127.0.0.1:0",
                                    "--metrics_listen=127.0.0.1:0"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.insert(argv.end(), args.begin(), args.end());
   r.process.pid = Spawn(argv, r.process.log);
   if (!r.process.WaitForLog("listening on 127.0.0.1:", 30)) {
     std::string log = r.process.ReadLog();
@@ -115,6 +113,15 @@ absl::StatusOr<Replica> StartReplica(const std::string& server_binary,
     return absl::InternalError(absl::StrCat("no ports in: ", log));
   }
   return r;
+}
+
+absl::StatusOr<Replica> StartReplica(const std::string& server_binary,
+                                     const std::string& conninfo,
+                                     const std::string& dir,
+                                     const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"--store=" + conninfo};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return StartServer(server_binary, dir, args);
 }
 
 int FreePort() {

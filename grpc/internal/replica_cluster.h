@@ -39,6 +39,12 @@ struct Replica {
   int metrics_port = 0;
 };
 
+// Starts `server_binary --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0
+// <args>` (its log in `dir`) and waits for its ports.
+absl::StatusOr<Replica> StartServer(const std::string& server_binary,
+                                    const std::string& dir,
+                                    const std::vector<std::string>& args);
+
 // Starts `server_binary --store=<conninfo> --listen=127.0.0.1:0
 // --metrics_listen=127.0.0.1:0 <extra>` and waits for its ports.
 absl::StatusOr<Replica> StartReplica(const std::string& server_binary,

@@ -1,0 +1,316 @@
+// AppraiseToken over gRPC, measured the way a deployment runs it (issue
+// 18): starts the real server binary as its own process (SQLite store in a
+// temporary directory, an EAR signing key), provisions the Veraison realm
+// CoRIM, then drives it from an asynchronous client (one completion queue,
+// --channels channels with --depth calls in flight on each) with token 02
+// against the stored set. After --warmup_seconds it measures for --seconds:
+// calls/s, p50/p99 latency, and the server's CPU seconds per call from
+// /proc/<pid>/stat (utime + stime). In the same run, with the server idle,
+// it times the in-process appraisal of the same token on one thread and
+// prints the ratio server CPU per call / in-process cost.
+//
+// Prints figures; exits 1 if any call fails or does not affirm.
+//   ./bazelw run -c opt //tools/bench:appraise_load -- --seconds=10
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/crypto.h"
+#include "corim/appraisal.h"
+#include "corim/platform_token_cache.h"
+#include "corim/public_key_cache.h"
+#include "grpc/internal/replica_cluster.h"
+#include "proto/realm_measurements/v1/service.grpc.pb.h"
+#include "tools/bench/appraisal_work.h"
+
+ABSL_FLAG(int, seconds, 10, "measured seconds of load");
+ABSL_FLAG(int, warmup_seconds, 2, "seconds of load before measuring");
+ABSL_FLAG(int, channels, 4, "client channels (connections)");
+ABSL_FLAG(int, depth, 4, "calls in flight per channel");
+ABSL_FLAG(std::string, server, "grpc/realm-measurements-server",
+          "server binary to start");
+ABSL_FLAG(std::string, vectors, "testdata/vectors", "test vector directory");
+ABSL_FLAG(double, in_process_seconds, 0.5,
+          "CPU seconds per in-process function per round");
+ABSL_FLAG(int, in_process_rounds, 5, "in-process rounds (best kept)");
+
+namespace realm_measurements::bench {
+namespace {
+
+namespace v1 = ::realm_measurements::v1;
+using Clock = std::chrono::steady_clock;
+
+// utime + stime of `pid` in seconds (fields 14 and 15 of /proc/<pid>/stat,
+// counted after the parenthesised command name).
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream f(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  std::getline(f, line);
+  const size_t close = line.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> fields = absl::StrSplit(line.substr(close + 2), ' ');
+  // fields[0] is field 3 (state); utime is field 14, stime 15.
+  if (fields.size() < 13) return -1;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
+}
+
+double SelfCpuSeconds() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 + u.ru_stime.tv_sec +
+         u.ru_stime.tv_usec * 1e-6;
+}
+
+struct Call {
+  ::grpc::ClientContext ctx;
+  v1::AppraiseTokenResponse response;
+  ::grpc::Status status;
+  std::unique_ptr<::grpc::ClientAsyncResponseReader<v1::AppraiseTokenResponse>>
+      reader;
+  Clock::time_point start;
+  size_t channel = 0;
+};
+
+struct LoadFigures {
+  int64_t calls = 0;
+  int64_t failures = 0;
+  std::map<std::string, int64_t> failure_kinds;
+  std::vector<double> latencies_ms;
+  double seconds = 0;
+  double server_cpu = 0;
+  double client_cpu = 0;
+};
+
+LoadFigures Drive(const std::string& target,
+                  const v1::AppraiseTokenRequest& request, pid_t server) {
+  const int channels = absl::GetFlag(FLAGS_channels);
+  const int depth = absl::GetFlag(FLAGS_depth);
+  std::vector<std::unique_ptr<v1::RealmMeasurementsService::Stub>> stubs;
+  for (int i = 0; i < channels; ++i) {
+    ::grpc::ChannelArguments args;
+    // One connection per channel, not one shared subchannel.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto channel = ::grpc::CreateCustomChannel(
+        target, ::grpc::InsecureChannelCredentials(), args);
+    channel->WaitForConnected(std::chrono::system_clock::now() +
+                              std::chrono::seconds(30));
+    stubs.push_back(v1::RealmMeasurementsService::NewStub(channel));
+  }
+  ::grpc::CompletionQueue cq;
+  auto start_call = [&](size_t channel) {
+    auto* c = new Call;
+    c->channel = channel;
+    c->ctx.set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(60));
+    c->start = Clock::now();
+    c->reader =
+        stubs[channel]->PrepareAsyncAppraiseToken(&c->ctx, request, &cq);
+    c->reader->StartCall();
+    c->reader->Finish(&c->response, &c->status, c);
+  };
+  for (int i = 0; i < channels; ++i) {
+    for (int d = 0; d < depth; ++d) start_call(i);
+  }
+  LoadFigures f;
+  const Clock::time_point measure_from =
+      Clock::now() + std::chrono::seconds(absl::GetFlag(FLAGS_warmup_seconds));
+  const Clock::time_point stop_at =
+      measure_from + std::chrono::seconds(absl::GetFlag(FLAGS_seconds));
+  bool measuring = false;
+  double server_cpu0 = 0, client_cpu0 = 0;
+  Clock::time_point t0;
+  int in_flight = channels * depth;
+  void* tag;
+  bool ok;
+  while (in_flight > 0 && cq.Next(&tag, &ok)) {
+    std::unique_ptr<Call> c(static_cast<Call*>(tag));
+    --in_flight;
+    const Clock::time_point now = Clock::now();
+    if (!measuring && now >= measure_from) {
+      measuring = true;
+      t0 = now;
+      server_cpu0 = ProcessCpuSeconds(server);
+      client_cpu0 = SelfCpuSeconds();
+    }
+    const bool good = ok && c->status.ok() && c->response.affirms() &&
+                      !c->response.ear_jwt().empty();
+    if (!good) {
+      ++f.failures;
+      ++f.failure_kinds[c->status.ok()
+                            ? std::string("OK but not affirming or no EAR JWT")
+                            : absl::StrCat("code ", c->status.error_code(),
+                                           ": ", c->status.error_message())];
+    } else if (measuring && now < stop_at) {
+      ++f.calls;
+      f.latencies_ms.push_back(
+          std::chrono::duration<double, std::milli>(now - c->start).count());
+    }
+    if (now < stop_at) {
+      start_call(c->channel);
+      ++in_flight;
+    } else if (measuring && f.seconds == 0) {
+      f.seconds = std::chrono::duration<double>(now - t0).count();
+      f.server_cpu = ProcessCpuSeconds(server) - server_cpu0;
+      f.client_cpu = SelfCpuSeconds() - client_cpu0;
+    }
+  }
+  return f;
+}
+
+int Run() {
+  const std::string vectors = absl::GetFlag(FLAGS_vectors);
+  absl::StatusOr<Workload> w = Token02(vectors);
+  if (!w.ok()) {
+    std::fprintf(stderr, "ERROR %s (run with bazel run)\n",
+                 w.status().ToString().c_str());
+    return 1;
+  }
+  char tmpl[] = "/tmp/appraise-load-XXXXXX";
+  const char* dir = mkdtemp(tmpl);
+  if (dir == nullptr) return 1;
+  absl::StatusOr<crypto::EcPrivateKey> ear_key =
+      crypto::EcPrivateKey::Generate(crypto::Curve::kP256);
+  if (!ear_key.ok()) return 1;
+  const std::string key_path = absl::StrCat(dir, "/ear-key.pem");
+  {
+    std::ofstream k(key_path);
+    k << *ear_key->ToPem();
+  }
+  chmod(key_path.c_str(), 0600);
+  absl::StatusOr<service::testing::Replica> server =
+      service::testing::StartServer(
+          absl::GetFlag(FLAGS_server), dir,
+          {absl::StrCat("--data_dir=", dir, "/data"), "--ear_key=" + key_path,
+           "--access_log=false"});
+  if (!server.ok()) {
+    std::fprintf(stderr, "ERROR %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  const std::string target = absl::StrCat("127.0.0.1:", server->port);
+  {
+    auto stub = v1::RealmMeasurementsService::NewStub(
+        ::grpc::CreateChannel(target, ::grpc::InsecureChannelCredentials()));
+    ::grpc::ClientContext ctx;
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(30));
+    v1::ProvisionReferenceValuesRequest req;
+    req.set_name("veraison");
+    std::ifstream c(vectors + "/corim-cca-realm-2025.cbor", std::ios::binary);
+    std::ostringstream corim;
+    corim << c.rdbuf();
+    req.set_corim(corim.str());
+    v1::ProvisionReferenceValuesResponse r;
+    ::grpc::Status s = stub->ProvisionReferenceValues(&ctx, req, &r);
+    if (!s.ok()) {
+      std::fprintf(stderr, "ERROR provisioning: code %d: %s\n", s.error_code(),
+                   s.error_message().c_str());
+      server->process.Kill(SIGTERM);
+      return 1;
+    }
+  }
+  v1::AppraiseTokenRequest request;
+  request.set_token(std::string(w->token.begin(), w->token.end()));
+  request.set_cpak(w->cpak_text);
+  request.set_stored_set("veraison");
+
+  LoadFigures f = Drive(target, request, server->process.pid);
+  const std::string metrics =
+      service::testing::CurlMetrics(server->metrics_port);
+  server->process.Kill(SIGTERM);
+
+  std::sort(f.latencies_ms.begin(), f.latencies_ms.end());
+  auto pct = [&](double p) {
+    return f.latencies_ms.empty()
+               ? 0.0
+               : f.latencies_ms[std::min(
+                     f.latencies_ms.size() - 1,
+                     static_cast<size_t>(p * f.latencies_ms.size()))];
+  };
+  const double per_call = f.calls > 0 ? f.server_cpu / f.calls : 0;
+  std::printf(
+      "AppraiseToken, server process on loopback, %d channels x %d in flight, "
+      "%ld online CPUs, %s\n",
+      absl::GetFlag(FLAGS_channels), absl::GetFlag(FLAGS_depth),
+      sysconf(_SC_NPROCESSORS_ONLN), w->name.c_str());
+  std::printf(
+      "  %lld calls in %.1f s: %.0f calls/s, p50 %.2f ms, p99 %.2f ms, "
+      "failures %lld\n",
+      static_cast<long long>(f.calls), f.seconds,
+      f.seconds > 0 ? f.calls / f.seconds : 0.0, pct(0.50), pct(0.99),
+      static_cast<long long>(f.failures));
+  std::printf(
+      "  server CPU %.2f s = %.1f us/call; load generator CPU %.1f us/call\n",
+      f.server_cpu, per_call * 1e6,
+      f.calls > 0 ? f.client_cpu / f.calls * 1e6 : 0.0);
+  for (const auto& [what, count] : f.failure_kinds) {
+    std::printf("  failed %lld times: %s\n", static_cast<long long>(count),
+                what.c_str());
+  }
+  for (const char* m : {"realm_measurements_platform_token_cache_hits_total",
+                        "realm_measurements_platform_token_cache_misses_total",
+                        "realm_measurements_public_key_cache_hits_total",
+                        "realm_measurements_public_key_cache_misses_total"}) {
+    if (metrics.find(m) != std::string::npos) {
+      std::printf("  %s %.0f\n", m, service::testing::MetricValue(metrics, m));
+    }
+  }
+
+  // In-process, same token, same run, server stopped.
+  corim::PlatformTokenCache cache(16);
+  corim::PublicKeyCache keys(16);
+  absl::StatusOr<corim::EarSigner> signer = corim::EarSigner::Create(
+      std::make_shared<const crypto::EcPrivateKey>(*std::move(ear_key)));
+  absl::StatusOr<std::unique_ptr<VerifyLimit>> limit = VerifyLimit::For(*w);
+  if (!signer.ok() || !limit.ok()) return 1;
+  absl::StatusOr<std::vector<double>> cpu = CpuSecondsPerCall(
+      {[&] { return AppraiseOnce(*w, &cache, &keys); },
+       [&] { return AppraiseWithEarOnce(*w, cache, keys, *signer); },
+       [&] { return (*limit)->Realm(); }},
+      absl::GetFlag(FLAGS_in_process_seconds),
+      absl::GetFlag(FLAGS_in_process_rounds));
+  if (!cpu.ok()) {
+    std::fprintf(stderr, "ERROR in-process: %s\n",
+                 cpu.status().ToString().c_str());
+    return 1;
+  }
+  const std::vector<double>& c = *cpu;
+  std::printf(
+      "  in-process, one thread, caches hit: appraisal %.1f "
+      "us/call, + handler library work (CPAK text, JSON, EAR JWT) %.1f "
+      "us/call; realm ES384 verify %.1f us\n",
+      c[0] * 1e6, c[1] * 1e6, c[2] * 1e6);
+  if (per_call > 0) {
+    std::printf(
+        "  server CPU per call / in-process appraisal: %.2fx (target <= "
+        "1.25x); / in-process appraisal with EAR: %.2fx\n",
+        per_call / c[0], per_call / c[1]);
+  }
+  return f.failures == 0 && f.calls > 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace realm_measurements::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return realm_measurements::bench::Run();
+}
