@@ -699,25 +699,18 @@ absl::StatusOr<EcPublicKey> EcPrivateKey::PublicKey() const {
 absl::StatusOr<std::vector<uint8_t>> EcPrivateKey::SignRaw(
     DigestAlgorithm digest, absl::Span<const uint8_t> message) const {
   if (key_ == nullptr) return absl::FailedPreconditionError("moved-from key");
-  SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr) return LibError("EVP_MD_CTX_new");
-  if (EVP_DigestSignInit(ctx.get(), nullptr, EvpMd(digest), nullptr,
-                         key_->pkey.get()) != 1) {
-    return LibError("EVP_DigestSignInit");
+  // The digest and ECDSA_do_sign on the EC_KEY, as for verification
+  // (VerifySig): what EVP_DigestSign does without its per-call overhead.
+  auto ec = EcKeyOf(key_->pkey.get(), "private key");
+  if (!ec.ok()) return ec.status();
+  uint8_t md[EVP_MAX_MD_SIZE];
+  if (absl::Status s = HashSmall(digest, message, absl::MakeSpan(md));
+      !s.ok()) {
+    return s;
   }
-  size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, message.data(),
-                     message.size()) != 1) {
-    return LibError("EVP_DigestSign (size)");
-  }
-  std::vector<uint8_t> der(len);
-  if (EVP_DigestSign(ctx.get(), der.data(), &len, message.data(),
-                     message.size()) != 1) {
-    return LibError("EVP_DigestSign");
-  }
-  const uint8_t* p = der.data();
-  SslPtr<ECDSA_SIG> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len)));
-  if (sig == nullptr) return LibError("d2i_ECDSA_SIG");
+  SslPtr<ECDSA_SIG> sig(ECDSA_do_sign(md, static_cast<int>(DigestSize(digest)),
+                                      const_cast<EC_KEY*>(ec->first)));
+  if (sig == nullptr) return LibError("ECDSA_do_sign");
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
   ECDSA_SIG_get0(sig.get(), &r, &s);

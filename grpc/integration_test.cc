@@ -398,6 +398,37 @@ TEST_F(IntegrationTest, ProvisionVeraisonCorimThenAppraiseToken02) {
     EXPECT_EQ(jwks["keys"][0]["use"], "sig");
     ExpectJwtVerifies(r.ear_jwt(), jwks["keys"][0].dump(), r.ear_json());
   }
+  // Again, now with the platform token verified and the keys parsed before
+  // (the server's caches, issue 18): the same answer, bar the EAR's iat and
+  // the JWT's signature.
+  {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    v1::AppraiseTokenResponse again;
+    ASSERT_TRUE(stub->AppraiseToken(&ctx, req, &again).ok());
+    EXPECT_EQ(again.verification().SerializeAsString(),
+              r.verification().SerializeAsString());
+    EXPECT_EQ(again.platform().SerializeAsString(),
+              r.platform().SerializeAsString());
+    EXPECT_EQ(again.realm().SerializeAsString(), r.realm().SerializeAsString());
+    ASSERT_EQ(again.candidates_size(), r.candidates_size());
+    for (int i = 0; i < r.candidates_size(); ++i) {
+      EXPECT_EQ(again.candidates(i).SerializeAsString(),
+                r.candidates(i).SerializeAsString());
+    }
+    nlohmann::json a = nlohmann::json::parse(again.ear_json());
+    nlohmann::json b = nlohmann::json::parse(r.ear_json());
+    a.erase("iat");
+    b.erase("iat");
+    EXPECT_EQ(a, b);
+    nlohmann::json ra = nlohmann::json::parse(again.report_json());
+    nlohmann::json rb = nlohmann::json::parse(r.report_json());
+    ra["ear"].erase("iat");
+    rb["ear"].erase("iat");
+    EXPECT_EQ(ra, rb);
+    ExpectJwtVerifies(again.ear_jwt(), info.ear_verification_key_jwk(),
+                      again.ear_json());
+  }
 
   // Same token with the wrong platform key: platform signature fails
   // (README: token 02 fails with the TF-M CPAK).

@@ -128,6 +128,19 @@ RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(
   if (options_.ear_key != nullptr) {
     absl::StatusOr<std::string> jwk = PublicJwk(*options_.ear_key);
     if (jwk.ok()) ear_jwk_ = *jwk;
+    // A key EarSigner refuses (not P-256) stays unset: AppraiseToken then
+    // reports SignEarJwt's error, as before.
+    absl::StatusOr<corim::EarSigner> signer =
+        corim::EarSigner::Create(options_.ear_key);
+    if (signer.ok()) ear_signer_ = *std::move(signer);
+  }
+  if (options_.limits.platform_token_cache_entries > 0) {
+    platform_token_cache_ = std::make_unique<corim::PlatformTokenCache>(
+        options_.limits.platform_token_cache_entries);
+  }
+  if (options_.limits.public_key_cache_entries > 0) {
+    key_cache_ = std::make_unique<corim::PublicKeyCache>(
+        options_.limits.public_key_cache_entries);
   }
   // Every admission wait, granted or not, per class (metrics).
   if (std::shared_ptr<Metrics> m = options_.guard.metrics) {
@@ -231,9 +244,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     RealmMeasurementsServiceImpl* impl = service.get();
     guard.metrics->SetCounterSource([impl] {
       const v1::GetMeasurementCacheStatsResponse r = impl->CacheStats();
-      return std::vector<std::pair<std::string, double>>{
+      std::vector<std::pair<std::string, double>> counters = {
           {"digest_cache_hits_total", static_cast<double>(r.hits())},
           {"digest_cache_misses_total", static_cast<double>(r.misses())}};
+      for (auto& c : impl->TokenCacheCounters()) {
+        counters.push_back(std::move(c));
+      }
+      return counters;
     });
   }
   std::shared_ptr<Metrics> metrics = guard.metrics;

@@ -26,11 +26,15 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "base/crypto.h"
+#include "corim/appraisal.h"
+#include "corim/platform_token_cache.h"
+#include "corim/public_key_cache.h"
 #include "grpc/internal/admission.h"
 #include "grpc/internal/guarded_service.h"
 #include "grpc/store.h"
@@ -83,6 +87,12 @@ struct ServerLimits {
   // (measure/digest_cache.h; LRU). 0 disables it. 64 MiB holds the digests
   // of 8 GiB of SHA-256 or 4 GiB of SHA-512 payload.
   size_t digest_cache_bytes = size_t{64} << 20;
+  // AppraiseToken/VerifyToken (issue 18): platform tokens whose signature
+  // verified (a realm's platform token repeats across its attestations),
+  // and parsed keys (CPAK texts, RAKs), each an LRU of this many entries
+  // (about 100 bytes and 1 KiB each). 0 disables either.
+  size_t platform_token_cache_entries = 4096;
+  size_t public_key_cache_entries = 1024;
 };
 
 // The largest UploadPayload chunk.
@@ -182,6 +192,8 @@ class RealmMeasurementsServiceImpl final
       v1::SweepMeasurementsResponse* response) override;
   // The digest cache's counters, without admission (metrics scrapes).
   v1::GetMeasurementCacheStatsResponse CacheStats() const;
+  // The token caches' counters (metrics scrapes): name -> value.
+  std::vector<std::pair<std::string, double>> TokenCacheCounters() const;
   ::grpc::Status GetMeasurementCacheStats(
       ::grpc::ServerContext* context,
       const v1::GetMeasurementCacheStatsRequest* request,
@@ -206,6 +218,11 @@ class RealmMeasurementsServiceImpl final
   internal::AdmissionClass cheap_;
   internal::AdmissionClass expensive_;
   std::unique_ptr<measure::DigestCache> digest_cache_;
+  // Token work done once (issue 18); null when disabled.
+  std::unique_ptr<corim::PlatformTokenCache> platform_token_cache_;
+  std::unique_ptr<corim::PublicKeyCache> key_cache_;
+  // The EAR key with its kid and JWS header; unset without a key.
+  std::optional<corim::EarSigner> ear_signer_;
 };
 
 // A running server with RealmMeasurementsService, the default health

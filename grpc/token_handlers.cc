@@ -3,6 +3,7 @@
 // VerifyToken and AppraiseToken: proto <-> corim:: token verification and
 // appraisal (conversions in grpc/internal/convert.h).
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,6 +14,8 @@
 #include "base/crypto.h"
 #include "corim/appraisal.h"
 #include "corim/comid.h"
+#include "corim/platform_token_cache.h"
+#include "corim/public_key_cache.h"
 #include "corim/reference_values.h"
 #include "corim/token.h"
 #include "corim/verify.h"
@@ -38,14 +41,16 @@ constexpr size_t kMaxNonceBytes = 64;  // spec-token-corim §1.8
 // Token, CPAK and nonce of VerifyToken / AppraiseToken.
 struct TokenInputs {
   corim::CcaToken token;
-  std::optional<crypto::EcPublicKey> cpak;
+  corim::PublicKeyCache::Key cpak;  // null when none was sent
   std::optional<std::vector<uint8_t>> nonce;
 };
 
+// `keys` (optional) parses each distinct CPAK text once.
 absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
                                               const std::string& cpak,
                                               const std::string& nonce,
-                                              bool strict) {
+                                              bool strict,
+                                              corim::PublicKeyCache* keys) {
   if (token.empty()) {
     return absl::InvalidArgumentError("token: expected CCA token bytes");
   }
@@ -61,15 +66,26 @@ absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
     return absl::InvalidArgumentError(
         absl::StrCat("token: ", t.status().message()));
   }
-  TokenInputs in{std::move(*t), std::nullopt, std::nullopt};
+  TokenInputs in{std::move(*t), nullptr, std::nullopt};
   if (!cpak.empty()) {
-    absl::StatusOr<crypto::EcPublicKey> k =
-        corim::LoadPublicKey(cpak, in.token.platform.instance_id);
-    if (!k.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cpak: ", k.status().message()));
+    absl::Status status;
+    if (keys != nullptr) {
+      absl::StatusOr<corim::PublicKeyCache::Key> k =
+          corim::LoadPublicKey(*keys, cpak, in.token.platform.instance_id);
+      if (k.ok()) in.cpak = *std::move(k);
+      status = k.status();
+    } else {
+      absl::StatusOr<crypto::EcPublicKey> k =
+          corim::LoadPublicKey(cpak, in.token.platform.instance_id);
+      if (k.ok()) {
+        in.cpak = std::make_shared<const crypto::EcPublicKey>(*std::move(k));
+      }
+      status = k.status();
     }
-    in.cpak = std::move(*k);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cpak: ", status.message()));
+    }
   }
   if (!nonce.empty()) in.nonce = Vec(nonce);
   return in;
@@ -77,19 +93,39 @@ absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
 
 }  // namespace
 
+std::vector<std::pair<std::string, double>>
+RealmMeasurementsServiceImpl::TokenCacheCounters() const {
+  std::vector<std::pair<std::string, double>> out;
+  auto add = [&out](const std::string& name,
+                    const corim::PlatformTokenCache::Stats& s) {
+    out.emplace_back(name + "_hits_total", static_cast<double>(s.hits));
+    out.emplace_back(name + "_misses_total", static_cast<double>(s.misses));
+    out.emplace_back(name + "_evictions_total",
+                     static_cast<double>(s.evictions));
+  };
+  if (platform_token_cache_ != nullptr) {
+    add("platform_token_cache", platform_token_cache_->stats());
+  }
+  if (key_cache_ != nullptr) add("public_key_cache", key_cache_->stats());
+  return out;
+}
+
 ::grpc::Status RealmMeasurementsServiceImpl::VerifyToken(
     ::grpc::ServerContext* context, const v1::VerifyTokenRequest* request,
     v1::VerifyTokenResponse* response) {
   if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
-  absl::StatusOr<TokenInputs> in = DecodeTokenInputs(
-      request->token(), request->cpak(), request->nonce(), request->strict());
+  absl::StatusOr<TokenInputs> in =
+      DecodeTokenInputs(request->token(), request->cpak(), request->nonce(),
+                        request->strict(), key_cache_.get());
   if (!in.ok()) return ToGrpc(in.status());
   std::optional<internal::AdmissionClass::Ticket> ticket;
   if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
   corim::VerifyOptions opts;
-  opts.cpak = in->cpak.has_value() ? &*in->cpak : nullptr;
+  opts.cpak = in->cpak.get();
   opts.nonce = in->nonce;
   opts.strict = request->strict();
+  opts.platform_cache = platform_token_cache_.get();
+  opts.key_cache = key_cache_.get();
   ToProto(corim::VerifyCcaToken(in->token, opts), response);
   return ::grpc::Status::OK;
 }
@@ -98,8 +134,9 @@ absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
     ::grpc::ServerContext* context, const v1::AppraiseTokenRequest* request,
     v1::AppraiseTokenResponse* response) {
   if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
-  absl::StatusOr<TokenInputs> in = DecodeTokenInputs(
-      request->token(), request->cpak(), request->nonce(), request->strict());
+  absl::StatusOr<TokenInputs> in =
+      DecodeTokenInputs(request->token(), request->cpak(), request->nonce(),
+                        request->strict(), key_cache_.get());
   if (!in.ok()) return ToGrpc(in.status());
   std::vector<corim::RealmReferenceValue> refs;
   switch (request->reference_values_case()) {
@@ -133,9 +170,11 @@ absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
   if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
 
   corim::AppraisalOptions opts;
-  opts.verify.cpak = in->cpak.has_value() ? &*in->cpak : nullptr;
+  opts.verify.cpak = in->cpak.get();
   opts.verify.nonce = in->nonce;
   opts.verify.strict = request->strict();
+  opts.verify.platform_cache = platform_token_cache_.get();
+  opts.verify.key_cache = key_cache_.get();
   opts.require_hash_algorithm_match = request->require_hash_algorithm_match();
   corim::AppraisalResult result =
       corim::AppraiseCcaToken(in->token, refs, opts);
@@ -143,14 +182,18 @@ absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
   corim::EarOptions ear;
   ear.issued_at = static_cast<int64_t>(std::time(nullptr));
   ear.nonce = in->nonce;
-  const std::string json = corim::EarToJson(in->token, result, ear);
-  response->set_ear_json(json);
+  // Each JSON document serialised once (the report embeds the others).
+  corim::AppraisalDocuments docs =
+      corim::AppraisalToDocuments(in->token, result, ear);
   if (options_.ear_key != nullptr) {
     absl::StatusOr<std::string> jwt =
-        corim::SignEarJwt(json, *options_.ear_key);
+        ear_signer_.has_value()
+            ? ear_signer_->Sign(docs.ear_json)
+            : corim::SignEarJwt(docs.ear_json, *options_.ear_key);
     if (!jwt.ok()) return ToGrpc(jwt.status(), "EAR signing");
-    response->set_ear_jwt(*jwt);
+    response->set_ear_jwt(*std::move(jwt));
   }
+  response->set_ear_json(std::move(docs.ear_json));
   ToProto(result.platform.vector, response->mutable_platform());
   ToProto(result.realm.vector, response->mutable_realm());
   response->set_platform_status(corim::TierName(result.platform.status()));
@@ -172,8 +215,9 @@ absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
     response->set_has_matched(true);
     response->set_matched(*result.matched);
   }
-  ToProto(result.verification, response->mutable_verification());
-  response->set_report_json(corim::AppraisalToJson(in->token, result, ear));
+  ToProto(result.verification, response->mutable_verification(),
+          std::move(docs.verification_json));
+  response->set_report_json(std::move(docs.report_json));
   return ::grpc::Status::OK;
 }
 

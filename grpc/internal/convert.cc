@@ -184,6 +184,11 @@ v1::CheckStatus ToProto(corim::CheckStatus s) {
 }
 
 void ToProto(const corim::VerificationReport& r, v1::VerifyTokenResponse* out) {
+  ToProto(r, out, corim::VerificationReportToJson(r));
+}
+
+void ToProto(const corim::VerificationReport& r, v1::VerifyTokenResponse* out,
+             std::string report_json) {
   out->set_ok(r.ok());
   const std::pair<const char*, const corim::Check*> checks[] = {
       {"freshness", &r.freshness},
@@ -204,7 +209,7 @@ void ToProto(const corim::VerificationReport& r, v1::VerifyTokenResponse* out) {
     f->set_warning(l.warning);
     f->set_message(l.message);
   }
-  out->set_report_json(corim::VerificationReportToJson(r));
+  out->set_report_json(std::move(report_json));
 }
 
 v1::CatalogueMatch ToProto(eventlog::CatalogueMatch m) {

@@ -56,6 +56,9 @@ void ToProto(const ReferenceSetRecord& r, v1::ReferenceValueSetInfo* out);
 void ToProto(const corim::TrustVector& t, v1::TrustVector* out);
 // Checks, lints and the JSON report.
 void ToProto(const corim::VerificationReport& r, v1::VerifyTokenResponse* out);
+// The same with report_json already serialised (AppraisalToDocuments).
+void ToProto(const corim::VerificationReport& r, v1::VerifyTokenResponse* out,
+             std::string report_json);
 
 // A request's RmmVersion: nullopt for UNSPECIFIED (the caller's default).
 // Undefined numbers are refused by CheckEnumValues before this runs.

@@ -11,6 +11,8 @@
 //   admission_wait_seconds{class}                 histogram
 //   store_errors_total{operation}                 counter
 //   digest_cache_hits_total, digest_cache_misses_total  (from a callback)
+//   platform_token_cache_{hits,misses,evictions}_total  (from a callback)
+//   public_key_cache_{hits,misses,evictions}_total      (from a callback)
 #ifndef REALM_MEASUREMENTS_GRPC_INTERNAL_METRICS_H_
 #define REALM_MEASUREMENTS_GRPC_INTERNAL_METRICS_H_
 

@@ -57,19 +57,24 @@ namespace {
 namespace v1 = ::realm_measurements::v1;
 using Clock = std::chrono::steady_clock;
 
-// utime + stime of `pid` in seconds (fields 14 and 15 of /proc/<pid>/stat,
-// counted after the parenthesised command name).
-double ProcessCpuSeconds(pid_t pid) {
+struct CpuTimes {
+  double user = 0;
+  double system = 0;
+};
+
+// utime and stime of `pid` in seconds (fields 14 and 15 of
+// /proc/<pid>/stat, counted after the parenthesised command name).
+CpuTimes ProcessCpuSeconds(pid_t pid) {
   std::ifstream f(absl::StrCat("/proc/", pid, "/stat"));
   std::string line;
   std::getline(f, line);
   const size_t close = line.rfind(')');
-  if (close == std::string::npos) return -1;
+  if (close == std::string::npos || close + 2 > line.size()) return {};
   std::vector<std::string> fields = absl::StrSplit(line.substr(close + 2), ' ');
   // fields[0] is field 3 (state); utime is field 14, stime 15.
-  if (fields.size() < 13) return -1;
+  if (fields.size() < 13) return {};
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  return (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
+  return {std::stod(fields[11]) / ticks, std::stod(fields[12]) / ticks};
 }
 
 double SelfCpuSeconds() {
@@ -95,7 +100,8 @@ struct LoadFigures {
   std::map<std::string, int64_t> failure_kinds;
   std::vector<double> latencies_ms;
   double seconds = 0;
-  double server_cpu = 0;
+  double server_cpu = 0;  // user + system
+  double server_system = 0;
   double client_cpu = 0;
 };
 
@@ -135,7 +141,8 @@ LoadFigures Drive(const std::string& target,
   const Clock::time_point stop_at =
       measure_from + std::chrono::seconds(absl::GetFlag(FLAGS_seconds));
   bool measuring = false;
-  double server_cpu0 = 0, client_cpu0 = 0;
+  CpuTimes server_cpu0;
+  double client_cpu0 = 0;
   Clock::time_point t0;
   int in_flight = channels * depth;
   void* tag;
@@ -168,7 +175,10 @@ LoadFigures Drive(const std::string& target,
       ++in_flight;
     } else if (measuring && f.seconds == 0) {
       f.seconds = std::chrono::duration<double>(now - t0).count();
-      f.server_cpu = ProcessCpuSeconds(server) - server_cpu0;
+      const CpuTimes server_cpu1 = ProcessCpuSeconds(server);
+      f.server_cpu = server_cpu1.user + server_cpu1.system - server_cpu0.user -
+                     server_cpu0.system;
+      f.server_system = server_cpu1.system - server_cpu0.system;
       f.client_cpu = SelfCpuSeconds() - client_cpu0;
     }
   }
@@ -258,8 +268,9 @@ int Run() {
       f.seconds > 0 ? f.calls / f.seconds : 0.0, pct(0.50), pct(0.99),
       static_cast<long long>(f.failures));
   std::printf(
-      "  server CPU %.2f s = %.1f us/call; load generator CPU %.1f us/call\n",
-      f.server_cpu, per_call * 1e6,
+      "  server CPU %.2f s (system %.2f s) = %.1f us/call; load generator "
+      "CPU %.1f us/call\n",
+      f.server_cpu, f.server_system, per_call * 1e6,
       f.calls > 0 ? f.client_cpu / f.calls * 1e6 : 0.0);
   for (const auto& [what, count] : f.failure_kinds) {
     std::printf("  failed %lld times: %s\n", static_cast<long long>(count),
