@@ -10,8 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "base/byte_reader.h"
 #include "base/status_macros.h"
+#include "eventlog/errors.h"
 
 namespace realm_measurements::eventlog {
 namespace {
@@ -81,6 +83,15 @@ bool AllEqual(absl::Span<const uint8_t> bytes, uint8_t v) {
                      [v](uint8_t b) { return b == v; });
 }
 
+// A reader over event `e`'s data inside `log`, so that the offsets its
+// messages name count from the start of the file.
+ByteReader DataReader(const Event& e, absl::Span<const uint8_t> log,
+                      std::string what) {
+  ByteReader r(log.first(e.data_offset + e.data.size()), std::move(what));
+  (void)r.Seek(e.data_offset, "event data");  // within bounds by construction
+  return r;
+}
+
 // Context for messages: "event log: event 3 (EV_POST_CODE2) at offset 139: ".
 std::string Where(const Event& e) {
   return absl::StrCat("event log: event ", e.index, " (", EventTypeName(e.type),
@@ -98,20 +109,25 @@ absl::Status Annotate(const Event& e, const absl::Status& s) {
 
 // --- Spec ID ---------------------------------------------------------------
 
-absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> data,
-                                   size_t offset) {
-  ByteReader r(data, absl::StrCat("event log: Spec ID event at offset ", offset,
-                                  ": data"));
+// The Spec ID header's messages name the entry; it has no event index.
+constexpr char kHeaderWhat[] = "event log: Spec ID header (entry at offset 0)";
+
+// `log` ends where the Spec ID data ends; the data starts at `data_offset`.
+// Offsets in messages count from the start of the file.
+absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> log,
+                                   size_t data_offset) {
+  ByteReader r(log, kHeaderWhat);
+  BASE_RETURN_IF_ERROR(r.Seek(data_offset, "Spec ID data"));
   SpecId id;
   BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> sig,
                         r.Bytes(16, "signature"));
   if (std::memcmp(sig.data(), kSpecIdSignature, 16) != 0) {
-    return r.ErrorAt(
-        0, absl::StrCat(
-               "signature is \"",
-               absl::CHexEscape(absl::string_view(
-                   reinterpret_cast<const char*>(sig.data()), sig.size())),
-               "\", expected \"Spec ID Event03\\000\""));
+    return r.ErrorAt(data_offset,
+                     absl::StrCat("signature is \"",
+                                  absl::CHexEscape(absl::string_view(
+                                      reinterpret_cast<const char*>(sig.data()),
+                                      sig.size())),
+                                  "\", expected \"Spec ID Event03\\000\""));
   }
   BASE_ASSIGN_OR_RETURN(id.platform_class, r.U32Le("platformClass"));
   BASE_ASSIGN_OR_RETURN(id.family_version_minor, r.U8("familyVersionMinor"));
@@ -120,7 +136,8 @@ absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> data,
   BASE_ASSIGN_OR_RETURN(id.uintn_size, r.U8("uintnSize"));
   if (id.uintn_size != kUintnSize64) {
     return r.ErrorAt(
-        0x17, absl::StrCat("uintnSize is ", id.uintn_size, ", expected 2"));
+        r.offset() - 1,
+        absl::StrCat("uintnSize is ", id.uintn_size, ", expected 2"));
   }
   size_t n_offset = r.offset();
   BASE_ASSIGN_OR_RETURN(uint32_t n, r.U32Le("numberOfAlgorithms"));
@@ -160,15 +177,15 @@ absl::StatusOr<SpecId> ParseSpecId(absl::Span<const uint8_t> data,
     return r.Error(absl::StrCat(r.remaining(),
                                 " trailing bytes after vendorInfo; expected "
                                 "eventDataSize ",
-                                r.offset()));
+                                r.offset() - data_offset));
   }
   return id;
 }
 
 // --- Payloads ---------------------------------------------------------------
 
-absl::Status DecodeBlob2(Event& e) {
-  ByteReader r(e.data, "BLOB2 data");
+absl::Status DecodeBlob2(Event& e, absl::Span<const uint8_t> log) {
+  ByteReader r = DataReader(e, log, "BLOB2 data");
   BASE_ASSIGN_OR_RETURN(uint8_t d, r.U8("BlobDescriptionSize"));
   size_t expected = 1 + size_t{d} + 16;
   if (e.data.size() != expected) {
@@ -196,7 +213,7 @@ absl::Status DecodeBlob2(Event& e) {
   return absl::OkStatus();
 }
 
-absl::Status DecodeVmVersion(Event& e) {
+absl::Status DecodeVmVersion(Event& e, absl::Span<const uint8_t> log) {
   if (e.data.size() != kVmVersionProducerSize &&
       e.data.size() != kVmVersionDocumentedSize) {
     return EventError(
@@ -204,7 +221,7 @@ absl::Status DecodeVmVersion(Event& e) {
                         " bytes, expected ", kVmVersionProducerSize, " (or ",
                         kVmVersionDocumentedSize, ")"));
   }
-  ByteReader r(e.data, "VM VERSION");
+  ByteReader r = DataReader(e, log, "VM VERSION");
   VmVersion v;
   v.data_size = e.data.size();
   BASE_RETURN_IF_ERROR(r.Skip(16, "signature"));
@@ -358,8 +375,8 @@ absl::Status DecodeRecCreate(Event& e, ByteReader& r) {
   return absl::OkStatus();
 }
 
-absl::Status DecodeTag(Event& e) {
-  ByteReader r(e.data, "tagged event");
+absl::Status DecodeTag(Event& e, absl::Span<const uint8_t> log) {
+  ByteReader r = DataReader(e, log, "tagged event");
   if (e.data.size() < 8) {
     return EventError(e, absl::StrCat("tagged event data is ", e.data.size(),
                                       " bytes, expected at least 8"));
@@ -437,9 +454,9 @@ void DecodeUtf16Text(Event& e) {
   e.payload = EventText{out};
 }
 
-absl::Status TryDecodeVariable(Event& e) {
+absl::Status TryDecodeVariable(Event& e, absl::Span<const uint8_t> log) {
   // UEFI_VARIABLE_DATA (TCG PFP §10.2.3).
-  ByteReader r(e.data, "UEFI_VARIABLE_DATA");
+  ByteReader r = DataReader(e, log, "UEFI_VARIABLE_DATA");
   UefiVariable v;
   BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> guid,
                         r.Bytes(16, "VariableName GUID"));
@@ -463,9 +480,9 @@ absl::Status TryDecodeVariable(Event& e) {
   return absl::OkStatus();
 }
 
-absl::Status TryDecodeImageLoad(Event& e) {
+absl::Status TryDecodeImageLoad(Event& e, absl::Span<const uint8_t> log) {
   // UEFI_IMAGE_LOAD_EVENT (TCG PFP §10.2.4).
-  ByteReader r(e.data, "UEFI_IMAGE_LOAD_EVENT");
+  ByteReader r = DataReader(e, log, "UEFI_IMAGE_LOAD_EVENT");
   UefiImageLoad i;
   BASE_ASSIGN_OR_RETURN(i.location, r.U64Le("ImageLocationInMemory"));
   BASE_ASSIGN_OR_RETURN(i.length, r.U64Le("ImageLengthInMemory"));
@@ -483,20 +500,20 @@ void Informational(Event& e, absl::Status s) {
   if (!s.ok()) e.payload_note = std::string(s.message());
 }
 
-absl::Status DecodePayload(Event& e) {
+absl::Status DecodePayload(Event& e, absl::Span<const uint8_t> log) {
   switch (static_cast<EventType>(e.type)) {
     case EventType::kPostCode2:
     case EventType::kEfiPlatformFirmwareBlob2:
-      return DecodeBlob2(e);
+      return DecodeBlob2(e, log);
     case EventType::kNoAction:
       if (e.data.size() >= 16 &&
           std::memcmp(e.data.data(), kVmVersionSignature, 16) == 0) {
-        return DecodeVmVersion(e);
+        return DecodeVmVersion(e, log);
       }
       DecodeNoAction(e);
       return absl::OkStatus();
     case EventType::kEventTag:
-      return DecodeTag(e);
+      return DecodeTag(e, log);
     case EventType::kSeparator:
       if (e.data.size() == 4) {
         e.payload = Separator{static_cast<uint32_t>(
@@ -521,16 +538,16 @@ absl::Status DecodePayload(Event& e) {
     case EventType::kEfiVariableBoot:
     case EventType::kEfiVariableBoot2:
     case EventType::kEfiVariableAuthority:
-      Informational(e, TryDecodeVariable(e));
+      Informational(e, TryDecodeVariable(e, log));
       return absl::OkStatus();
     case EventType::kEfiBootServicesApplication:
     case EventType::kEfiBootServicesDriver:
     case EventType::kEfiRuntimeServicesDriver:
-      Informational(e, TryDecodeImageLoad(e));
+      Informational(e, TryDecodeImageLoad(e, log));
       return absl::OkStatus();
     case EventType::kEfiPlatformFirmwareBlob:
       if (e.data.size() == 16) {
-        ByteReader r(e.data, "UEFI_PLATFORM_FIRMWARE_BLOB");
+        ByteReader r = DataReader(e, log, "UEFI_PLATFORM_FIRMWARE_BLOB");
         FirmwareBlob b;
         b.base = *r.U64Le("BlobBase");
         b.length = *r.U64Le("BlobLength");
@@ -548,10 +565,18 @@ absl::Status DecodePayload(Event& e) {
 
 enum class EntryResult { kEvent, kZeroTerminator, kFfTail };
 
+constexpr absl::string_view kLogWhat = "event log: ";
+
+// "event log: <x>" -> "<x>" (ByteReader messages carry the reader's name).
+absl::string_view WithoutLogPrefix(absl::string_view m) {
+  absl::ConsumePrefix(&m, kLogWhat);
+  return m;
+}
+
 class LogParser {
  public:
   LogParser(absl::Span<const uint8_t> log, const ParseOptions& options)
-      : r_(log, "event log"), options_(options) {}
+      : bytes_(log), r_(log, "event log"), options_(options) {}
 
   absl::StatusOr<EventLog> Run();
 
@@ -562,13 +587,13 @@ class LogParser {
     if (!v.ok()) truncated_ = true;
     return v;
   }
-  // `n` bytes of event `e`; the field is named only when they are missing
-  // (no string building per event).
-  absl::StatusOr<absl::Span<const uint8_t>> Take(size_t n, const Event& e,
+  // `n` bytes of the current entry; the field is named only when they are
+  // missing (no string building per event).
+  absl::StatusOr<absl::Span<const uint8_t>> Take(size_t n,
                                                  absl::string_view what) {
     if (n > r_.remaining()) {
       truncated_ = true;
-      return r_.Truncated(absl::StrCat("event ", e.index, " ", what), n);
+      return r_.Truncated(what, n);
     }
     return r_.Bytes(n, what);
   }
@@ -582,22 +607,54 @@ class LogParser {
   absl::Status EventData(Event& e);
   // End markers shorter than a whole entry head.
   std::optional<LogEnd> ShortTail() const;
+  // An error inside event `e`'s entry: "event log: event N (TYPE) at offset
+  // O: <what went wrong>", with its location attached.
+  absl::Status EntryError(const Event& e, const absl::Status& s,
+                          ErrorClass c) const;
+  // The same for the Spec ID header (no event index, entry at offset 0).
+  static absl::Status HeaderError(const absl::Status& s, ErrorClass c);
 
+  absl::Span<const uint8_t> bytes_;
   ByteReader r_;
   const ParseOptions& options_;
   EventLog log_;
   bool truncated_ = false;
+  bool over_limit_ = false;
+  bool have_type_ = false;
 };
+
+absl::Status LogParser::EntryError(const Event& e, const absl::Status& s,
+                                   ErrorClass c) const {
+  std::string where =
+      have_type_ ? absl::StrCat("event ", e.index, " (", EventTypeName(e.type),
+                                ") at offset ", e.offset)
+                 : absl::StrCat("event ", e.index, " at offset ", e.offset);
+  return WithLocation(
+      absl::Status(s.code(), absl::StrCat(kLogWhat, where, ": ",
+                                          WithoutLogPrefix(s.message()))),
+      {c, e.index, e.offset});
+}
+
+absl::Status LogParser::HeaderError(const absl::Status& s, ErrorClass c) {
+  absl::string_view m = WithoutLogPrefix(s.message());
+  std::string message = absl::StartsWith(m, "Spec ID header")
+                            ? absl::StrCat(kLogWhat, m)
+                            : absl::StrCat(kHeaderWhat, ": ", m);
+  return WithLocation(absl::Status(s.code(), message),
+                      {c, std::nullopt, size_t{0}});
+}
 
 absl::Status LogParser::EventData(Event& e) {
   size_t at = r_.offset();
   BASE_ASSIGN_OR_RETURN(uint32_t size, Note(r_.U32Le("eventSize")));
   if (size > options_.max_event_data_size) {
-    return r_.ErrorAt(at, absl::StrCat("event ", e.index, " eventSize ", size,
-                                       " exceeds the limit of ",
-                                       options_.max_event_data_size, " bytes"));
+    over_limit_ = true;
+    return r_.ErrorAt(at,
+                      absl::StrCat("eventSize ", size, " exceeds the limit of ",
+                                   options_.max_event_data_size, " bytes"));
   }
-  BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> data, Take(size, e, "data"));
+  e.data_offset = r_.offset();
+  BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> data, Take(size, "data"));
   e.data.assign(data.begin(), data.end());
   return absl::OkStatus();
 }
@@ -612,15 +669,12 @@ absl::Status LogParser::DigestList(Event& e) {
     // algorithm 0 and zeros); skip them unread.
     size_t skip = 0;
     for (const SpecId::Algorithm& a : algs) skip += 2 + a.digest_size;
-    absl::StatusOr<absl::Span<const uint8_t>> skipped =
-        Take(skip, e, "digests");
-    return skipped.status();
+    return Take(skip, "digests").status();
   }
   if (count > algs.size()) {
     return r_.ErrorAt(
-        at, absl::StrCat("event ", e.index, " digests.count is ", count,
-                         ", expected at most the ", algs.size(),
-                         " algorithms of the Spec ID"));
+        at, absl::StrCat("digests.count is ", count, ", expected at most the ",
+                         algs.size(), " algorithms of the Spec ID"));
   }
   e.digests.reserve(count);  // <= 8, checked above
   for (uint32_t i = 0; i < count; ++i) {
@@ -628,25 +682,23 @@ absl::Status LogParser::DigestList(Event& e) {
     BASE_ASSIGN_OR_RETURN(uint16_t id, Note(r_.U16Le("hashAlg")));
     if (!IsKnownAlgorithm(id)) {
       return absl::UnimplementedError(absl::StrCat(
-          "event log: event ", e.index, " at offset ", e.offset,
-          ": unsupported digest algorithm ", Hex16(id), " at offset ", alg_at));
+          "unsupported digest algorithm ", Hex16(id), " at offset ", alg_at));
     }
     TpmAlgorithm a = static_cast<TpmAlgorithm>(id);
     auto declared = std::find_if(
         algs.begin(), algs.end(),
         [a](const SpecId::Algorithm& x) { return x.algorithm == a; });
     if (declared == algs.end()) {
-      return r_.ErrorAt(
-          alg_at,
-          absl::StrCat("event ", e.index, " digest algorithm ",
-                       TpmAlgorithmName(a), " is not declared in the Spec ID"));
+      return r_.ErrorAt(alg_at,
+                        absl::StrCat("digest algorithm ", TpmAlgorithmName(a),
+                                     " is not declared in the Spec ID"));
     }
     if (e.FindDigest(a) != nullptr) {
-      return r_.ErrorAt(alg_at, absl::StrCat("event ", e.index, " has two ",
-                                             TpmAlgorithmName(a), " digests"));
+      return r_.ErrorAt(alg_at,
+                        absl::StrCat("two ", TpmAlgorithmName(a), " digests"));
     }
     BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> value,
-                          Take(declared->digest_size, e, "digest"));
+                          Take(declared->digest_size, "digest"));
     e.digests.push_back(Digest{a, {value.begin(), value.end()}});
   }
   return absl::OkStatus();
@@ -659,6 +711,7 @@ absl::StatusOr<EntryResult> LogParser::Entry(Event& e) {
   if (head.size() == 8 && AllEqual(head, 0xFF)) return EntryResult::kFfTail;
   BASE_ASSIGN_OR_RETURN(e.pcr_index, Note(r_.U32Le("pcrIndex")));
   BASE_ASSIGN_OR_RETURN(e.type, Note(r_.U32Le("eventType")));
+  have_type_ = true;
   if (e.type == static_cast<uint32_t>(EventType::kPrebootCert)) {
     return EntryResult::kZeroTerminator;  // §B.6: type 0 ends the log
   }
@@ -667,7 +720,7 @@ absl::StatusOr<EntryResult> LogParser::Entry(Event& e) {
     BASE_RETURN_IF_ERROR(DigestList(e));
   } else {
     BASE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> sha1,
-                          Take(kSha1Size, e, "digest"));
+                          Take(kSha1Size, "digest"));
     e.digests.push_back(
         Digest{TpmAlgorithm::kSha1, {sha1.begin(), sha1.end()}});
   }
@@ -687,9 +740,11 @@ std::optional<LogEnd> LogParser::ShortTail() const {
 
 absl::StatusOr<EventLog> LogParser::Run() {
   if (r_.size() > options_.max_log_size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("event log: ", r_.size(), " bytes exceed the limit of ",
-                     options_.max_log_size));
+    return WithLocation(
+        absl::InvalidArgumentError(absl::StrCat("event log: ", r_.size(),
+                                                " bytes exceed the limit of ",
+                                                options_.max_log_size)),
+        {ErrorClass::kLimit, std::nullopt, std::nullopt});
   }
   if (r_.empty()) return log_;
 
@@ -715,29 +770,44 @@ absl::StatusOr<EventLog> LogParser::Run() {
   } else {
     log_.format = LogFormat::kEmpty;
     log_.end_offset = 0;
-    return truncation(r_.Truncated("first entry", kLegacyHeadSize));
+    return truncation(
+        WithLocation(r_.Truncated("first entry", kLegacyHeadSize),
+                     {ErrorClass::kTruncated, std::nullopt, size_t{0}}));
   }
   if (log_.format == LogFormat::kCryptoAgile) {
     // pcrIndex and eventType were peeked above; the SHA-1 digest field is
     // unused (§B.2).
-    absl::Status s = r_.Skip(8, "Spec ID header pcrIndex/eventType");
-    if (s.ok()) s = r_.Skip(kSha1Size, "Spec ID header digest");
-    absl::StatusOr<uint32_t> n = s.ok() ? r_.U32Le("Spec ID eventDataSize") : s;
+    absl::Status s = r_.Skip(8, "pcrIndex/eventType");
+    if (s.ok()) s = r_.Skip(kSha1Size, "digest");
+    absl::StatusOr<uint32_t> n = s.ok() ? r_.U32Le("eventDataSize") : s;
     if (!n.ok()) {
       log_.format = LogFormat::kEmpty;
-      return truncation(n.status());
+      return truncation(HeaderError(n.status(), ErrorClass::kTruncated));
     }
     if (*n > options_.max_event_data_size) {
-      return r_.ErrorAt(0x1C, absl::StrCat("Spec ID eventDataSize ", *n,
-                                           " exceeds the limit"));
+      return HeaderError(
+          r_.ErrorAt(
+              r_.offset() - 4,
+              absl::StrCat("eventDataSize ", *n, " exceeds the limit of ",
+                           options_.max_event_data_size, " bytes")),
+          ErrorClass::kLimit);
     }
+    const size_t data_offset = r_.offset();
     absl::StatusOr<absl::Span<const uint8_t>> data =
         r_.Bytes(*n, "Spec ID event data");
     if (!data.ok()) {
       log_.format = LogFormat::kEmpty;
-      return truncation(data.status());
+      return truncation(HeaderError(data.status(), ErrorClass::kTruncated));
     }
-    BASE_ASSIGN_OR_RETURN(log_.spec_id, ParseSpecId(*data, 0));
+    absl::StatusOr<SpecId> id =
+        ParseSpecId(bytes_.first(data_offset + *n), data_offset);
+    if (!id.ok()) {
+      return HeaderError(id.status(),
+                         id.status().code() == absl::StatusCode::kUnimplemented
+                             ? ErrorClass::kUnsupported
+                             : ErrorClass::kMalformed);
+    }
+    log_.spec_id = *std::move(id);
   }
 
   // A guess from typical entry sizes (~64 bytes), capped, saves the vector
@@ -755,20 +825,30 @@ absl::StatusOr<EventLog> LogParser::Run() {
       log_.end = *tail;
       return std::move(log_);
     }
-    if (log_.events.size() >= options_.max_events) {
-      return r_.Error(
-          absl::StrCat("more than ", options_.max_events, " events"));
-    }
     Event e;
     e.index = log_.events.size();
+    e.offset = r_.offset();
     truncated_ = false;
+    over_limit_ = false;
+    have_type_ = false;
+    if (log_.events.size() >= options_.max_events) {
+      return EntryError(e,
+                        absl::InvalidArgumentError(absl::StrCat(
+                            "more than ", options_.max_events, " events")),
+                        ErrorClass::kLimit);
+    }
     absl::StatusOr<EntryResult> res = Entry(e);
     if (!res.ok()) {
       if (truncated_) {
         log_.end_offset = e.offset;
-        return truncation(res.status());
+        return truncation(EntryError(e, res.status(), ErrorClass::kTruncated));
       }
-      return res.status();
+      return EntryError(
+          e, res.status(),
+          over_limit_ ? ErrorClass::kLimit
+          : res.status().code() == absl::StatusCode::kUnimplemented
+              ? ErrorClass::kUnsupported
+              : ErrorClass::kMalformed);
     }
     if (*res == EntryResult::kZeroTerminator) {
       log_.end = LogEnd::kZeroTerminator;
@@ -778,18 +858,17 @@ absl::StatusOr<EventLog> LogParser::Run() {
       log_.end = LogEnd::kFfTail;
       return std::move(log_);
     }
-    absl::Status payload = DecodePayload(e);
+    absl::Status payload = DecodePayload(e, bytes_);
     if (!payload.ok()) {
       // Payload reader messages lack the event context; add it once.
       if (!absl::StartsWith(payload.message(), "event log:")) {
-        return Annotate(e, payload);
+        payload = Annotate(e, payload);
       }
-      return payload;
+      return WithLocation(payload, {ErrorClass::kMalformed, e.index, e.offset});
     }
     log_.events.push_back(std::move(e));
   }
 }
-
 }  // namespace
 
 std::string EventTypeName(uint32_t type) {

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "eventlog/errors.h"
 
 namespace realm_measurements::eventlog {
 
@@ -232,6 +233,7 @@ struct Event {
   size_t index = 0;   // 0-based, in log order (the Spec ID header excluded)
   size_t offset = 0;  // of the entry in the log
   size_t size = 0;    // of the whole entry
+  size_t data_offset = 0;  // of the event data in the log
   uint32_t pcr_index = 0;
   uint32_t type = 0;  // an EventType value, or any other
   std::vector<Digest> digests;
@@ -280,7 +282,11 @@ struct ParseOptions {
 // Parse() decodes `log` (only the byte layout and payload ranges, see the top
 // of this file). Errors are kInvalidArgument for malformed or truncated input
 // and kUnimplemented for valid but unsupported algorithms, each one line
-// naming the event index and byte offset. Checks:
+// naming the event index and the offset where its entry starts ("event log:
+// event 3 (EV_POST_CODE2) at offset 139: ..."; the Spec ID header is "Spec ID
+// header (entry at offset 0)"), then the field and its offset. Every offset
+// counts from the start of `log`. Each error carries an ErrorLocation
+// (eventlog/errors.h). Checks:
 //  - Spec ID: exact signature, uintnSize 2, 1..8 algorithms of natural size,
 //    no duplicates, exact size;
 //  - digests: count <= declared algorithms (EV_NO_ACTION: equal, skipped),

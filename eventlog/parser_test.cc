@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "eventlog/internal/log_builder.h"
 #include "gtest/gtest.h"
@@ -366,18 +367,20 @@ TEST(Parse, RejectsMalformedInputs) {
       {"M02 header cut after 20 bytes",
        Bytes(header.begin(), header.begin() + 20),
        absl::StatusCode::kInvalidArgument,
-       "event log: truncated Spec ID header digest at offset 8: expected 20 "
-       "bytes, found 12"},
+       "event log: Spec ID header (entry at offset 0): truncated digest at "
+       "offset 8: expected 20 bytes, found 12"},
       {"M03 signature Event02", spec([](SpecIdFields& f) {
          f.signature = std::string("Spec ID Event02\0", 16);
        }),
        absl::StatusCode::kInvalidArgument, "signature is \"Spec ID Event02"},
       {"M04 uintnSize 1", spec([](SpecIdFields& f) { f.uintn_size = 1; }),
-       absl::StatusCode::kInvalidArgument, "uintnSize is 1, expected 2"},
+       absl::StatusCode::kInvalidArgument,
+       "uintnSize is 1, expected 2 at offset 55"},
       {"M05 no vendorInfoSize byte",
        spec([](SpecIdFields& f) { f.omit_vendor_info_size = true; }),
        absl::StatusCode::kInvalidArgument,
-       "truncated vendorInfoSize at offset 32"},
+       // 32 bytes into the Spec ID data, which starts at file offset 32.
+       "truncated vendorInfoSize at offset 64"},
       {"M06 numberOfAlgorithms 0x40000000",
        spec([](SpecIdFields& f) { f.number_of_algorithms = 0x40000000; }),
        absl::StatusCode::kInvalidArgument,
@@ -525,16 +528,20 @@ TEST(Parse, RejectsMalformedInputs) {
                }),
                Event2(0, 0x13, {{0x0B, Sha256Zero()}, {0x0B, Sha256Zero()}},
                       Blob2("KERNEL", 0, 4))}),
-       absl::StatusCode::kInvalidArgument, "event 0 has two sha256 digests"},
+       absl::StatusCode::kInvalidArgument,
+       "event 0 (EV_POST_CODE2) at offset 69: two sha256 digests at offset "
+       "115"},
       {"truncated digest",
        Concat(
            {Header(), Bytes(one_ff_event.begin(), one_ff_event.begin() + 30)}),
        absl::StatusCode::kInvalidArgument,
-       "truncated event 0 digest at offset 79: expected 32 bytes, found 16"},
+       "event 0 (EV_POST_CODE2) at offset 65: truncated digest at offset 79: "
+       "expected 32 bytes, found 16"},
       {"truncated event data",
        Concat({Header(), Bytes(one_ff_event.begin(), one_ff_event.end() - 1)}),
        absl::StatusCode::kInvalidArgument,
-       "truncated event 0 data at offset 115: expected 23 bytes, found 22"},
+       "event 0 (EV_POST_CODE2) at offset 65: truncated data at offset 115: "
+       "expected 23 bytes, found 22"},
       {"short zero tail (a cut-off entry)", Concat({Header(), Bytes(5, 0)}),
        absl::StatusCode::kInvalidArgument,
        "truncated eventType at offset 69: expected 4 bytes, found 1"},
@@ -543,7 +550,42 @@ TEST(Parse, RejectsMalformedInputs) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    ExpectError(Parse(c.log), c.code, c.message);
+    absl::StatusOr<EventLog> r = Parse(c.log);
+    ExpectError(r, c.code, c.message);
+    if (r.ok()) continue;
+    // Every error names its entry: the event index and the offset where the
+    // entry starts (or the Spec ID header at 0), in the message and in the
+    // attached location.
+    std::optional<ErrorLocation> where = GetLocation(r.status());
+    ASSERT_TRUE(where.has_value()) << r.status();
+    ASSERT_TRUE(where->entry_offset.has_value());
+    if (where->event.has_value()) {
+      EXPECT_TRUE(absl::StrContains(r.status().message(),
+                                    absl::StrCat("event ", *where->event)))
+          << r.status();
+      EXPECT_TRUE(absl::StrContains(
+          r.status().message(),
+          absl::StrCat("at offset ", *where->entry_offset, ":")))
+          << r.status();
+    } else {
+      EXPECT_EQ(*where->entry_offset, 0u);
+      EXPECT_TRUE(
+          absl::StartsWith(r.status().message(),
+                           "event log: Spec ID header (entry at offset 0): "))
+          << r.status();
+    }
+    EXPECT_EQ(where->error_class,
+              c.code == absl::StatusCode::kUnimplemented
+                  ? ErrorClass::kUnsupported
+              // A field missing inside complete Spec ID data is a malformed
+              // header, not a log that ends early.
+              : absl::StrContains(c.message, "truncated") &&
+                      !absl::StrContains(c.message, "vendorInfoSize")
+                  ? ErrorClass::kTruncated
+              : absl::StrContains(c.message, "exceeds the limit")
+                  ? ErrorClass::kLimit
+                  : ErrorClass::kMalformed)
+        << r.status();
   }
 }
 
@@ -560,6 +602,86 @@ TEST(Parse, EnforcesLimits) {
   ExpectError(Parse(log, small), absl::StatusCode::kInvalidArgument,
               "bytes exceed the limit of 100");
   EXPECT_TRUE(Parse(log).ok());
+
+  // Each limit error is classed as such; the event-count one names the
+  // entry that would be event 4 (65 + 4 * 36 bytes into the log).
+  std::optional<ErrorLocation> where = GetLocation(Parse(log, few).status());
+  ASSERT_TRUE(where.has_value());
+  EXPECT_EQ(where->error_class, ErrorClass::kLimit);
+  EXPECT_EQ(where->event, 4u);
+  EXPECT_EQ(where->entry_offset, 65u + 4 * ev.size());
+  ExpectError(Parse(log, few), absl::StatusCode::kInvalidArgument,
+              absl::StrCat("event 4 at offset ", 65 + 4 * ev.size(),
+                           ": more than 4 events"));
+  where = GetLocation(Parse(log, small).status());
+  ASSERT_TRUE(where.has_value());
+  EXPECT_EQ(where->error_class, ErrorClass::kLimit);
+  EXPECT_FALSE(where->event.has_value());
+  EXPECT_FALSE(where->entry_offset.has_value());
+}
+
+// Offsets in messages count from the start of the file: the Spec ID's
+// fields (its data starts at 32) and the fields of an event's payload.
+TEST(Parse, ErrorOffsetsCountFromTheStartOfTheFile) {
+  SpecIdFields f;
+  f.signature = std::string("Spec ID Event02\0", 16);
+  ExpectError(Parse(SpecIdHeader(f)), absl::StatusCode::kInvalidArgument,
+              "event log: Spec ID header (entry at offset 0): signature is");
+  ExpectError(Parse(SpecIdHeader(f)), absl::StatusCode::kInvalidArgument,
+              "expected \"Spec ID Event03\\000\" at offset 32");
+  SpecIdFields n;
+  n.number_of_algorithms = 0;
+  // numberOfAlgorithms is at 0x18 in the data, 32 + 24 = 56 in the file.
+  ExpectError(Parse(SpecIdHeader(n)), absl::StatusCode::kInvalidArgument,
+              "numberOfAlgorithms is 0, expected 1..8 at offset 56");
+  SpecIdFields a;
+  a.algorithms = {{0x0012, 32}};
+  ExpectError(Parse(SpecIdHeader(a)), absl::StatusCode::kUnimplemented,
+              "unsupported digest algorithm 0x0012 at offset 60");
+
+  // An empty BLOB2 payload: its first field is read at the data offset
+  // (event at 65, data after 4 + 4 + 4 + 2 + 32 + 4 bytes = 115).
+  Bytes log = Concat({Header(), Event2(1, 0x13, {{0x0B, Sha256Zero()}}, {})});
+  ExpectError(Parse(log), absl::StatusCode::kInvalidArgument,
+              "event log: event 0 (EV_POST_CODE2) at offset 65: BLOB2 data: "
+              "truncated BlobDescriptionSize at offset 115");
+  // An informational payload's note uses file offsets too.
+  Bytes var = Bytes(16, 0);
+  PutU32(var, 1);  // UnicodeNameLength, low half
+  PutU32(var, 0);
+  PutU32(var, 0);  // VariableDataLength, low half
+  PutU32(var, 0);
+  absl::StatusOr<EventLog> r = Parse(
+      Concat({Header(), Event2(1, 0x80000001, {{0x0B, Sha256Zero()}}, var)}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->events.size(), 1u);
+  EXPECT_EQ(r->events[0].data_offset, 115u);
+  // The name needs 2 bytes at 115 + 32 = 147.
+  EXPECT_TRUE(absl::StrContains(r->events[0].payload_note,
+                                "truncated UnicodeName at offset 147"))
+      << r->events[0].payload_note;
+}
+
+TEST(Parse, TruncationIsClassedAndLocated) {
+  Bytes t2 = ReadFileOrDie("testdata/eventlog/t2-qemu-sha256.bin");
+  // Cut inside E4 (0x133-0x17D, event 3).
+  Bytes p(t2.begin(), t2.begin() + 0x140);
+  absl::StatusOr<EventLog> r = Parse(p);
+  ASSERT_FALSE(r.ok());
+  std::optional<ErrorLocation> where = GetLocation(r.status());
+  ASSERT_TRUE(where.has_value());
+  EXPECT_EQ(where->error_class, ErrorClass::kTruncated);
+  EXPECT_EQ(where->event, 3u);
+  EXPECT_EQ(where->entry_offset, 0x133u);
+  EXPECT_TRUE(absl::StartsWith(
+      r.status().message(),
+      "event log: event 3 (EV_EFI_PLATFORM_FIRMWARE_BLOB2) at offset 307: "))
+      << r.status();
+  // Cut inside the head: the type is not known yet.
+  Bytes q(t2.begin(), t2.begin() + 0x133 + 6);
+  ExpectError(Parse(q), absl::StatusCode::kInvalidArgument,
+              "event log: event 3 at offset 307: truncated eventType at "
+              "offset 311");
 }
 
 // Lenient mode (K4 compatibility) accepts every truncation point of T2 and
