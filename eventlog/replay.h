@@ -134,6 +134,12 @@ struct ReplayOptions {
   uint64_t max_granules_per_event = uint64_t{1} << 20;
   // K9; may be empty.
   DtbSynthesizer dtb_synthesizer;
+  // The realm's hash algorithm, known from elsewhere (the attestation token,
+  // the operator). Lets a firmware log be replayed on its own, without the
+  // VMM log that created the realm: REMs start at zero and the RIM stays
+  // unknown (Replayer::rim_known()). With a VMM log, its REALM_CREATE must
+  // name this algorithm. SHA-384 needs rmm_version 2.0 (K10).
+  std::optional<measure::HashAlgorithm> realm_hash_algorithm;
 };
 
 enum class CatalogueMatch {
@@ -177,8 +183,11 @@ class Replayer {
   //  - populated ranges stay within the realm's IPA space and the granule
   //    cap;
   //  - REM events carry a digest of the realm's algorithm (§I.2 rule 13).
-  // Errors name the event index, offset and type. In fatal mode the state
-  // keeps what was done before the failing event.
+  // Errors name the event index, offset and type and carry an ErrorLocation
+  // (eventlog/errors.h; class kReplay, or kUnsupported for a log or realm
+  // this replay cannot handle, without an event when the log as a whole is
+  // refused). In fatal mode the state keeps what was done before the
+  // failing event.
   absl::Status Replay(const EventLog& log, const ReplayOptions& options = {});
 
   // nullptr until a REALM_CREATE was replayed.
@@ -188,8 +197,11 @@ class Replayer {
   const std::vector<ReportEntry>& report() const { return report_; }
 
   // RIM or REMn as hex of the significant bytes (32, 48 or 64); 128 zeros
-  // before REALM_CREATE.
+  // before REALM_CREATE. The RIM is "" when it is unknown (below).
   std::string RegisterHex(Register r) const;
+  // False when the realm was started from ReplayOptions::realm_hash_algorithm
+  // (a firmware log on its own): no VMM log measured the RIM.
+  bool rim_known() const { return rim_known_; }
 
   // The report as aligned text, one event per line, then the registers.
   std::string FormatReport() const;
@@ -215,6 +227,7 @@ class Replayer {
   std::optional<measure::Engine> engine_;
   std::vector<ReportEntry> report_;
   size_t logs_ = 0;
+  bool rim_known_ = true;
 };
 
 }  // namespace realm_measurements::eventlog

@@ -342,6 +342,117 @@ TEST(Replay, FirmwareLogAfterVmmLogExtendsRems) {
   EXPECT_EQ(pcr.report()[10].reg, Register::kRem1);
 }
 
+// A firmware log on its own (no VMM log): the realm's algorithm is given,
+// REMs start at zero, the RIM is unknown. Expected REMs: Python hashlib,
+// H(0^L || d) over the logged digests.
+Bytes FirmwareLog(uint16_t alg, const std::string& hex_action_digest,
+                  const std::vector<std::pair<uint16_t, uint16_t>>& spec) {
+  std::string action = "Calling EFI Application from Boot Option";
+  SpecIdFields f;
+  f.algorithms = spec;
+  return Concat({
+      SpecIdHeader(f),
+      Event2(3, 0x80000007, {{alg, FromHex(hex_action_digest)}},
+             Bytes(action.begin(), action.end())),
+      Bytes(32, 0xFF),
+  });
+}
+
+TEST(Replay, FirmwareLogOnItsOwnWithTheRealmsAlgorithm) {
+  ImageCatalogue cat;
+  ReplayOptions o;
+  o.source = LogSource::kFirmware;
+  o.realm_hash_algorithm = measure::HashAlgorithm::kSha256;
+  Replayer r(&cat);
+  ASSERT_TRUE(r.Replay(ParseOrDie(FirmwareLog(
+                           0x0B,
+                           "3d6772b4f84ed47595d72a2c4c5ffd15f5bb72c7507fe26f"
+                           "2aaee2c69d5633ba",
+                           {{0x0B, 32}})),
+                       o)
+                  .ok());
+  EXPECT_FALSE(r.rim_known());
+  EXPECT_EQ(r.RegisterHex(Register::kRim), "");
+  EXPECT_EQ(r.RegisterHex(Register::kRem2),
+            "3f263b96ccbc33bb53d808771f9ab1e02d4dec8854f9530f749cde853a723273");
+  EXPECT_EQ(r.RegisterHex(Register::kRem0), kZero32);
+  EXPECT_TRUE(absl::StrContains(r.FormatReport(),
+                                "RIM: unknown (no VMM log replayed)"));
+
+  // SHA-512 realm, log with both banks: the SHA-512 digest is used.
+  std::string d512 =
+      "03020279c5ea3676d6630c82a9931343225e8eab81529b65c786aeb6a445d3852a34dd"
+      "193178f938b6b47345a72d4b647df309c971f7c02f0ede296a136a1086";
+  o.realm_hash_algorithm = measure::HashAlgorithm::kSha512;
+  Replayer r512(&cat);
+  ASSERT_TRUE(
+      r512.Replay(ParseOrDie(FirmwareLog(0x0D, d512, {{0x0B, 32}, {0x0D, 64}})),
+                  o)
+          .ok());
+  EXPECT_EQ(r512.RegisterHex(Register::kRem2),
+            "296526a06e3e47cad8a363184143e06fca18a7fcdf38877534fe805fdfe99de8"
+            "2b0fd6c5db675596c6723aabb8699b4bbf2bb4007d85d9ce52df21ae43de2706");
+
+  // SHA-384 realms exist from RMM 2.0 on (K10).
+  std::string d384 =
+      "77a0dab2312b4e1e57a84d865a21e5b2ee8d677a21012ada819d0a98988078d3d740f6"
+      "346bfe0abaa938ca20439a8d71";
+  EventLog log384 = ParseOrDie(FirmwareLog(0x0C, d384, {{0x0C, 48}}));
+  o.realm_hash_algorithm = measure::HashAlgorithm::kSha384;
+  Replayer r384v1(&cat);
+  absl::Status s = r384v1.Replay(log384, o);
+  ExpectError(s, absl::StatusCode::kUnimplemented, "sha384");
+  ASSERT_TRUE(GetLocation(s).has_value());
+  EXPECT_EQ(GetLocation(s)->error_class, ErrorClass::kUnsupported);
+  EXPECT_FALSE(GetLocation(s)->event.has_value());
+  o.rmm_version = measure::RmmVersion::k2_0;
+  Replayer r384(&cat);
+  ASSERT_TRUE(r384.Replay(log384, o).ok());
+  EXPECT_EQ(r384.RegisterHex(Register::kRem2),
+            "8032dedfdb8373b9bf18849c61543d2ed4fd555ffb0028634689a13fc4de798f"
+            "f904ccded77c2d72259ab9777a17d7bd");
+}
+
+TEST(Replay, FirmwareLogOnItsOwnNeedsTheAlgorithmAndItsDigests) {
+  ImageCatalogue cat;
+  EventLog fw = ParseOrDie(FirmwareLog(
+      0x0B, "3d6772b4f84ed47595d72a2c4c5ffd15f5bb72c7507fe26f2aaee2c69d5633ba",
+      {{0x0B, 32}}));
+  ReplayOptions o;
+  o.source = LogSource::kFirmware;
+  Replayer none(&cat);
+  absl::Status s = none.Replay(fw, o);
+  ExpectError(s, absl::StatusCode::kFailedPrecondition,
+              "replay: event 0 (EV_EFI_ACTION) at offset 65: extends REM2 "
+              "before any REALM_CREATE");
+  ASSERT_TRUE(GetLocation(s).has_value());
+  EXPECT_EQ(GetLocation(s)->error_class, ErrorClass::kReplay);
+  EXPECT_EQ(GetLocation(s)->event, 0u);
+  EXPECT_EQ(GetLocation(s)->entry_offset, 65u);
+
+  o.realm_hash_algorithm = measure::HashAlgorithm::kSha512;
+  Replayer wrong(&cat);
+  ExpectError(wrong.Replay(fw, o), absl::StatusCode::kInvalidArgument,
+              "no sha512 digest to extend REM2 with");
+
+  // With a VMM log, the given algorithm must be the REALM_CREATE one.
+  ReplayOptions vmm;
+  vmm.realm_hash_algorithm = measure::HashAlgorithm::kSha512;
+  ImageCatalogue images = CatalogueFromSums("SHA256SUMS");
+  Replayer r(&images);
+  ExpectError(r.Replay(ParseFileOrDie("t2-qemu-sha256.bin"), vmm),
+              absl::StatusCode::kInvalidArgument,
+              "replay: event 1 (EV_EVENT_TAG) at offset 227: REALM_CREATE "
+              "hash_algo is sha256, expected the realm's sha512");
+  // And a later log may not name another one.
+  Replayer two(&images);
+  ASSERT_TRUE(two.Replay(ParseFileOrDie("t2-qemu-sha256.bin")).ok());
+  o.realm_hash_algorithm = measure::HashAlgorithm::kSha512;
+  ExpectError(two.Replay(fw, o), absl::StatusCode::kInvalidArgument,
+              "replay: log 1: the realm's hash algorithm is given as sha512, "
+              "but the realm (from an earlier log) uses sha256");
+}
+
 TEST(Replay, MapIndex) {
   struct Case {
     uint32_t index;
@@ -609,6 +720,11 @@ TEST(Replay, RealmBootlogNeedsARealm) {
   ExpectError(fatal.Replay(log), absl::StatusCode::kFailedPrecondition,
               "replay: event 0 (EV_POST_CODE2) at offset 65: changes the RIM "
               "before any REALM_CREATE");
+  std::optional<ErrorLocation> where = GetLocation(fatal.Replay(log));
+  ASSERT_TRUE(where.has_value());
+  EXPECT_EQ(where->error_class, ErrorClass::kReplay);
+  EXPECT_EQ(where->event, 0u);
+  EXPECT_EQ(where->entry_offset, 65u);
 }
 
 TEST(Replay, NonFatalModeRecordsErrorsAndContinues) {
