@@ -1,10 +1,12 @@
 // `eventlog`: print or replay a TCG event log (spec-eventlog).
 //
 //   eventlog parse LOG [--format text|json] [--lenient]
-//   eventlog replay LOG [--catalogue SUMS]... [--firmware-log LOG]...
+//   eventlog replay [LOG [--index pcr|mr]] [--firmware-log LOG [--index
+//   pcr|mr]]...
+//                   [--hash-algo sha256|sha384|sha512] [--catalogue SUMS]...
 //                   [--format text|json] [--lenient] [--non-fatal]
 //                   [--granule 4096|65536] [--strip-nuls] [--ref-rem]
-//                   [--index pcr|mr] [--rmm-version 1.0|2.0]
+//                   [--rmm-version 1.0|2.0]
 //                   [--synthesize-dtb [--dtb-bootargs S]
 //                   [--dtb-no-bootargs] [--dtb-no-its] [--dtb-virtio-mmio N]
 //                   [--dtb-templates LIST]]
@@ -13,15 +15,19 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/working_directory.h"
 #include "eventlog/dtb_synthesis.h"
+#include "eventlog/errors.h"
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
 #include "nlohmann/json.hpp"
@@ -33,10 +39,12 @@ using nlohmann::json;
 
 constexpr char kUsage[] =
     "usage: eventlog parse LOG [--format text|json] [--lenient]\n"
-    "       eventlog replay LOG [--catalogue SUMS]... [--firmware-log LOG]...\n"
+    "       eventlog replay [LOG [--index pcr|mr]]\n"
+    "                [--firmware-log LOG [--index pcr|mr]]...\n"
+    "                [--hash-algo sha256|sha384|sha512] [--catalogue SUMS]...\n"
     "                [--format text|json] [--lenient] [--non-fatal]\n"
     "                [--granule 4096|65536] [--strip-nuls] [--ref-rem]\n"
-    "                [--index pcr|mr] [--rmm-version 1.0|2.0]\n"
+    "                [--rmm-version 1.0|2.0]\n"
     "                [--synthesize-dtb [--dtb-bootargs S]\n"
     "                [--dtb-no-bootargs] [--dtb-no-its] [--dtb-virtio-mmio N]\n"
     "                [--dtb-templates LIST]]\n";
@@ -48,19 +56,30 @@ constexpr char kHelp[] =
     "image against catalogues of known-good files.\n"
     "\n"
     "Options:\n"
-    "  --format text|json     output format (default text)\n"
+    "  --format text|json     output format (default text); with json, errors\n"
+    "                         are a JSON object on stdout too (log, event,\n"
+    "                         entry_offset, class, message)\n"
     "  --lenient              a log ending inside an entry drops that entry\n"
     "                         instead of failing\n"
     "  --catalogue SUMS       a sha256sum/sha512sum file; the images it names\n"
     "                         are read and checked (repeatable)\n"
     "  --firmware-log LOG     a CC event log (EDK2 CCEL) replayed after LOG\n"
+    "                         (repeatable); without LOG it is replayed on its\n"
+    "                         own and needs --hash-algo\n"
+    "  --hash-algo ALG        the realm's hash algorithm (sha256, sha384 with\n"
+    "                         --rmm-version 2.0, sha512): REMs of firmware "
+    "logs\n"
+    "                         replayed without LOG (the RIM is then unknown);\n"
+    "                         with LOG, its REALM_CREATE must use ALG\n"
     "  --non-fatal            per-event errors are reported and the event\n"
     "                         skipped (the values are then not reference "
     "values)\n"
     "  --granule 65536        images populated in 64 KiB host pages\n"
     "  --strip-nuls           compare descriptions without trailing NULs\n"
     "  --ref-rem              the Rust tool's REM formula instead of TF-RMM's\n"
-    "  --index pcr|mr         the index semantics of LOG (default pcr)\n"
+    "  --index pcr|mr         the index semantics of the log named just\n"
+    "                         before it (defaults: pcr for LOG, mr for\n"
+    "                         firmware logs)\n"
     "  --rmm-version 1.0|2.0  the RMM the realm ran on (default 1.0); 2.0:\n"
     "                         INIT_RIPAS not measured, RTT_DATA_MAP_INIT,\n"
     "                         SHA-384 realms\n"
@@ -74,6 +93,8 @@ constexpr char kHelp[] =
     "lacks\n"
     "  -h, --help             print this help\n"
     "\n"
+    "Errors name the log, the event index and the offset (from the start of\n"
+    "the file) where the event's entry starts.\n"
     "Exit status: 0 success, 1 the log or a catalogue was rejected, 2 usage.\n"
     "Details: eventlog/README.md.\n";
 
@@ -82,8 +103,41 @@ int Usage(const std::string& why) {
   return 2;
 }
 
-int Fail(const absl::Status& s) {
-  std::fprintf(stderr, "eventlog: %s\n", std::string(s.message()).c_str());
+// A rejected input: which log (0 = LOG or the first firmware log given
+// alone, then the firmware logs in order), or none for a catalogue.
+struct Failure {
+  absl::Status status;
+  std::optional<size_t> log;
+  std::string path;
+  // Used when `status` carries no ErrorLocation (files, catalogues).
+  el::ErrorClass fallback = el::ErrorClass::kIo;
+};
+
+json ErrorJson(const Failure& f) {
+  std::optional<el::ErrorLocation> where = el::GetLocation(f.status);
+  el::ErrorLocation l = where.value_or(el::ErrorLocation{f.fallback, {}, {}});
+  auto opt = [](const std::optional<size_t>& v) {
+    return v.has_value() ? json(*v) : json(nullptr);
+  };
+  return {{"log", opt(f.log)},
+          {"path", f.path},
+          {"event", opt(l.event)},
+          {"entry_offset", opt(l.entry_offset)},
+          {"class", el::ErrorClassName(l.error_class)},
+          {"code", absl::StatusCodeToString(f.status.code())},
+          {"message", std::string(f.status.message())}};
+}
+
+// The one-line message on stderr; for a firmware log, which one.
+int Fail(const Failure& f, bool as_json) {
+  if (as_json) {
+    std::printf("%s\n", json{{"error", ErrorJson(f)}}.dump(2).c_str());
+  }
+  std::string where = f.log.has_value() && *f.log > 0
+                          ? absl::StrCat("log ", *f.log, " (", f.path, "): ")
+                          : "";
+  std::fprintf(stderr, "eventlog: %s%s\n", where.c_str(),
+               std::string(f.status.message()).c_str());
   return 1;
 }
 
@@ -96,8 +150,9 @@ absl::StatusOr<std::vector<uint8_t>> ReadLog(const std::string& path,
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     out.insert(out.end(), buf, buf + in.gcount());
     if (out.size() > cap) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": more than ", cap, " bytes"));
+      return el::WithLocation(absl::InvalidArgumentError(absl::StrCat(
+                                  path, ": more than ", cap, " bytes")),
+                              {el::ErrorClass::kLimit, {}, {}});
     }
   }
   return out;
@@ -247,19 +302,33 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
-  if (argc < 3) return Usage("expected a subcommand and a log");
+  if (argc < 2) return Usage("expected a subcommand and a log");
   std::string cmd = argv[1];
   if (cmd != "parse" && cmd != "replay") {
     return Usage(absl::StrCat("unknown subcommand '", cmd, "'"));
   }
-  std::string log_path = argv[2];
+  // The logs in replay order: LOG (the VMM log) first when given, then the
+  // firmware logs; each with its own index semantics (K3).
+  struct LogArg {
+    std::string path;
+    el::LogSource source = el::LogSource::kVmm;
+    std::optional<el::IndexSemantics> index;
+  };
+  std::vector<LogArg> logs;
+  int first_option = 2;
+  if (argc > 2 && !absl::StartsWith(argv[2], "-")) {
+    logs.push_back({argv[2]});
+    first_option = 3;
+  } else if (cmd == "parse") {
+    return Usage("expected a subcommand and a log");
+  }
   bool as_json = false;
   el::ParseOptions parse_options;
   el::ReplayOptions replay_options;
-  std::vector<std::string> catalogues, firmware_logs, dtb_templates;
+  std::vector<std::string> catalogues, dtb_templates;
   bool synthesize_dtb = false, dtb_option = false;
   el::DtbSynthesisOptions dtb_options;
-  for (int i = 3; i < argc; ++i) {
+  for (int i = first_option; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](std::string* out) {
       if (i + 1 >= argc) return false;
@@ -279,7 +348,17 @@ int main(int argc, char** argv) {
       catalogues.push_back(v);
     } else if (cmd == "replay" && a == "--firmware-log") {
       if (!value(&v)) return Usage("--firmware-log needs a file");
-      firmware_logs.push_back(v);
+      logs.push_back({v, el::LogSource::kFirmware});
+    } else if (cmd == "replay" && a == "--hash-algo") {
+      absl::StatusOr<realm_measurements::measure::HashAlgorithm> h =
+          value(&v) ? realm_measurements::measure::ParseHashAlgorithm(v)
+                    : absl::InvalidArgumentError("");
+      if (!h.ok()) {
+        return Usage(
+            absl::StrCat("--hash-algo takes sha256, sha384 or sha512, found '",
+                         absl::CHexEscape(v), "'"));
+      }
+      replay_options.realm_hash_algorithm = *h;
     } else if (cmd == "replay" && a == "--non-fatal") {
       replay_options.fatal = false;
     } else if (cmd == "replay" && a == "--strip-nuls") {
@@ -297,9 +376,14 @@ int main(int argc, char** argv) {
       if (!value(&v) || (v != "pcr" && v != "mr")) {
         return Usage("--index takes pcr or mr");
       }
-      replay_options.index_semantics = v == "pcr"
-                                           ? el::IndexSemantics::kPcr
-                                           : el::IndexSemantics::kCcMrIndex;
+      // K3 per log: the log named just before.
+      if (logs.empty()) return Usage("--index must follow the log it is for");
+      if (logs.back().index.has_value()) {
+        return Usage(
+            absl::StrCat("--index given twice for ", logs.back().path));
+      }
+      logs.back().index = v == "pcr" ? el::IndexSemantics::kPcr
+                                     : el::IndexSemantics::kCcMrIndex;
     } else if (cmd == "replay" && a == "--rmm-version") {
       // spec-rmm2 §2: the RMM the realm ran on (default 1.0).
       if (!value(&v)) return Usage("--rmm-version takes 1.0 or 2.0");
@@ -336,47 +420,85 @@ int main(int argc, char** argv) {
       return Usage(absl::StrCat("unexpected argument '", a, "'"));
     }
   }
-
-  auto load = [&](const std::string& path) -> absl::StatusOr<el::EventLog> {
-    absl::StatusOr<std::vector<uint8_t>> bytes =
-        ReadLog(path, parse_options.max_log_size);
-    if (!bytes.ok()) return bytes.status();
-    return el::Parse(*bytes, parse_options);
-  };
-  absl::StatusOr<el::EventLog> log = load(log_path);
-  if (!log.ok()) return Fail(log.status());
-  if (cmd == "parse") {
-    PrintLog(*log, as_json);
-    return 0;
-  }
-
-  el::ImageCatalogue catalogue;
-  for (const std::string& c : catalogues) {
-    absl::Status s = catalogue.AddChecksumFile(c);
-    if (!s.ok()) return Fail(s);
+  if (logs.empty()) return Usage("expected a log or --firmware-log");
+  if (logs.front().source == el::LogSource::kFirmware &&
+      !replay_options.realm_hash_algorithm.has_value()) {
+    return Usage(
+        "a firmware log replayed without the VMM log needs --hash-algo (the "
+        "realm's hash algorithm, e.g. from its attestation token)");
   }
   if (dtb_option && !synthesize_dtb) {
     return Usage("--dtb-* options need --synthesize-dtb");
   }
+
+  auto load = [&](size_t n) -> absl::StatusOr<el::EventLog> {
+    absl::StatusOr<std::vector<uint8_t>> bytes =
+        ReadLog(logs[n].path, parse_options.max_log_size);
+    if (!bytes.ok()) return bytes.status();
+    return el::Parse(*bytes, parse_options);
+  };
+  auto log_failure = [&](size_t n, absl::Status s) {
+    return Fail(Failure{std::move(s), n, logs[n].path}, as_json);
+  };
+  if (cmd == "parse") {
+    absl::StatusOr<el::EventLog> log = load(0);
+    if (!log.ok()) return log_failure(0, log.status());
+    PrintLog(*log, as_json);
+    return 0;
+  }
+
+  // Everything is read and parsed before anything is replayed, so an input
+  // error is reported as such (and in JSON) rather than as a partial replay.
+  std::vector<el::EventLog> parsed;
+  for (size_t n = 0; n < logs.size(); ++n) {
+    absl::StatusOr<el::EventLog> log = load(n);
+    if (!log.ok()) return log_failure(n, log.status());
+    parsed.push_back(*std::move(log));
+  }
+  el::ImageCatalogue catalogue;
+  for (const std::string& c : catalogues) {
+    absl::Status s = catalogue.AddChecksumFile(c);
+    if (!s.ok()) {
+      return Fail(Failure{s, std::nullopt, c, el::ErrorClass::kCatalogue},
+                  as_json);
+    }
+  }
   for (const std::string& t : dtb_templates) {
     absl::Status s = el::LoadDtbTemplates(t, dtb_options);
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) {
+      return Fail(Failure{s, std::nullopt, t, el::ErrorClass::kCatalogue},
+                  as_json);
+    }
   }
   if (synthesize_dtb) {
     replay_options.dtb_synthesizer =
         el::MakeDtbSynthesizer(std::move(dtb_options));
   }
   el::Replayer replayer(&catalogue);
-  absl::Status s = replayer.Replay(*log, replay_options);
-  for (size_t i = 0; s.ok() && i < firmware_logs.size(); ++i) {
-    absl::StatusOr<el::EventLog> fw = load(firmware_logs[i]);
-    if (!fw.ok()) return Fail(fw.status());
+  absl::Status s;
+  size_t failed_log = 0;
+  for (size_t n = 0; s.ok() && n < logs.size(); ++n) {
     el::ReplayOptions o = replay_options;
-    o.source = el::LogSource::kFirmware;
-    s = replayer.Replay(*fw, o);
+    o.source = logs[n].source;
+    o.index_semantics = logs[n].index;
+    s = replayer.Replay(parsed[n], o);
+    failed_log = n;
   }
   if (as_json) {
     json j;
+    j["logs"] = json::array();
+    for (size_t n = 0; n < logs.size(); ++n) {
+      el::IndexSemantics sem =
+          logs[n].index.value_or(logs[n].source == el::LogSource::kVmm
+                                     ? el::IndexSemantics::kPcr
+                                     : el::IndexSemantics::kCcMrIndex);
+      j["logs"].push_back(
+          {{"log", n},
+           {"path", logs[n].path},
+           {"source",
+            logs[n].source == el::LogSource::kVmm ? "vmm" : "firmware"},
+           {"index", sem == el::IndexSemantics::kPcr ? "pcr" : "mr"}});
+    }
     j["report"] = json::array();
     for (const el::ReportEntry& r : replayer.report()) {
       json e = {
@@ -405,12 +527,19 @@ int main(int argc, char** argv) {
     for (el::Register reg :
          {el::Register::kRim, el::Register::kRem0, el::Register::kRem1,
           el::Register::kRem2, el::Register::kRem3}) {
-      j[el::RegisterName(reg)] = replayer.RegisterHex(reg);
+      j[el::RegisterName(reg)] =
+          reg == el::Register::kRim && !replayer.rim_known()
+              ? json(nullptr)
+              : json(replayer.RegisterHex(reg));
     }
-    if (!s.ok()) j["error"] = std::string(s.message());
+    if (!s.ok()) {
+      j["error"] = ErrorJson(Failure{s, failed_log, logs[failed_log].path,
+                                     el::ErrorClass::kReplay});
+    }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%s", replayer.FormatReport().c_str());
   }
-  return s.ok() ? 0 : Fail(s);
+  if (s.ok()) return 0;
+  return Fail(Failure{s, failed_log, logs[failed_log].path}, false);
 }
