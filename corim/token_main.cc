@@ -7,6 +7,8 @@
 //       (--reference-corim FILE | --rim HEX [--rpv HEX] [--rem0 HEX] ...)...
 //       [--nonce HEX] [--strict] [--require-hash-alg]
 //       [--separate-integrity-failures] [--format json] [--ear-key PEM]
+//       [[--event-log LOG [--event-log-images SUMS]]... [--firmware-log LOG]...
+//        --event-catalogue JSON [--rmm-version 1.0|2.0]]
 //   any command with --batch instead of TOKEN: stdin holds one JSON object
 //   per line, {"token": PATH, "nonce": HEX?}; stdout one compact --format
 //   json result per line (with "token" and "exit").
@@ -17,7 +19,11 @@
 // the platform firmware (§4.4) and, without --cpak, its CPAK triple for the
 // token's implementation-id + instance-id is the platform key. Each --rim
 // starts a reference value; --rpv/--remN apply to the latest one. --ear-key
-// signs the EAR as an ES256 JWT. Exit status (documented in --help):
+// signs the EAR as an ES256 JWT. --event-log / --firmware-log /
+// --event-catalogue: the REM policy of eventlog/rem_policy.h (the realm's
+// logs replayed with the token's algorithm; executables 2 when every REM
+// event is in the catalogue, 3 naming unknown events, 96 when the logs do
+// not replay to the token's RIM/REMs). Exit status (documented in --help):
 // 0 verified / affirming / decoded; 1 verification failed or not affirming;
 // 2 usage error or unusable option input (key, CoRIM, flag value);
 // 3 token unreadable or undecodable. --batch exits with the largest code
@@ -48,6 +54,9 @@
 #include "corim/token.h"
 #include "corim/token_json.h"
 #include "corim/verify.h"
+#include "eventlog/rem_policy.h"
+#include "eventlog/replay.h"
+#include "measure/engine.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {
@@ -65,7 +74,9 @@ constexpr char kUsage[] =
     "       cca-token appraise TOKEN (--cpak KEY | --platform-corim FILE)... "
     "(--reference-corim FILE | --rim HEX [--rpv HEX] [--rem0..--rem3 "
     "HEX])... [--nonce HEX] [--strict] [--require-hash-alg] "
-    "[--separate-integrity-failures] [--format json] [--ear-key PEM]\n"
+    "[--separate-integrity-failures] [--format json] [--ear-key PEM] "
+    "[[--event-log LOG] [--firmware-log LOG]... --event-catalogue JSON "
+    "[--event-log-images SUMS]... [--rmm-version 1.0|2.0]]\n"
     "       cca-token decode TOKEN [--strict] [--format json]\n"
     "       cca-token COMMAND --batch OPTIONS...\n";
 
@@ -102,6 +113,19 @@ constexpr char kHelp[] =
     "                          (rust-ccatoken); default: both submods 99\n"
     "                          (Veraison 2026)\n"
     "  --ear-key PEM           sign the EAR as an ES256 JWT with this EC key\n"
+    "  --event-log LOG         REM policy: the realm's VMM event log (its RIM\n"
+    "                          must replay to the token's); --firmware-log "
+    "LOG\n"
+    "                          (repeatable) its CC event logs (EDK2 CCEL)\n"
+    "  --event-catalogue JSON  REM policy allow-list: [{\"digest\": HEX,\n"
+    "                          \"description\": TEXT, \"rem\": 0-3?}]; every\n"
+    "                          REM event in it -> executables 2, else 3\n"
+    "                          naming each unknown event; logs that do not\n"
+    "                          replay to the token's RIM/REMs -> 96\n"
+    "  --event-log-images SUMS sha256sum-style file of the images a VMM log\n"
+    "                          measured (repeatable)\n"
+    "  --rmm-version 1.0|2.0   the RMM the realm ran on, for the replay\n"
+    "                          (default 1.0)\n"
     "  --batch                 instead of TOKEN: stdin holds one\n"
     "                          {\"token\": PATH, \"nonce\": HEX?} per line "
     "(at\n"
@@ -152,6 +176,10 @@ struct Args {
        batch = false;
   std::vector<std::string> corims, platform_corims;
   std::vector<RealmReferenceValue> inline_refs;
+  // REM policy (eventlog/rem_policy.h).
+  std::string event_log_path, event_catalogue_path;
+  std::vector<std::string> firmware_log_paths, event_image_sums;
+  measure::RmmVersion rmm_version = measure::RmmVersion::k1_0;
 };
 
 absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
@@ -190,6 +218,32 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
       a.require_hash_alg = true;
     } else if (flag == "--separate-integrity-failures") {
       a.separate = true;
+    } else if (flag == "--event-log" || flag == "--firmware-log" ||
+               flag == "--event-catalogue" || flag == "--event-log-images" ||
+               flag == "--rmm-version") {
+      absl::StatusOr<std::string> v = value();
+      if (!v.ok()) return v.status();
+      if (flag == "--event-log") {
+        if (!a.event_log_path.empty()) {
+          return absl::InvalidArgumentError(
+              "--event-log: expected one VMM log, found two");
+        }
+        a.event_log_path = *v;
+      } else if (flag == "--firmware-log") {
+        a.firmware_log_paths.push_back(*v);
+      } else if (flag == "--event-catalogue") {
+        a.event_catalogue_path = *v;
+      } else if (flag == "--event-log-images") {
+        a.event_image_sums.push_back(*v);
+      } else {
+        absl::StatusOr<measure::RmmVersion> r = measure::ParseRmmVersion(*v);
+        if (!r.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--rmm-version: expected 1.0 or 2.0, found \"",
+                           absl::CHexEscape(*v), "\""));
+        }
+        a.rmm_version = *r;
+      }
     } else if (flag == "--cpak" || flag == "--format" || flag == "--nonce" ||
                flag == "--ear-key" || flag == "--reference-corim" ||
                flag == "--platform-corim" || flag == "--rim" ||
@@ -256,6 +310,21 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
         "--cpak: expected a key file (or --platform-corim with trust "
         "anchors), found none");
   }
+  const bool event_logs =
+      !a.event_log_path.empty() || !a.firmware_log_paths.empty();
+  if (event_logs || !a.event_catalogue_path.empty() ||
+      !a.event_image_sums.empty()) {
+    if (a.command != "appraise" || a.batch) {
+      return absl::InvalidArgumentError(
+          "--event-log/--firmware-log/--event-catalogue: expected with "
+          "appraise TOKEN (not --batch)");
+    }
+    if (!event_logs || a.event_catalogue_path.empty()) {
+      return absl::InvalidArgumentError(
+          "REM policy: expected an event log (--event-log or --firmware-log) "
+          "and --event-catalogue together");
+    }
+  }
   if (a.command == "appraise" && a.corims.empty() && a.inline_refs.empty()) {
     return absl::InvalidArgumentError(
         "appraise: expected --reference-corim or --rim, found neither");
@@ -270,6 +339,10 @@ struct Loaded {
   std::vector<PlatformReferenceValue> platform_refs;
   std::vector<PlatformTrustAnchor> trust_anchors;
   std::optional<crypto::EcPrivateKey> ear_key;
+  // REM policy inputs.
+  std::vector<eventlog::PolicyLog> event_logs;
+  std::optional<eventlog::EventDigestCatalogue> event_catalogue;
+  eventlog::ImageCatalogue event_images;
 };
 
 absl::StatusOr<Loaded> LoadInputs(const Args& args) {
@@ -308,6 +381,43 @@ absl::StatusOr<Loaded> LoadInputs(const Args& args) {
     l.trust_anchors.insert(l.trust_anchors.end(), e->trust_anchors.begin(),
                            e->trust_anchors.end());
   }
+  auto read_log = [&](const std::string& path,
+                      eventlog::LogSource source) -> absl::Status {
+    absl::StatusOr<std::string> data = ReadFile(path);
+    if (!data.ok()) return data.status();
+    l.event_logs.push_back(
+        {std::vector<uint8_t>(data->begin(), data->end()), source});
+    return absl::OkStatus();
+  };
+  if (!args.event_log_path.empty()) {
+    if (absl::Status s =
+            read_log(args.event_log_path, eventlog::LogSource::kVmm);
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (const std::string& path : args.firmware_log_paths) {
+    if (absl::Status s = read_log(path, eventlog::LogSource::kFirmware);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!args.event_catalogue_path.empty()) {
+    absl::StatusOr<std::string> text = ReadFile(args.event_catalogue_path);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<eventlog::EventDigestCatalogue> c =
+        eventlog::EventDigestCatalogue::FromJson(*text);
+    if (!c.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(args.event_catalogue_path, ": ", c.status().message()));
+    }
+    l.event_catalogue = *std::move(c);
+  }
+  for (const std::string& sums : args.event_image_sums) {
+    if (absl::Status s = l.event_images.AddChecksumFile(sums); !s.ok()) {
+      return s;
+    }
+  }
   if (!args.ear_key_path.empty()) {
     absl::StatusOr<std::string> pem = ReadFile(args.ear_key_path);
     if (!pem.ok()) return pem.status();
@@ -327,6 +437,40 @@ struct Outcome {
   std::string text;  // --format text output, or the JSON document
   nlohmann::json json;
 };
+
+// The REM policy (eventlog/rem_policy.h) on a verified token: replays the
+// realm's logs with the token's algorithm and, when the policy applies, sets
+// the realm's executables claim (and problem) from it.
+eventlog::RemPolicyResult ApplyRemPolicy(const CcaToken& token,
+                                         const Loaded& in,
+                                         measure::RmmVersion rmm_version,
+                                         AppraisalResult& result,
+                                         measure::HashAlgorithm& algorithm) {
+  eventlog::TokenValues values;
+  values.rim = token.realm.initial_measurement;
+  values.rems = token.realm.extensible_measurements;
+  values.rim_is_known_reference = result.matched.has_value();
+  eventlog::RemPolicyResult p;
+  absl::StatusOr<measure::HashAlgorithm> alg =
+      eventlog::TokenHashAlgorithm(token.realm.hash_algorithm);
+  if (!alg.ok()) {
+    p = eventlog::RejectedLogPolicy(alg.status(), values);
+  } else {
+    algorithm = *alg;
+    absl::StatusOr<eventlog::ReplayedValues> replayed =
+        eventlog::ReplayForPolicy(in.event_logs, *alg, rmm_version,
+                                  in.event_images);
+    p = replayed.ok()
+            ? eventlog::CheckRemPolicy(*replayed, values, *in.event_catalogue)
+            : eventlog::RejectedLogPolicy(replayed.status(), values);
+  }
+  if (p.applies) {
+    result.realm.vector.executables = p.executables;
+    result.realm.policy_id = "policy:ARM_CCA/rem-event-log";
+    if (!p.problem.empty()) result.realm.problem = p.problem;
+  }
+  return p;
+}
 
 // One token: decode, verify or appraise. `nonce` overrides --nonce.
 Outcome ProcessToken(const Args& args, const Loaded& in,
@@ -402,6 +546,12 @@ Outcome ProcessToken(const Args& args, const Loaded& in,
     return o;
   }
   AppraisalResult result = AppraiseCcaToken(*token, in.refs, options);
+  std::optional<eventlog::RemPolicyResult> rem_policy;
+  measure::HashAlgorithm rem_algorithm = measure::HashAlgorithm::kSha256;
+  if (!in.event_logs.empty() && result.verification.ok()) {
+    rem_policy =
+        ApplyRemPolicy(*token, in, args.rmm_version, result, rem_algorithm);
+  }
   EarOptions ear;
   ear.issued_at = static_cast<int64_t>(std::time(nullptr));
   ear.nonce = nonce;
@@ -415,12 +565,19 @@ Outcome ProcessToken(const Args& args, const Loaded& in,
   }
   o.json = nlohmann::json::parse(AppraisalToJson(*token, result, ear));
   if (jwt) o.json["ear-jwt"] = *jwt;
+  if (rem_policy) {
+    o.json["rem-policy"] = nlohmann::json::parse(
+        eventlog::RemPolicyToJson(*rem_policy, rem_algorithm));
+  }
   if (args.format == "json") {
     o.text =
         o.json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
         "\n";
   } else {
     o.text = AppraisalToText(result);
+    if (rem_policy) {
+      absl::StrAppend(&o.text, eventlog::RemPolicyToText(*rem_policy));
+    }
     if (jwt) absl::StrAppend(&o.text, "EAR JWT: ", *jwt, "\n");
   }
   o.exit = result.affirms() ? kExitOk : kExitNotOk;

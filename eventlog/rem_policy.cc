@@ -7,8 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "eventlog/internal/status_macros.h"
-#include "measure/json_limits.h"
+#include "base/status_macros.h"
+#include "base/json_limits.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::eventlog {
@@ -210,6 +210,52 @@ RemPolicyResult CheckRemPolicy(const ReplayedValues& replayed,
   r.outcome = RemPolicyOutcome::kApprovedRuntime;
   r.executables = kApprovedRuntime;
   return r;
+}
+
+std::string RemPolicyToJson(const RemPolicyResult& r,
+                            measure::HashAlgorithm algorithm) {
+  auto events = [](const std::vector<RemEvent>& list) {
+    json out = json::array();
+    for (const RemEvent& e : list) {
+      out.push_back({{"log", e.log},
+                     {"event", e.event},
+                     {"offset", e.offset},
+                     {"rem", e.rem},
+                     {"type", e.type},
+                     {"description", e.description},
+                     {"digest", e.digest}});
+    }
+    return out;
+  };
+  json rems = json::array();
+  for (const std::vector<uint8_t>& v : r.replayed_rems) rems.push_back(Hex(v));
+  json j = {
+      {"outcome", RemPolicyOutcomeName(r.outcome)},
+      {"applies", r.applies},
+      {"executables", r.executables},
+      {"problem", r.problem},
+      {"hash-algorithm", measure::HashAlgorithmName(algorithm)},
+      {"replayed-rim",
+       r.replayed_rim.has_value() ? json(Hex(*r.replayed_rim)) : json(nullptr)},
+      {"replayed-rems", rems},
+      {"unknown-events", events(r.unknown_events)},
+      {"approved-events", events(r.approved_events)}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string RemPolicyToText(const RemPolicyResult& r) {
+  std::string out = absl::StrCat(
+      "REM policy: ", RemPolicyOutcomeName(r.outcome),
+      r.applies ? absl::StrCat(", executables ", r.executables)
+                : std::string(", not applied"),
+      r.problem.empty() ? "" : absl::StrCat(": ", r.problem), "\n");
+  for (const RemEvent& e : r.unknown_events) {
+    absl::StrAppend(&out, "  unknown event: log ", e.log, " event ", e.event,
+                    " at offset ", e.offset, " ", e.type, " \"",
+                    absl::CHexEscape(e.description), "\" REM", e.rem, " ",
+                    e.digest, "\n");
+  }
+  return out;
 }
 
 RemPolicyResult RejectedLogPolicy(const absl::Status& error,

@@ -121,6 +121,15 @@ RemPolicyResult CheckRemPolicy(const ReplayedValues& replayed,
                                const TokenValues& token,
                                const EventDigestCatalogue& catalogue);
 
+// {"outcome", "applies", "executables", "problem", "hash-algorithm",
+//  "replayed-rim" (hex or null), "replayed-rems" [hex x4],
+//  "unknown-events" / "approved-events": [{"log", "event", "offset", "rem",
+//  "type", "description", "digest"}]} as compact JSON.
+std::string RemPolicyToJson(const RemPolicyResult& result,
+                            measure::HashAlgorithm algorithm);
+// One line with the outcome, then one line per unknown event.
+std::string RemPolicyToText(const RemPolicyResult& result);
+
 // The result for logs that could not be parsed or replayed (`error` names
 // the log, event and offset): executables 96 when the RIM is a known
 // reference (the evidence contradicts itself), not applied otherwise.
