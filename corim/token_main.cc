@@ -450,20 +450,9 @@ eventlog::RemPolicyResult ApplyRemPolicy(const CcaToken& token,
   values.rim = token.realm.initial_measurement;
   values.rems = token.realm.extensible_measurements;
   values.rim_is_known_reference = result.matched.has_value();
-  eventlog::RemPolicyResult p;
-  absl::StatusOr<measure::HashAlgorithm> alg =
-      eventlog::TokenHashAlgorithm(token.realm.hash_algorithm);
-  if (!alg.ok()) {
-    p = eventlog::RejectedLogPolicy(alg.status(), values);
-  } else {
-    algorithm = *alg;
-    absl::StatusOr<eventlog::ReplayedValues> replayed =
-        eventlog::ReplayForPolicy(in.event_logs, *alg, rmm_version,
-                                  in.event_images);
-    p = replayed.ok()
-            ? eventlog::CheckRemPolicy(*replayed, values, *in.event_catalogue)
-            : eventlog::RejectedLogPolicy(replayed.status(), values);
-  }
+  eventlog::RemPolicyResult p = eventlog::EvaluateRemPolicy(
+      in.event_logs, token.realm.hash_algorithm, values, rmm_version,
+      in.event_images, *in.event_catalogue, &algorithm);
   if (p.applies) {
     result.realm.vector.executables = p.executables;
     result.realm.policy_id = "policy:ARM_CCA/rem-event-log";

@@ -332,6 +332,23 @@ absl::StatusOr<ReplayedValues> ReplayForPolicy(absl::Span<const PolicyLog> logs,
   return v;
 }
 
+RemPolicyResult EvaluateRemPolicy(absl::Span<const PolicyLog> logs,
+                                  absl::string_view token_hash_algorithm,
+                                  const TokenValues& token,
+                                  measure::RmmVersion rmm_version,
+                                  const ImageCatalogue& images,
+                                  const EventDigestCatalogue& catalogue,
+                                  measure::HashAlgorithm* algorithm) {
+  absl::StatusOr<measure::HashAlgorithm> alg =
+      TokenHashAlgorithm(token_hash_algorithm);
+  if (!alg.ok()) return RejectedLogPolicy(alg.status(), token);
+  if (algorithm != nullptr) *algorithm = *alg;
+  absl::StatusOr<ReplayedValues> replayed =
+      ReplayForPolicy(logs, *alg, rmm_version, images);
+  if (!replayed.ok()) return RejectedLogPolicy(replayed.status(), token);
+  return CheckRemPolicy(*replayed, token, catalogue);
+}
+
 absl::StatusOr<measure::HashAlgorithm> TokenHashAlgorithm(
     absl::string_view claim) {
   if (claim == "sha-256") return measure::HashAlgorithm::kSha256;

@@ -153,6 +153,18 @@ absl::StatusOr<ReplayedValues> ReplayForPolicy(absl::Span<const PolicyLog> logs,
                                                measure::RmmVersion rmm_version,
                                                const ImageCatalogue& images);
 
+// The whole policy for one appraised token: the token's algorithm from its
+// claim 44236 spelling, ReplayForPolicy(), then CheckRemPolicy(), or
+// RejectedLogPolicy() when the algorithm or a log is refused. `algorithm`
+// receives the algorithm used (SHA-256 when the claim is unusable).
+RemPolicyResult EvaluateRemPolicy(absl::Span<const PolicyLog> logs,
+                                  absl::string_view token_hash_algorithm,
+                                  const TokenValues& token,
+                                  measure::RmmVersion rmm_version,
+                                  const ImageCatalogue& images,
+                                  const EventDigestCatalogue& catalogue,
+                                  measure::HashAlgorithm* algorithm = nullptr);
+
 // Token claim 44236 spelling ("sha-256", "sha-384", "sha-512") to the
 // realm's algorithm; kInvalidArgument otherwise.
 absl::StatusOr<measure::HashAlgorithm> TokenHashAlgorithm(

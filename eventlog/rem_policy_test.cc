@@ -261,6 +261,36 @@ TEST_F(RemPolicy, LogsThatDoNotReplay) {
   EXPECT_EQ(v.status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(RemPolicy, EvaluateRunsTheWholePolicy) {
+  EventDigestCatalogue all =
+      CatalogueOrDie(AllowList({kKernel, kInitrd, kAction, kSeparator}));
+  measure::HashAlgorithm used = measure::HashAlgorithm::kSha384;
+  RemPolicyResult r = EvaluateRemPolicy(
+      logs_, "sha-256", token_, measure::RmmVersion::k1_0, images_, all, &used);
+  EXPECT_EQ(r.outcome, RemPolicyOutcome::kApprovedRuntime) << r.problem;
+  EXPECT_EQ(used, measure::HashAlgorithm::kSha256);
+  r = EvaluateRemPolicy(logs_, "sha-512", token_, measure::RmmVersion::k1_0,
+                        images_, all);
+  EXPECT_EQ(r.outcome, RemPolicyOutcome::kLogRejected);
+  EXPECT_EQ(r.executables, 96);
+  r = EvaluateRemPolicy(logs_, "md5", token_, measure::RmmVersion::k1_0,
+                        images_, all);
+  EXPECT_EQ(r.outcome, RemPolicyOutcome::kLogRejected);
+  EXPECT_TRUE(absl::StrContains(r.problem, "realm hash algorithm claim"));
+  // The JSON report names the same things.
+  std::string json = RemPolicyToJson(
+      CheckRemPolicy(replayed_, token_,
+                     CatalogueOrDie(AllowList({kKernel, kInitrd, kSeparator}))),
+      measure::HashAlgorithm::kSha256);
+  EXPECT_TRUE(absl::StrContains(
+      json, absl::StrCat("\"unknown-events\":[{\"description\":\"Calling EFI "
+                         "Application from Boot Option\",\"digest\":\"",
+                         kAction,
+                         "\",\"event\":0,\"log\":1,\"offset\":65,"
+                         "\"rem\":2,\"type\":\"EV_EFI_ACTION\"}]")))
+      << json;
+}
+
 TEST(EventDigestCatalogue, RejectsMalformedEntries) {
   std::string d(64, 'a');
   struct Case {
