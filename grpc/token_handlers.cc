@@ -21,6 +21,7 @@
 #include "corim/verify.h"
 #include "grpc/internal/convert.h"
 #include "grpc/internal/handler_support.h"
+#include "grpc/internal/rem_policy_request.h"
 #include "grpc/service.h"
 
 namespace realm_measurements::service {
@@ -166,6 +167,11 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
       return Invalid(
           "reference_values: expected inline_set, stored_set or corim");
   }
+  // REM policy from the realm's event logs
+  // (grpc/internal/rem_policy_request.h).
+  absl::StatusOr<std::optional<internal::RemPolicyRequest>> rem_policy =
+      internal::ParseRemPolicyRequest(*request);
+  if (!rem_policy.ok()) return ToGrpc(rem_policy.status());
   std::optional<internal::AdmissionClass::Ticket> ticket;
   if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
 
@@ -178,6 +184,15 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
   opts.require_hash_algorithm_match = request->require_hash_algorithm_match();
   corim::AppraisalResult result =
       corim::AppraiseCcaToken(in->token, refs, opts);
+  if (rem_policy->has_value() && result.verification.ok()) {
+    if (absl::Status s = internal::RunRemPolicy(
+            **rem_policy, options_.store, options_.limits.max_payload_bytes,
+            internal::CallCancel(context), in->token, result,
+            response->mutable_rem_policy());
+        !s.ok()) {
+      return ToGrpc(s);
+    }
+  }
 
   corim::EarOptions ear;
   ear.issued_at = static_cast<int64_t>(std::time(nullptr));
