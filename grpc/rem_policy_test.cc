@@ -16,7 +16,7 @@
 #include "grpc/internal/test_util.h"
 #include "grpc/service.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::service {

@@ -18,7 +18,7 @@
 #include "eventlog/rem_policy.h"
 #include "eventlog/replay.h"
 #include "grpc/store.h"
-#include "measure/cancellation.h"
+#include "base/cancellation.h"
 #include "measure/engine.h"
 #include "proto/realm_measurements/v1/service.pb.h"
 
