@@ -13,9 +13,9 @@
 #include "eventlog/replay.h"
 #include "grpc/internal/convert.h"
 #include "grpc/internal/handler_support.h"
+#include "grpc/internal/rem_policy_request.h"
 #include "grpc/service.h"
 #include "measure/engine.h"
-#include "measure/payload.h"
 
 namespace realm_measurements::service {
 namespace {
@@ -62,40 +62,16 @@ constexpr int kMaxCatalogueImages = 64;
   }
   const measure::CancelCheck cancel = CallCancel(context);
 
-  eventlog::ImageCatalogue catalogue;
-  // The catalogue lives in memory: bound its total size.
-  uint64_t catalogue_bytes = 0;
-  for (int i = 0; i < request->images_size(); ++i) {
-    const std::string field = absl::StrCat("images[", i, "]");
-    absl::StatusOr<PayloadRecord> r =
-        options_.store->GetPayload(Span(request->images(i).sha256()));
-    if (!r.ok()) return ToGrpc(r.status(), field);
-    catalogue_bytes += r->size;
-    if (catalogue_bytes > options_.limits.max_payload_bytes) {
-      return ::grpc::Status(
-          ::grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("images: catalogue larger than the limit of ",
-                       options_.limits.max_payload_bytes, " bytes"));
-    }
-    std::vector<uint8_t> content;
-    content.reserve(r->size);
-    absl::Status stopped;
-    absl::Status s = measure::Payload::FromFile(r->path).Read(
-        [&](absl::Span<const uint8_t> c) {
-          stopped = cancel();
-          if (!stopped.ok()) return stopped;
-          content.insert(content.end(), c.begin(), c.end());
-          return absl::OkStatus();
-        });
-    if (!stopped.ok()) return ToGrpc(stopped);
-    if (!s.ok()) return ToGrpc(absl::InternalError(s.message()), field);
-    const std::string name =
-        r->name.empty() ? HexOf(Span(request->images(i).sha256())) : r->name;
-    if (absl::Status a = catalogue.AddImage(name, std::move(content));
-        !a.ok()) {
-      return ToGrpc(a, field);
-    }
+  // The catalogue lives in memory: its total size is bounded.
+  std::vector<std::string> digests;
+  for (const v1::PayloadRef& ref : request->images()) {
+    digests.push_back(ref.sha256());
   }
+  absl::StatusOr<eventlog::ImageCatalogue> catalogue =
+      internal::LoadImageCatalogue(*options_.store, digests,
+                                   options_.limits.max_payload_bytes, cancel,
+                                   "images");
+  if (!catalogue.ok()) return ToGrpc(catalogue.status());
   eventlog::ReplayOptions ropts;
   ropts.source = request->source() == v1::LOG_SOURCE_FIRMWARE
                      ? eventlog::LogSource::kFirmware
@@ -103,7 +79,7 @@ constexpr int kMaxCatalogueImages = 64;
   if (absl::Status s = cancel(); !s.ok()) return ToGrpc(s);
   ropts.rmm_version = rmm_version.value_or(measure::RmmVersion::k1_0);
   response->set_rmm_version(ToProto(ropts.rmm_version));
-  eventlog::Replayer replayer(&catalogue);
+  eventlog::Replayer replayer(&*catalogue);
   if (absl::Status s = replayer.Replay(*log, ropts); !s.ok()) {
     return ToGrpc(s, "replay");
   }

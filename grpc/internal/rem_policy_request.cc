@@ -88,7 +88,7 @@ absl::StatusOr<eventlog::ImageCatalogue> LoadImageCatalogue(
     total += r->size;
     if (total > max_bytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          field, ": images larger than the limit of ", max_bytes, " bytes"));
+          field, ": catalogue larger than the limit of ", max_bytes, " bytes"));
     }
     std::vector<uint8_t> content;
     content.reserve(r->size);

@@ -44,7 +44,9 @@ absl::StatusOr<std::optional<RemPolicyRequest>> ParseRemPolicyRequest(
     const v1::AppraiseTokenRequest& request);
 
 // The images of `sha256s` from `store`, at most `max_bytes` in all, polling
-// `cancel` while reading. Errors name "<field>[i]".
+// `cancel` while reading (also ReplayEventLog's catalogue). Errors name
+// "<field>[i]"; too many bytes is kResourceExhausted "<field>: catalogue
+// larger than the limit of N bytes".
 absl::StatusOr<eventlog::ImageCatalogue> LoadImageCatalogue(
     Store& store, const std::vector<std::string>& sha256s, uint64_t max_bytes,
     const measure::CancelCheck& cancel, absl::string_view field);
