@@ -7,8 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "base/status_macros.h"
 #include "base/json_limits.h"
+#include "base/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::eventlog {

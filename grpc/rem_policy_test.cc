@@ -11,12 +11,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/crypto.h"
 #include "corim/internal/token_samples.h"
 #include "corim/token.h"
 #include "grpc/internal/test_util.h"
 #include "grpc/service.h"
 #include "gtest/gtest.h"
-#include "base/crypto.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::service {

@@ -13,12 +13,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/cancellation.h"
 #include "corim/appraisal.h"
 #include "corim/token.h"
 #include "eventlog/rem_policy.h"
 #include "eventlog/replay.h"
 #include "grpc/store.h"
-#include "base/cancellation.h"
 #include "measure/engine.h"
 #include "proto/realm_measurements/v1/service.pb.h"
 
