@@ -37,8 +37,9 @@ class ThreadDigest {
 
 struct GranuleHasher::Pool {
   struct Slot {
-    std::vector<uint8_t> buf;
+    std::vector<uint8_t> buf;  // sequential readers only
     std::vector<Measurement> digests;
+    uint64_t chunk = 0;  // chunk number, for positional readers
     size_t granules = 0;
     // A read error (granules == 0) or a hashing error, delivered in order.
     absl::Status error;
@@ -63,6 +64,14 @@ struct GranuleHasher::Pool {
   uint64_t tail = 0;
   HashAlgorithm algorithm = HashAlgorithm::kSha256;
   bool shutdown = false;
+  // The run's positional reader (nullptr: the caller fills slot.buf) and
+  // its layout; set by Run before the first chunk is published.
+  const Payload::Reader* positional = nullptr;
+  size_t lead = 0;
+  uint64_t total_granules = 0;
+  // The calling thread's read buffer for positional chunks (one Run at a
+  // time); each worker has its own.
+  std::vector<uint8_t> caller_buf;
 
   Slot& At(uint64_t seq) { return slots[seq % slots.size()]; }
 
@@ -75,12 +84,11 @@ struct GranuleHasher::Pool {
     return true;
   }
 
-  static void HashSlot(Slot& slot, HashAlgorithm algorithm,
-                       ThreadDigest& digest) {
+  static void HashGranules(const uint8_t* data, Slot& slot,
+                           HashAlgorithm algorithm, ThreadDigest& digest) {
     for (size_t i = 0; i < slot.granules; ++i) {
       absl::Status s = digest.Hash(
-          algorithm,
-          absl::MakeConstSpan(slot.buf.data() + i * kGranuleSize, kGranuleSize),
+          algorithm, absl::MakeConstSpan(data + i * kGranuleSize, kGranuleSize),
           &slot.digests[i]);
       if (!s.ok()) {
         slot.error = s;
@@ -89,13 +97,55 @@ struct GranuleHasher::Pool {
     }
   }
 
-  // Claims the oldest waiting chunk, hashes it, marks it done. Called with
-  // `lock` held; returns with it held.
-  void HashOne(std::unique_lock<std::mutex>& lock, ThreadDigest& digest) {
+  // Positional chunk `slot.chunk`: reads its bytes into `buf` (this
+  // thread's, so they are still in its cache when hashed), zero-fills the
+  // lead and the tail of the last granule, and hashes. A read error
+  // replaces the chunk's digests (granules = 0), as a sequential read would.
+  void ReadAndHash(Slot& slot, const Payload::Reader& reader, size_t run_lead,
+                   uint64_t run_granules, HashAlgorithm a,
+                   std::vector<uint8_t>& buf, ThreadDigest& digest) {
+    const uint64_t g0 = slot.chunk * chunk_granules;
+    const uint64_t g1 = std::min<uint64_t>(g0 + chunk_granules, run_granules);
+    slot.granules = static_cast<size_t>(g1 - g0);
+    const size_t bytes = slot.granules * kGranuleSize;
+    if (buf.size() < bytes) buf.resize(chunk_granules * kGranuleSize);
+    // Image offsets [g0, g1) granules; the content starts at `run_lead`.
+    const uint64_t image_begin = g0 * kGranuleSize;
+    const size_t head = image_begin < run_lead
+                            ? static_cast<size_t>(run_lead - image_begin)
+                            : 0;
+    const uint64_t file_begin = image_begin + head - run_lead;
+    const uint64_t file_end =
+        std::min<uint64_t>(reader.size(), image_begin + bytes - run_lead);
+    const size_t data =
+        file_end > file_begin ? static_cast<size_t>(file_end - file_begin) : 0;
+    std::memset(buf.data(), 0, head);
+    absl::Status s =
+        reader.ReadAt(file_begin, absl::MakeSpan(buf.data() + head, data));
+    if (!s.ok()) {
+      slot.error = s;
+      slot.granules = 0;
+      return;
+    }
+    std::memset(buf.data() + head + data, 0, bytes - head - data);
+    HashGranules(buf.data(), slot, a, digest);
+  }
+
+  // Claims the oldest waiting chunk, (reads and) hashes it, marks it done.
+  // Called with `lock` held; returns with it held.
+  void HashOne(std::unique_lock<std::mutex>& lock, std::vector<uint8_t>& buf,
+               ThreadDigest& digest) {
     Slot& slot = At(claim++);
     const HashAlgorithm a = algorithm;
+    const Payload::Reader* reader = positional;
+    const size_t run_lead = lead;
+    const uint64_t run_granules = total_granules;
     lock.unlock();
-    HashSlot(slot, a, digest);
+    if (reader != nullptr) {
+      ReadAndHash(slot, *reader, run_lead, run_granules, a, buf, digest);
+    } else {
+      HashGranules(slot.buf.data(), slot, a, digest);
+    }
     lock.lock();
     slot.done = true;
     done_cv.notify_all();
@@ -103,11 +153,12 @@ struct GranuleHasher::Pool {
 
   void Worker() {
     ThreadDigest digest;
+    std::vector<uint8_t> buf;  // grown on the first positional chunk
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
       work_cv.wait(lock, [this] { return WorkOrShutdown(); });
       if (shutdown) return;
-      HashOne(lock, digest);
+      HashOne(lock, buf, digest);
     }
   }
 };
@@ -128,10 +179,9 @@ GranuleHasher::GranuleHasher(GranuleHasherOptions options)
   pool_->threads = threads;
   pool_->chunk_granules = chunk;
   pool_->slots.resize(in_flight);
-  for (Pool::Slot& s : pool_->slots) {
-    s.buf.resize(chunk * kGranuleSize);
-    s.digests.resize(chunk);
-  }
+  // Slot buffers are allocated on the first sequential (stream) run;
+  // files and bytes are read by the hashing threads into their own buffer.
+  for (Pool::Slot& s : pool_->slots) s.digests.resize(chunk);
   // The caller is one of the hashing threads.
   for (int i = 1; i < threads; ++i) {
     pool_->workers.emplace_back([p = pool_.get()] { p->Worker(); });
@@ -150,7 +200,10 @@ GranuleHasher::~GranuleHasher() {
 int GranuleHasher::threads() const { return pool_->threads; }
 
 size_t GranuleHasher::buffer_bytes() const {
-  return pool_->slots.size() * pool_->chunk_granules * kGranuleSize;
+  // One read buffer per hashing thread (positional runs) plus the ring of
+  // slot buffers (sequential runs): the most either kind of run holds.
+  return (pool_->slots.size() + static_cast<size_t>(pool_->threads)) *
+         pool_->chunk_granules * kGranuleSize;
 }
 
 absl::Status GranuleHasher::Run(const Payload& payload, size_t lead,
@@ -173,14 +226,28 @@ absl::Status GranuleHasher::Run(Payload::Reader& reader, size_t lead,
   std::lock_guard<std::mutex> run_lock(p.run_mu);
   const size_t capacity = p.chunk_granules * kGranuleSize;
   const uint64_t num_slots = p.slots.size();
+  // Files and bytes: the caller only hands out chunk numbers and the
+  // hashing threads read their chunk themselves (in parallel, into a
+  // buffer still in their cache). Streams: the caller reads each chunk.
+  const bool positional = reader.can_read_at();
+  uint64_t granules = 0, chunks = 0, published = 0;
+  if (positional) {
+    granules = (lead + reader.size() + kGranuleSize - 1) / kGranuleSize;
+    chunks = (granules + p.chunk_granules - 1) / p.chunk_granules;
+  } else if (p.slots.front().buf.size() != capacity) {
+    for (Pool::Slot& slot : p.slots) slot.buf.resize(capacity);
+  }
   ThreadDigest digest;
   absl::Status result;
-  bool eof = false;
+  bool eof = positional && chunks == 0;
   bool first = true;
   uint64_t index = 0;
 
   std::unique_lock<std::mutex> lock(p.mu);
   p.algorithm = algorithm;
+  p.positional = positional ? &reader : nullptr;
+  p.lead = lead;
+  p.total_granules = granules;
   for (;;) {
     if (p.head == p.tail && eof) break;
     if (p.HeadDone()) {
@@ -197,6 +264,17 @@ absl::Status GranuleHasher::Run(Payload::Reader& reader, size_t lead,
         break;
       }
       ++p.head;
+      continue;
+    }
+    if (!eof && positional && p.tail - p.head < num_slots) {
+      Pool::Slot& slot = p.At(p.tail);
+      slot.done = false;
+      slot.error = absl::OkStatus();
+      slot.granules = 0;
+      slot.chunk = published++;
+      eof = published == chunks;
+      ++p.tail;
+      p.work_cv.notify_one();
       continue;
     }
     if (!eof && p.tail - p.head < num_slots) {
@@ -240,7 +318,7 @@ absl::Status GranuleHasher::Run(Payload::Reader& reader, size_t lead,
       continue;
     }
     if (p.claim < p.tail) {
-      p.HashOne(lock, digest);  // help the workers
+      p.HashOne(lock, p.caller_buf, digest);  // help the workers
       continue;
     }
     p.done_cv.wait(lock, [&p] { return p.HeadDone(); });
@@ -250,6 +328,7 @@ absl::Status GranuleHasher::Run(Payload::Reader& reader, size_t lead,
   p.tail = p.claim;
   p.done_cv.wait(lock, [&p] { return p.ClaimedDone(); });
   p.head = p.claim = p.tail = 0;
+  p.positional = nullptr;
   return result;
 }
 

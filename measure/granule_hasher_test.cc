@@ -1,8 +1,11 @@
 #include "measure/granule_hasher.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -112,8 +115,94 @@ TEST(GranuleHasher, FileMatchesReference) {
                                          HashAlgorithm::kSha256, &s);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(got, Reference(data, 4092, HashAlgorithm::kSha256));
-  // In-flight memory is the ring, not the 5 MiB payload.
-  EXPECT_EQ(hasher.buffer_bytes(), 4u * 16 * kGranuleSize);
+  // In-flight memory is the ring and one buffer per thread, not the 5 MiB
+  // payload.
+  EXPECT_EQ(hasher.buffer_bytes(), (4u + 2) * 16 * kGranuleSize);
+}
+
+// Files are read by the hashing threads (positional reads); every lead and
+// a size that ends inside a granule, on 1 to 4 threads.
+TEST(GranuleHasher, FileMatchesReferenceForLeadsAndThreads) {
+  std::vector<uint8_t> data = Pattern(37 * 4096 + 777, 8);
+  const std::string path = TempFile("gh-file-leads", data);
+  for (int threads : {1, 2, 4}) {
+    GranuleHasher hasher(GranuleHasherOptions{threads, 5, 3});
+    for (size_t lead : {0, 1, 3319, 4095}) {
+      SCOPED_TRACE(absl::StrCat("threads ", threads, " lead ", lead));
+      absl::Status s;
+      std::vector<Measurement> got = Collect(hasher, Payload::FromFile(path),
+                                             lead, HashAlgorithm::kSha512, &s);
+      ASSERT_TRUE(s.ok()) << s;
+      EXPECT_EQ(got, Reference(data, lead, HashAlgorithm::kSha512));
+    }
+  }
+}
+
+// A stream (a gzip kernel) is read sequentially by the caller into the ring.
+class VectorStream : public Payload::Stream {
+ public:
+  explicit VectorStream(const std::vector<uint8_t>* data) : data_(data) {}
+  absl::StatusOr<size_t> Read(absl::Span<uint8_t> out) override {
+    // Fills `out` unless the content ends first (the Stream contract).
+    const size_t n = std::min<size_t>(out.size(), data_->size() - pos_);
+    std::copy(data_->begin() + pos_, data_->begin() + pos_ + n, out.begin());
+    pos_ += n;
+    return n;
+  }
+  std::string identity() const override { return "test"; }
+
+ private:
+  const std::vector<uint8_t>* data_;
+  size_t pos_ = 0;
+};
+
+TEST(GranuleHasher, StreamMatchesReference) {
+  for (size_t size : {0, 4095, 4096, 11 * 4096 + 1}) {
+    std::vector<uint8_t> data = Pattern(size, 9);
+    Payload p = Payload::FromStream(
+        "s", size,
+        [&data]() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
+          return std::make_unique<VectorStream>(&data);
+        });
+    for (int threads : {1, 3}) {
+      GranuleHasher hasher(GranuleHasherOptions{threads, 2, 3});
+      for (size_t lead : {0, 7, 4095}) {
+        SCOPED_TRACE(
+            absl::StrCat("size ", size, " threads ", threads, " lead ", lead));
+        absl::Status s;
+        std::vector<Measurement> got =
+            Collect(hasher, p, lead, HashAlgorithm::kSha256, &s);
+        ASSERT_TRUE(s.ok()) << s;
+        EXPECT_EQ(got, Reference(data, lead, HashAlgorithm::kSha256));
+      }
+    }
+  }
+}
+
+// A file that shrinks after it was opened: the granules before the missing
+// bytes are delivered, then the error names the file and both sizes.
+TEST(GranuleHasher, FileThatShrinksFails) {
+  std::vector<uint8_t> data = Pattern(40 * 4096, 10);
+  const std::string path = TempFile("gh-shrink", data);
+  absl::StatusOr<Payload::Reader> reader = Payload::FromFile(path).Open();
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_EQ(truncate(path.c_str(), 10 * 4096 + 100), 0);
+  GranuleHasher hasher(GranuleHasherOptions{2, 4, 3});
+  std::vector<Measurement> got;
+  absl::Status s = hasher.Run(*reader, 0, HashAlgorithm::kSha256,
+                              [&](uint64_t, const Measurement& m) {
+                                got.push_back(m);
+                                return absl::OkStatus();
+                              });
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            absl::StrCat("file ", path,
+                         " error: content ended after 41060 bytes, expected "
+                         "163840 (changed while it was read)"));
+  // Chunks of 4 granules: the first two (8 granules) are whole.
+  ASSERT_EQ(got.size(), 8u);
+  std::vector<Measurement> want = Reference(data, 0, HashAlgorithm::kSha256);
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), want.begin()));
 }
 
 TEST(GranuleHasher, KnownDigestOfZeroGranule) {

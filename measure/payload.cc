@@ -127,6 +127,8 @@ Payload::Reader& Payload::Reader::operator=(Reader&& other) noexcept {
     stream_ = std::move(other.stream_);
     stream_size_ = other.stream_size_;
     pos_ = other.pos_;
+    regular_ = other.regular_;
+    size_ = other.size_;
     file_identity_ = std::move(other.file_identity_);
   }
   return *this;
@@ -188,11 +190,46 @@ absl::StatusOr<size_t> Payload::Reader::Read(absl::Span<uint8_t> out) {
   return got;
 }
 
+bool Payload::Reader::can_read_at() const {
+  return bytes_ != nullptr || (fd_ >= 0 && regular_);
+}
+
+absl::Status Payload::Reader::ReadAt(uint64_t offset,
+                                     absl::Span<uint8_t> out) const {
+  if (!can_read_at() || offset > size_ || out.size() > size_ - offset) {
+    return absl::InternalError(absl::StrCat(
+        "file ", name_, " error: positional read of ", out.size(),
+        " bytes at offset ", offset, " outside the ", size_, " bytes"));
+  }
+  if (bytes_ != nullptr) {
+    if (!out.empty())
+      std::memcpy(out.data(), bytes_->data() + offset, out.size());
+    return absl::OkStatus();
+  }
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = pread(fd_, out.data() + got, out.size() - got,
+                      static_cast<off_t>(offset + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return OsFileError(name_, errno);
+    }
+    if (n == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "file ", name_, " error: content ended after ", offset + got,
+          " bytes, expected ", size_, " (changed while it was read)"));
+    }
+    got += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Payload::Reader> Payload::Open() const {
   Reader r;
   r.name_ = name_;
   if (bytes_ != nullptr) {
     r.bytes_ = bytes_;
+    r.size_ = bytes_->size();
     return r;
   }
   if (open_stream_ != nullptr) {
@@ -208,6 +245,8 @@ absl::StatusOr<Payload::Reader> Payload::Open() const {
   r.fd_ = *fd;
   struct stat st;
   if (fstat(r.fd_, &st) != 0) return OsFileError(name_, errno);
+  r.regular_ = S_ISREG(st.st_mode);
+  r.size_ = static_cast<uint64_t>(st.st_size);
   // Sequential read-ahead; a hint only, failures do not matter.
   (void)posix_fadvise(r.fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
   r.file_identity_ = FileIdentity(st);

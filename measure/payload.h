@@ -84,6 +84,20 @@ class Payload {
     // (identify those by content).
     const std::string& file_identity() const { return file_identity_; }
 
+    // Positional reads, for regular files (pread on the open descriptor)
+    // and bytes: several threads may call ReadAt at once, each reading
+    // straight into its own buffer (granule_hasher.h). Streams and
+    // directories read only sequentially (Read).
+    bool can_read_at() const;
+    // The content size for can_read_at() readers: fstat of the descriptor
+    // when it was opened, or the byte count.
+    uint64_t size() const { return size_; }
+    // Fills `out` with the content at `offset`; `offset + out.size()` must
+    // not pass size(). A file that ends early (it shrank after it was
+    // opened) fails with "file <path> error: content ended after <n> bytes,
+    // expected <size> (changed while it was read)"; OS errors as Read().
+    absl::Status ReadAt(uint64_t offset, absl::Span<uint8_t> out) const;
+
    private:
     friend class Payload;
     Reader() = default;
@@ -93,6 +107,8 @@ class Payload {
     std::unique_ptr<Stream> stream_;
     uint64_t stream_size_ = 0;  // what the stream must produce
     uint64_t pos_ = 0;
+    bool regular_ = false;  // fd_ is a regular file
+    uint64_t size_ = 0;     // can_read_at() readers
     std::string file_identity_;
   };
   // Opens the file or the stream (or wraps the bytes). A directory opens;
