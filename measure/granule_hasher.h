@@ -24,8 +24,9 @@
 namespace realm_measurements::measure {
 
 struct GranuleHasherOptions {
-  // Hashing threads including the caller, which also reads and consumes.
-  // 0 = std::thread::hardware_concurrency(); clamped to [1, 64].
+  // Hashing threads including the caller, which also hands out chunks and
+  // runs the RIM chain (consumes the digests) between them: no thread is
+  // added for the chain. 0 = UsableCores(); clamped to [1, 64].
   int threads = 0;
   // Work unit: 64 granules = 256 KiB, small enough to stay in a core's L2
   // cache between its read and its hashing. Clamped to [1, 4096].
@@ -35,6 +36,10 @@ struct GranuleHasherOptions {
   // defaults (buffer_bytes()).
   size_t max_chunks_in_flight = 0;
 };
+
+// CPUs this process may run on (sched_getaffinity), else
+// std::thread::hardware_concurrency(), at least 1: the default thread count.
+int UsableCores();
 
 // Receives granule `index` (0 = the granule holding the first byte) and
 // H(granule) zero-extended to 64 bytes, in index order, on the caller's

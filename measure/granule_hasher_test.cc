@@ -1,5 +1,6 @@
 #include "measure/granule_hasher.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -203,6 +204,26 @@ TEST(GranuleHasher, FileThatShrinksFails) {
   ASSERT_EQ(got.size(), 8u);
   std::vector<Measurement> want = Reference(data, 0, HashAlgorithm::kSha256);
   EXPECT_TRUE(std::equal(got.begin(), got.end(), want.begin()));
+}
+
+// The default pool has one hashing thread per CPU this process may use: on
+// a thread restricted to one CPU (as `taskset -c N` would), one thread.
+TEST(GranuleHasher, DefaultThreadsFollowCpuAffinity) {
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &all)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  const int restricted = UsableCores();
+  const int pool = GranuleHasher().threads();
+  ASSERT_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+  EXPECT_EQ(restricted, 1);
+  EXPECT_EQ(pool, 1);
+  EXPECT_EQ(GranuleHasher().threads(), std::min(CPU_COUNT(&all), 64));
 }
 
 TEST(GranuleHasher, KnownDigestOfZeroGranule) {
