@@ -276,5 +276,52 @@ TEST(Payload, StreamOfAnotherSizeThanLoadedIsAnError) {
   }
 }
 
+// Positional reads (granule_hasher.h reads files and bytes with them, on
+// several threads at once).
+TEST(PayloadReader, ReadAtGivesTheContentOfFilesAndBytes) {
+  std::string data(3 * 4096 + 10, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+  const std::string path = TempPath("read-at");
+  WriteFile(path, data);
+  for (const Payload& p :
+       {Payload::FromFile(path),
+        Payload::FromBytes("b",
+                           std::vector<uint8_t>(data.begin(), data.end()))}) {
+    absl::StatusOr<Payload::Reader> r = p.Open();
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(r->can_read_at());
+    EXPECT_EQ(r->size(), data.size());
+    std::vector<uint8_t> got(5000);
+    ASSERT_TRUE(r->ReadAt(4000, absl::MakeSpan(got)).ok());
+    EXPECT_EQ(std::string(got.begin(), got.end()), data.substr(4000, 5000));
+    // Past the end: refused.
+    EXPECT_EQ(r->ReadAt(data.size() - 1, absl::MakeSpan(got.data(), 2)).code(),
+              absl::StatusCode::kInternal);
+  }
+  // A directory reads only sequentially (and fails there).
+  const char* dir = std::getenv("TEST_TMPDIR");
+  absl::StatusOr<Payload::Reader> d =
+      Payload::FromFile(dir != nullptr ? dir : "/tmp").Open();
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(d->can_read_at());
+}
+
+// A file that shrinks after it was opened: the read names the file and both
+// sizes.
+TEST(PayloadReader, ReadAtOfAShrunkFileFails) {
+  const std::string path = TempPath("shrinks");
+  WriteFile(path, std::string(64 * 1024, 'x'));
+  absl::StatusOr<Payload::Reader> r = Payload::FromFile(path).Open();
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(truncate(path.c_str(), 4096), 0);
+  std::vector<uint8_t> buf(64 * 1024);
+  absl::Status s = r->ReadAt(0, absl::MakeSpan(buf));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "file " + path +
+                " error: content ended after 4096 bytes, expected 65536 "
+                "(changed while it was read)");
+}
+
 }  // namespace
 }  // namespace realm_measurements::measure
