@@ -170,14 +170,10 @@ absl::StatusOr<Engine> Engine::RealmCreate(const RealmCreateParams& params) {
   fields.num_wps = static_cast<uint8_t>(params.num_wps - 1);
   fields.hash_algo = algo;
 
-  absl::StatusOr<crypto::Digest> digest =
-      crypto::Digest::Create(ToDigestAlgorithm(params.hash_algorithm));
-  if (!digest.ok()) return digest.status();
-
   Engine engine;
   engine.params_ = params;
   engine.block_sizes_ = *block_sizes;
-  engine.digest_.emplace(*std::move(digest));
+  engine.created_ = true;
   // The 4 KiB image is built once per realm; heap keeps the stack small.
   auto image = std::make_unique<internal::RealmParamsImage>();
   internal::EncodeRealmParams(fields, image.get());
@@ -188,7 +184,7 @@ absl::StatusOr<Engine> Engine::RealmCreate(const RealmCreateParams& params) {
 
 absl::Status Engine::HashInto(absl::Span<const uint8_t> data,
                               Measurement* out) const {
-  if (!digest_.has_value()) {
+  if (!created_) {
     return absl::FailedPreconditionError("engine: no realm was created");
   }
   const size_t n = HashSize(params_.hash_algorithm);
@@ -345,18 +341,20 @@ absl::Status Engine::ExtendRem(int index, absl::Span<const uint8_t> value,
   Measurement& rem = rem_[index];
   switch (formula) {
     case RemFormula::kTfRmm: {
-      // REM := H(REM_old[0:L] || value) (deviations.md C1).
-      if (!digest_.has_value()) {
-        return absl::FailedPreconditionError("engine: no realm was created");
-      }
+      // REM := H(REM_old[0:L] || value) (deviations.md C1), at most 128
+      // bytes: one-shot on the stack like every other engine hash, so a
+      // measurement never initialises the EVP layer (~3 ms of OpenSSL 3
+      // provider setup per CLI process, issue 18).
       const size_t n = HashSize(params_.hash_algorithm);
-      absl::Status s = digest_->Reset();
-      if (s.ok()) s = digest_->Update(absl::MakeConstSpan(rem.data(), n));
-      if (s.ok()) s = digest_->Update(value);
+      std::array<uint8_t, kMeasurementWidth + kRemDataSize> input;
+      std::memcpy(input.data(), rem.data(), n);
+      if (!value.empty()) {
+        std::memcpy(input.data() + n, value.data(), value.size());
+      }
       Measurement out;
-      if (s.ok()) s = digest_->Finish(absl::MakeSpan(out.data(), n));
+      absl::Status s =
+          HashInto(absl::MakeConstSpan(input.data(), n + value.size()), &out);
       if (!s.ok()) return s;
-      std::memset(out.data() + n, 0, out.size() - n);
       rem = out;
       return absl::OkStatus();
     }

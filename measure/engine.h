@@ -8,7 +8,6 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -137,7 +136,8 @@ class Engine {
 
  private:
   Engine() = default;
-  // H(data) into `out`, zero-extended; reuses `digest_` (no allocation).
+  // H(data) into `out`, zero-extended (crypto::HashSmall: no allocation,
+  // no EVP context).
   absl::Status HashInto(absl::Span<const uint8_t> data, Measurement* out) const;
   // Only checks, no state change: `ipa` is a granule inside the protected
   // IPA space.
@@ -146,9 +146,9 @@ class Engine {
   uint64_t block_sizes_ = 0;
   Measurement rim_ = {};
   std::array<Measurement, 4> rem_ = {};
-  // One digest per engine, reset for each hash; an Engine is therefore not
-  // safe for concurrent use (copies are independent).
-  mutable std::optional<crypto::Digest> digest_;
+  // Set by RealmCreate. An Engine is not safe for concurrent use (copies
+  // are independent).
+  bool created_ = false;
 };
 
 // Lower-case hex of all 64 bytes (128 characters).
