@@ -28,6 +28,7 @@
 #include "measure/engine.h"
 #include "measure/granule_hasher.h"
 #include "measure/host_caps.h"
+#include "measure/measure.h"
 #include "measure/payload.h"
 #include "measure/realm_config.h"
 #include "measure/sweep.h"
@@ -47,10 +48,6 @@ constexpr char kUsageLine[] =
 constexpr char kStageArgs[] = "Invalid arguments";
 constexpr char kStageBuild[] = "Cannot build parameters";
 constexpr char kStageMeasure[] = "Failed to compute measurements";
-
-// Config files are tiny (host_caps.h); endorsement templates are bounded in
-// comid_json.h.
-constexpr uint64_t kMaxConfigFileSize = kMaxHostCapsTomlBytes;
 
 enum class Kind { kFlag, kCount, kValue, kRepeated };
 
@@ -433,16 +430,17 @@ absl::Status NameOutput(const absl::Status& s,
 // second while hashing, then one summary line. Without `always_summary`
 // (a terminal, not --progress) a run too short for a progress line prints
 // nothing.
-class ProgressReporter {
+class ProgressReporter : public MeasureProgress {
  public:
-  ProgressReporter(std::ostream& err, uint64_t total, bool always_summary)
-      : err_(err),
-        total_(total),
-        always_summary_(always_summary),
-        start_(Clock::now()),
-        last_(start_) {}
+  ProgressReporter(std::ostream& err, bool always_summary)
+      : err_(err), always_summary_(always_summary) {}
 
-  void Add(uint64_t bytes) {
+  void Start(uint64_t total) override {
+    total_ = total;
+    start_ = last_ = Clock::now();
+  }
+
+  void Add(uint64_t bytes) override {
     done_ += bytes;
     // Looking at the clock every 64 calls (256 KiB of granules) keeps the
     // cost negligible next to the hashing.
@@ -453,7 +451,7 @@ class ProgressReporter {
     Print(now, /*final=*/false);
   }
 
-  void Finish() {
+  void Finish() override {
     if (done_ > 0 && (always_summary_ || printed_)) {
       Print(Clock::now(), /*final=*/true);
     }
@@ -485,67 +483,16 @@ class ProgressReporter {
   }
 
   std::ostream& err_;
-  const uint64_t total_;
   const bool always_summary_;
+  uint64_t total_ = 0;
   bool printed_ = false;
-  const Clock::time_point start_;
+  Clock::time_point start_;
   Clock::time_point last_;
   uint64_t done_ = 0;
   uint64_t calls_ = 0;
 };
 
-// The payload bytes ComputeMeasurements hashes (files that cannot be sized
-// are left out; they fail later with their own error).
-uint64_t PayloadBytes(const RealmConfig& config) {
-  uint64_t total = 0;
-  for (const auto& [addr, b] : config.rim_blobs()) {
-    if (absl::StatusOr<uint64_t> s = b.payload.Size(); s.ok()) total += *s;
-  }
-  for (const auto& [index, b] : config.rem_blobs()) {
-    if (absl::StatusOr<uint64_t> s = b.payload.Size(); s.ok()) total += *s;
-  }
-  return total;
-}
-
-// Reads a small text file through Payload (bounded).
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
-                                          uint64_t limit) {
-  Payload p = Payload::FromFile(path);
-  absl::StatusOr<uint64_t> size = p.Size();
-  if (!size.ok()) return size.status();
-  if (*size > limit) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("file ", path, " error: ", *size,
-                     " bytes, more than the limit of ", limit, " bytes"));
-  }
-  std::string text;
-  absl::Status s = p.Read([&](absl::Span<const uint8_t> chunk) -> absl::Status {
-    if (text.size() + chunk.size() > limit) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "file ", path, " error: larger than the limit of ", limit, " bytes"));
-    }
-    text.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return text;
-}
-
 std::string Hex64(uint64_t v) { return absl::StrFormat("0x%x", v); }
-
-absl::StatusOr<std::string> Sha256Hex(const Payload& p) {
-  absl::StatusOr<crypto::Digest> d =
-      crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
-  if (!d.ok()) return d.status();
-  absl::Status s =
-      p.Read([&](absl::Span<const uint8_t> c) { return d->Update(c); });
-  if (!s.ok()) return s;
-  absl::StatusOr<std::vector<uint8_t>> h = d->Finish();
-  if (!h.ok()) return h.status();
-  std::string out;
-  for (uint8_t b : *h) absl::StrAppendFormat(&out, "%02x", b);
-  return out;
-}
 
 // The RIPAS ranges INIT_RIPAS covers (spec-core §6.4), for the report.
 void AddRange(OJson& list, uint64_t base, uint64_t top) {
@@ -555,9 +502,9 @@ void AddRange(OJson& list, uint64_t base, uint64_t top) {
   list.push_back(std::move(r));
 }
 
-absl::StatusOr<std::string> JsonReport(const RealmConfig& config,
-                                       const Measurements& m,
-                                       const std::vector<std::string>& warns) {
+// --format json (needs MeasureRequest::layout_digests).
+std::string JsonReport(const MeasureResult& result) {
+  const Measurements& m = *result.measurements;
   OJson doc = OJson::object();
   doc["rmm_version"] = RmmVersionName(m.rmm_version);
   doc["hash_algorithm"] = HashAlgorithmName(m.hash_algorithm);
@@ -568,89 +515,72 @@ absl::StatusOr<std::string> JsonReport(const RealmConfig& config,
   for (int i = 0; i < 4; ++i) ms[absl::StrCat("rem", i)] = ToHex(m.rem[i]);
   doc["measurements"] = std::move(ms);
 
-  absl::StatusOr<RealmCreateParams> p = config.ResolveParams();
-  if (!p.ok()) return p.status();
+  const RealmCreateParams& p = result.parameters;
   OJson params = OJson::object();
-  params["ipa_bits"] = p->ipa_bits;
-  params["num_bps"] = p->num_bps;
-  params["num_wps"] = p->num_wps;
-  params["sve_vl"] = p->sve_vl;
-  params["pmu"] = p->pmu;
-  params["pmu_num_ctrs"] = p->pmu_num_ctrs;
-  params["lpa2"] = p->lpa2;
+  params["ipa_bits"] = p.ipa_bits;
+  params["num_bps"] = p.num_bps;
+  params["num_wps"] = p.num_wps;
+  params["sve_vl"] = p.sve_vl;
+  params["pmu"] = p.pmu;
+  params["pmu_num_ctrs"] = p.pmu_num_ctrs;
+  params["lpa2"] = p.lpa2;
   doc["realm_parameters"] = std::move(params);
-  doc["personalization_value"] = ToHex(config.personalization_value());
+  doc["personalization_value"] = ToHex(result.personalization_value);
 
+  const MeasureLayout& l = result.layout;
   OJson layout = OJson::object();
   OJson ram = OJson::array(), ripas = OJson::array();
-  for (const auto& [base, size] : config.ram()) {
-    OJson r = OJson::object();
-    r["base"] = Hex64(base);
-    r["size"] = size;
-    ram.push_back(std::move(r));
-    const uint64_t b = base & ~(kGranuleSize - 1);
-    AddRange(ripas, b, (b + size - 1 + kGranuleSize - 1) & ~(kGranuleSize - 1));
+  for (const MeasureLayout::Range& r : l.ram) {
+    OJson j = OJson::object();
+    j["base"] = Hex64(r.base);
+    j["size"] = r.size;
+    ram.push_back(std::move(j));
+    const uint64_t b = r.base & ~(kGranuleSize - 1);
+    AddRange(ripas, b,
+             (b + r.size - 1 + kGranuleSize - 1) & ~(kGranuleSize - 1));
   }
   layout["ram"] = std::move(ram);
   layout["ripas"] = std::move(ripas);
   OJson blobs = OJson::array();
-  auto blob_json = [&](const Blob& b, const char* into) -> absl::Status {
+  for (const MeasureLayout::Blob& b : l.blobs) {
     OJson j = OJson::object();
     j["name"] = b.name;
-    j["source"] = b.payload.name();
-    j["ipa"] = Hex64(b.guest_start);
-    absl::StatusOr<uint64_t> size = b.payload.Size();
-    if (!size.ok()) return size.status();
-    j["size"] = *size;
+    if (b.measured) j["source"] = b.source;
+    j["ipa"] = Hex64(b.ipa);
+    j["size"] = b.size;
     if (b.load_size != 0) j["load_size"] = b.load_size;
-    j["measured"] = true;
-    j["into"] = into;
-    absl::StatusOr<std::string> sha = Sha256Hex(b.payload);
-    if (!sha.ok()) return sha.status();
-    j["sha256"] = *sha;
-    blobs.push_back(std::move(j));
-    return absl::OkStatus();
-  };
-  for (const auto& [addr, b] : config.rim_blobs()) {
-    if (absl::Status s = blob_json(b, "rim"); !s.ok()) return s;
-  }
-  for (const auto& [index, b] : config.rem_blobs()) {
-    const std::string into = absl::StrCat("rem", index);
-    if (absl::Status s = blob_json(b, into.c_str()); !s.ok()) return s;
-  }
-  for (const MemoryRange& r : config.rim_unmeasured()) {
-    OJson j = OJson::object();
-    j["name"] = "unmeasured";
-    j["ipa"] = Hex64(r.base);
-    j["size"] = r.size;
-    j["measured"] = false;
-    j["into"] = "rim";
+    j["measured"] = b.measured;
+    j["into"] = b.rem < 0 ? std::string("rim") : absl::StrCat("rem", b.rem);
+    if (b.sha256.has_value()) {
+      std::string hex;
+      for (uint8_t c : *b.sha256) absl::StrAppendFormat(&hex, "%02x", c);
+      j["sha256"] = hex;
+    }
     blobs.push_back(std::move(j));
   }
   layout["blobs"] = std::move(blobs);
-  if (config.rec().has_value()) {
+  if (l.rec.has_value()) {
     OJson rec = OJson::object();
-    rec["pc"] = Hex64(config.rec()->pc);
+    rec["pc"] = Hex64(l.rec->pc);
     OJson gprs = OJson::array();
-    for (uint64_t g : config.rec()->gprs) gprs.push_back(Hex64(g));
+    for (uint64_t g : l.rec->gprs) gprs.push_back(Hex64(g));
     rec["gprs"] = std::move(gprs);
     layout["rec"] = std::move(rec);
   } else {
     layout["rec"] = nullptr;
   }
-  if (config.dtb().has_value()) {
+  if (result.dtb.has_value()) {
     OJson dtb = OJson::object();
-    dtb["address"] = config.dtb_address().has_value()
-                         ? OJson(Hex64(*config.dtb_address()))
-                         : OJson(nullptr);
-    dtb["size"] = config.dtb()->size();
+    dtb["address"] = l.dtb_address.has_value() ? OJson(Hex64(*l.dtb_address))
+                                               : OJson(nullptr);
+    dtb["size"] = result.dtb->size();
     layout["dtb"] = std::move(dtb);
   } else {
     layout["dtb"] = nullptr;
   }
   doc["layout"] = std::move(layout);
   OJson w = OJson::array();
-  for (const std::string& s : warns) w.push_back(s);
+  for (const std::string& s : result.warnings) w.push_back(s);
   doc["warnings"] = std::move(w);
   return doc.dump(2, ' ', /*ensure_ascii=*/false) + "\n";
 }
@@ -904,10 +834,10 @@ Example:
 
 namespace {
 
-// One VM shape: the whole flow from host caps to the printed measurements,
-// with the VMM arguments of that shape. In a sweep, `collected` receives the
-// measurements and the CBOR outputs are left to the sweep (one CoRIM for
-// all shapes).
+// One VM shape: argv -> MeasureRequest, Measure (measure/measure.h), then
+// the printed measurements and the output files. In a sweep, `collected`
+// receives the measurements and the CBOR outputs are left to the sweep (one
+// CoRIM for all shapes).
 int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
              const CliEnvironment& env, const MeasureOptions& measure,
              std::ostream& out, std::ostream& err,
@@ -936,81 +866,31 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
     return Usage(err, s.message());
   }
 
+  MeasureRequest request;
   // Host capabilities: config files restrict, CLI options update (§5.3).
-  HostCaps caps;
-  std::optional<std::string> config_hash_algo;
   for (const std::string& c : a.configs) {
     const std::string path = Resolve(env, c);
-    absl::StatusOr<std::string> text = ReadSmallFile(path, kMaxConfigFileSize);
-    if (!text.ok()) {
-      PrintError(err, kStageBuild, text.status());
-      return 1;
-    }
-    absl::StatusOr<HostCaps> file_caps = HostCaps::FromToml(*text, path);
-    if (!file_caps.ok()) {
-      PrintError(err, kStageBuild, file_caps.status());
-      return 1;
-    }
-    if (!config_hash_algo && file_caps->hash_algo) {
-      config_hash_algo = *file_caps->hash_algo;
-    }
-    if (absl::Status s = caps.Restrict(*file_caps); !s.ok()) {
-      PrintError(err, kStageBuild, s);
-      return 1;
-    }
+    request.host_caps.push_back({path, path, ""});
   }
-  if (absl::Status s = caps.Update(a.cli_caps); !s.ok()) {
-    PrintError(err, kStageBuild, s);
-    return 1;
+  request.overrides = a.cli_caps;
+  request.hash_algo_option = a.hash_algo;
+  request.vmm_name = a.command;
+  if (auto it = env.models.find(a.command); it != env.models.end()) {
+    request.model = it->second;
   }
-  debug(absl::StrCat("Host config: ", caps.DebugString()));
-
-  VmmModel model = nullptr;
-  auto it = env.models.find(a.command);
-  if (it != env.models.end()) model = it->second;
-  if (model == nullptr) {
-    err << "ERROR " << kStageBuild << ": the " << a.command
-        << " model is not implemented yet\n";
-    return 1;
-  }
-  VmmInputs inputs;
-  inputs.kernel = value("kernel");
-  inputs.initrd = value("initrd");
-  inputs.firmware = value("firmware");
-  inputs.dtb = value("dtb");
-  inputs.dtb_template = value("dtb-template");
-
-  RealmConfig config(caps);
-  absl::Status built = model(inputs, vmm_args, config);
-  if (built.ok()) built = config.Validate();
-  std::vector<std::string> warnings = config.warnings();
-  // deviations.md: --hash-algo / config hash_algo never choose the
-  // algorithm; say so when they disagree with the VMM's choice.
-  if (built.ok() && config.hash_algorithm().has_value()) {
-    const std::string vmm = HashAlgorithmName(*config.hash_algorithm());
-    if (a.hash_algo && *a.hash_algo != vmm) {
-      warnings.push_back(absl::StrCat("--hash-algo ", *a.hash_algo,
-                                      " is ignored: the VMM arguments select ",
-                                      vmm));
-    }
-    if (config_hash_algo) {
-      // The TOML spellings are the reference's two variants (host_caps.cc).
-      const std::string cfg =
-          *config_hash_algo == "RmiHashSha512" ? "sha512" : "sha256";
-      if (cfg != vmm) {
-        warnings.push_back(absl::StrCat("config hash_algo ", *config_hash_algo,
-                                        " is ignored: the VMM arguments "
-                                        "select ",
-                                        vmm));
-      }
-    }
-  }
-  for (const std::string& w : warnings) err << "WARN " << w << "\n";
-  if (!built.ok()) {
-    if (IsUsageError(built)) return Usage(err, built.message());
-    PrintError(err, kStageBuild, built);
-    return 1;
-  }
+  request.vmm_args = vmm_args;
+  request.inputs.kernel = value("kernel");
+  request.inputs.initrd = value("initrd");
+  request.inputs.firmware = value("firmware");
+  request.inputs.dtb = value("dtb");
+  request.inputs.dtb_template = value("dtb-template");
+  request.no_measurements = a.no_measurements;
+  request.layout_digests = a.json;
+  request.options = measure;
+  request.debug = debug;
+  request.on_warnings = [&](const std::vector<std::string>& warnings) {
+    for (const std::string& w : warnings) err << "WARN " << w << "\n";
+  };
 
   // Every output of the run is staged here and committed together at the
   // end, once everything succeeded (issue 14).
@@ -1027,79 +907,92 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
     if (!s.ok()) PrintError(err, stage, NameOutput(s, files_of_run));
     return s.ok();
   };
-  if (std::optional<std::string> path = value("output-dtb")) {
-    if (!config.dtb().has_value()) {
-      err << "ERROR " << kStageBuild << ": --output-dtb given but the "
-          << a.command << " model produced no DTB\n";
-      return 1;
-    }
-    const std::vector<uint8_t>& dtb = *config.dtb();
-    outputs.Add(*path, std::string(dtb.begin(), dtb.end()));
-  }
-  if (a.no_measurements) return commit(kStageBuild) ? 0 : 1;
 
-  // The endorsement inputs (template, key, chain, profile) are checked
-  // before any payload is hashed: encoded once with zero measurements.
+  // Between the build and the hashing: the DTB output, then the endorsement
+  // inputs (template, key, chain, profile), checked before any payload is
+  // hashed by encoding them once with zero measurements.
   std::optional<std::string> endorsements = value("endorsements-output");
   std::optional<std::string> tmpl_text;
   std::string tmpl_name;
-  if (endorsements) {
-    if (std::optional<std::string> tmpl = value("endorsements-template")) {
-      tmpl_name = *tmpl;
-      absl::StatusOr<std::string> text =
-          ReadSmallFile(*tmpl, kMaxComidTemplateSize);
-      if (!text.ok()) {
-        PrintError(err, kStageMeasure, text.status());
-        return 1;
+  const char* hook_stage = nullptr;  // the stage of an after_build error
+  request.after_build = [&](const RealmConfig& config) -> absl::Status {
+    if (std::optional<std::string> path = value("output-dtb")) {
+      if (!config.dtb().has_value()) {
+        hook_stage = kStageBuild;
+        return absl::FailedPreconditionError(
+            absl::StrCat("--output-dtb given but the ", a.command,
+                         " model produced no DTB"));
       }
-      tmpl_text = std::move(*text);
+      const std::vector<uint8_t>& dtb = *config.dtb();
+      outputs.Add(*path, std::string(dtb.begin(), dtb.end()));
     }
-  }
-  if (check_endorsements) {
-    Measurements zero;
-    if (config.hash_algorithm().has_value()) {
-      zero.hash_algorithm = *config.hash_algorithm();
-    }
+    if (a.no_measurements) return absl::OkStatus();
+    hook_stage = kStageMeasure;
     if (endorsements) {
-      absl::StatusOr<std::string> json =
-          FillComidJson(tmpl_text, tmpl_name, zero, Measurement{});
-      if (!json.ok()) {
-        PrintError(err, kStageMeasure, json.status());
-        return 1;
+      if (std::optional<std::string> tmpl = value("endorsements-template")) {
+        tmpl_name = *tmpl;
+        absl::StatusOr<std::string> text =
+            ReadSmallFile(*tmpl, kMaxComidTemplateSize);
+        if (!text.ok()) return text.status();
+        tmpl_text = std::move(*text);
       }
     }
-    if (endorse.corim_output || endorse.comid_output) {
-      absl::StatusOr<std::vector<EndorsementFile>> files =
-          BuildEndorsements(endorse, zero, Measurement{});
-      if (!files.ok()) {
-        PrintError(err, kStageMeasure, files.status());
-        return 1;
+    if (check_endorsements) {
+      Measurements zero;
+      if (config.hash_algorithm().has_value()) {
+        zero.hash_algorithm = *config.hash_algorithm();
+      }
+      if (endorsements) {
+        absl::StatusOr<std::string> json =
+            FillComidJson(tmpl_text, tmpl_name, zero, Measurement{});
+        if (!json.ok()) return json.status();
+      }
+      if (endorse.corim_output || endorse.comid_output) {
+        absl::StatusOr<std::vector<EndorsementFile>> files =
+            BuildEndorsements(endorse, zero, Measurement{});
+        if (!files.ok()) return files.status();
       }
     }
-  }
+    hook_stage = nullptr;
+    return absl::OkStatus();
+  };
 
   // Progress only for a single run: a sweep's shapes print into buffers.
   std::optional<ProgressReporter> progress;
-  MeasureOptions options = measure;
   if (collected == nullptr && (a.progress || env.stderr_is_terminal)) {
-    progress.emplace(err, PayloadBytes(config), a.progress);
-    options.on_hashed = [&](uint64_t bytes) { progress->Add(bytes); };
+    progress.emplace(err, a.progress);
+    request.progress = &*progress;
   }
-  absl::StatusOr<Measurements> m = ComputeMeasurements(config, options);
-  if (progress.has_value()) progress->Finish();
-  if (!m.ok()) {
-    PrintError(err, kStageMeasure, m.status());
+
+  absl::StatusOr<MeasureResult> result = Measure(request);
+  if (!result.ok()) {
+    const absl::Status& s = result.status();
+    if (hook_stage != nullptr) {
+      PrintError(err, hook_stage, s);
+      return 1;
+    }
+    std::optional<MeasureFailure> failure = MeasureFailureOf(s);
+    if (failure.has_value() && failure->stage == MeasureStage::kBuild &&
+        IsUsageError(s)) {
+      return Usage(err, s.message());
+    }
+    const bool measuring =
+        failure.has_value() && (failure->stage == MeasureStage::kMeasure ||
+                                failure->stage == MeasureStage::kReport);
+    PrintError(err, measuring ? kStageMeasure : kStageBuild, s);
     return 1;
   }
-  debug(absl::StrCat("RIM: ", ToHex(m->rim)));
+  if (a.no_measurements) return commit(kStageBuild) ? 0 : 1;
+  const Measurements& m = *result->measurements;
+  debug(absl::StrCat("RIM: ", ToHex(m.rim)));
 
   // Every CBOR output is encoded (and signed) before the first is written.
   absl::StatusOr<std::vector<EndorsementFile>> cbor_files =
       std::vector<EndorsementFile>();
   if (collected != nullptr) {
-    *collected = MeasuredRealm{*m, config.personalization_value()};
+    *collected = MeasuredRealm{m, result->personalization_value};
   } else {
-    cbor_files = BuildEndorsements(endorse, *m, config.personalization_value());
+    cbor_files = BuildEndorsements(endorse, m, result->personalization_value);
   }
   if (!cbor_files.ok()) {
     PrintError(err, kStageMeasure, cbor_files.status());
@@ -1111,21 +1004,15 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
   }
   if (endorsements) {
     absl::StatusOr<std::string> json =
-        FillComidJson(tmpl_text, tmpl_name, *m, config.personalization_value());
+        FillComidJson(tmpl_text, tmpl_name, m, result->personalization_value);
     if (!json.ok()) {
       PrintError(err, kStageMeasure, json.status());
       return 1;
     }
     outputs.Add(*endorsements, *std::move(json));
   }
-  absl::StatusOr<std::string> report;
-  if (a.json) {
-    report = JsonReport(config, *m, warnings);
-    if (!report.ok()) {
-      PrintError(err, kStageMeasure, report.status());
-      return 1;
-    }
-  }
+  std::string report;
+  if (a.json) report = JsonReport(*result);
   // Everything succeeded: commit the outputs, then print.
   if (!commit(kStageMeasure)) return 1;
   for (const EndorsementFile& f : *cbor_files) {
@@ -1136,7 +1023,7 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
   if (a.json) {
     if (!cbor_files->empty()) {
       // The media types to submit the CBOR outputs with (issue 5).
-      OJson doc = OJson::parse(*report, nullptr, /*allow_exceptions=*/false);
+      OJson doc = OJson::parse(report, nullptr, /*allow_exceptions=*/false);
       OJson list = OJson::array();
       for (const EndorsementFile& f : *cbor_files) {
         OJson e = OJson::object();
@@ -1148,19 +1035,19 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
       }
       if (doc.is_object()) {
         doc["endorsements"] = std::move(list);
-        *report = doc.dump(2, ' ', /*ensure_ascii=*/false) + "\n";
+        report = doc.dump(2, ' ', /*ensure_ascii=*/false) + "\n";
       }
     }
-    out << *report;
+    out << report;
     return 0;
   }
   if (endorsements) return 0;
   auto enc = [&](const Measurement& v) {
     return a.print_b64 ? ToBase64(v) : ToHex(v);
   };
-  out << "RIM: " << enc(m->rim) << "\n";
+  out << "RIM: " << enc(m.rim) << "\n";
   for (int i = 0; i < 4; ++i)
-    out << "REM" << i << ": " << enc(m->rem[i]) << "\n";
+    out << "REM" << i << ": " << enc(m.rem[i]) << "\n";
   out.flush();
   return 0;
 }
