@@ -19,11 +19,8 @@
 #include "measure/engine.h"
 #include "measure/granule_hasher.h"
 #include "measure/host_caps.h"
-#include "measure/realm_config.h"
+#include "measure/measure.h"
 #include "measure/sweep.h"
-#include "measure/vmm/cloud_hv.h"
-#include "measure/vmm/kvmtool.h"
-#include "measure/vmm/qemu.h"
 #include "measure/vmm/vmm.h"
 
 namespace realm_measurements::service {
@@ -76,38 +73,38 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     const std::vector<std::string>* vmm_args, measure::GranuleHasher* hasher,
     v1::ComputeMeasurementsResponse* response) {
   const v1::ComputeMeasurementsRequest* request = &req;
-  measure::VmmModel model = nullptr;
+  measure::MeasureRequest m;
   switch (request->vmm()) {
     case v1::VMM_KVMTOOL:
-      model = &measure::BuildKvmtool;
+      m.model = measure::ModelOf(measure::VmmKind::kKvmtool);
       break;
     case v1::VMM_QEMU:
-      model = &measure::BuildQemu;
+      m.model = measure::ModelOf(measure::VmmKind::kQemu);
       break;
     case v1::VMM_CLOUD_HYPERVISOR:
-      model = &measure::BuildCloudHv;
+      m.model = measure::ModelOf(measure::VmmKind::kCloudHv);
       break;
     default:
       return Invalid(absl::StrCat(
           "vmm: expected KVMTOOL, QEMU or CLOUD_HYPERVISOR, found ",
           static_cast<int>(request->vmm())));
   }
+  m.vmm_name = v1::Vmm_Name(request->vmm());
   if (request->vmm_args_size() > kMaxVmmArgs) {
     return Invalid(absl::StrCat("vmm_args: expected at most ", kMaxVmmArgs,
                                 " arguments, found ",
                                 request->vmm_args_size()));
   }
   // A sweep passes the substituted arguments (placeholders can grow them).
-  const std::vector<std::string> args =
-      vmm_args != nullptr
-          ? *vmm_args
-          : std::vector<std::string>(request->vmm_args().begin(),
-                                     request->vmm_args().end());
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i].size() > kMaxVmmArgBytes) {
+  m.vmm_args = vmm_args != nullptr
+                   ? *vmm_args
+                   : std::vector<std::string>(request->vmm_args().begin(),
+                                              request->vmm_args().end());
+  for (size_t i = 0; i < m.vmm_args.size(); ++i) {
+    if (m.vmm_args[i].size() > kMaxVmmArgBytes) {
       return Invalid(absl::StrCat("vmm_args[", i, "]: expected at most ",
                                   kMaxVmmArgBytes, " bytes, found ",
-                                  args[i].size()));
+                                  m.vmm_args[i].size()));
     }
   }
   if (request->host_caps_toml_size() > kMaxHostCapsDocs) {
@@ -117,191 +114,184 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   }
 
   // Host capabilities: configs restrict, overrides update (spec-core §5.3).
-  measure::HostCaps caps;
   for (int i = 0; i < request->host_caps_toml_size(); ++i) {
-    const std::string name = absl::StrCat("host_caps_toml[", i, "]");
-    absl::StatusOr<measure::HostCaps> c =
-        measure::HostCaps::FromToml(request->host_caps_toml(i), name);
-    if (!c.ok()) return ToGrpc(c.status());
-    if (absl::Status s = caps.Restrict(*c); !s.ok()) return ToGrpc(s, name);
+    m.host_caps.push_back({absl::StrCat("host_caps_toml[", i, "]"),
+                           std::nullopt, request->host_caps_toml(i)});
   }
+  // Everything a front end checks between the steps of the flow answers
+  // with its own gRPC status (`hook`); Measure returns it as `kHook`.
+  ::grpc::Status hook = ::grpc::Status::OK;
+  const absl::Status kHook = absl::AbortedError("compute hook");
+  // Out-of-range overrides are reported after the documents were parsed
+  // (before_build), as they always were.
   const v1::HostCapsOverrides& o = request->overrides();
-  measure::HostCaps over;
-  auto small = [](const char* field, uint32_t v,
-                  uint32_t max) -> ::grpc::Status {
-    if (v > max) {
-      return Invalid(absl::StrCat("overrides.", field, ": expected 0..", max,
-                                  ", found ", v));
+  ::grpc::Status bad_override = ::grpc::Status::OK;
+  auto small = [&](const char* field, uint32_t v, uint32_t max) {
+    if (v > max && bad_override.ok()) {
+      bad_override = Invalid(absl::StrCat("overrides.", field, ": expected 0..",
+                                          max, ", found ", v));
     }
-    return ::grpc::Status::OK;
+    return bad_override.ok();
   };
-  ::grpc::Status g;
-  if (o.has_ipa_bits()) {
-    if (!(g = small("ipa_bits", o.ipa_bits(), 255)).ok()) return g;
-    over.ipa_bits = o.ipa_bits();
+  if (o.has_ipa_bits() && small("ipa_bits", o.ipa_bits(), 255)) {
+    m.overrides.ipa_bits = o.ipa_bits();
   }
-  if (o.has_num_bps()) {
-    if (!(g = small("num_bps", o.num_bps(), 255)).ok()) return g;
-    over.num_bps = o.num_bps();
+  if (bad_override.ok() && o.has_num_bps() &&
+      small("num_bps", o.num_bps(), 255)) {
+    m.overrides.num_bps = o.num_bps();
   }
-  if (o.has_num_wps()) {
-    if (!(g = small("num_wps", o.num_wps(), 255)).ok()) return g;
-    over.num_wps = o.num_wps();
+  if (bad_override.ok() && o.has_num_wps() &&
+      small("num_wps", o.num_wps(), 255)) {
+    m.overrides.num_wps = o.num_wps();
   }
-  if (o.has_sve_vl()) {
-    if (!(g = small("sve_vl", o.sve_vl(), 65535)).ok()) return g;
-    over.sve_vl = o.sve_vl();
+  if (bad_override.ok() && o.has_sve_vl() &&
+      small("sve_vl", o.sve_vl(), 65535)) {
+    m.overrides.sve_vl = o.sve_vl();
   }
-  if (o.has_pmu_num_ctrs()) {
-    if (!(g = small("pmu_num_ctrs", o.pmu_num_ctrs(), 255)).ok()) return g;
-    over.pmu_num_ctrs = o.pmu_num_ctrs();
+  if (bad_override.ok() && o.has_pmu_num_ctrs() &&
+      small("pmu_num_ctrs", o.pmu_num_ctrs(), 255)) {
+    m.overrides.pmu_num_ctrs = o.pmu_num_ctrs();
   }
-  if (o.has_pmu()) over.pmu = o.pmu();
-  if (o.has_lpa2()) over.lpa2 = o.lpa2();
-  over.rmm_version = FromProto(request->rmm_version());
-  if (absl::Status s = caps.Update(over); !s.ok()) {
-    return ToGrpc(s, "overrides");
+  if (bad_override.ok()) {
+    if (o.has_pmu()) m.overrides.pmu = o.pmu();
+    if (o.has_lpa2()) m.overrides.lpa2 = o.lpa2();
+    m.overrides.rmm_version = FromProto(request->rmm_version());
   }
+  // A bad override is reported instead of the overrides' Update.
+  if (!bad_override.ok()) m.overrides = measure::HostCaps();
 
-  measure::VmmInputs inputs;
-  const std::pair<const v1::PayloadRef*, std::optional<std::string>*> refs[] = {
-      {&request->kernel(), &inputs.kernel},
-      {&request->initrd(), &inputs.initrd},
-      {&request->firmware(), &inputs.firmware},
-      {&request->dtb(), &inputs.dtb},
-      {&request->dtb_template(), &inputs.dtb_template}};
-  const char* const names[] = {"kernel", "initrd", "firmware", "dtb",
-                               "dtb_template"};
-  for (int i = 0; i < 5; ++i) {
-    if (refs[i].first->sha256().empty()) continue;
-    if (options_.store == nullptr) return NoStore();
-    absl::StatusOr<std::string> path = PayloadPath(*refs[i].first, names[i]);
-    if (!path.ok()) return ToGrpc(path.status());
-    *refs[i].second = *path;
-  }
-  if (request->has_dtb() && request->has_dtb_template()) {
-    return Invalid("dtb and dtb_template: expected at most one of them");
-  }
-
-  // A sweep holds one slot for all its shapes.
+  // Payload files are named by digest in errors, not by the server's path.
+  std::vector<std::pair<std::string, std::string>> scrub;
   std::optional<internal::AdmissionClass::Ticket> ticket;
-  if (hasher == nullptr) {
-    if (::grpc::Status s = Admit(expensive_, context, &ticket); !s.ok()) {
-      return s;
+  m.before_build = [&](measure::VmmInputs& inputs) -> absl::Status {
+    if (!bad_override.ok()) {
+      hook = bad_override;
+      return kHook;
     }
-  }
-
-  // Gzip kernels, granules and the blob digests below stop when the call is
-  // cancelled or its deadline passes.
-  const measure::CancelCheck cancel = CallCancel(context);
-  inputs.cancel = cancel;
-  measure::RealmConfig config(caps);
-  absl::Status built = model(inputs, args, config);
-  if (built.ok()) built = config.Validate();
-  auto clean = [&](const absl::Status& s) {
-    // Payload files are named by digest; show that, not the server's path.
-    std::string msg(s.message());
-    if (options_.store != nullptr) {
-      for (const auto& [ref, path] : refs) {
-        if (path->has_value()) {
-          absl::StrReplaceAll(
-              {{**path,
-                absl::StrCat("payload sha256:", HexOf(Span(ref->sha256())))}},
-              &msg);
-        }
+    const std::pair<const v1::PayloadRef*, std::optional<std::string>*> refs[] =
+        {{&request->kernel(), &inputs.kernel},
+         {&request->initrd(), &inputs.initrd},
+         {&request->firmware(), &inputs.firmware},
+         {&request->dtb(), &inputs.dtb},
+         {&request->dtb_template(), &inputs.dtb_template}};
+    const char* const names[] = {"kernel", "initrd", "firmware", "dtb",
+                                 "dtb_template"};
+    for (int i = 0; i < 5; ++i) {
+      if (refs[i].first->sha256().empty()) continue;
+      if (options_.store == nullptr) {
+        hook = NoStore();
+        return kHook;
+      }
+      absl::StatusOr<std::string> path = PayloadPath(*refs[i].first, names[i]);
+      if (!path.ok()) {
+        hook = ToGrpc(path.status());
+        return kHook;
+      }
+      *refs[i].second = *path;
+      scrub.push_back(
+          {*path, absl::StrCat("payload sha256:",
+                               HexOf(Span(refs[i].first->sha256())))});
+    }
+    if (request->has_dtb() && request->has_dtb_template()) {
+      hook = Invalid("dtb and dtb_template: expected at most one of them");
+      return kHook;
+    }
+    // A sweep holds one slot for all its shapes.
+    if (hasher == nullptr) {
+      if (::grpc::Status s = Admit(expensive_, context, &ticket); !s.ok()) {
+        hook = s;
+        return kHook;
       }
     }
-    return absl::Status(s.code(), msg);
+    return absl::OkStatus();
   };
-  if (!built.ok()) return ToGrpc(clean(built), "cannot build parameters");
-  // The long-lived digest cache: requests over the same stored payload
-  // (content-addressed, never rewritten) reuse its granule digests.
-  measure::MeasureOptions measure_options;
-  measure_options.hasher = hasher;
-  measure_options.cache = digest_cache_.get();
-  measure_options.cancel = cancel;
-  absl::StatusOr<measure::Measurements> m =
-      measure::ComputeMeasurements(config, measure_options);
-  if (!m.ok()) {
-    return ToGrpc(clean(m.status()), "failed to compute measurements");
-  }
-  absl::StatusOr<measure::RealmCreateParams> p = config.ResolveParams();
-  if (!p.ok()) return ToGrpc(clean(p.status()));
+  // Gzip kernels, granules and the blob digests stop when the call is
+  // cancelled or its deadline passes. The long-lived digest cache: requests
+  // over the same stored payload (content-addressed, never rewritten) reuse
+  // its granule digests.
+  m.options.hasher = hasher;
+  m.options.cache = digest_cache_.get();
+  m.options.cancel = CallCancel(context);
+  m.layout_digests = true;
 
-  const size_t n = measure::HashSize(m->hash_algorithm);
-  response->set_rmm_version(ToProto(m->rmm_version));
-  response->set_hash_algorithm(ToProto(m->hash_algorithm));
-  response->set_rim(Bytes(absl::MakeConstSpan(m->rim).first(n)));
-  for (const measure::Measurement& r : m->rem) {
+  absl::StatusOr<measure::MeasureResult> result = measure::Measure(m);
+  if (!result.ok()) {
+    if (!hook.ok()) return hook;
+    const absl::Status& s = result.status();
+    auto clean = [&](const absl::Status& s) {
+      std::string msg(s.message());
+      for (const auto& [path, name] : scrub) {
+        absl::StrReplaceAll({{path, name}}, &msg);
+      }
+      return absl::Status(s.code(), msg);
+    };
+    std::optional<measure::MeasureFailure> f = measure::MeasureFailureOf(s);
+    switch (f.has_value() ? f->stage : measure::MeasureStage::kReport) {
+      case measure::MeasureStage::kHostCaps:
+        return ToGrpc(s);
+      case measure::MeasureStage::kRestrict:
+        return ToGrpc(s, f->document);
+      case measure::MeasureStage::kOverrides:
+        return ToGrpc(s, "overrides");
+      case measure::MeasureStage::kBuild:
+        return ToGrpc(clean(s), "cannot build parameters");
+      case measure::MeasureStage::kMeasure:
+        return ToGrpc(clean(s), "failed to compute measurements");
+      case measure::MeasureStage::kReport:
+        return ToGrpc(clean(s));
+    }
+  }
+
+  const measure::Measurements& values = *result->measurements;
+  const size_t n = measure::HashSize(values.hash_algorithm);
+  response->set_rmm_version(ToProto(values.rmm_version));
+  response->set_hash_algorithm(ToProto(values.hash_algorithm));
+  response->set_rim(Bytes(absl::MakeConstSpan(values.rim).first(n)));
+  for (const measure::Measurement& r : values.rem) {
     response->add_rems(Bytes(absl::MakeConstSpan(r).first(n)));
   }
-  response->set_personalization_value(Bytes(config.personalization_value()));
+  response->set_personalization_value(Bytes(result->personalization_value));
+  const measure::RealmCreateParams& p = result->parameters;
   v1::RealmParameters* rp = response->mutable_parameters();
-  rp->set_ipa_bits(p->ipa_bits);
-  rp->set_num_bps(p->num_bps);
-  rp->set_num_wps(p->num_wps);
-  rp->set_sve_vl(p->sve_vl);
-  rp->set_pmu(p->pmu);
-  rp->set_pmu_num_ctrs(p->pmu_num_ctrs);
-  rp->set_lpa2(p->lpa2);
+  rp->set_ipa_bits(p.ipa_bits);
+  rp->set_num_bps(p.num_bps);
+  rp->set_num_wps(p.num_wps);
+  rp->set_sve_vl(p.sve_vl);
+  rp->set_pmu(p.pmu);
+  rp->set_pmu_num_ctrs(p.pmu_num_ctrs);
+  rp->set_lpa2(p.lpa2);
 
+  const measure::MeasureLayout& l = result->layout;
   v1::Layout* layout = response->mutable_layout();
-  for (const auto& [base, size] : config.ram()) {
-    v1::MemoryRange* r = layout->add_ram();
-    r->set_base(base);
-    r->set_size(size);
+  for (const measure::MeasureLayout::Range& r : l.ram) {
+    v1::MemoryRange* out = layout->add_ram();
+    out->set_base(r.base);
+    out->set_size(r.size);
   }
-  absl::Status stopped;  // a cancellation while digesting the blobs
-  auto add_blob = [&](const measure::Blob& b, v1::Register into) {
+  for (const measure::MeasureLayout::Blob& b : l.blobs) {
     v1::LayoutBlob* out = layout->add_blobs();
     out->set_name(b.name);
-    out->set_ipa(b.guest_start);
+    out->set_ipa(b.ipa);
+    out->set_size(b.size);
+    out->set_into(b.rem < 0
+                      ? v1::REGISTER_RIM
+                      : static_cast<v1::Register>(v1::REGISTER_REM0 + b.rem));
+    if (!b.measured) continue;
     out->set_load_size(b.load_size);
     out->set_measured(true);
-    out->set_into(into);
-    absl::StatusOr<uint64_t> size = b.payload.Size();
-    if (size.ok()) out->set_size(*size);
-    absl::StatusOr<crypto::Digest> d =
-        crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
-    if (!d.ok()) return;
-    if (!b.payload
-             .Read([&](absl::Span<const uint8_t> c) {
-               if (stopped.ok()) stopped = cancel();
-               return stopped.ok() ? d->Update(c) : stopped;
-             })
-             .ok()) {
-      return;
-    }
-    absl::StatusOr<std::vector<uint8_t>> h = d->Finish();
-    if (h.ok()) out->set_sha256(Bytes(*h));
-  };
-  for (const auto& [addr, b] : config.rim_blobs()) {
-    add_blob(b, v1::REGISTER_RIM);
+    if (b.sha256.has_value()) out->set_sha256(Bytes(*b.sha256));
   }
-  for (const auto& [index, b] : config.rem_blobs()) {
-    add_blob(b, static_cast<v1::Register>(v1::REGISTER_REM0 + index));
-  }
-  if (!stopped.ok()) return ToGrpc(stopped);
-  for (const measure::MemoryRange& r : config.rim_unmeasured()) {
-    v1::LayoutBlob* out = layout->add_blobs();
-    out->set_name("unmeasured");
-    out->set_ipa(r.base);
-    out->set_size(r.size);
-    out->set_into(v1::REGISTER_RIM);
-  }
-  if (config.rec().has_value()) {
+  if (l.rec.has_value()) {
     layout->set_has_rec(true);
-    layout->set_rec_pc(config.rec()->pc);
-    for (uint64_t gpr : config.rec()->gprs) layout->add_rec_gprs(gpr);
+    layout->set_rec_pc(l.rec->pc);
+    for (uint64_t gpr : l.rec->gprs) layout->add_rec_gprs(gpr);
   }
-  if (config.dtb().has_value()) {
+  if (result->dtb.has_value()) {
     layout->set_has_dtb(true);
-    if (config.dtb_address().has_value()) {
-      layout->set_dtb_address(*config.dtb_address());
-    }
-    response->set_dtb(Bytes(*config.dtb()));
+    if (l.dtb_address.has_value()) layout->set_dtb_address(*l.dtb_address);
+    response->set_dtb(Bytes(*result->dtb));
   }
-  for (const std::string& w : config.warnings()) response->add_warnings(w);
+  for (const std::string& w : result->warnings) response->add_warnings(w);
   return ::grpc::Status::OK;
 }
 
