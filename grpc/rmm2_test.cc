@@ -165,6 +165,30 @@ TEST_F(Rmm2Test, ComputeMatchesTheRmm2GoldenSample) {
   EXPECT_EQ(sha384, 2);
 }
 
+// One flow for the CLI and the server (measure/measure.h): a host-caps
+// hash_algo never chooses the algorithm, and the response says so with the
+// CLI's warning when it disagrees with the VMM's.
+TEST_F(Rmm2Test, HostCapsHashAlgoThatDisagreesWarnsAsInTheCli) {
+  v1::ComputeMeasurementsRequest req;
+  req.set_vmm(v1::VMM_KVMTOOL);
+  for (const char* a : {"--realm", "-c", "1", "-m", "512M"}) {
+    req.add_vmm_args(a);
+  }
+  req.mutable_overrides()->set_num_bps(6);
+  req.mutable_overrides()->set_num_wps(6);
+  v1::ComputeMeasurementsResponse plain, r;
+  ASSERT_TRUE(Compute(req, &plain).ok());
+  EXPECT_EQ(plain.warnings_size(), 0);
+  req.add_host_caps_toml("hash_algo = \"RmiHashSha512\"\n");
+  ASSERT_TRUE(Compute(req, &r).ok());
+  EXPECT_EQ(r.hash_algorithm(), v1::HASH_ALGORITHM_SHA256);
+  EXPECT_EQ(r.rim(), plain.rim());
+  ASSERT_EQ(r.warnings_size(), 1);
+  EXPECT_EQ(r.warnings(0),
+            "config hash_algo RmiHashSha512 is ignored: the VMM arguments "
+            "select sha256");
+}
+
 TEST_F(Rmm2Test, RmmVersionFieldSemantics) {
   v1::ComputeMeasurementsRequest req = testing::KvmMin();
   v1::ComputeMeasurementsResponse v1_0, v2_0, r;
