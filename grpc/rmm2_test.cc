@@ -37,7 +37,7 @@ using ::realm_measurements::service::testing::Upload;
 
 constexpr char kInputs[] = "testdata/golden/inputs/";
 constexpr char kRmm2Cases[] = "testdata/golden/rmm2/cases-rmm2-public.json";
-constexpr char kCli[] = "measure/realm-measurements";
+constexpr char kCli[] = "cli/realm-measurements";
 
 std::string Hex(const std::string& b) { return absl::BytesToHexString(b); }
 

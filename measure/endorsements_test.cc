@@ -14,17 +14,20 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cli/cli.h"
 #include "corim/comid.h"
 #include "corim/signed_corim.h"
 #include "corim/testing/test_pki.h"
 #include "gtest/gtest.h"
-#include "measure/cli.h"
 #include "measure/vmm/kvmtool.h"
 #include "measure/vmm/vmm.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::measure {
 namespace {
+
+using cli::CliEnvironment;
+using cli::RunCli;
 
 // Independent vectors: the golden corpus (testdata/golden, recorded from the
 // reference tool): G1 = "kvm-min-sha256", "kvm-k-2cpu-256M-sha512",

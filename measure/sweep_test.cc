@@ -11,15 +11,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cli/cli.h"
 #include "corim/comid.h"
 #include "gtest/gtest.h"
-#include "measure/cli.h"
 #include "measure/vmm/kvmtool.h"
 #include "measure/vmm/qemu.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::measure {
 namespace {
+
+using cli::CliEnvironment;
+using cli::RunCli;
 
 using Args = std::vector<std::string>;
 

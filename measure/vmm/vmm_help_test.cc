@@ -9,8 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cli/cli.h"
 #include "gtest/gtest.h"
-#include "measure/cli.h"
 #include "measure/vmm/cloud_hv.h"
 #include "measure/vmm/kvmtool.h"
 #include "measure/vmm/qemu.h"
@@ -19,6 +19,9 @@
 
 namespace realm_measurements::measure {
 namespace {
+
+using cli::CliEnvironment;
+using cli::RunCli;
 
 std::string ReadDoc(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

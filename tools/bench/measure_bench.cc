@@ -25,7 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/crypto.h"
-#include "measure/cli.h"
+#include "cli/cli.h"
 #include "measure/engine.h"
 #include "measure/granule_hasher.h"
 #include "measure/host_caps.h"
@@ -395,12 +395,12 @@ int Cold(rm::HashAlgorithm algo, const std::string& vmm, int threads) {
 
 int RunCliTimed(const std::vector<std::string>& args, double* seconds,
                 std::string* out) {
-  rm::CliEnvironment env;
+  realm_measurements::cli::CliEnvironment env;
   env.models["kvmtool"] = &rm::BuildKvmtool;
   env.models["qemu"] = &rm::BuildQemu;
   std::ostringstream o, e;
   const double t0 = Now();
-  int rc = rm::RunCli(args, env, o, e);
+  int rc = realm_measurements::cli::RunCli(args, env, o, e);
   *seconds = Now() - t0;
   *out = o.str();
   if (rc != 0) std::fprintf(stderr, "%s", e.str().c_str());

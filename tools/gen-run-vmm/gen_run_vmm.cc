@@ -924,14 +924,14 @@ int Main(const std::vector<std::string>& args, const std::string& cwd,
     for (const std::string& a : cli_args) quoted.push_back(Quote(a));
     err << "realm-measurements " << absl::StrJoin(quoted, " ") << "\n";
   }
-  measure::CliEnvironment env;
+  cli::CliEnvironment env;
   env.models["kvmtool"] = &measure::BuildKvmtool;
   env.models["qemu"] = &measure::BuildQemu;
   env.models["cloud-hv"] = &measure::BuildCloudHv;
   measure::OutputSet outputs;
   env.staged_outputs = &outputs;
   std::ostringstream cli_out, cli_err;
-  const int rc = measure::RunCli(cli_args, env, cli_out, cli_err);
+  const int rc = cli::RunCli(cli_args, env, cli_out, cli_err);
   err << cli_err.str();
   if (rc != 0) {
     err << kProgram << ": error: realm-measurements failed (exit " << rc

@@ -7,7 +7,7 @@
 // absolute, the platform PMU is never forced on, and the CoRIM comes from
 // our own encoder (measure/endorsements.h), not cocli.
 //
-// The measurement runs in-process through measure/cli.h, so the scripts and
+// The measurement runs in-process through cli/cli.h, so the scripts and
 // the files always come from one and the same argument list.
 #ifndef REALM_MEASUREMENTS_TOOLS_GEN_RUN_VMM_GEN_RUN_VMM_H_
 #define REALM_MEASUREMENTS_TOOLS_GEN_RUN_VMM_GEN_RUN_VMM_H_
@@ -21,7 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "measure/cli.h"
+#include "cli/cli.h"
 
 namespace realm_measurements::gen_run_vmm {
 

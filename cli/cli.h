@@ -1,11 +1,13 @@
-// The `realm-measurements` command line (spec-core §10, spec-vmm §1.1) as a
-// library, so that the whole program flow runs in-process in tests:
+// The `realm-measurements` command line (spec-core §10, spec-vmm §1.1): an
+// adapter from argv to measure::Measure (measure/measure.h) and from its
+// result to text, JSON and files. A library, so that the whole program flow
+// runs in-process in tests (and in gen-run-vmm):
 //   realm-measurements [OPTIONS] <qemu|kvmtool|cloud-hv|help> [VMM ARGS...]
 // Global options precede the VMM name; everything after it goes verbatim to
 // the VMM model. Exit status: 0 success, 1 a stage error printed as
 // "ERROR <stage>: <cause>", 2 a command-line syntax error.
-#ifndef REALM_MEASUREMENTS_MEASURE_CLI_H_
-#define REALM_MEASUREMENTS_MEASURE_CLI_H_
+#ifndef REALM_MEASUREMENTS_CLI_CLI_H_
+#define REALM_MEASUREMENTS_CLI_CLI_H_
 
 #include <map>
 #include <optional>
@@ -18,7 +20,7 @@
 #include "base/output_files.h"
 #include "measure/vmm/vmm.h"
 
-namespace realm_measurements::measure {
+namespace realm_measurements::cli {
 
 // The VMM names the command line knows (spec-core §10.1).
 inline constexpr const char* kVmmNames[] = {"qemu", "kvmtool", "cloud-hv"};
@@ -30,7 +32,7 @@ inline constexpr char kVersionLine[] = "cca-realm-measurements 0.1.0";
 struct CliEnvironment {
   // VMM name -> model. A known name without a model fails with
   // "the <name> model is not implemented yet" (exit 1).
-  std::map<std::string, VmmModel> models;
+  std::map<std::string, measure::VmmModel> models;
   // $BUILD_WORKING_DIRECTORY under `bazel run`: relative paths resolve
   // against it.
   std::optional<std::string> working_dir;
@@ -40,7 +42,7 @@ struct CliEnvironment {
   // When set, a successful run adds its output files (--output-dtb, CoRIM,
   // CoMID, endorsements JSON) here instead of writing them, for the caller
   // to commit with its own (gen-run-vmm). Not owned.
-  OutputSet* staged_outputs = nullptr;
+  measure::OutputSet* staged_outputs = nullptr;
 };
 
 // Runs the program on `args` (without the program name). Measurements and
@@ -64,6 +66,6 @@ std::string HelpText();
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view data);
 
-}  // namespace realm_measurements::measure
+}  // namespace realm_measurements::cli
 
-#endif  // REALM_MEASUREMENTS_MEASURE_CLI_H_
+#endif  // REALM_MEASUREMENTS_CLI_CLI_H_

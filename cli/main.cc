@@ -1,4 +1,4 @@
-// realm-measurements: the argv-compatible command line (measure/cli.h).
+// realm-measurements: the argv-compatible command line (cli/cli.h).
 #include <unistd.h>
 
 #include <csignal>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "measure/cli.h"
+#include "cli/cli.h"
 #include "measure/vmm/cloud_hv.h"
 #include "measure/vmm/kvmtool.h"
 #include "measure/vmm/qemu.h"
@@ -15,10 +15,11 @@
 
 int main(int argc, char** argv) {
   namespace rm = realm_measurements::measure;
+  namespace cli = realm_measurements::cli;
   // A closed stdout is reported as a write error, not a silent SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
-  rm::CliEnvironment env;
+  cli::CliEnvironment env;
   if (const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
       wd != nullptr && *wd != '\0') {
     env.working_dir = wd;
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
   env.models["qemu"] = &rm::BuildQemu;
   env.models["kvmtool"] = &rm::BuildKvmtool;
   env.models["cloud-hv"] = &rm::BuildCloudHv;
-  int rc = rm::RunCli(args, env, std::cout, std::cerr);
+  int rc = cli::RunCli(args, env, std::cout, std::cerr);
   std::cout.flush();
   if (!std::cout) {
     std::cerr << "ERROR cannot write to stdout\n";

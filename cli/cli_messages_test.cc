@@ -16,14 +16,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "cli/cli.h"
 #include "gtest/gtest.h"
-#include "measure/cli.h"
 #include "measure/vmm/cloud_hv.h"
 #include "measure/vmm/kvmtool.h"
 #include "measure/vmm/qemu.h"
 
 namespace realm_measurements::measure {
 namespace {
+
+using cli::CliEnvironment;
+using cli::RunCli;
 
 std::string Dir() {
   const char* d = std::getenv("TEST_TMPDIR");

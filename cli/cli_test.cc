@@ -1,4 +1,4 @@
-#include "measure/cli.h"
+#include "cli/cli.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -25,6 +25,9 @@
 
 namespace realm_measurements::measure {
 namespace {
+
+using cli::CliEnvironment;
+using cli::RunCli;
 
 // Vectors: spec-core Appendix A (A.1-A.4, A.7 #3/#4) and §12.3; the flow
 // tests use a small fixture VMM model so they do not depend on a VMM's

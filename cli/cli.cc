@@ -1,4 +1,4 @@
-#include "measure/cli.h"
+#include "cli/cli.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -29,15 +29,68 @@
 #include "measure/granule_hasher.h"
 #include "measure/host_caps.h"
 #include "measure/measure.h"
-#include "measure/payload.h"
 #include "measure/realm_config.h"
 #include "measure/sweep.h"
 #include "measure/vmm/vmm.h"
 #include "measure/vmm/vmm_help.h"
 #include "nlohmann/json.hpp"
 
-namespace realm_measurements::measure {
+namespace realm_measurements::cli {
 namespace {
+
+using measure::BuildEndorsements;
+using measure::CheckEndorsementOptions;
+using measure::CheckInputPaths;
+using measure::CheckOutputPaths;
+using measure::DigestCache;
+using measure::EndorsementFile;
+using measure::EndorsementOptions;
+using measure::ExpandSweep;
+using measure::FillComidJson;
+using measure::GranuleHasher;
+using measure::GranuleHasherOptions;
+using measure::HashAlgorithm;
+using measure::HashAlgorithmName;
+using measure::HashSize;
+using measure::HostCaps;
+using measure::IsUsageError;
+using measure::kGranuleSize;
+using measure::kMaxComidTemplateSize;
+using measure::kMaxIpaBits;
+using measure::kMinIpaBits;
+using measure::Measure;
+using measure::MeasuredRealm;
+using measure::MeasureFailure;
+using measure::MeasureFailureOf;
+using measure::MeasureLayout;
+using measure::Measurement;
+using measure::Measurements;
+using measure::MeasureOptions;
+using measure::MeasureProgress;
+using measure::MeasureRequest;
+using measure::MeasureResult;
+using measure::MeasureStage;
+using measure::NamedPath;
+using measure::OutputSet;
+using measure::ParseHashAlgorithm;
+using measure::ParseRmmVersion;
+using measure::ParseSweepAxis;
+using measure::ParseSweepShape;
+using measure::ReadSmallFile;
+using measure::RealmConfig;
+using measure::RealmCreateParams;
+using measure::RmmVersion;
+using measure::RmmVersionName;
+using measure::SweepAxis;
+using measure::SweepParams;
+using measure::SweepParamsText;
+using measure::SweepShape;
+using measure::ToBase64;
+using measure::ToHex;
+using measure::UsageError;
+using measure::VmmArgsAskForHelp;
+using measure::VmmHelpText;
+using measure::VmmModel;
 
 using OJson = nlohmann::ordered_json;
 
@@ -1245,4 +1298,4 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
   return RunSweep(a, env, measure, out, err);
 }
 
-}  // namespace realm_measurements::measure
+}  // namespace realm_measurements::cli
