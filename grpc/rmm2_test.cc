@@ -169,13 +169,7 @@ TEST_F(Rmm2Test, ComputeMatchesTheRmm2GoldenSample) {
 // hash_algo never chooses the algorithm, and the response says so with the
 // CLI's warning when it disagrees with the VMM's.
 TEST_F(Rmm2Test, HostCapsHashAlgoThatDisagreesWarnsAsInTheCli) {
-  v1::ComputeMeasurementsRequest req;
-  req.set_vmm(v1::VMM_KVMTOOL);
-  for (const char* a : {"--realm", "-c", "1", "-m", "512M"}) {
-    req.add_vmm_args(a);
-  }
-  req.mutable_overrides()->set_num_bps(6);
-  req.mutable_overrides()->set_num_wps(6);
+  v1::ComputeMeasurementsRequest req = testing::KvmMin();
   v1::ComputeMeasurementsResponse plain, r;
   ASSERT_TRUE(Compute(req, &plain).ok());
   EXPECT_EQ(plain.warnings_size(), 0);
