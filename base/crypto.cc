@@ -82,18 +82,6 @@ int CurveNid(Curve curve) {
   return NID_undef;
 }
 
-const char* CurveName(Curve curve) {
-  switch (curve) {
-    case Curve::kP256:
-      return "P-256";
-    case Curve::kP384:
-      return "P-384";
-    case Curve::kP521:
-      return "P-521";
-  }
-  return "?";
-}
-
 absl::StatusOr<Curve> CurveFromNid(int nid) {
   switch (nid) {
     case NID_X9_62_prime256v1:
@@ -224,6 +212,18 @@ absl::StatusOr<std::string> NameText(const X509_NAME* name) {
 }
 
 }  // namespace
+
+const char* CurveName(Curve curve) {
+  switch (curve) {
+    case Curve::kP256:
+      return "P-256";
+    case Curve::kP384:
+      return "P-384";
+    case Curve::kP521:
+      return "P-521";
+  }
+  return "?";
+}
 
 // ---------------------------------------------------------------- Digests
 

@@ -69,6 +69,9 @@ absl::Status HashSmall(DigestAlgorithm algorithm, absl::Span<const uint8_t> in,
 
 enum class Curve { kP256, kP384, kP521 };
 
+// "P-256", "P-384", "P-521" (the names in FIPS 186-5 §6.1.1 / RFC 9053).
+const char* CurveName(Curve curve);
+
 // Size in bytes of one coordinate / scalar: 32, 48, 66.
 size_t CurveFieldSize(Curve curve);
 

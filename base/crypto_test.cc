@@ -30,6 +30,12 @@ std::vector<uint8_t> Hex(absl::string_view hex) {
 std::vector<uint8_t> Bytes(absl::string_view s) {
   return std::vector<uint8_t>(s.begin(), s.end());
 }
+
+TEST(CurveNameTest, NistNames) {
+  EXPECT_STREQ(CurveName(Curve::kP256), "P-256");
+  EXPECT_STREQ(CurveName(Curve::kP384), "P-384");
+  EXPECT_STREQ(CurveName(Curve::kP521), "P-521");
+}
 std::string ToHexString(absl::Span<const uint8_t> b) {
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));

@@ -12,27 +12,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "testing/files.h"
 
 namespace realm_measurements::measure {
 namespace {
-
-std::string NewDir(const std::string& name) {
-  const char* t = std::getenv("TEST_TMPDIR");
-  std::string d = std::string(t != nullptr ? t : "/tmp") + "/" + name;
-  mkdir(d.c_str(), 0755);
-  return d;
-}
-
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary) << data;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> Entries(const std::string& dir) {
   std::vector<std::string> out;
@@ -47,8 +30,8 @@ std::vector<std::string> Entries(const std::string& dir) {
 }
 
 TEST(CheckInputPaths, RefusesDevicesAndFifosOnly) {
-  const std::string dir = NewDir("inputs");
-  WriteFile(dir + "/regular", "x");
+  const std::string dir = test::NewTmpDir("inputs");
+  test::WriteFile(dir + "/regular", "x");
   const std::string fifo = dir + "/fifo";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   EXPECT_TRUE(CheckInputPaths({{"--kernel", dir + "/regular"},
@@ -68,8 +51,8 @@ TEST(CheckInputPaths, RefusesDevicesAndFifosOnly) {
 }
 
 TEST(CheckOutputPaths, DestinationRules) {
-  const std::string dir = NewDir("outputs");
-  WriteFile(dir + "/existing", "old");
+  const std::string dir = test::NewTmpDir("outputs");
+  test::WriteFile(dir + "/existing", "old");
   const std::string link = dir + "/link";
   symlink((dir + "/existing").c_str(), link.c_str());
   symlink((dir + "/nowhere").c_str(), (dir + "/dangling").c_str());
@@ -93,12 +76,12 @@ TEST(CheckOutputPaths, DestinationRules) {
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(s.message(), "cannot write output --out " + path + ": " + why);
   }
-  EXPECT_EQ(ReadFile(dir + "/existing"), "old");
+  EXPECT_EQ(test::ReadFileText(dir + "/existing"), "old");
 }
 
 TEST(CheckOutputPaths, SameFileAsAnInputOrAnotherOutput) {
-  const std::string dir = NewDir("same");
-  WriteFile(dir + "/kernel", "K");
+  const std::string dir = test::NewTmpDir("same");
+  test::WriteFile(dir + "/kernel", "K");
   link((dir + "/kernel").c_str(), (dir + "/hard").c_str());
   symlink((dir + "/kernel").c_str(), (dir + "/kernel-link").c_str());
   // Same path, a hard link, and an input given through a symbolic link.
@@ -131,8 +114,8 @@ TEST(CheckOutputPaths, SameFileAsAnInputOrAnotherOutput) {
 }
 
 TEST(OutputSet, CommitsAllWithModes) {
-  const std::string dir = NewDir("commit");
-  WriteFile(dir + "/b", "old b");
+  const std::string dir = test::NewTmpDir("commit");
+  test::WriteFile(dir + "/b", "old b");
   OutputSet set;
   set.Add(dir + "/a", "A");
   set.Add(dir + "/b", "B", 0755);
@@ -142,8 +125,8 @@ TEST(OutputSet, CommitsAllWithModes) {
   const mode_t mask = umask(022);
   ASSERT_TRUE(set.Commit().ok());
   umask(mask);
-  EXPECT_EQ(ReadFile(dir + "/a"), "A");
-  EXPECT_EQ(ReadFile(dir + "/b"), "B");
+  EXPECT_EQ(test::ReadFileText(dir + "/a"), "A");
+  EXPECT_EQ(test::ReadFileText(dir + "/b"), "B");
   struct stat st;
   ASSERT_EQ(stat((dir + "/a").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
@@ -153,8 +136,8 @@ TEST(OutputSet, CommitsAllWithModes) {
 }
 
 TEST(OutputSet, FailureBeforeTheRenamesChangesNothing) {
-  const std::string dir = NewDir("commit-fail");
-  WriteFile(dir + "/a", "old a");
+  const std::string dir = test::NewTmpDir("commit-fail");
+  test::WriteFile(dir + "/a", "old a");
   OutputSet set;
   set.Add(dir + "/a", "new a");
   set.Add(dir + "/missing/b", "B");
@@ -162,20 +145,20 @@ TEST(OutputSet, FailureBeforeTheRenamesChangesNothing) {
   EXPECT_EQ(s.message(), "file " + dir +
                              "/missing/b error: No such file or directory "
                              "(os error 2)");
-  EXPECT_EQ(ReadFile(dir + "/a"), "old a");
+  EXPECT_EQ(test::ReadFileText(dir + "/a"), "old a");
   EXPECT_EQ(Entries(dir), std::vector<std::string>{"a"});  // no temporaries
 }
 
 TEST(OutputSet, DestinationTurnedIntoALinkIsRefusedAtCommit) {
-  const std::string dir = NewDir("commit-race");
-  WriteFile(dir + "/target", "T");
+  const std::string dir = test::NewTmpDir("commit-race");
+  test::WriteFile(dir + "/target", "T");
   OutputSet set;
   set.Add(dir + "/a", "A");
   set.Add(dir + "/out", "O");
   ASSERT_TRUE(CheckOutputPaths({}, {{"--out", dir + "/out"}}).ok());
   symlink((dir + "/target").c_str(), (dir + "/out").c_str());
   EXPECT_FALSE(set.Commit().ok());
-  EXPECT_EQ(ReadFile(dir + "/target"), "T");
+  EXPECT_EQ(test::ReadFileText(dir + "/target"), "T");
   EXPECT_EQ(Entries(dir), (std::vector<std::string>{"out", "target"}));
 }
 

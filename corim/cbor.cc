@@ -6,9 +6,9 @@
 #include <limits>
 #include <set>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "base/byte_reader.h"
+#include "base/hex.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -121,10 +121,7 @@ absl::Status EncodeInto(const CborValue& v, std::vector<uint8_t>& out) {
         if (kv[i].first == kv[i - 1].first) {
           return absl::InvalidArgumentError(absl::StrCat(
               "CBOR encode: duplicate map key: expected unique keys, found h'",
-              absl::BytesToHexString(absl::string_view(
-                  reinterpret_cast<const char*>(kv[i].first.data()),
-                  kv[i].first.size())),
-              "' twice"));
+              base::HexOf(kv[i].first), "' twice"));
         }
       }
       AppendHead(kMajorMap, kv.size(), out);
@@ -160,13 +157,6 @@ absl::Status EncodeInto(const CborValue& v, std::vector<uint8_t>& out) {
 }
 
 // ---------------------------------------------------------------- decoder
-
-// Diagnostic text for error messages, cut to a readable length.
-std::string ShortDiag(const CborValue& v) {
-  std::string d = ToDiagnostic(v);
-  if (d.size() > 64) d = absl::StrCat(d.substr(0, 61), "...");
-  return d;
-}
 
 class Decoder {
  public:
@@ -333,13 +323,14 @@ class Decoder {
           }
           if (!seen.insert(*canonical).second) {
             return Err(key_offset, "map key", "unique keys",
-                       absl::StrCat("duplicate key ", ShortDiag(*k)));
+                       absl::StrCat("duplicate key ", ShortDiagnostic(*k, 64)));
           }
           if (limits_.require_deterministic && i > 0 &&
               !(previous < *canonical)) {
-            return Err(key_offset, "map key",
-                       "keys sorted by encoded bytes (deterministic encoding)",
-                       absl::StrCat("key ", ShortDiag(*k), " out of order"));
+            return Err(
+                key_offset, "map key",
+                "keys sorted by encoded bytes (deterministic encoding)",
+                absl::StrCat("key ", ShortDiagnostic(*k, 64), " out of order"));
           }
           previous = *std::move(canonical);
           absl::StatusOr<CborValue> v = Item(depth + 1);
@@ -448,7 +439,7 @@ class Decoder {
       }
       if (!seen.insert(*std::move(canonical)).second) {
         return Err(key_offset, "map key", "unique keys",
-                   absl::StrCat("duplicate key ", ShortDiag(*k)));
+                   absl::StrCat("duplicate key ", ShortDiagnostic(*k, 64)));
       }
       absl::StatusOr<bool> early = Break();
       if (!early.ok()) return early.status();
@@ -520,8 +511,7 @@ void AppendBytes(const CborValue& v, const DiagnosticOptions& options,
     }
   }
   out += "h'";
-  out += absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(v.bytes().data()), v.bytes().size()));
+  out += base::HexOf(v.bytes());
   out += "'";
 }
 
@@ -758,6 +748,14 @@ std::string ToDiagnostic(const CborValue& value,
   std::string out;
   AppendDiag(value, options, false, out);
   return out;
+}
+
+std::string ShortDiagnostic(const CborValue& value, size_t max_chars) {
+  std::string d = ToDiagnostic(value);
+  if (d.size() > max_chars && max_chars >= 3) {
+    d = absl::StrCat(d.substr(0, max_chars - 3), "...");
+  }
+  return d;
 }
 
 }  // namespace realm_measurements::corim

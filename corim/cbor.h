@@ -176,6 +176,10 @@ struct DiagnosticOptions {
 std::string ToDiagnostic(const CborValue& value,
                          const DiagnosticOptions& options = {});
 
+// ToDiagnostic(value) for error messages: at most `max_chars` characters, a
+// longer text cut to max_chars - 3 and ended with "...".
+std::string ShortDiagnostic(const CborValue& value, size_t max_chars = 48);
+
 }  // namespace realm_measurements::corim
 
 #endif  // REALM_MEASUREMENTS_CORIM_CBOR_H_

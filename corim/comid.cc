@@ -8,7 +8,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/hex.h"
 #include "corim/internal/comid_keys.h"
+#include "corim/internal/expected_found.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::corim {
@@ -37,21 +39,11 @@ constexpr absl::string_view kRegRem[kRemCount] = {"rem0", "rem1", "rem2",
 
 // ------------------------------------------------------------ helpers
 
-std::string ShortDiag(const CborValue& v) {
-  std::string d = ToDiagnostic(v);
-  if (d.size() > 48) d = absl::StrCat(d.substr(0, 45), "...");
-  return d;
-}
-
-absl::Status Bad(absl::string_view path, absl::string_view expected,
-                 absl::string_view found) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ": expected ", expected, ", found ", found));
-}
 absl::Status BadValue(absl::string_view path, absl::string_view expected,
                       const CborValue& found) {
-  return Bad(path, expected,
-             absl::StrCat(found.type_name(), " ", ShortDiag(found)));
+  return internal::ExpectedFound(
+      path, expected,
+      absl::StrCat(found.type_name(), " ", ShortDiagnostic(found)));
 }
 
 CborValue U(uint64_t v) { return CborValue::Uint(v); }
@@ -65,8 +57,9 @@ absl::StatusOr<const CborValue*> Map(const CborValue& v, absl::string_view path,
       std::string keys;
       for (uint64_t k : allowed)
         absl::StrAppend(&keys, keys.empty() ? "" : ", ", k);
-      return Bad(path, absl::StrCat("only keys {", keys, "}"),
-                 absl::StrCat("key ", ShortDiag(e.first)));
+      return internal::ExpectedFound(
+          path, absl::StrCat("only keys {", keys, "}"),
+          absl::StrCat("key ", ShortDiagnostic(e.first)));
     }
   }
   return &v;
@@ -76,7 +69,8 @@ absl::StatusOr<const CborValue*> Required(const CborValue& map, uint64_t key,
                                           absl::string_view path) {
   const CborValue* v = map.FindUint(key);
   if (v == nullptr) {
-    return Bad(path, absl::StrCat("key ", key), "it missing");
+    return internal::ExpectedFound(path, absl::StrCat("key ", key),
+                                   "it missing");
   }
   return v;
 }
@@ -100,8 +94,9 @@ absl::StatusOr<const CborValue::Array*> Array(const CborValue& v,
                                               size_t min_size) {
   if (!v.is_array()) return BadValue(path, "an array", v);
   if (v.array().size() < min_size) {
-    return Bad(path, absl::StrCat("at least ", min_size, " elements"),
-               absl::StrCat(v.array().size()));
+    return internal::ExpectedFound(
+        path, absl::StrCat("at least ", min_size, " elements"),
+        absl::StrCat(v.array().size()));
   }
   return &v.array();
 }
@@ -234,10 +229,11 @@ absl::StatusOr<RealmReferenceValue> AssembleRealm(
   for (int i = 0; i < kRemCount; ++i) {
     if (!rems[i]) continue;
     if (rems[i]->alg != rim.alg) {
-      return Bad(path,
-                 absl::StrCat("REM", i, " digest algorithm ", HashName(rim.alg),
-                              " (as the RIM)"),
-                 HashName(rems[i]->alg));
+      return internal::ExpectedFound(
+          path,
+          absl::StrCat("REM", i, " digest algorithm ", HashName(rim.alg),
+                       " (as the RIM)"),
+          HashName(rems[i]->alg));
     }
     realm.rem[i] = rems[i]->value;
   }
@@ -358,7 +354,8 @@ absl::StatusOr<RealmReferenceValue> Triple2025FromCbor(
     absl::StatusOr<std::string> k = Text(**key, absl::StrCat(p, ".key"));
     if (!k.ok()) return k.status();
     if (!seen.insert(*k).second) {
-      return Bad(p, "each mkey once", absl::StrCat("\"", *k, "\" again"));
+      return internal::ExpectedFound(p, "each mkey once",
+                                     absl::StrCat("\"", *k, "\" again"));
     }
     absl::StatusOr<const CborValue*> mval = Required(m, kMval, p);
     if (!mval.ok()) return mval.status();
@@ -381,9 +378,10 @@ absl::StatusOr<RealmReferenceValue> Triple2025FromCbor(
       if (*k == kMkeyRem[r]) slot = r;
     }
     if (slot == -2) {
-      return Bad(absl::StrCat(p, ".key"),
-                 "\"cca.rim\", \"cca.rem0\"..\"cca.rem3\" or \"cca.rpv\"",
-                 absl::StrCat("\"", absl::CEscape(k->substr(0, 32)), "\""));
+      return internal::ExpectedFound(
+          absl::StrCat(p, ".key"),
+          "\"cca.rim\", \"cca.rem0\"..\"cca.rem3\" or \"cca.rpv\"",
+          absl::StrCat("\"", absl::CEscape(k->substr(0, 32)), "\""));
     }
     absl::StatusOr<const CborValue*> mv = Map(**mval, vp, {kMvalDigests});
     if (!mv.ok()) return mv.status();
@@ -398,10 +396,12 @@ absl::StatusOr<RealmReferenceValue> Triple2025FromCbor(
       rems[slot] = *d;
     }
   }
-  if (!rim) return Bad(ms_path, "a \"cca.rim\" measurement", "none");
+  if (!rim)
+    return internal::ExpectedFound(ms_path, "a \"cca.rim\" measurement",
+                                   "none");
   if (rim->value != *class_rim) {
-    return Bad(class_path, "class-id equal to the cca.rim digest",
-               "different bytes");
+    return internal::ExpectedFound(
+        class_path, "class-id equal to the cca.rim digest", "different bytes");
   }
   return AssembleRealm(path, *rim, rems, std::move(rpv));
 }
@@ -427,15 +427,17 @@ absl::StatusOr<RealmReferenceValue> TripleLegacyFromCbor(
     const std::string cp = absl::StrCat(env_path, ".class");
     absl::StatusOr<const CborValue*> c = Map(*cv, cp, {kClassId, kClassVendor});
     if (!c.ok()) return c.status();
-    if (cv->map().empty()) return Bad(cp, "class-id or vendor", "an empty map");
+    if (cv->map().empty())
+      return internal::ExpectedFound(cp, "class-id or vendor", "an empty map");
     cls.emplace();
     if (const CborValue* id = cv->FindUint(kClassId)) {
       absl::StatusOr<std::vector<uint8_t>> u =
           TaggedBytes(*id, kTagUuid, absl::StrCat(cp, ".id"));
       if (!u.ok()) return u.status();
       if (u->size() != 16) {
-        return Bad(absl::StrCat(cp, ".id"), "a 16-byte UUID",
-                   absl::StrCat(u->size(), " bytes"));
+        return internal::ExpectedFound(absl::StrCat(cp, ".id"),
+                                       "a 16-byte UUID",
+                                       absl::StrCat(u->size(), " bytes"));
       }
       Uuid uuid;
       std::copy(u->begin(), u->end(), uuid.begin());
@@ -494,22 +496,24 @@ absl::StatusOr<RealmReferenceValue> TripleLegacyFromCbor(
       if (name == kRegRem[r]) slot = &rems[r];
     }
     if (slot == nullptr) {
-      return Bad(rp, "registers \"rim\", \"rem0\"..\"rem3\"",
-                 absl::StrCat("\"", absl::CEscape(name.substr(0, 32)), "\""));
+      return internal::ExpectedFound(
+          rp, "registers \"rim\", \"rem0\"..\"rem3\"",
+          absl::StrCat("\"", absl::CEscape(name.substr(0, 32)), "\""));
     }
     if (slot->has_value()) {
-      return Bad(rp, "each register once",
-                 absl::StrCat("\"", name, "\" again"));
+      return internal::ExpectedFound(rp, "each register once",
+                                     absl::StrCat("\"", name, "\" again"));
     }
     *slot = *d;
   }
-  if (!rim) return Bad(rp, "a \"rim\" register", "none");
+  if (!rim) return internal::ExpectedFound(rp, "a \"rim\" register", "none");
   absl::StatusOr<RealmReferenceValue> realm =
       AssembleRealm(path, *rim, rems, std::move(rpv));
   if (!realm.ok()) return realm.status();
   if (*instance != realm->rim) realm->legacy_instance = *instance;
   if (realm->rpv && realm->rpv->empty()) {
-    return Bad(absl::StrCat(vp, ".raw-value"), "64 bytes", "0");
+    return internal::ExpectedFound(absl::StrCat(vp, ".raw-value"), "64 bytes",
+                                   "0");
   }
   return realm;
 }
@@ -549,19 +553,6 @@ absl::StatusOr<int64_t> EpochFromCbor(const CborValue& v,
 }
 
 // ------------------------------------------------------------ JSON
-
-std::string B64(const std::vector<uint8_t>& b) {
-  return absl::Base64Escape(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
-std::string B64Url(const std::vector<uint8_t>& b) {
-  return absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
-std::string HexOf(const std::vector<uint8_t>& b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
 
 absl::StatusOr<std::string> RoleName(uint64_t role, bool corim) {
   if (corim) {
@@ -609,7 +600,7 @@ std::string Rfc3339(int64_t t) {
 Json BytesChoice(const std::vector<uint8_t>& b) {
   Json j;
   j["type"] = "bytes";
-  j["value"] = B64(b);
+  j["value"] = base::Base64Of(b);
   return j;
 }
 
@@ -621,8 +612,9 @@ Json Triple2025Json(const RealmReferenceValue& r) {
     Json m;
     m["key"]["type"] = "string";
     m["key"]["value"] = std::string(key);
-    m["value"]["digests"] = Json::array({Json::array(
-        {static_cast<uint64_t>(NamedInfoId(r.algorithm)), B64Url(v)})});
+    m["value"]["digests"] = Json::array(
+        {Json::array({static_cast<uint64_t>(NamedInfoId(r.algorithm)),
+                      base::Base64UrlOf(v)})});
     return m;
   };
   ms.push_back(digest(kMkeyRim, r.rim));
@@ -658,8 +650,8 @@ Json TripleLegacyJson(const RealmReferenceValue& r,
   auto reg = [&](const std::vector<uint8_t>& v) {
     Json j;
     j["key-type"] = "text";
-    j["value"] =
-        Json::array({absl::StrCat(HashName(r.algorithm), ";", B64(v))});
+    j["value"] = Json::array(
+        {absl::StrCat(HashName(r.algorithm), ";", base::Base64Of(v))});
     return j;
   };
   value["integrity-registers"][std::string(kRegRim)] = reg(r.rim);
@@ -845,8 +837,9 @@ absl::StatusOr<Comid> ComidFromCbor(const CborValue& v, Profile profile) {
         if (i == 0) {
           comid.legacy_class = cls;
         } else if (!(cls == comid.legacy_class)) {
-          return Bad(absl::StrCat(path, ".environment.class"),
-                     "the class of the first triple", "a different class");
+          return internal::ExpectedFound(
+              absl::StrCat(path, ".environment.class"),
+              "the class of the first triple", "a different class");
         }
       }
     }
@@ -1053,14 +1046,14 @@ std::string DecodedCorimToJson(const DecodedCorim& corim) {
     for (const RealmReferenceValue& r : c.realms) {
       Json rj;
       rj["hash-algorithm"] = HashName(r.algorithm);
-      rj["rim"] = HexOf(r.rim);
+      rj["rim"] = base::HexOf(r.rim);
       Json rems = Json::array();
       for (int i = 0; i < kRemCount; ++i) {
-        rems.push_back(r.rem[i] ? Json(HexOf(*r.rem[i])) : Json(nullptr));
+        rems.push_back(r.rem[i] ? Json(base::HexOf(*r.rem[i])) : Json(nullptr));
       }
       rj["rem"] = rems;
-      rj["rpv"] = r.rpv ? Json(HexOf(*r.rpv)) : Json(nullptr);
-      if (r.legacy_instance) rj["instance"] = HexOf(*r.legacy_instance);
+      rj["rpv"] = r.rpv ? Json(base::HexOf(*r.rpv)) : Json(nullptr);
+      if (r.legacy_instance) rj["instance"] = base::HexOf(*r.legacy_instance);
       cj["realms"].push_back(rj);
     }
     j["comids"].push_back(cj);

@@ -9,29 +9,17 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "base/hex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "testing/files.h"
 
 namespace realm_measurements::corim {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::vector<uint8_t> Hex(absl::string_view hex) {
-  std::string b = absl::HexStringToBytes(hex);
-  return std::vector<uint8_t>(b.begin(), b.end());
-}
-std::string ToHex(const std::vector<uint8_t>& b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
-std::vector<uint8_t> ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  EXPECT_TRUE(f.good()) << path;
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)),
-                              std::istreambuf_iterator<char>());
-}
 std::vector<uint8_t> Filled(size_t n, absl::string_view pattern) {
   std::vector<uint8_t> out;
   while (out.size() < n) out.push_back(pattern[out.size() % pattern.size()]);
@@ -62,9 +50,9 @@ Comid DraftComid() {
   c.tag_identity.id = MustUuid("43BBE37F-2E61-4B33-AED3-53CFF1428B16");
   RealmReferenceValue r;
   r.algorithm = RealmHashAlgorithm::kSha256;
-  r.rim = Hex(kRim);
-  for (int i = 0; i < 4; ++i) r.rem[i] = Hex(kRem[i]);
-  r.rpv = Hex(kRpv);
+  r.rim = test::FromHex(kRim);
+  for (int i = 0; i < 4; ++i) r.rem[i] = test::FromHex(kRem[i]);
+  r.rpv = test::FromHex(kRpv);
   c.realms.push_back(r);
   return c;
 }
@@ -103,7 +91,7 @@ TEST(ComidTest, WorkedExample2025ComidIsByteExact) {
       EncodeComid(DraftComid(), Profile::kCcaRealm2025);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->bytes.size(), 404u);
-  EXPECT_EQ(ToHex(out->bytes), kComid2025Hex);
+  EXPECT_EQ(base::HexOf(out->bytes), kComid2025Hex);
   EXPECT_EQ(out->media_type, "application/cbor");
   absl::StatusOr<Comid> back = DecodeComid(out->bytes, Profile::kCcaRealm2025);
   ASSERT_TRUE(back.ok()) << back.status();
@@ -123,7 +111,7 @@ TEST(ComidTest, WorkedExample2025CorimIsByteExact) {
       kComid2025Hex, "03d8207820",
       "7461673a61726d2e636f6d2c323032353a6363615f7265616c6d23312e302e30");
   EXPECT_EQ(out->bytes.size(), 472u);
-  EXPECT_EQ(ToHex(out->bytes), expected);
+  EXPECT_EQ(base::HexOf(out->bytes), expected);
   EXPECT_EQ(
       out->media_type,
       "application/rim+cbor; profile=\"tag:arm.com,2025:cca_realm#1.0.0\"");
@@ -140,7 +128,7 @@ TEST(ComidTest, WorkedExampleLegacyComidIsByteExact) {
   absl::StatusOr<EncodedObject> out = EncodeComid(c, Profile::kCcaRealmLegacy);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->bytes.size(), 393u);
-  EXPECT_EQ(ToHex(out->bytes), kComidLegacyHex);
+  EXPECT_EQ(base::HexOf(out->bytes), kComidLegacyHex);
   absl::StatusOr<Comid> back =
       DecodeComid(out->bytes, Profile::kCcaRealmLegacy);
   ASSERT_TRUE(back.ok()) << back.status();
@@ -152,7 +140,7 @@ TEST(ComidTest, WorkedExampleLegacyComidIsByteExact) {
 // realm claims of cca-token-02 (RIM/REMs "CC..", RPV "AD..").
 TEST(ComidTest, Vector2025DecodesToDocumentedValuesAndReencodesIdentically) {
   const std::vector<uint8_t> in =
-      ReadFile("testdata/vectors/corim-cca-realm-2025.cbor");
+      test::ReadFileBytes("testdata/vectors/corim-cca-realm-2025.cbor");
   absl::StatusOr<DecodedCorim> d = DecodeCorim(in);
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->profile, Profile::kCcaRealm2025);
@@ -179,7 +167,7 @@ TEST(ComidTest, Vector2025DecodesToDocumentedValuesAndReencodesIdentically) {
 
   absl::StatusOr<EncodedObject> again = EncodeCorim(d->values, d->profile);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(ToHex(again->bytes), ToHex(in));
+  EXPECT_EQ(base::HexOf(again->bytes), base::HexOf(in));
 }
 
 // testdata/vectors/README.md: Veraison 2024-25 end-to-end realm CoRIM; legacy
@@ -187,7 +175,7 @@ TEST(ComidTest, Vector2025DecodesToDocumentedValuesAndReencodesIdentically) {
 // raw-value 560(RPV), integrity registers rim/rem0..3 with alg 8.
 TEST(ComidTest, VectorLegacyDecodesToDocumentedValuesAndReencodesIdentically) {
   const std::vector<uint8_t> in =
-      ReadFile("testdata/vectors/corim-cca-realm-legacy.cbor");
+      test::ReadFileBytes("testdata/vectors/corim-cca-realm-legacy.cbor");
   absl::StatusOr<DecodedCorim> d = DecodeCorim(in);
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->profile, Profile::kCcaRealmLegacy);
@@ -218,7 +206,7 @@ TEST(ComidTest, VectorLegacyDecodesToDocumentedValuesAndReencodesIdentically) {
 
   absl::StatusOr<EncodedObject> again = EncodeCorim(d->values, d->profile);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(ToHex(again->bytes), ToHex(in));
+  EXPECT_EQ(base::HexOf(again->bytes), base::HexOf(in));
   EXPECT_EQ(again->media_type,
             "application/corim-unsigned+cbor; "
             "profile=\"http://arm.com/cca/realm/1\"");
@@ -241,7 +229,7 @@ TEST(ComidTest, Sha384RealmEncodesAtExactSizeWithAlgorithm7) {
   absl::StatusOr<EncodedObject> out = EncodeComid(c, Profile::kCcaRealm2025);
   ASSERT_TRUE(out.ok()) << out.status();
   // [[7, h'72..'(48)]] under cca.rim.
-  EXPECT_THAT(ToHex(out->bytes), HasSubstr("a102818207583072727272"));
+  EXPECT_THAT(base::HexOf(out->bytes), HasSubstr("a102818207583072727272"));
   absl::StatusOr<Comid> back = DecodeComid(out->bytes, Profile::kCcaRealm2025);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, c);
@@ -518,7 +506,7 @@ TEST(ComidTest, Json2026TemplateMatchesSpecExample) {
 // same values.
 TEST(ComidTest, JsonLegacyTemplateMatchesCocliSample) {
   const std::vector<uint8_t> raw =
-      ReadFile("testdata/vectors/comid-cca-realm-legacy.json");
+      test::ReadFileBytes("testdata/vectors/comid-cca-realm-legacy.json");
   const nlohmann::json sample = nlohmann::json::parse(raw.begin(), raw.end());
   Comid c;
   c.language = "en-GB";
@@ -555,8 +543,8 @@ TEST(ComidTest, JsonLegacyTemplateMatchesCocliSample) {
 // The reference tool's CoRIM template (legacy): corim-id, plain profile text,
 // RFC 3339 validity, manifestCreator.
 TEST(ComidTest, JsonLegacyCorimTemplateMatchesSample) {
-  const std::vector<uint8_t> raw =
-      ReadFile("testdata/vectors/reference-testdata/corim-cca-realm.json");
+  const std::vector<uint8_t> raw = test::ReadFileBytes(
+      "testdata/vectors/reference-testdata/corim-cca-realm.json");
   nlohmann::json sample = nlohmann::json::parse(raw.begin(), raw.end());
   ReferenceValues v;
   v.corim_id = MustUuid("5c57e8f4-46cd-421b-91c9-08cf93e13cfc");
@@ -586,14 +574,14 @@ TEST(ComidTest, JsonLegacyCorimTemplateMatchesSample) {
 
 TEST(ComidTest, DecodedJsonListsRealms) {
   const std::vector<uint8_t> in =
-      ReadFile("testdata/vectors/corim-cca-realm-legacy.cbor");
+      test::ReadFileBytes("testdata/vectors/corim-cca-realm-legacy.cbor");
   absl::StatusOr<DecodedCorim> d = DecodeCorim(in);
   ASSERT_TRUE(d.ok());
   nlohmann::json j = nlohmann::json::parse(DecodedCorimToJson(*d));
   EXPECT_EQ(j["profile"], "http://arm.com/cca/realm/1");
   EXPECT_EQ(j["validity"]["not-after"], "2025-12-31T00:00:00Z");
   EXPECT_EQ(j["comids"][0]["realms"][0]["hash-algorithm"], "sha-512");
-  EXPECT_EQ(j["comids"][0]["realms"][0]["rim"], ToHex(Filled(64, "C")));
+  EXPECT_EQ(j["comids"][0]["realms"][0]["rim"], base::HexOf(Filled(64, "C")));
 }
 
 }  // namespace

@@ -100,18 +100,6 @@ CoseAlgorithm CoseAlgorithmMatchingCurve(Curve curve) {
   return CoseAlgorithm::kEs256;
 }
 
-const char* CurveName(Curve curve) {
-  switch (curve) {
-    case Curve::kP256:
-      return "P-256";
-    case Curve::kP384:
-      return "P-384";
-    case Curve::kP521:
-      return "P-521";
-  }
-  return "?";
-}
-
 absl::StatusOr<CoseAlgorithm> CoseSign1::Algorithm() const {
   const CborValue* alg = protected_header.is_map()
                              ? FindInt(protected_header, kCoseLabelAlg)

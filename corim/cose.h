@@ -37,8 +37,8 @@ crypto::Curve CoseAlgorithmCurve(CoseAlgorithm alg);
 crypto::DigestAlgorithm CoseAlgorithmDigest(CoseAlgorithm alg);
 // The algorithm whose curve is `curve`.
 CoseAlgorithm CoseAlgorithmMatchingCurve(crypto::Curve curve);
-// "P-256", "P-384", "P-521".
-const char* CurveName(crypto::Curve curve);
+// "P-256", "P-384", "P-521" (one copy, in base/crypto).
+using crypto::CurveName;
 
 // COSE header and key labels (RFC 9052 §3.1, RFC 9360 §2, RFC 9053 §7.1).
 inline constexpr int64_t kCoseLabelAlg = 1;

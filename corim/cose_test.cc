@@ -7,30 +7,19 @@
 
 #include "absl/strings/escaping.h"
 #include "base/crypto.h"
+#include "base/hex.h"
 #include "corim/cbor.h"
 #include "gtest/gtest.h"
+#include "testing/files.h"
 
 namespace realm_measurements::corim {
 namespace {
 
-std::vector<uint8_t> Hex(absl::string_view hex) {
-  std::string s = absl::HexStringToBytes(hex);
-  return std::vector<uint8_t>(s.begin(), s.end());
-}
-std::string ToHex(absl::Span<const uint8_t> b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
-std::vector<uint8_t> ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-
 // The realm COSE_Sign1 of testdata/vectors/cca-token-draft-ffm-00.cbor
 // (tag 399 map, key 44241), taken apart with the plain CBOR decoder.
 std::vector<uint8_t> DraftRealmEntry() {
-  auto top =
-      DecodeCbor(ReadFile("testdata/vectors/cca-token-draft-ffm-00.cbor"));
+  auto top = DecodeCbor(
+      test::ReadFileBytes("testdata/vectors/cca-token-draft-ffm-00.cbor"));
   EXPECT_TRUE(top.ok()) << top.status();
   if (!top.ok() || !top->is_tag()) return {};
   const CborValue* realm = top->tag_content().FindUint(44241);
@@ -43,12 +32,12 @@ TEST(CoseTest, DraftRealmSigStructureMatchesSpecConstants) {
   auto sign1 = DecodeCoseSign1(DraftRealmEntry(), "realm");
   ASSERT_TRUE(sign1.ok()) << sign1.status();
   EXPECT_TRUE(sign1->tagged);
-  EXPECT_EQ(ToHex(sign1->protected_bytes), "a1013822");
+  EXPECT_EQ(base::HexOf(sign1->protected_bytes), "a1013822");
   EXPECT_EQ(sign1->payload.size(), 481u);
   auto alg = sign1->Algorithm();
   ASSERT_TRUE(alg.ok());
   EXPECT_EQ(*alg, CoseAlgorithm::kEs384);
-  EXPECT_EQ(ToHex(sign1->signature),
+  EXPECT_EQ(base::HexOf(sign1->signature),
             "580b1dea32d30ac6884c86b39cbe0fcb03bd00df5103f9bab01386a46a3ba814"
             "3e27ed6d4eb0d0a2724abdf9640c09462face6df186909dfa6eb131e3a791827"
             "6077acdab8a8bdeca6b0eaafab66e1439c1371f4fb1d6aac047481b5dc75dd46");
@@ -57,13 +46,13 @@ TEST(CoseTest, DraftRealmSigStructureMatchesSpecConstants) {
       SigStructure(sign1->protected_bytes, {}, sign1->payload);
   EXPECT_EQ(tbs.size(), 502u);
   const std::vector<uint8_t> prefix =
-      Hex("846a5369676e61747572653144a1013822405901e1");
+      test::FromHex("846a5369676e61747572653144a1013822405901e1");
   ASSERT_GE(tbs.size(), prefix.size());
   EXPECT_EQ(std::vector<uint8_t>(tbs.begin(), tbs.begin() + prefix.size()),
             prefix);
   auto digest = crypto::HashOnce(crypto::DigestAlgorithm::kSha384, tbs);
   ASSERT_TRUE(digest.ok());
-  EXPECT_EQ(ToHex(*digest),
+  EXPECT_EQ(base::HexOf(*digest),
             "3a8b3783a20c544de5936b3bdc3c3bf986190359f88f81851fc2127ae67e4130"
             "71c6e4c003a28c1f3a5e9196e0edd21c");
 
@@ -81,7 +70,7 @@ TEST(CoseTest, DraftRealmSigStructureMatchesSpecConstants) {
   auto binder =
       crypto::HashOnce(crypto::DigestAlgorithm::kSha256, rak->bytes());
   ASSERT_TRUE(binder.ok());
-  EXPECT_EQ(ToHex(*binder),
+  EXPECT_EQ(base::HexOf(*binder),
             "0d22e08a98469058486318283489bdb36f09dbefeb1864df433fa6e54ea2d711");
   // Re-encoding the key gives the same 107 bytes (TF-RMM label order).
   auto encoded = EncodeCoseKey(*key);
@@ -97,12 +86,13 @@ TEST(CoseTest, DraftRealmSigStructureMatchesSpecConstants) {
 
 // RFC 9052 §4.4 layout for a tiny case, written out by hand.
 TEST(CoseTest, SigStructureEncodingIsDefiniteAndShortest) {
-  EXPECT_EQ(ToHex(SigStructure(Hex("a10126"), {}, Hex("0102"))),
+  EXPECT_EQ(base::HexOf(SigStructure(test::FromHex("a10126"), {},
+                                     test::FromHex("0102"))),
             "846a5369676e61747572653143a101264042"
             "0102");
   std::vector<uint8_t> big(300, 0xab);
-  const std::vector<uint8_t> s = SigStructure({}, Hex("aa"), big);
-  EXPECT_EQ(ToHex(absl::MakeSpan(s).subspan(0, 18)),
+  const std::vector<uint8_t> s = SigStructure({}, test::FromHex("aa"), big);
+  EXPECT_EQ(base::HexOf(absl::MakeSpan(s).subspan(0, 18)),
             "846a5369676e617475726531"
             "40"
             "41aa"
@@ -117,7 +107,7 @@ TEST(CoseTest, SignVerifyRoundTripOnEveryCurve) {
     ASSERT_TRUE(key.ok());
     auto pub = key->PublicKey();
     ASSERT_TRUE(pub.ok());
-    const std::vector<uint8_t> payload = Hex("a10a4401020304");
+    const std::vector<uint8_t> payload = test::FromHex("a10a4401020304");
     auto bytes = SignCoseSign1(payload, *key);
     ASSERT_TRUE(bytes.ok()) << bytes.status();
     auto sign1 = DecodeCoseSign1(*bytes, "token");
@@ -139,7 +129,7 @@ TEST(CoseTest, AlgorithmMustAgreeWithKeyCurve) {
   auto p256 = crypto::EcPrivateKey::Generate(crypto::Curve::kP256);
   auto p384 = crypto::EcPrivateKey::Generate(crypto::Curve::kP384);
   ASSERT_TRUE(p256.ok() && p384.ok());
-  auto bytes = SignCoseSign1(Hex("a0"), *p256);
+  auto bytes = SignCoseSign1(test::FromHex("a0"), *p256);
   ASSERT_TRUE(bytes.ok());
   auto sign1 = DecodeCoseSign1(*bytes, "t");
   ASSERT_TRUE(sign1.ok());
@@ -172,7 +162,7 @@ TEST(CoseTest, RejectsMalformedEnvelopes) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.hex);
-    auto r = DecodeCoseSign1(Hex(c.hex), "t");
+    auto r = DecodeCoseSign1(test::FromHex(c.hex), "t");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(r.status().message().find(c.needle), std::string::npos)
@@ -181,7 +171,8 @@ TEST(CoseTest, RejectsMalformedEnvelopes) {
   // Untagged is accepted in lenient mode.
   CoseDecodeOptions lenient;
   lenient.require_tag = false;
-  auto r = DecodeCoseSign1(Hex("8443a10126a0420102420000"), "t", lenient);
+  auto r =
+      DecodeCoseSign1(test::FromHex("8443a10126a0420102420000"), "t", lenient);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE(r->tagged);
 }
@@ -201,7 +192,7 @@ TEST(CoseTest, AlgorithmErrors) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.hex);
-    auto sign1 = DecodeCoseSign1(Hex(c.hex), "t");
+    auto sign1 = DecodeCoseSign1(test::FromHex(c.hex), "t");
     ASSERT_TRUE(sign1.ok()) << sign1.status();
     absl::Status s = VerifyCoseSign1(*sign1, *key->PublicKey());
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
@@ -238,7 +229,7 @@ TEST(CoseTest, CoseKeyErrors) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.hex);
-    auto r = DecodeCoseKey(Hex(c.hex));
+    auto r = DecodeCoseKey(test::FromHex(c.hex));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(r.status().message().find(c.needle), std::string::npos)

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "corim/cbor.h"
 #include "gtest/gtest.h"
+#include "testing/files.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -16,14 +17,7 @@ namespace {
 constexpr char kDir[] = "testdata/vectors/veraison-cca/";
 
 std::vector<uint8_t> ReadFile(const std::string& name) {
-  std::ifstream f(std::string(kDir) + name, std::ios::binary);
-  EXPECT_TRUE(f) << name;
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-
-std::vector<uint8_t> FromHex(absl::string_view hex) {
-  std::string b = absl::HexStringToBytes(hex);
-  return std::vector<uint8_t>(b.begin(), b.end());
+  return test::ReadFileBytes(std::string(kDir) + name);
 }
 
 // Expected values are read off Veraison's JSON sources of the vectors
@@ -49,29 +43,29 @@ TEST(PlatformEndorsementsTest, Veraison2025ValidDecodes) {
   EXPECT_EQ(e->profile, PlatformEndorsementProfile::kCcaPlatform2025);
   ASSERT_EQ(e->reference_values.size(), 1u);
   const PlatformReferenceValue& rv = e->reference_values[0];
-  EXPECT_EQ(rv.implementation_id, FromHex(kImplId));
+  EXPECT_EQ(rv.implementation_id, test::FromHex(kImplId));
   ASSERT_EQ(rv.components.size(), 4u);
   const char* types[] = {"BL", "M1", "M2", "M3"};
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(rv.components[i].type, types[i]);
     EXPECT_FALSE(rv.components[i].version.has_value());
     EXPECT_EQ(rv.components[i].algorithm, "1");
-    EXPECT_EQ(rv.components[i].signer_id, FromHex(kSignerId2025));
+    EXPECT_EQ(rv.components[i].signer_id, test::FromHex(kSignerId2025));
   }
-  EXPECT_EQ(rv.components[0].measurement, FromHex(kBl));
-  EXPECT_EQ(rv.components[3].measurement, FromHex(kM3));
-  EXPECT_EQ(rv.config, FromHex("010203"));  // "AQID"
-  EXPECT_EQ(rv.config_mask, FromHex("010203"));
+  EXPECT_EQ(rv.components[0].measurement, test::FromHex(kBl));
+  EXPECT_EQ(rv.components[3].measurement, test::FromHex(kM3));
+  EXPECT_EQ(rv.config, test::FromHex("010203"));  // "AQID"
+  EXPECT_EQ(rv.config_mask, test::FromHex("010203"));
   ASSERT_EQ(e->trust_anchors.size(), 1u);
-  EXPECT_EQ(e->trust_anchors[0].implementation_id, FromHex(kImplId));
-  EXPECT_EQ(e->trust_anchors[0].instance_id, FromHex(kInstId));
+  EXPECT_EQ(e->trust_anchors[0].implementation_id, test::FromHex(kImplId));
+  EXPECT_EQ(e->trust_anchors[0].instance_id, test::FromHex(kInstId));
   EXPECT_TRUE(
       absl::StartsWith(e->trust_anchors[0].public_key_pem, kCpakPemPrefix));
-  EXPECT_NE(FindPlatformTrustAnchor(e->trust_anchors, FromHex(kImplId),
-                                    FromHex(kInstId)),
+  EXPECT_NE(FindPlatformTrustAnchor(e->trust_anchors, test::FromHex(kImplId),
+                                    test::FromHex(kInstId)),
             nullptr);
-  EXPECT_EQ(FindPlatformTrustAnchor(e->trust_anchors, FromHex(kInstId),
-                                    FromHex(kInstId)),
+  EXPECT_EQ(FindPlatformTrustAnchor(e->trust_anchors, test::FromHex(kInstId),
+                                    test::FromHex(kInstId)),
             nullptr);
 }
 
@@ -87,13 +81,13 @@ TEST(PlatformEndorsementsTest, LegacyDecodes) {
   ASSERT_EQ(rv.components.size(), 4u);
   EXPECT_EQ(rv.components[0].type, "BL");
   EXPECT_EQ(rv.components[0].version, "3.4.2");
-  EXPECT_EQ(rv.components[0].signer_id, FromHex(kBl));
+  EXPECT_EQ(rv.components[0].signer_id, test::FromHex(kBl));
   EXPECT_EQ(rv.components[3].version, "1.0.0");
-  EXPECT_EQ(rv.components[3].measurement, FromHex(kM3));
-  EXPECT_EQ(rv.config, FromHex("010203"));
+  EXPECT_EQ(rv.components[3].measurement, test::FromHex(kM3));
+  EXPECT_EQ(rv.config, test::FromHex("010203"));
   EXPECT_EQ(rv.config_label, "cfg v1.0.0");
   ASSERT_EQ(e->trust_anchors.size(), 1u);
-  EXPECT_EQ(e->trust_anchors[0].instance_id, FromHex(kInstId));
+  EXPECT_EQ(e->trust_anchors[0].instance_id, test::FromHex(kInstId));
 
   // A legacy triple with only a 602 configuration (Veraison's
   // unsignedCorimCcaComidCcaRefValOne): a non-zero impl-id, no components.
@@ -103,7 +97,7 @@ TEST(PlatformEndorsementsTest, LegacyDecodes) {
   ASSERT_EQ(one->reference_values.size(), 1u);
   EXPECT_TRUE(one->reference_values[0].components.empty());
   EXPECT_EQ(one->reference_values[0].config,
-            FromHex("72617776616c75650a72617776616c75650a"));
+            test::FromHex("72617776616c75650a72617776616c75650a"));
 }
 
 // Each invalid Veraison variant is refused by the rule Veraison's validator

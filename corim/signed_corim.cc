@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "corim/cbor.h"
 #include "corim/cose.h"
+#include "corim/internal/expected_found.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -14,16 +15,8 @@ namespace {
 enum MetaKey : uint64_t { kMetaSigner = 0, kMetaValidity = 1 };
 enum SignerKey : uint64_t { kSignerName = 0, kSignerUri = 1 };
 
-absl::Status Bad(absl::string_view what, absl::string_view expected,
-                 absl::string_view found) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(what, ": expected ", expected, ", found ", found));
-}
-
 std::string Short(const CborValue& v) {
-  std::string d = ToDiagnostic(v);
-  if (d.size() > 48) d = absl::StrCat(d.substr(0, 45), "...");
-  return absl::StrCat(v.type_name(), " ", d);
+  return absl::StrCat(v.type_name(), " ", ShortDiagnostic(v));
 }
 
 absl::StatusOr<bool> SameKey(const crypto::EcPublicKey& a,
@@ -54,7 +47,8 @@ absl::StatusOr<CorimSigner> CorimSigner::FromPem(absl::string_view key_pem,
         absl::StrCat("certificate chain: ", chain.status().message()));
   }
   if (chain->empty()) {
-    return Bad("certificate chain", "at least the leaf certificate", "none");
+    return internal::ExpectedFound("certificate chain",
+                                   "at least the leaf certificate", "none");
   }
   absl::StatusOr<crypto::EcPublicKey> leaf_key = (*chain)[0].PublicKey();
   if (!leaf_key.ok()) {
@@ -66,13 +60,14 @@ absl::StatusOr<CorimSigner> CorimSigner::FromPem(absl::string_view key_pem,
   absl::StatusOr<bool> same = SameKey(*pub, *leaf_key);
   if (!same.ok()) return same.status();
   if (!*same) {
-    return Bad("signing key",
-               absl::StrCat("the key of the leaf certificate ",
-                            (*chain)[0].SubjectText()),
-               absl::StrCat("another ", CurveName(pub->curve()), " key"));
+    return internal::ExpectedFound(
+        "signing key",
+        absl::StrCat("the key of the leaf certificate ",
+                     (*chain)[0].SubjectText()),
+        absl::StrCat("another ", CurveName(pub->curve()), " key"));
   }
   if (signer_name.empty()) {
-    return Bad("signer name", "a non-empty name", "\"\"");
+    return internal::ExpectedFound("signer name", "a non-empty name", "\"\"");
   }
   return CorimSigner{*std::move(key), *std::move(chain), std::move(signer_name),
                      std::nullopt, std::nullopt};
@@ -84,11 +79,13 @@ absl::StatusOr<EncodedObject> SignCorimBytes(
   // The payload keeps its 501 tag (§3.12).
   if (unsigned_corim.size() < 3 || unsigned_corim[0] != 0xd9 ||
       unsigned_corim[1] != 0x01 || unsigned_corim[2] != 0xf5) {
-    return Bad("signed CoRIM payload", "an unsigned CoRIM (tag 501, d9 01f5)",
-               "other bytes");
+    return internal::ExpectedFound("signed CoRIM payload",
+                                   "an unsigned CoRIM (tag 501, d9 01f5)",
+                                   "other bytes");
   }
   if (signer.chain.empty()) {
-    return Bad("certificate chain", "at least the leaf certificate", "none");
+    return internal::ExpectedFound("certificate chain",
+                                   "at least the leaf certificate", "none");
   }
   CborValue::Map signer_map;
   signer_map.emplace_back(CborValue::Uint(kSignerName),
@@ -163,15 +160,18 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
   // The envelope shape errors callers see for signed CoRIMs; the rest of the
   // COSE_Sign1 decode is CoseSign1FromCbor's.
   if (!top->is_tag() || top->tag_number() != kTagCoseSign1) {
-    return Bad("signed CoRIM", "tag 18 (COSE_Sign1)", Short(*top));
+    return internal::ExpectedFound("signed CoRIM", "tag 18 (COSE_Sign1)",
+                                   Short(*top));
   }
   const CborValue& body = top->tag_content();
   if (!body.is_array() || body.array().size() != 4) {
-    return Bad("COSE_Sign1", "an array of 4 elements", Short(body));
+    return internal::ExpectedFound("COSE_Sign1", "an array of 4 elements",
+                                   Short(body));
   }
   if (!body.array()[2].is_bytes()) {
-    return Bad("COSE_Sign1 payload", "an attached byte string",
-               Short(body.array()[2]));
+    return internal::ExpectedFound("COSE_Sign1 payload",
+                                   "an attached byte string",
+                                   Short(body.array()[2]));
   }
   absl::StatusOr<CoseSign1> sign1 =
       CoseSign1FromCbor(*top, "signed CoRIM", options);
@@ -182,14 +182,16 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
   const CborValue* ct = hdr->Find(CborValue::Int(kCoseLabelContentType));
   if (ct == nullptr || !ct->is_text() ||
       ct->text() != kSignedCorimContentType) {
-    return Bad("COSE_Sign1 protected content type (3)",
-               absl::StrCat("\"", kSignedCorimContentType, "\""),
-               ct ? Short(*ct) : "none");
+    return internal::ExpectedFound(
+        "COSE_Sign1 protected content type (3)",
+        absl::StrCat("\"", kSignedCorimContentType, "\""),
+        ct ? Short(*ct) : "none");
   }
   const CborValue* meta_v = hdr->Find(CborValue::Int(kCoseHeaderCorimMeta));
   if (meta_v == nullptr || !meta_v->is_bytes()) {
-    return Bad("COSE_Sign1 protected corim-meta (8)", "a byte string",
-               meta_v ? Short(*meta_v) : "none");
+    return internal::ExpectedFound("COSE_Sign1 protected corim-meta (8)",
+                                   "a byte string",
+                                   meta_v ? Short(*meta_v) : "none");
   }
   absl::StatusOr<CborValue> meta =
       DecodeCbor(meta_v->bytes(), "corim-meta", limits);
@@ -198,19 +200,21 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
   const CborValue* signer_name =
       signer != nullptr ? signer->FindUint(kSignerName) : nullptr;
   if (signer_name == nullptr || !signer_name->is_text()) {
-    return Bad("corim-meta signer name (0/0)", "a text string",
-               signer_name ? Short(*signer_name) : "none");
+    return internal::ExpectedFound("corim-meta signer name (0/0)",
+                                   "a text string",
+                                   signer_name ? Short(*signer_name) : "none");
   }
   const CborValue* x5 = hdr->Find(CborValue::Int(kCoseLabelX5Chain));
   if (x5 == nullptr) {
-    return Bad("COSE_Sign1 protected x5chain (33)",
-               "the signer's certificate chain (Veraison requires it)", "none");
+    return internal::ExpectedFound(
+        "COSE_Sign1 protected x5chain (33)",
+        "the signer's certificate chain (Veraison requires it)", "none");
   }
   std::vector<crypto::Certificate> chain;
   auto add_cert = [&](const CborValue& c, size_t i) -> absl::Status {
     if (!c.is_bytes()) {
-      return Bad(absl::StrCat("x5chain[", i, "]"), "a DER certificate",
-                 Short(c));
+      return internal::ExpectedFound(absl::StrCat("x5chain[", i, "]"),
+                                     "a DER certificate", Short(c));
     }
     absl::StatusOr<crypto::Certificate> cert =
         crypto::Certificate::FromDer(c.bytes());
@@ -223,7 +227,8 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
   };
   if (x5->is_array()) {
     if (x5->array().empty()) {
-      return Bad("x5chain", "at least one certificate", "an empty array");
+      return internal::ExpectedFound("x5chain", "at least one certificate",
+                                     "an empty array");
     }
     for (size_t i = 0; i < x5->array().size(); ++i) {
       absl::Status s = add_cert(x5->array()[i], i);
@@ -247,10 +252,11 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
   }
   const crypto::Curve curve = CoseAlgorithmCurve(*alg);
   if (leaf_key->curve() != curve) {
-    return Bad("x5chain leaf key",
-               absl::StrCat("a ", CurveName(curve), " key for ",
-                            CoseAlgorithmName(*alg)),
-               absl::StrCat("a ", CurveName(leaf_key->curve()), " key"));
+    return internal::ExpectedFound(
+        "x5chain leaf key",
+        absl::StrCat("a ", CurveName(curve), " key for ",
+                     CoseAlgorithmName(*alg)),
+        absl::StrCat("a ", CurveName(leaf_key->curve()), " key"));
   }
   // Any failure here (bad length or bad signature) is an authentication
   // failure for a signed CoRIM.

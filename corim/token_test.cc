@@ -7,8 +7,10 @@
 
 #include "absl/strings/escaping.h"
 #include "base/crypto.h"
+#include "base/hex.h"
 #include "corim/internal/token_samples.h"
 #include "gtest/gtest.h"
+#include "testing/files.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -16,17 +18,8 @@ namespace {
 using internal::SamplePlatformClaims;
 using internal::SampleRealmClaims;
 
-std::vector<uint8_t> Hex(absl::string_view hex) {
-  std::string s = absl::HexStringToBytes(hex);
-  return std::vector<uint8_t>(s.begin(), s.end());
-}
-std::string ToHex(absl::Span<const uint8_t> b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
 std::vector<uint8_t> ReadVector(const std::string& name) {
-  std::ifstream f("testdata/vectors/" + name, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
+  return test::ReadFileBytes("testdata/vectors/" + name);
 }
 
 // testdata/vectors/README.md and spec §1.2/§1.10 describe each vector.
@@ -37,20 +30,20 @@ TEST(TokenTest, DecodesDraftExample) {
   EXPECT_EQ(t->realm.profile, RealmProfile::kV1);
   EXPECT_EQ(t->platform.profile, PlatformProfile::kV1);
   EXPECT_EQ(t->platform.sw_components.size(), 13u);
-  EXPECT_EQ(ToHex(t->realm.initial_measurement),
+  EXPECT_EQ(base::HexOf(t->realm.initial_measurement),
             "311314ab73620350cf758834ae5c65d9e8c2dc7febe6e7d9654bbe864e300d49");
   ASSERT_EQ(t->realm.extensible_measurements.size(), 4u);
-  EXPECT_EQ(ToHex(t->realm.extensible_measurements[3]),
+  EXPECT_EQ(base::HexOf(t->realm.extensible_measurements[3]),
             "32c6afc627e55585c03155359f331a0e225f6840db947dd96efab81be2671939");
   EXPECT_EQ(std::string(t->realm.personalization_value.begin(),
                         t->realm.personalization_value.end()),
             "The quick brown fox jumps over 13 lazy dogs.The quick brown fox ");
   EXPECT_EQ(t->realm.hash_algorithm, "sha-256");
   EXPECT_EQ(t->realm.public_key.size(), 107u);
-  EXPECT_EQ(ToHex(t->platform.challenge),
+  EXPECT_EQ(base::HexOf(t->platform.challenge),
             "0d22e08a98469058486318283489bdb36f09dbefeb1864df433fa6e54ea2d711");
-  EXPECT_EQ(ToHex(t->platform.config), "cfcfcfcf");
-  EXPECT_EQ(ToHex(t->realm_envelope.protected_bytes), "a1013822");
+  EXPECT_EQ(base::HexOf(t->platform.config), "cfcfcfcf");
+  EXPECT_EQ(base::HexOf(t->realm_envelope.protected_bytes), "a1013822");
   EXPECT_EQ(t->realm_envelope.payload.size(), 481u);
   EXPECT_TRUE(t->realm.unknown_keys.empty());
 }
@@ -106,8 +99,9 @@ TEST(TokenTest, DecodesEveryVector) {
 TEST(TokenTest, TopLevelPrefixes) {
   const std::vector<uint8_t> a = ReadVector("cca-token-draft-ffm-00.cbor");
   const std::vector<uint8_t> b = ReadVector("cca-token-cmw907.cbor");
-  EXPECT_EQ(ToHex(absl::MakeConstSpan(a).subspan(0, 9)), "d9018fa219acca5905");
-  EXPECT_EQ(ToHex(absl::MakeConstSpan(b).subspan(0, 12)),
+  EXPECT_EQ(base::HexOf(absl::MakeConstSpan(a).subspan(0, 9)),
+            "d9018fa219acca5905");
+  EXPECT_EQ(base::HexOf(absl::MakeConstSpan(b).subspan(0, 12)),
             "d9038ba219acca82190107"
             "59");
 }
@@ -186,7 +180,7 @@ TEST(TokenTest, TopLevelErrors) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.hex);
-    auto t = DecodeCcaToken(Hex(c.hex));
+    auto t = DecodeCcaToken(test::FromHex(c.hex));
     ASSERT_FALSE(t.ok());
     EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(t.status().message().find(c.needle), std::string::npos)
@@ -208,7 +202,7 @@ TEST(TokenTest, StrictVersusLenient) {
   ASSERT_TRUE(top.ok());
   CborValue map = top->tag_content();
   map.mutable_map().emplace_back(CborValue::Uint(44242),
-                                 CborValue::Bytes(Hex("00")));
+                                 CborValue::Bytes(test::FromHex("00")));
   auto extra = EncodeCbor(CborValue::Tag(399, map));
   ASSERT_TRUE(extra.ok());
   TokenDecodeOptions strict;
@@ -276,13 +270,13 @@ TEST(TokenTest, RealmClaimErrors) {
     CborValue value;
     const char* needle;
   } cases[] = {
-      {10, CborValue::MakeArray({CborValue::Bytes(Hex("00"))}),
+      {10, CborValue::MakeArray({CborValue::Bytes(test::FromHex("00"))}),
        "claim 10 (challenge): expected a byte string, found array"},
       {44236, CborValue::Text(""), "expected a non-empty text string"},
       {44239, CborValue::MakeArray({}), "expected a non-empty array"},
       {44239, CborValue::MakeArray({CborValue::Text("x")}),
        "claim 44239 (REM0): expected a byte string, found text"},
-      {44243, CborValue::Bytes(Hex("01")),
+      {44243, CborValue::Bytes(test::FromHex("01")),
        "expected an unsigned integer or text"},
       {265, CborValue::Uint(1), "claim 265 (profile): expected a text string"},
   };
@@ -302,9 +296,9 @@ TEST(TokenTest, RealmClaimErrors) {
         << r.status();
   }
   // Not a map; duplicate keys (rejected by the CBOR layer).
-  EXPECT_FALSE(DecodeRealmClaims(Hex("80")).ok());
-  EXPECT_FALSE(DecodeRealmClaims(Hex("a20a40"
-                                     "0a40"))
+  EXPECT_FALSE(DecodeRealmClaims(test::FromHex("80")).ok());
+  EXPECT_FALSE(DecodeRealmClaims(test::FromHex("a20a40"
+                                               "0a40"))
                    .ok());
 }
 
@@ -334,8 +328,8 @@ TEST(TokenTest, PlatformClaimErrors) {
   CborValue m = *DecodeCbor(*payload);
   for (auto& e : m.mutable_map()) {
     if (e.first == CborValue::Uint(10)) {
-      e.second = CborValue::MakeArray(
-          {CborValue::Bytes(Hex("00")), CborValue::Bytes(Hex("01"))});
+      e.second = CborValue::MakeArray({CborValue::Bytes(test::FromHex("00")),
+                                       CborValue::Bytes(test::FromHex("01"))});
     }
   }
   auto r = DecodePlatformClaims(*EncodeCbor(m));

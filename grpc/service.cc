@@ -14,9 +14,9 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/hex.h"
 #include "corim/comid.h"
 #include "corim/token.h"
 #include "grpc/internal/convert.h"
@@ -28,7 +28,6 @@ namespace realm_measurements::service {
 namespace {
 
 using internal::Admit;
-using internal::Bytes;
 using internal::CheckRequest;
 
 // The reference tool's package version (spec-core §10.1).
@@ -41,10 +40,6 @@ constexpr char kCcaEvidenceMediaType[] =
 // gRPC threads beyond the admission limits: reflection streams and the
 // pollers of the synchronous server.
 constexpr int kSpareThreads = 16;
-
-std::string Base64Url(absl::Span<const uint8_t> b) {
-  return absl::WebSafeBase64Escape(Bytes(b));  // RFC 4648 §5, no padding
-}
 
 }  // namespace
 
@@ -82,8 +77,8 @@ absl::StatusOr<std::string> PublicJwk(const crypto::EcPrivateKey& key) {
   }
   absl::Span<const uint8_t> p(*sec1);
   return absl::StrCat(R"({"kty":"EC","crv":"P-256","alg":"ES256","x":")",
-                      Base64Url(p.subspan(1, n)), R"(","y":")",
-                      Base64Url(p.subspan(1 + n, n)), R"("})");
+                      base::Base64UrlOf(p.subspan(1, n)), R"(","y":")",
+                      base::Base64UrlOf(p.subspan(1 + n, n)), R"("})");
 }
 
 absl::StatusOr<std::string> PublicJwkWithKid(const crypto::EcPrivateKey& key) {

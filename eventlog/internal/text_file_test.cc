@@ -7,25 +7,22 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "testing/files.h"
 
 namespace realm_measurements::eventlog::internal {
 namespace {
 
-std::string TempPath(const std::string& name) {
-  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
-}
-
 TEST(TextFile, ReadBoundedFileReadsAndRefusesOversize) {
-  const std::string p = TempPath("f.txt");
+  const std::string p = test::TmpPath("f.txt");
   std::ofstream(p, std::ios::binary) << "abc";
   absl::StatusOr<std::vector<uint8_t>> got = ReadBoundedFile(p, 3);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, (std::vector<uint8_t>{'a', 'b', 'c'}));
   EXPECT_EQ(ReadBoundedFile(p, 2).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ReadBoundedFile(TempPath("missing"), 10).status().code(),
+  EXPECT_EQ(ReadBoundedFile(test::TmpPath("missing"), 10).status().code(),
             absl::StatusCode::kNotFound);
-  const std::string empty = TempPath("empty");
+  const std::string empty = test::TmpPath("empty");
   std::ofstream(empty, std::ios::binary).flush();
   ASSERT_TRUE(ReadBoundedFile(empty, 0).ok());
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "measure/fdt/fdt_writer.h"
+#include "testing/dtc.h"
 
 namespace realm_measurements::measure::fdt {
 namespace {
@@ -19,23 +20,7 @@ namespace {
 // the fragment table of spec-vmm §4 (and §6.10 / §7.5 for the shared nodes).
 std::string Decompile(const std::vector<uint8_t>& dtb,
                       const std::string& name) {
-  struct stat st;
-  if (stat("/usr/bin/dtc", &st) != 0) {
-    ADD_FAILURE() << "/usr/bin/dtc is missing";
-    return "";
-  }
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = tmp != nullptr ? tmp : "/tmp";
-  const std::string in = absl::StrCat(dir, "/", name, ".dtb");
-  const std::string out = absl::StrCat(dir, "/", name, ".dts");
-  std::ofstream(in, std::ios::binary)
-      .write(reinterpret_cast<const char*>(dtb.data()), dtb.size());
-  const std::string cmd =
-      absl::StrCat("/usr/bin/dtc -q -I dtb -O dts -o ", out, " ", in);
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  std::stringstream ss;
-  ss << std::ifstream(out).rdbuf();
-  return ss.str();
+  return test::DtcDecompile(dtb, name + ".dtb");
 }
 
 TEST(FdtFragments, ConstantsOfSpecVmm4) {

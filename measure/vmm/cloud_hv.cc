@@ -8,13 +8,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "base/status_macros.h"
 #include "measure/engine.h"
 #include "measure/fdt/fdt_fragments.h"
 #include "measure/fdt/fdt_writer.h"
 #include "measure/host_caps.h"
-#include "measure/linux_image.h"
 #include "measure/memory_size.h"
 #include "measure/payload.h"
+#include "measure/vmm/kernel_blob.h"
 
 namespace realm_measurements::measure {
 namespace cloud_hv {
@@ -101,12 +102,6 @@ uint64_t AlignUp(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
 uint32_t Lo(uint64_t v) { return static_cast<uint32_t>(v); }
 uint32_t Hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
 
-#define CHV_RETURN_IF_ERROR(expr) \
-  do {                            \
-    absl::Status _st = (expr);    \
-    if (!_st.ok()) return _st;    \
-  } while (0)
-
 // ---------------------------------------------------------------------------
 // The cloud-hypervisor nodes (§7.5) on the fragments of spec-vmm §4.
 
@@ -162,21 +157,21 @@ absl::StatusOr<std::vector<uint8_t>> GenerateCloudHvDtb(
   }
   absl::StatusOr<FdtNode> root = fdt::BeginRootWithPrologue(w, prologue);
   if (!root.ok()) return root.status();
-  CHV_RETURN_IF_ERROR(WriteGic(w, p.num_cpus));
-  CHV_RETURN_IF_ERROR(fdt::WriteTimerNode(w, kIrqLevelHigh));
+  BASE_RETURN_IF_ERROR(WriteGic(w, p.num_cpus));
+  BASE_RETURN_IF_ERROR(fdt::WriteTimerNode(w, kIrqLevelHigh));
   // Always present, whatever the realm's PMU setting (spec-vmm 14.16).
-  CHV_RETURN_IF_ERROR(fdt::WritePmuNode(w, fdt::kPmuPpi));
-  CHV_RETURN_IF_ERROR(fdt::WriteApbClockNode(w, kClockPhandle));
-  CHV_RETURN_IF_ERROR(fdt::WritePrimeCellNode(w, "pl031", kRtcBase, kRtcSize,
-                                              kClockPhandle, kRtcSpi,
-                                              kIrqLevelHigh, "arm,pl031"));
+  BASE_RETURN_IF_ERROR(fdt::WritePmuNode(w, fdt::kPmuPpi));
+  BASE_RETURN_IF_ERROR(fdt::WriteApbClockNode(w, kClockPhandle));
+  BASE_RETURN_IF_ERROR(fdt::WritePrimeCellNode(w, "pl031", kRtcBase, kRtcSize,
+                                               kClockPhandle, kRtcSpi,
+                                               kIrqLevelHigh, "arm,pl031"));
   if (p.serial) {
-    CHV_RETURN_IF_ERROR(
+    BASE_RETURN_IF_ERROR(
         fdt::WritePrimeCellNode(w, "pl011", kUartBase, kUartSize, kClockPhandle,
                                 kUartSpi, kIrqEdgeRising, "arm,pl011"));
   }
-  CHV_RETURN_IF_ERROR(WritePcie(w));
-  CHV_RETURN_IF_ERROR(w.EndNode(*root));
+  BASE_RETURN_IF_ERROR(WritePcie(w));
+  BASE_RETURN_IF_ERROR(w.EndNode(*root));
   return w.Finish();
 }
 
@@ -288,7 +283,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
         }
         value = args[++i];
       }
-      CHV_RETURN_IF_ERROR(out.Add(*spec, std::move(value)));
+      BASE_RETURN_IF_ERROR(out.Add(*spec, std::move(value)));
     } else if (arg.size() > 1 && arg[0] == '-') {
       // Short flags, possibly clustered ("-vv"); only -v exists.
       for (size_t k = 1; k < arg.size(); ++k) {
@@ -297,7 +292,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
                                          Printable(arg.substr(k, 1)),
                                          "' found"));
         }
-        CHV_RETURN_IF_ERROR(out.Add(*verbose, std::nullopt));
+        BASE_RETURN_IF_ERROR(out.Add(*verbose, std::nullopt));
       }
     } else {
       return UsageError(
@@ -323,7 +318,7 @@ absl::Status ForEachItem(const std::string& list, absl::string_view what,
       return absl::InvalidArgumentError(
           absl::StrCat("malformed ", what, " param ", Printable(it)));
     }
-    CHV_RETURN_IF_ERROR(item(it.substr(0, eq), it.substr(eq + 1)));
+    BASE_RETURN_IF_ERROR(item(it.substr(0, eq), it.substr(eq + 1)));
   }
   return absl::OkStatus();
 }
@@ -344,14 +339,14 @@ absl::Status BuildCloudHv(const VmmInputs& inputs,
   {
     HostCaps c;
     c.ipa_bits = kIpaBits;
-    CHV_RETURN_IF_ERROR(config.caps().Restrict(c));
+    BASE_RETURN_IF_ERROR(config.caps().Restrict(c));
     config.RequireIpaBits(kIpaBits);
   }
   config.set_hash_algorithm(HashAlgorithm::kSha512);
 
   // --platform, then --cpus, then --memory, each item in order (§7.1).
   if (std::optional<std::string> platform = a.Get("--platform")) {
-    CHV_RETURN_IF_ERROR(ForEachItem(
+    BASE_RETURN_IF_ERROR(ForEachItem(
         *platform, "--platform",
         [&](absl::string_view key, absl::string_view value) -> absl::Status {
           if (key == "personalization_value") {
@@ -372,7 +367,7 @@ absl::Status BuildCloudHv(const VmmInputs& inputs,
   }
   CloudHvDtbParams dtb;
   if (std::optional<std::string> cpus = a.Get("--cpus")) {
-    CHV_RETURN_IF_ERROR(ForEachItem(
+    BASE_RETURN_IF_ERROR(ForEachItem(
         *cpus, "--cpu",  // sic: the reference's text
         [&](absl::string_view key, absl::string_view value) -> absl::Status {
           if (key == "boot") {
@@ -389,7 +384,7 @@ absl::Status BuildCloudHv(const VmmInputs& inputs,
         }));
   }
   if (std::optional<std::string> memory = a.Get("--memory")) {
-    CHV_RETURN_IF_ERROR(ForEachItem(
+    BASE_RETURN_IF_ERROR(ForEachItem(
         *memory, "--memory",
         [&](absl::string_view key, absl::string_view value) -> absl::Status {
           if (key == "size") {
@@ -431,23 +426,12 @@ absl::Status BuildCloudHv(const VmmInputs& inputs,
   }
 
   // Order of registrations (§7.5).
-  CHV_RETURN_IF_ERROR(config.AddRam(kRamBase, dtb.mem_size));
+  BASE_RETURN_IF_ERROR(config.AddRam(kRamBase, dtb.mem_size));
 
   if (a.Has("--kernel")) {
-    if (!inputs.kernel.has_value()) {
-      return absl::InvalidArgumentError(
-          NeedImage("kernel", "-k", "cloud-hv --kernel"));
-    }
-    absl::StatusOr<LinuxImage> image = LoadLinuxImage(
-        *inputs.kernel, kMaxDecompressedKernelSize, inputs.cancel);
-    if (!image.ok()) return image.status();
-    Blob blob;
-    blob.name = "kernel";
-    // Wrapping as in the reference; Validate() rejects what leaves RAM.
-    blob.guest_start = kKernelBase + image->header.text_offset;
-    blob.load_size = image->header.image_size;
-    blob.payload = std::move(image->payload);
-    CHV_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
+    BASE_ASSIGN_OR_RETURN(
+        Blob kernel, LoadKernelBlob(inputs, kKernelBase, "cloud-hv --kernel"));
+    BASE_RETURN_IF_ERROR(config.AddRimBlob(std::move(kernel)));
   }
 
   if (a.Has("--initramfs")) {
@@ -467,14 +451,14 @@ absl::Status BuildCloudHv(const VmmInputs& inputs,
     blob.name = "initrd";
     blob.guest_start = start;
     blob.payload = std::move(p);
-    CHV_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
+    BASE_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
   }
 
   // Boot vCPU (§7.4): PC excludes text_offset and is set without a kernel.
   RecParams rec;
   rec.pc = kKernelBase;
   rec.gprs[0] = kDtbBase;
-  CHV_RETURN_IF_ERROR(config.AddRec(rec));
+  BASE_RETURN_IF_ERROR(config.AddRec(rec));
 
   auto wrap = [](const absl::Status& s) {
     return WithContext("while generating DTB", s);

@@ -26,6 +26,8 @@
 #include "measure/realm_config.h"
 #include "measure/vmm/vmm.h"
 #include "nlohmann/json.hpp"
+#include "testing/dtc.h"
+#include "testing/files.h"
 
 // Vectors: the golden corpus recorded from the reference tool
 // (testdata/golden: cases tagged "cloud-hv" and dtbs/chv-*.dtb) and the
@@ -39,53 +41,12 @@ const char kGolden[] = "testdata/golden/";
 const char kInputs[] = "testdata/golden/inputs/";
 const char kLinuxBin[] = "testdata/vectors/reference-testdata/linux.bin";
 
-std::vector<uint8_t> ReadFileOrDie(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string ReadText(const std::string& path) {
-  std::vector<uint8_t> b = ReadFileOrDie(path);
-  return std::string(b.begin(), b.end());
-}
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-}
-
-std::string WriteTemp(const std::string& name, absl::string_view data) {
-  std::string path = TempPath(name);
-  std::ofstream out(path, std::ios::binary);
-  out.write(data.data(), data.size());
-  return path;
-}
-
 std::string Sha256Hex(absl::Span<const uint8_t> data) {
   auto d = crypto::HashOnce(crypto::DigestAlgorithm::kSha256, data);
   EXPECT_TRUE(d.ok()) << d.status();
   if (!d.ok()) return "";
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(d->data()), d->size()));
-}
-
-// The real dtc must accept the DTB; returns its DTS output.
-std::string DtcDecompile(const std::vector<uint8_t>& dtb,
-                         const std::string& name) {
-  struct stat st;
-  if (stat("/usr/bin/dtc", &st) != 0) {
-    ADD_FAILURE() << "/usr/bin/dtc is missing";
-    return "";
-  }
-  std::string in = WriteTemp(
-      name,
-      absl::string_view(reinterpret_cast<const char*>(dtb.data()), dtb.size()));
-  std::string out = TempPath(name + ".dts");
-  std::string cmd =
-      absl::StrCat("/usr/bin/dtc -q -I dtb -O dts -o ", out, " ", in);
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  return ReadText(out);
 }
 
 // The CLI's global options that matter to a VMM model: host caps (config
@@ -108,7 +69,7 @@ Invocation ParseGlobal(const std::vector<std::string>& argv,
     int n = 0;
     if (a == "-c") {
       std::string file = path(next());
-      auto c = HostCaps::FromToml(ReadText(file), file);
+      auto c = HostCaps::FromToml(test::ReadFileText(file), file);
       EXPECT_TRUE(c.ok()) << c.status();
       if (c.ok()) EXPECT_TRUE(inv.caps.Restrict(*c).ok());
     } else if (a == "--num-wps") {
@@ -201,13 +162,13 @@ TEST(CloudHvDtbTest, DefaultsEqualGoldenBytes) {
   absl::StatusOr<std::vector<uint8_t>> dtb =
       GenerateCloudHvDtb(CloudHvDtbParams());
   ASSERT_TRUE(dtb.ok()) << dtb.status();
-  EXPECT_EQ(*dtb, ReadFileOrDie(std::string(kGolden) +
-                                "dtbs/chv-kernel-default.dtb"));
+  EXPECT_EQ(*dtb, test::ReadFileBytes(std::string(kGolden) +
+                                      "dtbs/chv-kernel-default.dtb"));
   // spec-vmm §12 G9: sha256 / length / totalsize.
   EXPECT_EQ(Sha256Hex(*dtb),
             "79bd020b7d26fae27508e61b698ad6a876b13db651e33f0f43680662434b1a8c");
   EXPECT_EQ(dtb->size(), 2107u);
-  const std::string dts = DtcDecompile(*dtb, "chv-default.dtb");
+  const std::string dts = test::DtcDecompile(*dtb, "chv-default.dtb");
   EXPECT_NE(dts.find("pl011@9000000"), std::string::npos) << dts;
   EXPECT_EQ(dts.find("bootargs"), std::string::npos) << dts;
 }
@@ -222,9 +183,9 @@ TEST(CloudHvDtbTest, CpusInitrdCmdlineEqualGoldenBytes) {
   p.initrd = CloudHvDtbParams::Initrd{0x7fffc000, 12345};
   absl::StatusOr<std::vector<uint8_t>> dtb = GenerateCloudHvDtb(p);
   ASSERT_TRUE(dtb.ok()) << dtb.status();
-  EXPECT_EQ(*dtb, ReadFileOrDie(std::string(kGolden) +
-                                "dtbs/chv-4cpu-1G-initrd-sha256.dtb"));
-  const std::string dts = DtcDecompile(*dtb, "chv-4cpu.dtb");
+  EXPECT_EQ(*dtb, test::ReadFileBytes(std::string(kGolden) +
+                                      "dtbs/chv-4cpu-1G-initrd-sha256.dtb"));
+  const std::string dts = test::DtcDecompile(*dtb, "chv-4cpu.dtb");
   EXPECT_NE(dts.find("linux,initrd-end = <0x00 0x7ffff039>"), std::string::npos)
       << dts;
   EXPECT_NE(dts.find("its@8f50000"), std::string::npos) << dts;
@@ -244,7 +205,7 @@ TEST(CloudHvDtbTest, SerialOffMatchesSpecG10) {
   EXPECT_EQ(dtb->size(), 2160u);
   EXPECT_EQ(Sha256Hex(*dtb),
             "eec3f23cddd38b89276dd87149939bbed69c356f8a99e4cab00e0c2d66133685");
-  const std::string dts = DtcDecompile(*dtb, "chv-g10.dtb");
+  const std::string dts = test::DtcDecompile(*dtb, "chv-g10.dtb");
   EXPECT_EQ(dts.find("pl011"), std::string::npos) << dts;
   EXPECT_NE(dts.find("pl031@9010000"), std::string::npos) << dts;
 }
@@ -254,9 +215,9 @@ TEST(CloudHvDtbTest, EmptyCmdlineStillEmitsBootargs) {
   p.bootargs = "";
   absl::StatusOr<std::vector<uint8_t>> dtb = GenerateCloudHvDtb(p);
   ASSERT_TRUE(dtb.ok()) << dtb.status();
-  EXPECT_NE(
-      DtcDecompile(*dtb, "chv-empty-cmdline.dtb").find("bootargs = [00];"),
-      std::string::npos);
+  EXPECT_NE(test::DtcDecompile(*dtb, "chv-empty-cmdline.dtb")
+                .find("bootargs = [00];"),
+            std::string::npos);
 }
 
 TEST(CloudHvDtbTest, MaxVcpusParsesWithDtcAndBeyondIsRejected) {
@@ -265,7 +226,7 @@ TEST(CloudHvDtbTest, MaxVcpusParsesWithDtcAndBeyondIsRejected) {
   absl::StatusOr<std::vector<uint8_t>> dtb = GenerateCloudHvDtb(p);
   ASSERT_TRUE(dtb.ok()) << dtb.status();
   // Redistributors 512 * 0x20000 below 0x08ff0000 (0x04ff0000), ITS below.
-  EXPECT_NE(DtcDecompile(*dtb, "chv-512.dtb").find("its@4fd0000"),
+  EXPECT_NE(test::DtcDecompile(*dtb, "chv-512.dtb").find("its@4fd0000"),
             std::string::npos);
   p.num_cpus = cloud_hv::kMaxVcpus + 1;
   EXPECT_EQ(GenerateCloudHvDtb(p).status().message(),
@@ -287,7 +248,7 @@ TEST(CloudHvDtbTest, BootargsWithNulIsAnError) {
 
 TEST(CloudHvGoldenTest, AllPublicCloudHvCases) {
   const nlohmann::json corpus = nlohmann::json::parse(
-      ReadText(std::string(kGolden) + "cases-public.json"));
+      test::ReadFileText(std::string(kGolden) + "cases-public.json"));
   int cases = 0, dtb_cases = 0, rim_cases = 0, endorsement_cases = 0;
   for (const nlohmann::json& c : corpus["cases"]) {
     const std::vector<std::string> tags = c["tags"];
@@ -326,8 +287,8 @@ TEST(CloudHvGoldenTest, AllPublicCloudHvCases) {
       const std::vector<uint8_t>& dtb = *b.config.dtb();
       EXPECT_EQ(dtb.size(), c["expected_dtb_size"].get<size_t>());
       EXPECT_EQ(Sha256Hex(dtb), c["expected_dtb_sha256"].get<std::string>());
-      EXPECT_EQ(dtb,
-                ReadFileOrDie(std::string(kGolden) + "dtbs/" + id + ".dtb"));
+      EXPECT_EQ(dtb, test::ReadFileBytes(std::string(kGolden) + "dtbs/" + id +
+                                         ".dtb"));
     }
     absl::StatusOr<Measurements> m = Measure(b);
     ASSERT_TRUE(m.ok()) << m.status();
@@ -385,7 +346,7 @@ TEST(CloudHvSpecVectorsTest, G9NoKernel) {
 TEST(CloudHvSpecVectorsTest, G10EverythingAtOnce) {
   VmmInputs in;
   in.kernel = kLinuxBin;
-  in.initrd = WriteTemp("initrd-g10", "INITRD CONTENT");
+  in.initrd = test::WriteTmpFile("initrd-g10", "INITRD CONTENT");
   Built b = BuildW52(
       {"--kernel", "x", "--initramfs", "y", "--cmdline", "console=hvc0",
        "--cpus", "boot=2,max=4", "--memory", "size=1G,shared=on", "--serial",
@@ -695,7 +656,7 @@ TEST(CloudHvValidationTest, RejectedLayouts) {
 // docs/vmm-cloud-hv.md's argument table is the code's table.
 
 TEST(CloudHvDocsTest, ArgumentTableMatchesTheCode) {
-  const std::string doc = ReadText("docs/vmm-cloud-hv.md");
+  const std::string doc = test::ReadFileText("docs/vmm-cloud-hv.md");
   ASSERT_FALSE(doc.empty());
   auto kind_name = [](cloud_hv::ArgKind k) {
     switch (k) {

@@ -15,11 +15,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/status_macros.h"
 #include "measure/fdt/dtb_template.h"
 #include "measure/fdt/fdt_fragments.h"
 #include "measure/fdt/fdt_writer.h"
-#include "measure/linux_image.h"
 #include "measure/memory_size.h"
+#include "measure/vmm/kernel_blob.h"
 
 namespace realm_measurements::measure {
 namespace {
@@ -58,13 +59,6 @@ std::string Shown(absl::string_view s) {
 
 uint64_t AlignUp(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
 
-// Shorthand: return on error.
-#define KVM_RETURN_IF_ERROR(expr) \
-  do {                            \
-    absl::Status _st = (expr);    \
-    if (!_st.ok()) return _st;    \
-  } while (0)
-
 // ---------------------------------------------------------------------------
 // The kvmtool nodes (§5.7) that are not fragments of spec-vmm §4.
 
@@ -72,25 +66,25 @@ absl::Status WriteIntc(FdtWriter& w, uint64_t redist_base, uint64_t ncpus,
                        bool its) {
   absl::StatusOr<FdtNode> intc = w.BeginNode("intc");
   if (!intc.ok()) return intc.status();
-  KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3"));
-  KVM_RETURN_IF_ERROR(w.PropertyU32("#interrupt-cells", 3));
-  KVM_RETURN_IF_ERROR(w.PropertyNull("interrupt-controller"));
+  BASE_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3"));
+  BASE_RETURN_IF_ERROR(w.PropertyU32("#interrupt-cells", 3));
+  BASE_RETURN_IF_ERROR(w.PropertyNull("interrupt-controller"));
   const uint64_t reg[] = {kGicDistBase, kGicDistSize, redist_base,
                           ncpus * kGicRedistSizePerCpu};
-  KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-  KVM_RETURN_IF_ERROR(w.PropertyPhandle(kGicPhandle));
-  KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
-  KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
-  KVM_RETURN_IF_ERROR(w.PropertyNull("ranges"));
+  BASE_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+  BASE_RETURN_IF_ERROR(w.PropertyPhandle(kGicPhandle));
+  BASE_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
+  BASE_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
+  BASE_RETURN_IF_ERROR(w.PropertyNull("ranges"));
   if (its) {
     absl::StatusOr<FdtNode> msic = w.BeginNode("msic");
     if (!msic.ok()) return msic.status();
-    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3-its"));
-    KVM_RETURN_IF_ERROR(w.PropertyNull("msi-controller"));
-    KVM_RETURN_IF_ERROR(w.PropertyPhandle(kItsPhandle));
+    BASE_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,gic-v3-its"));
+    BASE_RETURN_IF_ERROR(w.PropertyNull("msi-controller"));
+    BASE_RETURN_IF_ERROR(w.PropertyPhandle(kItsPhandle));
     const uint64_t its_reg[] = {redist_base - kGicItsSize, kGicItsSize};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", its_reg));
-    KVM_RETURN_IF_ERROR(w.EndNode(*msic));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU64("reg", its_reg));
+    BASE_RETURN_IF_ERROR(w.EndNode(*msic));
   }
   return w.EndNode(*intc);
 }
@@ -99,15 +93,15 @@ absl::Status WriteReservedMemory(FdtWriter& w, uint64_t log_base,
                                  uint64_t log_size) {
   absl::StatusOr<FdtNode> rm = w.BeginNode("reserved-memory");
   if (!rm.ok()) return rm.status();
-  KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
-  KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
-  KVM_RETURN_IF_ERROR(w.PropertyNull("ranges"));
+  BASE_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
+  BASE_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
+  BASE_RETURN_IF_ERROR(w.PropertyNull("ranges"));
   absl::StatusOr<FdtNode> log = w.BeginNode(UnitName("event-log", log_base));
   if (!log.ok()) return log.status();
-  KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "cc-event-log"));
+  BASE_RETURN_IF_ERROR(w.PropertyString("compatible", "cc-event-log"));
   const uint64_t reg[] = {log_base, log_size};
-  KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-  KVM_RETURN_IF_ERROR(w.EndNode(*log));
+  BASE_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+  BASE_RETURN_IF_ERROR(w.EndNode(*log));
   return w.EndNode(*rm);
 }
 
@@ -116,16 +110,16 @@ absl::Status WriteReservedMemory(FdtWriter& w, uint64_t log_base,
 absl::Status WriteTemplateCpus(FdtWriter& w, uint64_t ncpus) {
   absl::StatusOr<FdtNode> cpus = w.BeginNode("cpus");
   if (!cpus.ok()) return cpus.status();
-  KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
-  KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 0));
+  BASE_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
+  BASE_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 0));
   for (uint64_t i = 0; i < ncpus; ++i) {
     absl::StatusOr<FdtNode> cpu = w.BeginNode(absl::StrCat("cpu@", i));
     if (!cpu.ok()) return cpu.status();
-    KVM_RETURN_IF_ERROR(w.PropertyString("device_type", "cpu"));
-    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,arm-v8"));
-    KVM_RETURN_IF_ERROR(w.PropertyString("enable-method", "psci"));
-    KVM_RETURN_IF_ERROR(w.PropertyU32("reg", static_cast<uint32_t>(i)));
-    KVM_RETURN_IF_ERROR(w.EndNode(*cpu));
+    BASE_RETURN_IF_ERROR(w.PropertyString("device_type", "cpu"));
+    BASE_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,arm-v8"));
+    BASE_RETURN_IF_ERROR(w.PropertyString("enable-method", "psci"));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("reg", static_cast<uint32_t>(i)));
+    BASE_RETURN_IF_ERROR(w.EndNode(*cpu));
   }
   return w.EndNode(*cpus);
 }
@@ -156,58 +150,58 @@ absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::Generate() const {
   if (!root.ok()) return root.status();
 
   // kvmtool nodes (spec-vmm §5.7).
-  KVM_RETURN_IF_ERROR(WriteIntc(w, RedistBase(), num_cpus_, its_));
+  BASE_RETURN_IF_ERROR(WriteIntc(w, RedistBase(), num_cpus_, its_));
   if (log_.has_value()) {
-    KVM_RETURN_IF_ERROR(WriteReservedMemory(w, log_->base, log_->size));
+    BASE_RETURN_IF_ERROR(WriteReservedMemory(w, log_->base, log_->size));
   }
-  KVM_RETURN_IF_ERROR(fdt::WriteTimerNode(w, kIrqLevelLow));
-  if (pmu_) KVM_RETURN_IF_ERROR(fdt::WritePmuNode(w, fdt::kPmuPpi));
+  BASE_RETURN_IF_ERROR(fdt::WriteTimerNode(w, kIrqLevelLow));
+  if (pmu_) BASE_RETURN_IF_ERROR(fdt::WritePmuNode(w, fdt::kPmuPpi));
   for (int k = 0; k < kNumUarts; ++k) {
     const uint64_t addr = kUartBase + k * kUartStride;
     absl::StatusOr<FdtNode> uart = w.BeginNode(UnitName("U6_16550A", addr));
     if (!uart.ok()) return uart.status();
-    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "ns16550a"));
+    BASE_RETURN_IF_ERROR(w.PropertyString("compatible", "ns16550a"));
     const uint64_t reg[] = {addr, 8};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
     const uint32_t irq[] = {kIrqSpi, static_cast<uint32_t>(k), kIrqLevelHigh};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
-    KVM_RETURN_IF_ERROR(w.PropertyU32("clock-frequency", kUartClock));
-    KVM_RETURN_IF_ERROR(w.EndNode(*uart));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("clock-frequency", kUartClock));
+    BASE_RETURN_IF_ERROR(w.EndNode(*uart));
   }
   for (uint64_t j = 0; j < num_virtio_mmio_; ++j) {
     const uint64_t addr = kVirtioMmioBase + j * kVirtioMmioSize;
     absl::StatusOr<FdtNode> dev = w.BeginNode(UnitName("virtio", addr));
     if (!dev.ok()) return dev.status();
-    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "virtio,mmio"));
+    BASE_RETURN_IF_ERROR(w.PropertyString("compatible", "virtio,mmio"));
     const uint64_t reg[] = {addr, kVirtioMmioSize};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-    KVM_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    BASE_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
     const uint32_t irq[] = {kIrqSpi, static_cast<uint32_t>(kVirtioFirstSpi + j),
                             kIrqEdgeRising};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
-    KVM_RETURN_IF_ERROR(w.EndNode(*dev));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
+    BASE_RETURN_IF_ERROR(w.EndNode(*dev));
   }
   {
     absl::StatusOr<FdtNode> rtc = w.BeginNode(UnitName("rtc", kRtcBase));
     if (!rtc.ok()) return rtc.status();
-    KVM_RETURN_IF_ERROR(w.PropertyString("compatible", "motorola,mc146818"));
+    BASE_RETURN_IF_ERROR(w.PropertyString("compatible", "motorola,mc146818"));
     const uint64_t reg[] = {kRtcBase, 2};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-    KVM_RETURN_IF_ERROR(w.EndNode(*rtc));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    BASE_RETURN_IF_ERROR(w.EndNode(*rtc));
   }
   {
     absl::StatusOr<FdtNode> pci = w.BeginNode(UnitName("pci", kPciEcamBase));
     if (!pci.ok()) return pci.status();
-    KVM_RETURN_IF_ERROR(w.PropertyString("device_type", "pci"));
-    KVM_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 3));
-    KVM_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
-    KVM_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
+    BASE_RETURN_IF_ERROR(w.PropertyString("device_type", "pci"));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 3));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
+    BASE_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
     const uint32_t bus_range[] = {0, 0};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("bus-range", bus_range));
-    KVM_RETURN_IF_ERROR(
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU32("bus-range", bus_range));
+    BASE_RETURN_IF_ERROR(
         w.PropertyString("compatible", "pci-host-ecam-generic"));
     const uint64_t reg[] = {kPciEcamBase, kPciEcamSize};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
     // <space, pci addr hi/lo, cpu addr hi/lo, size hi/lo> per window.
     const uint32_t ranges[] = {kPciSpaceIo,
                                0,
@@ -223,24 +217,24 @@ absl::StatusOr<std::vector<uint8_t>> KvmtoolDtbGenerator::Generate() const {
                                static_cast<uint32_t>(kPciMmioBase),
                                0,
                                static_cast<uint32_t>(kPciMmioSize)};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("ranges", ranges));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU32("ranges", ranges));
     // INTA of each of the 32 slots -> SPI 64 + slot, level-high.
     std::vector<uint32_t> map;
     for (uint32_t s = 0; s < 32; ++s) {
       map.insert(map.end(), {s << 11, 0, 0, 1, kGicPhandle, 0, 0, kIrqSpi,
                              kPciFirstSpi + s, kIrqLevelHigh});
     }
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupt-map", map));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU32("interrupt-map", map));
     const uint32_t mask[] = {0xf800, 0, 0, 7};
-    KVM_RETURN_IF_ERROR(w.PropertyArrayU32("interrupt-map-mask", mask));
-    KVM_RETURN_IF_ERROR(w.PropertyU32("#interrupt-cells", 1));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU32("interrupt-map-mask", mask));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("#interrupt-cells", 1));
     if (its_) {
       const uint32_t msi_map[] = {0, kItsPhandle, 0, 0x10000};
-      KVM_RETURN_IF_ERROR(w.PropertyArrayU32("msi-map", msi_map));
+      BASE_RETURN_IF_ERROR(w.PropertyArrayU32("msi-map", msi_map));
     }
-    KVM_RETURN_IF_ERROR(w.EndNode(*pci));
+    BASE_RETURN_IF_ERROR(w.EndNode(*pci));
   }
-  KVM_RETURN_IF_ERROR(w.EndNode(*root));
+  BASE_RETURN_IF_ERROR(w.EndNode(*root));
   return w.Finish();
 }
 
@@ -259,16 +253,17 @@ class KvmtoolTemplateHandler : public DtbTemplateHandler {
   absl::StatusOr<bool> HandleNode(absl::string_view name,
                                   FdtWriter& w) override {
     if (name == "cpus") {
-      KVM_RETURN_IF_ERROR(WriteTemplateCpus(w, g_.num_cpus_));
+      BASE_RETURN_IF_ERROR(WriteTemplateCpus(w, g_.num_cpus_));
       return true;
     }
     if (name == "intc") {
-      KVM_RETURN_IF_ERROR(WriteIntc(w, g_.RedistBase(), g_.num_cpus_, g_.its_));
+      BASE_RETURN_IF_ERROR(
+          WriteIntc(w, g_.RedistBase(), g_.num_cpus_, g_.its_));
       return true;
     }
     if (name == "reserved-memory") {
       if (g_.log_.has_value()) {
-        KVM_RETURN_IF_ERROR(
+        BASE_RETURN_IF_ERROR(
             WriteReservedMemory(w, g_.log_->base, g_.log_->size));
       }
       return true;
@@ -469,7 +464,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
       }
       value = "";
     } else {
-      KVM_RETURN_IF_ERROR(CheckType(o, *value));
+      BASE_RETURN_IF_ERROR(CheckType(o, *value));
     }
     if (o.use != ArgUse::kIgnored) {
       out.values_[o.long_name].push_back(*std::move(value));
@@ -533,7 +528,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(absl::Span<const std::string> args) {
       }
       attached = args[++i];
     }
-    KVM_RETURN_IF_ERROR(add(*spec, std::move(attached)));
+    BASE_RETURN_IF_ERROR(add(*spec, std::move(attached)));
   }
   return out;
 }
@@ -668,28 +663,28 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   if (a.Has("pmu")) {
     HostCaps c;
     c.pmu = true;
-    KVM_RETURN_IF_ERROR(config.caps().Restrict(c));
+    BASE_RETURN_IF_ERROR(config.caps().Restrict(c));
   }
   if (std::optional<std::string> n = a.Get("pmu-counters")) {
     HostCaps c;
     c.pmu_num_ctrs = static_cast<uint8_t>(ParsedU64(*n));
-    KVM_RETURN_IF_ERROR(config.caps().Restrict(c));
+    BASE_RETURN_IF_ERROR(config.caps().Restrict(c));
   }
 
   // 6. SVE.
   if (a.Has("disable-sve")) {
     HostCaps c;
     c.sve_vl = 0;
-    KVM_RETURN_IF_ERROR(config.caps().Restrict(c));
+    BASE_RETURN_IF_ERROR(config.caps().Restrict(c));
   } else if (std::optional<std::string> vl = a.Get("sve-max-vl")) {
     HostCaps c;
     c.sve_vl = static_cast<uint16_t>(ParsedU64(*vl));
-    KVM_RETURN_IF_ERROR(config.caps().Restrict(c));
+    BASE_RETURN_IF_ERROR(config.caps().Restrict(c));
   }
 
   // 7. RPV: the raw bytes of the string.
   if (std::optional<std::string> pv = a.Get("realm-pv")) {
-    KVM_RETURN_IF_ERROR(config.SetPersonalizationValue(absl::MakeConstSpan(
+    BASE_RETURN_IF_ERROR(config.SetPersonalizationValue(absl::MakeConstSpan(
         reinterpret_cast<const uint8_t*>(pv->data()), pv->size())));
   }
 
@@ -699,7 +694,7 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   {
     HostCaps c;
     c.ipa_bits = ipa_bits;
-    KVM_RETURN_IF_ERROR(config.caps().Restrict(c));
+    BASE_RETURN_IF_ERROR(config.caps().Restrict(c));
     config.RequireIpaBits(ipa_bits);
   }
 
@@ -785,24 +780,14 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   if (log_base.has_value()) gen.set_log_location(*log_base, kLogSize);
 
   // Order of operations (spec-vmm §5.6).
-  KVM_RETURN_IF_ERROR(config.AddRam(ram_base, *ram_size));
+  BASE_RETURN_IF_ERROR(config.AddRam(ram_base, *ram_size));
   gen.set_pmu(pmu);
 
   const bool has_kernel = a.Has("kernel");
   if (has_kernel) {
-    if (!inputs.kernel.has_value()) {
-      return absl::InvalidArgumentError(
-          NeedImage("kernel", "-k", "kvmtool --kernel"));
-    }
-    absl::StatusOr<LinuxImage> image = LoadLinuxImage(
-        *inputs.kernel, kMaxDecompressedKernelSize, inputs.cancel);
-    if (!image.ok()) return image.status();
-    Blob blob;
-    blob.name = "kernel";
-    blob.guest_start = ram_base + image->header.text_offset;
-    blob.load_size = image->header.image_size;
-    blob.payload = std::move(image->payload);
-    KVM_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
+    BASE_ASSIGN_OR_RETURN(Blob kernel,
+                          LoadKernelBlob(inputs, ram_base, "kvmtool --kernel"));
+    BASE_RETURN_IF_ERROR(config.AddRimBlob(std::move(kernel)));
   }
 
   uint64_t initrd_base = 0, initrd_size = 0;
@@ -832,7 +817,7 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
     blob.name = "initrd";
     blob.guest_start = initrd_base;
     blob.payload = std::move(p);
-    KVM_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
+    BASE_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
   }
   // kvmtool always reports an initrd range (0/0 without one), §5.9.
   gen.set_initrd(initrd_base, initrd_size);
@@ -847,7 +832,7 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
     blob.name = "firmware";
     blob.guest_start = fw_base;
     blob.payload = Payload::FromFile(*inputs.firmware);  // sized lazily
-    KVM_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
+    BASE_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
   }
 
   // Options the table rejects fail here, where the reference panics
@@ -867,7 +852,7 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   RecParams rec;
   rec.pc = has_firmware ? fw_base : (has_kernel ? ram_base : 0);
   rec.gprs[0] = dtb_base;
-  KVM_RETURN_IF_ERROR(config.AddRec(rec));
+  BASE_RETURN_IF_ERROR(config.AddRec(rec));
 
   if (log_base.has_value()) config.AddRimUnmeasured(*log_base, kLogSize);
 
@@ -882,7 +867,7 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
   absl::StatusOr<std::vector<uint8_t>> dtb;
   if (inputs.dtb.has_value()) {
     dtb = ReadWholeFile(*inputs.dtb, kMaxDtbFileSize);  // verbatim
-    if (dtb.ok()) KVM_RETURN_IF_ERROR(CheckDtbOption(*inputs.dtb, *dtb));
+    if (dtb.ok()) BASE_RETURN_IF_ERROR(CheckDtbOption(*inputs.dtb, *dtb));
   } else {
     dtb = gen.GenDtb();
   }

@@ -23,6 +23,8 @@
 #include "measure/vmm/vmm.h"
 #include "measure/vmm/vmm_help.h"
 #include "nlohmann/json.hpp"
+#include "testing/dtc.h"
+#include "testing/files.h"
 
 namespace realm_measurements::measure {
 namespace {
@@ -30,25 +32,6 @@ namespace {
 const char kInputs[] = "testdata/golden/inputs/";
 const char kDtbs[] = "testdata/golden/";
 const char kRef[] = "testdata/vectors/reference-testdata/";
-
-std::vector<uint8_t> ReadFileOrDie(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-}
-
-std::string WriteTemp(const std::string& name,
-                      const std::vector<uint8_t>& data) {
-  std::string path = TempPath(name);
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(data.data()), data.size());
-  return path;
-}
 
 std::string Sha256Hex(absl::Span<const uint8_t> data) {
   auto d = crypto::HashOnce(crypto::DigestAlgorithm::kSha256, data);
@@ -71,23 +54,6 @@ std::vector<std::string> StringsBlock(const std::vector<uint8_t>& dtb) {
   return out;
 }
 
-// The real dtc must parse the DTB; returns its DTS output.
-std::string DtcDecompile(const std::vector<uint8_t>& dtb,
-                         const std::string& name) {
-  std::string in = WriteTemp(name, dtb);
-  std::string out = TempPath(name + ".dts");
-  std::string cmd =
-      absl::StrCat("/usr/bin/dtc -q -I dtb -O dts -o ", out, " ", in);
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  std::vector<uint8_t> dts = ReadFileOrDie(out);
-  return std::string(dts.begin(), dts.end());
-}
-
-bool HaveDtc() {
-  struct stat st;
-  return stat("/usr/bin/dtc", &st) == 0;
-}
-
 // Emulates the CLI's global options that matter to a VMM model: host caps
 // (config files restrict, command-line values override) and payload paths.
 struct Invocation {
@@ -108,7 +74,7 @@ Invocation ParseGlobal(const std::vector<std::string>& argv,
     int n = 0;
     if (a == "-c") {
       std::string file = path(next());
-      std::vector<uint8_t> text = ReadFileOrDie(file);
+      std::vector<uint8_t> text = test::ReadFileBytes(file);
       auto c = HostCaps::FromToml(std::string(text.begin(), text.end()), file);
       EXPECT_TRUE(c.ok()) << c.status();
       EXPECT_TRUE(inv.caps.Restrict(*c).ok());
@@ -183,7 +149,7 @@ std::vector<std::string> Split(const std::string& s) {
 
 TEST(KvmtoolGoldenTest, AllPublicKvmtoolCases) {
   std::vector<uint8_t> text =
-      ReadFileOrDie(std::string(kDtbs) + "cases-public.json");
+      test::ReadFileBytes(std::string(kDtbs) + "cases-public.json");
   nlohmann::json corpus =
       nlohmann::json::parse(std::string(text.begin(), text.end()));
   int dtb_cases = 0, rim_cases = 0;
@@ -223,9 +189,9 @@ TEST(KvmtoolGoldenTest, AllPublicKvmtoolCases) {
       EXPECT_EQ(dtb.size(), c["expected_dtb_size"].get<size_t>());
       EXPECT_EQ(Sha256Hex(dtb), c["expected_dtb_sha256"].get<std::string>());
       std::vector<uint8_t> recorded =
-          ReadFileOrDie(std::string(kDtbs) + "dtbs/" + id + ".dtb");
+          test::ReadFileBytes(std::string(kDtbs) + "dtbs/" + id + ".dtb");
       EXPECT_EQ(dtb, recorded);
-      if (HaveDtc()) DtcDecompile(dtb, id + ".dtb");
+      if (test::HaveDtc()) test::DtcDecompile(dtb, id + ".dtb");
     }
     // The RIM line of stdout (hex mode only) checks the whole layout.
     const std::string out = c["expected_stdout"];
@@ -281,11 +247,14 @@ const GVector kGVectors[] = {
 class KvmtoolSpecVectorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = TempPath("g/");
+    dir_ = test::TmpPath("g/");
     mkdir(dir_.c_str(), 0755);
-    WriteTemp("g/K", ReadFileOrDie(std::string(kRef) + "linux.bin"));
-    WriteTemp("g/I", ReadFileOrDie(std::string(kInputs) + "initrd-tiny"));
-    WriteTemp("g/F", ReadFileOrDie(std::string(kInputs) + "fw-text"));
+    test::WriteTmpFile("g/K",
+                       test::ReadFileBytes(std::string(kRef) + "linux.bin"));
+    test::WriteTmpFile(
+        "g/I", test::ReadFileBytes(std::string(kInputs) + "initrd-tiny"));
+    test::WriteTmpFile("g/F",
+                       test::ReadFileBytes(std::string(kInputs) + "fw-text"));
   }
   std::string dir_;
 };
@@ -299,13 +268,13 @@ TEST_F(KvmtoolSpecVectorsTest, G1ToG5) {
     EXPECT_EQ(dtb.size(), 65536u);
     EXPECT_EQ(Be32At(dtb, 4), g.totalsize);
     EXPECT_EQ(Sha256Hex(dtb), g.dtb_sha256);
-    if (HaveDtc()) DtcDecompile(dtb, absl::StrCat(g.id, ".dtb"));
+    if (test::HaveDtc()) test::DtcDecompile(dtb, absl::StrCat(g.id, ".dtb"));
     if (*g.rim != '\0') {
       ASSERT_TRUE(b.config.Validate().ok()) << b.config.Validate();
       EXPECT_EQ(RimHex(b.config).substr(0, 64), g.rim);
     }
     // G5 patches G4's output.
-    WriteTemp(absl::StrCat("g/", g.id, ".dtb"), dtb);
+    test::WriteTmpFile(absl::StrCat("g/", g.id, ".dtb"), dtb);
   }
 }
 
@@ -361,8 +330,8 @@ TEST_F(KvmtoolSpecVectorsTest, G4PlacementAndStringOrder) {
                                          "interrupt-map-mask"};
   EXPECT_EQ(StringsBlock(*c.dtb()), want);
   EXPECT_EQ(Be32At(*c.dtb(), 32), 304u);
-  if (HaveDtc()) {
-    std::string dts = DtcDecompile(*c.dtb(), "G4-strings.dtb");
+  if (test::HaveDtc()) {
+    std::string dts = test::DtcDecompile(*c.dtb(), "G4-strings.dtb");
     EXPECT_NE(
         dts.find("bootargs = \" console=hvc0 root=/dev/vda rw  earlycon\""),
         std::string::npos)
@@ -410,7 +379,8 @@ TEST_F(KvmtoolSpecVectorsTest, AppendixA3AndA4) {
 
 TEST_F(KvmtoolSpecVectorsTest, TextOffsetMovesTheBlobNotThePc) {
   // Image-b-textoff: text_offset 0x80000, image_size 0x2000000 (gen_inputs).
-  WriteTemp("g/Kb", ReadFileOrDie(std::string(kInputs) + "Image-b-textoff"));
+  test::WriteTmpFile(
+      "g/Kb", test::ReadFileBytes(std::string(kInputs) + "Image-b-textoff"));
   Built b = Build(Split("-k Kb kvmtool -c 1 -m 256M -k x"), dir_);
   ASSERT_TRUE(b.status.ok()) << b.status;
   ASSERT_EQ(b.config.rim_blobs().count(0x80080000), 1u);
@@ -418,7 +388,8 @@ TEST_F(KvmtoolSpecVectorsTest, TextOffsetMovesTheBlobNotThePc) {
   EXPECT_EQ(b.config.rec()->pc, 0x80000000u);  // spec-vmm §5.5
   // A gzip kernel is measured decompressed, streamed from the file (never
   // held in memory, issue 14).
-  WriteTemp("g/Kc", ReadFileOrDie(std::string(kInputs) + "Image-c.gz"));
+  test::WriteTmpFile("g/Kc",
+                     test::ReadFileBytes(std::string(kInputs) + "Image-c.gz"));
   b = Build(Split("-k Kc kvmtool -c 1 -m 256M -k x"), dir_);
   ASSERT_TRUE(b.status.ok()) << b.status;
   const Payload& k = b.config.rim_blobs().at(0x80000000).payload;
@@ -428,7 +399,7 @@ TEST_F(KvmtoolSpecVectorsTest, TextOffsetMovesTheBlobNotThePc) {
 }
 
 TEST_F(KvmtoolSpecVectorsTest, EmptyInitrdHasNoDtbProperties) {
-  WriteTemp("g/empty", {});
+  test::WriteTmpFile("g/empty", absl::string_view());
   Built b = Build(Split("-i empty kvmtool -c 1 -m 256M -i x"), dir_);
   ASSERT_TRUE(b.status.ok()) << b.status;
   // align_up(0x8fe00000 - 4, 4)
@@ -437,12 +408,13 @@ TEST_F(KvmtoolSpecVectorsTest, EmptyInitrdHasNoDtbProperties) {
   EXPECT_EQ(std::find(names.begin(), names.end(), "linux,initrd-start"),
             names.end());
   // initrd-small.cpio (12345 bytes): align_up(0x8fe00000 - 12349, 4).
-  WriteTemp("g/Is", ReadFileOrDie(std::string(kInputs) + "initrd-small.cpio"));
+  test::WriteTmpFile(
+      "g/Is", test::ReadFileBytes(std::string(kInputs) + "initrd-small.cpio"));
   b = Build(Split("-i Is kvmtool -c 1 -m 256M -i x"), dir_);
   ASSERT_TRUE(b.status.ok()) << b.status;
   EXPECT_EQ(b.config.rim_blobs().count(0x8fdfcfc4), 1u);
-  if (HaveDtc()) {
-    std::string dts = DtcDecompile(*b.config.dtb(), "initrd.dtb");
+  if (test::HaveDtc()) {
+    std::string dts = test::DtcDecompile(*b.config.dtb(), "initrd.dtb");
     EXPECT_NE(dts.find("linux,initrd-start = <0x00 0x8fdfcfc4>"),
               std::string::npos);
     EXPECT_NE(dts.find("linux,initrd-end = <0x00 0x8fdffffd>"),
@@ -459,8 +431,8 @@ TEST_F(KvmtoolSpecVectorsTest, MeasurementLogPlacement) {
   EXPECT_EQ(b.config.rim_unmeasured()[0].base, 0x8fff0000u);
   EXPECT_EQ(b.config.rim_unmeasured()[0].size, 0x10000u);
   EXPECT_EQ(b.config.dtb_address(), 0x8fe00000u);
-  if (HaveDtc()) {
-    std::string dts = DtcDecompile(*b.config.dtb(), "log.dtb");
+  if (test::HaveDtc()) {
+    std::string dts = test::DtcDecompile(*b.config.dtb(), "log.dtb");
     EXPECT_NE(dts.find("event-log@8fff0000"), std::string::npos) << dts;
   }
   // 64 MiB: the lowmem top is the RAM end; the log then the DTB below it.
@@ -517,8 +489,8 @@ TEST_F(KvmtoolSpecVectorsTest, VirtioMmioCounting) {
       continue;
     }
     ASSERT_TRUE(b.status.ok()) << b.status;
-    if (!HaveDtc()) continue;
-    std::string dts = DtcDecompile(*b.config.dtb(), "virtio.dtb");
+    if (!test::HaveDtc()) continue;
+    std::string dts = test::DtcDecompile(*b.config.dtb(), "virtio.dtb");
     int found = 0;
     for (size_t p = dts.find("virtio@"); p != std::string::npos;
          p = dts.find("virtio@", p + 1)) {
@@ -531,8 +503,8 @@ TEST_F(KvmtoolSpecVectorsTest, VirtioMmioCounting) {
 TEST_F(KvmtoolSpecVectorsTest, ItsAndBootargs) {
   Built b = Build(Split("kvmtool -c 2 -m 256M"), dir_);
   ASSERT_TRUE(b.status.ok()) << b.status;
-  if (HaveDtc()) {
-    std::string dts = DtcDecompile(*b.config.dtb(), "its.dtb");
+  if (test::HaveDtc()) {
+    std::string dts = test::DtcDecompile(*b.config.dtb(), "its.dtb");
     EXPECT_NE(dts.find("msic {"), std::string::npos) << dts;
     // R = 0x3fff0000 - 2 * 0x20000; ITS just below it.
     EXPECT_NE(dts.find("reg = <0x00 0x3fff0000 0x00 0x10000 0x00 0x3ffb0000 "
@@ -550,8 +522,8 @@ TEST_F(KvmtoolSpecVectorsTest, ItsAndBootargs) {
   // A platform PMU enables the node without --pmu (spec-vmm §14.5).
   b = Build(Split("--pmu true kvmtool -c 1 -m 256M -p a=b"), dir_);
   ASSERT_TRUE(b.status.ok()) << b.status;
-  if (HaveDtc()) {
-    std::string dts = DtcDecompile(*b.config.dtb(), "pmu.dtb");
+  if (test::HaveDtc()) {
+    std::string dts = test::DtcDecompile(*b.config.dtb(), "pmu.dtb");
     EXPECT_NE(dts.find("pmu {"), std::string::npos);
     EXPECT_NE(dts.find("bootargs = \" console=hvc0 root=/dev/vda rw  a=b\";"),
               std::string::npos);
@@ -562,17 +534,17 @@ TEST_F(KvmtoolSpecVectorsTest, VerbatimDtbAndTemplate) {
   // --dtb: measured verbatim at its own length (here a golden DTB of
   // another VM: it is not patched).
   std::vector<uint8_t> blob =
-      ReadFileOrDie("testdata/golden/dtbs/kvm-k-i-4cpu-512M.dtb");
+      test::ReadFileBytes("testdata/golden/dtbs/kvm-k-i-4cpu-512M.dtb");
   ASSERT_GT(blob.size(), 40u);
-  WriteTemp("g/blob", blob);
+  test::WriteTmpFile("g/blob", blob);
   Built b = Build(Split("--dtb blob kvmtool -c 1 -m 256M"), dir_);
   ASSERT_TRUE(b.status.ok()) << b.status;
   EXPECT_EQ(*b.config.dtb(), blob);
   EXPECT_EQ(b.config.rim_blobs().at(0x8fe00000).payload.bytes()->size(),
             blob.size());
   // ... but it must be a device tree (random bytes are refused).
-  WriteTemp("g/random",
-            ReadFileOrDie(std::string(kInputs) + "random-blob.dtb"));
+  test::WriteTmpFile("g/random", test::ReadFileBytes(std::string(kInputs) +
+                                                     "random-blob.dtb"));
   b = Build(Split("--dtb random kvmtool -c 1 -m 256M"), dir_);
   EXPECT_EQ(b.status.message(),
             absl::StrCat("--dtb ", dir_,
@@ -580,15 +552,15 @@ TEST_F(KvmtoolSpecVectorsTest, VerbatimDtbAndTemplate) {
                          "at offset 0 (expected 0xd00dfeed)"));
 
   // --dtb-template of the kvmtool-like template: nodes rewritten.
-  WriteTemp("g/t.dtb",
-            ReadFileOrDie(std::string(kInputs) + "template-kvmtool.dtb"));
+  test::WriteTmpFile("g/t.dtb", test::ReadFileBytes(std::string(kInputs) +
+                                                    "template-kvmtool.dtb"));
   b = Build(Split("--dtb-template t.dtb kvmtool -c 3 -m 256M --irqchip gicv3 "
                   "--measurement-log"),
             dir_);
   ASSERT_TRUE(b.status.ok()) << b.status;
   EXPECT_EQ(b.config.dtb()->size(), 65536u);
-  if (HaveDtc()) {
-    std::string dts = DtcDecompile(*b.config.dtb(), "tmpl.dtb");
+  if (test::HaveDtc()) {
+    std::string dts = test::DtcDecompile(*b.config.dtb(), "tmpl.dtb");
     EXPECT_NE(dts.find("cpu@2"), std::string::npos) << dts;
     EXPECT_NE(dts.find("\"arm,arm-v8\""), std::string::npos);
     EXPECT_EQ(dts.find("msic"), std::string::npos);
@@ -852,15 +824,15 @@ TEST(KvmtoolDtbGeneratorTest, EventLogModuleDefaults) {
   std::vector<std::string> names = StringsBlock(*dtb);
   EXPECT_EQ(std::find(names.begin(), names.end(), "bootargs"), names.end());
   EXPECT_EQ(std::find(names.begin(), names.end(), "msi-map"), names.end());
-  if (HaveDtc()) {
-    std::string dts = DtcDecompile(*dtb, "defaults.dtb");
+  if (test::HaveDtc()) {
+    std::string dts = test::DtcDecompile(*dtb, "defaults.dtb");
     EXPECT_NE(dts.find("memory@80000000"), std::string::npos);
     EXPECT_EQ(dts.find("msic"), std::string::npos);
   }
 }
 
 TEST(KvmtoolDtcTest, DtcPresent) {
-  if (!HaveDtc())
+  if (!test::HaveDtc())
     GTEST_SKIP() << "/usr/bin/dtc not installed: DTBs not "
                     "cross-checked with dtc";
   SUCCEED();

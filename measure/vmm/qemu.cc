@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "measure/engine.h"
 #include "measure/fdt/dtb_template.h"
 #include "measure/fdt/fdt_fragments.h"
@@ -49,12 +50,6 @@ constexpr const char* kQuietDevices[] = {"virtconsole",       "virtio-blk-pci",
                                          "virtio-serial-pci", "virtio-net-pci",
                                          "virtio-9p-pci",     "virtio-fs-pci"};
 
-#define QEMU_RETURN_IF_ERROR(expr) \
-  do {                             \
-    absl::Status _st = (expr);     \
-    if (!_st.ok()) return _st;     \
-  } while (0)
-
 #define QEMU_BEGIN(var, w, name)                     \
   absl::StatusOr<FdtNode> var = (w).BeginNode(name); \
   if (!var.ok()) return var.status()
@@ -90,7 +85,7 @@ absl::StatusOr<std::vector<uint8_t>> ReadBoundedFile(const std::string& path) {
                               "-byte DTB limit"));
   }
   std::vector<uint8_t> out;
-  QEMU_RETURN_IF_ERROR(p.Read([&](absl::Span<const uint8_t> chunk) {
+  BASE_RETURN_IF_ERROR(p.Read([&](absl::Span<const uint8_t> chunk) {
     if (out.size() + chunk.size() > kMaxDtbFileSize) {
       return Error(absl::StrCat("file ", path, " error: grew past the ",
                                 kMaxDtbFileSize, "-byte DTB limit"));
@@ -177,7 +172,7 @@ absl::StatusOr<QemuTopology> ResolveQemuTopology(const QemuSmpSpec& smp) {
   for (int i = 0; i < 4; ++i) {
     if (given[i]->has_value()) {
       *fields[i] = **given[i];
-      QEMU_RETURN_IF_ERROR(check(i));
+      BASE_RETURN_IF_ERROR(check(i));
     }
   }
   if (c == 0) return t;
@@ -185,15 +180,15 @@ absl::StatusOr<QemuTopology> ResolveQemuTopology(const QemuSmpSpec& smp) {
   // products are non-zero and do not overflow after check().
   if (!smp.cores.has_value()) {
     t.cores = c / (t.sockets * t.clusters * t.threads);
-    QEMU_RETURN_IF_ERROR(check(2));
+    BASE_RETURN_IF_ERROR(check(2));
   }
   if (!smp.sockets.has_value()) {
     t.sockets = c / (t.clusters * t.cores * t.threads);
-    QEMU_RETURN_IF_ERROR(check(0));
+    BASE_RETURN_IF_ERROR(check(0));
   }
   if (!smp.threads.has_value()) {
     t.threads = c / (t.sockets * t.clusters * t.cores);
-    QEMU_RETURN_IF_ERROR(check(3));
+    BASE_RETURN_IF_ERROR(check(3));
   }
   return t;
 }
@@ -273,14 +268,14 @@ class QemuDtbWriter {
 
   absl::Status ReservedMemory(FdtWriter& w) const {
     QEMU_BEGIN(rm, w, "reserved-memory");
-    QEMU_RETURN_IF_ERROR(w.PropertyNull("ranges"));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
+    BASE_RETURN_IF_ERROR(w.PropertyNull("ranges"));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 2));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 2));
     QEMU_BEGIN(log, w, UnitName("event-log", g_.log_->base));
     const uint64_t reg[] = {g_.log_->base, g_.log_->size};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-    QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "cc-event-log"));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*log));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    BASE_RETURN_IF_ERROR(w.PropertyString("compatible", "cc-event-log"));
+    BASE_RETURN_IF_ERROR(w.EndNode(*log));
     return w.EndNode(*rm);
   }
 
@@ -289,8 +284,8 @@ class QemuDtbWriter {
     const QemuTopology& t = g_.topology_;
     const uint64_t n = ncpus();
     QEMU_BEGIN(cpus, w, "cpus");
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 0));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 0));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
     {
       QEMU_BEGIN(map, w, "cpu-map");
       // Leaf l refers to cpu@l, whose phandle is 0x8000 + n - l.
@@ -304,29 +299,29 @@ class QemuDtbWriter {
             if (t.threads > 1) {
               for (uint64_t th = 0; th < t.threads; ++th) {
                 QEMU_BEGIN(tn, w, absl::StrCat("thread", th));
-                QEMU_RETURN_IF_ERROR(w.PropertyU32("cpu", p--));
-                QEMU_RETURN_IF_ERROR(w.EndNode(*tn));
+                BASE_RETURN_IF_ERROR(w.PropertyU32("cpu", p--));
+                BASE_RETURN_IF_ERROR(w.EndNode(*tn));
               }
             } else {
-              QEMU_RETURN_IF_ERROR(w.PropertyU32("cpu", p--));
+              BASE_RETURN_IF_ERROR(w.PropertyU32("cpu", p--));
             }
-            QEMU_RETURN_IF_ERROR(w.EndNode(*kn));
+            BASE_RETURN_IF_ERROR(w.EndNode(*kn));
           }
-          QEMU_RETURN_IF_ERROR(w.EndNode(*cn));
+          BASE_RETURN_IF_ERROR(w.EndNode(*cn));
         }
-        QEMU_RETURN_IF_ERROR(w.EndNode(*sn));
+        BASE_RETURN_IF_ERROR(w.EndNode(*sn));
       }
-      QEMU_RETURN_IF_ERROR(w.EndNode(*map));
+      BASE_RETURN_IF_ERROR(w.EndNode(*map));
     }
     for (uint64_t i = 0; i < n; ++i) {
       QEMU_BEGIN(cpu, w, absl::StrCat("cpu@", i));
-      QEMU_RETURN_IF_ERROR(
+      BASE_RETURN_IF_ERROR(
           w.PropertyPhandle(kFirstPhandle + static_cast<uint32_t>(n - i)));
-      QEMU_RETURN_IF_ERROR(w.PropertyU32("reg", static_cast<uint32_t>(i)));
-      QEMU_RETURN_IF_ERROR(w.PropertyString("enable-method", "psci"));
-      QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,arm-v8"));
-      QEMU_RETURN_IF_ERROR(w.PropertyString("device_type", "cpu"));
-      QEMU_RETURN_IF_ERROR(w.EndNode(*cpu));
+      BASE_RETURN_IF_ERROR(w.PropertyU32("reg", static_cast<uint32_t>(i)));
+      BASE_RETURN_IF_ERROR(w.PropertyString("enable-method", "psci"));
+      BASE_RETURN_IF_ERROR(w.PropertyString("compatible", "arm,arm-v8"));
+      BASE_RETURN_IF_ERROR(w.PropertyString("device_type", "cpu"));
+      BASE_RETURN_IF_ERROR(w.EndNode(*cpu));
     }
     return w.EndNode(*cpus);
   }
@@ -357,38 +352,38 @@ absl::StatusOr<std::vector<uint8_t>> QemuDtbWriter::Generate() const {
   // 1. Platform bus.
   {
     QEMU_BEGIN(pb, w, UnitName("platform-bus", kPlatformBusBase));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("interrupt-parent", gic));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("interrupt-parent", gic));
     const uint32_t ranges[] = {0, 0, Lo(kPlatformBusBase),
                                Lo(kPlatformBusSize)};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("ranges", ranges));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
-    QEMU_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 1));
-    QEMU_RETURN_IF_ERROR(w.PropertyStringList(
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU32("ranges", ranges));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("#address-cells", 1));
+    BASE_RETURN_IF_ERROR(w.PropertyU32("#size-cells", 1));
+    BASE_RETURN_IF_ERROR(w.PropertyStringList(
         "compatible", Strings({"qemu,platform", "simple-bus"})));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*pb));
+    BASE_RETURN_IF_ERROR(w.EndNode(*pb));
   }
   // 2. Event log.
-  if (g_.log_.has_value()) QEMU_RETURN_IF_ERROR(ReservedMemory(w));
+  if (g_.log_.has_value()) BASE_RETURN_IF_ERROR(ReservedMemory(w));
   // 3. fw-cfg.
   {
     QEMU_BEGIN(fw, w, UnitName("fw-cfg", kFwCfgBase));
-    QEMU_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
+    BASE_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
     const uint64_t reg[] = {kFwCfgBase, kFwCfgSize};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-    QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "qemu,fw-cfg-mmio"));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*fw));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    BASE_RETURN_IF_ERROR(w.PropertyString("compatible", "qemu,fw-cfg-mmio"));
+    BASE_RETURN_IF_ERROR(w.EndNode(*fw));
   }
   // 4. virtio-mmio transports.
   for (int i = 0; i < kNumVirtioMmio; ++i) {
     const uint64_t addr = kVirtioMmioBase + i * kVirtioMmioSize;
     QEMU_BEGIN(dev, w, UnitName("virtio_mmio", addr));
-    QEMU_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
+    BASE_RETURN_IF_ERROR(w.PropertyNull("dma-coherent"));
     const uint32_t irq[] = {kIrqSpi, kVirtioFirstSpi + i, kIrqEdgeRising};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
     const uint64_t reg[] = {addr, kVirtioMmioSize};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
-    QEMU_RETURN_IF_ERROR(w.PropertyString("compatible", "virtio,mmio"));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*dev));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    BASE_RETURN_IF_ERROR(w.PropertyString("compatible", "virtio,mmio"));
+    BASE_RETURN_IF_ERROR(w.EndNode(*dev));
   }
   // 5. PCIe host bridge.
   {
@@ -400,38 +395,38 @@ absl::StatusOr<std::vector<uint8_t>> QemuDtbWriter::Generate() const {
     host.reg = PciReg();
     if (g_.its_) host.msi_map = MsiMap();
     host.last_bus = 0xff;
-    QEMU_RETURN_IF_ERROR(fdt::WriteEcamPcieNode(w, host));
+    BASE_RETURN_IF_ERROR(fdt::WriteEcamPcieNode(w, host));
   }
   // 6. PL031 RTC.
-  QEMU_RETURN_IF_ERROR(fdt::WritePrimeCellNode(w, "pl031", kRtcBase, 0x1000,
+  BASE_RETURN_IF_ERROR(fdt::WritePrimeCellNode(w, "pl031", kRtcBase, 0x1000,
                                                kFirstPhandle, kRtcSpi,
                                                kIrqLevelHigh, "arm,pl031"));
   // 7. PL011 UART.
   {
     QEMU_BEGIN(uart, w, UnitName("pl011", kUartBase));
-    QEMU_RETURN_IF_ERROR(
+    BASE_RETURN_IF_ERROR(
         w.PropertyStringList("clock-names", Strings({"uartclk", "apb_pclk"})));
     const uint64_t reg[] = {kUartBase, 0x1000};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU64("reg", reg));
     const uint32_t clocks[] = {kFirstPhandle, kFirstPhandle};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("clocks", clocks));
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU32("clocks", clocks));
     const uint32_t irq[] = {kIrqSpi, kUartSpi, kIrqLevelHigh};
-    QEMU_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
-    QEMU_RETURN_IF_ERROR(w.PropertyStringList(
+    BASE_RETURN_IF_ERROR(w.PropertyArrayU32("interrupts", irq));
+    BASE_RETURN_IF_ERROR(w.PropertyStringList(
         "compatible", Strings({"arm,pl011", "arm,primecell"})));
-    QEMU_RETURN_IF_ERROR(w.EndNode(*uart));
+    BASE_RETURN_IF_ERROR(w.EndNode(*uart));
   }
   // 8. PMU.
-  if (g_.pmu_) QEMU_RETURN_IF_ERROR(fdt::WritePmuNode(w, fdt::kPmuPpi));
+  if (g_.pmu_) BASE_RETURN_IF_ERROR(fdt::WritePmuNode(w, fdt::kPmuPpi));
   // 9. GICv3 (+ ITS).
   std::optional<fdt::GicIts> its;
   if (g_.its_) its = fdt::GicIts{kGicItsBase, kGicItsSize, g_.its_phandle()};
-  QEMU_RETURN_IF_ERROR(fdt::WriteGicNode(w, GicRegs(), gic, its));
+  BASE_RETURN_IF_ERROR(fdt::WriteGicNode(w, GicRegs(), gic, its));
   // 10. Timer, level-high PPIs.
-  QEMU_RETURN_IF_ERROR(fdt::WriteTimerNode(w, kIrqLevelHigh));
+  BASE_RETURN_IF_ERROR(fdt::WriteTimerNode(w, kIrqLevelHigh));
   // 11. The APB clock (first phandle).
-  QEMU_RETURN_IF_ERROR(fdt::WriteApbClockNode(w, kFirstPhandle));
-  QEMU_RETURN_IF_ERROR(w.EndNode(*root));
+  BASE_RETURN_IF_ERROR(fdt::WriteApbClockNode(w, kFirstPhandle));
+  BASE_RETURN_IF_ERROR(w.EndNode(*root));
   return w.Finish();
 }
 
@@ -454,11 +449,11 @@ class QemuTemplateHandler : public DtbTemplateHandler {
   absl::StatusOr<bool> HandleNode(absl::string_view name,
                                   FdtWriter& w) override {
     if (name == "cpus") {
-      QEMU_RETURN_IF_ERROR(dw_.TemplateCpus(w));
+      BASE_RETURN_IF_ERROR(dw_.TemplateCpus(w));
       return true;
     }
     if (name == "reserved-memory") {
-      if (g_.log_.has_value()) QEMU_RETURN_IF_ERROR(dw_.ReservedMemory(w));
+      if (g_.log_.has_value()) BASE_RETURN_IF_ERROR(dw_.ReservedMemory(w));
       return true;
     }
     // Kept or dropped, never added.
@@ -472,56 +467,56 @@ class QemuTemplateHandler : public DtbTemplateHandler {
                                       absl::Span<const uint8_t>,
                                       FdtWriter& w) override {
     if (name == "interrupt-parent") {
-      QEMU_RETURN_IF_ERROR(w.PropertyU32(name, g_.gic_phandle()));
+      BASE_RETURN_IF_ERROR(w.PropertyU32(name, g_.gic_phandle()));
       return true;
     }
     if (node == UnitName("intc", kGicDistBase)) {
       const std::vector<uint64_t> regs = dw_.GicRegs();
       if (name == "reg") {
-        QEMU_RETURN_IF_ERROR(w.PropertyArrayU64(name, regs));
+        BASE_RETURN_IF_ERROR(w.PropertyArrayU64(name, regs));
         return true;
       }
       if (name == "phandle") {
-        QEMU_RETURN_IF_ERROR(w.PropertyPhandle(g_.gic_phandle()));
+        BASE_RETURN_IF_ERROR(w.PropertyPhandle(g_.gic_phandle()));
         return true;
       }
       if (name == "#redistributor-regions") {
-        QEMU_RETURN_IF_ERROR(
+        BASE_RETURN_IF_ERROR(
             w.PropertyU32(name, static_cast<uint32_t>((regs.size() - 2) / 2)));
         return true;
       }
     } else if (node == ItsNode()) {
       if (name == "phandle") {
-        QEMU_RETURN_IF_ERROR(w.PropertyPhandle(g_.its_phandle()));
+        BASE_RETURN_IF_ERROR(w.PropertyPhandle(g_.its_phandle()));
         return true;
       }
     } else if (node == UnitName("pcie", kPciMmioBase)) {
       if (name == "interrupt-map") {
-        QEMU_RETURN_IF_ERROR(w.PropertyArrayU32(name, dw_.PciInterruptMap()));
+        BASE_RETURN_IF_ERROR(w.PropertyArrayU32(name, dw_.PciInterruptMap()));
         return true;
       }
       if (name == "ranges") {
-        QEMU_RETURN_IF_ERROR(w.PropertyArrayU32(name, dw_.PciRanges()));
+        BASE_RETURN_IF_ERROR(w.PropertyArrayU32(name, dw_.PciRanges()));
         return true;
       }
       if (name == "reg") {
-        QEMU_RETURN_IF_ERROR(w.PropertyArrayU64(name, dw_.PciReg()));
+        BASE_RETURN_IF_ERROR(w.PropertyArrayU64(name, dw_.PciReg()));
         return true;
       }
       if (name == "msi-map") {
         if (g_.its_)
-          QEMU_RETURN_IF_ERROR(w.PropertyArrayU32(name, dw_.MsiMap()));
+          BASE_RETURN_IF_ERROR(w.PropertyArrayU32(name, dw_.MsiMap()));
         return true;
       }
     } else if (node == "pl061@9030000") {
       if (name == "phandle") {
-        QEMU_RETURN_IF_ERROR(w.PropertyPhandle(g_.gpio_phandle()));
+        BASE_RETURN_IF_ERROR(w.PropertyPhandle(g_.gpio_phandle()));
         return true;
       }
     } else if (node == "poweroff") {
       if (name == "gpios") {
         const uint32_t gpios[] = {g_.gpio_phandle(), kPoweroffGpio, 0};
-        QEMU_RETURN_IF_ERROR(w.PropertyArrayU32(name, gpios));
+        BASE_RETURN_IF_ERROR(w.PropertyArrayU32(name, gpios));
         return true;
       }
     }
@@ -654,7 +649,7 @@ absl::Status ParseObjectOption(const std::string& value, QemuState& st,
       }
       config.set_hash_algorithm(*a);
     } else if (item.key == "personalization-value") {
-      QEMU_RETURN_IF_ERROR(config.SetPersonalizationValueBase64(item.value));
+      BASE_RETURN_IF_ERROR(config.SetPersonalizationValueBase64(item.value));
     } else if (item.key == "measurement-log") {
       absl::StatusOr<std::optional<bool>> b = ParseQemuBool(item.value);
       if (!b.ok()) return b.status();
@@ -720,13 +715,13 @@ absl::Status ParseCpuOption(const std::string& value, RealmConfig& config) {
       if (key == "num-breakpoints") c.num_bps = n;
       if (key == "num-watchpoints") c.num_wps = n;
       if (key == "num-pmu-counters") c.pmu_num_ctrs = n;
-      QEMU_RETURN_IF_ERROR(config.caps().Restrict(c));
+      BASE_RETURN_IF_ERROR(config.caps().Restrict(c));
     } else if (key == "pmu") {
       absl::StatusOr<std::optional<bool>> b = ParseQemuBool(item.value);
       if (!b.ok()) return b.status();
       HostCaps c;
       c.pmu = b->value_or(config.caps().pmu == std::optional<bool>(true));
-      QEMU_RETURN_IF_ERROR(config.caps().Restrict(c));
+      BASE_RETURN_IF_ERROR(config.caps().Restrict(c));
     } else if (key == "sve") {
       if (item.value == "off") vl = 0;
     } else if (key.rfind("sve", 0) == 0) {
@@ -745,7 +740,7 @@ absl::Status ParseCpuOption(const std::string& value, RealmConfig& config) {
   if (vl.has_value()) {
     HostCaps c;
     c.sve_vl = *vl;
-    QEMU_RETURN_IF_ERROR(config.caps().Restrict(c));
+    BASE_RETURN_IF_ERROR(config.caps().Restrict(c));
   }
   return absl::OkStatus();
 }
@@ -781,17 +776,17 @@ absl::Status BuildQemu(const VmmInputs& inputs,
     }
     const std::string& v = a.value.has_value() ? *a.value : std::string();
     if (a.name == "-m") {
-      QEMU_RETURN_IF_ERROR(ParseMemoryOption(v, st));
+      BASE_RETURN_IF_ERROR(ParseMemoryOption(v, st));
     } else if (a.name == "-smp") {
-      QEMU_RETURN_IF_ERROR(ParseSmpOption(v, st, config));
+      BASE_RETURN_IF_ERROR(ParseSmpOption(v, st, config));
     } else if (a.name == "-object") {
-      QEMU_RETURN_IF_ERROR(ParseObjectOption(v, st, config));
+      BASE_RETURN_IF_ERROR(ParseObjectOption(v, st, config));
     } else if (a.name == "-append") {
       st.bootargs = v;
     } else if (a.name == "-machine" || a.name == "-M") {
-      QEMU_RETURN_IF_ERROR(ParseMachineOption(v, st, config));
+      BASE_RETURN_IF_ERROR(ParseMachineOption(v, st, config));
     } else if (a.name == "-cpu") {
-      QEMU_RETURN_IF_ERROR(ParseCpuOption(v, config));
+      BASE_RETURN_IF_ERROR(ParseCpuOption(v, config));
     } else if (a.name == "-device") {
       if (!QuietDevice(v)) config.Warn(absl::StrCat("ignored -device ", v));
     } else if (a.name == "-kernel") {
@@ -825,10 +820,10 @@ absl::Status BuildQemu(const VmmInputs& inputs,
   {
     HostCaps c;
     c.ipa_bits = map->ipa_bits;
-    QEMU_RETURN_IF_ERROR(config.caps().Restrict(c));
+    BASE_RETURN_IF_ERROR(config.caps().Restrict(c));
     config.RequireIpaBits(map->ipa_bits);
   }
-  QEMU_RETURN_IF_ERROR(config.AddRam(kRamBase, ram_size));
+  BASE_RETURN_IF_ERROR(config.AddRam(kRamBase, ram_size));
 
   QemuDtbGenerator gen;
   gen.set_topology(*topo);
@@ -895,9 +890,9 @@ absl::Status BuildQemu(const VmmInputs& inputs,
       config.AddRemBlob(0, std::move(kernel));
       if (initrd.has_value()) config.AddRemBlob(0, *std::move(initrd));
     } else {
-      QEMU_RETURN_IF_ERROR(config.AddRimBlob(std::move(kernel)));
+      BASE_RETURN_IF_ERROR(config.AddRimBlob(std::move(kernel)));
       if (initrd.has_value()) {
-        QEMU_RETURN_IF_ERROR(config.AddRimBlob(*std::move(initrd)));
+        BASE_RETURN_IF_ERROR(config.AddRimBlob(*std::move(initrd)));
       }
     }
   }
@@ -909,7 +904,7 @@ absl::Status BuildQemu(const VmmInputs& inputs,
     fw.guest_start = 0;
     fw.in_flash = true;  // QEMU virt flash, below kFlashLimit
     fw.payload = Payload::FromFile(*inputs.firmware);  // sized lazily
-    QEMU_RETURN_IF_ERROR(config.AddRimBlob(std::move(fw)));
+    BASE_RETURN_IF_ERROR(config.AddRimBlob(std::move(fw)));
     dtb_start = kRamBase;
   }
   std::optional<uint64_t> log_base;
@@ -923,7 +918,7 @@ absl::Status BuildQemu(const VmmInputs& inputs,
     rec.pc = kRamBase;
     rec.gprs[0] = dtb_start;
   }
-  QEMU_RETURN_IF_ERROR(config.AddRec(rec));
+  BASE_RETURN_IF_ERROR(config.AddRec(rec));
   if (log_base.has_value()) config.AddRimUnmeasured(*log_base, kLogSize);
 
   if (inputs.dtb_template.has_value()) {
@@ -938,7 +933,7 @@ absl::Status BuildQemu(const VmmInputs& inputs,
       inputs.dtb.has_value() ? ReadBoundedFile(*inputs.dtb) : gen.GenDtb();
   if (!dtb.ok()) return WrapDtb(dtb.status());
   if (inputs.dtb.has_value()) {
-    QEMU_RETURN_IF_ERROR(CheckDtbOption(*inputs.dtb, *dtb));
+    BASE_RETURN_IF_ERROR(CheckDtbOption(*inputs.dtb, *dtb));
   }
   return WrapDtb(config.AddDtb(dtb_start, *std::move(dtb)));
 }

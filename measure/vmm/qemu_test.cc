@@ -24,6 +24,8 @@
 #include "measure/vmm/qemu_args.h"
 #include "measure/vmm/vmm.h"
 #include "nlohmann/json.hpp"
+#include "testing/dtc.h"
+#include "testing/files.h"
 
 namespace realm_measurements::measure {
 namespace {
@@ -38,23 +40,6 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
-std::string TmpPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
-}
-
-std::string WriteTmp(const std::string& name, absl::string_view data) {
-  const std::string path = TmpPath(name);
-  std::ofstream out(path, std::ios::binary);
-  out.write(data.data(), data.size());
-  return path;
-}
-
-std::string WriteTmp(const std::string& name, const std::vector<uint8_t>& d) {
-  return WriteTmp(name, absl::string_view(
-                            reinterpret_cast<const char*>(d.data()), d.size()));
-}
-
 std::string Sha256Hex(absl::Span<const uint8_t> data) {
   auto d = crypto::HashOnce(crypto::DigestAlgorithm::kSha256, data);
   EXPECT_TRUE(d.ok()) << d.status();
@@ -64,15 +49,7 @@ std::string Sha256Hex(absl::Span<const uint8_t> data) {
 
 // The real dtc must accept the blob.
 void ExpectDtcParses(const std::vector<uint8_t>& dtb, const std::string& name) {
-  struct stat st;
-  if (stat("/usr/bin/dtc", &st) != 0) {
-    ADD_FAILURE() << "/usr/bin/dtc is required to check DTBs";
-    return;
-  }
-  const std::string in = WriteTmp(name + ".dtb", dtb);
-  const std::string cmd = absl::StrCat("/usr/bin/dtc -q -I dtb -O dts -o ",
-                                       TmpPath(name + ".dts"), " ", in);
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  test::DtcDecompile(dtb, name + ".dtb");
 }
 
 // The CLI's global options that reach a VMM model (config files restrict,
@@ -511,7 +488,7 @@ TEST(QemuModel, MeasurementAlgorithmAndRpv) {
 TEST(QemuModel, BlobPlacementAndRec) {
   // Direct boot with initrd (spec-vmm §6.8 (a)), 128 MiB: the initrd goes
   // at RAM base + 64 MiB, past the kernel's image_size.
-  const std::string initrd = WriteTmp("initrd14", "INITRD CONTENT");
+  const std::string initrd = test::WriteTmpFile("initrd14", "INITRD CONTENT");
   VmmInputs in;
   in.kernel = kLinuxBin;
   in.initrd = initrd;
@@ -529,7 +506,7 @@ TEST(QemuModel, BlobPlacementAndRec) {
 
   // Firmware boot with log (§6.8 (b)): firmware in flash at 0, DTB at the
   // RAM base, log 1 MiB above it; kernel then initrd into REM0.
-  in.firmware = WriteTmp("fw10", "FW CONTENT");
+  in.firmware = test::WriteTmpFile("fw10", "FW CONTENT");
   RealmConfig fb{HostCaps()};
   ASSERT_TRUE(BuildQemu(in,
                         Words("-bios f -kernel a -initrd b -object "
@@ -630,8 +607,8 @@ TEST(QemuAppendixA5, QemuParams) {
 class QemuAppendixA6 : public ::testing::Test {
  protected:
   void SetUp() override {
-    fw_ = WriteTmp("a6-firmware", "FW CONTENT");
-    initrd_ = WriteTmp("a6-initrd", "INITRD CONTENT");
+    fw_ = test::WriteTmpFile("a6-firmware", "FW CONTENT");
+    initrd_ = test::WriteTmpFile("a6-initrd", "INITRD CONTENT");
   }
   ModelRun Q(const std::string& extra) {
     return BuildWords(
@@ -736,7 +713,7 @@ TEST_F(QemuAppendixA6, QemuMeasurements) {
 }
 
 TEST(QemuAppendixA7, QemuDtb) {
-  const std::string fw = WriteTmp("a7-firmware", "FW CONTENT");
+  const std::string fw = test::WriteTmpFile("a7-firmware", "FW CONTENT");
   auto c = [&](const std::string& global, int n) {
     return BuildWords(
         absl::StrCat(kP, global, " -f ", fw,
@@ -752,7 +729,7 @@ TEST(QemuAppendixA7, QemuDtb) {
   ModelRun r = c("", 2);
   EXPECT_EQ(Measure(r).rim, rim1);
   ASSERT_TRUE(r.config.dtb().has_value());
-  const std::string dtb = WriteTmp("a7.dtb", *r.config.dtb());
+  const std::string dtb = test::WriteTmpFile("a7.dtb", *r.config.dtb());
 
   // #2: the DTB measured verbatim; -smp 8 is then irrelevant.
   ModelRun verbatim = c(absl::StrCat("--dtb ", dtb), 8);

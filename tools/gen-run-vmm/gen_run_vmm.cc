@@ -134,6 +134,23 @@ absl::StatusOr<std::string> GetString(const std::string& file,
   return *v;
 }
 
+// `key` as an array of strings, each checked by GetString as key[i].
+absl::StatusOr<std::vector<std::string>> GetStringArray(
+    const std::string& file, absl::string_view key, const toml::node& node) {
+  const toml::array* arr = node.as_array();
+  if (arr == nullptr) {
+    return ConfigError(file, key, "expected an array of strings");
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < arr->size(); ++i) {
+    absl::StatusOr<std::string> s =
+        GetString(file, absl::StrCat(key, "[", i, "]"), *arr->get(i));
+    if (!s.ok()) return s.status();
+    out.push_back(*std::move(s));
+  }
+  return out;
+}
+
 absl::StatusOr<Vmm> VmmKey(const std::string& file, absl::string_view table,
                            absl::string_view key) {
   for (Vmm v : kAllVmms) {
@@ -704,15 +721,11 @@ absl::StatusOr<Config> ParseConfig(absl::string_view text,
        : key == "initrd" ? c.initrd
                          : c.output_dir) = Absolute(dir, *s);
     } else if (key == "host_configs") {
-      const toml::array* arr = node.as_array();
-      if (arr == nullptr) {
-        return ConfigError(path, key, "expected an array of strings");
-      }
-      for (size_t i = 0; i < arr->size(); ++i) {
-        absl::StatusOr<std::string> s =
-            GetString(path, absl::StrCat(key, "[", i, "]"), *arr->get(i));
-        if (!s.ok()) return s.status();
-        c.host_configs.push_back(Absolute(dir, *s));
+      absl::StatusOr<std::vector<std::string>> files =
+          GetStringArray(path, key, node);
+      if (!files.ok()) return files.status();
+      for (const std::string& f : *files) {
+        c.host_configs.push_back(Absolute(dir, f));
       }
     } else if (key == "firmware") {
       if (absl::Status s =
@@ -733,17 +746,10 @@ absl::StatusOr<Config> ParseConfig(absl::string_view text,
         const std::string vmm_key(vk.str());
         absl::StatusOr<Vmm> vmm = VmmKey(path, key, vmm_key);
         if (!vmm.ok()) return vmm.status();
-        const std::string name = absl::StrCat(key, ".", vmm_key);
-        const toml::array* arr = arr_node.as_array();
-        if (arr == nullptr) {
-          return ConfigError(path, name, "expected an array of strings");
-        }
-        for (size_t i = 0; i < arr->size(); ++i) {
-          absl::StatusOr<std::string> s =
-              GetString(path, absl::StrCat(name, "[", i, "]"), *arr->get(i));
-          if (!s.ok()) return s.status();
-          c.extra_args[*vmm].push_back(*s);
-        }
+        absl::StatusOr<std::vector<std::string>> args =
+            GetStringArray(path, absl::StrCat(key, ".", vmm_key), arr_node);
+        if (!args.ok()) return args.status();
+        for (std::string& a : *args) c.extra_args[*vmm].push_back(std::move(a));
       }
     } else if (key == "vm") {
       const toml::table* t = node.as_table();

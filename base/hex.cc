@@ -1,0 +1,19 @@
+#include "base/hex.h"
+
+#include "absl/strings/escaping.h"
+
+namespace realm_measurements::base {
+
+std::string HexOf(absl::Span<const uint8_t> b) {
+  return absl::BytesToHexString(AsChars(b));
+}
+
+std::string Base64Of(absl::Span<const uint8_t> b) {
+  return absl::Base64Escape(AsChars(b));
+}
+
+std::string Base64UrlOf(absl::Span<const uint8_t> b) {
+  return absl::WebSafeBase64Escape(AsChars(b));
+}
+
+}  // namespace realm_measurements::base
