@@ -71,6 +71,23 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 )sql";
 
+// Version 1 -> 2: parts appended to a set, revisions (one sequence for all
+// replicas), signers.
+constexpr char kSchemaV2[] = R"sql(
+ALTER TABLE reference_sets ADD COLUMN IF NOT EXISTS part_count bigint NOT NULL DEFAULT 1;
+ALTER TABLE reference_sets ADD COLUMN IF NOT EXISTS revision bigint NOT NULL DEFAULT 0;
+ALTER TABLE reference_sets ADD COLUMN IF NOT EXISTS signer text NOT NULL DEFAULT '';
+CREATE SEQUENCE IF NOT EXISTS reference_set_revisions;
+CREATE TABLE IF NOT EXISTS reference_set_parts (
+  name text NOT NULL,
+  seq bigint NOT NULL,
+  corim bytea NOT NULL,
+  realm_count bigint NOT NULL,
+  signer text NOT NULL,
+  PRIMARY KEY (name, seq)
+);
+)sql";
+
 int64_t NowUnix() { return static_cast<int64_t>(std::time(nullptr)); }
 
 int64_t NowUnixMs() {
@@ -381,39 +398,155 @@ class PostgresStore final : public Store {
     if (!h.ok()) return h.status();
     r.corim_sha256 = *h;
     r.created_unix = NowUnix();
+    r.part_count = 1;
+    r.more_parts.clear();
+    r.more_signers.clear();
     absl::StatusOr<Pool::Lease> c = pool_.Take();
     if (!c.ok()) return c.status();
-    absl::StatusOr<Result> res = (*c)->Exec(
-        replace ? "INSERT INTO reference_sets VALUES ($1, $2, $3, $4, $5, $6) "
-                  "ON CONFLICT (name) DO UPDATE SET profile = "
-                  "excluded.profile, realm_count = excluded.realm_count, "
-                  "corim = excluded.corim, corim_sha256 = "
-                  "excluded.corim_sha256, created_unix = excluded.created_unix"
-                : "INSERT INTO reference_sets VALUES ($1, $2, $3, $4, $5, $6)",
-        {Text(r.name), Int(r.profile), Int(r.realm_count), Bytes(r.corim),
-         Bytes(r.corim_sha256), Int(r.created_unix)});
-    if (absl::IsAlreadyExists(res.status())) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("reference-value set '", r.name,
-                       "' already exists (set replace to overwrite it)"));
-    }
-    if (!res.ok()) return res.status();
+    absl::StatusOr<int64_t> rev = InTransaction(**c, [&](Conn& c) {
+      absl::StatusOr<Result> res = c.Exec(
+          replace
+              ? "INSERT INTO reference_sets (name, profile, realm_count, "
+                "corim, corim_sha256, created_unix, part_count, revision, "
+                "signer) VALUES ($1, $2, $3, $4, $5, $6, 1, "
+                "nextval('reference_set_revisions'), $7) ON CONFLICT (name) "
+                "DO UPDATE SET profile = excluded.profile, realm_count = "
+                "excluded.realm_count, corim = excluded.corim, corim_sha256 = "
+                "excluded.corim_sha256, created_unix = excluded.created_unix, "
+                "part_count = 1, revision = excluded.revision, signer = "
+                "excluded.signer RETURNING revision"
+              : "INSERT INTO reference_sets (name, profile, realm_count, "
+                "corim, corim_sha256, created_unix, part_count, revision, "
+                "signer) VALUES ($1, $2, $3, $4, $5, $6, 1, "
+                "nextval('reference_set_revisions'), $7) RETURNING revision",
+          {Text(r.name), Int(r.profile), Int(r.realm_count), Bytes(r.corim),
+           Bytes(r.corim_sha256), Int(r.created_unix), Text(r.signer)});
+      if (absl::IsAlreadyExists(res.status())) {
+        return absl::StatusOr<int64_t>(absl::AlreadyExistsError(
+            absl::StrCat("reference-value set '", r.name,
+                         "' already exists (set replace to overwrite it)")));
+      }
+      if (!res.ok()) return absl::StatusOr<int64_t>(res.status());
+      const int64_t revision = res->I64(0, 0);
+      absl::StatusOr<Result> del = c.Exec(
+          "DELETE FROM reference_set_parts WHERE name = $1", {Text(r.name)});
+      if (!del.ok()) return absl::StatusOr<int64_t>(del.status());
+      return absl::StatusOr<int64_t>(revision);
+    });
+    if (!rev.ok()) return rev.status();
+    r.revision = *rev;
     return r;
+  }
+
+  absl::StatusOr<ReferenceSetRecord> AppendReferenceSetPart(
+      absl::string_view name, int profile, ReferenceSetPart part,
+      uint32_t max_realm_count) override {
+    absl::StatusOr<Pool::Lease> c = pool_.Take();
+    if (!c.ok()) return c.status();
+    return InTransaction(
+        **c, [&](Conn& c) -> absl::StatusOr<ReferenceSetRecord> {
+          // One statement: the row lock it takes orders concurrent appends,
+          // and the limits are checked on the locked row.
+          absl::StatusOr<Result> u = c.Exec(
+              "UPDATE reference_sets SET realm_count = realm_count + $2, "
+              "part_count = part_count + 1, revision = "
+              "nextval('reference_set_revisions') WHERE name = $1 AND "
+              "profile = $3 AND realm_count + $2 <= $4 RETURNING name, "
+              "profile::bigint, realm_count, NULL::bytea, corim_sha256, "
+              "created_unix, part_count, revision, signer",
+              {Text(name), Int(part.realm_count), Int(profile),
+               Int(max_realm_count)});
+          if (!u.ok()) return u.status();
+          if (u->rows() == 0) {
+            absl::StatusOr<Result> cur = c.Exec(
+                "SELECT profile::bigint, realm_count FROM reference_sets "
+                "WHERE name = $1",
+                {Text(name)});
+            if (!cur.ok()) return cur.status();
+            if (cur->rows() == 0) return SetNotFound(name);
+            if (cur->I64(0, 0) != profile) {
+              return AppendProfileMismatch(
+                  name, static_cast<int>(cur->I64(0, 0)), profile);
+            }
+            return AppendOverLimit(name, cur->I64(0, 1), part.realm_count,
+                                   max_realm_count);
+          }
+          ReferenceSetRecord r = SetRow(*u, 0, /*with_corim=*/false);
+          absl::StatusOr<Result> ins = c.Exec(
+              "INSERT INTO reference_set_parts VALUES ($1, $2, $3, $4, $5)",
+              {Text(name), Int(r.part_count - 1), Bytes(part.corim),
+               Int(part.realm_count), Text(part.signer)});
+          if (!ins.ok()) return ins.status();
+          absl::StatusOr<Result> signers = c.Exec(
+              "SELECT signer FROM reference_set_parts WHERE name = $1 ORDER "
+              "BY seq",
+              {Text(name)});
+          if (!signers.ok()) return signers.status();
+          for (int i = 0; i < signers->rows(); ++i) {
+            r.more_signers.push_back(signers->Str(i, 0));
+          }
+          return r;
+        });
+  }
+
+  absl::StatusOr<int64_t> GetReferenceSetRevision(
+      absl::string_view name) override {
+    absl::StatusOr<Pool::Lease> c = pool_.Take();
+    if (!c.ok()) return c.status();
+    absl::StatusOr<Result> r = (*c)->Exec(
+        "SELECT revision FROM reference_sets WHERE name = $1", {Text(name)});
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return SetNotFound(name);
+    return r->I64(0, 0);
   }
 
   absl::StatusOr<ReferenceSetRecord> GetReferenceSet(
       absl::string_view name) override {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
     if (!c.ok()) return c.status();
-    absl::StatusOr<Result> r = (*c)->Exec(
+    // One snapshot: the set row and its parts agree.
+    if (absl::Status s =
+            (*c)->ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<ReferenceSetRecord> out = GetInSnapshot(**c, name);
+    (*c)->ExecScript(out.ok() ? "COMMIT" : "ROLLBACK").IgnoreError();
+    return out;
+  }
+
+  absl::StatusOr<ReferenceSetRecord> GetInSnapshot(Conn& c,
+                                                   absl::string_view name) {
+    absl::StatusOr<Result> r = c.Exec(
         "SELECT name, profile::bigint, realm_count, corim, corim_sha256, "
-        "created_unix FROM reference_sets WHERE name = $1",
+        "created_unix, part_count, revision, signer FROM reference_sets "
+        "WHERE name = $1",
         {Text(name)});
     if (!r.ok()) return r.status();
     if (r->rows() == 0) {
       return SetNotFound(name);
     }
-    return SetRow(*r, 0, /*with_corim=*/true);
+    ReferenceSetRecord out = SetRow(*r, 0, /*with_corim=*/true);
+    // Part by part (each at most one request's CoRIM).
+    for (int64_t seq = 1; seq < out.part_count; ++seq) {
+      absl::StatusOr<Result> p = c.Exec(
+          "SELECT corim, realm_count, signer FROM reference_set_parts WHERE "
+          "name = $1 AND seq = $2",
+          {Text(name), Int(seq)});
+      if (!p.ok()) return p.status();
+      if (p->rows() != 1) {
+        return absl::DataLossError(absl::StrCat("reference-value set '", name,
+                                                "': part ", seq, " of ",
+                                                out.part_count, " is missing"));
+      }
+      ReferenceSetPart part;
+      part.corim = p->Blob(0, 0);
+      part.realm_count = static_cast<uint32_t>(p->I64(0, 1));
+      part.signer = p->Str(0, 2);
+      out.more_signers.push_back(part.signer);
+      out.more_parts.push_back(std::move(part));
+    }
+    return out;
   }
 
   absl::StatusOr<std::vector<ReferenceSetRecord>> ListReferenceSets() override {
@@ -421,12 +554,24 @@ class PostgresStore final : public Store {
     if (!c.ok()) return c.status();
     absl::StatusOr<Result> r = (*c)->Exec(
         "SELECT name, profile::bigint, realm_count, NULL::bytea, "
-        "corim_sha256, created_unix FROM reference_sets ORDER BY name "
-        "COLLATE \"C\"");
+        "corim_sha256, created_unix, part_count, revision, signer FROM "
+        "reference_sets ORDER BY name COLLATE \"C\"");
     if (!r.ok()) return r.status();
     std::vector<ReferenceSetRecord> out;
     for (int i = 0; i < r->rows(); ++i) {
       out.push_back(SetRow(*r, i, /*with_corim=*/false));
+    }
+    absl::StatusOr<Result> p = (*c)->Exec(
+        "SELECT name, signer FROM reference_set_parts ORDER BY name COLLATE "
+        "\"C\", seq");
+    if (!p.ok()) return p.status();
+    size_t j = 0;
+    for (int i = 0; i < p->rows(); ++i) {
+      const std::string n = p->Str(i, 0);
+      while (j < out.size() && out[j].name < n) ++j;
+      if (j < out.size() && out[j].name == n) {
+        out[j].more_signers.push_back(p->Str(i, 1));
+      }
     }
     return out;
   }
@@ -434,14 +579,33 @@ class PostgresStore final : public Store {
   absl::Status DeleteReferenceSet(absl::string_view name) override {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
     if (!c.ok()) return c.status();
-    absl::StatusOr<Result> r =
-        (*c)->Exec("DELETE FROM reference_sets WHERE name = $1 RETURNING name",
-                   {Text(name)});
-    if (!r.ok()) return r.status();
-    if (r->rows() == 0) {
-      return SetNotFound(name);
-    }
+    absl::StatusOr<bool> deleted = InTransaction(**c, [&](Conn& c) {
+      absl::StatusOr<Result> r =
+          c.Exec("DELETE FROM reference_sets WHERE name = $1 RETURNING name",
+                 {Text(name)});
+      if (!r.ok()) return absl::StatusOr<bool>(r.status());
+      absl::StatusOr<Result> p = c.Exec(
+          "DELETE FROM reference_set_parts WHERE name = $1", {Text(name)});
+      if (!p.ok()) return absl::StatusOr<bool>(p.status());
+      return absl::StatusOr<bool>(r->rows() > 0);
+    });
+    if (!deleted.ok()) return deleted.status();
+    if (!*deleted) return SetNotFound(name);
     return absl::OkStatus();
+  }
+
+  // Runs `f` between BEGIN and COMMIT (ROLLBACK when it fails).
+  template <typename F>
+  static auto InTransaction(Conn& c, F f) -> decltype(f(c)) {
+    if (absl::Status s = c.ExecScript("BEGIN"); !s.ok()) return s;
+    auto out = f(c);
+    absl::Status s = out.status();
+    if (s.ok()) s = c.ExecScript("COMMIT");
+    if (!s.ok()) {
+      c.ExecScript("ROLLBACK").IgnoreError();
+      return s;
+    }
+    return out;
   }
 
   absl::StatusOr<std::unique_ptr<PayloadUpload>> BeginPayload(
@@ -669,6 +833,14 @@ class PostgresStore final : public Store {
       if (!ins.ok()) return ins.status();
     }
     // Later versions: one `if (found < N)` step each, in order.
+    if (found < 2) {
+      if (absl::Status s = c.ExecScript(kSchemaV2); !s.ok()) return s;
+      if (found >= 1) {
+        absl::StatusOr<Result> up = c.Exec(
+            "UPDATE schema_version SET version = $1", {Int(kPgSchemaVersion)});
+        if (!up.ok()) return up.status();
+      }
+    }
     return absl::OkStatus();
   }
 
@@ -769,6 +941,9 @@ class PostgresStore final : public Store {
     if (with_corim) s.corim = r.Blob(i, 3);
     s.corim_sha256 = r.Blob(i, 4);
     s.created_unix = r.I64(i, 5);
+    s.part_count = static_cast<uint32_t>(r.I64(i, 6));
+    s.revision = r.I64(i, 7);
+    s.signer = r.Str(i, 8);
     return s;
   }
 

@@ -11,7 +11,10 @@
 // migrated at open under a transaction-scoped advisory lock so replicas
 // starting together do it once:
 //   reference_sets(name PK, profile, realm_count, corim, corim_sha256,
-//                  created_unix)
+//                  created_unix, part_count, revision, signer)
+//   reference_set_parts(name, seq, corim, realm_count, signer;
+//                       PK (name, seq))   parts 1.. appended to a set
+//   sequence reference_set_revisions       one revision per change
 //   payloads(sha256 PK, size, name, created_unix, upload_id UNIQUE)
 //   payload_chunks(upload_id, seq, data; PK (upload_id, seq))
 //   ear_key(id = 1 PK, pem, created_unix)
@@ -36,7 +39,7 @@
 
 namespace realm_measurements::service {
 
-inline constexpr int kPgSchemaVersion = 1;
+inline constexpr int kPgSchemaVersion = 2;
 // One payload chunk row.
 inline constexpr size_t kPgChunkBytes = size_t{256} << 10;
 

@@ -215,6 +215,21 @@ absl::Status SetNotFound(absl::string_view name) {
       absl::StrCat("no reference-value set named '", name, "'"));
 }
 
+absl::Status AppendProfileMismatch(absl::string_view name, int stored,
+                                   int appended) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("append to reference-value set '", name,
+                   "': expected a CoRIM of the set's profile (CorimProfile ",
+                   stored, "), found CorimProfile ", appended));
+}
+
+absl::Status AppendOverLimit(absl::string_view name, uint64_t stored,
+                             uint64_t appended, uint64_t limit) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "append to reference-value set '", name, "': expected at most ", limit,
+      " values per set, found ", stored, " stored + ", appended, " appended"));
+}
+
 namespace {
 
 // RAII prepared statement.
@@ -307,6 +322,21 @@ CREATE TABLE IF NOT EXISTS payloads (
 CREATE TABLE IF NOT EXISTS ear_key (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   pem TEXT NOT NULL
+);
+)sql";
+
+// Version 2 -> 3: parts appended to a set, revisions, signers.
+constexpr char kSchemaV3[] = R"sql(
+ALTER TABLE reference_sets ADD COLUMN part_count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE reference_sets ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reference_sets ADD COLUMN signer TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS reference_set_parts (
+  name TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  corim BLOB NOT NULL,
+  realm_count INTEGER NOT NULL,
+  signer TEXT NOT NULL,
+  PRIMARY KEY (name, seq)
 );
 )sql";
 
@@ -403,70 +433,230 @@ class SqliteStore final : public Store {
     if (!h.ok()) return h.status();
     r.corim_sha256 = *h;
     r.created_unix = static_cast<int64_t>(std::time(nullptr));
+    r.part_count = 1;
+    r.more_parts.clear();
+    r.more_signers.clear();
     absl::MutexLock lock(&mu_);
-    Stmt st(db_, replace ? "INSERT OR REPLACE INTO reference_sets VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6)"
-                         : "INSERT INTO reference_sets VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6)");
-    if (absl::Status s = st.prepared(); !s.ok()) return s;
-    st.Bind(1, r.name);
-    st.Bind(2, int64_t{r.profile});
-    st.Bind(3, int64_t{r.realm_count});
-    st.Bind(4, absl::MakeConstSpan(r.corim));
-    st.Bind(5, absl::MakeConstSpan(r.corim_sha256));
-    st.Bind(6, r.created_unix);
-    absl::Status s = st.Run();
-    if (!s.ok() && (st.rc() & 0xff) == SQLITE_CONSTRAINT) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("reference-value set '", r.name,
-                       "' already exists (set replace to overwrite it)"));
+    if (absl::Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+    r.revision = ++revision_;
+    absl::Status s = PutLocked(r, replace);
+    if (s.ok()) s = Exec(db_, "COMMIT");
+    if (!s.ok()) {
+      Exec(db_, "ROLLBACK").IgnoreError();
+      return s;
     }
-    if (!s.ok()) return s;
     return r;
+  }
+
+  absl::Status PutLocked(const ReferenceSetRecord& r, bool replace)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    {
+      Stmt st(db_, replace ? "INSERT OR REPLACE INTO reference_sets (name, "
+                             "profile, realm_count, corim, corim_sha256, "
+                             "created_unix, part_count, revision, signer) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)"
+                           : "INSERT INTO reference_sets (name, profile, "
+                             "realm_count, corim, corim_sha256, created_unix, "
+                             "part_count, revision, signer) VALUES (?1, ?2, "
+                             "?3, ?4, ?5, ?6, 1, ?7, ?8)");
+      if (absl::Status s = st.prepared(); !s.ok()) return s;
+      st.Bind(1, r.name);
+      st.Bind(2, int64_t{r.profile});
+      st.Bind(3, int64_t{r.realm_count});
+      st.Bind(4, absl::MakeConstSpan(r.corim));
+      st.Bind(5, absl::MakeConstSpan(r.corim_sha256));
+      st.Bind(6, r.created_unix);
+      st.Bind(7, r.revision);
+      st.Bind(8, r.signer);
+      absl::Status s = st.Run();
+      if (!s.ok() && (st.rc() & 0xff) == SQLITE_CONSTRAINT) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("reference-value set '", r.name,
+                         "' already exists (set replace to overwrite it)"));
+      }
+      if (!s.ok()) return s;
+    }
+    return DeletePartsLocked(r.name);
+  }
+
+  absl::Status DeletePartsLocked(absl::string_view name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Stmt st(db_, "DELETE FROM reference_set_parts WHERE name = ?1");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    st.Bind(1, name);
+    return st.Run();
+  }
+
+  absl::StatusOr<ReferenceSetRecord> AppendReferenceSetPart(
+      absl::string_view name, int profile, ReferenceSetPart part,
+      uint32_t max_realm_count) override {
+    absl::MutexLock lock(&mu_);
+    if (absl::Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+    absl::StatusOr<ReferenceSetRecord> r =
+        AppendLocked(name, profile, part, max_realm_count);
+    absl::Status s = r.status();
+    if (s.ok()) s = Exec(db_, "COMMIT");
+    if (!s.ok()) {
+      Exec(db_, "ROLLBACK").IgnoreError();
+      return s;
+    }
+    return r;
+  }
+
+  absl::StatusOr<ReferenceSetRecord> AppendLocked(absl::string_view name,
+                                                  int profile,
+                                                  const ReferenceSetPart& part,
+                                                  uint32_t max_realm_count)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::StatusOr<ReferenceSetRecord> r =
+        GetLocked(name, /*with_corim=*/false);
+    if (!r.ok()) return r.status();
+    if (r->profile != profile) {
+      return AppendProfileMismatch(name, r->profile, profile);
+    }
+    if (uint64_t{r->realm_count} + part.realm_count > max_realm_count) {
+      return AppendOverLimit(name, r->realm_count, part.realm_count,
+                             max_realm_count);
+    }
+    const int64_t seq = r->part_count;
+    {
+      Stmt st(db_,
+              "INSERT INTO reference_set_parts VALUES (?1, ?2, ?3, ?4, ?5)");
+      if (absl::Status s = st.prepared(); !s.ok()) return s;
+      st.Bind(1, name);
+      st.Bind(2, seq);
+      st.Bind(3, absl::MakeConstSpan(part.corim));
+      st.Bind(4, int64_t{part.realm_count});
+      st.Bind(5, part.signer);
+      if (absl::Status s = st.Run(); !s.ok()) return s;
+    }
+    r->revision = ++revision_;
+    r->realm_count += part.realm_count;
+    r->part_count += 1;
+    r->more_signers.push_back(part.signer);
+    Stmt st(db_,
+            "UPDATE reference_sets SET realm_count = ?2, part_count = ?3, "
+            "revision = ?4 WHERE name = ?1");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    st.Bind(1, name);
+    st.Bind(2, int64_t{r->realm_count});
+    st.Bind(3, int64_t{r->part_count});
+    st.Bind(4, r->revision);
+    if (absl::Status s = st.Run(); !s.ok()) return s;
+    return r;
+  }
+
+  absl::StatusOr<int64_t> GetReferenceSetRevision(
+      absl::string_view name) override {
+    absl::MutexLock lock(&mu_);
+    Stmt st(db_, "SELECT revision FROM reference_sets WHERE name = ?1");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    st.Bind(1, name);
+    absl::Status s = st.Step();
+    if (absl::IsOutOfRange(s)) return SetNotFound(name);
+    if (!s.ok()) return s;
+    return st.Int(0);
   }
 
   absl::StatusOr<ReferenceSetRecord> GetReferenceSet(
       absl::string_view name) override {
     absl::MutexLock lock(&mu_);
-    Stmt st(db_,
-            "SELECT name, profile, realm_count, corim, corim_sha256, "
-            "created_unix FROM reference_sets WHERE name = ?1");
-    if (absl::Status s = st.prepared(); !s.ok()) return s;
-    st.Bind(1, name);
-    absl::Status s = st.Step();
-    if (absl::IsOutOfRange(s)) {
-      return SetNotFound(name);
-    }
-    if (!s.ok()) return s;
-    return Row(st, /*with_corim=*/true);
+    return GetLocked(name, /*with_corim=*/true);
   }
 
-  absl::StatusOr<std::vector<ReferenceSetRecord>> ListReferenceSets() override {
-    absl::MutexLock lock(&mu_);
-    Stmt st(db_,
-            "SELECT name, profile, realm_count, NULL, corim_sha256, "
-            "created_unix FROM reference_sets ORDER BY name");
+  absl::StatusOr<ReferenceSetRecord> GetLocked(absl::string_view name,
+                                               bool with_corim)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ReferenceSetRecord r;
+    {
+      Stmt st(db_, with_corim ? "SELECT name, profile, realm_count, corim, "
+                                "corim_sha256, created_unix, part_count, "
+                                "revision, signer FROM reference_sets WHERE "
+                                "name = ?1"
+                              : "SELECT name, profile, realm_count, NULL, "
+                                "corim_sha256, created_unix, part_count, "
+                                "revision, signer FROM reference_sets WHERE "
+                                "name = ?1");
+      if (absl::Status s = st.prepared(); !s.ok()) return s;
+      st.Bind(1, name);
+      absl::Status s = st.Step();
+      if (absl::IsOutOfRange(s)) {
+        return SetNotFound(name);
+      }
+      if (!s.ok()) return s;
+      r = Row(st, with_corim);
+    }
+    Stmt st(db_, with_corim
+                     ? "SELECT corim, realm_count, signer FROM "
+                       "reference_set_parts WHERE name = ?1 ORDER BY seq"
+                     : "SELECT NULL, realm_count, signer FROM "
+                       "reference_set_parts WHERE name = ?1 ORDER BY seq");
     if (absl::Status s = st.prepared(); !s.ok()) return s;
-    std::vector<ReferenceSetRecord> out;
+    st.Bind(1, name);
     while (true) {
       absl::Status s = st.Step();
       if (absl::IsOutOfRange(s)) break;
       if (!s.ok()) return s;
-      out.push_back(Row(st, /*with_corim=*/false));
+      ReferenceSetPart p;
+      if (with_corim) p.corim = st.Blob(0);
+      p.realm_count = static_cast<uint32_t>(st.Int(1));
+      p.signer = st.Text(2);
+      r.more_signers.push_back(p.signer);
+      if (with_corim) r.more_parts.push_back(std::move(p));
+    }
+    return r;
+  }
+
+  absl::StatusOr<std::vector<ReferenceSetRecord>> ListReferenceSets() override {
+    absl::MutexLock lock(&mu_);
+    std::vector<ReferenceSetRecord> out;
+    {
+      Stmt st(db_,
+              "SELECT name, profile, realm_count, NULL, corim_sha256, "
+              "created_unix, part_count, revision, signer FROM reference_sets "
+              "ORDER BY name");
+      if (absl::Status s = st.prepared(); !s.ok()) return s;
+      while (true) {
+        absl::Status s = st.Step();
+        if (absl::IsOutOfRange(s)) break;
+        if (!s.ok()) return s;
+        out.push_back(Row(st, /*with_corim=*/false));
+      }
+    }
+    Stmt st(db_,
+            "SELECT name, signer FROM reference_set_parts ORDER BY name, seq");
+    if (absl::Status s = st.prepared(); !s.ok()) return s;
+    size_t i = 0;
+    while (true) {
+      absl::Status s = st.Step();
+      if (absl::IsOutOfRange(s)) break;
+      if (!s.ok()) return s;
+      const std::string n = st.Text(0);
+      while (i < out.size() && out[i].name < n) ++i;
+      if (i < out.size() && out[i].name == n) {
+        out[i].more_signers.push_back(st.Text(1));
+      }
     }
     return out;
   }
 
   absl::Status DeleteReferenceSet(absl::string_view name) override {
     absl::MutexLock lock(&mu_);
-    Stmt st(db_, "DELETE FROM reference_sets WHERE name = ?1");
-    if (absl::Status s = st.prepared(); !s.ok()) return s;
-    st.Bind(1, name);
-    if (absl::Status s = st.Run(); !s.ok()) return s;
-    if (sqlite3_changes(db_) == 0) {
-      return SetNotFound(name);
+    if (absl::Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return s;
+    absl::Status s;
+    {
+      Stmt st(db_, "DELETE FROM reference_sets WHERE name = ?1");
+      s = st.prepared();
+      if (s.ok()) {
+        st.Bind(1, name);
+        s = st.Run();
+      }
+      if (s.ok() && sqlite3_changes(db_) == 0) s = SetNotFound(name);
     }
-    return absl::OkStatus();
+    if (s.ok()) s = DeletePartsLocked(name);
+    if (s.ok()) s = Exec(db_, "COMMIT");
+    if (!s.ok()) Exec(db_, "ROLLBACK").IgnoreError();
+    return s;
   }
 
   absl::StatusOr<std::unique_ptr<PayloadUpload>> BeginPayload(
@@ -674,11 +864,12 @@ class SqliteStore final : public Store {
       if (!s.ok()) return Corrupt(s.message());
       empty = tables.Int(0) == 0;
     }
-    if ((version == 0 && empty) || version == 1) {
-      // Creation, or migration from version 1, in one transaction.
-      std::string sql = absl::StrCat(
-          "BEGIN IMMEDIATE;", version == 0 ? kSchema : "", kSchemaV2,
-          "PRAGMA user_version = ", kSchemaVersion, "; COMMIT;");
+    if ((version == 0 && empty) || version == 1 || version == 2) {
+      // Creation, or migration from an older version, in one transaction.
+      std::string sql =
+          absl::StrCat("BEGIN IMMEDIATE;", version == 0 ? kSchema : "",
+                       version <= 1 ? kSchemaV2 : "", kSchemaV3,
+                       "PRAGMA user_version = ", kSchemaVersion, "; COMMIT;");
       if (absl::Status e = Exec(db_, sql.c_str()); !e.ok()) {
         Exec(db_, "ROLLBACK").IgnoreError();
         return e;
@@ -691,6 +882,15 @@ class SqliteStore final : public Store {
       return Corrupt(e.message());
     }
     Exec(db_, "PRAGMA synchronous = FULL").IgnoreError();
+    {
+      // Revisions continue from the highest stored one (one server per
+      // directory, so this counter is the only writer).
+      Stmt st(db_, "SELECT coalesce(max(revision), 0) FROM reference_sets");
+      absl::Status s = st.prepared();
+      if (s.ok()) s = st.Step();
+      if (!s.ok()) return Corrupt(s.message());
+      revision_ = st.Int(0);
+    }
     return CheckLocked();
   }
 
@@ -820,12 +1020,16 @@ class SqliteStore final : public Store {
     if (with_corim) r.corim = st.Blob(3);
     r.corim_sha256 = st.Blob(4);
     r.created_unix = st.Int(5);
+    r.part_count = static_cast<uint32_t>(st.Int(6));
+    r.revision = st.Int(7);
+    r.signer = st.Text(8);
     return r;
   }
 
   const std::string dir_;
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   const uint64_t max_payload_bytes_;
   const uint64_t max_store_bytes_;
   const int lock_fd_;

@@ -34,15 +34,34 @@
 
 namespace realm_measurements::service {
 
-// A named reference-value set. The CoRIM bytes are the canonical form; the
-// other fields are derived when provisioning (for listing without decoding).
+// One appended CoRIM of a reference-value set (parts 1.. of a set; part 0
+// is the record's own `corim`).
+struct ReferenceSetPart {
+  std::vector<uint8_t> corim;
+  uint32_t realm_count = 0;
+  std::string signer;  // leaf subject of a signed CoRIM, empty if unsigned
+};
+
+// A named reference-value set: one or more CoRIMs (parts) in order. The
+// CoRIM bytes are the canonical form; the other fields are derived when
+// provisioning (for listing without decoding).
 struct ReferenceSetRecord {
   std::string name;
-  int profile = 0;  // v1::CorimProfile number
-  uint32_t realm_count = 0;
-  std::vector<uint8_t> corim;
-  std::vector<uint8_t> corim_sha256;  // filled by the store
+  int profile = 0;                    // v1::CorimProfile number
+  uint32_t realm_count = 0;           // of all parts
+  std::vector<uint8_t> corim;         // part 0
+  std::vector<uint8_t> corim_sha256;  // of part 0, filled by the store
   int64_t created_unix = 0;           // filled by the store
+  std::string signer;                 // of part 0 (see ReferenceSetPart)
+  uint32_t part_count = 1;            // filled by the store
+  // Changes with every put/replace/append of this set (store-wide
+  // increasing; across replicas for PostgreSQL): a cache of the decoded set
+  // is current while the stored revision equals its own.
+  int64_t revision = 0;  // filled by the store
+  // Parts 1.. in order (GetReferenceSet only; empty in listings).
+  std::vector<ReferenceSetPart> more_parts;
+  // Signers of parts 1.. (listings and GetReferenceSet).
+  std::vector<std::string> more_signers;
 };
 
 struct PayloadRecord {
@@ -94,6 +113,17 @@ class Store {
   virtual absl::StatusOr<std::vector<ReferenceSetRecord>>
   ListReferenceSets() = 0;
   virtual absl::Status DeleteReferenceSet(absl::string_view name) = 0;
+  // Appends a part to an existing set of the same profile, atomically:
+  // kNotFound for an unknown name, kFailedPrecondition for another profile,
+  // kResourceExhausted when the set would hold more than `max_realm_count`
+  // values. Returns the set without its CoRIM bytes.
+  virtual absl::StatusOr<ReferenceSetRecord> AppendReferenceSetPart(
+      absl::string_view name, int profile, ReferenceSetPart part,
+      uint32_t max_realm_count) = 0;
+  // The set's current revision (kNotFound for an unknown name): one small
+  // read, for checking a cached decoded set.
+  virtual absl::StatusOr<int64_t> GetReferenceSetRevision(
+      absl::string_view name) = 0;
 
   // `sha256` must be 32 bytes; `size` at most the store's payload limit
   // and within its quota (kResourceExhausted, checked again at Commit).
@@ -127,8 +157,9 @@ class Store {
 };
 
 // Schema of store.sqlite3 (PRAGMA user_version). Version 2 added the
-// audit log; a version-1 store is migrated when opened.
-inline constexpr int kSchemaVersion = 2;
+// audit log, version 3 reference-set parts, revisions and signers; older
+// stores are migrated when opened.
+inline constexpr int kSchemaVersion = 3;
 // Default cap on one payload (kernels and initrds are tens of MiB).
 inline constexpr uint64_t kDefaultMaxPayloadBytes = uint64_t{1} << 30;
 // Default cap on all payloads of a store together.
@@ -165,6 +196,11 @@ absl::Status CheckSha256Size(absl::Span<const uint8_t> sha256);
 absl::Status CheckPayloadSize(uint64_t size, uint64_t limit);
 // kNotFound "no reference-value set named 'N'".
 absl::Status SetNotFound(absl::string_view name);
+// The refusals of AppendReferenceSetPart (same text for both backends).
+absl::Status AppendProfileMismatch(absl::string_view name, int stored,
+                                   int appended);
+absl::Status AppendOverLimit(absl::string_view name, uint64_t stored,
+                             uint64_t appended, uint64_t limit);
 // Directory helpers shared by the backends (startup errors name the path):
 // creates `path` if missing and sets mode 0700 whoever created it.
 absl::Status MakePrivateDir(const std::string& path);

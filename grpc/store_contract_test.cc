@@ -167,6 +167,147 @@ TEST_P(StoreContract, ReferenceSetLifecycle) {
             absl::StatusCode::kNotFound);
 }
 
+// Issue 16: sets in parts (append), revisions for caches, signers.
+TEST_P(StoreContract, AppendPartsRevisionsAndSigners) {
+  ReferenceSetRecord r;
+  r.name = "big";
+  r.profile = 1;
+  r.realm_count = 10;
+  r.corim = kAbc;
+  r.signer = "CN=first";
+  absl::StatusOr<ReferenceSetRecord> put = store_->PutReferenceSet(r, false);
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_EQ(put->part_count, 1u);
+  const int64_t rev0 = put->revision;
+  absl::StatusOr<int64_t> rev = store_->GetReferenceSetRevision("big");
+  ASSERT_TRUE(rev.ok()) << rev.status();
+  EXPECT_EQ(*rev, rev0);
+
+  ReferenceSetPart p;
+  p.corim = {1, 2, 3, 4};
+  p.realm_count = 20;
+  p.signer = "CN=second";
+  absl::StatusOr<ReferenceSetRecord> a =
+      store_->AppendReferenceSetPart("big", 1, p, 40);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->realm_count, 30u);
+  EXPECT_EQ(a->part_count, 2u);
+  EXPECT_GT(a->revision, rev0);
+  EXPECT_EQ(a->more_signers, std::vector<std::string>{"CN=second"});
+  EXPECT_EQ(*store_->GetReferenceSetRevision("big"), a->revision);
+
+  // Over the per-set limit, another profile, an unknown set: refused,
+  // nothing changed.
+  p.realm_count = 11;
+  absl::StatusOr<ReferenceSetRecord> over =
+      store_->AppendReferenceSetPart("big", 1, p, 40);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted)
+      << over.status();
+  EXPECT_TRUE(absl::StrContains(over.status().message(),
+                                "expected at most 40 values per set, found "
+                                "30 stored + 11 appended"))
+      << over.status();
+  EXPECT_EQ(store_->AppendReferenceSetPart("big", 2, p, 40).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->AppendReferenceSetPart("nope", 1, p, 40).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(*store_->GetReferenceSetRevision("big"), a->revision);
+
+  p.realm_count = 10;
+  p.corim = {5};
+  p.signer = "";
+  ASSERT_TRUE(store_->AppendReferenceSetPart("big", 1, p, 40).ok());
+
+  // Another replica (PostgreSQL) or a restart (SQLite) reads the same parts.
+  Reopen();
+  absl::StatusOr<ReferenceSetRecord> got = store_->GetReferenceSet("big");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->realm_count, 40u);
+  EXPECT_EQ(got->part_count, 3u);
+  EXPECT_EQ(got->corim, kAbc);
+  EXPECT_EQ(got->signer, "CN=first");
+  ASSERT_EQ(got->more_parts.size(), 2u);
+  EXPECT_EQ(got->more_parts[0].corim, (std::vector<uint8_t>{1, 2, 3, 4}));
+  EXPECT_EQ(got->more_parts[0].realm_count, 20u);
+  EXPECT_EQ(got->more_parts[0].signer, "CN=second");
+  EXPECT_EQ(got->more_parts[1].corim, std::vector<uint8_t>{5});
+  EXPECT_EQ(got->more_signers, (std::vector<std::string>{"CN=second", ""}));
+  absl::StatusOr<std::vector<ReferenceSetRecord>> list =
+      store_->ListReferenceSets();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].part_count, 3u);
+  EXPECT_EQ((*list)[0].more_signers, got->more_signers);
+  EXPECT_TRUE((*list)[0].more_parts.empty());
+
+  // Replacing drops the parts and moves the revision on; so does a
+  // delete followed by a new set of the same name.
+  const int64_t before = got->revision;
+  absl::StatusOr<ReferenceSetRecord> rep = store_->PutReferenceSet(r, true);
+  ASSERT_TRUE(rep.ok()) << rep.status();
+  EXPECT_GT(rep->revision, before);
+  got = store_->GetReferenceSet("big");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->part_count, 1u);
+  EXPECT_TRUE(got->more_parts.empty());
+  EXPECT_EQ(got->realm_count, 10u);
+  ASSERT_TRUE(store_->AppendReferenceSetPart("big", 1, p, 40).ok());
+  ASSERT_TRUE(store_->DeleteReferenceSet("big").ok());
+  EXPECT_EQ(store_->GetReferenceSetRevision("big").status().code(),
+            absl::StatusCode::kNotFound);
+  absl::StatusOr<ReferenceSetRecord> again = store_->PutReferenceSet(r, false);
+  ASSERT_TRUE(again.ok());
+  EXPECT_GT(again->revision, rep->revision);
+  got = store_->GetReferenceSet("big");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->more_parts.empty());
+}
+
+// Concurrent appends (two replicas for PostgreSQL) each land exactly once
+// and the per-set limit holds.
+TEST_P(StoreContract, ConcurrentAppendsKeepTheLimit) {
+  ReferenceSetRecord r;
+  r.name = "grow";
+  r.profile = 1;
+  r.realm_count = 1;
+  r.corim = kAbc;
+  ASSERT_TRUE(store_->PutReferenceSet(r, false).ok());
+  std::vector<std::unique_ptr<Store>> stores;
+  stores.push_back(std::move(store_));
+  for (int i = 1; i < std::min(2, backend_->max_open()); ++i) {
+    absl::StatusOr<std::unique_ptr<Store>> s = backend_->Open({});
+    ASSERT_TRUE(s.ok()) << s.status();
+    stores.push_back(std::move(*s));
+  }
+  std::vector<absl::Status> st(8);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      ReferenceSetPart p;
+      p.corim = {static_cast<uint8_t>(i)};
+      p.realm_count = 2;
+      st[i] = stores[i % stores.size()]
+                  ->AppendReferenceSetPart("grow", 1, p, 11)
+                  .status();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int ok = 0;
+  for (const absl::Status& s : st) {
+    if (s.ok()) {
+      ++ok;
+    } else {
+      EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+    }
+  }
+  EXPECT_EQ(ok, 5);
+  absl::StatusOr<ReferenceSetRecord> got = stores[0]->GetReferenceSet("grow");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->realm_count, 11u);
+  EXPECT_EQ(got->part_count, 6u);
+  EXPECT_EQ(got->more_parts.size(), 5u);
+}
+
 TEST_P(StoreContract, BadNamesRejected) {
   for (std::string name :
        {std::string(), std::string(129, 'a'), std::string("a/b"),

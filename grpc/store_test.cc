@@ -256,7 +256,7 @@ TEST_F(StoreTest, RefusesUnknownSchemaVersion) {
   const unsigned char v[4] = {0, 0, 0, 7};
   std::fwrite(v, 1, 4, f);
   std::fclose(f);
-  ExpectRefused(other, "schema version: expected 2, found 7");
+  ExpectRefused(other, "schema version: expected 3, found 7");
 }
 
 TEST_F(StoreTest, RefusesDamagedPages) {

@@ -49,6 +49,18 @@ class MeteredStore final : public Store {
   absl::Status DeleteReferenceSet(absl::string_view name) override {
     return Count("DeleteReferenceSet", inner_->DeleteReferenceSet(name));
   }
+  absl::StatusOr<ReferenceSetRecord> AppendReferenceSetPart(
+      absl::string_view name, int profile, ReferenceSetPart part,
+      uint32_t max_realm_count) override {
+    return Count("AppendReferenceSetPart",
+                 inner_->AppendReferenceSetPart(name, profile, std::move(part),
+                                                max_realm_count));
+  }
+  absl::StatusOr<int64_t> GetReferenceSetRevision(
+      absl::string_view name) override {
+    return Count("GetReferenceSetRevision",
+                 inner_->GetReferenceSetRevision(name));
+  }
   absl::StatusOr<std::unique_ptr<PayloadUpload>> BeginPayload(
       absl::Span<const uint8_t> sha256, uint64_t size,
       std::string name) override {
