@@ -278,6 +278,7 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
   out.algorithm = *alg;
   out.signer_name = signer_name->text();
   out.leaf_subject = chain[0].SubjectText();
+  out.payload = sign1->payload;
   return out;
 }
 

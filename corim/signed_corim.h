@@ -72,7 +72,8 @@ struct VerifiedCorim {
   DecodedCorim corim;
   CoseAlgorithm algorithm = CoseAlgorithm::kEs256;
   std::string signer_name;
-  std::string leaf_subject;  // RFC 2253 text of the x5chain leaf
+  std::string leaf_subject;      // RFC 2253 text of the x5chain leaf
+  std::vector<uint8_t> payload;  // the signed unsigned-CoRIM bytes
 };
 
 // Verifies a signed CoRIM against `trust_anchor`, then decodes its payload.

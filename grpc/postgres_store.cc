@@ -448,12 +448,14 @@ class PostgresStore final : public Store {
           // One statement: the row lock it takes orders concurrent appends,
           // and the limits are checked on the locked row.
           absl::StatusOr<Result> u = c.Exec(
-              "UPDATE reference_sets SET realm_count = realm_count + $2, "
-              "part_count = part_count + 1, revision = "
-              "nextval('reference_set_revisions') WHERE name = $1 AND "
-              "profile = $3 AND realm_count + $2 <= $4 RETURNING name, "
-              "profile::bigint, realm_count, NULL::bytea, corim_sha256, "
-              "created_unix, part_count, revision, signer",
+              "WITH old AS (SELECT name, revision FROM reference_sets WHERE "
+              "name = $1 FOR UPDATE) UPDATE reference_sets s SET realm_count "
+              "= s.realm_count + $2, part_count = s.part_count + 1, revision "
+              "= nextval('reference_set_revisions') FROM old WHERE s.name = "
+              "old.name AND s.profile = $3 AND s.realm_count + $2 <= $4 "
+              "RETURNING s.name, s.profile::bigint, s.realm_count, "
+              "NULL::bytea, s.corim_sha256, s.created_unix, s.part_count, "
+              "s.revision, s.signer, old.revision",
               {Text(name), Int(part.realm_count), Int(profile),
                Int(max_realm_count)});
           if (!u.ok()) return u.status();
@@ -472,6 +474,7 @@ class PostgresStore final : public Store {
                                    max_realm_count);
           }
           ReferenceSetRecord r = SetRow(*u, 0, /*with_corim=*/false);
+          r.previous_revision = u->I64(0, 9);
           absl::StatusOr<Result> ins = c.Exec(
               "INSERT INTO reference_set_parts VALUES ($1, $2, $3, $4, $5)",
               {Text(name), Int(r.part_count - 1), Bytes(part.corim),

@@ -530,6 +530,7 @@ class SqliteStore final : public Store {
       st.Bind(5, part.signer);
       if (absl::Status s = st.Run(); !s.ok()) return s;
     }
+    r->previous_revision = r->revision;
     r->revision = ++revision_;
     r->realm_count += part.realm_count;
     r->part_count += 1;

@@ -58,6 +58,9 @@ struct ReferenceSetRecord {
   // increasing; across replicas for PostgreSQL): a cache of the decoded set
   // is current while the stored revision equals its own.
   int64_t revision = 0;  // filled by the store
+  // AppendReferenceSetPart: the revision the part was appended to (a cache
+  // holding that revision may add the part instead of reloading).
+  int64_t previous_revision = 0;
   // Parts 1.. in order (GetReferenceSet only; empty in listings).
   std::vector<ReferenceSetPart> more_parts;
   // Signers of parts 1.. (listings and GetReferenceSet).

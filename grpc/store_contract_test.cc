@@ -193,6 +193,7 @@ TEST_P(StoreContract, AppendPartsRevisionsAndSigners) {
   EXPECT_EQ(a->realm_count, 30u);
   EXPECT_EQ(a->part_count, 2u);
   EXPECT_GT(a->revision, rev0);
+  EXPECT_EQ(a->previous_revision, rev0);
   EXPECT_EQ(a->more_signers, std::vector<std::string>{"CN=second"});
   EXPECT_EQ(*store_->GetReferenceSetRevision("big"), a->revision);
 

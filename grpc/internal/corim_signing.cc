@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "corim/signed_corim.h"
 
@@ -18,6 +19,37 @@ absl::StatusOr<corim::EncodedObject> SignCorimWithPem(
                         absl::StrCat("signer: ", signer.status().message()));
   }
   return corim::SignCorim(values, profile, *signer);
+}
+
+absl::StatusOr<VerifiedProvisioning> VerifySignedCorimForProvisioning(
+    absl::Span<const uint8_t> bytes,
+    absl::Span<const crypto::Certificate> trust_anchors, int64_t unix_time) {
+  if (trust_anchors.empty()) {
+    return absl::FailedPreconditionError(
+        "signed CoRIM: expected CoRIM trust anchors on the server to verify "
+        "it against, found none (start the server with "
+        "--corim_trust_anchors=PEM)");
+  }
+  absl::Status best;
+  bool best_specific = false;
+  for (const crypto::Certificate& anchor : trust_anchors) {
+    absl::StatusOr<corim::VerifiedCorim> v =
+        corim::VerifySignedCorim(bytes, anchor, unix_time);
+    if (v.ok()) {
+      VerifiedProvisioning out;
+      out.unsigned_corim = std::move(v->payload);
+      out.signer_subject = std::move(v->leaf_subject);
+      return out;
+    }
+    // A chain that did not reach this anchor says least.
+    const bool specific = !absl::StrContains(
+        v.status().message(), "unable to get local issuer certificate");
+    if (best.ok() || (specific && !best_specific)) {
+      best = v.status();
+      best_specific = specific;
+    }
+  }
+  return best;
 }
 
 }  // namespace realm_measurements::service::internal

@@ -5,12 +5,16 @@
 #ifndef REALM_MEASUREMENTS_GRPC_INTERNAL_CORIM_SIGNING_H_
 #define REALM_MEASUREMENTS_GRPC_INTERNAL_CORIM_SIGNING_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "corim/comid.h"
 #include "corim/reference_values.h"
+#include "measure/crypto.h"
 
 namespace realm_measurements::service::internal {
 
@@ -19,6 +23,22 @@ absl::StatusOr<corim::EncodedObject> SignCorimWithPem(
     const corim::ReferenceValues& values, corim::Profile profile,
     absl::string_view key_pem, absl::string_view chain_pem,
     std::string signer_name);
+
+// A signed CoRIM (spec-token-corim §3.12) verified for provisioning: the
+// unsigned CoRIM it carries and the subject of the x5chain leaf.
+struct VerifiedProvisioning {
+  std::vector<uint8_t> unsigned_corim;
+  std::string signer_subject;
+};
+
+// corim::VerifySignedCorim against each of `trust_anchors` at `unix_time`
+// (0 = now) until one accepts it. When none does, the error is the most
+// specific one: a failure after the chain reached an anchor (expired
+// certificate, bad signature, bad payload) before "unable to get local
+// issuer certificate". kFailedPrecondition when no anchor is configured.
+absl::StatusOr<VerifiedProvisioning> VerifySignedCorimForProvisioning(
+    absl::Span<const uint8_t> bytes,
+    absl::Span<const crypto::Certificate> trust_anchors, int64_t unix_time = 0);
 
 }  // namespace realm_measurements::service::internal
 

@@ -1,0 +1,241 @@
+#include "grpc/internal/reference_index_cache.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "corim/comid.h"
+
+namespace realm_measurements::service::internal {
+namespace {
+
+// v1::CorimProfile numbers (proto/realm_measurements/v1/service.proto).
+enum CorimProfileNumber : int {
+  kProfile2025 = 1,    // CORIM_PROFILE_CCA_REALM_2025
+  kProfileLegacy = 2,  // CORIM_PROFILE_CCA_REALM_LEGACY
+};
+
+std::vector<corim::RealmReferenceValue> Flatten(
+    const corim::ReferenceValues& values) {
+  std::vector<corim::RealmReferenceValue> out;
+  for (const corim::Comid& c : values.comids) {
+    out.insert(out.end(), c.realms.begin(), c.realms.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<DecodedPart> DecodePart(std::vector<uint8_t> corim_bytes) {
+  absl::StatusOr<corim::DecodedCorim> d = corim::DecodeCorim(corim_bytes);
+  if (!d.ok()) return d.status();
+  absl::StatusOr<std::shared_ptr<const corim::RealmIndexSegment>> seg =
+      corim::RealmIndexSegment::Build(Flatten(d->values));
+  if (!seg.ok()) return seg.status();
+  DecodedPart p;
+  p.profile = d->profile == corim::Profile::kCcaRealmLegacy ? kProfileLegacy
+                                                            : kProfile2025;
+  p.corim = std::move(corim_bytes);
+  p.segment = *std::move(seg);
+  return p;
+}
+
+ReferenceIndexCache::ReferenceIndexCache(Store* store, size_t max_bytes)
+    : store_(store), max_bytes_(max_bytes) {}
+
+absl::Status ReferenceIndexCache::CheckSize(const corim::RealmIndex& index,
+                                            absl::string_view name) const {
+  if (index.memory_bytes() <= max_bytes_) return absl::OkStatus();
+  return absl::ResourceExhaustedError(
+      absl::StrCat("reference-value set '", name, "': its index needs ",
+                   index.memory_bytes(), " bytes of memory (", index.size(),
+                   " values); expected at most ", max_bytes_,
+                   " (the server's --reference_index_bytes)"));
+}
+
+absl::StatusOr<ReferenceIndexCache::Snapshot> ReferenceIndexCache::Get(
+    absl::string_view name) {
+  if (store_ == nullptr) {
+    return absl::FailedPreconditionError("no store");
+  }
+  absl::StatusOr<int64_t> rev = store_->GetReferenceSetRevision(name);
+  if (!rev.ok()) {
+    if (absl::IsNotFound(rev.status())) Erase(name);
+    return rev.status();
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = sets_.find(name);
+    if (it != sets_.end() && it->second.snapshot.revision == *rev) {
+      lru_.splice(lru_.begin(), lru_, it->second.lru);
+      return it->second.snapshot;
+    }
+  }
+  absl::MutexLock load(&load_mu_);
+  {
+    // Loaded by another call meanwhile?
+    absl::MutexLock lock(&mu_);
+    auto it = sets_.find(name);
+    if (it != sets_.end() && it->second.snapshot.revision >= *rev) {
+      return it->second.snapshot;
+    }
+  }
+  return Load(name);
+}
+
+absl::StatusOr<ReferenceIndexCache::Snapshot> ReferenceIndexCache::Load(
+    absl::string_view name) {
+  absl::StatusOr<ReferenceSetRecord> r = store_->GetReferenceSet(name);
+  if (!r.ok()) return r.status();
+  std::vector<std::shared_ptr<const corim::RealmIndexSegment>> segments;
+  segments.reserve(r->part_count);
+  auto add = [&](std::vector<uint8_t> bytes, size_t part) -> absl::Status {
+    absl::StatusOr<DecodedPart> p = DecodePart(std::move(bytes));
+    if (!p.ok()) {
+      // Stored data this server cannot read back.
+      return absl::DataLossError(absl::StrCat("reference-value set '", name,
+                                              "' part ", part, ": ",
+                                              p.status().message()));
+    }
+    segments.push_back(std::move(p->segment));
+    return absl::OkStatus();
+  };
+  if (absl::Status s = add(std::move(r->corim), 0); !s.ok()) return s;
+  for (size_t i = 0; i < r->more_parts.size(); ++i) {
+    if (absl::Status s = add(std::move(r->more_parts[i].corim), i + 1);
+        !s.ok()) {
+      return s;
+    }
+  }
+  Snapshot snap;
+  snap.revision = r->revision;
+  snap.part_count = r->part_count;
+  snap.index = std::make_shared<const corim::RealmIndex>(std::move(segments));
+  if (absl::Status s = CheckSize(*snap.index, name); !s.ok()) return s;
+  Install(name, snap);
+  absl::MutexLock lock(&mu_);
+  ++loads_;
+  return snap;
+}
+
+void ReferenceIndexCache::Install(absl::string_view name, Snapshot s) {
+  absl::MutexLock lock(&mu_);
+  auto it = sets_.find(name);
+  if (it != sets_.end()) {
+    bytes_ -= it->second.snapshot.index->memory_bytes();
+    lru_.erase(it->second.lru);
+    sets_.erase(it);
+  }
+  const size_t size = s.index->memory_bytes();
+  // Drop the least recently used sets (calls using them keep their
+  // snapshot) until this one fits.
+  while (!lru_.empty() && bytes_ + size > max_bytes_) {
+    auto victim = sets_.find(lru_.back());
+    bytes_ -= victim->second.snapshot.index->memory_bytes();
+    sets_.erase(victim);
+    lru_.pop_back();
+  }
+  lru_.push_front(std::string(name));
+  bytes_ += size;
+  sets_.emplace(std::string(name), Entry{std::move(s), lru_.begin()});
+}
+
+void ReferenceIndexCache::Erase(absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  auto it = sets_.find(name);
+  if (it == sets_.end()) return;
+  bytes_ -= it->second.snapshot.index->memory_bytes();
+  lru_.erase(it->second.lru);
+  sets_.erase(it);
+}
+
+absl::StatusOr<ReferenceSetRecord> ReferenceIndexCache::Provision(
+    ReferenceSetRecord record, DecodedPart part, bool replace) {
+  if (part.segment->size() > kMaxValuesPerSet) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "reference-value set '", record.name, "': expected at most ",
+        kMaxValuesPerSet, " values per set, found ", part.segment->size()));
+  }
+  auto index = std::make_shared<const corim::RealmIndex>(
+      std::vector<std::shared_ptr<const corim::RealmIndexSegment>>{
+          part.segment});
+  if (absl::Status s = CheckSize(*index, record.name); !s.ok()) return s;
+  record.profile = part.profile;
+  record.realm_count = static_cast<uint32_t>(part.segment->size());
+  record.corim = std::move(part.corim);
+  absl::StatusOr<ReferenceSetRecord> r =
+      store_->PutReferenceSet(std::move(record), replace);
+  if (!r.ok()) return r.status();
+  Snapshot snap;
+  snap.revision = r->revision;
+  snap.part_count = 1;
+  snap.index = std::move(index);
+  Install(r->name, std::move(snap));
+  return r;
+}
+
+absl::StatusOr<ReferenceSetRecord> ReferenceIndexCache::Append(
+    absl::string_view name, DecodedPart part, std::string signer) {
+  absl::StatusOr<Snapshot> base = Get(name);
+  if (!base.ok()) return base.status();
+  if (base->index->size() + part.segment->size() > kMaxValuesPerSet) {
+    return AppendOverLimit(name, base->index->size(), part.segment->size(),
+                           kMaxValuesPerSet);
+  }
+  absl::StatusOr<std::shared_ptr<const corim::RealmIndex>> grown =
+      base->index->With(part.segment);
+  if (!grown.ok()) return grown.status();
+  if (absl::Status s = CheckSize(**grown, name); !s.ok()) return s;
+  ReferenceSetPart p;
+  p.realm_count = static_cast<uint32_t>(part.segment->size());
+  p.corim = std::move(part.corim);
+  p.signer = std::move(signer);
+  absl::StatusOr<ReferenceSetRecord> r = store_->AppendReferenceSetPart(
+      name, part.profile, std::move(p), kMaxValuesPerSet);
+  if (!r.ok()) return r.status();
+  if (r->previous_revision == base->revision &&
+      r->part_count == base->part_count + 1) {
+    Snapshot snap;
+    snap.revision = r->revision;
+    snap.part_count = r->part_count;
+    snap.index = *std::move(grown);
+    Install(name, std::move(snap));
+  } else {
+    // Another change came in between: the next use reloads.
+    Erase(name);
+  }
+  return r;
+}
+
+absl::Status ReferenceIndexCache::Delete(absl::string_view name) {
+  absl::Status s = store_->DeleteReferenceSet(name);
+  Erase(name);
+  return s;
+}
+
+absl::Status ReferenceIndexCache::LoadAll() {
+  if (store_ == nullptr) return absl::OkStatus();
+  absl::StatusOr<std::vector<ReferenceSetRecord>> all =
+      store_->ListReferenceSets();
+  if (!all.ok()) return all.status();
+  absl::Status first;
+  for (const ReferenceSetRecord& r : *all) {
+    absl::StatusOr<Snapshot> s = Get(r.name);
+    if (!s.ok() && !absl::IsNotFound(s.status()) && first.ok()) {
+      first = s.status();
+    }
+  }
+  return first;
+}
+
+ReferenceIndexCache::Stats ReferenceIndexCache::stats() const {
+  absl::MutexLock lock(&mu_);
+  Stats s;
+  s.sets = sets_.size();
+  for (const auto& [name, e] : sets_) s.values += e.snapshot.index->size();
+  s.bytes = bytes_;
+  s.loads = loads_;
+  return s;
+}
+
+}  // namespace realm_measurements::service::internal

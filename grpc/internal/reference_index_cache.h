@@ -1,0 +1,111 @@
+// Decoded, indexed reference-value sets kept in memory (issue 16 item 4).
+//
+// A stored set is decoded and indexed (corim/realm_index.h) once: when it is
+// provisioned through this server, or when a call first needs it (at start
+// for every stored set, and again after another replica changed it). Each
+// set's index is an immutable snapshot shared by the calls using it
+// (shared_ptr, swapped under a short lock). Whether a cached snapshot is
+// current is one small store read per use (Store::GetReferenceSetRevision):
+// every replica sees every other's changes at once.
+//
+// Memory is bounded by `max_bytes` (sum of the cached indexes; least
+// recently used sets are dropped and reloaded when needed); a set whose
+// index alone would pass it is refused when provisioned.
+#ifndef REALM_MEASUREMENTS_GRPC_INTERNAL_REFERENCE_INDEX_CACHE_H_
+#define REALM_MEASUREMENTS_GRPC_INTERNAL_REFERENCE_INDEX_CACHE_H_
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "corim/realm_index.h"
+#include "grpc/store.h"
+
+namespace realm_measurements::service::internal {
+
+// Defaults of the server flags.
+inline constexpr size_t kDefaultReferenceIndexBytes = size_t{1} << 30;
+inline constexpr uint32_t kMaxValuesPerSet = 1000000;
+
+// One decoded CoRIM ready for a set: its profile (v1::CorimProfile number),
+// its values as an index segment, and the unsigned CoRIM bytes to store.
+struct DecodedPart {
+  int profile = 0;
+  std::vector<uint8_t> corim;
+  std::shared_ptr<const corim::RealmIndexSegment> segment;
+};
+// Decodes an unsigned CoRIM and indexes its values (errors as DecodeCorim
+// and RealmIndexSegment::Build).
+absl::StatusOr<DecodedPart> DecodePart(std::vector<uint8_t> corim);
+
+class ReferenceIndexCache {
+ public:
+  // `store` is not owned and may be null (then Get fails).
+  ReferenceIndexCache(Store* store, size_t max_bytes);
+
+  struct Snapshot {
+    int64_t revision = 0;
+    uint32_t part_count = 0;
+    std::shared_ptr<const corim::RealmIndex> index;
+  };
+
+  // The current index of a stored set (kNotFound for an unknown name,
+  // kDataLoss when a stored part no longer decodes, kResourceExhausted when
+  // its index exceeds max_bytes).
+  absl::StatusOr<Snapshot> Get(absl::string_view name);
+
+  // Puts (or replaces) a set and installs its index.
+  absl::StatusOr<ReferenceSetRecord> Provision(ReferenceSetRecord record,
+                                               DecodedPart part, bool replace);
+  // Appends a part: the set's values and the new ones must stay within
+  // kMaxValuesPerSet, kMaxValuesPerRim and max_bytes.
+  absl::StatusOr<ReferenceSetRecord> Append(absl::string_view name,
+                                            DecodedPart part,
+                                            std::string signer);
+  absl::Status Delete(absl::string_view name);
+
+  // Loads every stored set (server start). Sets that fail to load are
+  // reported by the first error; the others are loaded.
+  absl::Status LoadAll();
+
+  struct Stats {
+    size_t sets = 0;
+    size_t values = 0;
+    size_t bytes = 0;
+    uint64_t loads = 0;  // sets decoded from the store
+  };
+  Stats stats() const;
+  size_t max_bytes() const { return max_bytes_; }
+
+ private:
+  absl::StatusOr<Snapshot> Load(absl::string_view name);
+  absl::Status CheckSize(const corim::RealmIndex& index,
+                         absl::string_view name) const;
+  void Install(absl::string_view name, Snapshot s);
+  void Erase(absl::string_view name);
+
+  Store* const store_;
+  const size_t max_bytes_;
+  mutable absl::Mutex mu_;
+  struct Entry {
+    Snapshot snapshot;
+    std::list<std::string>::iterator lru;
+  };
+  std::map<std::string, Entry, std::less<>> sets_ ABSL_GUARDED_BY(mu_);
+  std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // most recent first
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
+  // One load at a time (bounds the transient memory of decoding).
+  absl::Mutex load_mu_;
+};
+
+}  // namespace realm_measurements::service::internal
+
+#endif  // REALM_MEASUREMENTS_GRPC_INTERNAL_REFERENCE_INDEX_CACHE_H_
