@@ -70,6 +70,7 @@ class AbuseTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ServerOptions o;
+    o.allow_unsigned_corim = true;  // provisions unsigned CoRIMs
     o.limits.max_payload_bytes = 128 << 20;
     o.limits.max_concurrent_calls = 8;
     ts_.Start(MakeTempDir(), o);

@@ -109,6 +109,7 @@ class AccessTest : public ::testing::Test {
     absl::StatusOr<AccessPolicy> p = AccessPolicy::Parse(policy, "test");
     ASSERT_TRUE(p.ok()) << p.status();
     ServerOptions o;
+    o.allow_unsigned_corim = true;  // provisions unsigned CoRIMs
     o.guard.policy = std::make_shared<const AccessPolicy>(std::move(*p));
     o.guard.metrics = metrics_;
     server_.Start(MakeTempDir(), o);
@@ -211,6 +212,7 @@ TEST_F(AccessTest, EveryMethodEveryRole) {
 // status, duration, request id; never the token.
 TEST(AccessLog, OneJsonLinePerCall) {
   ServerOptions o;
+  o.allow_unsigned_corim = true;  // provisions unsigned CoRIMs
   o.guard.access_log = true;
   TestServer ts;
   ts.Start(MakeTempDir(), o);

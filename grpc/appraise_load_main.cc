@@ -68,6 +68,7 @@ int Run() {
       crypto::EcPrivateKey::Generate(crypto::Curve::kP256);
   if (!key.ok()) return 1;
   ServerOptions o;
+  o.allow_unsigned_corim = true;  // provisions unsigned CoRIMs
   o.store = store->get();
   o.ear_key = std::make_shared<const crypto::EcPrivateKey>(std::move(*key));
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(o);

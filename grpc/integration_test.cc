@@ -135,7 +135,13 @@ std::vector<std::string> ParseStdout(const std::string& out, bool b64) {
 
 class IntegrationTest : public ::testing::Test {
  protected:
-  void SetUp() override { ts_.Start(MakeTempDir()); }
+  void SetUp() override { ts_.Start(MakeTempDir(), AllowUnsigned()); }
+  // These tests provision unsigned CoRIMs and inline sets.
+  static ServerOptions AllowUnsigned() {
+    ServerOptions o;
+    o.allow_unsigned_corim = true;
+    return o;
+  }
   TestServer ts_;
 };
 
@@ -655,7 +661,7 @@ TEST_F(IntegrationTest, RestartKeepsSetsPayloadsAndEarKey) {
   stub.reset();
   const std::string dir = ts_.dir;
   ts_.Stop();
-  ts_.Start(dir);
+  ts_.Start(dir, AllowUnsigned());
   stub = ts_.Stub();
   {
     ::grpc::ClientContext ctx;

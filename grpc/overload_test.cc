@@ -110,6 +110,7 @@ class OverloadTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ServerOptions o;
+    o.allow_unsigned_corim = true;  // provisions unsigned CoRIMs
     o.limits.max_concurrent_calls = kExpensiveSlots;
     ts_.Start(MakeTempDir(), o);
     stub_ = ts_.Stub();

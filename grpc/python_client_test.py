@@ -119,6 +119,7 @@ class ServerProcess:
         # would block the server).
         self.proc = subprocess.Popen(
             [SERVER, "--data_dir=" + data_dir, "--listen=127.0.0.1:0",
+             "--allow_unsigned_corim",
              "--access_log=false"] + list(extra),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()

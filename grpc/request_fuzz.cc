@@ -25,6 +25,7 @@ constexpr int kRecursionLimit = 100;
 RealmMeasurementsServiceImpl& Impl() {
   static RealmMeasurementsServiceImpl* impl = [] {
     ServerOptions o;
+    o.allow_unsigned_corim = true;  // provisions unsigned CoRIMs
     absl::StatusOr<crypto::EcPrivateKey> key =
         crypto::EcPrivateKey::Generate(crypto::Curve::kP256);
     if (!key.ok()) abort();

@@ -43,7 +43,13 @@ std::string Hex(const std::string& b) { return absl::BytesToHexString(b); }
 
 class Rmm2Test : public ::testing::Test {
  protected:
-  void SetUp() override { ts_.Start(MakeTempDir()); }
+  void SetUp() override { ts_.Start(MakeTempDir(), AllowUnsigned()); }
+  // These tests provision unsigned CoRIMs and inline sets.
+  static ServerOptions AllowUnsigned() {
+    ServerOptions o;
+    o.allow_unsigned_corim = true;
+    return o;
+  }
 
   // Uploads `file` (under kInputs) and points `ref` at it.
   void UploadInput(const std::string& file, v1::PayloadRef* ref) {

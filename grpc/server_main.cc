@@ -101,6 +101,16 @@ ABSL_FLAG(int, max_connection_age_ms, 0,
 ABSL_FLAG(int, max_connection_age_grace_ms, 0,
           "time in-flight calls get after max_connection_age (0: gRPC "
           "default)");
+ABSL_FLAG(std::string, corim_trust_anchors, "",
+          "PEM file of CA certificates: ProvisionReferenceValues accepts "
+          "signed CoRIMs (COSE_Sign1 + x5chain) whose chain leads to one of "
+          "them; the signer's subject is stored with the set");
+ABSL_FLAG(bool, allow_unsigned_corim, false,
+          "also accept unsigned CoRIMs and inline sets in "
+          "ProvisionReferenceValues (refused by default)");
+ABSL_FLAG(uint64_t, reference_index_bytes, uint64_t{1} << 30,
+          "memory for the decoded, indexed reference-value sets (a set whose "
+          "index needs more is refused when provisioned)");
 
 namespace realm_measurements::service {
 namespace {
@@ -200,6 +210,20 @@ int Run() {
   }
   if (!store.ok()) return Fail(store.status());
   o.store = store->get();
+  o.reference_index_bytes = absl::GetFlag(FLAGS_reference_index_bytes);
+  o.allow_unsigned_corim = absl::GetFlag(FLAGS_allow_unsigned_corim);
+  if (const std::string ta = absl::GetFlag(FLAGS_corim_trust_anchors);
+      !ta.empty()) {
+    absl::StatusOr<std::string> pem = ReadFile(ta);
+    if (!pem.ok()) return Fail(pem.status());
+    absl::StatusOr<std::vector<crypto::Certificate>> certs =
+        crypto::Certificate::AllFromPem(*pem);
+    if (!certs.ok()) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "--corim_trust_anchors=", ta, ": ", certs.status().message())));
+    }
+    o.corim_trust_anchors = *std::move(certs);
+  }
 
   // EAR key: flag, else stored, else generated and stored (so EARs stay
   // verifiable across restarts).

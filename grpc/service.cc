@@ -137,6 +137,8 @@ RealmMeasurementsServiceImpl::RealmMeasurementsServiceImpl(
     key_cache_ = std::make_unique<corim::PublicKeyCache>(
         options_.limits.public_key_cache_entries);
   }
+  reference_cache_ = std::make_unique<internal::ReferenceIndexCache>(
+      options_.store, options_.reference_index_bytes);
   // Every admission wait, granted or not, per class (metrics).
   if (std::shared_ptr<Metrics> m = options_.guard.metrics) {
     for (internal::AdmissionClass* c : {&cheap_, &expensive_}) {
@@ -235,6 +237,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
        options.max_connection_age_grace_ms}};
   auto service =
       std::make_unique<RealmMeasurementsServiceImpl>(std::move(options));
+  // Decode and index the stored reference sets now rather than in the
+  // first calls; a set that fails here fails its calls (DATA_LOSS).
+  service->LoadReferenceSets().IgnoreError();
   if (guard.metrics != nullptr) {
     RealmMeasurementsServiceImpl* impl = service.get();
     guard.metrics->SetCounterSource([impl] {

@@ -37,6 +37,7 @@
 #include "corim/public_key_cache.h"
 #include "grpc/internal/admission.h"
 #include "grpc/internal/guarded_service.h"
+#include "grpc/internal/reference_index_cache.h"
 #include "grpc/store.h"
 #include "measure/digest_cache.h"
 #include "measure/granule_hasher.h"
@@ -128,6 +129,15 @@ struct ServerOptions {
   int keepalive_timeout_ms = 0;
   int max_connection_age_ms = 0;
   int max_connection_age_grace_ms = 0;
+  // Reference values (issue 16): memory for the decoded, indexed sets
+  // (grpc/internal/reference_index_cache.h); a set whose index needs more
+  // is refused when provisioned.
+  size_t reference_index_bytes = internal::kDefaultReferenceIndexBytes;
+  // ProvisionReferenceValues accepts signed CoRIMs (COSE_Sign1 + x5chain)
+  // whose chain leads to one of these; unsigned CoRIMs and inline sets
+  // only with allow_unsigned_corim (otherwise FAILED_PRECONDITION).
+  std::vector<crypto::Certificate> corim_trust_anchors;
+  bool allow_unsigned_corim = false;
 };
 
 // TLS server credentials from PEM texts. With `client_ca_pem`, clients must
@@ -223,6 +233,12 @@ class RealmMeasurementsServiceImpl final
   std::unique_ptr<corim::PublicKeyCache> key_cache_;
   // The EAR key with its kid and JWS header; unset without a key.
   std::optional<corim::EarSigner> ear_signer_;
+  // Decoded stored reference sets (created with the service).
+  std::unique_ptr<internal::ReferenceIndexCache> reference_cache_;
+
+ public:
+  // Decodes every stored set into the cache (server start).
+  absl::Status LoadReferenceSets() { return reference_cache_->LoadAll(); }
 };
 
 // A running server with RealmMeasurementsService, the default health

@@ -16,11 +16,13 @@
 #include "corim/comid.h"
 #include "corim/platform_token_cache.h"
 #include "corim/public_key_cache.h"
+#include "corim/realm_index.h"
 #include "corim/reference_values.h"
 #include "corim/token.h"
 #include "corim/verify.h"
 #include "grpc/internal/convert.h"
 #include "grpc/internal/handler_support.h"
+#include "grpc/internal/reference_index_cache.h"
 #include "grpc/internal/rem_policy_request.h"
 #include "grpc/service.h"
 
@@ -31,7 +33,6 @@ using internal::Admit;
 using internal::CheckRequest;
 using internal::FromProto;
 using internal::Invalid;
-using internal::LoadStoredSet;
 using internal::Span;
 using internal::ToGrpc;
 using internal::ToProto;
@@ -139,28 +140,44 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
       DecodeTokenInputs(request->token(), request->cpak(), request->nonce(),
                         request->strict(), key_cache_.get());
   if (!in.ok()) return ToGrpc(in.status());
-  std::vector<corim::RealmReferenceValue> refs;
+  if (request->max_near_misses() > corim::kMaxNearMisses) {
+    return Invalid(absl::StrCat("max_near_misses: expected at most ",
+                                corim::kMaxNearMisses, ", found ",
+                                request->max_near_misses()));
+  }
+  // Reference values indexed by RIM (corim/realm_index.h): a stored set's
+  // index is built once and shared; inline sets and CoRIMs are indexed here.
+  std::shared_ptr<const corim::RealmIndex> index;
+  auto index_of = [&index](const corim::ReferenceValues& v,
+                           absl::string_view field) -> ::grpc::Status {
+    absl::StatusOr<std::shared_ptr<const corim::RealmIndexSegment>> seg =
+        corim::RealmIndexSegment::Build(corim::FlattenReferenceValues(v));
+    if (!seg.ok()) return ToGrpc(seg.status(), field);
+    index = std::make_shared<const corim::RealmIndex>(
+        std::vector<std::shared_ptr<const corim::RealmIndexSegment>>{*seg});
+    return ::grpc::Status::OK;
+  };
   switch (request->reference_values_case()) {
     case v1::AppraiseTokenRequest::kInlineSet: {
       absl::StatusOr<corim::ReferenceValues> v =
           FromProto(request->inline_set(), "inline");
       if (!v.ok()) return ToGrpc(v.status());
-      refs = corim::FlattenReferenceValues(*v);
+      if (::grpc::Status s = index_of(*v, "inline_set"); !s.ok()) return s;
       break;
     }
     case v1::AppraiseTokenRequest::kStoredSet: {
-      corim::ReferenceValues values;
-      ::grpc::Status st =
-          LoadStoredSet(options_.store, request->stored_set(), &values);
-      if (!st.ok()) return st;
-      refs = corim::FlattenReferenceValues(values);
+      if (options_.store == nullptr) return internal::NoStore();
+      absl::StatusOr<internal::ReferenceIndexCache::Snapshot> snap =
+          reference_cache_->Get(request->stored_set());
+      if (!snap.ok()) return ToGrpc(snap.status(), "stored_set");
+      index = std::move(snap->index);
       break;
     }
     case v1::AppraiseTokenRequest::kCorim: {
       absl::StatusOr<corim::DecodedCorim> d =
           corim::DecodeCorim(Span(request->corim()));
       if (!d.ok()) return ToGrpc(d.status(), "corim");
-      refs = corim::FlattenReferenceValues(d->values);
+      if (::grpc::Status s = index_of(d->values, "corim"); !s.ok()) return s;
       break;
     }
     default:
@@ -182,8 +199,11 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
   opts.verify.platform_cache = platform_token_cache_.get();
   opts.verify.key_cache = key_cache_.get();
   opts.require_hash_algorithm_match = request->require_hash_algorithm_match();
-  corim::AppraisalResult result =
-      corim::AppraiseCcaToken(in->token, refs, opts);
+  corim::IndexedAppraisal indexed = corim::AppraiseIndexed(
+      in->token, *index, opts, request->max_near_misses());
+  corim::AppraisalResult& result = indexed.result;
+  response->set_candidate_count(indexed.candidate_count);
+  response->set_reference_count(indexed.reference_count);
   if (rem_policy->has_value() && result.verification.ok()) {
     if (absl::Status s = internal::RunRemPolicy(
             **rem_policy, options_.store, options_.limits.max_payload_bytes,

@@ -58,6 +58,14 @@ absl::StatusOr<std::vector<uint8_t>> MakeCertDer(
     const std::string& subject, const crypto::EcPrivateKey& subject_key,
     const std::string& issuer, const crypto::EcPrivateKey& issuer_key, bool ca,
     long serial) {
+  return MakeCertDer(subject, subject_key, issuer, issuer_key, ca, serial,
+                     -3600, 86400);
+}
+
+absl::StatusOr<std::vector<uint8_t>> MakeCertDer(
+    const std::string& subject, const crypto::EcPrivateKey& subject_key,
+    const std::string& issuer, const crypto::EcPrivateKey& issuer_key, bool ca,
+    long serial, long not_before_seconds, long not_after_seconds) {
   absl::StatusOr<PkeyPtr> subject_pkey = LibKey(subject_key);
   if (!subject_pkey.ok()) return subject_pkey.status();
   absl::StatusOr<PkeyPtr> issuer_pkey = LibKey(issuer_key);
@@ -65,8 +73,10 @@ absl::StatusOr<std::vector<uint8_t>> MakeCertDer(
   X509Ptr x(X509_new());
   bool ok = x != nullptr && X509_set_version(x.get(), 2) == 1 &&
             ASN1_INTEGER_set(X509_get_serialNumber(x.get()), serial) == 1 &&
-            X509_gmtime_adj(X509_getm_notBefore(x.get()), -3600) != nullptr &&
-            X509_gmtime_adj(X509_getm_notAfter(x.get()), 86400) != nullptr &&
+            X509_gmtime_adj(X509_getm_notBefore(x.get()), not_before_seconds) !=
+                nullptr &&
+            X509_gmtime_adj(X509_getm_notAfter(x.get()), not_after_seconds) !=
+                nullptr &&
             SetName(x.get(), subject, true) &&
             SetName(x.get(), issuer, false) &&
             X509_set_pubkey(x.get(), subject_pkey->get()) == 1;

@@ -22,6 +22,13 @@ absl::StatusOr<std::vector<uint8_t>> MakeCertDer(
     const std::string& issuer, const crypto::EcPrivateKey& issuer_key, bool ca,
     long serial);
 
+// The same with the validity given as seconds from now (an expired
+// certificate: both negative).
+absl::StatusOr<std::vector<uint8_t>> MakeCertDer(
+    const std::string& subject, const crypto::EcPrivateKey& subject_key,
+    const std::string& issuer, const crypto::EcPrivateKey& issuer_key, bool ca,
+    long serial, long not_before_seconds, long not_after_seconds);
+
 std::string DerToPem(const std::vector<uint8_t>& der);
 
 }  // namespace realm_measurements::corim::testing

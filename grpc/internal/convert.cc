@@ -141,6 +141,11 @@ void ToProto(const ReferenceSetRecord& r, v1::ReferenceValueSetInfo* out) {
   out->set_realm_count(r.realm_count);
   out->set_corim_sha256(Bytes(r.corim_sha256));
   out->set_created_unix(r.created_unix);
+  out->set_signer_subject(r.signer);
+  out->set_part_count(r.part_count);
+  for (const std::string& s : r.more_signers) {
+    out->add_appended_signer_subjects(s);
+  }
 }
 
 v1::Register ToProto(eventlog::Register r) {

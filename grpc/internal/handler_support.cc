@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "corim/comid.h"
@@ -37,6 +38,19 @@ constexpr absl::Duration kDefaultSlotWait = absl::Seconds(30);
     return ToGrpc(absl::DataLossError(d.status().message()), "stored_set");
   }
   *out = std::move(d->values);
+  // Appended parts: their CoMIDs follow, in order.
+  for (size_t i = 0; i < r->more_parts.size(); ++i) {
+    absl::StatusOr<corim::DecodedCorim> p =
+        corim::DecodeCorim(r->more_parts[i].corim);
+    if (!p.ok()) {
+      return ToGrpc(absl::DataLossError(absl::StrCat("part ", i + 1, ": ",
+                                                     p.status().message())),
+                    "stored_set");
+    }
+    for (corim::Comid& c : p->values.comids) {
+      out->comids.push_back(std::move(c));
+    }
+  }
   return ::grpc::Status::OK;
 }
 

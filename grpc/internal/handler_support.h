@@ -32,8 +32,9 @@ measure::CancelCheck CallCancel(::grpc::ServerContext* ctx);
 ::grpc::Status Admit(AdmissionClass& c, ::grpc::ServerContext* ctx,
                      std::optional<AdmissionClass::Ticket>* out);
 
-// The reference values of a stored set (errors name "stored_set"; a stored
-// CoRIM that no longer decodes is DATA_LOSS; no store: FAILED_PRECONDITION).
+// The reference values of a stored set, every part's CoMIDs in order
+// (errors name "stored_set"; a stored CoRIM that no longer decodes is
+// DATA_LOSS; no store: FAILED_PRECONDITION).
 ::grpc::Status LoadStoredSet(Store* store, const std::string& name,
                              corim::ReferenceValues* out);
 

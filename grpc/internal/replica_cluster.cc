@@ -97,7 +97,9 @@ absl::StatusOr<Replica> StartServer(const std::string& server_binary,
   Replica r;
   r.process.log = absl::StrCat(dir, "/replica-", n++, ".log");
   std::vector<std::string> argv = {server_binary, "--listen=127.0.0.1:0",
-                                   "--metrics_listen=127.0.0.1:0"};
+                                   "--metrics_listen=127.0.0.1:0",
+                                   // The tests provision unsigned CoRIMs.
+                                   "--allow_unsigned_corim"};
   argv.insert(argv.end(), args.begin(), args.end());
   r.process.pid = Spawn(argv, r.process.log);
   if (!r.process.WaitForLog("listening on 127.0.0.1:", 30)) {
