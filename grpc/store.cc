@@ -8,10 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -445,6 +447,7 @@ class SqliteStore final : public Store {
       Exec(db_, "ROLLBACK").IgnoreError();
       return s;
     }
+    revisions_[r.name] = r.revision;
     return r;
   }
 
@@ -500,6 +503,7 @@ class SqliteStore final : public Store {
       Exec(db_, "ROLLBACK").IgnoreError();
       return s;
     }
+    revisions_[std::string(name)] = r->revision;
     return r;
   }
 
@@ -549,14 +553,12 @@ class SqliteStore final : public Store {
 
   absl::StatusOr<int64_t> GetReferenceSetRevision(
       absl::string_view name) override {
+    // From memory: this store is the directory's only writer, and reading
+    // the column from the row would walk the overflow pages of its CoRIM.
     absl::MutexLock lock(&mu_);
-    Stmt st(db_, "SELECT revision FROM reference_sets WHERE name = ?1");
-    if (absl::Status s = st.prepared(); !s.ok()) return s;
-    st.Bind(1, name);
-    absl::Status s = st.Step();
-    if (absl::IsOutOfRange(s)) return SetNotFound(name);
-    if (!s.ok()) return s;
-    return st.Int(0);
+    auto it = revisions_.find(name);
+    if (it == revisions_.end()) return SetNotFound(name);
+    return it->second;
   }
 
   absl::StatusOr<ReferenceSetRecord> GetReferenceSet(
@@ -656,7 +658,13 @@ class SqliteStore final : public Store {
     }
     if (s.ok()) s = DeletePartsLocked(name);
     if (s.ok()) s = Exec(db_, "COMMIT");
-    if (!s.ok()) Exec(db_, "ROLLBACK").IgnoreError();
+    if (!s.ok()) {
+      Exec(db_, "ROLLBACK").IgnoreError();
+      return s;
+    }
+    if (auto it = revisions_.find(name); it != revisions_.end()) {
+      revisions_.erase(it);
+    }
     return s;
   }
 
@@ -886,11 +894,18 @@ class SqliteStore final : public Store {
     {
       // Revisions continue from the highest stored one (one server per
       // directory, so this counter is the only writer).
-      Stmt st(db_, "SELECT coalesce(max(revision), 0) FROM reference_sets");
+      Stmt st(db_, "SELECT name, revision FROM reference_sets");
       absl::Status s = st.prepared();
-      if (s.ok()) s = st.Step();
       if (!s.ok()) return Corrupt(s.message());
-      revision_ = st.Int(0);
+      revision_ = 0;
+      revisions_.clear();
+      while (true) {
+        s = st.Step();
+        if (absl::IsOutOfRange(s)) break;
+        if (!s.ok()) return Corrupt(s.message());
+        revisions_[st.Text(0)] = st.Int(1);
+        revision_ = std::max(revision_, st.Int(1));
+      }
     }
     return CheckLocked();
   }
@@ -1031,6 +1046,8 @@ class SqliteStore final : public Store {
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
+  // Every set's revision (GetReferenceSetRevision).
+  std::map<std::string, int64_t, std::less<>> revisions_ ABSL_GUARDED_BY(mu_);
   const uint64_t max_payload_bytes_;
   const uint64_t max_store_bytes_;
   const int lock_fd_;
