@@ -227,9 +227,16 @@ IndexedAppraisal AppraiseIndexed(const CcaToken& token, const RealmIndex& index,
                                  size_t max_near_misses) {
   IndexedAppraisal out;
   out.reference_count = index.size();
-  const std::vector<size_t> positions =
-      index.Lookup(token.realm.initial_measurement);
+  std::vector<size_t> positions = index.Lookup(token.realm.initial_measurement);
   out.candidate_count = positions.size();
+  if (positions.empty()) {
+    // No value has the token's RIM: the near misses asked for are the
+    // set's first values, each compared field by field (their RIM differs,
+    // so none is a candidate and the outcome is unchanged).
+    for (size_t i = 0; i < std::min(max_near_misses, index.size()); ++i) {
+      positions.push_back(i);
+    }
+  }
   std::vector<RealmReferenceValue> refs;
   refs.reserve(positions.size());
   for (size_t p : positions) refs.push_back(index.Get(p));

@@ -100,8 +100,9 @@ class RealmIndex {
 struct IndexedAppraisal {
   // `candidates` holds the deciding candidate first (when one decided,
   // `matched` is 0), then up to max_near_misses other values with the
-  // token's RIM, in store order; CandidateReport::index is the value's
-  // position in the whole set.
+  // token's RIM, in store order; when no value has it, the set's first
+  // max_near_misses values (a RIM mismatch report). CandidateReport::index is
+  // the value's position in the whole set.
   AppraisalResult result;
   size_t candidate_count = 0;  // values with the token's RIM
   size_t reference_count = 0;  // values in the set

@@ -490,13 +490,16 @@ TEST_F(IntegrationTest, AppraiseDraftTokenInlineAndVerify) {
   EXPECT_TRUE(r.affirms()) << r.report_json();
   EXPECT_EQ(r.realm().executables(), 2);
 
-  // Wrong RIM: a per-field report naming the RIM mismatch.
+  // Wrong RIM: no value has the token's RIM; on request (a near miss), a
+  // per-field report naming the RIM mismatch.
   rv->set_rim(std::string(32, '\0'));
+  req.set_max_near_misses(1);
   ::grpc::ClientContext ctx2;
   SetDeadline(ctx2);
   v1::AppraiseTokenResponse r2;
   ASSERT_TRUE(stub->AppraiseToken(&ctx2, req, &r2).ok());
   EXPECT_FALSE(r2.affirms());
+  EXPECT_EQ(r2.candidate_count(), 0u);
   ASSERT_EQ(r2.candidates_size(), 1);
   bool rim_mismatch = false;
   for (const v1::FieldMatch& f : r2.candidates(0).fields()) {
