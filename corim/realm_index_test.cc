@@ -7,7 +7,7 @@
 #include "corim/internal/token_samples.h"
 #include "corim/token.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 
 namespace realm_measurements::corim {
 namespace {

@@ -16,7 +16,7 @@
 #include "grpc/internal/test_util.h"
 #include "grpc/service.h"
 #include "gtest/gtest.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 #include "proto/realm_measurements/v1/service.grpc.pb.h"
 
 namespace realm_measurements::service {

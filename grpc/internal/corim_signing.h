@@ -14,7 +14,7 @@
 #include "absl/types/span.h"
 #include "corim/comid.h"
 #include "corim/reference_values.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 
 namespace realm_measurements::service::internal {
 

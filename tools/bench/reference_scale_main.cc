@@ -26,7 +26,7 @@
 #include "corim/reference_values.h"
 #include "grpc/service.h"
 #include "grpc/store.h"
-#include "measure/crypto.h"
+#include "base/crypto.h"
 #include "proto/realm_measurements/v1/service.grpc.pb.h"
 
 ABSL_FLAG(int, calls, 200, "AppraiseToken calls per set per round");
