@@ -10,29 +10,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace realm_measurements::measure {
-namespace {
-
-// Closes the descriptor on every path.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
-}  // namespace
+namespace {}  // namespace
 
 absl::Status OsFileError(const std::string& name, int err) {
   const std::string text = absl::StrCat(

@@ -6,6 +6,7 @@
 #define REALM_MEASUREMENTS_BASE_FILE_READING_H_
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <string>
@@ -14,6 +15,27 @@
 #include "absl/status/statusor.h"
 
 namespace realm_measurements::measure {
+
+// Owns a file descriptor and closes it on every path (payload readers and
+// the bounded readers below).
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int get() const { return fd_; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
 
 // Rust's io::Error display for an OS error, which the reference tool's
 // messages embed: "file <name> error: <strerror> (os error <errno>)";

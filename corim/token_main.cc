@@ -438,29 +438,6 @@ struct Outcome {
   nlohmann::json json;
 };
 
-// The REM policy (eventlog/rem_policy.h) on a verified token: replays the
-// realm's logs with the token's algorithm and, when the policy applies, sets
-// the realm's executables claim (and problem) from it.
-eventlog::RemPolicyResult ApplyRemPolicy(const CcaToken& token,
-                                         const Loaded& in,
-                                         measure::RmmVersion rmm_version,
-                                         AppraisalResult& result,
-                                         measure::HashAlgorithm& algorithm) {
-  eventlog::TokenValues values;
-  values.rim = token.realm.initial_measurement;
-  values.rems = token.realm.extensible_measurements;
-  values.rim_is_known_reference = result.matched.has_value();
-  eventlog::RemPolicyResult p = eventlog::EvaluateRemPolicy(
-      in.event_logs, token.realm.hash_algorithm, values, rmm_version,
-      in.event_images, *in.event_catalogue, &algorithm);
-  if (p.applies) {
-    result.realm.vector.executables = p.executables;
-    result.realm.policy_id = "policy:ARM_CCA/rem-event-log";
-    if (!p.problem.empty()) result.realm.problem = p.problem;
-  }
-  return p;
-}
-
 // One token: decode, verify or appraise. `nonce` overrides --nonce.
 Outcome ProcessToken(const Args& args, const Loaded& in,
                      const std::string& path,
@@ -538,8 +515,9 @@ Outcome ProcessToken(const Args& args, const Loaded& in,
   std::optional<eventlog::RemPolicyResult> rem_policy;
   measure::HashAlgorithm rem_algorithm = measure::HashAlgorithm::kSha256;
   if (!in.event_logs.empty() && result.verification.ok()) {
-    rem_policy =
-        ApplyRemPolicy(*token, in, args.rmm_version, result, rem_algorithm);
+    rem_policy = eventlog::ApplyRemPolicy(
+        in.event_logs, *token, args.rmm_version, in.event_images,
+        *in.event_catalogue, result, &rem_algorithm);
   }
   EarOptions ear;
   ear.issued_at = static_cast<int64_t>(std::time(nullptr));

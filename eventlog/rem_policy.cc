@@ -359,4 +359,26 @@ absl::StatusOr<measure::HashAlgorithm> TokenHashAlgorithm(
                    "\", expected sha-256, sha-384 or sha-512"));
 }
 
+RemPolicyResult ApplyRemPolicy(absl::Span<const PolicyLog> logs,
+                               const corim::CcaToken& token,
+                               measure::RmmVersion rmm_version,
+                               const ImageCatalogue& images,
+                               const EventDigestCatalogue& catalogue,
+                               corim::AppraisalResult& result,
+                               measure::HashAlgorithm* algorithm) {
+  TokenValues values;
+  values.rim = token.realm.initial_measurement;
+  values.rems = token.realm.extensible_measurements;
+  values.rim_is_known_reference = result.matched.has_value();
+  RemPolicyResult p =
+      EvaluateRemPolicy(logs, token.realm.hash_algorithm, values, rmm_version,
+                        images, catalogue, algorithm);
+  if (p.applies) {
+    result.realm.vector.executables = p.executables;
+    result.realm.policy_id = "policy:ARM_CCA/rem-event-log";
+    if (!p.problem.empty()) result.realm.problem = p.problem;
+  }
+  return p;
+}
+
 }  // namespace realm_measurements::eventlog

@@ -27,6 +27,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "corim/appraisal.h"
+#include "corim/token.h"
 #include "eventlog/replay.h"
 #include "measure/engine.h"
 
@@ -164,6 +166,19 @@ RemPolicyResult EvaluateRemPolicy(absl::Span<const PolicyLog> logs,
                                   const ImageCatalogue& images,
                                   const EventDigestCatalogue& catalogue,
                                   measure::HashAlgorithm* algorithm = nullptr);
+
+// The policy on an appraisal of a verified token, for `cca-token appraise`
+// and the gRPC AppraiseToken: the token's claims 44236/44238/44239, its RIM
+// a known reference when the appraisal matched a candidate. When the policy
+// applies it sets the realm submod's executables claim, problem and policy id
+// ("policy:ARM_CCA/rem-event-log").
+RemPolicyResult ApplyRemPolicy(absl::Span<const PolicyLog> logs,
+                               const corim::CcaToken& token,
+                               measure::RmmVersion rmm_version,
+                               const ImageCatalogue& images,
+                               const EventDigestCatalogue& catalogue,
+                               corim::AppraisalResult& result,
+                               measure::HashAlgorithm* algorithm = nullptr);
 
 // Token claim 44236 spelling ("sha-256", "sha-384", "sha-512") to the
 // realm's algorithm; kInvalidArgument otherwise.

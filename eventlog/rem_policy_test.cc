@@ -291,6 +291,38 @@ TEST_F(RemPolicy, EvaluateRunsTheWholePolicy) {
       << json;
 }
 
+// The policy on an appraisal (cca-token appraise, gRPC AppraiseToken): it
+// sets the realm's executables claim and policy id only when the token's RIM
+// matched a reference.
+TEST_F(RemPolicy, ApplyOnAnAppraisalSetsTheRealmClaimWhenTheRimMatched) {
+  corim::CcaToken token;
+  token.realm.hash_algorithm = "sha-256";
+  token.realm.initial_measurement = token_.rim;
+  token.realm.extensible_measurements = token_.rems;
+  const EventDigestCatalogue catalogue =
+      CatalogueOrDie(AllowList({kKernel, kInitrd, kSeparator}));
+
+  corim::AppraisalResult matched;
+  matched.matched = 0;
+  matched.realm.vector.executables = 2;
+  RemPolicyResult r = ApplyRemPolicy(logs_, token, measure::RmmVersion::k1_0,
+                                     images_, catalogue, matched);
+  EXPECT_EQ(r.outcome, RemPolicyOutcome::kUnknownEvents) << r.problem;
+  EXPECT_EQ(matched.realm.vector.executables, 3);
+  EXPECT_EQ(matched.realm.policy_id, "policy:ARM_CCA/rem-event-log");
+  ASSERT_TRUE(matched.realm.problem.has_value());
+  EXPECT_EQ(*matched.realm.problem, r.problem);
+
+  corim::AppraisalResult unmatched;  // no reference for the RIM
+  unmatched.realm.vector.executables = 33;
+  r = ApplyRemPolicy(logs_, token, measure::RmmVersion::k1_0, images_,
+                     catalogue, unmatched);
+  EXPECT_FALSE(r.applies);
+  EXPECT_EQ(unmatched.realm.vector.executables, 33);
+  EXPECT_EQ(unmatched.realm.policy_id, "policy:ARM_CCA");
+  EXPECT_FALSE(unmatched.realm.problem.has_value());
+}
+
 TEST(EventDigestCatalogue, RejectsMalformedEntries) {
   std::string d(64, 'a');
   struct Case {

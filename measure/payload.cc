@@ -14,26 +14,6 @@
 namespace realm_measurements::measure {
 namespace {
 
-// Closes the descriptor on every path.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
 // Bounded buffer: never more than 1 MiB in memory, whatever max_chunk says.
 constexpr size_t kMaxBuffer = 1 << 20;
 

@@ -118,19 +118,8 @@ eventlog::RemPolicyResult ApplyRemPolicy(const RemPolicyRequest& request,
                                          const eventlog::ImageCatalogue& images,
                                          const corim::CcaToken& token,
                                          corim::AppraisalResult& result) {
-  eventlog::TokenValues values;
-  values.rim = token.realm.initial_measurement;
-  values.rems = token.realm.extensible_measurements;
-  values.rim_is_known_reference = result.matched.has_value();
-  eventlog::RemPolicyResult p = eventlog::EvaluateRemPolicy(
-      request.logs, token.realm.hash_algorithm, values, request.rmm_version,
-      images, request.catalogue);
-  if (p.applies) {
-    result.realm.vector.executables = p.executables;
-    result.realm.policy_id = "policy:ARM_CCA/rem-event-log";
-    if (!p.problem.empty()) result.realm.problem = p.problem;
-  }
-  return p;
+  return eventlog::ApplyRemPolicy(request.logs, token, request.rmm_version,
+                                  images, request.catalogue, result);
 }
 
 void ToProto(const eventlog::RemPolicyResult& r, v1::RemPolicyReport* out) {
