@@ -520,14 +520,6 @@ absl::StatusOr<RealmReferenceValue> TripleLegacyFromCbor(
 
 // ------------------------------------------------------------ CoRIM pieces
 
-DecodeLimits CorimLimits() {
-  DecodeLimits l;
-  l.max_depth = 24;
-  l.max_items = 200000;
-  l.max_string_size = 4 * 1024 * 1024;
-  return l;
-}
-
 absl::StatusOr<Profile> ProfileFromCbor(const CborValue& v) {
   const CborValue& inner =
       v.is_tag() && v.tag_number() == kTagUri ? v.tag_content() : v;
@@ -675,6 +667,14 @@ std::string Dump(const Json& j) {
 }
 
 }  // namespace
+
+DecodeLimits CorimLimits() {
+  DecodeLimits l;
+  l.max_depth = 24;
+  l.max_items = 200000;
+  l.max_string_size = 4 * 1024 * 1024;
+  return l;
+}
 
 // ------------------------------------------------------------ public
 

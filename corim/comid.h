@@ -75,6 +75,9 @@ struct DecodedCorim {
 // legacy (what Veraison 2024-25 wrote, §3.7), so our own output and the
 // public vectors re-encode to identical bytes.
 absl::StatusOr<DecodedCorim> DecodeCorim(absl::Span<const uint8_t> bytes);
+// The CBOR decoder limits DecodeCorim applies (depth 24, 200,000 items,
+// 4 MiB strings), for callers decoding a CoRIM's CBOR themselves.
+DecodeLimits CorimLimits();
 absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& corim);
 
 // JSON templates (§3.10): the corim 2026 dialect for kCcaRealm2025, the

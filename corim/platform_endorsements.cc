@@ -539,6 +539,18 @@ absl::StatusOr<PlatformEndorsements> DecodePlatformCorim(
   return PlatformCorimFromCbor(v);
 }
 
+bool IsPlatformCorim(const CborValue& corim) {
+  const CborValue* v = &corim;
+  if (v->is_tag() && v->tag_number() == kTagCorimChoice) v = &v->tag_content();
+  if (!v->is_tag() || v->tag_number() != kTagUnsignedCorim) return false;
+  if (!v->tag_content().is_map()) return false;
+  const CborValue* p = v->tag_content().FindUint(kCorimProfile);
+  if (p == nullptr) return false;
+  const CborValue& pt =
+      p->is_tag() && p->tag_number() == kTagUri ? p->tag_content() : *p;
+  return pt.is_text() && IsPlatformCorimProfile(pt.text());
+}
+
 const PlatformTrustAnchor* FindPlatformTrustAnchor(
     absl::Span<const PlatformTrustAnchor> anchors,
     absl::Span<const uint8_t> implementation_id,

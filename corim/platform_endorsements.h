@@ -104,6 +104,11 @@ struct PlatformEndorsements {
 // True when `profile_id` names a platform CoRIM profile (either one).
 bool IsPlatformCorimProfile(absl::string_view profile_id);
 
+// True when `corim` is an unsigned CoRIM (tag 501, optionally inside tag
+// 500) whose profile (key 3, 32(uri) or text) names a platform profile: a
+// cheap check of which decoder a CoRIM of unknown kind needs.
+bool IsPlatformCorim(const CborValue& corim);
+
 // Decodes an unsigned platform CoRIM (tag 501; an obsolete leading tag 500
 // is skipped). kInvalidArgument naming the CBOR path on any rule above.
 absl::StatusOr<PlatformEndorsements> DecodePlatformCorim(

@@ -148,7 +148,7 @@ absl::StatusOr<EncodedObject> SignCorim(const ReferenceValues& values,
   return SignCorimBytes(unsigned_corim->bytes, profile, signer);
 }
 
-absl::StatusOr<VerifiedCorim> VerifySignedCorim(
+absl::StatusOr<VerifiedCorim> VerifySignedCorimSignature(
     absl::Span<const uint8_t> bytes, const crypto::Certificate& trust_anchor,
     int64_t unix_time) {
   CoseDecodeOptions options;  // tag 18 required (§3.12)
@@ -267,18 +267,27 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorim(
         " signature by the x5chain leaf (", chain[0].SubjectText(),
         "), found it does not verify: ", sig_ok.message()));
   }
-  absl::StatusOr<DecodedCorim> corim = DecodeCorim(sign1->payload);
+  VerifiedCorim out;
+  out.algorithm = *alg;
+  out.signer_name = signer_name->text();
+  out.leaf_subject = chain[0].SubjectText();
+  out.payload = sign1->payload;
+  return out;
+}
+
+absl::StatusOr<VerifiedCorim> VerifySignedCorim(
+    absl::Span<const uint8_t> bytes, const crypto::Certificate& trust_anchor,
+    int64_t unix_time) {
+  absl::StatusOr<VerifiedCorim> out =
+      VerifySignedCorimSignature(bytes, trust_anchor, unix_time);
+  if (!out.ok()) return out.status();
+  absl::StatusOr<DecodedCorim> corim = DecodeCorim(out->payload);
   if (!corim.ok()) {
     return absl::Status(
         corim.status().code(),
         absl::StrCat("signed CoRIM payload: ", corim.status().message()));
   }
-  VerifiedCorim out;
-  out.corim = *std::move(corim);
-  out.algorithm = *alg;
-  out.signer_name = signer_name->text();
-  out.leaf_subject = chain[0].SubjectText();
-  out.payload = sign1->payload;
+  out->corim = *std::move(corim);
   return out;
 }
 

@@ -91,6 +91,12 @@ struct VerifiedCorim {
 absl::StatusOr<VerifiedCorim> VerifySignedCorim(
     absl::Span<const uint8_t> bytes, const crypto::Certificate& trust_anchor,
     int64_t unix_time = 0);
+// Every check of VerifySignedCorim but the last: the payload is returned
+// undecoded (`corim` left empty), for callers that decode CoRIMs of any
+// profile themselves (the gRPC server also stores platform CoRIMs).
+absl::StatusOr<VerifiedCorim> VerifySignedCorimSignature(
+    absl::Span<const uint8_t> bytes, const crypto::Certificate& trust_anchor,
+    int64_t unix_time = 0);
 
 }  // namespace realm_measurements::corim
 

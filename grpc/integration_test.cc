@@ -762,9 +762,11 @@ TEST_F(IntegrationTest, ServiceInfoReportsCapabilities) {
   EXPECT_EQ(info.evidence_media_types(0),
             "application/eat-collection; "
             "profile=\"http://arm.com/CCA-SSD/1.0.0\"");
-  ASSERT_EQ(info.corim_profiles_size(), 2);
+  ASSERT_EQ(info.corim_profiles_size(), 4);
   EXPECT_EQ(info.corim_profiles(0), "tag:arm.com,2025:cca_realm#1.0.0");
   EXPECT_EQ(info.corim_profiles(1), "http://arm.com/cca/realm/1");
+  EXPECT_EQ(info.corim_profiles(2), "tag:arm.com,2025:cca_platform#1.0.0");
+  EXPECT_EQ(info.corim_profiles(3), "http://arm.com/cca/ssd/1");
   EXPECT_EQ(info.endorsement_formats_size(), 7);
   EXPECT_EQ(info.max_message_bytes(), 4u << 20);
   EXPECT_FALSE(info.ear_verification_key_jwk().empty());

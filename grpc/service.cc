@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "base/hex.h"
 #include "corim/comid.h"
+#include "corim/platform_endorsements.h"
 #include "corim/token.h"
 #include "grpc/internal/convert.h"
 #include "grpc/internal/handler_support.h"
@@ -55,7 +56,9 @@ ServiceInfo DefaultServiceInfo() {
   info.crypto_backend_name = OPENSSL_VERSION_TEXT;
   info.evidence_media_types = {kCcaEvidenceMediaType};
   info.corim_profiles = {std::string(corim::kProfileCcaRealm2025),
-                         std::string(corim::kProfileCcaRealmLegacy)};
+                         std::string(corim::kProfileCcaRealmLegacy),
+                         std::string(corim::kProfileCcaPlatform2025),
+                         std::string(corim::kProfileCcaPlatformLegacy)};
   for (int f = v1::ENDORSEMENT_FORMAT_COMID_2025;
        f <= v1::ENDORSEMENT_FORMAT_COCLI_JSON_2024; ++f) {
     info.endorsement_formats.push_back(static_cast<v1::EndorsementFormat>(f));

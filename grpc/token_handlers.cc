@@ -14,6 +14,8 @@
 #include "base/crypto.h"
 #include "corim/appraisal.h"
 #include "corim/comid.h"
+#include "corim/platform_endorsements.h"
+#include "corim/platform_index.h"
 #include "corim/platform_token_cache.h"
 #include "corim/public_key_cache.h"
 #include "corim/realm_index.h"
@@ -167,10 +169,10 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
     }
     case v1::AppraiseTokenRequest::kStoredSet: {
       if (options_.store == nullptr) return internal::NoStore();
-      absl::StatusOr<internal::ReferenceIndexCache::Snapshot> snap =
-          reference_cache_->Get(request->stored_set());
-      if (!snap.ok()) return ToGrpc(snap.status(), "stored_set");
-      index = std::move(snap->index);
+      absl::StatusOr<std::shared_ptr<const corim::RealmIndex>> stored =
+          reference_cache_->GetRealm(request->stored_set());
+      if (!stored.ok()) return ToGrpc(stored.status(), "stored_set");
+      index = *std::move(stored);
       break;
     }
     case v1::AppraiseTokenRequest::kCorim: {
@@ -183,6 +185,31 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
     default:
       return Invalid(
           "reference_values: expected inline_set, stored_set or corim");
+  }
+  // Platform endorsements, indexed by implementation-id / instance-id
+  // (corim/platform_index.h): a stored set's index is shared.
+  std::shared_ptr<const corim::PlatformIndex> platform;
+  switch (request->platform_endorsements_case()) {
+    case v1::AppraiseTokenRequest::kPlatformSet: {
+      if (options_.store == nullptr) return internal::NoStore();
+      absl::StatusOr<std::shared_ptr<const corim::PlatformIndex>> stored =
+          reference_cache_->GetPlatform(request->platform_set());
+      if (!stored.ok()) return ToGrpc(stored.status(), "platform_set");
+      platform = *std::move(stored);
+      break;
+    }
+    case v1::AppraiseTokenRequest::kPlatformCorim: {
+      absl::StatusOr<corim::PlatformEndorsements> e =
+          corim::DecodePlatformCorim(Span(request->platform_corim()));
+      if (!e.ok()) return ToGrpc(e.status(), "platform_corim");
+      absl::StatusOr<std::shared_ptr<const corim::PlatformIndex>> built =
+          corim::PlatformIndex::Build({*e});
+      if (!built.ok()) return ToGrpc(built.status(), "platform_corim");
+      platform = *std::move(built);
+      break;
+    }
+    default:
+      break;
   }
   // REM policy from the realm's event logs
   // (grpc/internal/rem_policy_request.h).
@@ -199,9 +226,21 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
   opts.verify.platform_cache = platform_token_cache_.get();
   opts.verify.key_cache = key_cache_.get();
   opts.require_hash_algorithm_match = request->require_hash_algorithm_match();
+  opts.integrity_failures = request->separate_integrity_failures()
+                                ? corim::IntegrityFailureMode::kSeparate
+                                : corim::IntegrityFailureMode::kVeraison2026;
+  corim::PlatformIndex::Lookup platform_lookup;
+  if (platform != nullptr) {
+    platform_lookup = platform->Find(in->token.platform.implementation_id,
+                                     in->token.platform.instance_id);
+    corim::PlatformIndex::Apply(platform_lookup, opts);
+  }
   corim::IndexedAppraisal indexed = corim::AppraiseIndexed(
       in->token, *index, opts, request->max_near_misses());
   corim::AppraisalResult& result = indexed.result;
+  if (platform != nullptr) {
+    corim::PlatformIndex::ToSetPositions(platform_lookup, result);
+  }
   response->set_candidate_count(indexed.candidate_count);
   response->set_reference_count(indexed.reference_count);
   if (rem_policy->has_value() && result.verification.ok()) {
@@ -238,18 +277,22 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
     v1::CandidateReport* out = response->add_candidates();
     out->set_index(c.index);
     out->set_executables(c.executables);
-    for (const corim::FieldMatch& f : c.fields) {
-      v1::FieldMatch* fm = out->add_fields();
-      fm->set_field(f.field);
-      fm->set_outcome(ToProto(f.outcome));
-      fm->set_expected(f.expected);
-      fm->set_found(f.found);
-    }
+    for (const corim::FieldMatch& f : c.fields) ToProto(f, out->add_fields());
   }
   if (result.matched.has_value()) {
     response->set_has_matched(true);
     response->set_matched(*result.matched);
   }
+  if (result.platform_report.appraised) {
+    v1::PlatformAppraisalReport* pr = response->mutable_platform_report();
+    pr->set_appraised(true);
+    for (size_t i : result.platform_report.references) pr->add_references(i);
+    for (const corim::FieldMatch& f : result.platform_report.fields) {
+      ToProto(f, pr->add_fields());
+    }
+  }
+  response->set_cpak_source(result.cpak_source);
+  response->set_first_failure(result.first_failure);
   ToProto(result.verification, response->mutable_verification(),
           std::move(docs.verification_json));
   response->set_report_json(std::move(docs.report_json));

@@ -165,6 +165,13 @@ v1::Register ToProto(eventlog::Register r) {
   }
 }
 
+void ToProto(const corim::FieldMatch& f, v1::FieldMatch* out) {
+  out->set_field(f.field);
+  out->set_outcome(ToProto(f.outcome));
+  out->set_expected(f.expected);
+  out->set_found(f.found);
+}
+
 void ToProto(const corim::TrustVector& t, v1::TrustVector* out) {
   out->set_instance_identity(t.instance_identity);
   out->set_configuration(t.configuration);

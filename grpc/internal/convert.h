@@ -54,6 +54,7 @@ v1::CatalogueMatch ToProto(eventlog::CatalogueMatch m);
 v1::FieldOutcome ToProto(corim::FieldOutcome o);
 void ToProto(const ReferenceSetRecord& r, v1::ReferenceValueSetInfo* out);
 void ToProto(const corim::TrustVector& t, v1::TrustVector* out);
+void ToProto(const corim::FieldMatch& f, v1::FieldMatch* out);
 // Checks, lints and the JSON report.
 void ToProto(const corim::VerificationReport& r, v1::VerifyTokenResponse* out);
 // The same with report_json already serialised (AppraisalToDocuments).

@@ -34,7 +34,7 @@ absl::StatusOr<VerifiedProvisioning> VerifySignedCorimForProvisioning(
   bool best_specific = false;
   for (const crypto::Certificate& anchor : trust_anchors) {
     absl::StatusOr<corim::VerifiedCorim> v =
-        corim::VerifySignedCorim(bytes, anchor, unix_time);
+        corim::VerifySignedCorimSignature(bytes, anchor, unix_time);
     if (v.ok()) {
       VerifiedProvisioning out;
       out.unsigned_corim = std::move(v->payload);

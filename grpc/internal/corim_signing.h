@@ -31,7 +31,8 @@ struct VerifiedProvisioning {
   std::string signer_subject;
 };
 
-// corim::VerifySignedCorim against each of `trust_anchors` at `unix_time`
+// corim::VerifySignedCorimSignature (the payload is decoded by the caller,
+// either profile kind) against each of `trust_anchors` at `unix_time`
 // (0 = now) until one accepts it. When none does, the error is the most
 // specific one: a failure after the chain reached an anchor (expired
 // certificate, bad signature, bad payload) before "unable to get local

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "corim/comid.h"
 #include "grpc/internal/convert.h"
+#include "grpc/internal/reference_index_cache.h"
 #include "grpc/internal/request_check.h"
 
 namespace realm_measurements::service::internal {
@@ -33,6 +34,13 @@ constexpr absl::Duration kDefaultSlotWait = absl::Seconds(30);
   if (store == nullptr) return NoStore();
   absl::StatusOr<ReferenceSetRecord> r = store->GetReferenceSet(name);
   if (!r.ok()) return ToGrpc(r.status(), "stored_set");
+  if (IsPlatformProfile(r->profile)) {
+    return ::grpc::Status(
+        ::grpc::StatusCode::FAILED_PRECONDITION,
+        absl::StrCat("stored_set: reference-value set '", name,
+                     "': expected a realm reference-value set, found a "
+                     "platform endorsement set"));
+  }
   absl::StatusOr<corim::DecodedCorim> d = corim::DecodeCorim(r->corim);
   if (!d.ok()) {
     return ToGrpc(absl::DataLossError(d.status().message()), "stored_set");

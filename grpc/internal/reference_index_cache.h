@@ -8,6 +8,9 @@
 // current is one small store read per use (Store::GetReferenceSetRevision):
 // every replica sees every other's changes at once.
 //
+// Platform endorsement sets (CCA platform CoRIMs, spec-token-corim §3.14)
+// live in the same store and cache, indexed by corim/platform_index.h.
+//
 // Memory is bounded by `max_bytes` (sum of the cached indexes; least
 // recently used sets are dropped and reloaded when needed); a set whose
 // index alone would pass it is refused when provisioned.
@@ -25,6 +28,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "corim/platform_endorsements.h"
+#include "corim/platform_index.h"
 #include "corim/realm_index.h"
 #include "grpc/store.h"
 
@@ -34,15 +39,29 @@ namespace realm_measurements::service::internal {
 inline constexpr size_t kDefaultReferenceIndexBytes = size_t{1} << 30;
 inline constexpr uint32_t kMaxValuesPerSet = 1000000;
 
+// v1::CorimProfile numbers (proto/realm_measurements/v1/service.proto).
+enum CorimProfileNumber : int {
+  kProfileRealm2025 = 1,     // CORIM_PROFILE_CCA_REALM_2025
+  kProfileRealmLegacy = 2,   // CORIM_PROFILE_CCA_REALM_LEGACY
+  kProfilePlatform2025 = 3,  // CORIM_PROFILE_CCA_PLATFORM_2025
+  kProfilePlatformLegacy = 4,  // CORIM_PROFILE_CCA_PLATFORM_LEGACY
+};
+bool IsPlatformProfile(int profile);
+
 // One decoded CoRIM ready for a set: its profile (v1::CorimProfile number),
-// its values as an index segment, and the unsigned CoRIM bytes to store.
+// its values (realm values as an index segment, or platform endorsements),
+// and the unsigned CoRIM bytes to store.
 struct DecodedPart {
   int profile = 0;
   std::vector<uint8_t> corim;
-  std::shared_ptr<const corim::RealmIndexSegment> segment;
+  std::shared_ptr<const corim::RealmIndexSegment> segment;  // realm
+  std::shared_ptr<const corim::PlatformEndorsements> platform;  // platform
+  // Realm values, or platform reference triples plus CPAK triples.
+  size_t size() const;
 };
-// Decodes an unsigned CoRIM and indexes its values (errors as DecodeCorim
-// and RealmIndexSegment::Build).
+// Decodes an unsigned CoRIM of either kind (the profile, key 3, decides)
+// and indexes its values (errors as DecodeCorim / DecodePlatformCorim and
+// RealmIndexSegment::Build).
 absl::StatusOr<DecodedPart> DecodePart(std::vector<uint8_t> corim);
 
 class ReferenceIndexCache {
@@ -53,13 +72,22 @@ class ReferenceIndexCache {
   struct Snapshot {
     int64_t revision = 0;
     uint32_t part_count = 0;
-    std::shared_ptr<const corim::RealmIndex> index;
+    std::shared_ptr<const corim::RealmIndex> index;  // realm sets
+    std::shared_ptr<const corim::PlatformIndex> platform;  // platform sets
+    size_t size() const;
+    size_t memory_bytes() const;
   };
 
   // The current index of a stored set (kNotFound for an unknown name,
   // kDataLoss when a stored part no longer decodes, kResourceExhausted when
   // its index exceeds max_bytes).
   absl::StatusOr<Snapshot> Get(absl::string_view name);
+  // Get() of a realm set / a platform set: kFailedPrecondition naming the
+  // set when it is of the other kind.
+  absl::StatusOr<std::shared_ptr<const corim::RealmIndex>> GetRealm(
+      absl::string_view name);
+  absl::StatusOr<std::shared_ptr<const corim::PlatformIndex>> GetPlatform(
+      absl::string_view name);
 
   // Puts (or replaces) a set and installs its index.
   absl::StatusOr<ReferenceSetRecord> Provision(ReferenceSetRecord record,
@@ -86,8 +114,7 @@ class ReferenceIndexCache {
 
  private:
   absl::StatusOr<Snapshot> Load(absl::string_view name);
-  absl::Status CheckSize(const corim::RealmIndex& index,
-                         absl::string_view name) const;
+  absl::Status CheckSize(const Snapshot& s, absl::string_view name) const;
   void Install(absl::string_view name, Snapshot s);
   void Erase(absl::string_view name);
 

@@ -1,0 +1,162 @@
+#include "corim/platform_index.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+namespace realm_measurements::corim {
+namespace {
+
+// Rough per-entry overhead of a map node and its shared_ptr control block.
+constexpr size_t kNodeBytes = 96;
+
+std::string Key(absl::Span<const uint8_t> a) {
+  return std::string(a.begin(), a.end());
+}
+
+std::string Key(absl::Span<const uint8_t> a, absl::Span<const uint8_t> b) {
+  std::string k(a.begin(), a.end());
+  k.append(b.begin(), b.end());
+  return k;
+}
+
+size_t BytesOf(const std::optional<std::string>& s) {
+  return s ? s->capacity() : 0;
+}
+
+size_t BytesOf(const PlatformReferenceValue& r) {
+  size_t n = sizeof(r) + r.implementation_id.capacity() + BytesOf(r.vendor) +
+             BytesOf(r.model) + BytesOf(r.config_label) + sizeof(size_t);
+  if (r.config) n += r.config->capacity();
+  if (r.config_mask) n += r.config_mask->capacity();
+  for (const PlatformComponentReference& c : r.components) {
+    n += sizeof(c) + BytesOf(c.type) + BytesOf(c.version) +
+         c.algorithm.capacity() + c.measurement.capacity() +
+         c.signer_id.capacity();
+  }
+  return n;
+}
+
+size_t BytesOf(const PlatformTrustAnchor& a) {
+  return sizeof(a) + a.implementation_id.capacity() +
+         a.instance_id.capacity() + a.public_key_pem.capacity();
+}
+
+const std::vector<PlatformTrustAnchor>& NoAnchor() {
+  static const auto* const kNone = new std::vector<PlatformTrustAnchor>();
+  return *kNone;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const PlatformIndex>> PlatformIndex::Build(
+    absl::Span<const PlatformEndorsements> parts) {
+  auto index = std::shared_ptr<PlatformIndex>(new PlatformIndex());
+  for (const PlatformEndorsements& p : parts) {
+    if (absl::Status s = index->Add(p); !s.ok()) return s;
+  }
+  return std::shared_ptr<const PlatformIndex>(std::move(index));
+}
+
+absl::StatusOr<std::shared_ptr<const PlatformIndex>> PlatformIndex::With(
+    const PlatformEndorsements& part) const {
+  auto index = std::shared_ptr<PlatformIndex>(new PlatformIndex(*this));
+  if (absl::Status s = index->Add(part); !s.ok()) return s;
+  return std::shared_ptr<const PlatformIndex>(std::move(index));
+}
+
+absl::Status PlatformIndex::Add(const PlatformEndorsements& part) {
+  if (has_profile_ && part.profile != profile_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "platform endorsements: expected the profile \"",
+        PlatformProfileId(profile_), "\" of the set, found \"",
+        PlatformProfileId(part.profile), "\""));
+  }
+  profile_ = part.profile;
+  has_profile_ = true;
+  // Copy-on-write: a group shared with the index this one was made from is
+  // copied once, the first time this part adds to it.
+  std::map<std::string, std::shared_ptr<Group>, std::less<>> changed;
+  for (const PlatformReferenceValue& r : part.reference_values) {
+    const std::string key = Key(r.implementation_id);
+    auto it = changed.find(key);
+    if (it == changed.end()) {
+      auto g = std::make_shared<Group>();
+      if (auto old = groups_.find(key); old != groups_.end()) {
+        *g = *old->second;
+      } else {
+        memory_bytes_ += kNodeBytes + key.capacity();
+      }
+      it = changed.emplace(key, std::move(g)).first;
+    }
+    it->second->references.push_back(r);
+    it->second->positions.push_back(reference_count_++);
+    memory_bytes_ += BytesOf(r);
+  }
+  for (auto& [key, g] : changed) groups_[key] = std::move(g);
+  for (const PlatformTrustAnchor& a : part.trust_anchors) {
+    const size_t position = trust_anchor_count_++;
+    std::string key = Key(a.implementation_id, a.instance_id);
+    if (anchors_.find(key) != anchors_.end()) continue;
+    auto entry = std::make_shared<Anchor>();
+    entry->one.push_back(a);
+    entry->position = position;
+    memory_bytes_ += kNodeBytes + key.capacity() + BytesOf(a);
+    anchors_.emplace(std::move(key), std::move(entry));
+  }
+  return absl::OkStatus();
+}
+
+PlatformIndex::Lookup PlatformIndex::Find(
+    absl::Span<const uint8_t> implementation_id,
+    absl::Span<const uint8_t> instance_id) const {
+  static const auto* const kNoReferences =
+      new std::vector<PlatformReferenceValue>();
+  static const auto* const kNoPositions = new std::vector<size_t>();
+  Lookup out;
+  out.references = kNoReferences;
+  out.reference_positions = kNoPositions;
+  out.trust_anchors = &NoAnchor();
+  if (auto g = groups_.find(Key(implementation_id)); g != groups_.end()) {
+    out.references = &g->second->references;
+    out.reference_positions = &g->second->positions;
+  }
+  if (auto a = anchors_.find(Key(implementation_id, instance_id));
+      a != anchors_.end()) {
+    out.trust_anchors = &a->second->one;
+    out.trust_anchor_position = a->second->position;
+  }
+  return out;
+}
+
+void PlatformIndex::Apply(const Lookup& lookup, AppraisalOptions& options) {
+  options.platform_references = lookup.references;
+  options.trust_anchors = lookup.trust_anchors;
+}
+
+void PlatformIndex::ToSetPositions(const Lookup& lookup,
+                                   AppraisalResult& result) {
+  for (size_t& i : result.platform_report.references) {
+    if (i < lookup.reference_positions->size()) {
+      i = (*lookup.reference_positions)[i];
+    }
+  }
+  if (lookup.trust_anchors->empty()) return;
+  // The lookup passed one anchor, so appraisal called it "trust anchor 0".
+  const std::string local = "trust anchor 0";
+  const std::string global =
+      absl::StrCat("trust anchor ", lookup.trust_anchor_position);
+  if (result.cpak_source == local) result.cpak_source = global;
+  const std::string local_problem = local + ": ";
+  const std::string global_problem = global + ": ";
+  auto fix = [&](std::string& s) {
+    s = absl::StrReplaceAll(s, {{local_problem, global_problem}});
+  };
+  fix(result.first_failure);
+  if (result.platform.problem) fix(*result.platform.problem);
+  if (result.realm.problem) fix(*result.realm.problem);
+}
+
+}  // namespace realm_measurements::corim

@@ -1,0 +1,353 @@
+// Platform appraisal over a real loopback server and a real SQLite store
+// (issue 16 item 1): CCA platform CoRIMs provisioned as platform endorsement
+// sets (unsigned and signed), AppraiseToken finding the CPAK in them and
+// appraising the platform firmware, the Veraison end-to-end result
+// (testdata/vectors/veraison-cca/README.md), and the integrity-failure
+// option.
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/crypto.h"
+#include "corim/signed_corim.h"
+#include "corim/testing/test_pki.h"
+#include "corim/token.h"
+#include "grpc/internal/test_util.h"
+#include "grpc/service.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace realm_measurements::service {
+namespace {
+
+using ::realm_measurements::service::testing::MakeTempDir;
+using ::realm_measurements::service::testing::ReadFileOrDie;
+using ::realm_measurements::service::testing::SetDeadline;
+using ::realm_measurements::service::testing::TestServer;
+using Json = nlohmann::json;
+
+std::string Vector(const std::string& name) {
+  return ReadFileOrDie(absl::StrCat("testdata/vectors/", name));
+}
+
+std::string GoodToken() { return Vector("veraison-cca/cca-good.cbor"); }
+std::string PlatformCorim() {
+  return Vector("veraison-cca/corim-cca-platform-valid.cbor");
+}
+
+// Veraison's session nonce is the token's realm challenge.
+std::string GoodNonce() {
+  const std::string t = GoodToken();
+  absl::StatusOr<corim::CcaToken> token = corim::DecodeCcaToken(
+      {reinterpret_cast<const uint8_t*>(t.data()), t.size()});
+  EXPECT_TRUE(token.ok()) << token.status();
+  if (!token.ok()) return "";
+  return std::string(token->realm.challenge.begin(),
+                     token->realm.challenge.end());
+}
+
+void ExpectAll(const v1::TrustVector& v, int value) {
+  for (int claim :
+       {v.instance_identity(), v.configuration(), v.executables(),
+        v.file_system(), v.hardware(), v.runtime_opaque(), v.storage_opaque(),
+        v.sourced_data()}) {
+    EXPECT_EQ(claim, value) << v.DebugString();
+  }
+}
+
+class PlatformServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    ServerOptions o;
+    o.allow_unsigned_corim = true;
+    ts_.Start(dir_, o);
+    stub_ = ts_.Stub();
+    ASSERT_TRUE(Provision("platform", PlatformCorim()).ok());
+    ASSERT_TRUE(Provision("realms", Vector("corim-cca-realm-2025.cbor")).ok());
+  }
+
+  ::grpc::Status Provision(const std::string& name, const std::string& corim,
+                           bool append = false,
+                           v1::ProvisionReferenceValuesResponse* out = nullptr) {
+    v1::ProvisionReferenceValuesRequest req;
+    req.set_name(name);
+    req.set_corim(corim);
+    req.set_append(append);
+    v1::ProvisionReferenceValuesResponse resp;
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    ::grpc::Status s = stub_->ProvisionReferenceValues(&ctx, req, &resp);
+    if (out != nullptr) *out = resp;
+    return s;
+  }
+
+  v1::AppraiseTokenRequest GoodRequest() {
+    v1::AppraiseTokenRequest req;
+    req.set_token(GoodToken());
+    req.set_nonce(GoodNonce());
+    req.set_stored_set("realms");
+    req.set_platform_set("platform");
+    return req;
+  }
+
+  ::grpc::Status Appraise(const v1::AppraiseTokenRequest& req,
+                          v1::AppraiseTokenResponse* resp) {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    return stub_->AppraiseToken(&ctx, req, resp);
+  }
+
+  // The EAR submods must be those of Veraison's
+  // integration-tests/data/results/cca.good.json but for the platform
+  // profile string (corim/appraisal_test.cc VeraisonEndToEndGood says why).
+  static void ExpectVeraisonGood(const v1::AppraiseTokenResponse& r) {
+    Json ours = Json::parse(r.ear_json())["submods"];
+    Json want = Json::parse(
+        ReadFileOrDie("testdata/vectors/veraison-cca/cca.good.json"));
+    ours["CCA_SSD_PLATFORM"]["ear.veraison.annotated-evidence"]
+        ["cca-platform-profile"] = "tag:arm.com,2023:cca_platform#1.0.0";
+    EXPECT_EQ(ours["CCA_REALM"], want["CCA_REALM"]);
+    EXPECT_EQ(ours["CCA_SSD_PLATFORM"], want["CCA_SSD_PLATFORM"])
+        << ours["CCA_SSD_PLATFORM"].dump(2);
+  }
+
+  std::string dir_;
+  TestServer ts_;
+  std::unique_ptr<v1::RealmMeasurementsService::Stub> stub_;
+};
+
+TEST_F(PlatformServiceTest, StoredPlatformSetGivesTheCpakAndVeraisonsResult) {
+  v1::AppraiseTokenResponse r;
+  ::grpc::Status s = Appraise(GoodRequest(), &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(r.affirms()) << r.report_json();
+  EXPECT_EQ(r.cpak_source(), "trust anchor 0");
+  EXPECT_EQ(r.first_failure(), "");
+  EXPECT_EQ(r.platform().configuration(), 2);
+  EXPECT_EQ(r.platform().executables(), 2);
+  ASSERT_TRUE(r.platform_report().appraised());
+  EXPECT_EQ(r.platform_report().references_size(), 1);
+  ASSERT_GE(r.platform_report().fields_size(), 3);
+  EXPECT_EQ(r.platform_report().fields(0).field(), "lifecycle");
+  EXPECT_EQ(r.platform_report().fields(1).field(), "config");
+  for (const v1::FieldMatch& f : r.platform_report().fields()) {
+    EXPECT_EQ(f.outcome(), v1::FIELD_OUTCOME_MATCH) << f.DebugString();
+  }
+  ExpectVeraisonGood(r);
+}
+
+TEST_F(PlatformServiceTest, InlinePlatformCorimGivesTheSameResult) {
+  v1::AppraiseTokenRequest req = GoodRequest();
+  req.set_platform_corim(PlatformCorim());
+  v1::AppraiseTokenResponse r;
+  ::grpc::Status s = Appraise(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(r.affirms()) << r.report_json();
+  EXPECT_EQ(r.cpak_source(), "trust anchor 0");
+  ExpectVeraisonGood(r);
+}
+
+TEST_F(PlatformServiceTest, PlatformSetsSurviveARestart) {
+  ts_.Stop();
+  ServerOptions o;
+  o.allow_unsigned_corim = true;
+  ts_.Start(dir_, o);
+  stub_ = ts_.Stub();
+  v1::AppraiseTokenResponse r;
+  ::grpc::Status s = Appraise(GoodRequest(), &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(r.affirms()) << r.report_json();
+  ExpectVeraisonGood(r);
+}
+
+TEST_F(PlatformServiceTest, ListingShowsThePlatformProfileAndItsTriples) {
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  v1::ListReferenceValuesResponse list;
+  ASSERT_TRUE(stub_->ListReferenceValues(&ctx, {}, &list).ok());
+  ASSERT_EQ(list.sets_size(), 2);
+  EXPECT_EQ(list.sets(0).name(), "platform");
+  EXPECT_EQ(list.sets(0).profile(), v1::CORIM_PROFILE_CCA_PLATFORM_2025);
+  // One reference triple and one CPAK triple (the vector's README).
+  EXPECT_EQ(list.sets(0).realm_count(), 2u);
+  EXPECT_EQ(list.sets(1).profile(), v1::CORIM_PROFILE_CCA_REALM_2025);
+}
+
+TEST_F(PlatformServiceTest, UnknownPlatformIsTheStep3Result) {
+  // A platform set whose triples do not name the token's instance.
+  ASSERT_TRUE(Provision("no-keys",
+                        Vector("veraison-cca/"
+                               "corim-cca-platform-legacy-config-only.cbor"))
+                  .ok());
+  v1::AppraiseTokenRequest req = GoodRequest();
+  req.set_platform_set("no-keys");
+  v1::AppraiseTokenResponse r;
+  ::grpc::Status s = Appraise(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(r.affirms());
+  EXPECT_TRUE(absl::StartsWith(r.first_failure(),
+                               "trust anchor: no trust anchor for evidence"))
+      << r.first_failure();
+  ExpectAll(r.platform(), 99);
+  ExpectAll(r.realm(), 99);
+  EXPECT_EQ(r.cpak_source(), "");
+}
+
+TEST_F(PlatformServiceTest, IntegrityFailuresVeraison2026OrSeparate) {
+  // A CPAK that is not the platform's: the platform signature fails.
+  v1::AppraiseTokenRequest req = GoodRequest();
+  req.set_cpak(Vector("cpak-tfm-p384.jwk.json"));
+  v1::AppraiseTokenResponse r;
+  ::grpc::Status s = Appraise(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.cpak_source(), "given");
+  EXPECT_TRUE(absl::StartsWith(r.first_failure(), "platform signature: "))
+      << r.first_failure();
+  ExpectAll(r.platform(), 99);
+  ExpectAll(r.realm(), 99);
+
+  req.set_separate_integrity_failures(true);
+  s = Appraise(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ExpectAll(r.platform(), 99);
+  ExpectAll(r.realm(), 0);
+}
+
+TEST_F(PlatformServiceTest, SetsOfTheWrongKindAreRefused) {
+  v1::AppraiseTokenRequest req = GoodRequest();
+  req.set_stored_set("platform");
+  v1::AppraiseTokenResponse r;
+  ::grpc::Status s = Appraise(req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(s.error_message(),
+                                "'platform': expected a realm reference-value "
+                                "set, found a platform endorsement set"))
+      << s.error_message();
+
+  req = GoodRequest();
+  req.set_platform_set("realms");
+  s = Appraise(req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(s.error_message(),
+                                "expected a platform endorsement set"))
+      << s.error_message();
+
+  req = GoodRequest();
+  req.set_platform_set("nothing");
+  s = Appraise(req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::NOT_FOUND);
+
+  v1::ExportEndorsementsRequest ex;
+  ex.set_stored_set("platform");
+  ex.set_format(v1::ENDORSEMENT_FORMAT_COMID_2025);
+  v1::ExportEndorsementsResponse exr;
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  s = stub_->ExportEndorsements(&ctx, ex, &exr);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION)
+      << s.error_message();
+
+  // Appending a realm CoRIM to a platform set, or another profile.
+  s = Provision("platform", Vector("corim-cca-realm-2025.cbor"), true);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION)
+      << s.error_message();
+  s = Provision("platform", Vector("veraison-cca/corim-cca-platform-legacy.cbor"),
+                true);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION)
+      << s.error_message();
+}
+
+TEST_F(PlatformServiceTest, AppendedPartsAreNumberedAcrossTheSet) {
+  v1::ProvisionReferenceValuesResponse p;
+  ::grpc::Status s = Provision("platform", PlatformCorim(), true, &p);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(p.set().realm_count(), 4u);
+  EXPECT_EQ(p.set().part_count(), 2u);
+  v1::AppraiseTokenResponse r;
+  s = Appraise(GoodRequest(), &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(r.affirms()) << r.report_json();
+  // The first CPAK triple of the instance wins; both reference triples of
+  // the implementation apply, numbered across the parts.
+  EXPECT_EQ(r.cpak_source(), "trust anchor 0");
+  ASSERT_EQ(r.platform_report().references_size(), 2);
+  EXPECT_EQ(r.platform_report().references(0), 0u);
+  EXPECT_EQ(r.platform_report().references(1), 1u);
+}
+
+TEST_F(PlatformServiceTest, InvalidPlatformCorimsAreRefusedWhenProvisioned) {
+  ::grpc::Status s =
+      Provision("bad", Vector("veraison-cca/corim-cca-platform-bad-ta-no-"
+                              "instance.cbor"));
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "corim: "))
+      << s.error_message();
+  v1::AppraiseTokenRequest req = GoodRequest();
+  req.set_platform_corim("\xa0");
+  v1::AppraiseTokenResponse r;
+  s = Appraise(req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "platform_corim: "))
+      << s.error_message();
+}
+
+// A signed platform CoRIM is verified against --corim_trust_anchors like a
+// realm one, and its signer is listed.
+TEST(SignedPlatformProvisioningTest, SignedPlatformCorimIsAccepted) {
+  absl::StatusOr<crypto::EcPrivateKey> root =
+      crypto::EcPrivateKey::Generate(crypto::Curve::kP256);
+  absl::StatusOr<crypto::EcPrivateKey> leaf =
+      crypto::EcPrivateKey::Generate(crypto::Curve::kP256);
+  ASSERT_TRUE(root.ok() && leaf.ok());
+  auto root_der =
+      corim::testing::MakeCertDer("Root", *root, "Root", *root, true, 1);
+  auto leaf_der = corim::testing::MakeCertDer("Platform endorser", *leaf,
+                                              "Root", *root, false, 2);
+  ASSERT_TRUE(root_der.ok() && leaf_der.ok());
+  ServerOptions o;
+  auto anchor = crypto::Certificate::FromDer(*root_der);
+  ASSERT_TRUE(anchor.ok()) << anchor.status();
+  o.corim_trust_anchors.push_back(*std::move(anchor));
+  TestServer ts;
+  ts.Start(MakeTempDir(), o);
+  auto stub = ts.Stub();
+
+  absl::StatusOr<std::string> key_pem = leaf->ToPem();
+  ASSERT_TRUE(key_pem.ok());
+  auto signer = corim::CorimSigner::FromPem(
+      *key_pem, corim::testing::DerToPem(*leaf_der), "ACME platforms");
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  const std::string unsigned_corim = PlatformCorim();
+  auto signed_corim = corim::SignCorimBytes(
+      {reinterpret_cast<const uint8_t*>(unsigned_corim.data()),
+       unsigned_corim.size()},
+      corim::Profile::kCcaRealm2025, *signer);
+  ASSERT_TRUE(signed_corim.ok()) << signed_corim.status();
+
+  v1::ProvisionReferenceValuesRequest req;
+  req.set_name("platform");
+  req.set_corim(std::string(signed_corim->bytes.begin(),
+                            signed_corim->bytes.end()));
+  v1::ProvisionReferenceValuesResponse resp;
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  ::grpc::Status s = stub->ProvisionReferenceValues(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.set().profile(), v1::CORIM_PROFILE_CCA_PLATFORM_2025);
+  EXPECT_EQ(resp.set().signer_subject(), "CN=Platform endorser");
+
+  // The unsigned one is refused by default.
+  req.set_name("unsigned");
+  req.set_corim(unsigned_corim);
+  ::grpc::ClientContext ctx2;
+  SetDeadline(ctx2);
+  s = stub->ProvisionReferenceValues(&ctx2, req, &resp);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+}  // namespace
+}  // namespace realm_measurements::service
