@@ -27,4 +27,11 @@ if ! grep -qF "no_such_flag" <<<"$out"; then
   echo "--no_such_flag: expected the flag named, found: $out" >&2
   exit 1
 fi
+# The server allocates with jemalloc (grpc/BUILD.bazel, issue 18): with
+# MALLOC_CONF=stats_print:true jemalloc prints its statistics at exit.
+out=$(MALLOC_CONF=stats_print:true "$server" --help 2>&1)
+if ! grep -qF "Begin jemalloc statistics" <<<"$out"; then
+  echo "allocator: expected jemalloc's statistics at exit, found none" >&2
+  exit 1
+fi
 echo "PASS"

@@ -41,6 +41,8 @@ constexpr char kCcaEvidenceMediaType[] =
 // gRPC threads beyond the admission limits: reflection streams and the
 // pollers of the synchronous server.
 constexpr int kSpareThreads = 16;
+// Idle sync-server workers kept alive (see BuildAndStart below).
+constexpr int kIdleWorkers = 16;
 
 }  // namespace
 
@@ -273,6 +275,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   quota.SetMaxThreads(limits.max_threads != 0 ? limits.max_threads
                                               : admission_threads);
   builder.SetResourceQuota(quota);
+  // gRPC's sync server ends a worker thread once more than MAX_POLLERS
+  // (default 2) are idle and starts a new one when none is free: under a
+  // steady load of more calls in flight than that, threads are created and
+  // destroyed all the time (stack mmap/munmap, TLB shootdowns). Keeping idle
+  // workers up to the admission limits avoids that churn (issue 18).
+  builder.SetSyncServerOption(
+      ::grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kIdleWorkers);
   std::unique_ptr<::grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     if (server != nullptr) server->Shutdown();
