@@ -9,6 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "base/hex.h"
 #include "base/status_macros.h"
 #include "corim/cose.h"
 #include "nlohmann/json.hpp"
@@ -23,10 +24,6 @@ constexpr absl::string_view kEarProfile = "tag:github.com,2023:veraison/ear";
 constexpr absl::string_view kSubmodPlatform = "CCA_SSD_PLATFORM";
 constexpr absl::string_view kSubmodRealm = "CCA_REALM";
 
-std::string Hex(absl::Span<const uint8_t> b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
 absl::string_view View(absl::Span<const uint8_t> b) {
   return absl::string_view(reinterpret_cast<const char*>(b.data()), b.size());
 }
@@ -49,12 +46,12 @@ FieldMatch CompareBytes(std::string field,
                         absl::Span<const uint8_t> found) {
   FieldMatch m;
   m.field = std::move(field);
-  m.found = Hex(found);
+  m.found = base::HexOf(found);
   if (!expected) {
     m.outcome = FieldOutcome::kNotSupplied;
     return m;
   }
-  m.expected = Hex(*expected);
+  m.expected = base::HexOf(*expected);
   m.outcome = absl::MakeConstSpan(*expected) == found ? FieldOutcome::kMatch
                                                       : FieldOutcome::kMismatch;
   return m;
@@ -163,7 +160,7 @@ std::string ComponentText(const std::optional<std::string>& type,
                           const std::optional<std::string>& version,
                           absl::Span<const uint8_t> measurement) {
   return absl::StrCat(type.value_or(""), version ? " " + *version : "",
-                      type || version ? " " : "", Hex(measurement));
+                      type || version ? " " : "", base::HexOf(measurement));
 }
 
 // §4.4 configuration and executables over the triples of the token's
@@ -326,10 +323,10 @@ AppraisalResult AppraiseCcaToken(
         tas, token.platform.implementation_id, token.platform.instance_id);
     if (ta == nullptr) {
       no_anchor = true;
-      anchor_problem =
-          absl::StrCat("no trust anchor for evidence (implementation-id ",
-                       Hex(token.platform.implementation_id), ", instance-id ",
-                       Hex(token.platform.instance_id), ")");
+      anchor_problem = absl::StrCat(
+          "no trust anchor for evidence (implementation-id ",
+          base::HexOf(token.platform.implementation_id), ", instance-id ",
+          base::HexOf(token.platform.instance_id), ")");
     } else {
       absl::StatusOr<PublicKeyCache::Key> key = CpakOfAnchor(*ta, options);
       if (!key.ok()) {

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/hex.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -19,21 +20,10 @@ absl::string_view View(absl::Span<const uint8_t> b) {
   return absl::string_view(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-std::string Hex(absl::Span<const uint8_t> b) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(b.size() * 2);
-  for (uint8_t x : b) {
-    out.push_back(kDigits[x >> 4]);
-    out.push_back(kDigits[x & 15]);
-  }
-  return out;
-}
-
 absl::Status TooManyForRim(absl::Span<const uint8_t> rim, size_t n) {
-  return absl::ResourceExhaustedError(
-      absl::StrCat("reference values for RIM ", Hex(rim), ": expected at most ",
-                   kMaxValuesPerRim, " per set, found ", n));
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "reference values for RIM ", base::HexOf(rim), ": expected at most ",
+      kMaxValuesPerRim, " per set, found ", n));
 }
 
 }  // namespace

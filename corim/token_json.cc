@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "base/crypto.h"
+#include "base/hex.h"
 #include "corim/cbor.h"
 #include "corim/cose.h"
 #include "corim/verify.h"
@@ -14,11 +15,6 @@
 
 namespace realm_measurements::corim {
 namespace {
-
-std::string HexOf(absl::Span<const uint8_t> b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
 
 using OJson = nlohmann::ordered_json;
 
@@ -35,7 +31,7 @@ OJson CborToJson(const CborValue& v) {
       return absl::StrCat("-1-", v.negative_raw());
     }
     case CborValue::Type::kBytes:
-      return HexOf(v.bytes());
+      return base::HexOf(v.bytes());
     case CborValue::Type::kText:
       return v.text();
     case CborValue::Type::kArray: {
@@ -117,10 +113,10 @@ OJson EnvelopeJson(const CoseSign1& e, uint64_t content_format,
   }
   absl::StatusOr<CoseAlgorithm> alg = e.Algorithm();
   j["alg"] = alg.ok() ? OJson(CoseAlgorithmName(*alg)) : OJson(nullptr);
-  j["protected"] = HexOf(e.protected_bytes);
+  j["protected"] = base::HexOf(e.protected_bytes);
   j["unprotected"] = CborToJson(e.unprotected);
   j["payload-size"] = e.payload.size();
-  j["signature"] = HexOf(e.signature);
+  j["signature"] = base::HexOf(e.signature);
   return j;
 }
 
@@ -166,21 +162,21 @@ OJson DecodeJson(const CcaToken& t, const TokenDecodeOptions& options) {
   if (key.ok()) {
     rak["curve"] = CurveName(key->curve());
     absl::StatusOr<std::vector<uint8_t>> sec1 = key->ToSec1();
-    if (sec1.ok()) rak["sec1"] = HexOf(*sec1);
+    if (sec1.ok()) rak["sec1"] = base::HexOf(*sec1);
   } else {
     rak["error"] = std::string(key.status().message());
   }
   j["rak"] = std::move(rak);
   OJson binder = OJson::object();
   binder["algorithm"] = t.realm.public_key_hash_algorithm;
-  binder["platform-challenge"] = HexOf(t.platform.challenge);
+  binder["platform-challenge"] = base::HexOf(t.platform.challenge);
   absl::StatusOr<crypto::DigestAlgorithm> alg =
       TokenHashAlgorithm(t.realm.public_key_hash_algorithm);
   absl::StatusOr<std::vector<uint8_t>> h =
       alg.ok() ? crypto::HashOnce(*alg, t.realm.public_key)
                : absl::StatusOr<std::vector<uint8_t>>(alg.status());
   if (h.ok()) {
-    binder["computed"] = HexOf(*h);
+    binder["computed"] = base::HexOf(*h);
     binder["match"] = *h == t.platform.challenge;
   } else {
     binder["computed"] = nullptr;

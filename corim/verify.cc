@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "base/hex.h"
 #include "base/json_limits.h"
 #include "base/status_macros.h"
 #include "corim/cose.h"
@@ -26,11 +27,6 @@ using crypto::EcPublicKey;
 // is one object, a trust-anchor store an array of objects holding one.
 constexpr measure::JsonLimits kJwkLimits{64 << 10, 4};
 constexpr measure::JsonLimits kTrustAnchorLimits{4 << 20, 8};
-
-std::string Hex(absl::Span<const uint8_t> b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
 
 // SEC1 uncompressed point lengths per curve (§1.5: 97 for P-384).
 absl::StatusOr<Curve> CurveForSec1Length(size_t n) {
@@ -195,7 +191,7 @@ absl::StatusOr<EcPublicKey> LoadPublicKey(
       return absl::InvalidArgumentError(
           "trust-anchor store: expected a JSON array");
     }
-    const std::string want = Hex(instance_id);
+    const std::string want = base::HexOf(instance_id);
     for (const auto& entry : j) {
       if (!entry.is_object() || !entry.contains("pkey")) continue;
       auto it = entry.find("instance-id");
@@ -290,8 +286,8 @@ VerificationReport VerifyCcaToken(const CcaToken& token,
       r.freshness = Fail(std::string(padded.status().message()));
     } else if (*padded != token.realm.challenge) {
       r.freshness = Fail(absl::StrCat(
-          "realm challenge ", Hex(token.realm.challenge),
-          " does not match nonce (zero-padded to 64) ", Hex(*padded)));
+          "realm challenge ", base::HexOf(token.realm.challenge),
+          " does not match nonce (zero-padded to 64) ", base::HexOf(*padded)));
     } else {
       r.freshness = Pass("realm challenge equals the zero-padded nonce");
     }
@@ -335,9 +331,9 @@ VerificationReport VerifyCcaToken(const CcaToken& token,
       r.binding = Fail(std::string(binder.status().message()));
     } else if (*binder != token.platform.challenge) {
       r.binding = Fail(absl::StrCat(
-          "platform nonce ", Hex(token.platform.challenge),
+          "platform nonce ", base::HexOf(token.platform.challenge),
           " does not match RAK hash (", token.realm.public_key_hash_algorithm,
-          ") ", Hex(*binder)));
+          ") ", base::HexOf(*binder)));
     } else {
       r.binding = Pass(absl::StrCat(token.realm.public_key_hash_algorithm,
                                     "(RAK) equals the platform nonce"));
@@ -464,7 +460,7 @@ std::vector<LintFinding> LintCcaToken(const CcaToken& token,
                                realm.instance_id->size(), " bytes starting 0x",
                                realm.instance_id->empty()
                                    ? std::string("--")
-                                   : Hex(absl::MakeConstSpan(
+                                   : base::HexOf(absl::MakeConstSpan(
                                          realm.instance_id->data(), 1))));
     }
     if (!mec_is_uint || realm.mec_policy_key != kRealmMecPolicy) {

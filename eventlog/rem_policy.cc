@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/hex.h"
 #include "base/json_limits.h"
 #include "base/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -22,11 +23,6 @@ constexpr int kApprovedBoot = 3;
 constexpr int kContraindicated = 96;
 // The catalogue is a flat array of flat objects.
 constexpr int kMaxCatalogueDepth = 2;
-
-std::string Hex(absl::Span<const uint8_t> b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
 
 bool IsHex(absl::string_view s) {
   for (char c : s) {
@@ -180,8 +176,9 @@ RemPolicyResult CheckRemPolicy(const ReplayedValues& replayed,
   r.executables = kContraindicated;
   if (replayed.rim.has_value() && *replayed.rim != token.rim) {
     r.outcome = RemPolicyOutcome::kRimNotReplayed;
-    r.problem = absl::StrCat("event log replays to RIM ", Hex(*replayed.rim),
-                             ", the token's RIM is ", Hex(token.rim));
+    r.problem =
+        absl::StrCat("event log replays to RIM ", base::HexOf(*replayed.rim),
+                     ", the token's RIM is ", base::HexOf(token.rim));
     return r;
   }
   for (int k = 0; k < 4; ++k) {
@@ -190,9 +187,10 @@ RemPolicyResult CheckRemPolicy(const ReplayedValues& replayed,
         k < static_cast<int>(token.rems.size()) ? token.rems[k] : kMissing;
     if (replayed.rems[k] != t) {
       r.outcome = RemPolicyOutcome::kRemsNotReplayed;
-      r.problem = absl::StrCat("event log replays to REM", k, " ",
-                               Hex(replayed.rems[k]), ", the token's REM", k,
-                               " is ", t.empty() ? "missing" : Hex(t));
+      r.problem =
+          absl::StrCat("event log replays to REM", k, " ",
+                       base::HexOf(replayed.rems[k]), ", the token's REM", k,
+                       " is ", t.empty() ? "missing" : base::HexOf(t));
       return r;
     }
   }
@@ -228,18 +226,19 @@ std::string RemPolicyToJson(const RemPolicyResult& r,
     return out;
   };
   json rems = json::array();
-  for (const std::vector<uint8_t>& v : r.replayed_rems) rems.push_back(Hex(v));
-  json j = {
-      {"outcome", RemPolicyOutcomeName(r.outcome)},
-      {"applies", r.applies},
-      {"executables", r.executables},
-      {"problem", r.problem},
-      {"hash-algorithm", measure::HashAlgorithmName(algorithm)},
-      {"replayed-rim",
-       r.replayed_rim.has_value() ? json(Hex(*r.replayed_rim)) : json(nullptr)},
-      {"replayed-rems", rems},
-      {"unknown-events", events(r.unknown_events)},
-      {"approved-events", events(r.approved_events)}};
+  for (const std::vector<uint8_t>& v : r.replayed_rems)
+    rems.push_back(base::HexOf(v));
+  json j = {{"outcome", RemPolicyOutcomeName(r.outcome)},
+            {"applies", r.applies},
+            {"executables", r.executables},
+            {"problem", r.problem},
+            {"hash-algorithm", measure::HashAlgorithmName(algorithm)},
+            {"replayed-rim", r.replayed_rim.has_value()
+                                 ? json(base::HexOf(*r.replayed_rim))
+                                 : json(nullptr)},
+            {"replayed-rems", rems},
+            {"unknown-events", events(r.unknown_events)},
+            {"approved-events", events(r.approved_events)}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

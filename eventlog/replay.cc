@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "base/crypto.h"
+#include "base/hex.h"
 #include "base/status_macros.h"
 #include "eventlog/errors.h"
 #include "eventlog/internal/text_file.h"
@@ -33,11 +34,6 @@ constexpr size_t kMaxRemValue = 64;
 constexpr size_t kMaxChecksumFileSize = size_t{1} << 20;
 // K8: granularities a host may populate with.
 constexpr uint64_t kGranule64K = 0x10000;
-
-std::string ToHex(absl::Span<const uint8_t> b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
 
 std::string Where(const Event& e) {
   return absl::StrCat("event ", e.index, " (", EventTypeName(e.type),
@@ -195,7 +191,7 @@ absl::Status ImageCatalogue::AddImage(std::string name,
         crypto::DigestAlgorithm::kSha512}) {
     BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> d,
                           crypto::HashOnce(a, *image.content));
-    BASE_RETURN_IF_ERROR(AddKey(ToHex(d), image));
+    BASE_RETURN_IF_ERROR(AddKey(base::HexOf(d), image));
   }
   return absl::OkStatus();
 }
@@ -239,9 +235,9 @@ absl::Status ImageCatalogue::AddChecksumFile(const std::string& path,
         if (a.has_value()) {
           BASE_ASSIGN_OR_RETURN(std::vector<uint8_t> d,
                                 crypto::HashOnce(*a, *image.content));
-          if (ToHex(d) != key) {
+          if (base::HexOf(d) != key) {
             return fail(absl::StrCat(name, " has ", crypto::DigestName(*a), " ",
-                                     ToHex(d), ", the line says ", key));
+                                     base::HexOf(d), ", the line says ", key));
           }
         }
         return AddKey(std::move(key), image);
@@ -387,7 +383,7 @@ absl::Status Replayer::Synthesize(const EventLog& log,
         e, absl::StrCat("synthesised DTB for ", req.vmm_name, " ",
                         req.vmm_version, " (", inputs, "; ", dtb->size(),
                         " bytes) has ", TpmAlgorithmName(want.algorithm), " ",
-                        ToHex(got), ", the log says ", want.Hex()));
+                        base::HexOf(got), ", the log says ", want.Hex()));
   }
   synthesised_[want.Hex()] = ImageCatalogue::Image{
       absl::StrCat("synthesised DTB (", req.vmm_name, " ", req.vmm_version,
@@ -698,7 +694,7 @@ std::string Replayer::RegisterHex(Register r) const {
                                       ? engine_->rim()
                                       : engine_->rem(static_cast<int>(r) - 1);
   size_t n = measure::HashSize(engine_->hash_algorithm());
-  return ToHex(absl::MakeConstSpan(m.data(), n));
+  return base::HexOf(absl::MakeConstSpan(m.data(), n));
 }
 
 std::string Replayer::FormatReport() const {

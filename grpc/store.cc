@@ -1078,17 +1078,6 @@ absl::StatusOr<PayloadRecord> FileUpload::Commit(bool* already_present) {
 
 }  // namespace
 
-std::string HexOf(absl::Span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
-
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     const std::string& data_dir, uint64_t max_payload_bytes) {
   StoreOptions o;

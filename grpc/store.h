@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/hex.h"
 
 namespace realm_measurements::service {
 
@@ -188,8 +189,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     const std::string& data_dir,
     uint64_t max_payload_bytes = kDefaultMaxPayloadBytes);
 
-// Lower-case hex of bytes.
-std::string HexOf(absl::Span<const uint8_t> bytes);
+// Lower-case hex of bytes (base/hex.h).
+using ::realm_measurements::base::HexOf;
 
 // Checks shared by the backends: a set name of 1..128 characters of
 // [A-Za-z0-9._-], a 32-byte digest (kInvalidArgument).
