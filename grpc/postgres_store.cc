@@ -505,15 +505,23 @@ class PostgresStore final : public Store {
 
   absl::StatusOr<ReferenceSetRecord> GetReferenceSet(
       absl::string_view name) override {
+    // One snapshot: the set row and its parts agree.
+    return ReadInSnapshot<ReferenceSetRecord>(
+        [&](Conn& c) { return GetInSnapshot(c, name); });
+  }
+
+  // Runs `read` on one connection inside a read-only REPEATABLE READ
+  // transaction, so everything it reads comes from one snapshot.
+  template <typename T, typename F>
+  absl::StatusOr<T> ReadInSnapshot(F read) {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
     if (!c.ok()) return c.status();
-    // One snapshot: the set row and its parts agree.
     if (absl::Status s =
             (*c)->ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         !s.ok()) {
       return s;
     }
-    absl::StatusOr<ReferenceSetRecord> out = GetInSnapshot(**c, name);
+    absl::StatusOr<T> out = read(**c);
     (*c)->ExecScript(out.ok() ? "COMMIT" : "ROLLBACK").IgnoreError();
     return out;
   }
@@ -654,18 +662,10 @@ class PostgresStore final : public Store {
   absl::StatusOr<PayloadRecord> GetPayload(
       absl::Span<const uint8_t> sha256) override {
     if (absl::Status s = CheckSha256Size(sha256); !s.ok()) return s;
-    absl::StatusOr<Pool::Lease> c = pool_.Take();
-    if (!c.ok()) return c.status();
     // One snapshot for the row and its chunks (a concurrent delete cannot
     // tear the copy).
-    if (absl::Status s =
-            (*c)->ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        !s.ok()) {
-      return s;
-    }
-    absl::StatusOr<PayloadRecord> r = GetPayloadInSnapshot(**c, sha256);
-    (*c)->ExecScript(r.ok() ? "COMMIT" : "ROLLBACK").IgnoreError();
-    return r;
+    return ReadInSnapshot<PayloadRecord>(
+        [&](Conn& c) { return GetPayloadInSnapshot(c, sha256); });
   }
 
   absl::StatusOr<std::vector<PayloadRecord>> ListPayloads() override {
@@ -959,16 +959,9 @@ class PostgresStore final : public Store {
 
 absl::StatusOr<PayloadRecord> PgUpload::Commit(bool* already_present) {
   if (!open_) return absl::FailedPreconditionError("upload already closed");
-  if (received_ != size_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("payload truncated: expected ", size_,
-                     " bytes as announced, found ", received_));
-  }
-  absl::StatusOr<std::vector<uint8_t>> got = digest_.Finish();
-  if (!got.ok()) return got.status();
-  if (*got != sha256_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "payload sha256: expected ", HexOf(sha256_), ", found ", HexOf(*got)));
+  if (absl::Status s = CheckUploadComplete(size_, received_, sha256_, digest_);
+      !s.ok()) {
+    return s;
   }
   if (absl::Status s = Flush(); !s.ok()) return s;
   // Payload commits are serialised so the quota check and the insert are

@@ -204,6 +204,23 @@ absl::Status CheckSha256Size(absl::Span<const uint8_t> sha256) {
   return absl::OkStatus();
 }
 
+absl::Status CheckUploadComplete(uint64_t announced, uint64_t received,
+                                 absl::Span<const uint8_t> sha256,
+                                 crypto::Digest& digest) {
+  if (received != announced) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("payload truncated: expected ", announced,
+                     " bytes as announced, found ", received));
+  }
+  absl::StatusOr<std::vector<uint8_t>> got = digest.Finish();
+  if (!got.ok()) return got.status();
+  if (absl::MakeConstSpan(*got) != sha256) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "payload sha256: expected ", HexOf(sha256), ", found ", HexOf(*got)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckPayloadSize(uint64_t size, uint64_t limit) {
   if (size > limit) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -1055,16 +1072,9 @@ class SqliteStore final : public Store {
 
 absl::StatusOr<PayloadRecord> FileUpload::Commit(bool* already_present) {
   if (fd_ < 0) return absl::FailedPreconditionError("upload already closed");
-  if (written_ != size_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("payload truncated: expected ", size_,
-                     " bytes as announced, found ", written_));
-  }
-  absl::StatusOr<std::vector<uint8_t>> got = digest_.Finish();
-  if (!got.ok()) return got.status();
-  if (*got != sha256_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "payload sha256: expected ", HexOf(sha256_), ", found ", HexOf(*got)));
+  if (absl::Status s = CheckUploadComplete(size_, written_, sha256_, digest_);
+      !s.ok()) {
+    return s;
   }
   if (fsync(fd_) != 0) return OsError("cannot sync the payload upload", errno);
   int rc = close(fd_);

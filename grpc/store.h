@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/crypto.h"
 #include "base/hex.h"
 
 namespace realm_measurements::service {
@@ -198,6 +199,11 @@ absl::Status ValidateSetName(absl::string_view name);
 absl::Status CheckSha256Size(absl::Span<const uint8_t> sha256);
 // kResourceExhausted when an upload of `size` bytes exceeds `limit`.
 absl::Status CheckPayloadSize(uint64_t size, uint64_t limit);
+// At the end of an upload: `received` bytes equal the `announced` size and
+// `digest` (fed every byte) equals `sha256` (kInvalidArgument naming both).
+absl::Status CheckUploadComplete(uint64_t announced, uint64_t received,
+                                 absl::Span<const uint8_t> sha256,
+                                 crypto::Digest& digest);
 // kNotFound "no reference-value set named 'N'".
 absl::Status SetNotFound(absl::string_view name);
 // The refusals of AppendReferenceSetPart (same text for both backends).
