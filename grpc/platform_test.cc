@@ -50,10 +50,9 @@ std::string GoodNonce() {
 }
 
 void ExpectAll(const v1::TrustVector& v, int value) {
-  for (int claim :
-       {v.instance_identity(), v.configuration(), v.executables(),
-        v.file_system(), v.hardware(), v.runtime_opaque(), v.storage_opaque(),
-        v.sourced_data()}) {
+  for (int claim : {v.instance_identity(), v.configuration(), v.executables(),
+                    v.file_system(), v.hardware(), v.runtime_opaque(),
+                    v.storage_opaque(), v.sourced_data()}) {
     EXPECT_EQ(claim, value) << v.DebugString();
   }
 }
@@ -70,9 +69,9 @@ class PlatformServiceTest : public ::testing::Test {
     ASSERT_TRUE(Provision("realms", Vector("corim-cca-realm-2025.cbor")).ok());
   }
 
-  ::grpc::Status Provision(const std::string& name, const std::string& corim,
-                           bool append = false,
-                           v1::ProvisionReferenceValuesResponse* out = nullptr) {
+  ::grpc::Status Provision(
+      const std::string& name, const std::string& corim, bool append = false,
+      v1::ProvisionReferenceValuesResponse* out = nullptr) {
     v1::ProvisionReferenceValuesRequest req;
     req.set_name(name);
     req.set_corim(corim);
@@ -179,10 +178,10 @@ TEST_F(PlatformServiceTest, ListingShowsThePlatformProfileAndItsTriples) {
 
 TEST_F(PlatformServiceTest, UnknownPlatformIsTheStep3Result) {
   // A platform set whose triples do not name the token's instance.
-  ASSERT_TRUE(Provision("no-keys",
-                        Vector("veraison-cca/"
-                               "corim-cca-platform-legacy-config-only.cbor"))
-                  .ok());
+  ASSERT_TRUE(
+      Provision("no-keys", Vector("veraison-cca/"
+                                  "corim-cca-platform-legacy-config-only.cbor"))
+          .ok());
   v1::AppraiseTokenRequest req = GoodRequest();
   req.set_platform_set("no-keys");
   v1::AppraiseTokenResponse r;
@@ -215,6 +214,56 @@ TEST_F(PlatformServiceTest, IntegrityFailuresVeraison2026OrSeparate) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   ExpectAll(r.platform(), 99);
   ExpectAll(r.realm(), 0);
+}
+
+TEST_F(PlatformServiceTest, VerifyTokenFindsTheCpakInThePlatformSet) {
+  v1::VerifyTokenRequest req;
+  req.set_token(GoodToken());
+  req.set_nonce(GoodNonce());
+  req.set_platform_set("platform");
+  v1::VerifyTokenResponse r;
+  {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    ::grpc::Status s = stub_->VerifyToken(&ctx, req, &r);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_TRUE(r.ok()) << r.report_json();
+  EXPECT_EQ(r.cpak_source(), "trust anchor 0");
+  ASSERT_GE(r.checks_size(), 2);
+  EXPECT_EQ(r.checks(1).status(), v1::CHECK_STATUS_PASS)
+      << r.checks(1).detail();
+
+  // No CPAK triple for this platform: the platform signature fails.
+  ASSERT_TRUE(
+      Provision("no-keys", Vector("veraison-cca/"
+                                  "corim-cca-platform-legacy-config-only.cbor"))
+          .ok());
+  req.set_platform_set("no-keys");
+  {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    ::grpc::Status s = stub_->VerifyToken(&ctx, req, &r);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.cpak_source(), "");
+  EXPECT_EQ(r.checks(1).status(), v1::CHECK_STATUS_FAIL);
+  EXPECT_TRUE(
+      absl::StartsWith(r.checks(1).detail(), "no trust anchor for evidence"))
+      << r.checks(1).detail();
+
+  // Inline, and `cpak` wins over the endorsements.
+  req.set_platform_corim(PlatformCorim());
+  req.set_cpak(Vector("cpak-tfm-p384.jwk.json"));
+  {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    ::grpc::Status s = stub_->VerifyToken(&ctx, req, &r);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_EQ(r.cpak_source(), "given");
+  EXPECT_FALSE(r.ok());
 }
 
 TEST_F(PlatformServiceTest, SetsOfTheWrongKindAreRefused) {
@@ -255,8 +304,8 @@ TEST_F(PlatformServiceTest, SetsOfTheWrongKindAreRefused) {
   s = Provision("platform", Vector("corim-cca-realm-2025.cbor"), true);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION)
       << s.error_message();
-  s = Provision("platform", Vector("veraison-cca/corim-cca-platform-legacy.cbor"),
-                true);
+  s = Provision("platform",
+                Vector("veraison-cca/corim-cca-platform-legacy.cbor"), true);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION)
       << s.error_message();
 }
@@ -330,8 +379,8 @@ TEST(SignedPlatformProvisioningTest, SignedPlatformCorimIsAccepted) {
 
   v1::ProvisionReferenceValuesRequest req;
   req.set_name("platform");
-  req.set_corim(std::string(signed_corim->bytes.begin(),
-                            signed_corim->bytes.end()));
+  req.set_corim(
+      std::string(signed_corim->bytes.begin(), signed_corim->bytes.end()));
   v1::ProvisionReferenceValuesResponse resp;
   ::grpc::ClientContext ctx;
   SetDeadline(ctx);

@@ -33,6 +33,7 @@
 #include "absl/strings/string_view.h"
 #include "base/crypto.h"
 #include "corim/appraisal.h"
+#include "corim/platform_index.h"
 #include "corim/platform_token_cache.h"
 #include "corim/public_key_cache.h"
 #include "grpc/internal/admission.h"
@@ -218,6 +219,12 @@ class RealmMeasurementsServiceImpl final
                          const std::vector<std::string>* vmm_args,
                          measure::GranuleHasher* hasher,
                          v1::ComputeMeasurementsResponse* response);
+  // The platform endorsements a token call names: the stored platform set
+  // `set` or the unsigned platform CoRIM `corim_bytes` (at most one
+  // non-null), indexed; *out stays null when neither is given.
+  ::grpc::Status PlatformEndorsementsOf(
+      const std::string* set, const std::string* corim_bytes,
+      std::shared_ptr<const corim::PlatformIndex>* out);
   // The library path of a payload (kNotFound when not uploaded).
   absl::StatusOr<std::string> PayloadPath(const v1::PayloadRef& ref,
                                           absl::string_view field);

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/crypto.h"
+#include "base/hex.h"
 #include "corim/appraisal.h"
 #include "corim/comid.h"
 #include "corim/platform_endorsements.h"
@@ -49,6 +50,18 @@ struct TokenInputs {
   std::optional<std::vector<uint8_t>> nonce;
 };
 
+// A CPAK from its text (JWK, PEM, COSE_Key); `keys` (optional) parses each
+// distinct text once.
+absl::StatusOr<corim::PublicKeyCache::Key> LoadCpak(
+    const std::string& text, absl::Span<const uint8_t> instance_id,
+    corim::PublicKeyCache* keys) {
+  if (keys != nullptr) return corim::LoadPublicKey(*keys, text, instance_id);
+  absl::StatusOr<crypto::EcPublicKey> k =
+      corim::LoadPublicKey(text, instance_id);
+  if (!k.ok()) return k.status();
+  return std::make_shared<const crypto::EcPublicKey>(*std::move(k));
+}
+
 // `keys` (optional) parses each distinct CPAK text once.
 absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
                                               const std::string& cpak,
@@ -72,30 +85,49 @@ absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
   }
   TokenInputs in{std::move(*t), nullptr, std::nullopt};
   if (!cpak.empty()) {
-    absl::Status status;
-    if (keys != nullptr) {
-      absl::StatusOr<corim::PublicKeyCache::Key> k =
-          corim::LoadPublicKey(*keys, cpak, in.token.platform.instance_id);
-      if (k.ok()) in.cpak = *std::move(k);
-      status = k.status();
-    } else {
-      absl::StatusOr<crypto::EcPublicKey> k =
-          corim::LoadPublicKey(cpak, in.token.platform.instance_id);
-      if (k.ok()) {
-        in.cpak = std::make_shared<const crypto::EcPublicKey>(*std::move(k));
-      }
-      status = k.status();
-    }
-    if (!status.ok()) {
+    absl::StatusOr<corim::PublicKeyCache::Key> k =
+        LoadCpak(cpak, in.token.platform.instance_id, keys);
+    if (!k.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("cpak: ", status.message()));
+          absl::StrCat("cpak: ", k.status().message()));
     }
+    in.cpak = *std::move(k);
   }
   if (!nonce.empty()) in.nonce = Vec(nonce);
   return in;
 }
 
+// The "no trust anchor" text of spec-token-corim §4.1 step 3, as
+// corim::AppraiseCcaToken words it.
+std::string NoTrustAnchor(const corim::CcaToken& token) {
+  return absl::StrCat("no trust anchor for evidence (implementation-id ",
+                      base::HexOf(token.platform.implementation_id),
+                      ", instance-id ", base::HexOf(token.platform.instance_id),
+                      ")");
+}
+
 }  // namespace
+
+::grpc::Status RealmMeasurementsServiceImpl::PlatformEndorsementsOf(
+    const std::string* set, const std::string* corim_bytes,
+    std::shared_ptr<const corim::PlatformIndex>* out) {
+  if (set != nullptr) {
+    if (options_.store == nullptr) return internal::NoStore();
+    absl::StatusOr<std::shared_ptr<const corim::PlatformIndex>> stored =
+        reference_cache_->GetPlatform(*set);
+    if (!stored.ok()) return ToGrpc(stored.status(), "platform_set");
+    *out = *std::move(stored);
+  } else if (corim_bytes != nullptr) {
+    absl::StatusOr<corim::PlatformEndorsements> e =
+        corim::DecodePlatformCorim(Span(*corim_bytes));
+    if (!e.ok()) return ToGrpc(e.status(), "platform_corim");
+    absl::StatusOr<std::shared_ptr<const corim::PlatformIndex>> built =
+        corim::PlatformIndex::Build({*e});
+    if (!built.ok()) return ToGrpc(built.status(), "platform_corim");
+    *out = *std::move(built);
+  }
+  return ::grpc::Status::OK;
+}
 
 std::vector<std::pair<std::string, double>>
 RealmMeasurementsServiceImpl::TokenCacheCounters() const {
@@ -122,15 +154,51 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
       DecodeTokenInputs(request->token(), request->cpak(), request->nonce(),
                         request->strict(), key_cache_.get());
   if (!in.ok()) return ToGrpc(in.status());
+  std::shared_ptr<const corim::PlatformIndex> platform;
+  if (::grpc::Status s = PlatformEndorsementsOf(
+          request->has_platform_set() ? &request->platform_set() : nullptr,
+          request->has_platform_corim() ? &request->platform_corim() : nullptr,
+          &platform);
+      !s.ok()) {
+    return s;
+  }
   std::optional<internal::AdmissionClass::Ticket> ticket;
   if (::grpc::Status s = Admit(cheap_, context, &ticket); !s.ok()) return s;
+  std::string cpak_source = in->cpak != nullptr ? "given" : "";
+  std::optional<std::string> no_anchor;
+  if (in->cpak == nullptr && platform != nullptr) {
+    // §4.2: the CPAK by implementation-id + instance-id.
+    corim::PlatformIndex::Lookup l = platform->Find(
+        in->token.platform.implementation_id, in->token.platform.instance_id);
+    if (l.trust_anchors->empty()) {
+      no_anchor = NoTrustAnchor(in->token);
+    } else {
+      absl::StatusOr<corim::PublicKeyCache::Key> k =
+          LoadCpak(l.trust_anchors->front().public_key_pem,
+                   in->token.platform.instance_id, key_cache_.get());
+      if (!k.ok()) {
+        no_anchor = absl::StrCat("trust anchor ", l.trust_anchor_position,
+                                 ": CPAK: ", k.status().message());
+      } else {
+        in->cpak = *std::move(k);
+        cpak_source = absl::StrCat("trust anchor ", l.trust_anchor_position);
+      }
+    }
+  }
   corim::VerifyOptions opts;
   opts.cpak = in->cpak.get();
   opts.nonce = in->nonce;
   opts.strict = request->strict();
   opts.platform_cache = platform_token_cache_.get();
   opts.key_cache = key_cache_.get();
-  ToProto(corim::VerifyCcaToken(in->token, opts), response);
+  corim::VerificationReport report = corim::VerifyCcaToken(in->token, opts);
+  if (no_anchor.has_value()) {
+    // Nothing could verify the platform token (§4.1 step 3).
+    report.platform_signature.status = corim::CheckStatus::kFail;
+    report.platform_signature.detail = *no_anchor;
+  }
+  ToProto(report, response);
+  response->set_cpak_source(cpak_source);
   return ::grpc::Status::OK;
 }
 
@@ -189,27 +257,12 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
   // Platform endorsements, indexed by implementation-id / instance-id
   // (corim/platform_index.h): a stored set's index is shared.
   std::shared_ptr<const corim::PlatformIndex> platform;
-  switch (request->platform_endorsements_case()) {
-    case v1::AppraiseTokenRequest::kPlatformSet: {
-      if (options_.store == nullptr) return internal::NoStore();
-      absl::StatusOr<std::shared_ptr<const corim::PlatformIndex>> stored =
-          reference_cache_->GetPlatform(request->platform_set());
-      if (!stored.ok()) return ToGrpc(stored.status(), "platform_set");
-      platform = *std::move(stored);
-      break;
-    }
-    case v1::AppraiseTokenRequest::kPlatformCorim: {
-      absl::StatusOr<corim::PlatformEndorsements> e =
-          corim::DecodePlatformCorim(Span(request->platform_corim()));
-      if (!e.ok()) return ToGrpc(e.status(), "platform_corim");
-      absl::StatusOr<std::shared_ptr<const corim::PlatformIndex>> built =
-          corim::PlatformIndex::Build({*e});
-      if (!built.ok()) return ToGrpc(built.status(), "platform_corim");
-      platform = *std::move(built);
-      break;
-    }
-    default:
-      break;
+  if (::grpc::Status s = PlatformEndorsementsOf(
+          request->has_platform_set() ? &request->platform_set() : nullptr,
+          request->has_platform_corim() ? &request->platform_corim() : nullptr,
+          &platform);
+      !s.ok()) {
+    return s;
   }
   // REM policy from the realm's event logs
   // (grpc/internal/rem_policy_request.h).
@@ -295,6 +348,7 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
   response->set_first_failure(result.first_failure);
   ToProto(result.verification, response->mutable_verification(),
           std::move(docs.verification_json));
+  response->mutable_verification()->set_cpak_source(result.cpak_source);
   response->set_report_json(std::move(docs.report_json));
   return ::grpc::Status::OK;
 }
