@@ -219,12 +219,12 @@ class RealmMeasurementsServiceImpl final
                          const std::vector<std::string>* vmm_args,
                          measure::GranuleHasher* hasher,
                          v1::ComputeMeasurementsResponse* response);
-  // The platform endorsements a token call names: the stored platform set
-  // `set` or the unsigned platform CoRIM `corim_bytes` (at most one
-  // non-null), indexed; *out stays null when neither is given.
+  // The platform endorsements a token call (VerifyToken, AppraiseToken)
+  // names: its stored `platform_set` or unsigned `platform_corim`, indexed;
+  // *out stays null when neither is given. Defined in token_handlers.cc.
+  template <typename Request>
   ::grpc::Status PlatformEndorsementsOf(
-      const std::string* set, const std::string* corim_bytes,
-      std::shared_ptr<const corim::PlatformIndex>* out);
+      const Request& request, std::shared_ptr<const corim::PlatformIndex>* out);
   // The library path of a payload (kNotFound when not uploaded).
   absl::StatusOr<std::string> PayloadPath(const v1::PayloadRef& ref,
                                           absl::string_view field);

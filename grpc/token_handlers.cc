@@ -108,9 +108,13 @@ std::string NoTrustAnchor(const corim::CcaToken& token) {
 
 }  // namespace
 
+template <typename Request>
 ::grpc::Status RealmMeasurementsServiceImpl::PlatformEndorsementsOf(
-    const std::string* set, const std::string* corim_bytes,
-    std::shared_ptr<const corim::PlatformIndex>* out) {
+    const Request& request, std::shared_ptr<const corim::PlatformIndex>* out) {
+  const std::string* set =
+      request.has_platform_set() ? &request.platform_set() : nullptr;
+  const std::string* corim_bytes =
+      request.has_platform_corim() ? &request.platform_corim() : nullptr;
   if (set != nullptr) {
     if (options_.store == nullptr) return internal::NoStore();
     absl::StatusOr<std::shared_ptr<const corim::PlatformIndex>> stored =
@@ -155,11 +159,7 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
                         request->strict(), key_cache_.get());
   if (!in.ok()) return ToGrpc(in.status());
   std::shared_ptr<const corim::PlatformIndex> platform;
-  if (::grpc::Status s = PlatformEndorsementsOf(
-          request->has_platform_set() ? &request->platform_set() : nullptr,
-          request->has_platform_corim() ? &request->platform_corim() : nullptr,
-          &platform);
-      !s.ok()) {
+  if (::grpc::Status s = PlatformEndorsementsOf(*request, &platform); !s.ok()) {
     return s;
   }
   std::optional<internal::AdmissionClass::Ticket> ticket;
@@ -257,11 +257,7 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
   // Platform endorsements, indexed by implementation-id / instance-id
   // (corim/platform_index.h): a stored set's index is shared.
   std::shared_ptr<const corim::PlatformIndex> platform;
-  if (::grpc::Status s = PlatformEndorsementsOf(
-          request->has_platform_set() ? &request->platform_set() : nullptr,
-          request->has_platform_corim() ? &request->platform_corim() : nullptr,
-          &platform);
-      !s.ok()) {
+  if (::grpc::Status s = PlatformEndorsementsOf(*request, &platform); !s.ok()) {
     return s;
   }
   // REM policy from the realm's event logs

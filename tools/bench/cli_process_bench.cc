@@ -35,51 +35,28 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/crypto.h"
+#include "tools/bench/bench_util.h"
 
 namespace crypto = realm_measurements::crypto;
 
 namespace {
 
+using realm_measurements::bench::LoadAverage;
+using realm_measurements::bench::Now;
+
 constexpr uint64_t kMiB = 1 << 20;
 constexpr size_t kBlock = 4096;
-
-double Now() {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "cli_process_bench: %s\n", what.c_str());
   std::exit(1);
 }
 
-// Writes `size` bytes of xorshift data; for `image` a valid arm64 Image
-// header (booting.rst: text_offset 0, image_size = size rounded up to
-// 2 MiB, little-endian, "ARM\x64" magic at 0x38).
 void WritePayload(const std::string& path, uint64_t size, bool image,
                   uint32_t seed) {
-  std::ofstream f(path, std::ios::binary);
-  if (!f) Die("cannot write " + path);
-  std::vector<uint8_t> buf(kMiB);
-  uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-  for (uint64_t off = 0; off < size; off += buf.size()) {
-    for (size_t i = 0; i < buf.size(); i += 8) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      std::memcpy(&buf[i], &x, 8);
-    }
-    if (off == 0 && image) {
-      std::memset(buf.data(), 0, 64);
-      const uint64_t image_size = (size + 2 * kMiB - 1) / (2 * kMiB) * 2 * kMiB;
-      for (int i = 0; i < 8; ++i) buf[16 + i] = uint8_t(image_size >> (8 * i));
-      std::memcpy(&buf[56], "ARM\x64", 4);
-    }
-    const uint64_t n = std::min<uint64_t>(buf.size(), size - off);
-    f.write(reinterpret_cast<const char*>(buf.data()), n);
+  if (!realm_measurements::bench::WritePayload(path, size, image, seed)) {
+    Die("cannot write " + path);
   }
-  if (!f) Die("short write to " + path);
 }
 
 // Reads a file to the end (puts it in the page cache).
@@ -187,13 +164,6 @@ ProcessRun RunProcess(const std::vector<std::string>& argv) {
   return r;
 }
 
-std::string Load() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return absl::StrCat(a, " ", b, " ", c);
-}
-
 void Pause(double seconds) {
   if (seconds > 0) {
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
@@ -265,8 +235,8 @@ int main(int argc, char** argv) {
   std::printf(
       "binary: %s\nload average (1/5/15 min): %s; %u cores online, "
       "limit on %d cores\n",
-      binary.c_str(), Load().c_str(), std::thread::hardware_concurrency(),
-      cores);
+      binary.c_str(), LoadAverage().c_str(),
+      std::thread::hardware_concurrency(), cores);
   if (!extra.empty()) {
     std::printf("extra CLI options: %s\n", absl::StrJoin(extra, " ").c_str());
   }
@@ -378,6 +348,6 @@ int main(int argc, char** argv) {
     unlink((dir + "/initrd").c_str());
   }
   rmdir(dir.c_str());
-  std::printf("\nload average after: %s\n", Load().c_str());
+  std::printf("\nload average after: %s\n", LoadAverage().c_str());
   return rc;
 }

@@ -33,19 +33,17 @@
 #include "measure/vmm/kvmtool.h"
 #include "measure/vmm/qemu.h"
 #include "measure/vmm/vmm.h"
+#include "tools/bench/bench_util.h"
 
 namespace rm = realm_measurements::measure;
 namespace crypto = realm_measurements::crypto;
 
 namespace {
 
-constexpr uint64_t kMiB = 1 << 20;
+using realm_measurements::bench::LoadAverage;
+using realm_measurements::bench::Now;
 
-double Now() {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+constexpr uint64_t kMiB = 1 << 20;
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "measure_bench: %s\n", what.c_str());
@@ -90,31 +88,11 @@ double ConcurrentHashMiBps(crypto::DigestAlgorithm algo, int n) {
   return sum;
 }
 
-// Writes `size` bytes of patterned data; an arm64 Image header when
-// `image` (text_offset 0, image_size = size rounded up to 2 MiB).
 void WritePayload(const std::string& path, uint64_t size, bool image,
                   uint32_t seed) {
-  std::ofstream f(path, std::ios::binary);
-  if (!f) Die("cannot write " + path);
-  std::vector<uint8_t> buf(kMiB);
-  uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-  for (uint64_t off = 0; off < size; off += buf.size()) {
-    for (size_t i = 0; i < buf.size(); i += 8) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      std::memcpy(&buf[i], &x, 8);
-    }
-    if (off == 0 && image) {
-      std::memset(buf.data(), 0, 64);
-      const uint64_t image_size = (size + 2 * kMiB - 1) / (2 * kMiB) * 2 * kMiB;
-      std::memcpy(&buf[16], &image_size, 8);
-      std::memcpy(&buf[56], "ARM\x64", 4);
-    }
-    const uint64_t n = std::min<uint64_t>(buf.size(), size - off);
-    f.write(reinterpret_cast<const char*>(buf.data()), n);
+  if (!realm_measurements::bench::WritePayload(path, size, image, seed)) {
+    Die("cannot write " + path);
   }
-  if (!f) Die("short write to " + path);
 }
 
 struct Scenario {
@@ -267,13 +245,6 @@ RunResult InChild(const Scenario& s, const std::string& dir, int threads,
   return r;
 }
 
-std::string Load() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return absl::StrCat(a, " ", b, " ", c);
-}
-
 int Cores(int threads) {
   return threads > 0 ? threads
                      : static_cast<int>(std::thread::hardware_concurrency());
@@ -283,8 +254,8 @@ int Cold(rm::HashAlgorithm algo, const std::string& vmm, int threads) {
   const crypto::DigestAlgorithm da = rm::ToDigestAlgorithm(algo);
   const int cores = Cores(threads);
   double limit1 = HashLimitMiBps(da);
-  std::printf("load average (1/5/15 min): %s, cores used: %d\n", Load().c_str(),
-              cores);
+  std::printf("load average (1/5/15 min): %s, cores used: %d\n",
+              LoadAverage().c_str(), cores);
   std::printf("hash limit: %s single-core %.0f MiB/s x %d cores = %.0f MiB/s\n",
               crypto::DigestName(da), limit1, cores, limit1 * cores);
   // In a child: the parent must stay single-threaded for fork().
@@ -389,7 +360,7 @@ int Cold(rm::HashAlgorithm algo, const std::string& vmm, int threads) {
     std::fflush(stdout);
     RemovePayloads(dir);
   }
-  std::printf("load average after: %s\n", Load().c_str());
+  std::printf("load average after: %s\n", LoadAverage().c_str());
   return rc;
 }
 
@@ -410,8 +381,8 @@ int RunCliTimed(const std::vector<std::string>& args, double* seconds,
 int Sweep(rm::HashAlgorithm algo, const std::string& vmm_name, int threads) {
   const int cores = Cores(threads);
   const double limit1 = HashLimitMiBps(rm::ToDigestAlgorithm(algo));
-  std::printf("load average (1/5/15 min): %s, cores used: %d\n", Load().c_str(),
-              cores);
+  std::printf("load average (1/5/15 min): %s, cores used: %d\n",
+              LoadAverage().c_str(), cores);
   std::printf(
       "hash limit: %s single-core %.0f MiB/s x %d cores = %.0f "
       "MiB/s\n",
@@ -491,7 +462,7 @@ int Sweep(rm::HashAlgorithm algo, const std::string& vmm_name, int threads) {
   getrusage(RUSAGE_SELF, &ru);
   std::printf("peak RSS of the whole benchmark process: %.1f MiB\n",
               ru.ru_maxrss / 1024.0);
-  std::printf("load average after: %s\n", Load().c_str());
+  std::printf("load average after: %s\n", LoadAverage().c_str());
   RemovePayloads(dir);
   return found && blocks == 64 ? 0 : 1;
 }
