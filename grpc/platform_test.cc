@@ -342,6 +342,23 @@ TEST_F(PlatformServiceTest, InvalidPlatformCorimsAreRefusedWhenProvisioned) {
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StartsWith(s.error_message(), "platform_corim: "))
       << s.error_message();
+
+  // Hostile nesting (100,000 nested arrays) is refused by the decoder's
+  // depth limit, inline and when provisioned, and the server lives on.
+  const std::string deep = std::string(100000, '\x81') + std::string(1, '\0');
+  req.set_platform_corim(deep);
+  s = Appraise(req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "depth"))
+      << s.error_message();
+  s = Provision("deep", deep);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "depth"))
+      << s.error_message();
+  v1::AppraiseTokenResponse good;
+  s = Appraise(GoodRequest(), &good);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(good.affirms());
 }
 
 // A signed platform CoRIM is verified against --corim_trust_anchors like a
