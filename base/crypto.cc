@@ -20,11 +20,13 @@
 #include <openssl/x509_vfy.h>
 
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/internal/sha256_x4.h"
 
 namespace realm_measurements::crypto {
 namespace {
@@ -417,6 +419,45 @@ absl::Status HashSmall(DigestAlgorithm algorithm, absl::Span<const uint8_t> in,
   }
   if (!ok) {
     return LibError(absl::StrCat(DigestName(algorithm), " (low-level)"));
+  }
+  return absl::OkStatus();
+}
+
+bool Sha256MultiBufferEnabled() {
+  static const bool enabled = [] {
+    const char* env = std::getenv("REALM_MEASUREMENTS_SHA256_X4");
+    return internal::Sha256X4Supported() &&
+           !(env != nullptr && std::strcmp(env, "0") == 0);
+  }();
+  return enabled;
+}
+
+absl::Status HashEach(DigestAlgorithm algorithm, const uint8_t* data,
+                      size_t count, size_t length, uint8_t* out,
+                      size_t out_stride) {
+  const size_t n = DigestSize(algorithm);
+  if (n != 0 && out_stride < n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("digest output stride: expected at least ", n,
+                     " bytes, found ", out_stride));
+  }
+  size_t i = 0;
+  if (algorithm == DigestAlgorithm::kSha256 && Sha256MultiBufferEnabled()) {
+    for (; i + 4 <= count; i += 4) {
+      const uint8_t* in[4];
+      uint8_t* dst[4];
+      for (size_t l = 0; l < 4; ++l) {
+        in[l] = data + (i + l) * length;
+        dst[l] = out + (i + l) * out_stride;
+      }
+      internal::Sha256X4(in, length, dst);
+    }
+  }
+  for (; i < count; ++i) {
+    absl::Status s =
+        HashSmall(algorithm, absl::MakeConstSpan(data + i * length, length),
+                  absl::MakeSpan(out + i * out_stride, out_stride));
+    if (!s.ok()) return s;
   }
   return absl::OkStatus();
 }

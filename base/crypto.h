@@ -67,6 +67,22 @@ absl::StatusOr<std::vector<uint8_t>> HashOnce(DigestAlgorithm algorithm,
 absl::Status HashSmall(DigestAlgorithm algorithm, absl::Span<const uint8_t> in,
                        absl::Span<uint8_t> out);
 
+// Digests of `count` messages of `length` bytes each: message i at
+// data + i * length, its digest at out + i * out_stride (out_stride >=
+// DigestSize). The granule contents of a RIM are this shape. SHA-256 runs
+// four messages at a time with the x86 SHA extensions when the CPU has them
+// (base/internal/sha256_x4.h, ~1.7x one stream); everything else, and the
+// last count % 4, through HashSmall. Same bytes either way. Allocates
+// nothing.
+absl::Status HashEach(DigestAlgorithm algorithm, const uint8_t* data,
+                      size_t count, size_t length, uint8_t* out,
+                      size_t out_stride);
+
+// Whether HashEach takes the 4-way SHA-256 path: the CPU has SHA-NI and the
+// environment variable REALM_MEASUREMENTS_SHA256_X4 is not "0" (read once;
+// for comparisons, docs/performance.md).
+bool Sha256MultiBufferEnabled();
+
 enum class Curve { kP256, kP384, kP521 };
 
 // "P-256", "P-384", "P-521" (the names in FIPS 186-5 §6.1.1 / RFC 9053).

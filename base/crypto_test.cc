@@ -191,6 +191,51 @@ TEST(HashSmallTest, ShortOutputOrUnknownAlgorithmIsAnError) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(HashEachTest, EqualsHashOnceForEveryCountAndLength) {
+  // Counts 0..9 cover the 4-way groups and their remainders; lengths the
+  // padding boundaries and a granule. Same bytes with or without SHA-NI.
+  std::vector<uint8_t> data(9 * 4097);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<uint8_t>(i * 131 + 7);
+  for (DigestAlgorithm a : {DigestAlgorithm::kSha256, DigestAlgorithm::kSha384,
+                            DigestAlgorithm::kSha512}) {
+    for (size_t length :
+         {0u, 1u, 55u, 56u, 64u, 65u, 119u, 120u, 4096u, 4097u}) {
+      for (size_t count = 0; count <= 9; ++count) {
+        SCOPED_TRACE(
+            absl::StrCat(DigestName(a), " length ", length, " count ", count));
+        const size_t stride = 64 + 3;  // wider than any digest
+        std::vector<uint8_t> out(count * stride + 1, 0xee);
+        ASSERT_OK(HashEach(a, data.data(), count, length, out.data(), stride));
+        for (size_t i = 0; i < count; ++i) {
+          const auto msg =
+              absl::MakeConstSpan(data).subspan(i * length, length);
+          const std::vector<uint8_t> want = ValueOrDie(HashOnce(a, msg));
+          EXPECT_EQ(
+              std::vector<uint8_t>(out.begin() + i * stride,
+                                   out.begin() + i * stride + want.size()),
+              want)
+              << "message " << i;
+          // Bytes between digests are untouched.
+          for (size_t j = i * stride + want.size(); j < (i + 1) * stride; ++j)
+            EXPECT_EQ(out[j], 0xee);
+        }
+        EXPECT_EQ(out.back(), 0xee);
+      }
+    }
+  }
+}
+
+TEST(HashEachTest, NarrowStrideIsAnError) {
+  std::vector<uint8_t> data(64), out(4 * 48);
+  const absl::Status s =
+      HashEach(DigestAlgorithm::kSha384, data.data(), 4, 16, out.data(), 32);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("expected at least 48 bytes, found 32"),
+            absl::string_view::npos)
+      << s;
+}
+
 TEST(DigestTest, CopyForksRunningState) {
   Digest prefix = ValueOrDie(Digest::Create(DigestAlgorithm::kSha256));
   ASSERT_OK(prefix.Update(Bytes("ab")));
