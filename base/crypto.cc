@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/internal/sha256_x4.h"
+#include "base/internal/sha512_x8.h"
 
 namespace realm_measurements::crypto {
 namespace {
@@ -423,13 +424,20 @@ absl::Status HashSmall(DigestAlgorithm algorithm, absl::Span<const uint8_t> in,
   return absl::OkStatus();
 }
 
-bool Sha256MultiBufferEnabled() {
+int HashEachLanes(DigestAlgorithm algorithm) {
   static const bool enabled = [] {
-    const char* env = std::getenv("REALM_MEASUREMENTS_SHA256_X4");
-    return internal::Sha256X4Supported() &&
-           !(env != nullptr && std::strcmp(env, "0") == 0);
+    const char* env = std::getenv("REALM_MEASUREMENTS_MULTI_BUFFER");
+    return !(env != nullptr && std::strcmp(env, "0") == 0);
   }();
-  return enabled;
+  if (!enabled) return 1;
+  switch (algorithm) {
+    case DigestAlgorithm::kSha256:
+      return internal::Sha256X4Supported() ? 4 : 1;
+    case DigestAlgorithm::kSha384:
+    case DigestAlgorithm::kSha512:
+      return internal::Sha512X8Supported() ? 8 : 1;
+  }
+  return 1;
 }
 
 absl::Status HashEach(DigestAlgorithm algorithm, const uint8_t* data,
@@ -442,7 +450,8 @@ absl::Status HashEach(DigestAlgorithm algorithm, const uint8_t* data,
                      " bytes, found ", out_stride));
   }
   size_t i = 0;
-  if (algorithm == DigestAlgorithm::kSha256 && Sha256MultiBufferEnabled()) {
+  const int lanes = HashEachLanes(algorithm);
+  if (lanes == 4) {
     for (; i + 4 <= count; i += 4) {
       const uint8_t* in[4];
       uint8_t* dst[4];
@@ -451,6 +460,17 @@ absl::Status HashEach(DigestAlgorithm algorithm, const uint8_t* data,
         dst[l] = out + (i + l) * out_stride;
       }
       internal::Sha256X4(in, length, dst);
+    }
+  } else if (lanes == 8) {
+    const bool sha384 = algorithm == DigestAlgorithm::kSha384;
+    for (; i + 8 <= count; i += 8) {
+      const uint8_t* in[8];
+      uint8_t* dst[8];
+      for (size_t l = 0; l < 8; ++l) {
+        in[l] = data + (i + l) * length;
+        dst[l] = out + (i + l) * out_stride;
+      }
+      internal::Sha512X8(in, length, sha384, dst);
     }
   }
   for (; i < count; ++i) {

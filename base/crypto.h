@@ -69,19 +69,21 @@ absl::Status HashSmall(DigestAlgorithm algorithm, absl::Span<const uint8_t> in,
 
 // Digests of `count` messages of `length` bytes each: message i at
 // data + i * length, its digest at out + i * out_stride (out_stride >=
-// DigestSize). The granule contents of a RIM are this shape. SHA-256 runs
-// four messages at a time with the x86 SHA extensions when the CPU has them
-// (base/internal/sha256_x4.h, ~1.7x one stream); everything else, and the
-// last count % 4, through HashSmall. Same bytes either way. Allocates
-// nothing.
+// DigestSize). The granule contents of a RIM are this shape. Independent
+// messages are hashed several at a time when the CPU allows
+// (HashEachLanes): SHA-256 four at a time with the SHA extensions
+// (base/internal/sha256_x4.h), SHA-384/512 eight at a time with AVX-512
+// (base/internal/sha512_x8.h); the rest through HashSmall. Same bytes
+// either way. Allocates nothing.
 absl::Status HashEach(DigestAlgorithm algorithm, const uint8_t* data,
                       size_t count, size_t length, uint8_t* out,
                       size_t out_stride);
 
-// Whether HashEach takes the 4-way SHA-256 path: the CPU has SHA-NI and the
-// environment variable REALM_MEASUREMENTS_SHA256_X4 is not "0" (read once;
-// for comparisons, docs/performance.md).
-bool Sha256MultiBufferEnabled();
+// Messages HashEach hashes at once for `algorithm` on this CPU: 4, 8, or 1
+// (one at a time, HashSmall). 1 for all when the environment variable
+// REALM_MEASUREMENTS_MULTI_BUFFER is "0" (read once; for comparisons,
+// docs/performance.md).
+int HashEachLanes(DigestAlgorithm algorithm);
 
 enum class Curve { kP256, kP384, kP521 };
 
