@@ -285,5 +285,47 @@ TEST(Measure, LayoutDigestsAndProgress) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
 }
 
+// A payload whose every pass fails on its first read.
+class FailingStream : public Payload::Stream {
+ public:
+  absl::StatusOr<size_t> Read(absl::Span<uint8_t>) override {
+    return absl::DataLossError("disk on fire");
+  }
+  std::string identity() const override { return "failing"; }
+};
+
+TEST(Measure, LayoutDigestsRunBesideAFailingMeasurement) {
+  // The digest pass runs on its own thread beside the measurement; when the
+  // measurement fails, its error is the result and the pass is stopped and
+  // joined (no hang, no use of the freed config: ASan/TSan runs).
+  MeasureRequest req;
+  req.overrides.num_wps = 6;
+  req.overrides.num_bps = 6;
+  req.vmm_name = "fixture";
+  req.model = [](const VmmInputs&, absl::Span<const std::string>,
+                 RealmConfig& config) -> absl::Status {
+    config.set_hash_algorithm(HashAlgorithm::kSha256);
+    HostCaps vm;
+    vm.ipa_bits = 33;
+    if (absl::Status s = config.caps().Restrict(vm); !s.ok()) return s;
+    if (absl::Status s = config.AddRam(0x80000000, 1 << 20); !s.ok()) return s;
+    return config.AddRimBlob(
+        Blob{"firmware", 0x80000000, 0,
+             Payload::FromStream(
+                 "fw", 8192,
+                 []() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
+                   return std::make_unique<FailingStream>();
+                 })});
+  };
+  req.layout_digests = true;
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<MeasureResult> r = Measure(req);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("disk on fire"),
+              absl::string_view::npos)
+        << r.status();
+  }
+}
+
 }  // namespace
 }  // namespace realm_measurements::measure

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/internal/sha2_padding.h"
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -126,20 +128,12 @@ RM_SHA_TARGET void Sha256X4(const uint8_t* const in[4], size_t length,
     for (int l = 0; l < kLanes; ++l) block[l] = in[l] + b * kBlock;
     CompressBlocks(abef, cdgh, block);
   }
-  // §5.1.1 padding: the tail, 0x80, zeros, the bit length big-endian; one
-  // or two blocks, the same number for every lane (equal lengths).
-  const size_t tail = length % kBlock;
-  const size_t pad_blocks = tail + 9 <= kBlock ? 1 : 2;
+  // §5.1.1 padding: one or two blocks, the same number for every lane
+  // (equal lengths).
   alignas(16) uint8_t last[kLanes][2 * kBlock];
+  size_t pad_blocks = 0;
   for (int l = 0; l < kLanes; ++l) {
-    std::memset(last[l], 0, sizeof(last[l]));
-    if (tail != 0) std::memcpy(last[l], in[l] + full * kBlock, tail);
-    last[l][tail] = 0x80;
-    const uint64_t bits = static_cast<uint64_t>(length) * 8;
-    for (int i = 0; i < 8; ++i) {
-      last[l][pad_blocks * kBlock - 1 - i] =
-          static_cast<uint8_t>(bits >> (8 * i));
-    }
+    pad_blocks = FinalBlocks(in[l], length, kBlock, 8, last[l]);
   }
   for (size_t b = 0; b < pad_blocks; ++b) {
     for (int l = 0; l < kLanes; ++l) block[l] = last[l] + b * kBlock;

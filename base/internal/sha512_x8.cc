@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/internal/sha2_padding.h"
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -172,20 +174,11 @@ RM_AVX512_TARGET void Sha512X8(const uint8_t* const in[8], size_t length,
     for (int l = 0; l < kLanes; ++l) block[l] = in[l] + b * kBlock;
     CompressBlocks(s, block);
   }
-  // §5.1.2 padding: the tail, 0x80, zeros, the 128-bit big-endian bit
-  // length (the high 64 bits are zero here); one or two blocks.
-  const size_t tail = length % kBlock;
-  const size_t pad_blocks = tail + 17 <= kBlock ? 1 : 2;
+  // §5.1.2 padding: one or two blocks, the same number for every lane.
   alignas(64) uint8_t last[kLanes][2 * kBlock];
+  size_t pad_blocks = 0;
   for (int l = 0; l < kLanes; ++l) {
-    std::memset(last[l], 0, sizeof(last[l]));
-    if (tail != 0) std::memcpy(last[l], in[l] + full * kBlock, tail);
-    last[l][tail] = 0x80;
-    const uint64_t bits = static_cast<uint64_t>(length) * 8;
-    for (int i = 0; i < 8; ++i) {
-      last[l][pad_blocks * kBlock - 1 - i] =
-          static_cast<uint8_t>(bits >> (8 * i));
-    }
+    pad_blocks = FinalBlocks(in[l], length, kBlock, 16, last[l]);
   }
   for (size_t b = 0; b < pad_blocks; ++b) {
     for (int l = 0; l < kLanes; ++l) block[l] = last[l] + b * kBlock;

@@ -3,24 +3,19 @@
 #include <openssl/sha.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/types/span.h"
+#include "base/hex.h"
 #include "gtest/gtest.h"
 
 namespace realm_measurements::crypto::internal {
 namespace {
 
 std::string Hex(const uint8_t* p, size_t n) {
-  std::string s;
-  char b[3];
-  for (size_t i = 0; i < n; ++i) {
-    std::snprintf(b, sizeof(b), "%02x", p[i]);
-    s += b;
-  }
-  return s;
+  return base::HexOf(absl::MakeConstSpan(p, n));
 }
 
 // Eight digests of `len`-byte messages against the library's SHA384/512().
