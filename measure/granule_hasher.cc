@@ -20,12 +20,13 @@ constexpr int kMaxThreads = 64;
 constexpr size_t kMaxChunkGranules = 4096;  // 16 MiB chunks at most
 constexpr size_t kMaxChunksInFlight = 256;
 
-// Hashes a chunk's granules: crypto::HashEach (four SHA-256 granules at a
-// time with SHA-NI, else the allocation-free one-shot per granule), then
-// zeroes each Measurement past the digest.
 // HashEach writes with a stride: the Measurements of a chunk are contiguous.
 static_assert(sizeof(Measurement) == kMeasurementWidth);
 
+// Hashes a chunk's granules with crypto::HashEach (several granules at a
+// time where the CPU allows: SHA-256 4-way, SHA-384/512 8-way; else the
+// allocation-free one-shot per granule), then zeroes each Measurement past
+// the digest.
 class ThreadDigest {
  public:
   absl::Status HashAll(HashAlgorithm algorithm, const uint8_t* data,
