@@ -879,6 +879,10 @@ Exit status:
 
 Environment:
   BUILD_WORKING_DIRECTORY  relative paths resolve against it (bazel run)
+  REALM_MEASUREMENTS_MULTI_BUFFER=0
+                           hash granules one at a time through the crypto
+                           library instead of 4 (SHA-256, x86 SHA-NI) or 8
+                           (SHA-384/512, AVX-512) at once; same results
 
 Example:
   realm-measurements --num-wps 6 --num-bps 6 kvmtool --realm -c 1 -m 512M
