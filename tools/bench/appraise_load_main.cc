@@ -53,6 +53,9 @@ ABSL_FLAG(int, depth, 4, "calls in flight per channel");
 ABSL_FLAG(std::string, server, "grpc/realm-measurements-server",
           "server binary to start");
 ABSL_FLAG(std::string, vectors, "testdata/vectors", "test vector directory");
+ABSL_FLAG(std::vector<std::string>, server_flags, {},
+          "more flags for the server, comma-separated (e.g. "
+          "--server_flags=--max_cheap_calls=2)");
 ABSL_FLAG(double, in_process_seconds, 0.4,
           "CPU seconds per in-process function per round (one round before "
           "the first window and after each)");
@@ -234,8 +237,15 @@ int Run() {
   absl::StatusOr<service::testing::Replica> server =
       service::testing::StartServer(
           absl::GetFlag(FLAGS_server), dir,
-          {absl::StrCat("--data_dir=", dir, "/data"), "--ear_key=" + key_path,
-           "--access_log=false"});
+          [&] {
+            std::vector<std::string> args = {
+                absl::StrCat("--data_dir=", dir, "/data"),
+                "--ear_key=" + key_path, "--access_log=false"};
+            for (const std::string& f : absl::GetFlag(FLAGS_server_flags)) {
+              args.push_back(f);
+            }
+            return args;
+          }());
   if (!server.ok()) {
     std::fprintf(stderr, "ERROR %s\n", server.status().ToString().c_str());
     return 1;
