@@ -753,6 +753,68 @@ TEST_F(IntegrationTest, ReplayEventLogT2Sha256) {
       << s.error_message();
 }
 
+// A firmware (CCEL) log on its own, with the realm's hash algorithm given:
+// REMs from zero, RIM unknown. Expected values: SHA-512 over the logged
+// digests (TF-RMM H(REM || digest)), computed here, not by the replay code.
+TEST_F(IntegrationTest, ReplayEventLogFirmwareLogOnItsOwn) {
+  auto stub = ts_.Stub();
+  v1::ReplayEventLogRequest req;
+  req.set_event_log(ReadFileOrDie("testdata/grpc/fw-sha512.bin"));
+  req.set_source(v1::LOG_SOURCE_FIRMWARE);
+  req.set_hash_algorithm(v1::HASH_ALGORITHM_SHA512);
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  v1::ReplayEventLogResponse r;
+  ::grpc::Status s = stub->ReplayEventLog(&ctx, req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.hash_algorithm(), v1::HASH_ALGORITHM_SHA512);
+  EXPECT_TRUE(r.rim().empty());  // no VMM log: the RIM is unknown
+  auto sha512 = [](const std::string& bytes) {
+    absl::StatusOr<std::vector<uint8_t>> d = crypto::HashOnce(
+        crypto::DigestAlgorithm::kSha512,
+        absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bytes.data()),
+                            bytes.size()));
+    EXPECT_TRUE(d.ok());
+    return d.ok() ? std::string(d->begin(), d->end()) : std::string();
+  };
+  const std::string zero(64, '\0');
+  const std::string action = "Calling EFI Application from Boot Option";
+  ASSERT_EQ(r.rems_size(), 4);
+  EXPECT_EQ(r.rems(0), zero);
+  EXPECT_EQ(r.rems(1), zero);
+  EXPECT_EQ(Hex(r.rems(2)), Hex(sha512(zero + sha512(action))));
+  EXPECT_EQ(Hex(r.rems(3)), Hex(sha512(zero + sha512(std::string(4, '\0')))));
+  EXPECT_TRUE(
+      absl::StrContains(r.report_text(), "RIM: unknown (no VMM log replayed)"))
+      << r.report_text();
+
+  // Without the algorithm nothing creates the realm: refused.
+  req.clear_hash_algorithm();
+  ::grpc::ClientContext ctx2;
+  SetDeadline(ctx2);
+  s = stub->ReplayEventLog(&ctx2, req, &r);
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "replay: "))
+      << s.error_message();
+  // SHA-384 realms need RMM 2.0: UNIMPLEMENTED under 1.0.
+  req.set_hash_algorithm(v1::HASH_ALGORITHM_SHA384);
+  ::grpc::ClientContext ctx3;
+  SetDeadline(ctx3);
+  s = stub->ReplayEventLog(&ctx3, req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::UNIMPLEMENTED)
+      << s.error_message();
+  // With a VMM log the given algorithm must be the log's.
+  v1::ReplayEventLogRequest vmm;
+  vmm.set_event_log(ReadFileOrDie("testdata/grpc/t2-qemu-sha256.bin"));
+  vmm.set_hash_algorithm(v1::HASH_ALGORITHM_SHA512);
+  ::grpc::ClientContext ctx4;
+  SetDeadline(ctx4);
+  s = stub->ReplayEventLog(&ctx4, vmm, &r);
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "sha512"))
+      << s.error_message();
+}
+
 TEST_F(IntegrationTest, ServiceInfoReportsCapabilities) {
   auto stub = ts_.Stub();
   ::grpc::ClientContext ctx;
