@@ -758,14 +758,18 @@ TEST_F(IntegrationTest, ReplayEventLogT2Sha256) {
 // digests (TF-RMM H(REM || digest)), computed here, not by the replay code.
 TEST_F(IntegrationTest, ReplayEventLogFirmwareLogOnItsOwn) {
   auto stub = ts_.Stub();
+  auto replay = [&stub](const v1::ReplayEventLogRequest& q,
+                        v1::ReplayEventLogResponse* out) {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    return stub->ReplayEventLog(&ctx, q, out);
+  };
   v1::ReplayEventLogRequest req;
   req.set_event_log(ReadFileOrDie("testdata/grpc/fw-sha512.bin"));
   req.set_source(v1::LOG_SOURCE_FIRMWARE);
   req.set_hash_algorithm(v1::HASH_ALGORITHM_SHA512);
-  ::grpc::ClientContext ctx;
-  SetDeadline(ctx);
   v1::ReplayEventLogResponse r;
-  ::grpc::Status s = stub->ReplayEventLog(&ctx, req, &r);
+  ::grpc::Status s = replay(req, &r);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(r.hash_algorithm(), v1::HASH_ALGORITHM_SHA512);
   EXPECT_TRUE(r.rim().empty());  // no VMM log: the RIM is unknown
@@ -790,26 +794,20 @@ TEST_F(IntegrationTest, ReplayEventLogFirmwareLogOnItsOwn) {
 
   // Without the algorithm nothing creates the realm: refused.
   req.clear_hash_algorithm();
-  ::grpc::ClientContext ctx2;
-  SetDeadline(ctx2);
-  s = stub->ReplayEventLog(&ctx2, req, &r);
+  s = replay(req, &r);
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(absl::StartsWith(s.error_message(), "replay: "))
       << s.error_message();
   // SHA-384 realms need RMM 2.0: UNIMPLEMENTED under 1.0.
   req.set_hash_algorithm(v1::HASH_ALGORITHM_SHA384);
-  ::grpc::ClientContext ctx3;
-  SetDeadline(ctx3);
-  s = stub->ReplayEventLog(&ctx3, req, &r);
+  s = replay(req, &r);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::UNIMPLEMENTED)
       << s.error_message();
   // With a VMM log the given algorithm must be the log's.
   v1::ReplayEventLogRequest vmm;
   vmm.set_event_log(ReadFileOrDie("testdata/grpc/t2-qemu-sha256.bin"));
   vmm.set_hash_algorithm(v1::HASH_ALGORITHM_SHA512);
-  ::grpc::ClientContext ctx4;
-  SetDeadline(ctx4);
-  s = stub->ReplayEventLog(&ctx4, vmm, &r);
+  s = replay(vmm, &r);
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(absl::StrContains(s.error_message(), "sha512"))
       << s.error_message();

@@ -235,28 +235,40 @@ class CountingProgress : public MeasureProgress {
   int starts_ = 0, finishes_ = 0;
 };
 
-TEST(Measure, LayoutDigestsAndProgress) {
-  // A payload of our own bytes: its SHA-256 in the layout is OpenSSL's.
-  const std::vector<uint8_t> firmware(3 * 4096 + 5, 0xa5);
+// The fixture VMM's realm: SHA-256, 1 MiB of RAM at 0x8000_0000.
+absl::Status FixtureRealm(RealmConfig& config) {
+  config.set_hash_algorithm(HashAlgorithm::kSha256);
+  HostCaps vm;
+  vm.ipa_bits = 33;
+  if (absl::Status s = config.caps().Restrict(vm); !s.ok()) return s;
+  return config.AddRam(0x80000000, 1 << 20);
+}
+
+// A request of the fixture VMM `model` with layout digests.
+MeasureRequest FixtureRequest(VmmModel model) {
   MeasureRequest req;
   req.overrides.num_wps = 6;
   req.overrides.num_bps = 6;
   req.vmm_name = "fixture";
-  req.model = [](const VmmInputs&, absl::Span<const std::string>,
-                 RealmConfig& config) -> absl::Status {
-    config.set_hash_algorithm(HashAlgorithm::kSha256);
-    HostCaps vm;
-    vm.ipa_bits = 33;
-    if (absl::Status s = config.caps().Restrict(vm); !s.ok()) return s;
-    if (absl::Status s = config.AddRam(0x80000000, 1 << 20); !s.ok()) return s;
+  req.model = model;
+  req.layout_digests = true;
+  return req;
+}
+
+TEST(Measure, LayoutDigestsAndProgress) {
+  // A payload of our own bytes: its SHA-256 in the layout is OpenSSL's.
+  const std::vector<uint8_t> firmware(3 * 4096 + 5, 0xa5);
+  MeasureRequest req = FixtureRequest([](const VmmInputs&,
+                                         absl::Span<const std::string>,
+                                         RealmConfig& config) -> absl::Status {
+    if (absl::Status s = FixtureRealm(config); !s.ok()) return s;
     config.AddRemBlob(
         2, Blob{"extra", 0x80000000, 0,
                 Payload::FromBytes("extra", std::vector<uint8_t>(100, 1))});
     return config.AddRimBlob(Blob{
         "firmware", 0x80000000, 0,
         Payload::FromBytes("fw", std::vector<uint8_t>(3 * 4096 + 5, 0xa5))});
-  };
-  req.layout_digests = true;
+  });
   CountingProgress progress;
   req.progress = &progress;
   absl::StatusOr<MeasureResult> r = Measure(req);
@@ -298,26 +310,18 @@ TEST(Measure, LayoutDigestsRunBesideAFailingMeasurement) {
   // The digest pass runs on its own thread beside the measurement; when the
   // measurement fails, its error is the result and the pass is stopped and
   // joined (no hang, no use of the freed config: ASan/TSan runs).
-  MeasureRequest req;
-  req.overrides.num_wps = 6;
-  req.overrides.num_bps = 6;
-  req.vmm_name = "fixture";
-  req.model = [](const VmmInputs&, absl::Span<const std::string>,
-                 RealmConfig& config) -> absl::Status {
-    config.set_hash_algorithm(HashAlgorithm::kSha256);
-    HostCaps vm;
-    vm.ipa_bits = 33;
-    if (absl::Status s = config.caps().Restrict(vm); !s.ok()) return s;
-    if (absl::Status s = config.AddRam(0x80000000, 1 << 20); !s.ok()) return s;
-    return config.AddRimBlob(
-        Blob{"firmware", 0x80000000, 0,
-             Payload::FromStream(
-                 "fw", 8192,
-                 []() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
-                   return std::make_unique<FailingStream>();
-                 })});
-  };
-  req.layout_digests = true;
+  MeasureRequest req =
+      FixtureRequest([](const VmmInputs&, absl::Span<const std::string>,
+                        RealmConfig& config) -> absl::Status {
+        if (absl::Status s = FixtureRealm(config); !s.ok()) return s;
+        return config.AddRimBlob(
+            Blob{"firmware", 0x80000000, 0,
+                 Payload::FromStream(
+                     "fw", 8192,
+                     []() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
+                       return std::make_unique<FailingStream>();
+                     })});
+      });
   for (int i = 0; i < 20; ++i) {
     absl::StatusOr<MeasureResult> r = Measure(req);
     ASSERT_FALSE(r.ok());
