@@ -449,27 +449,21 @@ absl::Status HashEach(DigestAlgorithm algorithm, const uint8_t* data,
         absl::StrCat("digest output stride: expected at least ", n,
                      " bytes, found ", out_stride));
   }
+  // Whole groups of `lanes` messages through the multi-buffer hashers, the
+  // rest one at a time.
   size_t i = 0;
-  const int lanes = HashEachLanes(algorithm);
-  if (lanes == 4) {
-    for (; i + 4 <= count; i += 4) {
-      const uint8_t* in[4];
-      uint8_t* dst[4];
-      for (size_t l = 0; l < 4; ++l) {
-        in[l] = data + (i + l) * length;
-        dst[l] = out + (i + l) * out_stride;
-      }
-      internal::Sha256X4(in, length, dst);
+  const size_t lanes = static_cast<size_t>(HashEachLanes(algorithm));
+  const bool sha384 = algorithm == DigestAlgorithm::kSha384;
+  for (; lanes > 1 && i + lanes <= count; i += lanes) {
+    const uint8_t* in[8];
+    uint8_t* dst[8];
+    for (size_t l = 0; l < lanes; ++l) {
+      in[l] = data + (i + l) * length;
+      dst[l] = out + (i + l) * out_stride;
     }
-  } else if (lanes == 8) {
-    const bool sha384 = algorithm == DigestAlgorithm::kSha384;
-    for (; i + 8 <= count; i += 8) {
-      const uint8_t* in[8];
-      uint8_t* dst[8];
-      for (size_t l = 0; l < 8; ++l) {
-        in[l] = data + (i + l) * length;
-        dst[l] = out + (i + l) * out_stride;
-      }
+    if (lanes == 4) {
+      internal::Sha256X4(in, length, dst);
+    } else {
       internal::Sha512X8(in, length, sha384, dst);
     }
   }

@@ -78,19 +78,8 @@ constexpr int kMaxCatalogueImages = 64;
                      : eventlog::LogSource::kVmm;
   if (absl::Status s = cancel(); !s.ok()) return ToGrpc(s);
   ropts.rmm_version = rmm_version.value_or(measure::RmmVersion::k1_0);
-  switch (request->hash_algorithm()) {
-    case v1::HASH_ALGORITHM_SHA256:
-      ropts.realm_hash_algorithm = measure::HashAlgorithm::kSha256;
-      break;
-    case v1::HASH_ALGORITHM_SHA384:
-      ropts.realm_hash_algorithm = measure::HashAlgorithm::kSha384;
-      break;
-    case v1::HASH_ALGORITHM_SHA512:
-      ropts.realm_hash_algorithm = measure::HashAlgorithm::kSha512;
-      break;
-    default:  // UNSPECIFIED (CheckRequest refused unknown numbers)
-      break;
-  }
+  ropts.realm_hash_algorithm =
+      internal::MeasureHashFromProto(request->hash_algorithm());
   response->set_rmm_version(ToProto(ropts.rmm_version));
   eventlog::Replayer replayer(&*catalogue);
   if (absl::Status s = replayer.Replay(*log, ropts); !s.ok()) {

@@ -23,25 +23,22 @@ constexpr size_t kMaxChunksInFlight = 256;
 // HashEach writes with a stride: the Measurements of a chunk are contiguous.
 static_assert(sizeof(Measurement) == kMeasurementWidth);
 
-// Hashes a chunk's granules with crypto::HashEach (several granules at a
-// time where the CPU allows: SHA-256 4-way, SHA-384/512 8-way; else the
-// allocation-free one-shot per granule), then zeroes each Measurement past
-// the digest.
-class ThreadDigest {
- public:
-  absl::Status HashAll(HashAlgorithm algorithm, const uint8_t* data,
+// Hashes `granules` granules at `data` into `out` with crypto::HashEach
+// (several granules at a time where the CPU allows: SHA-256 4-way,
+// SHA-384/512 8-way; else the allocation-free one-shot per granule), then
+// zeroes each Measurement past the digest.
+absl::Status HashChunk(HashAlgorithm algorithm, const uint8_t* data,
                        size_t granules, Measurement* out) {
-    const size_t n = HashSize(algorithm);
-    absl::Status s =
-        crypto::HashEach(ToDigestAlgorithm(algorithm), data, granules,
-                         kGranuleSize, out->data(), sizeof(Measurement));
-    if (!s.ok()) return s;
-    for (size_t i = 0; i < granules; ++i) {
-      std::memset(out[i].data() + n, 0, out[i].size() - n);
-    }
-    return absl::OkStatus();
+  const size_t n = HashSize(algorithm);
+  absl::Status s =
+      crypto::HashEach(ToDigestAlgorithm(algorithm), data, granules,
+                       kGranuleSize, out->data(), sizeof(Measurement));
+  if (!s.ok()) return s;
+  for (size_t i = 0; i < granules; ++i) {
+    std::memset(out[i].data() + n, 0, out[i].size() - n);
   }
-};
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -110,9 +107,9 @@ struct GranuleHasher::Pool {
   }
 
   static void HashGranules(const uint8_t* data, Slot& slot,
-                           HashAlgorithm algorithm, ThreadDigest& digest) {
+                           HashAlgorithm algorithm) {
     absl::Status s =
-        digest.HashAll(algorithm, data, slot.granules, slot.digests.data());
+        HashChunk(algorithm, data, slot.granules, slot.digests.data());
     if (!s.ok()) slot.error = s;
   }
 
@@ -122,7 +119,7 @@ struct GranuleHasher::Pool {
   // replaces the chunk's digests (granules = 0), as a sequential read would.
   void ReadAndHash(Slot& slot, const Payload::Reader& reader, size_t run_lead,
                    uint64_t run_granules, HashAlgorithm a,
-                   std::vector<uint8_t>& buf, ThreadDigest& digest) {
+                   std::vector<uint8_t>& buf) {
     const uint64_t g0 = slot.chunk * chunk_granules;
     const uint64_t g1 = std::min<uint64_t>(g0 + chunk_granules, run_granules);
     slot.granules = static_cast<size_t>(g1 - g0);
@@ -147,13 +144,12 @@ struct GranuleHasher::Pool {
       return;
     }
     std::memset(buf.data() + head + data, 0, bytes - head - data);
-    HashGranules(buf.data(), slot, a, digest);
+    HashGranules(buf.data(), slot, a);
   }
 
   // Claims the oldest waiting chunk, (reads and) hashes it, marks it done.
   // Called with `lock` held; returns with it held.
-  void HashOne(std::unique_lock<std::mutex>& lock, std::vector<uint8_t>& buf,
-               ThreadDigest& digest) {
+  void HashOne(std::unique_lock<std::mutex>& lock, std::vector<uint8_t>& buf) {
     Slot& slot = At(claim++);
     const HashAlgorithm a = algorithm;
     const Payload::Reader* reader = positional;
@@ -161,9 +157,9 @@ struct GranuleHasher::Pool {
     const uint64_t run_granules = total_granules;
     lock.unlock();
     if (reader != nullptr) {
-      ReadAndHash(slot, *reader, run_lead, run_granules, a, buf, digest);
+      ReadAndHash(slot, *reader, run_lead, run_granules, a, buf);
     } else {
-      HashGranules(slot.buf.data(), slot, a, digest);
+      HashGranules(slot.buf.data(), slot, a);
     }
     lock.lock();
     slot.done = true;
@@ -171,13 +167,12 @@ struct GranuleHasher::Pool {
   }
 
   void Worker() {
-    ThreadDigest digest;
     std::vector<uint8_t> buf;  // grown on the first positional chunk
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
       work_cv.wait(lock, [this] { return WorkOrShutdown(); });
       if (shutdown) return;
-      HashOne(lock, buf, digest);
+      HashOne(lock, buf);
     }
   }
 };
@@ -254,7 +249,6 @@ absl::Status GranuleHasher::Run(Payload::Reader& reader, size_t lead,
   } else if (p.slots.front().buf.size() != capacity) {
     for (Pool::Slot& slot : p.slots) slot.buf.resize(capacity);
   }
-  ThreadDigest digest;
   absl::Status result;
   bool eof = positional && chunks == 0;
   bool first = true;
@@ -335,7 +329,7 @@ absl::Status GranuleHasher::Run(Payload::Reader& reader, size_t lead,
       continue;
     }
     if (p.claim < p.tail) {
-      p.HashOne(lock, p.caller_buf, digest);  // help the workers
+      p.HashOne(lock, p.caller_buf);  // help the workers
       continue;
     }
     p.done_cv.wait(lock, [&p] { return p.HeadDone(); });

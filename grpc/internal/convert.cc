@@ -64,6 +64,20 @@ std::optional<measure::RmmVersion> FromProto(v1::RmmVersion v) {
   }
 }
 
+std::optional<measure::HashAlgorithm> MeasureHashFromProto(
+    v1::HashAlgorithm a) {
+  switch (a) {
+    case v1::HASH_ALGORITHM_SHA256:
+      return measure::HashAlgorithm::kSha256;
+    case v1::HASH_ALGORITHM_SHA384:
+      return measure::HashAlgorithm::kSha384;
+    case v1::HASH_ALGORITHM_SHA512:
+      return measure::HashAlgorithm::kSha512;
+    default:  // UNSPECIFIED (undefined numbers never get here, see header)
+      return std::nullopt;
+  }
+}
+
 v1::HashAlgorithm ToProto(corim::RealmHashAlgorithm a) {
   switch (a) {
     case corim::RealmHashAlgorithm::kSha256:

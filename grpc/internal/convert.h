@@ -64,6 +64,8 @@ void ToProto(const corim::VerificationReport& r, v1::VerifyTokenResponse* out,
 // A request's RmmVersion: nullopt for UNSPECIFIED (the caller's default).
 // Undefined numbers are refused by CheckEnumValues before this runs.
 std::optional<measure::RmmVersion> FromProto(v1::RmmVersion v);
+// A measurement hash algorithm; nullopt for UNSPECIFIED.
+std::optional<measure::HashAlgorithm> MeasureHashFromProto(v1::HashAlgorithm a);
 
 // SHA256/384/512; UNSPECIFIED is INVALID_ARGUMENT naming `field`.
 absl::StatusOr<corim::RealmHashAlgorithm> FromProto(v1::HashAlgorithm a,

@@ -44,6 +44,7 @@
 #include "grpc/internal/replica_cluster.h"
 #include "proto/realm_measurements/v1/service.grpc.pb.h"
 #include "tools/bench/appraisal_work.h"
+#include "tools/bench/bench_util.h"
 
 ABSL_FLAG(int, seconds, 12, "measured seconds of load (all windows)");
 ABSL_FLAG(int, windows, 6, "load windows, with in-process rounds between");
@@ -207,13 +208,6 @@ LoadFigures Drive(Stubs& stubs, const v1::AppraiseTokenRequest& request,
   return f;
 }
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 == 1 ? v[v.size() / 2]
-                           : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
 int Run() {
   const std::string vectors = absl::GetFlag(FLAGS_vectors);
   absl::StatusOr<Workload> w = Token02(vectors);
@@ -234,18 +228,15 @@ int Run() {
     k << *ear_key->ToPem();
   }
   chmod(key_path.c_str(), 0600);
+  std::vector<std::string> server_args = {
+      absl::StrCat("--data_dir=", dir, "/data"), "--ear_key=" + key_path,
+      "--access_log=false"};
+  for (const std::string& f : absl::GetFlag(FLAGS_server_flags)) {
+    server_args.push_back(f);
+  }
   absl::StatusOr<service::testing::Replica> server =
-      service::testing::StartServer(
-          absl::GetFlag(FLAGS_server), dir,
-          [&] {
-            std::vector<std::string> args = {
-                absl::StrCat("--data_dir=", dir, "/data"),
-                "--ear_key=" + key_path, "--access_log=false"};
-            for (const std::string& f : absl::GetFlag(FLAGS_server_flags)) {
-              args.push_back(f);
-            }
-            return args;
-          }());
+      service::testing::StartServer(absl::GetFlag(FLAGS_server), dir,
+                                    server_args);
   if (!server.ok()) {
     std::fprintf(stderr, "ERROR %s\n", server.status().ToString().c_str());
     return 1;

@@ -1,16 +1,20 @@
 // Helpers shared by the whole-process and in-process measurement benchmarks
-// (cli_process_bench.cc, measure_bench.cc): the clock, the load average and
-// the generated payloads both time.
+// (cli_process_bench.cc, measure_bench.cc, appraise_load_main.cc): the clock,
+// the median, the load average and the generated payloads.
 #ifndef REALM_MEASUREMENTS_TOOLS_BENCH_BENCH_UTIL_H_
 #define REALM_MEASUREMENTS_TOOLS_BENCH_BENCH_UTIL_H_
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace realm_measurements::bench {
 
 // Seconds on the monotonic clock.
 double Now();
+
+// The median of `v` (0 when empty).
+double Median(std::vector<double> v);
 
 // "/proc/loadavg" 1/5/15-minute figures, space separated.
 std::string LoadAverage();

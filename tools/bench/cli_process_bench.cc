@@ -42,6 +42,7 @@ namespace crypto = realm_measurements::crypto;
 namespace {
 
 using realm_measurements::bench::LoadAverage;
+using realm_measurements::bench::Median;
 using realm_measurements::bench::Now;
 
 constexpr uint64_t kMiB = 1 << 20;
@@ -188,12 +189,6 @@ void Pause(double seconds) {
   if (seconds > 0) {
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   }
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 }  // namespace
