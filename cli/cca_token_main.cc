@@ -44,6 +44,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/crypto.h"
 #include "base/file_reading.h"
+#include "base/json_text.h"
 #include "base/working_directory.h"
 #include "corim/appraisal.h"
 #include "corim/cbor.h"
@@ -464,11 +465,8 @@ Outcome ProcessToken(const Args& args, const Loaded& in,
   if (args.command == "decode") {
     const std::string json = TokenToJson(*token, decode_options);
     o.json = nlohmann::json::parse(json);
-    o.text = args.format == "json"
-                 ? o.json.dump(2, ' ', false,
-                               nlohmann::json::error_handler_t::replace) +
-                       "\n"
-                 : TokenToText(*token, decode_options);
+    o.text = args.format == "json" ? base::JsonText(o.json, 2) + "\n"
+                                   : TokenToText(*token, decode_options);
     return o;
   }
   std::optional<crypto::EcPublicKey> cpak;
@@ -504,9 +502,7 @@ Outcome ProcessToken(const Args& args, const Loaded& in,
     if (!r.cpak_source.empty()) o.json["cpak-source"] = r.cpak_source;
     if (no_anchor) o.json["first-failure"] = r.first_failure;
     o.text = args.format == "json"
-                 ? o.json.dump(2, ' ', false,
-                               nlohmann::json::error_handler_t::replace) +
-                       "\n"
+                 ? base::JsonText(o.json, 2) + "\n"
                  : VerificationReportToText(r.verification) +
                        (no_anchor ? r.first_failure + "\n" : "");
     return o;
@@ -537,9 +533,7 @@ Outcome ProcessToken(const Args& args, const Loaded& in,
         eventlog::RemPolicyToJson(*rem_policy, rem_algorithm));
   }
   if (args.format == "json") {
-    o.text =
-        o.json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-        "\n";
+    o.text = base::JsonText(o.json, 2) + "\n";
   } else {
     o.text = AppraisalToText(result);
     if (rem_policy) {
@@ -625,9 +619,7 @@ int RunBatch(const Args& args, const Loaded& in) {
     }
     out["exit"] = code;
     worst = std::max(worst, code);
-    std::cout << out.dump(-1, ' ', false,
-                          nlohmann::json::error_handler_t::replace)
-              << "\n";
+    std::cout << base::JsonText(out, -1) << "\n";
   }
   return worst;
 }

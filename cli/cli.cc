@@ -22,6 +22,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/crypto.h"
+#include "base/json_text.h"
 #include "measure/comid_json.h"
 #include "measure/digest_cache.h"
 #include "measure/endorsements.h"
@@ -635,7 +636,7 @@ std::string JsonReport(const MeasureResult& result) {
   OJson w = OJson::array();
   for (const std::string& s : result.warnings) w.push_back(s);
   doc["warnings"] = std::move(w);
-  return doc.dump(2, ' ', /*ensure_ascii=*/false) + "\n";
+  return base::JsonText(doc, 2) + "\n";
 }
 
 // The files the command line names (issue 14): what is read and what is
@@ -1092,7 +1093,7 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
       }
       if (doc.is_object()) {
         doc["endorsements"] = std::move(list);
-        report = doc.dump(2, ' ', /*ensure_ascii=*/false) + "\n";
+        report = base::JsonText(doc, 2) + "\n";
       }
     }
     out << report;
@@ -1240,7 +1241,7 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
       }
       doc["endorsements"] = std::move(list);
     }
-    out << doc.dump(2, ' ', /*ensure_ascii=*/false) << "\n";
+    out << base::JsonText(doc, 2) << "\n";
   }
   out.flush();
   return 0;

@@ -545,6 +545,20 @@ TEST(Cli, JsonFormat) {
       t.out, "RIM: " + j["measurements"]["rim"].get<std::string>() + "\n"));
 }
 
+// Linux file names are bytes, not UTF-8: a payload path with an invalid
+// byte is written as U+FFFD (nlohmann's default handler threw, and the
+// uncaught exception aborted the process).
+TEST(Cli, JsonFormatNonUtf8PathIsReplaced) {
+  const std::string dir = NewDir("json-non-utf8");
+  const std::string fw = dir + "/fw\xff.bin";
+  WriteFile(fw, "FW CONTENT");
+  Result r = RunTool({"--format", "json", "--num-wps", "6", "--num-bps", "6",
+                      "-f", fw, "cloud-hv"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(r.out);
+  EXPECT_EQ(j["layout"]["blobs"][0]["source"], dir + "/fw\xef\xbf\xbd.bin");
+}
+
 // --- Issue 14: payloads must be regular files; outputs destroy nothing ----
 
 // The three real VMM models.

@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "base/hex.h"
+#include "base/json_text.h"
 #include "base/status_macros.h"
 #include "corim/cose.h"
 #include "nlohmann/json.hpp"
@@ -477,12 +478,6 @@ Json EarObject(const CcaToken& token, const AppraisalResult& result,
   return ear;
 }
 
-// Token text claims are not UTF-8 checked by the CBOR layer: dumps replace
-// bad sequences instead of throwing.
-std::string Dump(const Json& j, int indent) {
-  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
-}
-
 // The report object of AppraisalToJson around the given verification and
 // EAR objects.
 Json ReportObject(const AppraisalResult& result, Json verification, Json ear) {
@@ -529,7 +524,7 @@ Json ReportObject(const AppraisalResult& result, Json verification, Json ear) {
 
 std::string EarToJson(const CcaToken& token, const AppraisalResult& result,
                       const EarOptions& options) {
-  return Dump(EarObject(token, result, options), -1);
+  return base::JsonText(EarObject(token, result, options), -1);
 }
 
 absl::StatusOr<std::string> EarKeyId(const crypto::EcPrivateKey& key) {
@@ -667,7 +662,7 @@ std::string AppraisalToText(const AppraisalResult& result) {
 std::string AppraisalToJson(const CcaToken& token,
                             const AppraisalResult& result,
                             const EarOptions& options) {
-  return Dump(
+  return base::JsonText(
       ReportObject(result,
                    Json::parse(VerificationReportToJson(result.verification)),
                    EarObject(token, result, options)),
@@ -679,9 +674,9 @@ AppraisalDocuments AppraisalToDocuments(const CcaToken& token,
                                         const EarOptions& options) {
   AppraisalDocuments d;
   Json ear = EarObject(token, result, options);
-  d.ear_json = Dump(ear, -1);
+  d.ear_json = base::JsonText(ear, -1);
   d.verification_json = VerificationReportToJson(result.verification);
-  d.report_json = Dump(
+  d.report_json = base::JsonText(
       ReportObject(result, Json::parse(d.verification_json), std::move(ear)),
       2);
   return d;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/hex.h"
+#include "base/json_text.h"
 #include "corim/internal/comid_keys.h"
 #include "corim/internal/expected_found.h"
 #include "nlohmann/json.hpp"
@@ -662,9 +663,7 @@ Json TripleLegacyJson(const RealmReferenceValue& r,
 Json IdentifierJson(const Identifier& id) { return IdentifierText(id); }
 
 // Text decoded from CBOR is not necessarily UTF-8: replace, never throw.
-std::string Dump(const Json& j) {
-  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
-}
+std::string Dump(const Json& j) { return base::JsonText(j, 2) + "\n"; }
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/hex.h"
+#include "base/json_text.h"
 #include "base/status_macros.h"
 #include "corim/internal/comid_keys.h"
 #include "corim/internal/expected_found.h"
@@ -595,7 +596,7 @@ std::string PlatformEndorsementsToJson(const PlatformEndorsements& e) {
   Json j = {{"profile", PlatformProfileId(e.profile)},
             {"reference-values", std::move(refs)},
             {"trust-anchors", std::move(tas)}};
-  return j.dump(2, ' ', false, Json::error_handler_t::replace);
+  return base::JsonText(j, 2);
 }
 
 }  // namespace realm_measurements::corim

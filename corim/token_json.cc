@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/crypto.h"
 #include "base/hex.h"
+#include "base/json_text.h"
 #include "corim/cbor.h"
 #include "corim/cose.h"
 #include "corim/verify.h"
@@ -189,8 +190,7 @@ OJson DecodeJson(const CcaToken& t, const TokenDecodeOptions& options) {
 }  // namespace
 
 std::string TokenToJson(const CcaToken& t, const TokenDecodeOptions& options) {
-  return DecodeJson(t, options)
-      .dump(-1, ' ', false, OJson::error_handler_t::replace);
+  return base::JsonText(DecodeJson(t, options), -1);
 }
 
 std::string TokenToText(const CcaToken& t, const TokenDecodeOptions& options) {
@@ -203,17 +203,14 @@ std::string TokenToText(const CcaToken& t, const TokenDecodeOptions& options) {
                          : std::string("no alg")),
                     "):\n");
     for (const OJson& c : j[part]["claims"]) {
-      absl::StrAppend(
-          &out, "  ", c["key"].dump(),
-          c["name"].is_null() ? std::string(" (unknown)")
-                              : " " + c["name"].get<std::string>(),
-          ": ",
-          c["value"].dump(-1, ' ', false, OJson::error_handler_t::replace),
-          "\n");
+      absl::StrAppend(&out, "  ", base::JsonText(c["key"], -1),
+                      c["name"].is_null() ? std::string(" (unknown)")
+                                          : " " + c["name"].get<std::string>(),
+                      ": ", base::JsonText(c["value"], -1), "\n");
     }
   }
-  absl::StrAppend(&out, "rak: ", j["rak"].dump(), "\n");
-  absl::StrAppend(&out, "binder: ", j["binder"].dump(), "\n");
+  absl::StrAppend(&out, "rak: ", base::JsonText(j["rak"], -1), "\n");
+  absl::StrAppend(&out, "binder: ", base::JsonText(j["binder"], -1), "\n");
   return out;
 }
 

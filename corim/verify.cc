@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "base/hex.h"
 #include "base/json_limits.h"
+#include "base/json_text.h"
 #include "base/status_macros.h"
 #include "corim/cose.h"
 #include "nlohmann/json.hpp"
@@ -584,9 +585,9 @@ std::string VerificationReportToJson(const VerificationReport& r) {
                       {"strict", r.strict},
                       {"lints", lints},
                       {"ok", r.ok()}};
-  // Token text claims are not UTF-8 checked by the CBOR layer: replace bad
-  // sequences instead of throwing.
-  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Token text claims are not UTF-8 checked by the CBOR layer: JsonText
+  // replaces bad sequences instead of throwing.
+  return base::JsonText(j, 2);
 }
 
 std::string VerificationReportToText(const VerificationReport& r) {

@@ -63,7 +63,8 @@ class Cli(unittest.TestCase):
         return path
 
     def run_cli(self, *args):
-        p = subprocess.run([EVENTLOG, *args], capture_output=True, text=True)
+        p = subprocess.run([EVENTLOG, *args], capture_output=True, text=True,
+                           errors="replace")
         return p.returncode, p.stdout, p.stderr
 
     def test_firmware_log_on_its_own(self):
@@ -157,6 +158,16 @@ class Cli(unittest.TestCase):
                                   "pcr")
         self.assertEqual(rc, 2)
         self.assertIn("--index given twice", err)
+
+    def test_json_error_with_non_utf8_path(self):
+        # File names are bytes: an invalid byte is written as U+FFFD
+        # (the JSON writer used to throw, and the process aborted).
+        path = os.path.join(os.fsencode(self.dir), b"no\xffne.bin")
+        rc, out, _ = self.run_cli("parse", path, "--format", "json")
+        self.assertEqual(rc, 1)
+        e = json.loads(out)["error"]
+        self.assertEqual(e["class"], "io")
+        self.assertTrue(e["path"].endswith("no\ufffdne.bin"), e["path"])
 
     def test_parse_errors_in_json(self):
         with open(T2, "rb") as f:

@@ -25,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/json_text.h"
 #include "base/working_directory.h"
 #include "eventlog/dtb_synthesis.h"
 #include "eventlog/errors.h"
@@ -131,7 +132,9 @@ json ErrorJson(const Failure& f) {
 // The one-line message on stderr; for a firmware log, which one.
 int Fail(const Failure& f, bool as_json) {
   if (as_json) {
-    std::printf("%s\n", json{{"error", ErrorJson(f)}}.dump(2).c_str());
+    std::printf("%s\n", realm_measurements::base::JsonText(
+                            json{{"error", ErrorJson(f)}}, 2)
+                            .c_str());
   }
   std::string where = f.log.has_value() && *f.log > 0
                           ? absl::StrCat("log ", *f.log, " (", f.path, "): ")
@@ -226,7 +229,7 @@ json PayloadJson(const el::Event& e) {
 std::string PayloadText(const el::Event& e) {
   json j = PayloadJson(e);
   j.erase("kind");
-  return j.empty() ? "" : j.dump();
+  return j.empty() ? "" : realm_measurements::base::JsonText(j, -1);
 }
 
 const char* EndName(el::LogEnd end) {
@@ -273,7 +276,7 @@ void PrintLog(const el::EventLog& log, bool as_json) {
     j["end"] = EndName(log.end);
     j["end_offset"] = log.end_offset;
     if (!log.truncation.empty()) j["truncation"] = log.truncation;
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", realm_measurements::base::JsonText(j, 2).c_str());
     return;
   }
   for (const el::Event& e : log.events) {
@@ -536,7 +539,7 @@ int main(int argc, char** argv) {
       j["error"] = ErrorJson(Failure{s, failed_log, logs[failed_log].path,
                                      el::ErrorClass::kReplay});
     }
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", realm_measurements::base::JsonText(j, 2).c_str());
   } else {
     std::printf("%s", replayer.FormatReport().c_str());
   }

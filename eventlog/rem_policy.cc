@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "base/hex.h"
 #include "base/json_limits.h"
+#include "base/json_text.h"
 #include "base/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -239,7 +240,7 @@ std::string RemPolicyToJson(const RemPolicyResult& r,
             {"replayed-rems", rems},
             {"unknown-events", events(r.unknown_events)},
             {"approved-events", events(r.approved_events)}};
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return base::JsonText(j, -1);
 }
 
 std::string RemPolicyToText(const RemPolicyResult& r) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/json_limits.h"
+#include "base/json_text.h"
 #include "nlohmann/json.hpp"
 
 namespace realm_measurements::measure {
@@ -325,7 +326,7 @@ absl::StatusOr<std::string> FillComidJson(
   doc["tag-identity"] = std::move(tag_identity);
   doc["triples"] = std::move(triples);
   // serde_json to_string_pretty: raw UTF-8, no trailing newline.
-  return doc.dump(2, ' ', /*ensure_ascii=*/false);
+  return base::JsonText(doc, 2);
 }
 
 }  // namespace realm_measurements::measure
