@@ -449,17 +449,25 @@ absl::Status HashEach(DigestAlgorithm algorithm, const uint8_t* data,
         absl::StrCat("digest output stride: expected at least ", n,
                      " bytes, found ", out_stride));
   }
-  // Whole groups of `lanes` messages through the multi-buffer hashers, the
-  // rest one at a time.
+  // Groups of `lanes` messages through the multi-buffer hashers. A last
+  // group at least half full is filled up with copies of its first message
+  // (their digests go to scratch): one group costs less than that many
+  // messages one at a time. Any rest one at a time.
   size_t i = 0;
   const size_t lanes = static_cast<size_t>(HashEachLanes(algorithm));
   const bool sha384 = algorithm == DigestAlgorithm::kSha384;
-  for (; lanes > 1 && i + lanes <= count; i += lanes) {
+  uint8_t scratch[8][64];
+  for (; lanes > 1 && i < count && 2 * (count - i) >= lanes; i += lanes) {
     const uint8_t* in[8];
     uint8_t* dst[8];
     for (size_t l = 0; l < lanes; ++l) {
-      in[l] = data + (i + l) * length;
-      dst[l] = out + (i + l) * out_stride;
+      if (i + l < count) {
+        in[l] = data + (i + l) * length;
+        dst[l] = out + (i + l) * out_stride;
+      } else {
+        in[l] = data + i * length;
+        dst[l] = scratch[l];
+      }
     }
     if (lanes == 4) {
       internal::Sha256X4(in, length, dst);

@@ -73,8 +73,9 @@ absl::Status HashSmall(DigestAlgorithm algorithm, absl::Span<const uint8_t> in,
 // messages are hashed several at a time when the CPU allows
 // (HashEachLanes): SHA-256 four at a time with the SHA extensions
 // (base/internal/sha256_x4.h), SHA-384/512 eight at a time with AVX-512
-// (base/internal/sha512_x8.h); the rest through HashSmall. Same bytes
-// either way. Allocates nothing.
+// (base/internal/sha512_x8.h), a last group that is at least half full
+// too; the rest through HashSmall. Same bytes either way. Allocates
+// nothing.
 absl::Status HashEach(DigestAlgorithm algorithm, const uint8_t* data,
                       size_t count, size_t length, uint8_t* out,
                       size_t out_stride);

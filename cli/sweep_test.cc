@@ -255,6 +255,35 @@ TEST(SweepCli, ThreadsDoNotChangeResults) {
   }
 }
 
+// A sweep's shapes run --threads x lanes at a time and their RIM chains
+// meet in one ChainBatch (measure/chain_batch.h): the output must not
+// depend on how many ran together or on which thread.
+TEST(SweepCli, ThreadsDoNotChangeSweepResults) {
+  const std::string kernel =
+      WriteImage("threads-sweep-Image", 2 * 1024 * 1024 + 1);
+  const std::string initrd = WriteImage("threads-sweep-initrd", 512 * 1024 + 3);
+  std::string first;
+  for (const char* t : {"1", "2", "5"}) {
+    std::string out, err;
+    Args a = {"--threads", t,
+              "--num-wps", "6",
+              "--num-bps", "6",
+              "-k",        kernel,
+              "-i",        initrd,
+              "--sweep",   "cpus=1,2,3,4,5,6,7,8,9",
+              "--sweep",   "mem=256M,512M,1G",
+              "kvmtool",   "--realm",
+              "-c",        "{cpus}",
+              "-m",        "{mem}",
+              "-k",        "Image",
+              "-i",        "initrd"};
+    ASSERT_EQ(RunMain(a, &out, &err), 0) << err;
+    if (first.empty()) first = out;
+    EXPECT_EQ(out, first) << "--threads " << t;
+  }
+  EXPECT_EQ(std::count(first.begin(), first.end(), '#'), 27);
+}
+
 std::vector<uint8_t> ReadBytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});

@@ -1,5 +1,6 @@
 #include "measure/engine.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/escaping.h"
@@ -272,6 +273,76 @@ absl::Status Engine::DataCreateMeasured(uint64_t ipa,
   internal::EncodeDataDescriptor(rim_, ipa, internal::kDataFlagMeasure, content,
                                  &desc);
   return HashInto(desc, &rim_);
+}
+
+absl::Status Engine::CheckDataGranules(uint64_t first_ipa,
+                                       uint64_t count) const {
+  if (count == 0) return absl::OkStatus();
+  if (absl::Status s = CheckGranule(first_ipa, "DATA_CREATE"); !s.ok()) {
+    return s;
+  }
+  // The last granule: below the protected top (so no wrap either), which
+  // covers every granule in between.
+  const uint64_t span = count - 1;
+  if (span > (UINT64_MAX - first_ipa) / kGranuleSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DATA_CREATE: ", count, " granules from IPA 0x", absl::Hex(first_ipa),
+        " pass the end of the address space"));
+  }
+  return CheckGranule(first_ipa + span * kGranuleSize, "DATA_CREATE");
+}
+
+absl::Status Engine::DataCreateMeasuredEach(absl::Span<const DataStep> steps) {
+  if (steps.empty()) return absl::OkStatus();
+  const HashAlgorithm algorithm = steps[0].engine->params_.hash_algorithm;
+  for (size_t k = 0; k < steps.size(); ++k) {
+    const Engine& e = *steps[k].engine;
+    if (!e.created_) {
+      return absl::FailedPreconditionError("engine: no realm was created");
+    }
+    if (e.params_.hash_algorithm != algorithm) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("DATA_CREATE of several realms: expected ",
+                       HashAlgorithmName(algorithm), " realms, found ",
+                       HashAlgorithmName(e.params_.hash_algorithm)));
+    }
+    for (size_t j = 0; j < k; ++j) {
+      if (steps[j].engine == steps[k].engine) {
+        return absl::InvalidArgumentError(
+            "DATA_CREATE of several realms: a realm appears twice");
+      }
+    }
+    if (absl::Status s = e.CheckGranule(steps[k].ipa, "DATA_CREATE"); !s.ok()) {
+      return s;
+    }
+  }
+  const size_t n = HashSize(algorithm);
+  const crypto::DigestAlgorithm digest = ToDigestAlgorithm(algorithm);
+  // Descriptors side by side (only the RIM and the granule differ), in
+  // groups of at most kGroup realms.
+  constexpr size_t kGroup = 8;
+  static_assert(sizeof(DescriptorImage) == internal::kDescriptorSize);
+  std::array<DescriptorImage, kGroup> descs;
+  std::array<Measurement, kGroup> rims;
+  for (size_t begin = 0; begin < steps.size(); begin += kGroup) {
+    const size_t count = std::min(kGroup, steps.size() - begin);
+    for (size_t k = 0; k < count; ++k) {
+      const DataStep& step = steps[begin + k];
+      Measurement content = {};
+      std::memcpy(content.data(), step.content, n);
+      internal::EncodeDataDescriptor(step.engine->rim_, step.ipa,
+                                     internal::kDataFlagMeasure, content,
+                                     &descs[k]);
+    }
+    absl::Status s = crypto::HashEach(digest, descs[0].data(), count,
+                                      internal::kDescriptorSize, rims[0].data(),
+                                      kMeasurementWidth);
+    if (!s.ok()) return s;
+    for (size_t k = 0; k < count; ++k) {
+      std::memcpy(steps[begin + k].engine->rim_.data(), rims[k].data(), n);
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Engine::DataCreateUnmeasured(uint64_t ipa) {

@@ -109,6 +109,23 @@ class Engine {
   // at `ipa` (4 KiB aligned), given H(granule content) as a 64-byte buffer
   // (HashSize() significant bytes, the rest zero).
   absl::Status DataCreateMeasured(uint64_t ipa, const Measurement& content);
+  // OK when DataCreateMeasured would accept each of the `count` granules
+  // from `first_ipa` on (aligned, protected, no wrap past the address space
+  // end); otherwise the error of the first it would refuse.
+  absl::Status CheckDataGranules(uint64_t first_ipa, uint64_t count) const;
+  // One DataCreateMeasured on each of several engines (the realms of a
+  // sweep, each at its own point of its own chain). The chains are
+  // independent, so their descriptors are hashed several at a time
+  // (crypto::HashEach), which one chain on its own can not be. Same RIMs as
+  // one call after another. `content` points at HashSize() bytes. Every
+  // engine must use the hash algorithm of the first, appear once, and
+  // accept its granule: otherwise that error, before any engine changes.
+  struct DataStep {
+    Engine* engine;
+    uint64_t ipa;
+    const uint8_t* content;
+  };
+  static absl::Status DataCreateMeasuredEach(absl::Span<const DataStep> steps);
   // One RMI_DATA_CREATE with RMI_NO_MEASURE_CONTENT.
   absl::Status DataCreateUnmeasured(uint64_t ipa);
   // Unmeasured DATA_CREATE for every granule of
@@ -136,6 +153,9 @@ class Engine {
 
  private:
   Engine() = default;
+  // Copies the RIM of a chain computed once to the realms that started it
+  // from the same RIM.
+  friend class ChainBatch;
   // H(data) into `out`, zero-extended (crypto::HashSmall: no allocation,
   // no EVP context).
   absl::Status HashInto(absl::Span<const uint8_t> data, Measurement* out) const;

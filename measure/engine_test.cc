@@ -1,6 +1,7 @@
 #include "measure/engine.h"
 
 #include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -729,6 +730,84 @@ TEST(Rmm2Test, Sha384DescriptorsArePadded) {
   ExpectError(e.DataCreateMeasured(0x80002000, bad),
               absl::StatusCode::kInvalidArgument,
               "content digest byte 48 is not zero for a sha384 realm");
+}
+
+// DataCreateMeasuredEach: one granule of several realms per call, each realm
+// at its own IPA with its own content, some calls leaving realms out. The
+// reference is one DataCreateMeasured after another.
+TEST(DataCreateMeasuredEachTest, SameRimsAsOneRealmAfterAnother) {
+  std::mt19937_64 rng(8);
+  for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha384,
+                          HashAlgorithm::kSha512}) {
+    SCOPED_TRACE(HashAlgorithmName(a));
+    const size_t n = HashSize(a);
+    // 0 to 11 realms: below, at and above 4 and 8 lanes and 8 a group.
+    for (int realms = 0; realms <= 11; ++realms) {
+      std::vector<Engine> each, one;
+      for (int k = 0; k < realms; ++k) {
+        each.push_back(
+            ValueOrDie(Engine::RealmCreate(Params(a, 40, 2 + k, 2 + (k % 3)))));
+        one.push_back(each.back());
+      }
+      for (int round = 0; round < 40; ++round) {
+        std::vector<Engine::DataStep> steps;
+        std::vector<std::vector<uint8_t>> contents;
+        for (int k = 0; k < realms; ++k) {
+          if (rng() % 4 == 0) continue;  // this realm sits the call out
+          contents.emplace_back(n);
+          for (uint8_t& b : contents.back()) b = static_cast<uint8_t>(rng());
+          const uint64_t ipa = (rng() % (uint64_t{1} << 27)) * kGranuleSize;
+          steps.push_back({&each[k], ipa, contents.back().data()});
+          Measurement m = {};
+          std::copy(contents.back().begin(), contents.back().end(), m.begin());
+          ASSERT_TRUE(one[k].DataCreateMeasured(ipa, m).ok());
+        }
+        ASSERT_TRUE(Engine::DataCreateMeasuredEach(steps).ok());
+      }
+      for (int k = 0; k < realms; ++k) {
+        EXPECT_EQ(each[k].rim(), one[k].rim()) << "realm " << k;
+      }
+    }
+  }
+}
+
+TEST(DataCreateMeasuredEachTest, RefusesBeforeChangingAnything) {
+  Engine a =
+      ValueOrDie(Engine::RealmCreate(Params(HashAlgorithm::kSha256, 33, 2, 2)));
+  Engine b =
+      ValueOrDie(Engine::RealmCreate(Params(HashAlgorithm::kSha256, 33, 3, 2)));
+  Engine c =
+      ValueOrDie(Engine::RealmCreate(Params(HashAlgorithm::kSha512, 33, 2, 2)));
+  const Measurement a0 = a.rim(), b0 = b.rim();
+  const uint8_t content[64] = {1};
+  auto code = [](std::vector<Engine::DataStep> steps) {
+    return Engine::DataCreateMeasuredEach(steps).code();
+  };
+  // b's granule is outside its protected IPA space [0, 2^32).
+  EXPECT_EQ(code({{&a, 0x1000, content}, {&b, 0x100000000, content}}),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code({{&a, 0x1000, content}, {&b, 0x1001, content}}),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code({{&a, 0x1000, content}, {&c, 0x1000, content}}),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code({{&a, 0x1000, content}, {&a, 0x2000, content}}),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.rim(), a0);
+  EXPECT_EQ(b.rim(), b0);
+  EXPECT_EQ(code({}), absl::StatusCode::kOk);
+}
+
+TEST(CheckDataGranulesTest, FirstToLastGranule) {
+  const Engine e =
+      ValueOrDie(Engine::RealmCreate(Params(HashAlgorithm::kSha256, 33, 2, 2)));
+  EXPECT_TRUE(e.CheckDataGranules(0xffffd000, 3).ok());
+  EXPECT_EQ(e.CheckDataGranules(0xffffd000, 4).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(e.CheckDataGranules(0x1001, 1).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(e.CheckDataGranules(0x1000, UINT64_MAX).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(e.CheckDataGranules(0xfffff000, 0).ok());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/crypto.h"
+#include "measure/chain_batch.h"
 #include "measure/digest_cache.h"
 #include "measure/granule_hasher.h"
 
@@ -357,6 +358,7 @@ constexpr uint64_t kCancelPollGranules = 256;
 // keeps bounded memory in flight); the RIM chain consumes them in order.
 absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
                          GranuleHasher& hasher, DigestCache* cache,
+                         ChainBatch* batch,
                          const std::function<void(uint64_t)>& on_hashed,
                          const CancelCheck& cancel) {
   const uint64_t first_ipa = AlignDown(start);
@@ -406,8 +408,15 @@ absl::Status MeasureBlob(Engine& engine, uint64_t start, const Blob& blob,
       return absl::OkStatus();
     }
     if (std::shared_ptr<const GranuleDigests> hit = cache->Find(*key)) {
-      Measurement digest = {};
       const size_t count = hit->size() / hash_size;
+      // A range the engine would refuse takes the granule-by-granule path
+      // below, which reports the first granule refused.
+      if (batch != nullptr && engine.CheckDataGranules(first_ipa, count).ok()) {
+        // The segment is cached before any other shape goes on.
+        return batch->Measure(engine, first_ipa, hit->data(), count, cancel,
+                              [&] { cache->InsertChain(*chain_key, engine); });
+      }
+      Measurement digest = {};
       for (size_t i = 0; i < count; ++i) {
         std::memcpy(digest.data(), hit->data() + i * hash_size, hash_size);
         absl::Status s = feed(i, digest);
@@ -504,8 +513,9 @@ absl::StatusOr<Measurements> ComputeMeasurements(
     if (!s.ok()) return s;
   }
   for (const auto& [addr, blob] : config.rim_blobs()) {
-    absl::Status s = MeasureBlob(*engine, addr, blob, *hasher, options.cache,
-                                 options.on_hashed, options.cancel);
+    absl::Status s =
+        MeasureBlob(*engine, addr, blob, *hasher, options.cache,
+                    options.chain_batch, options.on_hashed, options.cancel);
     if (!s.ok()) return s;
   }
   if (config.rec().has_value()) {

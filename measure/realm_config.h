@@ -143,6 +143,7 @@ struct Measurements {
 
 class GranuleHasher;  // granule_hasher.h
 class DigestCache;    // digest_cache.h
+class ChainBatch;     // chain_batch.h
 
 // How ComputeMeasurements gets granule digests (issue 8) and when it stops
 // early. All optional and not owned; results never depend on them.
@@ -159,6 +160,9 @@ struct MeasureOptions {
   // a non-OK result stops the computation and is returned unchanged (the
   // server stops work whose call was cancelled or ran out of time).
   CancelCheck cancel;
+  // The sweep's lockstep chains (chain_batch.h); nullptr: each blob's chain
+  // runs on its own. Used for blobs whose digests the cache holds.
+  ChainBatch* chain_batch = nullptr;
 };
 
 // Replays the configuration through the engine in the fixed order:
