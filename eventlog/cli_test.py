@@ -159,6 +159,28 @@ class Cli(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("--index given twice", err)
 
+    def test_only_regular_files_are_read(self):
+        # A FIFO blocked the read forever; a directory read as an empty log
+        # replayed to all-zero values with exit 0.
+        fifo = os.path.join(self.dir, "fifo")
+        os.mkfifo(fifo)
+        for args, what in ((("parse", fifo), "not a regular file (FIFO)"),
+                           (("replay", self.dir), "Is a directory"),
+                           (("replay", "--firmware-log", "/dev/zero",
+                             "--hash-algo", "sha256"),
+                            "not a regular file (character device)")):
+            with self.subTest(args=args):
+                rc, out, err = self.run_cli(*args)
+                self.assertEqual(rc, 1, err)
+                self.assertEqual(out, "")
+                self.assertIn(what, err)
+                self.assertEqual(err.count("\n"), 1, err)
+        sums = self.write("sums", ("0" * 64 + "  fifo\n").encode())
+        rc, _, err = self.run_cli("replay", T2, "--catalogue", sums)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("line 1: file " + fifo + " error: not a regular file "
+                      "(FIFO)", err)
+
     def test_json_error_with_non_utf8_path(self):
         # File names are bytes: an invalid byte is written as U+FFFD
         # (the JSON writer used to throw, and the process aborted).

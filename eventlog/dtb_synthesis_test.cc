@@ -644,7 +644,8 @@ TEST(DtbSynthesis, TemplatesList) {
        std::vector<std::pair<std::string, std::string>>{
            {"QEMU 9.1.0 x.dtb\n", "line 1: expected NAME<TAB>VERSION<TAB>PATH"},
            {"\nQEMU\t9.1\t\n", "line 2: expected NAME<TAB>VERSION<TAB>PATH"},
-           {"QEMU\t9.1\tmissing.dtb\n", "line 1: cannot open "},
+           {"QEMU\t9.1\tmissing.dtb\n",
+            "missing.dtb error: No such file or directory"},
            {absl::StrCat("QEMU\t9\t", tmpl, "\nQEMU\t9\t", tmpl, "\n"),
             "line 2: second template for \"QEMU 9\""},
        }) {
@@ -654,7 +655,8 @@ TEST(DtbSynthesis, TemplatesList) {
   }
   DtbSynthesisOptions missing;
   ExpectError(LoadDtbTemplates("/nonexistent/list", missing),
-              absl::StatusCode::kNotFound, "cannot open /nonexistent/list");
+              absl::StatusCode::kNotFound,
+              "file /nonexistent/list error: No such file or directory");
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include "base/working_directory.h"
 #include "eventlog/dtb_synthesis.h"
 #include "eventlog/errors.h"
+#include "eventlog/internal/text_file.h"
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
 #include "nlohmann/json.hpp"
@@ -144,21 +145,17 @@ int Fail(const Failure& f, bool as_json) {
   return 1;
 }
 
+// The log's bytes: a regular file of at most `cap` bytes
+// (eventlog/internal/text_file.h); too large is a limit error, anything
+// else (missing, a FIFO, a directory) an I/O error.
 absl::StatusOr<std::vector<uint8_t>> ReadLog(const std::string& path,
                                              size_t cap) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::vector<uint8_t> out;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    out.insert(out.end(), buf, buf + in.gcount());
-    if (out.size() > cap) {
-      return el::WithLocation(absl::InvalidArgumentError(absl::StrCat(
-                                  path, ": more than ", cap, " bytes")),
-                              {el::ErrorClass::kLimit, {}, {}});
-    }
+  absl::StatusOr<std::vector<uint8_t>> bytes =
+      el::internal::ReadBoundedFile(path, cap);
+  if (bytes.status().code() == absl::StatusCode::kOutOfRange) {
+    return el::WithLocation(bytes.status(), {el::ErrorClass::kLimit, {}, {}});
   }
-  return out;
+  return bytes;
 }
 
 std::string Printable(const std::string& s) { return absl::CHexEscape(s); }

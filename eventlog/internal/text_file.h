@@ -16,7 +16,10 @@
 
 namespace realm_measurements::eventlog::internal {
 
-// The whole file, refused before reading if larger than `cap` bytes.
+// The whole file, refused before reading if larger than `cap` bytes
+// (kOutOfRange "<path> is <n> bytes, more than the limit of <cap>"),
+// and refused unless it is a regular file (FIFO, device, socket,
+// directory: "file <path> error: ..."; OS errors as base/file_reading.h).
 absl::StatusOr<std::vector<uint8_t>> ReadBoundedFile(const std::string& path,
                                                      size_t cap);
 

@@ -1,5 +1,7 @@
 #include "eventlog/internal/text_file.h"
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -19,12 +21,26 @@ TEST(TextFile, ReadBoundedFileReadsAndRefusesOversize) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, (std::vector<uint8_t>{'a', 'b', 'c'}));
   EXPECT_EQ(ReadBoundedFile(p, 2).status().code(),
-            absl::StatusCode::kInvalidArgument);
+            absl::StatusCode::kOutOfRange);
   EXPECT_EQ(ReadBoundedFile(test::TmpPath("missing"), 10).status().code(),
             absl::StatusCode::kNotFound);
   const std::string empty = test::TmpPath("empty");
   std::ofstream(empty, std::ios::binary).flush();
   ASSERT_TRUE(ReadBoundedFile(empty, 0).ok());
+}
+
+// A FIFO would block the read forever, a device never end, and a
+// directory read as empty.
+TEST(TextFile, ReadBoundedFileRefusesAllButRegularFiles) {
+  const std::string fifo = test::TmpPath("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  absl::Status s = ReadBoundedFile(fifo, 10).status();
+  EXPECT_EQ(s.message(), "file " + fifo + " error: not a regular file (FIFO)");
+  s = ReadBoundedFile("/dev/zero", 10).status();
+  EXPECT_EQ(s.message(),
+            "file /dev/zero error: not a regular file (character device)");
+  s = ReadBoundedFile(test::TmpPath(""), 10).status();
+  EXPECT_NE(s.message().find("Is a directory"), absl::string_view::npos) << s;
 }
 
 TEST(TextFile, DirectoryOf) {
