@@ -351,6 +351,13 @@ absl::StatusOr<Loaded> LoadInputs(const Args& args) {
   if (!args.cpak_path.empty()) {
     absl::StatusOr<std::string> t = ReadFile(args.cpak_path);
     if (!t.ok()) return t.status();
+    // An empty text would read as "no CPAK given" further on.
+    if (t->empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          args.cpak_path,
+          ": expected a PEM, JWK, trust-anchor store or COSE_Key, found an "
+          "empty file"));
+    }
     l.cpak_text = *t;
   }
   l.refs = args.inline_refs;

@@ -54,6 +54,8 @@ expect 3 "file /dev/zero error: not a regular file (character device)" -- verify
 expect 2 "file /dev/zero error: not a regular file (character device)" -- verify "$V/cca-token-01.cbor" --cpak /dev/zero
 expect 3 "top-level tag" -- decode "$V/corim-cca-realm-2025.cbor"
 expect 2 "file /nonexistent error: No such file or directory (os error 2)" -- verify "$V/cca-token-01.cbor" --cpak /nonexistent
+: >"${TEST_TMPDIR:-/tmp}/empty-cpak"
+expect 2 "empty-cpak: expected a PEM, JWK, trust-anchor store or COSE_Key, found an empty file" -- verify "$V/cca-token-01.cbor" --cpak "${TEST_TMPDIR:-/tmp}/empty-cpak"
 expect 2 "TOKEN: expected a token file or --batch" -- decode --strict
 expect 2 "--format: expected json with --batch" -- decode --batch --format text
 
