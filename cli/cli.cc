@@ -5,14 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -33,6 +31,7 @@
 #include "measure/measure.h"
 #include "measure/realm_config.h"
 #include "measure/sweep.h"
+#include "measure/sweep_runner.h"
 #include "measure/vmm/vmm.h"
 #include "measure/vmm/vmm_help.h"
 #include "nlohmann/json.hpp"
@@ -89,7 +88,6 @@ using measure::SweepParams;
 using measure::SweepParamsText;
 using measure::SweepShape;
 using measure::ToBase64;
-using measure::ToDigestAlgorithm;
 using measure::ToHex;
 using measure::UsageError;
 using measure::VmmArgsAskForHelp;
@@ -1130,11 +1128,9 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
       ExpandSweep(a.sweep_axes, a.sweep_shapes, a.vmm_args);
   if (!shapes.ok()) return Usage(err, shapes.status().message());
   // Shapes are independent: the first runs alone and fills the digest
-  // cache, then the others run on as many threads as the hashing threads
-  // times the hash's lanes. Their RIM chains over cached payloads meet in
-  // one ChainBatch, which runs them on the hashing threads four or eight
-  // at a time (measure/chain_batch.h). Output is buffered per shape and
-  // printed in order.
+  // cache, then the others run concurrently, their RIM chains in lockstep
+  // (measure/sweep_runner.h). Output is buffered per shape and printed in
+  // order.
   const size_t n = shapes->size();
   std::vector<std::string> outs(n), errs(n);
   std::vector<int> rcs(n, 0);
@@ -1149,34 +1145,17 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
   };
   run_one(0, measure);
   if (rcs[0] == 0 && n > 1) {
-    const int threads =
-        std::max(1, measure.hasher != nullptr ? measure.hasher->threads() : 1);
-    const int lanes = std::max(1, crypto::HashEachLanes(ToDigestAlgorithm(
-                                      realms[0].measurements.hash_algorithm)));
-    const size_t members =
-        std::min<size_t>(n - 1, static_cast<size_t>(threads) * lanes);
-    ChainBatch batch(static_cast<int>(members), threads);
-    MeasureOptions options = measure;
-    options.chain_batch = &batch;
-    std::atomic<size_t> next{1};
-    std::atomic<bool> failed{false};
-    auto worker = [&] {
-      for (size_t i; !failed && (i = next++) < n;) {
-        run_one(i, options);
-        if (rcs[i] != 0) failed = true;
-      }
-      batch.Leave();
-    };
-    std::vector<std::thread> pool;
-    for (size_t w = 1; w < members; ++w) pool.emplace_back(worker);
-    worker();
-    for (std::thread& t : pool) t.join();
+    const ChainBatch::Stats st = measure::RunRemainingShapes(
+        n, measure, measure.hasher != nullptr ? measure.hasher->threads() : 1,
+        realms[0].measurements.hash_algorithm,
+        [&](size_t i, const MeasureOptions& options) {
+          run_one(i, options);
+          return rcs[i] == 0;
+        });
     if (a.verbose >= 1) {
-      const ChainBatch::Stats st = batch.stats();
-      err << "DEBUG sweep: " << members << " shapes at a time; " << st.distinct
-          << " RIM chains over cached payloads (" << st.granules
-          << " granules) in " << st.steps << " multi-buffer steps, "
-          << st.requests - st.distinct
+      err << "DEBUG sweep: " << st.distinct << " RIM chains over cached "
+          << "payloads (" << st.granules << " granules) in " << st.steps
+          << " multi-buffer steps, " << st.requests - st.distinct
           << " shared by shapes with the same start\n";
     }
   }

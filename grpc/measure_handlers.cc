@@ -3,6 +3,7 @@
 // ComputeMeasurements, SweepMeasurements, GetMeasurementCacheStats and
 // UploadPayload: proto <-> measure:: adapters (conversions in
 // grpc/internal/convert.h).
+#include <atomic>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "measure/host_caps.h"
 #include "measure/measure.h"
 #include "measure/sweep.h"
+#include "measure/sweep_runner.h"
 #include "measure/vmm/vmm.h"
 
 namespace realm_measurements::service {
@@ -65,13 +67,13 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     const v1::ComputeMeasurementsRequest* request,
     v1::ComputeMeasurementsResponse* response) {
   if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
-  return Compute(context, *request, nullptr, nullptr, response);
+  return Compute(context, *request, nullptr, nullptr, nullptr, response);
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::Compute(
     ::grpc::ServerContext* context, const v1::ComputeMeasurementsRequest& req,
     const std::vector<std::string>* vmm_args, measure::GranuleHasher* hasher,
-    v1::ComputeMeasurementsResponse* response) {
+    measure::ChainBatch* batch, v1::ComputeMeasurementsResponse* response) {
   const v1::ComputeMeasurementsRequest* request = &req;
   measure::MeasureRequest m;
   switch (request->vmm()) {
@@ -210,6 +212,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   // over the same stored payload (content-addressed, never rewritten) reuse
   // its granule digests.
   m.options.hasher = hasher;
+  m.options.chain_batch = batch;
   m.options.cache = digest_cache_.get();
   m.options.cancel = CallCancel(context);
   m.layout_digests = true;
@@ -377,8 +380,10 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   if (::grpc::Status s = Admit(expensive_, context, &ticket); !s.ok()) {
     return s;
   }
-  // One hashing pool for the whole sweep; shapes run in order and share
-  // the server's digest cache (the first shape fills it).
+  // One hashing pool for the whole sweep and the server's digest cache: the
+  // first shape runs alone and fills it, then the others run concurrently
+  // with their RIM chains in lockstep (measure/sweep_runner.h). Entries
+  // exist before any shape runs, so each one writes only its own.
   measure::GranuleHasher hasher;
   const size_t n = expanded->size();
   for (size_t i = 0; i < n; ++i) {
@@ -391,21 +396,45 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
       p->set_value(v);
     }
     for (const std::string& a : shape.vmm_args) e->add_vmm_args(a);
-    ::grpc::Status s = Compute(context, request->base(), &shape.vmm_args,
-                               &hasher, e->mutable_result());
-    if (!s.ok()) {
-      return ::grpc::Status(s.error_code(),
+  }
+  std::vector<::grpc::Status> status(n);
+  // The response grows by each shape's result; past the limit no further
+  // shape starts (the in-order check below names where it was crossed).
+  const size_t max_bytes =
+      static_cast<size_t>(options_.limits.max_message_bytes);
+  std::atomic<size_t> bytes{response->ByteSizeLong()};
+  auto run = [&](size_t i, measure::ChainBatch* batch) {
+    v1::ComputeMeasurementsResponse* result =
+        response->mutable_entries(static_cast<int>(i))->mutable_result();
+    status[i] = Compute(context, request->base(), &(*expanded)[i].vmm_args,
+                        &hasher, batch, result);
+    return status[i].ok() && (bytes += result->ByteSizeLong()) <= max_bytes;
+  };
+  if (run(0, nullptr) && n > 1) {
+    measure::RunRemainingShapes(
+        n, measure::MeasureOptions(), hasher.threads(),
+        internal::MeasureHashFromProto(
+            response->entries(0).result().hash_algorithm())
+            .value_or(measure::HashAlgorithm::kSha256),
+        [&](size_t i, const measure::MeasureOptions& o) {
+          return run(i, o.chain_batch);
+        });
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const measure::SweepShape& shape = (*expanded)[i];
+    if (!status[i].ok()) {
+      return ::grpc::Status(status[i].error_code(),
                             absl::StrCat("sweep: shape ", i + 1, "/", n, " (",
                                          measure::SweepParamsText(shape.params),
-                                         "): ", s.error_message()));
+                                         "): ", status[i].error_message()));
     }
-    if (response->ByteSizeLong() >
-        static_cast<size_t>(options_.limits.max_message_bytes)) {
-      return ::grpc::Status(
-          ::grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("sweep: the response exceeds ",
-                       options_.limits.max_message_bytes, " bytes after shape ",
-                       i + 1, "/", n, "; split the sweep"));
+    total += response->entries(static_cast<int>(i)).ByteSizeLong();
+    if (total > max_bytes) {
+      return ::grpc::Status(::grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat("sweep: the response exceeds ",
+                                         max_bytes, " bytes after shape ",
+                                         i + 1, "/", n, "; split the sweep"));
     }
   }
   return ::grpc::Status::OK;

@@ -40,6 +40,7 @@
 #include "grpc/internal/guarded_service.h"
 #include "grpc/internal/reference_index_cache.h"
 #include "grpc/store.h"
+#include "measure/chain_batch.h"
 #include "measure/digest_cache.h"
 #include "measure/granule_hasher.h"
 #include "proto/realm_measurements/v1/service.grpc.pb.h"
@@ -213,11 +214,13 @@ class RealmMeasurementsServiceImpl final
  private:
   // ComputeMeasurements of `request`, with `vmm_args` instead of the
   // request's when given (a sweep shape). With `hasher` (a sweep) the
-  // caller holds the call slot and the pool.
+  // caller holds the call slot and the pool; `batch` is the sweep's
+  // lockstep RIM chains (may be null).
   ::grpc::Status Compute(::grpc::ServerContext* context,
                          const v1::ComputeMeasurementsRequest& request,
                          const std::vector<std::string>* vmm_args,
                          measure::GranuleHasher* hasher,
+                         measure::ChainBatch* batch,
                          v1::ComputeMeasurementsResponse* response);
   // The platform endorsements a token call (VerifyToken, AppraiseToken)
   // names: its stored `platform_set` or unsigned `platform_corim`, indexed;

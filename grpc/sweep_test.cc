@@ -265,5 +265,69 @@ TEST_F(SweepTest, ErrorsNameTheFieldOrShape) {
       << s.error_message();
 }
 
+// Shapes run concurrently, yet a response over max_message_bytes fails
+// naming the shape after which the entries, in order, cross the limit.
+TEST(SweepLimitTest, ResponseOverTheLimitNamesTheShape) {
+  const std::string image = MakeImage(64 * 1024 + 3, 5);
+  constexpr int kShapes = 12;
+  auto request = [](const std::string& kernel) {
+    v1::SweepMeasurementsRequest req;
+    v1::ComputeMeasurementsRequest& base = *req.mutable_base();
+    base.set_vmm(v1::VMM_KVMTOOL);
+    base.mutable_overrides()->set_num_bps(6);
+    base.mutable_overrides()->set_num_wps(6);
+    base.mutable_kernel()->set_sha256(kernel);
+    for (const char* a :
+         {"--realm", "-c", "{cpus}", "-m", "256M", "-k", "Image"}) {
+      base.add_vmm_args(a);
+    }
+    v1::SweepAxis* cpus = req.add_axes();
+    cpus->set_key("cpus");
+    for (int i = 1; i <= kShapes; ++i) cpus->add_values(absl::StrCat(i));
+    return req;
+  };
+  // The entries of the whole sweep, from a server without a tight limit.
+  std::vector<size_t> sizes;
+  {
+    TestServer ts;
+    ts.Start(MakeTempDir());
+    auto stub = ts.Stub();
+    v1::UploadPayloadResponse up;
+    ASSERT_TRUE(Upload(*stub, image, &up).ok());
+    v1::SweepMeasurementsResponse r;
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx, 120);
+    ASSERT_TRUE(stub->SweepMeasurements(&ctx, request(up.sha256()), &r).ok());
+    for (const v1::SweepEntry& e : r.entries())
+      sizes.push_back(e.ByteSizeLong());
+  }
+  ASSERT_EQ(sizes.size(), static_cast<size_t>(kShapes));
+  // A limit that falls inside the sweep: the entries up to `crossed`
+  // together exceed it.
+  const int limit = static_cast<int>(sizes[0] + sizes[1] + sizes[2] / 2);
+  size_t total = 0;
+  int crossed = 0;
+  for (int i = 0; i < kShapes && crossed == 0; ++i) {
+    total += sizes[i];
+    if (total > static_cast<size_t>(limit)) crossed = i + 1;
+  }
+  ASSERT_EQ(crossed, 3);
+  TestServer ts;
+  ServerOptions o;
+  o.limits.max_message_bytes = limit;
+  ts.Start(MakeTempDir(), o);
+  auto stub = ts.Stub();
+  v1::UploadPayloadResponse up;
+  ASSERT_TRUE(Upload(*stub, image, &up, "", 8 << 10).ok());
+  v1::SweepMeasurementsResponse r;
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx, 120);
+  ::grpc::Status s = stub->SweepMeasurements(&ctx, request(up.sha256()), &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(s.error_message(), absl::StrCat("sweep: the response exceeds ",
+                                            limit, " bytes after shape 3/",
+                                            kShapes, "; split the sweep"));
+}
+
 }  // namespace
 }  // namespace realm_measurements::service

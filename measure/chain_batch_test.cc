@@ -67,7 +67,7 @@ TEST(ChainBatch, MembersGetTheirOwnChains) {
   // The kernel batch holds every member: each one's `measured` hook has run
   // before any member goes on.
   std::vector<std::atomic<bool>> kernel_measured(kMembers);
-  std::vector<bool> all_seen(kMembers, false);
+  std::vector<char> all_seen(kMembers, 0);  // not vector<bool>: one word
   std::atomic<int> hooks{0};
   std::vector<std::thread> threads;
   for (int k = 0; k < kMembers; ++k) {
