@@ -811,7 +811,9 @@ Options:
           separated by an empty line; --format json prints {"shapes": [{
           "shape", "parameters", "vmm_args", "result"}]}, "result" being
           the single-run JSON document. Granule digests of the payloads are
-          computed once and reused by every shape. --corim-output and
+          computed once and reused by every shape; after the first shape,
+          shapes run concurrently and their RIM chains are hashed several
+          at a time (-v prints how many). --corim-output and
           --comid-output write ONE CoRIM/CoMID holding a reference triple
           per shape, in shape order (written only when every shape
           measured); --output-dtb and --endorsements-output are refused
