@@ -171,10 +171,21 @@ TEST_F(SweepTest, DigestCacheIsSharedAcrossRequests) {
     ASSERT_TRUE(stub_->ComputeMeasurements(&ctx, Base(args), &first).ok());
   }
   v1::GetMeasurementCacheStatsResponse s1 = Stats();
-  // kernel, initrd and the DTB: digests computed and kept.
+  // kernel, initrd and the DTB: granule digests computed and kept; kernel
+  // and initrd also their whole-content SHA-256 of the layout (the DTB is
+  // bytes, not a file).
   EXPECT_EQ(s1.hits(), 0u);
-  EXPECT_EQ(s1.misses(), 3u);
-  EXPECT_EQ(s1.entries(), 3u);
+  EXPECT_EQ(s1.misses(), 5u);
+  EXPECT_EQ(s1.entries(), 5u);
+  // The layout digests are the payloads' SHA-256, their names in the store.
+  int layout_files = 0;
+  for (const v1::LayoutBlob& b : first.layout().blobs()) {
+    if (b.name() == "kernel" || b.name() == "initrd") {
+      EXPECT_EQ(b.sha256(), b.name() == "kernel" ? kernel_ : initrd_);
+      ++layout_files;
+    }
+  }
+  EXPECT_EQ(layout_files, 2);
   // SHA-256: 32 bytes per granule, 3 MiB + 77 B = 769 granules (first at
   // IPA-aligned offset 0), initrd 1 MiB + 5 B = 257 granules, DTB >= 1.
   EXPECT_GE(s1.bytes(), (769u + 257u + 1u) * 32u);

@@ -27,10 +27,13 @@ struct DigestKey {
   std::string payload_id;
   uint32_t lead = 0;  // byte offset of the content in its first granule
   HashAlgorithm algorithm = HashAlgorithm::kSha256;
+  // The entry is the `algorithm` digest of the whole content (the layout's
+  // payload digest; `lead` 0), not its granule digests.
+  bool whole = false;
 
   bool operator<(const DigestKey& o) const {
-    return std::tie(payload_id, lead, algorithm) <
-           std::tie(o.payload_id, o.lead, o.algorithm);
+    return std::tie(payload_id, lead, algorithm, whole) <
+           std::tie(o.payload_id, o.lead, o.algorithm, o.whole);
   }
 };
 

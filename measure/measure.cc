@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/crypto.h"
+#include "measure/digest_cache.h"
 #include "measure/payload.h"
 #include "measure/vmm/cloud_hv.h"
 #include "measure/vmm/kvmtool.h"
@@ -53,31 +54,63 @@ void AddHashAlgoWarnings(const std::optional<std::string>& option,
   }
 }
 
-// SHA-256 of a payload's content, polling `cancel` per chunk.
+// SHA-256 of a payload's content, polling `cancel` per chunk. With a cache,
+// a file's digest is kept under the identity of the descriptor it is read
+// from: the shapes of a sweep and repeated server requests over the same
+// payloads hash each once.
 absl::StatusOr<std::array<uint8_t, 32>> Sha256Of(const Payload& p,
+                                                 DigestCache* cache,
                                                  const CancelCheck& cancel) {
+  std::array<uint8_t, 32> out;
   absl::StatusOr<crypto::Digest> d =
       crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
   if (!d.ok()) return d.status();
-  absl::Status s = p.Read([&](absl::Span<const uint8_t> c) -> absl::Status {
-    if (cancel) {
-      if (absl::Status stop = cancel(); !stop.ok()) return stop;
+  std::optional<DigestKey> key;
+  if (cache != nullptr && p.is_file()) {
+    absl::StatusOr<Payload::Reader> r = p.Open();
+    if (!r.ok()) return r.status();
+    if (!r->file_identity().empty()) {
+      key = DigestKey{r->file_identity(), 0, HashAlgorithm::kSha256, true};
+      if (std::shared_ptr<const GranuleDigests> hit = cache->Find(*key);
+          hit != nullptr && hit->size() == out.size()) {
+        std::copy(hit->begin(), hit->end(), out.begin());
+        return out;
+      }
+      std::vector<uint8_t> buf(1 << 20);
+      for (;;) {
+        if (absl::Status stop = PollCancel(cancel); !stop.ok()) return stop;
+        absl::StatusOr<size_t> n = r->Read(absl::MakeSpan(buf));
+        if (!n.ok()) return n.status();
+        if (*n == 0) break;
+        if (absl::Status s = d->Update(absl::MakeConstSpan(buf.data(), *n));
+            !s.ok()) {
+          return s;
+        }
+      }
     }
-    return d->Update(c);
-  });
-  if (!s.ok()) return s;
+  }
+  if (!key.has_value()) {
+    absl::Status s = p.Read([&](absl::Span<const uint8_t> c) -> absl::Status {
+      if (absl::Status stop = PollCancel(cancel); !stop.ok()) return stop;
+      return d->Update(c);
+    });
+    if (!s.ok()) return s;
+  }
   absl::StatusOr<std::vector<uint8_t>> h = d->Finish();
   if (!h.ok()) return h.status();
-  std::array<uint8_t, 32> out;
   if (h->size() != out.size()) {
     return absl::InternalError(
         absl::StrCat("SHA-256 digest: expected 32 bytes, found ", h->size()));
   }
   std::copy(h->begin(), h->end(), out.begin());
+  if (key.has_value()) {
+    cache->Insert(*key, std::make_shared<const GranuleDigests>(*std::move(h)));
+  }
   return out;
 }
 
 absl::StatusOr<MeasureLayout> LayoutOf(const RealmConfig& config, bool digests,
+                                       DigestCache* cache,
                                        const CancelCheck& cancel) {
   MeasureLayout layout;
   for (const auto& [base, size] : config.ram()) {
@@ -94,7 +127,8 @@ absl::StatusOr<MeasureLayout> LayoutOf(const RealmConfig& config, bool digests,
     if (!size.ok()) return size.status();
     out.size = *size;
     if (digests) {
-      absl::StatusOr<std::array<uint8_t, 32>> sha = Sha256Of(b.payload, cancel);
+      absl::StatusOr<std::array<uint8_t, 32>> sha =
+          Sha256Of(b.payload, cache, cancel);
       if (!sha.ok()) return sha.status();
       out.sha256 = *sha;
     }
@@ -131,15 +165,16 @@ absl::StatusOr<MeasureLayout> LayoutOf(const RealmConfig& config, bool digests,
 // the destructor stops and joins, so no return path leaves it running.
 class LayoutDigests {
  public:
-  LayoutDigests(const RealmConfig& config, CancelCheck outer)
-      : thread_([this, &config, outer = std::move(outer)] {
+  LayoutDigests(const RealmConfig& config, DigestCache* cache,
+                CancelCheck outer)
+      : thread_([this, &config, cache, outer = std::move(outer)] {
           const CancelCheck cancel = [this, &outer]() -> absl::Status {
             if (stop_.load(std::memory_order_relaxed)) {
               return absl::CancelledError("payload digests stopped");
             }
             return outer ? outer() : absl::OkStatus();
           };
-          layout_ = LayoutOf(config, true, cancel);
+          layout_ = LayoutOf(config, true, cache, cancel);
         }) {}
   LayoutDigests(const LayoutDigests&) = delete;
   LayoutDigests& operator=(const LayoutDigests&) = delete;
@@ -284,7 +319,9 @@ absl::StatusOr<MeasureResult> Measure(const MeasureRequest& request) {
   if (request.no_measurements) return result;
 
   std::optional<LayoutDigests> digests;
-  if (request.layout_digests) digests.emplace(config, request.options.cancel);
+  if (request.layout_digests) {
+    digests.emplace(config, request.options.cache, request.options.cancel);
+  }
   MeasureOptions options = request.options;
   if (request.progress != nullptr) {
     request.progress->Start(PayloadBytes(config));
@@ -301,8 +338,9 @@ absl::StatusOr<MeasureResult> Measure(const MeasureRequest& request) {
   if (!p.ok()) return AtStage(p.status(), MeasureStage::kReport);
   result.parameters = *p;
   absl::StatusOr<MeasureLayout> layout =
-      digests.has_value() ? digests->Take()
-                          : LayoutOf(config, false, request.options.cancel);
+      digests.has_value()
+          ? digests->Take()
+          : LayoutOf(config, false, nullptr, request.options.cancel);
   if (!layout.ok()) return AtStage(layout.status(), MeasureStage::kReport);
   result.layout = *std::move(layout);
   return result;
