@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "base/crypto.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "grpc/internal/convert.h"
 #include "grpc/internal/handler_support.h"
 #include "grpc/service.h"
@@ -429,7 +430,12 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
                                          measure::SweepParamsText(shape.params),
                                          "): ", status[i].error_message()));
     }
-    total += response->entries(static_cast<int>(i)).ByteSizeLong();
+    // The response's bytes up to entry i: each entry with its field tag
+    // (entries = 1: one byte) and length prefix.
+    const size_t entry = response->entries(static_cast<int>(i)).ByteSizeLong();
+    total += 1 +
+             ::google::protobuf::io::CodedOutputStream::VarintSize64(entry) +
+             entry;
     if (total > max_bytes) {
       return ::grpc::Status(::grpc::StatusCode::RESOURCE_EXHAUSTED,
                             absl::StrCat("sweep: the response exceeds ",

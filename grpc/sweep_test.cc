@@ -297,8 +297,9 @@ TEST(SweepLimitTest, ResponseOverTheLimitNamesTheShape) {
     for (int i = 1; i <= kShapes; ++i) cpus->add_values(absl::StrCat(i));
     return req;
   };
-  // The entries of the whole sweep, from a server without a tight limit.
-  std::vector<size_t> sizes;
+  // The whole sweep, from a server without a tight limit; `prefix[i]` is
+  // the size of a response holding its first i + 1 entries.
+  std::vector<size_t> prefix;
   {
     TestServer ts;
     ts.Start(MakeTempDir());
@@ -309,20 +310,15 @@ TEST(SweepLimitTest, ResponseOverTheLimitNamesTheShape) {
     ::grpc::ClientContext ctx;
     SetDeadline(ctx, 120);
     ASSERT_TRUE(stub->SweepMeasurements(&ctx, request(up.sha256()), &r).ok());
-    for (const v1::SweepEntry& e : r.entries())
-      sizes.push_back(e.ByteSizeLong());
+    v1::SweepMeasurementsResponse part;
+    for (const v1::SweepEntry& e : r.entries()) {
+      *part.add_entries() = e;
+      prefix.push_back(part.ByteSizeLong());
+    }
   }
-  ASSERT_EQ(sizes.size(), static_cast<size_t>(kShapes));
-  // A limit that falls inside the sweep: the entries up to `crossed`
-  // together exceed it.
-  const int limit = static_cast<int>(sizes[0] + sizes[1] + sizes[2] / 2);
-  size_t total = 0;
-  int crossed = 0;
-  for (int i = 0; i < kShapes && crossed == 0; ++i) {
-    total += sizes[i];
-    if (total > static_cast<size_t>(limit)) crossed = i + 1;
-  }
-  ASSERT_EQ(crossed, 3);
+  ASSERT_EQ(prefix.size(), static_cast<size_t>(kShapes));
+  // A limit that the response passes with its third entry.
+  const int limit = static_cast<int>((prefix[1] + prefix[2]) / 2);
   TestServer ts;
   ServerOptions o;
   o.limits.max_message_bytes = limit;
