@@ -133,7 +133,7 @@ RM_SHA_TARGET void Sha256X4(const uint8_t* const in[4], size_t length,
   alignas(16) uint8_t last[kLanes][2 * kBlock];
   size_t pad_blocks = 0;
   for (int l = 0; l < kLanes; ++l) {
-    pad_blocks = FinalBlocks(in[l], length, kBlock, 8, last[l]);
+    pad_blocks = FinalBlocks<kBlock, 8>(in[l], length, last[l]);
   }
   for (size_t b = 0; b < pad_blocks; ++b) {
     for (int l = 0; l < kLanes; ++l) block[l] = last[l] + b * kBlock;

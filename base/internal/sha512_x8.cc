@@ -178,7 +178,7 @@ RM_AVX512_TARGET void Sha512X8(const uint8_t* const in[8], size_t length,
   alignas(64) uint8_t last[kLanes][2 * kBlock];
   size_t pad_blocks = 0;
   for (int l = 0; l < kLanes; ++l) {
-    pad_blocks = FinalBlocks(in[l], length, kBlock, 16, last[l]);
+    pad_blocks = FinalBlocks<kBlock, 16>(in[l], length, last[l]);
   }
   for (size_t b = 0; b < pad_blocks; ++b) {
     for (int l = 0; l < kLanes; ++l) block[l] = last[l] + b * kBlock;

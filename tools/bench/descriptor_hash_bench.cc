@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "base/crypto.h"
 #include "benchmark/benchmark.h"
@@ -145,6 +147,38 @@ void BM_HashSmall(benchmark::State& state) {
   SetLabel(state);
 }
 
+// (g) crypto::HashEach over as many independent chains as it has lanes
+// (4 for SHA-256, 8 for SHA-512 on this CPU), each digest fed back into its
+// own descriptor: what a sweep's lockstep chains do (measure/chain_batch.h).
+// Items are descriptors, so time per item compares with (f).
+void BM_HashEachLockstep(benchmark::State& state) {
+  const DigestAlgorithm a = Algo(state);
+  const size_t lanes = static_cast<size_t>(crypto::HashEachLanes(a));
+  const size_t n = crypto::DigestSize(a);
+  std::vector<uint8_t> bufs(lanes * kDescriptorSize);
+  for (size_t l = 0; l < lanes; ++l) {
+    auto b = Buffer();
+    b[0] = static_cast<uint8_t>(l);
+    std::memcpy(bufs.data() + l * kDescriptorSize, b.data(), b.size());
+  }
+  std::vector<uint8_t> out(lanes * 64);
+  for (auto _ : state) {
+    if (!crypto::HashEach(a, bufs.data(), lanes, kDescriptorSize, out.data(),
+                          64)
+             .ok()) {
+      std::abort();
+    }
+    for (size_t l = 0; l < lanes; ++l) {
+      std::memcpy(bufs.data() + l * kDescriptorSize + 8, out.data() + l * 64,
+                  n);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * lanes);
+  state.SetLabel(std::string(crypto::DigestName(a)) + " " +
+                 crypto::BackendName() + ", " + std::to_string(lanes) +
+                 " chains a call");
+}
+
 // One thread, and two (a sweep runs one chain per core: shared library
 // state such as reference counts then bounces between cores).
 #define RM_DESCRIPTOR_BENCH(fn) \
@@ -155,6 +189,7 @@ RM_DESCRIPTOR_BENCH(BM_LowLevelOneShot);
 RM_DESCRIPTOR_BENCH(BM_LowLevelCtx);
 RM_DESCRIPTOR_BENCH(BM_HashOnce);
 RM_DESCRIPTOR_BENCH(BM_HashSmall);
+RM_DESCRIPTOR_BENCH(BM_HashEachLockstep);
 
 }  // namespace
 }  // namespace realm_measurements
