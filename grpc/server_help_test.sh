@@ -34,4 +34,19 @@ if ! grep -qF "Begin jemalloc statistics" <<<"$out"; then
   echo "allocator: expected jemalloc's statistics at exit, found none" >&2
   exit 1
 fi
+# Its own input files are regular files only: /dev/zero as the EAR key was
+# read until memory ran out; now one line names it and the server exits.
+data="${TEST_TMPDIR:-/tmp}/server-help-data"
+mkdir -p "$data"
+out=$(timeout 20 "$server" --data_dir="$data" --listen=127.0.0.1:0 \
+      --ear_key=/dev/zero 2>&1)
+rc=$?
+if [[ $rc -eq 0 || $rc -eq 124 ]]; then
+  echo "--ear_key=/dev/zero: expected a refusal, found exit $rc: $out" >&2
+  exit 1
+fi
+if ! grep -qF "file /dev/zero error: not a regular file (character device)" <<<"$out"; then
+  echo "--ear_key=/dev/zero: expected the file named, found: $out" >&2
+  exit 1
+fi
 echo "PASS"

@@ -8,11 +8,9 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -28,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/crypto.h"
+#include "base/file_reading.h"
 #include "base/working_directory.h"
 #include "grpc/internal/access_policy.h"
 #include "grpc/internal/metrics.h"
@@ -116,12 +115,11 @@ ABSL_FLAG(uint64_t, reference_index_bytes, uint64_t{1} << 30,
 namespace realm_measurements::service {
 namespace {
 
+// The server's own inputs (access policy, trust anchors, EAR and TLS keys
+// and certificates): regular files of at most 16 MiB, as the CLIs read
+// theirs. A FIFO or /dev/zero named by mistake was read forever.
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
+  return measure::ReadSmallRegularFile(path, 16 << 20);
 }
 
 int Fail(const absl::Status& s) {
