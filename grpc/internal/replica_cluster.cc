@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/crypto.h"
 
 namespace realm_measurements::service::testing {
 namespace {
@@ -293,6 +295,39 @@ LoadResult AppraiseLoad(const std::string& target,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
   return total;
+}
+
+::grpc::Status Upload(v1::RealmMeasurementsService::Stub& stub,
+                      const std::string& content, v1::UploadPayloadResponse* r,
+                      std::string sha256, size_t chunk) {
+  if (sha256.empty()) {
+    absl::StatusOr<std::vector<uint8_t>> h = crypto::HashOnce(
+        crypto::DigestAlgorithm::kSha256,
+        absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(content.data()),
+                            content.size()));
+    if (!h.ok()) {
+      return ::grpc::Status(::grpc::StatusCode::INTERNAL,
+                            std::string(h.status().message()));
+    }
+    sha256.assign(h->begin(), h->end());
+  }
+  ::grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+  auto writer = stub.UploadPayload(&ctx, r);
+  v1::UploadPayloadRequest m;
+  m.set_sha256(sha256);
+  m.set_size(content.size());
+  m.set_name("test");
+  size_t off = 0;
+  do {
+    const size_t n = std::min(chunk, content.size() - off);
+    m.set_chunk(content.substr(off, n));
+    if (!writer->Write(m)) break;
+    off += n;
+    m.Clear();
+  } while (off < content.size());
+  writer->WritesDone();
+  return writer->Finish();
 }
 
 }  // namespace realm_measurements::service::testing

@@ -22,6 +22,12 @@
 
 namespace realm_measurements::service::testing {
 
+// Uploads `content` in chunks of `chunk` bytes under `sha256` (the raw
+// digest; the content's SHA-256 when empty), with a 5-minute deadline.
+::grpc::Status Upload(v1::RealmMeasurementsService::Stub& stub,
+                      const std::string& content, v1::UploadPayloadResponse* r,
+                      std::string sha256 = "", size_t chunk = 1 << 20);
+
 // A child process with stdout and stderr in `log`.
 struct Child {
   pid_t pid = -1;

@@ -134,26 +134,4 @@ std::unique_ptr<v1::RealmMeasurementsService::Stub> TestServer::Stub() const {
   return v1::RealmMeasurementsService::NewStub(Channel());
 }
 
-::grpc::Status Upload(v1::RealmMeasurementsService::Stub& stub,
-                      const std::string& content, v1::UploadPayloadResponse* r,
-                      std::string sha256, size_t chunk) {
-  ::grpc::ClientContext ctx;
-  SetDeadline(ctx, 60);
-  auto writer = stub.UploadPayload(&ctx, r);
-  v1::UploadPayloadRequest m;
-  m.set_sha256(sha256.empty() ? Sha256(content) : sha256);
-  m.set_size(content.size());
-  m.set_name("test");
-  size_t off = 0;
-  do {
-    const size_t n = std::min(chunk, content.size() - off);
-    m.set_chunk(content.substr(off, n));
-    if (!writer->Write(m)) break;
-    off += n;
-    m.Clear();
-  } while (off < content.size());
-  writer->WritesDone();
-  return writer->Finish();
-}
-
 }  // namespace realm_measurements::service::testing

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "grpc/internal/replica_cluster.h"  // Upload
 #include "grpc/service.h"
 #include "grpc/store.h"
 #include "proto/realm_measurements/v1/service.grpc.pb.h"
@@ -73,12 +74,6 @@ struct TestServer {
   std::shared_ptr<::grpc::Channel> Channel() const;
   std::unique_ptr<v1::RealmMeasurementsService::Stub> Stub() const;
 };
-
-// Uploads `content` in chunks of `chunk` bytes under `sha256`
-// (Sha256(content) when empty).
-::grpc::Status Upload(v1::RealmMeasurementsService::Stub& stub,
-                      const std::string& content, v1::UploadPayloadResponse* r,
-                      std::string sha256 = "", size_t chunk = 1 << 20);
 
 }  // namespace realm_measurements::service::testing
 

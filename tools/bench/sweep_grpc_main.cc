@@ -23,7 +23,6 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "base/crypto.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpc/internal/replica_cluster.h"
 #include "proto/realm_measurements/v1/service.grpc.pb.h"
@@ -59,32 +58,6 @@ std::string Payload(size_t size, uint32_t seed, bool image) {
     d.replace(56, 4, "ARM\x64", 4);
   }
   return d;
-}
-
-absl::StatusOr<std::string> Upload(v1::RealmMeasurementsService::Stub& stub,
-                                   const std::string& content) {
-  const std::vector<uint8_t> digest = *rm::crypto::HashOnce(
-      rm::crypto::DigestAlgorithm::kSha256,
-      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(content.data()),
-                          content.size()));
-  ::grpc::ClientContext ctx;
-  ctx.set_wait_for_ready(true);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
-  v1::UploadPayloadResponse r;
-  auto writer = stub.UploadPayload(&ctx, &r);
-  v1::UploadPayloadRequest m;
-  m.set_sha256(std::string(digest.begin(), digest.end()));
-  m.set_size(content.size());
-  m.set_name("bench");
-  for (size_t off = 0; off < content.size(); off += kMiB) {
-    m.set_chunk(content.substr(off, std::min(kMiB, content.size() - off)));
-    if (!writer->Write(m)) break;
-    m.Clear();
-  }
-  writer->WritesDone();
-  ::grpc::Status s = writer->Finish();
-  if (!s.ok()) return absl::UnavailableError(s.error_message());
-  return r.sha256();
 }
 
 }  // namespace
@@ -128,13 +101,15 @@ int main(int argc, char** argv) {
        {Part{"kernel", 64 * kMiB, base.mutable_kernel()},
         Part{"initrd", 128 * kMiB, base.mutable_initrd()},
         Part{"firmware", 128 * kMiB, base.mutable_firmware()}}) {
-    absl::StatusOr<std::string> sha = Upload(
-        *stub, Payload(p.size, p.size / kMiB, p.ref == base.mutable_kernel()));
-    if (!sha.ok()) {
-      fail(absl::StrCat("upload ", p.name, ": ", sha.status().message()));
+    v1::UploadPayloadResponse up;
+    ::grpc::Status s = rm::service::testing::Upload(
+        *stub, Payload(p.size, p.size / kMiB, p.ref == base.mutable_kernel()),
+        &up);
+    if (!s.ok()) {
+      fail(absl::StrCat("upload ", p.name, ": ", s.error_message()));
       break;
     }
-    p.ref->set_sha256(*sha);
+    p.ref->set_sha256(up.sha256());
   }
   const std::vector<std::string> cpus = {"1", "2", "3",  "4",
                                          "6", "8", "12", "16"};
