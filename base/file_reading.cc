@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -61,21 +62,19 @@ absl::StatusOr<int> OpenPayloadFile(const std::string& path) {
   return fd.release();
 }
 
-absl::StatusOr<std::string> ReadSmallRegularFile(const std::string& path,
-                                                 uint64_t limit) {
+template <typename Bytes>
+absl::StatusOr<Bytes> ReadRegularFileUpTo(
+    const std::string& path, uint64_t limit,
+    const std::function<absl::Status(uint64_t size)>& too_big) {
   absl::StatusOr<int> opened = OpenPayloadFile(path);
   if (!opened.ok()) return opened.status();
   Fd fd(*opened);
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return OsFileError(path, errno);
   if (S_ISDIR(st.st_mode)) return OsFileError(path, EISDIR);
-  auto too_big = [&](uint64_t n) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("file ", path, " error: ", n,
-                     " bytes, more than the limit of ", limit, " bytes"));
-  };
   if (static_cast<uint64_t>(st.st_size) > limit) return too_big(st.st_size);
-  std::string out;
+  Bytes out;
+  out.reserve(static_cast<size_t>(st.st_size));
   char buf[64 << 10];
   for (;;) {
     ssize_t n = read(fd.get(), buf, sizeof(buf));
@@ -88,8 +87,23 @@ absl::StatusOr<std::string> ReadSmallRegularFile(const std::string& path,
     if (out.size() + static_cast<size_t>(n) > limit) {
       return too_big(out.size() + n);
     }
-    out.append(buf, static_cast<size_t>(n));
+    out.insert(out.end(), buf, buf + n);
   }
+}
+
+template absl::StatusOr<std::string> ReadRegularFileUpTo<std::string>(
+    const std::string&, uint64_t, const std::function<absl::Status(uint64_t)>&);
+template absl::StatusOr<std::vector<uint8_t>>
+ReadRegularFileUpTo<std::vector<uint8_t>>(
+    const std::string&, uint64_t, const std::function<absl::Status(uint64_t)>&);
+
+absl::StatusOr<std::string> ReadSmallRegularFile(const std::string& path,
+                                                 uint64_t limit) {
+  return ReadRegularFileUpTo<std::string>(path, limit, [&](uint64_t n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("file ", path, " error: ", n,
+                     " bytes, more than the limit of ", limit, " bytes"));
+  });
 }
 
 std::string FileIdentity(const struct stat& st) {

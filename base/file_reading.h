@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -56,6 +57,13 @@ absl::StatusOr<int> OpenPayloadFile(const std::string& path);
 // limit of <limit> bytes"), so nothing unbounded is allocated.
 absl::StatusOr<std::string> ReadSmallRegularFile(const std::string& path,
                                                  uint64_t limit);
+
+// The same into `Bytes` (std::string or std::vector<uint8_t>), with the
+// caller's error for a file of `size` bytes over the limit.
+template <typename Bytes>
+absl::StatusOr<Bytes> ReadRegularFileUpTo(
+    const std::string& path, uint64_t limit,
+    const std::function<absl::Status(uint64_t size)>& too_big);
 
 // "character device", "FIFO", ... for the S_IFMT bits of `mode`.
 const char* FileTypeName(unsigned mode);

@@ -1,10 +1,5 @@
 #include "eventlog/internal/text_file.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/file_reading.h"
@@ -15,33 +10,11 @@ absl::StatusOr<std::vector<uint8_t>> ReadBoundedFile(const std::string& path,
                                                      size_t cap) {
   // Regular files only: a FIFO would block, a device never end, and a
   // directory read as an empty log would replay to all-zero values.
-  absl::StatusOr<int> opened = measure::OpenPayloadFile(path);
-  if (!opened.ok()) return opened.status();
-  measure::Fd fd(*opened);
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return measure::OsFileError(path, errno);
-  if (S_ISDIR(st.st_mode)) return measure::OsFileError(path, EISDIR);
-  auto too_big = [&](uint64_t n) {
-    return absl::OutOfRangeError(
-        absl::StrCat(path, " is ", n, " bytes, more than the limit of ", cap));
-  };
-  if (static_cast<uint64_t>(st.st_size) > cap) return too_big(st.st_size);
-  std::vector<uint8_t> out;
-  out.reserve(static_cast<size_t>(st.st_size));
-  uint8_t buf[64 << 10];
-  for (;;) {
-    const ssize_t n = read(fd.get(), buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return measure::OsFileError(path, errno);
-    }
-    if (n == 0) return out;
-    // The file may grow while it is read.
-    if (out.size() + static_cast<size_t>(n) > cap) {
-      return too_big(out.size() + static_cast<size_t>(n));
-    }
-    out.insert(out.end(), buf, buf + n);
-  }
+  return measure::ReadRegularFileUpTo<std::vector<uint8_t>>(
+      path, cap, [&](uint64_t n) {
+        return absl::OutOfRangeError(absl::StrCat(
+            path, " is ", n, " bytes, more than the limit of ", cap));
+      });
 }
 
 std::string DirectoryOf(const std::string& path) {
