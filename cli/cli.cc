@@ -1148,9 +1148,11 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
   run_one(0, measure);
   if (rcs[0] == 0 && n > 1) {
     const ChainBatch::Stats st = measure::RunRemainingShapes(
-        n, measure, measure.hasher != nullptr ? measure.hasher->threads() : 1,
+        n, measure.hasher != nullptr ? measure.hasher->threads() : 1,
         realms[0].measurements.hash_algorithm,
-        [&](size_t i, const MeasureOptions& options) {
+        [&](size_t i, ChainBatch* batch) {
+          MeasureOptions options = measure;
+          options.chain_batch = batch;
           run_one(i, options);
           return rcs[i] == 0;
         });

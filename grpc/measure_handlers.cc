@@ -413,13 +413,11 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   };
   if (run(0, nullptr) && n > 1) {
     measure::RunRemainingShapes(
-        n, measure::MeasureOptions(), hasher.threads(),
+        n, hasher.threads(),
         internal::MeasureHashFromProto(
             response->entries(0).result().hash_algorithm())
             .value_or(measure::HashAlgorithm::kSha256),
-        [&](size_t i, const measure::MeasureOptions& o) {
-          return run(i, o.chain_batch);
-        });
+        run);
   }
   size_t total = 0;
   for (size_t i = 0; i < n; ++i) {

@@ -104,7 +104,6 @@ uint64_t ChainBatch::RunChains(const std::vector<Chain*>& chains) {
 void ChainBatch::RunPending() {
   std::vector<Request*> requests;
   requests.swap(pending_);
-  ++stats_.batches;
   stats_.requests += requests.size();
   // One chain per distinct start: the same blob at the same address from
   // the same RIM with the same parameters gives the same RIM.

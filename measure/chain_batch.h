@@ -54,7 +54,6 @@ class ChainBatch {
     uint64_t distinct = 0;  // chains after merging those with the same start
     uint64_t granules = 0;  // of the distinct chains
     uint64_t steps = 0;     // DataCreateMeasuredEach calls
-    uint64_t batches = 0;
   };
   Stats stats() const;
 

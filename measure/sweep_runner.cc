@@ -10,8 +10,8 @@
 namespace realm_measurements::measure {
 
 ChainBatch::Stats RunRemainingShapes(
-    size_t n, const MeasureOptions& base, int threads, HashAlgorithm algorithm,
-    const std::function<bool(size_t, const MeasureOptions&)>& run) {
+    size_t n, int threads, HashAlgorithm algorithm,
+    const std::function<bool(size_t, ChainBatch*)>& run) {
   if (n <= 1) return {};
   threads = std::max(1, threads);
   const int lanes =
@@ -19,13 +19,11 @@ ChainBatch::Stats RunRemainingShapes(
   const size_t workers =
       std::min<size_t>(n - 1, static_cast<size_t>(threads) * lanes);
   ChainBatch batch(static_cast<int>(workers), threads);
-  MeasureOptions options = base;
-  options.chain_batch = &batch;
   std::atomic<size_t> next{1};
   std::atomic<bool> stop{false};
   auto worker = [&] {
     for (size_t i; !stop && (i = next++) < n;) {
-      if (!run(i, options)) stop = true;
+      if (!run(i, &batch)) stop = true;
     }
     batch.Leave();
   };

@@ -12,18 +12,18 @@
 
 #include "measure/chain_batch.h"
 #include "measure/engine.h"
-#include "measure/realm_config.h"
 
 namespace realm_measurements::measure {
 
-// Calls run(i, options) for i in [1, n) on min(n - 1, threads x lanes)
+// Calls run(i, batch) for i in [1, n) on min(n - 1, threads x lanes)
 // threads, `lanes` being what crypto::HashEach hashes at once for
-// `algorithm` (the first shape's); `options` is `base` with the workers'
-// ChainBatch. Shapes are handed out in order until `run` returns false for
-// one (those already started finish). Returns what the batch did.
+// `algorithm` (the first shape's); `batch` is theirs to put in
+// MeasureOptions::chain_batch. Shapes are handed out in order until `run`
+// returns false for one (those already started finish). Returns what the
+// batch did.
 ChainBatch::Stats RunRemainingShapes(
-    size_t n, const MeasureOptions& base, int threads, HashAlgorithm algorithm,
-    const std::function<bool(size_t, const MeasureOptions&)>& run);
+    size_t n, int threads, HashAlgorithm algorithm,
+    const std::function<bool(size_t, ChainBatch*)>& run);
 
 }  // namespace realm_measurements::measure
 
