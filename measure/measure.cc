@@ -65,36 +65,31 @@ absl::StatusOr<std::array<uint8_t, 32>> Sha256Of(const Payload& p,
   absl::StatusOr<crypto::Digest> d =
       crypto::Digest::Create(crypto::DigestAlgorithm::kSha256);
   if (!d.ok()) return d.status();
+  absl::StatusOr<Payload::Reader> r = p.Open();
+  if (!r.ok()) return r.status();
   std::optional<DigestKey> key;
-  if (cache != nullptr && p.is_file()) {
-    absl::StatusOr<Payload::Reader> r = p.Open();
-    if (!r.ok()) return r.status();
-    if (!r->file_identity().empty()) {
-      key = DigestKey{r->file_identity(), 0, HashAlgorithm::kSha256, true};
-      if (std::shared_ptr<const GranuleDigests> hit = cache->Find(*key);
-          hit != nullptr && hit->size() == out.size()) {
-        std::copy(hit->begin(), hit->end(), out.begin());
-        return out;
-      }
-      std::vector<uint8_t> buf(1 << 20);
-      for (;;) {
-        if (absl::Status stop = PollCancel(cancel); !stop.ok()) return stop;
-        absl::StatusOr<size_t> n = r->Read(absl::MakeSpan(buf));
-        if (!n.ok()) return n.status();
-        if (*n == 0) break;
-        if (absl::Status s = d->Update(absl::MakeConstSpan(buf.data(), *n));
-            !s.ok()) {
-          return s;
-        }
-      }
+  if (cache != nullptr && !r->file_identity().empty()) {
+    key = DigestKey{r->file_identity(), 0, HashAlgorithm::kSha256, true};
+    if (std::shared_ptr<const GranuleDigests> hit = cache->Find(*key);
+        hit != nullptr && hit->size() == out.size()) {
+      std::copy(hit->begin(), hit->end(), out.begin());
+      return out;
     }
   }
-  if (!key.has_value()) {
-    absl::Status s = p.Read([&](absl::Span<const uint8_t> c) -> absl::Status {
+  if (const std::vector<uint8_t>* bytes = p.bytes(); bytes != nullptr) {
+    if (absl::Status s = d->Update(*bytes); !s.ok()) return s;
+  } else {
+    std::vector<uint8_t> buf(1 << 20);
+    for (;;) {
       if (absl::Status stop = PollCancel(cancel); !stop.ok()) return stop;
-      return d->Update(c);
-    });
-    if (!s.ok()) return s;
+      absl::StatusOr<size_t> n = r->Read(absl::MakeSpan(buf));
+      if (!n.ok()) return n.status();
+      if (*n == 0) break;
+      if (absl::Status s = d->Update(absl::MakeConstSpan(buf.data(), *n));
+          !s.ok()) {
+        return s;
+      }
+    }
   }
   absl::StatusOr<std::vector<uint8_t>> h = d->Finish();
   if (!h.ok()) return h.status();
