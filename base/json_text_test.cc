@@ -132,6 +132,69 @@ TEST(JsonText, RandomTreesMatchNlohmann) {
   }
 }
 
+// The same tree written as a stream of calls (keys in the tree's order).
+template <typename Json>
+void Stream(JsonWriter& w, const Json& v) {
+  if (v.is_object()) {
+    w.BeginObject();
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      w.Key(it.key());
+      Stream(w, it.value());
+    }
+    w.EndObject();
+  } else if (v.is_array()) {
+    w.BeginArray();
+    for (const Json& e : v) Stream(w, e);
+    w.EndArray();
+  } else if (v.is_string()) {
+    w.String(v.template get<std::string>());
+  } else if (v.is_boolean()) {
+    w.Bool(v.template get<bool>());
+  } else if (v.is_null()) {
+    w.Null();
+  } else if (v.is_number_unsigned()) {
+    w.Uint(v.template get<uint64_t>());
+  } else if (v.is_number_integer()) {
+    w.Int(v.template get<int64_t>());
+  } else {
+    w.Value(v);  // floats
+  }
+}
+
+TEST(JsonWriter, StreamedTreesMatchNlohmann) {
+  std::mt19937_64 rng(1818);
+  for (int i = 0; i < 1000; ++i) {
+    const nlohmann::json v = RandomValue<nlohmann::json>(rng, 0);
+    for (int indent : {-1, 0, 2, 3}) {
+      JsonWriter w(indent);
+      Stream(w, v);
+      EXPECT_EQ(w.Take(), Reference(v, indent)) << "indent " << indent;
+    }
+  }
+}
+
+TEST(JsonWriter, MixesStreamedAndTreeValues) {
+  using J = nlohmann::json;
+  JsonWriter w(2);
+  w.BeginObject();
+  w.Key("a");
+  w.Value(J{{"x", J::array()}, {"y", {1, J::binary({9, 8})}}});
+  w.Key("b");
+  w.BeginArray();
+  w.Value(J::object());
+  w.Int(-3);
+  w.BeginObject();
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  const J same = {{"a", {{"x", J::array()}, {"y", {1, J::binary({9, 8})}}}},
+                  {"b", {J::object(), -3, J::object()}}};
+  EXPECT_EQ(w.Take(), Reference(same, 2));
+  // Take() leaves an empty writer for the next document.
+  w.String("again");
+  EXPECT_EQ(w.Take(), "\"again\"");
+}
+
 TEST(JsonText, InvalidUtf8IsReplacedNotThrown) {
   EXPECT_EQ(JsonText(nlohmann::json{{"name", "a\xff"}}, -1),
             "{\"name\":\"a\xef\xbf\xbd\"}");

@@ -742,29 +742,87 @@ TEST_F(AppraisalTest, InvalidUtf8ClaimsRenderWithReplacement) {
   EXPECT_FALSE(AppraisalToJson(t, r, {}).empty());
 }
 
-// AppraisalToDocuments serialises each document once; its bytes must be
-// those of the three separate functions, with and without a nonce and with
-// claims that are not UTF-8.
-TEST_F(AppraisalTest, DocumentsEqualTheSeparateSerialisations) {
+// The documents are written member by member (base::JsonWriter), not
+// dumped from a tree. nlohmann is the oracle: each document, parsed and
+// dumped again with the same indent (nlohmann::json orders members by key),
+// must give the same bytes, and the report must embed the EAR and the
+// verification report. Covered: optional claims present and absent,
+// candidates with and without expected values, platform fields and
+// references, policy-claims problems, null and set deciding reference and
+// first failure, a nonce, lints, and claims that are not UTF-8.
+TEST_F(AppraisalTest, DocumentsRoundTripThroughNlohmann) {
   CcaToken bad_text = token_;
   bad_text.realm.profile_text = std::string("tag:\xff\xfe");
   bad_text.platform.hash_algorithm = "\xc3";
+  CcaToken sparse = token_;
+  sparse.realm.profile_text.reset();
+  sparse.platform.service_indicator.reset();
+  sparse.platform.sw_components.resize(2);
+  sparse.platform.sw_components[0] = SwComponent{};
+  sparse.platform.sw_components[1].type = "BL\"2\"";
+  sparse.platform.sw_components[1].version.reset();
+  CcaToken full = token_;
+  full.platform.service_indicator = "https://psa-verifier.org";
+  for (SwComponent& c : full.platform.sw_components) {
+    c.type = "BL";
+    c.version = "1.2.3";
+    c.hash_algorithm = "sha-256";
+  }
   EarOptions with_nonce;
   with_nonce.issued_at = 1700000000;
   with_nonce.nonce = std::vector<uint8_t>(64, 0xa5);
-  for (const CcaToken* t : {&token_, &bad_text}) {
+  RealmReferenceValue wrong_rpv = Full();
+  wrong_rpv.rpv = std::vector<uint8_t>(64, 0);
+  AppraisalResult decorated = Appraise({wrong_rpv, Full()});
+  decorated.realm.problem = "executables: unknown event \"x\"";
+  decorated.first_failure = "binding: tab\there";
+  decorated.platform_report.appraised = true;
+  decorated.platform_report.references = {0, 3, 18446744073709551615u};
+  decorated.platform_report.fields = {
+      {"lifecycle", FieldOutcome::kMatch, "12288", "12288"},
+      {"sw-component[0]", FieldOutcome::kNotSupplied, "", "ab"}};
+  decorated.verification.lints = {{"L1", false, "one"}, {"L11", true, "two"}};
+  int documents = 0;
+  for (const CcaToken* t : {&token_, &bad_text, &sparse, &full}) {
     for (const EarOptions& e : {EarOptions{}, with_nonce}) {
       for (const AppraisalResult& r :
-           {Appraise({Full()}), Appraise({}),
+           {Appraise({Full()}), Appraise({}), decorated,
             AppraiseCcaToken(*t, {Full()}, AppraisalOptions{})}) {
         const AppraisalDocuments d = AppraisalToDocuments(*t, r, e);
+        const Json ear = Json::parse(d.ear_json);
+        const Json verification = Json::parse(d.verification_json);
+        const Json report = Json::parse(d.report_json);
+        EXPECT_EQ(ear.dump(-1), d.ear_json);
+        EXPECT_EQ(verification.dump(2), d.verification_json);
+        EXPECT_EQ(report.dump(2), d.report_json);
+        EXPECT_EQ(report["ear"], ear);
+        EXPECT_EQ(report["verification"], verification);
         EXPECT_EQ(d.ear_json, EarToJson(*t, r, e));
         EXPECT_EQ(d.verification_json,
                   VerificationReportToJson(r.verification));
         EXPECT_EQ(d.report_json, AppraisalToJson(*t, r, e));
+        ++documents;
       }
     }
   }
+  EXPECT_EQ(documents, 32);
+  // The decorated result's values arrive where they belong.
+  const Json report =
+      Json::parse(AppraisalToJson(full, decorated, with_nonce));
+  EXPECT_EQ(report["first-failure"], "binding: tab\there");
+  EXPECT_EQ(report["platform"]["references"][2], 18446744073709551615u);
+  EXPECT_FALSE(report["platform"]["fields"][1].contains("expected"));
+  EXPECT_EQ(report["candidates"][0]["fields"].size(),
+            decorated.candidates[0].fields.size());
+  EXPECT_EQ(report["ear"]["submods"]["CCA_REALM"]
+                  ["ear.veraison.policy-claims"]["problem"],
+            "executables: unknown event \"x\"");
+  EXPECT_EQ(report["ear"]["submods"]["CCA_SSD_PLATFORM"]
+                  ["ear.veraison.annotated-evidence"]
+                  ["cca-platform-service-indicator"],
+            "https://psa-verifier.org");
+  EXPECT_EQ(report["verification"]["lints"][1]["severity"], "warning");
+  EXPECT_EQ(report["ear"]["iat"], 1700000000);
 }
 
 // RFC 7638 thumbprint of a fixed P-256 key (made with `openssl ecparam`);

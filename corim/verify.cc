@@ -565,29 +565,55 @@ std::vector<LintFinding> LintCcaToken(const CcaToken& token,
 }
 
 namespace {
-nlohmann::json CheckJson(const Check& c) {
-  return {{"status", CheckStatusName(c.status)}, {"detail", c.detail}};
+void WriteCheck(base::JsonWriter& w, const Check& c) {
+  w.BeginObject();
+  w.Key("detail");
+  w.String(c.detail);
+  w.Key("status");
+  w.String(CheckStatusName(c.status));
+  w.EndObject();
 }
 }  // namespace
 
-std::string VerificationReportToJson(const VerificationReport& r) {
-  nlohmann::json lints = nlohmann::json::array();
+// Members in nlohmann::json's order (increasing keys), as the documents of
+// appraisal.cc. Token text claims are not UTF-8 checked by the CBOR layer:
+// the writer replaces bad sequences instead of throwing.
+void WriteVerificationReport(base::JsonWriter& w, const VerificationReport& r) {
+  w.BeginObject();
+  w.Key("binding");
+  WriteCheck(w, r.binding);
+  w.Key("freshness");
+  WriteCheck(w, r.freshness);
+  w.Key("lints");
+  w.BeginArray();
   for (const LintFinding& l : r.lints) {
-    lints.push_back({{"id", l.id},
-                     {"severity", l.warning ? "warning" : "error"},
-                     {"message", l.message}});
+    w.BeginObject();
+    w.Key("id");
+    w.String(l.id);
+    w.Key("message");
+    w.String(l.message);
+    w.Key("severity");
+    w.String(l.warning ? "warning" : "error");
+    w.EndObject();
   }
-  nlohmann::json j = {{"freshness", CheckJson(r.freshness)},
-                      {"platform-signature", CheckJson(r.platform_signature)},
-                      {"realm-key", CheckJson(r.realm_key)},
-                      {"realm-signature", CheckJson(r.realm_signature)},
-                      {"binding", CheckJson(r.binding)},
-                      {"strict", r.strict},
-                      {"lints", lints},
-                      {"ok", r.ok()}};
-  // Token text claims are not UTF-8 checked by the CBOR layer: JsonText
-  // replaces bad sequences instead of throwing.
-  return base::JsonText(j, 2);
+  w.EndArray();
+  w.Key("ok");
+  w.Bool(r.ok());
+  w.Key("platform-signature");
+  WriteCheck(w, r.platform_signature);
+  w.Key("realm-key");
+  WriteCheck(w, r.realm_key);
+  w.Key("realm-signature");
+  WriteCheck(w, r.realm_signature);
+  w.Key("strict");
+  w.Bool(r.strict);
+  w.EndObject();
+}
+
+std::string VerificationReportToJson(const VerificationReport& r) {
+  base::JsonWriter w(2);
+  WriteVerificationReport(w, r);
+  return w.Take();
 }
 
 std::string VerificationReportToText(const VerificationReport& r) {

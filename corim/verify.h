@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "base/crypto.h"
+#include "base/json_text.h"
 #include "corim/platform_token_cache.h"
 #include "corim/public_key_cache.h"
 #include "corim/token.h"
@@ -116,6 +117,10 @@ std::vector<LintFinding> LintCcaToken(
 // Human-readable multi-line report and a JSON object (serialised).
 std::string VerificationReportToText(const VerificationReport& report);
 std::string VerificationReportToJson(const VerificationReport& report);
+// The same JSON object written at the writer's position (the appraisal
+// report embeds it).
+void WriteVerificationReport(base::JsonWriter& w,
+                             const VerificationReport& report);
 
 }  // namespace realm_measurements::corim
 
