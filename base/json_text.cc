@@ -66,8 +66,7 @@ class TreeWriter {
           w.out_.append(text);
           return;
         }
-        const size_t pad =
-            w.empty_.size() * static_cast<size_t>(w.step_);
+        const size_t pad = w.empty_.size() * static_cast<size_t>(w.step_);
         for (char c : text) {
           w.out_.push_back(c);
           if (c == '\n') w.out_.append(pad, ' ');
@@ -103,6 +102,7 @@ void JsonWriter::Open(char bracket) {
 }
 
 void JsonWriter::Close(char bracket) {
+  if (empty_.empty()) return;  // nothing open: a caller's mistake, no UB
   const bool was_empty = empty_.back();
   empty_.pop_back();
   if (!was_empty && step_ >= 0) Newline(empty_.size());
@@ -127,9 +127,9 @@ void JsonWriter::Quoted(absl::string_view s) {
     out_.append(s.data(), s.size());
     out_.push_back('"');
   } else {
-    out_.append(nlohmann::json(std::string(s))
-                    .dump(-1, ' ', false,
-                          nlohmann::json::error_handler_t::replace));
+    out_.append(
+        nlohmann::json(std::string(s))
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 }
 

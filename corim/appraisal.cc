@@ -548,8 +548,7 @@ void WriteEar(base::JsonWriter& w, const CcaToken& token,
   w.Key("submods");
   w.BeginObject();
   w.Key(kSubmodRealm);
-  WriteSubmod(w, result.realm,
-              [&] { WriteRealmEvidence(w, token.realm); });
+  WriteSubmod(w, result.realm, [&] { WriteRealmEvidence(w, token.realm); });
   w.Key(kSubmodPlatform);
   WriteSubmod(w, result.platform,
               [&] { WritePlatformEvidence(w, token.platform); });

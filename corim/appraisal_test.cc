@@ -807,15 +807,14 @@ TEST_F(AppraisalTest, DocumentsRoundTripThroughNlohmann) {
   }
   EXPECT_EQ(documents, 32);
   // The decorated result's values arrive where they belong.
-  const Json report =
-      Json::parse(AppraisalToJson(full, decorated, with_nonce));
+  const Json report = Json::parse(AppraisalToJson(full, decorated, with_nonce));
   EXPECT_EQ(report["first-failure"], "binding: tab\there");
   EXPECT_EQ(report["platform"]["references"][2], 18446744073709551615u);
   EXPECT_FALSE(report["platform"]["fields"][1].contains("expected"));
   EXPECT_EQ(report["candidates"][0]["fields"].size(),
             decorated.candidates[0].fields.size());
-  EXPECT_EQ(report["ear"]["submods"]["CCA_REALM"]
-                  ["ear.veraison.policy-claims"]["problem"],
+  EXPECT_EQ(report["ear"]["submods"]["CCA_REALM"]["ear.veraison.policy-claims"]
+                  ["problem"],
             "executables: unknown event \"x\"");
   EXPECT_EQ(report["ear"]["submods"]["CCA_SSD_PLATFORM"]
                   ["ear.veraison.annotated-evidence"]
