@@ -11,7 +11,9 @@
 //        --event-catalogue JSON [--rmm-version 1.0|2.0]]
 //   any command with --batch instead of TOKEN: stdin holds one JSON object
 //   per line, {"token": PATH, "nonce": HEX?}; stdout one compact --format
-//   json result per line (with "token" and "exit").
+//   json result per line (with "token" and "exit"). appraise --batch
+//   --event-catalogue JSON: each line also names its realm's logs,
+//   "event_log": PATH and/or "firmware_logs": [PATH...].
 //
 // KEY: JWK, trust-anchor store JSON (looked up by the token's instance-id),
 // PEM SubjectPublicKeyInfo or CBOR COSE_Key. --platform-corim: a CCA
@@ -131,7 +133,10 @@ constexpr char kHelp[] =
     "                          {\"token\": PATH, \"nonce\": HEX?} per line "
     "(at\n"
     "                          most 64 KiB); stdout one JSON result per line\n"
-    "                          with \"token\" and \"exit\"\n"
+    "                          with \"token\" and \"exit\". With\n"
+    "                          --event-catalogue each line also names its\n"
+    "                          realm's logs: \"event_log\": PATH and/or\n"
+    "                          \"firmware_logs\": [PATH...] (at most 16)\n"
     "  -h, --help              print this help\n"
     "\n"
     "Exit status: 0 verified / affirming / decoded; 1 verification failed\n"
@@ -315,12 +320,18 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
       !a.event_log_path.empty() || !a.firmware_log_paths.empty();
   if (event_logs || !a.event_catalogue_path.empty() ||
       !a.event_image_sums.empty()) {
-    if (a.command != "appraise" || a.batch) {
+    if (a.command != "appraise") {
       return absl::InvalidArgumentError(
           "--event-log/--firmware-log/--event-catalogue: expected with "
-          "appraise TOKEN (not --batch)");
+          "appraise");
     }
-    if (!event_logs || a.event_catalogue_path.empty()) {
+    if (a.batch && event_logs) {
+      // Each realm has its own logs.
+      return absl::InvalidArgumentError(
+          "--event-log/--firmware-log: expected in each --batch line "
+          "(\"event_log\", \"firmware_logs\"), found on the command line");
+    }
+    if ((!a.batch && !event_logs) || a.event_catalogue_path.empty()) {
       return absl::InvalidArgumentError(
           "REM policy: expected an event log (--event-log or --firmware-log) "
           "and --event-catalogue together");
@@ -345,6 +356,31 @@ struct Loaded {
   std::optional<eventlog::EventDigestCatalogue> event_catalogue;
   eventlog::ImageCatalogue event_images;
 };
+
+// A realm's logs for the REM policy: its VMM log (`vmm_log`, optional)
+// first, then its firmware logs.
+absl::Status ReadPolicyLogs(const std::string& vmm_log,
+                            const std::vector<std::string>& firmware_logs,
+                            std::vector<eventlog::PolicyLog>* out) {
+  auto read = [out](const std::string& path,
+                    eventlog::LogSource source) -> absl::Status {
+    absl::StatusOr<std::string> data = ReadFile(path);
+    if (!data.ok()) return data.status();
+    out->push_back({std::vector<uint8_t>(data->begin(), data->end()), source});
+    return absl::OkStatus();
+  };
+  if (!vmm_log.empty()) {
+    if (absl::Status s = read(vmm_log, eventlog::LogSource::kVmm); !s.ok()) {
+      return s;
+    }
+  }
+  for (const std::string& path : firmware_logs) {
+    if (absl::Status s = read(path, eventlog::LogSource::kFirmware); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<Loaded> LoadInputs(const Args& args) {
   Loaded l;
@@ -389,26 +425,10 @@ absl::StatusOr<Loaded> LoadInputs(const Args& args) {
     l.trust_anchors.insert(l.trust_anchors.end(), e->trust_anchors.begin(),
                            e->trust_anchors.end());
   }
-  auto read_log = [&](const std::string& path,
-                      eventlog::LogSource source) -> absl::Status {
-    absl::StatusOr<std::string> data = ReadFile(path);
-    if (!data.ok()) return data.status();
-    l.event_logs.push_back(
-        {std::vector<uint8_t>(data->begin(), data->end()), source});
-    return absl::OkStatus();
-  };
-  if (!args.event_log_path.empty()) {
-    if (absl::Status s =
-            read_log(args.event_log_path, eventlog::LogSource::kVmm);
-        !s.ok()) {
-      return s;
-    }
-  }
-  for (const std::string& path : args.firmware_log_paths) {
-    if (absl::Status s = read_log(path, eventlog::LogSource::kFirmware);
-        !s.ok()) {
-      return s;
-    }
+  if (absl::Status s = ReadPolicyLogs(args.event_log_path,
+                                      args.firmware_log_paths, &l.event_logs);
+      !s.ok()) {
+    return s;
   }
   if (!args.event_catalogue_path.empty()) {
     absl::StatusOr<std::string> text = ReadFile(args.event_catalogue_path);
@@ -447,9 +467,11 @@ struct Outcome {
 };
 
 // One token: decode, verify or appraise. `nonce` overrides --nonce.
+// `logs`: the realm's event logs for the REM policy (none: no policy).
 Outcome ProcessToken(const Args& args, const Loaded& in,
                      const std::string& path,
-                     const std::optional<std::vector<uint8_t>>& nonce) {
+                     const std::optional<std::vector<uint8_t>>& nonce,
+                     const std::vector<eventlog::PolicyLog>& logs) {
   Outcome o;
   auto error = [&](int code, absl::string_view message) {
     o.exit = code;
@@ -517,10 +539,10 @@ Outcome ProcessToken(const Args& args, const Loaded& in,
   AppraisalResult result = AppraiseCcaToken(*token, in.refs, options);
   std::optional<eventlog::RemPolicyResult> rem_policy;
   measure::HashAlgorithm rem_algorithm = measure::HashAlgorithm::kSha256;
-  if (!in.event_logs.empty() && result.verification.ok()) {
-    rem_policy = eventlog::ApplyRemPolicy(
-        in.event_logs, *token, args.rmm_version, in.event_images,
-        *in.event_catalogue, result, &rem_algorithm);
+  if (!logs.empty() && result.verification.ok()) {
+    rem_policy = eventlog::ApplyRemPolicy(logs, *token, args.rmm_version,
+                                          in.event_images, *in.event_catalogue,
+                                          result, &rem_algorithm);
   }
   EarOptions ear;
   ear.issued_at = static_cast<int64_t>(std::time(nullptr));
@@ -573,6 +595,55 @@ bool ReadBoundedLine(std::istream& in, size_t max, std::string& line,
   return any;
 }
 
+// Most firmware logs one --batch line may name (a realm has one CC event
+// log per firmware stage; --firmware-log is bounded by argv).
+constexpr size_t kMaxBatchFirmwareLogs = 16;
+
+// The "event_log" and "firmware_logs" of a --batch line: {VMM log path or
+// "", firmware log paths}. With --event-catalogue every line names at least
+// one log (as appraise TOKEN needs one); without it, none.
+absl::StatusOr<std::pair<std::string, std::vector<std::string>>> BatchLogPaths(
+    const nlohmann::json& req, bool catalogue) {
+  std::pair<std::string, std::vector<std::string>> paths;
+  if (req.contains("event_log")) {
+    if (!req["event_log"].is_string() ||
+        req["event_log"].get_ref<const std::string&>().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("event_log: expected a file path, found ",
+                       req["event_log"].type_name()));
+    }
+    paths.first = req["event_log"].get<std::string>();
+  }
+  if (req.contains("firmware_logs")) {
+    const nlohmann::json& f = req["firmware_logs"];
+    bool ok = f.is_array() && f.size() <= kMaxBatchFirmwareLogs;
+    for (size_t i = 0; ok && i < f.size(); ++i) {
+      ok = f[i].is_string() && !f[i].get_ref<const std::string&>().empty();
+      if (ok) paths.second.push_back(f[i].get<std::string>());
+    }
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "firmware_logs: expected an array of at most ", kMaxBatchFirmwareLogs,
+          " file paths, found ",
+          f.is_array() ? absl::StrCat("an array of ", f.size(),
+                                      " with a value that is not a path")
+                       : std::string(f.type_name())));
+    }
+  }
+  const bool any = !paths.first.empty() || !paths.second.empty();
+  if (any && !catalogue) {
+    return absl::InvalidArgumentError(
+        "event_log/firmware_logs: expected --event-catalogue for the REM "
+        "policy, found none");
+  }
+  if (!any && catalogue) {
+    return absl::InvalidArgumentError(
+        "REM policy: expected an event log (\"event_log\" or "
+        "\"firmware_logs\") with --event-catalogue, found none");
+  }
+  return paths;
+}
+
 // --batch: one JSON object per stdin line; one compact JSON per line out.
 int RunBatch(const Args& args, const Loaded& in) {
   int worst = kExitOk;
@@ -614,12 +685,24 @@ int RunBatch(const Args& args, const Loaded& in) {
         }
       }
     }
+    // REM policy: this realm's logs (with the run's --event-catalogue).
+    std::vector<eventlog::PolicyLog> logs;
+    if (problem.empty()) {
+      absl::StatusOr<std::pair<std::string, std::vector<std::string>>> paths =
+          BatchLogPaths(req, in.event_catalogue.has_value());
+      absl::Status read =
+          paths.ok() ? ReadPolicyLogs(paths->first, paths->second, &logs)
+                     : paths.status();
+      if (!read.ok()) {
+        problem = absl::StrCat("line ", number, ": ", read.message());
+      }
+    }
     if (!problem.empty()) {
       code = kExitUsage;
       out = {{"line", number}, {"error", problem}};
     } else {
       Outcome o =
-          ProcessToken(args, in, req["token"].get<std::string>(), nonce);
+          ProcessToken(args, in, req["token"].get<std::string>(), nonce, logs);
       code = o.exit;
       out = std::move(o.json);
       out["token"] = req["token"];
@@ -656,7 +739,8 @@ int Run(int argc, char** argv) {
     return kExitUsage;
   }
   if (args->batch) return RunBatch(*args, *in);
-  Outcome o = ProcessToken(*args, *in, args->token_path, args->nonce);
+  Outcome o =
+      ProcessToken(*args, *in, args->token_path, args->nonce, in->event_logs);
   if (o.json.contains("error") && o.json.size() == 1) {
     std::cerr << "cca-token: " << o.text << "\n";
   } else {

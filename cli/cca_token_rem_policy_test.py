@@ -146,6 +146,54 @@ class RemPolicyCli(unittest.TestCase):
         self.assertEqual(json.loads(out)["rem-policy"]["outcome"],
                          "rems-not-replayed")
 
+    def batch(self, jwk, lines, *options):
+        p = subprocess.run(
+            [CCA_TOKEN, "appraise", "--batch", "--cpak", jwk, "--rim", RIM,
+             *options],
+            input="".join(json.dumps(l) + "\n" for l in lines),
+            capture_output=True, text=True)
+        return p.returncode, [json.loads(l) for l in p.stdout.splitlines()], \
+            p.stderr
+
+    def test_batch_lines_carry_their_realms_logs(self):
+        token, jwk = self.mint(RIM, [ZERO, ZERO, REM2, REM3])
+        catalogue = self.catalogue(self.all_digests())
+        rc, out, err = self.batch(jwk, [
+            {"token": token, "event_log": T2, "firmware_logs": [self.fw]},
+            # Without the firmware log REM2/REM3 do not replay.
+            {"token": token, "event_log": T2},
+            {"token": token, "event_log": T2, "firmware_logs": self.fw},
+            {"token": token, "event_log": T2,
+             "firmware_logs": [self.path("missing.bin")]},
+            {"token": token},
+        ], "--event-catalogue", catalogue, "--event-log-images", SUMS)
+        self.assertEqual(rc, 2, err)
+        self.assertEqual(len(out), 5, out)
+        self.assertEqual(out[0]["exit"], 0, out[0])
+        self.assertEqual(out[0]["rem-policy"]["outcome"], "approved-runtime")
+        realm = out[0]["ear"]["submods"]["CCA_REALM"]
+        self.assertEqual(realm["ear.trustworthiness-vector"]["executables"], 2)
+        self.assertEqual(out[1]["exit"], 1, out[1])
+        self.assertEqual(out[1]["rem-policy"]["outcome"], "rems-not-replayed")
+        self.assertEqual(out[2], {
+            "line": 3, "exit": 2,
+            "error": "line 3: firmware_logs: expected an array of at most 16 "
+                     "file paths, found string"})
+        self.assertEqual(out[3]["exit"], 2)
+        self.assertIn("missing.bin", out[3]["error"])
+        self.assertEqual(out[4]["exit"], 2)
+        self.assertIn("expected an event log", out[4]["error"])
+        # Logs without a catalogue, and logs on the command line of a batch.
+        rc, out, _ = self.batch(jwk, [{"token": token, "event_log": T2}])
+        self.assertEqual(rc, 2)
+        self.assertIn("expected --event-catalogue", out[0]["error"])
+        p = subprocess.run(
+            [CCA_TOKEN, "appraise", "--batch", "--cpak", jwk, "--rim", RIM,
+             "--event-log", T2, "--event-catalogue", catalogue],
+            input="", capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("expected in each --batch line", p.stderr)
+
     def test_usage(self):
         token, jwk = self.mint(RIM, [ZERO, ZERO, REM2, REM3])
         p = subprocess.run([CCA_TOKEN, "appraise", token, "--cpak", jwk,
