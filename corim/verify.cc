@@ -179,15 +179,17 @@ absl::StatusOr<EcPublicKey> LoadPublicKey(
     absl::string_view contents, absl::Span<const uint8_t> instance_id) {
   absl::string_view text = absl::StripLeadingAsciiWhitespace(contents);
   if (absl::StartsWith(text, "-----BEGIN")) return EcPublicKey::FromPem(text);
-  if (absl::StartsWith(text, "{")) return PublicKeyFromJwk(text);
+  // JSON: the size limits count the whole text, leading whitespace too
+  // (JSON allows it), so whitespace cannot carry a document past them.
+  if (absl::StartsWith(text, "{")) return PublicKeyFromJwk(contents);
   if (absl::StartsWith(text, "[")) {
     // Trust-anchor store (rust-ccatoken ta.json, §4.2): lookup by instance-id.
-    if (absl::Status s = measure::CheckJsonLimits(text, kTrustAnchorLimits);
+    if (absl::Status s = measure::CheckJsonLimits(contents, kTrustAnchorLimits);
         !s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("trust-anchor store: ", s.message()));
     }
-    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    nlohmann::json j = nlohmann::json::parse(contents, nullptr, false);
     if (j.is_discarded() || !j.is_array()) {
       return absl::InvalidArgumentError(
           "trust-anchor store: expected a JSON array");

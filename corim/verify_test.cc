@@ -183,6 +183,21 @@ TEST(VerifyTest, KeyFormats) {
       std::string(100000, ']') + "}]";
   EXPECT_EQ(LoadPublicKey(deep_store, Hex("0103")).status().message(),
             "trust-anchor store: nesting deeper than 8 levels at byte 36");
+  // Leading whitespace counts toward the size limits (64 KiB for a JWK,
+  // 4 MiB for a store) and toward the byte offsets of errors.
+  const std::string jwk_text =
+      ReadText("testdata/vectors/cpak-tfm-p384.jwk.json");
+  ASSERT_TRUE(LoadPublicKey(" \n\t" + jwk_text).ok());
+  EXPECT_EQ(
+      LoadPublicKey(std::string(65536 - 1, ' ') + "{}").status().message(),
+      "JWK: document is 65537 bytes, more than the limit of 65536 bytes");
+  EXPECT_EQ(LoadPublicKey("  {\"a\":" + deep + "}").status().message(),
+            "JWK: nesting deeper than 4 levels at byte 10");
+  EXPECT_EQ(LoadPublicKey(std::string(4 << 20, '\n') + "[]", Hex("0103"))
+                .status()
+                .message(),
+            "trust-anchor store: document is 4194306 bytes, more than the "
+            "limit of 4194304 bytes");
   for (const Case& c : cases) {
     SCOPED_TRACE(c.json);
     auto k = LoadPublicKey(c.json);
