@@ -1,7 +1,8 @@
 // libFuzzer target for the CCA token decoder and everything that reads a
 // decoded token without a trusted key: lints, RAK extraction, realm
 // signature check, the verification report, the EAR evidence rendering and
-// the `decode` JSON/text views.
+// the `decode` JSON/text views. The appraisal documents (written member by
+// member, base::JsonWriter) must always be JSON nlohmann accepts.
 // Seeds: the five public token vectors (testdata/vectors).
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include "corim/token.h"
 #include "corim/token_json.h"
 #include "corim/verify.h"
+#include "nlohmann/json.hpp"
 
 using realm_measurements::corim::AppraisalResult;
 using realm_measurements::corim::CcaToken;
@@ -35,7 +37,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         result.verification);
     (void)realm_measurements::corim::VerificationReportToText(
         result.verification);
-    (void)realm_measurements::corim::EarToJson(*token, result, {});
+    realm_measurements::corim::EarOptions ear;
+    ear.nonce = token->realm.challenge;
+    const realm_measurements::corim::AppraisalDocuments docs =
+        realm_measurements::corim::AppraisalToDocuments(*token, result, ear);
+    for (const std::string* doc :
+         {&docs.ear_json, &docs.verification_json, &docs.report_json}) {
+      if (nlohmann::json::parse(*doc, nullptr, false).is_discarded()) {
+        __builtin_trap();
+      }
+    }
     (void)realm_measurements::corim::TokenToJson(*token, options);
     (void)realm_measurements::corim::TokenToText(*token, options);
     // Re-encoding decoded claims must not fail on anything we accepted.
