@@ -47,7 +47,7 @@
 #include "tools/bench/bench_util.h"
 
 ABSL_FLAG(int, seconds, 12, "measured seconds of load (all windows)");
-ABSL_FLAG(int, windows, 6, "load windows, with in-process rounds between");
+ABSL_FLAG(int, windows, 12, "load windows, with in-process rounds between");
 ABSL_FLAG(int, warmup_seconds, 2, "seconds of load before measuring");
 ABSL_FLAG(int, channels, 4, "client channels (connections)");
 ABSL_FLAG(int, depth, 4, "calls in flight per channel");
@@ -57,7 +57,7 @@ ABSL_FLAG(std::string, vectors, "testdata/vectors", "test vector directory");
 ABSL_FLAG(std::vector<std::string>, server_flags, {},
           "more flags for the server, comma-separated (e.g. "
           "--server_flags=--max_cheap_calls=2)");
-ABSL_FLAG(double, in_process_seconds, 0.4,
+ABSL_FLAG(double, in_process_seconds, 0.25,
           "CPU seconds per in-process function per round (one round before "
           "the first window and after each)");
 
