@@ -245,6 +245,17 @@ TEST(HostCapsFromToml, RejectsOversizedText) {
   EXPECT_TRUE(HostCaps::FromToml(big, "big.conf").ok());
 }
 
+// toml++ named the character before a bad UTF-8 sequence (line 2, column
+// 12 here: the end of the previous line); the limits scan names it.
+TEST(HostCapsFromToml, InvalidUtf8IsNamedWhereItIs) {
+  absl::StatusOr<HostCaps> r =
+      HostCaps::FromToml("num_wps = 6\nnum_bps = 6\n\xff\xfe = 3\n", "x.conf");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "invalid VM configuration: cannot parse x.conf: invalid UTF-8 "
+            "sequence at line 3, column 1 (TOML documents are UTF-8)");
+}
+
 // Issue 14: these documents crashed toml++ (stack overflow, exit 139) in
 // the CLI (-c) and the server (host_caps_toml). They are refused before
 // the parser runs, whatever the size limit: the nesting is checked first

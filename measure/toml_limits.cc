@@ -239,6 +239,36 @@ class Scanner {
   std::vector<std::pair<char, int>> stack_;
 };
 
+// Length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629
+// §4: no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+size_t Utf8SequenceLength(absl::string_view s) {
+  const auto byte = [&s](size_t i) {
+    return i < s.size() ? static_cast<unsigned char>(s[i]) : 0;
+  };
+  const unsigned char b0 = byte(0);
+  if (b0 < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // overlong
+    if (b0 == 0xED) hi = 0x9F;  // surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;  // overlong
+    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (byte(1) < lo || byte(1) > hi) return 0;
+  for (size_t i = 2; i < n; ++i) {
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  }
+  return n;
+}
+
 }  // namespace
 
 absl::Status CheckTomlLimits(absl::string_view text, const TomlLimits& limits) {
@@ -246,6 +276,25 @@ absl::Status CheckTomlLimits(absl::string_view text, const TomlLimits& limits) {
     return absl::InvalidArgumentError(absl::StrCat(
         "document is ", text.size(), " bytes, more than the limit of ",
         limits.max_bytes, " bytes"));
+  }
+  // toml++ reports a bad sequence at the character before it (the end of
+  // the previous line for one that starts a line): found here, it is named
+  // where it is. Columns count characters, as toml++'s do.
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = Utf8SequenceLength(text.substr(i));
+    if (n == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid UTF-8 sequence at line ", line, ", column ",
+                       column, " (TOML documents are UTF-8)"));
+    }
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += n;
   }
   return Scanner(text, limits.max_depth).Run();
 }

@@ -29,9 +29,11 @@ struct TomlLimits {
 // "document is <n> bytes, more than the limit of <m> bytes" or
 // "nesting depth exceeds the limit of <m> at line <l> (dotted keys, table
 // headers, arrays and inline tables count one level each)". The caller adds
-// which document. Strings and comments are skipped as TOML defines them;
-// the scan never rejects a document within the limits, and leaves syntax
-// errors to the parser.
+// which document. Also "invalid UTF-8 sequence at line <l>, column <c>
+// (TOML documents are UTF-8)": toml++ names the character before a bad
+// sequence. Strings and comments are skipped as TOML defines them; the scan
+// never rejects a well-formed document within the limits, and leaves
+// syntax errors to the parser.
 absl::Status CheckTomlLimits(absl::string_view text, const TomlLimits& limits);
 
 }  // namespace realm_measurements::measure

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "toml++/toml.h"
 
@@ -71,6 +72,40 @@ TEST(TomlLimits, MessageNamesTheLimitAndTheLine) {
   EXPECT_EQ(s.message(),
             "nesting depth exceeds the limit of 2 at line 3 (dotted keys, "
             "table headers, arrays and inline tables count one level each)");
+}
+
+// RFC 3629 §4 and its Table 3.7 boundaries of the Unicode standard: each
+// bad sequence is named where it starts; columns count characters.
+TEST(TomlLimits, InvalidUtf8IsNamedWhereItIs) {
+  const TomlLimits limits{1 << 10, 4};
+  // Well-formed: 2-, 3- and 4-byte characters, the last code point, in
+  // keys, strings and comments.
+  EXPECT_TRUE(CheckTomlLimits("\"caf\xc3\xa9\" = \"\xe2\x82\xac\" # "
+                              "\xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf "
+                              "\xed\x9f\xbf \xee\x80\x80\n",
+                              limits)
+                  .ok());
+  struct Case {
+    std::string text;
+    const char* where;
+  } cases[] = {
+      {"num_wps = 6\nnum_bps = 6\n\xff\xfe = 3\n", "line 3, column 1"},
+      {"x = \"\xc3\xa9\x80\"\n", "line 1, column 7"},    // stray continuation
+      {"x = \"\xe2\x82\"", "line 1, column 6"},          // truncated at the end
+      {"x = \"\xc0\xaf\"", "line 1, column 6"},          // overlong '/'
+      {"x = \"\xe0\x9f\xbf\"", "line 1, column 6"},      // overlong 3-byte
+      {"x = \"\xf0\x8f\xbf\xbf\"", "line 1, column 6"},  // overlong 4-byte
+      {"# \xed\xa0\x80\n", "line 1, column 3"},          // surrogate
+      {"a = 1\n# \xf4\x90\x80\x80", "line 2, column 3"},  // > U+10FFFF
+      {"# \xf5\x80\x80\x80", "line 1, column 3"},
+      {"\xc3\xa9\xc3\xa9\xc1\x81 = 1", "line 1, column 3"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    EXPECT_EQ(CheckTomlLimits(c.text, limits).message(),
+              absl::StrCat("invalid UTF-8 sequence at ", c.where,
+                           " (TOML documents are UTF-8)"));
+  }
 }
 
 TEST(TomlLimits, DeepDocumentsStopAtTheLimit) {
