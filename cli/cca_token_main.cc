@@ -57,6 +57,7 @@
 #include "corim/token.h"
 #include "corim/token_json.h"
 #include "corim/verify.h"
+#include "eventlog/parser.h"
 #include "eventlog/rem_policy.h"
 #include "eventlog/replay.h"
 #include "measure/engine.h"
@@ -364,7 +365,10 @@ absl::Status ReadPolicyLogs(const std::string& vmm_log,
                             std::vector<eventlog::PolicyLog>* out) {
   auto read = [out](const std::string& path,
                     eventlog::LogSource source) -> absl::Status {
-    absl::StatusOr<std::string> data = ReadFile(path);
+    // Bounded by what the parser accepts (§I.2: 1 MiB), not by ReadFile's
+    // 16 MiB: a --batch line names up to 17 logs.
+    absl::StatusOr<std::string> data = measure::ReadSmallRegularFile(
+        path, eventlog::ParseOptions{}.max_log_size);
     if (!data.ok()) return data.status();
     out->push_back({std::vector<uint8_t>(data->begin(), data->end()), source});
     return absl::OkStatus();

@@ -183,6 +183,15 @@ class RemPolicyCli(unittest.TestCase):
         self.assertIn("missing.bin", out[3]["error"])
         self.assertEqual(out[4]["exit"], 2)
         self.assertIn("expected an event log", out[4]["error"])
+        # A log over the parser's 1 MiB is refused before it is read.
+        big = self.path("big.bin")
+        with open(big, "wb") as f:
+            f.truncate((1 << 20) + 1)
+        rc, out, _ = self.batch(jwk, [{"token": token, "firmware_logs": [big]}],
+                                "--event-catalogue", catalogue)
+        self.assertEqual(rc, 2)
+        self.assertIn("1048577 bytes, more than the limit of 1048576 bytes",
+                      out[0]["error"])
         # Logs without a catalogue, and logs on the command line of a batch.
         rc, out, _ = self.batch(jwk, [{"token": token, "event_log": T2}])
         self.assertEqual(rc, 2)
