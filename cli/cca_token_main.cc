@@ -609,29 +609,42 @@ constexpr size_t kMaxBatchFirmwareLogs = 16;
 absl::StatusOr<std::pair<std::string, std::vector<std::string>>> BatchLogPaths(
     const nlohmann::json& req, bool catalogue) {
   std::pair<std::string, std::vector<std::string>> paths;
+  // What a value is, for the errors: its JSON type ("string", "number",
+  // ...), or "an empty string".
+  auto kind = [](const nlohmann::json& v) {
+    return v.is_string() && v.get_ref<const std::string&>().empty()
+               ? std::string("an empty string")
+               : std::string(v.type_name());
+  };
+  auto is_path = [](const nlohmann::json& v) {
+    return v.is_string() && !v.get_ref<const std::string&>().empty();
+  };
   if (req.contains("event_log")) {
-    if (!req["event_log"].is_string() ||
-        req["event_log"].get_ref<const std::string&>().empty()) {
+    const nlohmann::json& v = req["event_log"];
+    if (!is_path(v)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("event_log: expected a file path, found ",
-                       req["event_log"].type_name()));
+          absl::StrCat("event_log: expected a file path, found ", kind(v)));
     }
-    paths.first = req["event_log"].get<std::string>();
+    paths.first = v.get<std::string>();
   }
   if (req.contains("firmware_logs")) {
     const nlohmann::json& f = req["firmware_logs"];
-    bool ok = f.is_array() && f.size() <= kMaxBatchFirmwareLogs;
-    for (size_t i = 0; ok && i < f.size(); ++i) {
-      ok = f[i].is_string() && !f[i].get_ref<const std::string&>().empty();
-      if (ok) paths.second.push_back(f[i].get<std::string>());
+    const std::string expected =
+        absl::StrCat("firmware_logs: expected an array of at most ",
+                     kMaxBatchFirmwareLogs, " file paths, found ");
+    if (!f.is_array()) {
+      return absl::InvalidArgumentError(absl::StrCat(expected, kind(f)));
     }
-    if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "firmware_logs: expected an array of at most ", kMaxBatchFirmwareLogs,
-          " file paths, found ",
-          f.is_array() ? absl::StrCat("an array of ", f.size(),
-                                      " with a value that is not a path")
-                       : std::string(f.type_name())));
+    if (f.size() > kMaxBatchFirmwareLogs) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(expected, f.size(), " values"));
+    }
+    for (size_t i = 0; i < f.size(); ++i) {
+      if (!is_path(f[i])) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(expected, kind(f[i]), " at index ", i));
+      }
+      paths.second.push_back(f[i].get<std::string>());
     }
   }
   const bool any = !paths.first.empty() || !paths.second.empty();

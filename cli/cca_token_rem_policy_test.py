@@ -179,6 +179,22 @@ class RemPolicyCli(unittest.TestCase):
             "line": 3, "exit": 2,
             "error": "line 3: firmware_logs: expected an array of at most 16 "
                      "file paths, found string"})
+        # Each wrong shape is named.
+        for fields, error in [
+                ({"event_log": ""}, "event_log: expected a file path, found "
+                                    "an empty string"),
+                ({"event_log": 5}, "event_log: expected a file path, found "
+                                   "number"),
+                ({"firmware_logs": [self.fw] * 17},
+                 "found 17 values"),
+                ({"firmware_logs": [self.fw, 1]},
+                 "found number at index 1"),
+                ({"firmware_logs": [""]},
+                 "found an empty string at index 0")]:
+            rc, bad, _ = self.batch(jwk, [dict(token=token, **fields)],
+                                    "--event-catalogue", catalogue)
+            self.assertEqual(rc, 2, fields)
+            self.assertIn(error, bad[0]["error"])
         self.assertEqual(out[3]["exit"], 2)
         self.assertIn("missing.bin", out[3]["error"])
         self.assertEqual(out[4]["exit"], 2)
