@@ -265,11 +265,48 @@ class Cli(unittest.TestCase):
         self.assertIn("replay: event 3 (EV_EFI_PLATFORM_FIRMWARE_BLOB2) at "
                       "offset 307: no image in the catalogue", err)
 
+    def test_qemu_dtb_options_reach_the_synthesis(self):
+        # T2 is a QEMU log (2 vCPUs, 1 GiB); without a catalogue its DTB is
+        # unknown, so --synthesize-dtb rebuilds it with the options given.
+        def replay(*options):
+            return self.run_cli("replay", T2, "--synthesize-dtb", *options)
+        for options, message in [
+                (("--dtb-qemu-smp", "4,sockets=2"),
+                 "the -smp topology given has 4 vCPUs, the log's VM VERSION "
+                 "says 2"),
+                (("--dtb-qemu-m", "2G"),
+                 "the -m size given is 2147483648 bytes, the log's VM "
+                 "VERSION says 1073741824"),
+                (("--dtb-qemu-m", "1G,maxmem=512M"),
+                 "maxmem (536870912) is smaller than the RAM size "
+                 "(1073741824)")]:
+            rc, _, err = replay(*options)
+            self.assertEqual(rc, 1, err)
+            self.assertIn("event 4 (EV_POST_CODE2) at offset 382: DTB "
+                          "synthesis", err)
+            self.assertIn(message, err)
+        # Values QEMU would refuse are usage errors, named.
+        for options, message in [
+                (("--dtb-qemu-m", "1G,share=on"),
+                 "--dtb-qemu-m: unsupported -m parameter share"),
+                (("--dtb-qemu-smp", "2,dies=1"),
+                 "--dtb-qemu-smp: unsupported -smp parameter dies"),
+                (("--dtb-qemu-smp", "cpus=2,maxcpus=4"),
+                 "--dtb-qemu-smp: -smp: expecting cpus == maxcpus"),
+                (("--dtb-qemu-smp",), "--dtb-qemu-smp needs a QEMU -smp value")]:
+            rc, _, err = replay(*options)
+            self.assertEqual(rc, 2, err)
+            self.assertIn(message, err)
+        rc, _, err = self.run_cli("replay", T2, "--dtb-qemu-smp", "2")
+        self.assertEqual(rc, 2)
+        self.assertIn("--dtb-* options need --synthesize-dtb", err)
+
     def test_help_names_the_new_options(self):
         rc, out, _ = self.run_cli("--help")
         self.assertEqual(rc, 0)
         for option in ("--hash-algo", "--firmware-log LOG [--index pcr|mr]",
-                       "entry_offset"):
+                       "entry_offset", "--dtb-qemu-m VALUE",
+                       "--dtb-qemu-smp VALUE"):
             self.assertIn(option, out)
 
 

@@ -100,6 +100,12 @@ absl::StatusOr<std::vector<uint8_t>> SynthesizeDtb(
     } else {
       gen.set_num_cpus(r.num_cpus);
     }
+    if (options.qemu_ram_size.has_value() &&
+        *options.qemu_ram_size != r.ram_size) {
+      return SynthesisError(absl::StrCat(
+          "the -m size given is ", *options.qemu_ram_size,
+          " bytes, the log's VM VERSION says ", r.ram_size));
+    }
     gen.set_mem_size(r.ram_size);
     // The high memory map follows the RAM size (spec-vmm §6.7); the
     // generator does not recompute it.

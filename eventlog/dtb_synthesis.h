@@ -53,6 +53,9 @@ struct DtbSynthesisOptions {
   // high memory map (spec-vmm §6.7).
   std::optional<uint64_t> qemu_max_mem;
   uint64_t qemu_slots = 0;
+  // QEMU only: the -m size as given (the RAM comes from the log; set, the
+  // two must agree).
+  std::optional<uint64_t> qemu_ram_size;
   // QEMU only: -smp topology (only template mode writes the cpu-map). Its
   // CPU count must equal the logged one. Unset: 1 socket of n cores.
   std::optional<measure::QemuTopology> qemu_topology;

@@ -376,6 +376,85 @@ TEST(DtbSynthesis, GoldenConfigurationsReplayWithSynthesisedDtb) {
   }
 }
 
+// The QEMU -m maxmem/slots and -smp topology a log does not record, given
+// as the QEMU option values (eventlog --dtb-qemu-m / --dtb-qemu-smp parse
+// them with measure::ParseQemuMemoryOption / ParseQemuSmpOption): the
+// synthesised DTB is the measurement model's DTB for the same command line
+// and the replayed RIM is ComputeMeasurements' RIM. Without the options the
+// DTB differs and the replay refuses it. (No golden DTB has these options:
+// this checks the two paths agree, the generator itself is checked against
+// golden DTBs above.)
+TEST(DtbSynthesis, QemuMemoryAndTopologyOptionsAsQemuValues) {
+  // maxmem above 255 GiB moves the high memory map (spec-vmm §6.7).
+  const std::string m_value = "1G,maxmem=512G,slots=2";
+  const std::string smp_value = "4,sockets=2,cores=2";
+  GoldenCase g = LoadCase("qemu-kernel-initrd-append-1G");
+  for (size_t i = 0; i + 1 < g.argv.size(); ++i) {
+    if (g.argv[i] == "-smp") g.argv[i + 1] = smp_value;
+    if (g.argv[i] == "-m") g.argv[i + 1] = m_value;
+  }
+  Built b = BuildCase(g);
+  ASSERT_TRUE(b.config.dtb().has_value());
+  auto m = measure::ComputeMeasurements(b.config);
+  ASSERT_TRUE(m.ok()) << m.status();
+  const size_t n = measure::HashSize(m->hash_algorithm);
+  const std::string rim = Hex(absl::MakeConstSpan(m->rim.data(), n));
+
+  DtbSynthesisOptions options;
+  options.bootargs = "root=/dev/vda2 console=ttyAMA0";
+  absl::StatusOr<measure::QemuMemoryOption> mem =
+      measure::ParseQemuMemoryOption(m_value);
+  ASSERT_TRUE(mem.ok()) << mem.status();
+  options.qemu_ram_size = mem->size;
+  options.qemu_max_mem = mem->max_mem;
+  options.qemu_slots = mem->slots.value_or(0);
+  absl::StatusOr<measure::QemuSmpSpec> smp =
+      measure::ParseQemuSmpOption(smp_value);
+  ASSERT_TRUE(smp.ok()) << smp.status();
+  absl::StatusOr<measure::QemuTopology> topology =
+      measure::ResolveQemuTopology(*smp);
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  options.qemu_topology = *topology;
+
+  Scenario sc{"qemu maxmem and topology", "QEMU", 4, options};
+  MadeLog made = MakeLog(b.config, ParamsFor(sc, b.config));
+  absl::StatusOr<EventLog> log = ParseBytes(made.bytes);
+  ASSERT_TRUE(log.ok()) << log.status();
+  DtbRequest seen;
+  ReplayOptions o;
+  DtbSynthesizer synth = MakeDtbSynthesizer(options);
+  o.dtb_synthesizer = [&](const DtbRequest& r) {
+    seen = r;
+    return synth(r);
+  };
+  Replayer replayer(&made.catalogue);
+  absl::Status s = replayer.Replay(*log, o);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(replayer.RegisterHex(Register::kRim), rim);
+  absl::StatusOr<std::vector<uint8_t>> direct = SynthesizeDtb(seen, options);
+  ASSERT_TRUE(direct.ok()) << direct.status();
+  EXPECT_EQ(*direct, *b.config.dtb());
+
+  // maxmem/slots matter here: without them the DTB is another one. (The
+  // topology reaches the DTB only through a template's cpu-map; without one
+  // only its CPU count is checked.)
+  DtbSynthesisOptions less = options;
+  less.qemu_max_mem.reset();
+  less.qemu_slots = 0;
+  ReplayOptions lo;
+  lo.dtb_synthesizer = MakeDtbSynthesizer(less);
+  Replayer without(&made.catalogue);
+  ExpectError(without.Replay(*log, lo), absl::StatusCode::kInvalidArgument,
+              "the log says");
+  // A -m size other than the logged RAM is refused, naming both.
+  DtbSynthesisOptions wrong = options;
+  wrong.qemu_ram_size = 2ull << 30;
+  ExpectError(SynthesizeDtb(seen, wrong).status(),
+              absl::StatusCode::kInvalidArgument,
+              "the -m size given is 2147483648 bytes, the log's VM VERSION "
+              "says 1073741824");
+}
+
 // spec-rmm2: a log written for an RMM 2.0 realm (INIT_RIPAS events present,
 // SHA-384 bank for the SHA-384 case) replays with --rmm-version 2.0 to the
 // RIM TF-RMM 2.0 computes (testdata/golden/rmm2, independent values), which

@@ -9,7 +9,8 @@
 //                   [--rmm-version 1.0|2.0]
 //                   [--synthesize-dtb [--dtb-bootargs S]
 //                   [--dtb-no-bootargs] [--dtb-no-its] [--dtb-virtio-mmio N]
-//                   [--dtb-templates LIST]]
+//                   [--dtb-qemu-m SIZE[,maxmem=M][,slots=N]]
+//                   [--dtb-qemu-smp TOPOLOGY] [--dtb-templates LIST]]
 //
 // Exit status: 0 success, 1 the log or a catalogue was rejected, 2 usage.
 #include <cstdio>
@@ -32,6 +33,7 @@
 #include "eventlog/internal/text_file.h"
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
+#include "measure/vmm/qemu.h"
 #include "nlohmann/json.hpp"
 
 namespace {
@@ -49,7 +51,8 @@ constexpr char kUsage[] =
     "                [--rmm-version 1.0|2.0]\n"
     "                [--synthesize-dtb [--dtb-bootargs S]\n"
     "                [--dtb-no-bootargs] [--dtb-no-its] [--dtb-virtio-mmio N]\n"
-    "                [--dtb-templates LIST]]\n";
+    "                [--dtb-qemu-m SIZE[,maxmem=M][,slots=N]]\n"
+    "                [--dtb-qemu-smp TOPOLOGY] [--dtb-templates LIST]]\n";
 
 // --help: the usage, then what the commands and options do.
 constexpr char kHelp[] =
@@ -93,6 +96,14 @@ constexpr char kHelp[] =
     "--dtb-virtio-mmio N\n"
     "                         and --dtb-templates LIST give what the log "
     "lacks\n"
+    "  --dtb-qemu-m VALUE     QEMU: the realm's -m value as it was passed\n"
+    "                         (e.g. 1G,maxmem=4G,slots=2): maxmem and slots\n"
+    "                         move the high memory map; a size must equal\n"
+    "                         the log's RAM size\n"
+    "  --dtb-qemu-smp VALUE   QEMU: the realm's -smp value (e.g.\n"
+    "                         4,sockets=2,cores=2): the CPU topology a\n"
+    "                         template's cpu-map gets; its CPU count must\n"
+    "                         equal the log's\n"
     "  -h, --help             print this help\n"
     "\n"
     "Errors name the log, the event index and the offset (from the start of\n"
@@ -411,6 +422,29 @@ int main(int argc, char** argv) {
           !absl::SimpleAtoi(v, &dtb_options.kvmtool_virtio_mmio)) {
         return Usage("--dtb-virtio-mmio takes a number");
       }
+      dtb_option = true;
+    } else if (cmd == "replay" && a == "--dtb-qemu-m") {
+      if (!value(&v)) return Usage("--dtb-qemu-m needs a QEMU -m value");
+      absl::StatusOr<realm_measurements::measure::QemuMemoryOption> m =
+          realm_measurements::measure::ParseQemuMemoryOption(v);
+      if (!m.ok())
+        return Usage(absl::StrCat("--dtb-qemu-m: ", m.status().message()));
+      dtb_options.qemu_ram_size = m->size;
+      dtb_options.qemu_max_mem = m->max_mem;
+      dtb_options.qemu_slots = m->slots.value_or(0);
+      dtb_option = true;
+    } else if (cmd == "replay" && a == "--dtb-qemu-smp") {
+      if (!value(&v)) return Usage("--dtb-qemu-smp needs a QEMU -smp value");
+      absl::StatusOr<realm_measurements::measure::QemuSmpSpec> smp =
+          realm_measurements::measure::ParseQemuSmpOption(v);
+      absl::StatusOr<realm_measurements::measure::QemuTopology> topology =
+          smp.ok() ? realm_measurements::measure::ResolveQemuTopology(*smp)
+                   : smp.status();
+      if (!topology.ok()) {
+        return Usage(
+            absl::StrCat("--dtb-qemu-smp: ", topology.status().message()));
+      }
+      dtb_options.qemu_topology = *topology;
       dtb_option = true;
     } else if (cmd == "replay" && a == "--dtb-templates") {
       if (!value(&v)) return Usage("--dtb-templates needs a file");

@@ -573,54 +573,28 @@ absl::Status WithContext(absl::string_view context, const absl::Status& s) {
 
 // §6.2
 absl::Status ParseMemoryOption(const std::string& value, QemuState& st) {
-  for (const QemuListItem& item : SplitQemuList(value)) {
-    if (!item.has_value || item.key == "size") {
-      absl::StatusOr<uint64_t> v =
-          ParseMemorySize(item.has_value ? item.value : item.key);
-      if (!v.ok()) return WithContext("-m", v.status());
-      st.ram_size = *v;
-    } else if (item.key == "slots") {
-      absl::StatusOr<uint64_t> v = ParseUsize(item.value);
-      if (!v.ok()) return WithContext("-m slots", v.status());
-      st.slots = *v;
-    } else if (item.key == "maxmem") {
-      absl::StatusOr<uint64_t> v = ParseMemorySize(item.value);
-      if (!v.ok()) return WithContext("-m maxmem", v.status());
-      st.max_mem = *v;
-    } else {
-      return Error(absl::StrCat("unsupported -m parameter ", item.key));
-    }
-  }
+  BASE_ASSIGN_OR_RETURN(QemuMemoryOption m, ParseQemuMemoryOption(value));
+  if (m.size.has_value()) st.ram_size = *m.size;
+  if (m.slots.has_value()) st.slots = *m.slots;
+  if (m.max_mem.has_value()) st.max_mem = *m.max_mem;
   return absl::OkStatus();
 }
 
 // §6.3
 absl::Status ParseSmpOption(const std::string& value, QemuState& st,
                             RealmConfig& config) {
-  for (const QemuListItem& item : SplitQemuList(value)) {
-    std::optional<uint64_t>* field = nullptr;
-    // A bare item is the implied key (cpus).
-    const std::string key = item.has_value ? item.key : std::string("cpus");
-    if (key == "cpus")
-      field = &st.smp.cpus;
-    else if (key == "maxcpus")
-      field = &st.smp.maxcpus;
-    else if (key == "sockets")
-      field = &st.smp.sockets;
-    else if (key == "clusters")
-      field = &st.smp.clusters;
-    else if (key == "cores")
-      field = &st.smp.cores;
-    else if (key == "threads")
-      field = &st.smp.threads;
-    if (field == nullptr) {
-      config.Warn(absl::StrCat("unsupported -smp parameter ", item.key));
-      continue;
-    }
-    absl::StatusOr<uint64_t> v =
-        ParseUsize(item.has_value ? item.value : item.key);
-    if (!v.ok()) return WithContext(absl::StrCat("-smp ", key), v.status());
-    *field = *v;
+  BASE_ASSIGN_OR_RETURN(
+      QemuSmpSpec smp,
+      ParseQemuSmpOption(value, [&config](absl::string_view key) {
+        config.Warn(absl::StrCat("unsupported -smp parameter ", key));
+      }));
+  for (auto [from, to] : {std::pair{&smp.cpus, &st.smp.cpus},
+                          {&smp.maxcpus, &st.smp.maxcpus},
+                          {&smp.sockets, &st.smp.sockets},
+                          {&smp.clusters, &st.smp.clusters},
+                          {&smp.cores, &st.smp.cores},
+                          {&smp.threads, &st.smp.threads}}) {
+    if (from->has_value()) *to = *from;
   }
   return absl::OkStatus();
 }
@@ -936,6 +910,66 @@ absl::Status BuildQemu(const VmmInputs& inputs,
     BASE_RETURN_IF_ERROR(CheckDtbOption(*inputs.dtb, *dtb));
   }
   return WrapDtb(config.AddDtb(dtb_start, *std::move(dtb)));
+}
+
+// §6.2: one -m value. Items: a bare size or size=, slots=, maxmem=.
+absl::StatusOr<QemuMemoryOption> ParseQemuMemoryOption(
+    absl::string_view value) {
+  QemuMemoryOption m;
+  for (const QemuListItem& item : SplitQemuList(std::string(value))) {
+    if (!item.has_value || item.key == "size") {
+      absl::StatusOr<uint64_t> v =
+          ParseMemorySize(item.has_value ? item.value : item.key);
+      if (!v.ok()) return WithContext("-m", v.status());
+      m.size = *v;
+    } else if (item.key == "slots") {
+      absl::StatusOr<uint64_t> v = ParseUsize(item.value);
+      if (!v.ok()) return WithContext("-m slots", v.status());
+      m.slots = *v;
+    } else if (item.key == "maxmem") {
+      absl::StatusOr<uint64_t> v = ParseMemorySize(item.value);
+      if (!v.ok()) return WithContext("-m maxmem", v.status());
+      m.max_mem = *v;
+    } else {
+      return Error(absl::StrCat("unsupported -m parameter ", item.key));
+    }
+  }
+  return m;
+}
+
+// §6.3: one -smp value; a bare item is the implied key (cpus).
+absl::StatusOr<QemuSmpSpec> ParseQemuSmpOption(
+    absl::string_view value,
+    const std::function<void(absl::string_view)>& unsupported) {
+  QemuSmpSpec smp;
+  for (const QemuListItem& item : SplitQemuList(std::string(value))) {
+    const std::string key = item.has_value ? item.key : std::string("cpus");
+    std::optional<uint64_t>* field = nullptr;
+    if (key == "cpus")
+      field = &smp.cpus;
+    else if (key == "maxcpus")
+      field = &smp.maxcpus;
+    else if (key == "sockets")
+      field = &smp.sockets;
+    else if (key == "clusters")
+      field = &smp.clusters;
+    else if (key == "cores")
+      field = &smp.cores;
+    else if (key == "threads")
+      field = &smp.threads;
+    if (field == nullptr) {
+      if (unsupported == nullptr) {
+        return Error(absl::StrCat("unsupported -smp parameter ", item.key));
+      }
+      unsupported(item.key);
+      continue;
+    }
+    absl::StatusOr<uint64_t> v =
+        ParseUsize(item.has_value ? item.value : item.key);
+    if (!v.ok()) return WithContext(absl::StrCat("-smp ", key), v.status());
+    *field = *v;
+  }
+  return smp;
 }
 
 }  // namespace realm_measurements::measure

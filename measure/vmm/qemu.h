@@ -6,12 +6,14 @@
 #define REALM_MEASUREMENTS_MEASURE_VMM_QEMU_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "measure/realm_config.h"
 #include "measure/vmm/vmm.h"
@@ -88,6 +90,21 @@ struct QemuSmpSpec {
   std::optional<uint64_t> cpus, maxcpus, sockets, clusters, cores, threads;
 };
 absl::StatusOr<QemuTopology> ResolveQemuTopology(const QemuSmpSpec& smp);
+
+// One -m value as QEMU takes it (spec-vmm §6.2), e.g. "1G,maxmem=4G,slots=2":
+// what it sets. Errors as the QEMU parser words them ("-m maxmem: ...",
+// "unsupported -m parameter <key>").
+struct QemuMemoryOption {
+  std::optional<uint64_t> size, max_mem, slots;
+};
+absl::StatusOr<QemuMemoryOption> ParseQemuMemoryOption(absl::string_view value);
+
+// One -smp value (§6.3), e.g. "4,sockets=2": the values it gives, to
+// resolve with ResolveQemuTopology. A key that is no -smp parameter goes to
+// `unsupported` (the QEMU parser warns), or is an error without it.
+absl::StatusOr<QemuSmpSpec> ParseQemuSmpOption(
+    absl::string_view value,
+    const std::function<void(absl::string_view)>& unsupported = nullptr);
 
 // The DTB state machine of spec-vmm §2.3 for QEMU. Defaults are those the
 // event-log module uses: 1 CPU, 128 MiB, ITS on, no PMU, no bootargs.

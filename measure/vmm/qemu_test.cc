@@ -13,6 +13,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -197,6 +198,45 @@ TEST(QemuMemoryMap, RejectsOverflowAndShrinkingMaxmem) {
   EXPECT_FALSE(ComputeQemuMemoryMap(1ull << 63, 1ull << 63, 0).ok());
   EXPECT_FALSE(ComputeQemuMemoryMap(1 << 20, 1 << 20, ~0ull).ok());
   EXPECT_FALSE(ComputeQemuMemoryMap(1 << 20, ~0ull - (1ull << 40), 0).ok());
+}
+
+// The -m / -smp value parsers on their own (eventlog --dtb-qemu-m/-smp):
+// the values the QEMU model takes, and its error texts.
+TEST(QemuOptionValues, MemoryAndSmpParseAsTheModelDoes) {
+  absl::StatusOr<QemuMemoryOption> m =
+      ParseQemuMemoryOption("1G,maxmem=4G,slots=2");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->size, 1ull << 30);
+  EXPECT_EQ(m->max_mem, 4ull << 30);
+  EXPECT_EQ(m->slots, 2u);
+  m = ParseQemuMemoryOption("maxmem=3G");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_FALSE(m->size.has_value());
+  EXPECT_FALSE(m->slots.has_value());
+  EXPECT_EQ(ParseQemuMemoryOption("1G,share=on").status().message(),
+            "unsupported -m parameter share");
+  EXPECT_TRUE(absl::StartsWith(
+      ParseQemuMemoryOption("1G,maxmem=x").status().message(), "-m maxmem: "));
+
+  absl::StatusOr<QemuSmpSpec> smp = ParseQemuSmpOption("4,sockets=2");
+  ASSERT_TRUE(smp.ok()) << smp.status();
+  EXPECT_EQ(smp->cpus, 4u);
+  EXPECT_EQ(smp->sockets, 2u);
+  absl::StatusOr<QemuTopology> t = ResolveQemuTopology(*smp);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->num_cpus(), 4u);
+  EXPECT_EQ(t->cores, 2u);
+  // Without a callback an unknown key is an error; with one it is reported
+  // and skipped, as the model warns.
+  EXPECT_EQ(ParseQemuSmpOption("2,dies=1").status().message(),
+            "unsupported -smp parameter dies");
+  std::vector<std::string> unknown;
+  smp = ParseQemuSmpOption(
+      "2,dies=1", [&](absl::string_view k) { unknown.emplace_back(k); });
+  ASSERT_TRUE(smp.ok()) << smp.status();
+  EXPECT_EQ(unknown, std::vector<std::string>{"dies"});
+  EXPECT_EQ(ParseQemuSmpOption("x").status().message(),
+            "-smp cpus: invalid digit found in string");
 }
 
 std::string Topo(std::vector<std::string> smp) {
