@@ -318,6 +318,19 @@ LogParams ParamsFor(const Scenario& s, const measure::RealmConfig& config) {
 
 absl::StatusOr<EventLog> ParseBytes(const Bytes& b) { return Parse(b); }
 
+// Replay options synthesising with `options` and keeping the request the
+// replay built in `*seen`.
+ReplayOptions SynthesisRecording(const DtbSynthesisOptions& options,
+                                 DtbRequest* seen) {
+  ReplayOptions o;
+  o.dtb_synthesizer =
+      [seen, synth = MakeDtbSynthesizer(options)](const DtbRequest& r) {
+        *seen = r;
+        return synth(r);
+      };
+  return o;
+}
+
 // K9 end to end: a log of a golden configuration replays without the DTB in
 // the catalogue; the synthesised DTB must hash to the logged digest (which
 // is the golden DTB's), and the RIM must be the golden RIM, which is also
@@ -348,12 +361,7 @@ TEST(DtbSynthesis, GoldenConfigurationsReplayWithSynthesisedDtb) {
 
     // The request the replay builds gives the golden DTB directly too.
     DtbRequest seen;
-    ReplayOptions o;
-    DtbSynthesizer synth = MakeDtbSynthesizer(sc.options);
-    o.dtb_synthesizer = [&](const DtbRequest& r) {
-      seen = r;
-      return synth(r);
-    };
+    const ReplayOptions o = SynthesisRecording(sc.options, &seen);
     Replayer replayer(&made.catalogue);
     absl::Status s = replayer.Replay(*log, o);
     ASSERT_TRUE(s.ok()) << s;
@@ -421,12 +429,7 @@ TEST(DtbSynthesis, QemuMemoryAndTopologyOptionsAsQemuValues) {
   absl::StatusOr<EventLog> log = ParseBytes(made.bytes);
   ASSERT_TRUE(log.ok()) << log.status();
   DtbRequest seen;
-  ReplayOptions o;
-  DtbSynthesizer synth = MakeDtbSynthesizer(options);
-  o.dtb_synthesizer = [&](const DtbRequest& r) {
-    seen = r;
-    return synth(r);
-  };
+  const ReplayOptions o = SynthesisRecording(options, &seen);
   Replayer replayer(&made.catalogue);
   absl::Status s = replayer.Replay(*log, o);
   ASSERT_TRUE(s.ok()) << s;
