@@ -6,6 +6,7 @@ our code."""
 import hashlib
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -300,6 +301,43 @@ class Cli(unittest.TestCase):
         rc, _, err = self.run_cli("replay", T2, "--dtb-qemu-smp", "2")
         self.assertEqual(rc, 2)
         self.assertIn("--dtb-* options need --synthesize-dtb", err)
+
+    def test_dtb_options_change_the_synthesised_dtb(self):
+        # The refusal names the synthesised DTB's size and SHA-256, so each
+        # option's effect on the bytes shows. A bootargs property adds its
+        # FDT_PROP header (12 bytes), the value with its NUL padded to 4,
+        # and "bootargs\0" to the strings block (DTSpec 5.4.1, 5.5).
+        def synthesised(*options):
+            rc, _, err = self.run_cli("replay", T2, "--synthesize-dtb",
+                                      *options)
+            self.assertEqual(rc, 1, err)
+            m = re.search(r"; (\d+) bytes\) has sha256 ([0-9a-f]{64}), the "
+                          r"log says", err)
+            self.assertIsNotNone(m, err)
+            return int(m.group(1)), m.group(2)
+        size, digest = synthesised()
+        value = "console=ttyAMA0"
+        with_args = synthesised("--dtb-bootargs", value)
+        self.assertEqual(with_args[0],
+                         size + 12 + (len(value) + 1 + 3) // 4 * 4 + 9)
+        no_its = synthesised("--dtb-no-its")
+        self.assertLess(no_its[0], size)
+        self.assertEqual(len({digest, with_args[1], no_its[1]}), 3)
+        # QEMU has no bootargs and no virtio-mmio nodes by default.
+        self.assertEqual(synthesised("--dtb-no-bootargs"), (size, digest))
+        # Template lists: errors name the list and the line (exit 1, an
+        # input rejected, as for catalogues).
+        lst = self.write("list.txt", b"QEMU\t9.2.0\n")
+        rc, _, err = self.run_cli("replay", T2, "--synthesize-dtb",
+                                  "--dtb-templates", lst)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("list.txt line 1: expected NAME<TAB>VERSION<TAB>PATH, "
+                      "found 2 tab-separated fields", err)
+        rc, _, err = self.run_cli("replay", T2, "--synthesize-dtb",
+                                  "--dtb-templates",
+                                  os.path.join(self.dir, "none.txt"))
+        self.assertEqual(rc, 1, err)
+        self.assertIn("none.txt error: No such file or directory", err)
 
     def test_help_names_the_new_options(self):
         rc, out, _ = self.run_cli("--help")
