@@ -2,13 +2,13 @@
 //
 //   cca-token decode TOKEN [--strict] [--format json]
 //   cca-token verify TOKEN (--cpak KEY | --platform-corim FILE)
-//       [--nonce HEX] [--strict] [--format json]
+//       [--nonce HEX] [--strict] [--format json] [--at TIME]
 //   cca-token appraise TOKEN (--cpak KEY | --platform-corim FILE)...
 //       (--reference-corim FILE | --rim HEX [--rpv HEX] [--rem0 HEX] ...)...
 //       [--nonce HEX] [--strict] [--require-hash-alg]
 //       [--separate-integrity-failures] [--format json] [--ear-key PEM]
 //       [[--event-log LOG [--event-log-images SUMS]]... [--firmware-log LOG]...
-//        --event-catalogue JSON [--rmm-version 1.0|2.0]]
+//        --event-catalogue JSON [--rmm-version 1.0|2.0]] [--at TIME]
 //   any command with --batch instead of TOKEN: stdin holds one JSON object
 //   per line, {"token": PATH, "nonce": HEX?}; stdout one compact --format
 //   json result per line (with "token" and "exit"). appraise --batch
@@ -25,7 +25,10 @@
 // --event-catalogue: the REM policy of eventlog/rem_policy.h (the realm's
 // logs replayed with the token's algorithm; executables 2 when every REM
 // event is in the catalogue, 3 naming unknown events, 96 when the logs do
-// not replay to the token's RIM/REMs). Exit status (documented in --help):
+// not replay to the token's RIM/REMs). --at TIME (verify, appraise): CoRIM
+// validity windows are checked at TIME instead of now; a CoRIM not valid
+// then contributes no triples (Veraison 2026, spec-token-corim §3.10).
+// Exit status (documented in --help):
 // 0 verified / affirming / decoded; 1 verification failed or not affirming;
 // 2 usage error or unusable option input (key, CoRIM, flag value);
 // 3 token unreadable or undecodable. --batch exits with the largest code
@@ -43,7 +46,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "base/crypto.h"
 #include "base/file_reading.h"
 #include "base/json_text.h"
@@ -74,13 +79,13 @@ constexpr int kExitBadToken = 3;  // token unreadable or undecodable
 
 constexpr char kUsage[] =
     "usage: cca-token verify TOKEN (--cpak KEY | --platform-corim FILE) "
-    "[--nonce HEX] [--strict] [--format json]\n"
+    "[--nonce HEX] [--strict] [--format json] [--at TIME]\n"
     "       cca-token appraise TOKEN (--cpak KEY | --platform-corim FILE)... "
     "(--reference-corim FILE | --rim HEX [--rpv HEX] [--rem0..--rem3 "
     "HEX])... [--nonce HEX] [--strict] [--require-hash-alg] "
     "[--separate-integrity-failures] [--format json] [--ear-key PEM] "
     "[[--event-log LOG] [--firmware-log LOG]... --event-catalogue JSON "
-    "[--event-log-images SUMS]... [--rmm-version 1.0|2.0]]\n"
+    "[--event-log-images SUMS]... [--rmm-version 1.0|2.0]] [--at TIME]\n"
     "       cca-token decode TOKEN [--strict] [--format json]\n"
     "       cca-token COMMAND --batch OPTIONS...\n";
 
@@ -101,6 +106,11 @@ constexpr char kHelp[] =
     "                          platform key; appraise also checks the "
     "platform\n"
     "                          firmware (lifecycle, config, sw-components)\n"
+    "  --at TIME                check CoRIM validity windows at this time\n"
+    "                          (RFC 3339 or Unix seconds; default now): as\n"
+    "                          Veraison 2026, the triples of a CoRIM whose\n"
+    "                          validity does not contain it are not used\n"
+    "                          (a note on stderr names the file)\n"
     "  --nonce HEX             the verifier's challenge (freshness check;\n"
     "                          skipped without it)\n"
     "  --strict                lint checks L1-L11 fail the verification;\n"
@@ -187,7 +197,29 @@ struct Args {
   std::string event_log_path, event_catalogue_path;
   std::vector<std::string> firmware_log_paths, event_image_sums;
   measure::RmmVersion rmm_version = measure::RmmVersion::k1_0;
+  // --at: the time CoRIM validity is checked at (default: now).
+  std::optional<int64_t> at;
 };
+
+// --at: RFC 3339 ("2026-01-31T00:00:00Z") or Unix seconds.
+absl::StatusOr<int64_t> ParseTime(absl::string_view text) {
+  if (!text.empty() && text.size() <= 18 &&
+      std::all_of(text.begin(), text.end(), [](char c) {
+        return absl::ascii_isdigit(static_cast<unsigned char>(c));
+      })) {
+    int64_t seconds = 0;
+    if (absl::SimpleAtoi(text, &seconds)) return seconds;
+  }
+  absl::Time t;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+    return absl::ToUnixSeconds(t);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--at: expected an RFC 3339 time (2026-01-31T00:00:00Z) or Unix "
+      "seconds, found \"",
+      absl::CHexEscape(text), "\""));
+}
 
 absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
   Args a;
@@ -251,6 +283,12 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
         }
         a.rmm_version = *r;
       }
+    } else if (flag == "--at") {
+      absl::StatusOr<std::string> v = value();
+      if (!v.ok()) return v.status();
+      absl::StatusOr<int64_t> t = ParseTime(*v);
+      if (!t.ok()) return t.status();
+      a.at = *t;
     } else if (flag == "--cpak" || flag == "--format" || flag == "--nonce" ||
                flag == "--ear-key" || flag == "--reference-corim" ||
                flag == "--platform-corim" || flag == "--rim" ||
@@ -351,6 +389,12 @@ struct Loaded {
   std::vector<RealmReferenceValue> refs;
   std::vector<PlatformReferenceValue> platform_refs;
   std::vector<PlatformTrustAnchor> trust_anchors;
+  // CoRIM validity (spec-token-corim §3.10): the time it is checked at, and
+  // the triples of CoRIMs not valid then, left out and counted per token.
+  int64_t validity_time = 0;
+  std::vector<RealmReferenceValue> invalid_refs;
+  std::vector<PlatformReferenceValue> invalid_platform_refs;
+  std::vector<PlatformTrustAnchor> invalid_trust_anchors;
   std::optional<crypto::EcPrivateKey> ear_key;
   // REM policy inputs.
   std::vector<eventlog::PolicyLog> event_logs;
@@ -386,8 +430,22 @@ absl::Status ReadPolicyLogs(const std::string& vmm_log,
   return absl::OkStatus();
 }
 
+// A CoRIM outside its validity at `time`: said once on stderr (its triples
+// are then left out, as Veraison 2026 does).
+bool ValidOrSay(const std::string& path, const std::optional<Validity>& v,
+                int64_t time) {
+  if (ValidAt(v, time)) return true;
+  std::cerr << "cca-token: note: " << path << ": CoRIM validity ("
+            << ValidityToText(*v) << ") does not contain "
+            << EpochToRfc3339(time)
+            << "; its triples are not used (--at TIME appraises at another "
+               "time)\n";
+  return false;
+}
+
 absl::StatusOr<Loaded> LoadInputs(const Args& args) {
   Loaded l;
+  l.validity_time = args.at.value_or(static_cast<int64_t>(std::time(nullptr)));
   if (!args.cpak_path.empty()) {
     absl::StatusOr<std::string> t = ReadFile(args.cpak_path);
     if (!t.ok()) return t.status();
@@ -412,7 +470,11 @@ absl::StatusOr<Loaded> LoadInputs(const Args& args) {
     }
     std::vector<RealmReferenceValue> more =
         FlattenReferenceValues(corim->values);
-    l.refs.insert(l.refs.end(), more.begin(), more.end());
+    std::vector<RealmReferenceValue>& into =
+        ValidOrSay(path, corim->values.validity, l.validity_time)
+            ? l.refs
+            : l.invalid_refs;
+    into.insert(into.end(), more.begin(), more.end());
   }
   for (const std::string& path : args.platform_corims) {
     absl::StatusOr<std::string> data = ReadFile(path);
@@ -424,10 +486,13 @@ absl::StatusOr<Loaded> LoadInputs(const Args& args) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": ", e.status().message()));
     }
-    l.platform_refs.insert(l.platform_refs.end(), e->reference_values.begin(),
-                           e->reference_values.end());
-    l.trust_anchors.insert(l.trust_anchors.end(), e->trust_anchors.begin(),
-                           e->trust_anchors.end());
+    const bool valid = ValidOrSay(path, e->validity, l.validity_time);
+    auto& refs = valid ? l.platform_refs : l.invalid_platform_refs;
+    auto& anchors = valid ? l.trust_anchors : l.invalid_trust_anchors;
+    refs.insert(refs.end(), e->reference_values.begin(),
+                e->reference_values.end());
+    anchors.insert(anchors.end(), e->trust_anchors.begin(),
+                   e->trust_anchors.end());
   }
   if (absl::Status s = ReadPolicyLogs(args.event_log_path,
                                       args.firmware_log_paths, &l.event_logs);
@@ -462,6 +527,30 @@ absl::StatusOr<Loaded> LoadInputs(const Args& args) {
     l.ear_key = *std::move(key);
   }
   return l;
+}
+
+// What CoRIM validity left out that concerns `token` (the counts of
+// ValidityCheck).
+ValidityCheck CountInvalid(const Loaded& in, const CcaToken& token) {
+  ValidityCheck v;
+  v.time = in.validity_time;
+  for (const RealmReferenceValue& r : in.invalid_refs) {
+    v.realm_values += r.rim == token.realm.initial_measurement;
+  }
+  for (const PlatformReferenceValue& r : in.invalid_platform_refs) {
+    v.platform_references +=
+        r.implementation_id == token.platform.implementation_id;
+  }
+  if (FindPlatformTrustAnchor(in.trust_anchors,
+                              token.platform.implementation_id,
+                              token.platform.instance_id) == nullptr) {
+    for (const PlatformTrustAnchor& a : in.invalid_trust_anchors) {
+      v.trust_anchors +=
+          a.implementation_id == token.platform.implementation_id &&
+          a.instance_id == token.platform.instance_id;
+    }
+  }
+  return v;
 }
 
 struct Outcome {
@@ -526,6 +615,7 @@ Outcome ProcessToken(const Args& args, const Loaded& in,
       options.platform_references = &in.platform_refs;
     }
   }
+  options.validity = CountInvalid(in, *token);
   if (args.command == "verify") {
     // The CPAK lookup of the appraisal, without reference values.
     AppraisalResult r = AppraiseCcaToken(*token, {}, options);

@@ -375,6 +375,7 @@ AppraisalResult AppraiseCcaToken(
     const CcaToken& token, absl::Span<const RealmReferenceValue> references,
     const AppraisalOptions& options) {
   AppraisalResult result;
+  result.validity = options.validity;
   VerifyOptions verify = options.verify;
   PublicKeyCache::Key anchor_key;
   bool no_anchor = false;
@@ -388,10 +389,7 @@ AppraisalResult AppraiseCcaToken(
         tas, token.platform.implementation_id, token.platform.instance_id);
     if (ta == nullptr) {
       no_anchor = true;
-      anchor_problem = absl::StrCat(
-          "no trust anchor for evidence (implementation-id ",
-          base::HexOf(token.platform.implementation_id), ", instance-id ",
-          base::HexOf(token.platform.instance_id), ")");
+      anchor_problem = NoTrustAnchorProblem(token, options.validity);
     } else {
       absl::StatusOr<PublicKeyCache::Key> key = CpakOfAnchor(*ta, options);
       if (!key.ok()) {
@@ -462,6 +460,14 @@ AppraisalResult AppraiseCcaToken(
   if (options.platform_references != nullptr) {
     AppraisePlatformFirmware(token.platform, *options.platform_references,
                              result);
+    if (result.platform_report.references.empty() && options.validity &&
+        options.validity->platform_references > 0) {
+      result.platform.problem = absl::StrCat(
+          options.validity->platform_references,
+          " platform reference triple(s) of this implementation-id not used: "
+          "outside their CoRIM validity at ",
+          EpochToRfc3339(options.validity->time));
+    }
   }
 
   // Realm (§4.5).
@@ -521,7 +527,28 @@ AppraisalResult AppraiseCcaToken(
     }
     result.candidates.push_back(std::move(c));
   }
+  if (!decided && options.validity && options.validity->realm_values > 0) {
+    result.realm.problem = absl::StrCat(
+        options.validity->realm_values,
+        " reference value(s) with this RIM not used: outside their CoRIM "
+        "validity at ",
+        EpochToRfc3339(options.validity->time));
+  }
   return result;
+}
+
+std::string NoTrustAnchorProblem(const CcaToken& token,
+                                 const std::optional<ValidityCheck>& validity) {
+  std::string out =
+      absl::StrCat("no trust anchor for evidence (implementation-id ",
+                   base::HexOf(token.platform.implementation_id),
+                   ", instance-id ", base::HexOf(token.platform.instance_id));
+  if (validity && validity->trust_anchors > 0) {
+    absl::StrAppend(&out, "; ", validity->trust_anchors,
+                    " outside their CoRIM validity at ",
+                    EpochToRfc3339(validity->time));
+  }
+  return out + ")";
 }
 
 namespace {
@@ -627,6 +654,20 @@ void WriteReport(base::JsonWriter& w, const CcaToken& token,
   for (size_t i : result.platform_report.references) w.Uint(i);
   w.EndArray();
   w.EndObject();
+  if (result.validity) {
+    const ValidityCheck& v = *result.validity;
+    w.Key("validity");
+    w.BeginObject();
+    w.Key("excluded-platform-references");
+    w.Uint(v.platform_references);
+    w.Key("excluded-realm-values");
+    w.Uint(v.realm_values);
+    w.Key("excluded-trust-anchors");
+    w.Uint(v.trust_anchors);
+    w.Key("time");
+    w.String(EpochToRfc3339(v.time));
+    w.EndObject();
+  }
   w.Key("verification");
   WriteVerificationReport(w, result.verification);
   w.EndObject();
@@ -756,6 +797,14 @@ std::string AppraisalToText(const AppraisalResult& result) {
   }
   if (!result.first_failure.empty()) {
     absl::StrAppend(&out, "first failing check: ", result.first_failure, "\n");
+  }
+  if (result.validity) {
+    const ValidityCheck& v = *result.validity;
+    absl::StrAppend(&out, "CoRIM validity at ", EpochToRfc3339(v.time),
+                    ": left out ", v.realm_values,
+                    " realm value(s) with the token's RIM, ",
+                    v.platform_references, " platform reference triple(s), ",
+                    v.trust_anchors, " trust anchor(s)\n");
   }
   auto vec = [&out](const char* name, const Submod& s) {
     const TrustVector& v = s.vector;

@@ -101,6 +101,24 @@ enum class IntegrityFailureMode {
   kSeparate,      // rust-ccatoken: per token (§4.5 end)
 };
 
+// The CoRIM validity check (spec-token-corim §3.10, §3.12): Veraison 2026
+// appraises only with the triples of CoRIMs whose validity window contains
+// "now". The callers that hold CoRIMs (the indexes, the CLI) leave the other
+// triples out and count here those that concern the token, so that a RIM
+// matching nothing or a missing CPAK is explained in the result.
+struct ValidityCheck {
+  int64_t time = 0;                // Unix seconds the windows were checked at
+  size_t realm_values = 0;         // values with the token's RIM left out
+  size_t platform_references = 0;  // triples of its implementation-id
+  size_t trust_anchors = 0;        // CPAK triples of its implementation-id +
+                                   // instance-id
+  bool operator==(const ValidityCheck& o) const {
+    return time == o.time && realm_values == o.realm_values &&
+           platform_references == o.platform_references &&
+           trust_anchors == o.trust_anchors;
+  }
+};
+
 struct AppraisalOptions {
   VerifyOptions verify;
   // §8 q8: nobody checks today. When set, a reference value whose algorithm
@@ -117,6 +135,9 @@ struct AppraisalOptions {
   // With `verify.key_cache`, each trust anchor's PEM is parsed once across
   // calls (same keys, same errors).
   const std::vector<PlatformTrustAnchor>* trust_anchors = nullptr;
+  // Set when the references and anchors above were chosen by CoRIM validity
+  // at a time; copied to the result and named in its problems.
+  std::optional<ValidityCheck> validity;
 };
 
 // The platform half of the per-field report (§4.4).
@@ -152,6 +173,8 @@ struct AppraisalResult {
   // signature, realm key, realm signature, binding) as "<check>: <detail>",
   // or "trust anchor: ..." when no CPAK was found; empty when none failed.
   std::string first_failure;
+  // AppraisalOptions::validity.
+  std::optional<ValidityCheck> validity;
 
   // Both submods affirming.
   bool affirms() const;
@@ -162,6 +185,12 @@ struct AppraisalResult {
 AppraisalResult AppraiseCcaToken(
     const CcaToken& token, absl::Span<const RealmReferenceValue> references,
     const AppraisalOptions& options);
+
+// The §4.1 step 3 problem: "no trust anchor for evidence (implementation-id
+// H, instance-id H)", plus how many CPAK triples for them were outside
+// their CoRIM validity when `validity` counted any.
+std::string NoTrustAnchorProblem(const CcaToken& token,
+                                 const std::optional<ValidityCheck>& validity);
 
 // Every RealmReferenceValue of every CoMID of a decoded CoRIM, in order.
 std::vector<RealmReferenceValue> FlattenReferenceValues(

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/crypto.h"
@@ -553,6 +554,26 @@ TEST_F(PlatformAppraisalTest, UnknownPlatform) {
   EXPECT_TRUE(r.affirms());
 }
 
+// The step 3 problem names the token's ids, and the CPAK triples CoRIM
+// validity left out when there were any.
+TEST_F(PlatformAppraisalTest, NoTrustAnchorProblemNamesAnchorsOutsideValidity) {
+  auto hex = [](const std::vector<uint8_t>& b) {
+    return absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+  };
+  const std::string ids =
+      absl::StrCat("no trust anchor for evidence (implementation-id ",
+                   hex(token_.platform.implementation_id), ", instance-id ",
+                   hex(token_.platform.instance_id));
+  EXPECT_EQ(NoTrustAnchorProblem(token_, std::nullopt), ids + ")");
+  ValidityCheck v;
+  v.time = 1767225600;
+  EXPECT_EQ(NoTrustAnchorProblem(token_, v), ids + ")");
+  v.trust_anchors = 2;
+  EXPECT_EQ(NoTrustAnchorProblem(token_, v),
+            ids + "; 2 outside their CoRIM validity at 2026-01-01T00:00:00Z)");
+}
+
 // testdata/vectors/README.md: bug-33 fails the binding.
 TEST(AppraisalVectorTest, Bug33BindingFailure) {
   auto token = DecodeCcaToken(ReadVector("cca-token-bug-33.cbor"));
@@ -782,6 +803,7 @@ TEST_F(AppraisalTest, DocumentsRoundTripThroughNlohmann) {
       {"lifecycle", FieldOutcome::kMatch, "12288", "12288"},
       {"sw-component[0]", FieldOutcome::kNotSupplied, "", "ab"}};
   decorated.verification.lints = {{"L1", false, "one"}, {"L11", true, "two"}};
+  decorated.validity = ValidityCheck{1767225600, 3, 2, 1};
   int documents = 0;
   for (const CcaToken* t : {&token_, &bad_text, &sparse, &full}) {
     for (const EarOptions& e : {EarOptions{}, with_nonce}) {
@@ -811,6 +833,17 @@ TEST_F(AppraisalTest, DocumentsRoundTripThroughNlohmann) {
   EXPECT_EQ(report["first-failure"], "binding: tab\there");
   EXPECT_EQ(report["platform"]["references"][2], 18446744073709551615u);
   EXPECT_FALSE(report["platform"]["fields"][1].contains("expected"));
+  EXPECT_EQ(report["validity"],
+            Json::parse(R"({"excluded-platform-references": 2,
+                            "excluded-realm-values": 3,
+                            "excluded-trust-anchors": 1,
+                            "time": "2026-01-01T00:00:00Z"})"));
+  EXPECT_FALSE(Json::parse(AppraisalToJson(full, Appraise({}), with_nonce))
+                   .contains("validity"));
+  EXPECT_TRUE(absl::StrContains(
+      AppraisalToText(decorated),
+      "CoRIM validity at 2026-01-01T00:00:00Z: left out 3 realm value(s) with "
+      "the token's RIM, 2 platform reference triple(s), 1 trust anchor(s)\n"));
   EXPECT_EQ(report["candidates"][0]["fields"].size(),
             decorated.candidates[0].fields.size());
   EXPECT_EQ(report["ear"]["submods"]["CCA_REALM"]["ear.veraison.policy-claims"]

@@ -585,11 +585,6 @@ absl::StatusOr<Json> EntitiesJson(const std::vector<Entity>& entities,
   return out;
 }
 
-std::string Rfc3339(int64_t t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(t),
-                          absl::UTCTimeZone());
-}
-
 Json BytesChoice(const std::vector<uint8_t>& b) {
   Json j;
   j["type"] = "bytes";
@@ -666,6 +661,28 @@ Json IdentifierJson(const Identifier& id) { return IdentifierText(id); }
 std::string Dump(const Json& j) { return base::JsonText(j, 2) + "\n"; }
 
 }  // namespace
+
+absl::StatusOr<Validity> ValidityFromCbor(const CborValue& v) {
+  absl::StatusOr<const CborValue*> vm =
+      Map(v, "corim.validity", {kNotBefore, kNotAfter});
+  if (!vm.ok()) return vm.status();
+  Validity validity;
+  if (const CborValue* nb = v.FindUint(kNotBefore)) {
+    absl::StatusOr<int64_t> t = EpochFromCbor(*nb, "corim.validity.not-before");
+    if (!t.ok()) return t.status();
+    validity.not_before = *t;
+  }
+  absl::StatusOr<const CborValue*> na =
+      Required(v, kNotAfter, "corim.validity");
+  if (!na.ok()) return na.status();
+  absl::StatusOr<int64_t> t = EpochFromCbor(**na, "corim.validity.not-after");
+  if (!t.ok()) return t.status();
+  validity.not_after = *t;
+  if (absl::Status s = CheckValidity(validity, "corim.validity"); !s.ok()) {
+    return s;
+  }
+  return validity;
+}
 
 DecodeLimits CorimLimits() {
   DecodeLimits l;
@@ -891,23 +908,9 @@ absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& top) {
   out.values.corim_id = *id;
 
   if (const CborValue* val = m.FindUint(kCorimValidity)) {
-    absl::StatusOr<const CborValue*> vm =
-        Map(*val, "corim.validity", {kNotBefore, kNotAfter});
-    if (!vm.ok()) return vm.status();
-    Validity validity;
-    if (const CborValue* nb = val->FindUint(kNotBefore)) {
-      absl::StatusOr<int64_t> t =
-          EpochFromCbor(*nb, "corim.validity.not-before");
-      if (!t.ok()) return t.status();
-      validity.not_before = *t;
-    }
-    absl::StatusOr<const CborValue*> na =
-        Required(*val, kNotAfter, "corim.validity");
-    if (!na.ok()) return na.status();
-    absl::StatusOr<int64_t> t = EpochFromCbor(**na, "corim.validity.not-after");
-    if (!t.ok()) return t.status();
-    validity.not_after = *t;
-    out.values.validity = validity;
+    absl::StatusOr<Validity> validity = ValidityFromCbor(*val);
+    if (!validity.ok()) return validity.status();
+    out.values.validity = *validity;
   }
   if (const CborValue* es = m.FindUint(kCorimEntities)) {
     absl::StatusOr<std::vector<Entity>> e =
@@ -990,9 +993,10 @@ absl::StatusOr<EncodedObject> EncodeCorimTemplateJson(
   }
   if (values.validity) {
     if (values.validity->not_before) {
-      j["validity"]["not-before"] = Rfc3339(*values.validity->not_before);
+      j["validity"]["not-before"] =
+          EpochToRfc3339(*values.validity->not_before);
     }
-    j["validity"]["not-after"] = Rfc3339(values.validity->not_after);
+    j["validity"]["not-after"] = EpochToRfc3339(values.validity->not_after);
   }
   if (!values.entities.empty()) {
     absl::StatusOr<Json> e = EntitiesJson(values.entities, /*corim=*/true);
@@ -1011,9 +1015,11 @@ std::string DecodedCorimToJson(const DecodedCorim& corim) {
   j["corim-id"] = IdentifierJson(corim.values.corim_id);
   if (corim.values.validity) {
     if (corim.values.validity->not_before) {
-      j["validity"]["not-before"] = Rfc3339(*corim.values.validity->not_before);
+      j["validity"]["not-before"] =
+          EpochToRfc3339(*corim.values.validity->not_before);
     }
-    j["validity"]["not-after"] = Rfc3339(corim.values.validity->not_after);
+    j["validity"]["not-after"] =
+        EpochToRfc3339(corim.values.validity->not_after);
   }
   auto entities = [](const std::vector<Entity>& es) {
     Json out = Json::array();

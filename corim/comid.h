@@ -79,6 +79,9 @@ absl::StatusOr<DecodedCorim> DecodeCorim(absl::Span<const uint8_t> bytes);
 // 4 MiB strings), for callers decoding a CoRIM's CBOR themselves.
 DecodeLimits CorimLimits();
 absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& corim);
+// CoRIM key 4, {? 0: 1(not-before), 1: 1(not-after)} (§3.3), for the realm
+// and platform decoders; a negative window is refused.
+absl::StatusOr<Validity> ValidityFromCbor(const CborValue& validity);
 
 // JSON templates (§3.10): the corim 2026 dialect for kCcaRealm2025, the
 // cocli 2024 dialect for kCcaRealmLegacy. Media type application/json.

@@ -170,6 +170,23 @@ TEST(ComidTest, Vector2025DecodesToDocumentedValuesAndReencodesIdentically) {
   EXPECT_EQ(base::HexOf(again->bytes), base::HexOf(in));
 }
 
+// A validity window ending before it starts is refused (veraison/corim
+// Validity.Valid): the legacy vector with its two times swapped.
+TEST(ComidTest, NegativeValidityWindowIsRefused) {
+  std::string hex = base::HexOf(
+      test::ReadFileBytes("testdata/vectors/corim-cca-realm-legacy.cbor"));
+  const std::string window = "04a200c11a61ce480001c11a69546780";
+  const size_t at = hex.find(window);
+  ASSERT_NE(at, std::string::npos);
+  hex.replace(at, window.size(), "04a200c11a6954678001c11a61ce4800");
+  absl::StatusOr<DecodedCorim> d = DecodeCorim(test::FromHex(hex));
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(),
+            "corim.validity: expected not-before <= not-after, found "
+            "not-before 2025-12-31T00:00:00Z after not-after "
+            "2021-12-31T00:00:00Z");
+}
+
 // testdata/vectors/README.md: Veraison 2024-25 end-to-end realm CoRIM; legacy
 // profile as untagged text, validity as tag-1 epoch times, instance 560(RIM),
 // raw-value 560(RPV), integrity registers rim/rem0..3 with alg 8.

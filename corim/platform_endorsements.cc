@@ -8,6 +8,7 @@
 #include "base/hex.h"
 #include "base/json_text.h"
 #include "base/status_macros.h"
+#include "corim/comid.h"
 #include "corim/internal/comid_keys.h"
 #include "corim/internal/expected_found.h"
 #include "nlohmann/json.hpp"
@@ -520,6 +521,10 @@ absl::StatusOr<PlatformEndorsements> PlatformCorimFromCbor(
   out.profile = pt.text() == kProfileCcaPlatform2025
                     ? PlatformEndorsementProfile::kCcaPlatform2025
                     : PlatformEndorsementProfile::kCcaPlatformLegacy;
+  if (const CborValue* val = m.FindUint(kCorimValidity)) {
+    BASE_ASSIGN_OR_RETURN(Validity validity, ValidityFromCbor(*val));
+    out.validity = validity;
+  }
   const CborValue* tags = m.FindUint(kCorimTags);
   if (tags == nullptr || !tags->is_array() || tags->array().empty()) {
     return internal::ExpectedFound("corim.tags",
@@ -596,6 +601,12 @@ std::string PlatformEndorsementsToJson(const PlatformEndorsements& e) {
   Json j = {{"profile", PlatformProfileId(e.profile)},
             {"reference-values", std::move(refs)},
             {"trust-anchors", std::move(tas)}};
+  if (e.validity) {
+    if (e.validity->not_before) {
+      j["validity"]["not-before"] = EpochToRfc3339(*e.validity->not_before);
+    }
+    j["validity"]["not-after"] = EpochToRfc3339(e.validity->not_after);
+  }
   return base::JsonText(j, 2);
 }
 

@@ -34,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "corim/cbor.h"
+#include "corim/reference_values.h"
 
 namespace realm_measurements::corim {
 
@@ -99,6 +100,8 @@ struct PlatformEndorsements {
       PlatformEndorsementProfile::kCcaPlatform2025;
   std::vector<PlatformReferenceValue> reference_values;
   std::vector<PlatformTrustAnchor> trust_anchors;
+  // CoRIM key 4: the triples are used only inside it (§3.10).
+  std::optional<Validity> validity;
 };
 
 // True when `profile_id` names a platform CoRIM profile (either one).

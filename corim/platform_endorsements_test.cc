@@ -88,6 +88,13 @@ TEST(PlatformEndorsementsTest, LegacyDecodes) {
   EXPECT_EQ(rv.config_label, "cfg v1.0.0");
   ASSERT_EQ(e->trust_anchors.size(), 1u);
   EXPECT_EQ(e->trust_anchors[0].instance_id, test::FromHex(kInstId));
+  // Key 4, read with python3-cbor2: 2021-12-31 .. 2025-12-31.
+  EXPECT_EQ(e->validity, (Validity{1640908800, 1767139200}));
+  EXPECT_TRUE(absl::StrContains(PlatformEndorsementsToJson(*e),
+                                R"("validity": {
+    "not-after": "2025-12-31T00:00:00Z",
+    "not-before": "2021-12-31T00:00:00Z"
+  })"));
 
   // A legacy triple with only a 602 configuration (Veraison's
   // unsignedCorimCcaComidCcaRefValOne): a non-zero impl-id, no components.

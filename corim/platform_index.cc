@@ -40,8 +40,8 @@ size_t BytesOf(const PlatformReferenceValue& r) {
 }
 
 size_t BytesOf(const PlatformTrustAnchor& a) {
-  return sizeof(a) + a.implementation_id.capacity() +
-         a.instance_id.capacity() + a.public_key_pem.capacity();
+  return sizeof(a) + a.implementation_id.capacity() + a.instance_id.capacity() +
+         a.public_key_pem.capacity();
 }
 
 const std::vector<PlatformTrustAnchor>& NoAnchor() {
@@ -69,13 +69,15 @@ absl::StatusOr<std::shared_ptr<const PlatformIndex>> PlatformIndex::With(
 
 absl::Status PlatformIndex::Add(const PlatformEndorsements& part) {
   if (has_profile_ && part.profile != profile_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "platform endorsements: expected the profile \"",
-        PlatformProfileId(profile_), "\" of the set, found \"",
-        PlatformProfileId(part.profile), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("platform endorsements: expected the profile \"",
+                     PlatformProfileId(profile_), "\" of the set, found \"",
+                     PlatformProfileId(part.profile), "\""));
   }
   profile_ = part.profile;
   has_profile_ = true;
+  const size_t part_number = part_validity_.size();
+  part_validity_.push_back(part.validity);
   // Copy-on-write: a group shared with the index this one was made from is
   // copied once, the first time this part adds to it.
   std::map<std::string, std::shared_ptr<Group>, std::less<>> changed;
@@ -93,25 +95,40 @@ absl::Status PlatformIndex::Add(const PlatformEndorsements& part) {
     }
     it->second->references.push_back(r);
     it->second->positions.push_back(reference_count_++);
-    memory_bytes_ += BytesOf(r);
+    it->second->parts.push_back(part_number);
+    memory_bytes_ += BytesOf(r) + sizeof(size_t);
   }
   for (auto& [key, g] : changed) groups_[key] = std::move(g);
+  std::map<std::string, std::shared_ptr<Anchors>, std::less<>> added;
   for (const PlatformTrustAnchor& a : part.trust_anchors) {
-    const size_t position = trust_anchor_count_++;
+    Anchor entry;
+    entry.one.push_back(a);
+    entry.position = trust_anchor_count_++;
+    entry.part = part_number;
     std::string key = Key(a.implementation_id, a.instance_id);
-    if (anchors_.find(key) != anchors_.end()) continue;
-    auto entry = std::make_shared<Anchor>();
-    entry->one.push_back(a);
-    entry->position = position;
-    memory_bytes_ += kNodeBytes + key.capacity() + BytesOf(a);
-    anchors_.emplace(std::move(key), std::move(entry));
+    auto it = added.find(key);
+    if (it == added.end()) {
+      auto list = std::make_shared<Anchors>();
+      if (auto old = anchors_.find(key); old != anchors_.end()) {
+        *list = *old->second;
+      } else {
+        memory_bytes_ += kNodeBytes + key.capacity();
+      }
+      it = added.emplace(std::move(key), std::move(list)).first;
+    }
+    memory_bytes_ += sizeof(Anchor) + BytesOf(a);
+    it->second->push_back(std::move(entry));
   }
+  for (auto& [key, list] : added) anchors_[key] = std::move(list);
   return absl::OkStatus();
 }
 
 PlatformIndex::Lookup PlatformIndex::Find(
     absl::Span<const uint8_t> implementation_id,
-    absl::Span<const uint8_t> instance_id) const {
+    absl::Span<const uint8_t> instance_id, std::optional<int64_t> time) const {
+  auto valid = [&](size_t part) {
+    return !time || ValidAt(part_validity_[part], *time);
+  };
   static const auto* const kNoReferences =
       new std::vector<PlatformReferenceValue>();
   static const auto* const kNoPositions = new std::vector<size_t>();
@@ -120,13 +137,36 @@ PlatformIndex::Lookup PlatformIndex::Find(
   out.reference_positions = kNoPositions;
   out.trust_anchors = &NoAnchor();
   if (auto g = groups_.find(Key(implementation_id)); g != groups_.end()) {
-    out.references = &g->second->references;
-    out.reference_positions = &g->second->positions;
+    const Group& group = *g->second;
+    out.references = &group.references;
+    out.reference_positions = &group.positions;
+    for (size_t part : group.parts) out.excluded_references += !valid(part);
+    if (out.excluded_references > 0) {
+      // Rare (a set holding expired parts): a copy of the valid ones.
+      auto kept = std::make_shared<Group>();
+      for (size_t i = 0; i < group.references.size(); ++i) {
+        if (!valid(group.parts[i])) continue;
+        kept->references.push_back(group.references[i]);
+        kept->positions.push_back(group.positions[i]);
+        kept->parts.push_back(group.parts[i]);
+      }
+      out.references = &kept->references;
+      out.reference_positions = &kept->positions;
+      out.owned = std::move(kept);
+    }
   }
   if (auto a = anchors_.find(Key(implementation_id, instance_id));
       a != anchors_.end()) {
-    out.trust_anchors = &a->second->one;
-    out.trust_anchor_position = a->second->position;
+    for (const Anchor& candidate : *a->second) {
+      if (!valid(candidate.part)) {
+        ++out.excluded_trust_anchors;
+        continue;
+      }
+      out.trust_anchors = &candidate.one;
+      out.trust_anchor_position = candidate.position;
+      out.excluded_trust_anchors = 0;  // only counted when none is valid
+      break;
+    }
   }
   return out;
 }
@@ -134,6 +174,10 @@ PlatformIndex::Lookup PlatformIndex::Find(
 void PlatformIndex::Apply(const Lookup& lookup, AppraisalOptions& options) {
   options.platform_references = lookup.references;
   options.trust_anchors = lookup.trust_anchors;
+  if (options.validity) {
+    options.validity->platform_references += lookup.excluded_references;
+    options.validity->trust_anchors += lookup.excluded_trust_anchors;
+  }
 }
 
 void PlatformIndex::ToSetPositions(const Lookup& lookup,

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,16 +39,26 @@ class PlatformIndex {
   // implementation-id and the CPAK triple of its implementation-id +
   // instance-id (an empty list when there is none: the §4.1 step 3 result).
   // Pointers stay valid while the index lives.
+  //
+  // With `time`, only the triples of parts whose CoRIM validity contains it
+  // (ValidAt, spec-token-corim §3.10): the CPAK is the first such triple of
+  // the pair. Left out are counted: the implementation-id's reference
+  // triples, and the pair's CPAK triples when none of them is valid.
   struct Lookup {
     const std::vector<PlatformReferenceValue>* references = nullptr;
     const std::vector<size_t>* reference_positions = nullptr;
     const std::vector<PlatformTrustAnchor>* trust_anchors = nullptr;
     size_t trust_anchor_position = 0;
+    size_t excluded_references = 0;
+    size_t excluded_trust_anchors = 0;
+    std::shared_ptr<const void> owned;  // a filtered group, when one was made
   };
   Lookup Find(absl::Span<const uint8_t> implementation_id,
-              absl::Span<const uint8_t> instance_id) const;
+              absl::Span<const uint8_t> instance_id,
+              std::optional<int64_t> time = std::nullopt) const;
 
-  // Points `options` at the lookup's references and trust anchor.
+  // Points `options` at the lookup's references and trust anchor, and adds
+  // its exclusions to options.validity when that is set.
   static void Apply(const Lookup& lookup, AppraisalOptions& options);
   // Rewrites what appraisal reported relative to the lookup (the reference
   // indexes of the platform report, "trust anchor <i>" in cpak_source and in
@@ -66,11 +77,16 @@ class PlatformIndex {
   struct Group {
     std::vector<PlatformReferenceValue> references;
     std::vector<size_t> positions;
+    std::vector<size_t> parts;  // the part each reference came from
   };
+  // Every CPAK triple of one implementation-id + instance-id, in store
+  // order (the first one valid at the time asked wins).
   struct Anchor {
     std::vector<PlatformTrustAnchor> one;  // exactly one
     size_t position = 0;
+    size_t part = 0;
   };
+  using Anchors = std::vector<Anchor>;
   absl::Status Add(const PlatformEndorsements& part);
 
   PlatformEndorsementProfile profile_ =
@@ -79,9 +95,10 @@ class PlatformIndex {
   // Keyed by implementation-id bytes; groups are shared between an index and
   // the ones built from it With() more parts, and copied only when changed.
   std::map<std::string, std::shared_ptr<const Group>, std::less<>> groups_;
-  // Keyed by implementation-id || instance-id; the first triple of a pair
-  // wins (what a scan in store order finds).
-  std::map<std::string, std::shared_ptr<const Anchor>, std::less<>> anchors_;
+  // Keyed by implementation-id || instance-id.
+  std::map<std::string, std::shared_ptr<const Anchors>, std::less<>> anchors_;
+  // The CoRIM validity of each part, in the order they were added.
+  std::vector<std::optional<Validity>> part_validity_;
   size_t reference_count_ = 0;
   size_t trust_anchor_count_ = 0;
   size_t memory_bytes_ = 0;

@@ -80,11 +80,16 @@ class PlatformIndexTest : public ::testing::Test {
     return AppraiseCcaToken(token_, realms_, o);
   }
 
-  AppraisalResult Indexed(const PlatformIndex& index) {
+  AppraisalResult Indexed(const PlatformIndex& index,
+                          std::optional<int64_t> time = std::nullopt) {
     AppraisalOptions o;
     o.verify.nonce = token_.realm.challenge;
+    if (time) {
+      o.validity.emplace();
+      o.validity->time = *time;
+    }
     PlatformIndex::Lookup l = index.Find(token_.platform.implementation_id,
-                                         token_.platform.instance_id);
+                                         token_.platform.instance_id, time);
     PlatformIndex::Apply(l, o);
     AppraisalResult r = AppraiseCcaToken(token_, realms_, o);
     PlatformIndex::ToSetPositions(l, r);
@@ -140,8 +145,8 @@ TEST_F(PlatformIndexTest, WithAddsAPartAndLeavesTheOriginalAlone) {
   // Without the token's platform: the §4.1 step 3 result, as a scan gives.
   AppraisalResult unknown = Indexed(**index);
   ExpectSame(unknown, Scan(first));
-  EXPECT_TRUE(absl::StrContains(unknown.first_failure,
-                                "no trust anchor for evidence"))
+  EXPECT_TRUE(
+      absl::StrContains(unknown.first_failure, "no trust anchor for evidence"))
       << unknown.first_failure;
   EXPECT_EQ(unknown.platform.vector.hardware, kTrustCryptoFailed);
 
@@ -165,7 +170,8 @@ TEST_F(PlatformIndexTest, AnUnparsableAnchorIsNamedByItsSetPosition) {
   ASSERT_TRUE(index.ok()) << index.status();
   AppraisalResult r = Indexed(**index);
   ExpectSame(r, Scan(parts));
-  EXPECT_TRUE(absl::StartsWith(r.first_failure, "trust anchor: trust anchor 7: "))
+  EXPECT_TRUE(
+      absl::StartsWith(r.first_failure, "trust anchor: trust anchor 7: "))
       << r.first_failure;
 }
 
@@ -193,6 +199,65 @@ TEST_F(PlatformIndexTest, RefusesMixedProfiles) {
   ASSERT_FALSE(index.ok());
   EXPECT_TRUE(absl::StrContains(index.status().message(), "profile"))
       << index.status();
+}
+
+// CoRIM validity: a part whose window does not contain the time is left
+// out (its anchors and reference triples); the appraisal equals a scan of
+// the valid parts, with positions still numbered across the whole set.
+TEST_F(PlatformIndexTest, PartsOutsideTheirValidityAreLeftOut) {
+  PlatformEndorsements v = Veraison();
+  ASSERT_EQ(v.trust_anchors.size(), 1u);
+  ASSERT_EQ(v.reference_values.size(), 1u);
+  PlatformEndorsements expired = v;
+  expired.validity = Validity{1000, 2000};
+  PlatformEndorsements current = v;
+  current.validity = Validity{std::nullopt, 5000};
+  PlatformEndorsements others = Others(v, 5, 0x55);
+  auto index = PlatformIndex::Build({expired, others, current});
+  ASSERT_TRUE(index.ok()) << index.status();
+
+  // Both valid: the first anchor (the expired part's) wins, both triples.
+  AppraisalResult early = Indexed(**index, 1500);
+  ExpectSame(early, Indexed(**index));
+  EXPECT_EQ(early.cpak_source, "trust anchor 0");
+  EXPECT_EQ(early.platform_report.references, (std::vector<size_t>{0, 6}));
+
+  // Later: only `current`; the outcome of a scan of the valid parts.
+  AppraisalResult later = Indexed(**index, 3000);
+  AppraisalResult scan = Scan({others, current});
+  EXPECT_EQ(later.platform.vector, scan.platform.vector);
+  EXPECT_EQ(later.realm.vector, scan.realm.vector);
+  EXPECT_TRUE(later.affirms()) << AppraisalToText(later);
+  EXPECT_EQ(later.cpak_source, "trust anchor 6");
+  EXPECT_EQ(later.platform_report.references, (std::vector<size_t>{6}));
+  ASSERT_TRUE(later.validity.has_value());
+  EXPECT_EQ(later.validity->platform_references, 1u);
+  EXPECT_EQ(later.validity->trust_anchors, 0u);  // one valid anchor remains
+  EXPECT_EQ(later.validity->time, 3000);
+
+  // After both windows: no anchor, and the problem says why.
+  AppraisalResult none = Indexed(**index, 5001);
+  EXPECT_EQ(none.platform.vector.hardware, kTrustCryptoFailed);
+  EXPECT_EQ(none.validity->trust_anchors, 2u);
+  EXPECT_EQ(none.validity->platform_references, 2u);
+  EXPECT_TRUE(absl::StrContains(
+      none.first_failure,
+      "; 2 outside their CoRIM validity at 1970-01-01T01:23:21Z)"))
+      << none.first_failure;
+  EXPECT_EQ(none.platform.problem, none.realm.problem);
+
+  // Reference triples expired, the anchor still valid: the platform problem
+  // names the triples left out.
+  PlatformEndorsements anchors_only = v;
+  anchors_only.reference_values.clear();
+  auto split = PlatformIndex::Build({expired, anchors_only});
+  ASSERT_TRUE(split.ok()) << split.status();
+  AppraisalResult refs_gone = Indexed(**split, 3000);
+  EXPECT_EQ(refs_gone.cpak_source, "trust anchor 1");
+  EXPECT_TRUE(refs_gone.platform_report.references.empty());
+  EXPECT_EQ(refs_gone.platform.problem,
+            "1 platform reference triple(s) of this implementation-id not "
+            "used: outside their CoRIM validity at 1970-01-01T00:50:00Z");
 }
 
 }  // namespace

@@ -29,8 +29,10 @@ absl::Status TooManyForRim(absl::Span<const uint8_t> rim, size_t n) {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const RealmIndexSegment>>
-RealmIndexSegment::Build(absl::Span<const RealmReferenceValue> values) {
+RealmIndexSegment::Build(absl::Span<const RealmReferenceValue> values,
+                         std::optional<Validity> validity) {
   auto seg = std::shared_ptr<RealmIndexSegment>(new RealmIndexSegment());
+  seg->validity_ = validity;
   size_t bytes = 0;
   for (size_t i = 0; i < values.size(); ++i) {
     const RealmReferenceValue& v = values[i];
@@ -195,13 +197,31 @@ absl::StatusOr<std::shared_ptr<const RealmIndex>> RealmIndex::With(
   return std::make_shared<const RealmIndex>(std::move(segs));
 }
 
-std::vector<size_t> RealmIndex::Lookup(absl::Span<const uint8_t> rim) const {
+std::vector<size_t> RealmIndex::Lookup(absl::Span<const uint8_t> rim,
+                                       std::optional<int64_t> time,
+                                       size_t* excluded) const {
   std::vector<size_t> out;
   std::vector<uint32_t> local;
   for (size_t k = 0; k < segments_.size(); ++k) {
+    if (time && !ValidAt(segments_[k]->validity(), *time)) {
+      if (excluded != nullptr) *excluded += segments_[k]->Count(rim);
+      continue;
+    }
     local.clear();
     segments_[k]->Find(rim, &local);
     for (uint32_t i : local) out.push_back(starts_[k] + i);
+  }
+  return out;
+}
+
+std::vector<size_t> RealmIndex::First(size_t n,
+                                      std::optional<int64_t> time) const {
+  std::vector<size_t> out;
+  for (size_t k = 0; k < segments_.size() && out.size() < n; ++k) {
+    if (time && !ValidAt(segments_[k]->validity(), *time)) continue;
+    for (size_t i = 0; i < segments_[k]->size() && out.size() < n; ++i) {
+      out.push_back(starts_[k] + i);
+    }
   }
   return out;
 }
@@ -217,20 +237,28 @@ IndexedAppraisal AppraiseIndexed(const CcaToken& token, const RealmIndex& index,
                                  size_t max_near_misses) {
   IndexedAppraisal out;
   out.reference_count = index.size();
-  std::vector<size_t> positions = index.Lookup(token.realm.initial_measurement);
+  AppraisalOptions opts = options;
+  size_t excluded = 0;
+  std::vector<size_t> positions =
+      index.Lookup(token.realm.initial_measurement,
+                   opts.validity ? std::optional<int64_t>(opts.validity->time)
+                                 : std::nullopt,
+                   &excluded);
+  if (opts.validity) opts.validity->realm_values += excluded;
   out.candidate_count = positions.size();
   if (positions.empty()) {
     // No value has the token's RIM: the near misses asked for are the
     // set's first values, each compared field by field (their RIM differs,
     // so none is a candidate and the outcome is unchanged).
-    for (size_t i = 0; i < std::min(max_near_misses, index.size()); ++i) {
-      positions.push_back(i);
-    }
+    positions =
+        index.First(max_near_misses,
+                    opts.validity ? std::optional<int64_t>(opts.validity->time)
+                                  : std::nullopt);
   }
   std::vector<RealmReferenceValue> refs;
   refs.reserve(positions.size());
   for (size_t p : positions) refs.push_back(index.Get(p));
-  AppraisalResult r = AppraiseCcaToken(token, refs, options);
+  AppraisalResult r = AppraiseCcaToken(token, refs, opts);
   for (CandidateReport& c : r.candidates) c.index = positions[c.index];
 
   // The deciding candidate: the matched one, else the first that set the

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -36,10 +37,13 @@ class RealmIndexSegment {
   // Validates every value (ValidateRealm) and indexes them.
   // kInvalidArgument naming the value; kResourceExhausted when one RIM has
   // more than kMaxValuesPerRim values or the segment more than 2^32 bytes.
+  // `validity`: the window of the CoRIM the values came from (§3.10).
   static absl::StatusOr<std::shared_ptr<const RealmIndexSegment>> Build(
-      absl::Span<const RealmReferenceValue> values);
+      absl::Span<const RealmReferenceValue> values,
+      std::optional<Validity> validity = std::nullopt);
 
   size_t size() const { return entries_.size(); }
+  const std::optional<Validity>& validity() const { return validity_; }
   // Heap bytes held (arena, entries, order).
   size_t memory_bytes() const;
   // The value at `i` (store order within the segment).
@@ -66,6 +70,7 @@ class RealmIndexSegment {
   std::vector<uint8_t> arena_;
   std::vector<Entry> entries_;
   std::vector<uint32_t> by_rim_;  // entry numbers by (RIM, number)
+  std::optional<Validity> validity_;
 };
 
 // A whole set: segments in store order. Immutable; appending makes a new
@@ -86,8 +91,16 @@ class RealmIndex {
   size_t segment_count() const { return segments_.size(); }
 
   // Positions (store order over the whole set) of the values with this RIM.
-  std::vector<size_t> Lookup(absl::Span<const uint8_t> rim) const;
+  // With `time`, only those of segments valid then (ValidAt); the others
+  // are counted in `*excluded` when given.
+  std::vector<size_t> Lookup(absl::Span<const uint8_t> rim,
+                             std::optional<int64_t> time = std::nullopt,
+                             size_t* excluded = nullptr) const;
   RealmReferenceValue Get(size_t position) const;
+  // Positions of the first `n` values (of segments valid at `time` when
+  // given), in store order.
+  std::vector<size_t> First(size_t n,
+                            std::optional<int64_t> time = std::nullopt) const;
 
  private:
   std::vector<std::shared_ptr<const RealmIndexSegment>> segments_;
@@ -101,7 +114,8 @@ struct IndexedAppraisal {
   // `candidates` holds the deciding candidate first (when one decided,
   // `matched` is 0), then up to max_near_misses other values with the
   // token's RIM, in store order; when no value has it, the set's first
-  // max_near_misses values (a RIM mismatch report). CandidateReport::index is
+  // max_near_misses values (a RIM mismatch report; only of segments valid
+  // at options.validity's time). CandidateReport::index is
   // the value's position in the whole set.
   AppraisalResult result;
   size_t candidate_count = 0;  // values with the token's RIM
@@ -113,6 +127,9 @@ inline constexpr size_t kMaxNearMisses = 16;
 
 // AppraiseCcaToken over the values of `index` that carry the token's RIM
 // (the others cannot be candidates, §4.5 step 3), with a bounded report.
+// With options.validity, only values of segments valid at its time are
+// candidates; the others with the token's RIM are counted in its
+// realm_values.
 IndexedAppraisal AppraiseIndexed(const CcaToken& token, const RealmIndex& index,
                                  const AppraisalOptions& options,
                                  size_t max_near_misses);

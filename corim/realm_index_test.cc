@@ -3,11 +3,11 @@
 #include <memory>
 #include <vector>
 
+#include "base/crypto.h"
 #include "corim/appraisal.h"
 #include "corim/internal/token_samples.h"
 #include "corim/token.h"
 #include "gtest/gtest.h"
-#include "base/crypto.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -105,6 +105,41 @@ TEST(RealmIndexTest, PositionsSpanSegmentsInStoreOrder) {
   EXPECT_EQ(index.Get(252), Other(250));
   EXPECT_TRUE(index.Lookup(Other(999).rim).empty());
   EXPECT_GT(index.memory_bytes(), 303u * 32);
+}
+
+// A segment's CoRIM validity decides whether a lookup at a time sees it;
+// without a time every segment is seen.
+TEST(RealmIndexTest, LookupAtATimeSkipsSegmentsOutsideTheirValidity) {
+  const std::vector<RealmReferenceValue> v = {Other(1), Other(7), Other(7)};
+  RealmIndex index(
+      {*RealmIndexSegment::Build(v, Validity{1000, 2000}),
+       *RealmIndexSegment::Build(v),
+       *RealmIndexSegment::Build(v, Validity{std::nullopt, 3000})});
+  EXPECT_EQ(index.Lookup(Other(7).rim),
+            (std::vector<size_t>{1, 2, 4, 5, 7, 8}));
+  size_t excluded = 0;
+  EXPECT_EQ(index.Lookup(Other(7).rim, 1500, &excluded),
+            (std::vector<size_t>{1, 2, 4, 5, 7, 8}));
+  EXPECT_EQ(excluded, 0u);
+  EXPECT_EQ(index.Lookup(Other(7).rim, 2500, &excluded),
+            (std::vector<size_t>{4, 5, 7, 8}));
+  EXPECT_EQ(excluded, 2u);
+  excluded = 0;
+  EXPECT_EQ(index.Lookup(Other(7).rim, 999, &excluded),
+            (std::vector<size_t>{4, 5, 7, 8}));
+  EXPECT_EQ(excluded, 2u);
+  excluded = 0;
+  EXPECT_EQ(index.Lookup(Other(7).rim, 3001, &excluded),
+            (std::vector<size_t>{4, 5}));
+  EXPECT_EQ(excluded, 4u);
+  EXPECT_EQ(index.First(2), (std::vector<size_t>{0, 1}));
+  EXPECT_EQ(index.First(4, 2500), (std::vector<size_t>{3, 4, 5, 6}));
+  EXPECT_EQ(index.First(9, 3001), (std::vector<size_t>{3, 4, 5}));
+  // Only values with the RIM asked for are counted.
+  excluded = 0;
+  EXPECT_EQ(index.Lookup(Other(1).rim, 3001, &excluded),
+            (std::vector<size_t>{3}));
+  EXPECT_EQ(excluded, 2u);
 }
 
 class IndexedAppraisalTest : public ::testing::Test {
@@ -205,6 +240,44 @@ TEST_F(IndexedAppraisalTest, SameOutcomeAsTheFullScanBoundedReport) {
       }
     }
   }
+}
+
+// A matching value in an expired segment is no candidate; the result says
+// why nothing matched, and a valid segment still decides.
+TEST_F(IndexedAppraisalTest, ValuesOutsideTheirValidityAreNotCandidates) {
+  const std::vector<RealmReferenceValue> mine = {Other(1), Full()};
+  RealmIndex expired_only({*RealmIndexSegment::Build(mine, Validity{10, 20})});
+  AppraisalOptions o = Options();
+  o.validity.emplace();
+  o.validity->time = 86400;  // 1970-01-02
+  IndexedAppraisal ix = AppraiseIndexed(token_, expired_only, o, 4);
+  EXPECT_EQ(ix.candidate_count, 0u);
+  // No near misses either: the set's first values are all expired.
+  EXPECT_TRUE(ix.result.candidates.empty());
+  EXPECT_EQ(ix.result.realm.vector.executables, kTrustUnrecognizedRuntime);
+  ASSERT_TRUE(ix.result.validity.has_value());
+  EXPECT_EQ(ix.result.validity->realm_values, 1u);
+  EXPECT_EQ(ix.result.realm.problem,
+            "1 reference value(s) with this RIM not used: outside their CoRIM "
+            "validity at 1970-01-02T00:00:00Z");
+  // The same set without the time check: the value decides.
+  EXPECT_EQ(AppraiseIndexed(token_, expired_only, Options(), 4)
+                .result.realm.vector.executables,
+            kTrustAffirming);
+  // Inside the window, or with a valid segment beside it: affirmed, and no
+  // problem even though one copy was left out.
+  o.validity->time = 15;
+  EXPECT_EQ(AppraiseIndexed(token_, expired_only, o, 4)
+                .result.realm.vector.executables,
+            kTrustAffirming);
+  o.validity->time = 86400;
+  RealmIndex both({*RealmIndexSegment::Build(mine, Validity{10, 20}),
+                   *RealmIndexSegment::Build(mine)});
+  IndexedAppraisal b = AppraiseIndexed(token_, both, o, 4);
+  EXPECT_EQ(b.result.realm.vector.executables, kTrustAffirming);
+  EXPECT_EQ(b.result.candidates.at(0).index, 3u);
+  EXPECT_EQ(b.result.validity->realm_values, 1u);
+  EXPECT_FALSE(b.result.realm.problem.has_value());
 }
 
 }  // namespace

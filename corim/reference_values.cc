@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace realm_measurements::corim {
 namespace {
@@ -184,6 +185,10 @@ absl::Status ValidateReferenceValues(const ReferenceValues& values) {
   if (!s.ok()) return s;
   s = CheckEntities("CoRIM", values.entities);
   if (!s.ok()) return s;
+  if (values.validity) {
+    s = CheckValidity(*values.validity, "CoRIM validity");
+    if (!s.ok()) return s;
+  }
   if (values.comids.empty()) {
     return absl::InvalidArgumentError(
         "CoRIM tags: expected at least one CoMID, found none");
@@ -196,6 +201,37 @@ absl::Status ValidateReferenceValues(const ReferenceValues& values) {
     }
   }
   return absl::OkStatus();
+}
+
+bool ValidAt(const std::optional<Validity>& validity, int64_t time) {
+  if (!validity) return true;
+  if (validity->not_before && time < *validity->not_before) return false;
+  return time <= validity->not_after;
+}
+
+absl::Status CheckValidity(const Validity& validity, absl::string_view where) {
+  if (validity.not_before && *validity.not_before > validity.not_after) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": expected not-before <= not-after, found not-before ",
+        EpochToRfc3339(*validity.not_before), " after not-after ",
+        EpochToRfc3339(validity.not_after)));
+  }
+  return absl::OkStatus();
+}
+
+std::string EpochToRfc3339(int64_t time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(time),
+                          absl::UTCTimeZone());
+}
+
+std::string ValidityToText(const Validity& validity) {
+  std::string out;
+  if (validity.not_before) {
+    absl::StrAppend(&out, "not-before ", EpochToRfc3339(*validity.not_before),
+                    ", ");
+  }
+  absl::StrAppend(&out, "not-after ", EpochToRfc3339(validity.not_after));
+  return out;
 }
 
 }  // namespace realm_measurements::corim

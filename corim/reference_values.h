@@ -94,6 +94,20 @@ struct Validity {
   }
 };
 
+// Whether the window contains `time` (Unix seconds), both bounds included; no
+// validity: always. Veraison 2026 appraises only with the triples of CoRIMs
+// whose window contains "now" (spec-token-corim §3.10, §3.12); the bounds'
+// inclusiveness is our reading (docs/validity.md).
+bool ValidAt(const std::optional<Validity>& validity, int64_t time);
+// kInvalidArgument "<where>: expected not-before <= not-after, found ..."
+// for a negative window (veraison/corim Validity.Valid refuses it too).
+absl::Status CheckValidity(const Validity& validity, absl::string_view where);
+// Unix seconds as RFC 3339 UTC, "2025-12-31T00:00:00Z".
+std::string EpochToRfc3339(int64_t time);
+// "not-before 2021-12-31T00:00:00Z, not-after 2025-12-31T00:00:00Z" (or only
+// the not-after).
+std::string ValidityToText(const Validity& validity);
+
 // One acceptable realm: one reference triple (§3.6, §3.7).
 struct RealmReferenceValue {
   RealmHashAlgorithm algorithm = RealmHashAlgorithm::kSha256;

@@ -1,5 +1,7 @@
 #include "corim/reference_values.h"
 
+#include <limits>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -73,6 +75,39 @@ TEST(ReferenceValuesTest, ValidateReferenceValuesNeedsContent) {
   v.entities.push_back(Entity{"ACME", std::nullopt, {}});
   EXPECT_THAT(std::string(ValidateReferenceValues(v).message()),
               HasSubstr("expected at least one role"));
+}
+
+// CoRIM validity windows include both bounds; no window is always valid.
+TEST(ReferenceValuesTest, ValidAtIncludesBothBounds) {
+  EXPECT_TRUE(ValidAt(std::nullopt, -5));
+  const Validity w{1000, 2000};
+  EXPECT_FALSE(ValidAt(w, 999));
+  EXPECT_TRUE(ValidAt(w, 1000));
+  EXPECT_TRUE(ValidAt(w, 2000));
+  EXPECT_FALSE(ValidAt(w, 2001));
+  const Validity open_start{std::nullopt, 2000};
+  EXPECT_TRUE(ValidAt(open_start, std::numeric_limits<int64_t>::min()));
+  EXPECT_FALSE(ValidAt(open_start, 2001));
+  EXPECT_TRUE(CheckValidity(w, "w").ok());
+  EXPECT_TRUE(CheckValidity(Validity{2000, 2000}, "w").ok());
+  EXPECT_EQ(CheckValidity(Validity{2001, 2000}, "corim.validity").message(),
+            "corim.validity: expected not-before <= not-after, found "
+            "not-before 1970-01-01T00:33:21Z after not-after "
+            "1970-01-01T00:33:20Z");
+  EXPECT_EQ(EpochToRfc3339(1767139200), "2025-12-31T00:00:00Z");
+  EXPECT_EQ(ValidityToText(Validity{1640908800, 1767139200}),
+            "not-before 2021-12-31T00:00:00Z, not-after 2025-12-31T00:00:00Z");
+  EXPECT_EQ(ValidityToText(open_start), "not-after 1970-01-01T00:33:20Z");
+  // The encoders refuse a negative window too.
+  ReferenceValues v;
+  v.corim_id = std::string("x");
+  v.comids.emplace_back();
+  v.comids[0].tag_identity.id = std::string("t");
+  v.comids[0].realms.emplace_back();
+  v.comids[0].realms[0].rim.assign(32, 0);
+  v.validity = Validity{2001, 2000};
+  EXPECT_THAT(std::string(ValidateReferenceValues(v).message()),
+              HasSubstr("CoRIM validity: expected not-before <= not-after"));
 }
 
 }  // namespace

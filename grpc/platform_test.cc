@@ -38,6 +38,24 @@ std::string PlatformCorim() {
   return Vector("veraison-cca/corim-cca-platform-valid.cbor");
 }
 
+// `corim` (an unsigned CoRIM whose top map has 4 entries, keys 0 1 3 5, as
+// both Veraison vectors used here) with key 4 = validity {0: 1(not_before),
+// 1: 1(not_after)} appended, written byte by byte (RFC 8949 §3.4.2 tag 1,
+// 4-byte unsigned integers).
+std::string WithValidity(std::string corim, uint32_t not_before,
+                         uint32_t not_after) {
+  // d9 01f5 = tag 501, a4 = map(4).
+  EXPECT_EQ(corim.substr(0, 4), std::string("\xd9\x01\xf5\xa4", 4));
+  corim[3] = '\xa5';
+  auto u32 = [](uint32_t v) {
+    return std::string{static_cast<char>(0x1a), static_cast<char>(v >> 24),
+                       static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+  };
+  return corim + std::string("\x04\xa2\x00\xc1", 4) + u32(not_before) +
+         std::string("\x01\xc1", 2) + u32(not_after);
+}
+
 // Veraison's session nonce is the token's realm challenge.
 std::string GoodNonce() {
   const std::string t = GoodToken();
@@ -413,6 +431,100 @@ TEST(SignedPlatformProvisioningTest, SignedPlatformCorimIsAccepted) {
   SetDeadline(ctx2);
   s = stub->ProvisionReferenceValues(&ctx2, req, &resp);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// CoRIM validity (spec-token-corim §3.10): a stored platform set whose
+// CoRIM has expired no longer gives the CPAK; appraising at a time inside
+// its window (an audit) does; realm CoRIMs likewise. VerifyToken too.
+TEST_F(PlatformServiceTest, CorimValidityDecidesWhichTriplesAreUsed) {
+  // 2021-12-31 .. 2025-12-31, the window of Veraison's legacy vectors.
+  constexpr uint32_t kNotBefore = 1640908800, kNotAfter = 1767139200;
+  ASSERT_TRUE(Provision("expired-platform",
+                        WithValidity(PlatformCorim(), kNotBefore, kNotAfter))
+                  .ok());
+  v1::AppraiseTokenRequest req = GoodRequest();
+  req.set_platform_set("expired-platform");
+  v1::AppraiseTokenResponse r;
+  ::grpc::Status s = Appraise(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(r.affirms());
+  EXPECT_TRUE(absl::StrContains(r.first_failure(),
+                                "; 1 outside their CoRIM validity at "))
+      << r.first_failure();
+  ExpectAll(r.platform(), 99);
+  Json report = Json::parse(r.report_json());
+  EXPECT_EQ(report["validity"]["excluded-trust-anchors"], 1);
+  EXPECT_EQ(report["validity"]["excluded-platform-references"], 1);
+
+  // At the last second of the window: Veraison's result.
+  req.set_validity_time(kNotAfter);
+  s = Appraise(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(r.affirms()) << r.report_json();
+  ExpectVeraisonGood(r);
+  report = Json::parse(r.report_json());
+  EXPECT_EQ(report["validity"]["time"], "2025-12-31T00:00:00Z");
+  EXPECT_EQ(report["validity"]["excluded-trust-anchors"], 0);
+  // One second later it has expired.
+  req.set_validity_time(kNotAfter + 1);
+  s = Appraise(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(r.affirms());
+
+  // A realm CoRIM given inline, expired: the RIM matches nothing and the
+  // realm problem says why.
+  req = GoodRequest();
+  req.set_corim(
+      WithValidity(Vector("corim-cca-realm-2025.cbor"), kNotBefore, kNotAfter));
+  s = Appraise(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.realm().executables(), 33);
+  EXPECT_EQ(r.candidate_count(), 0u);
+  EXPECT_TRUE(absl::StrContains(
+      Json::parse(r.ear_json())["submods"]["CCA_REALM"]
+                               ["ear.veraison.policy-claims"]["problem"]
+                                   .get<std::string>(),
+      "1 reference value(s) with this RIM not used: outside their CoRIM "
+      "validity at "))
+      << r.ear_json();
+  req.set_validity_time(kNotBefore);
+  s = Appraise(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(r.affirms()) << r.report_json();
+
+  req.set_validity_time(-1);
+  s = Appraise(req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            "validity_time: expected Unix seconds >= 0 (0: the server's "
+            "clock), found -1");
+
+  // VerifyToken looks the CPAK up the same way.
+  v1::VerifyTokenRequest vr;
+  vr.set_token(GoodToken());
+  vr.set_nonce(GoodNonce());
+  vr.set_platform_set("expired-platform");
+  v1::VerifyTokenResponse vresp;
+  {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    ASSERT_TRUE(stub_->VerifyToken(&ctx, vr, &vresp).ok());
+  }
+  ASSERT_GE(vresp.checks_size(), 2);
+  EXPECT_EQ(vresp.checks(1).status(), v1::CHECK_STATUS_FAIL);
+  EXPECT_TRUE(absl::StrContains(vresp.checks(1).detail(),
+                                "outside their CoRIM validity"))
+      << vresp.checks(1).detail();
+  vr.set_validity_time(kNotBefore);
+  {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    ASSERT_TRUE(stub_->VerifyToken(&ctx, vr, &vresp).ok());
+  }
+  ASSERT_GE(vresp.checks_size(), 2);
+  EXPECT_EQ(vresp.checks(1).status(), v1::CHECK_STATUS_PASS)
+      << vresp.checks(1).detail();
+  EXPECT_EQ(vresp.cpak_source(), "trust anchor 0");
 }
 
 }  // namespace

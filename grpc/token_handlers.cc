@@ -12,7 +12,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/crypto.h"
-#include "base/hex.h"
 #include "corim/appraisal.h"
 #include "corim/comid.h"
 #include "corim/platform_endorsements.h"
@@ -97,13 +96,19 @@ absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
   return in;
 }
 
-// The "no trust anchor" text of spec-token-corim §4.1 step 3, as
-// corim::AppraiseCcaToken words it.
-std::string NoTrustAnchor(const corim::CcaToken& token) {
-  return absl::StrCat("no trust anchor for evidence (implementation-id ",
-                      base::HexOf(token.platform.implementation_id),
-                      ", instance-id ", base::HexOf(token.platform.instance_id),
-                      ")");
+// The time CoRIM validity is checked at (the request's validity_time, or
+// now when it is 0).
+template <typename Request>
+absl::StatusOr<int64_t> ValidityTime(const Request& request) {
+  if (request.validity_time() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "validity_time: expected Unix seconds >= 0 (0: the server's clock), "
+        "found ",
+        request.validity_time()));
+  }
+  return request.validity_time() != 0
+             ? request.validity_time()
+             : static_cast<int64_t>(std::time(nullptr));
 }
 
 }  // namespace
@@ -158,6 +163,8 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
       DecodeTokenInputs(request->token(), request->cpak(), request->nonce(),
                         request->strict(), key_cache_.get());
   if (!in.ok()) return ToGrpc(in.status());
+  absl::StatusOr<int64_t> validity_time = ValidityTime(*request);
+  if (!validity_time.ok()) return ToGrpc(validity_time.status());
   std::shared_ptr<const corim::PlatformIndex> platform;
   if (::grpc::Status s = PlatformEndorsementsOf(*request, &platform); !s.ok()) {
     return s;
@@ -168,10 +175,14 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
   std::optional<std::string> no_anchor;
   if (in->cpak == nullptr && platform != nullptr) {
     // §4.2: the CPAK by implementation-id + instance-id.
-    corim::PlatformIndex::Lookup l = platform->Find(
-        in->token.platform.implementation_id, in->token.platform.instance_id);
+    corim::PlatformIndex::Lookup l =
+        platform->Find(in->token.platform.implementation_id,
+                       in->token.platform.instance_id, *validity_time);
     if (l.trust_anchors->empty()) {
-      no_anchor = NoTrustAnchor(in->token);
+      corim::ValidityCheck checked;
+      checked.time = *validity_time;
+      checked.trust_anchors = l.excluded_trust_anchors;
+      no_anchor = corim::NoTrustAnchorProblem(in->token, checked);
     } else {
       absl::StatusOr<corim::PublicKeyCache::Key> k =
           LoadCpak(l.trust_anchors->front().public_key_pem,
@@ -215,13 +226,16 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
                                 corim::kMaxNearMisses, ", found ",
                                 request->max_near_misses()));
   }
+  absl::StatusOr<int64_t> validity_time = ValidityTime(*request);
+  if (!validity_time.ok()) return ToGrpc(validity_time.status());
   // Reference values indexed by RIM (corim/realm_index.h): a stored set's
   // index is built once and shared; inline sets and CoRIMs are indexed here.
   std::shared_ptr<const corim::RealmIndex> index;
   auto index_of = [&index](const corim::ReferenceValues& v,
                            absl::string_view field) -> ::grpc::Status {
     absl::StatusOr<std::shared_ptr<const corim::RealmIndexSegment>> seg =
-        corim::RealmIndexSegment::Build(corim::FlattenReferenceValues(v));
+        corim::RealmIndexSegment::Build(corim::FlattenReferenceValues(v),
+                                        v.validity);
     if (!seg.ok()) return ToGrpc(seg.status(), field);
     index = std::make_shared<const corim::RealmIndex>(
         std::vector<std::shared_ptr<const corim::RealmIndexSegment>>{*seg});
@@ -278,10 +292,13 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
   opts.integrity_failures = request->separate_integrity_failures()
                                 ? corim::IntegrityFailureMode::kSeparate
                                 : corim::IntegrityFailureMode::kVeraison2026;
+  opts.validity.emplace();
+  opts.validity->time = *validity_time;
   corim::PlatformIndex::Lookup platform_lookup;
   if (platform != nullptr) {
-    platform_lookup = platform->Find(in->token.platform.implementation_id,
-                                     in->token.platform.instance_id);
+    platform_lookup =
+        platform->Find(in->token.platform.implementation_id,
+                       in->token.platform.instance_id, *validity_time);
     corim::PlatformIndex::Apply(platform_lookup, opts);
   }
   corim::IndexedAppraisal indexed = corim::AppraiseIndexed(

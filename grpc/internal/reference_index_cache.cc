@@ -19,8 +19,8 @@ std::vector<corim::RealmReferenceValue> Flatten(
   return out;
 }
 
-absl::StatusOr<DecodedPart> DecodePlatformPart(
-    std::vector<uint8_t> corim_bytes, const corim::CborValue& cbor) {
+absl::StatusOr<DecodedPart> DecodePlatformPart(std::vector<uint8_t> corim_bytes,
+                                               const corim::CborValue& cbor) {
   absl::StatusOr<corim::PlatformEndorsements> e =
       corim::PlatformCorimFromCbor(cbor);
   if (!e.ok()) return e.status();
@@ -77,7 +77,7 @@ absl::StatusOr<DecodedPart> DecodePart(std::vector<uint8_t> corim_bytes) {
   absl::StatusOr<corim::DecodedCorim> d = corim::CorimFromCbor(*cbor);
   if (!d.ok()) return d.status();
   absl::StatusOr<std::shared_ptr<const corim::RealmIndexSegment>> seg =
-      corim::RealmIndexSegment::Build(Flatten(d->values));
+      corim::RealmIndexSegment::Build(Flatten(d->values), d->values.validity);
   if (!seg.ok()) return seg.status();
   DecodedPart p;
   p.profile = d->profile == corim::Profile::kCcaRealmLegacy
@@ -94,11 +94,10 @@ ReferenceIndexCache::ReferenceIndexCache(Store* store, size_t max_bytes)
 absl::Status ReferenceIndexCache::CheckSize(const Snapshot& s,
                                             absl::string_view name) const {
   if (s.memory_bytes() <= max_bytes_) return absl::OkStatus();
-  return absl::ResourceExhaustedError(
-      absl::StrCat("reference-value set '", name, "': its index needs ",
-                   s.memory_bytes(), " bytes of memory (", s.size(),
-                   " values); expected at most ", max_bytes_,
-                   " (the server's --reference_index_bytes)"));
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "reference-value set '", name, "': its index needs ", s.memory_bytes(),
+      " bytes of memory (", s.size(), " values); expected at most ", max_bytes_,
+      " (the server's --reference_index_bytes)"));
 }
 
 absl::StatusOr<std::shared_ptr<const corim::RealmIndex>>
@@ -164,10 +163,10 @@ absl::StatusOr<ReferenceIndexCache::Snapshot> ReferenceIndexCache::Load(
                                               p.status().message()));
     }
     if (platform != (p->platform != nullptr)) {
-      return absl::DataLossError(absl::StrCat(
-          "reference-value set '", name, "' part ", part,
-          ": expected a CoRIM of the set's profile ", r->profile,
-          ", found profile ", p->profile));
+      return absl::DataLossError(
+          absl::StrCat("reference-value set '", name, "' part ", part,
+                       ": expected a CoRIM of the set's profile ", r->profile,
+                       ", found profile ", p->profile));
     }
     if (platform) {
       platform_parts.push_back(*p->platform);
@@ -195,8 +194,7 @@ absl::StatusOr<ReferenceIndexCache::Snapshot> ReferenceIndexCache::Load(
     }
     snap.platform = *std::move(index);
   } else {
-    snap.index =
-        std::make_shared<const corim::RealmIndex>(std::move(segments));
+    snap.index = std::make_shared<const corim::RealmIndex>(std::move(segments));
   }
   if (absl::Status s = CheckSize(snap, name); !s.ok()) return s;
   Install(name, snap);
