@@ -93,6 +93,33 @@ expect 1 "CCA_SSD_PLATFORM: contraindicated (instance-identity 99" -- appraise "
 expect 1 '"first-failure": "binding: ' -- appraise "$V/cca-token-bug-33.cbor" --cpak "$TFM" --rim "$RIM" --format json
 expect 1 "CCA_SSD_PLATFORM: affirming (instance-identity 2" -- appraise "$V/cca-token-bug-33.cbor" --cpak "$TFM" --rim "$RIM" --separate-integrity-failures
 
+# CoRIM validity (spec-token-corim §3.10): the vectors with key 4 =
+# {0: 1(2021-12-31), 1: 1(2025-12-31)} (the window of Veraison's legacy
+# vectors) appended to their top map (map(4) -> map(5)).
+with_validity() {  # with_validity IN OUT
+  if [[ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" != d901f5a4 ]]; then
+    echo "FAIL: $1 does not start with 501({4 entries})"; fails=$((fails + 1))
+  fi
+  { printf '\xd9\x01\xf5\xa5'; tail -c +5 "$1"
+    printf '\x04\xa2\x00\xc1\x1a\x61\xce\x48\x00\x01\xc1\x1a\x69\x54\x67\x80'; } >"$2"
+}
+OLD_REALM="${TEST_TMPDIR:-/tmp}/realm-expired.cbor"
+OLD_PLATFORM="${TEST_TMPDIR:-/tmp}/platform-expired.cbor"
+with_validity "$V/corim-cca-realm-2025.cbor" "$OLD_REALM"
+with_validity "$VC/corim-cca-platform-valid.cbor" "$OLD_PLATFORM"
+OLD_E2E=(appraise "$VC/cca-good.cbor" --platform-corim "$OLD_PLATFORM" --reference-corim "$V/corim-cca-realm-2025.cbor" --nonce "$NONCE")
+expect 1 "1 reference value(s) with this RIM not used: outside their CoRIM validity at " -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM"
+expect 1 "realm-expired.cbor: CoRIM validity (not-before 2021-12-31T00:00:00Z, not-after 2025-12-31T00:00:00Z) does not contain" -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM"
+expect 1 '"excluded-realm-values": 1' -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM" --format json
+expect 0 "appraisal: AFFIRMING" -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM" --at 2025-06-01T00:00:00Z
+expect 0 "CoRIM validity at 2025-12-31T00:00:00Z: left out 0 realm value(s)" -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM" --at 1767139200
+expect 1 "executables 33" -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM" --at 1767139201
+expect 1 "; 1 outside their CoRIM validity at " -- "${OLD_E2E[@]}"
+expect 0 "CCA_SSD_PLATFORM: affirming" -- "${OLD_E2E[@]}" --at 2024-02-29T12:00:00+01:00
+expect 1 "outside their CoRIM validity" -- verify "$VC/cca-good.cbor" --platform-corim "$OLD_PLATFORM"
+expect 0 "verification: OK" -- verify "$VC/cca-good.cbor" --platform-corim "$OLD_PLATFORM" --at 2022-01-01T00:00:00Z
+expect 2 '--at: expected an RFC 3339 time (2026-01-31T00:00:00Z) or Unix seconds, found "yesterday"' -- verify "$VC/cca-good.cbor" --platform-corim "$OLD_PLATFORM" --at yesterday
+
 # --batch: one JSON line per input line, exit = the largest line code.
 batch() {  # batch CODE NEEDLE INPUT -- ARGS...
   local code="$1" needle="$2" input="$3"
