@@ -112,8 +112,8 @@ expect 1 "1 reference value(s) with this RIM not used: outside their CoRIM valid
 expect 1 "realm-expired.cbor: CoRIM validity (not-before 2021-12-31T00:00:00Z, not-after 2025-12-31T00:00:00Z) does not contain" -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM"
 expect 1 '"excluded-realm-values": 1' -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM" --format json
 expect 0 "appraisal: AFFIRMING" -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM" --at 2025-06-01T00:00:00Z
-expect 0 "CoRIM validity at 2025-12-31T00:00:00Z: left out 0 realm value(s)" -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM" --at 1767139200
-expect 1 "executables 33" -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM" --at 1767139201
+expect 0 "appraisal: AFFIRMING" -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM" --at 1767139200
+expect 1 "CoRIM validity at 2025-12-31T00:00:01Z: left out 1 realm value(s) with the token's RIM, 0 platform" -- appraise "$V/cca-token-02.cbor" --cpak "$IAK" --reference-corim "$OLD_REALM" --at 1767139201
 expect 1 "; 1 outside their CoRIM validity at " -- "${OLD_E2E[@]}"
 expect 0 "CCA_SSD_PLATFORM: affirming" -- "${OLD_E2E[@]}" --at 2024-02-29T12:00:00+01:00
 expect 1 "outside their CoRIM validity" -- verify "$VC/cca-good.cbor" --platform-corim "$OLD_PLATFORM"

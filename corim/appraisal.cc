@@ -798,7 +798,9 @@ std::string AppraisalToText(const AppraisalResult& result) {
   if (!result.first_failure.empty()) {
     absl::StrAppend(&out, "first failing check: ", result.first_failure, "\n");
   }
-  if (result.validity) {
+  if (result.validity && (result.validity->realm_values > 0 ||
+                          result.validity->platform_references > 0 ||
+                          result.validity->trust_anchors > 0)) {
     const ValidityCheck& v = *result.validity;
     absl::StrAppend(&out, "CoRIM validity at ", EpochToRfc3339(v.time),
                     ": left out ", v.realm_values,

@@ -244,7 +244,8 @@ class EarSigner {
   std::string encoded_header_;
 };
 
-// Human-readable report: checks, per-candidate field matches, vectors.
+// Human-readable report: checks, per-candidate field matches, what CoRIM
+// validity left out (when anything), vectors.
 std::string AppraisalToText(const AppraisalResult& result);
 // {"verification": ..., "candidates": [...], "ear": <EarToJson>} as JSON.
 std::string AppraisalToJson(const CcaToken& token,
