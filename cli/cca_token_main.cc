@@ -46,9 +46,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "base/crypto.h"
 #include "base/file_reading.h"
 #include "base/json_text.h"
@@ -201,26 +199,6 @@ struct Args {
   std::optional<int64_t> at;
 };
 
-// --at: RFC 3339 ("2026-01-31T00:00:00Z") or Unix seconds.
-absl::StatusOr<int64_t> ParseTime(absl::string_view text) {
-  if (!text.empty() && text.size() <= 18 &&
-      std::all_of(text.begin(), text.end(), [](char c) {
-        return absl::ascii_isdigit(static_cast<unsigned char>(c));
-      })) {
-    int64_t seconds = 0;
-    if (absl::SimpleAtoi(text, &seconds)) return seconds;
-  }
-  absl::Time t;
-  std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
-    return absl::ToUnixSeconds(t);
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--at: expected an RFC 3339 time (2026-01-31T00:00:00Z) or Unix "
-      "seconds, found \"",
-      absl::CHexEscape(text), "\""));
-}
-
 absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
   Args a;
   if (argc < 2) return absl::InvalidArgumentError("missing command");
@@ -286,7 +264,7 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
     } else if (flag == "--at") {
       absl::StatusOr<std::string> v = value();
       if (!v.ok()) return v.status();
-      absl::StatusOr<int64_t> t = ParseTime(*v);
+      absl::StatusOr<int64_t> t = ParseTimeText(*v, "--at");
       if (!t.ok()) return t.status();
       a.at = *t;
     } else if (flag == "--cpak" || flag == "--format" || flag == "--nonce" ||

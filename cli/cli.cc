@@ -135,6 +135,8 @@ constexpr OptSpec kOptions[] = {
     {"corim-tag-id", 0, Kind::kValue, "TAG_ID"},
     {"corim-id", 0, Kind::kValue, "CORIM_ID"},
     {"corim-entity", 0, Kind::kValue, "NAME"},
+    {"corim-not-before", 0, Kind::kValue, "TIME"},
+    {"corim-not-after", 0, Kind::kValue, "TIME"},
     {"ipa-bits", 0, Kind::kValue, "IPA_BITS"},
     {"num-bps", 0, Kind::kValue, "NUM_BPS"},
     {"num-wps", 0, Kind::kValue, "NUM_WPS"},
@@ -454,6 +456,8 @@ EndorsementOptions EndorsementOptionsFrom(const ParsedArgs& a,
   e.tag_id = get("corim-tag-id", false);
   e.corim_id = get("corim-id", false);
   e.entity = get("corim-entity", false);
+  e.not_before = get("corim-not-before", false);
+  e.not_after = get("corim-not-after", false);
   return e;
 }
 
@@ -778,6 +782,12 @@ Options:
           Creator entity of the CoMID (tag-creator, creator) and the CoRIM
           (manifest-creator); also the signer name (default: the signing
           certificate's subject)
+      --corim-not-before <TIME>
+      --corim-not-after <TIME>
+          The CoRIM's validity window (RFC 3339, e.g. 2027-01-01T00:00:00Z,
+          or Unix seconds; not-before is optional). Verifiers (Veraison
+          2026, cca-token, the gRPC service) use the CoRIM only inside it.
+          Default: no validity (valid forever)
 
           All outputs are encoded (and signed) before any is written; each
           file is written atomically. -v prints each file's media type on

@@ -372,6 +372,60 @@ TEST_F(CliSignedCorim, BadKeyFileFailsWithoutWritingAnything) {
   EXPECT_EQ(CountEntries(out_dir), 0u);
 }
 
+// --corim-not-before/--corim-not-after write CoRIM key 4 as RFC 8949 tag-1
+// epoch seconds, {0: 1(not-before), 1: 1(not-after)}; the bytes are spelled
+// out here (values from python3 datetime: 2027-01-01T00:00:00Z =
+// 1798761600 = 0x6B36EC80,
+// 2028-01-01T00:00:00+01:00 = 1830294000 = 0x6D1811F0).
+TEST(CliCorim, ValidityWindowIsWrittenAsTag1Epochs) {
+  const std::string dir = TmpDir("validity");
+  const std::string corim_path = dir + "/realm.corim";
+  Result r = RunTool(
+      Args(absl::StrCat("-c ", kInputs, "host-max.conf -c ", kInputs,
+                        "rmm.conf -k ", kInputs, "Image-a --corim-output ",
+                        corim_path, " --corim-not-before 2027-01-01T00:00:00Z",
+                        " --corim-not-after 2028-01-01T00:00:00+01:00",
+                        " kvmtool --realm -c 2 -m 256M -k Image")));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::vector<uint8_t> bytes = ReadBytes(corim_path);
+  EXPECT_TRUE(absl::StrContains(Hex(bytes), "04a200c11a6b36ec8001c11a6d1811f0"))
+      << Hex(bytes);
+  corim::DecodedCorim d = Must(corim::DecodeCorim(bytes));
+  EXPECT_EQ(d.values.validity, (corim::Validity{1798761600, 1830294000}));
+  // Unix seconds and no not-before: only key 1.
+  r = RunTool(Args(absl::StrCat(
+      "-c ", kInputs, "host-max.conf -c ", kInputs, "rmm.conf -k ", kInputs,
+      "Image-a --corim-output ", corim_path, " --corim-not-after 1798761600",
+      " kvmtool --realm -c 2 -m 256M -k Image")));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(
+      absl::StrContains(Hex(ReadBytes(corim_path)), "04a101c11a6b36ec80"));
+  // Usage errors, before any work: nothing written.
+  const std::string none = dir + "/none.corim";
+  for (const auto& [args, error] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"--corim-output " + none + " --corim-not-before 1",
+            "--corim-not-before needs --corim-not-after"},
+           {"--comid-output " + none + " --corim-not-after 1",
+            "they need --corim-output"},
+           {"--corim-output " + none + " --corim-not-after tomorrow",
+            "--corim-not-after: expected an RFC 3339 time "
+            "(2026-01-31T00:00:00Z) or Unix seconds, found \"tomorrow\""},
+           {"--corim-output " + none +
+                " --corim-not-before 2028-01-01T00:00:00Z"
+                " --corim-not-after 2027-01-01T00:00:00Z",
+            "--corim-not-before/--corim-not-after: expected not-before <= "
+            "not-after, found not-before 2028-01-01T00:00:00Z after "
+            "not-after 2027-01-01T00:00:00Z"}}) {
+    r = RunTool(Args(absl::StrCat("-c ", kInputs, "host-max.conf -c ", kInputs,
+                                  "rmm.conf -k ", kInputs, "Image-a ", args,
+                                  " kvmtool --realm -c 2 -m 256M -k Image")));
+    EXPECT_EQ(r.rc, 2) << args;
+    EXPECT_TRUE(absl::StrContains(r.err, error)) << args << "\n" << r.err;
+    EXPECT_FALSE(Exists(none)) << args;
+  }
+}
+
 TEST(CliCorim, UsageErrors) {
   Result r =
       RunTool(Args("--corim-output x --corim-profile nope kvmtool --realm "
@@ -401,7 +455,8 @@ TEST(CliCorim, HelpDocumentsTheOptions) {
        {"--corim-output <CORIM_OUTPUT>", "--comid-output <COMID_OUTPUT>",
         "--corim-profile <CORIM_PROFILE>", "--corim-sign-key <KEY_PEM>",
         "--corim-sign-chain <CHAIN_PEM>", "--corim-tag-id <TAG_ID>",
-        "--corim-id <CORIM_ID>", "--corim-entity <NAME>", "cca-realm-legacy"}) {
+        "--corim-id <CORIM_ID>", "--corim-entity <NAME>", "cca-realm-legacy",
+        "--corim-not-before <TIME>", "--corim-not-after <TIME>"}) {
     EXPECT_TRUE(absl::StrContains(r.out, opt)) << opt;
   }
 }

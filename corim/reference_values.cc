@@ -1,7 +1,11 @@
 #include "corim/reference_values.h"
 
+#include <algorithm>
+#include <string>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
@@ -217,6 +221,28 @@ absl::Status CheckValidity(const Validity& validity, absl::string_view where) {
         EpochToRfc3339(validity.not_after)));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> ParseTimeText(absl::string_view text,
+                                      absl::string_view what) {
+  int64_t seconds = 0;
+  if (!text.empty() && text.size() <= 18 &&
+      std::all_of(text.begin(), text.end(),
+                  [](char c) { return c >= '0' && c <= '9'; }) &&
+      absl::SimpleAtoi(text, &seconds)) {
+    return seconds;
+  }
+  absl::Time t;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &error) &&
+      t != absl::InfinitePast() && t != absl::InfiniteFuture()) {
+    return absl::ToUnixSeconds(t);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(what,
+                   ": expected an RFC 3339 time (2026-01-31T00:00:00Z) or "
+                   "Unix seconds, found \"",
+                   absl::CHexEscape(text), "\""));
 }
 
 std::string EpochToRfc3339(int64_t time) {

@@ -102,6 +102,11 @@ bool ValidAt(const std::optional<Validity>& validity, int64_t time);
 // kInvalidArgument "<where>: expected not-before <= not-after, found ..."
 // for a negative window (veraison/corim Validity.Valid refuses it too).
 absl::Status CheckValidity(const Validity& validity, absl::string_view where);
+// A time given on a command line: RFC 3339 ("2026-01-31T00:00:00Z", any
+// offset) or decimal Unix seconds. kInvalidArgument "<what>: expected an
+// RFC 3339 time (2026-01-31T00:00:00Z) or Unix seconds, found \"...\"".
+absl::StatusOr<int64_t> ParseTimeText(absl::string_view text,
+                                      absl::string_view what);
 // Unix seconds as RFC 3339 UTC, "2025-12-31T00:00:00Z".
 std::string EpochToRfc3339(int64_t time);
 // "not-before 2021-12-31T00:00:00Z, not-after 2025-12-31T00:00:00Z" (or only

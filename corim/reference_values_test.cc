@@ -95,6 +95,19 @@ TEST(ReferenceValuesTest, ValidAtIncludesBothBounds) {
             "not-before 1970-01-01T00:33:21Z after not-after "
             "1970-01-01T00:33:20Z");
   EXPECT_EQ(EpochToRfc3339(1767139200), "2025-12-31T00:00:00Z");
+  // Command-line times (values from python3 datetime).
+  EXPECT_EQ(*ParseTimeText("2025-12-31T00:00:00Z", "t"), 1767139200);
+  EXPECT_EQ(*ParseTimeText("2025-12-31T01:00:00+01:00", "t"), 1767139200);
+  EXPECT_EQ(*ParseTimeText("1767139200", "t"), 1767139200);
+  EXPECT_EQ(*ParseTimeText("0", "t"), 0);
+  for (const char* bad : {"", "-5", "1e9", "2025-13-01T00:00:00Z", "2025-12-31",
+                          "9999999999999999999", "now"}) {
+    absl::StatusOr<int64_t> t = ParseTimeText(bad, "--at");
+    EXPECT_FALSE(t.ok()) << bad;
+    EXPECT_THAT(std::string(t.status().message()),
+                HasSubstr("--at: expected an RFC 3339 time"))
+        << bad;
+  }
   EXPECT_EQ(ValidityToText(Validity{1640908800, 1767139200}),
             "not-before 2021-12-31T00:00:00Z, not-after 2025-12-31T00:00:00Z");
   EXPECT_EQ(ValidityToText(open_start), "not-after 1970-01-01T00:33:20Z");

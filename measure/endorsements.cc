@@ -115,6 +115,33 @@ absl::StatusOr<corim::Profile> ParseCorimProfile(absl::string_view name) {
                                  kCorimProfile2025, ", ", kCorimProfileLegacy));
 }
 
+namespace {
+
+// The window of --corim-not-before/--corim-not-after, if given.
+absl::StatusOr<std::optional<corim::Validity>> ValidityOf(
+    const EndorsementOptions& o) {
+  if (!o.not_after) return std::nullopt;
+  corim::Validity v;
+  absl::StatusOr<int64_t> after =
+      corim::ParseTimeText(*o.not_after, "--corim-not-after");
+  if (!after.ok()) return after.status();
+  v.not_after = *after;
+  if (o.not_before) {
+    absl::StatusOr<int64_t> before =
+        corim::ParseTimeText(*o.not_before, "--corim-not-before");
+    if (!before.ok()) return before.status();
+    v.not_before = *before;
+  }
+  if (absl::Status s =
+          corim::CheckValidity(v, "--corim-not-before/--corim-not-after");
+      !s.ok()) {
+    return s;
+  }
+  return v;
+}
+
+}  // namespace
+
 absl::Status CheckEndorsementOptions(const EndorsementOptions& o,
                                      bool measuring) {
   if (o.profile.has_value()) {
@@ -140,6 +167,20 @@ absl::Status CheckEndorsementOptions(const EndorsementOptions& o,
   }
   if (o.corim_id && !o.corim_output) {
     return UsageError("--corim-id needs --corim-output");
+  }
+  if ((o.not_before || o.not_after) && !o.corim_output) {
+    return UsageError(
+        "--corim-not-before and --corim-not-after set the CoRIM's validity: "
+        "they need --corim-output");
+  }
+  if (o.not_before && !o.not_after) {
+    return UsageError(
+        "--corim-not-before needs --corim-not-after (a CoRIM validity always "
+        "has a not-after)");
+  }
+  if (o.not_after) {
+    absl::StatusOr<std::optional<corim::Validity>> v = ValidityOf(o);
+    if (!v.ok()) return UsageError(v.status().message());
   }
   if (o.Requested() && !measuring) {
     return UsageError(
@@ -238,6 +279,9 @@ absl::StatusOr<corim::ReferenceValues> RealmReferenceValues(
         std::nullopt,
         {static_cast<uint64_t>(corim::CorimRole::kManifestCreator)}});
   }
+  absl::StatusOr<std::optional<corim::Validity>> validity = ValidityOf(options);
+  if (!validity.ok()) return validity.status();
+  values.validity = *validity;
   comid.realms = std::move(triples);
   values.comids.push_back(std::move(comid));
   if (absl::Status s = corim::ValidateReferenceValues(values); !s.ok()) {

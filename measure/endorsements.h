@@ -45,6 +45,11 @@ struct EndorsementOptions {
   // --corim-entity: creator of the CoMID and the CoRIM; also the signer
   // name (default: the signing certificate's subject).
   std::optional<std::string> entity;
+  // --corim-not-before / --corim-not-after: the CoRIM validity window (key
+  // 4; RFC 3339 or Unix seconds). Veraison 2026 and our appraisal use a
+  // CoRIM only inside it (spec-token-corim §3.10, docs/validity.md).
+  std::optional<std::string> not_before;
+  std::optional<std::string> not_after;
 
   // True when any CBOR output is requested.
   bool Requested() const {

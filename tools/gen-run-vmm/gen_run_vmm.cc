@@ -599,10 +599,11 @@ absl::StatusOr<Options> ParseArgs(const std::vector<std::string>& args,
   Options o;
   // realm-measurements options passed through; path-valued ones resolved.
   const std::map<std::string, bool> corim_opts = {
-      {"--corim-output", true},   {"--corim-profile", false},
-      {"--corim-sign-key", true}, {"--corim-sign-chain", true},
-      {"--corim-entity", false},  {"--corim-tag-id", false},
-      {"--corim-id", false},      {"--comid-output", true},
+      {"--corim-output", true},      {"--corim-profile", false},
+      {"--corim-sign-key", true},    {"--corim-sign-chain", true},
+      {"--corim-entity", false},     {"--corim-tag-id", false},
+      {"--corim-id", false},         {"--comid-output", true},
+      {"--corim-not-before", false}, {"--corim-not-after", false},
   };
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
@@ -772,7 +773,8 @@ Usage: gen-run-vmm [--config FILE] (--kvmtool | --qemu | --cloudhv)
                    [--firmware] [--output-dir DIR] [-v]
                    [--corim-output FILE [--corim-profile PROFILE]
                     [--corim-sign-key KEY.pem --corim-sign-chain CHAIN.pem]
-                    [--corim-entity NAME] [--corim-tag-id ID] [--corim-id ID]]
+                    [--corim-entity NAME] [--corim-tag-id ID] [--corim-id ID]
+                    [--corim-not-before TIME] [--corim-not-after TIME]]
                    [--comid-output FILE]
 
 Measures the Realm that the chosen VMM starts from the config's payloads
@@ -799,7 +801,8 @@ Options:
                      with --cloudhv (its firmware boot is not modelled)
   --output-dir DIR   overrides the config's output_dir
   --corim-output, --comid-output, --corim-profile, --corim-sign-key,
-  --corim-sign-chain, --corim-entity, --corim-tag-id, --corim-id
+  --corim-sign-chain, --corim-entity, --corim-tag-id, --corim-id,
+  --corim-not-before, --corim-not-after
                      passed on to realm-measurements (see its --help): the
                      CoRIM of this configuration from our own encoder
   -v, --verbose      print the realm-measurements command line and debug

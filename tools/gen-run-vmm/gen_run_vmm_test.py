@@ -10,6 +10,7 @@ spec-vmm §12 (G11 QEMU, G12 kvmtool). Errors: missing files and options.
 
 Usage: gen_run_vmm_test.py GEN_RUN_VMM REALM_MEASUREMENTS
 """
+import datetime
 import hashlib
 import os
 import shutil
@@ -422,6 +423,19 @@ class GenRunVmmTest(unittest.TestCase):
                              r"larger than the limit of 65536 bytes|config "
                              r".*: nesting depth exceeds the limit of 4 at "
                              r"line 1 )")
+
+    def test_corim_validity_is_passed_on(self):
+        # CoRIM key 4, read back by cbor2: {0: 1(not-before), 1: 1(not-after)}.
+        corim = os.path.join(self.dir, "v.corim")
+        self.gen("--config", self.write_config(config_text()), "--kvmtool",
+                 "--corim-output", corim,
+                 "--corim-not-before", "2026-12-01T00:00:00Z",
+                 "--corim-not-after", "2027-12-01T00:00:00Z")
+        with open(corim, "rb") as f:
+            body = cbor2.loads(f.read()).value
+        utc = datetime.timezone.utc
+        self.assertEqual(body[4], {0: datetime.datetime(2026, 12, 1, tzinfo=utc),
+                                   1: datetime.datetime(2027, 12, 1, tzinfo=utc)})
 
     def test_failed_run_changes_no_earlier_output(self):
         out = os.path.join(self.dir, "out")
