@@ -354,6 +354,10 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
           "and --event-catalogue together");
     }
   }
+  if (a.at && a.command == "decode") {
+    return absl::InvalidArgumentError(
+        "--at: expected with verify or appraise (decode uses no CoRIM)");
+  }
   if (a.command == "appraise" && a.corims.empty() && a.inline_refs.empty()) {
     return absl::InvalidArgumentError(
         "appraise: expected --reference-corim or --rim, found neither");

@@ -118,6 +118,7 @@ expect 1 "; 1 outside their CoRIM validity at " -- "${OLD_E2E[@]}"
 expect 0 "CCA_SSD_PLATFORM: affirming" -- "${OLD_E2E[@]}" --at 2024-02-29T12:00:00+01:00
 expect 1 "outside their CoRIM validity" -- verify "$VC/cca-good.cbor" --platform-corim "$OLD_PLATFORM"
 expect 0 "verification: OK" -- verify "$VC/cca-good.cbor" --platform-corim "$OLD_PLATFORM" --at 2022-01-01T00:00:00Z
+expect 2 '--at: expected with verify or appraise' -- decode "$VC/cca-good.cbor" --at 0
 expect 2 '--at: expected an RFC 3339 time (2026-01-31T00:00:00Z) or Unix seconds, found "yesterday"' -- verify "$VC/cca-good.cbor" --platform-corim "$OLD_PLATFORM" --at yesterday
 
 # --batch: one JSON line per input line, exit = the largest line code.

@@ -120,14 +120,27 @@ absl::StatusOr<int> LockDataDir(const std::string& dir) {
   if (fd < 0) return DirError("cannot open", path, errno);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
-    char buf[32] = {};
-    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    if (e != EWOULDBLOCK) {
+      close(fd);
+      return DirError("cannot lock", path, e);
+    }
+    // The holder writes its pid just after taking the lock: until then the
+    // file is empty or names the previous, dead holder. Wait up to ~0.5 s
+    // for a live pid so that the error names the right process.
+    std::string pid = "unknown";
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      char buf[32] = {};
+      const ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+      const absl::string_view text = absl::StripAsciiWhitespace(
+          absl::string_view(buf, n > 0 ? static_cast<size_t>(n) : 0));
+      int holder = 0;
+      if (absl::SimpleAtoi(text, &holder) && holder > 0) {
+        pid = std::string(text);
+        if (kill(holder, 0) == 0 || errno == EPERM) break;
+      }
+      usleep(5000);
+    }
     close(fd);
-    if (e != EWOULDBLOCK) return DirError("cannot lock", path, e);
-    std::string pid = n > 0
-                          ? std::string(absl::StripAsciiWhitespace(
-                                absl::string_view(buf, static_cast<size_t>(n))))
-                          : "unknown";
     return absl::FailedPreconditionError(
         absl::StrCat("data directory ", dir,
                      " is in use by another server (pid ", pid, ")"));
