@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/crypto.h"
 #include "corim/comid.h"
 #include "corim/reference_values.h"
 #include "corim/testing/test_pki.h"
@@ -16,7 +17,6 @@
 #include "grpc/internal/test_util.h"
 #include "grpc/service.h"
 #include "gtest/gtest.h"
-#include "base/crypto.h"
 #include "proto/realm_measurements/v1/service.grpc.pb.h"
 
 namespace realm_measurements::service {
@@ -376,6 +376,99 @@ TEST_F(LargeSetTest, InlineSetBeyondOldDecoderLimitIsUsable) {
   size_t values = 0;
   for (const corim::Comid& c : d.values.comids) values += c.realms.size();
   EXPECT_EQ(values, 3100u);
+}
+
+// An inline set's validity window (not_before_unix/not_after_unix) is
+// stored in its CoRIM (key 4, bytes spelled out: {0: 1(1640908800), 1:
+// 1(1767139200)}), exported, and enforced at appraisal.
+TEST_F(LargeSetTest, InlineSetValidityIsStoredExportedAndEnforced) {
+  const std::string vector_corim = Vector("corim-cca-realm-2025.cbor");
+  corim::DecodedCorim vc = Must(
+      corim::DecodeCorim({reinterpret_cast<const uint8_t*>(vector_corim.data()),
+                          vector_corim.size()}));
+  const corim::RealmReferenceValue& token_realm =
+      vc.values.comids.at(0).realms.at(0);
+  v1::ProvisionReferenceValuesRequest req;
+  req.set_name("dated");
+  v1::RealmReferenceValue* v = req.mutable_inline_set()->add_realms();
+  v->set_hash_algorithm(v1::HASH_ALGORITHM_SHA512);
+  ASSERT_EQ(token_realm.algorithm, corim::RealmHashAlgorithm::kSha512);
+  v->set_rim(std::string(token_realm.rim.begin(), token_realm.rim.end()));
+  req.mutable_inline_set()->set_not_before_unix(1640908800);  // 2021-12-31
+  req.mutable_inline_set()->set_not_after_unix(1767139200);   // 2025-12-31
+  v1::ProvisionReferenceValuesResponse r;
+  ::grpc::Status s = Provision(*stub_, req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // Now (after 2025): the value is left out, and the report says so.
+  v1::AppraiseTokenResponse a;
+  s = Appraise(*stub_, "dated", 0, &a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(a.realm().executables(), 33);
+  EXPECT_EQ(a.candidate_count(), 0u);
+  EXPECT_TRUE(
+      absl::StrContains(a.report_json(), "\"excluded-realm-values\": 1"))
+      << a.report_json();
+  // Inside the window it decides.
+  v1::AppraiseTokenRequest at;
+  at.set_token(Vector("cca-token-02.cbor"));
+  at.set_cpak(Vector("ta-iak-p256.json"));
+  at.set_stored_set("dated");
+  at.set_validity_time(1700000000);
+  {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    s = stub_->AppraiseToken(&ctx, at, &a);
+  }
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(a.realm().executables(), 2) << a.report_json();
+
+  // The stored CoRIM carries the window; so does an inline export.
+  v1::ExportEndorsementsRequest ex;
+  ex.set_stored_set("dated");
+  ex.set_format(v1::ENDORSEMENT_FORMAT_CORIM_2025_UNSIGNED);
+  v1::ExportEndorsementsResponse out;
+  {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    ASSERT_TRUE(stub_->ExportEndorsements(&ctx, ex, &out).ok());
+  }
+  const std::string window = "04a200c11a61ce480001c11a69546780";
+  auto hex = [](const std::string& b) {
+    std::string h;
+    for (unsigned char c : b)
+      absl::StrAppend(&h, absl::Hex(c, absl::kZeroPad2));
+    return h;
+  };
+  EXPECT_TRUE(absl::StrContains(hex(out.content()), window));
+  *ex.mutable_inline_set() = req.inline_set();
+  {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    ASSERT_TRUE(stub_->ExportEndorsements(&ctx, ex, &out).ok());
+  }
+  EXPECT_TRUE(absl::StrContains(hex(out.content()), window));
+
+  // Refused: not-before alone, a negative time, a negative window.
+  const std::vector<std::pair<std::pair<int64_t, int64_t>, std::string>> bad = {
+      {{5, 0}, "inline_set.not_before_unix: expected with not_after_unix"},
+      {{0, -1},
+       "inline_set: expected not_before_unix and not_after_unix "
+       ">= 0, found 0 and -1"},
+      {{20, 10},
+       "inline_set validity: expected not-before <= not-after, "
+       "found not-before 1970-01-01T00:00:20Z after not-after "
+       "1970-01-01T00:00:10Z"},
+  };
+  for (const auto& [times, message] : bad) {
+    req.set_name("bad");
+    req.mutable_inline_set()->set_not_before_unix(times.first);
+    req.mutable_inline_set()->set_not_after_unix(times.second);
+    s = Provision(*stub_, req, &r);
+    EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT) << message;
+    EXPECT_TRUE(absl::StrContains(s.error_message(), message))
+        << s.error_message();
+  }
 }
 
 TEST_F(LargeSetTest, AppendRefusals) {

@@ -139,6 +139,27 @@ absl::StatusOr<corim::ReferenceValues> FromProto(
     return absl::InvalidArgumentError(
         "inline_set.realms: expected at least one realm, found none");
   }
+  if (set.not_before_unix() < 0 || set.not_after_unix() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "inline_set: expected not_before_unix and not_after_unix >= 0, "
+        "found ",
+        set.not_before_unix(), " and ", set.not_after_unix()));
+  }
+  if (set.not_before_unix() != 0 && set.not_after_unix() == 0) {
+    return absl::InvalidArgumentError(
+        "inline_set.not_before_unix: expected with not_after_unix (a CoRIM "
+        "validity always has a not-after), found it alone");
+  }
+  if (set.not_after_unix() != 0) {
+    corim::Validity v;
+    v.not_after = set.not_after_unix();
+    if (set.not_before_unix() != 0) v.not_before = set.not_before_unix();
+    if (absl::Status s = corim::CheckValidity(v, "inline_set validity");
+        !s.ok()) {
+      return s;
+    }
+    values.validity = v;
+  }
   values.comids.push_back(std::move(comid));
   return values;
 }
