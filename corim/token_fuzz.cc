@@ -2,10 +2,12 @@
 // decoded token without a trusted key: lints, RAK extraction, realm
 // signature check, the verification report, the EAR evidence rendering and
 // the `decode` JSON/text views. The appraisal documents (written member by
-// member, base::JsonWriter) must always be JSON nlohmann accepts.
+// member, base::JsonWriter) must always be JSON nlohmann accepts, also with
+// CoRIM validity counts at extreme times.
 // Seeds: the five public token vectors (testdata/vectors).
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include "absl/types/span.h"
 #include "corim/appraisal.h"
@@ -37,6 +39,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         result.verification);
     (void)realm_measurements::corim::VerificationReportToText(
         result.verification);
+    // CoRIM validity counts and times, extremes included, in the documents.
+    realm_measurements::corim::ValidityCheck checked;
+    checked.time = size % 3 == 0   ? std::numeric_limits<int64_t>::max()
+                   : size % 3 == 1 ? std::numeric_limits<int64_t>::min()
+                                   : static_cast<int64_t>(size) * 86399;
+    checked.realm_values = size;
+    checked.trust_anchors = size % 2;
+    result.validity = checked;
+    (void)realm_measurements::corim::NoTrustAnchorProblem(*token, checked);
+    (void)realm_measurements::corim::AppraisalToText(result);
     realm_measurements::corim::EarOptions ear;
     ear.nonce = token->realm.challenge;
     const realm_measurements::corim::AppraisalDocuments docs =
