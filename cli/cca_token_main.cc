@@ -10,7 +10,8 @@
 //       [[--event-log LOG [--event-log-images SUMS]]... [--firmware-log LOG]...
 //        --event-catalogue JSON [--rmm-version 1.0|2.0]] [--at TIME]
 //   any command with --batch instead of TOKEN: stdin holds one JSON object
-//   per line, {"token": PATH, "nonce": HEX?}; stdout one compact --format
+//   per line, {"token": PATH, "nonce": HEX?, "at": TIME?} ("at" as --at, per
+//   token, e.g. to audit each at its own time); stdout one compact --format
 //   json result per line (with "token" and "exit"). appraise --batch
 //   --event-catalogue JSON: each line also names its realm's logs,
 //   "event_log": PATH and/or "firmware_logs": [PATH...].
@@ -139,9 +140,10 @@ constexpr char kHelp[] =
     "  --rmm-version 1.0|2.0   the RMM the realm ran on, for the replay\n"
     "                          (default 1.0)\n"
     "  --batch                 instead of TOKEN: stdin holds one\n"
-    "                          {\"token\": PATH, \"nonce\": HEX?} per line "
-    "(at\n"
-    "                          most 64 KiB); stdout one JSON result per line\n"
+    "                          {\"token\": PATH, \"nonce\": HEX?, \"at\": "
+    "TIME?}\n"
+    "                          per line (at most 64 KiB; \"at\" as --at);\n"
+    "                          stdout one JSON result per line\n"
     "                          with \"token\" and \"exit\". With\n"
     "                          --event-catalogue each line also names its\n"
     "                          realm's logs: \"event_log\": PATH and/or\n"
@@ -365,18 +367,21 @@ absl::StatusOr<Args> ParseArgs(int argc, char** argv) {
   return a;
 }
 
-// Inputs shared by every token of a run (read once, also in --batch).
-struct Loaded {
-  std::string cpak_text;  // empty: the platform CoRIMs' trust anchors
+// One --reference-corim / --platform-corim file: its triples and its
+// validity window.
+struct CorimFile {
+  std::string path;
+  std::optional<Validity> validity;
   std::vector<RealmReferenceValue> refs;
   std::vector<PlatformReferenceValue> platform_refs;
   std::vector<PlatformTrustAnchor> trust_anchors;
-  // CoRIM validity (spec-token-corim §3.10): the time it is checked at, and
-  // the triples of CoRIMs not valid then, left out and counted per token.
-  int64_t validity_time = 0;
-  std::vector<RealmReferenceValue> invalid_refs;
-  std::vector<PlatformReferenceValue> invalid_platform_refs;
-  std::vector<PlatformTrustAnchor> invalid_trust_anchors;
+};
+
+// Inputs shared by every token of a run (read once, also in --batch).
+struct Loaded {
+  std::string cpak_text;  // empty: the platform CoRIMs' trust anchors
+  std::vector<RealmReferenceValue> inline_refs;  // --rim: no validity
+  std::vector<CorimFile> realm_corims, platform_corims;
   std::optional<crypto::EcPrivateKey> ear_key;
   // REM policy inputs.
   std::vector<eventlog::PolicyLog> event_logs;
@@ -412,22 +417,8 @@ absl::Status ReadPolicyLogs(const std::string& vmm_log,
   return absl::OkStatus();
 }
 
-// A CoRIM outside its validity at `time`: said once on stderr (its triples
-// are then left out, as Veraison 2026 does).
-bool ValidOrSay(const std::string& path, const std::optional<Validity>& v,
-                int64_t time) {
-  if (ValidAt(v, time)) return true;
-  std::cerr << "cca-token: note: " << path << ": CoRIM validity ("
-            << ValidityToText(*v) << ") does not contain "
-            << EpochToRfc3339(time)
-            << "; its triples are not used (--at TIME appraises at another "
-               "time)\n";
-  return false;
-}
-
 absl::StatusOr<Loaded> LoadInputs(const Args& args) {
   Loaded l;
-  l.validity_time = args.at.value_or(static_cast<int64_t>(std::time(nullptr)));
   if (!args.cpak_path.empty()) {
     absl::StatusOr<std::string> t = ReadFile(args.cpak_path);
     if (!t.ok()) return t.status();
@@ -440,7 +431,7 @@ absl::StatusOr<Loaded> LoadInputs(const Args& args) {
     }
     l.cpak_text = *t;
   }
-  l.refs = args.inline_refs;
+  l.inline_refs = args.inline_refs;
   for (const std::string& path : args.corims) {
     absl::StatusOr<std::string> data = ReadFile(path);
     if (!data.ok()) return data.status();
@@ -450,13 +441,11 @@ absl::StatusOr<Loaded> LoadInputs(const Args& args) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": ", corim.status().message()));
     }
-    std::vector<RealmReferenceValue> more =
-        FlattenReferenceValues(corim->values);
-    std::vector<RealmReferenceValue>& into =
-        ValidOrSay(path, corim->values.validity, l.validity_time)
-            ? l.refs
-            : l.invalid_refs;
-    into.insert(into.end(), more.begin(), more.end());
+    l.realm_corims.push_back({path,
+                              corim->values.validity,
+                              FlattenReferenceValues(corim->values),
+                              {},
+                              {}});
   }
   for (const std::string& path : args.platform_corims) {
     absl::StatusOr<std::string> data = ReadFile(path);
@@ -468,13 +457,11 @@ absl::StatusOr<Loaded> LoadInputs(const Args& args) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": ", e.status().message()));
     }
-    const bool valid = ValidOrSay(path, e->validity, l.validity_time);
-    auto& refs = valid ? l.platform_refs : l.invalid_platform_refs;
-    auto& anchors = valid ? l.trust_anchors : l.invalid_trust_anchors;
-    refs.insert(refs.end(), e->reference_values.begin(),
-                e->reference_values.end());
-    anchors.insert(anchors.end(), e->trust_anchors.begin(),
-                   e->trust_anchors.end());
+    l.platform_corims.push_back({path,
+                                 e->validity,
+                                 {},
+                                 std::move(e->reference_values),
+                                 std::move(e->trust_anchors)});
   }
   if (absl::Status s = ReadPolicyLogs(args.event_log_path,
                                       args.firmware_log_paths, &l.event_logs);
@@ -511,11 +498,54 @@ absl::StatusOr<Loaded> LoadInputs(const Args& args) {
   return l;
 }
 
+// The triples of the CoRIM files valid at one time (spec-token-corim §3.10:
+// Veraison 2026 uses a CoRIM only inside its validity window), and those
+// left out, to count per token.
+struct Selection {
+  int64_t time = 0;
+  std::vector<RealmReferenceValue> refs;  // inline values first
+  std::vector<PlatformReferenceValue> platform_refs;
+  std::vector<PlatformTrustAnchor> trust_anchors;
+  std::vector<RealmReferenceValue> invalid_refs;
+  std::vector<PlatformReferenceValue> invalid_platform_refs;
+  std::vector<PlatformTrustAnchor> invalid_trust_anchors;
+};
+
+// The selection at `time`; each file outside its window is noted on
+// stderr.
+Selection Select(const Loaded& in, int64_t time) {
+  Selection s;
+  s.time = time;
+  s.refs = in.inline_refs;
+  auto append = [](auto& into, const auto& from) {
+    into.insert(into.end(), from.begin(), from.end());
+  };
+  for (const std::vector<CorimFile>* files :
+       {&in.realm_corims, &in.platform_corims}) {
+    for (const CorimFile& f : *files) {
+      const bool valid = ValidAt(f.validity, time);
+      if (!valid) {
+        std::cerr << "cca-token: note: " << f.path << ": CoRIM validity ("
+                  << ValidityToText(*f.validity) << ") does not contain "
+                  << EpochToRfc3339(time)
+                  << "; its triples are not used (--at TIME appraises at "
+                     "another time)\n";
+      }
+      append(valid ? s.refs : s.invalid_refs, f.refs);
+      append(valid ? s.platform_refs : s.invalid_platform_refs,
+             f.platform_refs);
+      append(valid ? s.trust_anchors : s.invalid_trust_anchors,
+             f.trust_anchors);
+    }
+  }
+  return s;
+}
+
 // What CoRIM validity left out that concerns `token` (the counts of
 // ValidityCheck).
-ValidityCheck CountInvalid(const Loaded& in, const CcaToken& token) {
+ValidityCheck CountInvalid(const Selection& in, const CcaToken& token) {
   ValidityCheck v;
-  v.time = in.validity_time;
+  v.time = in.time;
   for (const RealmReferenceValue& r : in.invalid_refs) {
     v.realm_values += r.rim == token.realm.initial_measurement;
   }
@@ -544,7 +574,7 @@ struct Outcome {
 // One token: decode, verify or appraise. `nonce` overrides --nonce.
 // `logs`: the realm's event logs for the REM policy (none: no policy).
 Outcome ProcessToken(const Args& args, const Loaded& in,
-                     const std::string& path,
+                     const Selection& corims, const std::string& path,
                      const std::optional<std::vector<uint8_t>>& nonce,
                      const std::vector<eventlog::PolicyLog>& logs) {
   Outcome o;
@@ -592,12 +622,12 @@ Outcome ProcessToken(const Args& args, const Loaded& in,
                                    ? IntegrityFailureMode::kSeparate
                                    : IntegrityFailureMode::kVeraison2026;
   if (!args.platform_corims.empty()) {
-    options.trust_anchors = &in.trust_anchors;
+    options.trust_anchors = &corims.trust_anchors;
     if (args.command == "appraise") {
-      options.platform_references = &in.platform_refs;
+      options.platform_references = &corims.platform_refs;
     }
   }
-  options.validity = CountInvalid(in, *token);
+  options.validity = CountInvalid(corims, *token);
   if (args.command == "verify") {
     // The CPAK lookup of the appraisal, without reference values.
     AppraisalResult r = AppraiseCcaToken(*token, {}, options);
@@ -612,7 +642,7 @@ Outcome ProcessToken(const Args& args, const Loaded& in,
                        (no_anchor ? r.first_failure + "\n" : "");
     return o;
   }
-  AppraisalResult result = AppraiseCcaToken(*token, in.refs, options);
+  AppraisalResult result = AppraiseCcaToken(*token, corims.refs, options);
   std::optional<eventlog::RemPolicyResult> rem_policy;
   measure::HashAlgorithm rem_algorithm = measure::HashAlgorithm::kSha256;
   if (!logs.empty() && result.verification.ok()) {
@@ -734,8 +764,20 @@ absl::StatusOr<std::pair<std::string, std::vector<std::string>>> BatchLogPaths(
 }
 
 // --batch: one JSON object per stdin line; one compact JSON per line out.
+// A --batch line's "at": RFC 3339 text, or Unix seconds as text or a JSON
+// integer.
+absl::StatusOr<int64_t> BatchTime(const nlohmann::json& at) {
+  if (at.is_number_integer()) return at.get<int64_t>();
+  if (at.is_string()) return ParseTimeText(at.get<std::string>(), "at");
+  return absl::InvalidArgumentError(absl::StrCat(
+      "at: expected an RFC 3339 time or Unix seconds, found ", at.type_name()));
+}
+
 int RunBatch(const Args& args, const Loaded& in) {
   int worst = kExitOk;
+  const int64_t run_time =
+      args.at.value_or(static_cast<int64_t>(std::time(nullptr)));
+  std::optional<Selection> corims;  // at the time of the previous line
   std::string line;
   size_t number = 0;
   // A line longer than this is refused rather than buffered further.
@@ -774,6 +816,19 @@ int RunBatch(const Args& args, const Loaded& in) {
         }
       }
     }
+    int64_t time = run_time;
+    if (problem.empty() && req.contains("at")) {
+      absl::StatusOr<int64_t> t = BatchTime(req["at"]);
+      if (args.command == "decode") {
+        problem = absl::StrCat("line ", number,
+                               ": at: expected with verify or appraise "
+                               "(decode uses no CoRIM)");
+      } else if (!t.ok()) {
+        problem = absl::StrCat("line ", number, ": ", t.status().message());
+      } else {
+        time = *t;
+      }
+    }
     // REM policy: this realm's logs (with the run's --event-catalogue).
     std::vector<eventlog::PolicyLog> logs;
     if (problem.empty()) {
@@ -790,8 +845,11 @@ int RunBatch(const Args& args, const Loaded& in) {
       code = kExitUsage;
       out = {{"line", number}, {"error", problem}};
     } else {
-      Outcome o =
-          ProcessToken(args, in, req["token"].get<std::string>(), nonce, logs);
+      if (args.command != "decode" && (!corims || corims->time != time)) {
+        corims = Select(in, time);
+      }
+      Outcome o = ProcessToken(args, in, corims ? *corims : Selection{},
+                               req["token"].get<std::string>(), nonce, logs);
       code = o.exit;
       out = std::move(o.json);
       out["token"] = req["token"];
@@ -828,8 +886,13 @@ int Run(int argc, char** argv) {
     return kExitUsage;
   }
   if (args->batch) return RunBatch(*args, *in);
-  Outcome o =
-      ProcessToken(*args, *in, args->token_path, args->nonce, in->event_logs);
+  const Selection corims =
+      args->command == "decode"
+          ? Selection{}
+          : Select(*in,
+                   args->at.value_or(static_cast<int64_t>(std::time(nullptr))));
+  Outcome o = ProcessToken(*args, *in, corims, args->token_path, args->nonce,
+                           in->event_logs);
   if (o.json.contains("error") && o.json.size() == 1) {
     std::cerr << "cca-token: " << o.text << "\n";
   } else {

@@ -144,6 +144,21 @@ batch 1 '"first-failure":"freshness: ' "$B1$B2" -- appraise --batch --cpak "$IAK
 batch 3 '"exit":3' "$B1$B3" -- verify --batch --cpak "$IAK"
 batch 3 '"line":3' "$B1$B3" -- verify --batch --cpak "$IAK"
 batch 0 '"form":"eat-collection-399"' "$B1" -- decode --batch
+# "at" per line: each token appraised at its own time (CoRIM validity).
+BA1="{\"token\": \"$V/cca-token-02.cbor\", \"at\": \"2025-06-01T00:00:00Z\"}\n"
+BA2="{\"token\": \"$V/cca-token-02.cbor\", \"at\": 1767139201}\n"
+BA3="{\"token\": \"$V/cca-token-02.cbor\", \"at\": true}\n"
+batch 2 '"line":3' "$BA1$BA2$BA3" -- appraise --batch --cpak "$IAK" --reference-corim "$OLD_REALM"
+results="$(printf '%s\n' "$LAST" | grep -v '^cca-token: note')"
+want=('"deciding-reference":0' '"excluded-realm-values":1' 'at: expected an RFC 3339 time or Unix seconds, found boolean')
+for i in 0 1 2; do
+  got="$(printf '%s\n' "$results" | sed -n "$((i + 1))p")"
+  if [[ "$got" != *"${want[$i]}"* ]]; then echo "FAIL: batch at line $((i + 1)): $got"; fails=$((fails + 1)); fi
+done
+if [[ "$(printf '%s\n' "$LAST" | grep -c '^cca-token: note: .*does not contain 2025-12-31T00:00:01Z')" -ne 1 ]]; then
+  echo "FAIL: batch at: want one note for the expired CoRIM"; fails=$((fails + 1))
+fi
+batch 2 'at: expected with verify or appraise' "$BA1" -- decode --batch
 # An over-long line is refused (not buffered) and the next line still runs.
 LONG="$(head -c 70000 /dev/zero | tr '\0' 'a')"
 batch 2 'of at most 65536 bytes), found a longer line' "$LONG\n$B1" -- decode --batch
