@@ -66,6 +66,10 @@ class PlatformIndex {
   static void ToSetPositions(const Lookup& lookup, AppraisalResult& result);
 
   PlatformEndorsementProfile profile() const { return profile_; }
+  // The CoRIM validity of each part, in the order they were added.
+  const std::vector<std::optional<Validity>>& part_validity() const {
+    return part_validity_;
+  }
   size_t reference_count() const { return reference_count_; }
   size_t trust_anchor_count() const { return trust_anchor_count_; }
   // Reference triples plus trust anchors.

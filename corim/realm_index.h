@@ -89,6 +89,10 @@ class RealmIndex {
   size_t size() const { return size_; }
   size_t memory_bytes() const { return memory_bytes_; }
   size_t segment_count() const { return segments_.size(); }
+  // The CoRIM validity of segment `k` (< segment_count()).
+  const std::optional<Validity>& segment_validity(size_t k) const {
+    return segments_[k]->validity();
+  }
 
   // Positions (store order over the whole set) of the values with this RIM.
   // With `time`, only those of segments valid then (ValidAt); the others

@@ -6,15 +6,19 @@
 // option.
 #include <grpcpp/grpcpp.h>
 
+#include <ctime>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/crypto.h"
 #include "corim/signed_corim.h"
 #include "corim/testing/test_pki.h"
 #include "corim/token.h"
+#include "grpc/internal/metrics.h"
 #include "grpc/internal/test_util.h"
 #include "grpc/service.h"
 #include "gtest/gtest.h"
@@ -525,6 +529,56 @@ TEST_F(PlatformServiceTest, CorimValidityDecidesWhichTriplesAreUsed) {
   EXPECT_EQ(vresp.checks(1).status(), v1::CHECK_STATUS_PASS)
       << vresp.checks(1).detail();
   EXPECT_EQ(vresp.cpak_source(), "trust anchor 0");
+}
+
+// The stored parts' CoRIM validity as Prometheus gauges: with a window,
+// outside it now, and the seconds to the earliest not-after still ahead.
+TEST(ValidityGaugesTest, StoredPartsOutsideTheirWindowAreCounted) {
+  ServerOptions o;
+  o.allow_unsigned_corim = true;
+  auto metrics = std::make_shared<Metrics>();
+  o.guard.metrics = metrics;
+  TestServer ts;
+  ts.Start(MakeTempDir(), o);
+  auto stub = ts.Stub();
+  constexpr uint32_t kY2100 = 4102444800;  // 2100-01-01T00:00:00Z
+  const std::vector<std::pair<std::string, std::string>> sets = {
+      {"no-window", PlatformCorim()},
+      {"expired", WithValidity(PlatformCorim(), 1640908800, 1767139200)},
+      {"until-2100",
+       WithValidity(Vector("corim-cca-realm-2025.cbor"), 1640908800, kY2100)}};
+  for (const auto& [name, corim] : sets) {
+    v1::ProvisionReferenceValuesRequest req;
+    req.set_name(name);
+    req.set_corim(corim);
+    v1::ProvisionReferenceValuesResponse resp;
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    ASSERT_TRUE(stub->ProvisionReferenceValues(&ctx, req, &resp).ok()) << name;
+  }
+  const int64_t before = static_cast<int64_t>(std::time(nullptr));
+  const std::string text = metrics->Render();
+  const int64_t after = static_cast<int64_t>(std::time(nullptr));
+  EXPECT_TRUE(absl::StrContains(
+      text,
+      "# TYPE realm_measurements_reference_parts_with_validity gauge\n"
+      "realm_measurements_reference_parts_with_validity 2\n"))
+      << text;
+  EXPECT_TRUE(absl::StrContains(
+      text, "realm_measurements_reference_parts_outside_validity 1\n"))
+      << text;
+  // The sample line (the "# TYPE" line names the metric too).
+  const std::string key =
+      "\nrealm_measurements_reference_parts_next_expiry_seconds ";
+  const size_t at = text.find(key);
+  ASSERT_NE(at, std::string::npos) << text;
+  const size_t start = at + key.size();
+  int64_t seconds = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(
+      text.substr(start, text.find('\n', start) - start), &seconds))
+      << text;
+  EXPECT_GE(seconds, kY2100 - after);
+  EXPECT_LE(seconds, kY2100 - before);
 }
 
 }  // namespace

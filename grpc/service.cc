@@ -10,6 +10,7 @@
 #include <grpcpp/resource_quota.h>
 #include <openssl/opensslv.h>
 
+#include <ctime>
 #include <optional>
 #include <utility>
 
@@ -258,6 +259,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       return counters;
     });
   }
+  if (guard.metrics != nullptr) {
+    RealmMeasurementsServiceImpl* impl = service.get();
+    guard.metrics->SetGaugeSource([impl] {
+      return impl->ValidityGauges(static_cast<int64_t>(std::time(nullptr)));
+    });
+  }
   std::shared_ptr<Metrics> metrics = guard.metrics;
   auto front =
       std::make_unique<GuardedService>(service.get(), std::move(guard));
@@ -326,7 +333,10 @@ void Server::Shutdown(absl::Duration grace) {
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
   // The metrics may outlive the server: stop reading its cache.
-  if (metrics_ != nullptr) metrics_->SetCounterSource(nullptr);
+  if (metrics_ != nullptr) {
+    metrics_->SetCounterSource(nullptr);
+    metrics_->SetGaugeSource(nullptr);
+  }
 }
 
 }  // namespace realm_measurements::service

@@ -206,6 +206,11 @@ class RealmMeasurementsServiceImpl final
   v1::GetMeasurementCacheStatsResponse CacheStats() const;
   // The token caches' counters (metrics scrapes): name -> value.
   std::vector<std::pair<std::string, double>> TokenCacheCounters() const;
+  // CoRIM validity of the stored parts in memory, at `now` (metrics
+  // scrapes): reference_parts_with_validity, reference_parts_outside_validity
+  // and, when a part still inside its window has one,
+  // reference_parts_next_expiry_seconds (to the earliest not-after).
+  std::vector<std::pair<std::string, double>> ValidityGauges(int64_t now) const;
   ::grpc::Status GetMeasurementCacheStats(
       ::grpc::ServerContext* context,
       const v1::GetMeasurementCacheStatsRequest* request,

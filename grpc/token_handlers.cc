@@ -139,6 +139,22 @@ template <typename Request>
 }
 
 std::vector<std::pair<std::string, double>>
+RealmMeasurementsServiceImpl::ValidityGauges(int64_t now) const {
+  const internal::ReferenceIndexCache::ValidityStats s =
+      reference_cache_->validity_stats(now);
+  std::vector<std::pair<std::string, double>> out = {
+      {"reference_parts_with_validity",
+       static_cast<double>(s.parts_with_validity)},
+      {"reference_parts_outside_validity",
+       static_cast<double>(s.parts_outside_validity)}};
+  if (s.earliest_not_after) {
+    out.emplace_back("reference_parts_next_expiry_seconds",
+                     static_cast<double>(*s.earliest_not_after - now));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, double>>
 RealmMeasurementsServiceImpl::TokenCacheCounters() const {
   std::vector<std::pair<std::string, double>> out;
   auto add = [&out](const std::string& name,

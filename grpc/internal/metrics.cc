@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -36,7 +37,14 @@ std::string Label(absl::string_view v) {
   return out;
 }
 
-std::string Num(double v) { return absl::StrCat(v); }
+// The shortest text that reads back as `v` (absl::StrCat keeps 6
+// significant digits: a counter past 999,999 was printed rounded, e.g.
+// 1.72801e+08).
+std::string Num(double v) {
+  char buf[64];
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, r.ptr);
+}
 
 void WriteAll(int fd, absl::string_view data) {
   while (!data.empty()) {
@@ -97,6 +105,12 @@ void Metrics::SetCounterSource(
   source_ = std::move(source);
 }
 
+void Metrics::SetGaugeSource(
+    std::function<std::vector<std::pair<std::string, double>>()> source) {
+  absl::MutexLock lock(&mu_);
+  gauge_source_ = std::move(source);
+}
+
 std::string Metrics::Render() const {
   absl::MutexLock lock(&mu_);
   std::string out;
@@ -154,6 +168,12 @@ std::string Metrics::Render() const {
     for (const auto& [name, v] : source_()) {
       absl::StrAppend(&out, "# TYPE ", kPrefix, name, " counter\n", kPrefix,
                       name, " ", Num(v), "\n");
+    }
+  }
+  if (gauge_source_) {
+    for (const auto& [name, v] : gauge_source_()) {
+      absl::StrAppend(&out, "# TYPE ", kPrefix, name, " gauge\n", kPrefix, name,
+                      " ", Num(v), "\n");
     }
   }
   return out;

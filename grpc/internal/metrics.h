@@ -13,6 +13,8 @@
 //   digest_cache_hits_total, digest_cache_misses_total  (from a callback)
 //   platform_token_cache_{hits,misses,evictions}_total  (from a callback)
 //   public_key_cache_{hits,misses,evictions}_total      (from a callback)
+//   reference_parts_with_validity, reference_parts_outside_validity,
+//   reference_parts_next_expiry_seconds           gauges (from a callback)
 #ifndef REALM_MEASUREMENTS_GRPC_INTERNAL_METRICS_H_
 #define REALM_MEASUREMENTS_GRPC_INTERNAL_METRICS_H_
 
@@ -45,6 +47,9 @@ class Metrics {
   // cache's.
   void SetCounterSource(
       std::function<std::vector<std::pair<std::string, double>>()> source);
+  // The same for gauges.
+  void SetGaugeSource(
+      std::function<std::vector<std::pair<std::string, double>>()> source);
 
   // The whole exposition text.
   std::string Render() const;
@@ -63,6 +68,8 @@ class Metrics {
   std::map<std::string, int64_t> in_flight_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Histogram> admission_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, uint64_t> store_errors_ ABSL_GUARDED_BY(mu_);
+  std::function<std::vector<std::pair<std::string, double>>()> gauge_source_
+      ABSL_GUARDED_BY(mu_);
   std::function<std::vector<std::pair<std::string, double>>()> source_
       ABSL_GUARDED_BY(mu_);
 };

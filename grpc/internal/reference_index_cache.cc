@@ -337,6 +337,32 @@ absl::Status ReferenceIndexCache::LoadAll() {
   return first;
 }
 
+ReferenceIndexCache::ValidityStats ReferenceIndexCache::validity_stats(
+    int64_t now) const {
+  ValidityStats out;
+  auto count = [&](const std::optional<corim::Validity>& v) {
+    if (!v) return;
+    ++out.parts_with_validity;
+    if (!corim::ValidAt(v, now)) {
+      ++out.parts_outside_validity;
+    } else if (!out.earliest_not_after ||
+               v->not_after < *out.earliest_not_after) {
+      out.earliest_not_after = v->not_after;
+    }
+  };
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, e] : sets_) {
+    if (e.snapshot.platform != nullptr) {
+      for (const auto& v : e.snapshot.platform->part_validity()) count(v);
+    } else if (e.snapshot.index != nullptr) {
+      for (size_t k = 0; k < e.snapshot.index->segment_count(); ++k) {
+        count(e.snapshot.index->segment_validity(k));
+      }
+    }
+  }
+  return out;
+}
+
 ReferenceIndexCache::Stats ReferenceIndexCache::stats() const {
   absl::MutexLock lock(&mu_);
   Stats s;

@@ -21,6 +21,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,9 +42,9 @@ inline constexpr uint32_t kMaxValuesPerSet = 1000000;
 
 // v1::CorimProfile numbers (proto/realm_measurements/v1/service.proto).
 enum CorimProfileNumber : int {
-  kProfileRealm2025 = 1,     // CORIM_PROFILE_CCA_REALM_2025
-  kProfileRealmLegacy = 2,   // CORIM_PROFILE_CCA_REALM_LEGACY
-  kProfilePlatform2025 = 3,  // CORIM_PROFILE_CCA_PLATFORM_2025
+  kProfileRealm2025 = 1,       // CORIM_PROFILE_CCA_REALM_2025
+  kProfileRealmLegacy = 2,     // CORIM_PROFILE_CCA_REALM_LEGACY
+  kProfilePlatform2025 = 3,    // CORIM_PROFILE_CCA_PLATFORM_2025
   kProfilePlatformLegacy = 4,  // CORIM_PROFILE_CCA_PLATFORM_LEGACY
 };
 bool IsPlatformProfile(int profile);
@@ -54,7 +55,7 @@ bool IsPlatformProfile(int profile);
 struct DecodedPart {
   int profile = 0;
   std::vector<uint8_t> corim;
-  std::shared_ptr<const corim::RealmIndexSegment> segment;  // realm
+  std::shared_ptr<const corim::RealmIndexSegment> segment;      // realm
   std::shared_ptr<const corim::PlatformEndorsements> platform;  // platform
   // Realm values, or platform reference triples plus CPAK triples.
   size_t size() const;
@@ -72,7 +73,7 @@ class ReferenceIndexCache {
   struct Snapshot {
     int64_t revision = 0;
     uint32_t part_count = 0;
-    std::shared_ptr<const corim::RealmIndex> index;  // realm sets
+    std::shared_ptr<const corim::RealmIndex> index;        // realm sets
     std::shared_ptr<const corim::PlatformIndex> platform;  // platform sets
     size_t size() const;
     size_t memory_bytes() const;
@@ -110,6 +111,16 @@ class ReferenceIndexCache {
     uint64_t loads = 0;  // sets decoded from the store
   };
   Stats stats() const;
+
+  // CoRIM validity of the stored parts of the sets in memory, at `now`
+  // (docs/validity.md): how many carry a window, how many are outside
+  // theirs, and the earliest not-after among those still inside.
+  struct ValidityStats {
+    size_t parts_with_validity = 0;
+    size_t parts_outside_validity = 0;
+    std::optional<int64_t> earliest_not_after;
+  };
+  ValidityStats validity_stats(int64_t now) const;
   size_t max_bytes() const { return max_bytes_; }
 
  private:
