@@ -662,25 +662,24 @@ std::string Dump(const Json& j) { return base::JsonText(j, 2) + "\n"; }
 
 }  // namespace
 
-absl::StatusOr<Validity> ValidityFromCbor(const CborValue& v) {
-  absl::StatusOr<const CborValue*> vm =
-      Map(v, "corim.validity", {kNotBefore, kNotAfter});
+absl::StatusOr<Validity> ValidityFromCbor(const CborValue& v,
+                                          absl::string_view where) {
+  absl::StatusOr<const CborValue*> vm = Map(v, where, {kNotBefore, kNotAfter});
   if (!vm.ok()) return vm.status();
   Validity validity;
   if (const CborValue* nb = v.FindUint(kNotBefore)) {
-    absl::StatusOr<int64_t> t = EpochFromCbor(*nb, "corim.validity.not-before");
+    absl::StatusOr<int64_t> t =
+        EpochFromCbor(*nb, absl::StrCat(where, ".not-before"));
     if (!t.ok()) return t.status();
     validity.not_before = *t;
   }
-  absl::StatusOr<const CborValue*> na =
-      Required(v, kNotAfter, "corim.validity");
+  absl::StatusOr<const CborValue*> na = Required(v, kNotAfter, where);
   if (!na.ok()) return na.status();
-  absl::StatusOr<int64_t> t = EpochFromCbor(**na, "corim.validity.not-after");
+  absl::StatusOr<int64_t> t =
+      EpochFromCbor(**na, absl::StrCat(where, ".not-after"));
   if (!t.ok()) return t.status();
   validity.not_after = *t;
-  if (absl::Status s = CheckValidity(validity, "corim.validity"); !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = CheckValidity(validity, where); !s.ok()) return s;
   return validity;
 }
 

@@ -81,7 +81,8 @@ DecodeLimits CorimLimits();
 absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& corim);
 // CoRIM key 4, {? 0: 1(not-before), 1: 1(not-after)} (§3.3), for the realm
 // and platform decoders; a negative window is refused.
-absl::StatusOr<Validity> ValidityFromCbor(const CborValue& validity);
+absl::StatusOr<Validity> ValidityFromCbor(
+    const CborValue& validity, absl::string_view where = "corim.validity");
 
 // JSON templates (§3.10): the corim 2026 dialect for kCcaRealm2025, the
 // cocli 2024 dialect for kCcaRealmLegacy. Media type application/json.

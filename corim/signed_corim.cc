@@ -1,5 +1,7 @@
 #include "corim/signed_corim.h"
 
+#include <ctime>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -76,6 +78,13 @@ absl::StatusOr<CorimSigner> CorimSigner::FromPem(absl::string_view key_pem,
 absl::StatusOr<EncodedObject> SignCorimBytes(
     absl::Span<const uint8_t> unsigned_corim, Profile profile,
     const CorimSigner& signer) {
+  if (signer.validity) {
+    if (absl::Status s =
+            CheckValidity(*signer.validity, "corim-meta signature-validity");
+        !s.ok()) {
+      return s;
+    }
+  }
   // The payload keeps its 501 tag (§3.12).
   if (unsigned_corim.size() < 3 || unsigned_corim[0] != 0xd9 ||
       unsigned_corim[1] != 0x01 || unsigned_corim[2] != 0xf5) {
@@ -204,6 +213,14 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorimSignature(
                                    "a text string",
                                    signer_name ? Short(*signer_name) : "none");
   }
+  // The signature's own validity (meta key 1), checked with the chain.
+  std::optional<Validity> signature_validity;
+  if (const CborValue* sv = meta->FindUint(kMetaValidity)) {
+    absl::StatusOr<Validity> v =
+        ValidityFromCbor(*sv, "corim-meta signature-validity");
+    if (!v.ok()) return v.status();
+    signature_validity = *v;
+  }
   const CborValue* x5 = hdr->Find(CborValue::Int(kCoseLabelX5Chain));
   if (x5 == nullptr) {
     return internal::ExpectedFound(
@@ -244,6 +261,13 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorimSignature(
   if (!chain_ok.ok()) {
     return absl::UnauthenticatedError(
         absl::StrCat("x5chain: ", chain_ok.message()));
+  }
+  const int64_t now =
+      unix_time != 0 ? unix_time : static_cast<int64_t>(std::time(nullptr));
+  if (!ValidAt(signature_validity, now)) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "corim-meta signature-validity: expected a window containing ",
+        EpochToRfc3339(now), ", found ", ValidityToText(*signature_validity)));
   }
   absl::StatusOr<crypto::EcPublicKey> leaf_key = chain[0].PublicKey();
   if (!leaf_key.ok()) {

@@ -193,6 +193,37 @@ TEST_P(SignedCorimTest, BrokenChainIsRejected) {
   EXPECT_THAT(std::string(v.status().message()), HasSubstr("expired"));
 }
 
+// corim-meta key 1, the signature's own validity: checked at the
+// verification time like the certificates' (inclusive bounds).
+TEST_P(SignedCorimTest, SignatureValidityIsChecked) {
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  CorimSigner signer = Signer();
+  signer.validity = Validity{now - 3600, now + 3600};
+  std::vector<uint8_t> bytes =
+      Must(SignCorim(Sample(), Profile::kCcaRealm2025, signer)).bytes;
+  EXPECT_TRUE(VerifySignedCorim(bytes, *root_, now).ok());
+  EXPECT_TRUE(VerifySignedCorim(bytes, *root_, now + 3600).ok());
+  absl::StatusOr<VerifiedCorim> v =
+      VerifySignedCorim(bytes, *root_, now + 3601);
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(v.status().message(),
+            absl::StrCat("corim-meta signature-validity: expected a window "
+                         "containing ",
+                         EpochToRfc3339(now + 3601), ", found not-before ",
+                         EpochToRfc3339(now - 3600), ", not-after ",
+                         EpochToRfc3339(now + 3600)));
+  v = VerifySignedCorim(bytes, *root_, now - 3601);
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kUnauthenticated);
+  // A signature-validity that ends before it begins is not signed.
+  signer.validity = Validity{now + 10, now};
+  absl::StatusOr<EncodedObject> bad =
+      SignCorim(Sample(), Profile::kCcaRealm2025, signer);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("corim-meta signature-validity: expected not-before "
+                        "<= not-after"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Curves, SignedCorimTest,
                          ::testing::Values(Curve::kP256, Curve::kP384,
                                            Curve::kP521));
