@@ -767,7 +767,14 @@ absl::StatusOr<std::pair<std::string, std::vector<std::string>>> BatchLogPaths(
 // A --batch line's "at": RFC 3339 text, or Unix seconds as text or a JSON
 // integer.
 absl::StatusOr<int64_t> BatchTime(const nlohmann::json& at) {
-  if (at.is_number_integer()) return at.get<int64_t>();
+  if (at.is_number_unsigned() && at.get<uint64_t>() <= kMaxRfc3339Seconds) {
+    return static_cast<int64_t>(at.get<uint64_t>());
+  }
+  if (at.is_number_integer()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("at: expected Unix seconds from 0 to ", kMaxRfc3339Seconds,
+                     " (9999-12-31T23:59:59Z), found ", at.dump()));
+  }
   if (at.is_string()) return ParseTimeText(at.get<std::string>(), "at");
   return absl::InvalidArgumentError(absl::StrCat(
       "at: expected an RFC 3339 time or Unix seconds, found ", at.type_name()));

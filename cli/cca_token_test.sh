@@ -159,6 +159,7 @@ if [[ "$(printf '%s\n' "$LAST" | grep -c '^cca-token: note: .*does not contain 2
   echo "FAIL: batch at: want one note for the expired CoRIM"; fails=$((fails + 1))
 fi
 batch 2 'at: expected with verify or appraise' "$BA1" -- decode --batch
+batch 2 'at: expected Unix seconds from 0 to 253402300799 (9999-12-31T23:59:59Z), found -1' "{\"token\": \"$V/cca-token-02.cbor\", \"at\": -1}\n" -- appraise --batch --cpak "$IAK" --reference-corim "$OLD_REALM"
 # An over-long line is refused (not buffered) and the next line still runs.
 LONG="$(head -c 70000 /dev/zero | tr '\0' 'a')"
 batch 2 'of at most 65536 bytes), found a longer line' "$LONG\n$B1" -- decode --batch

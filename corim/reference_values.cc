@@ -229,13 +229,14 @@ absl::StatusOr<int64_t> ParseTimeText(absl::string_view text,
   if (!text.empty() && text.size() <= 18 &&
       std::all_of(text.begin(), text.end(),
                   [](char c) { return c >= '0' && c <= '9'; }) &&
-      absl::SimpleAtoi(text, &seconds)) {
+      absl::SimpleAtoi(text, &seconds) && seconds <= kMaxRfc3339Seconds) {
     return seconds;
   }
   absl::Time t;
   std::string error;
   if (absl::ParseTime(absl::RFC3339_full, text, &t, &error) &&
-      t != absl::InfinitePast() && t != absl::InfiniteFuture()) {
+      absl::ToUnixSeconds(t) >= 0 &&
+      absl::ToUnixSeconds(t) <= kMaxRfc3339Seconds) {
     return absl::ToUnixSeconds(t);
   }
   return absl::InvalidArgumentError(

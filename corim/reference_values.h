@@ -102,9 +102,15 @@ bool ValidAt(const std::optional<Validity>& validity, int64_t time);
 // kInvalidArgument "<where>: expected not-before <= not-after, found ..."
 // for a negative window (veraison/corim Validity.Valid refuses it too).
 absl::Status CheckValidity(const Validity& validity, absl::string_view where);
+// The last second RFC 3339 can write, 9999-12-31T23:59:59Z: times we are
+// given (options, requests) stay within 0..this, so every report prints
+// them as RFC 3339.
+inline constexpr int64_t kMaxRfc3339Seconds = 253402300799;
+
 // A time given on a command line: RFC 3339 ("2026-01-31T00:00:00Z", any
-// offset) or decimal Unix seconds. kInvalidArgument "<what>: expected an
-// RFC 3339 time (2026-01-31T00:00:00Z) or Unix seconds, found \"...\"".
+// offset) or decimal Unix seconds, from 1970 to kMaxRfc3339Seconds.
+// kInvalidArgument "<what>: expected an RFC 3339 time
+// (2026-01-31T00:00:00Z) or Unix seconds, found \"...\"".
 absl::StatusOr<int64_t> ParseTimeText(absl::string_view text,
                                       absl::string_view what);
 // Unix seconds as RFC 3339 UTC, "2025-12-31T00:00:00Z".

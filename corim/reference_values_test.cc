@@ -100,8 +100,12 @@ TEST(ReferenceValuesTest, ValidAtIncludesBothBounds) {
   EXPECT_EQ(*ParseTimeText("2025-12-31T01:00:00+01:00", "t"), 1767139200);
   EXPECT_EQ(*ParseTimeText("1767139200", "t"), 1767139200);
   EXPECT_EQ(*ParseTimeText("0", "t"), 0);
-  for (const char* bad : {"", "-5", "1e9", "2025-13-01T00:00:00Z", "2025-12-31",
-                          "9999999999999999999", "now"}) {
+  EXPECT_EQ(*ParseTimeText("9999-12-31T23:59:59Z", "t"), kMaxRfc3339Seconds);
+  EXPECT_EQ(*ParseTimeText("253402300799", "t"), kMaxRfc3339Seconds);
+  for (const char* bad :
+       {"", "-5", "1e9", "2025-13-01T00:00:00Z", "2025-12-31",
+        "9999999999999999999", "now", "253402300800", "1969-12-31T23:59:59Z",
+        "9999-12-31T23:59:59-01:00"}) {
     absl::StatusOr<int64_t> t = ParseTimeText(bad, "--at");
     EXPECT_FALSE(t.ok()) << bad;
     EXPECT_THAT(std::string(t.status().message()),

@@ -500,8 +500,11 @@ TEST_F(PlatformServiceTest, CorimValidityDecidesWhichTriplesAreUsed) {
   s = Appraise(req, &r);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(),
-            "validity_time: expected Unix seconds >= 0 (0: the server's "
-            "clock), found -1");
+            "validity_time: expected Unix seconds from 0 (the server's clock) "
+            "to 253402300799 (9999-12-31T23:59:59Z), found -1");
+  req.set_validity_time(253402300800);
+  s = Appraise(req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
 
   // VerifyToken looks the CPAK up the same way.
   v1::VerifyTokenRequest vr;

@@ -453,8 +453,9 @@ TEST_F(LargeSetTest, InlineSetValidityIsStoredExportedAndEnforced) {
   const std::vector<std::pair<std::pair<int64_t, int64_t>, std::string>> bad = {
       {{5, 0}, "inline_set.not_before_unix: expected with not_after_unix"},
       {{0, -1},
-       "inline_set: expected not_before_unix and not_after_unix "
-       ">= 0, found 0 and -1"},
+       "inline_set: expected not_before_unix and not_after_unix from 0 to "
+       "253402300799 (9999-12-31T23:59:59Z), found 0 and -1"},
+      {{0, 253402300800}, "found 0 and 253402300800"},
       {{20, 10},
        "inline_set validity: expected not-before <= not-after, "
        "found not-before 1970-01-01T00:00:20Z after not-after "

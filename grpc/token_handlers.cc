@@ -100,10 +100,11 @@ absl::StatusOr<TokenInputs> DecodeTokenInputs(const std::string& token,
 // now when it is 0).
 template <typename Request>
 absl::StatusOr<int64_t> ValidityTime(const Request& request) {
-  if (request.validity_time() < 0) {
+  if (request.validity_time() < 0 ||
+      request.validity_time() > corim::kMaxRfc3339Seconds) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "validity_time: expected Unix seconds >= 0 (0: the server's clock), "
-        "found ",
+        "validity_time: expected Unix seconds from 0 (the server's clock) to ",
+        corim::kMaxRfc3339Seconds, " (9999-12-31T23:59:59Z), found ",
         request.validity_time()));
   }
   return request.validity_time() != 0

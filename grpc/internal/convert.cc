@@ -139,11 +139,13 @@ absl::StatusOr<corim::ReferenceValues> FromProto(
     return absl::InvalidArgumentError(
         "inline_set.realms: expected at least one realm, found none");
   }
-  if (set.not_before_unix() < 0 || set.not_after_unix() < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "inline_set: expected not_before_unix and not_after_unix >= 0, "
-        "found ",
-        set.not_before_unix(), " and ", set.not_after_unix()));
+  for (int64_t t : {set.not_before_unix(), set.not_after_unix()}) {
+    if (t < 0 || t > corim::kMaxRfc3339Seconds) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "inline_set: expected not_before_unix and not_after_unix from 0 to ",
+          corim::kMaxRfc3339Seconds, " (9999-12-31T23:59:59Z), found ",
+          set.not_before_unix(), " and ", set.not_after_unix()));
+    }
   }
   if (set.not_before_unix() != 0 && set.not_after_unix() == 0) {
     return absl::InvalidArgumentError(
