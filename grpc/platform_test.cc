@@ -582,6 +582,29 @@ TEST(ValidityGaugesTest, StoredPartsOutsideTheirWindowAreCounted) {
       << text;
   EXPECT_GE(seconds, kY2100 - after);
   EXPECT_LE(seconds, kY2100 - before);
+  // The same per set in ListReferenceValues (sets by name).
+  v1::ListReferenceValuesResponse list;
+  {
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    ASSERT_TRUE(stub->ListReferenceValues(&ctx, {}, &list).ok());
+  }
+  ASSERT_EQ(list.sets_size(), 3);
+  const v1::ReferenceValueSetInfo& expired = list.sets(0);
+  EXPECT_EQ(expired.name(), "expired");
+  EXPECT_TRUE(expired.validity_known());
+  EXPECT_EQ(expired.parts_with_validity(), 1u);
+  EXPECT_EQ(expired.parts_outside_validity(), 1u);
+  EXPECT_EQ(expired.next_not_after_unix(), 0);
+  const v1::ReferenceValueSetInfo& none = list.sets(1);
+  EXPECT_EQ(none.name(), "no-window");
+  EXPECT_TRUE(none.validity_known());
+  EXPECT_EQ(none.parts_with_validity(), 0u);
+  const v1::ReferenceValueSetInfo& until = list.sets(2);
+  EXPECT_EQ(until.name(), "until-2100");
+  EXPECT_EQ(until.parts_with_validity(), 1u);
+  EXPECT_EQ(until.parts_outside_validity(), 0u);
+  EXPECT_EQ(until.next_not_after_unix(), kY2100);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 // decodes and indexes the values once (grpc/internal/
 // reference_index_cache.h) and stores them as one part of the set.
 #include <algorithm>
+#include <ctime>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -144,7 +145,22 @@ corim::ReferenceValues SplitComids(corim::ReferenceValues values) {
   }
   if (!r.ok()) return ToGrpc(r.status());
   ToProto(*r, response->mutable_set());
+  AddValidity(response->mutable_set());
   return ::grpc::Status::OK;
+}
+
+void RealmMeasurementsServiceImpl::AddValidity(
+    v1::ReferenceValueSetInfo* info) const {
+  const std::optional<internal::ReferenceIndexCache::Snapshot> snapshot =
+      reference_cache_->Peek(info->name());
+  if (!snapshot.has_value()) return;
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  internal::ReferenceIndexCache::ValidityStats stats;
+  for (const auto& v : snapshot->PartValidity()) stats.Add(v, now);
+  info->set_validity_known(true);
+  info->set_parts_with_validity(stats.parts_with_validity);
+  info->set_parts_outside_validity(stats.parts_outside_validity);
+  info->set_next_not_after_unix(stats.earliest_not_after.value_or(0));
 }
 
 ::grpc::Status RealmMeasurementsServiceImpl::ListReferenceValues(
@@ -158,7 +174,11 @@ corim::ReferenceValues SplitComids(corim::ReferenceValues values) {
   absl::StatusOr<std::vector<ReferenceSetRecord>> all =
       options_.store->ListReferenceSets();
   if (!all.ok()) return ToGrpc(all.status());
-  for (const ReferenceSetRecord& r : *all) ToProto(r, response->add_sets());
+  for (const ReferenceSetRecord& r : *all) {
+    v1::ReferenceValueSetInfo* info = response->add_sets();
+    ToProto(r, info);
+    AddValidity(info);
+  }
   return ::grpc::Status::OK;
 }
 

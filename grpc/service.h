@@ -211,6 +211,8 @@ class RealmMeasurementsServiceImpl final
   // and, when a part still inside its window has one,
   // reference_parts_next_expiry_seconds (to the earliest not-after).
   std::vector<std::pair<std::string, double>> ValidityGauges(int64_t now) const;
+  // Fills the validity fields of a set's info from its index in memory.
+  void AddValidity(v1::ReferenceValueSetInfo* info) const;
   ::grpc::Status GetMeasurementCacheStats(
       ::grpc::ServerContext* context,
       const v1::GetMeasurementCacheStatsRequest* request,

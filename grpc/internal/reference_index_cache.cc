@@ -337,30 +337,45 @@ absl::Status ReferenceIndexCache::LoadAll() {
   return first;
 }
 
-ReferenceIndexCache::ValidityStats ReferenceIndexCache::validity_stats(
-    int64_t now) const {
-  ValidityStats out;
-  auto count = [&](const std::optional<corim::Validity>& v) {
-    if (!v) return;
-    ++out.parts_with_validity;
-    if (!corim::ValidAt(v, now)) {
-      ++out.parts_outside_validity;
-    } else if (!out.earliest_not_after ||
-               v->not_after < *out.earliest_not_after) {
-      out.earliest_not_after = v->not_after;
-    }
-  };
-  absl::MutexLock lock(&mu_);
-  for (const auto& [name, e] : sets_) {
-    if (e.snapshot.platform != nullptr) {
-      for (const auto& v : e.snapshot.platform->part_validity()) count(v);
-    } else if (e.snapshot.index != nullptr) {
-      for (size_t k = 0; k < e.snapshot.index->segment_count(); ++k) {
-        count(e.snapshot.index->segment_validity(k));
-      }
+std::vector<std::optional<corim::Validity>>
+ReferenceIndexCache::Snapshot::PartValidity() const {
+  if (platform != nullptr) return platform->part_validity();
+  std::vector<std::optional<corim::Validity>> out;
+  if (index != nullptr) {
+    for (size_t k = 0; k < index->segment_count(); ++k) {
+      out.push_back(index->segment_validity(k));
     }
   }
   return out;
+}
+
+void ReferenceIndexCache::ValidityStats::Add(
+    const std::optional<corim::Validity>& part, int64_t now) {
+  if (!part) return;
+  ++parts_with_validity;
+  if (!corim::ValidAt(part, now)) {
+    ++parts_outside_validity;
+  } else if (!earliest_not_after || part->not_after < *earliest_not_after) {
+    earliest_not_after = part->not_after;
+  }
+}
+
+ReferenceIndexCache::ValidityStats ReferenceIndexCache::validity_stats(
+    int64_t now) const {
+  ValidityStats out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, e] : sets_) {
+    for (const auto& v : e.snapshot.PartValidity()) out.Add(v, now);
+  }
+  return out;
+}
+
+std::optional<ReferenceIndexCache::Snapshot> ReferenceIndexCache::Peek(
+    absl::string_view name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = sets_.find(name);
+  if (it == sets_.end()) return std::nullopt;
+  return it->second.snapshot;
 }
 
 ReferenceIndexCache::Stats ReferenceIndexCache::stats() const {

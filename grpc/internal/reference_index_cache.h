@@ -77,12 +77,16 @@ class ReferenceIndexCache {
     std::shared_ptr<const corim::PlatformIndex> platform;  // platform sets
     size_t size() const;
     size_t memory_bytes() const;
+    // The CoRIM validity of each part (its windows, in part order).
+    std::vector<std::optional<corim::Validity>> PartValidity() const;
   };
 
   // The current index of a stored set (kNotFound for an unknown name,
   // kDataLoss when a stored part no longer decodes, kResourceExhausted when
   // its index exceeds max_bytes).
   absl::StatusOr<Snapshot> Get(absl::string_view name);
+  // The set's snapshot if it is in memory, without a store read or a load.
+  std::optional<Snapshot> Peek(absl::string_view name) const;
   // Get() of a realm set / a platform set: kFailedPrecondition naming the
   // set when it is of the other kind.
   absl::StatusOr<std::shared_ptr<const corim::RealmIndex>> GetRealm(
@@ -119,6 +123,7 @@ class ReferenceIndexCache {
     size_t parts_with_validity = 0;
     size_t parts_outside_validity = 0;
     std::optional<int64_t> earliest_not_after;
+    void Add(const std::optional<corim::Validity>& part, int64_t now);
   };
   ValidityStats validity_stats(int64_t now) const;
   size_t max_bytes() const { return max_bytes_; }

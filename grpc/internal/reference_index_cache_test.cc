@@ -89,8 +89,13 @@ TEST_F(ReferenceIndexCacheTest, ProvisionAppendAndReplicasSeeEachOther) {
   EXPECT_EQ(a.stats().loads,
             0u);  // built when provisioned, never decoded again
 
+  // Peek never loads: the other replica has not decoded it yet.
+  EXPECT_TRUE(a.Peek("s").has_value());
+  EXPECT_FALSE(b.Peek("s").has_value());
+  EXPECT_EQ(b.stats().loads, 0u);
   // The other replica decodes it once, then finds values by RIM.
   EXPECT_EQ(Size(b, "s"), 5u);
+  EXPECT_TRUE(b.Peek("s").has_value());
   EXPECT_EQ(b.stats().loads, 1u);
   EXPECT_EQ(Size(b, "s"), 5u);
   EXPECT_EQ(b.stats().loads, 1u);
