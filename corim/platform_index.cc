@@ -44,6 +44,35 @@ size_t BytesOf(const PlatformTrustAnchor& a) {
          a.public_key_pem.capacity();
 }
 
+// Copy-on-write for Add: the entry of `key`, copied from `shared` (which
+// may be shared with the index this one was made from) into `changed` the
+// first time a part adds to it; a new key adds its map node to `memory`.
+template <typename T>
+T& Writable(
+    const std::map<std::string, std::shared_ptr<const T>, std::less<>>& shared,
+    std::map<std::string, std::shared_ptr<T>, std::less<>>& changed,
+    std::string key, size_t& memory) {
+  auto it = changed.find(key);
+  if (it == changed.end()) {
+    auto copy = std::make_shared<T>();
+    if (auto old = shared.find(key); old != shared.end()) {
+      *copy = *old->second;
+    } else {
+      memory += kNodeBytes + key.capacity();
+    }
+    it = changed.emplace(std::move(key), std::move(copy)).first;
+  }
+  return *it->second;
+}
+
+// Installs the entries Writable() changed.
+template <typename T>
+void Publish(
+    std::map<std::string, std::shared_ptr<T>, std::less<>>& changed,
+    std::map<std::string, std::shared_ptr<const T>, std::less<>>& shared) {
+  for (auto& [key, value] : changed) shared[key] = std::move(value);
+}
+
 const std::vector<PlatformTrustAnchor>& NoAnchor() {
   static const auto* const kNone = new std::vector<PlatformTrustAnchor>();
   return *kNone;
@@ -78,48 +107,29 @@ absl::Status PlatformIndex::Add(const PlatformEndorsements& part) {
   has_profile_ = true;
   const size_t part_number = part_validity_.size();
   part_validity_.push_back(part.validity);
-  // Copy-on-write: a group shared with the index this one was made from is
-  // copied once, the first time this part adds to it.
-  std::map<std::string, std::shared_ptr<Group>, std::less<>> changed;
+  std::map<std::string, std::shared_ptr<Group>, std::less<>> groups;
   for (const PlatformReferenceValue& r : part.reference_values) {
-    const std::string key = Key(r.implementation_id);
-    auto it = changed.find(key);
-    if (it == changed.end()) {
-      auto g = std::make_shared<Group>();
-      if (auto old = groups_.find(key); old != groups_.end()) {
-        *g = *old->second;
-      } else {
-        memory_bytes_ += kNodeBytes + key.capacity();
-      }
-      it = changed.emplace(key, std::move(g)).first;
-    }
-    it->second->references.push_back(r);
-    it->second->positions.push_back(reference_count_++);
-    it->second->parts.push_back(part_number);
+    Group& g =
+        Writable(groups_, groups, Key(r.implementation_id), memory_bytes_);
+    g.references.push_back(r);
+    g.positions.push_back(reference_count_++);
+    g.parts.push_back(part_number);
     memory_bytes_ += BytesOf(r) + sizeof(size_t);
   }
-  for (auto& [key, g] : changed) groups_[key] = std::move(g);
-  std::map<std::string, std::shared_ptr<Anchors>, std::less<>> added;
+  Publish(groups, groups_);
+  std::map<std::string, std::shared_ptr<Anchors>, std::less<>> anchors;
   for (const PlatformTrustAnchor& a : part.trust_anchors) {
+    Anchors& list =
+        Writable(anchors_, anchors, Key(a.implementation_id, a.instance_id),
+                 memory_bytes_);
     Anchor entry;
     entry.one.push_back(a);
     entry.position = trust_anchor_count_++;
     entry.part = part_number;
-    std::string key = Key(a.implementation_id, a.instance_id);
-    auto it = added.find(key);
-    if (it == added.end()) {
-      auto list = std::make_shared<Anchors>();
-      if (auto old = anchors_.find(key); old != anchors_.end()) {
-        *list = *old->second;
-      } else {
-        memory_bytes_ += kNodeBytes + key.capacity();
-      }
-      it = added.emplace(std::move(key), std::move(list)).first;
-    }
+    list.push_back(std::move(entry));
     memory_bytes_ += sizeof(Anchor) + BytesOf(a);
-    it->second->push_back(std::move(entry));
   }
-  for (auto& [key, list] : added) anchors_[key] = std::move(list);
+  Publish(anchors, anchors_);
   return absl::OkStatus();
 }
 
