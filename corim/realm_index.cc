@@ -233,11 +233,10 @@ RealmReferenceValue RealmIndex::Get(size_t position) const {
 }
 
 IndexedAppraisal AppraiseIndexed(const CcaToken& token, const RealmIndex& index,
-                                 const AppraisalOptions& options,
+                                 AppraisalOptions opts,
                                  size_t max_near_misses) {
   IndexedAppraisal out;
   out.reference_count = index.size();
-  AppraisalOptions opts = options;
   size_t excluded = 0;
   std::vector<size_t> positions =
       index.Lookup(token.realm.initial_measurement,

@@ -134,8 +134,10 @@ inline constexpr size_t kMaxNearMisses = 16;
 // With options.validity, only values of segments valid at its time are
 // candidates; the others with the token's RIM are counted in its
 // realm_values.
+// `options` is taken by value: its validity counts are completed here
+// (callers that are done with theirs move them in).
 IndexedAppraisal AppraiseIndexed(const CcaToken& token, const RealmIndex& index,
-                                 const AppraisalOptions& options,
+                                 AppraisalOptions options,
                                  size_t max_near_misses);
 
 }  // namespace realm_measurements::corim

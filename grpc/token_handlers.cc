@@ -319,7 +319,7 @@ RealmMeasurementsServiceImpl::TokenCacheCounters() const {
     corim::PlatformIndex::Apply(platform_lookup, opts);
   }
   corim::IndexedAppraisal indexed = corim::AppraiseIndexed(
-      in->token, *index, opts, request->max_near_misses());
+      in->token, *index, std::move(opts), request->max_near_misses());
   corim::AppraisalResult& result = indexed.result;
   if (platform != nullptr) {
     corim::PlatformIndex::ToSetPositions(platform_lookup, result);
