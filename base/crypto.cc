@@ -929,7 +929,8 @@ std::string Certificate::IssuerText() const {
 
 absl::Status VerifyChain(const Certificate& leaf,
                          absl::Span<const Certificate> intermediates,
-                         const Certificate& trust_anchor, int64_t unix_time) {
+                         const Certificate& trust_anchor,
+                         std::optional<int64_t> unix_time) {
   SslPtr<X509_STORE> store(X509_STORE_new());
   if (store == nullptr) return LibError("X509_STORE_new");
   if (X509_STORE_add_cert(store.get(), trust_anchor.cert_->x509.get()) != 1) {
@@ -957,8 +958,8 @@ absl::Status VerifyChain(const Certificate& leaf,
                           untrusted) != 1) {
     return LibError("X509_STORE_CTX_init");
   }
-  if (unix_time != 0) {
-    X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(unix_time));
+  if (unix_time) {
+    X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(*unix_time));
   }
   if (X509_verify_cert(ctx.get()) == 1) return absl::OkStatus();
   const int err = X509_STORE_CTX_get_error(ctx.get());

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -194,7 +195,7 @@ class Certificate {
  private:
   friend absl::Status VerifyChain(const Certificate&,
                                   absl::Span<const Certificate>,
-                                  const Certificate&, int64_t);
+                                  const Certificate&, std::optional<int64_t>);
   struct Cert;
   explicit Certificate(std::shared_ptr<const Cert> cert);
   std::shared_ptr<const Cert> cert_;
@@ -202,13 +203,13 @@ class Certificate {
 
 // Verifies that `leaf` chains to `trust_anchor` through (a subset of)
 // `intermediates`: signatures, validity periods at `unix_time` (seconds;
-// 0 = now), CA flags and path constraints, as the library's X.509 verifier
+// none = now), CA flags and path constraints, as the library's X.509 verifier
 // does. A failure is kUnauthenticated naming the reason, the depth and the
 // subject of the offending certificate.
 absl::Status VerifyChain(const Certificate& leaf,
                          absl::Span<const Certificate> intermediates,
                          const Certificate& trust_anchor,
-                         int64_t unix_time = 0);
+                         std::optional<int64_t> unix_time = std::nullopt);
 
 // The error queue of the crypto library, as one line (for error messages).
 std::string LibraryErrorText();

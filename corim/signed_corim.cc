@@ -159,7 +159,7 @@ absl::StatusOr<EncodedObject> SignCorim(const ReferenceValues& values,
 
 absl::StatusOr<VerifiedCorim> VerifySignedCorimSignature(
     absl::Span<const uint8_t> bytes, const crypto::Certificate& trust_anchor,
-    int64_t unix_time) {
+    std::optional<int64_t> unix_time) {
   CoseDecodeOptions options;  // tag 18 required (§3.12)
   options.limits.max_depth = 24;
   options.limits.max_string_size = 4 * 1024 * 1024;
@@ -263,7 +263,7 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorimSignature(
         absl::StrCat("x5chain: ", chain_ok.message()));
   }
   const int64_t now =
-      unix_time != 0 ? unix_time : static_cast<int64_t>(std::time(nullptr));
+      unix_time.value_or(static_cast<int64_t>(std::time(nullptr)));
   if (!ValidAt(signature_validity, now)) {
     return absl::UnauthenticatedError(absl::StrCat(
         "corim-meta signature-validity: expected a window containing ",
@@ -301,7 +301,7 @@ absl::StatusOr<VerifiedCorim> VerifySignedCorimSignature(
 
 absl::StatusOr<VerifiedCorim> VerifySignedCorim(
     absl::Span<const uint8_t> bytes, const crypto::Certificate& trust_anchor,
-    int64_t unix_time) {
+    std::optional<int64_t> unix_time) {
   absl::StatusOr<VerifiedCorim> out =
       VerifySignedCorimSignature(bytes, trust_anchor, unix_time);
   if (!out.ok()) return out.status();

@@ -83,20 +83,20 @@ struct VerifiedCorim {
 //    "application/rim+cbor", corim-meta (with a signer name) and x5chain;
 //    attached payload (kInvalidArgument otherwise);
 //  * the x5chain leaf chains to `trust_anchor` through the other x5chain
-//    certificates at `unix_time` (0 = now) (kUnauthenticated);
+//    certificates at `unix_time` (none = now) (kUnauthenticated);
 //  * the leaf key's curve matches alg (kInvalidArgument);
 //  * the ECDSA signature over Sig_structure ["Signature1", protected, h'',
 //    payload] verifies with the leaf key (kUnauthenticated);
 //  * the payload is an unsigned CoRIM of a realm profile (DecodeCorim).
 absl::StatusOr<VerifiedCorim> VerifySignedCorim(
     absl::Span<const uint8_t> bytes, const crypto::Certificate& trust_anchor,
-    int64_t unix_time = 0);
+    std::optional<int64_t> unix_time = std::nullopt);
 // Every check of VerifySignedCorim but the last: the payload is returned
 // undecoded (`corim` left empty), for callers that decode CoRIMs of any
 // profile themselves (the gRPC server also stores platform CoRIMs).
 absl::StatusOr<VerifiedCorim> VerifySignedCorimSignature(
     absl::Span<const uint8_t> bytes, const crypto::Certificate& trust_anchor,
-    int64_t unix_time = 0);
+    std::optional<int64_t> unix_time = std::nullopt);
 
 }  // namespace realm_measurements::corim
 

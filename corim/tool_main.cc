@@ -5,16 +5,20 @@
 //                                reference values and CPAK trust anchors)
 //   corim decode --diag FILE     CBOR diagnostic notation (embedded CBOR
 //                                expanded: CoMIDs, COSE headers and payload)
-//   corim verify --trust-anchor CA.pem FILE
-//                                verify a signed CoRIM, then print as decode
+//   corim verify [--at TIME] --trust-anchor CA.pem FILE
+//                                verify a signed CoRIM (at TIME, default
+//                                now), then print as decode
 //
 // A signed CoRIM (tag 18) given to `decode` is decoded without verifying
 // its signature (the output says so). Exit status: 0 ok, 1 bad input,
 // 2 usage.
+#include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +28,7 @@
 #include "corim/cbor.h"
 #include "corim/comid.h"
 #include "corim/platform_endorsements.h"
+#include "corim/reference_values.h"
 #include "corim/signed_corim.h"
 
 namespace realm_measurements::corim {
@@ -31,7 +36,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: corim decode [--diag] FILE\n"
-    "       corim verify --trust-anchor CA.pem FILE\n";
+    "       corim verify [--at TIME] --trust-anchor CA.pem FILE\n";
 
 // --help: the usage, then what each command does.
 constexpr char kHelp[] =
@@ -43,9 +48,14 @@ constexpr char kHelp[] =
     "  decode --diag FILE  CBOR diagnostic notation (CoMIDs, COSE headers and\n"
     "                      payload expanded)\n"
     "  verify --trust-anchor CA.pem FILE\n"
-    "                      verify a signed CoRIM against CA.pem, then print "
-    "as\n"
-    "                      decode\n"
+    "                      verify a signed CoRIM against CA.pem (x5chain\n"
+    "                      certificates and the corim-meta signature-validity\n"
+    "                      at the verification time), then print as decode;\n"
+    "                      a note on stderr when the CoRIM's own validity\n"
+    "                      (key 4) does not contain that time, as a verifier\n"
+    "                      would then not use its reference values\n"
+    "  --at TIME           verify at TIME instead of now: RFC 3339\n"
+    "                      (2026-01-31T00:00:00Z) or Unix seconds\n"
     "  -h, --help          print this help\n"
     "\n"
     "Exit status: 0 ok, 1 bad input, 2 usage.\n";
@@ -135,12 +145,20 @@ int Main(int argc, char** argv) {
   const std::string cmd = args[0];
   bool diag = false;
   std::string anchor_path, file;
+  std::optional<int64_t> at;
   for (size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--diag" && cmd == "decode") {
       diag = true;
     } else if (args[i] == "--trust-anchor" && cmd == "verify" &&
                i + 1 < args.size()) {
       anchor_path = args[++i];
+    } else if (args[i] == "--at" && cmd == "verify" && i + 1 < args.size()) {
+      absl::StatusOr<int64_t> t = ParseTimeText(args[++i], "--at");
+      if (!t.ok()) {
+        std::cerr << "corim: " << t.status().message() << "\n";
+        return 2;
+      }
+      at = *t;
     } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
       file = args[i];
     } else {
@@ -163,10 +181,24 @@ int Main(int argc, char** argv) {
   absl::StatusOr<crypto::Certificate> anchor =
       crypto::Certificate::FromPem(std::string(pem.begin(), pem.end()));
   if (!anchor.ok()) return Fail(anchor.status());
-  absl::StatusOr<VerifiedCorim> v = VerifySignedCorim(bytes, *anchor);
+  const int64_t time = at.value_or(static_cast<int64_t>(std::time(nullptr)));
+  absl::StatusOr<VerifiedCorim> v = VerifySignedCorim(bytes, *anchor, time);
+  if (absl::IsUnauthenticated(v.status())) {
+    // Certificates and signature-validity depend on the time: name it.
+    std::cerr << "corim: " << v.status().message() << " (verified at "
+              << EpochToRfc3339(time) << ")\n";
+    return 1;
+  }
   if (!v.ok()) return Fail(v.status());
-  std::cerr << "corim: signature OK (" << v->leaf_subject << ", signer \""
-            << v->signer_name << "\")\n";
+  std::cerr << "corim: signature OK at " << EpochToRfc3339(time) << " ("
+            << v->leaf_subject << ", signer \"" << v->signer_name << "\")\n";
+  if (!ValidAt(v->corim.values.validity, time)) {
+    std::cerr << "corim: note: CoRIM validity ("
+              << ValidityToText(*v->corim.values.validity)
+              << ") does not contain " << EpochToRfc3339(time)
+              << "; a verifier appraising then does not use its reference "
+                 "values\n";
+  }
   std::cout << DecodedCorimToJson(v->corim);
   return 0;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Exercises //corim:corim on the public vectors: exit codes and key output.
 set -u
-tool="$1"; vectors="$2"
+tool="$1"; vectors="$2"; write_samples="$3"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 out=$("$tool" decode "$vectors/corim-cca-realm-2025.cbor") || fail "decode 2025 exit $?"
@@ -41,4 +41,33 @@ for args in "--help" "decode --help" "verify -h"; do
   [[ -z $("$tool" "${words[@]}" 2>&1 >/dev/null) ]] || fail "$args: stderr"
 done
 "$tool" verify "$vectors/corim-cca-realm-2025.cbor" >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "verify without anchor"
+
+# verify --at (docs/validity.md): write_samples signs with certificates valid
+# from an hour ago for a day; its "-window" CoRIM's validity ended a minute ago.
+samples="${TEST_TMPDIR:-/tmp}/samples"; mkdir -p "$samples"
+"$write_samples" "$samples" || fail "write_samples"
+anchor="$samples/signed-corim-2025-es384.inter.pem"
+signed="$samples/signed-corim-2025-es384.cbor"
+window="$samples/signed-corim-2025-es384-window.cbor"
+now=$(date +%s)
+rfc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+out=$("$tool" verify --trust-anchor "$anchor" "$signed" 2>"$samples/err") || fail "verify now: exit $? $(cat "$samples/err")"
+grep -q '"corim-id": "signed-es384"' <<<"$out" || fail "verify output: $out"
+grep -q '^corim: signature OK at .* (CN=Sample Leaf, signer "Sample")$' "$samples/err" || fail "verify note: $(cat "$samples/err")"
+t=$((now - 1200))
+"$tool" verify --at "$t" --trust-anchor "$anchor" "$signed" >/dev/null 2>"$samples/err" || fail "--at $t: exit $?"
+grep -q "^corim: signature OK at $(rfc $t) " "$samples/err" || fail "--at seconds: $(cat "$samples/err")"
+for t in $((now + 2 * 86400)) $((now - 2 * 3600)); do
+  err=$("$tool" verify --at "$(rfc $t)" --trust-anchor "$anchor" "$signed" 2>&1 >/dev/null); rc=$?
+  [[ $rc -eq 1 ]] || fail "--at $(rfc $t): exit $rc"
+  grep -q "^corim: x5chain: .*certificate .*\\(expired\\|not yet valid\\).* (verified at $(rfc $t))$" <<<"$err" || fail "--at $(rfc $t): $err"
+done
+err=$("$tool" verify --trust-anchor "$anchor" "$window" 2>&1 >/dev/null) || fail "window now: exit $?"
+grep -q "^corim: note: CoRIM validity (not-before $(rfc $((now - 1800))), not-after $(rfc $((now - 60)))) does not contain " <<<"$err" || fail "window note: $err"
+err=$("$tool" verify --at "$((now - 600))" --trust-anchor "$anchor" "$window" 2>&1 >/dev/null) || fail "window inside: exit $?"
+! grep -q "note:" <<<"$err" || fail "window inside: $err"
+err=$("$tool" verify --at yesterday --trust-anchor "$anchor" "$signed" 2>&1 >/dev/null); rc=$?
+[[ $rc -eq 2 ]] || fail "--at yesterday: exit $rc"
+grep -q '^corim: --at: expected an RFC 3339 time' <<<"$err" || fail "--at yesterday: $err"
+"$tool" decode --at "$now" "$signed" >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "decode --at"
 echo PASS

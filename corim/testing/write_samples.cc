@@ -3,7 +3,9 @@
 // pattern that the Python test recomputes on its own:
 //   Pattern(seed, n)[i] = (seed * 31 + i * 7) & 0xff.
 // Usage: write_samples OUT_DIR
+#include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -144,6 +146,19 @@ int Main(int argc, char** argv) {
     v.comids.push_back(c);
     ok &= Write(dir, std::string("signed-corim-2025-") + k.name + ".cbor",
                 SignCorim(v, Profile::kCcaRealm2025, *signer));
+    if (k.curve == crypto::Curve::kP384) {
+      // For corim:tool_test (`corim verify --at`): the same with a CoRIM
+      // validity that ended a minute ago (the certificates are valid from an
+      // hour ago for a day), and the intermediate as a PEM trust anchor.
+      const int64_t now = static_cast<int64_t>(std::time(nullptr));
+      v.validity = Validity{now - 1800, now - 60};
+      ok &= Write(dir, "signed-corim-2025-es384-window.cbor",
+                  SignCorim(v, Profile::kCcaRealm2025, *signer));
+      const std::string pem = testing::DerToPem(*inter_der);
+      ok &= Write(dir, "signed-corim-2025-es384.inter.pem",
+                  absl::StatusOr<EncodedObject>(EncodedObject{
+                      std::vector<uint8_t>(pem.begin(), pem.end()), ""}));
+    }
     ok &= Write(dir, std::string("signed-corim-2025-") + k.name + ".leaf.der",
                 absl::StatusOr<EncodedObject>(EncodedObject{*leaf_der, ""}));
     ok &= Write(dir, std::string("signed-corim-2025-") + k.name + ".inter.der",

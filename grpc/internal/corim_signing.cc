@@ -23,7 +23,8 @@ absl::StatusOr<corim::EncodedObject> SignCorimWithPem(
 
 absl::StatusOr<VerifiedProvisioning> VerifySignedCorimForProvisioning(
     absl::Span<const uint8_t> bytes,
-    absl::Span<const crypto::Certificate> trust_anchors, int64_t unix_time) {
+    absl::Span<const crypto::Certificate> trust_anchors,
+    std::optional<int64_t> unix_time) {
   if (trust_anchors.empty()) {
     return absl::FailedPreconditionError(
         "signed CoRIM: expected CoRIM trust anchors on the server to verify "

@@ -6,15 +6,16 @@
 #define REALM_MEASUREMENTS_GRPC_INTERNAL_CORIM_SIGNING_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/crypto.h"
 #include "corim/comid.h"
 #include "corim/reference_values.h"
-#include "base/crypto.h"
 
 namespace realm_measurements::service::internal {
 
@@ -33,13 +34,14 @@ struct VerifiedProvisioning {
 
 // corim::VerifySignedCorimSignature (the payload is decoded by the caller,
 // either profile kind) against each of `trust_anchors` at `unix_time`
-// (0 = now) until one accepts it. When none does, the error is the most
+// (none = now) until one accepts it. When none does, the error is the most
 // specific one: a failure after the chain reached an anchor (expired
 // certificate, bad signature, bad payload) before "unable to get local
 // issuer certificate". kFailedPrecondition when no anchor is configured.
 absl::StatusOr<VerifiedProvisioning> VerifySignedCorimForProvisioning(
     absl::Span<const uint8_t> bytes,
-    absl::Span<const crypto::Certificate> trust_anchors, int64_t unix_time = 0);
+    absl::Span<const crypto::Certificate> trust_anchors,
+    std::optional<int64_t> unix_time = std::nullopt);
 
 }  // namespace realm_measurements::service::internal
 
