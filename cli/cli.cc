@@ -20,7 +20,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/crypto.h"
+#include "base/file_reading.h"
 #include "base/json_text.h"
+#include "eventlog/compare.h"
+#include "eventlog/parser.h"
 #include "measure/chain_batch.h"
 #include "measure/comid_json.h"
 #include "measure/digest_cache.h"
@@ -39,6 +42,7 @@
 namespace realm_measurements::cli {
 namespace {
 
+using measure::Blob;
 using measure::BuildEndorsements;
 using measure::ChainBatch;
 using measure::CheckEndorsementOptions;
@@ -72,6 +76,7 @@ using measure::MeasureProgress;
 using measure::MeasureRequest;
 using measure::MeasureResult;
 using measure::MeasureStage;
+using measure::MemoryRange;
 using measure::NamedPath;
 using measure::OutputSet;
 using measure::ParseHashAlgorithm;
@@ -88,6 +93,7 @@ using measure::SweepParams;
 using measure::SweepParamsText;
 using measure::SweepShape;
 using measure::ToBase64;
+using measure::ToDigestAlgorithm;
 using measure::ToHex;
 using measure::UsageError;
 using measure::VmmArgsAskForHelp;
@@ -147,6 +153,7 @@ constexpr OptSpec kOptions[] = {
     {"hash-algo", 0, Kind::kValue, "HASH_ALGO"},
     {"rmm-version", 0, Kind::kValue, "RMM_VERSION"},
     {"format", 0, Kind::kValue, "FORMAT"},
+    {"compare-log", 0, Kind::kValue, "LOG"},
     {"sweep", 0, Kind::kRepeated, "KEY=V1,V2,..."},
     {"sweep-shape", 0, Kind::kRepeated, "KEY=V,KEY=V,..."},
     {"threads", 0, Kind::kValue, "THREADS"},
@@ -655,7 +662,8 @@ CommandLineFiles FilesOf(const ParsedArgs& a, const CliEnvironment& env) {
   CommandLineFiles f;
   for (const char* name :
        {"kernel", "initrd", "firmware", "dtb", "dtb-template",
-        "endorsements-template", "corim-sign-key", "corim-sign-chain"}) {
+        "endorsements-template", "corim-sign-key", "corim-sign-chain",
+        "compare-log"}) {
     auto it = a.values.find(name);
     if (it != a.values.end()) {
       f.inputs.push_back({absl::StrCat("--", name), Resolve(env, it->second)});
@@ -706,8 +714,9 @@ Usage: realm-measurements [OPTIONS] <COMMAND> [VMM ARGS]...
 
 Computes the Arm CCA Realm Initial Measurement (RIM) and the four Realm
 Extensible Measurements (REM0-REM3) that an RMM 1.0 (or, with --rmm-version
-2.0, an RMM 2.0) reports for a Realm started by the given VMM command line. Global options come first; everything
-after the command is that VMM's own command line, passed on as is.
+2.0, an RMM 2.0) reports for a Realm started by the given VMM command line.
+Global options come first; everything after the command is that VMM's own
+command line, passed on as is.
 
 Commands:
   qemu      Model QEMU's virt machine; the arguments are QEMU's
@@ -808,6 +817,20 @@ Options:
           ranges; each blob with name, IPA, size, where it is measured and
           the sha256 of its content; the REC's pc and x0-x7; the DTB address
           and size) and the warnings
+      --compare-log <LOG>
+          Compare the computed realm step by step with the TCG event log
+          its VMM wrote (QEMU rme-guest measurement-log=on, kvmtool), to
+          find why a Realm's RIM differs from the computed one. Steps: VM
+          VERSION (RAM size), REALM_CREATE (each parameter), INIT_RIPAS
+          ranges, measured DATA (address, length, digest of the realm's
+          algorithm), REC_CREATE (pc, x0-x7), unmeasured DATA, REM
+          extensions. The report comes first on stdout, one line per step,
+          then a line "first difference: step N ..." naming the input that
+          decides that step (or "all N steps are the same as computed"),
+          then the measurement lines; with --format json it is the
+          document's "log_comparison" member. Exit status 3 when a step
+          differs. The log must carry digests of the realm's hash
+          algorithm; at most 1 MiB. Not with a sweep
       --sweep <KEY=V1,V2,...>
           Measure many VM shapes in one run (repeatable). Each KEY is a
           placeholder written {KEY} in the VMM arguments; the shapes are the
@@ -890,6 +913,8 @@ Exit status:
      stage being "Invalid arguments", "Cannot build parameters" or "Failed
      to compute measurements"
   2  a command-line syntax error ("error: ..." and a usage line)
+  3  --compare-log: a step of the log differs from the computed one (the
+     report and the measurements are on stdout)
 
 Environment:
   BUILD_WORKING_DIRECTORY  relative paths resolve against it (bazel run)
@@ -909,6 +934,101 @@ namespace {
 // the printed measurements and the output files. In a sweep, `collected`
 // receives the measurements and the CBOR outputs are left to the sweep (one
 // CoRIM for all shapes).
+// --compare-log: a VMM event log, as `eventlog` reads it (at most 1 MiB,
+// a regular file).
+absl::StatusOr<eventlog::EventLog> ReadEventLog(const std::string& path) {
+  eventlog::ParseOptions options;
+  absl::StatusOr<std::string> bytes =
+      measure::ReadSmallRegularFile(path, options.max_log_size);
+  if (!bytes.ok()) {
+    return absl::Status(
+        bytes.status().code(),
+        absl::StrCat("--compare-log: ", bytes.status().message()));
+  }
+  absl::StatusOr<eventlog::EventLog> log = eventlog::Parse(
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bytes->data()),
+                          bytes->size()),
+      options);
+  if (!log.ok()) {
+    return absl::Status(
+        log.status().code(),
+        absl::StrCat("--compare-log ", path, ": ", log.status().message()));
+  }
+  return log;
+}
+
+// The computed realm step by step for eventlog::CompareWithLog: each image's
+// digest in the realm's algorithm (one more pass over the payloads; the
+// parameters are filled in after the measurement).
+absl::StatusOr<eventlog::ExpectedRealm> ExpectedRealmOf(
+    const RealmConfig& config) {
+  eventlog::ExpectedRealm x;
+  if (!config.hash_algorithm().has_value()) {
+    return absl::FailedPreconditionError(
+        "--compare-log: the realm has no hash algorithm yet");
+  }
+  const crypto::DigestAlgorithm algorithm =
+      ToDigestAlgorithm(*config.hash_algorithm());
+  auto blob =
+      [&](const Blob& b) -> absl::StatusOr<eventlog::ExpectedRealm::Blob> {
+    absl::StatusOr<crypto::Digest> d = crypto::Digest::Create(algorithm);
+    if (!d.ok()) return d.status();
+    absl::Status read = b.payload.Read(
+        [&](absl::Span<const uint8_t> chunk) { return d->Update(chunk); });
+    if (!read.ok()) return read;
+    absl::StatusOr<std::vector<uint8_t>> digest = d->Finish();
+    if (!digest.ok()) return digest.status();
+    absl::StatusOr<uint64_t> size = b.payload.Size();
+    if (!size.ok()) return size.status();
+    return eventlog::ExpectedRealm::Blob{
+        b.name, b.payload.name(), b.guest_start, *size, *std::move(digest)};
+  };
+  for (const auto& [base, size] : config.ram()) x.ram.push_back({base, size});
+  for (const auto& [addr, b] : config.rim_blobs()) {
+    absl::StatusOr<eventlog::ExpectedRealm::Blob> e = blob(b);
+    if (!e.ok()) return e.status();
+    x.rim_blobs.push_back(*std::move(e));
+  }
+  x.rec = config.rec();
+  for (const MemoryRange& r : config.rim_unmeasured()) {
+    x.unmeasured.push_back({r.base, r.size});
+  }
+  for (const auto& [index, b] : config.rem_blobs()) {
+    absl::StatusOr<eventlog::ExpectedRealm::Blob> e = blob(b);
+    if (!e.ok()) return e.status();
+    x.rem_blobs.emplace_back(index, *std::move(e));
+  }
+  return x;
+}
+
+// The comparison as JSON: the steps with what was computed and logged.
+OJson ComparisonJson(const eventlog::LogComparison& c) {
+  OJson j = OJson::object();
+  j["vmm"] = c.vmm;
+  j["algorithm"] = c.algorithm;
+  j["same"] = !c.first_difference.has_value();
+  j["first_difference"] = c.first_difference.has_value()
+                              ? OJson(*c.first_difference + 1)
+                              : OJson(nullptr);
+  OJson steps = OJson::array();
+  for (const eventlog::StepComparison& s : c.steps) {
+    OJson e = OJson::object();
+    e["step"] = s.step;
+    e["same"] = s.same;
+    e["computed"] = s.expected.empty() ? OJson(nullptr) : OJson(s.expected);
+    e["logged"] = s.logged.empty() ? OJson(nullptr) : OJson(s.logged);
+    e["event"] = s.event.has_value() ? OJson(*s.event) : OJson(nullptr);
+    e["offset"] = s.offset.has_value() ? OJson(*s.offset) : OJson(nullptr);
+    OJson d = OJson::array();
+    for (const std::string& t : s.differences) d.push_back(t);
+    e["differences"] = std::move(d);
+    if (!s.same) e["decided_by"] = s.hint;
+    steps.push_back(std::move(e));
+  }
+  j["steps"] = std::move(steps);
+  return j;
+}
+
 int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
              const CliEnvironment& env, const MeasureOptions& measure,
              std::ostream& out, std::ostream& err,
@@ -935,6 +1055,23 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
   if (absl::Status s = CheckEndorsementOptions(endorse, !a.no_measurements);
       !s.ok()) {
     return Usage(err, s.message());
+  }
+
+  // --compare-log: the VMM event log, read and parsed before any work.
+  std::optional<eventlog::EventLog> compare_log;
+  eventlog::ExpectedRealm expected;
+  if (std::optional<std::string> path = value("compare-log")) {
+    if (a.no_measurements) {
+      return Usage(err,
+                   "--compare-log needs the measurements: not with "
+                   "--no-measurements");
+    }
+    absl::StatusOr<eventlog::EventLog> log = ReadEventLog(*path);
+    if (!log.ok()) {
+      PrintError(err, kStageArgs, log.status());
+      return 1;
+    }
+    compare_log = *std::move(log);
   }
 
   MeasureRequest request;
@@ -999,6 +1136,11 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
     }
     if (a.no_measurements) return absl::OkStatus();
     hook_stage = kStageMeasure;
+    if (compare_log.has_value()) {
+      absl::StatusOr<eventlog::ExpectedRealm> x = ExpectedRealmOf(config);
+      if (!x.ok()) return x.status();
+      expected = *std::move(x);
+    }
     if (endorsements) {
       if (std::optional<std::string> tmpl = value("endorsements-template")) {
         tmpl_name = *tmpl;
@@ -1084,6 +1226,25 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
   }
   std::string report;
   if (a.json) report = JsonReport(*result);
+  std::optional<eventlog::LogComparison> comparison;
+  if (compare_log.has_value()) {
+    expected.params = result->parameters;
+    absl::StatusOr<eventlog::LogComparison> c =
+        eventlog::CompareWithLog(*compare_log, expected);
+    if (!c.ok()) {
+      PrintError(
+          err, kStageMeasure,
+          absl::Status(c.status().code(),
+                       absl::StrCat("--compare-log ", *value("compare-log"),
+                                    ": ", c.status().message())));
+      return 1;
+    }
+    comparison = *std::move(c);
+  }
+  // --compare-log: 3 when a step differs (after everything else was done).
+  const int status =
+      comparison.has_value() && comparison->first_difference.has_value() ? 3
+                                                                         : 0;
   // Everything succeeded: commit the outputs, then print.
   if (!commit(kStageMeasure)) return 1;
   for (const EndorsementFile& f : *cbor_files) {
@@ -1109,10 +1270,18 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
         report = base::JsonText(doc, 2) + "\n";
       }
     }
+    if (comparison.has_value()) {
+      OJson doc = OJson::parse(report, nullptr, /*allow_exceptions=*/false);
+      if (doc.is_object()) {
+        doc["log_comparison"] = ComparisonJson(*comparison);
+        report = base::JsonText(doc, 2) + "\n";
+      }
+    }
     out << report;
-    return 0;
+    return status;
   }
-  if (endorsements) return 0;
+  if (comparison.has_value()) out << eventlog::ComparisonToText(*comparison);
+  if (endorsements) return status;
   auto enc = [&](const Measurement& v) {
     return a.print_b64 ? ToBase64(v) : ToHex(v);
   };
@@ -1120,7 +1289,7 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
   for (int i = 0; i < 4; ++i)
     out << "REM" << i << ": " << enc(m.rem[i]) << "\n";
   out.flush();
-  return 0;
+  return status;
 }
 
 // A sweep: each shape runs the single-shape flow into a buffer, so every
@@ -1131,10 +1300,11 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
              std::ostream& err) {
   // One DTB or one JSON template per run can not hold several shapes; the
   // CBOR outputs can (one CoMID with a reference triple per shape).
-  if (a.values.count("output-dtb") || a.values.count("endorsements-output")) {
+  if (a.values.count("output-dtb") || a.values.count("endorsements-output") ||
+      a.values.count("compare-log")) {
     return Usage(err,
-                 "--sweep/--sweep-shape can not be combined with --output-dtb "
-                 "or --endorsements-output");
+                 "--sweep/--sweep-shape can not be combined with --output-dtb, "
+                 "--endorsements-output or --compare-log");
   }
   absl::StatusOr<std::vector<SweepShape>> shapes =
       ExpandSweep(a.sweep_axes, a.sweep_shapes, a.vmm_args);

@@ -108,7 +108,14 @@ bool IsCcaTag(const Event& e) {
          std::holds_alternative<RecCreateTag>(e.payload);
 }
 
-absl::StatusOr<measure::RealmCreateParams> ToParams(
+bool IsHex(absl::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return absl::ascii_isxdigit(c); });
+}
+
+}  // namespace
+
+measure::RealmCreateParams RealmCreateParamsOf(
     const RealmCreateTag& t, measure::RmmVersion rmm_version) {
   measure::RealmCreateParams p;
   p.rmm_version = rmm_version;
@@ -127,13 +134,6 @@ absl::StatusOr<measure::RealmCreateParams> ToParams(
   p.lpa2 = t.flags & RealmCreateTag::kFlagLpa2;  // K2
   return p;
 }
-
-bool IsHex(absl::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return absl::ascii_isxdigit(c); });
-}
-
-}  // namespace
 
 const char* RegisterName(Register r) {
   switch (r) {
@@ -508,8 +508,8 @@ absl::Status Replayer::ReplayEvent(const Event& e, const ReplayOptions& options,
   // CCA tags act on the RIM whatever their index (§C.3).
   if (const auto* t = std::get_if<RealmCreateTag>(&e.payload)) {
     entry.reg = Register::kRim;
-    BASE_ASSIGN_OR_RETURN(measure::RealmCreateParams p,
-                          ToParams(*t, options.rmm_version));
+    const measure::RealmCreateParams p =
+        RealmCreateParamsOf(*t, options.rmm_version);
     if (options.realm_hash_algorithm.has_value() &&
         *options.realm_hash_algorithm != p.hash_algorithm) {
       return EventError(

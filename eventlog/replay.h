@@ -53,6 +53,11 @@ enum class LogSource {
   kFirmware,  // CC event log (EDK2 CCEL): REMs only, MR-index semantics
 };
 
+// The REALM_CREATE parameters a tag records (§C.3: counts - 1, SVE VL in
+// 128-bit units - 1, RmiHashAlgorithm); LPA2 from the flags (K2).
+measure::RealmCreateParams RealmCreateParamsOf(const RealmCreateTag& tag,
+                                               measure::RmmVersion rmm_version);
+
 enum class Register { kNone = -1, kRim = 0, kRem0, kRem1, kRem2, kRem3 };
 const char* RegisterName(Register r);  // "RIM", "REM0", ..., "-"
 

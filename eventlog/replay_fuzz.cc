@@ -1,12 +1,14 @@
 // libFuzzer entry point: Parse() then, if it succeeded, Replay() against the
 // spec-eventlog §J.4 image catalogue, with a DTB synthesiser, in fatal and
 // non-fatal mode and with both index semantics, for RMM 1.0 and RMM 2.0
-// realms.
+// realms; then CompareWithLog against a small realm of each algorithm
+// (`realm-measurements --compare-log`).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "eventlog/compare.h"
 #include "eventlog/parser.h"
 #include "eventlog/replay.h"
 
@@ -69,6 +71,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fw.source = LogSource::kFirmware;
     (void)r.Replay(*log, fw);
     (void)r.FormatReport();
+  }
+  for (auto alg : {realm_measurements::measure::HashAlgorithm::kSha256,
+                   realm_measurements::measure::HashAlgorithm::kSha384,
+                   realm_measurements::measure::HashAlgorithm::kSha512}) {
+    el::ExpectedRealm x;
+    x.params.hash_algorithm = alg;
+    x.params.ipa_bits = 41;
+    x.ram = {{0x40000000, 0x40000000}};
+    x.rim_blobs = {{"dtb", "DTB", 0x40000000, 2052, std::vector<uint8_t>(32)}};
+    x.rec = realm_measurements::measure::RecParams{};
+    x.rem_blobs = {{2, {"kernel", "k", 0, 14, std::vector<uint8_t>(64)}}};
+    absl::StatusOr<el::LogComparison> c = el::CompareWithLog(*log, x);
+    if (c.ok()) (void)el::ComparisonToText(*c);
   }
   return 0;
 }
