@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/types/span.h"
 #include "base/hex.h"
 #include "eventlog/replay.h"
 
@@ -45,18 +46,6 @@ std::string Short(const std::string& hex) {
   return hex.size() > 16 ? hex.substr(0, 16) + "..." : hex;
 }
 
-TpmAlgorithm TpmOf(HashAlgorithm a) {
-  switch (a) {
-    case HashAlgorithm::kSha384:
-      return TpmAlgorithm::kSha384;
-    case HashAlgorithm::kSha512:
-      return TpmAlgorithm::kSha512;
-    case HashAlgorithm::kSha256:
-      break;
-  }
-  return TpmAlgorithm::kSha256;
-}
-
 std::vector<std::pair<std::string, std::string>> ParamFields(
     const measure::RealmCreateParams& p) {
   return {{"hash algorithm", measure::HashAlgorithmName(p.hash_algorithm)},
@@ -77,6 +66,20 @@ std::string ParamSummary(const measure::RealmCreateParams& p) {
       p.sve_vl == 0 ? std::string("off") : absl::StrCat(p.sve_vl), ", PMU ",
       p.pmu ? absl::StrCat(p.pmu_num_ctrs, " counters") : std::string("off"),
       ", LPA2 ", p.lpa2 ? "on" : "off");
+}
+
+Side RangeSide(const std::string& step, uint64_t base, uint64_t size) {
+  return Side{step, Range(base, size), {{"range", Range(base, size)}}};
+}
+
+Side RecSide(uint64_t flags, uint64_t pc, absl::Span<const uint64_t> gprs) {
+  std::vector<std::string> x;
+  for (uint64_t g : gprs) x.push_back(Hex(g));
+  return Side{"REC_CREATE",
+              absl::StrCat("pc ", Hex(pc), ", x0 ", Hex(gprs[0])),
+              {{"flags", Hex(flags)},
+               {"pc", Hex(pc)},
+               {"x0-x7", absl::StrJoin(x, " ")}}};
 }
 
 Side DataSide(const std::string& name, uint64_t ipa, uint64_t size,
@@ -103,10 +106,7 @@ std::vector<Side> ComputedSteps(const ExpectedRealm& x,
       "measurement options";
   out.push_back(std::move(create));
   for (const ExpectedRealm::Range& r : x.ram) {
-    Side s;
-    s.step = "INIT_RIPAS";
-    s.summary = Range(r.base, r.size);
-    s.fields = {{"range", Range(r.base, r.size)}};
+    Side s = RangeSide("INIT_RIPAS", r.base, r.size);
     s.hint = "the guest RAM: the VMM's memory size and base (-m)";
     out.push_back(std::move(s));
   }
@@ -121,25 +121,14 @@ std::vector<Side> ComputedSteps(const ExpectedRealm& x,
     out.push_back(std::move(s));
   }
   if (x.rec.has_value()) {
-    Side s;
-    s.step = "REC_CREATE";
-    std::vector<std::string> gprs;
-    for (uint64_t g : x.rec->gprs) gprs.push_back(Hex(g));
-    s.summary =
-        absl::StrCat("pc ", Hex(x.rec->pc), ", x0 ", Hex(x.rec->gprs[0]));
-    s.fields = {{"flags", Hex(x.rec->flags)},
-                {"pc", Hex(x.rec->pc)},
-                {"x0-x7", absl::StrJoin(gprs, " ")}};
+    Side s = RecSide(x.rec->flags, x.rec->pc, x.rec->gprs);
     s.hint =
         "the boot vCPU's entry: kernel or firmware boot, and the DTB "
         "address in x0";
     out.push_back(std::move(s));
   }
   for (const ExpectedRealm::Range& r : x.unmeasured) {
-    Side s;
-    s.step = "DATA unmeasured";
-    s.summary = Range(r.base, r.size);
-    s.fields = {{"range", Range(r.base, r.size)}};
+    Side s = RangeSide("DATA unmeasured", r.base, r.size);
     s.hint = "the VMM's measurement log region (QEMU measurement-log=on)";
     out.push_back(std::move(s));
   }
@@ -198,31 +187,21 @@ Logged LoggedSteps(const EventLog& log, const measure::RealmCreateParams& x,
       continue;
     }
     if (const auto* t = std::get_if<InitRipasTag>(&e.payload)) {
-      add(rim, Side{"INIT_RIPAS",
-                    Range(t->base, t->size),
-                    {{"range", Range(t->base, t->size)}}});
+      add(rim, RangeSide("INIT_RIPAS", t->base, t->size));
       continue;
     }
     if (const auto* t = std::get_if<RecCreateTag>(&e.payload)) {
-      std::vector<std::string> gprs;
-      for (uint64_t g : t->gprs) gprs.push_back(Hex(g));
-      add(rim, Side{"REC_CREATE",
-                    absl::StrCat("pc ", Hex(t->pc), ", x0 ", Hex(t->gprs[0])),
-                    {{"flags", Hex(t->flags)},
-                     {"pc", Hex(t->pc)},
-                     {"x0-x7", absl::StrJoin(gprs, " ")}}});
+      add(rim, RecSide(t->flags, t->pc, t->gprs));
       continue;
     }
     absl::StatusOr<Register> reg = MapIndex(e.pcr_index, IndexSemantics::kPcr);
     if (!reg.ok() || *reg == Register::kNone) continue;
-    const Digest* d = e.FindDigest(TpmOf(x.hash_algorithm));
+    const Digest* d = e.FindDigest(RealmTpmAlgorithm(x.hash_algorithm));
     const auto* blob = std::get_if<FirmwareBlob2>(&e.payload);
     if (*reg == Register::kRim) {
       if (blob == nullptr) continue;  // replay refuses these; not a step
       if (e.digests.empty()) {
-        add(unmeasured, Side{"DATA unmeasured",
-                             Range(blob->base, blob->length),
-                             {{"range", Range(blob->base, blob->length)}}});
+        add(unmeasured, RangeSide("DATA unmeasured", blob->base, blob->length));
       } else {
         add(rim,
             DataSide(BlobName(*blob), blob->base, blob->length,
@@ -251,7 +230,7 @@ Logged LoggedSteps(const EventLog& log, const measure::RealmCreateParams& x,
 absl::StatusOr<LogComparison> CompareWithLog(const EventLog& log,
                                              const ExpectedRealm& expected) {
   const measure::RealmCreateParams& x = expected.params;
-  const TpmAlgorithm tpm = TpmOf(x.hash_algorithm);
+  const TpmAlgorithm tpm = RealmTpmAlgorithm(x.hash_algorithm);
   const std::string alg = TpmAlgorithmName(tpm);
   bool has_create = false, has_alg = false;
   for (const Event& e : log.events) {

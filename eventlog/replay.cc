@@ -75,18 +75,6 @@ std::optional<crypto::DigestAlgorithm> CryptoAlgorithm(TpmAlgorithm a) {
   return std::nullopt;
 }
 
-TpmAlgorithm RealmTpmAlgorithm(HashAlgorithm a) {
-  switch (a) {
-    case HashAlgorithm::kSha384:
-      return TpmAlgorithm::kSha384;
-    case HashAlgorithm::kSha512:
-      return TpmAlgorithm::kSha512;
-    case HashAlgorithm::kSha256:
-      break;
-  }
-  return TpmAlgorithm::kSha256;
-}
-
 // How the RMM names the operation that populates DATA granules: RMI 2.0
 // replaced RMI_DATA_CREATE by RMI_RTT_DATA_MAP_INIT, same descriptor
 // (spec-rmm2 §1 row 2).
@@ -133,6 +121,18 @@ measure::RealmCreateParams RealmCreateParamsOf(
   if (p.pmu) p.pmu_num_ctrs = t.pmu_num_ctrs;
   p.lpa2 = t.flags & RealmCreateTag::kFlagLpa2;  // K2
   return p;
+}
+
+TpmAlgorithm RealmTpmAlgorithm(HashAlgorithm a) {
+  switch (a) {
+    case HashAlgorithm::kSha384:
+      return TpmAlgorithm::kSha384;
+    case HashAlgorithm::kSha512:
+      return TpmAlgorithm::kSha512;
+    case HashAlgorithm::kSha256:
+      break;
+  }
+  return TpmAlgorithm::kSha256;
 }
 
 const char* RegisterName(Register r) {

@@ -58,6 +58,10 @@ enum class LogSource {
 measure::RealmCreateParams RealmCreateParamsOf(const RealmCreateTag& tag,
                                                measure::RmmVersion rmm_version);
 
+// The TPM_ALG_ID of a realm's hash algorithm (the log bank its digests are
+// in).
+TpmAlgorithm RealmTpmAlgorithm(measure::HashAlgorithm algorithm);
+
 enum class Register { kNone = -1, kRim = 0, kRem0, kRem1, kRem2, kRem3 };
 const char* RegisterName(Register r);  // "RIM", "REM0", ..., "-"
 
