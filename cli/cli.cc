@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -154,6 +156,7 @@ constexpr OptSpec kOptions[] = {
     {"rmm-version", 0, Kind::kValue, "RMM_VERSION"},
     {"format", 0, Kind::kValue, "FORMAT"},
     {"compare-log", 0, Kind::kValue, "LOG"},
+    {"find-rim", 0, Kind::kValue, "RIM"},
     {"sweep", 0, Kind::kRepeated, "KEY=V1,V2,..."},
     {"sweep-shape", 0, Kind::kRepeated, "KEY=V,KEY=V,..."},
     {"threads", 0, Kind::kValue, "THREADS"},
@@ -831,6 +834,17 @@ Options:
           document's "log_comparison" member. Exit status 3 when a step
           differs. The log must carry digests of the realm's hash
           algorithm; at most 1 MiB. Not with a sweep
+      --find-rim <RIM>
+          Without an event log: find which single change of a host
+          capability (--ipa-bits, --num-bps, --num-wps, --sve-vl, --pmu,
+          --pmu-num-ctrs, --lpa2) or of --rmm-version turns the computed RIM
+          into RIM, the one a token carries (hex: 64, 96 or 128 digits, or
+          the 64-byte buffer as printed). Tries every other value of each,
+          one at a time, on top of the command line's options (payload
+          digests computed once), and prints "match: <options>" for each
+          that gives RIM (--format json: one document with "result"
+          found, same, none or algorithm, "matches", "tried"); exit status
+          3 when none does. Not with outputs, --compare-log or a sweep
       --sweep <KEY=V1,V2,...>
           Measure many VM shapes in one run (repeatable). Each KEY is a
           placeholder written {KEY} in the VMM arguments; the shapes are the
@@ -914,7 +928,8 @@ Exit status:
      to compute measurements"
   2  a command-line syntax error ("error: ..." and a usage line)
   3  --compare-log: a step of the log differs from the computed one (the
-     report and the measurements are on stdout)
+     report and the measurements are on stdout); --find-rim: no single
+     change gives the RIM
 
 Environment:
   BUILD_WORKING_DIRECTORY  relative paths resolve against it (bazel run)
@@ -934,6 +949,39 @@ namespace {
 // the printed measurements and the output files. In a sweep, `collected`
 // receives the measurements and the CBOR outputs are left to the sweep (one
 // CoRIM for all shapes).
+// The measurement request of a command line: config files restrict, CLI
+// options update (§5.3), then the VMM model and the payload files.
+MeasureRequest RequestOf(const ParsedArgs& a,
+                         const std::vector<std::string>& vmm_args,
+                         const CliEnvironment& env,
+                         const MeasureOptions& measure) {
+  MeasureRequest request;
+  for (const std::string& c : a.configs) {
+    const std::string path = Resolve(env, c);
+    request.host_caps.push_back({path, path, ""});
+  }
+  request.overrides = a.cli_caps;
+  request.hash_algo_option = a.hash_algo;
+  request.vmm_name = a.command;
+  if (auto it = env.models.find(a.command); it != env.models.end()) {
+    request.model = it->second;
+  }
+  request.vmm_args = vmm_args;
+  auto value = [&](const char* name) -> std::optional<std::string> {
+    auto it = a.values.find(name);
+    if (it == a.values.end()) return std::nullopt;
+    return Resolve(env, it->second);
+  };
+  request.inputs.kernel = value("kernel");
+  request.inputs.initrd = value("initrd");
+  request.inputs.firmware = value("firmware");
+  request.inputs.dtb = value("dtb");
+  request.inputs.dtb_template = value("dtb-template");
+  request.no_measurements = a.no_measurements;
+  request.options = measure;
+  return request;
+}
+
 // --compare-log: a VMM event log, as `eventlog` reads it (at most 1 MiB,
 // a regular file).
 absl::StatusOr<eventlog::EventLog> ReadEventLog(const std::string& path) {
@@ -1074,27 +1122,8 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
     compare_log = *std::move(log);
   }
 
-  MeasureRequest request;
-  // Host capabilities: config files restrict, CLI options update (§5.3).
-  for (const std::string& c : a.configs) {
-    const std::string path = Resolve(env, c);
-    request.host_caps.push_back({path, path, ""});
-  }
-  request.overrides = a.cli_caps;
-  request.hash_algo_option = a.hash_algo;
-  request.vmm_name = a.command;
-  if (auto it = env.models.find(a.command); it != env.models.end()) {
-    request.model = it->second;
-  }
-  request.vmm_args = vmm_args;
-  request.inputs.kernel = value("kernel");
-  request.inputs.initrd = value("initrd");
-  request.inputs.firmware = value("firmware");
-  request.inputs.dtb = value("dtb");
-  request.inputs.dtb_template = value("dtb-template");
-  request.no_measurements = a.no_measurements;
+  MeasureRequest request = RequestOf(a, vmm_args, env, measure);
   request.layout_digests = a.json;
-  request.options = measure;
   request.debug = debug;
   request.on_warnings = [&](const std::vector<std::string>& warnings) {
     for (const std::string& w : warnings) err << "WARN " << w << "\n";
@@ -1432,6 +1461,213 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
 
 }  // namespace
 
+// --find-rim: the RIM a token carries, as hex: the significant bytes (64,
+// 96 or 128 digits) or the whole 64-byte buffer the CLI prints.
+absl::StatusOr<std::vector<uint8_t>> ParseRimHex(absl::string_view text) {
+  std::string bytes;
+  if ((text.size() != 64 && text.size() != 96 && text.size() != 128) ||
+      !std::all_of(text.begin(), text.end(),
+                   [](char c) { return absl::ascii_isxdigit(c); })) {
+    return UsageError(absl::StrCat(
+        "invalid value '", text.substr(0, 140),
+        "' for '--find-rim <RIM>': expected 64, 96 or 128 hex digits (the "
+        "token's RIM)"));
+  }
+  bytes = absl::HexStringToBytes(text);
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+}
+
+// One host capability or the RMM version set to another value.
+struct FindRimCandidate {
+  std::string option;  // "--num-bps 4"
+  HostCaps overrides;
+};
+
+// Every other value of one realm parameter, or the other RMM version, on top
+// of the command line's own options.
+std::vector<FindRimCandidate> FindRimCandidates(const HostCaps& base,
+                                                const RealmCreateParams& p,
+                                                RmmVersion rmm) {
+  std::vector<FindRimCandidate> out;
+  auto add = [&](std::string option, auto set) {
+    FindRimCandidate c{std::move(option), base};
+    set(c.overrides);
+    out.push_back(std::move(c));
+  };
+  for (int v = kMinIpaBits; v <= kMaxIpaBits; ++v) {
+    if (v == p.ipa_bits) continue;
+    add(absl::StrCat("--ipa-bits ", v),
+        [v](HostCaps& h) { h.ipa_bits = static_cast<uint8_t>(v); });
+  }
+  for (int v = 0; v <= 64; ++v) {
+    if (v != p.num_bps && measure::ValidateNumBps(v).ok()) {
+      add(absl::StrCat("--num-bps ", v),
+          [v](HostCaps& h) { h.num_bps = static_cast<uint8_t>(v); });
+    }
+    if (v != p.num_wps && measure::ValidateNumWps(v).ok()) {
+      add(absl::StrCat("--num-wps ", v),
+          [v](HostCaps& h) { h.num_wps = static_cast<uint8_t>(v); });
+    }
+  }
+  for (int v = 0; v <= 2048; v += 128) {
+    if (v == p.sve_vl || !measure::ValidateSveVl(v).ok()) continue;
+    add(absl::StrCat("--sve-vl ", v),
+        [v](HostCaps& h) { h.sve_vl = static_cast<uint16_t>(v); });
+  }
+  if (p.pmu) add("--pmu false", [](HostCaps& h) { h.pmu = false; });
+  for (int v = 0; v <= 31; ++v) {
+    if ((p.pmu && v == p.pmu_num_ctrs) ||
+        !measure::ValidatePmuNumCtrs(v).ok()) {
+      continue;
+    }
+    add(absl::StrCat("--pmu true --pmu-num-ctrs ", v), [v](HostCaps& h) {
+      h.pmu = true;
+      h.pmu_num_ctrs = static_cast<uint8_t>(v);
+    });
+  }
+  add(absl::StrCat("--lpa2 ", p.lpa2 ? "false" : "true"),
+      [&p](HostCaps& h) { h.lpa2 = !p.lpa2; });
+  const RmmVersion other =
+      rmm == RmmVersion::k1_0 ? RmmVersion::k2_0 : RmmVersion::k1_0;
+  add(absl::StrCat("--rmm-version ", RmmVersionName(other)),
+      [other](HostCaps& h) { h.rmm_version = other; });
+  return out;
+}
+
+// --find-rim RIM: which single change of a host capability or of the RMM
+// version turns the computed RIM into the token's (the parameters a log
+// would show, when no event log is at hand). Payload digests are computed
+// once and shared by every try (DigestCache in `measure`).
+int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
+               const MeasureOptions& measure, std::ostream& out,
+               std::ostream& err) {
+  for (const char* o : {"output-dtb", "endorsements-output", "corim-output",
+                        "comid-output", "compare-log"}) {
+    if (a.values.count(o)) {
+      return Usage(err, absl::StrCat("--find-rim can not be combined with --",
+                                     o, " (it measures many realms)"));
+    }
+  }
+  if (a.no_measurements || !a.sweep_axes.empty() || !a.sweep_shapes.empty()) {
+    return Usage(err,
+                 "--find-rim can not be combined with --no-measurements, "
+                 "--sweep or --sweep-shape");
+  }
+  absl::StatusOr<std::vector<uint8_t>> target =
+      ParseRimHex(a.values.at("find-rim"));
+  if (!target.ok()) return Usage(err, target.status().message());
+
+  MeasureRequest request = RequestOf(a, a.vmm_args, env, measure);
+  request.on_warnings = [&](const std::vector<std::string>& warnings) {
+    for (const std::string& w : warnings) err << "WARN " << w << "\n";
+  };
+  absl::StatusOr<MeasureResult> base = Measure(request);
+  if (!base.ok()) {
+    std::optional<MeasureFailure> failure = MeasureFailureOf(base.status());
+    const bool measuring =
+        failure.has_value() && (failure->stage == MeasureStage::kMeasure ||
+                                failure->stage == MeasureStage::kReport);
+    PrintError(err, measuring ? kStageMeasure : kStageBuild, base.status());
+    return 1;
+  }
+  const Measurements& m = *base->measurements;
+  const size_t n = HashSize(m.hash_algorithm);
+  // The whole buffer: its tail past the algorithm's size must be zero.
+  std::vector<uint8_t> want = *target;
+  if (want.size() == 64 && n < 64 &&
+      std::all_of(want.begin() + n, want.end(),
+                  [](uint8_t b) { return b == 0; })) {
+    want.resize(n);
+  }
+  auto sig = [n](const Measurement& v) {
+    return std::vector<uint8_t>(v.begin(), v.begin() + n);
+  };
+  auto hex = [](const std::vector<uint8_t>& v) {
+    return absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
+  };
+  // What was found, then printed as text or JSON.
+  std::vector<std::string> matches;
+  size_t tried = 0, refused = 0;
+  std::string verdict;  // "algorithm", "same", "found", "none"
+  if (want.size() != n) {
+    verdict = "algorithm";
+  } else if (want == sig(m.rim)) {
+    verdict = "same";
+  } else {
+    // Each candidate realm once: the model may lower an override back to
+    // what the command line gives (a VMM without SVE, ...).
+    auto key = [](const MeasureResult& r) {
+      const RealmCreateParams& q = r.parameters;
+      return absl::StrCat(q.ipa_bits, "/", q.num_bps, "/", q.num_wps, "/",
+                          q.sve_vl, "/", q.pmu, "/", q.pmu_num_ctrs, "/",
+                          q.lpa2, "/",
+                          RmmVersionName(r.measurements->rmm_version));
+    };
+    std::set<std::string> seen = {key(*base)};
+    for (const FindRimCandidate& c :
+         FindRimCandidates(a.cli_caps, base->parameters, m.rmm_version)) {
+      MeasureRequest r = RequestOf(a, a.vmm_args, env, measure);
+      r.overrides = c.overrides;
+      absl::StatusOr<MeasureResult> got = Measure(r);
+      if (!got.ok()) {
+        ++refused;
+        continue;
+      }
+      if (!seen.insert(key(*got)).second) continue;
+      ++tried;
+      if (sig(got->measurements->rim) == want) matches.push_back(c.option);
+    }
+    verdict = matches.empty() ? "none" : "found";
+  }
+  const int status = verdict == "found" || verdict == "same" ? 0 : 3;
+
+  if (a.json) {
+    OJson doc = OJson::object();
+    doc["hash_algorithm"] = HashAlgorithmName(m.hash_algorithm);
+    doc["rmm_version"] = RmmVersionName(m.rmm_version);
+    doc["computed_rim"] = hex(sig(m.rim));
+    doc["token_rim"] = hex(want);
+    doc["result"] = verdict;
+    OJson list = OJson::array();
+    for (const std::string& o : matches) list.push_back(o);
+    doc["matches"] = std::move(list);
+    doc["tried"] = tried;
+    doc["refused"] = refused;
+    out << base::JsonText(doc, 2) << "\n";
+    return status;
+  }
+  out << "computed RIM: " << hex(sig(m.rim)) << " ("
+      << HashAlgorithmName(m.hash_algorithm) << ", RMM "
+      << RmmVersionName(m.rmm_version) << ")\n"
+      << "token RIM:    " << hex(want) << "\n";
+  if (verdict == "algorithm") {
+    out << "the token's RIM has " << want.size()
+        << " significant bytes; the VMM arguments select "
+        << HashAlgorithmName(m.hash_algorithm) << " (" << n
+        << "): check the VMM's measurement algorithm option\n";
+    return status;
+  }
+  if (verdict == "same") {
+    out << "the command line already gives this RIM\n";
+    return status;
+  }
+  for (const std::string& option : matches) {
+    out << "match: " << option << "\n";
+  }
+  out << "tried " << tried << " other realms, each with one host capability "
+      << "or the RMM version changed";
+  if (refused > 0) out << " (" << refused << " settings refused)";
+  out << "\n";
+  if (verdict == "none") {
+    out << "no single change of a host capability or of the RMM version "
+           "gives the token's RIM: the difference is in the payload images, "
+           "the VMM arguments (memory, vCPUs, devices, boot mode) or the "
+           "DTB; with the VMM's event log, --compare-log shows the step\n";
+  }
+  return status;
+}
+
 int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
            std::ostream& out, std::ostream& err) {
   if (args.empty()) {
@@ -1478,10 +1714,14 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
   GranuleHasher hasher(hasher_options);
   MeasureOptions measure;
   measure.hasher = &hasher;
+  DigestCache cache;
+  if (a.values.count("find-rim")) {
+    measure.cache = &cache;
+    return RunFindRim(a, env, measure, out, err);
+  }
   if (a.sweep_axes.empty() && a.sweep_shapes.empty()) {
     return RunShape(a, a.vmm_args, env, measure, out, err);
   }
-  DigestCache cache;
   measure.cache = &cache;
   return RunSweep(a, env, measure, out, err);
 }

@@ -1,9 +1,13 @@
-// realm-measurements --compare-log (eventlog/compare.h) end to end: the
-// golden case qemu-bios-measurement-log against the log QEMU would write for
-// it (testdata/eventlog/README.md). Oracles: the golden case's RIM and DTB
-// size (recorded from the reference tool), the log's own fields as
+// The mismatch diagnoses of realm-measurements, end to end.
+// --compare-log (eventlog/compare.h): the golden case
+// qemu-bios-measurement-log against the log QEMU would write for it
+// (testdata/eventlog/README.md). Oracles: the golden case's RIM and DTB size
+// (recorded from the reference tool), the log's own fields as
 // testdata/eventlog/README.md lists them, and which step a changed option
 // must move (the RAM size, the vCPU count in the DTB).
+// --find-rim: RIMs of other realms recorded elsewhere: spec-core A.5 (the
+// reference tool's tests: PMU counters) and TF-RMM 2.0's values of the RMM
+// 2.0 golden sample.
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,11 +50,12 @@ struct Golden {
   size_t dtb_size = 0;
 };
 
-Golden LoadGolden() {
+Golden LoadGolden(const std::string& id = "qemu-bios-measurement-log",
+                  const std::string& file = "cases-public.json") {
   nlohmann::json corpus =
-      nlohmann::json::parse(ReadText("testdata/golden/cases-public.json"));
+      nlohmann::json::parse(ReadText("testdata/golden/" + file));
   for (const nlohmann::json& c : corpus["cases"]) {
-    if (c["id"] != "qemu-bios-measurement-log") continue;
+    if (c["id"] != id) continue;
     Golden g;
     const std::vector<std::string> argv = c["argv"];
     for (size_t i = 0; i < argv.size(); ++i) {
@@ -61,10 +66,10 @@ Golden LoadGolden() {
       g.argv.push_back(argv[i]);
     }
     g.rim = c["expected_stdout"].get<std::string>().substr(5, 128);
-    g.dtb_size = c["expected_dtb_size"];
+    g.dtb_size = c.value("expected_dtb_size", 0);
     return g;
   }
-  ADD_FAILURE() << "no golden case qemu-bios-measurement-log";
+  ADD_FAILURE() << "no golden case " << id;
   return {};
 }
 
@@ -208,6 +213,103 @@ TEST(CompareLog, BadLogsAreOneLineErrors) {
   EXPECT_TRUE(absl::StrContains(
       r.err, "t2-qemu-sha256.bin: event log: expected sha512 digests"))
       << r.err;
+}
+
+// spec-core A.5 #8 and #10: QEMU with -cpu pmu=on (the host's 6 counters)
+// and with num-pmu-counters=2; the second RIM is the first's command line
+// with the host's counters lowered to 2.
+constexpr char kA5Pmu6[] =
+    "8120ef921a987a3f8b9d4bb5e40f8489e2b4fc69c5e1b17b1a9b040884a1211d99b2bddc"
+    "3fddcc99ec99f4244743fe3dcd3d9020583b47f7b66a2ec66bb897b9";
+constexpr char kA5Pmu2[] =
+    "ef4e6f78ea9630f66146b33a405a07b669ef94dd9aca6935d4fd23fea32f98f964241a2f"
+    "9a9c20c9fcd74e20031c51c4beb8e577873e0348e891ee2d727e2807";
+
+RunResult RunA5(std::vector<std::string> extra) {
+  for (const char* a : {"--num-wps", "6", "--num-bps", "6", "--ipa-bits", "52",
+                        "--pmu-num-ctrs", "6", "qemu", "-cpu", "pmu=on"}) {
+    extra.push_back(a);
+  }
+  Golden g;  // no golden argv: spec-core A.5's own
+  return RunCase(g, std::move(extra));
+}
+
+TEST(FindRim, OneHostCapabilityExplainsTheDifference) {
+  RunResult r = RunA5({});
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_TRUE(absl::StrContains(r.out, absl::StrCat("RIM: ", kA5Pmu6)));
+  r = RunA5({"--find-rim", kA5Pmu2});
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_TRUE(absl::StartsWith(
+      r.out, absl::StrCat("computed RIM: ", kA5Pmu6, " (sha512, RMM 1.0)\n",
+                          "token RIM:    ", kA5Pmu2, "\n")))
+      << r.out;
+  EXPECT_TRUE(
+      absl::StrContains(r.out, "\nmatch: --pmu true --pmu-num-ctrs 2\n"));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "\ntried ")) << r.out;
+  // The same as JSON.
+  r = RunA5({"--find-rim", kA5Pmu2, "--format", "json"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  nlohmann::json doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["result"], "found");
+  EXPECT_EQ(doc["computed_rim"], kA5Pmu6);
+  EXPECT_EQ(doc["token_rim"], kA5Pmu2);
+  EXPECT_EQ(doc["matches"],
+            nlohmann::json::array({"--pmu true --pmu-num-ctrs 2"}));
+  EXPECT_GT(doc["tried"].get<int>(), 100);
+  // Its own RIM needs no change.
+  r = RunA5({"--find-rim", kA5Pmu6});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_TRUE(
+      absl::EndsWith(r.out, "the command line already gives this RIM\n"));
+}
+
+TEST(FindRim, TheRmmVersionExplainsTheDifference) {
+  // kvm-min-sha256 under RMM 1.0, and its RIM under TF-RMM 2.0 (the RMM 2.0
+  // sample), given as the 64-byte buffer the CLI prints.
+  const Golden g1 = LoadGolden("kvm-min-sha256");
+  const Golden g2 =
+      LoadGolden("kvm-min-sha256@rmm2", "rmm2/cases-rmm2-public.json");
+  ASSERT_NE(g1.rim, g2.rim);
+  RunResult r = RunCase(g1, {"--find-rim", g2.rim});
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "\nmatch: --rmm-version 2.0\n"))
+      << r.out;
+}
+
+TEST(FindRim, NoSingleChangeIsSaidSo) {
+  // Another realm altogether (A.5 #8 has 128 MiB and no firmware).
+  const Golden g = LoadGolden();
+  RunResult r = RunCase(g, {"--find-rim", kA5Pmu6});
+  EXPECT_EQ(r.status, 3) << r.err << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "match:"));
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "no single change of a host capability or of the RMM version"))
+      << r.out;
+  // A SHA-256 RIM for a SHA-512 realm.
+  r = RunCase(g, {"--find-rim", std::string(64, 'a')});
+  EXPECT_EQ(r.status, 3);
+  EXPECT_TRUE(absl::StrContains(
+      r.out,
+      "the token's RIM has 32 significant bytes; the VMM arguments "
+      "select sha512 (64)"))
+      << r.out;
+}
+
+TEST(FindRim, UsageErrors) {
+  const Golden g = LoadGolden();
+  RunResult r = RunCase(g, {"--find-rim", "xyz"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "expected 64, 96 or 128 hex digits"))
+      << r.err;
+  r = RunCase(g, {"--find-rim", kA5Pmu6, "--output-dtb",
+                  std::string(std::getenv("TEST_TMPDIR")) + "/x.dtb"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(absl::StrContains(
+      r.err, "--find-rim can not be combined with --output-dtb"))
+      << r.err;
+  EXPECT_EQ(r.out, "");
 }
 
 }  // namespace
