@@ -1604,19 +1604,40 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
                           q.lpa2, "/",
                           RmmVersionName(r.measurements->rmm_version));
     };
+    // The tries run like the shapes of a sweep (measure/sweep_runner.h):
+    // concurrently, their RIM chains hashed several at a time; slot 0 is
+    // the run above.
+    const std::vector<FindRimCandidate> candidates =
+        FindRimCandidates(a.cli_caps, base->parameters, m.rmm_version);
+    struct Tried {
+      std::string key;
+      std::vector<uint8_t> rim;
+    };
+    std::vector<std::optional<Tried>> results(candidates.size() + 1);
+    measure::RunRemainingShapes(
+        candidates.size() + 1,
+        measure.hasher != nullptr ? measure.hasher->threads() : 1,
+        m.hash_algorithm, [&](size_t i, ChainBatch* batch) {
+          MeasureRequest r = RequestOf(a, a.vmm_args, env, measure);
+          r.overrides = candidates[i - 1].overrides;
+          r.options.chain_batch = batch;
+          absl::StatusOr<MeasureResult> got = Measure(r);
+          if (got.ok())
+            results[i] = Tried{key(*got), sig(got->measurements->rim)};
+          return true;
+        });
     std::set<std::string> seen = {key(*base)};
-    for (const FindRimCandidate& c :
-         FindRimCandidates(a.cli_caps, base->parameters, m.rmm_version)) {
-      MeasureRequest r = RequestOf(a, a.vmm_args, env, measure);
-      r.overrides = c.overrides;
-      absl::StatusOr<MeasureResult> got = Measure(r);
-      if (!got.ok()) {
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const std::optional<Tried>& got = results[i + 1];
+      if (!got.has_value()) {
         ++refused;
         continue;
       }
-      if (!seen.insert(key(*got)).second) continue;
+      if (!seen.insert(got->key).second) continue;
       ++tried;
-      if (sig(got->measurements->rim) == want) matches.push_back(c.option);
+      if (got->rim == want) {
+        matches.push_back(candidates[i].option);
+      }
     }
     verdict = matches.empty() ? "none" : "found";
   }

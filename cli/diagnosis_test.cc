@@ -248,6 +248,9 @@ TEST(FindRim, OneHostCapabilityExplainsTheDifference) {
       absl::StrContains(r.out, "\nmatch: --pmu true --pmu-num-ctrs 2\n"));
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "\ntried ")) << r.out;
+  // The tries run concurrently; the report does not depend on it.
+  EXPECT_EQ(RunA5({"--threads", "1", "--find-rim", kA5Pmu2}).out, r.out);
+  EXPECT_EQ(RunA5({"--threads", "3", "--find-rim", kA5Pmu2}).out, r.out);
   // The same as JSON.
   r = RunA5({"--find-rim", kA5Pmu2, "--format", "json"});
   EXPECT_EQ(r.status, 0) << r.err;
