@@ -945,10 +945,6 @@ Example:
 
 namespace {
 
-// One VM shape: argv -> MeasureRequest, Measure (measure/measure.h), then
-// the printed measurements and the output files. In a sweep, `collected`
-// receives the measurements and the CBOR outputs are left to the sweep (one
-// CoRIM for all shapes).
 // The measurement request of a command line: config files restrict, CLI
 // options update (§5.3), then the VMM model and the payload files.
 MeasureRequest RequestOf(const ParsedArgs& a,
@@ -1077,6 +1073,11 @@ OJson ComparisonJson(const eventlog::LogComparison& c) {
   return j;
 }
 
+// One VM shape: argv -> MeasureRequest, Measure (measure/measure.h), then
+// the printed measurements and the output files. In a sweep, `collected`
+// receives the measurements and the CBOR outputs are left to the sweep (one
+// CoRIM for all shapes). --compare-log adds its report (exit status 3 when
+// a step differs).
 int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
              const CliEnvironment& env, const MeasureOptions& measure,
              std::ostream& out, std::ostream& err,
@@ -1459,12 +1460,9 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
   return 0;
 }
 
-}  // namespace
-
 // --find-rim: the RIM a token carries, as hex: the significant bytes (64,
 // 96 or 128 digits) or the whole 64-byte buffer the CLI prints.
 absl::StatusOr<std::vector<uint8_t>> ParseRimHex(absl::string_view text) {
-  std::string bytes;
   if ((text.size() != 64 && text.size() != 96 && text.size() != 128) ||
       !std::all_of(text.begin(), text.end(),
                    [](char c) { return absl::ascii_isxdigit(c); })) {
@@ -1473,7 +1471,7 @@ absl::StatusOr<std::vector<uint8_t>> ParseRimHex(absl::string_view text) {
         "' for '--find-rim <RIM>': expected 64, 96 or 128 hex digits (the "
         "token's RIM)"));
   }
-  bytes = absl::HexStringToBytes(text);
+  const std::string bytes = absl::HexStringToBytes(text);
   return std::vector<uint8_t>(bytes.begin(), bytes.end());
 }
 
@@ -1688,6 +1686,8 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
   }
   return status;
 }
+
+}  // namespace
 
 int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
            std::ostream& out, std::ostream& err) {
