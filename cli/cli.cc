@@ -44,7 +44,6 @@
 namespace realm_measurements::cli {
 namespace {
 
-using measure::Blob;
 using measure::BuildEndorsements;
 using measure::ChainBatch;
 using measure::CheckEndorsementOptions;
@@ -78,7 +77,6 @@ using measure::MeasureProgress;
 using measure::MeasureRequest;
 using measure::MeasureResult;
 using measure::MeasureStage;
-using measure::MemoryRange;
 using measure::NamedPath;
 using measure::OutputSet;
 using measure::ParseHashAlgorithm;
@@ -95,7 +93,6 @@ using measure::SweepParams;
 using measure::SweepParamsText;
 using measure::SweepShape;
 using measure::ToBase64;
-using measure::ToDigestAlgorithm;
 using measure::ToHex;
 using measure::UsageError;
 using measure::VmmArgsAskForHelp;
@@ -1001,50 +998,6 @@ absl::StatusOr<eventlog::EventLog> ReadEventLog(const std::string& path) {
   return log;
 }
 
-// The computed realm step by step for eventlog::CompareWithLog: each image's
-// digest in the realm's algorithm (one more pass over the payloads; the
-// parameters are filled in after the measurement).
-absl::StatusOr<eventlog::ExpectedRealm> ExpectedRealmOf(
-    const RealmConfig& config) {
-  eventlog::ExpectedRealm x;
-  if (!config.hash_algorithm().has_value()) {
-    return absl::FailedPreconditionError(
-        "--compare-log: the realm has no hash algorithm yet");
-  }
-  const crypto::DigestAlgorithm algorithm =
-      ToDigestAlgorithm(*config.hash_algorithm());
-  auto blob =
-      [&](const Blob& b) -> absl::StatusOr<eventlog::ExpectedRealm::Blob> {
-    absl::StatusOr<crypto::Digest> d = crypto::Digest::Create(algorithm);
-    if (!d.ok()) return d.status();
-    absl::Status read = b.payload.Read(
-        [&](absl::Span<const uint8_t> chunk) { return d->Update(chunk); });
-    if (!read.ok()) return read;
-    absl::StatusOr<std::vector<uint8_t>> digest = d->Finish();
-    if (!digest.ok()) return digest.status();
-    absl::StatusOr<uint64_t> size = b.payload.Size();
-    if (!size.ok()) return size.status();
-    return eventlog::ExpectedRealm::Blob{
-        b.name, b.payload.name(), b.guest_start, *size, *std::move(digest)};
-  };
-  for (const auto& [base, size] : config.ram()) x.ram.push_back({base, size});
-  for (const auto& [addr, b] : config.rim_blobs()) {
-    absl::StatusOr<eventlog::ExpectedRealm::Blob> e = blob(b);
-    if (!e.ok()) return e.status();
-    x.rim_blobs.push_back(*std::move(e));
-  }
-  x.rec = config.rec();
-  for (const MemoryRange& r : config.rim_unmeasured()) {
-    x.unmeasured.push_back({r.base, r.size});
-  }
-  for (const auto& [index, b] : config.rem_blobs()) {
-    absl::StatusOr<eventlog::ExpectedRealm::Blob> e = blob(b);
-    if (!e.ok()) return e.status();
-    x.rem_blobs.emplace_back(index, *std::move(e));
-  }
-  return x;
-}
-
 // The comparison as JSON: the steps with what was computed and logged.
 OJson ComparisonJson(const eventlog::LogComparison& c) {
   OJson j = OJson::object();
@@ -1167,7 +1120,8 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
     if (a.no_measurements) return absl::OkStatus();
     hook_stage = kStageMeasure;
     if (compare_log.has_value()) {
-      absl::StatusOr<eventlog::ExpectedRealm> x = ExpectedRealmOf(config);
+      absl::StatusOr<eventlog::ExpectedRealm> x =
+          eventlog::ExpectedRealmOf(config);
       if (!x.ok()) return x.status();
       expected = *std::move(x);
     }

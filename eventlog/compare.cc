@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/span.h"
+#include "base/crypto.h"
 #include "base/hex.h"
 #include "eventlog/replay.h"
 
@@ -226,6 +227,51 @@ Logged LoggedSteps(const EventLog& log, const measure::RealmCreateParams& x,
 }
 
 }  // namespace
+
+absl::StatusOr<ExpectedRealm> ExpectedRealmOf(
+    const measure::RealmConfig& config, const measure::CancelCheck& cancel) {
+  ExpectedRealm x;
+  if (!config.hash_algorithm().has_value()) {
+    return absl::FailedPreconditionError(
+        "compare with an event log: the realm has no hash algorithm yet");
+  }
+  const crypto::DigestAlgorithm algorithm =
+      measure::ToDigestAlgorithm(*config.hash_algorithm());
+  auto blob =
+      [&](const measure::Blob& b) -> absl::StatusOr<ExpectedRealm::Blob> {
+    absl::StatusOr<crypto::Digest> d = crypto::Digest::Create(algorithm);
+    if (!d.ok()) return d.status();
+    absl::Status read = b.payload.Read([&](absl::Span<const uint8_t> chunk) {
+      if (absl::Status stop = measure::PollCancel(cancel); !stop.ok()) {
+        return stop;
+      }
+      return d->Update(chunk);
+    });
+    if (!read.ok()) return read;
+    absl::StatusOr<std::vector<uint8_t>> digest = d->Finish();
+    if (!digest.ok()) return digest.status();
+    absl::StatusOr<uint64_t> size = b.payload.Size();
+    if (!size.ok()) return size.status();
+    return ExpectedRealm::Blob{b.name, b.payload.name(), b.guest_start, *size,
+                               *std::move(digest)};
+  };
+  for (const auto& [base, size] : config.ram()) x.ram.push_back({base, size});
+  for (const auto& [addr, b] : config.rim_blobs()) {
+    absl::StatusOr<ExpectedRealm::Blob> e = blob(b);
+    if (!e.ok()) return e.status();
+    x.rim_blobs.push_back(*std::move(e));
+  }
+  x.rec = config.rec();
+  for (const measure::MemoryRange& r : config.rim_unmeasured()) {
+    x.unmeasured.push_back({r.base, r.size});
+  }
+  for (const auto& [index, b] : config.rem_blobs()) {
+    absl::StatusOr<ExpectedRealm::Blob> e = blob(b);
+    if (!e.ok()) return e.status();
+    x.rem_blobs.emplace_back(index, *std::move(e));
+  }
+  return x;
+}
 
 absl::StatusOr<LogComparison> CompareWithLog(const EventLog& log,
                                              const ExpectedRealm& expected) {

@@ -4,8 +4,9 @@
 // --compare-log`). Steps are compared in order: REALM_CREATE parameters,
 // INIT_RIPAS ranges, measured DATA (address, length, digest), REC_CREATE,
 // unmeasured DATA, then REM extensions. VM VERSION is shown, and its RAM
-// size compared. Nothing here hashes: the caller gives the digests of its
-// images in the realm's algorithm.
+// size compared. ExpectedRealmOf gives the computed side from the realm the
+// VMM model built (the CLI's --compare-log, gRPC ComputeMeasurements
+// compare_log).
 #ifndef REALM_MEASUREMENTS_EVENTLOG_COMPARE_H_
 #define REALM_MEASUREMENTS_EVENTLOG_COMPARE_H_
 
@@ -16,8 +17,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/cancellation.h"
 #include "eventlog/parser.h"
 #include "measure/engine.h"
+#include "measure/realm_config.h"
 
 namespace realm_measurements::eventlog {
 
@@ -41,6 +44,16 @@ struct ExpectedRealm {
   std::vector<Range> unmeasured;                // unmeasured DATA, by address
   std::vector<std::pair<int, Blob>> rem_blobs;  // REM index, image
 };
+
+// The steps of a built (validated) realm: RAM ranges, images by address
+// with their digest in the realm's algorithm (each image is read once more,
+// polling `cancel` between 1 MiB chunks), the REC, unmeasured ranges, REM
+// images. `params` is left for the caller (the resolved REALM_CREATE
+// parameters of the measurement). kFailedPrecondition when the realm has no
+// hash algorithm yet.
+absl::StatusOr<ExpectedRealm> ExpectedRealmOf(
+    const measure::RealmConfig& config,
+    const measure::CancelCheck& cancel = nullptr);
 
 struct StepComparison {
   std::string step;             // "REALM_CREATE", "INIT_RIPAS", "DATA dtb", ...

@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "base/crypto.h"
+#include "eventlog/compare.h"
+#include "eventlog/parser.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "grpc/internal/convert.h"
 #include "grpc/internal/handler_support.h"
@@ -116,6 +118,21 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
                                 request->host_caps_toml_size()));
   }
 
+  // compare_log: parsed before any work, with the CLI's limits.
+  std::optional<eventlog::EventLog> compare_log;
+  if (!request->compare_log().empty()) {
+    eventlog::ParseOptions limits;
+    if (request->compare_log().size() > limits.max_log_size) {
+      return Invalid(absl::StrCat("compare_log: expected at most ",
+                                  limits.max_log_size, " bytes, found ",
+                                  request->compare_log().size()));
+    }
+    absl::StatusOr<eventlog::EventLog> log =
+        eventlog::Parse(Span(request->compare_log()), limits);
+    if (!log.ok()) return ToGrpc(log.status(), "compare_log");
+    compare_log = *std::move(log);
+  }
+
   // Host capabilities: configs restrict, overrides update (spec-core §5.3).
   for (int i = 0; i < request->host_caps_toml_size(); ++i) {
     m.host_caps.push_back({absl::StrCat("host_caps_toml[", i, "]"),
@@ -217,6 +234,18 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   m.options.cache = digest_cache_.get();
   m.options.cancel = CallCancel(context);
   m.layout_digests = true;
+  // compare_log: the computed side, each image hashed once more with the
+  // realm's algorithm (stopped like the rest on cancellation).
+  eventlog::ExpectedRealm expected;
+  if (compare_log.has_value()) {
+    m.after_build = [&](const measure::RealmConfig& config) -> absl::Status {
+      absl::StatusOr<eventlog::ExpectedRealm> x =
+          eventlog::ExpectedRealmOf(config, m.options.cancel);
+      if (!x.ok()) return x.status();
+      expected = *std::move(x);
+      return absl::OkStatus();
+    };
+  }
 
   absl::StatusOr<measure::MeasureResult> result = measure::Measure(m);
   if (!result.ok()) {
@@ -296,6 +325,42 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     response->set_dtb(Bytes(*result->dtb));
   }
   for (const std::string& w : result->warnings) response->add_warnings(w);
+  if (compare_log.has_value()) {
+    expected.params = result->parameters;
+    // Hints name the image's source: a payload by digest, not its path.
+    auto name = [&](std::string& source) {
+      for (const auto& [path, scrubbed] : scrub) {
+        if (source == path) source = scrubbed;
+      }
+    };
+    for (eventlog::ExpectedRealm::Blob& b : expected.rim_blobs) name(b.source);
+    for (auto& [rem, b] : expected.rem_blobs) name(b.source);
+    absl::StatusOr<eventlog::LogComparison> c =
+        eventlog::CompareWithLog(*compare_log, expected);
+    if (!c.ok()) return ToGrpc(c.status(), "compare_log");
+    v1::LogComparison* out = response->mutable_log_comparison();
+    out->set_vmm(c->vmm);
+    out->set_algorithm(c->algorithm);
+    out->set_same(!c->first_difference.has_value());
+    if (c->first_difference.has_value()) {
+      out->set_first_difference(
+          static_cast<uint32_t>(*c->first_difference + 1));
+    }
+    for (const eventlog::StepComparison& step : c->steps) {
+      v1::LogComparisonStep* st = out->add_steps();
+      st->set_step(step.step);
+      st->set_same(step.same);
+      st->set_computed(step.expected);
+      st->set_logged(step.logged);
+      if (step.event.has_value()) {
+        st->set_has_event(true);
+        st->set_event(*step.event);
+        st->set_offset(*step.offset);
+      }
+      for (const std::string& d : step.differences) st->add_differences(d);
+      st->set_decided_by(step.hint);
+    }
+  }
   return ::grpc::Status::OK;
 }
 
@@ -303,6 +368,11 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     ::grpc::ServerContext* context, const v1::SweepMeasurementsRequest* request,
     v1::SweepMeasurementsResponse* response) {
   if (::grpc::Status e = CheckRequest(*request); !e.ok()) return e;
+  if (!request->base().compare_log().empty()) {
+    return Invalid(
+        "base.compare_log: expected empty: a log records one realm, a sweep "
+        "measures many (ComputeMeasurements compares one)");
+  }
   if (request->base().vmm_args_size() > kMaxVmmArgs) {
     return Invalid(absl::StrCat("base.vmm_args: expected at most ", kMaxVmmArgs,
                                 " arguments, found ",
