@@ -44,6 +44,9 @@ def main():
             b"\x01" + v(1, 1) + b"".join(s(2, a) for a in kvm) + overrides,
         "compute-qemu.bin": b"\x01" + v(1, 2) + b"".join(s(2, a) for a in qemu),
         "compute-unknown-vmm.bin": b"\x01" + v(1, 99),
+        "compute-compare-log.bin":
+            b"\x01" + v(1, 1) + b"".join(s(2, a) for a in kvm) + overrides
+            + s(11, evlog),
         "replay-t2.bin": b"\x02" + s(1, evlog) + v(3, 1),
         "replay-source-99.bin": b"\x02" + v(3, 99),
         "export-inline.bin":
