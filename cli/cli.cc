@@ -832,16 +832,18 @@ Options:
           differs. The log must carry digests of the realm's hash
           algorithm; at most 1 MiB. Not with a sweep
       --find-rim <RIM>
-          Without an event log: find which single change of a host
-          capability (--ipa-bits, --num-bps, --num-wps, --sve-vl, --pmu,
-          --pmu-num-ctrs, --lpa2) or of --rmm-version turns the computed RIM
-          into RIM, the one a token carries (hex: 64, 96 or 128 digits, or
-          the 64-byte buffer as printed). Tries every other value of each,
-          one at a time, on top of the command line's options (payload
-          digests computed once), and prints "match: <options>" for each
-          that gives RIM (--format json: one document with "result"
-          found, same, none or algorithm, "matches", "tried"); exit status
-          3 when none does. Not with outputs, --compare-log or a sweep
+          Without an event log: find what turns the computed RIM into RIM,
+          the one a token carries (hex: 64, 96 or 128 digits, or the
+          64-byte buffer as printed). Alone, it tries every other value of
+          each host capability (--ipa-bits, --num-bps, --num-wps, --sve-vl,
+          --pmu, --pmu-num-ctrs, --lpa2) and the other --rmm-version, one at
+          a time on top of the command line's options, and prints "match:
+          <options>" for each that gives RIM. With --sweep/--sweep-shape it
+          measures the shapes instead and prints "match: shape i/n: KEY=V
+          ..." for each shape whose RIM it is. Payload digests are computed
+          once. --format json: one document with "result" (found, same,
+          none or algorithm) and "matches". Exit status 3 when nothing
+          matches. Not with output files or --compare-log
       --sweep <KEY=V1,V2,...>
           Measure many VM shapes in one run (repeatable). Each KEY is a
           placeholder written {KEY} in the VMM arguments; the shapes are the
@@ -925,8 +927,8 @@ Exit status:
      to compute measurements"
   2  a command-line syntax error ("error: ..." and a usage line)
   3  --compare-log: a step of the log differs from the computed one (the
-     report and the measurements are on stdout); --find-rim: no single
-     change gives the RIM
+     report and the measurements are on stdout); --find-rim: nothing tried
+     gives the RIM
 
 Environment:
   BUILD_WORKING_DIRECTORY  relative paths resolve against it (bazel run)
@@ -1276,6 +1278,102 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
   return status;
 }
 
+// --find-rim: the RIM a token carries, as hex: the significant bytes (64,
+// 96 or 128 digits) or the whole 64-byte buffer the CLI prints.
+absl::StatusOr<std::vector<uint8_t>> ParseRimHex(absl::string_view text) {
+  if ((text.size() != 64 && text.size() != 96 && text.size() != 128) ||
+      !std::all_of(text.begin(), text.end(),
+                   [](char c) { return absl::ascii_isxdigit(c); })) {
+    return UsageError(absl::StrCat(
+        "invalid value '", text.substr(0, 140),
+        "' for '--find-rim <RIM>': expected 64, 96 or 128 hex digits (the "
+        "token's RIM)"));
+  }
+  const std::string bytes = absl::HexStringToBytes(text);
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+}
+
+// The token's RIM as the significant bytes of `algorithm` (a whole 64-byte
+// buffer loses its zero tail), or nullopt when its length is another
+// algorithm's.
+std::optional<std::vector<uint8_t>> SignificantRim(std::vector<uint8_t> rim,
+                                                   HashAlgorithm algorithm) {
+  const size_t n = HashSize(algorithm);
+  if (rim.size() == 64 && n < 64 &&
+      std::all_of(rim.begin() + n, rim.end(),
+                  [](uint8_t b) { return b == 0; })) {
+    rim.resize(n);
+  }
+  if (rim.size() != n) return std::nullopt;
+  return rim;
+}
+
+std::string HexBytes(absl::Span<const uint8_t> v) {
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
+}
+
+// --find-rim with a sweep: the shapes whose RIM is the token's (exit status
+// 3 when none is), as text or JSON.
+int FindRimInSweep(const ParsedArgs& a, const std::vector<SweepShape>& shapes,
+                   const std::vector<MeasuredRealm>& realms,
+                   const std::vector<uint8_t>& target, std::ostream& out) {
+  const HashAlgorithm algorithm = realms[0].measurements.hash_algorithm;
+  const std::optional<std::vector<uint8_t>> want =
+      SignificantRim(target, algorithm);
+  std::vector<size_t> matches;
+  for (size_t i = 0; want.has_value() && i < realms.size(); ++i) {
+    const Measurement& rim = realms[i].measurements.rim;
+    if (std::equal(want->begin(), want->end(), rim.begin())) {
+      matches.push_back(i);
+    }
+  }
+  const char* result = !want.has_value() ? "algorithm"
+                       : matches.empty() ? "none"
+                                         : "found";
+  if (a.json) {
+    OJson doc = OJson::object();
+    doc["hash_algorithm"] = HashAlgorithmName(algorithm);
+    doc["token_rim"] = HexBytes(target);
+    doc["result"] = result;
+    OJson list = OJson::array();
+    for (size_t i : matches) {
+      OJson m = OJson::object();
+      m["shape"] = i + 1;
+      OJson params = OJson::object();
+      for (const auto& [k, v] : shapes[i].params) params[k] = v;
+      m["parameters"] = std::move(params);
+      m["vmm_args"] = shapes[i].vmm_args;
+      list.push_back(std::move(m));
+    }
+    doc["matches"] = std::move(list);
+    doc["tried"] = shapes.size();
+    out << base::JsonText(doc, 2) << "\n";
+  } else {
+    out << "token RIM: " << HexBytes(target) << "\n";
+    if (!want.has_value()) {
+      out << "the token's RIM has " << target.size()
+          << " significant bytes; the shapes are "
+          << HashAlgorithmName(algorithm) << " realms (" << HashSize(algorithm)
+          << "): check the VMM's measurement algorithm option\n";
+    }
+    for (size_t i : matches) {
+      out << "match: shape " << i + 1 << "/" << shapes.size() << ": "
+          << SweepParamsText(shapes[i].params) << "\n";
+    }
+    if (want.has_value()) {
+      out << "tried " << shapes.size() << " shapes";
+      if (matches.empty()) {
+        out << "; none gives the token's RIM (without --sweep, --find-rim "
+               "tries the host capabilities)";
+      }
+      out << "\n";
+    }
+  }
+  out.flush();
+  return matches.empty() ? 3 : 0;
+}
+
 // A sweep: each shape runs the single-shape flow into a buffer, so every
 // entry is exactly what an individual run prints. Granule digests are
 // shared through one cache and one pool.
@@ -1289,6 +1387,19 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
     return Usage(err,
                  "--sweep/--sweep-shape can not be combined with --output-dtb, "
                  "--endorsements-output or --compare-log");
+  }
+  // --find-rim with a sweep: which shape gives the token's RIM.
+  std::optional<std::vector<uint8_t>> find_rim;
+  if (auto it = a.values.find("find-rim"); it != a.values.end()) {
+    if (a.no_measurements || a.values.count("corim-output") ||
+        a.values.count("comid-output")) {
+      return Usage(err,
+                   "--find-rim can not be combined with --no-measurements, "
+                   "--corim-output or --comid-output");
+    }
+    absl::StatusOr<std::vector<uint8_t>> rim = ParseRimHex(it->second);
+    if (!rim.ok()) return Usage(err, rim.status().message());
+    find_rim = *std::move(rim);
   }
   absl::StatusOr<std::vector<SweepShape>> shapes =
       ExpandSweep(a.sweep_axes, a.sweep_shapes, a.vmm_args);
@@ -1338,6 +1449,8 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
       return rcs[i];
     }
   }
+  if (find_rim.has_value())
+    return FindRimInSweep(a, *shapes, realms, *find_rim, out);
   std::vector<EndorsementFile> cbor_files;
   if (!a.no_measurements &&
       (a.values.count("corim-output") || a.values.count("comid-output"))) {
@@ -1414,21 +1527,6 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
   return 0;
 }
 
-// --find-rim: the RIM a token carries, as hex: the significant bytes (64,
-// 96 or 128 digits) or the whole 64-byte buffer the CLI prints.
-absl::StatusOr<std::vector<uint8_t>> ParseRimHex(absl::string_view text) {
-  if ((text.size() != 64 && text.size() != 96 && text.size() != 128) ||
-      !std::all_of(text.begin(), text.end(),
-                   [](char c) { return absl::ascii_isxdigit(c); })) {
-    return UsageError(absl::StrCat(
-        "invalid value '", text.substr(0, 140),
-        "' for '--find-rim <RIM>': expected 64, 96 or 128 hex digits (the "
-        "token's RIM)"));
-  }
-  const std::string bytes = absl::HexStringToBytes(text);
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
-}
-
 // One host capability or the RMM version set to another value.
 struct FindRimCandidate {
   std::string option;  // "--num-bps 4"
@@ -1500,10 +1598,8 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
                                      o, " (it measures many realms)"));
     }
   }
-  if (a.no_measurements || !a.sweep_axes.empty() || !a.sweep_shapes.empty()) {
-    return Usage(err,
-                 "--find-rim can not be combined with --no-measurements, "
-                 "--sweep or --sweep-shape");
+  if (a.no_measurements) {
+    return Usage(err, "--find-rim can not be combined with --no-measurements");
   }
   absl::StatusOr<std::vector<uint8_t>> target =
       ParseRimHex(a.values.at("find-rim"));
@@ -1524,25 +1620,18 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
   }
   const Measurements& m = *base->measurements;
   const size_t n = HashSize(m.hash_algorithm);
-  // The whole buffer: its tail past the algorithm's size must be zero.
-  std::vector<uint8_t> want = *target;
-  if (want.size() == 64 && n < 64 &&
-      std::all_of(want.begin() + n, want.end(),
-                  [](uint8_t b) { return b == 0; })) {
-    want.resize(n);
-  }
+  const std::optional<std::vector<uint8_t>> significant =
+      SignificantRim(*target, m.hash_algorithm);
+  const std::vector<uint8_t>& want = significant.value_or(*target);
   auto sig = [n](const Measurement& v) {
     return std::vector<uint8_t>(v.begin(), v.begin() + n);
   };
-  auto hex = [](const std::vector<uint8_t>& v) {
-    return absl::BytesToHexString(
-        absl::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
-  };
+  auto hex = [](const std::vector<uint8_t>& v) { return HexBytes(v); };
   // What was found, then printed as text or JSON.
   std::vector<std::string> matches;
   size_t tried = 0, refused = 0;
   std::string verdict;  // "algorithm", "same", "found", "none"
-  if (want.size() != n) {
+  if (!significant.has_value()) {
     verdict = "algorithm";
   } else if (want == sig(m.rim)) {
     verdict = "same";
@@ -1690,7 +1779,8 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
   MeasureOptions measure;
   measure.hasher = &hasher;
   DigestCache cache;
-  if (a.values.count("find-rim")) {
+  if (a.values.count("find-rim") && a.sweep_axes.empty() &&
+      a.sweep_shapes.empty()) {
     measure.cache = &cache;
     return RunFindRim(a, env, measure, out, err);
   }

@@ -300,6 +300,36 @@ TEST(FindRim, NoSingleChangeIsSaidSo) {
       << r.out;
 }
 
+TEST(FindRim, WithASweepTheShapeThatGivesTheRimIsNamed) {
+  // Golden kvm-k-2cpu-256M-sha512 (`-c 2 -m 256M`), found among memory sizes.
+  const Golden g = LoadGolden("kvm-k-2cpu-256M-sha512");
+  RunResult r =
+      RunCase(g, {"--sweep", "mem=128M,256M,512M", "--find-rim", g.rim},
+              {{"256M", "{mem}"}});
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_EQ(r.out, absl::StrCat("token RIM: ", g.rim,
+                                "\nmatch: shape 2/3: mem=256M\n"
+                                "tried 3 shapes\n"));
+  r = RunCase(g,
+              {"--sweep", "mem=128M,256M,512M", "--find-rim", g.rim, "--format",
+               "json"},
+              {{"256M", "{mem}"}});
+  EXPECT_EQ(r.status, 0) << r.err;
+  nlohmann::json doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["result"], "found");
+  EXPECT_EQ(doc["tried"], 3);
+  ASSERT_EQ(doc["matches"].size(), 1u);
+  EXPECT_EQ(doc["matches"][0]["shape"], 2);
+  EXPECT_EQ(doc["matches"][0]["parameters"]["mem"], "256M");
+  // The qemu-bios case's RIM is no kvmtool shape.
+  r = RunCase(g, {"--sweep", "mem=128M,512M", "--find-rim", LoadGolden().rim},
+              {{"256M", "{mem}"}});
+  EXPECT_EQ(r.status, 3);
+  EXPECT_TRUE(
+      absl::StrContains(r.out, "tried 2 shapes; none gives the token's RIM"))
+      << r.out;
+}
+
 TEST(FindRim, UsageErrors) {
   const Golden g = LoadGolden();
   RunResult r = RunCase(g, {"--find-rim", "xyz"});
