@@ -826,7 +826,8 @@ Options:
           algorithm), REC_CREATE (pc, x0-x7), unmeasured DATA, REM
           extensions. The report comes first on stdout, one line per step,
           then a line "first difference: step N ..." naming the input that
-          decides that step (or "all N steps are the same as computed"),
+          decides that step (or "all N steps are the same as computed",
+          naming the RMM version, which the log does not record),
           then the measurement lines; with --format json it is the
           document's "log_comparison" member. Exit status 3 when a step
           differs. The log must carry digests of the realm's hash

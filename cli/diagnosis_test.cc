@@ -126,6 +126,22 @@ TEST(CompareLog, TheGoldenCaseMatchesItsLogStepByStep) {
   EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("\nRIM: ", g.rim, "\n")));
 }
 
+// The log does not record the RMM version: under RMM 2.0 (INIT_RIPAS not
+// measured) every step is the same, the RIM is not, and the report says
+// where to look.
+TEST(CompareLog, TheRmmVersionIsNotInTheLog) {
+  const Golden g = LoadGolden();
+  RunResult r =
+      RunCase(g, {"--rmm-version", "2.0", "--compare-log", Absolute(kLog)});
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_TRUE(absl::StrContains(
+      r.out,
+      "all 7 steps are the same as computed; if the Realm's RIM still "
+      "differs, so does its RMM version (not in the log: --rmm-version)\n"))
+      << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, g.rim));
+}
+
 TEST(CompareLog, MoreMemoryDivergesAtTheRamSizeAndTheRipasRange) {
   const Golden g = LoadGolden();
   RunResult r = RunCase(g, {"--compare-log", Absolute(kLog)}, {{"512M", "1G"}});

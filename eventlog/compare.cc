@@ -394,8 +394,11 @@ std::string ComparisonToText(const LogComparison& c) {
     }
   }
   if (!c.first_difference.has_value()) {
+    // The one input of the RIM a VMM log does not record.
     absl::StrAppend(&out, "all ", c.steps.size(),
-                    " steps are the same as computed\n");
+                    " steps are the same as computed; if the Realm's RIM "
+                    "still differs, so does its RMM version (not in the log: "
+                    "--rmm-version)\n");
   } else {
     const StepComparison& s = c.steps[*c.first_difference];
     absl::StrAppend(&out, "first difference: step ", *c.first_difference + 1,
