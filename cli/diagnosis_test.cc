@@ -126,6 +126,28 @@ TEST(CompareLog, TheGoldenCaseMatchesItsLogStepByStep) {
   EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("\nRIM: ", g.rim, "\n")));
 }
 
+// kvmtool: golden kvm-k-2cpu-256M-sha512 against its log
+// (testdata/eventlog/README.md); 4 vCPUs change only the DTB.
+TEST(CompareLog, KvmtoolLogAndVcpus) {
+  const Golden g = LoadGolden("kvm-k-2cpu-256M-sha512");
+  const std::string log =
+      Absolute("testdata/eventlog/kvm-k-2cpu-256M-sha512.bin");
+  RunResult r = RunCase(g, {"--compare-log", log});
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_TRUE(absl::StartsWith(
+      r.out, "event log of kvmtool 3.18, sha512 digests; step by step"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "all 6 steps are the same as computed"));
+  EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("\nRIM: ", g.rim, "\n")));
+  r = RunCase(g, {"--compare-log", log, "--format", "json"}, {{"2", "4"}});
+  EXPECT_EQ(r.status, 3) << r.err << r.out;
+  const nlohmann::json c = nlohmann::json::parse(r.out)["log_comparison"];
+  EXPECT_EQ(c["first_difference"], 5);
+  for (size_t i = 0; i < c["steps"].size(); ++i) {
+    EXPECT_EQ(c["steps"][i]["same"], i != 4) << c["steps"][i];
+  }
+}
+
 // The log does not record the RMM version: under RMM 2.0 (INIT_RIPAS not
 // measured) every step is the same, the RIM is not, and the report says
 // where to look.

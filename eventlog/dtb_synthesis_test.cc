@@ -539,6 +539,26 @@ TEST(DtbSynthesis, CheckedInQemuLogReplaysToTheGoldenRim) {
   EXPECT_EQ(r.RegisterHex(Register::kRim), g.rim);
 }
 
+// The checked-in kvmtool log of golden case kvm-k-2cpu-256M-sha512 (written
+// by the test above; testdata/eventlog/README.md): its kernel catalogued,
+// the DTB synthesised, it replays to the golden RIM.
+TEST(DtbSynthesis, CheckedInKvmtoolLogReplaysToTheGoldenRim) {
+  GoldenCase g = LoadCase("kvm-k-2cpu-256M-sha512");
+  absl::StatusOr<EventLog> log =
+      ParseBytes(ReadFileOrDie("testdata/eventlog/kvm-k-2cpu-256M-sha512.bin"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ImageCatalogue cat;
+  ASSERT_TRUE(
+      cat.AddImage("Image-a", ReadFileOrDie("testdata/golden/inputs/Image-a"))
+          .ok());
+  ReplayOptions o;
+  o.dtb_synthesizer = MakeDtbSynthesizer({});
+  Replayer r(&cat);
+  absl::Status s = r.Replay(*log, o);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(r.RegisterHex(Register::kRim), g.rim);
+}
+
 // K9: any logged parameter, or unlogged option, that differs from what the
 // VMM used makes replay fail at the DTB event, before anything is replayed.
 TEST(DtbSynthesis, MismatchingParameterFailsNamingTheDtbEvent) {
