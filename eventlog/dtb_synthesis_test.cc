@@ -520,43 +520,33 @@ TEST(DtbSynthesis, Rmm2LogsReplayToTheGoldenRmm2Rim) {
   }
 }
 
-// The checked-in log of that golden case (testdata/eventlog/README.md),
-// replayed as the CLI does: catalogue file without the DTB, synthesis on.
-TEST(DtbSynthesis, CheckedInQemuLogReplaysToTheGoldenRim) {
-  GoldenCase g = LoadCase("qemu-bios-measurement-log");
-  absl::StatusOr<EventLog> log = ParseBytes(
-      ReadFileOrDie("testdata/eventlog/qemu-bios-measurement-log.bin"));
-  ASSERT_TRUE(log.ok()) << log.status();
-  ImageCatalogue cat;
-  ASSERT_TRUE(
-      cat.AddChecksumFile("testdata/eventlog/images/QEMU-BIOS-SHA512SUMS")
-          .ok());
-  ReplayOptions o;
-  o.dtb_synthesizer = MakeDtbSynthesizer({});
-  Replayer r(&cat);
-  absl::Status s = r.Replay(*log, o);
-  ASSERT_TRUE(s.ok()) << s;
-  EXPECT_EQ(r.RegisterHex(Register::kRim), g.rim);
-}
-
-// The checked-in kvmtool log of golden case kvm-k-2cpu-256M-sha512 (written
-// by the test above; testdata/eventlog/README.md): its kernel catalogued,
-// the DTB synthesised, it replays to the golden RIM.
-TEST(DtbSynthesis, CheckedInKvmtoolLogReplaysToTheGoldenRim) {
-  GoldenCase g = LoadCase("kvm-k-2cpu-256M-sha512");
-  absl::StatusOr<EventLog> log =
-      ParseBytes(ReadFileOrDie("testdata/eventlog/kvm-k-2cpu-256M-sha512.bin"));
-  ASSERT_TRUE(log.ok()) << log.status();
-  ImageCatalogue cat;
-  ASSERT_TRUE(
-      cat.AddImage("Image-a", ReadFileOrDie("testdata/golden/inputs/Image-a"))
-          .ok());
-  ReplayOptions o;
-  o.dtb_synthesizer = MakeDtbSynthesizer({});
-  Replayer r(&cat);
-  absl::Status s = r.Replay(*log, o);
-  ASSERT_TRUE(s.ok()) << s;
-  EXPECT_EQ(r.RegisterHex(Register::kRim), g.rim);
+// The checked-in logs of golden cases (testdata/eventlog/README.md), replayed
+// as the CLI does: the images catalogued without the DTB, synthesis on. The
+// QEMU one's firmware comes from a checksum file, the kvmtool one's kernel
+// is the golden input.
+TEST(DtbSynthesis, CheckedInLogsReplayToTheGoldenRims) {
+  for (const char* id :
+       {"qemu-bios-measurement-log", "kvm-k-2cpu-256M-sha512"}) {
+    SCOPED_TRACE(id);
+    GoldenCase g = LoadCase(id);
+    absl::StatusOr<EventLog> log = ParseBytes(
+        ReadFileOrDie(absl::StrCat("testdata/eventlog/", id, ".bin")));
+    ASSERT_TRUE(log.ok()) << log.status();
+    ImageCatalogue cat;
+    ASSERT_TRUE(
+        (absl::StartsWith(id, "qemu")
+             ? cat.AddChecksumFile(
+                   "testdata/eventlog/images/QEMU-BIOS-SHA512SUMS")
+             : cat.AddImage("Image-a",
+                            ReadFileOrDie("testdata/golden/inputs/Image-a")))
+            .ok());
+    ReplayOptions o;
+    o.dtb_synthesizer = MakeDtbSynthesizer({});
+    Replayer r(&cat);
+    absl::Status s = r.Replay(*log, o);
+    ASSERT_TRUE(s.ok()) << s;
+    EXPECT_EQ(r.RegisterHex(Register::kRim), g.rim);
+  }
 }
 
 // K9: any logged parameter, or unlogged option, that differs from what the
