@@ -1240,27 +1240,26 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
                        f.object.media_type));
   }
   if (a.json) {
-    if (!cbor_files->empty()) {
-      // The media types to submit the CBOR outputs with (issue 5).
-      OJson doc = OJson::parse(report, nullptr, /*allow_exceptions=*/false);
-      OJson list = OJson::array();
-      for (const EndorsementFile& f : *cbor_files) {
-        OJson e = OJson::object();
-        e["kind"] = f.kind;
-        e["path"] = f.path;
-        e["size"] = f.object.bytes.size();
-        e["media_type"] = f.object.media_type;
-        list.push_back(std::move(e));
-      }
-      if (doc.is_object()) {
-        doc["endorsements"] = std::move(list);
-        report = base::JsonText(doc, 2) + "\n";
-      }
-    }
-    if (comparison.has_value()) {
+    // Members after the report: the media types to submit the CBOR outputs
+    // with (issue 5), the log comparison (one re-parse for both).
+    if (!cbor_files->empty() || comparison.has_value()) {
       OJson doc = OJson::parse(report, nullptr, /*allow_exceptions=*/false);
       if (doc.is_object()) {
-        doc["log_comparison"] = ComparisonJson(*comparison);
+        if (!cbor_files->empty()) {
+          OJson list = OJson::array();
+          for (const EndorsementFile& f : *cbor_files) {
+            OJson e = OJson::object();
+            e["kind"] = f.kind;
+            e["path"] = f.path;
+            e["size"] = f.object.bytes.size();
+            e["media_type"] = f.object.media_type;
+            list.push_back(std::move(e));
+          }
+          doc["endorsements"] = std::move(list);
+        }
+        if (comparison.has_value()) {
+          doc["log_comparison"] = ComparisonJson(*comparison);
+        }
         report = base::JsonText(doc, 2) + "\n";
       }
     }

@@ -18,23 +18,18 @@ namespace {
 
 using measure::HashAlgorithm;
 
-// One side of a step: what kind, a one-line summary and the fields that are
-// compared, by name.
+// One side of a step: its kind, its name, a one-line summary and the fields
+// that are compared, by name. Steps of the same kind are compared field by
+// field: "REALM_CREATE", "INIT_RIPAS", "DATA" (any image), "DATA unmeasured",
+// "REC_CREATE", "REM0".."REM3".
 struct Side {
+  std::string kind;
   std::string step;
   std::string summary;
   std::vector<std::pair<std::string, std::string>> fields;
   std::string hint;  // which input decides it (computed side only)
   std::optional<size_t> event, offset;
 };
-
-// Steps of the same kind are compared field by field: "REALM_CREATE",
-// "INIT_RIPAS", "DATA" (any image name), "DATA unmeasured", "REC_CREATE",
-// "REM0".."REM3".
-std::string KindOf(const std::string& step) {
-  if (step == "DATA unmeasured") return step;
-  return step.substr(0, step.find(' '));
-}
 
 std::string Hex(uint64_t v) { return absl::StrFormat("0x%x", v); }
 
@@ -69,14 +64,20 @@ std::string ParamSummary(const measure::RealmCreateParams& p) {
       ", LPA2 ", p.lpa2 ? "on" : "off");
 }
 
+Side CreateSide(const measure::RealmCreateParams& p) {
+  return Side{"REALM_CREATE", "REALM_CREATE", ParamSummary(p), ParamFields(p)};
+}
+
+// INIT_RIPAS or unmeasured DATA.
 Side RangeSide(const std::string& step, uint64_t base, uint64_t size) {
-  return Side{step, Range(base, size), {{"range", Range(base, size)}}};
+  return Side{step, step, Range(base, size), {{"range", Range(base, size)}}};
 }
 
 Side RecSide(uint64_t flags, uint64_t pc, absl::Span<const uint64_t> gprs) {
   std::vector<std::string> x;
   for (uint64_t g : gprs) x.push_back(Hex(g));
   return Side{"REC_CREATE",
+              "REC_CREATE",
               absl::StrCat("pc ", Hex(pc), ", x0 ", Hex(gprs[0])),
               {{"flags", Hex(flags)},
                {"pc", Hex(pc)},
@@ -85,22 +86,29 @@ Side RecSide(uint64_t flags, uint64_t pc, absl::Span<const uint64_t> gprs) {
 
 Side DataSide(const std::string& name, uint64_t ipa, uint64_t size,
               const std::string& digest_hex, const std::string& alg) {
-  Side s;
-  s.step = absl::StrCat("DATA ", name);
-  s.summary = absl::StrCat(Hex(ipa), ", ", size, " bytes, ", alg, ":",
-                           Short(digest_hex));
-  s.fields = {
-      {"address", Hex(ipa)}, {"length", absl::StrCat(size)}, {alg, digest_hex}};
-  return s;
+  return Side{"DATA",
+              absl::StrCat("DATA ", name),
+              absl::StrCat(Hex(ipa), ", ", size, " bytes, ", alg, ":",
+                           Short(digest_hex)),
+              {{"address", Hex(ipa)},
+               {"length", absl::StrCat(size)},
+               {alg, digest_hex}}};
+}
+
+// An extension of REM `rem` by an image (or event) `name`.
+Side RemSide(int rem, const std::string& name, const std::string& digest_hex,
+             const std::string& alg) {
+  const std::string reg = absl::StrCat("REM", rem);
+  return Side{reg,
+              absl::StrCat(reg, " ", name),
+              absl::StrCat(alg, ":", Short(digest_hex)),
+              {{"register", reg}, {alg, digest_hex}}};
 }
 
 std::vector<Side> ComputedSteps(const ExpectedRealm& x,
                                 const std::string& alg) {
   std::vector<Side> out;
-  Side create;
-  create.step = "REALM_CREATE";
-  create.summary = ParamSummary(x.params);
-  create.fields = ParamFields(x.params);
+  Side create = CreateSide(x.params);
   create.hint =
       "the host capabilities (-c config files, --ipa-bits, --num-bps, "
       "--num-wps, --sve-vl, --pmu-num-ctrs, --lpa2) and the VMM's CPU and "
@@ -134,11 +142,7 @@ std::vector<Side> ComputedSteps(const ExpectedRealm& x,
     out.push_back(std::move(s));
   }
   for (const auto& [rem, b] : x.rem_blobs) {
-    Side s;
-    s.step = absl::StrCat("REM", rem, " ", b.name);
-    const std::string hex = base::HexOf(b.digest);
-    s.summary = absl::StrCat(alg, ":", Short(hex));
-    s.fields = {{"register", absl::StrCat("REM", rem)}, {alg, hex}};
+    Side s = RemSide(rem, b.name, base::HexOf(b.digest), alg);
     s.hint = absl::StrCat("the ", b.name, " image (computed from ", b.source,
                           ") the firmware measures");
     out.push_back(std::move(s));
@@ -146,7 +150,8 @@ std::vector<Side> ComputedSteps(const ExpectedRealm& x,
   return out;
 }
 
-// The blob's region as replay populates it: unmeasured blobs by granule.
+// The image a blob event names: its description, lower case, without
+// trailing NULs ("KERNEL\0" -> "kernel").
 std::string BlobName(const FirmwareBlob2& b) {
   std::string d = b.description;
   while (!d.empty() && d.back() == '\0') d.pop_back();
@@ -182,9 +187,7 @@ Logged LoggedSteps(const EventLog& log, const measure::RealmCreateParams& x,
     }
     if (e.type == static_cast<uint32_t>(EventType::kNoAction)) continue;
     if (const auto* t = std::get_if<RealmCreateTag>(&e.payload)) {
-      const measure::RealmCreateParams p =
-          RealmCreateParamsOf(*t, x.rmm_version);
-      add(rim, Side{"REALM_CREATE", ParamSummary(p), ParamFields(p)});
+      add(rim, CreateSide(RealmCreateParamsOf(*t, x.rmm_version)));
       continue;
     }
     if (const auto* t = std::get_if<InitRipasTag>(&e.payload)) {
@@ -211,12 +214,9 @@ Logged LoggedSteps(const EventLog& log, const measure::RealmCreateParams& x,
       continue;
     }
     const int rem = static_cast<int>(*reg) - static_cast<int>(Register::kRem0);
-    const std::string hex = d != nullptr ? d->Hex() : std::string("(none)");
-    add(rems, Side{absl::StrCat("REM", rem, " ",
-                                blob != nullptr ? BlobName(*blob)
-                                                : EventTypeName(e.type)),
-                   absl::StrCat(alg, ":", Short(hex)),
-                   {{"register", absl::StrCat("REM", rem)}, {alg, hex}}});
+    add(rems,
+        RemSide(rem, blob != nullptr ? BlobName(*blob) : EventTypeName(e.type),
+                d != nullptr ? d->Hex() : std::string("(none)"), alg));
   }
   // Replay's order: the RIM steps as logged (unmeasured DATA is logged
   // last by the VMMs), then the REM extensions.
@@ -342,7 +342,7 @@ absl::StatusOr<LogComparison> CompareWithLog(const EventLog& log,
       s.hint = c != nullptr ? c->hint
                             : "a VMM option, device or image the command "
                               "line does not have";
-    } else if (KindOf(c->step) != KindOf(l->step)) {
+    } else if (c->kind != l->kind) {
       s.same = false;
       s.differences.push_back(
           absl::StrCat("computed ", c->step, ", logged ", l->step));
