@@ -12,7 +12,8 @@
 // mean): this VM's speed drifts by up to 60% within a minute (noisy
 // neighbours), which a single in-process measurement after the load turned
 // into ratios from 0.94x to 1.62x for one binary. The median window ratio
-// is the figure.
+// is the figure. Last, --floor_windows windows of GetServiceInfo under the
+// same load shape give the server's cost of a call that does no work.
 //
 // Prints figures; exits 1 if any call fails or does not affirm.
 //   ./bazelw run -c opt //tools/bench:appraise_load -- --seconds=10
@@ -58,6 +59,9 @@ ABSL_FLAG(std::string, vectors, "testdata/vectors", "test vector directory");
 ABSL_FLAG(std::vector<std::string>, server_flags, {},
           "more flags for the server, comma-separated (e.g. "
           "--server_flags=--max_cheap_calls=2)");
+ABSL_FLAG(int, floor_windows, 3,
+          "windows of GetServiceInfo load after the AppraiseToken windows "
+          "(the server's per-call cost when the handler does no work)");
 ABSL_FLAG(double, in_process_seconds, 0.25,
           "CPU seconds per in-process function per round (one round before "
           "the first window and after each)");
@@ -95,12 +99,13 @@ double SelfCpuSeconds() {
          u.ru_stime.tv_usec * 1e-6;
 }
 
+// One call of `Response` in flight.
+template <typename Response>
 struct Call {
   ::grpc::ClientContext ctx;
-  v1::AppraiseTokenResponse response;
+  Response response;
   ::grpc::Status status;
-  std::unique_ptr<::grpc::ClientAsyncResponseReader<v1::AppraiseTokenResponse>>
-      reader;
+  std::unique_ptr<::grpc::ClientAsyncResponseReader<Response>> reader;
   Clock::time_point start;
   size_t channel = 0;
 };
@@ -133,57 +138,104 @@ Stubs Connect(const std::string& target) {
   return stubs;
 }
 
-// One window: `warmup` of load, then `seconds` measured; in-flight calls
-// drain before it returns, so the server is idle afterwards.
-LoadFigures Drive(Stubs& stubs, const v1::AppraiseTokenRequest& request,
-                  pid_t server, double warmup, double seconds) {
+// One window of one RPC: `warmup` of load, then `seconds` measured;
+// in-flight calls drain before it returns, so the server is idle
+// afterwards. `prepare` is the stub's PrepareAsync method; `good` says
+// whether an OK response is the expected one. With `rate` 0 every channel
+// keeps --depth calls in flight (closed loop); otherwise calls start at
+// `rate` per second, round robin over the channels, at most channels x
+// depth in flight (a start that finds them all busy is skipped).
+template <typename Request, typename Response, typename Good>
+LoadFigures Drive(Stubs& stubs, const Request& request,
+                  std::unique_ptr<::grpc::ClientAsyncResponseReader<Response>> (
+                      v1::RealmMeasurementsService::Stub::*prepare)(
+                      ::grpc::ClientContext*, const Request&,
+                      ::grpc::CompletionQueue*),
+                  Good good_response, pid_t server, double warmup,
+                  double seconds, double rate = 0) {
   const int channels = static_cast<int>(stubs.size());
-  const int depth = absl::GetFlag(FLAGS_depth);
+  const int max_in_flight = channels * absl::GetFlag(FLAGS_depth);
   ::grpc::CompletionQueue cq;
   auto start_call = [&](size_t channel) {
-    auto* c = new Call;
+    auto* c = new Call<Response>;
     c->channel = channel;
     c->ctx.set_deadline(std::chrono::system_clock::now() +
                         std::chrono::seconds(60));
     c->start = Clock::now();
-    c->reader =
-        stubs[channel]->PrepareAsyncAppraiseToken(&c->ctx, request, &cq);
+    c->reader = ((*stubs[channel]).*prepare)(&c->ctx, request, &cq);
     c->reader->StartCall();
     c->reader->Finish(&c->response, &c->status, c);
   };
-  for (int i = 0; i < channels; ++i) {
-    for (int d = 0; d < depth; ++d) start_call(i);
-  }
+  auto after = [](Clock::time_point t, double s) {
+    return t + std::chrono::duration_cast<Clock::duration>(
+                   std::chrono::duration<double>(s));
+  };
   LoadFigures f;
-  const Clock::time_point measure_from =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(warmup));
-  const Clock::time_point stop_at =
-      measure_from + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(seconds));
+  const Clock::time_point begin = Clock::now();
+  const Clock::time_point measure_from = after(begin, warmup);
+  const Clock::time_point stop_at = after(measure_from, seconds);
   bool measuring = false;
   CpuTimes server_cpu0;
   double client_cpu0 = 0;
   Clock::time_point t0;
-  int in_flight = channels * depth;
-  void* tag;
-  bool ok;
-  while (in_flight > 0 && cq.Next(&tag, &ok)) {
-    std::unique_ptr<Call> c(static_cast<Call*>(tag));
-    --in_flight;
-    const Clock::time_point now = Clock::now();
-    if (!measuring && now >= measure_from) {
-      measuring = true;
-      t0 = now;
-      server_cpu0 = ProcessCpuSeconds(server);
-      client_cpu0 = SelfCpuSeconds();
+  auto begin_measuring = [&](Clock::time_point now) {
+    measuring = true;
+    t0 = now;
+    server_cpu0 = ProcessCpuSeconds(server);
+    client_cpu0 = SelfCpuSeconds();
+  };
+  auto end_measuring = [&](Clock::time_point now) {
+    f.seconds = std::chrono::duration<double>(now - t0).count();
+    const CpuTimes server_cpu1 = ProcessCpuSeconds(server);
+    f.server_cpu = server_cpu1.user + server_cpu1.system - server_cpu0.user -
+                   server_cpu0.system;
+    f.server_system = server_cpu1.system - server_cpu0.system;
+    f.client_cpu = SelfCpuSeconds() - client_cpu0;
+  };
+  int in_flight = 0;
+  if (rate <= 0) {
+    for (int i = 0; i < channels; ++i) {
+      for (int d = 0; d < absl::GetFlag(FLAGS_depth); ++d) start_call(i);
     }
-    const bool good = ok && c->status.ok() && c->response.affirms() &&
-                      !c->response.ear_jwt().empty();
+    in_flight = max_in_flight;
+  }
+  int64_t started = 0;
+  for (;;) {
+    Clock::time_point now = Clock::now();
+    if (!measuring && now >= measure_from) begin_measuring(now);
+    if (measuring && f.seconds == 0 && now >= stop_at) end_measuring(now);
+    Clock::time_point deadline = after(now, 3600);
+    if (rate > 0 && now < stop_at) {
+      const Clock::time_point next = after(begin, started / rate);
+      if (now >= next) {
+        if (in_flight < max_in_flight) {
+          start_call(static_cast<size_t>(started % channels));
+          ++in_flight;
+        }
+        ++started;
+        continue;
+      }
+      deadline = next;
+    } else if (in_flight == 0) {
+      break;
+    }
+    void* tag;
+    bool ok;
+    const ::grpc::CompletionQueue::NextStatus next = cq.AsyncNext(
+        &tag, &ok,
+        std::chrono::system_clock::now() +
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                deadline - Clock::now()));
+    if (next == ::grpc::CompletionQueue::SHUTDOWN) break;
+    if (next == ::grpc::CompletionQueue::TIMEOUT) continue;
+    std::unique_ptr<Call<Response>> c(static_cast<Call<Response>*>(tag));
+    --in_flight;
+    now = Clock::now();
+    const bool good = ok && c->status.ok() && good_response(c->response);
     if (!good) {
       ++f.failures;
       ++f.failure_kinds[c->status.ok()
-                            ? std::string("OK but not affirming or no EAR JWT")
+                            ? std::string("OK but not the expected response")
                             : absl::StrCat("code ", c->status.error_code(),
                                            ": ", c->status.error_message())];
     } else if (measuring && now < stop_at) {
@@ -191,19 +243,14 @@ LoadFigures Drive(Stubs& stubs, const v1::AppraiseTokenRequest& request,
       f.latencies_ms.push_back(
           std::chrono::duration<double, std::milli>(now - c->start).count());
     }
-    if (now < stop_at) {
+    if (rate <= 0 && now < stop_at) {
       start_call(c->channel);
       ++in_flight;
-    } else if (measuring && f.seconds == 0) {
-      f.seconds = std::chrono::duration<double>(now - t0).count();
-      const CpuTimes server_cpu1 = ProcessCpuSeconds(server);
-      f.server_cpu = server_cpu1.user + server_cpu1.system - server_cpu0.user -
-                     server_cpu0.system;
-      f.server_system = server_cpu1.system - server_cpu0.system;
-      f.client_cpu = SelfCpuSeconds() - client_cpu0;
     }
   }
   cq.Shutdown();
+  void* tag;
+  bool ok;
   while (cq.Next(&tag, &ok)) {
   }
   return f;
@@ -322,7 +369,7 @@ int Run() {
   Stubs stubs = Connect(target);
   LoadFigures f;  // all windows
   std::vector<double> ratios, ratios_ear, inproc, inproc_ear, verify;
-  std::vector<double> busy_ratios, busy_ratios_ear, busy, busy_ear;
+  std::vector<double> busy_ratios, busy_ratios_ear, busy, busy_ear, added;
   absl::StatusOr<std::vector<double>> before = in_process();
   if (!before.ok()) {
     std::fprintf(stderr, "ERROR in-process: %s\n",
@@ -336,9 +383,14 @@ int Run() {
       absl::GetFlag(FLAGS_channels), absl::GetFlag(FLAGS_depth),
       sysconf(_SC_NPROCESSORS_ONLN), w->name.c_str(), windows, window_seconds);
   for (int i = 0; i < windows; ++i) {
-    LoadFigures g = Drive(stubs, request, server->process.pid,
-                          i == 0 ? absl::GetFlag(FLAGS_warmup_seconds) : 0.5,
-                          window_seconds);
+    LoadFigures g = Drive(
+        stubs, request,
+        &v1::RealmMeasurementsService::Stub::PrepareAsyncAppraiseToken,
+        [](const v1::AppraiseTokenResponse& r) {
+          return r.affirms() && !r.ear_jwt().empty();
+        },
+        server->process.pid, i == 0 ? absl::GetFlag(FLAGS_warmup_seconds) : 0.5,
+        window_seconds);
     absl::StatusOr<std::vector<double>> after = in_process();
     if (!after.ok()) {
       std::fprintf(stderr, "ERROR in-process: %s\n",
@@ -369,6 +421,7 @@ int Run() {
     verify.push_back(c[2]);
     busy.push_back(c[3]);
     busy_ear.push_back(c[4]);
+    added.push_back(per_call - c[3]);
     f.calls += g.calls;
     f.failures += g.failures;
     for (const auto& [what, count] : g.failure_kinds) {
@@ -381,6 +434,38 @@ int Run() {
     f.server_system += g.server_system;
     f.client_cpu += g.client_cpu;
     before = std::move(after);
+  }
+  // The floor: the cheapest call the service has. What a call costs the
+  // server when the handler does no work (gRPC, protobuf, loopback TCP,
+  // admission, metrics) shows how much of the appraisal's overhead the
+  // transport alone takes: closed loop (the same channels x depth; calls
+  // then come far faster than appraisals and share system calls), and
+  // paced at the appraisal windows' calls/s (the same wake-ups per call).
+  const double appraisal_rate = f.seconds > 0 ? f.calls / f.seconds : 0;
+  std::vector<double> floor, floor_paced;
+  const int floor_windows = absl::GetFlag(FLAGS_floor_windows);
+  for (int i = 0; i < 2 * floor_windows; ++i) {
+    const bool paced = i % 2 == 1;
+    LoadFigures g = Drive(
+        stubs, v1::GetServiceInfoRequest(),
+        &v1::RealmMeasurementsService::Stub::PrepareAsyncGetServiceInfo,
+        [](const v1::GetServiceInfoResponse& r) {
+          return !r.version().empty();
+        },
+        server->process.pid, 0.5, window_seconds, paced ? appraisal_rate : 0);
+    f.failures += g.failures;
+    for (const auto& [what, count] : g.failure_kinds) {
+      f.failure_kinds[absl::StrCat("GetServiceInfo: ", what)] += count;
+    }
+    if (g.calls > 0) {
+      (paced ? floor_paced : floor).push_back(g.server_cpu / g.calls);
+      std::printf(
+          "  floor window %d (GetServiceInfo, %s): %lld calls, %.0f calls/s, "
+          "server %.1f us/call\n",
+          i / 2 + 1, paced ? "paced" : "closed loop",
+          static_cast<long long>(g.calls), g.calls / g.seconds,
+          g.server_cpu / g.calls * 1e6);
+    }
   }
   const std::string metrics =
       service::testing::CurlMetrics(server->metrics_port);
@@ -441,6 +526,18 @@ int Run() {
         windows, cpus, range(busy_ratios).c_str(),
         range(busy_ratios_ear).c_str(), range(ratios).c_str(),
         range(ratios_ear).c_str());
+  }
+  if (per_call > 0 && !floor.empty() && !floor_paced.empty()) {
+    const double allowed = 0.25 * Median(busy);
+    std::printf(
+        "  floor (GetServiceInfo, median of %zu windows each): %.1f us/call "
+        "paced at %.0f calls/s, %.1f us/call closed loop; the 1.25x target "
+        "leaves the server %.1f us a call on top of the appraisal (all CPUs "
+        "busy), the paced floor takes %.0f%% of it; the server adds %.1f "
+        "us/call (median of the windows)\n",
+        floor.size(), Median(floor_paced) * 1e6, appraisal_rate,
+        Median(floor) * 1e6, allowed * 1e6, 100 * Median(floor_paced) / allowed,
+        Median(added) * 1e6);
   }
   return f.failures == 0 && f.calls > 0 ? 0 : 1;
 }
