@@ -35,6 +35,7 @@
 #include "measure/host_caps.h"
 #include "measure/measure.h"
 #include "measure/realm_config.h"
+#include "measure/rim_search.h"
 #include "measure/sweep.h"
 #include "measure/sweep_runner.h"
 #include "measure/vmm/vmm.h"
@@ -86,6 +87,7 @@ using measure::ParseSweepShape;
 using measure::ReadSmallFile;
 using measure::RealmConfig;
 using measure::RealmCreateParams;
+using measure::RimSearchResult;
 using measure::RmmVersion;
 using measure::RmmVersionName;
 using measure::SweepAxis;
@@ -1293,21 +1295,6 @@ absl::StatusOr<std::vector<uint8_t>> ParseRimHex(absl::string_view text) {
   return std::vector<uint8_t>(bytes.begin(), bytes.end());
 }
 
-// The token's RIM as the significant bytes of `algorithm` (a whole 64-byte
-// buffer loses its zero tail), or nullopt when its length is another
-// algorithm's.
-std::optional<std::vector<uint8_t>> SignificantRim(std::vector<uint8_t> rim,
-                                                   HashAlgorithm algorithm) {
-  const size_t n = HashSize(algorithm);
-  if (rim.size() == 64 && n < 64 &&
-      std::all_of(rim.begin() + n, rim.end(),
-                  [](uint8_t b) { return b == 0; })) {
-    rim.resize(n);
-  }
-  if (rim.size() != n) return std::nullopt;
-  return rim;
-}
-
 std::string HexBytes(absl::Span<const uint8_t> v) {
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
@@ -1320,7 +1307,7 @@ int FindRimInSweep(const ParsedArgs& a, const std::vector<SweepShape>& shapes,
                    const std::vector<uint8_t>& target, std::ostream& out) {
   const HashAlgorithm algorithm = realms[0].measurements.hash_algorithm;
   const std::optional<std::vector<uint8_t>> want =
-      SignificantRim(target, algorithm);
+      measure::SignificantRim(target, algorithm);
   std::vector<size_t> matches;
   for (size_t i = 0; want.has_value() && i < realms.size(); ++i) {
     const Measurement& rim = realms[i].measurements.rim;
@@ -1527,63 +1514,6 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
   return 0;
 }
 
-// One host capability or the RMM version set to another value.
-struct FindRimCandidate {
-  std::string option;  // "--num-bps 4"
-  HostCaps overrides;
-};
-
-// Every other value of one realm parameter, or the other RMM version, on top
-// of the command line's own options.
-std::vector<FindRimCandidate> FindRimCandidates(const HostCaps& base,
-                                                const RealmCreateParams& p,
-                                                RmmVersion rmm) {
-  std::vector<FindRimCandidate> out;
-  auto add = [&](std::string option, auto set) {
-    FindRimCandidate c{std::move(option), base};
-    set(c.overrides);
-    out.push_back(std::move(c));
-  };
-  for (int v = kMinIpaBits; v <= kMaxIpaBits; ++v) {
-    if (v == p.ipa_bits) continue;
-    add(absl::StrCat("--ipa-bits ", v),
-        [v](HostCaps& h) { h.ipa_bits = static_cast<uint8_t>(v); });
-  }
-  for (int v = 0; v <= 64; ++v) {
-    if (v != p.num_bps && measure::ValidateNumBps(v).ok()) {
-      add(absl::StrCat("--num-bps ", v),
-          [v](HostCaps& h) { h.num_bps = static_cast<uint8_t>(v); });
-    }
-    if (v != p.num_wps && measure::ValidateNumWps(v).ok()) {
-      add(absl::StrCat("--num-wps ", v),
-          [v](HostCaps& h) { h.num_wps = static_cast<uint8_t>(v); });
-    }
-  }
-  for (int v = 0; v <= 2048; v += 128) {
-    if (v == p.sve_vl || !measure::ValidateSveVl(v).ok()) continue;
-    add(absl::StrCat("--sve-vl ", v),
-        [v](HostCaps& h) { h.sve_vl = static_cast<uint16_t>(v); });
-  }
-  if (p.pmu) add("--pmu false", [](HostCaps& h) { h.pmu = false; });
-  for (int v = 0; v <= 31; ++v) {
-    if ((p.pmu && v == p.pmu_num_ctrs) ||
-        !measure::ValidatePmuNumCtrs(v).ok()) {
-      continue;
-    }
-    add(absl::StrCat("--pmu true --pmu-num-ctrs ", v), [v](HostCaps& h) {
-      h.pmu = true;
-      h.pmu_num_ctrs = static_cast<uint8_t>(v);
-    });
-  }
-  add(absl::StrCat("--lpa2 ", p.lpa2 ? "false" : "true"),
-      [&p](HostCaps& h) { h.lpa2 = !p.lpa2; });
-  const RmmVersion other =
-      rmm == RmmVersion::k1_0 ? RmmVersion::k2_0 : RmmVersion::k1_0;
-  add(absl::StrCat("--rmm-version ", RmmVersionName(other)),
-      [other](HostCaps& h) { h.rmm_version = other; });
-  return out;
-}
-
 // --find-rim RIM: which single change of a host capability or of the RMM
 // version turns the computed RIM into the token's (the parameters a log
 // would show, when no event log is at hand). Payload digests are computed
@@ -1618,110 +1548,73 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
     PrintError(err, measuring ? kStageMeasure : kStageBuild, base.status());
     return 1;
   }
-  const Measurements& m = *base->measurements;
-  const size_t n = HashSize(m.hash_algorithm);
-  const std::optional<std::vector<uint8_t>> significant =
-      SignificantRim(*target, m.hash_algorithm);
-  const std::vector<uint8_t>& want = significant.value_or(*target);
-  auto sig = [n](const Measurement& v) {
-    return std::vector<uint8_t>(v.begin(), v.begin() + n);
-  };
-  auto hex = [](const std::vector<uint8_t>& v) { return HexBytes(v); };
-  // What was found, then printed as text or JSON.
-  std::vector<std::string> matches;
-  size_t tried = 0, refused = 0;
-  std::string verdict;  // "algorithm", "same", "found", "none"
-  if (!significant.has_value()) {
-    verdict = "algorithm";
-  } else if (want == sig(m.rim)) {
-    verdict = "same";
-  } else {
-    // Each candidate realm once: the model may lower an override back to
-    // what the command line gives (a VMM without SVE, ...).
-    auto key = [](const MeasureResult& r) {
-      const RealmCreateParams& q = r.parameters;
-      return absl::StrCat(q.ipa_bits, "/", q.num_bps, "/", q.num_wps, "/",
-                          q.sve_vl, "/", q.pmu, "/", q.pmu_num_ctrs, "/",
-                          q.lpa2, "/",
-                          RmmVersionName(r.measurements->rmm_version));
-    };
-    // The tries run like the shapes of a sweep (measure/sweep_runner.h):
-    // concurrently, their RIM chains hashed several at a time; slot 0 is
-    // the run above.
-    const std::vector<FindRimCandidate> candidates =
-        FindRimCandidates(a.cli_caps, base->parameters, m.rmm_version);
-    struct Tried {
-      std::string key;
-      std::vector<uint8_t> rim;
-    };
-    std::vector<std::optional<Tried>> results(candidates.size() + 1);
-    measure::RunRemainingShapes(
-        candidates.size() + 1,
-        measure.hasher != nullptr ? measure.hasher->threads() : 1,
-        m.hash_algorithm, [&](size_t i, ChainBatch* batch) {
-          MeasureRequest r = RequestOf(a, a.vmm_args, env, measure);
-          r.overrides = candidates[i - 1].overrides;
-          r.options.chain_batch = batch;
-          absl::StatusOr<MeasureResult> got = Measure(r);
-          if (got.ok())
-            results[i] = Tried{key(*got), sig(got->measurements->rim)};
-          return true;
-        });
-    std::set<std::string> seen = {key(*base)};
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      const std::optional<Tried>& got = results[i + 1];
-      if (!got.has_value()) {
-        ++refused;
-        continue;
-      }
-      if (!seen.insert(got->key).second) continue;
-      ++tried;
-      if (got->rim == want) {
-        matches.push_back(candidates[i].option);
-      }
-    }
-    verdict = matches.empty() ? "none" : "found";
+  absl::StatusOr<RimSearchResult> search = measure::SearchRim(
+      request, *base, *target,
+      measure.hasher != nullptr ? measure.hasher->threads() : 1);
+  if (!search.ok()) {
+    PrintError(err, kStageMeasure, search.status());
+    return 1;
   }
-  const int status = verdict == "found" || verdict == "same" ? 0 : 3;
+  using Verdict = RimSearchResult::Verdict;
+  const RimSearchResult& r = *search;
+  const int status =
+      r.verdict == Verdict::kFound || r.verdict == Verdict::kSame ? 0 : 3;
+  const std::string computed = HexBytes(r.computed);
+  const std::string want = HexBytes(r.target);
 
+  const char* verdict = "none";
+  switch (r.verdict) {
+    case Verdict::kOtherAlgorithm:
+      verdict = "algorithm";
+      break;
+    case Verdict::kSame:
+      verdict = "same";
+      break;
+    case Verdict::kFound:
+      verdict = "found";
+      break;
+    case Verdict::kNone:
+      break;
+  }
   if (a.json) {
     OJson doc = OJson::object();
-    doc["hash_algorithm"] = HashAlgorithmName(m.hash_algorithm);
-    doc["rmm_version"] = RmmVersionName(m.rmm_version);
-    doc["computed_rim"] = hex(sig(m.rim));
-    doc["token_rim"] = hex(want);
+    doc["hash_algorithm"] = HashAlgorithmName(r.algorithm);
+    doc["rmm_version"] = RmmVersionName(r.rmm_version);
+    doc["computed_rim"] = computed;
+    doc["token_rim"] = want;
     doc["result"] = verdict;
     OJson list = OJson::array();
-    for (const std::string& o : matches) list.push_back(o);
+    for (const measure::RimSearchCandidate& c : r.matches) {
+      list.push_back(c.option);
+    }
     doc["matches"] = std::move(list);
-    doc["tried"] = tried;
-    doc["refused"] = refused;
+    doc["tried"] = r.tried;
+    doc["refused"] = r.refused;
     out << base::JsonText(doc, 2) << "\n";
     return status;
   }
-  out << "computed RIM: " << hex(sig(m.rim)) << " ("
-      << HashAlgorithmName(m.hash_algorithm) << ", RMM "
-      << RmmVersionName(m.rmm_version) << ")\n"
-      << "token RIM:    " << hex(want) << "\n";
-  if (verdict == "algorithm") {
-    out << "the token's RIM has " << want.size()
+  out << "computed RIM: " << computed << " (" << HashAlgorithmName(r.algorithm)
+      << ", RMM " << RmmVersionName(r.rmm_version) << ")\n"
+      << "token RIM:    " << want << "\n";
+  if (r.verdict == Verdict::kOtherAlgorithm) {
+    out << "the token's RIM has " << r.target.size()
         << " significant bytes; the VMM arguments select "
-        << HashAlgorithmName(m.hash_algorithm) << " (" << n
+        << HashAlgorithmName(r.algorithm) << " (" << HashSize(r.algorithm)
         << "): check the VMM's measurement algorithm option\n";
     return status;
   }
-  if (verdict == "same") {
+  if (r.verdict == Verdict::kSame) {
     out << "the command line already gives this RIM\n";
     return status;
   }
-  for (const std::string& option : matches) {
-    out << "match: " << option << "\n";
+  for (const measure::RimSearchCandidate& c : r.matches) {
+    out << "match: " << c.option << "\n";
   }
-  out << "tried " << tried << " other realms, each with one host capability "
+  out << "tried " << r.tried << " other realms, each with one host capability "
       << "or the RMM version changed";
-  if (refused > 0) out << " (" << refused << " settings refused)";
+  if (r.refused > 0) out << " (" << r.refused << " settings refused)";
   out << "\n";
-  if (verdict == "none") {
+  if (r.verdict == Verdict::kNone) {
     out << "no single change of a host capability or of the RMM version "
            "gives the token's RIM: the difference is in the payload images, "
            "the VMM arguments (memory, vCPUs, devices, boot mode) or the "

@@ -1,8 +1,9 @@
-// ComputeMeasurements with compare_log (eventlog/compare.h), on a real server
-// over a real SQLite store: the golden case qemu-bios-measurement-log against
-// the log QEMU would write for it (testdata/eventlog/README.md). Oracles: the
-// golden RIM and DTB size, the log's own fields, and which steps a changed
-// input must move.
+// ComputeMeasurements with compare_log (eventlog/compare.h) and find_rim
+// (measure/rim_search.h), on a real server over a real SQLite store: the
+// golden case qemu-bios-measurement-log against the log QEMU would write for
+// it (testdata/eventlog/README.md), and spec-core A.5's PMU vectors. Oracles:
+// the golden RIMs and DTB size, the log's own fields, and which steps a
+// changed input must move.
 #include <grpcpp/grpcpp.h>
 
 #include <string>
@@ -27,7 +28,7 @@ using ::realm_measurements::service::testing::Upload;
 constexpr char kInputs[] = "testdata/golden/inputs/";
 constexpr char kLog[] = "testdata/eventlog/qemu-bios-measurement-log.bin";
 
-class CompareLogTest : public ::testing::Test {
+class DiagnosisTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ts_.Start(MakeTempDir());
@@ -86,7 +87,7 @@ class CompareLogTest : public ::testing::Test {
   size_t dtb_size_ = 0;
 };
 
-TEST_F(CompareLogTest, TheGoldenCaseMatchesItsLog) {
+TEST_F(DiagnosisTest, TheGoldenCaseMatchesItsLog) {
   v1::ComputeMeasurementsResponse r;
   ::grpc::Status s = Compute(Request(), &r);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -119,7 +120,7 @@ TEST_F(CompareLogTest, TheGoldenCaseMatchesItsLog) {
   EXPECT_EQ(p.rim(), r.rim());
 }
 
-TEST_F(CompareLogTest, DifferencesNameStepsAndPayloadsByDigest) {
+TEST_F(DiagnosisTest, DifferencesNameStepsAndPayloadsByDigest) {
   v1::ComputeMeasurementsRequest req = Request("1G");
   // Another firmware: one byte changed.
   std::string fw = ReadFileOrDie(absl::StrCat(kInputs, "fw-777.bin"));
@@ -151,7 +152,7 @@ TEST_F(CompareLogTest, DifferencesNameStepsAndPayloadsByDigest) {
   EXPECT_TRUE(absl::StartsWith(firmware.differences(0), "sha512: computed "));
 }
 
-TEST_F(CompareLogTest, BadLogsAndSweepsAreRefused) {
+TEST_F(DiagnosisTest, BadLogsAndSweepsAreRefused) {
   v1::ComputeMeasurementsRequest req = Request();
   req.set_compare_log(ReadFileOrDie(kLog).substr(0, 100));
   v1::ComputeMeasurementsResponse r;
@@ -188,6 +189,111 @@ TEST_F(CompareLogTest, BadLogsAndSweepsAreRefused) {
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(
       absl::StartsWith(s.error_message(), "base.compare_log: expected empty"))
+      << s.error_message();
+}
+
+// spec-core A.5 #8 and #10, recorded from the reference tool: QEMU with
+// -cpu pmu=on and the host's 6 PMU counters, and the same realm with 2.
+constexpr char kA5Pmu6[] =
+    "8120ef921a987a3f8b9d4bb5e40f8489e2b4fc69c5e1b17b1a9b040884a1211d99b2bddc"
+    "3fddcc99ec99f4244743fe3dcd3d9020583b47f7b66a2ec66bb897b9";
+constexpr char kA5Pmu2[] =
+    "ef4e6f78ea9630f66146b33a405a07b669ef94dd9aca6935d4fd23fea32f98f964241a2f"
+    "9a9c20c9fcd74e20031c51c4beb8e577873e0348e891ee2d727e2807";
+
+v1::ComputeMeasurementsRequest A5Request() {
+  v1::ComputeMeasurementsRequest req;
+  req.set_vmm(v1::VMM_QEMU);
+  req.add_vmm_args("-cpu");
+  req.add_vmm_args("pmu=on");
+  v1::HostCapsOverrides* o = req.mutable_overrides();
+  o->set_num_wps(6);
+  o->set_num_bps(6);
+  o->set_ipa_bits(52);
+  o->set_pmu_num_ctrs(6);
+  return req;
+}
+
+TEST_F(DiagnosisTest, FindRimNamesTheHostCapability) {
+  v1::ComputeMeasurementsRequest req = A5Request();
+  req.set_find_rim(absl::HexStringToBytes(kA5Pmu2));
+  v1::ComputeMeasurementsResponse r;
+  ::grpc::Status s = Compute(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(absl::BytesToHexString(r.rim()), kA5Pmu6);
+  EXPECT_FALSE(r.has_log_comparison());
+  const v1::RimSearch& search = r.rim_search();
+  EXPECT_EQ(search.result(), v1::RIM_SEARCH_RESULT_FOUND);
+  EXPECT_GT(search.tried(), 100u);
+  ASSERT_EQ(search.matches_size(), 1);
+  const v1::RimSearchMatch& match = search.matches(0);
+  EXPECT_EQ(match.option(), "--pmu true --pmu-num-ctrs 2");
+  EXPECT_EQ(match.rmm_version(), v1::RMM_VERSION_UNSPECIFIED);
+  EXPECT_TRUE(match.overrides().has_pmu() && match.overrides().pmu());
+  EXPECT_EQ(match.overrides().pmu_num_ctrs(), 2u);
+  EXPECT_FALSE(match.overrides().has_ipa_bits());
+  EXPECT_FALSE(match.overrides().has_num_bps());
+
+  // The match applied to the request gives the searched RIM.
+  req.clear_find_rim();
+  req.mutable_overrides()->MergeFrom(match.overrides());
+  ASSERT_TRUE(Compute(req, &r).ok());
+  EXPECT_EQ(absl::BytesToHexString(r.rim()), kA5Pmu2);
+  EXPECT_FALSE(r.has_rim_search());
+
+  // Its own RIM needs no change; a SHA-256 RIM is another algorithm's.
+  req = A5Request();
+  req.set_find_rim(absl::HexStringToBytes(kA5Pmu6));
+  ASSERT_TRUE(Compute(req, &r).ok());
+  EXPECT_EQ(r.rim_search().result(), v1::RIM_SEARCH_RESULT_SAME);
+  EXPECT_EQ(r.rim_search().tried(), 0u);
+  req.set_find_rim(std::string(32, '\x5a'));
+  ASSERT_TRUE(Compute(req, &r).ok());
+  EXPECT_EQ(r.rim_search().result(), v1::RIM_SEARCH_RESULT_OTHER_ALGORITHM);
+
+  // The golden qemu-bios case is another realm altogether.
+  req = Request();
+  req.clear_compare_log();
+  req.set_find_rim(absl::HexStringToBytes(kA5Pmu6));
+  s = Compute(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.rim_search().result(), v1::RIM_SEARCH_RESULT_NONE);
+  EXPECT_EQ(r.rim_search().matches_size(), 0);
+  EXPECT_EQ(absl::BytesToHexString(r.rim()), rim_);
+}
+
+TEST_F(DiagnosisTest, FindRimRefusals) {
+  v1::ComputeMeasurementsRequest req = A5Request();
+  req.set_find_rim(std::string(31, '\x01'));
+  v1::ComputeMeasurementsResponse r;
+  ::grpc::Status s = Compute(req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            "find_rim: expected 32, 48 or 64 bytes (the token's RIM), found "
+            "31");
+
+  req = Request();  // with compare_log
+  req.set_find_rim(absl::HexStringToBytes(kA5Pmu6));
+  s = Compute(req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(
+      s.error_message(), "find_rim and compare_log: expected at most one"))
+      << s.error_message();
+
+  v1::SweepMeasurementsRequest sweep;
+  *sweep.mutable_base() = A5Request();
+  sweep.mutable_base()->set_find_rim(absl::HexStringToBytes(kA5Pmu6));
+  v1::SweepAxis* axis = sweep.add_axes();
+  axis->set_key("n");
+  axis->add_values("2");
+  auto stub = ts_.Stub();
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx, 60);
+  v1::SweepMeasurementsResponse sr;
+  s = stub->SweepMeasurements(&ctx, sweep, &sr);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(
+      absl::StartsWith(s.error_message(), "base.find_rim: expected empty"))
       << s.error_message();
 }
 

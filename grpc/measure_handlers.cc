@@ -3,6 +3,7 @@
 // ComputeMeasurements, SweepMeasurements, GetMeasurementCacheStats and
 // UploadPayload: proto <-> measure:: adapters (conversions in
 // grpc/internal/convert.h).
+#include <array>
 #include <atomic>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include "measure/granule_hasher.h"
 #include "measure/host_caps.h"
 #include "measure/measure.h"
+#include "measure/rim_search.h"
 #include "measure/sweep.h"
 #include "measure/sweep_runner.h"
 #include "measure/vmm/vmm.h"
@@ -132,6 +134,21 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     if (!log.ok()) return ToGrpc(log.status(), "compare_log");
     compare_log = *std::move(log);
   }
+  // find_rim: a RIM's length, before any work.
+  const std::string& find_rim = request->find_rim();
+  if (!find_rim.empty()) {
+    if (find_rim.size() != 32 && find_rim.size() != 48 &&
+        find_rim.size() != 64) {
+      return Invalid(absl::StrCat(
+          "find_rim: expected 32, 48 or 64 bytes (the token's RIM), found ",
+          find_rim.size()));
+    }
+    if (compare_log.has_value()) {
+      return Invalid(
+          "find_rim and compare_log: expected at most one of them (the log "
+          "shows the step that differs; find_rim is for when there is none)");
+    }
+  }
 
   // Host capabilities: configs restrict, overrides update (spec-core §5.3).
   for (int i = 0; i < request->host_caps_toml_size(); ++i) {
@@ -182,6 +199,9 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
 
   // Payload files are named by digest in errors, not by the server's path.
   std::vector<std::pair<std::string, std::string>> scrub;
+  // The stored payloads' paths as resolved for this call (find_rim's tries
+  // use them again).
+  std::array<std::optional<std::string>, 5> resolved;
   std::optional<internal::AdmissionClass::Ticket> ticket;
   m.before_build = [&](measure::VmmInputs& inputs) -> absl::Status {
     if (!bad_override.ok()) {
@@ -208,6 +228,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
         return kHook;
       }
       *refs[i].second = *path;
+      resolved[i] = *path;
       scrub.push_back(
           {*path, absl::StrCat("payload sha256:",
                                HexOf(Span(refs[i].first->sha256())))});
@@ -229,7 +250,11 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   // cancelled or its deadline passes. The long-lived digest cache: requests
   // over the same stored payload (content-addressed, never rewritten) reuse
   // its granule digests.
-  m.options.hasher = hasher;
+  // find_rim's tries run on one pool with the first run.
+  std::optional<measure::GranuleHasher> search_hasher;
+  measure::GranuleHasher* pool = hasher;
+  if (!find_rim.empty() && pool == nullptr) pool = &search_hasher.emplace();
+  m.options.hasher = pool;
   m.options.chain_batch = batch;
   m.options.cache = digest_cache_.get();
   m.options.cancel = CallCancel(context);
@@ -361,6 +386,59 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
       st->set_decided_by(step.hint);
     }
   }
+  if (!find_rim.empty()) {
+    // The tries: the same request with the paths resolved above, under the
+    // admission slot this call holds; their errors only count as refused.
+    measure::MeasureRequest tries = m;
+    tries.before_build = [&resolved](measure::VmmInputs& inputs) {
+      std::optional<std::string>* const to[] = {&inputs.kernel, &inputs.initrd,
+                                                &inputs.firmware, &inputs.dtb,
+                                                &inputs.dtb_template};
+      for (size_t i = 0; i < resolved.size(); ++i) {
+        if (resolved[i].has_value()) *to[i] = resolved[i];
+      }
+      return absl::OkStatus();
+    };
+    tries.after_build = nullptr;
+    tries.layout_digests = false;
+    absl::StatusOr<measure::RimSearchResult> found =
+        measure::SearchRim(tries, *result, Span(find_rim), pool->threads());
+    if (!found.ok()) return ToGrpc(found.status(), "find_rim");
+    v1::RimSearch* out = response->mutable_rim_search();
+    using Verdict = measure::RimSearchResult::Verdict;
+    switch (found->verdict) {
+      case Verdict::kSame:
+        out->set_result(v1::RIM_SEARCH_RESULT_SAME);
+        break;
+      case Verdict::kFound:
+        out->set_result(v1::RIM_SEARCH_RESULT_FOUND);
+        break;
+      case Verdict::kNone:
+        out->set_result(v1::RIM_SEARCH_RESULT_NONE);
+        break;
+      case Verdict::kOtherAlgorithm:
+        out->set_result(v1::RIM_SEARCH_RESULT_OTHER_ALGORITHM);
+        break;
+    }
+    for (const measure::RimSearchCandidate& c : found->matches) {
+      v1::RimSearchMatch* match = out->add_matches();
+      match->set_option(c.option);
+      const measure::HostCaps& h = c.change;
+      v1::HostCapsOverrides* o = match->mutable_overrides();
+      if (h.ipa_bits.has_value()) o->set_ipa_bits(*h.ipa_bits);
+      if (h.num_bps.has_value()) o->set_num_bps(*h.num_bps);
+      if (h.num_wps.has_value()) o->set_num_wps(*h.num_wps);
+      if (h.sve_vl.has_value()) o->set_sve_vl(*h.sve_vl);
+      if (h.pmu.has_value()) o->set_pmu(*h.pmu);
+      if (h.pmu_num_ctrs.has_value()) o->set_pmu_num_ctrs(*h.pmu_num_ctrs);
+      if (h.lpa2.has_value()) o->set_lpa2(*h.lpa2);
+      if (h.rmm_version.has_value()) {
+        match->set_rmm_version(ToProto(*h.rmm_version));
+      }
+    }
+    out->set_tried(static_cast<uint32_t>(found->tried));
+    out->set_refused(static_cast<uint32_t>(found->refused));
+  }
   return ::grpc::Status::OK;
 }
 
@@ -372,6 +450,11 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     return Invalid(
         "base.compare_log: expected empty: a log records one realm, a sweep "
         "measures many (ComputeMeasurements compares one)");
+  }
+  if (!request->base().find_rim().empty()) {
+    return Invalid(
+        "base.find_rim: expected empty: ComputeMeasurements searches around "
+        "one realm");
   }
   if (request->base().vmm_args_size() > kMaxVmmArgs) {
     return Invalid(absl::StrCat("base.vmm_args: expected at most ", kMaxVmmArgs,

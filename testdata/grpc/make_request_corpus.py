@@ -47,6 +47,15 @@ def main():
         "compute-compare-log.bin":
             b"\x01" + v(1, 1) + b"".join(s(2, a) for a in kvm) + overrides
             + s(11, evlog),
+        # spec-core A.5 #8 (QEMU -cpu pmu=on, 6 counters) searching for
+        # A.5 #10's RIM (2 counters): a search that runs and finds one.
+        "compute-find-rim.bin":
+            b"\x01" + v(1, 2) + s(2, b"-cpu") + s(2, b"pmu=on")
+            + s(4, v(1, 52) + v(2, 6) + v(3, 6) + v(5, 6))
+            + s(12, bytes.fromhex(
+                "ef4e6f78ea9630f66146b33a405a07b669ef94dd9aca6935d4fd23fe"
+                "a32f98f964241a2f9a9c20c9fcd74e20031c51c4beb8e577873e0348"
+                "e891ee2d727e2807")),
         "replay-t2.bin": b"\x02" + s(1, evlog) + v(3, 1),
         "replay-source-99.bin": b"\x02" + v(3, 99),
         "export-inline.bin":

@@ -1,0 +1,169 @@
+#include "measure/rim_search.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/cancellation.h"
+#include "measure/chain_batch.h"
+#include "measure/sweep_runner.h"
+
+namespace realm_measurements::measure {
+namespace {
+
+// `change`'s fields set on top of `base`.
+HostCaps Overlay(HostCaps base, const HostCaps& change) {
+  auto set = [](auto& to, const auto& from) {
+    if (from.has_value()) to = from;
+  };
+  set(base.ipa_bits, change.ipa_bits);
+  set(base.num_bps, change.num_bps);
+  set(base.num_wps, change.num_wps);
+  set(base.sve_vl, change.sve_vl);
+  set(base.pmu, change.pmu);
+  set(base.pmu_num_ctrs, change.pmu_num_ctrs);
+  set(base.lpa2, change.lpa2);
+  set(base.rmm_version, change.rmm_version);
+  return base;
+}
+
+// What makes two tries the same realm: the effective parameters and the
+// RMM version (the model may lower a change back, e.g. SVE on a VMM
+// without it).
+std::string RealmKey(const MeasureResult& r) {
+  const RealmCreateParams& q = r.parameters;
+  return absl::StrCat(q.ipa_bits, "/", q.num_bps, "/", q.num_wps, "/", q.sve_vl,
+                      "/", q.pmu, "/", q.pmu_num_ctrs, "/", q.lpa2, "/",
+                      RmmVersionName(r.measurements->rmm_version));
+}
+
+}  // namespace
+
+std::optional<std::vector<uint8_t>> SignificantRim(
+    absl::Span<const uint8_t> rim, HashAlgorithm algorithm) {
+  const size_t n = HashSize(algorithm);
+  if (rim.size() == 64 && n < 64 &&
+      std::all_of(rim.begin() + n, rim.end(),
+                  [](uint8_t b) { return b == 0; })) {
+    rim = rim.first(n);
+  }
+  if (rim.size() != n) return std::nullopt;
+  return std::vector<uint8_t>(rim.begin(), rim.end());
+}
+
+std::vector<RimSearchCandidate> RimSearchCandidates(const RealmCreateParams& p,
+                                                    RmmVersion rmm) {
+  std::vector<RimSearchCandidate> out;
+  auto add = [&](std::string option, auto set) {
+    RimSearchCandidate c{std::move(option), HostCaps()};
+    set(c.change);
+    out.push_back(std::move(c));
+  };
+  for (int v = kMinIpaBits; v <= kMaxIpaBits; ++v) {
+    if (v == p.ipa_bits) continue;
+    add(absl::StrCat("--ipa-bits ", v),
+        [v](HostCaps& h) { h.ipa_bits = static_cast<uint8_t>(v); });
+  }
+  for (int v = 0; v <= 64; ++v) {
+    if (v != p.num_bps && ValidateNumBps(v).ok()) {
+      add(absl::StrCat("--num-bps ", v),
+          [v](HostCaps& h) { h.num_bps = static_cast<uint8_t>(v); });
+    }
+    if (v != p.num_wps && ValidateNumWps(v).ok()) {
+      add(absl::StrCat("--num-wps ", v),
+          [v](HostCaps& h) { h.num_wps = static_cast<uint8_t>(v); });
+    }
+  }
+  for (int v = 0; v <= 2048; v += 128) {
+    if (v == p.sve_vl || !ValidateSveVl(v).ok()) continue;
+    add(absl::StrCat("--sve-vl ", v),
+        [v](HostCaps& h) { h.sve_vl = static_cast<uint16_t>(v); });
+  }
+  if (p.pmu) add("--pmu false", [](HostCaps& h) { h.pmu = false; });
+  for (int v = 0; v <= 31; ++v) {
+    if ((p.pmu && v == p.pmu_num_ctrs) || !ValidatePmuNumCtrs(v).ok()) {
+      continue;
+    }
+    add(absl::StrCat("--pmu true --pmu-num-ctrs ", v), [v](HostCaps& h) {
+      h.pmu = true;
+      h.pmu_num_ctrs = static_cast<uint8_t>(v);
+    });
+  }
+  const bool lpa2 = !p.lpa2;
+  add(absl::StrCat("--lpa2 ", lpa2 ? "true" : "false"),
+      [lpa2](HostCaps& h) { h.lpa2 = lpa2; });
+  const RmmVersion other =
+      rmm == RmmVersion::k1_0 ? RmmVersion::k2_0 : RmmVersion::k1_0;
+  add(absl::StrCat("--rmm-version ", RmmVersionName(other)),
+      [other](HostCaps& h) { h.rmm_version = other; });
+  return out;
+}
+
+absl::StatusOr<RimSearchResult> SearchRim(const MeasureRequest& request,
+                                          const MeasureResult& base,
+                                          absl::Span<const uint8_t> target,
+                                          int threads) {
+  const Measurements& m = *base.measurements;
+  const size_t n = HashSize(m.hash_algorithm);
+  RimSearchResult out;
+  out.algorithm = m.hash_algorithm;
+  out.rmm_version = m.rmm_version;
+  out.computed.assign(m.rim.begin(), m.rim.begin() + n);
+  const std::optional<std::vector<uint8_t>> want =
+      SignificantRim(target, m.hash_algorithm);
+  out.target =
+      want.value_or(std::vector<uint8_t>(target.begin(), target.end()));
+  if (!want.has_value()) {
+    out.verdict = RimSearchResult::Verdict::kOtherAlgorithm;
+    return out;
+  }
+  if (*want == out.computed) {
+    out.verdict = RimSearchResult::Verdict::kSame;
+    return out;
+  }
+  const std::vector<RimSearchCandidate> candidates =
+      RimSearchCandidates(base.parameters, m.rmm_version);
+  struct Tried {
+    std::string key;
+    bool match = false;
+  };
+  // Slot 0 is `base`, measured by the caller.
+  std::vector<std::optional<Tried>> results(candidates.size() + 1);
+  RunRemainingShapes(
+      candidates.size() + 1, threads, m.hash_algorithm,
+      [&](size_t i, ChainBatch* batch) {
+        if (!PollCancel(request.options.cancel).ok()) return false;
+        MeasureRequest r = request;
+        r.overrides = Overlay(request.overrides, candidates[i - 1].change);
+        r.options.chain_batch = batch;
+        r.options.on_hashed = nullptr;
+        r.progress = nullptr;
+        r.on_warnings = nullptr;
+        r.debug = nullptr;
+        absl::StatusOr<MeasureResult> got = Measure(r);
+        if (got.ok() && got->measurements.has_value()) {
+          results[i] =
+              Tried{RealmKey(*got), std::equal(want->begin(), want->end(),
+                                               got->measurements->rim.begin())};
+        }
+        return true;
+      });
+  if (absl::Status s = PollCancel(request.options.cancel); !s.ok()) return s;
+  std::set<std::string> seen = {RealmKey(base)};
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const std::optional<Tried>& got = results[i + 1];
+    if (!got.has_value()) {
+      ++out.refused;
+      continue;
+    }
+    if (!seen.insert(got->key).second) continue;
+    ++out.tried;
+    if (got->match) out.matches.push_back(candidates[i]);
+  }
+  out.verdict = out.matches.empty() ? RimSearchResult::Verdict::kNone
+                                    : RimSearchResult::Verdict::kFound;
+  return out;
+}
+
+}  // namespace realm_measurements::measure
