@@ -24,6 +24,7 @@
 #include "base/crypto.h"
 #include "base/file_reading.h"
 #include "base/json_text.h"
+#include "corim/token.h"
 #include "eventlog/compare.h"
 #include "eventlog/parser.h"
 #include "measure/chain_batch.h"
@@ -653,6 +654,14 @@ std::string JsonReport(const MeasureResult& result) {
   return base::JsonText(doc, 2) + "\n";
 }
 
+// --find-rim: a value of hex digits only is the RIM itself; anything else
+// names a CCA attestation token file.
+bool IsHexText(absl::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return absl::ascii_isxdigit(c);
+  });
+}
+
 // The files the command line names (issue 14): what is read and what is
 // written, for the checks made before any work.
 struct CommandLineFiles {
@@ -670,6 +679,11 @@ CommandLineFiles FilesOf(const ParsedArgs& a, const CliEnvironment& env) {
     if (it != a.values.end()) {
       f.inputs.push_back({absl::StrCat("--", name), Resolve(env, it->second)});
     }
+  }
+  // --find-rim names a token file unless it is hex.
+  if (auto it = a.values.find("find-rim");
+      it != a.values.end() && !IsHexText(it->second)) {
+    f.inputs.push_back({"--find-rim", Resolve(env, it->second)});
   }
   for (const std::string& c : a.configs) {
     f.inputs.push_back({"--config", Resolve(env, c)});
@@ -837,7 +851,9 @@ Options:
       --find-rim <RIM>
           Without an event log: find what turns the computed RIM into RIM,
           the one a token carries (hex: 64, 96 or 128 digits, or the
-          64-byte buffer as printed). Alone, it tries every other value of
+          64-byte buffer as printed), or a CCA attestation token file
+          (a value that is not all hex; its realm RIM is used, its
+          signatures are not checked). Alone, it tries every other value of
           each host capability (--ipa-bits, --num-bps, --num-wps, --sve-vl,
           --pmu, --pmu-num-ctrs, --lpa2) and the other --rmm-version, one at
           a time on top of the command line's options, and prints "match:
@@ -1280,19 +1296,58 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
   return status;
 }
 
-// --find-rim: the RIM a token carries, as hex: the significant bytes (64,
-// 96 or 128 digits) or the whole 64-byte buffer the CLI prints.
-absl::StatusOr<std::vector<uint8_t>> ParseRimHex(absl::string_view text) {
-  if ((text.size() != 64 && text.size() != 96 && text.size() != 128) ||
-      !std::all_of(text.begin(), text.end(),
-                   [](char c) { return absl::ascii_isxdigit(c); })) {
-    return UsageError(absl::StrCat(
-        "invalid value '", text.substr(0, 140),
-        "' for '--find-rim <RIM>': expected 64, 96 or 128 hex digits (the "
-        "token's RIM)"));
+// A CCA token is a few KiB; this bounds what --find-rim reads.
+constexpr uint64_t kMaxFindRimTokenBytes = 1 << 20;
+
+// --find-rim VALUE: the RIM a token carries, as hex (the significant bytes,
+// 64, 96 or 128 digits, or the whole 64-byte buffer the CLI prints), or the
+// realm RIM (claim 44238) of a CCA attestation token file. The token's
+// signatures are not checked: this is diagnosis, not appraisal. Bad hex is
+// a usage error; an unreadable or undecodable file is not.
+absl::StatusOr<std::vector<uint8_t>> FindRimTarget(absl::string_view value,
+                                                   const CliEnvironment& env) {
+  if (IsHexText(value)) {
+    if (value.size() != 64 && value.size() != 96 && value.size() != 128) {
+      return UsageError(absl::StrCat(
+          "invalid value '", value.substr(0, 140),
+          "' for '--find-rim <RIM>': expected 64, 96 or 128 hex digits (the "
+          "token's RIM) or a CCA attestation token file"));
+    }
+    const std::string bytes = absl::HexStringToBytes(value);
+    return std::vector<uint8_t>(bytes.begin(), bytes.end());
   }
-  const std::string bytes = absl::HexStringToBytes(text);
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+  const std::string path = Resolve(env, std::string(value));
+  absl::StatusOr<std::string> bytes =
+      measure::ReadSmallRegularFile(path, kMaxFindRimTokenBytes);
+  if (!bytes.ok()) {
+    return absl::Status(bytes.status().code(),
+                        absl::StrCat("--find-rim: ", bytes.status().message()));
+  }
+  absl::StatusOr<corim::CcaToken> token =
+      corim::DecodeCcaToken(absl::MakeConstSpan(
+          reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+  if (!token.ok()) {
+    return absl::Status(
+        token.status().code(),
+        absl::StrCat("--find-rim ", path, ": ", token.status().message()));
+  }
+  const std::vector<uint8_t>& rim = token->realm.initial_measurement;
+  if (rim.size() != 32 && rim.size() != 48 && rim.size() != 64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--find-rim ", path,
+        ": CCA token: realm initial measurement (claim 44238): expected 32, "
+        "48 or 64 bytes, found ",
+        rim.size()));
+  }
+  return rim;
+}
+
+// A FindRimTarget error as the CLI reports it: exit status 2 for bad hex,
+// 1 for a bad token file.
+int FindRimTargetError(std::ostream& err, const absl::Status& s) {
+  if (IsUsageError(s)) return Usage(err, s.message());
+  PrintError(err, kStageArgs, s);
+  return 1;
 }
 
 std::string HexBytes(absl::Span<const uint8_t> v) {
@@ -1384,8 +1439,8 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
                    "--find-rim can not be combined with --no-measurements, "
                    "--corim-output or --comid-output");
     }
-    absl::StatusOr<std::vector<uint8_t>> rim = ParseRimHex(it->second);
-    if (!rim.ok()) return Usage(err, rim.status().message());
+    absl::StatusOr<std::vector<uint8_t>> rim = FindRimTarget(it->second, env);
+    if (!rim.ok()) return FindRimTargetError(err, rim.status());
     find_rim = *std::move(rim);
   }
   absl::StatusOr<std::vector<SweepShape>> shapes =
@@ -1532,8 +1587,8 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
     return Usage(err, "--find-rim can not be combined with --no-measurements");
   }
   absl::StatusOr<std::vector<uint8_t>> target =
-      ParseRimHex(a.values.at("find-rim"));
-  if (!target.ok()) return Usage(err, target.status().message());
+      FindRimTarget(a.values.at("find-rim"), env);
+  if (!target.ok()) return FindRimTargetError(err, target.status());
 
   MeasureRequest request = RequestOf(a, a.vmm_args, env, measure);
   request.on_warnings = [&](const std::vector<std::string>& warnings) {

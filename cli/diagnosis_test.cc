@@ -7,7 +7,7 @@
 // must move (the RAM size, the vCPU count in the DTB).
 // --find-rim: RIMs of other realms recorded elsewhere: spec-core A.5 (the
 // reference tool's tests: PMU counters) and TF-RMM 2.0's values of the RMM
-// 2.0 golden sample.
+// 2.0 golden sample, given as hex or inside a CCA token file.
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,9 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/crypto.h"
 #include "cli/cli.h"
+#include "corim/token.h"
 #include "gtest/gtest.h"
 #include "measure/vmm/kvmtool.h"
 #include "measure/vmm/qemu.h"
@@ -368,11 +371,93 @@ TEST(FindRim, WithASweepTheShapeThatGivesTheRimIsNamed) {
       << r.out;
 }
 
+// A token carrying `rim` as its realm RIM: cca-token-02's claims, signed
+// with fresh keys (find-rim checks no signature), written to a file.
+std::string TokenFile(const std::string& rim, const std::string& name) {
+  const std::string bytes = ReadText("testdata/vectors/cca-token-02.cbor");
+  absl::StatusOr<corim::CcaToken> t = corim::DecodeCcaToken(absl::MakeConstSpan(
+      reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  EXPECT_TRUE(t.ok()) << t.status();
+  const std::string raw = absl::HexStringToBytes(rim);
+  t->realm.initial_measurement.assign(raw.begin(), raw.end());
+  t->realm.hash_algorithm = "sha-512";
+  t->realm.public_key.clear();
+  t->platform.challenge.clear();
+  absl::StatusOr<crypto::EcPrivateKey> cpak =
+      crypto::EcPrivateKey::Generate(crypto::Curve::kP256);
+  absl::StatusOr<crypto::EcPrivateKey> rak =
+      crypto::EcPrivateKey::Generate(crypto::Curve::kP384);
+  EXPECT_TRUE(cpak.ok() && rak.ok());
+  absl::StatusOr<std::vector<uint8_t>> token =
+      corim::SignCcaToken(t->form, t->platform, t->realm, *cpak, *rak);
+  EXPECT_TRUE(token.ok()) << token.status();
+  const std::string path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(token->data()), token->size());
+  return path;
+}
+
+TEST(FindRim, ATokenFileGivesItsRealmRim) {
+  const std::string token = TokenFile(kA5Pmu2, "pmu2.cbor");
+  RunResult r = RunA5({"--find-rim", token});
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_EQ(r.out, RunA5({"--find-rim", kA5Pmu2}).out);
+  EXPECT_TRUE(
+      absl::StrContains(r.out, "\nmatch: --pmu true --pmu-num-ctrs 2\n"));
+  // With a sweep: golden kvm-k-2cpu-256M-sha512's RIM in a token names
+  // its shape among three memory sizes.
+  const Golden g = LoadGolden("kvm-k-2cpu-256M-sha512");
+  r = RunCase(g,
+              {"--sweep", "mem=128M,256M,512M", "--find-rim",
+               TokenFile(g.rim, "kvm.cbor")},
+              {{"256M", "{mem}"}});
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_EQ(r.out, absl::StrCat("token RIM: ", g.rim,
+                                "\nmatch: shape 2/3: mem=256M\n"
+                                "tried 3 shapes\n"));
+}
+
+TEST(FindRim, BadTokenFilesAreOneLineErrors) {
+  const Golden g = LoadGolden();
+  // Not a token: the decoder's error, naming the file.
+  const std::string junk = absl::StrCat(std::getenv("TEST_TMPDIR"), "/junk");
+  std::ofstream(junk) << "not a token";
+  RunResult r = RunCase(g, {"--find-rim", junk});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(absl::StrContains(
+      r.err, absl::StrCat("--find-rim ", junk, ": CCA token: ")))
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.out, "");
+  // Missing, a device, and the token as an output: refused before any work.
+  for (std::vector<std::string> extra :
+       {std::vector<std::string>{"--find-rim", "no-such-token.cbor"},
+        std::vector<std::string>{"--find-rim", "/dev/zero"}}) {
+    r = RunCase(g, extra);
+    EXPECT_EQ(r.status, 1) << extra[1];
+    EXPECT_TRUE(absl::StrContains(r.err, extra[1])) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  // A token with a realm RIM of another length.
+  const std::string odd = TokenFile("abcd", "odd.cbor");
+  r = RunCase(g, {"--find-rim", odd});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(absl::StrContains(
+      r.err,
+      "realm initial measurement (claim 44238): expected 32, 48 or 64 "
+      "bytes, found 2"))
+      << r.err;
+}
+
 TEST(FindRim, UsageErrors) {
   const Golden g = LoadGolden();
-  RunResult r = RunCase(g, {"--find-rim", "xyz"});
+  // Hex of the wrong length (a value of anything else names a token file).
+  RunResult r = RunCase(g, {"--find-rim", "abcd"});
   EXPECT_EQ(r.status, 2);
-  EXPECT_TRUE(absl::StrContains(r.err, "expected 64, 96 or 128 hex digits"))
+  EXPECT_TRUE(absl::StrContains(
+      r.err,
+      "expected 64, 96 or 128 hex digits (the token's RIM) or a CCA "
+      "attestation token file"))
       << r.err;
   r = RunCase(g, {"--find-rim", kA5Pmu6, "--output-dtb",
                   std::string(std::getenv("TEST_TMPDIR")) + "/x.dtb"});
