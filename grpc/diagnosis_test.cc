@@ -81,6 +81,20 @@ class DiagnosisTest : public ::testing::Test {
     return stub->ComputeMeasurements(&ctx, req, r);
   }
 
+  // SweepMeasurements of `base` over one placeholder value.
+  ::grpc::Status SweepOf(const v1::ComputeMeasurementsRequest& base) {
+    v1::SweepMeasurementsRequest sweep;
+    *sweep.mutable_base() = base;
+    v1::SweepAxis* axis = sweep.add_axes();
+    axis->set_key("n");
+    axis->add_values("2");
+    auto stub = ts_.Stub();
+    ::grpc::ClientContext ctx;
+    SetDeadline(ctx, 60);
+    v1::SweepMeasurementsResponse r;
+    return stub->SweepMeasurements(&ctx, sweep, &r);
+  }
+
   TestServer ts_;
   std::vector<std::string> argv_;
   std::string rim_;
@@ -176,16 +190,7 @@ TEST_F(DiagnosisTest, BadLogsAndSweepsAreRefused) {
                                 "digests"))
       << s.error_message();
 
-  v1::SweepMeasurementsRequest sweep;
-  *sweep.mutable_base() = Request();
-  v1::SweepAxis* axis = sweep.add_axes();
-  axis->set_key("n");
-  axis->add_values("2");
-  auto stub = ts_.Stub();
-  ::grpc::ClientContext ctx;
-  SetDeadline(ctx, 60);
-  v1::SweepMeasurementsResponse sr;
-  s = stub->SweepMeasurements(&ctx, sweep, &sr);
+  s = SweepOf(Request());
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(
       absl::StartsWith(s.error_message(), "base.compare_log: expected empty"))
@@ -280,17 +285,9 @@ TEST_F(DiagnosisTest, FindRimRefusals) {
       s.error_message(), "find_rim and compare_log: expected at most one"))
       << s.error_message();
 
-  v1::SweepMeasurementsRequest sweep;
-  *sweep.mutable_base() = A5Request();
-  sweep.mutable_base()->set_find_rim(absl::HexStringToBytes(kA5Pmu6));
-  v1::SweepAxis* axis = sweep.add_axes();
-  axis->set_key("n");
-  axis->add_values("2");
-  auto stub = ts_.Stub();
-  ::grpc::ClientContext ctx;
-  SetDeadline(ctx, 60);
-  v1::SweepMeasurementsResponse sr;
-  s = stub->SweepMeasurements(&ctx, sweep, &sr);
+  req = A5Request();
+  req.set_find_rim(absl::HexStringToBytes(kA5Pmu6));
+  s = SweepOf(req);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(
       absl::StartsWith(s.error_message(), "base.find_rim: expected empty"))
