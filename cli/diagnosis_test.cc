@@ -27,6 +27,7 @@
 #include "measure/vmm/kvmtool.h"
 #include "measure/vmm/qemu.h"
 #include "nlohmann/json.hpp"
+#include "testing/golden.h"
 
 namespace realm_measurements::cli {
 namespace {
@@ -47,33 +48,26 @@ std::string Absolute(const std::string& path) {
   return out;
 }
 
+// A golden case's command line without --output-dtb (the tests add their
+// own options), its RIM and DTB size.
 struct Golden {
-  std::vector<std::string> argv;  // without --output-dtb
+  std::vector<std::string> argv;
   std::string rim;
   size_t dtb_size = 0;
 };
 
 Golden LoadGolden(const std::string& id = "qemu-bios-measurement-log",
                   const std::string& file = "cases-public.json") {
-  nlohmann::json corpus =
-      nlohmann::json::parse(ReadText("testdata/golden/" + file));
-  for (const nlohmann::json& c : corpus["cases"]) {
-    if (c["id"] != id) continue;
-    Golden g;
-    const std::vector<std::string> argv = c["argv"];
-    for (size_t i = 0; i < argv.size(); ++i) {
-      if (argv[i] == "--output-dtb") {
-        ++i;
-        continue;
-      }
-      g.argv.push_back(argv[i]);
+  const test::GoldenCase c = test::LoadGoldenCase(id, file);
+  Golden g{{}, c.rim, c.dtb_size};
+  for (size_t i = 0; i < c.argv.size(); ++i) {
+    if (c.argv[i] == "--output-dtb") {
+      ++i;
+      continue;
     }
-    g.rim = c["expected_stdout"].get<std::string>().substr(5, 128);
-    g.dtb_size = c.value("expected_dtb_size", 0);
-    return g;
+    g.argv.push_back(c.argv[i]);
   }
-  ADD_FAILURE() << "no golden case " << id;
-  return {};
+  return g;
 }
 
 struct RunResult {

@@ -24,7 +24,7 @@
 #include "measure/vmm/kvmtool.h"
 #include "measure/vmm/qemu.h"
 #include "measure/vmm/vmm.h"
-#include "nlohmann/json.hpp"
+#include "testing/golden.h"
 
 namespace realm_measurements::eventlog {
 namespace {
@@ -85,32 +85,8 @@ void ExpectError(const absl::Status& s, absl::StatusCode code,
 
 // --- A golden case, built with the VMM model --------------------------------
 
-struct GoldenCase {
-  std::string id;
-  std::vector<std::string> argv;
-  std::string rim;         // golden RIM, significant hex digits
-  std::string dtb_sha256;  // golden SHA-256 of the DTB the reference wrote
-};
-
-GoldenCase LoadCase(const std::string& id,
-                    const std::string& file = "cases-public.json") {
-  std::vector<uint8_t> text = ReadFileOrDie(std::string(kGolden) + file);
-  nlohmann::json corpus =
-      nlohmann::json::parse(std::string(text.begin(), text.end()));
-  for (const nlohmann::json& c : corpus["cases"]) {
-    if (c["id"] != id) continue;
-    GoldenCase g;
-    g.id = id;
-    g.argv = c["argv"].get<std::vector<std::string>>();
-    const std::string out = c["expected_stdout"];
-    EXPECT_TRUE(absl::StartsWith(out, "RIM: ")) << out;
-    g.rim = out.substr(5, 128);
-    g.dtb_sha256 = c.value("expected_dtb_sha256", "");
-    return g;
-  }
-  ADD_FAILURE() << "no golden case " << id;
-  return {};
-}
+using test::GoldenCase;
+using test::LoadGoldenCase;
 
 // The model's RealmConfig for a golden argv (the CLI's global options that
 // matter to a VMM model: caps files restrict, values override, payloads).
@@ -338,7 +314,7 @@ ReplayOptions SynthesisRecording(const DtbSynthesisOptions& options,
 TEST(DtbSynthesis, GoldenConfigurationsReplayWithSynthesisedDtb) {
   for (const Scenario& sc : Scenarios()) {
     SCOPED_TRACE(sc.id);
-    GoldenCase g = LoadCase(sc.id);
+    GoldenCase g = LoadGoldenCase(sc.id);
     Built b = BuildCase(g);
     ASSERT_TRUE(b.config.dtb().has_value());
     // The model's DTB is the reference's (independent golden digest).
@@ -396,7 +372,7 @@ TEST(DtbSynthesis, QemuMemoryAndTopologyOptionsAsQemuValues) {
   // maxmem above 255 GiB moves the high memory map (spec-vmm §6.7).
   const std::string m_value = "1G,maxmem=512G,slots=2";
   const std::string smp_value = "4,sockets=2,cores=2";
-  GoldenCase g = LoadCase("qemu-kernel-initrd-append-1G");
+  GoldenCase g = LoadGoldenCase("qemu-kernel-initrd-append-1G");
   for (size_t i = 0; i + 1 < g.argv.size(); ++i) {
     if (g.argv[i] == "-smp") g.argv[i + 1] = smp_value;
     if (g.argv[i] == "-m") g.argv[i + 1] = m_value;
@@ -476,7 +452,7 @@ TEST(DtbSynthesis, Rmm2LogsReplayToTheGoldenRmm2Rim) {
   };
   for (const Rmm2Scenario& c : cases) {
     SCOPED_TRACE(c.id);
-    GoldenCase g = LoadCase(c.id, "rmm2/cases-rmm2-public.json");
+    GoldenCase g = LoadGoldenCase(c.id, "rmm2/cases-rmm2-public.json");
     Built b = BuildCase(g);
     ASSERT_EQ(b.config.rmm_version(), measure::RmmVersion::k2_0);
     auto m = measure::ComputeMeasurements(b.config);
@@ -528,7 +504,7 @@ TEST(DtbSynthesis, CheckedInLogsReplayToTheGoldenRims) {
   for (const char* id :
        {"qemu-bios-measurement-log", "kvm-k-2cpu-256M-sha512"}) {
     SCOPED_TRACE(id);
-    GoldenCase g = LoadCase(id);
+    GoldenCase g = LoadGoldenCase(id);
     absl::StatusOr<EventLog> log = ParseBytes(
         ReadFileOrDie(absl::StrCat("testdata/eventlog/", id, ".bin")));
     ASSERT_TRUE(log.ok()) << log.status();
@@ -556,7 +532,7 @@ TEST(DtbSynthesis, MismatchingParameterFailsNamingTheDtbEvent) {
     SCOPED_TRACE(id);
     const bool qemu = absl::StartsWith(id, "qemu");
     Scenario sc{id, qemu ? "QEMU" : "kvmtool", 2, {}};
-    GoldenCase g = LoadCase(id);
+    GoldenCase g = LoadGoldenCase(id);
     Built b = BuildCase(g);
     const LogParams good = ParamsFor(sc, b.config);
 

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/internal/test_util.h"
 #include "gtest/gtest.h"
-#include "nlohmann/json.hpp"
+#include "testing/golden.h"
 
 namespace realm_measurements::service {
 namespace {
@@ -32,14 +32,11 @@ class DiagnosisTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ts_.Start(MakeTempDir());
-    nlohmann::json corpus = nlohmann::json::parse(
-        ReadFileOrDie("testdata/golden/cases-public.json"));
-    for (const nlohmann::json& c : corpus["cases"]) {
-      if (c["id"] != "qemu-bios-measurement-log") continue;
-      argv_ = c["argv"].get<std::vector<std::string>>();
-      rim_ = c["expected_stdout"].get<std::string>().substr(5, 128);
-      dtb_size_ = c["expected_dtb_size"];
-    }
+    const test::GoldenCase g =
+        test::LoadGoldenCase("qemu-bios-measurement-log");
+    argv_ = g.argv;
+    rim_ = g.rim;
+    dtb_size_ = g.dtb_size;
     ASSERT_FALSE(argv_.empty());
   }
 
