@@ -32,7 +32,6 @@ namespace {
 using internal::Bytes;
 using measure::HashAlgorithm;
 
-const char kGolden[] = "testdata/golden/";
 const char kInputs[] = "testdata/golden/inputs/";
 
 // TCG event types and algorithm ids (spec-eventlog §B.7, Appendix 1).
