@@ -1,7 +1,9 @@
 """cc_fuzz_target: a libFuzzer target that is also a regression test.
 
     cc_fuzz_target(name = "x_fuzz", srcs = ["x_fuzz.cc"], deps = [...],
-                   corpus = glob(["testdata/x_corpus/*"]))
+                   corpus = glob(["testdata/x_corpus/*"]), data = [...])
+
+(`data`: files the target reads while it runs, for both binaries.)
 
 defines
   :x_fuzz          cc_test replaying `corpus` (every `bazel test //...`)
@@ -11,10 +13,11 @@ defines
 
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_test")
 
-def cc_fuzz_target(name, srcs, deps = [], corpus = [], tags = [], **kwargs):
+def cc_fuzz_target(name, srcs, deps = [], corpus = [], tags = [], data = [], **kwargs):
     cc_binary(
         name = name + "_fuzzer",
         srcs = srcs,
+        data = data,
         deps = deps + select({
             "//tools/fuzz:fuzzing": [],
             "//conditions:default": ["//tools/fuzz:standalone_driver"],
@@ -30,8 +33,8 @@ def cc_fuzz_target(name, srcs, deps = [], corpus = [], tags = [], **kwargs):
         name = name,
         srcs = srcs,
         deps = deps + ["//tools/fuzz:standalone_driver"],
-        data = corpus,
-        args = ["$(location %s)" % c for c in corpus],
+        data = data + corpus,
+        args = ["$(locations %s)" % c for c in corpus],
         tags = tags,
         **kwargs
     )
