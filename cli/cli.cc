@@ -1320,8 +1320,14 @@ absl::StatusOr<std::vector<uint8_t>> FindRimTarget(absl::string_view value,
   absl::StatusOr<std::string> bytes =
       measure::ReadSmallRegularFile(path, kMaxFindRimTokenBytes);
   if (!bytes.ok()) {
-    return absl::Status(bytes.status().code(),
-                        absl::StrCat("--find-rim: ", bytes.status().message()));
+    // A mistyped RIM ("0x...") reads as a missing file: say both.
+    return absl::Status(
+        bytes.status().code(),
+        absl::StrCat("--find-rim: ", bytes.status().message(),
+                     absl::IsNotFound(bytes.status())
+                         ? " (the value is not a RIM either: expected 64, 96 "
+                           "or 128 hex digits, or a CCA token file)"
+                         : ""));
   }
   absl::StatusOr<corim::CcaToken> token =
       corim::DecodeCcaToken(absl::MakeConstSpan(

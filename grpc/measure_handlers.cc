@@ -246,14 +246,15 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     }
     return absl::OkStatus();
   };
+  // find_rim's tries run on one hashing pool with the first run (a sweep
+  // brings its own; other calls get Measure's temporary one).
+  std::optional<measure::GranuleHasher> search_hasher;
+  measure::GranuleHasher* pool = hasher;
+  if (!find_rim.empty() && pool == nullptr) pool = &search_hasher.emplace();
   // Gzip kernels, granules and the blob digests stop when the call is
   // cancelled or its deadline passes. The long-lived digest cache: requests
   // over the same stored payload (content-addressed, never rewritten) reuse
   // its granule digests.
-  // find_rim's tries run on one pool with the first run.
-  std::optional<measure::GranuleHasher> search_hasher;
-  measure::GranuleHasher* pool = hasher;
-  if (!find_rim.empty() && pool == nullptr) pool = &search_hasher.emplace();
   m.options.hasher = pool;
   m.options.chain_batch = batch;
   m.options.cache = digest_cache_.get();
