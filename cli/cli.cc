@@ -861,8 +861,9 @@ Options:
           measures the shapes instead and prints "match: shape i/n: KEY=V
           ..." for each shape whose RIM it is. Payload digests are computed
           once. --format json: one document with "result" (found, same,
-          none or algorithm) and "matches". Exit status 3 when nothing
-          matches. Not with output files or --compare-log
+          none or algorithm), "matches" and (without a sweep) "changes",
+          each match as the realm parameters it sets. Exit status 3 when
+          nothing matches. Not with output files or --compare-log
       --sweep <KEY=V1,V2,...>
           Measure many VM shapes in one run (repeatable). Each KEY is a
           placeholder written {KEY} in the VMM arguments; the shapes are the
@@ -1644,11 +1645,25 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
     doc["computed_rim"] = computed;
     doc["token_rim"] = want;
     doc["result"] = verdict;
-    OJson list = OJson::array();
+    // Each match as its option text and, for programs, as the realm
+    // parameters it sets (the names of "realm_parameters").
+    OJson list = OJson::array(), changes = OJson::array();
     for (const measure::RimSearchCandidate& c : r.matches) {
       list.push_back(c.option);
+      const HostCaps& h = c.change;
+      OJson change = OJson::object();
+      if (h.ipa_bits) change["ipa_bits"] = *h.ipa_bits;
+      if (h.num_bps) change["num_bps"] = *h.num_bps;
+      if (h.num_wps) change["num_wps"] = *h.num_wps;
+      if (h.sve_vl) change["sve_vl"] = *h.sve_vl;
+      if (h.pmu) change["pmu"] = *h.pmu;
+      if (h.pmu_num_ctrs) change["pmu_num_ctrs"] = *h.pmu_num_ctrs;
+      if (h.lpa2) change["lpa2"] = *h.lpa2;
+      if (h.rmm_version) change["rmm_version"] = RmmVersionName(*h.rmm_version);
+      changes.push_back(std::move(change));
     }
     doc["matches"] = std::move(list);
+    doc["changes"] = std::move(changes);
     doc["tried"] = r.tried;
     doc["refused"] = r.refused;
     out << base::JsonText(doc, 2) << "\n";

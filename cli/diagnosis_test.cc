@@ -295,6 +295,8 @@ TEST(FindRim, OneHostCapabilityExplainsTheDifference) {
   EXPECT_EQ(doc["token_rim"], kA5Pmu2);
   EXPECT_EQ(doc["matches"],
             nlohmann::json::array({"--pmu true --pmu-num-ctrs 2"}));
+  EXPECT_EQ(doc["changes"],
+            nlohmann::json::parse(R"([{"pmu": true, "pmu_num_ctrs": 2}])"));
   EXPECT_GT(doc["tried"].get<int>(), 100);
   // Its own RIM needs no change.
   r = RunA5({"--find-rim", kA5Pmu6});
