@@ -157,6 +157,7 @@ constexpr OptSpec kOptions[] = {
     {"format", 0, Kind::kValue, "FORMAT"},
     {"compare-log", 0, Kind::kValue, "LOG"},
     {"find-rim", 0, Kind::kValue, "RIM"},
+    {"find-rim-pairs", 0, Kind::kFlag, nullptr},
     {"sweep", 0, Kind::kRepeated, "KEY=V1,V2,..."},
     {"sweep-shape", 0, Kind::kRepeated, "KEY=V,KEY=V,..."},
     {"threads", 0, Kind::kValue, "THREADS"},
@@ -175,6 +176,7 @@ struct ParsedArgs {
   bool no_measurements = false;
   bool print_b64 = false;
   bool progress = false;
+  bool find_rim_pairs = false;
   bool help = false;
   bool version = false;
   bool json = false;
@@ -245,6 +247,7 @@ absl::Status Apply(const OptSpec& o, std::optional<std::string> value,
       if (name == "no-measurements") a.no_measurements = true;
       if (name == "print-b64") a.print_b64 = true;
       if (name == "progress") a.progress = true;
+      if (name == "find-rim-pairs") a.find_rim_pairs = true;
       if (name == "help") a.help = true;
       if (name == "version") a.version = true;
       return absl::OkStatus();
@@ -864,6 +867,10 @@ Options:
           none or algorithm), "matches" and (without a sweep) "changes",
           each match as the realm parameters it sets. Exit status 3 when
           nothing matches. Not with output files or --compare-log
+      --find-rim-pairs
+          With --find-rim (no sweep): when no single change gives RIM, also
+          try every two changes of different settings at once (about 10,000
+          realms instead of 175; each costs one RIM chain over the payload)
       --sweep <KEY=V1,V2,...>
           Measure many VM shapes in one run (repeatable). Each KEY is a
           placeholder written {KEY} in the VMM arguments; the shapes are the
@@ -1612,7 +1619,8 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
   }
   absl::StatusOr<RimSearchResult> search = measure::SearchRim(
       request, *base, *target,
-      measure.hasher != nullptr ? measure.hasher->threads() : 1);
+      {measure.hasher != nullptr ? measure.hasher->threads() : 1,
+       a.find_rim_pairs});
   if (!search.ok()) {
     PrintError(err, kStageMeasure, search.status());
     return 1;
@@ -1666,6 +1674,7 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
     doc["changes"] = std::move(changes);
     doc["tried"] = r.tried;
     doc["refused"] = r.refused;
+    doc["tried_pairs"] = r.tried_pairs;
     out << base::JsonText(doc, 2) << "\n";
     return status;
   }
@@ -1686,15 +1695,24 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
   for (const measure::RimSearchCandidate& c : r.matches) {
     out << "match: " << c.option << "\n";
   }
-  out << "tried " << r.tried << " other realms, each with one host capability "
-      << "or the RMM version changed";
-  if (r.refused > 0) out << " (" << r.refused << " settings refused)";
+  out << "tried " << r.tried - r.tried_pairs
+      << " other realms, each with one host capability or the RMM version "
+         "changed";
+  if (const size_t refused = r.refused - r.refused_pairs; refused > 0) {
+    out << " (" << refused << (refused == 1 ? " setting" : " settings")
+        << " refused)";
+  }
+  if (r.tried_pairs > 0 || r.refused_pairs > 0) {
+    out << ", then " << r.tried_pairs << " with two changed";
+    if (r.refused_pairs > 0) out << " (" << r.refused_pairs << " refused)";
+  }
   out << "\n";
   if (r.verdict == Verdict::kNone) {
-    out << "no single change of a host capability or of the RMM version "
-           "gives the token's RIM: the difference is in the payload images, "
-           "the VMM arguments (memory, vCPUs, devices, boot mode) or the "
-           "DTB; with the VMM's event log, --compare-log shows the step\n";
+    out << (a.find_rim_pairs ? "no change of one or two" : "no single change")
+        << " of a host capability or of the RMM version gives the token's "
+           "RIM: the difference is in the payload images, the VMM arguments "
+           "(memory, vCPUs, devices, boot mode) or the DTB; with the VMM's "
+           "event log, --compare-log shows the step\n";
   }
   return status;
 }
@@ -1730,6 +1748,12 @@ int RunCli(const std::vector<std::string>& args, const CliEnvironment& env,
     return Usage(err,
                  "'realm-measurements' requires a subcommand but one was not "
                  "provided\n  [subcommands: qemu, kvmtool, cloud-hv, help]");
+  }
+  if (a.find_rim_pairs && (!a.values.count("find-rim") ||
+                           !a.sweep_axes.empty() || !a.sweep_shapes.empty())) {
+    return Usage(err,
+                 "--find-rim-pairs needs --find-rim and no --sweep or "
+                 "--sweep-shape (a sweep searches its shapes)");
   }
   // Paths before any work (issue 14): no device or FIFO is read, no input
   // or special file is overwritten.

@@ -445,6 +445,35 @@ TEST(FindRim, BadTokenFilesAreOneLineErrors) {
       << r.err;
 }
 
+// spec-core A.3 #4, recorded from the reference tool: `--num-wps 6
+// --num-bps 6 kvmtool --realm -c 1 -m 512M` (SHA-256).
+constexpr char kA3Rim[] =
+    "998dfdf6401d69f73ed88ac53d62d5ea2cfac6320b887ce4599aa8671791d4d0";
+
+TEST(FindRim, PairsFindTwoSettingsAtOnce) {
+  // The A.3 #4 realm computed with 4 breakpoints and 4 watchpoints: two
+  // settings away from the vector.
+  Golden g;
+  g.argv = {"--num-wps", "4",  "--num-bps", "4",  "kvmtool",
+            "--realm",   "-c", "1",         "-m", "512M"};
+  RunResult r = RunCase(g, {"--find-rim", kA3Rim});
+  EXPECT_EQ(r.status, 3) << r.err << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "no single change")) << r.out;
+  r = RunCase(g, {"--find-rim", kA3Rim, "--find-rim-pairs"});
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "\nmatch: --num-bps 6 --num-wps 6\n"))
+      << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, " with two changed")) << r.out;
+  r = RunCase(g,
+              {"--find-rim", kA3Rim, "--find-rim-pairs", "--format", "json"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  nlohmann::json doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["changes"],
+            nlohmann::json::parse(R"([{"num_bps": 6, "num_wps": 6}])"));
+  EXPECT_GT(doc["tried_pairs"].get<int>(), 1000);
+}
+
 TEST(FindRim, UsageErrors) {
   const Golden g = LoadGolden();
   // Hex of the wrong length (a value of anything else names a token file).
@@ -462,6 +491,16 @@ TEST(FindRim, UsageErrors) {
       r.err, "--find-rim can not be combined with --output-dtb"))
       << r.err;
   EXPECT_EQ(r.out, "");
+  // --find-rim-pairs: with --find-rim only, and not with a sweep.
+  for (std::vector<std::string> extra :
+       {std::vector<std::string>{"--find-rim-pairs"},
+        std::vector<std::string>{"--find-rim-pairs", "--find-rim", kA5Pmu6,
+                                 "--sweep", "x=1"}}) {
+    r = RunCase(g, extra);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_TRUE(absl::StrContains(r.err, "--find-rim-pairs needs --find-rim"))
+        << r.err;
+  }
 }
 
 }  // namespace

@@ -274,6 +274,13 @@ TEST_F(DiagnosisTest, FindRimRefusals) {
             "find_rim: expected 32, 48 or 64 bytes (the token's RIM), found "
             "31");
 
+  // find_rim_pairs only with find_rim.
+  req = A5Request();
+  req.set_find_rim_pairs(true);
+  s = Compute(req, &r);
+  EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "find_rim_pairs: expected find_rim with it");
+
   req = Request();  // with compare_log
   req.set_find_rim(absl::HexStringToBytes(kA5Pmu6));
   s = Compute(req, &r);

@@ -149,6 +149,9 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
           "shows the step that differs; find_rim is for when there is none)");
     }
   }
+  if (request->find_rim_pairs() && find_rim.empty()) {
+    return Invalid("find_rim_pairs: expected find_rim with it");
+  }
 
   // Host capabilities: configs restrict, overrides update (spec-core §5.3).
   for (int i = 0; i < request->host_caps_toml_size(); ++i) {
@@ -403,7 +406,8 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     tries.after_build = nullptr;
     tries.layout_digests = false;
     absl::StatusOr<measure::RimSearchResult> found =
-        measure::SearchRim(tries, *result, Span(find_rim), pool->threads());
+        measure::SearchRim(tries, *result, Span(find_rim),
+                           {pool->threads(), request->find_rim_pairs()});
     if (!found.ok()) return ToGrpc(found.status(), "find_rim");
     v1::RimSearch* out = response->mutable_rim_search();
     using Verdict = measure::RimSearchResult::Verdict;
@@ -439,6 +443,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     }
     out->set_tried(static_cast<uint32_t>(found->tried));
     out->set_refused(static_cast<uint32_t>(found->refused));
+    out->set_tried_pairs(static_cast<uint32_t>(found->tried_pairs));
   }
   return ::grpc::Status::OK;
 }
@@ -452,7 +457,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
         "base.compare_log: expected empty: a log records one realm, a sweep "
         "measures many (ComputeMeasurements compares one)");
   }
-  if (!request->base().find_rim().empty()) {
+  if (!request->base().find_rim().empty() || request->base().find_rim_pairs()) {
     return Invalid(
         "base.find_rim: expected empty: ComputeMeasurements searches around "
         "one realm");

@@ -38,7 +38,34 @@ std::string RealmKey(const MeasureResult& r) {
                       RmmVersionName(r.measurements->rmm_version));
 }
 
+// The parameter a single change sets (the PMU with or without its
+// counters is one).
+int ParameterOf(const HostCaps& c) {
+  if (c.ipa_bits) return 0;
+  if (c.num_bps) return 1;
+  if (c.num_wps) return 2;
+  if (c.sve_vl) return 3;
+  if (c.pmu || c.pmu_num_ctrs) return 4;
+  if (c.lpa2) return 5;
+  return 6;  // rmm_version
+}
+
 }  // namespace
+
+std::vector<RimSearchCandidate> RimSearchPairs(
+    const std::vector<RimSearchCandidate>& singles) {
+  std::vector<RimSearchCandidate> out;
+  for (size_t i = 0; i < singles.size(); ++i) {
+    for (size_t j = i + 1; j < singles.size(); ++j) {
+      if (ParameterOf(singles[i].change) == ParameterOf(singles[j].change)) {
+        continue;
+      }
+      out.push_back({absl::StrCat(singles[i].option, " ", singles[j].option),
+                     Overlay(singles[i].change, singles[j].change)});
+    }
+  }
+  return out;
+}
 
 std::optional<std::vector<uint8_t>> SignificantRim(
     absl::Span<const uint8_t> rim, HashAlgorithm algorithm) {
@@ -103,7 +130,7 @@ std::vector<RimSearchCandidate> RimSearchCandidates(const RealmCreateParams& p,
 absl::StatusOr<RimSearchResult> SearchRim(const MeasureRequest& request,
                                           const MeasureResult& base,
                                           absl::Span<const uint8_t> target,
-                                          int threads) {
+                                          const RimSearchOptions& options) {
   const Measurements& m = *base.measurements;
   const size_t n = HashSize(m.hash_algorithm);
   RimSearchResult out;
@@ -122,44 +149,62 @@ absl::StatusOr<RimSearchResult> SearchRim(const MeasureRequest& request,
     out.verdict = RimSearchResult::Verdict::kSame;
     return out;
   }
-  const std::vector<RimSearchCandidate> candidates =
-      RimSearchCandidates(base.parameters, m.rmm_version);
-  struct Tried {
-    std::string key;
-    bool match = false;
-  };
-  // Slot 0 is `base`, measured by the caller.
-  std::vector<std::optional<Tried>> results(candidates.size() + 1);
-  RunRemainingShapes(
-      candidates.size() + 1, threads, m.hash_algorithm,
-      [&](size_t i, ChainBatch* batch) {
-        if (!PollCancel(request.options.cancel).ok()) return false;
-        MeasureRequest r = request;
-        r.overrides = Overlay(request.overrides, candidates[i - 1].change);
-        r.options.chain_batch = batch;
-        r.options.on_hashed = nullptr;
-        r.progress = nullptr;
-        r.on_warnings = nullptr;
-        r.debug = nullptr;
-        absl::StatusOr<MeasureResult> got = Measure(r);
-        if (got.ok() && got->measurements.has_value()) {
-          results[i] =
-              Tried{RealmKey(*got), std::equal(want->begin(), want->end(),
-                                               got->measurements->rim.begin())};
-        }
-        return true;
-      });
-  if (absl::Status s = PollCancel(request.options.cancel); !s.ok()) return s;
   std::set<std::string> seen = {RealmKey(base)};
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    const std::optional<Tried>& got = results[i + 1];
-    if (!got.has_value()) {
-      ++out.refused;
-      continue;
+  // Measures each candidate (like the shapes of a sweep), then counts the
+  // realms not seen before and collects the matches.
+  auto search = [&](const std::vector<RimSearchCandidate>& candidates,
+                    size_t* tried, size_t* refused) -> absl::Status {
+    struct Tried {
+      std::string key;
+      bool match = false;
+    };
+    // Slot 0 stands for `base`, measured by the caller.
+    std::vector<std::optional<Tried>> results(candidates.size() + 1);
+    RunRemainingShapes(
+        candidates.size() + 1, options.threads, m.hash_algorithm,
+        [&](size_t i, ChainBatch* batch) {
+          if (!PollCancel(request.options.cancel).ok()) return false;
+          MeasureRequest r = request;
+          r.overrides = Overlay(request.overrides, candidates[i - 1].change);
+          r.options.chain_batch = batch;
+          r.options.on_hashed = nullptr;
+          r.progress = nullptr;
+          r.on_warnings = nullptr;
+          r.debug = nullptr;
+          absl::StatusOr<MeasureResult> got = Measure(r);
+          if (got.ok() && got->measurements.has_value()) {
+            results[i] = Tried{RealmKey(*got),
+                               std::equal(want->begin(), want->end(),
+                                          got->measurements->rim.begin())};
+          }
+          return true;
+        });
+    if (absl::Status s = PollCancel(request.options.cancel); !s.ok()) return s;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const std::optional<Tried>& got = results[i + 1];
+      if (!got.has_value()) {
+        ++*refused;
+        continue;
+      }
+      if (!seen.insert(got->key).second) continue;
+      ++*tried;
+      if (got->match) out.matches.push_back(candidates[i]);
     }
-    if (!seen.insert(got->key).second) continue;
-    ++out.tried;
-    if (got->match) out.matches.push_back(candidates[i]);
+    return absl::OkStatus();
+  };
+  const std::vector<RimSearchCandidate> singles =
+      RimSearchCandidates(base.parameters, m.rmm_version);
+  if (absl::Status s = search(singles, &out.tried, &out.refused); !s.ok()) {
+    return s;
+  }
+  if (out.matches.empty() && options.pairs) {
+    if (absl::Status s = search(RimSearchPairs(singles), &out.tried_pairs,
+                                &out.refused_pairs);
+        !s.ok()) {
+      return s;
+    }
+    out.tried += out.tried_pairs;
+    out.refused += out.refused_pairs;
   }
   out.verdict = out.matches.empty() ? RimSearchResult::Verdict::kNone
                                     : RimSearchResult::Verdict::kFound;

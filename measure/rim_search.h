@@ -5,8 +5,9 @@
 // tries run like the shapes of a sweep (sweep_runner.h), their RIM chains
 // over the payload digests the first run left in the digest cache.
 //
-// One change at a time: ~175 realms for any command line, not their
-// combinations.
+// One change at a time: ~175 realms for any command line. Optionally,
+// when none of those gives the RIM, two changes of different parameters at
+// once (~10,000 realms).
 #ifndef REALM_MEASUREMENTS_MEASURE_RIM_SEARCH_H_
 #define REALM_MEASUREMENTS_MEASURE_RIM_SEARCH_H_
 
@@ -56,7 +57,24 @@ struct RimSearchResult {
   std::vector<RimSearchCandidate> matches;
   size_t tried = 0;    // distinct realms measured besides the request's
   size_t refused = 0;  // changes the flow refused (a VMM without SVE, ...)
+  // Of `tried` and `refused`, those with two changes (RimSearchOptions::
+  // pairs); matches with two changes carry both in `option` and `change`.
+  size_t tried_pairs = 0;
+  size_t refused_pairs = 0;
 };
+
+struct RimSearchOptions {
+  // The hashing threads (RunRemainingShapes).
+  int threads = 1;
+  // When no single change gives the target: every two changes of
+  // different parameters at once (the PMU and its counters count as one).
+  bool pairs = false;
+};
+
+// Pairs of `singles` (RimSearchCandidates) that change two different
+// parameters, each once: "--ipa-bits 40 --num-bps 4".
+std::vector<RimSearchCandidate> RimSearchPairs(
+    const std::vector<RimSearchCandidate>& singles);
 
 // Searches for `target` (32, 48 or 64 bytes) around `base`, the result of
 // Measure(request). Each try is Measure of a copy of `request` with the
@@ -65,13 +83,12 @@ struct RimSearchResult {
 // call concurrently (the gRPC handler passes one that only resolves
 // payloads); on_warnings, debug and progress are the request's own run's
 // and are left out.
-// `threads`: the hashing threads (RunRemainingShapes). Tries the model
-// lowers back to an already-tried realm count once. An error only when
-// request.options.cancel stops the search.
+// Tries the model lowers back to an already-tried realm count once. An
+// error only when request.options.cancel stops the search.
 absl::StatusOr<RimSearchResult> SearchRim(const MeasureRequest& request,
                                           const MeasureResult& base,
                                           absl::Span<const uint8_t> target,
-                                          int threads);
+                                          const RimSearchOptions& options);
 
 }  // namespace realm_measurements::measure
 

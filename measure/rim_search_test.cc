@@ -1,5 +1,7 @@
 #include "measure/rim_search.h"
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,7 +47,7 @@ TEST(SearchRim, FindsTheOneSettingThatGivesTheSpecVector) {
   ASSERT_EQ(base->parameters.num_wps, 4);
   for (int threads : {1, 3}) {
     absl::StatusOr<RimSearchResult> r =
-        SearchRim(request, *base, Bytes(kA3Rim), threads);
+        SearchRim(request, *base, Bytes(kA3Rim), {threads});
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->verdict, RimSearchResult::Verdict::kFound);
     ASSERT_EQ(r->matches.size(), 1u);
@@ -72,7 +74,7 @@ TEST(SearchRim, TheWhole64ByteBufferIsReadAsTheSignificantBytes) {
   ASSERT_TRUE(base.ok()) << base.status();
   std::vector<uint8_t> buffer = Bytes(kA3Rim);
   buffer.resize(64, 0);
-  absl::StatusOr<RimSearchResult> r = SearchRim(request, *base, buffer, 1);
+  absl::StatusOr<RimSearchResult> r = SearchRim(request, *base, buffer, {1});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->verdict, RimSearchResult::Verdict::kSame);
   EXPECT_EQ(r->tried, 0u);
@@ -80,11 +82,11 @@ TEST(SearchRim, TheWhole64ByteBufferIsReadAsTheSignificantBytes) {
   EXPECT_EQ(r->computed, Bytes(kA3Rim));
   // A non-zero tail is another algorithm's RIM, as is a 48-byte one.
   buffer[40] = 1;
-  r = SearchRim(request, *base, buffer, 1);
+  r = SearchRim(request, *base, buffer, {1});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->verdict, RimSearchResult::Verdict::kOtherAlgorithm);
   EXPECT_EQ(r->target.size(), 64u);
-  r = SearchRim(request, *base, std::vector<uint8_t>(48, 7), 1);
+  r = SearchRim(request, *base, std::vector<uint8_t>(48, 7), {1});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->verdict, RimSearchResult::Verdict::kOtherAlgorithm);
 }
@@ -101,11 +103,67 @@ TEST(SearchRim, NoSingleChangeIsNone) {
   absl::StatusOr<MeasureResult> far = Measure(two);
   ASSERT_TRUE(far.ok()) << far.status();
   const size_t n = HashSize(far->measurements->hash_algorithm);
-  absl::StatusOr<RimSearchResult> r = SearchRim(
-      request, *base, absl::MakeConstSpan(far->measurements->rim).first(n), 2);
+  const auto target = absl::MakeConstSpan(far->measurements->rim).first(n);
+  absl::StatusOr<RimSearchResult> r = SearchRim(request, *base, target, {2});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->verdict, RimSearchResult::Verdict::kNone);
   for (const RimSearchCandidate& c : r->matches) ADD_FAILURE() << c.option;
+  EXPECT_EQ(r->tried_pairs, 0u);
+
+  // Pairs find both changes, and only them.
+  r = SearchRim(request, *base, target, {2, /*pairs=*/true});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->verdict, RimSearchResult::Verdict::kFound);
+  ASSERT_EQ(r->matches.size(), 1u);
+  EXPECT_EQ(r->matches[0].option, "--num-bps 4 --num-wps 6");
+  EXPECT_EQ(r->matches[0].change.num_bps, 4);
+  EXPECT_EQ(r->matches[0].change.num_wps, 6);
+  EXPECT_GT(r->tried_pairs, 1000u);
+  EXPECT_LE(r->tried_pairs, r->tried);
+}
+
+TEST(SearchRim, PairsAreNotTriedWhenOneChangeExplains) {
+  DigestCache cache;
+  MeasureRequest request = OneShort(&cache);
+  absl::StatusOr<MeasureResult> base = Measure(request);
+  ASSERT_TRUE(base.ok()) << base.status();
+  absl::StatusOr<RimSearchResult> r =
+      SearchRim(request, *base, Bytes(kA3Rim), {2, /*pairs=*/true});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->matches.size(), 1u);
+  EXPECT_EQ(r->matches[0].option, "--num-wps 6");
+  EXPECT_EQ(r->tried_pairs, 0u);
+}
+
+TEST(RimSearchPairs, TwoDifferentParametersEachOnce) {
+  RealmCreateParams p;
+  p.ipa_bits = 40;
+  p.num_bps = 2;
+  p.num_wps = 2;
+  p.pmu = true;
+  p.pmu_num_ctrs = 6;
+  const std::vector<RimSearchCandidate> singles =
+      RimSearchCandidates(p, RmmVersion::k1_0);
+  const std::vector<RimSearchCandidate> pairs = RimSearchPairs(singles);
+  // Per parameter, how many single changes; pairs multiply across them.
+  std::map<std::string, size_t> per;
+  for (const RimSearchCandidate& c : singles) {
+    ++per[c.option.substr(0, c.option.find(' '))];
+  }
+  size_t all = singles.size(), same = 0;
+  for (const auto& [name, k] : per) same += k * (k - 1) / 2;
+  EXPECT_EQ(pairs.size(), all * (all - 1) / 2 - same);
+  std::set<std::string> seen;
+  for (const RimSearchCandidate& c : pairs) {
+    EXPECT_TRUE(seen.insert(c.option).second) << c.option;
+    // Never two values of one parameter (the PMU and its counters are one).
+    size_t pmu = 0;
+    for (size_t at = c.option.find("--pmu "); at != std::string::npos;
+         at = c.option.find("--pmu ", at + 1)) {
+      ++pmu;
+    }
+    EXPECT_LE(pmu, 1u) << c.option;
+  }
 }
 
 TEST(SearchRim, ACancelledSearchIsAnError) {
@@ -117,7 +175,7 @@ TEST(SearchRim, ACancelledSearchIsAnError) {
     return absl::DeadlineExceededError("deadline passed");
   };
   absl::StatusOr<RimSearchResult> r =
-      SearchRim(request, *base, Bytes(kA3Rim), 2);
+      SearchRim(request, *base, Bytes(kA3Rim), {2});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
 }
 
