@@ -856,10 +856,12 @@ Options:
           the one a token carries (hex: 64, 96 or 128 digits, or the
           64-byte buffer as printed), or a CCA attestation token file
           (a value that is not all hex; its realm RIM is used, its
-          signatures are not checked). Alone, it tries every other value of
-          each host capability (--ipa-bits, --num-bps, --num-wps, --sve-vl,
-          --pmu, --pmu-num-ctrs, --lpa2) and the other --rmm-version, one at
-          a time on top of the command line's options, and prints "match:
+          signatures are not checked, and a personalization value other
+          than the command line's is named). Alone, it tries every other
+          value of each host capability (--ipa-bits, --num-bps, --num-wps,
+          --sve-vl, --pmu, --pmu-num-ctrs, --lpa2) and the other
+          --rmm-version, one at a time on top of the command line's
+          options, and prints "match:
           <options>" for each that gives RIM. With --sweep/--sweep-shape it
           measures the shapes instead and prints "match: shape i/n: KEY=V
           ..." for each shape whose RIM it is. Payload digests are computed
@@ -1312,8 +1314,14 @@ constexpr uint64_t kMaxFindRimTokenBytes = 1 << 20;
 // realm RIM (claim 44238) of a CCA attestation token file. The token's
 // signatures are not checked: this is diagnosis, not appraisal. Bad hex is
 // a usage error; an unreadable or undecodable file is not.
-absl::StatusOr<std::vector<uint8_t>> FindRimTarget(absl::string_view value,
-                                                   const CliEnvironment& env) {
+struct FindRimInput {
+  std::vector<uint8_t> rim;
+  // The token's personalization value (claim 44235), when a token was given.
+  std::optional<std::vector<uint8_t>> rpv;
+};
+
+absl::StatusOr<FindRimInput> FindRimTarget(absl::string_view value,
+                                           const CliEnvironment& env) {
   if (IsHexText(value)) {
     if (value.size() != 64 && value.size() != 96 && value.size() != 128) {
       return UsageError(absl::StrCat(
@@ -1322,7 +1330,8 @@ absl::StatusOr<std::vector<uint8_t>> FindRimTarget(absl::string_view value,
           "token's RIM) or a CCA attestation token file"));
     }
     const std::string bytes = absl::HexStringToBytes(value);
-    return std::vector<uint8_t>(bytes.begin(), bytes.end());
+    return FindRimInput{std::vector<uint8_t>(bytes.begin(), bytes.end()),
+                        std::nullopt};
   }
   const std::string path = Resolve(env, std::string(value));
   absl::StatusOr<std::string> bytes =
@@ -1353,7 +1362,7 @@ absl::StatusOr<std::vector<uint8_t>> FindRimTarget(absl::string_view value,
         "48 or 64 bytes, found ",
         rim.size()));
   }
-  return rim;
+  return FindRimInput{rim, token->realm.personalization_value};
 }
 
 // A FindRimTarget error as the CLI reports it: exit status 2 for bad hex,
@@ -1453,9 +1462,9 @@ int RunSweep(const ParsedArgs& a, const CliEnvironment& env,
                    "--find-rim can not be combined with --no-measurements, "
                    "--corim-output or --comid-output");
     }
-    absl::StatusOr<std::vector<uint8_t>> rim = FindRimTarget(it->second, env);
+    absl::StatusOr<FindRimInput> rim = FindRimTarget(it->second, env);
     if (!rim.ok()) return FindRimTargetError(err, rim.status());
-    find_rim = *std::move(rim);
+    find_rim = std::move(rim->rim);
   }
   absl::StatusOr<std::vector<SweepShape>> shapes =
       ExpandSweep(a.sweep_axes, a.sweep_shapes, a.vmm_args);
@@ -1600,7 +1609,7 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
   if (a.no_measurements) {
     return Usage(err, "--find-rim can not be combined with --no-measurements");
   }
-  absl::StatusOr<std::vector<uint8_t>> target =
+  absl::StatusOr<FindRimInput> target =
       FindRimTarget(a.values.at("find-rim"), env);
   if (!target.ok()) return FindRimTargetError(err, target.status());
 
@@ -1618,7 +1627,7 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
     return 1;
   }
   absl::StatusOr<RimSearchResult> search = measure::SearchRim(
-      request, *base, *target,
+      request, *base, target->rim,
       {measure.hasher != nullptr ? measure.hasher->threads() : 1,
        a.find_rim_pairs});
   if (!search.ok()) {
@@ -1631,6 +1640,13 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
       r.verdict == Verdict::kFound || r.verdict == Verdict::kSame ? 0 : 3;
   const std::string computed = HexBytes(r.computed);
   const std::string want = HexBytes(r.target);
+  // A token also carries the personalization value, which a verifier
+  // compares as well: a different one is worth saying even when the RIM
+  // is explained.
+  const std::string computed_rpv = HexBytes(base->personalization_value);
+  const std::optional<std::string> token_rpv =
+      target->rpv.has_value() ? std::optional(HexBytes(*target->rpv))
+                              : std::nullopt;
 
   const char* verdict = "none";
   switch (r.verdict) {
@@ -1675,12 +1691,22 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
     doc["tried"] = r.tried;
     doc["refused"] = r.refused;
     doc["tried_pairs"] = r.tried_pairs;
+    if (token_rpv.has_value()) {
+      doc["token_rpv"] = *token_rpv;
+      doc["computed_rpv"] = computed_rpv;
+    }
     out << base::JsonText(doc, 2) << "\n";
     return status;
   }
   out << "computed RIM: " << computed << " (" << HashAlgorithmName(r.algorithm)
       << ", RMM " << RmmVersionName(r.rmm_version) << ")\n"
       << "token RIM:    " << want << "\n";
+  if (token_rpv.has_value() && *token_rpv != computed_rpv) {
+    out << "token RPV:    " << *token_rpv << " (the command line gives "
+        << computed_rpv
+        << "; a verifier compares it too: check the VMM's personalization "
+           "value option)\n";
+  }
   if (r.verdict == Verdict::kOtherAlgorithm) {
     out << "the token's RIM has " << r.target.size()
         << " significant bytes; the VMM arguments select "

@@ -368,8 +368,11 @@ TEST(FindRim, WithASweepTheShapeThatGivesTheRimIsNamed) {
 }
 
 // A token carrying `rim` as its realm RIM: cca-token-02's claims, signed
-// with fresh keys (find-rim checks no signature), written to a file.
-std::string TokenFile(const std::string& rim, const std::string& name) {
+// with fresh keys (find-rim checks no signature), written to a file; its
+// personalization value zero (what a command line without one gives) or
+// token 02's.
+std::string TokenFile(const std::string& rim, const std::string& name,
+                      bool zero_rpv = true) {
   const std::string bytes = ReadText("testdata/vectors/cca-token-02.cbor");
   absl::StatusOr<corim::CcaToken> t = corim::DecodeCcaToken(absl::MakeConstSpan(
       reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
@@ -377,6 +380,10 @@ std::string TokenFile(const std::string& rim, const std::string& name) {
   const std::string raw = absl::HexStringToBytes(rim);
   t->realm.initial_measurement.assign(raw.begin(), raw.end());
   t->realm.hash_algorithm = "sha-512";
+  if (zero_rpv) {
+    t->realm.personalization_value.assign(t->realm.personalization_value.size(),
+                                          0);
+  }
   t->realm.public_key.clear();
   t->platform.challenge.clear();
   absl::StatusOr<crypto::EcPrivateKey> cpak =
@@ -400,6 +407,24 @@ TEST(FindRim, ATokenFileGivesItsRealmRim) {
   EXPECT_EQ(r.out, RunA5({"--find-rim", kA5Pmu2}).out);
   EXPECT_TRUE(
       absl::StrContains(r.out, "\nmatch: --pmu true --pmu-num-ctrs 2\n"));
+  EXPECT_FALSE(absl::StrContains(r.out, "RPV")) << r.out;
+  // Another personalization value than the command line's is named (a
+  // verifier compares it too), as JSON as well.
+  const std::string rpv = TokenFile(kA5Pmu2, "rpv.cbor", false);
+  r = RunA5({"--find-rim", rpv});
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  std::string token_rpv;
+  for (int i = 0; i < 32; ++i) token_rpv += "4144";  // token 02's "ADAD..."
+  EXPECT_TRUE(absl::StrContains(
+      r.out, absl::StrCat("\ntoken RPV:    ", token_rpv,
+                          " (the command line gives ", std::string(128, '0'))))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "check the VMM's personalization"))
+      << r.out;
+  r = RunA5({"--find-rim", rpv, "--format", "json"});
+  nlohmann::json doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["computed_rpv"], std::string(128, '0'));
+  EXPECT_EQ(doc["token_rpv"], token_rpv);
   // With a sweep: golden kvm-k-2cpu-256M-sha512's RIM in a token names
   // its shape among three memory sizes.
   const Golden g = LoadGolden("kvm-k-2cpu-256M-sha512");
