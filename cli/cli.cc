@@ -1309,17 +1309,18 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
 // A CCA token is a few KiB; this bounds what --find-rim reads.
 constexpr uint64_t kMaxFindRimTokenBytes = 1 << 20;
 
-// --find-rim VALUE: the RIM a token carries, as hex (the significant bytes,
-// 64, 96 or 128 digits, or the whole 64-byte buffer the CLI prints), or the
-// realm RIM (claim 44238) of a CCA attestation token file. The token's
-// signatures are not checked: this is diagnosis, not appraisal. Bad hex is
-// a usage error; an unreadable or undecodable file is not.
+// What --find-rim searches for.
 struct FindRimInput {
   std::vector<uint8_t> rim;
   // The token's personalization value (claim 44235), when a token was given.
   std::optional<std::vector<uint8_t>> rpv;
 };
 
+// --find-rim VALUE: the RIM a token carries, as hex (the significant bytes,
+// 64, 96 or 128 digits, or the whole 64-byte buffer the CLI prints), or the
+// realm RIM (claim 44238) of a CCA attestation token file. The token's
+// signatures are not checked: this is diagnosis, not appraisal. Bad hex is
+// a usage error; an unreadable or undecodable file is not.
 absl::StatusOr<FindRimInput> FindRimTarget(absl::string_view value,
                                            const CliEnvironment& env) {
   if (IsHexText(value)) {
