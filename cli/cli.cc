@@ -1677,14 +1677,15 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
       list.push_back(c.option);
       const HostCaps& h = c.change;
       OJson change = OJson::object();
-      if (h.ipa_bits) change["ipa_bits"] = *h.ipa_bits;
-      if (h.num_bps) change["num_bps"] = *h.num_bps;
-      if (h.num_wps) change["num_wps"] = *h.num_wps;
-      if (h.sve_vl) change["sve_vl"] = *h.sve_vl;
-      if (h.pmu) change["pmu"] = *h.pmu;
-      if (h.pmu_num_ctrs) change["pmu_num_ctrs"] = *h.pmu_num_ctrs;
-      if (h.lpa2) change["lpa2"] = *h.lpa2;
-      if (h.rmm_version) change["rmm_version"] = RmmVersionName(*h.rmm_version);
+      if (h.ipa_bits.has_value()) change["ipa_bits"] = *h.ipa_bits;
+      if (h.num_bps.has_value()) change["num_bps"] = *h.num_bps;
+      if (h.num_wps.has_value()) change["num_wps"] = *h.num_wps;
+      if (h.sve_vl.has_value()) change["sve_vl"] = *h.sve_vl;
+      if (h.pmu.has_value()) change["pmu"] = *h.pmu;
+      if (h.pmu_num_ctrs.has_value()) change["pmu_num_ctrs"] = *h.pmu_num_ctrs;
+      if (h.lpa2.has_value()) change["lpa2"] = *h.lpa2;
+      if (h.rmm_version.has_value())
+        change["rmm_version"] = RmmVersionName(*h.rmm_version);
       changes.push_back(std::move(change));
     }
     doc["matches"] = std::move(list);

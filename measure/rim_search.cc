@@ -41,12 +41,12 @@ std::string RealmKey(const MeasureResult& r) {
 // The parameter a single change sets (the PMU with or without its
 // counters is one).
 int ParameterOf(const HostCaps& c) {
-  if (c.ipa_bits) return 0;
-  if (c.num_bps) return 1;
-  if (c.num_wps) return 2;
-  if (c.sve_vl) return 3;
-  if (c.pmu || c.pmu_num_ctrs) return 4;
-  if (c.lpa2) return 5;
+  if (c.ipa_bits.has_value()) return 0;
+  if (c.num_bps.has_value()) return 1;
+  if (c.num_wps.has_value()) return 2;
+  if (c.sve_vl.has_value()) return 3;
+  if (c.pmu.has_value() || c.pmu_num_ctrs.has_value()) return 4;
+  if (c.lpa2.has_value()) return 5;
   return 6;  // rmm_version
 }
 
