@@ -269,5 +269,57 @@ class PolicyTest(unittest.TestCase):
             server.stop()
 
 
+class UnixSocketTest(unittest.TestCase):
+    """--listen=unix:PATH: a load balancer on the same host connects over a
+    Unix socket. It counts as local (no access policy needed, as for
+    loopback); an abstract socket does not."""
+
+    def start(self, listen, data_dir):
+        return subprocess.Popen(
+            [SERVER, "--data_dir=" + data_dir, "--listen=" + listen,
+             "--access_log=false"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def test_unix_socket(self):
+        data = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        # $TEST_TMPDIR is too long for a socket path (107 bytes).
+        d = tempfile.mkdtemp(prefix="rm-", dir="/tmp")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", d]))
+        path = os.path.join(d, "rm.sock")
+        for attempt in ("first", "after a kill"):
+            proc = self.start("unix:" + path, os.path.join(data, "data"))
+            try:
+                line = proc.stdout.readline()
+                self.assertEqual(line, "listening on unix:%s (plaintext)\n" %
+                                 path, (attempt, proc.stderr.read()
+                                        if not line else ""))
+                with grpc.insecure_channel("unix:" + path) as channel:
+                    info = rm_client.Client(channel, DESCRIPTORS).call(
+                        "GetServiceInfo", "{}")
+                    self.assertTrue(info.version, attempt)
+            finally:
+                # The second start finds the socket file of a server that
+                # could not remove it.
+                proc.kill()
+                proc.communicate(timeout=20)
+        self.assertTrue(os.path.exists(path))
+
+    def test_a_path_too_long_for_a_socket_is_refused(self):
+        d = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        proc = self.start("unix:/" + "x" * 107, os.path.join(d, "data"))
+        out, err = proc.communicate(timeout=20)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(err, "ERROR --listen=unix:PATH: expected a path of 1 "
+                         "to 107 bytes (unix(7)), found 108\n")
+
+    def test_abstract_socket_needs_a_policy(self):
+        d = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        proc = self.start("unix-abstract:rm-test-%d" % os.getpid(),
+                          os.path.join(d, "data"))
+        out, err = proc.communicate(timeout=20)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("is not a loopback address: give --access_policy", err)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -6,6 +6,7 @@
 //       --tls_cert=server.pem --tls_key=server.key [--client_ca=ca.pem]
 //   realm-measurements-server --store=postgresql:///rm?host=/run/postgresql
 #include <signal.h>
+#include <sys/un.h>
 
 #include <cstdio>
 #include <iostream>
@@ -36,7 +37,9 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on (port 0 picks one; the bound address is "
-          "printed)");
+          "printed), or unix:PATH for a Unix socket (e.g. for a load "
+          "balancer on the same host; who may connect is who may write "
+          "PATH)");
 ABSL_FLAG(std::string, data_dir, "",
           "data directory (SQLite store and payload files); created if "
           "missing. With --store=postgresql://..., optional: this "
@@ -84,8 +87,9 @@ ABSL_FLAG(std::string, access_policy, "",
           "access policy (TOML, docs/deploy.md): principals by client "
           "certificate subject or bearer-token SHA-256, and their roles");
 ABSL_FLAG(bool, insecure_allow_anonymous, false,
-          "serve a non-loopback address without --access_policy (anyone "
-          "may provision and delete)");
+          "serve a non-loopback address (not 127.x, ::1, localhost or a "
+          "unix: path) without --access_policy (anyone may provision and "
+          "delete)");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port serving Prometheus text at /metrics (empty: none)");
 ABSL_FLAG(bool, access_log, true,
@@ -127,8 +131,12 @@ int Fail(const absl::Status& s) {
   return 1;
 }
 
-// 127.0.0.0/8, ::1 and localhost: development without a policy.
+// 127.0.0.0/8, ::1 and localhost: development without a policy. A Unix
+// socket path (`unix:PATH`) counts too: only local processes allowed to
+// write the socket file connect, fewer than loopback TCP admits. An
+// abstract socket (`unix-abstract:`) has no file to restrict and does not.
 bool IsLoopback(const std::string& listen) {
+  if (absl::StartsWith(listen, "unix:")) return true;
   std::string host = listen.substr(0, listen.rfind(':'));
   if (host.size() >= 2 && host.front() == '[') {
     host = host.substr(1, host.size() - 2);
@@ -152,6 +160,17 @@ int Run() {
   }
   ServerOptions o;
   o.address = absl::GetFlag(FLAGS_listen);
+  // sockaddr_un holds 107 bytes of path and a NUL (unix(7)); gRPC's own
+  // error for a longer one is a log line and "could not be bound".
+  if (absl::StartsWith(o.address, "unix:")) {
+    const size_t n = o.address.size() - 5;
+    constexpr size_t kMaxUnixPath = sizeof(sockaddr_un::sun_path) - 1;
+    if (n == 0 || n > kMaxUnixPath) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--listen=unix:PATH: expected a path of 1 to ",
+                       kMaxUnixPath, " bytes (unix(7)), found ", n)));
+    }
+  }
   o.limits.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   o.limits.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
   o.limits.max_concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
@@ -322,8 +341,13 @@ int Run() {
   const std::string listen = o.address;
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(std::move(o));
   if (!server.ok()) return Fail(server.status());
-  const std::string host = listen.substr(0, listen.rfind(':'));
-  std::cout << "listening on " << host << ":" << (*server)->port()
+  // A Unix socket has no port: its address is the path as given.
+  const std::string address =
+      absl::StartsWith(listen, "unix:")
+          ? listen
+          : absl::StrCat(listen.substr(0, listen.rfind(':')), ":",
+                         (*server)->port());
+  std::cout << "listening on " << address
             << (cert.empty() ? " (plaintext)"
                              : (ca.empty() ? " (TLS)" : " (mTLS)"))
             << std::endl;
