@@ -94,23 +94,30 @@ void Child::Kill(int sig) {
 
 absl::StatusOr<Replica> StartServer(const std::string& server_binary,
                                     const std::string& dir,
-                                    const std::vector<std::string>& args) {
+                                    const std::vector<std::string>& args,
+                                    const std::string& unix_socket) {
   static std::atomic<int> n{0};
   Replica r;
   r.process.log = absl::StrCat(dir, "/replica-", n++, ".log");
-  std::vector<std::string> argv = {server_binary, "--listen=127.0.0.1:0",
+  const std::string listen = unix_socket.empty()
+                                 ? std::string("127.0.0.1:0")
+                                 : absl::StrCat("unix:", unix_socket);
+  std::vector<std::string> argv = {server_binary, "--listen=" + listen,
                                    "--metrics_listen=127.0.0.1:0",
                                    // The tests provision unsigned CoRIMs.
                                    "--allow_unsigned_corim"};
   argv.insert(argv.end(), args.begin(), args.end());
   r.process.pid = Spawn(argv, r.process.log);
-  if (!r.process.WaitForLog("listening on 127.0.0.1:", 30)) {
+  const std::string listening = unix_socket.empty()
+                                    ? std::string("listening on 127.0.0.1:")
+                                    : "listening on " + listen;
+  if (!r.process.WaitForLog(listening, 30)) {
     std::string log = r.process.ReadLog();
     r.process.Kill(SIGKILL);
     return absl::UnavailableError(absl::StrCat("replica did not start: ", log));
   }
   const std::string log = r.process.ReadLog();
-  r.port = PortAfter(log, "listening on 127.0.0.1:");
+  r.port = unix_socket.empty() ? PortAfter(log, listening) : -1;
   r.metrics_port = PortAfter(log, "metrics on http://127.0.0.1:");
   if (r.port == 0 || r.metrics_port == 0) {
     r.process.Kill(SIGKILL);

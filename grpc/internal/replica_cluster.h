@@ -41,15 +41,17 @@ struct Child {
 
 struct Replica {
   Child process;
-  int port = 0;
+  int port = 0;  // -1 on a Unix socket
   int metrics_port = 0;
 };
 
 // Starts `server_binary --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0
-// <args>` (its log in `dir`) and waits for its ports.
+// <args>` (its log in `dir`) and waits for its ports; with `unix_socket`,
+// --listen=unix:<unix_socket> instead.
 absl::StatusOr<Replica> StartServer(const std::string& server_binary,
                                     const std::string& dir,
-                                    const std::vector<std::string>& args);
+                                    const std::vector<std::string>& args,
+                                    const std::string& unix_socket = "");
 
 // Starts `server_binary --store=<conninfo> --listen=127.0.0.1:0
 // --metrics_listen=127.0.0.1:0 <extra>` and waits for its ports.

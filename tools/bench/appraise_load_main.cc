@@ -59,6 +59,9 @@ ABSL_FLAG(std::string, vectors, "testdata/vectors", "test vector directory");
 ABSL_FLAG(std::vector<std::string>, server_flags, {},
           "more flags for the server, comma-separated (e.g. "
           "--server_flags=--max_cheap_calls=2)");
+ABSL_FLAG(bool, unix_socket, false,
+          "serve and call over a Unix socket (as a load balancer on the "
+          "same host would) instead of loopback TCP");
 ABSL_FLAG(int, floor_windows, 3,
           "windows of GetServiceInfo load after the AppraiseToken windows "
           "(the server's per-call cost when the handler does no work)");
@@ -282,14 +285,18 @@ int Run() {
   for (const std::string& f : absl::GetFlag(FLAGS_server_flags)) {
     server_args.push_back(f);
   }
+  const std::string socket =
+      absl::GetFlag(FLAGS_unix_socket) ? absl::StrCat(dir, "/s.sock") : "";
   absl::StatusOr<service::testing::Replica> server =
       service::testing::StartServer(absl::GetFlag(FLAGS_server), dir,
-                                    server_args);
+                                    server_args, socket);
   if (!server.ok()) {
     std::fprintf(stderr, "ERROR %s\n", server.status().ToString().c_str());
     return 1;
   }
-  const std::string target = absl::StrCat("127.0.0.1:", server->port);
+  const std::string target = socket.empty()
+                                 ? absl::StrCat("127.0.0.1:", server->port)
+                                 : absl::StrCat("unix:", socket);
   {
     auto stub = v1::RealmMeasurementsService::NewStub(
         ::grpc::CreateChannel(target, ::grpc::InsecureChannelCredentials()));
@@ -378,8 +385,9 @@ int Run() {
     return 1;
   }
   std::printf(
-      "AppraiseToken, server process on loopback, %d channels x %d in flight, "
+      "AppraiseToken, server process on %s, %d channels x %d in flight, "
       "%ld online CPUs, %s; %d windows of %.1f s\n",
+      socket.empty() ? "loopback TCP" : "a Unix socket",
       absl::GetFlag(FLAGS_channels), absl::GetFlag(FLAGS_depth),
       sysconf(_SC_NPROCESSORS_ONLN), w->name.c_str(), windows, window_seconds);
   for (int i = 0; i < windows; ++i) {
