@@ -685,7 +685,7 @@ CommandLineFiles FilesOf(const ParsedArgs& a, const CliEnvironment& env) {
   }
   // --find-rim names a token file unless it is hex.
   if (auto it = a.values.find("find-rim");
-      it != a.values.end() && !IsHexText(it->second)) {
+      it != a.values.end() && !it->second.empty() && !IsHexText(it->second)) {
     f.inputs.push_back({"--find-rim", Resolve(env, it->second)});
   }
   for (const std::string& c : a.configs) {
@@ -1323,7 +1323,7 @@ struct FindRimInput {
 // a usage error; an unreadable or undecodable file is not.
 absl::StatusOr<FindRimInput> FindRimTarget(absl::string_view value,
                                            const CliEnvironment& env) {
-  if (IsHexText(value)) {
+  if (value.empty() || IsHexText(value)) {
     if (value.size() != 64 && value.size() != 96 && value.size() != 128) {
       return UsageError(absl::StrCat(
           "invalid value '", value.substr(0, 140),

@@ -501,14 +501,18 @@ TEST(FindRim, PairsFindTwoSettingsAtOnce) {
 
 TEST(FindRim, UsageErrors) {
   const Golden g = LoadGolden();
-  // Hex of the wrong length (a value of anything else names a token file).
-  RunResult r = RunCase(g, {"--find-rim", "abcd"});
-  EXPECT_EQ(r.status, 2);
-  EXPECT_TRUE(absl::StrContains(
-      r.err,
-      "expected 64, 96 or 128 hex digits (the token's RIM) or a CCA "
-      "attestation token file"))
-      << r.err;
+  // Hex of the wrong length, or nothing (a value of anything else names a
+  // token file).
+  RunResult r;
+  for (const char* value : {"abcd", ""}) {
+    r = RunCase(g, {"--find-rim", value});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_TRUE(absl::StrContains(
+        r.err,
+        "expected 64, 96 or 128 hex digits (the token's RIM) or a CCA "
+        "attestation token file"))
+        << r.err;
+  }
   r = RunCase(g, {"--find-rim", kA5Pmu6, "--output-dtb",
                   std::string(std::getenv("TEST_TMPDIR")) + "/x.dtb"});
   EXPECT_EQ(r.status, 2);
