@@ -264,6 +264,46 @@ TEST_F(DiagnosisTest, FindRimNamesTheHostCapability) {
   EXPECT_EQ(absl::BytesToHexString(r.rim()), rim_);
 }
 
+// spec-core A.3 #4, recorded from the reference tool: `--num-wps 6
+// --num-bps 6 kvmtool --realm -c 1 -m 512M` (SHA-256).
+constexpr char kA3Rim[] =
+    "998dfdf6401d69f73ed88ac53d62d5ea2cfac6320b887ce4599aa8671791d4d0";
+
+TEST_F(DiagnosisTest, FindRimPairsNameTwoSettings) {
+  // The A.3 #4 realm with 4 breakpoints and 4 watchpoints: two settings
+  // away, so one change is not enough and a pair is.
+  v1::ComputeMeasurementsRequest req;
+  req.set_vmm(v1::VMM_KVMTOOL);
+  for (const char* a : {"--realm", "-c", "1", "-m", "512M"}) {
+    req.add_vmm_args(a);
+  }
+  req.mutable_overrides()->set_num_bps(4);
+  req.mutable_overrides()->set_num_wps(4);
+  req.set_find_rim(absl::HexStringToBytes(kA3Rim));
+  v1::ComputeMeasurementsResponse r;
+  ::grpc::Status s = Compute(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.rim_search().result(), v1::RIM_SEARCH_RESULT_NONE);
+  EXPECT_EQ(r.rim_search().tried_pairs(), 0u);
+
+  req.set_find_rim_pairs(true);
+  s = Compute(req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::RimSearch& search = r.rim_search();
+  EXPECT_EQ(search.result(), v1::RIM_SEARCH_RESULT_FOUND);
+  EXPECT_GT(search.tried_pairs(), 1000u);
+  ASSERT_EQ(search.matches_size(), 1);
+  EXPECT_EQ(search.matches(0).option(), "--num-bps 6 --num-wps 6");
+  EXPECT_EQ(search.matches(0).overrides().num_bps(), 6u);
+  EXPECT_EQ(search.matches(0).overrides().num_wps(), 6u);
+  // The match applied gives the vector.
+  req.clear_find_rim();
+  req.clear_find_rim_pairs();
+  req.mutable_overrides()->MergeFrom(search.matches(0).overrides());
+  ASSERT_TRUE(Compute(req, &r).ok());
+  EXPECT_EQ(absl::BytesToHexString(r.rim()), kA3Rim);
+}
+
 TEST_F(DiagnosisTest, FindRimRefusals) {
   v1::ComputeMeasurementsRequest req = A5Request();
   req.set_find_rim(std::string(31, '\x01'));
