@@ -270,13 +270,10 @@ constexpr char kA3Rim[] =
     "998dfdf6401d69f73ed88ac53d62d5ea2cfac6320b887ce4599aa8671791d4d0";
 
 TEST_F(DiagnosisTest, FindRimPairsNameTwoSettings) {
-  // The A.3 #4 realm with 4 breakpoints and 4 watchpoints: two settings
-  // away, so one change is not enough and a pair is.
-  v1::ComputeMeasurementsRequest req;
-  req.set_vmm(v1::VMM_KVMTOOL);
-  for (const char* a : {"--realm", "-c", "1", "-m", "512M"}) {
-    req.add_vmm_args(a);
-  }
+  // The A.3 #4 realm (testing::KvmMin) with 4 breakpoints and 4
+  // watchpoints: two settings away, so one change is not enough and a pair
+  // is.
+  v1::ComputeMeasurementsRequest req = testing::KvmMin();
   req.mutable_overrides()->set_num_bps(4);
   req.mutable_overrides()->set_num_wps(4);
   req.set_find_rim(absl::HexStringToBytes(kA3Rim));
