@@ -15,6 +15,7 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -274,10 +275,10 @@ class UnixSocketTest(unittest.TestCase):
     Unix socket. It counts as local (no access policy needed, as for
     loopback); an abstract socket does not."""
 
-    def start(self, listen, data_dir):
+    def start(self, listen, data_dir, *flags):
         return subprocess.Popen(
             [SERVER, "--data_dir=" + data_dir, "--listen=" + listen,
-             "--access_log=false"],
+             "--access_log=false"] + list(flags),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def test_unix_socket(self):
@@ -293,6 +294,8 @@ class UnixSocketTest(unittest.TestCase):
                 self.assertEqual(line, "listening on unix:%s (plaintext)\n" %
                                  path, (attempt, proc.stderr.read()
                                         if not line else ""))
+                # Only the server's user may connect by default.
+                self.assertEqual(stat.S_IMODE(os.lstat(path).st_mode), 0o600)
                 with grpc.insecure_channel("unix:" + path) as channel:
                     info = rm_client.Client(channel, DESCRIPTORS).call(
                         "GetServiceInfo", "{}")
@@ -303,6 +306,49 @@ class UnixSocketTest(unittest.TestCase):
                 proc.kill()
                 proc.communicate(timeout=20)
         self.assertTrue(os.path.exists(path))
+
+    def test_socket_mode_and_group(self):
+        data = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        d = tempfile.mkdtemp(prefix="rm-", dir="/tmp")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", d]))
+        path = os.path.join(d, "rm.sock")
+        # gRPC's unix:///ABSOLUTE spelling names the same file.
+        proc = self.start("unix://" + path, os.path.join(data, "data"),
+                          "--unix_socket_mode=0660",
+                          "--unix_socket_group=%d" % os.getegid())
+        try:
+            line = proc.stdout.readline()
+            self.assertTrue(line.startswith("listening on unix://"),
+                            line or proc.stderr.read())
+            st = os.lstat(path)
+            self.assertTrue(stat.S_ISSOCK(st.st_mode))
+            self.assertEqual(stat.S_IMODE(st.st_mode), 0o660)
+            self.assertEqual(st.st_gid, os.getegid())
+            with grpc.insecure_channel("unix:" + path) as channel:
+                info = rm_client.Client(channel, DESCRIPTORS).call(
+                    "GetServiceInfo", "{}")
+                self.assertTrue(info.version)
+        finally:
+            proc.kill()
+            proc.communicate(timeout=20)
+
+    def test_socket_flags_refused(self):
+        d = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        for listen, flag, expected in (
+                ("unix:/tmp/x.sock", "--unix_socket_mode=0888",
+                 "ERROR --unix_socket_mode: expected permission bits in "
+                 "octal from 0 to 0777 (e.g. 0660), found '0888'\n"),
+                ("unix:/tmp/x.sock", "--unix_socket_group=no-such-group-rm",
+                 "ERROR --unix_socket_group: expected a group name or "
+                 "number, found 'no-such-group-rm' (no such group)\n"),
+                ("127.0.0.1:0", "--unix_socket_mode=0660",
+                 "ERROR --unix_socket_mode: expected with "
+                 "--listen=unix:PATH, found --listen=127.0.0.1:0\n")):
+            proc = self.start(listen, os.path.join(d, "data"), flag)
+            out, err = proc.communicate(timeout=20)
+            self.assertEqual(proc.returncode, 1, flag)
+            self.assertEqual(err, expected)
+            self.assertFalse(os.path.exists("/tmp/x.sock"))
 
     def test_a_path_too_long_for_a_socket_is_refused(self):
         d = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))

@@ -31,6 +31,7 @@
 #include "base/working_directory.h"
 #include "grpc/internal/access_policy.h"
 #include "grpc/internal/metrics.h"
+#include "grpc/internal/unix_socket.h"
 #include "grpc/postgres_store.h"
 #include "grpc/service.h"
 #include "grpc/store.h"
@@ -40,6 +41,15 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "printed), or unix:PATH for a Unix socket (e.g. for a load "
           "balancer on the same host; who may connect is who may write "
           "PATH)");
+ABSL_FLAG(std::string, unix_socket_mode, "0600",
+          "with --listen=unix:PATH: the socket file's permission bits "
+          "(octal). Connecting needs write permission, so 0600 admits only "
+          "the server's user and 0660 also the socket's group. The socket is "
+          "bound 0600 and only then given these bits");
+ABSL_FLAG(std::string, unix_socket_group, "",
+          "with --listen=unix:PATH: the socket file's group (name or "
+          "number; the server's user must be in it), e.g. the load "
+          "balancer's group with --unix_socket_mode=0660");
 ABSL_FLAG(std::string, data_dir, "",
           "data directory (SQLite store and payload files); created if "
           "missing. With --store=postgresql://..., optional: this "
@@ -162,14 +172,33 @@ int Run() {
   o.address = absl::GetFlag(FLAGS_listen);
   // sockaddr_un holds 107 bytes of path and a NUL (unix(7)); gRPC's own
   // error for a longer one is a log line and "could not be bound".
-  if (absl::StartsWith(o.address, "unix:")) {
-    const size_t n = o.address.size() - 5;
+  const std::optional<std::string> socket_path = UnixSocketPath(o.address);
+  if (socket_path.has_value()) {
+    const size_t n = socket_path->size();
     constexpr size_t kMaxUnixPath = sizeof(sockaddr_un::sun_path) - 1;
     if (n == 0 || n > kMaxUnixPath) {
       return Fail(absl::InvalidArgumentError(
           absl::StrCat("--listen=unix:PATH: expected a path of 1 to ",
                        kMaxUnixPath, " bytes (unix(7)), found ", n)));
     }
+  }
+  absl::StatusOr<mode_t> socket_mode =
+      ParseSocketMode(absl::GetFlag(FLAGS_unix_socket_mode));
+  if (!socket_mode.ok()) return Fail(socket_mode.status());
+  std::optional<gid_t> socket_group;
+  if (const std::string g = absl::GetFlag(FLAGS_unix_socket_group);
+      !g.empty()) {
+    absl::StatusOr<gid_t> gid = ResolveGroup(g, "--unix_socket_group");
+    if (!gid.ok()) return Fail(gid.status());
+    socket_group = *gid;
+  }
+  // (Debian's Abseil keeps IsSpecifiedOnCommandLine private: the values
+  // are compared with the defaults.)
+  if (!socket_path.has_value() &&
+      (*socket_mode != 0600 || socket_group.has_value())) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        socket_group.has_value() ? "--unix_socket_group" : "--unix_socket_mode",
+        ": expected with --listen=unix:PATH, found --listen=", o.address)));
   }
   o.limits.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   o.limits.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
@@ -339,8 +368,22 @@ int Run() {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   const std::string listen = o.address;
-  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(std::move(o));
+  absl::StatusOr<std::unique_ptr<Server>> server;
+  if (socket_path.has_value()) {
+    PrivateUmask private_umask;  // the socket is bound 0600
+    server = Server::Start(std::move(o));
+  } else {
+    server = Server::Start(std::move(o));
+  }
   if (!server.ok()) return Fail(server.status());
+  if (socket_path.has_value()) {
+    if (absl::Status s =
+            SetSocketPermissions(*socket_path, *socket_mode, socket_group);
+        !s.ok()) {
+      (*server)->Shutdown(absl::ZeroDuration());
+      return Fail(s);
+    }
+  }
   // A Unix socket has no port: its address is the path as given.
   const std::string address =
       absl::StartsWith(listen, "unix:")
