@@ -40,45 +40,6 @@ def _ensure_debian_python():
              "(apt-get install python3-grpcio python3-protobuf)")
 
 
-class PolicyTest(unittest.TestCase):
-    """Issue 15: a bearer token from --token_file, roles enforced."""
-
-    def test_token_roles(self):
-        d = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
-        token = os.path.join(d, "token")
-        with open(token, "w") as f:
-            f.write("py-token\n")
-        policy = os.path.join(d, "policy.toml")
-        with open(policy, "w") as f:
-            f.write('[[principal]]\nname = "py"\ntoken_sha256 = "%s"\n'
-                    'roles = ["reader"]\n' %
-                    hashlib.sha256(b"py-token").hexdigest())
-        server = ServerProcess(os.path.join(d, "data"),
-                               ["--access_policy=" + policy])
-        try:
-            def cli(*extra):
-                return subprocess.run(
-                    [sys.executable, CLIENT_PY, "--target", server.target,
-                     "--descriptors", DESCRIPTORS] + list(extra),
-                    capture_output=True, text=True, timeout=60)
-            out = cli("--token_file", token, "info")
-            self.assertEqual(out.returncode, 0, out.stderr)
-            self.assertIn("earVerificationJwks", json.loads(out.stdout))
-            out = cli("info")
-            self.assertEqual(out.returncode, 1)
-            self.assertTrue(out.stderr.startswith("ERROR UNAUTHENTICATED: "),
-                            out.stderr)
-            out = cli("--token_file", token, "call", "DeleteReferenceValues",
-                      '{"name": "x"}')
-            self.assertEqual(out.returncode, 1)
-            self.assertEqual(
-                out.stderr.strip(),
-                "ERROR PERMISSION_DENIED: principal 'py' lacks role "
-                "provisioner needed by DeleteReferenceValues")
-        finally:
-            server.stop()
-
-
 if __name__ == "__main__":
     _ensure_debian_python()
 
