@@ -28,6 +28,7 @@
 #include "measure/vmm/qemu.h"
 #include "nlohmann/json.hpp"
 #include "testing/golden.h"
+#include "testing/vectors.h"
 
 namespace realm_measurements::cli {
 namespace {
@@ -250,16 +251,6 @@ TEST(CompareLog, BadLogsAreOneLineErrors) {
       << r.err;
 }
 
-// spec-core A.5 #8 and #10: QEMU with -cpu pmu=on (the host's 6 counters)
-// and with num-pmu-counters=2; the second RIM is the first's command line
-// with the host's counters lowered to 2.
-constexpr char kA5Pmu6[] =
-    "8120ef921a987a3f8b9d4bb5e40f8489e2b4fc69c5e1b17b1a9b040884a1211d99b2bddc"
-    "3fddcc99ec99f4244743fe3dcd3d9020583b47f7b66a2ec66bb897b9";
-constexpr char kA5Pmu2[] =
-    "ef4e6f78ea9630f66146b33a405a07b669ef94dd9aca6935d4fd23fea32f98f964241a2f"
-    "9a9c20c9fcd74e20031c51c4beb8e577873e0348e891ee2d727e2807";
-
 RunResult RunA5(std::vector<std::string> extra) {
   for (const char* a : {"--num-wps", "6", "--num-bps", "6", "--ipa-bits", "52",
                         "--pmu-num-ctrs", "6", "qemu", "-cpu", "pmu=on"}) {
@@ -272,34 +263,40 @@ RunResult RunA5(std::vector<std::string> extra) {
 TEST(FindRim, OneHostCapabilityExplainsTheDifference) {
   RunResult r = RunA5({});
   ASSERT_EQ(r.status, 0) << r.err;
-  ASSERT_TRUE(absl::StrContains(r.out, absl::StrCat("RIM: ", kA5Pmu6)));
-  r = RunA5({"--find-rim", kA5Pmu2});
+  ASSERT_TRUE(
+      absl::StrContains(r.out, absl::StrCat("RIM: ", test::kSpecCoreA5No8Rim)));
+  r = RunA5({"--find-rim", test::kSpecCoreA5No10Rim});
   EXPECT_EQ(r.status, 0) << r.err << r.out;
   EXPECT_TRUE(absl::StartsWith(
-      r.out, absl::StrCat("computed RIM: ", kA5Pmu6, " (sha512, RMM 1.0)\n",
-                          "token RIM:    ", kA5Pmu2, "\n")))
+      r.out, absl::StrCat("computed RIM: ", test::kSpecCoreA5No8Rim,
+                          " (sha512, RMM 1.0)\n",
+                          "token RIM:    ", test::kSpecCoreA5No10Rim, "\n")))
       << r.out;
   EXPECT_TRUE(
       absl::StrContains(r.out, "\nmatch: --pmu true --pmu-num-ctrs 2\n"));
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "\ntried ")) << r.out;
   // The tries run concurrently; the report does not depend on it.
-  EXPECT_EQ(RunA5({"--threads", "1", "--find-rim", kA5Pmu2}).out, r.out);
-  EXPECT_EQ(RunA5({"--threads", "3", "--find-rim", kA5Pmu2}).out, r.out);
+  EXPECT_EQ(
+      RunA5({"--threads", "1", "--find-rim", test::kSpecCoreA5No10Rim}).out,
+      r.out);
+  EXPECT_EQ(
+      RunA5({"--threads", "3", "--find-rim", test::kSpecCoreA5No10Rim}).out,
+      r.out);
   // The same as JSON.
-  r = RunA5({"--find-rim", kA5Pmu2, "--format", "json"});
+  r = RunA5({"--find-rim", test::kSpecCoreA5No10Rim, "--format", "json"});
   EXPECT_EQ(r.status, 0) << r.err;
   nlohmann::json doc = nlohmann::json::parse(r.out);
   EXPECT_EQ(doc["result"], "found");
-  EXPECT_EQ(doc["computed_rim"], kA5Pmu6);
-  EXPECT_EQ(doc["token_rim"], kA5Pmu2);
+  EXPECT_EQ(doc["computed_rim"], test::kSpecCoreA5No8Rim);
+  EXPECT_EQ(doc["token_rim"], test::kSpecCoreA5No10Rim);
   EXPECT_EQ(doc["matches"],
             nlohmann::json::array({"--pmu true --pmu-num-ctrs 2"}));
   EXPECT_EQ(doc["changes"],
             nlohmann::json::parse(R"([{"pmu": true, "pmu_num_ctrs": 2}])"));
   EXPECT_GT(doc["tried"].get<int>(), 100);
   // Its own RIM needs no change.
-  r = RunA5({"--find-rim", kA5Pmu6});
+  r = RunA5({"--find-rim", test::kSpecCoreA5No8Rim});
   EXPECT_EQ(r.status, 0);
   EXPECT_TRUE(
       absl::EndsWith(r.out, "the command line already gives this RIM\n"));
@@ -321,7 +318,7 @@ TEST(FindRim, TheRmmVersionExplainsTheDifference) {
 TEST(FindRim, NoSingleChangeIsSaidSo) {
   // Another realm altogether (A.5 #8 has 128 MiB and no firmware).
   const Golden g = LoadGolden();
-  RunResult r = RunCase(g, {"--find-rim", kA5Pmu6});
+  RunResult r = RunCase(g, {"--find-rim", test::kSpecCoreA5No8Rim});
   EXPECT_EQ(r.status, 3) << r.err << r.out;
   EXPECT_FALSE(absl::StrContains(r.out, "match:"));
   EXPECT_TRUE(absl::StrContains(
@@ -401,16 +398,17 @@ std::string TokenFile(const std::string& rim, const std::string& name,
 }
 
 TEST(FindRim, ATokenFileGivesItsRealmRim) {
-  const std::string token = TokenFile(kA5Pmu2, "pmu2.cbor");
+  const std::string token = TokenFile(test::kSpecCoreA5No10Rim, "pmu2.cbor");
   RunResult r = RunA5({"--find-rim", token});
   EXPECT_EQ(r.status, 0) << r.err << r.out;
-  EXPECT_EQ(r.out, RunA5({"--find-rim", kA5Pmu2}).out);
+  EXPECT_EQ(r.out, RunA5({"--find-rim", test::kSpecCoreA5No10Rim}).out);
   EXPECT_TRUE(
       absl::StrContains(r.out, "\nmatch: --pmu true --pmu-num-ctrs 2\n"));
   EXPECT_FALSE(absl::StrContains(r.out, "RPV")) << r.out;
   // Another personalization value than the command line's is named (a
   // verifier compares it too), as JSON as well.
-  const std::string rpv = TokenFile(kA5Pmu2, "rpv.cbor", false);
+  const std::string rpv =
+      TokenFile(test::kSpecCoreA5No10Rim, "rpv.cbor", false);
   r = RunA5({"--find-rim", rpv});
   EXPECT_EQ(r.status, 0) << r.err << r.out;
   std::string token_rpv;
@@ -470,28 +468,23 @@ TEST(FindRim, BadTokenFilesAreOneLineErrors) {
       << r.err;
 }
 
-// spec-core A.3 #4, recorded from the reference tool: `--num-wps 6
-// --num-bps 6 kvmtool --realm -c 1 -m 512M` (SHA-256).
-constexpr char kA3Rim[] =
-    "998dfdf6401d69f73ed88ac53d62d5ea2cfac6320b887ce4599aa8671791d4d0";
-
 TEST(FindRim, PairsFindTwoSettingsAtOnce) {
   // The A.3 #4 realm computed with 4 breakpoints and 4 watchpoints: two
   // settings away from the vector.
   Golden g;
   g.argv = {"--num-wps", "4",  "--num-bps", "4",  "kvmtool",
             "--realm",   "-c", "1",         "-m", "512M"};
-  RunResult r = RunCase(g, {"--find-rim", kA3Rim});
+  RunResult r = RunCase(g, {"--find-rim", test::kSpecCoreA3No4Rim});
   EXPECT_EQ(r.status, 3) << r.err << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "no single change")) << r.out;
-  r = RunCase(g, {"--find-rim", kA3Rim, "--find-rim-pairs"});
+  r = RunCase(g, {"--find-rim", test::kSpecCoreA3No4Rim, "--find-rim-pairs"});
   EXPECT_EQ(r.status, 0) << r.err << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "\nmatch: --num-bps 6 --num-wps 6\n"))
       << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, " with two changed")) << r.out;
-  r = RunCase(g,
-              {"--find-rim", kA3Rim, "--find-rim-pairs", "--format", "json"});
+  r = RunCase(g, {"--find-rim", test::kSpecCoreA3No4Rim, "--find-rim-pairs",
+                  "--format", "json"});
   EXPECT_EQ(r.status, 0) << r.err;
   nlohmann::json doc = nlohmann::json::parse(r.out);
   EXPECT_EQ(doc["changes"],
@@ -513,7 +506,7 @@ TEST(FindRim, UsageErrors) {
         "attestation token file"))
         << r.err;
   }
-  r = RunCase(g, {"--find-rim", kA5Pmu6, "--output-dtb",
+  r = RunCase(g, {"--find-rim", test::kSpecCoreA5No8Rim, "--output-dtb",
                   std::string(std::getenv("TEST_TMPDIR")) + "/x.dtb"});
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(absl::StrContains(
@@ -523,8 +516,8 @@ TEST(FindRim, UsageErrors) {
   // --find-rim-pairs: with --find-rim only, and not with a sweep.
   for (std::vector<std::string> extra :
        {std::vector<std::string>{"--find-rim-pairs"},
-        std::vector<std::string>{"--find-rim-pairs", "--find-rim", kA5Pmu6,
-                                 "--sweep", "x=1"}}) {
+        std::vector<std::string>{"--find-rim-pairs", "--find-rim",
+                                 test::kSpecCoreA5No8Rim, "--sweep", "x=1"}}) {
     r = RunCase(g, extra);
     EXPECT_EQ(r.status, 2);
     EXPECT_TRUE(absl::StrContains(r.err, "--find-rim-pairs needs --find-rim"))

@@ -21,6 +21,7 @@
 #include "measure/vmm/kvmtool.h"
 #include "measure/vmm/vmm.h"
 #include "nlohmann/json.hpp"
+#include "testing/vectors.h"
 
 namespace realm_measurements::measure {
 namespace {
@@ -29,10 +30,8 @@ using cli::CliEnvironment;
 using cli::RunCli;
 
 // Independent vectors: the golden corpus (testdata/golden, recorded from the
-// reference tool): G1 = "kvm-min-sha256", "kvm-k-2cpu-256M-sha512",
-// "kvm-disable-sve-pv-b64" of cases-public.json.
-constexpr char kG1Rim[] =
-    "998dfdf6401d69f73ed88ac53d62d5ea2cfac6320b887ce4599aa8671791d4d0";
+// reference tool): "kvm-min-sha256" (test::kSpecCoreA3No4Rim),
+// "kvm-k-2cpu-256M-sha512", "kvm-disable-sve-pv-b64" of cases-public.json.
 constexpr char kSha512Rim[] =
     "6e56561f82914130f8fa6e42060065ff195af74459ccd7432776ad6fc650e60a"
     "3247a24e265b3543e4679b476a95bdd15231835f052da4efc3258bff42d2388c";
@@ -141,7 +140,7 @@ TEST(CliCorim, UnsignedCorim2025DecodesToThePrintedValues) {
   ASSERT_EQ(d.values.comids[0].realms.size(), 1u);
   const corim::RealmReferenceValue& realm = d.values.comids[0].realms[0];
   EXPECT_EQ(realm.algorithm, corim::RealmHashAlgorithm::kSha256);
-  EXPECT_EQ(Hex(realm.rim), kG1Rim);
+  EXPECT_EQ(Hex(realm.rim), test::kSpecCoreA3No4Rim);
   ExpectSameAsPrinted(realm, r.out, 32);
   EXPECT_FALSE(realm.rpv.has_value());
   // Only the output file, no temporary left behind.
@@ -250,7 +249,7 @@ TEST(CliCorim, MediaTypeOnStderrWithVerboseAndInJson) {
   ASSERT_EQ(r.rc, 0) << r.err;
   nlohmann::json doc = nlohmann::json::parse(r.out);
   EXPECT_EQ(doc["measurements"]["rim"].get<std::string>().substr(0, 64),
-            kG1Rim);
+            test::kSpecCoreA3No4Rim);
   ASSERT_EQ(doc["endorsements"].size(), 2u);
   EXPECT_EQ(doc["endorsements"][0]["kind"], "comid");
   EXPECT_EQ(doc["endorsements"][0]["media_type"], "application/cbor");
@@ -307,7 +306,7 @@ TEST_F(CliSignedCorim, VerifiesAgainstTheTestCa) {
       << v.signer_name;
   const corim::RealmReferenceValue& realm =
       v.corim.values.comids.at(0).realms.at(0);
-  EXPECT_EQ(Hex(realm.rim), kG1Rim);
+  EXPECT_EQ(Hex(realm.rim), test::kSpecCoreA3No4Rim);
   ExpectSameAsPrinted(realm, r.out, 32);
 
   // A flipped payload byte no longer verifies.

@@ -19,6 +19,7 @@
 #include "grpc/internal/test_util.h"
 #include "grpc/service.h"
 #include "gtest/gtest.h"
+#include "testing/vectors.h"
 
 namespace realm_measurements::service {
 namespace {
@@ -32,10 +33,6 @@ using ::realm_measurements::service::testing::SetDeadline;
 using ::realm_measurements::service::testing::Sha256;
 using ::realm_measurements::service::testing::TestServer;
 using ::realm_measurements::service::testing::Upload;
-
-// testdata/golden/cases-public.json, case kvm-min-sha256 (reference tool).
-constexpr char kKvmMinRim[] =
-    "998dfdf6401d69f73ed88ac53d62d5ea2cfac6320b887ce4599aa8671791d4d0";
 
 absl::Span<const uint8_t> U8(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -85,7 +82,7 @@ class AbuseTest : public ::testing::Test {
     v1::ComputeMeasurementsResponse r;
     ::grpc::Status s = stub_->ComputeMeasurements(&ctx, KvmMin(), &r);
     ASSERT_TRUE(s.ok()) << s.error_message();
-    EXPECT_EQ(absl::BytesToHexString(r.rim()), kKvmMinRim);
+    EXPECT_EQ(absl::BytesToHexString(r.rim()), test::kSpecCoreA3No4Rim);
     for (int i = 0; i < 100 && CountFiles(ts_.dir + "/tmp") != 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -229,7 +226,7 @@ TEST_F(AbuseTest, SixtyFourConcurrentClients) {
       SetDeadline(c1, 60);
       v1::ComputeMeasurementsResponse m;
       if (!stub->ComputeMeasurements(&c1, KvmMin(), &m).ok()) return;
-      if (absl::BytesToHexString(m.rim()) != kKvmMinRim) return;
+      if (absl::BytesToHexString(m.rim()) != test::kSpecCoreA3No4Rim) return;
       ::grpc::ClientContext c2;
       SetDeadline(c2, 60);
       v1::VerifyTokenRequest vr;

@@ -15,6 +15,7 @@
 #include "grpc/internal/test_util.h"
 #include "gtest/gtest.h"
 #include "testing/golden.h"
+#include "testing/vectors.h"
 
 namespace realm_measurements::service {
 namespace {
@@ -194,15 +195,6 @@ TEST_F(DiagnosisTest, BadLogsAndSweepsAreRefused) {
       << s.error_message();
 }
 
-// spec-core A.5 #8 and #10, recorded from the reference tool: QEMU with
-// -cpu pmu=on and the host's 6 PMU counters, and the same realm with 2.
-constexpr char kA5Pmu6[] =
-    "8120ef921a987a3f8b9d4bb5e40f8489e2b4fc69c5e1b17b1a9b040884a1211d99b2bddc"
-    "3fddcc99ec99f4244743fe3dcd3d9020583b47f7b66a2ec66bb897b9";
-constexpr char kA5Pmu2[] =
-    "ef4e6f78ea9630f66146b33a405a07b669ef94dd9aca6935d4fd23fea32f98f964241a2f"
-    "9a9c20c9fcd74e20031c51c4beb8e577873e0348e891ee2d727e2807";
-
 v1::ComputeMeasurementsRequest A5Request() {
   v1::ComputeMeasurementsRequest req;
   req.set_vmm(v1::VMM_QEMU);
@@ -218,11 +210,11 @@ v1::ComputeMeasurementsRequest A5Request() {
 
 TEST_F(DiagnosisTest, FindRimNamesTheHostCapability) {
   v1::ComputeMeasurementsRequest req = A5Request();
-  req.set_find_rim(absl::HexStringToBytes(kA5Pmu2));
+  req.set_find_rim(absl::HexStringToBytes(test::kSpecCoreA5No10Rim));
   v1::ComputeMeasurementsResponse r;
   ::grpc::Status s = Compute(req, &r);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(absl::BytesToHexString(r.rim()), kA5Pmu6);
+  EXPECT_EQ(absl::BytesToHexString(r.rim()), test::kSpecCoreA5No8Rim);
   EXPECT_FALSE(r.has_log_comparison());
   const v1::RimSearch& search = r.rim_search();
   EXPECT_EQ(search.result(), v1::RIM_SEARCH_RESULT_FOUND);
@@ -240,12 +232,12 @@ TEST_F(DiagnosisTest, FindRimNamesTheHostCapability) {
   req.clear_find_rim();
   req.mutable_overrides()->MergeFrom(match.overrides());
   ASSERT_TRUE(Compute(req, &r).ok());
-  EXPECT_EQ(absl::BytesToHexString(r.rim()), kA5Pmu2);
+  EXPECT_EQ(absl::BytesToHexString(r.rim()), test::kSpecCoreA5No10Rim);
   EXPECT_FALSE(r.has_rim_search());
 
   // Its own RIM needs no change; a SHA-256 RIM is another algorithm's.
   req = A5Request();
-  req.set_find_rim(absl::HexStringToBytes(kA5Pmu6));
+  req.set_find_rim(absl::HexStringToBytes(test::kSpecCoreA5No8Rim));
   ASSERT_TRUE(Compute(req, &r).ok());
   EXPECT_EQ(r.rim_search().result(), v1::RIM_SEARCH_RESULT_SAME);
   EXPECT_EQ(r.rim_search().tried(), 0u);
@@ -256,18 +248,13 @@ TEST_F(DiagnosisTest, FindRimNamesTheHostCapability) {
   // The golden qemu-bios case is another realm altogether.
   req = Request();
   req.clear_compare_log();
-  req.set_find_rim(absl::HexStringToBytes(kA5Pmu6));
+  req.set_find_rim(absl::HexStringToBytes(test::kSpecCoreA5No8Rim));
   s = Compute(req, &r);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(r.rim_search().result(), v1::RIM_SEARCH_RESULT_NONE);
   EXPECT_EQ(r.rim_search().matches_size(), 0);
   EXPECT_EQ(absl::BytesToHexString(r.rim()), rim_);
 }
-
-// spec-core A.3 #4, recorded from the reference tool: `--num-wps 6
-// --num-bps 6 kvmtool --realm -c 1 -m 512M` (SHA-256).
-constexpr char kA3Rim[] =
-    "998dfdf6401d69f73ed88ac53d62d5ea2cfac6320b887ce4599aa8671791d4d0";
 
 TEST_F(DiagnosisTest, FindRimPairsNameTwoSettings) {
   // The A.3 #4 realm (testing::KvmMin) with 4 breakpoints and 4
@@ -276,7 +263,7 @@ TEST_F(DiagnosisTest, FindRimPairsNameTwoSettings) {
   v1::ComputeMeasurementsRequest req = testing::KvmMin();
   req.mutable_overrides()->set_num_bps(4);
   req.mutable_overrides()->set_num_wps(4);
-  req.set_find_rim(absl::HexStringToBytes(kA3Rim));
+  req.set_find_rim(absl::HexStringToBytes(test::kSpecCoreA3No4Rim));
   v1::ComputeMeasurementsResponse r;
   ::grpc::Status s = Compute(req, &r);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -298,7 +285,7 @@ TEST_F(DiagnosisTest, FindRimPairsNameTwoSettings) {
   req.clear_find_rim_pairs();
   req.mutable_overrides()->MergeFrom(search.matches(0).overrides());
   ASSERT_TRUE(Compute(req, &r).ok());
-  EXPECT_EQ(absl::BytesToHexString(r.rim()), kA3Rim);
+  EXPECT_EQ(absl::BytesToHexString(r.rim()), test::kSpecCoreA3No4Rim);
 }
 
 TEST_F(DiagnosisTest, FindRimRefusals) {
@@ -319,7 +306,7 @@ TEST_F(DiagnosisTest, FindRimRefusals) {
   EXPECT_EQ(s.error_message(), "find_rim_pairs: expected find_rim with it");
 
   req = Request();  // with compare_log
-  req.set_find_rim(absl::HexStringToBytes(kA5Pmu6));
+  req.set_find_rim(absl::HexStringToBytes(test::kSpecCoreA5No8Rim));
   s = Compute(req, &r);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StartsWith(
@@ -327,7 +314,7 @@ TEST_F(DiagnosisTest, FindRimRefusals) {
       << s.error_message();
 
   req = A5Request();
-  req.set_find_rim(absl::HexStringToBytes(kA5Pmu6));
+  req.set_find_rim(absl::HexStringToBytes(test::kSpecCoreA5No8Rim));
   s = SweepOf(req);
   EXPECT_EQ(s.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(

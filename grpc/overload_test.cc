@@ -24,6 +24,7 @@
 #include "grpc/internal/test_util.h"
 #include "grpc/service.h"
 #include "gtest/gtest.h"
+#include "testing/vectors.h"
 
 namespace realm_measurements::service {
 namespace {
@@ -40,10 +41,6 @@ using ::realm_measurements::service::testing::TokenVectors;
 using ::realm_measurements::service::testing::Upload;
 
 using Clock = std::chrono::steady_clock;
-
-// testdata/golden/cases-public.json, case kvm-min-sha256 (reference tool).
-constexpr char kKvmMinRim[] =
-    "998dfdf6401d69f73ed88ac53d62d5ea2cfac6320b887ce4599aa8671791d4d0";
 
 // Expensive slots of the server under test: few, so that on a server whose
 // work ignores cancellation the bombs hold all of them long after the flood.
@@ -220,7 +217,7 @@ TEST_F(OverloadTest, GzipBombFloodNeitherStarvesAppraisalsNorKeepsSlots) {
       std::chrono::duration<double, std::milli>(Clock::now() - flood_over)
           .count();
   ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
-  EXPECT_EQ(absl::BytesToHexString(r.rim()), kKvmMinRim);
+  EXPECT_EQ(absl::BytesToHexString(r.rim()), test::kSpecCoreA3No4Rim);
 
   std::string codes;
   for (const auto& [code, n] : flood_codes) {

@@ -10,14 +10,10 @@
 #include "measure/payload.h"
 #include "measure/realm_config.h"
 #include "measure/vmm/vmm.h"
+#include "testing/vectors.h"
 
 namespace realm_measurements::measure {
 namespace {
-
-// spec-core Appendix A.3 #4: `--num-wps 6 --num-bps 6 kvmtool --realm -c 1
-// -m 512M` (SHA-256; the REMs stay zero).
-constexpr char kA3Rim[] =
-    "998dfdf6401d69f73ed88ac53d62d5ea2cfac6320b887ce4599aa8671791d4d0";
 
 std::string Hex(absl::Span<const uint8_t> b) {
   std::string s;
@@ -39,7 +35,8 @@ TEST(Measure, SpecVectorA3) {
   absl::StatusOr<MeasureResult> r = Measure(A3Request());
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_TRUE(r->measurements.has_value());
-  EXPECT_EQ(Hex(absl::MakeConstSpan(r->measurements->rim).first(32)), kA3Rim);
+  EXPECT_EQ(Hex(absl::MakeConstSpan(r->measurements->rim).first(32)),
+            test::kSpecCoreA3No4Rim);
   for (const Measurement& rem : r->measurements->rem) {
     EXPECT_EQ(rem, Measurement{});
   }
@@ -80,7 +77,8 @@ TEST(Measure, HostCapsDocumentsRestrictAndOverridesUpdate) {
   EXPECT_EQ(r->parameters.num_bps, 4);
   EXPECT_EQ(r->parameters.num_wps, 6);
   // The spec vector needs num_bps 6: a different realm, a different RIM.
-  EXPECT_NE(Hex(absl::MakeConstSpan(r->measurements->rim).first(32)), kA3Rim);
+  EXPECT_NE(Hex(absl::MakeConstSpan(r->measurements->rim).first(32)),
+            test::kSpecCoreA3No4Rim);
 }
 
 TEST(Measure, ConfigHashAlgoThatDisagreesWarns) {
@@ -99,7 +97,8 @@ TEST(Measure, ConfigHashAlgoThatDisagreesWarns) {
   EXPECT_EQ(r->warnings, expected);
   EXPECT_EQ(seen, expected);
   // The algorithm is the VMM's: the values are the spec vector's.
-  EXPECT_EQ(Hex(absl::MakeConstSpan(r->measurements->rim).first(32)), kA3Rim);
+  EXPECT_EQ(Hex(absl::MakeConstSpan(r->measurements->rim).first(32)),
+            test::kSpecCoreA3No4Rim);
 }
 
 TEST(Measure, EachStepNamesItsStage) {

@@ -11,14 +11,10 @@
 #include "measure/digest_cache.h"
 #include "measure/granule_hasher.h"
 #include "measure/vmm/vmm.h"
+#include "testing/vectors.h"
 
 namespace realm_measurements::measure {
 namespace {
-
-// spec-core Appendix A.3 #4, recorded from the reference tool:
-// `--num-wps 6 --num-bps 6 kvmtool --realm -c 1 -m 512M` (SHA-256).
-constexpr char kA3Rim[] =
-    "998dfdf6401d69f73ed88ac53d62d5ea2cfac6320b887ce4599aa8671791d4d0";
 
 std::vector<uint8_t> Bytes(absl::string_view hex) {
   const std::string b = absl::HexStringToBytes(hex);
@@ -47,7 +43,7 @@ TEST(SearchRim, FindsTheOneSettingThatGivesTheSpecVector) {
   ASSERT_EQ(base->parameters.num_wps, 4);
   for (int threads : {1, 3}) {
     absl::StatusOr<RimSearchResult> r =
-        SearchRim(request, *base, Bytes(kA3Rim), {threads});
+        SearchRim(request, *base, Bytes(test::kSpecCoreA3No4Rim), {threads});
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->verdict, RimSearchResult::Verdict::kFound);
     ASSERT_EQ(r->matches.size(), 1u);
@@ -57,7 +53,7 @@ TEST(SearchRim, FindsTheOneSettingThatGivesTheSpecVector) {
     EXPECT_EQ(
         absl::BytesToHexString(absl::string_view(
             reinterpret_cast<const char*>(r->target.data()), r->target.size())),
-        kA3Rim);
+        test::kSpecCoreA3No4Rim);
     EXPECT_EQ(r->algorithm, HashAlgorithm::kSha256);
     EXPECT_GT(r->tried, 100u);
     // The request's own override stays under every try: --num-bps 6 is
@@ -72,14 +68,14 @@ TEST(SearchRim, TheWhole64ByteBufferIsReadAsTheSignificantBytes) {
   request.overrides.num_wps = 6;
   absl::StatusOr<MeasureResult> base = Measure(request);
   ASSERT_TRUE(base.ok()) << base.status();
-  std::vector<uint8_t> buffer = Bytes(kA3Rim);
+  std::vector<uint8_t> buffer = Bytes(test::kSpecCoreA3No4Rim);
   buffer.resize(64, 0);
   absl::StatusOr<RimSearchResult> r = SearchRim(request, *base, buffer, {1});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->verdict, RimSearchResult::Verdict::kSame);
   EXPECT_EQ(r->tried, 0u);
-  EXPECT_EQ(r->target, Bytes(kA3Rim));
-  EXPECT_EQ(r->computed, Bytes(kA3Rim));
+  EXPECT_EQ(r->target, Bytes(test::kSpecCoreA3No4Rim));
+  EXPECT_EQ(r->computed, Bytes(test::kSpecCoreA3No4Rim));
   // A non-zero tail is another algorithm's RIM, as is a 48-byte one.
   buffer[40] = 1;
   r = SearchRim(request, *base, buffer, {1});
@@ -127,8 +123,8 @@ TEST(SearchRim, PairsAreNotTriedWhenOneChangeExplains) {
   MeasureRequest request = OneShort(&cache);
   absl::StatusOr<MeasureResult> base = Measure(request);
   ASSERT_TRUE(base.ok()) << base.status();
-  absl::StatusOr<RimSearchResult> r =
-      SearchRim(request, *base, Bytes(kA3Rim), {2, /*pairs=*/true});
+  absl::StatusOr<RimSearchResult> r = SearchRim(
+      request, *base, Bytes(test::kSpecCoreA3No4Rim), {2, /*pairs=*/true});
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->matches.size(), 1u);
   EXPECT_EQ(r->matches[0].option, "--num-wps 6");
@@ -175,7 +171,7 @@ TEST(SearchRim, ACancelledSearchIsAnError) {
     return absl::DeadlineExceededError("deadline passed");
   };
   absl::StatusOr<RimSearchResult> r =
-      SearchRim(request, *base, Bytes(kA3Rim), {2});
+      SearchRim(request, *base, Bytes(test::kSpecCoreA3No4Rim), {2});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
 }
 
