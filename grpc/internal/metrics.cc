@@ -5,12 +5,14 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -46,13 +48,11 @@ std::string Num(double v) {
   return std::string(buf, r.ptr);
 }
 
-void WriteAll(int fd, absl::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
+std::string HttpReply(absl::string_view status, absl::string_view type,
+                      absl::string_view body) {
+  return absl::StrCat("HTTP/1.1 ", status, "\r\nContent-Type: ", type,
+                      "\r\nContent-Length: ", body.size(),
+                      "\r\nConnection: close\r\n\r\n", body);
 }
 
 }  // namespace
@@ -205,11 +205,12 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     return absl::InvalidArgumentError(
         absl::StrCat("--metrics_listen: cannot resolve '", host, "'"));
   }
-  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd =
+      socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   int one = 1;
   if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
-      listen(fd, 16) != 0) {
+      listen(fd, 128) != 0) {
     const int e = errno;
     if (fd >= 0) close(fd);
     freeaddrinfo(res);
@@ -239,54 +240,113 @@ MetricsHttpServer::~MetricsHttpServer() {
   close(fd_);
 }
 
-void MetricsHttpServer::Loop() {
-  while (!stop_) {
-    struct pollfd p = {fd_, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    int conn = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) continue;
-    Serve(conn);
-    close(conn);
+std::string MetricsHttpServer::ReplyTo(absl::string_view head,
+                                       const Metrics& metrics) {
+  const absl::string_view line = head.substr(0, head.find("\r\n"));
+  if (!absl::StartsWith(line, "GET ")) {
+    return HttpReply("405 Method Not Allowed", "text/plain",
+                     "only GET /metrics\n");
   }
+  absl::string_view path = line.substr(4);
+  path = path.substr(0, path.find(' '));
+  if (path != "/metrics" && !absl::StartsWith(path, "/metrics?")) {
+    return HttpReply("404 Not Found", "text/plain", "only /metrics\n");
+  }
+  return HttpReply("200 OK", "text/plain; version=0.0.4; charset=utf-8",
+                   metrics.Render());
 }
 
-void MetricsHttpServer::Serve(int conn) {
-  struct timeval tv = {2, 0};
-  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  std::string req;
-  char buf[1024];
-  while (req.find("\r\n\r\n") == std::string::npos) {
-    if (req.size() > kMaxRequestBytes) {
-      WriteAll(conn,
-               "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length:"
-               " 0\r\nConnection: close\r\n\r\n");
-      return;
-    }
-    ssize_t n = recv(conn, buf, sizeof(buf), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // closed or timed out
-    req.append(buf, static_cast<size_t>(n));
-  }
-  const std::string line = req.substr(0, req.find("\r\n"));
-  auto reply = [&](absl::string_view status, absl::string_view type,
-                   absl::string_view body) {
-    WriteAll(conn, absl::StrCat("HTTP/1.1 ", status, "\r\nContent-Type: ", type,
-                                "\r\nContent-Length: ", body.size(),
-                                "\r\nConnection: close\r\n\r\n", body));
+void MetricsHttpServer::Loop() {
+  using Clock = std::chrono::steady_clock;
+  struct Connection {
+    int fd;
+    Clock::time_point deadline;
+    std::string in;
+    std::string out;  // the reply once the request is complete
+    size_t sent = 0;
+    bool replying = false;
   };
-  if (!absl::StartsWith(line, "GET ")) {
-    reply("405 Method Not Allowed", "text/plain", "only GET /metrics\n");
-    return;
+  std::vector<Connection> conns;
+  auto drop = [&](size_t i) {
+    close(conns[i].fd);
+    conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(i));
+  };
+  const auto timeout = std::chrono::milliseconds(kRequestTimeoutMs);
+  std::vector<struct pollfd> fds;
+  while (!stop_) {
+    Clock::time_point now = Clock::now();
+    for (size_t i = conns.size(); i-- > 0;) {
+      if (now >= conns[i].deadline) drop(i);
+    }
+    fds.assign(1, {fd_, POLLIN, 0});
+    int wait_ms = 100;  // how often stop_ is looked at
+    for (const Connection& c : conns) {
+      fds.push_back(
+          {c.fd, static_cast<short>(c.replying ? POLLOUT : POLLIN), 0});
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            c.deadline - now)
+                            .count() +
+                        1;
+      wait_ms = std::min<int>(wait_ms, static_cast<int>(left));
+    }
+    if (poll(fds.data(), fds.size(), wait_ms) <= 0) continue;
+    now = Clock::now();
+    // Connections first (indices match fds[1..]), then new ones.
+    for (size_t i = conns.size(); i-- > 0;) {
+      const short ev = fds[i + 1].revents;
+      if (ev == 0) continue;
+      Connection& c = conns[i];
+      if (!c.replying) {
+        char buf[4096];
+        const ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n <= 0) {
+          drop(i);  // closed before a whole request, or an error
+          continue;
+        }
+        c.in.append(buf, static_cast<size_t>(n));
+        const size_t end = c.in.find("\r\n\r\n");
+        if (end == std::string::npos && c.in.size() <= kMaxRequestBytes) {
+          continue;
+        }
+        c.out =
+            end == std::string::npos || end > kMaxRequestBytes
+                ? HttpReply("431 Request Header Fields Too Large", "text/plain",
+                            "request head over 8192 bytes\n")
+                : ReplyTo(absl::string_view(c.in).substr(0, end), *metrics_);
+        c.in.clear();
+        c.replying = true;
+        c.deadline = now + timeout;
+        continue;
+      }
+      const ssize_t n = send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent,
+                             MSG_NOSIGNAL);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) {
+        drop(i);
+        continue;
+      }
+      c.sent += static_cast<size_t>(n);
+      if (c.sent == c.out.size()) drop(i);
+    }
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    for (;;) {
+      const int conn =
+          accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (conn < 0) break;
+      if (conns.size() >= kMaxConnections) {
+        // The one nearest its deadline goes (a reply's deadline is renewed
+        // when it starts): idle connections cannot keep new ones out.
+        size_t oldest = 0;
+        for (size_t i = 1; i < conns.size(); ++i) {
+          if (conns[i].deadline < conns[oldest].deadline) oldest = i;
+        }
+        drop(oldest);
+      }
+      conns.push_back({conn, now + timeout, {}, {}, 0, false});
+    }
   }
-  const size_t sp = line.find(' ');
-  const std::string path = line.substr(sp + 1, line.find(' ', sp + 1) - sp - 1);
-  if (path != "/metrics" && !absl::StartsWith(path, "/metrics?")) {
-    reply("404 Not Found", "text/plain", "only /metrics\n");
-    return;
-  }
-  reply("200 OK", "text/plain; version=0.0.4; charset=utf-8",
-        metrics_->Render());
+  for (Connection& c : conns) close(c.fd);
 }
 
 }  // namespace realm_measurements::service

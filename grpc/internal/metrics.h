@@ -74,22 +74,29 @@ class Metrics {
       ABSL_GUARDED_BY(mu_);
 };
 
-// Serves GET /metrics (and GET / -> 404, anything else 400/405). One
-// connection at a time; a request is at most kMaxRequestBytes and must
-// arrive within 2 s.
+// Serves GET /metrics (anything else 404 or 405) on one thread that
+// multiplexes its connections with poll(2), so a slow or idle client never
+// holds up a scrape: each connection has kRequestTimeoutMs for its request
+// (at most kMaxRequestBytes, else 431) and as long again for the reply, then
+// it is closed; beyond kMaxConnections the oldest connection is dropped.
 class MetricsHttpServer {
  public:
   static constexpr size_t kMaxRequestBytes = 8192;
+  static constexpr size_t kMaxConnections = 64;
+  static constexpr int kRequestTimeoutMs = 2000;
   // "host:port" (port 0 picks one). kUnavailable when it cannot bind.
   static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
       const std::string& address, const Metrics* metrics);
   ~MetricsHttpServer();
   int port() const { return port_; }
 
+  // The whole reply (status line, headers, body) to a request head (request
+  // line and headers, without the blank line).
+  static std::string ReplyTo(absl::string_view head, const Metrics& metrics);
+
  private:
   MetricsHttpServer(int fd, int port, const Metrics* metrics);
   void Loop();
-  void Serve(int conn);
 
   const int fd_;
   const int port_;
