@@ -53,6 +53,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/crypto.h"
 #include "base/file_reading.h"
+#include "base/json_limits.h"
 #include "base/json_text.h"
 #include "corim/appraisal.h"
 #include "corim/cbor.h"
@@ -802,14 +803,21 @@ int RunBatch(const Args& args, const Loaded& in, std::istream& input,
   size_t number = 0;
   // A line longer than this is refused rather than buffered further.
   constexpr size_t kMaxLine = 64 * 1024;
+  constexpr int kMaxLineDepth = 2;  // the object, an "at" or nonce value
   bool too_long = false;
   while (ReadBoundedLine(input, kMaxLine, line, too_long)) {
     ++number;
     if (line.empty() && !too_long) continue;
     nlohmann::json out;
     int code = kExitOk;
-    nlohmann::json req = too_long ? nlohmann::json()
-                                  : nlohmann::json::parse(line, nullptr, false);
+    // A line is one flat object: deeper nesting is refused before the parser
+    // (and its recursion) sees it.
+    const absl::Status limits =
+        too_long ? absl::OkStatus()
+                 : measure::CheckJsonLimits(line, {kMaxLine, kMaxLineDepth});
+    nlohmann::json req = too_long || !limits.ok()
+                             ? nlohmann::json()
+                             : nlohmann::json::parse(line, nullptr, false);
     std::string problem;
     if (!req.is_object() || !req.contains("token") ||
         !req["token"].is_string()) {
@@ -818,7 +826,9 @@ int RunBatch(const Args& args, const Loaded& in, std::istream& input,
           ": expected {\"token\": PATH, \"nonce\": HEX?} (one JSON object of "
           "at most ",
           kMaxLine, " bytes), found ",
-          too_long ? "a longer line" : "something else");
+          too_long       ? "a longer line"
+          : !limits.ok() ? std::string(limits.message())
+                         : "something else");
     }
     std::optional<std::vector<uint8_t>> nonce = args.nonce;
     if (problem.empty() && req.contains("nonce")) {

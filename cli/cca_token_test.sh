@@ -144,6 +144,9 @@ batch 1 '"first-failure":"freshness: ' "$B1$B2" -- appraise --batch --cpak "$IAK
 batch 3 '"exit":3' "$B1$B3" -- verify --batch --cpak "$IAK"
 batch 3 '"line":3' "$B1$B3" -- verify --batch --cpak "$IAK"
 batch 0 '"form":"eat-collection-399"' "$B1" -- decode --batch
+# A line nested deeper than an object of arrays never reaches the JSON parser.
+BD="{\"token\": [[[[\"$V/cca-token-02.cbor\"]]]]}\n"
+batch 2 'found nesting deeper than 2 levels at byte 11' "$B1$BD" -- verify --batch --cpak "$IAK"
 # "at" per line: each token appraised at its own time (CoRIM validity).
 BA1="{\"token\": \"$V/cca-token-02.cbor\", \"at\": \"2025-06-01T00:00:00Z\"}\n"
 BA2="{\"token\": \"$V/cca-token-02.cbor\", \"at\": 1767139201}\n"
