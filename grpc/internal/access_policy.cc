@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <exception>
+#include <map>
 #include <string_view>
 
 #include "absl/strings/ascii.h"
@@ -138,6 +139,7 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view text,
         absl::StrCat("access policy ", source, ": expected at most ",
                      kMaxPrincipals, " principals, found ", list->size()));
   }
+  std::map<std::string, size_t> subjects, tokens, names;  // -> principal
   for (size_t i = 0; i < list->size(); ++i) {
     const std::string where =
         absl::StrCat("access policy ", source, ": principal ", i + 1);
@@ -211,6 +213,33 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view text,
                                                 p.token_sha256.begin(),
                                                 p.token_sha256.begin() + 4)));
     }
+    // The first principal that matches decides, so a second one with the
+    // same identity would be silently dead; one name per principal keeps the
+    // logs unambiguous.
+    auto once = [&](std::map<std::string, size_t>& seen, const std::string& v,
+                    absl::string_view what, absl::string_view expected,
+                    absl::string_view shown) -> absl::Status {
+      auto [it, added] = seen.emplace(v, i + 1);
+      if (added) return absl::OkStatus();
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": ", what, ": expected ", expected, ", found ",
+                       shown, " also in principal ", it->second));
+    };
+    constexpr absl::string_view kOneIdentity =
+        "each identity in one principal with all its roles";
+    const std::string token_hex = absl::BytesToHexString(
+        std::string(p.token_sha256.begin(), p.token_sha256.end()));
+    absl::Status dup =
+        !p.subject.empty()
+            ? once(subjects, p.subject, "subject", kOneIdentity,
+                   absl::StrCat("'", p.subject, "'"))
+            : once(tokens, token_hex, "token_sha256", kOneIdentity,
+                   absl::StrCat(token_hex.substr(0, 8), "..."));
+    if (dup.ok()) {
+      dup = once(names, p.name, "name", "each name once",
+                 absl::StrCat("'", p.name, "'"));
+    }
+    if (!dup.ok()) return dup;
     policy.principals_.push_back(std::move(p));
   }
   return policy;

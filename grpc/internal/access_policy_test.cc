@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -119,6 +120,31 @@ TEST(AccessPolicy, BadPolicies) {
   ExpectRefused("[[principal]]\nsubject = \"a\"\nrole = [\"reader\"]\n",
                 "found 'role'");
   ExpectRefused("[[principal]\n", "p.toml:1");
+}
+
+// The first principal that matches decides, so a second one with the same
+// identity (or name) is refused rather than silently never used.
+TEST(AccessPolicy, EachIdentityAndNameOnce) {
+  const std::string token = std::string(64, 'a');
+  ExpectRefused(
+      "[[principal]]\nsubject = \"CN=a\"\nroles = [\"reader\"]\n"
+      "[[principal]]\nname = \"b\"\nsubject = \"CN=a\"\n"
+      "roles = [\"verifier\"]\n",
+      "access policy p.toml: principal 2: subject: expected each identity in "
+      "one principal with all its roles, found 'CN=a' also in principal 1");
+  ExpectRefused(
+      absl::StrCat("[[principal]]\ntoken_sha256 = \"", token,
+                   "\"\nroles = [\"reader\"]\n[[principal]]\nname = \"b\"\n"
+                   "token_sha256 = \"",
+                   absl::AsciiStrToUpper(token), "\"\nroles = [\"reader\"]\n"),
+      "principal 2: token_sha256: expected each identity in one principal "
+      "with all its roles, found aaaaaaaa... also in principal 1");
+  ExpectRefused(
+      "[[principal]]\nname = \"x\"\nsubject = \"CN=a\"\nroles = "
+      "[\"reader\"]\n[[principal]]\nname = \"x\"\nsubject = \"CN=b\"\n"
+      "roles = [\"reader\"]\n",
+      "principal 2: name: expected each name once, found 'x' also in "
+      "principal 1");
 }
 
 // Issue 14's class of crash: deep nesting or dotted keys never reach the
