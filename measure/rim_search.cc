@@ -12,22 +12,6 @@
 namespace realm_measurements::measure {
 namespace {
 
-// `change`'s fields set on top of `base`.
-HostCaps Overlay(HostCaps base, const HostCaps& change) {
-  auto set = [](auto& to, const auto& from) {
-    if (from.has_value()) to = from;
-  };
-  set(base.ipa_bits, change.ipa_bits);
-  set(base.num_bps, change.num_bps);
-  set(base.num_wps, change.num_wps);
-  set(base.sve_vl, change.sve_vl);
-  set(base.pmu, change.pmu);
-  set(base.pmu_num_ctrs, change.pmu_num_ctrs);
-  set(base.lpa2, change.lpa2);
-  set(base.rmm_version, change.rmm_version);
-  return base;
-}
-
 // What makes two tries the same realm: the effective parameters and the
 // RMM version (the model may lower a change back, e.g. SVE on a VMM
 // without it).
@@ -60,8 +44,10 @@ std::vector<RimSearchCandidate> RimSearchPairs(
       if (ParameterOf(singles[i].change) == ParameterOf(singles[j].change)) {
         continue;
       }
-      out.push_back({absl::StrCat(singles[i].option, " ", singles[j].option),
-                     Overlay(singles[i].change, singles[j].change)});
+      HostCaps both = singles[i].change;
+      if (!both.Update(singles[j].change).ok()) continue;
+      out.push_back(
+          {absl::StrCat(singles[i].option, " ", singles[j].option), both});
     }
   }
   return out;
@@ -160,25 +146,29 @@ absl::StatusOr<RimSearchResult> SearchRim(const MeasureRequest& request,
     };
     // Slot 0 stands for `base`, measured by the caller.
     std::vector<std::optional<Tried>> results(candidates.size() + 1);
-    RunRemainingShapes(
-        candidates.size() + 1, options.threads, m.hash_algorithm,
-        [&](size_t i, ChainBatch* batch) {
-          if (!PollCancel(request.options.cancel).ok()) return false;
-          MeasureRequest r = request;
-          r.overrides = Overlay(request.overrides, candidates[i - 1].change);
-          r.options.chain_batch = batch;
-          r.options.on_hashed = nullptr;
-          r.progress = nullptr;
-          r.on_warnings = nullptr;
-          r.debug = nullptr;
-          absl::StatusOr<MeasureResult> got = Measure(r);
-          if (got.ok() && got->measurements.has_value()) {
-            results[i] = Tried{RealmKey(*got),
+    RunRemainingShapes(candidates.size() + 1, options.threads, m.hash_algorithm,
+                       [&](size_t i, ChainBatch* batch) {
+                         if (!PollCancel(request.options.cancel).ok())
+                           return false;
+                         MeasureRequest r = request;
+                         // A value Update refuses leaves the try unmeasured
+                         // (refused).
+                         if (!r.overrides.Update(candidates[i - 1].change).ok())
+                           return true;
+                         r.options.chain_batch = batch;
+                         r.options.on_hashed = nullptr;
+                         r.progress = nullptr;
+                         r.on_warnings = nullptr;
+                         r.debug = nullptr;
+                         absl::StatusOr<MeasureResult> got = Measure(r);
+                         if (got.ok() && got->measurements.has_value()) {
+                           results[i] = Tried{
+                               RealmKey(*got),
                                std::equal(want->begin(), want->end(),
                                           got->measurements->rim.begin())};
-          }
-          return true;
-        });
+                         }
+                         return true;
+                       });
     if (absl::Status s = PollCancel(request.options.cancel); !s.ok()) return s;
     for (size_t i = 0; i < candidates.size(); ++i) {
       const std::optional<Tried>& got = results[i + 1];
