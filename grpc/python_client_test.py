@@ -15,6 +15,7 @@ import json
 import os
 import re
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -229,6 +230,70 @@ class PolicyTest(unittest.TestCase):
                 "provisioner needed by DeleteReferenceValues")
         finally:
             server.stop()
+
+
+def server_settings(target):
+    """The HTTP/2 SETTINGS the server sends first, read over a raw socket:
+    {identifier: value}."""
+    host, port = target.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        # Client preface and an empty SETTINGS frame (RFC 9113 3.4, 6.5).
+        sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" +
+                     b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        data = b""
+        while True:
+            while len(data) < 9:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    raise AssertionError("connection closed before SETTINGS")
+                data += chunk
+            length = int.from_bytes(data[0:3], "big")
+            kind, flags = data[3], data[4]
+            while len(data) < 9 + length:
+                data += sock.recv(4096)
+            payload, data = data[9:9 + length], data[9 + length:]
+            if kind == 4 and not flags & 1:  # SETTINGS, not an ACK
+                return {int.from_bytes(payload[i:i + 2], "big"):
+                        int.from_bytes(payload[i + 2:i + 6], "big")
+                        for i in range(0, length, 6)}
+
+
+class StreamLimitTest(unittest.TestCase):
+    """--max_streams_per_connection: SETTINGS_MAX_CONCURRENT_STREAMS (0x3)
+    on every connection, so one client cannot queue unbounded calls in the
+    server; a client beyond it waits, nothing fails."""
+
+    MAX_CONCURRENT_STREAMS = 0x3
+
+    def test_default_and_flag(self):
+        d = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        for extra, want in (([], 128), (["--max_streams_per_connection=7"], 7)):
+            server = ServerProcess(os.path.join(d, "data%d" % want), extra)
+            try:
+                self.assertEqual(
+                    server_settings(server.target).get(
+                        self.MAX_CONCURRENT_STREAMS), want, extra)
+                if want == 7:
+                    # 200 calls at once on one channel: all answered.
+                    call = server.channel.unary_unary(
+                        "/realm_measurements.v1.RealmMeasurementsService/"
+                        "GetServiceInfo")
+                    futures = [call.future(b"", timeout=60)
+                               for _ in range(200)]
+                    for f in futures:
+                        self.assertTrue(f.result())
+            finally:
+                server.stop()
+
+    def test_out_of_range_is_refused(self):
+        d = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        proc = subprocess.run(
+            [SERVER, "--data_dir=" + os.path.join(d, "data"),
+             "--listen=127.0.0.1:0", "--max_streams_per_connection=0"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stderr, "ERROR max_streams_per_connection: "
+                         "expected 1 to 65536, found 0\n")
 
 
 class UnixSocketTest(unittest.TestCase):

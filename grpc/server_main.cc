@@ -84,6 +84,10 @@ ABSL_FLAG(int, max_waiting_calls, 64,
           "RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, max_threads, 0,
           "gRPC threads serving calls; 0 = what the admission limits need");
+ABSL_FLAG(int, max_streams_per_connection, 128,
+          "HTTP/2 streams (calls) one connection may have open at once, "
+          "1-65536 (SETTINGS_MAX_CONCURRENT_STREAMS): bounds what one client "
+          "can queue in the server");
 ABSL_FLAG(int, shutdown_grace_seconds, 5,
           "how long in-flight calls may finish after SIGTERM");
 ABSL_FLAG(std::string, ear_retired_keys, "",
@@ -206,6 +210,8 @@ int Run() {
   o.limits.max_cheap_calls = absl::GetFlag(FLAGS_max_cheap_calls);
   o.limits.max_waiting_calls = absl::GetFlag(FLAGS_max_waiting_calls);
   o.limits.max_threads = absl::GetFlag(FLAGS_max_threads);
+  o.limits.max_streams_per_connection =
+      absl::GetFlag(FLAGS_max_streams_per_connection);
   o.keepalive_time_ms = absl::GetFlag(FLAGS_keepalive_time_ms);
   o.keepalive_timeout_ms = absl::GetFlag(FLAGS_keepalive_timeout_ms);
   o.max_connection_age_ms = absl::GetFlag(FLAGS_max_connection_age_ms);

@@ -213,6 +213,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                      " (cheap + expensive + 2 x waiting calls + ",
                      kSpareThreads, "), found ", limits.max_threads));
   }
+  if (limits.max_streams_per_connection < 1 ||
+      limits.max_streams_per_connection > 65536) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_streams_per_connection: expected 1 to 65536, found ",
+                     limits.max_streams_per_connection));
+  }
   std::shared_ptr<::grpc::ServerCredentials> creds =
       options.credentials != nullptr ? options.credentials
                                      : ::grpc::InsecureServerCredentials();
@@ -240,7 +246,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       {GRPC_ARG_KEEPALIVE_TIMEOUT_MS, options.keepalive_timeout_ms},
       {GRPC_ARG_MAX_CONNECTION_AGE_MS, options.max_connection_age_ms},
       {GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-       options.max_connection_age_grace_ms}};
+       options.max_connection_age_grace_ms},
+      {GRPC_ARG_MAX_CONCURRENT_STREAMS, limits.max_streams_per_connection}};
   auto service =
       std::make_unique<RealmMeasurementsServiceImpl>(std::move(options));
   // Decode and index the stored reference sets now rather than in the

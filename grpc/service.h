@@ -86,6 +86,13 @@ struct ServerLimits {
   // admission limits can occupy (running + waiting of both classes) plus a
   // margin; a smaller positive value is refused by Server::Start.
   int max_threads = 0;
+  // HTTP/2 streams one connection may have open at once
+  // (SETTINGS_MAX_CONCURRENT_STREAMS; 1-65536). gRPC 1.51 holds every call
+  // no thread has taken yet with its message, unbounded: without this one
+  // connection could queue thousands (also the advice for CVE-2023-44487,
+  // rapid reset). A well-behaved client queues beyond it; nginx opens one
+  // stream per upstream connection.
+  int max_streams_per_connection = 128;
   // Long-lived granule-digest cache shared by every compute/sweep call
   // (measure/digest_cache.h; LRU). 0 disables it. 64 MiB holds the digests
   // of 8 GiB of SHA-256 or 4 GiB of SHA-512 payload.
