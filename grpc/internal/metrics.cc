@@ -312,7 +312,8 @@ void MetricsHttpServer::Loop() {
         c.out =
             end == std::string::npos || end > kMaxRequestBytes
                 ? HttpReply("431 Request Header Fields Too Large", "text/plain",
-                            "request head over 8192 bytes\n")
+                            absl::StrCat("request head over ", kMaxRequestBytes,
+                                         " bytes\n"))
                 : ReplyTo(absl::string_view(c.in).substr(0, end), *metrics_);
         c.in.clear();
         c.replying = true;
