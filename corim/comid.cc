@@ -663,7 +663,8 @@ std::string Dump(const Json& j) { return base::JsonText(j, 2) + "\n"; }
 }  // namespace
 
 absl::StatusOr<Validity> ValidityFromCbor(const CborValue& v,
-                                          absl::string_view where) {
+                                          absl::string_view where,
+                                          bool keep_negative) {
   absl::StatusOr<const CborValue*> vm = Map(v, where, {kNotBefore, kNotAfter});
   if (!vm.ok()) return vm.status();
   Validity validity;
@@ -679,6 +680,7 @@ absl::StatusOr<Validity> ValidityFromCbor(const CborValue& v,
       EpochFromCbor(**na, absl::StrCat(where, ".not-after"));
   if (!t.ok()) return t.status();
   validity.not_after = *t;
+  if (keep_negative) return validity;
   if (absl::Status s = CheckValidity(validity, where); !s.ok()) return s;
   return validity;
 }
@@ -876,7 +878,8 @@ absl::StatusOr<Comid> DecodeComid(absl::Span<const uint8_t> bytes,
   return ComidFromCbor(*v, profile);
 }
 
-absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& top) {
+absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& top,
+                                           const CorimReadOptions& options) {
   const CborValue* v = &top;
   if (v->is_tag() && v->tag_number() == kTagCorimChoice) v = &v->tag_content();
   if (!v->is_tag() || v->tag_number() != kTagUnsignedCorim) {
@@ -907,7 +910,8 @@ absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& top) {
   out.values.corim_id = *id;
 
   if (const CborValue* val = m.FindUint(kCorimValidity)) {
-    absl::StatusOr<Validity> validity = ValidityFromCbor(*val);
+    absl::StatusOr<Validity> validity = ValidityFromCbor(
+        *val, "corim.validity", options.keep_negative_validity);
     if (!validity.ok()) return validity.status();
     out.values.validity = *validity;
   }
@@ -940,7 +944,12 @@ absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& top) {
     }
     out.values.comids.push_back(*std::move(comid));
   }
+  // A kept negative window is the one thing the encoders' checks refuse
+  // that the options allow: check the rest without it.
+  std::optional<Validity> window = out.values.validity;
+  if (options.keep_negative_validity) out.values.validity.reset();
   absl::Status valid = ValidateReferenceValues(out.values);
+  out.values.validity = window;
   if (!valid.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("corim: ", valid.message()));
   }

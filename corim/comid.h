@@ -78,11 +78,14 @@ absl::StatusOr<DecodedCorim> DecodeCorim(absl::Span<const uint8_t> bytes);
 // The CBOR decoder limits DecodeCorim applies (depth 24, 200,000 items,
 // 4 MiB strings), for callers decoding a CoRIM's CBOR themselves.
 DecodeLimits CorimLimits();
-absl::StatusOr<DecodedCorim> CorimFromCbor(const CborValue& corim);
+absl::StatusOr<DecodedCorim> CorimFromCbor(
+    const CborValue& corim, const CorimReadOptions& options = {});
 // CoRIM key 4, {? 0: 1(not-before), 1: 1(not-after)} (§3.3), for the realm
-// and platform decoders; a negative window is refused.
+// and platform decoders; a negative window is refused unless
+// `keep_negative`.
 absl::StatusOr<Validity> ValidityFromCbor(
-    const CborValue& validity, absl::string_view where = "corim.validity");
+    const CborValue& validity, absl::string_view where = "corim.validity",
+    bool keep_negative = false);
 
 // JSON templates (§3.10): the corim 2026 dialect for kCcaRealm2025, the
 // cocli 2024 dialect for kCcaRealmLegacy. Media type application/json.

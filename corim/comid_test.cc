@@ -185,6 +185,23 @@ TEST(ComidTest, NegativeValidityWindowIsRefused) {
             "corim.validity: expected not-before <= not-after, found "
             "not-before 2025-12-31T00:00:00Z after not-after "
             "2021-12-31T00:00:00Z");
+  // A server reads what it stored before this check with
+  // keep_negative_validity: the window is kept, and no time is inside it.
+  absl::StatusOr<CborValue> cbor = DecodeCbor(test::FromHex(hex), "CoRIM");
+  ASSERT_TRUE(cbor.ok()) << cbor.status();
+  CorimReadOptions stored;
+  stored.keep_negative_validity = true;
+  absl::StatusOr<DecodedCorim> kept = CorimFromCbor(*cbor, stored);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->values.validity, (Validity{1767139200, 1640908800}));
+  EXPECT_FALSE(kept->values.comids.empty());
+  for (int64_t t : {int64_t{0}, int64_t{1640908800}, int64_t{1700000000},
+                    int64_t{1767139200}, int64_t{4102444800}}) {
+    EXPECT_FALSE(ValidAt(kept->values.validity, t)) << t;
+  }
+  // Everything else is still checked: the same CoRIM without its tags.
+  EXPECT_FALSE(
+      CorimFromCbor(CborValue::Tag(501, CborValue::MakeMap({})), stored).ok());
 }
 
 // testdata/vectors/README.md: Veraison 2024-25 end-to-end realm CoRIM; legacy

@@ -489,7 +489,7 @@ bool IsPlatformCorimProfile(absl::string_view id) {
 }
 
 absl::StatusOr<PlatformEndorsements> PlatformCorimFromCbor(
-    const CborValue& top) {
+    const CborValue& top, const CorimReadOptions& options) {
   const CborValue* v = &top;
   if (v->is_tag() && v->tag_number() == kTagCorimChoice) v = &v->tag_content();
   if (!v->is_tag() || v->tag_number() != kTagUnsignedCorim) {
@@ -522,7 +522,9 @@ absl::StatusOr<PlatformEndorsements> PlatformCorimFromCbor(
                     ? PlatformEndorsementProfile::kCcaPlatform2025
                     : PlatformEndorsementProfile::kCcaPlatformLegacy;
   if (const CborValue* val = m.FindUint(kCorimValidity)) {
-    BASE_ASSIGN_OR_RETURN(Validity validity, ValidityFromCbor(*val));
+    BASE_ASSIGN_OR_RETURN(Validity validity,
+                          ValidityFromCbor(*val, "corim.validity",
+                                           options.keep_negative_validity));
     out.validity = validity;
   }
   const CborValue* tags = m.FindUint(kCorimTags);

@@ -117,7 +117,7 @@ bool IsPlatformCorim(const CborValue& corim);
 absl::StatusOr<PlatformEndorsements> DecodePlatformCorim(
     absl::Span<const uint8_t> bytes);
 absl::StatusOr<PlatformEndorsements> PlatformCorimFromCbor(
-    const CborValue& corim);
+    const CborValue& corim, const CorimReadOptions& options = {});
 
 // The CPAK triple for (implementation-id, instance-id), or nullptr.
 const PlatformTrustAnchor* FindPlatformTrustAnchor(

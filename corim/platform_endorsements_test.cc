@@ -109,6 +109,34 @@ TEST(PlatformEndorsementsTest, LegacyDecodes) {
 
 // Each invalid Veraison variant is refused by the rule Veraison's validator
 // applies (its message in the comment); ours names the same field.
+// The legacy vector with its two validity times swapped: refused, or kept
+// as a window no time is inside when read as stored data.
+TEST(PlatformEndorsementsTest, NegativeValidityRefusedOrKeptWhenStored) {
+  const std::vector<uint8_t> original =
+      ReadFile("corim-cca-platform-legacy.cbor");
+  std::string hex =
+      absl::BytesToHexString(std::string(original.begin(), original.end()));
+  const std::string window = "04a200c11a61ce480001c11a69546780";
+  const size_t at = hex.find(window);
+  ASSERT_NE(at, std::string::npos);
+  hex.replace(at, window.size(), "04a200c11a6954678001c11a61ce4800");
+  const std::vector<uint8_t> bytes = test::FromHex(hex);
+  absl::StatusOr<PlatformEndorsements> strict = DecodePlatformCorim(bytes);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_TRUE(absl::StrContains(strict.status().message(),
+                                "expected not-before <= not-after"))
+      << strict.status();
+  absl::StatusOr<CborValue> cbor = DecodeCbor(bytes, "CoRIM");
+  ASSERT_TRUE(cbor.ok()) << cbor.status();
+  CorimReadOptions stored;
+  stored.keep_negative_validity = true;
+  absl::StatusOr<PlatformEndorsements> kept =
+      PlatformCorimFromCbor(*cbor, stored);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->validity, (Validity{1767139200, 1640908800}));
+  EXPECT_FALSE(ValidAt(kept->validity, 1700000000));
+}
+
 TEST(PlatformEndorsementsTest, VeraisonInvalidVariantsRefused) {
   struct Case {
     const char* file;

@@ -102,6 +102,16 @@ bool ValidAt(const std::optional<Validity>& validity, int64_t time);
 // kInvalidArgument "<where>: expected not-before <= not-after, found ..."
 // for a negative window (veraison/corim Validity.Valid refuses it too).
 absl::Status CheckValidity(const Validity& validity, absl::string_view where);
+
+// How the CoRIM decoders (CorimFromCbor, PlatformCorimFromCbor) read what
+// they would otherwise refuse.
+struct CorimReadOptions {
+  // Keep a negative validity window (not-before after not-after) instead of
+  // refusing the CoRIM: no time is inside it, so its values are never used.
+  // For CoRIMs a server stored before the decoders refused such windows; new
+  // ones are still refused.
+  bool keep_negative_validity = false;
+};
 // The last second RFC 3339 can write, 9999-12-31T23:59:59Z: times we are
 // given (options, requests) stay within 0..this, so every report prints
 // them as RFC 3339.

@@ -19,10 +19,11 @@ std::vector<corim::RealmReferenceValue> Flatten(
   return out;
 }
 
-absl::StatusOr<DecodedPart> DecodePlatformPart(std::vector<uint8_t> corim_bytes,
-                                               const corim::CborValue& cbor) {
+absl::StatusOr<DecodedPart> DecodePlatformPart(
+    std::vector<uint8_t> corim_bytes, const corim::CborValue& cbor,
+    const corim::CorimReadOptions& options) {
   absl::StatusOr<corim::PlatformEndorsements> e =
-      corim::PlatformCorimFromCbor(cbor);
+      corim::PlatformCorimFromCbor(cbor, options);
   if (!e.ok()) return e.status();
   DecodedPart p;
   p.profile = e->profile == corim::PlatformEndorsementProfile::kCcaPlatform2025
@@ -66,15 +67,16 @@ size_t ReferenceIndexCache::Snapshot::memory_bytes() const {
   return index != nullptr ? index->memory_bytes() : 0;
 }
 
-absl::StatusOr<DecodedPart> DecodePart(std::vector<uint8_t> corim_bytes) {
+absl::StatusOr<DecodedPart> DecodePart(std::vector<uint8_t> corim_bytes,
+                                       const corim::CorimReadOptions& options) {
   // One CBOR decode (with the decoder's limits) decides the kind.
   absl::StatusOr<corim::CborValue> cbor =
       corim::DecodeCbor(corim_bytes, "CoRIM", corim::CorimLimits());
   if (!cbor.ok()) return cbor.status();
   if (corim::IsPlatformCorim(*cbor)) {
-    return DecodePlatformPart(std::move(corim_bytes), *cbor);
+    return DecodePlatformPart(std::move(corim_bytes), *cbor, options);
   }
-  absl::StatusOr<corim::DecodedCorim> d = corim::CorimFromCbor(*cbor);
+  absl::StatusOr<corim::DecodedCorim> d = corim::CorimFromCbor(*cbor, options);
   if (!d.ok()) return d.status();
   absl::StatusOr<std::shared_ptr<const corim::RealmIndexSegment>> seg =
       corim::RealmIndexSegment::Build(Flatten(d->values), d->values.validity);
@@ -155,7 +157,11 @@ absl::StatusOr<ReferenceIndexCache::Snapshot> ReferenceIndexCache::Load(
   const bool platform = IsPlatformProfile(r->profile);
   segments.reserve(r->part_count);
   auto add = [&](std::vector<uint8_t> bytes, size_t part) -> absl::Status {
-    absl::StatusOr<DecodedPart> p = DecodePart(std::move(bytes));
+    // Stored before the decoders refused negative validity windows: such a
+    // part loads and is never valid (docs/validity.md).
+    corim::CorimReadOptions stored;
+    stored.keep_negative_validity = true;
+    absl::StatusOr<DecodedPart> p = DecodePart(std::move(bytes), stored);
     if (!p.ok()) {
       // Stored data this server cannot read back.
       return absl::DataLossError(absl::StrCat("reference-value set '", name,

@@ -62,8 +62,10 @@ struct DecodedPart {
 };
 // Decodes an unsigned CoRIM of either kind (the profile, key 3, decides)
 // and indexes its values (errors as DecodeCorim / DecodePlatformCorim and
-// RealmIndexSegment::Build).
-absl::StatusOr<DecodedPart> DecodePart(std::vector<uint8_t> corim);
+// RealmIndexSegment::Build). Stored parts are read with
+// `keep_negative_validity`; new ones strictly.
+absl::StatusOr<DecodedPart> DecodePart(
+    std::vector<uint8_t> corim, const corim::CorimReadOptions& options = {});
 
 class ReferenceIndexCache {
  public:

@@ -166,6 +166,54 @@ TEST_F(ReferenceIndexCacheTest, StoredDataThatNoLongerDecodesIsDataLoss) {
   EXPECT_EQ(c.LoadAll().code(), absl::StatusCode::kDataLoss);
 }
 
+// A CoRIM stored before the decoders refused negative validity windows
+// loads, its values never valid; a new one is still refused.
+TEST_F(ReferenceIndexCacheTest, StoredNegativeValidityLoadsAsNeverValid) {
+  corim::ReferenceValues rv;
+  rv.corim_id = std::string("test");
+  rv.validity = corim::Validity{1000000000, 2000000000};
+  corim::Comid c;
+  c.tag_identity.id = std::string("tag");
+  c.realms = {Value(1), Value(2)};
+  rv.comids.push_back(c);
+  absl::StatusOr<corim::EncodedObject> e =
+      corim::EncodeCorim(rv, corim::Profile::kCcaRealm2025);
+  ASSERT_TRUE(e.ok()) << e.status();
+  // Swap the two times: 1(1000000000) and 1(2000000000).
+  std::string bytes(e->bytes.begin(), e->bytes.end());
+  const std::string before("\xc1\x1a\x3b\x9a\xca\x00", 6);
+  const std::string after("\xc1\x1a\x77\x35\x94\x00", 6);
+  const size_t b = bytes.find(before), a = bytes.find(after);
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(a, std::string::npos);
+  bytes.replace(b, 6, after);
+  bytes.replace(a, 6, before);
+  const std::vector<uint8_t> negative(bytes.begin(), bytes.end());
+  absl::StatusOr<DecodedPart> strict = DecodePart(negative);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find("expected not-before <= not-after"),
+            std::string::npos)
+      << strict.status();
+
+  ReferenceSetRecord r = Named("old");
+  r.corim = negative;
+  ASSERT_TRUE(store_->PutReferenceSet(r, false).ok());
+  ReferenceIndexCache cache(store_.get(), kDefaultReferenceIndexBytes);
+  absl::StatusOr<ReferenceIndexCache::Snapshot> s = cache.Get("old");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->index->size(), 2u);
+  ASSERT_EQ(s->index->segment_count(), 1u);
+  EXPECT_EQ(s->index->segment_validity(0),
+            (corim::Validity{2000000000, 1000000000}));
+  for (int64_t t : {int64_t{0}, int64_t{1000000000}, int64_t{1500000000},
+                    int64_t{2000000000}, int64_t{4000000000}}) {
+    size_t excluded = 0;
+    EXPECT_TRUE(s->index->Lookup(Value(1).rim, t, &excluded).empty()) << t;
+    EXPECT_EQ(excluded, 1u) << t;
+  }
+  EXPECT_TRUE(cache.LoadAll().ok());
+}
+
 TEST_F(ReferenceIndexCacheTest, AppendOfAnotherProfileIsRefused) {
   ReferenceIndexCache c(store_.get(), kDefaultReferenceIndexBytes);
   ASSERT_TRUE(c.Provision(Named("p"), Part(0, 2), false).ok());
