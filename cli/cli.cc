@@ -1150,12 +1150,6 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
     }
     if (a.no_measurements) return absl::OkStatus();
     hook_stage = kStageMeasure;
-    if (compare_log.has_value()) {
-      absl::StatusOr<eventlog::ExpectedRealm> x =
-          eventlog::ExpectedRealmOf(config);
-      if (!x.ok()) return x.status();
-      expected = *std::move(x);
-    }
     if (endorsements) {
       if (std::optional<std::string> tmpl = value("endorsements-template")) {
         tmpl_name = *tmpl;
@@ -1184,6 +1178,19 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
     hook_stage = nullptr;
     return absl::OkStatus();
   };
+
+  // --compare-log: the computed side, each image hashed once more in the
+  // realm's algorithm, beside the measurement.
+  if (compare_log.has_value()) {
+    request.beside = [&](const RealmConfig& config,
+                         const measure::CancelCheck& cancel) -> absl::Status {
+      absl::StatusOr<eventlog::ExpectedRealm> x =
+          eventlog::ExpectedRealmOf(config, cancel);
+      if (!x.ok()) return x.status();
+      expected = *std::move(x);
+      return absl::OkStatus();
+    };
+  }
 
   // Progress only for a single run: a sweep's shapes print into buffers.
   std::optional<ProgressReporter> progress;

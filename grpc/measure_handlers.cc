@@ -264,12 +264,14 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   m.options.cancel = CallCancel(context);
   m.layout_digests = true;
   // compare_log: the computed side, each image hashed once more with the
-  // realm's algorithm (stopped like the rest on cancellation).
+  // realm's algorithm beside the measurement (stopped like the rest on
+  // cancellation).
   eventlog::ExpectedRealm expected;
   if (compare_log.has_value()) {
-    m.after_build = [&](const measure::RealmConfig& config) -> absl::Status {
+    m.beside = [&](const measure::RealmConfig& config,
+                   const measure::CancelCheck& cancel) -> absl::Status {
       absl::StatusOr<eventlog::ExpectedRealm> x =
-          eventlog::ExpectedRealmOf(config, m.options.cancel);
+          eventlog::ExpectedRealmOf(config, cancel);
       if (!x.ok()) return x.status();
       expected = *std::move(x);
       return absl::OkStatus();

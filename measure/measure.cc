@@ -153,39 +153,41 @@ absl::StatusOr<MeasureLayout> LayoutOf(const RealmConfig& config, bool digests,
   return layout;
 }
 
-// The layout with payload digests (MeasureRequest::layout_digests), computed
-// on its own thread beside the measurement: it is one more sequential pass
-// over every payload, which after the measurement doubled a JSON run of a
-// large payload (issue 18). Stop() makes the pass end at its next chunk;
-// the destructor stops and joins, so no return path leaves it running.
-class LayoutDigests {
+// A sequential pass over the payloads on its own thread beside the
+// measurement: the layout digests (MeasureRequest::layout_digests), which
+// after the measurement doubled a JSON run of a large payload (issue 18),
+// and MeasureRequest::beside. The work's cancel check also turns non-OK once
+// Stop() was called; the destructor stops and joins, so no return path
+// leaves it running.
+class Beside {
  public:
-  LayoutDigests(const RealmConfig& config, DigestCache* cache,
-                CancelCheck outer)
-      : thread_([this, &config, cache, outer = std::move(outer)] {
+  Beside(std::function<absl::Status(const CancelCheck&)> work,
+         CancelCheck outer)
+      : thread_([this, work = std::move(work), outer = std::move(outer)] {
           const CancelCheck cancel = [this, &outer]() -> absl::Status {
             if (stop_.load(std::memory_order_relaxed)) {
-              return absl::CancelledError("payload digests stopped");
+              return absl::CancelledError("payload pass stopped");
             }
             return outer ? outer() : absl::OkStatus();
           };
-          layout_ = LayoutOf(config, true, cache, cancel);
+          status_ = work(cancel);
         }) {}
-  LayoutDigests(const LayoutDigests&) = delete;
-  LayoutDigests& operator=(const LayoutDigests&) = delete;
-  ~LayoutDigests() {
+  Beside(const Beside&) = delete;
+  Beside& operator=(const Beside&) = delete;
+  ~Beside() {
     Stop();
     if (thread_.joinable()) thread_.join();
   }
   void Stop() { stop_.store(true, std::memory_order_relaxed); }
-  absl::StatusOr<MeasureLayout> Take() {
-    thread_.join();
-    return *std::move(layout_);
+  // Waits for the work and returns its status.
+  absl::Status Join() {
+    if (thread_.joinable()) thread_.join();
+    return status_;
   }
 
  private:
   std::atomic<bool> stop_{false};
-  std::optional<absl::StatusOr<MeasureLayout>> layout_;
+  absl::Status status_;
   std::thread thread_;  // last: starts after the members it uses
 };
 
@@ -313,9 +315,23 @@ absl::StatusOr<MeasureResult> Measure(const MeasureRequest& request) {
   result.personalization_value = config.personalization_value();
   if (request.no_measurements) return result;
 
-  std::optional<LayoutDigests> digests;
+  // Declared before the threads that fill them, so destroyed after.
+  std::optional<absl::StatusOr<MeasureLayout>> digest_layout;
+  std::optional<Beside> digests, beside;
   if (request.layout_digests) {
-    digests.emplace(config, request.options.cache, request.options.cancel);
+    digests.emplace(
+        [&](const CancelCheck& cancel) {
+          digest_layout = LayoutOf(config, true, request.options.cache, cancel);
+          return absl::OkStatus();
+        },
+        request.options.cancel);
+  }
+  if (request.beside) {
+    beside.emplace(
+        [&](const CancelCheck& cancel) {
+          return request.beside(config, cancel);
+        },
+        request.options.cancel);
   }
   MeasureOptions options = request.options;
   if (request.progress != nullptr) {
@@ -328,13 +344,19 @@ absl::StatusOr<MeasureResult> Measure(const MeasureRequest& request) {
   if (request.progress != nullptr) request.progress->Finish();
   if (!m.ok()) return AtStage(m.status(), MeasureStage::kMeasure);
   result.measurements = *m;
+  if (beside.has_value()) {
+    if (absl::Status s = beside->Join(); !s.ok()) {
+      return AtStage(s, MeasureStage::kMeasure);
+    }
+  }
 
   absl::StatusOr<RealmCreateParams> p = config.ResolveParams();
   if (!p.ok()) return AtStage(p.status(), MeasureStage::kReport);
   result.parameters = *p;
+  if (digests.has_value()) digests->Join().IgnoreError();
   absl::StatusOr<MeasureLayout> layout =
-      digests.has_value()
-          ? digests->Take()
+      digest_layout.has_value()
+          ? *std::move(digest_layout)
           : LayoutOf(config, false, nullptr, request.options.cancel);
   if (!layout.ok()) return AtStage(layout.status(), MeasureStage::kReport);
   result.layout = *std::move(layout);

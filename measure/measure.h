@@ -101,6 +101,15 @@ struct MeasureRequest {
   // With the built and validated realm, before any payload is hashed (the
   // CLI checks its outputs and endorsement inputs there).
   std::function<absl::Status(const RealmConfig&)> after_build;
+  // Work beside the measurement, on its own thread, once `after_build`
+  // passed: `--compare-log` hashes every image once more in the realm's
+  // algorithm there, so the pass overlaps the measurement instead of
+  // preceding it. Its `cancel` turns non-OK when the measurement fails or
+  // `options.cancel` does; it is joined on every return path, and a
+  // non-OK status it returns is the result (stage kMeasure) when the
+  // measurement itself succeeded.
+  std::function<absl::Status(const RealmConfig&, const CancelCheck& cancel)>
+      beside;
 };
 
 // Where the realm's parts are (the CLI's --format json "layout", the

@@ -1,6 +1,8 @@
 #include "measure/measure.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -328,6 +330,69 @@ TEST(Measure, LayoutDigestsRunBesideAFailingMeasurement) {
               absl::string_view::npos)
         << r.status();
   }
+}
+
+// MeasureRequest::beside runs once, with the built realm, beside the
+// measurement: its error is the result when the measurement succeeded; when
+// the measurement fails, the measurement's error wins and the work is
+// stopped (its cancel check turns non-OK) and joined.
+TEST(Measure, BesideWorkIsJoinedAndItsErrorReported) {
+  MeasureRequest req =
+      FixtureRequest([](const VmmInputs&, absl::Span<const std::string>,
+                        RealmConfig& config) -> absl::Status {
+        if (absl::Status s = FixtureRealm(config); !s.ok()) return s;
+        return config.AddRimBlob(
+            Blob{"firmware", 0x80000000, 0,
+                 Payload::FromBytes("fw", std::vector<uint8_t>(5 * 4096, 1))});
+      });
+  std::atomic<int> runs{0};
+  size_t blobs_seen = 0;
+  req.beside = [&](const RealmConfig& config,
+                   const CancelCheck& cancel) -> absl::Status {
+    ++runs;
+    blobs_seen = config.rim_blobs().size();
+    return cancel();
+  };
+  absl::StatusOr<MeasureResult> ok = Measure(req);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(blobs_seen, 1u);  // the firmware
+
+  req.beside = [](const RealmConfig&, const CancelCheck&) {
+    return absl::DataLossError("log side failed");
+  };
+  absl::StatusOr<MeasureResult> failed = Measure(req);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(failed.status().message(), "log side failed");
+  EXPECT_EQ(MeasureFailureOf(failed.status())->stage, MeasureStage::kMeasure);
+
+  // The measurement fails: its error wins, and the work sees its cancel
+  // check turn non-OK (else this would never end).
+  MeasureRequest broken =
+      FixtureRequest([](const VmmInputs&, absl::Span<const std::string>,
+                        RealmConfig& config) -> absl::Status {
+        if (absl::Status s = FixtureRealm(config); !s.ok()) return s;
+        return config.AddRimBlob(
+            Blob{"firmware", 0x80000000, 0,
+                 Payload::FromStream(
+                     "fw", 8192,
+                     []() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
+                       return std::make_unique<FailingStream>();
+                     })});
+      });
+  broken.layout_digests = false;
+  std::atomic<bool> stopped{false};
+  broken.beside = [&](const RealmConfig&,
+                      const CancelCheck& cancel) -> absl::Status {
+    while (cancel().ok()) std::this_thread::yield();
+    stopped = true;
+    return cancel();
+  };
+  absl::StatusOr<MeasureResult> r = Measure(broken);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("disk on fire"), absl::string_view::npos)
+      << r.status();
+  EXPECT_TRUE(stopped.load());
 }
 
 }  // namespace
