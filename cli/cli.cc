@@ -1182,14 +1182,7 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
   // --compare-log: the computed side, each image hashed once more in the
   // realm's algorithm, beside the measurement.
   if (compare_log.has_value()) {
-    request.beside = [&](const RealmConfig& config,
-                         const measure::CancelCheck& cancel) -> absl::Status {
-      absl::StatusOr<eventlog::ExpectedRealm> x =
-          eventlog::ExpectedRealmOf(config, cancel);
-      if (!x.ok()) return x.status();
-      expected = *std::move(x);
-      return absl::OkStatus();
-    };
+    request.beside = eventlog::ExpectedRealmBeside(&expected);
   }
 
   // Progress only for a single run: a sweep's shapes print into buffers.

@@ -273,6 +273,18 @@ absl::StatusOr<ExpectedRealm> ExpectedRealmOf(
   return x;
 }
 
+std::function<absl::Status(const measure::RealmConfig&,
+                           const measure::CancelCheck&)>
+ExpectedRealmBeside(ExpectedRealm* out) {
+  return [out](const measure::RealmConfig& config,
+               const measure::CancelCheck& cancel) -> absl::Status {
+    absl::StatusOr<ExpectedRealm> x = ExpectedRealmOf(config, cancel);
+    if (!x.ok()) return x.status();
+    *out = *std::move(x);
+    return absl::OkStatus();
+  };
+}
+
 absl::StatusOr<LogComparison> CompareWithLog(const EventLog& log,
                                              const ExpectedRealm& expected) {
   const measure::RealmCreateParams& x = expected.params;

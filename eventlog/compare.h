@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,11 @@ struct ExpectedRealm {
 absl::StatusOr<ExpectedRealm> ExpectedRealmOf(
     const measure::RealmConfig& config,
     const measure::CancelCheck& cancel = nullptr);
+// ExpectedRealmOf as a measure::MeasureRequest::beside hook: fills `*out`
+// while the realm is measured (the CLI's --compare-log, gRPC compare_log).
+std::function<absl::Status(const measure::RealmConfig&,
+                           const measure::CancelCheck&)>
+ExpectedRealmBeside(ExpectedRealm* out);
 
 struct StepComparison {
   std::string step;             // "REALM_CREATE", "INIT_RIPAS", "DATA dtb", ...

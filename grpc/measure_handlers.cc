@@ -267,16 +267,8 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   // realm's algorithm beside the measurement (stopped like the rest on
   // cancellation).
   eventlog::ExpectedRealm expected;
-  if (compare_log.has_value()) {
-    m.beside = [&](const measure::RealmConfig& config,
-                   const measure::CancelCheck& cancel) -> absl::Status {
-      absl::StatusOr<eventlog::ExpectedRealm> x =
-          eventlog::ExpectedRealmOf(config, cancel);
-      if (!x.ok()) return x.status();
-      expected = *std::move(x);
-      return absl::OkStatus();
-    };
-  }
+  if (compare_log.has_value())
+    m.beside = eventlog::ExpectedRealmBeside(&expected);
 
   absl::StatusOr<measure::MeasureResult> result = measure::Measure(m);
   if (!result.ok()) {

@@ -307,22 +307,24 @@ class FailingStream : public Payload::Stream {
   std::string identity() const override { return "failing"; }
 };
 
+// The fixture realm with a firmware that cannot be read.
+absl::Status FailingFirmwareRealm(const VmmInputs&,
+                                  absl::Span<const std::string>,
+                                  RealmConfig& config) {
+  if (absl::Status s = FixtureRealm(config); !s.ok()) return s;
+  return config.AddRimBlob(Blob{
+      "firmware", 0x80000000, 0,
+      Payload::FromStream(
+          "fw", 8192, []() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
+            return std::make_unique<FailingStream>();
+          })});
+}
+
 TEST(Measure, LayoutDigestsRunBesideAFailingMeasurement) {
   // The digest pass runs on its own thread beside the measurement; when the
   // measurement fails, its error is the result and the pass is stopped and
   // joined (no hang, no use of the freed config: ASan/TSan runs).
-  MeasureRequest req =
-      FixtureRequest([](const VmmInputs&, absl::Span<const std::string>,
-                        RealmConfig& config) -> absl::Status {
-        if (absl::Status s = FixtureRealm(config); !s.ok()) return s;
-        return config.AddRimBlob(
-            Blob{"firmware", 0x80000000, 0,
-                 Payload::FromStream(
-                     "fw", 8192,
-                     []() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
-                       return std::make_unique<FailingStream>();
-                     })});
-      });
+  MeasureRequest req = FixtureRequest(&FailingFirmwareRealm);
   for (int i = 0; i < 20; ++i) {
     absl::StatusOr<MeasureResult> r = Measure(req);
     ASSERT_FALSE(r.ok());
@@ -368,18 +370,7 @@ TEST(Measure, BesideWorkIsJoinedAndItsErrorReported) {
 
   // The measurement fails: its error wins, and the work sees its cancel
   // check turn non-OK (else this would never end).
-  MeasureRequest broken =
-      FixtureRequest([](const VmmInputs&, absl::Span<const std::string>,
-                        RealmConfig& config) -> absl::Status {
-        if (absl::Status s = FixtureRealm(config); !s.ok()) return s;
-        return config.AddRimBlob(
-            Blob{"firmware", 0x80000000, 0,
-                 Payload::FromStream(
-                     "fw", 8192,
-                     []() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
-                       return std::make_unique<FailingStream>();
-                     })});
-      });
+  MeasureRequest broken = FixtureRequest(&FailingFirmwareRealm);
   broken.layout_digests = false;
   std::atomic<bool> stopped{false};
   broken.beside = [&](const RealmConfig&,
