@@ -20,6 +20,9 @@ inline absl::string_view AsChars(absl::Span<const uint8_t> b) {
 // Lowercase hex, two digits a byte, no separators ("" for no bytes).
 std::string HexOf(absl::Span<const uint8_t> b);
 
+// Whether every character is a hex digit, either case (true for "").
+bool IsHexDigits(absl::string_view text);
+
 // RFC 4648 §4 standard alphabet with '=' padding.
 std::string Base64Of(absl::Span<const uint8_t> b);
 

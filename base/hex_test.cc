@@ -15,6 +15,14 @@ TEST(HexTest, LowercaseTwoDigitsPerByte) {
 }
 
 // RFC 4648 §10 test vectors.
+TEST(IsHexDigitsTest, EitherCaseNothingElse) {
+  EXPECT_TRUE(IsHexDigits(""));
+  EXPECT_TRUE(IsHexDigits("0123456789abcdefABCDEF"));
+  for (const char* bad : {"0x12", "12 ", "g", "-1", "\xff"}) {
+    EXPECT_FALSE(IsHexDigits(bad)) << bad;
+  }
+}
+
 TEST(Base64Test, Rfc4648Vectors) {
   const std::string in = "foobar";
   const std::vector<std::string> want = {

@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "base/crypto.h"
 #include "base/file_reading.h"
+#include "base/hex.h"
 #include "base/json_text.h"
 #include "corim/token.h"
 #include "eventlog/compare.h"
@@ -660,9 +661,7 @@ std::string JsonReport(const MeasureResult& result) {
 // --find-rim: a value of hex digits only is the RIM itself; anything else
 // names a CCA attestation token file.
 bool IsHexText(absl::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return absl::ascii_isxdigit(c);
-  });
+  return !text.empty() && base::IsHexDigits(text);
 }
 
 // The files the command line names (issue 14): what is read and what is

@@ -25,13 +25,6 @@ constexpr int kContraindicated = 96;
 // The catalogue is a flat array of flat objects.
 constexpr int kMaxCatalogueDepth = 2;
 
-bool IsHex(absl::string_view s) {
-  for (char c : s) {
-    if (!absl::ascii_isxdigit(c)) return false;
-  }
-  return true;
-}
-
 // What the log says an event is, for reports.
 std::string Describe(const Event& e) {
   if (const auto* b = std::get_if<FirmwareBlob2>(&e.payload)) {
@@ -118,7 +111,7 @@ absl::StatusOr<EventDigestCatalogue> EventDigestCatalogue::FromJson(
                                 {"sha512:", 128}}) {
       if (absl::ConsumePrefix(&digest, prefix)) want = size;
     }
-    if (!IsHex(digest) ||
+    if (!base::IsHexDigits(digest) ||
         (want != 0 ? digest.size() != want
                    : digest.size() != 64 && digest.size() != 96 &&
                          digest.size() != 128)) {

@@ -96,11 +96,6 @@ bool IsCcaTag(const Event& e) {
          std::holds_alternative<RecCreateTag>(e.payload);
 }
 
-bool IsHex(absl::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return absl::ascii_isxdigit(c); });
-}
-
 }  // namespace
 
 measure::RealmCreateParams RealmCreateParamsOf(
@@ -216,8 +211,9 @@ absl::Status ImageCatalogue::AddChecksumFile(const std::string& path,
         }
         absl::string_view hex = line.substr(0, sp);
         std::string name(line.substr(sp + 2));
-        if (!IsHex(hex) || (hex.size() != 40 && hex.size() != 64 &&
-                            hex.size() != 96 && hex.size() != 128)) {
+        if (!base::IsHexDigits(hex) ||
+            (hex.size() != 40 && hex.size() != 64 && hex.size() != 96 &&
+             hex.size() != 128)) {
           return fail(absl::StrCat("digest \"", absl::CHexEscape(hex),
                                    "\" is not 40, 64, 96 or 128 hex digits"));
         }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/crypto.h"
+#include "base/hex.h"
 #include "measure/toml_limits.h"
 
 namespace realm_measurements::service {
@@ -175,9 +176,7 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view text,
       p.subject = *subject;
     } else {
       std::string lower = absl::AsciiStrToLower(*token);
-      bool hex = lower.size() == 64;
-      for (char c : lower) hex = hex && absl::ascii_isxdigit(c);
-      if (!hex) {
+      if (lower.size() != 64 || !base::IsHexDigits(lower)) {
         return absl::InvalidArgumentError(absl::StrCat(
             where, ": token_sha256: expected 64 hex digits, found ",
             token->size(), " characters"));
