@@ -397,8 +397,6 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
       }
       return absl::OkStatus();
     };
-    tries.after_build = nullptr;
-    tries.layout_digests = false;
     absl::StatusOr<measure::RimSearchResult> found =
         measure::SearchRim(tries, *result, Span(find_rim),
                            {pool->threads(), request->find_rim_pairs()});

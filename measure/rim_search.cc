@@ -155,11 +155,16 @@ absl::StatusOr<RimSearchResult> SearchRim(const MeasureRequest& request,
                          // (refused).
                          if (!r.overrides.Update(candidates[i - 1].change).ok())
                            return true;
+                         // A try needs its RIM only: no layout digests, no
+                         // front-end hooks (they ran for the first run).
                          r.options.chain_batch = batch;
                          r.options.on_hashed = nullptr;
+                         r.layout_digests = false;
                          r.progress = nullptr;
                          r.on_warnings = nullptr;
                          r.debug = nullptr;
+                         r.after_build = nullptr;
+                         r.beside = nullptr;
                          absl::StatusOr<MeasureResult> got = Measure(r);
                          if (got.ok() && got->measurements.has_value()) {
                            results[i] = Tried{

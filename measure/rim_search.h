@@ -79,10 +79,10 @@ std::vector<RimSearchCandidate> RimSearchPairs(
 // Searches for `target` (32, 48 or 64 bytes) around `base`, the result of
 // Measure(request). Each try is Measure of a copy of `request` with the
 // candidate's change on top of request.overrides and its own ChainBatch;
-// before_build and after_build run for every try, so they must be safe to
-// call concurrently (the gRPC handler passes one that only resolves
-// payloads); on_warnings, debug and progress are the request's own run's
-// and are left out.
+// before_build runs for every try, so it must be safe to call concurrently
+// (the gRPC handler passes one that only resolves payloads); after_build,
+// beside, on_warnings, debug, progress and layout digests are the request's
+// own run's and are left out.
 // Tries the model lowers back to an already-tried realm count once. An
 // error only when request.options.cancel stops the search.
 absl::StatusOr<RimSearchResult> SearchRim(const MeasureRequest& request,
