@@ -14,12 +14,14 @@ import importlib.util
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 
@@ -77,15 +79,21 @@ def b64(data):
 
 
 class ServerProcess:
-    def __init__(self, data_dir, extra=()):
+    def __init__(self, data_dir, extra=(), preexec_fn=None):
         # No access log: nobody reads stderr until the end (a full pipe
         # would block the server).
         self.proc = subprocess.Popen(
             [SERVER, "--data_dir=" + data_dir, "--listen=127.0.0.1:0",
              "--allow_unsigned_corim",
              "--access_log=false"] + list(extra),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=preexec_fn)
         line = self.proc.stdout.readline()
+        self.metrics_port = None
+        m = re.match(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", line)
+        if m:
+            self.metrics_port = int(m.group(1))
+            line = self.proc.stdout.readline()
         m = re.match(r"listening on (127\.0\.0\.1:\d+) \(plaintext\)", line)
         if not m:
             self.proc.kill()
@@ -294,6 +302,150 @@ class StreamLimitTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 1)
         self.assertEqual(proc.stderr, "ERROR max_streams_per_connection: "
                          "expected 1 to 65536, found 0\n")
+
+
+def open_file_limit(n):
+    """preexec_fn: the child's soft and hard open-file limits."""
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+
+def flood(target, n):
+    """n raw connections, each having sent the HTTP/2 preface; returns them
+    once the server has had 2 s to answer or close each."""
+    host, port = target.rsplit(":", 1)
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection((host, int(port)), timeout=5)
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" +
+                  bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+        socks.append(s)
+    time.sleep(2)
+    return socks
+
+
+def closed_by_server(s):
+    """True when the server closed s; an open HTTP/2 connection has sent
+    its SETTINGS frame and waits."""
+    s.setblocking(False)
+    try:
+        while True:
+            data = s.recv(65536)
+            if not data:
+                return True
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def scrape(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        out = b""
+        while True:
+            data = s.recv(65536)
+            if not data:
+                return out.decode()
+            out += data
+
+
+def counter(text, name):
+    m = re.search(r"^realm_measurements_%s (\d+)$" % name, text, re.M)
+    return int(m.group(1)) if m else None
+
+
+class ConnectionLimitTest(unittest.TestCase):
+    """--max_connections, and Debian gRPC 1.51's listener, which stops
+    accepting for good once accept4 fails with EMFILE (grpc/grpc#20418):
+    connections past the limit are closed at once instead, the rest of the
+    server keeps working, and it accepts again when they are gone."""
+
+    def setUp(self):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard < 1024:
+            self.skipTest("needs 1024 open files, the hard limit is %d" % hard)
+        if soft != resource.RLIM_INFINITY and soft < 1024:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+        self.dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        self.socks = []
+
+    def tearDown(self):
+        for s in self.socks:
+            s.close()
+
+    def assert_refused_then_served(self, server, limit, n):
+        self.socks = flood(server.target, n)
+        closed = [closed_by_server(s) for s in self.socks]
+        self.assertEqual(closed.count(False), limit)
+        self.assertEqual(closed.count(True), n - limit)
+        # A new client is told at once, not left waiting.
+        channel = grpc.insecure_channel(server.target)
+        call = channel.unary_unary(
+            "/realm_measurements.v1.RealmMeasurementsService/GetServiceInfo")
+        with self.assertRaises(grpc.RpcError) as e:
+            call(b"", timeout=20)
+        self.assertEqual(e.exception.code(), grpc.StatusCode.UNAVAILABLE)
+        channel.close()
+        text = scrape(server.metrics_port)  # the metrics endpoint is exempt
+        self.assertGreaterEqual(
+            counter(text, "connections_refused_over_limit_total"), n - limit)
+        self.assertEqual(
+            counter(text, "connections_refused_no_descriptor_total"), 0)
+        for s in self.socks:
+            s.close()
+        self.socks = []
+        time.sleep(1)
+        info = server.client.call("GetServiceInfo", "{}")
+        self.assertEqual(info.version, "0.1.0")
+
+    def test_flag(self):
+        server = ServerProcess(os.path.join(self.dir, "data"),
+                               ["--max_connections=20",
+                                "--metrics_listen=127.0.0.1:0"])
+        try:
+            self.assert_refused_then_served(server, 20, 60)
+        finally:
+            server.stop()
+
+    def test_more_connections_than_open_files(self):
+        # 300 open files: the default 1000 is lowered to what fits; 400
+        # connections would have stopped gRPC's listener for good.
+        server = ServerProcess(os.path.join(self.dir, "data"),
+                               ["--metrics_listen=127.0.0.1:0"],
+                               preexec_fn=open_file_limit(300))
+        try:
+            # The note is the first line on stderr; read it after stopping.
+            limit = None
+            self.socks = flood(server.target, 400)
+            limit = [closed_by_server(s) for s in self.socks].count(False)
+            for s in self.socks:
+                s.close()
+            self.socks = []
+            time.sleep(1)
+            self.assertGreater(limit, 0)
+            self.assert_refused_then_served(server, limit, 400)
+        finally:
+            server.channel.close()
+            server.proc.send_signal(signal.SIGTERM)
+            _, err = server.proc.communicate(timeout=20)
+        self.assertIn("note: at most %d connections at once: the open-file "
+                      "limit is 300 (raise it for --max_connections=1000)\n"
+                      % limit, err)
+
+    def test_refused(self):
+        for extra, limit, want in (
+                (["--max_connections=0"], None,
+                 "ERROR --max_connections: expected 1 to 1000000, found 0\n"),
+                (["--max_connections=2000"], 300,
+                 "expected at most ")):
+            proc = subprocess.run(
+                [SERVER, "--data_dir=" + os.path.join(self.dir, "data"),
+                 "--listen=127.0.0.1:0"] + extra,
+                capture_output=True, text=True, timeout=60,
+                preexec_fn=open_file_limit(limit) if limit else None)
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertIn(want, proc.stderr)
+            self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
 
 
 class UnixSocketTest(unittest.TestCase):

@@ -6,13 +6,17 @@
 //       --tls_cert=server.pem --tls_key=server.key [--client_ca=ca.pem]
 //   realm-measurements-server --store=postgresql:///rm?host=/run/postgresql
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/internal/parse.h"
@@ -29,6 +33,7 @@
 #include "base/crypto.h"
 #include "base/file_reading.h"
 #include "base/working_directory.h"
+#include "grpc/internal/accept_guard.h"
 #include "grpc/internal/access_policy.h"
 #include "grpc/internal/metrics.h"
 #include "grpc/internal/unix_socket.h"
@@ -88,6 +93,10 @@ ABSL_FLAG(int, max_streams_per_connection, 128,
           "HTTP/2 streams (calls) one connection may have open at once, "
           "1-65536 (SETTINGS_MAX_CONCURRENT_STREAMS): bounds what one client "
           "can queue in the server");
+ABSL_FLAG(int, max_connections, 1000,
+          "most client connections (TCP or Unix socket) at once; one more is "
+          "closed as soon as it is accepted. The server raises its soft "
+          "open-file limit to fit (1-1000000)");
 ABSL_FLAG(int, shutdown_grace_seconds, 5,
           "how long in-flight calls may finish after SIGTERM");
 ABSL_FLAG(std::string, ear_retired_keys, "",
@@ -138,6 +147,58 @@ namespace {
 // theirs. A FIFO or /dev/zero named by mistake was read forever.
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return measure::ReadSmallRegularFile(path, 16 << 20);
+}
+
+// Descriptors kept above the connections' (accept_guard.h) for the store,
+// payloads being read, the metrics endpoint's 64 connections and logs.
+constexpr int kSpareDescriptors = 256;
+constexpr int kDefaultMaxConnections = 1000;
+
+// Connections get descriptors below a ceiling (accept_guard.h), and the
+// soft open-file limit is raised to leave the spare ones above it. Called
+// once the server listens: what it opened to start is below the ceiling.
+// Returns the limit in force: the default is lowered to what the hard
+// open-file limit allows, an explicit value is refused.
+absl::StatusOr<int> LimitConnections(int max_connections) {
+  accept_guard::SetCeiling(0);  // opens the reserve descriptor first
+  absl::StatusOr<int> lowest = accept_guard::LowestFreeDescriptor();
+  if (!lowest.ok()) return lowest.status();
+  rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0) {
+    return absl::InternalError("getrlimit(RLIMIT_NOFILE) failed");
+  }
+  const rlim_t needed = static_cast<rlim_t>(*lowest) +
+                        static_cast<rlim_t>(max_connections) +
+                        kSpareDescriptors;
+  if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < needed) {
+    rlimit raised = r;
+    raised.rlim_cur = r.rlim_max == RLIM_INFINITY || r.rlim_max >= needed
+                          ? needed
+                          : r.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) r = raised;
+  }
+  const int64_t room =
+      r.rlim_cur == RLIM_INFINITY
+          ? max_connections
+          : static_cast<int64_t>(r.rlim_cur) - *lowest - kSpareDescriptors;
+  if (room < max_connections) {
+    if (max_connections != kDefaultMaxConnections || room < 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--max_connections: expected at most ", std::max<int64_t>(room, 0),
+          " with an open-file limit of ", r.rlim_cur, " (", *lowest,
+          " descriptors in use at start, ", kSpareDescriptors,
+          " kept for the store, payloads and metrics), found ", max_connections,
+          "; raise the limit (ulimit -n, systemd "
+          "LimitNOFILE=)"));
+    }
+    std::cerr << "note: at most " << room
+              << " connections at once: the open-file limit is " << r.rlim_cur
+              << " (raise it for --max_connections=" << max_connections
+              << ")\n";
+    max_connections = static_cast<int>(room);
+  }
+  accept_guard::SetCeiling(*lowest + max_connections);
+  return max_connections;
 }
 
 int Fail(const absl::Status& s) {
@@ -204,6 +265,11 @@ int Run() {
         socket_group.has_value() ? "--unix_socket_group" : "--unix_socket_mode",
         ": expected with --listen=unix:PATH, found --listen=", o.address)));
   }
+  const int max_connections = absl::GetFlag(FLAGS_max_connections);
+  if (max_connections < 1 || max_connections > 1000000) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--max_connections: expected 1 to 1000000, found ", max_connections)));
+  }
   o.limits.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   o.limits.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
   o.limits.max_concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
@@ -242,6 +308,16 @@ int Run() {
         MetricsHttpServer::Start(metrics_listen, o.guard.metrics.get());
     if (!m.ok()) return Fail(m.status());
     metrics_server = std::move(*m);
+    // Scrapes work while gRPC's connections are at their limit.
+    accept_guard::ExemptListener(metrics_server->listener_fd());
+    o.guard.metrics->SetProcessCounterSource([] {
+      const accept_guard::Refusals r = accept_guard::GetRefusals();
+      return std::vector<std::pair<std::string, double>>{
+          {"connections_refused_over_limit_total",
+           static_cast<double>(r.over_limit)},
+          {"connections_refused_no_descriptor_total",
+           static_cast<double>(r.no_descriptor)}};
+    });
     std::cout << "metrics on http://"
               << metrics_listen.substr(0, metrics_listen.rfind(':')) << ":"
               << metrics_server->port() << "/metrics" << std::endl;
@@ -389,6 +465,11 @@ int Run() {
       (*server)->Shutdown(absl::ZeroDuration());
       return Fail(s);
     }
+  }
+  if (absl::StatusOr<int> limit = LimitConnections(max_connections);
+      !limit.ok()) {
+    (*server)->Shutdown(absl::ZeroDuration());
+    return Fail(limit.status());
   }
   // A Unix socket has no port: its address is the path as given.
   const std::string address =

@@ -105,6 +105,12 @@ void Metrics::SetCounterSource(
   source_ = std::move(source);
 }
 
+void Metrics::SetProcessCounterSource(
+    std::function<std::vector<std::pair<std::string, double>>()> source) {
+  absl::MutexLock lock(&mu_);
+  process_source_ = std::move(source);
+}
+
 void Metrics::SetGaugeSource(
     std::function<std::vector<std::pair<std::string, double>>()> source) {
   absl::MutexLock lock(&mu_);
@@ -164,8 +170,9 @@ std::string Metrics::Render() const {
     absl::StrAppend(&out, kPrefix, "store_errors_total{operation=\"", Label(op),
                     "\"} ", n, "\n");
   }
-  if (source_) {
-    for (const auto& [name, v] : source_()) {
+  for (const auto* counters : {&source_, &process_source_}) {
+    if (!*counters) continue;
+    for (const auto& [name, v] : (*counters)()) {
       absl::StrAppend(&out, "# TYPE ", kPrefix, name, " counter\n", kPrefix,
                       name, " ", Num(v), "\n");
     }

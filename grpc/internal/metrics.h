@@ -47,6 +47,10 @@ class Metrics {
   // cache's.
   void SetCounterSource(
       std::function<std::vector<std::pair<std::string, double>>()> source);
+  // Counters of the process rather than of one server (connections
+  // refused by the accept guard), kept when the server stops.
+  void SetProcessCounterSource(
+      std::function<std::vector<std::pair<std::string, double>>()> source);
   // The same for gauges.
   void SetGaugeSource(
       std::function<std::vector<std::pair<std::string, double>>()> source);
@@ -72,6 +76,8 @@ class Metrics {
       ABSL_GUARDED_BY(mu_);
   std::function<std::vector<std::pair<std::string, double>>()> source_
       ABSL_GUARDED_BY(mu_);
+  std::function<std::vector<std::pair<std::string, double>>()> process_source_
+      ABSL_GUARDED_BY(mu_);
 };
 
 // Serves GET /metrics (anything else 404 or 405) on one thread that
@@ -89,6 +95,7 @@ class MetricsHttpServer {
       const std::string& address, const Metrics* metrics);
   ~MetricsHttpServer();
   int port() const { return port_; }
+  int listener_fd() const { return fd_; }
 
   // The whole reply (status line, headers, body) to a request head (request
   // line and headers, without the blank line).

@@ -71,7 +71,9 @@ Invocation ParseGlobal(const std::vector<std::string>& argv,
       std::string file = path(next());
       auto c = HostCaps::FromToml(test::ReadFileText(file), file);
       EXPECT_TRUE(c.ok()) << c.status();
-      if (c.ok()) EXPECT_TRUE(inv.caps.Restrict(*c).ok());
+      if (c.ok()) {
+        EXPECT_TRUE(inv.caps.Restrict(*c).ok());
+      }
     } else if (a == "--num-wps") {
       EXPECT_TRUE(absl::SimpleAtoi(next(), &n));
       overrides.num_wps = n;
