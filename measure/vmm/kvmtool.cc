@@ -833,6 +833,12 @@ absl::Status BuildKvmtool(const VmmInputs& inputs,
     blob.guest_start = fw_base;
     blob.payload = Payload::FromFile(*inputs.firmware);  // sized lazily
     BASE_RETURN_IF_ERROR(config.AddRimBlob(std::move(blob)));
+    // The reference prints all-zero REMs here and says nothing; a firmware
+    // with measured boot extends them before the token is taken.
+    config.Warn(
+        "kvmtool --firmware: the REMs the firmware extends as it boots are "
+        "not modelled; REM0-REM3 are their values before it runs (zero): "
+        "take them from the realm's event log (eventlog replay)");
   }
 
   // Options the table rejects fail here, where the reference panics

@@ -374,6 +374,12 @@ TEST_F(KvmtoolSpecVectorsTest, AppendixA3AndA4) {
     EXPECT_EQ(
         RimHex(b.config).substr(0, 64),
         "cf37146fce0ad50e1be1a04580c1024e5449b430b0dd96b6ef5c9a2b73767bf5");
+    EXPECT_EQ(b.config.warnings(),
+              (std::vector<std::string>{
+                  "kvmtool --firmware: the REMs the firmware extends as it "
+                  "boots are not modelled; REM0-REM3 are their values before "
+                  "it runs (zero): take them from the realm's event log "
+                  "(eventlog replay)"}));
   }
 }
 

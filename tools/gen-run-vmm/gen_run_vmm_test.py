@@ -77,6 +77,12 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+KVMTOOL_FIRMWARE_WARNING = (
+    "WARN kvmtool --firmware: the REMs the firmware extends as it boots are "
+    "not modelled; REM0-REM3 are their values before it runs (zero): take "
+    "them from the realm's event log (eventlog replay)\n")
+
+
 class GenRunVmmTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
@@ -123,7 +129,11 @@ class GenRunVmmTest(unittest.TestCase):
         if firmware:
             args.append("--firmware")
         p = self.gen(*args)
-        self.assertEqual(p.stderr, "")  # no warning for the arguments we write
+        # No warning for the arguments we write, but the one that kvmtool
+        # firmware boot's REMs are not modelled (docs/vmm-kvmtool.md).
+        warning = (KVMTOOL_FIRMWARE_WARNING
+                   if vmm == "kvmtool" and firmware else "")
+        self.assertEqual(p.stderr, warning)
         lines = p.stdout.splitlines()
         measured = lines[:5]
         self.assertTrue(measured[0].startswith("RIM: "), p.stdout)
@@ -160,7 +170,7 @@ class GenRunVmmTest(unittest.TestCase):
         r = subprocess.run([RM, "--output-dtb", again] + global_args +
                            [command] + argv, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(r.stderr, "")
+        self.assertEqual(r.stderr, warning)
         self.assertEqual(r.stdout.splitlines(), measured)
         with open(dtb, "rb") as a, open(again, "rb") as b:
             self.assertEqual(a.read(), b.read())
