@@ -725,8 +725,7 @@ absl::Status WriteFileAtomically(const std::string& path,
 
 std::string HelpText() {
   return R"(Generate Realm measurements corresponding to a given VM configuration and
-environment. Can also generate firmware tables (DTB, ACPI) to be provided to
-the VMM.
+environment. Can also generate the DTB to be provided to the VMM.
 
 Usage: realm-measurements [OPTIONS] <COMMAND> [VMM ARGS]...
 
