@@ -534,6 +534,30 @@ AppraisalResult AppraiseCcaToken(
         "validity at ",
         EpochToRfc3339(options.validity->time));
   }
+  if (!decided && !result.realm.problem) {
+    // Why nothing matched (veraison/services#265: a bare "warning" leaves
+    // the relying party guessing).
+    size_t same_rim = 0, same_rim_and_algorithm = 0;
+    for (const CandidateReport& c : result.candidates) {
+      if (c.fields[1].outcome != FieldOutcome::kMatch) continue;
+      ++same_rim;
+      if (c.fields[0].outcome == FieldOutcome::kMatch) ++same_rim_and_algorithm;
+    }
+    if (same_rim == 0) {
+      result.realm.problem = absl::StrCat(
+          "no reference value has the realm's RIM ",
+          base::HexOf(realm.initial_measurement), " (",
+          realm.hash_algorithm, ")");
+    } else if (result.realm.vector.executables == kTrustContraindicated) {
+      result.realm.problem = absl::StrCat(
+          "the realm's personalization value matches none of the ", same_rim,
+          " reference value(s) with its RIM");
+    } else if (same_rim_and_algorithm == 0) {
+      result.realm.problem = absl::StrCat(
+          same_rim, " reference value(s) with the realm's RIM name another "
+          "hash algorithm than its ", realm.hash_algorithm);
+    }
+  }
   return result;
 }
 

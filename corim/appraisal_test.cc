@@ -8,6 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "base/hex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/crypto.h"
@@ -144,10 +145,33 @@ TEST_F(AppraisalTest, RealmOutcomeTable) {
     TrustTier realm_status;
     bool affirms;
     std::optional<size_t> matched;
+    // Only when nothing decided: why (veraison/services#265).
+    std::optional<std::string> problem;
   } cases[] = {
-      {"no reference values", {}, 33, TrustTier::kWarning, false, {}},
-      {"no matching RIM", {other_rim}, 33, TrustTier::kWarning, false, {}},
-      {"RPV mismatch", {bad_rpv}, 96, TrustTier::kContraindicated, false, {}},
+      {"no reference values",
+       {},
+       33,
+       TrustTier::kWarning,
+       false,
+       {},
+       "no reference value has the realm's RIM " +
+           base::HexOf(claims_.initial_measurement) + " (sha-256)"},
+      {"no matching RIM",
+       {other_rim},
+       33,
+       TrustTier::kWarning,
+       false,
+       {},
+       "no reference value has the realm's RIM " +
+           base::HexOf(claims_.initial_measurement) + " (sha-256)"},
+      {"RPV mismatch",
+       {bad_rpv, other_rim, bad_rpv},
+       96,
+       TrustTier::kContraindicated,
+       false,
+       {},
+       "the realm's personalization value matches none of the 2 reference "
+       "value(s) with its RIM"},
       {"REM mismatch", {bad_rem}, 3, TrustTier::kAffirming, true, 0},
       {"full match", {Full()}, 2, TrustTier::kAffirming, true, 0},
       {"no REMs supplied", {no_rems}, 2, TrustTier::kAffirming, true, 0},
@@ -181,6 +205,7 @@ TEST_F(AppraisalTest, RealmOutcomeTable) {
     EXPECT_EQ(r.affirms(), c.affirms);
     EXPECT_EQ(r.matched, c.matched);
     EXPECT_EQ(r.candidates.size(), c.refs.size());
+    EXPECT_EQ(r.realm.problem, c.problem);
   }
 }
 
@@ -227,7 +252,15 @@ TEST_F(AppraisalTest, HashAlgorithmMismatch) {
   AppraisalOptions o;
   o.verify.cpak = cpak_pub_.get();
   o.require_hash_algorithm_match = true;
-  EXPECT_EQ(AppraiseCcaToken(token_, {ref}, o).realm.vector.executables, 33);
+  AppraisalResult strict = AppraiseCcaToken(token_, {ref}, o);
+  EXPECT_EQ(strict.realm.vector.executables, 33);
+  EXPECT_EQ(strict.realm.problem,
+            "1 reference value(s) with the realm's RIM name another hash "
+            "algorithm than its sha-256");
+  // The reason reaches the EAR's policy claims.
+  Json j = Json::parse(AppraisalToJson(token_, strict, {}));
+  EXPECT_NE(j.dump().find("name another hash algorithm"), std::string::npos)
+      << j.dump();
 }
 
 // IntegrityFailureMode::kSeparate: the rust-ccatoken mapping (§4.5 end).
