@@ -216,6 +216,7 @@ TEST(AccessLog, OneJsonLinePerCall) {
   o.guard.access_log = true;
   TestServer ts;
   ts.Start(MakeTempDir(), o);
+  std::vector<std::string> echoed;
   const std::string log = MakeTempDir() + "/stderr";
   fflush(stderr);
   const int saved = dup(2);
@@ -238,6 +239,13 @@ TEST(AccessLog, OneJsonLinePerCall) {
     v1::DeleteReferenceValuesResponse dr;
     EXPECT_EQ(stub->DeleteReferenceValues(&ctx2, d, &dr).error_code(),
               StatusCode::NOT_FOUND);
+    // The id each call was logged under comes back, also on an error.
+    for (auto* c : {&ctx, &ctx2}) {
+      const auto& md = c->GetServerInitialMetadata();
+      ASSERT_EQ(md.count("x-request-id"), 1u);
+      echoed.emplace_back(md.find("x-request-id")->second.data(),
+                          md.find("x-request-id")->second.size());
+    }
   }
   ts.Stop();
   fflush(stderr);
@@ -262,6 +270,9 @@ TEST(AccessLog, OneJsonLinePerCall) {
   EXPECT_EQ(lines[1]["method"], "DeleteReferenceValues");
   EXPECT_EQ(lines[1]["status"], "NOT_FOUND");
   EXPECT_EQ(lines[1]["request_id"].get<std::string>().size(), 16u);
+  ASSERT_EQ(echoed.size(), 2u);
+  EXPECT_EQ(echoed[0], "req-123");
+  EXPECT_EQ(echoed[1], lines[1]["request_id"]);
 }
 
 }  // namespace

@@ -128,6 +128,11 @@ GuardedService::GuardedService(v1::RealmMeasurementsService::Service* impl,
     const std::function<::grpc::Status()>& body) {
   const std::string full = absl::StrCat(kPrefix, method);
   const absl::Time start = absl::Now();
+  // Echoed so a client can quote the id its call was logged under
+  // (veraison/services#236); a sync handler sends its initial metadata
+  // with the response, after this.
+  const std::string request_id = RequestId(context);
+  context->AddInitialMetadata("x-request-id", request_id);
   if (options_.metrics != nullptr) options_.metrics->CallStarted(method);
   const CallerCredentials who = Credentials(context);
   std::string principal =
@@ -172,7 +177,7 @@ GuardedService::GuardedService(v1::RealmMeasurementsService::Service* impl,
         ",\"principal\":", JsonString(principal),
         ",\"status\":", JsonString(code),
         ",\"duration_ms\":", absl::StrFormat("%.3f", seconds * 1000),
-        ",\"request_id\":", JsonString(RequestId(context)), "}\n");
+        ",\"request_id\":", JsonString(request_id), "}\n");
     std::fwrite(line.data(), 1, line.size(), stderr);
   }
   return status;
