@@ -544,18 +544,20 @@ AppraisalResult AppraiseCcaToken(
       if (c.fields[0].outcome == FieldOutcome::kMatch) ++same_rim_and_algorithm;
     }
     if (same_rim == 0) {
-      result.realm.problem = absl::StrCat(
-          "no reference value has the realm's RIM ",
-          base::HexOf(realm.initial_measurement), " (",
-          realm.hash_algorithm, ")");
+      result.realm.problem =
+          absl::StrCat("no reference value has the realm's RIM ",
+                       base::HexOf(realm.initial_measurement), " (",
+                       realm.hash_algorithm, ")");
     } else if (result.realm.vector.executables == kTrustContraindicated) {
-      result.realm.problem = absl::StrCat(
-          "the realm's personalization value matches none of the ", same_rim,
-          " reference value(s) with its RIM");
+      result.realm.problem =
+          absl::StrCat("the realm's personalization value matches none of the ",
+                       same_rim, " reference value(s) with its RIM");
     } else if (same_rim_and_algorithm == 0) {
-      result.realm.problem = absl::StrCat(
-          same_rim, " reference value(s) with the realm's RIM name another "
-          "hash algorithm than its ", realm.hash_algorithm);
+      result.realm.problem =
+          absl::StrCat(same_rim,
+                       " reference value(s) with the realm's RIM name another "
+                       "hash algorithm than its ",
+                       realm.hash_algorithm);
     }
   }
   return result;

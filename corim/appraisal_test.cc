@@ -8,10 +8,10 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "base/hex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/crypto.h"
+#include "base/hex.h"
 #include "corim/comid.h"
 #include "corim/cose.h"
 #include "corim/internal/token_samples.h"

@@ -378,6 +378,56 @@ TEST_F(LargeSetTest, InlineSetBeyondOldDecoderLimitIsUsable) {
   EXPECT_EQ(values, 3100u);
 }
 
+// RealmReferenceValue.rems with an empty entry: that REM is not compared,
+// the others are (REM0 of a firmware boot the tool does not model).
+TEST_F(LargeSetTest, InlineSetRemsCanBeLeftUnconstrained) {
+  const std::string vector_corim = Vector("corim-cca-realm-2025.cbor");
+  const corim::DecodedCorim d = Must(
+      corim::DecodeCorim({reinterpret_cast<const uint8_t*>(vector_corim.data()),
+                          vector_corim.size()}));
+  const corim::RealmReferenceValue& real = d.values.comids[0].realms[0];
+  for (int k = 0; k < corim::kRemCount; ++k) ASSERT_TRUE(real.rem[k]) << k;
+  auto provision = [&](const std::string& name, const std::string& rem0) {
+    v1::ProvisionReferenceValuesRequest req;
+    req.set_name(name);
+    v1::RealmReferenceValue* v = req.mutable_inline_set()->add_realms();
+    v->set_hash_algorithm(real.rim.size() == 64   ? v1::HASH_ALGORITHM_SHA512
+                          : real.rim.size() == 48 ? v1::HASH_ALGORITHM_SHA384
+                                                  : v1::HASH_ALGORITHM_SHA256);
+    v->set_rim(std::string(real.rim.begin(), real.rim.end()));
+    if (real.rpv) v->set_rpv(std::string(real.rpv->begin(), real.rpv->end()));
+    v->add_rems(rem0);
+    for (int k = 1; k < corim::kRemCount; ++k) {
+      v->add_rems(std::string(real.rem[k]->begin(), real.rem[k]->end()));
+    }
+    v1::ProvisionReferenceValuesResponse r;
+    ::grpc::Status s = Provision(*stub_, req, &r);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  };
+  provision("free-rem0", "");
+  provision("wrong-rem0", std::string(real.rem[0]->size(), '\x5a'));
+  v1::AppraiseTokenResponse a;
+  ASSERT_TRUE(Appraise(*stub_, "free-rem0", 0, &a).ok());
+  EXPECT_TRUE(a.affirms()) << a.report_json();
+  EXPECT_EQ(a.realm().executables(), 2);
+  ASSERT_TRUE(Appraise(*stub_, "wrong-rem0", 0, &a).ok());
+  EXPECT_EQ(a.realm().executables(), 3);  // a REM differs: approved boot
+  // The stored CoRIM has no REM0 (exported and decoded again).
+  v1::ExportEndorsementsRequest ex;
+  ex.set_stored_set("free-rem0");
+  ex.set_format(v1::ENDORSEMENT_FORMAT_CORIM_2025_UNSIGNED);
+  v1::ExportEndorsementsResponse out;
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  ASSERT_TRUE(stub_->ExportEndorsements(&ctx, ex, &out).ok());
+  const corim::DecodedCorim back = Must(corim::DecodeCorim(
+      {reinterpret_cast<const uint8_t*>(out.content().data()),
+       out.content().size()}));
+  const corim::RealmReferenceValue& v = back.values.comids[0].realms[0];
+  EXPECT_FALSE(v.rem[0].has_value());
+  EXPECT_EQ(v.rem[3], real.rem[3]);
+}
+
 // An inline set's validity window (not_before_unix/not_after_unix) is
 // stored in its CoRIM (key 4, bytes spelled out: {0: 1(1640908800), 1:
 // 1(1767139200)}), exported, and enforced at appraisal.

@@ -128,7 +128,11 @@ absl::StatusOr<corim::ReferenceValues> FromProto(
       return absl::InvalidArgumentError(absl::StrCat(
           field, ".rems: expected 0 or 4 entries, found ", r.rems_size()));
     }
-    for (int k = 0; k < r.rems_size(); ++k) v.rem[k] = Vec(r.rems(k));
+    // An empty entry leaves that REM unconstrained (e.g. REM0 of a firmware
+    // boot the tool does not model) while the others are compared.
+    for (int k = 0; k < r.rems_size(); ++k) {
+      if (!r.rems(k).empty()) v.rem[k] = Vec(r.rems(k));
+    }
     if (!r.rpv().empty()) v.rpv = Vec(r.rpv());
     if (absl::Status s = corim::ValidateRealm(v); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": ", s.message()));

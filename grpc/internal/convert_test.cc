@@ -139,6 +139,17 @@ TEST(ReferenceValueSetTest, OneComidTaggedWithTheCorimId) {
   EXPECT_EQ(*b.rem[3], std::vector<uint8_t>(32, '3'));
   EXPECT_EQ(*b.rpv, std::vector<uint8_t>(64, 0x22));
 
+  // Empty entries: those REMs are not constrained, the others are.
+  second->set_rems(0, "");
+  second->set_rems(2, "");
+  v = FromProto(set, "default-id");
+  ASSERT_TRUE(v.ok()) << v.status();
+  const corim::RealmReferenceValue& c = v->comids[0].realms[1];
+  EXPECT_FALSE(c.rem[0].has_value());
+  EXPECT_EQ(*c.rem[1], std::vector<uint8_t>(32, '1'));
+  EXPECT_FALSE(c.rem[2].has_value());
+  EXPECT_EQ(*c.rem[3], std::vector<uint8_t>(32, '3'));
+
   set.set_corim_id("mine");
   v = FromProto(set, "default-id");
   ASSERT_TRUE(v.ok());
