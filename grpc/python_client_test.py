@@ -432,6 +432,35 @@ class ConnectionLimitTest(unittest.TestCase):
                       "limit is 300 (raise it for --max_connections=1000)\n"
                       % limit, err)
 
+    def test_idle_and_silent_connections_give_their_slots_back(self):
+        # A connection without calls (--max_connection_idle_ms) and one that
+        # never completes its handshake (--handshake_timeout_ms) are closed,
+        # so holding every slot takes more than opening connections once.
+        server = ServerProcess(os.path.join(self.dir, "data"),
+                               ["--max_connections=10",
+                                "--max_connection_idle_ms=1000",
+                                "--handshake_timeout_ms=1000"])
+        try:
+            host, port = server.target.rsplit(":", 1)
+            idle = flood(server.target, 5)
+            silent = [socket.create_connection((host, int(port)), timeout=5)
+                      for _ in range(5)]
+            self.socks = idle + silent
+            start = time.monotonic()
+            for s in self.socks:
+                s.settimeout(10)
+                try:
+                    while s.recv(65536):
+                        pass
+                except ConnectionResetError:
+                    pass
+            # flood() waited 2 s for the first five: all closed by then.
+            self.assertLess(time.monotonic() - start, 5)
+            info = server.client.call("GetServiceInfo", "{}")
+            self.assertEqual(info.version, "0.1.0")
+        finally:
+            server.stop()
+
     def test_refused(self):
         for extra, limit, want in (
                 (["--max_connections=0"], None,

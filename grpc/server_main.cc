@@ -128,6 +128,12 @@ ABSL_FLAG(int, max_connection_age_ms, 0,
 ABSL_FLAG(int, max_connection_age_grace_ms, 0,
           "time in-flight calls get after max_connection_age (0: gRPC "
           "default)");
+ABSL_FLAG(int, max_connection_idle_ms, 300000,
+          "close a connection that has had no call for this long, so idle "
+          "connections do not hold --max_connections slots (0: never)");
+ABSL_FLAG(int, handshake_timeout_ms, 10000,
+          "drop a connection whose TLS and HTTP/2 handshake takes longer "
+          "(0: gRPC's 120 s)");
 ABSL_FLAG(std::string, corim_trust_anchors, "",
           "PEM file of CA certificates: ProvisionReferenceValues accepts "
           "signed CoRIMs (COSE_Sign1 + x5chain) whose chain leads to one of "
@@ -283,6 +289,8 @@ int Run() {
   o.max_connection_age_ms = absl::GetFlag(FLAGS_max_connection_age_ms);
   o.max_connection_age_grace_ms =
       absl::GetFlag(FLAGS_max_connection_age_grace_ms);
+  o.max_connection_idle_ms = absl::GetFlag(FLAGS_max_connection_idle_ms);
+  o.handshake_timeout_ms = absl::GetFlag(FLAGS_handshake_timeout_ms);
   o.guard.access_log = absl::GetFlag(FLAGS_access_log);
 
   const std::string policy_path = absl::GetFlag(FLAGS_access_policy);

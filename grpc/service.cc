@@ -247,6 +247,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       {GRPC_ARG_MAX_CONNECTION_AGE_MS, options.max_connection_age_ms},
       {GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
        options.max_connection_age_grace_ms},
+      {GRPC_ARG_MAX_CONNECTION_IDLE_MS, options.max_connection_idle_ms},
+      {GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, options.handshake_timeout_ms},
       {GRPC_ARG_MAX_CONCURRENT_STREAMS, limits.max_streams_per_connection}};
   auto service =
       std::make_unique<RealmMeasurementsServiceImpl>(std::move(options));

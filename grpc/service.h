@@ -138,6 +138,11 @@ struct ServerOptions {
   int keepalive_timeout_ms = 0;
   int max_connection_age_ms = 0;
   int max_connection_age_grace_ms = 0;
+  // A connection without calls for this long is closed, and one whose
+  // TLS/HTTP/2 handshake takes longer is dropped: neither then holds one of
+  // the --max_connections slots for ever (gRPC's defaults: never, 120 s).
+  int max_connection_idle_ms = 0;
+  int handshake_timeout_ms = 0;
   // Reference values (issue 16): memory for the decoded, indexed sets
   // (grpc/internal/reference_index_cache.h); a set whose index needs more
   // is refused when provisioned.
