@@ -346,7 +346,9 @@ constexpr ArgSpec kOptions[] = {
     {"params", 'p', kValue, kStr, kSup,
      "appended to the fixed bootargs ` console=hvc0 root=/dev/vda rw `"},
     {"firmware", 'f', kValue, kStr, kSup,
-     "firmware at `--firmware-address`; the file is the global `-f`"},
+     "firmware at `--firmware-address`; the file is the global `-f`. The "
+     "REMs the firmware extends as it boots are not modelled: they are "
+     "printed as zero, with a warning"},
     {"flash", 'F', kValue, kStr, ArgUse::kRejected,
      "CFI flash is not modelled (the reference aborts)"},
     {"network", 'n', kList, kStr, kSup,
