@@ -1,5 +1,6 @@
-// Test helper (testonly): gzip members that inflate to far more than their
-// size, made with zlib in memory, for the decompression-bound tests.
+// Test helpers (testonly): gzip members that inflate to far more than their
+// size, made with zlib in memory, for the decompression-bound tests; arm64
+// Image headers; Linux EFI zboot containers.
 #ifndef REALM_MEASUREMENTS_MEASURE_GZIP_BOMB_TESTING_H_
 #define REALM_MEASUREMENTS_MEASURE_GZIP_BOMB_TESTING_H_
 
@@ -71,6 +72,32 @@ inline std::vector<uint8_t> Arm64Header(uint64_t image_size) {
   const uint8_t magic[] = {'A', 'R', 'M', 0x64};
   std::copy(magic, magic + 4, h.begin() + 56);
   return h;
+}
+
+// A Linux EFI zboot image (drivers/firmware/efi/libstub/zboot-header.S)
+// holding `payload` at `offset` (>= 64; the bytes between the header and
+// it stand for the PE headers and decompressor), then `trailer` bytes of
+// 0xee, with `compression` as its compression type (at most 31 chars).
+inline std::vector<uint8_t> EfiZboot(const std::vector<uint8_t>& payload,
+                                     const char* compression = "gzip",
+                                     uint32_t offset = 0x1000,
+                                     size_t trailer = 512) {
+  std::vector<uint8_t> z(offset, 0);
+  z[0] = 'M';
+  z[1] = 'Z';
+  std::memcpy(&z[4], "zimg", 4);
+  auto le32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) z[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  };
+  le32(8, offset);
+  le32(12, static_cast<uint32_t>(payload.size()));
+  std::memcpy(&z[24], compression, std::min<size_t>(strlen(compression), 31));
+  const uint8_t linux_magic[] = {0xcd, 0x23, 0x82, 0x81};
+  std::memcpy(&z[56], linux_magic, 4);
+  le32(60, 0x40);  // PE header offset
+  z.insert(z.end(), payload.begin(), payload.end());
+  z.insert(z.end(), trailer, 0xee);
+  return z;
 }
 
 }  // namespace realm_measurements::measure::testing

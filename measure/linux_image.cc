@@ -10,11 +10,14 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/byte_reader.h"
+#include "base/status_macros.h"
 
 namespace realm_measurements::measure {
 namespace {
@@ -133,15 +136,24 @@ class Inflater {
 // The first gzip member of a file, decompressed on the fly.
 class GzipFileStream : public Payload::Stream {
  public:
+  // The member starting at byte `offset`, read no further than `length`
+  // bytes from there (an EFI zboot payload); the whole file by default.
   static absl::StatusOr<std::unique_ptr<GzipFileStream>> Open(
-      const std::string& path) {
+      const std::string& path, uint64_t offset = 0,
+      uint64_t length = std::numeric_limits<uint64_t>::max()) {
     absl::StatusOr<int> fd = OpenPayloadFile(path);
     if (!fd.ok()) return fd.status();
-    std::unique_ptr<GzipFileStream> s(new GzipFileStream(path, *fd));
+    std::unique_ptr<GzipFileStream> s(new GzipFileStream(path, *fd, length));
     struct stat st;
     if (fstat(*fd, &st) != 0) return OsError(path, errno);
     if (S_ISDIR(st.st_mode)) return OsError(path, EISDIR);
-    s->identity_ = absl::StrCat("gzip:", FileIdentity(st));
+    if (offset != 0 && lseek(*fd, static_cast<off_t>(offset), SEEK_SET) ==
+                           static_cast<off_t>(-1)) {
+      return OsError(path, errno);
+    }
+    s->identity_ = offset == 0 ? absl::StrCat("gzip:", FileIdentity(st))
+                               : absl::StrCat("gzip@", offset, "+", length, ":",
+                                              FileIdentity(st));
     return s;
   }
   GzipFileStream(const GzipFileStream&) = delete;
@@ -165,22 +177,140 @@ class GzipFileStream : public Payload::Stream {
   uint64_t compressed_bytes_read() const { return inflater_.total_in(); }
 
  private:
-  GzipFileStream(std::string path, int fd)
+  GzipFileStream(std::string path, int fd, uint64_t length)
       : path_(std::move(path)),
         fd_(fd),
+        left_(length),
         input_(kInputChunk),
         inflater_([this]() -> absl::StatusOr<absl::Span<const uint8_t>> {
-          ssize_t r = ReadFull(fd_, input_.data(), input_.size());
+          const size_t want =
+              static_cast<size_t>(std::min<uint64_t>(input_.size(), left_));
+          ssize_t r = ReadFull(fd_, input_.data(), want);
           if (r < 0) return OsError(path_, static_cast<int>(-r));
+          left_ -= static_cast<uint64_t>(r);
           return absl::MakeConstSpan(input_.data(), static_cast<size_t>(r));
         }) {}
 
   std::string path_;
   int fd_;
+  uint64_t left_;  // compressed bytes still to read
   std::string identity_;
   std::vector<uint8_t> input_;
   Inflater inflater_;
 };
+
+// The compressed payload of a Linux EFI zboot image (Linux
+// drivers/firmware/efi/libstub/zboot-header.S; QEMU 9.1 hw/core/loader.c
+// unpack_efi_zboot_image): "MZ" at 0, "zimg" at 4, the payload's offset and
+// size (le32) at 8 and 12, its compression as NUL-terminated text at 24,
+// the Linux PE magic cd 23 82 81 at 0x38.
+struct ZbootPayload {
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
+constexpr uint8_t kZbootLinuxMagic[4] = {0xcd, 0x23, 0x82, 0x81};
+
+absl::StatusOr<std::optional<ZbootPayload>> FindZbootPayload(
+    const std::string& path, const uint8_t (&head)[kArm64ImageHeaderSize]) {
+  if (std::memcmp(head, "MZ", 2) != 0 ||
+      std::memcmp(head + 4, "zimg", 4) != 0 ||
+      std::memcmp(head + 0x38, kZbootLinuxMagic, 4) != 0) {
+    return std::nullopt;
+  }
+  ByteReader r(absl::MakeConstSpan(head, kArm64ImageHeaderSize),
+               "EFI zboot header");
+  BASE_RETURN_IF_ERROR(r.Skip(8, "magic"));
+  BASE_ASSIGN_OR_RETURN(const uint32_t offset, r.U32Le("payload_offset"));
+  BASE_ASSIGN_OR_RETURN(const uint32_t size, r.U32Le("payload_size"));
+  // 32 bytes of NUL-terminated text; QEMU compares it with strcmp.
+  const char* type = reinterpret_cast<const char*>(head + 24);
+  const size_t type_len = strnlen(type, 32);
+  const std::string compression(type, type_len);
+  if (compression != "gzip") {
+    std::string shown;
+    for (char c : compression) {
+      shown.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    return FileError(path,
+                     absl::StrCat("EFI zboot image compressed with \"", shown,
+                                  "\": QEMU 9.1 unpacks gzip only"));
+  }
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return OsError(path, errno);
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  if (uint64_t{offset} + size > file_size) {
+    return FileError(path, absl::StrCat("corrupt EFI zboot image: payload of ",
+                                        size, " bytes at offset ", offset,
+                                        " ends past the end of the file (",
+                                        file_size, " bytes)"));
+  }
+  return ZbootPayload{offset, size};
+}
+
+// The gzip member at `offset` (at most `length` compressed bytes) must hold
+// an arm64 Image. One streaming pass reads its header (stopping at once when
+// the magic is wrong) and its size (stopping as soon as it passes the limit
+// the header gives); the payload then decompresses again on each read, so
+// nothing is held in memory.
+absl::StatusOr<LinuxImage> StreamGzipKernel(const std::string& path,
+                                            uint64_t offset, uint64_t length,
+                                            uint64_t max_decompressed,
+                                            const CancelCheck& cancel) {
+  absl::StatusOr<std::unique_ptr<GzipFileStream>> stream =
+      GzipFileStream::Open(path, offset, length);
+  if (!stream.ok()) return stream.status();
+  std::vector<uint8_t> buf(kInputChunk);
+  absl::StatusOr<size_t> got =
+      (*stream)->Read(absl::MakeSpan(buf.data(), kArm64ImageHeaderSize));
+  if (!got.ok()) return got.status();
+  if (*got < kArm64ImageHeaderSize) {
+    // The reference panics here; a clean error instead.
+    return FileError(path, absl::StrCat("decompressed content is ", *got,
+                                        " bytes, shorter than the 64-byte "
+                                        "Linux Image header"));
+  }
+  absl::StatusOr<Arm64ImageHeader> header =
+      ParseArm64ImageHeader(absl::MakeConstSpan(buf.data(), *got), path);
+  if (!header.ok()) return header.status();
+  if (header->magic != kArm64ImageMagic) {
+    return absl::InvalidArgumentError("invalid Linux header");
+  }
+  const uint64_t limit = GzipKernelLimit(*header, max_decompressed);
+  uint64_t size = *got;
+  for (;;) {
+    // One poll per piece of output (a gzip bomb stops promptly).
+    if (absl::Status c = PollCancel(cancel); !c.ok()) return c;
+    // Never ask for more than one byte past the limit.
+    const size_t want = static_cast<size_t>(
+        std::min<uint64_t>(buf.size(), limit - std::min(limit, size) + 1));
+    got = (*stream)->Read(absl::MakeSpan(buf.data(), want));
+    if (!got.ok()) return got.status();
+    if (*got == 0) break;
+    size += *got;
+    if (size > limit) {
+      const bool by_header = limit == header->image_size;
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "file ", path, " error: decompressed size exceeds the limit of ",
+          limit, " bytes (",
+          by_header ? "the image_size of its arm64 Image header"
+                    : "the bound on gzip kernels",
+          "); stopped after ", (*stream)->compressed_bytes_read(),
+          " compressed bytes"));
+    }
+  }
+  return LinuxImage{
+      *header,
+      Payload::FromStream(
+          path, size,
+          [path, offset,
+           length]() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
+            absl::StatusOr<std::unique_ptr<GzipFileStream>> s =
+                GzipFileStream::Open(path, offset, length);
+            if (!s.ok()) return s.status();
+            return std::unique_ptr<Payload::Stream>(*std::move(s));
+          })};
+}
 
 }  // namespace
 
@@ -246,7 +376,8 @@ uint64_t GzipKernelLimit(const Arm64ImageHeader& header,
 
 absl::StatusOr<LinuxImage> LoadLinuxImage(const std::string& path,
                                           uint64_t max_decompressed,
-                                          const CancelCheck& cancel) {
+                                          const CancelCheck& cancel,
+                                          KernelFormats formats) {
   absl::StatusOr<int> opened = OpenPayloadFile(path);
   if (!opened.ok()) return opened.status();
   uint8_t head[kArm64ImageHeaderSize];
@@ -262,69 +393,30 @@ absl::StatusOr<LinuxImage> LoadLinuxImage(const std::string& path,
   if (header->magic == kArm64ImageMagic) {
     return LinuxImage{*header, Payload::FromFile(path)};
   }
-  // Neither magic: say what was looked for rather than zlib's view of it.
-  if (head[0] != kGzipId1 || head[1] != kGzipId2) {
-    return FileError(path,
-                     "neither an arm64 Image (no ARM\\x64 magic at 0x38) nor "
-                     "gzip (no 1f 8b magic at 0)");
-  }
-
-  // Not a raw Image: the first gzip member of the file must be one. One
-  // streaming pass reads its header (stopping at once when the magic is
-  // wrong) and its size (stopping as soon as it passes the limit the header
-  // gives); the payload then decompresses again on each read, so nothing
-  // is held in memory.
-  absl::StatusOr<std::unique_ptr<GzipFileStream>> stream =
-      GzipFileStream::Open(path);
-  if (!stream.ok()) return stream.status();
-  std::vector<uint8_t> buf(kInputChunk);
-  absl::StatusOr<size_t> got =
-      (*stream)->Read(absl::MakeSpan(buf.data(), kArm64ImageHeaderSize));
-  if (!got.ok()) return got.status();
-  if (*got < kArm64ImageHeaderSize) {
-    // The reference panics here; a clean error instead.
-    return FileError(path, absl::StrCat("decompressed content is ", *got,
-                                        " bytes, shorter than the 64-byte "
-                                        "Linux Image header"));
-  }
-  header = ParseArm64ImageHeader(absl::MakeConstSpan(buf.data(), *got), path);
-  if (!header.ok()) return header.status();
-  if (header->magic != kArm64ImageMagic) {
-    return absl::InvalidArgumentError("invalid Linux header");
-  }
-  const uint64_t limit = GzipKernelLimit(*header, max_decompressed);
-  uint64_t size = *got;
-  for (;;) {
-    // One poll per piece of output (a gzip bomb stops promptly).
-    if (absl::Status c = PollCancel(cancel); !c.ok()) return c;
-    // Never ask for more than one byte past the limit.
-    const size_t want = static_cast<size_t>(
-        std::min<uint64_t>(buf.size(), limit - std::min(limit, size) + 1));
-    got = (*stream)->Read(absl::MakeSpan(buf.data(), want));
-    if (!got.ok()) return got.status();
-    if (*got == 0) break;
-    size += *got;
-    if (size > limit) {
-      const bool by_header = limit == header->image_size;
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "file ", path, " error: decompressed size exceeds the limit of ",
-          limit, " bytes (",
-          by_header ? "the image_size of its arm64 Image header"
-                    : "the bound on gzip kernels",
-          "); stopped after ", (*stream)->compressed_bytes_read(),
-          " compressed bytes"));
+  if (formats == KernelFormats::kQemu) {
+    absl::StatusOr<std::optional<ZbootPayload>> zboot =
+        FindZbootPayload(path, head);
+    if (!zboot.ok()) return zboot.status();
+    if (zboot->has_value()) {
+      absl::StatusOr<LinuxImage> image = StreamGzipKernel(
+          path, (*zboot)->offset, (*zboot)->size,
+          std::min(max_decompressed, kQemuMaxDecompressedKernelSize), cancel);
+      if (image.ok()) image->efi_zboot = true;
+      return image;
     }
   }
-  return LinuxImage{
-      *header,
-      Payload::FromStream(
-          path, size,
-          [path]() -> absl::StatusOr<std::unique_ptr<Payload::Stream>> {
-            absl::StatusOr<std::unique_ptr<GzipFileStream>> s =
-                GzipFileStream::Open(path);
-            if (!s.ok()) return s.status();
-            return std::unique_ptr<Payload::Stream>(*std::move(s));
-          })};
+  // Neither magic: say what was looked for rather than zlib's view of it.
+  if (head[0] != kGzipId1 || head[1] != kGzipId2) {
+    return FileError(
+        path, formats == KernelFormats::kQemu
+                  ? "neither an arm64 Image (no ARM\\x64 magic at 0x38), nor "
+                    "gzip (no 1f 8b magic at 0), nor an EFI zboot image (no "
+                    "MZ, zimg and cd 23 82 81 at 0, 4 and 0x38)"
+                  : "neither an arm64 Image (no ARM\\x64 magic at 0x38) nor "
+                    "gzip (no 1f 8b magic at 0)");
+  }
+  return StreamGzipKernel(path, 0, std::numeric_limits<uint64_t>::max(),
+                          max_decompressed, cancel);
 }
 
 }  // namespace realm_measurements::measure

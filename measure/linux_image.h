@@ -21,6 +21,15 @@ inline constexpr size_t kArm64ImageHeaderSize = 64;
 // image_size (real arm64 Images are tens of MiB); a header's image_size
 // lowers it (GzipKernelLimit).
 inline constexpr uint64_t kMaxDecompressedKernelSize = uint64_t{1} << 30;
+// QEMU 9.1 decompresses an EFI zboot payload into a buffer of this size
+// (LOAD_IMAGE_MAX_GUNZIP_BYTES) and fails past it.
+inline constexpr uint64_t kQemuMaxDecompressedKernelSize = uint64_t{256} << 20;
+
+// What a VMM's kernel loader understands besides a plain Image and a gzip
+// file: QEMU 9.1 (hw/arm/boot.c load_aarch64_image) also unpacks a Linux
+// EFI zboot image (CONFIG_EFI_ZBOOT, e.g. Fedora's and Ubuntu's arm64
+// kernels) whose payload is gzip, when the file itself is not gzip.
+enum class KernelFormats { kImageOrGzip, kQemu };
 
 struct Arm64ImageHeader {
   uint32_t code0 = 0;
@@ -46,6 +55,8 @@ struct LinuxImage {
   // The bytes to measure: the file itself, or for a gzip kernel a stream
   // that decompresses the file again on each read (never held in memory).
   Payload payload;
+  // Unpacked from an EFI zboot image (KernelFormats::kQemu).
+  bool efi_zboot = false;
 };
 
 // Loads `path`: a plain Image (the payload stays a lazily read file) or a
@@ -59,13 +70,18 @@ struct LinuxImage {
 // ARM\x64 magic at 0x38) nor gzip (...)", "file <path> error: <gzip
 // problem>",
 // "file <path> error: decompressed size exceeds the limit of N bytes (...)"
-// (ResourceExhausted), "invalid Linux header" (magic still wrong).
+// (ResourceExhausted), "invalid Linux header" (magic still wrong). With
+// KernelFormats::kQemu, also: "file <path> error: EFI zboot image compressed
+// with \"zstd\": QEMU 9.1 unpacks gzip only", "file <path> error: corrupt
+// EFI zboot image: payload of N bytes at offset M ends past the end of the
+// file (L bytes)"; the payload's gzip member is read only within its size.
 // `cancel` is polled before every piece of that pass; its non-OK status is
 // returned as is (later reads of the payload are polled by the measurement).
 absl::StatusOr<LinuxImage> LoadLinuxImage(
     const std::string& path,
     uint64_t max_decompressed = kMaxDecompressedKernelSize,
-    const CancelCheck& cancel = {});
+    const CancelCheck& cancel = {},
+    KernelFormats formats = KernelFormats::kImageOrGzip);
 
 // Decompresses the first gzip member of `data` (at most `max_size` bytes of
 // output). Messages are the problem only, e.g. "invalid gzip header".

@@ -185,6 +185,85 @@ TEST(LinuxImageTest, Errors) {
               "invalid Linux header");
 }
 
+// QEMU 9.1 (KernelFormats::kQemu) unpacks a Linux EFI zboot image whose
+// payload is gzip: the content is the payload's, the same bytes as the
+// plain Image; the other loaders refuse the file as before.
+TEST(LinuxImageTest, EfiZbootUnpackedForQemuOnly) {
+  const std::string path =
+      WriteTemp("zboot.efi", testing::EfiZboot(ReadFileOrDie(
+                                 std::string(kRef) + "linux.bin.gz")));
+  auto img = LoadLinuxImage(path, kMaxDecompressedKernelSize, {},
+                            KernelFormats::kQemu);
+  ASSERT_TRUE(img.ok()) << img.status();
+  EXPECT_TRUE(img->efi_zboot);
+  EXPECT_EQ(img->header.image_size, 0x2d10000u);
+  EXPECT_EQ(img->payload.bytes(), nullptr);  // streamed, never held
+  EXPECT_EQ(img->payload.Open()->file_identity().rfind("gzip@4096+", 0), 0u);
+  EXPECT_EQ(Sha256Hex(Content(img->payload)),
+            "1d996b14b5b5fcc2beb6abd2c6beb6d9ca8ae38e16542cdd83bbdb49213e7351");
+  ExpectError(LoadLinuxImage(path).status(),
+              "file " + path +
+                  " error: neither an arm64 Image (no ARM\\x64 magic at "
+                  "0x38) nor gzip (no 1f 8b magic at 0)");
+  // A plain Image and a gzip file load for QEMU as before.
+  img = LoadLinuxImage(std::string(kRef) + "linux.bin.gz",
+                       kMaxDecompressedKernelSize, {}, KernelFormats::kQemu);
+  ASSERT_TRUE(img.ok()) << img.status();
+  EXPECT_FALSE(img->efi_zboot);
+  ExpectError(LoadLinuxImage(std::string(kRef) + "randombytes.bin",
+                             kMaxDecompressedKernelSize, {},
+                             KernelFormats::kQemu)
+                  .status(),
+              "file testdata/vectors/reference-testdata/randombytes.bin "
+              "error: neither an arm64 Image (no ARM\\x64 magic at 0x38), nor "
+              "gzip (no 1f 8b magic at 0), nor an EFI zboot image (no MZ, "
+              "zimg and cd 23 82 81 at 0, 4 and 0x38)");
+}
+
+TEST(LinuxImageTest, EfiZbootRefusals) {
+  const std::vector<uint8_t> gz =
+      ReadFileOrDie(std::string(kRef) + "linux.bin.gz");
+  auto load = [](const std::string& path, uint64_t max =
+                                              kMaxDecompressedKernelSize) {
+    return LoadLinuxImage(path, max, {}, KernelFormats::kQemu).status();
+  };
+  // QEMU 9.1 unpacks gzip only.
+  std::string path = WriteTemp("zboot-zstd.efi", testing::EfiZboot(gz, "zstd"));
+  ExpectError(load(path), "file " + path +
+                              " error: EFI zboot image compressed with "
+                              "\"zstd\": QEMU 9.1 unpacks gzip only");
+  // The payload must lie inside the file.
+  std::vector<uint8_t> z = testing::EfiZboot(gz, "gzip", 0x1000, 0);
+  z.resize(z.size() - 1);
+  path = WriteTemp("zboot-short.efi", z);
+  ExpectError(load(path),
+              absl::StrCat("file ", path, " error: corrupt EFI zboot image: "
+                           "payload of ", gz.size(),
+                           " bytes at offset 4096 ends past the end of the "
+                           "file (", z.size(), " bytes)"));
+  // A payload_size shorter than the gzip member: its end is not read.
+  z = testing::EfiZboot(gz);
+  z[12] = 100;
+  z[13] = z[14] = z[15] = 0;
+  path = WriteTemp("zboot-cut.efi", z);
+  absl::Status s = load(path);
+  EXPECT_EQ(s.message(), "file " + path +
+                             " error: truncated gzip stream: input ended "
+                             "after 100 bytes, before the end of the member")
+      << s;
+  // Not an Image inside.
+  path = WriteTemp("zboot-random.efi",
+                   testing::EfiZboot(ReadFileOrDie(
+                       std::string(kRef) + "randombytes.bin.gz")));
+  ExpectError(load(path), "invalid Linux header");
+  // The decompression bound holds inside the container too (QEMU's is
+  // 256 MiB; a header without image_size leaves only it).
+  path = WriteTemp("zboot-bomb.efi",
+                   testing::EfiZboot(GzipBomb(Arm64Header(0), 8)));
+  s = load(path, 4 << 20);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+}
+
 TEST(LinuxImageTest, ShortDecompressedContentIsCleanError) {
   // The reference panics on this input.
   std::vector<uint8_t> gz = GzipWithZlib(

@@ -812,9 +812,20 @@ absl::Status BuildQemu(const VmmInputs& inputs,
   if (st.kernel) {
     if (!inputs.kernel.has_value())
       return Error(NeedImage("kernel", "-k", "qemu -kernel"));
-    absl::StatusOr<LinuxImage> image = LoadLinuxImage(
-        *inputs.kernel, kMaxDecompressedKernelSize, inputs.cancel);
+    absl::StatusOr<LinuxImage> image =
+        LoadLinuxImage(*inputs.kernel, kMaxDecompressedKernelSize,
+                       inputs.cancel, KernelFormats::kQemu);
     if (!image.ok()) return image.status();
+    if (image->efi_zboot && st.bios) {
+      // QEMU unpacks zboot only for direct boot; fw_cfg hands the firmware
+      // the file as it is, and what the firmware then measures is not
+      // modelled.
+      return absl::UnimplementedError(absl::StrCat(
+          "file ", *inputs.kernel,
+          " error: an EFI zboot kernel with -bios is not modelled (QEMU "
+          "gives the firmware the file itself); boot it directly, or give "
+          "the unpacked Image"));
+    }
     uint64_t ks, kend;
     if (__builtin_add_overflow(kRamBase, image->header.text_offset, &ks) ||
         __builtin_add_overflow(ks, image->header.image_size, &kend)) {

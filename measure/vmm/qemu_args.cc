@@ -25,7 +25,9 @@ constexpr OptionInfo kOptions[] = {
     {"-cpu", true, OptionUse::kSupported,
      "`host` CPU properties (PMU, SVE lengths, breakpoints)"},
     {"-kernel", true, OptionUse::kSupported,
-     "direct kernel boot; the file is the global `-k` (name ignored)"},
+     "direct kernel boot; the file is the global `-k` (name ignored): an "
+     "arm64 Image, gzip, or an EFI zboot image with a gzip payload (unpacked "
+     "as QEMU 9.1 does; not with `-bios`)"},
     {"-initrd", true, OptionUse::kSupported,
      "initrd, only with `-kernel`; the file is the global `-i`"},
     {"-bios", true, OptionUse::kSupported,

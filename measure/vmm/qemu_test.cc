@@ -20,6 +20,7 @@
 #include "base/crypto.h"
 #include "gtest/gtest.h"
 #include "measure/engine.h"
+#include "measure/gzip_bomb_testing.h"
 #include "measure/host_caps.h"
 #include "measure/realm_config.h"
 #include "measure/vmm/qemu_args.h"
@@ -687,6 +688,38 @@ TEST(QemuModel, FirmwareBootRemUsesTheRealmAlgorithmSha384) {
             absl::BytesToHexString(absl::string_view(
                 reinterpret_cast<const char*>(rem.data()), rem.size())));
   EXPECT_EQ(m.rim.size(), 96u);
+}
+
+// QEMU 9.1 unpacks an EFI zboot kernel (gzip payload) for direct boot and
+// then loads it exactly like the plain Image: linux.bin.gz in a zboot
+// container gives spec-core A.6's RIM and DTB for linux.bin. With -bios,
+// QEMU hands the firmware the file itself: refused, not modelled.
+TEST_F(QemuAppendixA6, EfiZbootKernelMeasuresAsItsImage) {
+  const std::string zboot = test::WriteTmpFile(
+      "a6-zboot.efi", testing::EfiZboot(ReadFile(
+                          "testdata/vectors/reference-testdata/linux.bin.gz")));
+  auto q = [&](const std::string& extra) {
+    return BuildWords(
+        absl::StrCat(kP, "-f ", fw_, " -k ", zboot, " -i ", initrd_,
+                     " qemu -M confidential-guest-support=rme0 -object "
+                     "rme-guest,id=rme0,measurement-algorithm=sha256 -cpu "
+                     "host -M virt -enable-kvm -smp 2 -m 1G -nographic ",
+                     extra),
+        "");
+  };
+  ModelRun r = q("-kernel Image -initrd initrd");
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(Measure(r).rim,
+            "9af47a8e4d6ac775e05f8a8893f9e383694688719d1bbb4281ed1c25056e0911");
+  EXPECT_EQ(DtbSha(r),
+            "e3f5c47905630f7c9d75d80ba0d2c25ca5da3fb3ce355d460ecf27d0d3bfd5a6");
+  r = q("-bios firmware -kernel Image");
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(r.status.message(),
+            "file " + zboot +
+                " error: an EFI zboot kernel with -bios is not modelled (QEMU "
+                "gives the firmware the file itself); boot it directly, or "
+                "give the unpacked Image");
 }
 
 TEST_F(QemuAppendixA6, QemuMeasurements) {
