@@ -63,6 +63,26 @@ T Must(absl::StatusOr<T> v) {
   return stub.AppraiseToken(&ctx, req, resp);
 }
 
+corim::DecodedCorim DecodeCorimOrDie(const std::string& bytes) {
+  return Must(corim::DecodeCorim(
+      {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}));
+}
+
+// The stored set `name` exported as an unsigned 2025-profile CoRIM; a failed
+// export fails the test (and returns nothing).
+std::string ExportStored(v1::RealmMeasurementsService::Stub& stub,
+                         const std::string& name) {
+  v1::ExportEndorsementsRequest ex;
+  ex.set_stored_set(name);
+  ex.set_format(v1::ENDORSEMENT_FORMAT_CORIM_2025_UNSIGNED);
+  v1::ExportEndorsementsResponse out;
+  ::grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  ::grpc::Status s = stub.ExportEndorsements(&ctx, ex, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return out.content();
+}
+
 // ------------------------------------------------------------ signed
 
 class SignedProvisioningTest : public ::testing::Test {
@@ -261,9 +281,7 @@ TEST_F(LargeSetTest, TwentyThousandValuesInPartsAppraise) {
   const std::string vector_corim = Vector("corim-cca-realm-2025.cbor");
   // The token's RIM with another RPV, twice, early in the set: candidates
   // that do not decide (near misses).
-  const corim::DecodedCorim d = Must(
-      corim::DecodeCorim({reinterpret_cast<const uint8_t*>(vector_corim.data()),
-                          vector_corim.size()}));
+  const corim::DecodedCorim d = DecodeCorimOrDie(vector_corim);
   const corim::RealmReferenceValue& real = d.values.comids[0].realms[0];
   auto add_near_miss = [&](v1::ReferenceValueSet* set) {
     v1::RealmReferenceValue* v = set->add_realms();
@@ -363,16 +381,7 @@ TEST_F(LargeSetTest, InlineSetBeyondOldDecoderLimitIsUsable) {
   EXPECT_EQ(a.realm().executables(), 33);  // its RIM is not among them
   EXPECT_EQ(a.candidates_size(), 0);
   // The export of the stored set holds every value again.
-  v1::ExportEndorsementsRequest ex;
-  ex.set_stored_set("wide");
-  ex.set_format(v1::ENDORSEMENT_FORMAT_CORIM_2025_UNSIGNED);
-  v1::ExportEndorsementsResponse out;
-  ::grpc::ClientContext ctx;
-  SetDeadline(ctx);
-  ASSERT_TRUE(stub_->ExportEndorsements(&ctx, ex, &out).ok());
-  corim::DecodedCorim d = Must(corim::DecodeCorim(
-      {reinterpret_cast<const uint8_t*>(out.content().data()),
-       out.content().size()}));
+  corim::DecodedCorim d = DecodeCorimOrDie(ExportStored(*stub_, "wide"));
   size_t values = 0;
   for (const corim::Comid& c : d.values.comids) values += c.realms.size();
   EXPECT_EQ(values, 3100u);
@@ -382,9 +391,7 @@ TEST_F(LargeSetTest, InlineSetBeyondOldDecoderLimitIsUsable) {
 // the others are (REM0 of a firmware boot the tool does not model).
 TEST_F(LargeSetTest, InlineSetRemsCanBeLeftUnconstrained) {
   const std::string vector_corim = Vector("corim-cca-realm-2025.cbor");
-  const corim::DecodedCorim d = Must(
-      corim::DecodeCorim({reinterpret_cast<const uint8_t*>(vector_corim.data()),
-                          vector_corim.size()}));
+  const corim::DecodedCorim d = DecodeCorimOrDie(vector_corim);
   const corim::RealmReferenceValue& real = d.values.comids[0].realms[0];
   for (int k = 0; k < corim::kRemCount; ++k) ASSERT_TRUE(real.rem[k]) << k;
   auto provision = [&](const std::string& name, const std::string& rem0) {
@@ -413,16 +420,8 @@ TEST_F(LargeSetTest, InlineSetRemsCanBeLeftUnconstrained) {
   ASSERT_TRUE(Appraise(*stub_, "wrong-rem0", 0, &a).ok());
   EXPECT_EQ(a.realm().executables(), 3);  // a REM differs: approved boot
   // The stored CoRIM has no REM0 (exported and decoded again).
-  v1::ExportEndorsementsRequest ex;
-  ex.set_stored_set("free-rem0");
-  ex.set_format(v1::ENDORSEMENT_FORMAT_CORIM_2025_UNSIGNED);
-  v1::ExportEndorsementsResponse out;
-  ::grpc::ClientContext ctx;
-  SetDeadline(ctx);
-  ASSERT_TRUE(stub_->ExportEndorsements(&ctx, ex, &out).ok());
-  const corim::DecodedCorim back = Must(corim::DecodeCorim(
-      {reinterpret_cast<const uint8_t*>(out.content().data()),
-       out.content().size()}));
+  const corim::DecodedCorim back =
+      DecodeCorimOrDie(ExportStored(*stub_, "free-rem0"));
   const corim::RealmReferenceValue& v = back.values.comids[0].realms[0];
   EXPECT_FALSE(v.rem[0].has_value());
   EXPECT_EQ(v.rem[3], real.rem[3]);
@@ -433,9 +432,7 @@ TEST_F(LargeSetTest, InlineSetRemsCanBeLeftUnconstrained) {
 // 1(1767139200)}), exported, and enforced at appraisal.
 TEST_F(LargeSetTest, InlineSetValidityIsStoredExportedAndEnforced) {
   const std::string vector_corim = Vector("corim-cca-realm-2025.cbor");
-  corim::DecodedCorim vc = Must(
-      corim::DecodeCorim({reinterpret_cast<const uint8_t*>(vector_corim.data()),
-                          vector_corim.size()}));
+  corim::DecodedCorim vc = DecodeCorimOrDie(vector_corim);
   const corim::RealmReferenceValue& token_realm =
       vc.values.comids.at(0).realms.at(0);
   v1::ProvisionReferenceValuesRequest req;

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -651,9 +651,9 @@ class QemuAppendixA6 : public ::testing::Test {
     fw_ = test::WriteTmpFile("a6-firmware", "FW CONTENT");
     initrd_ = test::WriteTmpFile("a6-initrd", "INITRD CONTENT");
   }
-  ModelRun Q(const std::string& extra) {
+  ModelRun Q(const std::string& extra, const std::string& kernel = kLinuxBin) {
     return BuildWords(
-        absl::StrCat(kP, "-f ", fw_, " -k ", kLinuxBin, " -i ", initrd_,
+        absl::StrCat(kP, "-f ", fw_, " -k ", kernel, " -i ", initrd_,
                      " qemu -M confidential-guest-support=rme0 -object "
                      "rme-guest,id=rme0,measurement-algorithm=sha256 -cpu "
                      "host -M virt -enable-kvm -smp 2 -m 1G -nographic ",
@@ -698,22 +698,13 @@ TEST_F(QemuAppendixA6, EfiZbootKernelMeasuresAsItsImage) {
   const std::string zboot = test::WriteTmpFile(
       "a6-zboot.efi", testing::EfiZboot(ReadFile(
                           "testdata/vectors/reference-testdata/linux.bin.gz")));
-  auto q = [&](const std::string& extra) {
-    return BuildWords(
-        absl::StrCat(kP, "-f ", fw_, " -k ", zboot, " -i ", initrd_,
-                     " qemu -M confidential-guest-support=rme0 -object "
-                     "rme-guest,id=rme0,measurement-algorithm=sha256 -cpu "
-                     "host -M virt -enable-kvm -smp 2 -m 1G -nographic ",
-                     extra),
-        "");
-  };
-  ModelRun r = q("-kernel Image -initrd initrd");
+  ModelRun r = Q("-kernel Image -initrd initrd", zboot);
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_EQ(Measure(r).rim,
             "9af47a8e4d6ac775e05f8a8893f9e383694688719d1bbb4281ed1c25056e0911");
   EXPECT_EQ(DtbSha(r),
             "e3f5c47905630f7c9d75d80ba0d2c25ca5da3fb3ce355d460ecf27d0d3bfd5a6");
-  r = q("-bios firmware -kernel Image");
+  r = Q("-bios firmware -kernel Image", zboot);
   EXPECT_EQ(r.status.code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(r.status.message(),
             "file " + zboot +
