@@ -146,6 +146,7 @@ constexpr OptSpec kOptions[] = {
     {"corim-entity", 0, Kind::kValue, "NAME"},
     {"corim-not-before", 0, Kind::kValue, "TIME"},
     {"corim-not-after", 0, Kind::kValue, "TIME"},
+    {"corim-rems", 0, Kind::kValue, "LIST"},
     {"ipa-bits", 0, Kind::kValue, "IPA_BITS"},
     {"num-bps", 0, Kind::kValue, "NUM_BPS"},
     {"num-wps", 0, Kind::kValue, "NUM_WPS"},
@@ -472,6 +473,7 @@ EndorsementOptions EndorsementOptionsFrom(const ParsedArgs& a,
   e.entity = get("corim-entity", false);
   e.not_before = get("corim-not-before", false);
   e.not_after = get("corim-not-after", false);
+  e.rems = get("corim-rems", false);
   return e;
 }
 
@@ -814,6 +816,11 @@ Options:
           or Unix seconds; not-before is optional). Verifiers (Veraison
           2026, cca-token, the gRPC service) use the CoRIM only inside it.
           Default: no validity (valid forever)
+      --corim-rems <LIST>
+          The REMs the CoRIM/CoMID constrains: all (default), none, or
+          indices such as 0,2. A verifier does not compare the others; use
+          it for REMs the firmware extends at boot, which are not modelled
+          (kvmtool --firmware), and take those from the event log
 
           All outputs are encoded (and signed) before any is written; each
           file is written atomically. -v prints each file's media type on

@@ -147,6 +147,35 @@ TEST(CliCorim, UnsignedCorim2025DecodesToThePrintedValues) {
   EXPECT_EQ(CountEntries(dir), 1u);
 }
 
+// kvmtool --firmware: the REMs the firmware extends are not modelled (a
+// warning says so); --corim-rems none writes reference values without them.
+TEST(CliCorim, FirmwareBootWithoutRems) {
+  const std::string dir = TmpDir("corim-rems");
+  const std::string path = dir + "/realm.corim";
+  const std::string fw = dir + "/fw.bin";
+  {
+    std::ofstream f(fw, std::ios::binary);
+    f << std::string(8192, '\x5a');
+  }
+  Result r = RunTool(Args(absl::StrCat(
+      "--num-wps 6 --num-bps 6 -f ", fw, " --corim-output ", path,
+      " --corim-rems none kvmtool --realm -c 1 -m 512M --firmware fw")));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "WARN kvmtool --firmware: the REMs"))
+      << r.err;
+  corim::DecodedCorim d = Must(corim::DecodeCorim(ReadBytes(path)));
+  const corim::RealmReferenceValue& realm = d.values.comids[0].realms[0];
+  EXPECT_EQ(Hex(realm.rim), PrintedValues(r.out)[0].substr(0, 64));
+  for (const auto& rem : realm.rem) EXPECT_FALSE(rem.has_value());
+
+  r = RunTool(Args(absl::StrCat("--corim-output ", path,
+                                " --corim-rems 4 kvmtool --realm -c 1 -m "
+                                "512M")));
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--corim-rems: expected all, none"))
+      << r.err;
+}
+
 TEST(CliCorim, LegacyCorimAndComidSha512FromGoldenInputs) {
   const std::string dir = TmpDir("legacy512");
   const std::string corim_path = dir + "/realm.corim";
@@ -455,7 +484,8 @@ TEST(CliCorim, HelpDocumentsTheOptions) {
         "--corim-profile <CORIM_PROFILE>", "--corim-sign-key <KEY_PEM>",
         "--corim-sign-chain <CHAIN_PEM>", "--corim-tag-id <TAG_ID>",
         "--corim-id <CORIM_ID>", "--corim-entity <NAME>", "cca-realm-legacy",
-        "--corim-not-before <TIME>", "--corim-not-after <TIME>"}) {
+        "--corim-not-before <TIME>", "--corim-not-after <TIME>",
+        "--corim-rems <LIST>"}) {
     EXPECT_TRUE(absl::StrContains(r.out, opt)) << opt;
   }
 }

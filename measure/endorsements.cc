@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "base/crypto.h"
 #include "corim/signed_corim.h"
 #include "measure/payload.h"
@@ -142,8 +143,32 @@ absl::StatusOr<std::optional<corim::Validity>> ValidityOf(
 
 }  // namespace
 
+absl::StatusOr<std::array<bool, corim::kRemCount>> ParseCorimRems(
+    absl::string_view text) {
+  std::array<bool, corim::kRemCount> keep;
+  keep.fill(text == "all");
+  if (text == "all" || text == "none") return keep;
+  const absl::Status bad = UsageError(absl::StrCat(
+      "--corim-rems: expected all, none or distinct REM indices 0-3 separated "
+      "by commas (e.g. 0,2), found '",
+      text.substr(0, 40), text.size() > 40 ? "...'" : "'"));
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    if (part.size() != 1 || part[0] < '0' || part[0] > '3') return bad;
+    bool& k = keep[static_cast<size_t>(part[0] - '0')];
+    if (k) return bad;
+    k = true;
+  }
+  return keep;
+}
+
 absl::Status CheckEndorsementOptions(const EndorsementOptions& o,
                                      bool measuring) {
+  if (o.rems.has_value()) {
+    if (!o.Requested()) {
+      return UsageError("--corim-rems needs --corim-output or --comid-output");
+    }
+    if (absl::Status s = ParseCorimRems(*o.rems).status(); !s.ok()) return s;
+  }
   if (o.profile.has_value()) {
     if (absl::StatusOr<corim::Profile> p = ParseCorimProfile(*o.profile);
         !p.ok()) {
@@ -224,6 +249,14 @@ absl::StatusOr<corim::ReferenceValues> RealmReferenceValues(
     if (!p.ok()) return p.status();
     profile = *p;
   }
+  std::array<bool, corim::kRemCount> keep_rem;
+  keep_rem.fill(true);
+  if (options.rems.has_value()) {
+    absl::StatusOr<std::array<bool, corim::kRemCount>> k =
+        ParseCorimRems(*options.rems);
+    if (!k.ok()) return k.status();
+    keep_rem = *k;
+  }
   std::vector<corim::RealmReferenceValue> triples;
   triples.reserve(realms.size());
   for (const MeasuredRealm& realm : realms) {
@@ -238,6 +271,7 @@ absl::StatusOr<corim::ReferenceValues> RealmReferenceValues(
     r.algorithm = *alg;
     r.rim.assign(m.rim.begin(), m.rim.begin() + n);
     for (int i = 0; i < corim::kRemCount; ++i) {
+      if (!keep_rem[i]) continue;
       r.rem[i] = std::vector<uint8_t>(m.rem[i].begin(), m.rem[i].begin() + n);
     }
     // §7.3: emit the RPV only when the realm is launched with one; without

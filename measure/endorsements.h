@@ -7,6 +7,7 @@
 #ifndef REALM_MEASUREMENTS_MEASURE_ENDORSEMENTS_H_
 #define REALM_MEASUREMENTS_MEASURE_ENDORSEMENTS_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,6 +51,10 @@ struct EndorsementOptions {
   // CoRIM only inside it (spec-token-corim §3.10, docs/validity.md).
   std::optional<std::string> not_before;
   std::optional<std::string> not_after;
+  // --corim-rems: the REMs the reference values constrain, "all" (default),
+  // "none" or indices "0,2"; a verifier does not compare the others (e.g.
+  // REMs a firmware extends at boot, which the VMM models do not predict).
+  std::optional<std::string> rems;
 
   // True when any CBOR output is requested.
   bool Requested() const {
@@ -59,6 +64,11 @@ struct EndorsementOptions {
 
 // "cca-realm-2025" / "cca-realm-legacy".
 absl::StatusOr<corim::Profile> ParseCorimProfile(absl::string_view name);
+
+// --corim-rems: "all", "none" or distinct indices 0-3 separated by commas;
+// element i is whether REM i is in the reference values.
+absl::StatusOr<std::array<bool, corim::kRemCount>> ParseCorimRems(
+    absl::string_view text);
 
 // Checks the option combination before any work is done (a usage error:
 // the text names the options). `measuring` is false with --no-measurements.

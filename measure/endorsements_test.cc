@@ -152,6 +152,63 @@ TEST(CheckEndorsementOptions, Combinations) {
   o = corim;
   o.entity = "";
   EXPECT_FALSE(check(o).ok());
+
+  // --corim-rems: needs an output, and a valid list.
+  o = {};
+  o.rems = "none";
+  s = check(o);
+  EXPECT_TRUE(IsUsageError(s));
+  EXPECT_EQ(s.message(), "--corim-rems needs --corim-output or --comid-output");
+  o = corim;
+  for (const char* good : {"all", "none", "0", "3,1", "0,1,2,3"}) {
+    o.rems = good;
+    EXPECT_TRUE(check(o).ok()) << good;
+  }
+  for (const char* bad : {"", "4", "0,0", "1,", "01", "ALL", " 0", "-1"}) {
+    o.rems = bad;
+    s = check(o);
+    EXPECT_TRUE(IsUsageError(s)) << bad;
+    EXPECT_EQ(s.message(),
+              absl::StrCat("--corim-rems: expected all, none or distinct REM "
+                           "indices 0-3 separated by commas (e.g. 0,2), "
+                           "found '",
+                           bad, "'"));
+  }
+}
+
+// --corim-rems: the REMs left out are absent from the reference values
+// (not compared), the others cut to the digest size as before.
+TEST(RealmReferenceValues, CorimRemsLeavesTheOthersOut) {
+  Measurement rpv = {};
+  EndorsementOptions o;
+  o.rems = "0,2";
+  corim::ReferenceValues v =
+      Must(RealmReferenceValues(Sample(HashAlgorithm::kSha256), rpv, o));
+  const corim::RealmReferenceValue& r = v.comids[0].realms[0];
+  ASSERT_TRUE(r.rem[0].has_value());
+  EXPECT_EQ((*r.rem[0])[0], 0);
+  EXPECT_FALSE(r.rem[1].has_value());
+  ASSERT_TRUE(r.rem[2].has_value());
+  EXPECT_EQ(r.rem[2]->size(), 32u);
+  EXPECT_EQ((*r.rem[2])[0], 32);
+  EXPECT_FALSE(r.rem[3].has_value());
+  o.rems = "none";
+  v = Must(RealmReferenceValues(Sample(HashAlgorithm::kSha256), rpv, o));
+  for (const auto& rem : v.comids[0].realms[0].rem) EXPECT_FALSE(rem);
+  // The encoded CoRIM decodes to the same REMs (both profiles).
+  for (const char* profile : {"cca-realm-2025", "cca-realm-legacy"}) {
+    o.rems = "1";
+    o.profile = profile;
+    v = Must(RealmReferenceValues(Sample(HashAlgorithm::kSha256), rpv, o));
+    corim::EncodedObject e =
+        Must(corim::EncodeCorim(v, *ParseCorimProfile(profile)));
+    corim::DecodedCorim d = Must(corim::DecodeCorim(e.bytes));
+    const corim::RealmReferenceValue& back = d.values.comids[0].realms[0];
+    EXPECT_FALSE(back.rem[0]) << profile;
+    ASSERT_TRUE(back.rem[1]) << profile;
+    EXPECT_EQ(*back.rem[1], *v.comids[0].realms[0].rem[1]) << profile;
+    EXPECT_FALSE(back.rem[2]) << profile;
+  }
 }
 
 }  // namespace
