@@ -179,7 +179,14 @@ def main(argv):
                     req = f.read()
             print(to_json(client.call(args.method, req, args.timeout)))
     except grpc.RpcError as e:
-        print("ERROR %s: %s" % (e.code().name, e.details()), file=sys.stderr)
+        # The server returns the id its access log has the call under.
+        rid = ""
+        if hasattr(e, "initial_metadata"):
+            for key, value in e.initial_metadata() or ():
+                if key == "x-request-id":
+                    rid = " (request id %s)" % value
+        print("ERROR %s: %s%s" % (e.code().name, e.details(), rid),
+              file=sys.stderr)
         return 1
     return 0
 

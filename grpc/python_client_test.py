@@ -197,8 +197,10 @@ class PythonClientTest(unittest.TestCase):
              '{"name": "nope"}'],
             capture_output=True, text=True, timeout=60)
         self.assertEqual(out.returncode, 1)
-        self.assertEqual(out.stderr.strip(),
-                         "ERROR NOT_FOUND: no reference-value set named 'nope'")
+        # With the id the server logged the call under.
+        self.assertRegex(out.stderr.strip(),
+                         r"^ERROR NOT_FOUND: no reference-value set named "
+                         r"'nope' \(request id [0-9a-f]{16}\)$")
 
 
 class PolicyTest(unittest.TestCase):
@@ -232,10 +234,11 @@ class PolicyTest(unittest.TestCase):
             out = cli("--token_file", token, "call", "DeleteReferenceValues",
                       '{"name": "x"}')
             self.assertEqual(out.returncode, 1)
-            self.assertEqual(
+            self.assertRegex(
                 out.stderr.strip(),
-                "ERROR PERMISSION_DENIED: principal 'py' lacks role "
-                "provisioner needed by DeleteReferenceValues")
+                r"^ERROR PERMISSION_DENIED: principal 'py' lacks role "
+                r"provisioner needed by DeleteReferenceValues \(request id "
+                r"[0-9a-f]{16}\)$")
         finally:
             server.stop()
 
