@@ -604,6 +604,7 @@ absl::StatusOr<Options> ParseArgs(const std::vector<std::string>& args,
       {"--corim-entity", false},     {"--corim-tag-id", false},
       {"--corim-id", false},         {"--comid-output", true},
       {"--corim-not-before", false}, {"--corim-not-after", false},
+      {"--corim-rems", false},
   };
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
@@ -774,7 +775,8 @@ Usage: gen-run-vmm [--config FILE] (--kvmtool | --qemu | --cloudhv)
                    [--corim-output FILE [--corim-profile PROFILE]
                     [--corim-sign-key KEY.pem --corim-sign-chain CHAIN.pem]
                     [--corim-entity NAME] [--corim-tag-id ID] [--corim-id ID]
-                    [--corim-not-before TIME] [--corim-not-after TIME]]
+                    [--corim-not-before TIME] [--corim-not-after TIME]
+                    [--corim-rems LIST]]
                    [--comid-output FILE]
 
 Measures the Realm that the chosen VMM starts from the config's payloads
@@ -797,12 +799,14 @@ Options:
   --firmware         boot through firmware ([firmware] <vmm> of the config).
                      QEMU also gets -kernel/-initrd (the firmware loads
                      them; measured into REM0); kvmtool gets the firmware
-                     only (it sits where the kernel would); not available
-                     with --cloudhv (its firmware boot is not modelled)
+                     only (it sits where the kernel would; the REMs its
+                     firmware extends are not modelled: see --corim-rems);
+                     not available with --cloudhv (its firmware boot is not
+                     modelled)
   --output-dir DIR   overrides the config's output_dir
   --corim-output, --comid-output, --corim-profile, --corim-sign-key,
   --corim-sign-chain, --corim-entity, --corim-tag-id, --corim-id,
-  --corim-not-before, --corim-not-after
+  --corim-not-before, --corim-not-after, --corim-rems
                      passed on to realm-measurements (see its --help): the
                      CoRIM of this configuration from our own encoder
   -v, --verbose      print the realm-measurements command line and debug

@@ -447,6 +447,23 @@ class GenRunVmmTest(unittest.TestCase):
         self.assertEqual(body[4], {0: datetime.datetime(2026, 12, 1, tzinfo=utc),
                                    1: datetime.datetime(2027, 12, 1, tzinfo=utc)})
 
+    def test_corim_rems_is_passed_on(self):
+        # kvmtool firmware boot with --corim-rems none: the CoRIM (cbor2)
+        # holds the RIM and no REM, still the one warning on stderr.
+        corim = os.path.join(self.dir, "r.corim")
+        p = self.gen("--config", self.write_config(config_text()),
+                     "--kvmtool", "--firmware", "--corim-output", corim,
+                     "--corim-rems", "none")
+        self.assertEqual(p.stderr, KVMTOOL_FIRMWARE_WARNING)
+        rim = bytes.fromhex(p.stdout.splitlines()[0][5:5 + 64])
+        with open(corim, "rb") as f:
+            body = cbor2.loads(f.read()).value
+        comid = cbor2.loads(body[1][0].value)
+        env, meas = comid[4][0][0]
+        by_key = {m[0]: m[1] for m in meas}
+        self.assertEqual(by_key["cca.rim"], {2: [[1, rim]]})
+        self.assertEqual(sorted(by_key), ["cca.rim"])
+
     def test_failed_run_changes_no_earlier_output(self):
         out = os.path.join(self.dir, "out")
         self.gen("--config", self.write_config(config_text()), "--kvmtool")
