@@ -469,7 +469,13 @@ class ConnectionLimitTest(unittest.TestCase):
                 (["--max_connections=0"], None,
                  "ERROR --max_connections: expected 1 to 1000000, found 0\n"),
                 (["--max_connections=2000"], 300,
-                 "expected at most ")):
+                 "expected at most "),
+                (["--max_connection_idle_ms=-1"], None,
+                 "ERROR --max_connection_idle_ms: expected 0 or more "
+                 "milliseconds, found -1\n"),
+                (["--keepalive_time_ms=-5"], None,
+                 "ERROR --keepalive_time_ms: expected 0 or more milliseconds, "
+                 "found -5\n")):
             proc = subprocess.run(
                 [SERVER, "--data_dir=" + os.path.join(self.dir, "data"),
                  "--listen=127.0.0.1:0"] + extra,

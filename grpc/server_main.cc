@@ -284,6 +284,20 @@ int Run() {
   o.limits.max_threads = absl::GetFlag(FLAGS_max_threads);
   o.limits.max_streams_per_connection =
       absl::GetFlag(FLAGS_max_streams_per_connection);
+  for (const auto& [name, value] :
+       {std::pair<const char*, int>{"keepalive_time_ms",
+                                    absl::GetFlag(FLAGS_keepalive_time_ms)},
+        {"keepalive_timeout_ms", absl::GetFlag(FLAGS_keepalive_timeout_ms)},
+        {"max_connection_age_ms", absl::GetFlag(FLAGS_max_connection_age_ms)},
+        {"max_connection_age_grace_ms",
+         absl::GetFlag(FLAGS_max_connection_age_grace_ms)},
+        {"max_connection_idle_ms", absl::GetFlag(FLAGS_max_connection_idle_ms)},
+        {"handshake_timeout_ms", absl::GetFlag(FLAGS_handshake_timeout_ms)}}) {
+    if (value < 0) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "--", name, ": expected 0 or more milliseconds, found ", value)));
+    }
+  }
   o.keepalive_time_ms = absl::GetFlag(FLAGS_keepalive_time_ms);
   o.keepalive_timeout_ms = absl::GetFlag(FLAGS_keepalive_timeout_ms);
   o.max_connection_age_ms = absl::GetFlag(FLAGS_max_connection_age_ms);
