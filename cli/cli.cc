@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -577,10 +578,32 @@ void AddRange(OJson& list, uint64_t base, uint64_t top) {
   list.push_back(std::move(r));
 }
 
+// Which behaviour the values assume (landscape: a value is never produced
+// without saying so): this tool's version and the VMM as it is modelled.
+OJson ModelJson(const std::string& vmm) {
+  static const auto* kBehaviour = new std::map<std::string, std::string>{
+      {"kvmtool",
+       "kvmtool with Arm CCA (lkvm run --realm) as veraison/"
+       "cca-realm-measurements 08aaf5a models it, with kvmtool's IPA width "
+       "(docs/vmm-kvmtool.md)"},
+      {"qemu",
+       "QEMU 9.1 virt machine with the rme-guest object (docs/vmm-qemu.md)"},
+      {"cloud-hv",
+       "cloud-hypervisor with Arm CCA, direct kernel boot, as veraison/"
+       "cca-realm-measurements 08aaf5a models it (docs/vmm-cloud-hv.md)"}};
+  OJson model = OJson::object();
+  model["tool"] = kVersionLine;
+  model["vmm"] = vmm;
+  auto it = kBehaviour->find(vmm);
+  if (it != kBehaviour->end()) model["vmm_behaviour"] = it->second;
+  return model;
+}
+
 // --format json (needs MeasureRequest::layout_digests).
-std::string JsonReport(const MeasureResult& result) {
+std::string JsonReport(const std::string& vmm, const MeasureResult& result) {
   const Measurements& m = *result.measurements;
   OJson doc = OJson::object();
+  doc["model"] = ModelJson(vmm);
   doc["rmm_version"] = RmmVersionName(m.rmm_version);
   doc["hash_algorithm"] = HashAlgorithmName(m.hash_algorithm);
   // Bytes of each 64-byte value that the algorithm fills; the rest is zero.
@@ -1245,7 +1268,7 @@ int RunShape(const ParsedArgs& a, const std::vector<std::string>& vmm_args,
     outputs.Add(*endorsements, *std::move(json));
   }
   std::string report;
-  if (a.json) report = JsonReport(*result);
+  if (a.json) report = JsonReport(a.command, *result);
   std::optional<eventlog::LogComparison> comparison;
   if (compare_log.has_value()) {
     expected.params = result->parameters;
@@ -1404,6 +1427,7 @@ int FindRimInSweep(const ParsedArgs& a, const std::vector<SweepShape>& shapes,
                                          : "found";
   if (a.json) {
     OJson doc = OJson::object();
+    doc["model"] = ModelJson(a.command);
     doc["hash_algorithm"] = HashAlgorithmName(algorithm);
     doc["token_rim"] = HexBytes(target);
     doc["result"] = result;
@@ -1670,6 +1694,7 @@ int RunFindRim(const ParsedArgs& a, const CliEnvironment& env,
   }
   if (a.json) {
     OJson doc = OJson::object();
+    doc["model"] = ModelJson(a.command);
     doc["hash_algorithm"] = HashAlgorithmName(r.algorithm);
     doc["rmm_version"] = RmmVersionName(r.rmm_version);
     doc["computed_rim"] = computed;

@@ -511,9 +511,14 @@ TEST(Cli, JsonFormat) {
   std::vector<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   EXPECT_EQ(keys, (std::vector<std::string>{
-                      "rmm_version", "hash_algorithm", "significant_length",
-                      "measurements", "realm_parameters",
+                      "model", "rmm_version", "hash_algorithm",
+                      "significant_length", "measurements", "realm_parameters",
                       "personalization_value", "layout", "warnings"}));
+  // Which behaviour the values assume.
+  EXPECT_EQ(j["model"]["tool"], cli::kVersionLine);
+  EXPECT_EQ(j["model"]["vmm"], "cloud-hv");
+  EXPECT_TRUE(absl::StrContains(j["model"]["vmm_behaviour"].get<std::string>(),
+                                "docs/vmm-cloud-hv.md"));
   EXPECT_EQ(j["rmm_version"], "1.0");
   EXPECT_EQ(j["hash_algorithm"], "sha256");
   EXPECT_EQ(j["significant_length"], 32);
