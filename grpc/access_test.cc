@@ -247,6 +247,9 @@ TEST(AccessLog, OneJsonLinePerCall) {
                           md.find("x-request-id")->second.size());
     }
   }
+  // The audit event of the mutating call has the id its caller got.
+  absl::StatusOr<std::vector<AuditEvent>> audit =
+      ts.store->ListAuditEvents(0, 10);
   ts.Stop();
   fflush(stderr);
   dup2(saved, 2);
@@ -273,6 +276,10 @@ TEST(AccessLog, OneJsonLinePerCall) {
   ASSERT_EQ(echoed.size(), 2u);
   EXPECT_EQ(echoed[0], "req-123");
   EXPECT_EQ(echoed[1], lines[1]["request_id"]);
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  ASSERT_EQ(audit->size(), 1u);  // GetServiceInfo is not audited
+  EXPECT_EQ(audit->front().outcome, "NOT_FOUND");
+  EXPECT_EQ(audit->front().request_id, echoed[1]);
 }
 
 }  // namespace

@@ -747,10 +747,11 @@ class PostgresStore final : public Store {
     return (*c)
         ->Exec(
             "INSERT INTO audit_log (time_unix_ms, principal, method, target, "
-            "outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+            "outcome, detail, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             {Int(e.time_unix_ms), Text(clean(e.principal)),
              Text(clean(e.method)), Text(clean(e.target)),
-             Text(clean(e.outcome)), Text(clean(e.detail))})
+             Text(clean(e.outcome)), Text(clean(e.detail)),
+             Text(clean(e.request_id))})
         .status();
   }
 
@@ -759,8 +760,8 @@ class PostgresStore final : public Store {
     absl::StatusOr<Pool::Lease> c = pool_.Take();
     if (!c.ok()) return c.status();
     absl::StatusOr<Result> r = (*c)->Exec(
-        "SELECT id, time_unix_ms, principal, method, target, outcome, detail "
-        "FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2",
+        "SELECT id, time_unix_ms, principal, method, target, outcome, detail, "
+        "request_id FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2",
         {Int(after_id), Int(limit)});
     if (!r.ok()) return r.status();
     std::vector<AuditEvent> out;
@@ -773,6 +774,7 @@ class PostgresStore final : public Store {
       e.target = r->Str(i, 4);
       e.outcome = r->Str(i, 5);
       e.detail = r->Str(i, 6);
+      e.request_id = r->Str(i, 7);
       out.push_back(std::move(e));
     }
     return out;
@@ -842,6 +844,23 @@ class PostgresStore final : public Store {
         absl::StatusOr<Result> up = c.Exec(
             "UPDATE schema_version SET version = $1", {Int(kPgSchemaVersion)});
         if (!up.ok()) return up.status();
+      }
+    }
+    // Additive columns with a default leave the version as it is, so
+    // replicas of an older server keep running on this schema during a
+    // rolling upgrade (docs/deploy.md). Looked up first: ALTER TABLE takes
+    // an exclusive lock even when the column exists.
+    absl::StatusOr<Result> col = c.Exec(
+        "SELECT count(*)::bigint FROM information_schema.columns WHERE "
+        "table_schema = current_schema() AND table_name = 'audit_log' AND "
+        "column_name = 'request_id'");
+    if (!col.ok()) return col.status();
+    if (col->I64(0, 0) == 0) {
+      if (absl::Status s = c.ExecScript(
+              "ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS request_id text "
+              "NOT NULL DEFAULT ''");
+          !s.ok()) {
+        return s;
       }
     }
     return absl::OkStatus();

@@ -833,7 +833,7 @@ class SqliteStore final : public Store {
     absl::MutexLock lock(&mu_);
     Stmt st(db_,
             "INSERT INTO audit_log (time_unix_ms, principal, method, target, "
-            "outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+            "outcome, detail, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (absl::Status s = st.prepared(); !s.ok()) return s;
     st.Bind(1, e.time_unix_ms);
     st.Bind(2, e.principal);
@@ -841,6 +841,7 @@ class SqliteStore final : public Store {
     st.Bind(4, e.target);
     st.Bind(5, e.outcome);
     st.Bind(6, e.detail);
+    st.Bind(7, e.request_id);
     return st.Run();
   }
 
@@ -849,7 +850,8 @@ class SqliteStore final : public Store {
     absl::MutexLock lock(&mu_);
     Stmt st(db_,
             "SELECT id, time_unix_ms, principal, method, target, outcome, "
-            "detail FROM audit_log WHERE id > ?1 ORDER BY id LIMIT ?2");
+            "detail, request_id FROM audit_log WHERE id > ?1 ORDER BY id "
+            "LIMIT ?2");
     if (absl::Status s = st.prepared(); !s.ok()) return s;
     st.Bind(1, after_id);
     st.Bind(2, int64_t{limit});
@@ -866,6 +868,7 @@ class SqliteStore final : public Store {
       e.target = st.Text(4);
       e.outcome = st.Text(5);
       e.detail = st.Text(6);
+      e.request_id = st.Text(7);
       out.push_back(std::move(e));
     }
     return out;
@@ -917,6 +920,9 @@ class SqliteStore final : public Store {
       return Corrupt(absl::StrCat("schema version: expected ", kSchemaVersion,
                                   ", found ", version));
     }
+    if (absl::Status e = AddAuditRequestId(); !e.ok()) {
+      return Corrupt(e.message());
+    }
     if (absl::Status e = Exec(db_, "PRAGMA journal_mode = WAL"); !e.ok()) {
       return Corrupt(e.message());
     }
@@ -938,6 +944,24 @@ class SqliteStore final : public Store {
       }
     }
     return CheckLocked();
+  }
+
+  // audit_log.request_id: an additive column with a default, so it does
+  // not change the schema version (docs/deploy.md): a store of an older
+  // server gets it here, and an older server still opens this one.
+  absl::Status AddAuditRequestId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    {
+      Stmt st(db_,
+              "SELECT count(*) FROM pragma_table_info('audit_log') "
+              "WHERE name = 'request_id'");
+      absl::Status s = st.prepared();
+      if (s.ok()) s = st.Step();
+      if (!s.ok()) return s;
+      if (st.Int(0) != 0) return absl::OkStatus();
+    }
+    return Exec(db_,
+                "ALTER TABLE audit_log ADD COLUMN request_id TEXT NOT NULL "
+                "DEFAULT ''");
   }
 
   // Removes what interrupted uploads of dead processes left in tmp/ (a

@@ -88,6 +88,9 @@ struct AuditEvent {
   std::string target;        // set name or payload digest, may be empty
   std::string outcome;       // gRPC status code name, e.g. "OK"
   std::string detail;        // status message (bounded), may be empty
+  // The call's request id (x-request-id, grpc/internal/guarded_service.h);
+  // empty in events an older server wrote.
+  std::string request_id;
 };
 
 // One upload in progress. Append() chunks, then Commit(); destroying an

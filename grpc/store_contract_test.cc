@@ -3,6 +3,7 @@
 // test in a temporary directory, grpc/internal/pg_test_server.h) in a fresh
 // database.
 #include <postgresql/libpq-fe.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <iterator>
@@ -46,6 +47,9 @@ class Backend {
   // Removes the stored EAR key behind the stores' backs (false: not
   // supported, use a fresh backend).
   virtual bool ResetEarKey() { return false; }
+  // Runs SQL on the backend's database with no store open (what an older
+  // server would do to it).
+  virtual absl::Status RunSql(const std::string& sql) = 0;
 };
 
 class SqliteBackend final : public Backend {
@@ -55,6 +59,19 @@ class SqliteBackend final : public Backend {
     return OpenSqliteStore(dir_, o);
   }
   int max_open() const override { return 1; }
+  absl::Status RunSql(const std::string& sql) override {
+    sqlite3* db = nullptr;
+    if (sqlite3_open((dir_ + "/store.sqlite3").c_str(), &db) != SQLITE_OK) {
+      sqlite3_close(db);
+      return absl::InternalError("sqlite3_open failed");
+    }
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    const std::string message = err != nullptr ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? absl::OkStatus() : absl::InternalError(message);
+  }
 
  private:
   std::string dir_;
@@ -80,6 +97,15 @@ class PostgresBackend final : public Backend {
     PQclear(r);
     PQfinish(c);
     return ok;
+  }
+  absl::Status RunSql(const std::string& sql) override {
+    PGconn* c = PQconnectdb(conninfo_.c_str());
+    PGresult* r = PQexec(c, sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    const std::string message = PQresultErrorMessage(r);
+    PQclear(r);
+    PQfinish(c);
+    return ok ? absl::OkStatus() : absl::InternalError(message);
   }
 
  private:
@@ -543,6 +569,7 @@ TEST_P(StoreContract, AuditLog) {
   e.target = "set-a";
   e.outcome = "OK";
   e.detail = std::string(2000, 'd');
+  e.request_id = "req-1";
   ASSERT_TRUE(store_->AppendAuditEvent(e).ok());
   e.outcome = "ALREADY_EXISTS";
   e.time_unix_ms = 42;
@@ -556,6 +583,7 @@ TEST_P(StoreContract, AuditLog) {
   EXPECT_EQ((*all)[0].outcome, "OK");
   EXPECT_GT((*all)[0].time_unix_ms, 1600000000000);
   EXPECT_EQ((*all)[0].detail.size(), kMaxAuditDetail);
+  EXPECT_EQ((*all)[0].request_id, "req-1");
   EXPECT_EQ((*all)[1].outcome, "ALREADY_EXISTS");
   EXPECT_EQ((*all)[1].time_unix_ms, 42);
   EXPECT_LT((*all)[0].id, (*all)[1].id);
@@ -563,6 +591,34 @@ TEST_P(StoreContract, AuditLog) {
       store_->ListAuditEvents((*all)[0].id, 10);
   ASSERT_EQ(after->size(), 1u);
   EXPECT_EQ(store_->ListAuditEvents(0, 1)->size(), 1u);
+}
+
+// audit_log.request_id is additive: a store an older server made gets it
+// when opened, and an older server's writes (which do not name it) keep
+// working on the new schema, since the schema version does not change.
+TEST_P(StoreContract, AuditRequestIdColumnIsAdditive) {
+  const std::string old_insert =
+      "INSERT INTO audit_log (time_unix_ms, principal, method, target, "
+      "outcome, detail) VALUES (7, 'old', 'm', 't', 'OK', '')";
+  store_.reset();
+  ASSERT_TRUE(
+      backend_->RunSql("ALTER TABLE audit_log DROP COLUMN request_id").ok());
+  ASSERT_TRUE(backend_->RunSql(old_insert).ok());  // an older server
+  Reopen();
+  AuditEvent e;
+  e.principal = "new";
+  e.request_id = "req-2";
+  ASSERT_TRUE(store_->AppendAuditEvent(e).ok());
+  store_.reset();
+  ASSERT_TRUE(backend_->RunSql(old_insert).ok());  // an older replica
+  Reopen();
+  absl::StatusOr<std::vector<AuditEvent>> all = store_->ListAuditEvents(0, 10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].principal, "old");
+  EXPECT_EQ((*all)[0].request_id, "");
+  EXPECT_EQ((*all)[1].request_id, "req-2");
+  EXPECT_EQ((*all)[2].request_id, "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract,

@@ -161,6 +161,7 @@ GuardedService::GuardedService(v1::RealmMeasurementsService::Service* impl,
     e.target = target();
     e.outcome = code;
     e.detail = status.error_message();
+    e.request_id = request_id;
     if (!options_.store->AppendAuditEvent(std::move(e)).ok() &&
         options_.metrics != nullptr) {
       options_.metrics->StoreError("AppendAuditEvent");
@@ -298,6 +299,7 @@ RM_FORWARD(GetMeasurementCacheStats, false, "")
           out->set_target(e.target);
           out->set_outcome(e.outcome);
           out->set_detail(e.detail);
+          out->set_request_id(e.request_id);
         }
         return ::grpc::Status::OK;
       });
