@@ -90,14 +90,7 @@ class PostgresBackend final : public Backend {
     return OpenPostgresStore(p);
   }
   int max_open() const override { return 3; }
-  bool ResetEarKey() override {
-    PGconn* c = PQconnectdb(conninfo_.c_str());
-    PGresult* r = PQexec(c, "DELETE FROM ear_key");
-    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    PQfinish(c);
-    return ok;
-  }
+  bool ResetEarKey() override { return RunSql("DELETE FROM ear_key").ok(); }
   absl::Status RunSql(const std::string& sql) override {
     PGconn* c = PQconnectdb(conninfo_.c_str());
     PGresult* r = PQexec(c, sql.c_str());
