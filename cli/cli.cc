@@ -581,21 +581,12 @@ void AddRange(OJson& list, uint64_t base, uint64_t top) {
 // Which behaviour the values assume (landscape: a value is never produced
 // without saying so): this tool's version and the VMM as it is modelled.
 OJson ModelJson(const std::string& vmm) {
-  static const auto* kBehaviour = new std::map<std::string, std::string>{
-      {"kvmtool",
-       "kvmtool with Arm CCA (lkvm run --realm) as veraison/"
-       "cca-realm-measurements 08aaf5a models it, with kvmtool's IPA width "
-       "(docs/vmm-kvmtool.md)"},
-      {"qemu",
-       "QEMU 9.1 virt machine with the rme-guest object (docs/vmm-qemu.md)"},
-      {"cloud-hv",
-       "cloud-hypervisor with Arm CCA, direct kernel boot, as veraison/"
-       "cca-realm-measurements 08aaf5a models it (docs/vmm-cloud-hv.md)"}};
   OJson model = OJson::object();
   model["tool"] = kVersionLine;
   model["vmm"] = vmm;
-  auto it = kBehaviour->find(vmm);
-  if (it != kBehaviour->end()) model["vmm_behaviour"] = it->second;
+  if (std::optional<measure::VmmKind> kind = measure::VmmKindNamed(vmm)) {
+    model["vmm_behaviour"] = std::string(measure::ModelBehaviour(*kind));
+  }
   return model;
 }
 

@@ -191,6 +191,13 @@ TEST_F(IntegrationTest, ComputeMatchesEveryGoldenCase) {
     ASSERT_TRUE(n == 32 || n == 64) << n;
     EXPECT_EQ(r.hash_algorithm(),
               n == 32 ? v1::HASH_ALGORITHM_SHA256 : v1::HASH_ALGORITHM_SHA512);
+    // Which behaviour the values assume, as the CLI's JSON "model" says.
+    EXPECT_TRUE(absl::StrContains(
+        r.vmm_behaviour(),
+        g.request.vmm() == v1::VMM_KVMTOOL ? "(docs/vmm-kvmtool.md)"
+        : g.request.vmm() == v1::VMM_QEMU  ? "(docs/vmm-qemu.md)"
+                                           : "(docs/vmm-cloud-hv.md)"))
+        << r.vmm_behaviour();
     EXPECT_EQ(Hex(r.rim()), Hex(want[0].substr(0, n)));
     EXPECT_EQ(want[0].substr(n), std::string(64 - n, '\0'));
     ASSERT_EQ(r.rems_size(), 4);

@@ -81,21 +81,23 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
     measure::ChainBatch* batch, v1::ComputeMeasurementsResponse* response) {
   const v1::ComputeMeasurementsRequest* request = &req;
   measure::MeasureRequest m;
+  measure::VmmKind kind;
   switch (request->vmm()) {
     case v1::VMM_KVMTOOL:
-      m.model = measure::ModelOf(measure::VmmKind::kKvmtool);
+      kind = measure::VmmKind::kKvmtool;
       break;
     case v1::VMM_QEMU:
-      m.model = measure::ModelOf(measure::VmmKind::kQemu);
+      kind = measure::VmmKind::kQemu;
       break;
     case v1::VMM_CLOUD_HYPERVISOR:
-      m.model = measure::ModelOf(measure::VmmKind::kCloudHv);
+      kind = measure::VmmKind::kCloudHv;
       break;
     default:
       return Invalid(absl::StrCat(
           "vmm: expected KVMTOOL, QEMU or CLOUD_HYPERVISOR, found ",
           static_cast<int>(request->vmm())));
   }
+  m.model = measure::ModelOf(kind);
   m.vmm_name = v1::Vmm_Name(request->vmm());
   if (request->vmm_args_size() > kMaxVmmArgs) {
     return Invalid(absl::StrCat("vmm_args: expected at most ", kMaxVmmArgs,
@@ -302,6 +304,7 @@ absl::StatusOr<std::string> RealmMeasurementsServiceImpl::PayloadPath(
   const size_t n = measure::HashSize(values.hash_algorithm);
   response->set_rmm_version(ToProto(values.rmm_version));
   response->set_hash_algorithm(ToProto(values.hash_algorithm));
+  response->set_vmm_behaviour(std::string(measure::ModelBehaviour(kind)));
   response->set_rim(Bytes(absl::MakeConstSpan(values.rim).first(n)));
   for (const measure::Measurement& r : values.rem) {
     response->add_rems(Bytes(absl::MakeConstSpan(r).first(n)));

@@ -205,6 +205,29 @@ VmmModel ModelOf(VmmKind kind) {
   return nullptr;
 }
 
+absl::string_view ModelBehaviour(VmmKind kind) {
+  switch (kind) {
+    case VmmKind::kQemu:
+      return "QEMU 9.1 virt machine with the rme-guest object "
+             "(docs/vmm-qemu.md)";
+    case VmmKind::kKvmtool:
+      return "kvmtool with Arm CCA (lkvm run --realm) as veraison/"
+             "cca-realm-measurements 08aaf5a models it, with kvmtool's IPA "
+             "width (docs/vmm-kvmtool.md)";
+    case VmmKind::kCloudHv:
+      return "cloud-hypervisor with Arm CCA, direct kernel boot, as veraison/"
+             "cca-realm-measurements 08aaf5a models it (docs/vmm-cloud-hv.md)";
+  }
+  return "";
+}
+
+std::optional<VmmKind> VmmKindNamed(absl::string_view name) {
+  if (name == "qemu") return VmmKind::kQemu;
+  if (name == "kvmtool") return VmmKind::kKvmtool;
+  if (name == "cloud-hv") return VmmKind::kCloudHv;
+  return std::nullopt;
+}
+
 std::optional<MeasureFailure> MeasureFailureOf(const absl::Status& status) {
   auto p = status.GetPayload(kStagePayload);
   if (!p.has_value()) return std::nullopt;

@@ -34,6 +34,14 @@ enum class VmmKind { kQemu, kKvmtool, kCloudHv };
 // BuildQemu, BuildKvmtool, BuildCloudHv.
 VmmModel ModelOf(VmmKind kind);
 
+// The VMM behaviour a model reproduces, with the doc that describes it, for
+// outputs to say what their values assume (CLI --format json "model", gRPC
+// ComputeMeasurementsResponse.vmm_behaviour).
+absl::string_view ModelBehaviour(VmmKind kind);
+
+// The CLI's VMM command names: "kvmtool", "qemu", "cloud-hv".
+std::optional<VmmKind> VmmKindNamed(absl::string_view name);
+
 // One host-capabilities TOML document (host_caps.h). With `path` set the
 // document is read from that file (at most kMaxHostCapsTomlBytes) and
 // `text` is ignored; `name` names it in errors (the CLI: the path; the
